@@ -1,0 +1,85 @@
+// `node dist/build/src/cli.js <command>`: build, watch, serve, test, bench. See README.md.
+
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import pc from "picocolors";
+import { build, type BuildOptions } from "./pipeline.ts";
+import { renderSite } from "./render.ts";
+import { mkdocsBuild } from "./site.ts";
+import { printResults, totalLine } from "./report.ts";
+
+/** dist/build/src/cli.js → the project root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+const USAGE = `usage: node dist/build/src/cli.js <build|watch|serve|test|bench> [options]
+  --chapters DIR   chapters folder (default chapters/)
+  --results FILE   results file (default results/results.json)
+  --docs DIR       mkdocs input folder to write (default docs/generated)
+  --no-site        skip rendering and mkdocs
+  --no-cache       re-run every chapter
+  --isolate        give every chapter a fresh module graph (slower; see build/README.md)`;
+
+export function buildOptions(values: Record<string, string | boolean | undefined>): BuildOptions & { docs: string; site: boolean } {
+  return {
+    root: ROOT,
+    chaptersDir: path.resolve(ROOT, (values.chapters as string) ?? "chapters"),
+    resultsFile: path.resolve(ROOT, (values.results as string) ?? "results/results.json"),
+    cacheDir: values["no-cache"] ? null : path.join(ROOT, ".cache/results"),
+    docs: path.resolve(ROOT, (values.docs as string) ?? "docs/generated"),
+    site: !values["no-site"],
+    isolate: Boolean(values.isolate),
+  };
+}
+
+/** One full build; returns the exit code. */
+export async function buildOnce(o: ReturnType<typeof buildOptions>, log = console.log): Promise<number> {
+  const t0 = performance.now();
+  const { results, sources } = await build(o);
+  printResults(results, log);
+  let siteOk = true;
+  if (o.site) {
+    const t1 = performance.now();
+    await renderSite(ROOT, o.docs, results, sources);
+    const t2 = performance.now();
+    const mk = await mkdocsBuild(ROOT);
+    results.timings.render = t2 - t1;
+    results.timings.mkdocs = performance.now() - t2;
+    if (!mk.ok) {
+      siteOk = false;
+      log(pc.red("✗ mkdocs build --strict failed:"));
+      log(mk.output.trim().split("\n").map((l) => "    " + l).join("\n"));
+    }
+  }
+  results.timings.total = performance.now() - t0;
+  const t = results.timings;
+  log(pc.dim("time: " + Object.entries(t).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(", ")));
+  if (!siteOk) results.totals.failed += 1;
+  log(totalLine(results));
+  return results.totals.failed > 0 ? 1 : 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      chapters: { type: "string" }, results: { type: "string" }, docs: { type: "string" },
+      "no-site": { type: "boolean" }, "no-cache": { type: "boolean" }, isolate: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const cmd = positionals[0];
+  if (values.help || !cmd) { console.log(USAGE); return cmd ? 0 : 2; }
+  const o = buildOptions(values);
+  switch (cmd) {
+    case "build": return buildOnce(o);
+    case "watch": return (await import("./watch.ts")).watch(o);
+    case "serve": return (await import("./serve.ts")).serve(ROOT);
+    case "test": return (await import("./test-all.ts")).testAll(o);
+    case "bench": return (await import("./bench.ts")).bench(o);
+    default: console.error(`unknown command "${cmd}"\n${USAGE}`); return 2;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => { console.error(e); process.exitCode = 1; });

@@ -1,0 +1,165 @@
+// The whole build: extract → import policy and type-check → run → results.json → render → mkdocs.
+// A failure in one chapter never loses another chapter's results, and the site is always
+// rendered, with the failures shown where they happened.
+
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { extract, type Extract } from "./extract.ts";
+import { ChapterTypeChecker } from "./typecheck.ts";
+import { runChapters, type Frame, type ModuleRun } from "./run.ts";
+import { RESULTS_SCHEMA, type BlockResult, type ChapterResult, type Results, type Location } from "./results.ts";
+import { blockAt, markdownColumn } from "./tangle.ts";
+import { chapterHash, toolHash } from "./hash.ts";
+import type { Diagnostic } from "./diagnostic.ts";
+
+export interface BuildOptions {
+  root: string;
+  /** Folder of the book's chapters (`chapters/`); golden tests point it at a fixture book. */
+  chaptersDir: string;
+  resultsFile: string;
+  /** Reuse results of chapters whose content hash is unchanged. */
+  cacheDir: string | null;
+  /** Only these chapters (absolute paths); the others keep their cached results, if any. */
+  only?: string[];
+  isolate?: boolean;
+}
+
+export interface BuildOutput {
+  results: Results;
+  sources: { src: string; ex: Extract; result: ChapterResult }[];
+}
+
+const rel = (root: string, abs: string) => path.relative(root, abs).split(path.sep).join("/");
+
+export async function listChapters(dir: string): Promise<string[]> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith(".md")).sort();
+  return names.map((n) => path.join(dir, n));
+}
+
+function titleOf(src: string, fallback: string): string {
+  const m = /^#\s+(.+?)\s*#*\s*$/m.exec(src);
+  return m ? m[1]! : fallback;
+}
+
+function toLocation(root: string, frame: Frame | null, extracts: Map<string, Extract>): Location | null {
+  if (!frame) return null;
+  const ex = extracts.get(frame.file);
+  return { file: rel(root, frame.file), line: frame.line, col: ex ? markdownColumn(ex, frame.line, frame.col) : frame.col };
+}
+
+function assemble(root: string, ex: Extract, src: string, hash: string, diags: Diagnostic[], run: ModuleRun | undefined, extracts: Map<string, Extract>): ChapterResult {
+  const abs = path.join(root, ex.file);
+  const blocks: BlockResult[] = ex.blocks.map((b) => ({
+    id: b.id, line: b.fenceLine, endLine: b.endLine, kind: b.flags.test ? "test" : "definition",
+    flags: { skip: b.flags.skip, fails: b.flags.fails, hidden: b.flags.hidden },
+    status: "not-run", durationMs: null, failure: null, records: [],
+  }));
+  const diagnostics = [...diags];
+  if (run) {
+    const loadError = run.errors[0];
+    if (loadError) {
+      // The chapter threw while loading: the block that threw fails, and nothing else ran.
+      const at = toLocation(root, loadError.frame, extracts);
+      const inMine = at && loadError.frame!.file === abs ? blockAt(ex, at.line) : undefined;
+      const bad = inMine ? blocks.find((b) => b.line === inMine.fenceLine) : undefined;
+      if (bad) bad.status = "failed", bad.failure = { message: loadError.message, at };
+      else diagnostics.push({ file: at?.file ?? ex.file, line: at?.line ?? 1, col: at?.col ?? 1, stage: "run", code: "load-error", message: `the chapter threw while loading: ${loadError.message}` });
+    } else {
+      for (const b of blocks) if (b.kind === "definition") b.status = "evaluated";
+    }
+    for (const t of run.tests) {
+      const b = blocks.find((x) => x.id === t.name);
+      if (!b) continue;
+      b.durationMs = t.durationMs;
+      b.records = t.meta?.records ?? [];
+      b.status = t.state === "passed" ? "passed" : t.state === "failed" ? "failed" : "skipped";
+      if (t.state === "failed") {
+        const at = toLocation(root, t.error?.frame ?? null, extracts) ?? { file: ex.file, line: b.line, col: 1 };
+        let message = t.error?.message ?? "failed";
+        if (b.flags.fails && /Expect test to fail/i.test(message)) {
+          message = `this block is marked "fails" but it passed; remove "fails" if the fix is intended`;
+        }
+        b.failure = { message, at };
+      }
+    }
+  }
+  const tests = blocks.filter((b) => b.kind === "test");
+  const passed = tests.filter((b) => b.status === "passed").length;
+  const skipped = tests.filter((b) => b.status === "skipped").length;
+  const failedBlocks = blocks.filter((b) => b.status === "failed").length;
+  // Every chapter-level problem counts once, and so does a chapter that could not run its tests.
+  const notRun = tests.filter((b) => b.status === "not-run").length;
+  const failed = failedBlocks + diagnostics.length + (diagnostics.length === 0 && notRun > 0 ? 1 : 0);
+  return {
+    file: ex.file, title: titleOf(src, ex.chapter), status: failed > 0 ? "failed" : "passed", hash, cached: false,
+    durationMs: run?.durationMs ?? 0, diagnostics, blocks, passed, failed, skipped,
+  };
+}
+
+export async function build(opts: BuildOptions): Promise<BuildOutput> {
+  const timings: Record<string, number> = {};
+  const time = async <T>(stage: string, f: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    try { return await f(); } finally { timings[stage] = (timings[stage] ?? 0) + performance.now() - t0; }
+  };
+  const { root } = opts;
+  const files = await listChapters(opts.chaptersDir);
+
+  const srcByFile = new Map<string, string>();
+  const extracts = new Map<string, Extract>();
+  await time("extract", async () => {
+    for (const f of files) {
+      const src = await readFile(f, "utf8");
+      srcByFile.set(f, src);
+      extracts.set(f, extract(rel(root, f), src));
+    }
+  });
+
+  const tools = toolHash(root);
+  const hashes = new Map(files.map((f) => [f, chapterHash(root, extracts.get(f)!, srcByFile.get(f)!, extracts, tools, srcByFile)]));
+  const cached = new Map<string, ChapterResult>();
+  if (opts.cacheDir) {
+    for (const f of files) {
+      if (opts.only && opts.only.includes(f)) continue;
+      const p = path.join(opts.cacheDir, hashes.get(f)! + ".json");
+      if (existsSync(p)) cached.set(f, { ...JSON.parse(await readFile(p, "utf8")), cached: true });
+    }
+  }
+  const todo = files.filter((f) => !cached.has(f));
+
+  const diags = new Map<string, Diagnostic[]>(todo.map((f) => [f, [...extracts.get(f)!.diagnostics]]));
+  await time("typecheck", () => {
+    if (todo.length === 0) return;
+    const checker = new ChapterTypeChecker(root);
+    for (const f of files) checker.update(extracts.get(f)!);
+    for (const f of todo) {
+      if (diags.get(f)!.length > 0) continue; // an extract error makes the tangle unreliable
+      diags.get(f)!.push(...checker.check(extracts.get(f)!, files));
+    }
+  });
+
+  const runnable = todo.filter((f) => diags.get(f)!.length === 0 && extracts.get(f)!.blocks.length > 0);
+  const runs = await time("run", () => runChapters(root, runnable, { isolate: opts.isolate }));
+  const runByFile = new Map(runs.modules.map((m) => [m.file, m]));
+
+  const chapters: ChapterResult[] = [];
+  for (const f of files) {
+    const ex = extracts.get(f)!;
+    let r = cached.get(f);
+    if (!r) {
+      r = assemble(root, ex, srcByFile.get(f)!, hashes.get(f)!, diags.get(f)!, runByFile.get(f), extracts);
+      if (opts.cacheDir) {
+        await mkdir(opts.cacheDir, { recursive: true });
+        await writeFile(path.join(opts.cacheDir, r.hash + ".json"), JSON.stringify(r));
+      }
+    }
+    chapters.push(r);
+  }
+  const totals = chapters.reduce((t, c) => ({ passed: t.passed + c.passed, failed: t.failed + c.failed, skipped: t.skipped + c.skipped }), { passed: 0, failed: 0, skipped: 0 });
+  if (runs.unhandled.length > 0) totals.failed += runs.unhandled.length;
+  const results: Results = { schema: RESULTS_SCHEMA, chapters, totals, timings };
+  await mkdir(path.dirname(opts.resultsFile), { recursive: true });
+  await writeFile(opts.resultsFile, JSON.stringify(results, null, 2) + "\n");
+  return { results, sources: files.map((f) => ({ src: srcByFile.get(f)!, ex: extracts.get(f)!, result: chapters[files.indexOf(f)]! })) };
+}

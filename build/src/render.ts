@@ -1,0 +1,132 @@
+// Stage 5: write the mkdocs input folder: each chapter as written, with every block's result
+// inserted after its closing fence, and fence options and directives removed.
+
+import { mkdir, rm, writeFile, copyFile } from "node:fs/promises";
+import path from "node:path";
+import { splitLines, type Extract } from "./extract.ts";
+import type { BlockResult, ChapterResult, Results } from "./results.ts";
+import { formatDiagnostic, type Diagnostic } from "./diagnostic.ts";
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** Raw HTML inside Markdown must not contain blank lines; newlines in `<pre>` become entities. */
+function pre(cls: string, text: string): string {
+  return `<pre class="${cls}">${escapeHtml(text).replace(/\n/g, "&#10;")}</pre>`;
+}
+
+const BADGE: Record<BlockResult["status"], string> = {
+  passed: "✓ passed", failed: "✗ failed", skipped: "○ skipped", evaluated: "✓ evaluated", "not-run": "– not run",
+};
+
+/** Anchor of a block on its page: stable across builds because block ids are. */
+export function blockAnchor(id: string): string {
+  return "block-" + id.replace(/[^A-Za-z0-9_-]/g, "_");
+}
+
+function recordHtml(r: unknown): string {
+  if (r && typeof r === "object" && "text" in r && typeof (r as { text: unknown }).text === "string") {
+    const rec = r as { title?: string; text: string };
+    return `<details class="book-record"><summary>${escapeHtml(rec.title ?? "recorded")}</summary>${pre("book-trace", rec.text)}</details>`;
+  }
+  return `<details class="book-record"><summary>recorded</summary>${pre("book-trace", JSON.stringify(r, null, 2))}</details>`;
+}
+
+function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[]): string {
+  const status = diags.length > 0 ? "failed" : b.status;
+  const parts = [
+    `<span class="book-badge book-${status}">${BADGE[status]}</span>`,
+    `<span class="book-id">${escapeHtml(b.id)}</span>`,
+    b.durationMs !== null ? `<span class="book-duration">${Math.round(b.durationMs)} ms</span>` : "",
+    `<code class="book-loc">${escapeHtml(ch.file)}:${b.line}</code>`,
+    b.flags.fails ? `<span class="book-flag">expected to fail</span>` : "",
+  ].filter(Boolean);
+  const body: string[] = [];
+  for (const d of diags) body.push(pre("book-failure", formatDiagnostic(d)));
+  if (b.failure) {
+    const at = b.failure.at ? `\n    at ${b.failure.at.file}:${b.failure.at.line}:${b.failure.at.col}` : "";
+    body.push(pre("book-failure", b.failure.message + at));
+  }
+  for (const r of b.records) body.push(recordHtml(r));
+  return `<div class="book-result book-${status}" id="${blockAnchor(b.id)}" data-block-id="${escapeHtml(b.id)}" data-status="${status}" data-line="${b.line}">` +
+    `<div class="book-head">${parts.join(" ")}</div>${body.join("")}</div>`;
+}
+
+/** Diagnostics that belong to no block (or fall outside any) are shown at the top of the page. */
+function chapterBanner(ch: ChapterResult, orphans: Diagnostic[]): string {
+  if (ch.status === "passed" && orphans.length === 0) return "";
+  const lines = ch.diagnostics.map(formatDiagnostic);
+  const failedBlocks = ch.blocks.filter((b) => b.status === "failed").map((b) => `${ch.file}:${b.line} block ${b.id} failed`);
+  const text = [...lines, ...failedBlocks].join("\n") || "the chapter failed";
+  return `<div class="book-chapter-failure" data-status="failed"><strong>This chapter fails.</strong>${pre("book-failure", text)}</div>\n\n`;
+}
+
+export function renderChapter(src: string, ex: Extract, ch: ChapterResult): string {
+  const lines = splitLines(src);
+  const byFence = new Map(ch.blocks.map((b) => [b.line, b]));
+  const exByFence = new Map(ex.blocks.map((b) => [b.fenceLine, b]));
+  const diagsAt = (from: number, to: number) => ch.diagnostics.filter((d) => d.file === ch.file && d.line >= from && d.line <= to);
+  const placed = new Set<Diagnostic>();
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const n = i + 1;
+    const xb = exByFence.get(n);
+    const rb = byFence.get(n);
+    if (xb && rb) {
+      const diags = diagsAt(xb.fenceLine, xb.endLine);
+      diags.forEach((d) => placed.add(d));
+      const show = !xb.flags.hidden;
+      if (show) {
+        // Keep the container prefix (`> `, list indent) and the fence; drop the options.
+        const raw = lines[i]!;
+        out.push(raw.slice(0, raw.indexOf(xb.info)) + "ts");
+        for (let j = xb.fenceLine; j < xb.endLine; j++) out.push(lines[j]!);
+        i = xb.endLine - 1;
+      } else {
+        i = xb.endLine - 1;
+      }
+      if (show || rb.status === "failed" || diags.length > 0) {
+        out.push("", resultHtml(ch, rb, diags), "");
+      }
+      continue;
+    }
+    // `<!-- book: … -->` directives are for the tools, not the reader.
+    if (/^\s*<!--\s*book:.*-->\s*$/.test(lines[i]!)) continue;
+    out.push(lines[i]!);
+  }
+  const orphans = ch.diagnostics.filter((d) => !placed.has(d));
+  return chapterBanner(ch, orphans) + out.join("\n") + "\n";
+}
+
+function indexPage(results: Results): string {
+  const rows = results.chapters.map((c) => {
+    const page = path.basename(c.file);
+    const status = c.status === "passed" ? "✓" : "✗";
+    return `| ${status} | [${c.title.replace(/\|/g, "\\|")}](${page}) | ${c.passed} | ${c.failed} | ${c.skipped} |`;
+  });
+  const t = results.totals;
+  return [
+    "# The book",
+    "",
+    `**${t.passed} passed, ${t.failed} failed**${t.skipped ? `, ${t.skipped} skipped` : ""} across ${results.chapters.length} chapters.`,
+    "",
+    "| | Chapter | Passed | Failed | Skipped |",
+    "|---|---|---|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+export interface RenderInput { src: string; ex: Extract; result: ChapterResult }
+
+/** Rewrites `outDir` from scratch: index, one page per chapter, and the site's stylesheet. */
+export async function renderSite(root: string, outDir: string, results: Results, chapters: RenderInput[]): Promise<void> {
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(path.join(outDir, "assets"), { recursive: true });
+  await copyFile(path.join(root, "build/site/book.css"), path.join(outDir, "assets/book.css"));
+  await writeFile(path.join(outDir, "index.md"), indexPage(results));
+  for (const c of chapters) {
+    await writeFile(path.join(outDir, path.basename(c.ex.file)), renderChapter(c.src, c.ex, c.result));
+  }
+}

@@ -1,0 +1,36 @@
+// Terminal output: one line per chapter, each failure as a greppable `file:line:col` line with
+// the command that reruns only that chapter, and the closing `N passed, N failed` line.
+
+import pc from "picocolors";
+import { formatDiagnostic } from "./diagnostic.ts";
+import type { ChapterResult, Results } from "./results.ts";
+
+export function chapterLine(c: ChapterResult): string {
+  const mark = c.status === "passed" ? pc.green("✓") : pc.red("✗");
+  const counts = `${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ""}`;
+  const how = c.cached ? pc.dim("(cached)") : pc.dim(`(${Math.round(c.durationMs)} ms)`);
+  return `${mark} ${c.file}  ${counts} ${how}`;
+}
+
+export function failureLines(c: ChapterResult): string[] {
+  const out = c.diagnostics.map((d) => "    " + formatDiagnostic(d));
+  for (const b of c.blocks) {
+    if (b.status !== "failed" || !b.failure) continue;
+    const at = b.failure.at ?? { file: c.file, line: b.line, col: 1 };
+    const first = b.failure.message.split("\n")[0];
+    out.push(`    ${at.file}:${at.line}:${at.col} - error ${b.id}: ${first}`);
+  }
+  if (out.length > 0) out.push(pc.dim(`    rerun only this chapter: npx vitest run ${c.file}` + (c.diagnostics.length ? "  (type errors: npm run build)" : "")));
+  return out;
+}
+
+export function totalLine(r: Results): string {
+  return `${r.totals.passed} passed, ${r.totals.failed} failed` + (r.totals.skipped ? `, ${r.totals.skipped} skipped` : "");
+}
+
+export function printResults(r: Results, log: (s: string) => void = console.log): void {
+  for (const c of r.chapters) {
+    log(chapterLine(c));
+    for (const l of failureLines(c)) log(l);
+  }
+}

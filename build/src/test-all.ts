@@ -1,0 +1,1 @@
+export async function testAll(): Promise<number> { throw new Error("todo"); }

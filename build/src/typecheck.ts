@@ -1,0 +1,104 @@
+// Stage 3: type-check every chapter, strict and without Node's types, before anything runs.
+//
+// Each chapter becomes an in-memory `<chapter>.md.ts` whose lines are the Markdown lines, so
+// TypeScript's own positions are the chapter's. `import "./01-x.md"` resolves to the in-memory
+// `01-x.md.ts` by TypeScript's ordinary extension probing.
+
+import path from "node:path";
+import { Project, ts, type SourceFile } from "ts-morph";
+import type { Diagnostic } from "./diagnostic.ts";
+import { markdownColumn, tangle } from "./tangle.ts";
+import type { Extract } from "./extract.ts";
+import { checkImport } from "./import-policy.ts";
+
+/** Stands in for build/runtime/chapter.ts, whose vitest types would bring Node's in with them. */
+const RUNTIME_STUB = `
+export declare function test(id: string, run: { line: number; skip: boolean; fails: boolean }, body: () => Promise<void>): void;
+export declare function record(value: unknown): void;
+`;
+
+export const CHAPTER_COMPILER_OPTIONS: ts.CompilerOptions = {
+  strict: true,
+  noEmit: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  allowImportingTsExtensions: true,
+  // No Node, no DOM: `process`, `require` and `fetch` are errors in a chapter.
+  types: [],
+  lib: ["lib.es2023.d.ts"],
+  skipLibCheck: true,
+  noFallthroughCasesInSwitch: true,
+};
+
+export class ChapterTypeChecker {
+  private readonly project: Project;
+  private readonly stubPath: string;
+
+  constructor(private readonly root: string) {
+    this.project = new Project({ compilerOptions: CHAPTER_COMPILER_OPTIONS, skipAddingFilesFromTsConfig: true });
+    this.stubPath = path.join(root, "build/runtime/.typecheck-stub.ts");
+    this.project.createSourceFile(this.stubPath, RUNTIME_STUB, { overwrite: true });
+  }
+
+  private virtualPath(ex: Extract): string {
+    return path.join(this.root, ex.file) + ".ts";
+  }
+
+  /** Adds or replaces a chapter's in-memory module. Call for every chapter before `check`. */
+  update(ex: Extract): void {
+    const abs = path.join(this.root, ex.file);
+    let spec = path.relative(path.dirname(abs), this.stubPath).split(path.sep).join("/");
+    if (!spec.startsWith(".")) spec = "./" + spec;
+    this.project.createSourceFile(this.virtualPath(ex), tangle(ex, "run", spec), { overwrite: true });
+  }
+
+  /** Import-policy and type errors of one chapter, at Markdown positions. */
+  check(ex: Extract, chapterOrder: readonly string[]): Diagnostic[] {
+    const sf = this.project.getSourceFileOrThrow(this.virtualPath(ex));
+    const out = this.importDiagnostics(ex, sf, chapterOrder);
+    // A refused import is not resolved or type-checked: its types would be unknown anyway.
+    if (out.length > 0) return out;
+    const program = this.project.getProgram().compilerObject;
+    const tsf = program.getSourceFile(sf.getFilePath())!;
+    const diags = [...program.getSyntacticDiagnostics(tsf), ...program.getSemanticDiagnostics(tsf)];
+    for (const d of diags) {
+      if (d.category !== ts.DiagnosticCategory.Error) continue;
+      const pos = tsf.getLineAndCharacterOfPosition(d.start ?? 0);
+      out.push(this.at(ex, pos.line + 1, pos.character + 1, "typecheck", `TS${d.code}`, ts.flattenDiagnosticMessageText(d.messageText, " ")));
+    }
+    return out;
+  }
+
+  private importDiagnostics(ex: Extract, sf: SourceFile, chapterOrder: readonly string[]): Diagnostic[] {
+    const out: Diagnostic[] = [];
+    const abs = path.join(this.root, ex.file);
+    const specs: { text: string; node: import("ts-morph").Node }[] = [];
+    for (const d of sf.getImportDeclarations()) specs.push({ text: d.getModuleSpecifierValue(), node: d.getModuleSpecifier() });
+    for (const d of sf.getExportDeclarations()) {
+      const s = d.getModuleSpecifier();
+      if (s) specs.push({ text: d.getModuleSpecifierValue()!, node: s });
+    }
+    sf.forEachDescendant((n) => {
+      if (n.getKind() === ts.SyntaxKind.CallExpression && n.getFirstChild()?.getKind() === ts.SyntaxKind.ImportKeyword) {
+        const arg = (n.compilerNode as ts.CallExpression).arguments[0];
+        if (arg && ts.isStringLiteral(arg)) specs.push({ text: arg.text, node: n });
+        else specs.push({ text: "<computed>", node: n });
+      }
+    });
+    for (const s of specs) {
+      if (s.node.getStartLineNumber() === 1 && s.text.endsWith(".typecheck-stub.ts")) continue; // ours
+      const verdict = s.text === "<computed>"
+        ? { ok: false, reason: "a chapter may only import a module named by a string literal, so the import can be checked" }
+        : checkImport(this.root, abs, s.text, chapterOrder);
+      if (verdict.ok) continue;
+      const { line, column } = sf.getLineAndColumnAtPos(s.node.getStart());
+      out.push(this.at(ex, line, column, "import", "forbidden-import", verdict.reason!));
+    }
+    return out;
+  }
+
+  private at(ex: Extract, line: number, col: number, stage: Diagnostic["stage"], code: string, message: string): Diagnostic {
+    return { file: ex.file, line, col: markdownColumn(ex, line, col), stage, code, message };
+  }
+}

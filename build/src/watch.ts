@@ -1,0 +1,1 @@
+export async function watch(): Promise<number> { throw new Error("todo"); }
