@@ -16,17 +16,19 @@ const USAGE = `usage: node dist/build/src/cli.js <build|watch|serve|test|bench> 
   --chapters DIR   chapters folder (default chapters/)
   --results FILE   results file (default results/results.json)
   --docs DIR       mkdocs input folder to write (default docs/generated)
+  --site-dir DIR   where mkdocs writes the site (default site/)
   --no-site        skip rendering and mkdocs
   --no-cache       re-run every chapter
   --isolate        give every chapter a fresh module graph (slower; see build/README.md)`;
 
-export function buildOptions(values: Record<string, string | boolean | undefined>): BuildOptions & { docs: string; site: boolean } {
+export function buildOptions(values: Record<string, string | boolean | undefined>): BuildOptions & { docs: string; siteDir?: string; site: boolean } {
   return {
     root: ROOT,
     chaptersDir: path.resolve(ROOT, (values.chapters as string) ?? "chapters"),
     resultsFile: path.resolve(ROOT, (values.results as string) ?? "results/results.json"),
     cacheDir: values["no-cache"] ? null : path.join(ROOT, ".cache/results"),
     docs: path.resolve(ROOT, (values.docs as string) ?? "docs/generated"),
+    siteDir: values["site-dir"] ? path.resolve(ROOT, values["site-dir"] as string) : undefined,
     site: !values["no-site"],
     isolate: Boolean(values.isolate),
   };
@@ -42,7 +44,8 @@ export async function buildOnce(o: ReturnType<typeof buildOptions>, log = consol
     const t1 = performance.now();
     await renderSite(ROOT, o.docs, results, sources);
     const t2 = performance.now();
-    const mk = await mkdocsBuild(ROOT);
+    const custom = o.docs !== path.join(ROOT, "docs/generated") || o.siteDir !== undefined;
+    const mk = await mkdocsBuild(ROOT, custom ? o.docs : undefined, o.siteDir);
     results.timings.render = t2 - t1;
     results.timings.mkdocs = performance.now() - t2;
     if (!mk.ok) {
@@ -64,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      chapters: { type: "string" }, results: { type: "string" }, docs: { type: "string" },
+      chapters: { type: "string" }, "site-dir": { type: "string" }, results: { type: "string" }, docs: { type: "string" },
       "no-site": { type: "boolean" }, "no-cache": { type: "boolean" }, isolate: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -75,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case "build": return buildOnce(o);
     case "watch": return (await import("./watch.ts")).watch(o);
-    case "serve": return (await import("./serve.ts")).serve(ROOT);
+    case "serve": return (await import("./serve.ts")).serve(o.siteDir ?? path.join(ROOT, "site"));
     case "test": return (await import("./test-all.ts")).testAll(o);
     case "bench": return (await import("./bench.ts")).bench(o);
     default: console.error(`unknown command "${cmd}"\n${USAGE}`); return 2;

@@ -63,7 +63,12 @@ function assemble(root: string, ex: Extract, src: string, hash: string, diags: D
       const at = toLocation(root, loadError.frame, extracts);
       const inMine = at && loadError.frame!.file === abs ? blockAt(ex, at.line) : undefined;
       const bad = inMine ? blocks.find((b) => b.line === inMine.fenceLine) : undefined;
-      if (bad) bad.status = "failed", bad.failure = { message: loadError.message, at };
+      if (bad) {
+        bad.status = "failed";
+        bad.failure = { message: loadError.message, at };
+        // Module code runs top to bottom: the definitions above the one that threw did run.
+        for (const b of blocks) if (b.kind === "definition" && b.line < bad.line) b.status = "evaluated";
+      }
       else diagnostics.push({ file: at?.file ?? ex.file, line: at?.line ?? 1, col: at?.col ?? 1, stage: "run", code: "load-error", message: `the chapter threw while loading: ${loadError.message}` });
     } else {
       for (const b of blocks) if (b.kind === "definition") b.status = "evaluated";
@@ -90,7 +95,7 @@ function assemble(root: string, ex: Extract, src: string, hash: string, diags: D
   const failedBlocks = blocks.filter((b) => b.status === "failed").length;
   // Every chapter-level problem counts once, and so does a chapter that could not run its tests.
   const notRun = tests.filter((b) => b.status === "not-run").length;
-  const failed = failedBlocks + diagnostics.length + (diagnostics.length === 0 && notRun > 0 ? 1 : 0);
+  const failed = failedBlocks + diagnostics.length + (failedBlocks + diagnostics.length === 0 && notRun > 0 ? 1 : 0);
   return {
     file: ex.file, title: titleOf(src, ex.chapter), status: failed > 0 ? "failed" : "passed", hash, cached: false,
     durationMs: run?.durationMs ?? 0, diagnostics, blocks, passed, failed, skipped,

@@ -20,7 +20,13 @@ export function failureLines(c: ChapterResult): string[] {
     const first = b.failure.message.split("\n")[0];
     out.push(`    ${at.file}:${at.line}:${at.col} - error ${b.id}: ${first}`);
   }
-  if (out.length > 0) out.push(pc.dim(`    rerun only this chapter: npx vitest run ${c.file}` + (c.diagnostics.length ? "  (type errors: npm run build)" : "")));
+  if (c.diagnostics.length > 0) {
+    out.push(pc.dim(`    fix, then: npm run build   (unchanged chapters come from the cache)`));
+  } else if (out.length > 0) {
+    const ids = c.blocks.filter((b) => b.status === "failed" && b.kind === "test").map((b) => b.id);
+    const filter = ids.length > 0 ? ` -t "^(${ids.join("|")})$"` : "";
+    out.push(pc.dim(`    rerun only this: npx vitest run ${c.file}${filter}`));
+  }
   return out;
 }
 

@@ -26,9 +26,9 @@ export function staticServer(dir: string, port: number) {
   return new Promise<typeof server>((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
 }
 
-export async function serve(root: string): Promise<number> {
+export async function serve(siteDir: string): Promise<number> {
   const port = Number(process.env.PORT ?? 8000);
-  await staticServer(path.join(root, "site"), port);
-  console.log(`serving site/ on http://127.0.0.1:${port}/ (run npm run build first; Ctrl-C stops)`);
+  await staticServer(siteDir, port);
+  console.log(`serving ${siteDir} on http://127.0.0.1:${port}/ (run npm run build first; Ctrl-C stops)`);
   return new Promise<number>(() => {});
 }

@@ -2,12 +2,28 @@
 // would shadow Debian's packages.
 
 import { spawn } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 export const MKDOCS = process.env.MKDOCS ?? "/usr/bin/mkdocs";
 
-export function mkdocsBuild(root: string, extra: string[] = []): Promise<{ ok: boolean; output: string }> {
+/**
+ * Builds the site from `docsDir` into `siteDir`. Other folders than mkdocs.yml's own (a fixture
+ * book's site, say) go through a temporary config that inherits everything else from it.
+ */
+export async function mkdocsBuild(root: string, docsDir?: string, siteDir?: string): Promise<{ ok: boolean; output: string }> {
+  let config = path.join(root, "mkdocs.yml");
+  if (docsDir || siteDir) {
+    const dir = await mkdtemp(path.join(tmpdir(), "book-mkdocs-"));
+    config = path.join(dir, "mkdocs.yml");
+    const lines = [`INHERIT: ${JSON.stringify(path.join(root, "mkdocs.yml"))}`];
+    if (docsDir) lines.push(`docs_dir: ${JSON.stringify(docsDir)}`);
+    if (siteDir) lines.push(`site_dir: ${JSON.stringify(siteDir)}`);
+    await writeFile(config, lines.join("\n") + "\n");
+  }
   return new Promise((resolve) => {
-    const p = spawn(MKDOCS, ["build", "--strict", "--quiet", "-f", "mkdocs.yml", ...extra], { cwd: root });
+    const p = spawn(MKDOCS, ["build", "--strict", "--quiet", "-f", config], { cwd: root });
     let output = "";
     p.stdout.on("data", (d) => (output += d));
     p.stderr.on("data", (d) => (output += d));

@@ -1,1 +1,85 @@
-export async function testAll(): Promise<number> { throw new Error("todo"); }
+// `npm test`: the tests of lib/ and build/, then the book's build, then the Playwright specs
+// against the built site. Ends with one `N passed, N failed` line covering all three.
+
+import { spawn } from "node:child_process";
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { startVitest } from "vitest/node";
+import type { Reporter, TestModule } from "vitest/node";
+import { buildOnce, ROOT, type buildOptions } from "./cli.ts";
+
+interface Count { passed: number; failed: number; skipped: number }
+
+class Counter implements Reporter {
+  count: Count = { passed: 0, failed: 0, skipped: 0 };
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<unknown>) {
+    for (const m of modules) {
+      for (const t of m.children.allTests()) {
+        const s = t.result().state;
+        if (s === "passed") this.count.passed++;
+        else if (s === "failed") this.count.failed++;
+        else this.count.skipped++;
+      }
+      // A file that failed to load has no tests to count, but it is a failure.
+      if (m.errors().length > 0) this.count.failed++;
+    }
+    this.count.failed += unhandled.length;
+  }
+}
+
+async function unitTests(): Promise<Count> {
+  const counter = new Counter();
+  const saved = process.exitCode;
+  const vitest = await startVitest("test", [], {
+    root: ROOT, watch: false, include: ["test/**/*.test.ts"], reporters: ["default", counter],
+  });
+  await vitest.close();
+  process.exitCode = saved;
+  return counter.count;
+}
+
+function playwright(): Promise<Count> {
+  const json = path.join(ROOT, "test-results/playwright.json");
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(ROOT, "node_modules/@playwright/test/cli.js"), "test", "-c", "playwright.config.ts"], {
+      cwd: ROOT, stdio: "inherit", env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: json },
+    });
+    p.on("close", async (code) => {
+      try {
+        const stats = JSON.parse(await readFile(json, "utf8")).stats;
+        resolve({ passed: stats.expected + stats.flaky, failed: stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0), skipped: stats.skipped });
+      } catch {
+        resolve({ passed: 0, failed: 1, skipped: 0 }); // it did not even report: count it as one failure
+      }
+    });
+  });
+}
+
+export async function testAll(o: ReturnType<typeof buildOptions>): Promise<number> {
+  const total: Count = { passed: 0, failed: 0, skipped: 0 };
+  const add = (c: Count) => { total.passed += c.passed; total.failed += c.failed; total.skipped += c.skipped; };
+  const line = (c: Count) => `${c.passed} passed, ${c.failed} failed` + (c.skipped ? `, ${c.skipped} skipped` : "");
+
+  console.log("── 1/3 tests of lib/ and build/ ──");
+  const unit = await unitTests();
+  add(unit);
+  console.log(`unit: ${line(unit)}`);
+
+  console.log("── 2/3 the book ──");
+  let book: Count = { passed: 0, failed: 0, skipped: 0 };
+  await buildOnce(o, (s) => {
+    console.log(s);
+    const m = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/.exec(s);
+    if (m) book = { passed: +m[1]!, failed: +m[2]!, skipped: +(m[3] ?? 0) };
+  });
+  add(book);
+
+  console.log("── 3/3 the site in Chromium ──");
+  await rm(path.join(ROOT, "test-results/playwright.json"), { force: true });
+  const site = await playwright();
+  add(site);
+  console.log(`site: ${line(site)}`);
+
+  console.log(line(total));
+  return total.failed > 0 ? 1 : 0;
+}

@@ -57,14 +57,15 @@ export class ChapterTypeChecker {
   check(ex: Extract, chapterOrder: readonly string[]): Diagnostic[] {
     const sf = this.project.getSourceFileOrThrow(this.virtualPath(ex));
     const out = this.importDiagnostics(ex, sf, chapterOrder);
-    // A refused import is not resolved or type-checked: its types would be unknown anyway.
-    if (out.length > 0) return out;
+    // A refused import's own line would only add "cannot find module" noise; report the rest.
+    const refused = new Set(out.map((d) => d.line));
     const program = this.project.getProgram().compilerObject;
     const tsf = program.getSourceFile(sf.getFilePath())!;
     const diags = [...program.getSyntacticDiagnostics(tsf), ...program.getSemanticDiagnostics(tsf)];
     for (const d of diags) {
       if (d.category !== ts.DiagnosticCategory.Error) continue;
       const pos = tsf.getLineAndCharacterOfPosition(d.start ?? 0);
+      if (refused.has(pos.line + 1)) continue;
       out.push(this.at(ex, pos.line + 1, pos.character + 1, "typecheck", `TS${d.code}`, ts.flattenDiagnosticMessageText(d.messageText, " ")));
     }
     return out;

@@ -1,1 +1,1 @@
-export async function watch(): Promise<number> { throw new Error("todo"); }
+export async function watch(_o: unknown): Promise<number> { throw new Error("todo"); }
