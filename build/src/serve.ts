@@ -13,6 +13,8 @@ const TYPES: Record<string, string> = {
 export function staticServer(dir: string, port: number) {
   const server = createServer(async (req, res) => {
     const url = decodeURIComponent((req.url ?? "/").split("?")[0]!);
+    // Lets a test harness wait for the server before the folder it serves exists.
+    if (url === "/__ready") { res.writeHead(200).end("ok"); return; }
     let file = path.join(dir, path.normalize(url));
     if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
     try {

@@ -1,0 +1,17 @@
+// Builds the fixture book (every kind of bad input) into its own site, so the specs can check
+// how a reader sees failures. The real book's site/ is built by `npm run build` beforehand.
+
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+
+export default function globalSetup() {
+  const root = path.resolve(import.meta.dirname, "../..");
+  try {
+    execFileSync(process.execPath, [path.join(root, "dist/build/src/cli.js"), "build",
+      "--chapters", "test/fixtures/book", "--results", "test-results/fixture-results.json",
+      "--docs", "test-results/fixture-docs", "--site-dir", "test-results/fixture-site", "--no-cache"],
+    { cwd: root, stdio: "pipe" });
+  } catch {
+    // Expected: the fixture book fails on purpose. The specs check the site it still rendered.
+  }
+}
