@@ -2,6 +2,7 @@
 
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import pc from "picocolors";
 import { build, type BuildOptions } from "./pipeline.ts";
@@ -58,6 +59,8 @@ export async function buildOnce(o: ReturnType<typeof buildOptions>, log = consol
   const t = results.timings;
   log(pc.dim("time: " + Object.entries(t).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(", ")));
   if (!siteOk) results.totals.failed += 1;
+  // Rewritten so the file carries the render and mkdocs times and the site's own failure too.
+  await writeFile(o.resultsFile, JSON.stringify(results, null, 2) + "\n");
   log(totalLine(results));
   return results.totals.failed > 0 ? 1 : 0;
 }
@@ -80,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     case "watch": return (await import("./watch.ts")).watch(o);
     case "serve": return (await import("./serve.ts")).serve(o.siteDir ?? path.join(ROOT, "site"));
     case "test": return (await import("./test-all.ts")).testAll(o);
-    case "bench": return (await import("./bench.ts")).bench(o);
+    case "bench": return (await import("./bench.ts")).bench();
     default: console.error(`unknown command "${cmd}"\n${USAGE}`); return 2;
   }
 }
