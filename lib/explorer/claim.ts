@@ -1,0 +1,278 @@
+// Claims: "under this model, predicate P holds Never / Sometimes / Always".
+//
+// Verdict rules:
+//  * P true in some executions and false in others -> Sometimes (as soon as both are
+//    seen; the search stops early).
+//  * Otherwise Never/Always only if the search was complete AND exhaustive or
+//    bounded (the bound is shown in coverage). A sampled or budget-cut search
+//    observes "Incomplete": it can refute Never/Always with a counterexample, never
+//    establish them.
+
+import {
+  DEFAULT_BUDGET_EXECUTIONS, DEFAULT_BUDGET_MS, DEFAULT_MAX_STEPS, DEFAULT_MINIMISE_EXECUTIONS, DEFAULT_MINIMISE_MS,
+  DEFAULT_MINIMISE_PREEMPTIONS, DEFAULT_STRATEGY, type Budget, type SearchConfig, type SearchSpec, type StrategyName, normaliseSearch,
+} from "./config.ts";
+import { exploreBounded } from "./bounded.ts";
+import { exploreDfs } from "./dfs.ts";
+import { exploreDpor } from "./dpor.ts";
+import { ExplorerError } from "./errors.ts";
+import type { Execution } from "./execution.ts";
+import type { Finding } from "./finding.ts";
+import { clockMs } from "./guard.ts";
+import { minimise } from "./minimise.ts";
+import type { Model } from "./model.ts";
+import { explorePct } from "./pct.ts";
+import { getProgress, PROGRESS_AFTER_MS, PROGRESS_EVERY_MS } from "./progress.ts";
+import { exploreRandom } from "./random.ts";
+import { replay, runDecisions } from "./replay.ts";
+import type { Coverage, Explore } from "./search.ts";
+import { encodeToken } from "./token.ts";
+import type { TraceEvent } from "./trace.ts";
+import { viewOf, type ExecutionView } from "./view.ts";
+
+export type Expectation = "Never" | "Sometimes" | "Always";
+export type Observation = Expectation | "Incomplete";
+
+export interface ClaimSpec<F = any> {
+  /** Optional id shown in results, e.g. "C03.2". */
+  readonly id?: string;
+  readonly title: string;
+  readonly model: Model<F>;
+  /** Evaluated on every finished execution. */
+  readonly predicate: (e: ExecutionView<F>) => boolean;
+  readonly expect: Expectation;
+  /** Strategy and its parameters; default { strategy: "dpor" }. */
+  readonly search?: SearchSpec;
+  readonly budget?: Budget;
+}
+
+export interface Witness {
+  /** Replay token: replay(model, token) reproduces this execution. */
+  readonly token: string;
+  readonly preemptions: number;
+  readonly steps: number;
+  /** Which minimisation ran, and how far it got. */
+  readonly minimisation: string;
+  readonly trace: TraceEvent[];
+  /** formatTrace(trace, findings). */
+  readonly text: string;
+  readonly findings: Finding[];
+  /** Predicate value on this execution. */
+  readonly predicate: boolean;
+}
+
+export interface Stats {
+  /** Executions evaluated (pruned/duplicate runs excluded). */
+  readonly executions: number;
+  /** Every run, including sleep-set-blocked and re-run ones. */
+  readonly runs: number;
+  readonly steps: number;
+  readonly ms: number;
+}
+
+export interface ClaimResult {
+  readonly id?: string;
+  readonly title: string;
+  readonly model: string;
+  readonly strategy: StrategyName;
+  readonly expected: Expectation;
+  readonly observed: Observation;
+  readonly pass: boolean;
+  readonly complete: boolean;
+  readonly coverage: Coverage;
+  readonly stats: Stats;
+  readonly counts: { readonly true: number; readonly false: number };
+  /** Counterexample (on failure) or an example of the predicate holding (for Sometimes). */
+  readonly witness?: Witness;
+  readonly message: string;
+}
+
+/** Thrown by claim() when the observation differs from the expectation. */
+export class ClaimError extends Error {
+  override name = "ClaimError";
+  constructor(readonly result: ClaimResult) {
+    super(result.message);
+  }
+}
+
+const STRATEGIES: Record<StrategyName, Explore> = { dfs: exploreDfs, dpor: exploreDpor, bounded: exploreBounded, pct: explorePct, random: exploreRandom };
+
+let sink: ((r: ClaimResult) => void) | null = null;
+/** Every claim()/check() result is also passed to fn (the docs pipeline collects them). */
+export function setClaimSink(fn: ((r: ClaimResult) => void) | null): void {
+  sink = fn;
+}
+
+/** The raw outcome of a search, before the verdict; what shards produce and merge. */
+export interface SearchRecord {
+  readonly complete: boolean;
+  readonly coverage: Coverage;
+  readonly stats: Stats;
+  readonly counts: { true: number; false: number };
+  /** Decisions of the first execution with predicate true / false. */
+  readonly firstTrue?: number[];
+  readonly firstFalse?: number[];
+}
+
+function decisionsOf(x: Execution): number[] {
+  let n = x.decisions.length;
+  while (n > 0 && x.isDefault[n - 1]) n--;
+  return x.decisions.slice(0, n);
+}
+
+/** Run the search for a spec without deciding anything. Used by check() and by shards. */
+export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}): SearchRecord {
+  const cfg: SearchConfig = normaliseSearch(spec.search);
+  const name = cfg.strategy ?? DEFAULT_STRATEGY;
+  const explore = STRATEGIES[name];
+  if (!explore) throw new ExplorerError(`Unknown search strategy "${String(name)}"; use one of ${Object.keys(STRATEGIES).join(", ")}.`);
+  const maxExec = spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS;
+  const maxMs = spec.budget?.ms ?? DEFAULT_BUDGET_MS;
+  const t0 = clockMs();
+  let executions = 0, runs = 0, steps = 0, lastReport = t0, lastDepth = 0;
+  const counts = { true: 0, false: 0 };
+  let firstTrue: number[] | undefined, firstFalse: number[] | undefined;
+  const stopEarly = opts.stopEarly ?? true;
+  const progress = getProgress();
+  const label = spec.id ?? spec.title;
+  const outcome = explore({
+    model: spec.model as Model<unknown>,
+    config: cfg,
+    maxSteps: cfg.maxSteps ?? DEFAULT_MAX_STEPS,
+    ran(x) {
+      runs++;
+      steps += x.steps;
+      lastDepth = x.steps;
+    },
+    visit(x) {
+      executions++;
+      const v = !!spec.predicate(viewOf<F>(x));
+      if (v) {
+        counts.true++;
+        firstTrue ??= decisionsOf(x);
+      } else {
+        counts.false++;
+        firstFalse ??= decisionsOf(x);
+      }
+      return !(stopEarly && counts.true > 0 && counts.false > 0);
+    },
+    outOfBudget() {
+      if (executions >= maxExec) return true;
+      if ((runs & 63) !== 0) return false;
+      const now = clockMs();
+      if (progress && now - t0 >= PROGRESS_AFTER_MS && now - lastReport >= PROGRESS_EVERY_MS) {
+        lastReport = now;
+        progress({ claim: label, executions, rate: Math.round((executions * 1000) / (now - t0)), depth: lastDepth, ms: now - t0 });
+      }
+      return now - t0 >= maxMs;
+    },
+  });
+  return { complete: outcome.complete, coverage: outcome.coverage, stats: { executions, runs, steps, ms: clockMs() - t0 }, counts, firstTrue, firstFalse };
+}
+
+export function describeCoverage(c: Coverage): string {
+  if (c.kind === "exhaustive") return `exhaustive (${c.reduction === "none" ? "no reduction" : c.reduction})${c.shard ? `, shard ${c.shard}` : ""}`;
+  if (c.kind === "bounded") return `bounded: all schedules with <= ${c.preemptions} preemption(s)`;
+  return `sampled: ${c.runs} ${c.strategy} run(s), seed ${c.seed}${c.depth !== undefined ? `, depth ${c.depth}` : ""}`;
+}
+
+/** Turn a search record into a verdict, witness and message. */
+export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
+  const cfg = normaliseSearch(spec.search);
+  const { true: t, false: f } = rec.counts;
+  const establishes = rec.coverage.kind !== "sampled";
+  const observed: Observation = t > 0 && f > 0 ? "Sometimes" : rec.complete && establishes && t + f > 0 ? (t > 0 ? "Always" : "Never") : "Incomplete";
+  const pass = observed === spec.expect;
+  // Counterexample for Never/Always, an example of P for Sometimes.
+  const target = spec.expect === "Always" ? false : true;
+  const ds = target ? rec.firstTrue : rec.firstFalse;
+  let witness: Witness | undefined;
+  if (ds) {
+    const maxSteps = cfg.maxSteps ?? DEFAULT_MAX_STEPS;
+    let decisions = ds;
+    let minimisation = "none (disabled)";
+    if (cfg.minimise !== false) {
+      const isWitness = (x: Execution) => !!spec.predicate(viewOf<F>(x)) === target;
+      const m = minimise(spec.model as Model<unknown>, isWitness, replayExecution(spec.model as Model<unknown>, ds, maxSteps), {
+        maxPreemptions: DEFAULT_MINIMISE_PREEMPTIONS, executions: DEFAULT_MINIMISE_EXECUTIONS, ms: DEFAULT_MINIMISE_MS, maxSteps,
+      });
+      decisions = m.decisions;
+      minimisation = m.minimisation;
+    }
+    const token = encodeToken(decisions);
+    const r = replay(spec.model, token, { maxSteps });
+    witness = { token, preemptions: r.preemptions, steps: r.steps, minimisation, trace: r.trace, text: r.text, findings: r.findings, predicate: target };
+  }
+  const head = `${spec.id ? spec.id + " " : ""}"${spec.title}" (model "${spec.model.name}"): expected ${spec.expect}, observed ${observed} — ${pass ? "PASS" : "FAIL"}`;
+  const lines = [head, `  predicate true in ${t}, false in ${f} execution(s); coverage: ${describeCoverage(rec.coverage)}; ${rec.stats.executions} executions, ${rec.stats.steps} steps, ${rec.stats.ms} ms`];
+  if (!rec.complete && observed === "Incomplete")
+    lines.push(
+      establishes
+        ? `  The search stopped (budget) before covering every execution, so ${spec.expect} cannot be established. Raise budget.executions/budget.ms, shrink the model, or use { strategy: "bounded" } and state the bound.`
+        : `  A sampled search (${rec.coverage.kind === "sampled" ? rec.coverage.strategy : ""}) can find executions but never proves Never/Always. Use { strategy: "dpor" } or "bounded" to establish it.`,
+    );
+  if (witness) {
+    const what = pass ? "example where the predicate holds" : `counterexample (predicate ${target})`;
+    lines.push(`  ${what}: ${witness.preemptions} preemption(s), ${witness.steps} step(s); minimisation: ${witness.minimisation}`);
+    lines.push(witness.text.split("\n").map((l) => "    " + l).join("\n"));
+    lines.push(`  Replay: replay(model, "${witness.token}")`);
+  } else if (!pass && observed !== "Incomplete") {
+    lines.push(`  No execution has the predicate ${target}, so there is no witness to show. Check the predicate and the model's final() state.`);
+  }
+  return {
+    ...(spec.id ? { id: spec.id } : {}),
+    title: spec.title,
+    model: spec.model.name,
+    strategy: cfg.strategy ?? DEFAULT_STRATEGY,
+    expected: spec.expect,
+    observed,
+    pass,
+    complete: rec.complete,
+    coverage: rec.coverage,
+    stats: rec.stats,
+    counts: { ...rec.counts },
+    ...(witness ? { witness } : {}),
+    message: lines.join("\n"),
+  };
+}
+
+const replayExecution = (m: Model<unknown>, ds: number[], maxSteps: number): Execution => runDecisions(m, ds, maxSteps, false).x;
+
+/** Explore and decide; never throws on a failed claim (see claim()). */
+export function check<F>(spec: ClaimSpec<F>): ClaimResult {
+  const result = decide(spec, search(spec));
+  sink?.(result);
+  return result;
+}
+
+/** Like check(), but throws ClaimError (message = the evidence) unless observed === expected. */
+export function claim<F>(spec: ClaimSpec<F>): ClaimResult {
+  const result = check(spec);
+  if (!result.pass) throw new ClaimError(result);
+  return result;
+}
+
+/** Combine the records of disjoint shards into the record of the whole search. */
+export function mergeRecords(parts: readonly SearchRecord[]): SearchRecord {
+  if (parts.length === 0) throw new ExplorerError("mergeRecords() needs at least one shard record; run every shard first.");
+  const counts = { true: 0, false: 0 };
+  let executions = 0, runs = 0, steps = 0, ms = 0;
+  for (const p of parts) {
+    counts.true += p.counts.true;
+    counts.false += p.counts.false;
+    executions += p.stats.executions;
+    runs += p.stats.runs;
+    steps += p.stats.steps;
+    ms = Math.max(ms, p.stats.ms);
+  }
+  const c = parts[0].coverage;
+  const coverage: Coverage = c.kind === "exhaustive" ? { kind: c.kind, reduction: c.reduction } : c;
+  return {
+    complete: parts.every((p) => p.complete),
+    coverage,
+    stats: { executions, runs, steps, ms },
+    counts,
+    firstTrue: parts.find((p) => p.firstTrue)?.firstTrue,
+    firstFalse: parts.find((p) => p.firstFalse)?.firstFalse,
+  };
+}

@@ -1,0 +1,59 @@
+// Search configuration: one documented object, every default a named constant.
+
+export type StrategyName = "dfs" | "dpor" | "bounded" | "pct" | "random";
+
+/** Default strategy: exhaustive with source-DPOR reduction. */
+export const DEFAULT_STRATEGY: StrategyName = "dpor";
+/** Preemption bound for "bounded" (CHESS found most bugs with <= 2). */
+export const DEFAULT_PREEMPTIONS = 2;
+/** Runs for the sampling strategies. */
+export const DEFAULT_RUNS = 1000;
+/** PCT bug depth d (d-1 priority change points). */
+export const DEFAULT_PCT_DEPTH = 3;
+export const DEFAULT_SEED = 1;
+/** Steps per execution before it is cut and reported as "livelock". */
+export const DEFAULT_MAX_STEPS = 10_000;
+export const DEFAULT_BUDGET_EXECUTIONS = 100_000;
+export const DEFAULT_BUDGET_MS = 20_000;
+/** Witness minimisation: max preemption bound tried, and its own budget. */
+export const DEFAULT_MINIMISE_PREEMPTIONS = 3;
+export const DEFAULT_MINIMISE_EXECUTIONS = 20_000;
+export const DEFAULT_MINIMISE_MS = 3_000;
+
+export interface Shard {
+  /** 0-based shard index, < count. */
+  readonly index: number;
+  readonly count: number;
+}
+
+export interface SearchConfig {
+  /** "dpor" (default, exhaustive), "dfs" (naive exhaustive), "bounded", "pct", "random". */
+  readonly strategy?: StrategyName;
+  /** bounded: max preemptions k (default DEFAULT_PREEMPTIONS). */
+  readonly preemptions?: number;
+  /** pct/random: number of executions (default DEFAULT_RUNS). */
+  readonly runs?: number;
+  /** pct: depth d (default DEFAULT_PCT_DEPTH). */
+  readonly depth?: number;
+  /** pct/random: PRNG seed (default DEFAULT_SEED). */
+  readonly seed?: number;
+  /** Per-execution step bound (default DEFAULT_MAX_STEPS). */
+  readonly maxSteps?: number;
+  /** Explore only one disjoint part of the tree (dfs, dpor; see shard.ts). */
+  readonly shard?: Shard;
+  /** Minimise the witness (default true). */
+  readonly minimise?: boolean;
+}
+
+export interface Budget {
+  /** Stop after this many executions (default DEFAULT_BUDGET_EXECUTIONS). */
+  readonly executions?: number;
+  /** Stop after this many milliseconds (default DEFAULT_BUDGET_MS). */
+  readonly ms?: number;
+}
+
+export type SearchSpec = StrategyName | SearchConfig;
+
+export function normaliseSearch(s: SearchSpec | undefined): SearchConfig {
+  return typeof s === "string" ? { strategy: s } : (s ?? {});
+}

@@ -1,0 +1,48 @@
+// The running execution, as seen from model code. Model objects and helpers
+// (finding(), currentThread(), spawn()) reach the execution through this one
+// module-level slot instead of threading a context argument through every call:
+// executions are synchronous and never overlap, so a single slot is enough.
+
+import { ExplorerError } from "./errors.ts";
+import type { ThreadBody, Tracked } from "./effect.ts";
+
+export interface FindingOptions {
+  /** End the execution after the current step (default false: mark and continue). */
+  readonly end?: boolean;
+}
+
+export interface Runtime {
+  registerObject(o: Tracked): number;
+  /** Index of the thread whose code is running (or whose op is being performed). */
+  currentThread(): number;
+  threadName(t: number): string;
+  /** Mutable list of lock names held by thread t (for traces and lockdep-style reports). */
+  held(t: number): string[];
+  /** Call-frame labels of thread t (see call()). */
+  frames(t: number): string[];
+  report(kind: string, message: string, data: unknown, opts: FindingOptions): void;
+  spawn(name: string, body: ThreadBody): number;
+  /** Attach a state-change note to the current step's trace line (ignored while searching). */
+  note(text: string): void;
+}
+
+let current: Runtime | null = null;
+
+export function setRuntime(r: Runtime | null): Runtime | null {
+  const prev = current;
+  current = r;
+  return prev;
+}
+
+export function runtime(what: string): Runtime {
+  if (current === null)
+    throw new ExplorerError(
+      `${what} was used outside a running model. Create shared objects and call explorer helpers only inside ` +
+        `the model's setup function or its threads, so every execution starts from fresh state.`,
+    );
+  return current;
+}
+
+export function hasRuntime(): boolean {
+  return current !== null;
+}

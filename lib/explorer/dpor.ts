@@ -1,0 +1,289 @@
+// Exhaustive exploration with Source-DPOR and sleep sets:
+//   Abdulla, Aronis, Jonsson, Sagonas, "Optimal Dynamic Partial Order Reduction",
+//   POPL'14, and "Source Sets: A Foundation for Optimal Dynamic Partial Order
+//   Reduction", JACM 64(4) 2017 — Algorithm 2 (source-DPOR with sleep sets).
+//
+// Explores at least one execution of every Mazurkiewicz trace (equivalence class
+// of executions under swapping adjacent independent steps). Two steps are
+// dependent iff they touch the same object and at least one is a write (effect.ts).
+//
+// Deviations, each erring towards exploring MORE (never fewer) executions:
+//  * Not optimal-DPOR: no wakeup trees, so some sleep-set-blocked runs happen
+//    (counted as pruned, never reported as executions).
+//  * Blocking. The papers assume every thread's next step is enabled. Here a
+//    thread blocked on an object is disabled, and the object's enabler (a release,
+//    a signal) is a write on that same object, so it is dependent. A race whose
+//    later step was DISABLED just before the earlier step (the earlier step enabled
+//    it: release -> acquire) cannot be reversed, so race detection skips it and
+//    keeps scanning back to the step that really competes (acquire vs acquire),
+//    like the "may be co-enabled" test of Flanagan & Godefroid (POPL'05). If the
+//    computed initials are nevertheless not enabled at the race point, all enabled
+//    threads are added there (the conservative Flanagan–Godefroid fallback).
+//  * Executions that end with unfinished threads (deadlock, a finding with
+//    { end: true }, the step bound) also race-check each unfinished thread's
+//    pending step against the execution, as if it were the next step.
+//  * choose() is thread-local and independent of everything; its values are
+//    explored exhaustively at the step that makes them (an odometer per node).
+//  * Sharding (shard.ts): the root node explores every enabled thread (full
+//    expansion, sleep set = lower-numbered root threads) and each shard owns every
+//    count-th of them. That is source-DPOR with a larger root backtrack set, so
+//    sound; the union may contain a few more executions than the unsharded run.
+
+import { conflicts, MODE_WRITE } from "./effect.ts";
+import { Execution, type Scheduler } from "./execution.ts";
+import type { Explore } from "./search.ts";
+
+interface Choice {
+  v: number;
+  readonly arity: number;
+}
+
+interface DNode {
+  /** Thread run at this node (its step is event index = node index). */
+  thread: number;
+  /** choose() values made while that step ran, as an odometer. */
+  choices: Choice[];
+  /** Enabled threads at this state. */
+  readonly enabled: number;
+  /** Threads scheduled to be explored here; superset of explored ones. */
+  backtrack: number;
+  /** Sleep set: inherited sleepers plus threads fully explored here. Never explored again here. */
+  sleep: number;
+}
+
+const lowest = (m: number): number => 31 - Math.clz32(m & -m);
+
+class DporScheduler implements Scheduler {
+  nodes: DNode[] = [];
+  init: Choice[] = [];
+  private cpos = 0;
+  /** Events at index >= divergence are new in the current execution and need race analysis. */
+  divergence = 0;
+  /** Root threads this shard owns (shard mode only). */
+  private owned = 0;
+  constructor(private readonly shard?: { index: number; count: number }) {}
+
+  pickThread(x: Execution, enabled: number): number {
+    const s = x.steps;
+    this.cpos = 0;
+    if (s < this.nodes.length) return this.nodes[s].thread;
+    let sleep = 0;
+    if (s > 0) {
+      const parent = this.nodes[s - 1];
+      const o = x.stepObj[s - 1], m = x.stepMode[s - 1];
+      for (let r = parent.sleep; r; r &= r - 1) {
+        const t = lowest(r);
+        const p = x.threads[t].pending;
+        if (p === null) continue;
+        const po = p.obj ? p.obj.id : -1, pm = p.obj ? (p.mode === "w" ? 2 : p.mode === "r" ? 1 : 0) : 0;
+        if (!conflicts(o, m, po, pm)) sleep |= 1 << t;
+      }
+    }
+    let backtrack = 0;
+    if (s === 0 && this.shard) {
+      // Root full expansion, in thread order; a root thread owned by another shard is
+      // put to sleep when its turn comes, exactly as if we had explored it (see next()).
+      backtrack = enabled;
+      this.owned = 0;
+      let rank = 0;
+      for (let m = enabled; m; m &= m - 1) if (rank++ % this.shard.count === this.shard.index) this.owned |= 1 << lowest(m);
+    }
+    // Source-DPOR starts a new node with one arbitrary non-sleeping enabled thread.
+    const avail = enabled & ~sleep;
+    if (!(s === 0 && this.shard) && avail) backtrack = avail & -avail;
+    const node: DNode = { thread: -1, choices: [], enabled, backtrack, sleep };
+    this.nodes.push(node);
+    const t = this.nextCandidate(node, s);
+    if (t < 0) return -1; // sleep-set blocked: every continuation is covered elsewhere
+    node.thread = t;
+    node.backtrack |= 1 << t;
+    return t;
+  }
+
+  /** Lowest thread still to explore at node s (skipping, and sleeping, other shards' root threads). */
+  private nextCandidate(n: DNode, s: number): number {
+    for (;;) {
+      const cand = n.backtrack & ~n.sleep & n.enabled;
+      if (!cand) return -1;
+      const t = lowest(cand);
+      if (s === 0 && this.shard && !(this.owned & (1 << t))) {
+        n.sleep |= 1 << t;
+        continue;
+      }
+      return t;
+    }
+  }
+
+  pickChoice(x: Execution, arity: number): number {
+    const list = x.steps === 0 ? this.init : this.nodes[x.steps - 1].choices;
+    const i = this.cpos++;
+    if (i < list.length) return list[i].v;
+    list.push({ v: 0, arity });
+    return 0;
+  }
+
+  /** Next path; false when exhausted. */
+  next(): boolean {
+    this.cpos = 0;
+    for (;;) {
+      const i = this.nodes.length - 1;
+      if (i < 0) {
+        if (!advance(this.init)) return false;
+        this.divergence = 0;
+        return true;
+      }
+      const n = this.nodes[i];
+      if (n.thread >= 0 && advance(n.choices)) {
+        this.divergence = i + 1;
+        return true;
+      }
+      if (n.thread >= 0) n.sleep |= 1 << n.thread;
+      n.choices = [];
+      const t = this.nextCandidate(n, i);
+      n.thread = t;
+      if (t >= 0) {
+        n.backtrack |= 1 << t;
+        this.divergence = i;
+        return true;
+      }
+      this.nodes.pop();
+    }
+  }
+}
+
+function advance(list: Choice[]): boolean {
+  while (list.length && list[list.length - 1].v + 1 >= list[list.length - 1].arity) list.pop();
+  if (!list.length) return false;
+  list[list.length - 1].v++;
+  return true;
+}
+
+/**
+ * Race analysis of one execution (Algorithm 2's "foreach e ⋖ next" loop, done for
+ * the new suffix of the execution after it ran). Vector clocks: clk[k][t] = number
+ * of thread t's steps that happen-before-or-equal step k.
+ */
+function analyse(x: Execution, sched: DporScheduler): void {
+  const n = x.steps;
+  const T = x.threads.length;
+  const th = x.stepThread, ob = x.stepObj, md = x.stepMode;
+  const clk: Int32Array[] = new Array(n);
+  const local = new Int32Array(n); // 1-based index of step k within its thread
+  const tclk: Int32Array[] = []; // current clock per thread
+  const count = new Int32Array(T);
+  const lastOf = new Int32Array(T).fill(-1); // last step index per thread
+  const objEvents = new Map<number, number[]>();
+  const lastWrite = new Map<number, number>();
+  const readsSince = new Map<number, number[]>();
+  const spawnAt = (t: number): number => x.threads[t].spawnStep;
+  const clockOf = (t: number): Int32Array => {
+    let c = tclk[t];
+    if (!c) {
+      const sp = spawnAt(t);
+      // A spawned thread starts knowing everything its parent knew at the spawn.
+      c = tclk[t] = sp >= 0 && sp < n && clk[sp] ? Int32Array.from(clk[sp]) : new Int32Array(T);
+    }
+    return c;
+  };
+  const hb = (j: number, c: Int32Array): boolean => c[th[j]] >= local[j];
+
+  const scan = (q: number, o: number, m: number, prevC: Int32Array, k: number): void => {
+    const evs = objEvents.get(o);
+    if (!evs) return;
+    const seen = Int32Array.from(prevC);
+    for (let a = evs.length - 1; a >= 0; a--) {
+      const j = evs[a];
+      const wj = md[j] === MODE_WRITE;
+      if (th[j] === q || !conflicts(o, m, o, md[j])) {
+        if (th[j] === q && wj) return;
+        continue;
+      }
+      if (hb(j, seen)) {
+        if (wj) return;
+        continue;
+      }
+      // Enabling race (j enabled q's step): not reversible; keep scanning backwards.
+      if (lastOf[q] < j && !(x.enabledBefore[j] & (1 << q))) continue;
+      addBacktrack(j, k, q, o, m, prevC);
+      for (let t = 0; t < T; t++) if (clk[j][t] > seen[t]) seen[t] = clk[j][t];
+      if (wj) return;
+    }
+  };
+
+  // Source-DPOR: add one initial of notdep(j).e to backtrack(pre(j)) unless one is there already.
+  const addBacktrack = (j: number, k: number, q: number, o: number, m: number, prevC: Int32Array): void => {
+    const node = sched.nodes[j];
+    const tj = th[j], lj = local[j];
+    let initials = 0;
+    let withEvents = 0; // threads that have a step in notdep
+    const v: number[] = [];
+    for (let i = j + 1; i < k; i++) if (clk[i][tj] < lj) v.push(i);
+    for (let a = 0; a < v.length; a++) {
+      const i = v[a], t = th[i];
+      if (withEvents & (1 << t)) continue;
+      withEvents |= 1 << t;
+      let initial = true;
+      for (let b = 0; b < a && initial; b++) if (hb(v[b], clk[i])) initial = false;
+      if (initial) initials |= 1 << t;
+    }
+    if (!(withEvents & (1 << q))) {
+      let initial = true;
+      for (const i of v) if (hb(i, prevC) || conflicts(o, m, ob[i], md[i])) { initial = false; break; }
+      if (initial) initials |= 1 << q;
+    }
+    if (initials & node.backtrack) return;
+    if (initials & node.sleep) return; // a sleeping initial: its traces are covered already
+    const ok = initials & node.enabled;
+    node.backtrack |= ok ? 1 << lowest(ok) : node.enabled;
+  };
+
+  for (let k = 0; k < n; k++) {
+    const t = th[k], o = ob[k], m = md[k];
+    const c = clockOf(t);
+    const prevC = k >= sched.divergence && o >= 0 ? Int32Array.from(c) : c;
+    if (o >= 0) {
+      if (k >= sched.divergence) scan(t, o, m, prevC, k);
+      const lw = lastWrite.get(o);
+      if (lw !== undefined) for (let u = 0; u < T; u++) if (clk[lw][u] > c[u]) c[u] = clk[lw][u];
+      if (m === MODE_WRITE) {
+        for (const r of readsSince.get(o) ?? []) for (let u = 0; u < T; u++) if (clk[r][u] > c[u]) c[u] = clk[r][u];
+        lastWrite.set(o, k);
+        readsSince.set(o, []);
+      } else {
+        const rs = readsSince.get(o);
+        if (rs) rs.push(k);
+        else readsSince.set(o, [k]);
+      }
+      const evs = objEvents.get(o);
+      if (evs) evs.push(k);
+      else objEvents.set(o, [k]);
+    }
+    c[t] = ++count[t];
+    local[k] = c[t];
+    lastOf[t] = k;
+    clk[k] = Int32Array.from(c);
+  }
+  // Pending steps of unfinished threads race too (deadlocks, early ends).
+  if (x.status === "deadlock" || x.status === "stopped" || x.status === "step-bound") {
+    for (let q = 0; q < x.threads.length; q++) {
+      const p = x.threads[q].pending;
+      if (p === null || !p.obj) continue;
+      scan(q, p.obj.id, p.mode === "w" ? 2 : p.mode === "r" ? 1 : 0, clockOf(q), n);
+    }
+  }
+}
+
+export const exploreDpor: Explore = (ctx) => {
+  const shard = ctx.config.shard;
+  const sched = new DporScheduler(shard);
+  const coverage = { kind: "exhaustive", reduction: "source-DPOR", ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
+  for (;;) {
+    if (ctx.outOfBudget()) return { complete: false, coverage };
+    const x = new Execution(ctx.model, sched, ctx.maxSteps).run();
+    ctx.ran(x);
+    analyse(x, sched);
+    // Pruned = sleep-set blocked: equivalent to an execution explored elsewhere.
+    if (x.status !== "pruned" && !ctx.visit(x)) return { complete: false, coverage };
+    if (!sched.next()) return { complete: true, coverage };
+  }
+};

@@ -1,0 +1,298 @@
+// One execution of a model under a Scheduler. Strategies create one Execution per
+// explored schedule (stateless search: every execution re-runs setup from scratch).
+//
+// Hot path: per-step data is kept in flat number arrays (thread, object id, mode,
+// enabled mask); trace events with labels and lock sets are only materialised when
+// `detail` is on (replay of a witness).
+
+import { type Op, type ThreadBody, type Tracked, type Yieldable, isChoose, modeCode } from "./effect.ts";
+import { setRuntime, type FindingOptions, type Runtime } from "./context.ts";
+import { DeterminismError, ExplorerError, ModelError } from "./errors.ts";
+import type { DeadlockData, Finding, WaitEdge } from "./finding.ts";
+import { installGuard, uninstallGuard } from "./guard.ts";
+import type { Model } from "./model.ts";
+import { encodeToken } from "./token.ts";
+import type { TraceEvent } from "./trace.ts";
+
+/** Hard cap: enabled sets are 31-bit masks. */
+export const MAX_THREADS = 31;
+
+export interface Scheduler {
+  /** Pick a thread among the set bits of `enabled` (never 0). Return -1 to abandon the execution. */
+  pickThread(x: Execution, enabled: number): number;
+  /** Pick a value in [0, arity). */
+  pickChoice(x: Execution, arity: number, label: string): number;
+}
+
+/** Thrown (and caught in run()) when a scheduler abandons an execution inside a choose(). */
+const ABANDON = Symbol("abandon");
+
+export type Status = "running" | "finished" | "deadlock" | "stopped" | "step-bound" | "pruned";
+
+interface ThreadState {
+  readonly name: string;
+  readonly gen: Generator<Yieldable, unknown, unknown>;
+  /** Next op; null iff done. */
+  pending: Op | null;
+  done: boolean;
+  readonly held: string[];
+  readonly frames: string[];
+  /** Label of pending op including frames (detail mode only). */
+  pendingLabel: string;
+  /** Thread index that spawned this one, -1 for model threads. */
+  readonly parent: number;
+  /** Step index of the spawn (clock inheritance for DPOR), -1 for model threads. */
+  readonly spawnStep: number;
+}
+
+export class Execution implements Runtime {
+  readonly threads: ThreadState[] = [];
+  readonly objects: Tracked[] = [];
+  readonly findings: Finding[] = [];
+  status: Status = "running";
+  /** Per step: thread, object id (-1 local), mode code, enabled mask before the step. */
+  readonly stepThread: number[] = [];
+  readonly stepObj: number[] = [];
+  readonly stepMode: number[] = [];
+  readonly enabledBefore: number[] = [];
+  /** Every decision in order (thread picks and choose() values), and whether it was the default. */
+  readonly decisions: number[] = [];
+  readonly isDefault: boolean[] = [];
+  /** Preemptions so far: switches away from a thread that could have continued. */
+  preemptions = 0;
+  final: unknown = undefined;
+  trace: TraceEvent[] = [];
+  private cur = -1;
+  private last = -1;
+  private stopAfterStep = false;
+  private pendingNote: string[] = [];
+  private finalFn: (() => unknown) | undefined;
+
+  constructor(
+    readonly model: Model<unknown>,
+    readonly scheduler: Scheduler,
+    readonly maxSteps: number,
+    readonly detail = false,
+  ) {}
+
+  get steps(): number {
+    return this.stepThread.length;
+  }
+
+  // ---- Runtime (called from model code) ----
+  registerObject(o: Tracked): number {
+    this.objects.push(o);
+    return this.objects.length - 1;
+  }
+  currentThread(): number {
+    return this.cur;
+  }
+  threadName(t: number): string {
+    return this.threads[t]?.name ?? "(setup)";
+  }
+  held(t: number): string[] {
+    return this.threads[t]?.held ?? [];
+  }
+  frames(t: number): string[] {
+    return this.threads[t]?.frames ?? [];
+  }
+  report(kind: string, message: string, data: unknown, opts: FindingOptions): void {
+    this.findings.push({ kind, message, thread: this.cur >= 0 ? this.threadName(this.cur) : undefined, step: this.steps, data });
+    if (opts.end) this.stopAfterStep = true;
+    if (this.detail) this.pendingNote.push(`FINDING ${kind}: ${message}`);
+  }
+  spawn(name: string, body: ThreadBody): number {
+    return this.addThread(name, body, this.cur, this.steps);
+  }
+  note(text: string): void {
+    if (this.detail) this.pendingNote.push(text);
+  }
+
+  // ---- driving ----
+  run(): this {
+    const prev = setRuntime(this);
+    installGuard();
+    try {
+      this.start();
+      while (this.status === "running") this.tick();
+      this.cur = -1;
+      if (this.finalFn && this.status !== "pruned") this.final = this.finalFn();
+    } catch (e) {
+      if (e !== ABANDON) throw this.wrap(e);
+      this.status = "pruned";
+    } finally {
+      uninstallGuard();
+      setRuntime(prev);
+    }
+    return this;
+  }
+
+  private start(): void {
+    const inst = this.model.setup();
+    if (!inst || typeof inst.threads !== "object")
+      throw new ExplorerError(`Model "${this.model.name}" setup returned no threads; return { threads: { A: function* () {...} }, final }.`);
+    this.finalFn = inst.final;
+    for (const [name, body] of Object.entries(inst.threads)) this.addThread(name, body, -1, -1);
+    if (this.threads.length === 0) throw new ExplorerError(`Model "${this.model.name}" has no threads; add at least one generator function under threads.`);
+  }
+
+  private addThread(name: string, body: ThreadBody, parent: number, spawnStep: number): number {
+    const t = this.threads.length;
+    if (t >= MAX_THREADS) throw new ExplorerError(`Model "${this.model.name}" created more than ${MAX_THREADS} threads; the explorer supports at most ${MAX_THREADS}. Reduce the model.`);
+    if (typeof body !== "function") throw new ExplorerError(`Thread "${name}" of model "${this.model.name}" is not a generator function; write ${name}: function* () { ... }.`);
+    const gen = body();
+    this.threads.push({ name, gen, pending: null, done: false, held: [], frames: [], pendingLabel: "", parent, spawnStep });
+    const saved = this.cur;
+    this.advance(t, undefined);
+    this.cur = saved;
+    return t;
+  }
+
+  /** Run thread t's own code up to its next op (resolving choose() requests on the way). */
+  private advance(t: number, value: unknown): void {
+    const th = this.threads[t];
+    this.cur = t;
+    for (;;) {
+      const r = th.gen.next(value);
+      if (r.done) {
+        th.done = true;
+        th.pending = null;
+        return;
+      }
+      const y = r.value;
+      if (y !== null && typeof y === "object" && isChoose(y)) {
+        const v = this.scheduler.pickChoice(this, y.arity, y.label);
+        if (v === -1) throw ABANDON;
+        if (!(v >= 0 && v < y.arity)) throw new ExplorerError(`internal: scheduler chose ${v} outside [0, ${y.arity}) for choose("${y.label}").`);
+        this.decisions.push(v);
+        this.isDefault.push(v === 0);
+        if (this.detail) this.trace.push({ step: this.steps, thread: th.name, label: `choose(${y.label})`, obj: "", kind: "choose", held: [...th.held], note: `= ${v}`, value: v });
+        value = v;
+        continue;
+      }
+      if (y === null || typeof y !== "object" || typeof (y as Op).kind !== "string")
+        throw new ExplorerError(`Thread "${th.name}" yielded ${String(y)}, which is not an effect. Use yield* on explorer objects (yield* x.read()), not bare yield.`);
+      th.pending = y as Op;
+      if (this.detail) th.pendingLabel = th.frames.length ? `${th.frames.join(" › ")} › ${th.pending.label ?? th.pending.kind}` : (th.pending.label ?? th.pending.kind);
+      return;
+    }
+  }
+
+  enabledMask(): number {
+    let mask = 0;
+    for (let t = 0; t < this.threads.length; t++) {
+      const p = this.threads[t].pending;
+      if (p !== null && (p.enabled === undefined || p.enabled())) mask |= 1 << t;
+    }
+    return mask;
+  }
+
+  /** The thread the default policy runs: the last one if it can continue, else the lowest enabled. */
+  defaultThread(enabled: number): number {
+    if (this.last >= 0 && enabled & (1 << this.last)) return this.last;
+    return 31 - Math.clz32(enabled & -enabled);
+  }
+
+  get lastThread(): number {
+    return this.last;
+  }
+
+  private tick(): void {
+    if (this.threads.every((th) => th.done)) {
+      this.status = "finished";
+      return;
+    }
+    const enabled = this.enabledMask();
+    if (enabled === 0) {
+      this.status = "deadlock";
+      this.reportDeadlock();
+      return;
+    }
+    if (this.steps >= this.maxSteps) {
+      this.status = "step-bound";
+      this.findings.push({ kind: "livelock", message: `execution exceeded ${this.maxSteps} steps; a thread probably spins forever (raise search.maxSteps if the model legitimately needs more)`, step: this.steps });
+      return;
+    }
+    const t = this.scheduler.pickThread(this, enabled);
+    if (t < 0) {
+      this.status = "pruned";
+      return;
+    }
+    if (!(enabled & (1 << t))) throw new ExplorerError(`internal: scheduler picked disabled thread ${t}.`);
+    const def = this.defaultThread(enabled);
+    this.decisions.push(t);
+    this.isDefault.push(t === def);
+    if (this.last >= 0 && t !== this.last && enabled & (1 << this.last)) this.preemptions++;
+    this.exec(t, enabled);
+    if (this.stopAfterStep) this.status = "stopped";
+  }
+
+  private exec(t: number, enabled: number): void {
+    const th = this.threads[t];
+    const op = th.pending as Op;
+    this.stepThread.push(t);
+    this.stepObj.push(op.obj ? op.obj.id : -1);
+    this.stepMode.push(op.obj ? modeCode(op.mode) : 0);
+    this.enabledBefore.push(enabled);
+    this.last = t;
+    this.cur = t;
+    const traceAt = this.trace.length;
+    if (this.detail) this.trace.push({ step: this.steps - 1, thread: th.name, label: th.pendingLabel, obj: op.obj ? op.obj.name : "", kind: op.kind, held: [], note: "" });
+    const result = op.run ? op.run() : undefined;
+    if (this.detail) {
+      const ev = this.trace[traceAt];
+      ev.held = [...th.held];
+      ev.note = this.pendingNote.join("; ");
+      this.pendingNote = [];
+    }
+    this.advance(t, result);
+  }
+
+  /** Wait-for analysis when nothing can run: lockdep-style data in a "deadlock" finding. */
+  private reportDeadlock(): void {
+    const blocked: WaitEdge[] = [];
+    const waits = new Map<number, number[]>();
+    for (let t = 0; t < this.threads.length; t++) {
+      const th = this.threads[t];
+      if (th.done || th.pending === null) continue;
+      const obj = th.pending.obj;
+      const holders = obj?.holders?.() ?? [];
+      waits.set(t, [...holders]);
+      blocked.push({ thread: th.name, waitsFor: obj ? obj.name : "(nothing)", heldBy: holders.map((h) => this.threads[h].name), holds: [...th.held], op: th.pending.label ?? th.pending.kind });
+    }
+    // Find a cycle in the wait-for graph by walking from each blocked thread.
+    let cycle: number[] = [];
+    for (const start of waits.keys()) {
+      const path: number[] = [];
+      let t: number | undefined = start;
+      while (t !== undefined && !path.includes(t)) {
+        path.push(t);
+        t = waits.get(t)?.find((h) => waits.has(h));
+      }
+      if (t !== undefined) {
+        cycle = path.slice(path.indexOf(t));
+        break;
+      }
+    }
+    const byName = new Map(blocked.map((b) => [b.thread, b]));
+    const cyc = cycle.map((t) => byName.get(this.threads[t].name) as WaitEdge);
+    const parts = (cyc.length ? cyc : blocked).map((b) => `${b.thread} waits for ${b.waitsFor}${b.heldBy.length ? ` held by ${b.heldBy.join(", ")}` : " (nobody will release it)"}`);
+    const data: DeadlockData = { cycle: cyc, blocked };
+    this.findings.push({ kind: "deadlock", message: `${cyc.length ? "wait-for cycle" : "all threads blocked"}: ${parts.join("; ")}`, step: this.steps, data });
+  }
+
+  private wrap(e: unknown): unknown {
+    if (e instanceof ExplorerError || e instanceof DeterminismError || e instanceof ModelError) return e;
+    const token = encodeToken(this.decisions);
+    const who = this.cur >= 0 ? `thread "${this.threadName(this.cur)}"` : "setup/final";
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return new ModelError(`Model "${this.model.name}" threw in ${who} at step ${this.steps}: ${msg}. Reproduce with replay(model, "${token}").`, token, e);
+  }
+
+  /** Token for this execution: decisions up to the last non-default one. */
+  token(): string {
+    let n = this.decisions.length;
+    while (n > 0 && this.isDefault[n - 1]) n--;
+    return encodeToken(this.decisions.slice(0, n));
+  }
+}

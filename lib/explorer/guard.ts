@@ -1,0 +1,78 @@
+// Determinism guard. Stateless search re-runs the model from scratch for every
+// execution and replay tokens re-run it once more; both are only correct if model
+// code is a pure function of the schedule and choose() values. So while model code
+// runs we replace the usual sources of hidden nondeterminism with throwing stubs and
+// restore the originals afterwards (install/uninstall nest via a depth counter).
+
+import { DeterminismError } from "./errors.ts";
+
+const g = globalThis as unknown as Record<string, unknown>;
+const RealDate = Date;
+const realNow = Date.now;
+const realRandom = Math.random;
+const names = ["setTimeout", "setInterval", "setImmediate", "queueMicrotask", "Promise"] as const;
+const saved: Record<string, unknown> = {};
+let depth = 0;
+
+/** Wall-clock milliseconds, usable by the explorer itself even while the guard is on. */
+export const clockMs = (): number => realNow.call(RealDate);
+
+function where(): string {
+  const stack = new Error().stack?.split("\n") ?? [];
+  // Skip "Error", this function, the stub; the first frame outside guard.ts is the caller.
+  const frame = stack.slice(1).find((l) => !l.includes("guard.ts") && !l.includes("guard.js"));
+  return frame ? frame.trim().replace(/^at /, "") : "(unknown location)";
+}
+
+function refuse(call: string, instead: string): never {
+  throw new DeterminismError(
+    `${call} was called inside model code at ${where()}. Model code must be deterministic so that ` +
+      `every execution and every replay token reproduces exactly. ${instead}`,
+  );
+}
+
+const USE_CHOOSE = "Use `yield* choose(label, alternatives)` to let the explorer try every outcome.";
+
+function GuardedDate(this: unknown, ...args: unknown[]): unknown {
+  if (args.length === 0) refuse("new Date()", "Pass a fixed time or model time as an explicit SharedVar.");
+  if (!new.target) refuse("Date()", "Pass a fixed time instead.");
+  return new (RealDate as unknown as new (...a: unknown[]) => Date)(...args);
+}
+GuardedDate.prototype = RealDate.prototype;
+Object.assign(GuardedDate, { UTC: RealDate.UTC, parse: RealDate.parse, now: () => refuse("Date.now()", "Model time must be explicit state, e.g. a SharedVar counter.") });
+
+const stubs: Record<string, unknown> = {
+  setTimeout: () => refuse("setTimeout()", "Threads are generators; express waiting with a WaitQueue/Completion or `choose()`."),
+  setInterval: () => refuse("setInterval()", "Express repetition as a loop in a thread."),
+  setImmediate: () => refuse("setImmediate()", "Express deferred work as another thread (spawn)."),
+  queueMicrotask: () => refuse("queueMicrotask()", "Express deferred work as another thread (spawn)."),
+  Promise: new Proxy(Promise, {
+    construct: () => refuse("new Promise()", "Threads are generators, not async functions; yield effects instead."),
+    get: (t, p) => (p === "prototype" ? t.prototype : refuse(`Promise.${String(p)}`, "Threads are generators, not async functions; yield effects instead.")),
+  }),
+};
+
+export function installGuard(): void {
+  if (depth++ > 0) return;
+  for (const n of names) saved[n] = g[n];
+  Math.random = () => refuse("Math.random()", USE_CHOOSE);
+  g.Date = GuardedDate;
+  for (const n of names) if (saved[n] !== undefined) g[n] = stubs[n];
+}
+
+export function uninstallGuard(): void {
+  if (--depth > 0) return;
+  Math.random = realRandom;
+  g.Date = RealDate;
+  for (const n of names) if (saved[n] !== undefined) g[n] = saved[n];
+}
+
+/** Run fn with the guard installed. */
+export function guarded<T>(fn: () => T): T {
+  installGuard();
+  try {
+    return fn();
+  } finally {
+    uninstallGuard();
+  }
+}

@@ -1,0 +1,25 @@
+// Public surface of the concurrency explorer (what chapters import). Node-free.
+// Worker-thread parallelism lives in parallel.ts and TTY progress in node.ts,
+// which this file deliberately does not import.
+
+export { model, type Model, type ModelInstance } from "./model.ts";
+export { SharedVar } from "./shared-var.ts";
+export { Mutex } from "./mutex.ts";
+export { RwSem } from "./rwsem.ts";
+export { Completion } from "./completion.ts";
+export { WaitQueue } from "./wait-queue.ts";
+export { Semaphore } from "./semaphore.ts";
+export { Obj, step, choose, finding, call, spawn, note, currentThread, locksHeld, noteAcquired, noteReleased, type AccessOptions } from "./obj.ts";
+export type { Op, Mode, Tracked, Yieldable, ThreadBody, ChooseRequest } from "./effect.ts";
+export type { Finding, DeadlockData, WaitEdge } from "./finding.ts";
+export type { ExecutionView } from "./view.ts";
+export {
+  claim, check, search, decide, mergeRecords, setClaimSink, describeCoverage, ClaimError,
+  type ClaimSpec, type ClaimResult, type Expectation, type Observation, type Witness, type Stats, type SearchRecord,
+} from "./claim.ts";
+export type { Coverage } from "./search.ts";
+export { replay, type ReplayResult } from "./replay.ts";
+export { formatTrace, formatDeadlock, type TraceEvent } from "./trace.ts";
+export { setProgress, type Progress, type ProgressFn } from "./progress.ts";
+export { ExplorerError, DeterminismError, ModelError } from "./errors.ts";
+export * from "./config.ts";

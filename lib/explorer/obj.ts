@@ -1,0 +1,117 @@
+// Low-level building blocks for instrumented objects. SharedVar, Mutex etc. are
+// built from these; the kernel model builds pages, page tables and notifiers the same way.
+
+import type { ChooseRequest, Mode, Op, ThreadBody, Tracked, Yieldable } from "./effect.ts";
+import { runtime, type FindingOptions } from "./context.ts";
+import { ExplorerError } from "./errors.ts";
+
+/** Options for one access of an Obj. */
+export interface AccessOptions<T> {
+  /** Trace label; default `kind(name)`. */
+  readonly label?: string;
+  /** Blocking condition, evaluated on shared state. */
+  readonly enabled?: () => boolean;
+  /** The atomic effect; its result is the value of the `yield*`. */
+  readonly run?: () => T;
+}
+
+/**
+ * Base class for instrumented shared objects. Subclasses expose generator methods
+ * that call `this.access(...)`; authors then write `yield* obj.method()` and never
+ * hand-write footprints.
+ */
+export class Obj implements Tracked {
+  readonly id: number;
+  constructor(readonly type: string, readonly name: string) {
+    this.id = runtime(`new ${type}("${name}")`).registerObject(this);
+  }
+  /** One scheduling point touching this object. mode "w" unless the op commutes with other reads. */
+  protected *access<T>(kind: string, mode: Mode, opts: AccessOptions<T> = {}): Generator<Yieldable, T, unknown> {
+    const op: Op = { obj: this, kind, mode, label: opts.label ?? `${kind}(${this.name})`, enabled: opts.enabled, run: opts.run };
+    return (yield op) as T;
+  }
+  holders?(): readonly number[];
+}
+
+/**
+ * A scheduling point with an explicit effect, for objects that do not subclass Obj.
+ * Without an effect it is a thread-local step that only shows up in traces (and is
+ * a preemption point for the non-reducing strategies).
+ */
+export function* step<T = undefined>(
+  label: string,
+  effect?: { obj: Tracked; kind: string; mode: Mode; enabled?: () => boolean; run?: () => T },
+): Generator<Yieldable, T, unknown> {
+  const op: Op = effect ? { ...effect, label } : { obj: null, kind: "step", mode: "local", label };
+  return (yield op) as T;
+}
+
+/** Nondeterministic choice among alternatives, explored like a scheduling decision. */
+export function choose(label: string, arity: number): Generator<Yieldable, number, unknown>;
+export function choose<T>(label: string, alternatives: readonly T[]): Generator<Yieldable, T, unknown>;
+export function* choose<T>(label: string, alts: number | readonly T[]): Generator<Yieldable, number | T, unknown> {
+  const arity = typeof alts === "number" ? alts : alts.length;
+  if (!Number.isInteger(arity) || arity < 1)
+    throw new ExplorerError(`choose("${label}") needs at least one alternative; pass a positive integer or a non-empty array.`);
+  const req: ChooseRequest = { choose: true, label, arity };
+  const i = (yield req) as number;
+  return typeof alts === "number" ? i : alts[i];
+}
+
+/**
+ * Report a finding from model code (e.g. "uaf", "sleep-in-atomic"). By default the
+ * execution continues; pass { end: true } to stop it after the current step.
+ */
+export function finding(kind: string, message: string, data?: unknown, opts: FindingOptions = {}): void {
+  runtime(`finding("${kind}")`).report(kind, message, data, opts);
+}
+
+/** Name of the running thread. */
+export function currentThread(): string {
+  const rt = runtime("currentThread()");
+  return rt.threadName(rt.currentThread());
+}
+
+/** Locks held by the running thread (names, acquisition order). A copy. */
+export function locksHeld(): string[] {
+  const rt = runtime("locksHeld()");
+  return [...rt.held(rt.currentThread())];
+}
+
+/** Record that the running thread now holds / released a lock-like object (for custom locks). */
+export function noteAcquired(name: string): void {
+  const rt = runtime("noteAcquired()");
+  rt.held(rt.currentThread()).push(name);
+}
+export function noteReleased(name: string): void {
+  const rt = runtime("noteReleased()");
+  const h = rt.held(rt.currentThread());
+  const i = h.lastIndexOf(name);
+  if (i >= 0) h.splice(i, 1);
+}
+
+/** Attach a state-change note to the current trace line (e.g. "page 3 freed"). */
+export function note(text: string): void {
+  runtime("note()").note(text);
+}
+
+/**
+ * Run `body` as a named frame: steps inside are labelled `name › label` in traces.
+ * Use kernel function names: `yield* call("unmap_vmas", function* () { ... })`.
+ */
+export function* call<T>(name: string, body: () => Generator<Yieldable, T, unknown>): Generator<Yieldable, T, unknown> {
+  const rt = runtime(`call("${name}")`);
+  const frames = rt.frames(rt.currentThread());
+  frames.push(name);
+  try {
+    return yield* body();
+  } finally {
+    frames.pop();
+  }
+}
+
+/** Start a new thread running `body`; returns once the thread exists (a local step). */
+export function* spawn(name: string, body: ThreadBody): Generator<Yieldable, void, unknown> {
+  const op: Op = { obj: null, kind: "spawn", mode: "local", label: `spawn(${name})`, run: () => runtime("spawn()").spawn(name, body) };
+  yield op;
+}

@@ -1,0 +1,27 @@
+// Progress reporting hook. The explorer core is Node-free, so it only calls an
+// injectable callback; lib/explorer/node.ts supplies one that prints to a TTY stderr.
+
+export interface Progress {
+  readonly claim: string;
+  readonly executions: number;
+  /** Executions per second so far. */
+  readonly rate: number;
+  /** Steps of the latest execution (a proxy for search depth). */
+  readonly depth: number;
+  readonly ms: number;
+}
+
+export type ProgressFn = (p: Progress) => void;
+
+/** Searches report at most this often, and only once they have run this long. */
+export const PROGRESS_AFTER_MS = 2_000;
+export const PROGRESS_EVERY_MS = 1_000;
+
+let progressFn: ProgressFn | null = null;
+
+export function setProgress(fn: ProgressFn | null): void {
+  progressFn = fn;
+}
+export function getProgress(): ProgressFn | null {
+  return progressFn;
+}

@@ -1,0 +1,30 @@
+// The contract between claim/check and the strategies.
+
+import type { SearchConfig } from "./config.ts";
+import type { Execution } from "./execution.ts";
+import type { Model } from "./model.ts";
+
+export type Coverage =
+  | { readonly kind: "exhaustive"; readonly reduction: "source-DPOR" | "none"; readonly shard?: string }
+  | { readonly kind: "bounded"; readonly preemptions: number }
+  | { readonly kind: "sampled"; readonly strategy: "pct" | "random"; readonly runs: number; readonly seed: number; readonly depth?: number };
+
+export interface SearchContext {
+  readonly model: Model<unknown>;
+  readonly config: SearchConfig;
+  readonly maxSteps: number;
+  /** Called for every completed (not pruned) execution; return false to stop the search. */
+  visit(x: Execution): boolean;
+  /** True once the budget is spent. */
+  outOfBudget(): boolean;
+  /** Count every run, including pruned ones (for stats). */
+  ran(x: Execution): void;
+}
+
+export interface SearchOutcome {
+  /** The whole (bounded) tree was explored. */
+  readonly complete: boolean;
+  readonly coverage: Coverage;
+}
+
+export type Explore = (ctx: SearchContext) => SearchOutcome;

@@ -1,0 +1,22 @@
+// Counting semaphore: down() blocks at zero, up() increments.
+
+import type { Yieldable } from "./effect.ts";
+import { Obj } from "./obj.ts";
+
+export class Semaphore extends Obj {
+  /** Invariant: count >= 0. */
+  private count: number;
+  constructor(name: string, initial: number) {
+    super("semaphore", name);
+    this.count = initial;
+  }
+  down(label?: string): Generator<Yieldable, void, unknown> {
+    return this.access<void>("down", "w", { label, enabled: () => this.count > 0, run: () => void (this.count -= 1) });
+  }
+  up(label?: string): Generator<Yieldable, void, unknown> {
+    return this.access<void>("up", "w", { label, run: () => void (this.count += 1) });
+  }
+  value(): number {
+    return this.count;
+  }
+}
