@@ -4,6 +4,7 @@
 // the block runs goes into the test's meta, which the build's reporter writes to results.json.
 
 import { test as vitest, type TestContext } from "vitest";
+import { setClaimSink } from "../../lib/explorer/index.ts";
 
 export interface BlockRun {
   line: number;
@@ -19,6 +20,9 @@ export interface BlockMeta {
 }
 
 let current: BlockMeta | undefined;
+
+// Every claim a block decides is recorded with the block: verdict, coverage, stats, witness.
+setClaimSink((r) => record({ type: "claim", ...r }));
 
 /** Adds a JSON-serialisable record (a claim result, a trace) to the block that is running. */
 export function record(value: unknown): void {

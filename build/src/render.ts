@@ -6,10 +6,9 @@ import path from "node:path";
 import { splitLines, type Extract } from "./extract.ts";
 import type { BlockResult, ChapterResult, Results } from "./results.ts";
 import { formatDiagnostic, type Diagnostic } from "./diagnostic.ts";
+import { claimHtml, isClaim } from "./claim-view.ts";
 
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
+import { escapeHtml } from "./escape.ts";
 
 /** Raw HTML inside Markdown must not contain blank lines; newlines in `<pre>` become entities. */
 function pre(cls: string, text: string): string {
@@ -25,7 +24,8 @@ export function blockAnchor(id: string): string {
   return "block-" + id.replace(/[^A-Za-z0-9_-]/g, "_");
 }
 
-function recordHtml(r: unknown): string {
+function recordHtml(file: string, b: BlockResult, r: unknown, i: number): string {
+  if (isClaim(r)) return claimHtml(file, b.id, r, `${blockAnchor(b.id)}-claim${i}`);
   if (r && typeof r === "object" && "text" in r && typeof (r as { text: unknown }).text === "string") {
     const rec = r as { title?: string; text: string };
     return `<details class="book-record"><summary>${escapeHtml(rec.title ?? "recorded")}</summary>${pre("book-trace", rec.text)}</details>`;
@@ -48,7 +48,7 @@ function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[]): str
     const at = b.failure.at ? `\n    at ${b.failure.at.file}:${b.failure.at.line}:${b.failure.at.col}` : "";
     body.push(pre("book-failure", b.failure.message + at));
   }
-  for (const r of b.records) body.push(recordHtml(r));
+  b.records.forEach((r, i) => body.push(recordHtml(ch.file, b, r, i)));
   return `<div class="book-result book-${status}" id="${blockAnchor(b.id)}" data-block-id="${escapeHtml(b.id)}" data-status="${status}" data-line="${b.line}">` +
     `<div class="book-head">${parts.join(" ")}</div>${body.join("")}</div>`;
 }
@@ -124,7 +124,7 @@ export interface RenderInput { src: string; ex: Extract; result: ChapterResult }
 export async function renderSite(root: string, outDir: string, results: Results, chapters: RenderInput[]): Promise<void> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(path.join(outDir, "assets"), { recursive: true });
-  await copyFile(path.join(root, "build/site/book.css"), path.join(outDir, "assets/book.css"));
+  for (const asset of ["book.css", "book.js"]) await copyFile(path.join(root, "build/site", asset), path.join(outDir, "assets", asset));
   await writeFile(path.join(outDir, "index.md"), indexPage(results));
   for (const c of chapters) {
     await writeFile(path.join(outDir, path.basename(c.ex.file)), renderChapter(c.src, c.ex, c.result));

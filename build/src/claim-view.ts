@@ -1,0 +1,52 @@
+// How a claim recorded by a block is shown on its page: the verdict badge with its coverage in
+// words, and for a witness the swimlane, the trace as text, and the replay command.
+
+import type { ClaimResult, Coverage } from "../../lib/explorer/index.ts";
+import { escapeHtml as esc } from "./escape.ts";
+import { swimlaneSvg } from "./swimlane.ts";
+
+export type ClaimRecord = ClaimResult & { type: "claim" };
+
+export function isClaim(r: unknown): r is ClaimRecord {
+  return !!r && typeof r === "object" && (r as { type?: unknown }).type === "claim";
+}
+
+const num = (n: number) => n.toLocaleString("en-GB").replace(/,/g, " ");
+const secs = (ms: number) => (ms < 100 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
+
+/** "exhaustive, source-DPOR, 1 284 executions, 0.4 s", "bounded: ≤ 2 preemptions, …", "sampled: …". */
+export function coverageWords(c: Coverage, stats: { executions: number; ms: number }, complete: boolean, expected: string, observed: string): string {
+  const tail = `${num(stats.executions)} executions, ${secs(stats.ms)}`;
+  let words: string;
+  if (c.kind === "exhaustive") words = `exhaustive, ${c.reduction === "none" ? "no reduction" : c.reduction}${c.shard ? `, shard ${c.shard}` : ""}, ${tail}`;
+  else if (c.kind === "bounded") words = `bounded: ≤ ${c.preemptions} preemption${c.preemptions === 1 ? "" : "s"}, ${tail}`;
+  else words = `sampled: ${num(c.runs)} ${c.strategy.toUpperCase()} runs, seed ${c.seed}${c.depth !== undefined ? `, depth ${c.depth}` : ""}, ${secs(stats.ms)}${expected !== "Sometimes" ? ` — cannot establish ${expected}` : ""}`;
+  if (complete) return words;
+  // Sometimes is settled by one execution of each kind; the search stops there on purpose.
+  return observed === "Sometimes" ? `${words} (stopped once both outcomes were seen)` : `${words} — budget ran out: incomplete`;
+}
+
+/** The command that replays exactly this witness. */
+export function replayCommand(file: string, blockId: string, token: string): string {
+  return `BOOK_REPLAY=${token} npx vitest run ${file} -t "^${blockId}$"`;
+}
+
+export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor: string): string {
+  const verdict = `<span class="book-verdict book-verdict-${esc(c.observed)}">${esc(c.observed)}</span>`;
+  const head = `<div class="book-claim-head"><span class="book-badge book-${c.pass ? "passed" : "failed"}">${c.pass ? "✓" : "✗"} ${c.pass ? "as expected" : "verdict differs"}</span>` +
+    `<span class="book-claim-id">${esc(c.id ?? "")}</span> <span class="book-claim-title">${esc(c.title)}</span>` +
+    `<span class="book-verdicts">expected <span class="book-verdict book-verdict-${esc(c.expected)}">${esc(c.expected)}</span> · observed ${verdict}</span>` +
+    `<span class="book-coverage">${esc(coverageWords(c.coverage, c.stats, c.complete, c.expected, c.observed))}</span></div>`;
+  let body = "";
+  if (!c.pass) body += `<pre class="book-failure">${esc(c.message).replace(/\n/g, "&#10;")}</pre>`;
+  const w = c.witness;
+  if (w) {
+    const cmd = replayCommand(file, blockId, w.token);
+    const what = w.predicate ? "Witness" : "Counterexample";
+    body += `<div class="book-witness"><div class="book-witness-head">${what}: ${w.steps} steps, ${w.preemptions} preemption${w.preemptions === 1 ? "" : "s"} <span class="book-minimisation">(minimised: ${esc(w.minimisation)})</span></div>` +
+      `<div class="book-swimlane">${swimlaneSvg(w.trace, w.findings, { idPrefix: `${anchor}-sl`, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` })}</div>` +
+      `<details class="book-record"><summary>the same trace as text</summary><pre class="book-trace">${esc(w.text).replace(/\n/g, "&#10;")}</pre></details>` +
+      `<div class="book-replay"><code class="book-replay-cmd">${esc(cmd)}</code><button type="button" class="book-copy" data-copy="${esc(cmd)}" title="Copy the replay command">copy</button></div></div>`;
+  }
+  return `<div class="book-claim book-claim-${c.pass ? "pass" : "fail"}" id="${anchor}" data-claim-id="${esc(c.id ?? "")}" data-expected="${esc(c.expected)}" data-observed="${esc(c.observed)}" data-pass="${c.pass}">${head}${body}</div>`;
+}

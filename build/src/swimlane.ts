@@ -1,0 +1,174 @@
+// A witness trace as a swimlane diagram, drawn as SVG at build time.
+//
+// One lane per simulated thread, time flowing down one row per step; each event a box labelled
+// with its kernel function or driver step; the locks a thread holds as bars beside its lane; state
+// changes (freed, reused, dirtied …) as notes; the step where a finding was reported in red with
+// its headline. Long traces collapse runs of uninteresting steps into one row that says so.
+//
+// Layout is a fixed grid and all text is monospace, so text width is arithmetic (characters ×
+// advance) and no layout or text-measuring library is needed. Colours come from CSS classes in
+// book.css that use Material's palette variables, so the same SVG reads in light and dark mode.
+
+import type { TraceEvent } from "../../lib/explorer/index.ts";
+import { escapeHtml as esc } from "./escape.ts";
+
+export interface SwimFinding { kind: string; message: string; step: number; thread?: string }
+
+export interface SwimOptions {
+  /** Traces longer than this collapse runs of uninteresting steps. */
+  collapseAbove?: number;
+  /** Shortest run of uninteresting steps worth collapsing. */
+  minRun?: number;
+  /** Prefix for ids inside the SVG, unique per page. */
+  idPrefix?: string;
+  title?: string;
+}
+
+const ROW = 30;           // px per step
+const HEAD = 34;          // lane headers
+const LANE = 250;         // px per lane
+const BOX_X = 26;         // box offset inside a lane, after the lock bars
+const BOX_W = 214;
+const CHAR = 6.6;         // advance of the 11px monospace font used for labels
+const GUTTER = 44;        // step numbers
+const LOCK_BAR = 5;       // px per lock bar
+
+/** A row of the diagram: one event, or a collapsed run of events. */
+export type Row = { kind: "event"; event: TraceEvent; index: number } | { kind: "collapsed"; events: TraceEvent[]; first: number };
+
+const LOCKISH = /^(lock|unlock|trylock|down_read|down_write|up_read|up_write|down|up|wait|signal|signal-all|wake_up|spawn)$/;
+
+/** Steps a reader needs to see: locking, choices, notes, findings, and each thread's first and last step. */
+function interesting(e: TraceEvent, i: number, trace: readonly TraceEvent[], findingSteps: Set<number>): boolean {
+  if (findingSteps.has(e.step) || e.note || e.kind === "choose" || LOCKISH.test(e.kind)) return true;
+  const prev = trace.slice(0, i).some((x) => x.thread === e.thread);
+  const next = trace.slice(i + 1).some((x) => x.thread === e.thread);
+  return !prev || !next;
+}
+
+export function rowsOf(trace: readonly TraceEvent[], findings: readonly SwimFinding[], opts: SwimOptions = {}): Row[] {
+  const collapseAbove = opts.collapseAbove ?? 40;
+  const minRun = opts.minRun ?? 3;
+  const rows: Row[] = [];
+  if (trace.length <= collapseAbove) return trace.map((event, index) => ({ kind: "event", event, index }));
+  const fsteps = new Set(findings.map((f) => f.step));
+  let run: { events: TraceEvent[]; first: number } | null = null;
+  const flush = () => {
+    if (!run) return;
+    if (run.events.length >= minRun) rows.push({ kind: "collapsed", events: run.events, first: run.first });
+    else run.events.forEach((event, k) => rows.push({ kind: "event", event, index: run!.first + k }));
+    run = null;
+  };
+  trace.forEach((e, i) => {
+    if (interesting(e, i, trace, fsteps)) { flush(); rows.push({ kind: "event", event: e, index: i }); return; }
+    if (!run) run = { events: [], first: i };
+    run.events.push(e);
+  });
+  flush();
+  return rows;
+}
+
+function clip(s: string, width: number): string {
+  const max = Math.floor(width / CHAR);
+  return s.length <= max ? s : s.slice(0, Math.max(1, max - 1)) + "…";
+}
+
+/** Lock hold spans per thread, as [first row, last row] of the rows where its events held the lock. */
+function lockSpans(rows: Row[], threads: string[]): { thread: number; lock: string; from: number; to: number; slot: number }[] {
+  const spans: { thread: number; lock: string; from: number; to: number; slot: number }[] = [];
+  const open = new Map<string, { from: number; slot: number }>();
+  const slots = new Map<number, string[]>();
+  const lastRow = new Map<number, number>();
+  rows.forEach((r, ri) => {
+    const evs = r.kind === "event" ? [r.event] : r.events;
+    for (const e of evs) {
+      const t = threads.indexOf(e.thread);
+      const mine = slots.get(t) ?? [];
+      slots.set(t, mine);
+      for (const lock of e.held) {
+        const key = `${t}\0${lock}`;
+        if (!open.has(key)) {
+          let slot = mine.indexOf("");
+          if (slot < 0) { slot = mine.length; mine.push(lock); } else mine[slot] = lock;
+          open.set(key, { from: ri, slot });
+        }
+      }
+      for (const [key, o] of [...open]) {
+        const [ts, lock] = key.split("\0") as [string, string];
+        if (Number(ts) !== t || e.held.includes(lock)) continue;
+        spans.push({ thread: t, lock, from: o.from, to: ri, slot: o.slot });
+        mine[o.slot] = "";
+        open.delete(key);
+      }
+      lastRow.set(t, ri);
+    }
+  });
+  for (const [key, o] of open) {
+    const [ts, lock] = key.split("\0") as [string, string];
+    spans.push({ thread: Number(ts), lock, from: o.from, to: rows.length - 1, slot: o.slot });
+  }
+  return spans;
+}
+
+export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly SwimFinding[], opts: SwimOptions = {}): string {
+  const id = opts.idPrefix ?? "sl";
+  const threads: string[] = [];
+  for (const e of trace) if (!threads.includes(e.thread)) threads.push(e.thread);
+  const rows = rowsOf(trace, findings, opts);
+  const collapsed = rows.filter((r) => r.kind === "collapsed").reduce((n, r) => n + (r as { events: unknown[] }).events.length, 0);
+  // Notes spill to the right of their box, across empty lanes; leave room after the last lane.
+  const NOTE_MAX = 70;
+  const lastLaneNote = trace.some((e) => threads.indexOf(e.thread) === threads.length - 1 && e.note) || findings.length > 0;
+  const width = GUTTER + threads.length * LANE + (lastLaneNote ? Math.ceil(NOTE_MAX * CHAR) : 0);
+  const height = HEAD + rows.length * ROW + 10;
+  const title = opts.title ?? `Witness: ${trace.length} steps over ${threads.length} threads`;
+  const byStep = new Map<number, SwimFinding[]>();
+  for (const f of findings) byStep.set(f.step, [...(byStep.get(f.step) ?? []), f]);
+  const desc = [
+    `${trace.length} steps, one lane per thread: ${threads.join(", ")}.`,
+    collapsed ? `${collapsed} uninteresting steps are collapsed into rows marked with an ellipsis.` : "",
+    ...findings.map((f) => `Finding ${f.kind} at step ${f.step}${f.thread ? ` in ${f.thread}` : ""}: ${f.message}`),
+  ].filter(Boolean).join(" ");
+
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="swimlane" role="img" aria-labelledby="${id}-t ${id}-d" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" data-threads="${threads.length}">`);
+  out.push(`<title id="${id}-t">${esc(title)}</title><desc id="${id}-d">${esc(desc)}</desc>`);
+  threads.forEach((t, i) => {
+    const x = GUTTER + i * LANE;
+    out.push(`<g class="sl-lane" data-thread="${esc(t)}"><rect class="sl-lane-bg" x="${x + 2}" y="0" width="${LANE - 4}" height="${height}"/>` +
+      `<text class="sl-head" x="${x + LANE / 2}" y="20" text-anchor="middle">${esc(clip(t, LANE - 10))}</text></g>`);
+  });
+  for (const s of lockSpans(rows, threads)) {
+    const x = GUTTER + s.thread * LANE + 6 + s.slot * (LOCK_BAR + 2);
+    const y0 = HEAD + s.from * ROW + 4;
+    const y1 = HEAD + s.to * ROW + ROW - 4;
+    out.push(`<rect class="sl-lock" x="${x}" y="${y0}" width="${LOCK_BAR}" height="${y1 - y0}" rx="2" data-lock="${esc(s.lock)}"><title>${esc(s.thread >= 0 ? threads[s.thread]! : "")} holds ${esc(s.lock)}</title></rect>`);
+  }
+  rows.forEach((r, ri) => {
+    const y = HEAD + ri * ROW;
+    if (r.kind === "collapsed") {
+      const steps = r.events.map((e) => e.step);
+      out.push(`<g class="sl-collapsed" data-steps="${steps.join(" ")}"><text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${steps[0]}–${steps[steps.length - 1]}</text>` +
+        `<text class="sl-collapsed-text" x="${GUTTER + 8}" y="${y + 19}">⋯ ${r.events.length} steps without locking, notes or findings collapsed (${esc([...new Set(r.events.map((e) => e.thread))].join(", "))})</text></g>`);
+      return;
+    }
+    const e = r.event;
+    const lane = threads.indexOf(e.thread);
+    const x = GUTTER + lane * LANE + BOX_X;
+    const hits = byStep.get(e.step)?.filter((f) => !f.thread || f.thread === e.thread) ?? [];
+    const cls = hits.length ? "sl-event sl-bad" : "sl-event";
+    const effect = e.kind === "choose" ? `choose = ${e.value}` : e.obj ? `${e.kind} ${e.obj}` : e.kind;
+    const tip = [`step ${e.step} · ${e.thread}`, e.label, effect, e.held.length ? `holds ${e.held.join(", ")}` : "", e.note, ...hits.map((f) => `${f.kind}: ${f.message}`)].filter(Boolean).join("\n");
+    out.push(`<g class="${cls}" data-step="${e.step}" data-index="${r.index}" data-thread="${esc(e.thread)}"><title>${esc(tip)}</title>` +
+      `<text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${e.step}</text>` +
+      `<rect class="sl-box" x="${x}" y="${y + 3}" width="${BOX_W}" height="${ROW - 6}" rx="3"/>` +
+      `<text class="sl-label" x="${x + 5}" y="${y + 18}">${esc(clip(e.label, BOX_W - 10))}</text></g>`);
+    const side = [e.note, ...hits.map((f) => `${f.kind.toUpperCase()}: ${f.message}`)].filter(Boolean).join(" · ");
+    if (side) {
+      // The note sits under the box's lane neighbour, or spills right for the last lane.
+      out.push(`<text class="${hits.length ? "sl-headline" : "sl-note"}" x="${x + BOX_W + 4}" y="${y + 18}">${esc(clip(side, NOTE_MAX * CHAR))}</text>`);
+    }
+  });
+  out.push(`</svg>`);
+  return out.join("");
+}
