@@ -1,0 +1,87 @@
+// The swimlane renderer: golden SVGs for small traces, and properties over random traces.
+
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import type { TraceEvent } from "../../lib/explorer/index.ts";
+import { rowsOf, swimlaneSvg, type SwimFinding } from "../../build/src/swimlane.ts";
+
+const DIR = path.resolve(import.meta.dirname, "../fixtures/swimlane");
+const UPDATE = process.env.UPDATE_GOLDEN === "1";
+
+function golden(name: string, svg: string) {
+  const p = path.join(DIR, name);
+  if (UPDATE || !existsSync(p)) writeFileSync(p, svg + "\n");
+  expect(svg + "\n", `${name} differs from its baseline; refresh with UPDATE_GOLDEN=1 if intended`).toBe(readFileSync(p, "utf8"));
+}
+
+const ev = (step: number, thread: string, label: string, kind = "write", obj = "x", held: string[] = [], note = ""): TraceEvent =>
+  ({ step, thread, label, obj, kind, held, note });
+
+const lostUpdate: TraceEvent[] = [
+  ev(0, "task0", "read(counter)", "read", "counter"),
+  ev(1, "task1", "read(counter)", "read", "counter"),
+  ev(2, "task1", "write(counter)", "write", "counter"),
+  ev(3, "task0", "write(counter)", "write", "counter", [], "counter = 1"),
+];
+
+const uaf: TraceEvent[] = [
+  ev(0, "cs", "amdgpu_cs_ioctl › get_user_pages", "read", "pte", [], "page 7 ref +1"),
+  ev(1, "munmap", "down_write(mmap_sem)", "down_write", "mmap_sem", ["mmap_sem"]),
+  ev(2, "munmap", "zap_pte_range", "write", "pte", ["mmap_sem"], "pte cleared"),
+  ev(3, "munmap", "tlb_finish_mmu › free_pages", "write", "page7", ["mmap_sem"], "page 7 freed"),
+  ev(4, "gpu", "gpu write", "write", "page7", [], ""),
+  ev(5, "munmap", "up_write(mmap_sem)", "up_write", "mmap_sem", []),
+];
+const uafFindings: SwimFinding[] = [{ kind: "uaf", message: "GPU wrote frame 7 after it was freed", step: 4, thread: "gpu" }];
+
+describe("golden", () => {
+  test("a lost update", () => golden("lost-update.svg", swimlaneSvg(lostUpdate, [], { idPrefix: "g1" })));
+  test("a use-after-free with a lock span and the finding highlighted", () => {
+    const svg = swimlaneSvg(uaf, uafFindings, { idPrefix: "g2" });
+    golden("uaf.svg", svg);
+    expect(svg).toContain('class="sl-event sl-bad" data-step="4"');
+    expect(svg).toContain("UAF: GPU wrote frame 7 after it was freed");
+    expect(svg).toContain('data-lock="mmap_sem"');
+  });
+});
+
+const traceArb = fc.integer({ min: 1, max: 80 }).chain((n) =>
+  fc.array(fc.record({
+    thread: fc.constantFrom("cs", "munmap", "gpu", "worker"),
+    kind: fc.constantFrom("read", "write", "lock", "unlock", "choose", "step"),
+    note: fc.constantFrom("", "", "", "page freed"),
+    lock: fc.boolean(),
+  }), { minLength: n, maxLength: n }).map((xs) => xs.map((x, i) => ev(i, x.thread, `${x.kind}-${i}`, x.kind, "o", x.lock ? ["L"] : [], x.note))));
+
+describe("properties", () => {
+  test("every event of a trace appears exactly once, as a box or inside a collapsed row", () => {
+    fc.assert(fc.property(traceArb, (trace) => {
+      const svg = swimlaneSvg(trace, []);
+      const seen: number[] = [];
+      for (const m of svg.matchAll(/data-step="(\d+)"/g)) seen.push(Number(m[1]));
+      for (const m of svg.matchAll(/data-steps="([\d ]+)"/g)) seen.push(...m[1]!.split(" ").map(Number));
+      expect(seen.sort((a, b) => a - b)).toEqual(trace.map((e) => e.step));
+    }), { numRuns: 200 });
+  });
+
+  test("one lane per thread", () => {
+    fc.assert(fc.property(traceArb, (trace) => {
+      const svg = swimlaneSvg(trace, []);
+      const lanes = [...svg.matchAll(/class="sl-lane" data-thread="([^"]+)"/g)].map((m) => m[1]);
+      expect(lanes).toEqual([...new Set(trace.map((e) => e.thread))]);
+    }), { numRuns: 100 });
+  });
+
+  test("a 60-step trace collapses its uninteresting runs and says so", () => {
+    const trace = Array.from({ length: 60 }, (_, i) => ev(i, i % 7 === 0 ? "a" : "b", `step-${i}`, "read", "x"));
+    trace[30] = ev(30, "b", "the bad one", "write", "x", [], "frame reused");
+    const rows = rowsOf(trace, [{ kind: "uaf", message: "m", step: 30 }]);
+    expect(rows.length).toBeLessThan(40);
+    const svg = swimlaneSvg(trace, [{ kind: "uaf", message: "m", step: 30 }]);
+    expect(svg).toMatch(/⋯ \d+ steps without locking, notes or findings collapsed/);
+    expect(svg).toContain('data-step="30"');
+    expect(svg).toMatch(/<desc[^>]*>[^<]*collapsed/);
+  });
+});
