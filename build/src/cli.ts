@@ -2,7 +2,8 @@
 
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { changeLine, diffResults, type Change } from "./diff.ts";
 import { fileURLToPath } from "node:url";
 import pc from "picocolors";
 import { build, type BuildOptions } from "./pipeline.ts";
@@ -13,16 +14,17 @@ import { printResults, totalLine } from "./report.ts";
 /** dist/build/src/cli.js → the project root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
-const USAGE = `usage: node dist/build/src/cli.js <build|watch|serve|test|bench> [options]
+const USAGE = `usage: node dist/build/src/cli.js <build|watch|serve|test|bench|diff [REF]> [options]
   --chapters DIR   chapters folder (default chapters/)
   --results FILE   results file (default results/results.json)
   --docs DIR       mkdocs input folder to write (default docs/generated)
   --site-dir DIR   where mkdocs writes the site (default site/)
+  --base-results FILE  compare with this results.json: list changed claims, add a "What changed" page
   --no-site        skip rendering and mkdocs
   --no-cache       re-run every chapter
   --isolate        give every chapter a fresh module graph (slower; see build/README.md)`;
 
-export function buildOptions(values: Record<string, string | boolean | undefined>): BuildOptions & { docs: string; siteDir?: string; site: boolean } {
+export function buildOptions(values: Record<string, string | boolean | undefined>): BuildOptions & { docs: string; siteDir?: string; site: boolean; baseResults?: string } {
   return {
     root: ROOT,
     chaptersDir: path.resolve(ROOT, (values.chapters as string) ?? "chapters"),
@@ -32,6 +34,7 @@ export function buildOptions(values: Record<string, string | boolean | undefined
     siteDir: values["site-dir"] ? path.resolve(ROOT, values["site-dir"] as string) : undefined,
     site: !values["no-site"],
     isolate: Boolean(values.isolate),
+    baseResults: values["base-results"] ? path.resolve(ROOT, values["base-results"] as string) : undefined,
   };
 }
 
@@ -40,10 +43,16 @@ export async function buildOnce(o: ReturnType<typeof buildOptions>, log = consol
   const t0 = performance.now();
   const { results, sources } = await build(o);
   printResults(results, log);
+  let changes: Change[] | undefined;
+  if (o.baseResults) {
+    changes = diffResults(JSON.parse(await readFile(o.baseResults, "utf8")), results);
+    log(changes.length === 0 ? "no claim changed against the base" : `${changes.length} claim(s) changed against the base:`);
+    for (const c of changes) log("    " + (c.unexpected ? pc.red(changeLine(c)) : changeLine(c)));
+  }
   let siteOk = true;
   if (o.site) {
     const t1 = performance.now();
-    await renderSite(ROOT, o.docs, results, sources);
+    await renderSite(ROOT, o.docs, results, sources, changes);
     const t2 = performance.now();
     const custom = o.docs !== path.join(ROOT, "docs/generated") || o.siteDir !== undefined;
     const mk = await mkdocsBuild(ROOT, custom ? o.docs : undefined, o.siteDir);
@@ -62,7 +71,7 @@ export async function buildOnce(o: ReturnType<typeof buildOptions>, log = consol
   // Rewritten so the file carries the render and mkdocs times and the site's own failure too.
   await writeFile(o.resultsFile, JSON.stringify(results, null, 2) + "\n");
   log(totalLine(results));
-  return results.totals.failed > 0 ? 1 : 0;
+  return results.totals.failed > 0 || changes?.some((c) => c.unexpected) ? 1 : 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -70,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      chapters: { type: "string" }, "site-dir": { type: "string" }, results: { type: "string" }, docs: { type: "string" },
+      chapters: { type: "string" }, "site-dir": { type: "string" }, "base-results": { type: "string" }, results: { type: "string" }, docs: { type: "string" },
       "no-site": { type: "boolean" }, "no-cache": { type: "boolean" }, isolate: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -83,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
     case "watch": return (await import("./watch.ts")).watch(o);
     case "serve": return (await import("./serve.ts")).serve(o.siteDir ?? path.join(ROOT, "site"));
     case "test": return (await import("./test-all.ts")).testAll(o);
+    case "diff": return (await import("./diff-command.ts")).diffCommand(o, positionals[1]);
     case "bench": return (await import("./bench.ts")).bench();
     default: console.error(`unknown command "${cmd}"\n${USAGE}`); return 2;
   }

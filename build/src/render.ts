@@ -7,8 +7,11 @@ import { splitLines, type Extract } from "./extract.ts";
 import type { BlockResult, ChapterResult, Results } from "./results.ts";
 import { formatDiagnostic, type Diagnostic } from "./diagnostic.ts";
 import { claimHtml, isClaim } from "./claim-view.ts";
+import type { Change } from "./diff.ts";
+import { changesBanner, changesPage, indexPage, scoreboardPage } from "./pages.ts";
 
 import { escapeHtml } from "./escape.ts";
+import { blockAnchor } from "./anchors.ts";
 
 /** Raw HTML inside Markdown must not contain blank lines; newlines in `<pre>` become entities. */
 function pre(cls: string, text: string): string {
@@ -19,10 +22,6 @@ const BADGE: Record<BlockResult["status"], string> = {
   passed: "✓ passed", failed: "✗ failed", skipped: "○ skipped", evaluated: "✓ evaluated", "not-run": "– not run",
 };
 
-/** Anchor of a block on its page: stable across builds because block ids are. */
-export function blockAnchor(id: string): string {
-  return "block-" + id.replace(/[^A-Za-z0-9_-]/g, "_");
-}
 
 function recordHtml(file: string, b: BlockResult, r: unknown, i: number): string {
   if (isClaim(r)) return claimHtml(file, b.id, r, `${blockAnchor(b.id)}-claim${i}`);
@@ -99,34 +98,19 @@ export function renderChapter(src: string, ex: Extract, ch: ChapterResult): stri
   return chapterBanner(ch, orphans) + out.join("\n") + "\n";
 }
 
-function indexPage(results: Results): string {
-  const rows = results.chapters.map((c) => {
-    const page = path.basename(c.file);
-    const status = c.status === "passed" ? "✓" : "✗";
-    return `| ${status} | [${c.title.replace(/\|/g, "\\|")}](${page}) | ${c.passed} | ${c.failed} | ${c.skipped} |`;
-  });
-  const t = results.totals;
-  return [
-    "# The book",
-    "",
-    `**${t.passed} passed, ${t.failed} failed**${t.skipped ? `, ${t.skipped} skipped` : ""} across ${results.chapters.length} chapters.`,
-    "",
-    "| | Chapter | Passed | Failed | Skipped |",
-    "|---|---|---|---|---|",
-    ...rows,
-    "",
-  ].join("\n");
-}
-
 export interface RenderInput { src: string; ex: Extract; result: ChapterResult }
 
 /** Rewrites `outDir` from scratch: index, one page per chapter, and the site's stylesheet. */
-export async function renderSite(root: string, outDir: string, results: Results, chapters: RenderInput[]): Promise<void> {
+export async function renderSite(root: string, outDir: string, results: Results, chapters: RenderInput[], changes?: Change[]): Promise<void> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(path.join(outDir, "assets"), { recursive: true });
   for (const asset of ["book.css", "book.js"]) await copyFile(path.join(root, "build/site", asset), path.join(outDir, "assets", asset));
-  await writeFile(path.join(outDir, "index.md"), indexPage(results));
+  await writeFile(path.join(outDir, "index.md"), indexPage(results, changes));
+  await writeFile(path.join(outDir, "scoreboard.md"), scoreboardPage(results));
+  if (changes) await writeFile(path.join(outDir, "changes.md"), changesPage(changes));
   for (const c of chapters) {
-    await writeFile(path.join(outDir, path.basename(c.ex.file)), renderChapter(c.src, c.ex, c.result));
+    const mine = changes?.filter((x) => x.file === c.result.file);
+    const banner = mine && mine.length > 0 ? changesBanner(mine) : "";
+    await writeFile(path.join(outDir, path.basename(c.ex.file)), banner + renderChapter(c.src, c.ex, c.result));
   }
 }

@@ -1,0 +1,108 @@
+// The generated pages that are not chapters: the index, the scoreboard and "what changed".
+// All of them are computed from results.json; none holds a verdict of its own.
+
+import path from "node:path";
+import { escapeHtml as esc } from "./escape.ts";
+import { isClaim, type ClaimRecord } from "./claim-view.ts";
+import { changeLine, type Change } from "./diff.ts";
+import type { ChapterResult, Results } from "./results.ts";
+import { blockAnchor } from "./anchors.ts";
+
+const cell = (s: string) => s.replace(/\|/g, "\\|");
+
+interface Located { chapter: ChapterResult; blockId: string; index: number; c: ClaimRecord }
+
+export function claimsOf(results: Results): Located[] {
+  const out: Located[] = [];
+  for (const chapter of results.chapters) {
+    for (const b of chapter.blocks) b.records.filter(isClaim).forEach((c, index) => out.push({ chapter, blockId: b.id, index, c }));
+  }
+  return out;
+}
+
+/** Link from a generated page at the docs root to a claim's anchor on its chapter page. */
+export function claimLink(l: Located): string {
+  return `${path.basename(l.chapter.file)}#${blockAnchor(l.blockId)}-claim${l.index}`;
+}
+
+const verdict = (v: string) => `<span class="book-verdict book-verdict-${esc(v)}">${esc(v)}</span>`;
+
+const TIMELINE = [
+  ["Tue 20 Mar 2018, 11:54", "Christian König", "19ed21a5-805d-271f-9120-49e0c00f510f@amd.com", "asks for a lock that keeps GUP, submission and the notifier apart; points at amdgpu_mn.c"],
+  ["Tue 20 Mar 2018, 15:08", "Daniel Vetter", "20180320140810.GU14155@phenom.ffwll.local", "a CS slow path is feasible; a full lock is not; leaked IOMMU mappings allow stray writes"],
+  ["Tue 20 Mar 2018, 18:47", "Christian König", "37ba7394-2a5c-a0bc-cc51-c8a0edc2991d@gmail.com", "fork() and THP are not user space's fault; dirty from the notifier; notifier locks only with GFP_NOIO"],
+  ["Wed 21 Mar 2018, 09:18", "Daniel Vetter", "20180321081800.GW14155@phenom.ffwll.local", "the reply under test: the flush, the set_page_dirty, the recursion-aware shrinker"],
+  ["Wed 21 Mar 2018, 10:34", "Christian König", "c9070eb2-9b4e-9ac2-ecbc-74dcf5069858@gmail.com", "i915 needs an end callback; a reference keeps pages, but CPU and GPU may see different ones"],
+  ["Thu 22 Mar 2018, 08:14", "Daniel Vetter", "20180322071425.GG14155@phenom.ffwll.local", "GUP serialises with invalidation, he believes; cross-release lockdep saw nothing"],
+] as const;
+
+export function indexPage(results: Results, changes?: Change[]): string {
+  const t = results.totals;
+  const claims = claimsOf(results);
+  const rows = results.chapters.map((c) => {
+    const mine = claims.filter((l) => l.chapter === c);
+    const answer = mine.length === 0 ? "no claims yet" : mine.map((l) => `<a href="${claimLink(l)}">${esc(l.c.id ?? l.c.title)}</a> ${verdict(l.c.observed)}`).join(", ");
+    return `| ${c.status === "passed" ? "✓" : "✗"} | [${cell(c.title)}](${path.basename(c.file)}) | ${c.passed} | ${c.failed} | ${cell(answer)} |`;
+  });
+  return [
+    "# userptr, 2018: an executable RFC",
+    "",
+    "Christian König and Daniel Vetter argued in March 2018 about how a GPU driver must handle user memory it",
+    "reaches through `get_user_pages()` and MMU notifiers. Each chapter takes one of their arguments, writes the",
+    "designs under debate as code, and decides its claims by exploring every interleaving of a simulated kernel.",
+    "",
+    `**${t.passed} passed, ${t.failed} failed**${t.skipped ? `, ${t.skipped} skipped` : ""} across ${results.chapters.length} chapters` +
+      (changes ? ` · [${changes.length} claim${changes.length === 1 ? "" : "s"} changed](changes.md)` : "") + " · [scoreboard](scoreboard.md)",
+    "",
+    "## The chapters",
+    "",
+    "| | Chapter | Passed | Failed | Claims and verdicts |",
+    "|---|---|---|---|---|",
+    ...rows,
+    "",
+    "## The thread",
+    "",
+    "| When (+0100) | Who | What, in short |",
+    "|---|---|---|",
+    ...TIMELINE.map(([when, who, id, what]) => `| [${when}](https://lore.kernel.org/all/${id}/) | ${who} | ${what} |`),
+    "",
+    "**The cast.** Christian König (AMD) maintained amdgpu's userptr code with Felix Kuehling; Daniel Vetter (Intel)",
+    "co-maintained DRM and i915. Jérôme Glisse's HMM and Jason Gunthorpe's later `mmu_interval_notifier` are where",
+    "the argument ended up.",
+    "",
+  ].join("\n");
+}
+
+export function scoreboardPage(results: Results): string {
+  const claims = claimsOf(results);
+  const lines = [
+    "# Scoreboard",
+    "",
+    "Every claim of the book, as the last build decided it. Each verdict links to the block that decided it.",
+    "",
+    "| Chapter | Claim | Expected | Observed | Coverage |",
+    "|---|---|---|---|---|",
+  ];
+  for (const l of claims) {
+    const cov = l.c.coverage.kind === "bounded" ? `bounded ≤ ${l.c.coverage.preemptions}` : l.c.coverage.kind === "exhaustive" ? `exhaustive` : `sampled`;
+    lines.push(`| [${cell(l.chapter.title)}](${path.basename(l.chapter.file)}) | <a class="book-score" href="${claimLink(l)}">${esc(l.c.id ?? "")}</a> ${cell(esc(l.c.title))} | ${verdict(l.c.expected)} | ${verdict(l.c.observed)} ${l.c.pass ? "" : "✗"} | ${cov} |`);
+  }
+  if (claims.length === 0) lines.push("", "No claims yet.");
+  return lines.join("\n") + "\n";
+}
+
+export function changesPage(changes: Change[]): string {
+  const lines = ["# What changed", "", "Claims whose verdict, coverage or witness differ from the base build (`npm run diff`).", ""];
+  if (changes.length === 0) return lines.concat(["No claim changed."]).join("\n") + "\n";
+  lines.push("| | Chapter | Claim | What | Before | After |", "|---|---|---|---|---|---|");
+  for (const c of changes) {
+    const v = (s: Change["before"]) => (s ? verdict(s.observed) : "—");
+    lines.push(`| ${c.unexpected ? "✗ unexpected" : "✓"} | [${cell(path.basename(c.file))}](${path.basename(c.file)}) | ${esc(c.claim)} ${cell(esc(c.title))} | ${c.what.join(", ")} | ${v(c.before)} | ${v(c.after)} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export function changesBanner(changes: Change[]): string {
+  const items = changes.map((c) => `<li data-change="${esc(c.claim)}">${esc(changeLine(c).replace(/^UNEXPECTED /, ""))}</li>`).join("");
+  return `<div class="book-changes"><strong>This change affects ${changes.length} claim${changes.length === 1 ? "" : "s"} of this chapter</strong> (<a href="../changes/">all changes</a>):<ul>${items}</ul></div>\n\n`;
+}
