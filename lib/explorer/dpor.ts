@@ -59,6 +59,8 @@ class DporScheduler implements Scheduler {
   private cpos = 0;
   /** Events at index >= divergence are new in the current execution and need race analysis. */
   divergence = 0;
+  /** Extra executions run to decide whether a race is reversible. */
+  probes = 0;
   /** Root threads this shard owns (shard mode only). */
   private owned = 0;
   constructor(private readonly shard?: { index: number; count: number }) {}
@@ -151,6 +153,27 @@ class DporScheduler implements Scheduler {
   }
 }
 
+/** Replays a reordering of recorded steps, then reports whether thread q is enabled. */
+class ProbeScheduler implements Scheduler {
+  result = true; // if the reordering cannot be replayed, err towards exploring
+  private cpos = 0;
+  constructor(private readonly order: number[], private readonly th: number[], private readonly sched: DporScheduler, private readonly q: number) {}
+  pickThread(x: Execution, enabled: number): number {
+    this.cpos = 0;
+    const s = x.steps;
+    if (s < this.order.length) {
+      const t = this.th[this.order[s]];
+      return enabled & (1 << t) ? t : -1;
+    }
+    this.result = (enabled & (1 << this.q)) !== 0;
+    return -1;
+  }
+  pickChoice(x: Execution): number {
+    const list = x.steps === 0 ? this.sched.init : this.sched.nodes[this.order[x.steps - 1]].choices;
+    return list[this.cpos++]?.v ?? 0;
+  }
+}
+
 function advance(list: Choice[]): boolean {
   while (list.length && list[list.length - 1].v + 1 >= list[list.length - 1].arity) list.pop();
   if (!list.length) return false;
@@ -187,7 +210,23 @@ function analyse(x: Execution, sched: DporScheduler): void {
   };
   const hb = (j: number, c: Int32Array): boolean => c[th[j]] >= local[j];
 
-  const scan = (q: number, o: number, m: number, prevC: Int32Array, k: number): void => {
+  /**
+   * Is q's next step (on o) enabled after pre(j).v? Cheap when q has not moved and v
+   * does not touch o (o's state, hence enabledness, is as at pre(j)); otherwise decided
+   * by re-running that prefix (choose() values are per event, so they carry over).
+   */
+  const feasible = (j: number, v: number[], q: number, o: number): boolean => {
+    if (lastOf[q] < j && !v.some((i) => ob[i] === o)) return (x.enabledBefore[j] & (1 << q)) !== 0;
+    const order: number[] = [];
+    for (let i = 0; i < j; i++) order.push(i);
+    order.push(...v);
+    const probe = new ProbeScheduler(order, th, sched, q);
+    new Execution(x.model, probe, x.maxSteps).run();
+    sched.probes++;
+    return probe.result;
+  };
+
+  const scan = (q: number, o: number, m: number, prevC: Int32Array, k: number, blocking: boolean): void => {
     const evs = objEvents.get(o);
     if (!evs) return;
     const seen = Int32Array.from(prevC);
@@ -202,22 +241,30 @@ function analyse(x: Execution, sched: DporScheduler): void {
         if (wj) return;
         continue;
       }
-      // Enabling race (j enabled q's step): not reversible; keep scanning backwards.
-      if (lastOf[q] < j && !(x.enabledBefore[j] & (1 << q))) continue;
-      addBacktrack(j, k, q, o, m, prevC);
+      const v = notdep(j, k);
+      // A race can only be reversed if q's step is enabled after pre(j).notdep(j).
+      // If not (release -> acquire by the holder), skip it WITHOUT joining its
+      // clock and keep scanning back for the step that really competes.
+      if (blocking && !feasible(j, v, q, o)) continue;
+      addBacktrack(j, v, q, o, m, prevC);
       for (let t = 0; t < T; t++) if (clk[j][t] > seen[t]) seen[t] = clk[j][t];
       if (wj) return;
     }
   };
 
-  // Source-DPOR: add one initial of notdep(j).e to backtrack(pre(j)) unless one is there already.
-  const addBacktrack = (j: number, k: number, q: number, o: number, m: number, prevC: Int32Array): void => {
-    const node = sched.nodes[j];
+  /** notdep(j, E) restricted to steps before k: steps after j that do not happen after j. */
+  const notdep = (j: number, k: number): number[] => {
     const tj = th[j], lj = local[j];
-    let initials = 0;
-    let withEvents = 0; // threads that have a step in notdep
     const v: number[] = [];
     for (let i = j + 1; i < k; i++) if (clk[i][tj] < lj) v.push(i);
+    return v;
+  };
+
+  // Source-DPOR: add one initial of notdep(j).e to backtrack(pre(j)) unless one is there already.
+  const addBacktrack = (j: number, v: number[], q: number, o: number, m: number, prevC: Int32Array): void => {
+    const node = sched.nodes[j];
+    let initials = 0;
+    let withEvents = 0; // threads that have a step in notdep
     for (let a = 0; a < v.length; a++) {
       const i = v[a], t = th[i];
       if (withEvents & (1 << t)) continue;
@@ -242,7 +289,7 @@ function analyse(x: Execution, sched: DporScheduler): void {
     const c = clockOf(t);
     const prevC = k >= sched.divergence && o >= 0 ? Int32Array.from(c) : c;
     if (o >= 0) {
-      if (k >= sched.divergence) scan(t, o, m, prevC, k);
+      if (k >= sched.divergence) scan(t, o, m, prevC, k, x.stepBlocking[k]);
       const lw = lastWrite.get(o);
       if (lw !== undefined) for (let u = 0; u < T; u++) if (clk[lw][u] > c[u]) c[u] = clk[lw][u];
       if (m === MODE_WRITE) {
@@ -268,7 +315,7 @@ function analyse(x: Execution, sched: DporScheduler): void {
     for (let q = 0; q < x.threads.length; q++) {
       const p = x.threads[q].pending;
       if (p === null || !p.obj) continue;
-      scan(q, p.obj.id, p.mode === "w" ? 2 : p.mode === "r" ? 1 : 0, clockOf(q), n);
+      scan(q, p.obj.id, p.mode === "w" ? 2 : p.mode === "r" ? 1 : 0, clockOf(q), n, p.enabled !== undefined);
     }
   }
 }

@@ -54,6 +54,8 @@ export class Execution implements Runtime {
   readonly stepThread: number[] = [];
   readonly stepObj: number[] = [];
   readonly stepMode: number[] = [];
+  /** Per step: the op had an enabled() condition (could have blocked). */
+  readonly stepBlocking: boolean[] = [];
   readonly enabledBefore: number[] = [];
   /** Every decision in order (thread picks and choose() values), and whether it was the default. */
   readonly decisions: number[] = [];
@@ -233,6 +235,7 @@ export class Execution implements Runtime {
     this.stepThread.push(t);
     this.stepObj.push(op.obj ? op.obj.id : -1);
     this.stepMode.push(op.obj ? modeCode(op.mode) : 0);
+    this.stepBlocking.push(op.enabled !== undefined);
     this.enabledBefore.push(enabled);
     this.last = t;
     this.cur = t;

@@ -1,0 +1,64 @@
+// Random small concurrent programs for the DPOR-vs-DFS property test.
+import fc from "fast-check";
+import { choose, Completion, model, Mutex, RwSem, SharedVar, type Model } from "../../lib/explorer/index.ts";
+
+export type Instr =
+  | { k: "r"; v: number }
+  | { k: "w"; v: number; val: number }
+  | { k: "inc"; v: number }
+  | { k: "cw"; v: number }
+  | { k: "signal" }
+  | { k: "wait" }
+  | { k: "rd"; body: Instr[] }
+  | { k: "lock"; m: number; body: Instr[] };
+
+const simple: fc.Arbitrary<Instr> = fc.oneof(
+  fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
+  fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
+  fc.record({ k: fc.constant("inc" as const), v: fc.nat(1) }),
+  fc.record({ k: fc.constant("cw" as const), v: fc.nat(1) }),
+  fc.constant({ k: "signal" as const }),
+  fc.constant({ k: "wait" as const }),
+);
+const inner = (m: number): fc.Arbitrary<Instr> => fc.record({ k: fc.constant("lock" as const), m: fc.constant(m), body: fc.array(simple, { maxLength: 1 }) });
+const block: fc.Arbitrary<Instr> = fc.oneof(
+  fc.nat(1).chain((m) => fc.record({ k: fc.constant("lock" as const), m: fc.constant(m), body: fc.array(fc.oneof(simple, inner(1 - m)), { maxLength: 2 }) })),
+  fc.record({ k: fc.constant("rd" as const), body: fc.array(fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }), { maxLength: 1 }) }),
+);
+export const threadArb = fc.array(fc.oneof({ weight: 3, arbitrary: simple }, { weight: 2, arbitrary: block }), { minLength: 1, maxLength: 3 });
+export const programArb = fc.array(threadArb, { minLength: 2, maxLength: 3 });
+
+export function stepsOf(is: Instr[]): number {
+  let n = 0;
+  for (const i of is) n += i.k === "inc" ? 2 : i.k === "lock" || i.k === "rd" ? 2 + stepsOf(i.body) : 1;
+  return n;
+}
+
+export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: number[][] }> {
+  return model("random program", () => {
+    const vars = [new SharedVar("x", 0), new SharedVar("y", 0)];
+    const mutexes = [new Mutex("M0"), new Mutex("M1")];
+    const done = new Completion("done");
+    const sem = new RwSem("sem");
+    const regs: number[][] = prog.map(() => []);
+    const run = function* (t: number, is: Instr[]): Generator<any, void, unknown> {
+      for (const i of is) {
+        switch (i.k) {
+          case "r": regs[t].push(yield* vars[i.v].read()); break;
+          case "w": yield* vars[i.v].write(i.val); break;
+          case "inc": { const v = yield* vars[i.v].read(); yield* vars[i.v].write(v + 1); break; }
+          case "cw": yield* vars[i.v].write(10 + (yield* choose("c", 2))); break;
+          case "signal": yield* done.complete(); break;
+          case "wait": yield* done.wait(); break;
+          case "rd": yield* sem.readLock(); yield* run(t, i.body); yield* sem.readUnlock(); break;
+          case "lock": yield* mutexes[i.m].lock(); yield* run(t, i.body); yield* mutexes[i.m].unlock(); break;
+        }
+      }
+    };
+    const threads: Record<string, () => Generator<any, void, unknown>> = {};
+    prog.forEach((is, t) => (threads[`T${t}`] = () => run(t, is)));
+    // A writer thread on the rwsem when some thread reads under it, to exercise blocking.
+    if (JSON.stringify(prog).includes('"rd"')) threads.W = function* () { yield* sem.writeLock(); yield* vars[0].write(7); yield* sem.writeUnlock(); };
+    return { threads, final: () => ({ vars: vars.map((v) => v.peek()), regs }) };
+  });
+}
