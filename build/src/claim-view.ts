@@ -1,7 +1,7 @@
 // How a claim recorded by a block is shown on its page: the verdict badge with its coverage in
 // words, and for a witness the swimlane, the trace as text, and the replay command.
 
-import type { ClaimResult, Coverage } from "../../lib/explorer/index.ts";
+import { formatDeadlock, type ClaimResult, type Coverage, type DeadlockData, type Finding, type TraceEvent } from "../../lib/explorer/index.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { swimlaneSvg } from "./swimlane.ts";
 
@@ -26,6 +26,41 @@ export function coverageWords(c: Coverage, stats: { executions: number; ms: numb
   return observed === "Sometimes" ? `${words} (stopped once both outcomes were seen)` : `${words} — budget ran out: incomplete`;
 }
 
+/**
+ * Findings that kernel engineers read as a lockdep splat: the explorer's deadlocks (the real
+ * wait-for cycle) and any finding whose data carries a ready-made `splat` (the era's lockdep).
+ */
+export function splats(trace: readonly TraceEvent[], findings: readonly Finding[]): string[] {
+  const out: string[] = [];
+  for (const f of findings) {
+    const data = f.data as { splat?: unknown } | undefined;
+    if (data && typeof data.splat === "string") out.push(data.splat);
+    else if (f.kind === "deadlock" && data) out.push(formatDeadlock(trace, f.data as DeadlockData));
+  }
+  return out;
+}
+
+/**
+ * A deadlock ends with threads that never ran their blocking step, so the trace alone would not
+ * show what they wait for. Adds one row per blocked thread at the finding's step, which the
+ * swimlane highlights with the finding's headline.
+ */
+export function withBlockedRows(trace: readonly TraceEvent[], findings: readonly Finding[]): { trace: TraceEvent[]; findings: Finding[] } {
+  const rows = [...trace];
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const d = f.data as DeadlockData | undefined;
+    if (f.kind !== "deadlock" || !d) { out.push(f); continue; }
+    const edges = d.cycle.length ? d.cycle : d.blocked;
+    const step = (trace.at(-1)?.step ?? -1) + 1;
+    for (const e of edges) {
+      rows.push({ step, thread: e.thread, label: `${e.op} — blocked`, obj: e.waitsFor, kind: "blocked", held: [...e.holds], note: "" });
+      out.push({ kind: "deadlock", message: `waits for ${e.waitsFor}${e.heldBy.length ? `, held by ${e.heldBy.join(", ")}` : ""}`, step, thread: e.thread });
+    }
+  }
+  return { trace: rows, findings: out };
+}
+
 /** The command that replays exactly this witness. */
 export function replayCommand(file: string, blockId: string, token: string): string {
   return `BOOK_REPLAY=${token} npx vitest run ${file} -t "^${blockId}$"`;
@@ -44,7 +79,8 @@ export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor:
     const cmd = replayCommand(file, blockId, w.token);
     const what = w.predicate ? "Witness" : "Counterexample";
     body += `<div class="book-witness"><div class="book-witness-head">${what}: ${w.steps} steps, ${w.preemptions} preemption${w.preemptions === 1 ? "" : "s"} <span class="book-minimisation">(minimised: ${esc(w.minimisation)})</span></div>` +
-      `<div class="book-swimlane">${swimlaneSvg(w.trace, w.findings, { idPrefix: `${anchor}-sl`, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` })}</div>` +
+      `<div class="book-swimlane">${((x) => swimlaneSvg(x.trace, x.findings, { idPrefix: `${anchor}-sl`, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` }))(withBlockedRows(w.trace, w.findings))}</div>` +
+      splats(w.trace, w.findings).map((t) => `<pre class="book-splat">${esc(t).replace(/\n/g, "&#10;")}</pre>`).join("") +
       `<details class="book-record"><summary>the same trace as text</summary><pre class="book-trace">${esc(w.text).replace(/\n/g, "&#10;")}</pre></details>` +
       `<div class="book-replay"><code class="book-replay-cmd">${esc(cmd)}</code><button type="button" class="book-copy" data-copy="${esc(cmd)}" title="Copy the replay command">copy</button></div></div>`;
   }

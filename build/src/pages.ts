@@ -41,7 +41,8 @@ export function indexPage(results: Results, changes?: Change[]): string {
   const claims = claimsOf(results);
   const rows = results.chapters.map((c) => {
     const mine = claims.filter((l) => l.chapter === c);
-    const answer = mine.length === 0 ? "no claims yet" : mine.map((l) => `<a href="${claimLink(l)}">${esc(l.c.id ?? l.c.title)}</a> ${verdict(l.c.observed)}`).join(", ");
+    // Markdown links, not <a>: mkdocs rewrites `page.md#anchor` into the page's URL only in those.
+    const answer = mine.length === 0 ? "no claims yet" : mine.map((l) => `[${esc(l.c.id ?? l.c.title)}](${claimLink(l)}) ${verdict(l.c.observed)}`).join(", ");
     return `| ${c.status === "passed" ? "✓" : "✗"} | [${cell(c.title)}](${path.basename(c.file)}) | ${c.passed} | ${c.failed} | ${cell(answer)} |`;
   });
   return [
@@ -85,7 +86,7 @@ export function scoreboardPage(results: Results): string {
   ];
   for (const l of claims) {
     const cov = l.c.coverage.kind === "bounded" ? `bounded ≤ ${l.c.coverage.preemptions}` : l.c.coverage.kind === "exhaustive" ? `exhaustive` : `sampled`;
-    lines.push(`| [${cell(l.chapter.title)}](${path.basename(l.chapter.file)}) | <a class="book-score" href="${claimLink(l)}">${esc(l.c.id ?? "")}</a> ${cell(esc(l.c.title))} | ${verdict(l.c.expected)} | ${verdict(l.c.observed)} ${l.c.pass ? "" : "✗"} | ${cov} |`);
+    lines.push(`| [${cell(l.chapter.title)}](${path.basename(l.chapter.file)}) | [${esc(l.c.id ?? "claim")}](${claimLink(l)}){ .book-score } ${cell(esc(l.c.title))} | ${verdict(l.c.expected)} | ${verdict(l.c.observed)} ${l.c.pass ? "" : "✗"} | ${cov} |`);
   }
   if (claims.length === 0) lines.push("", "No claims yet.");
   return lines.join("\n") + "\n";

@@ -117,7 +117,7 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
   const rows = rowsOf(trace, findings, opts);
   const collapsed = rows.filter((r) => r.kind === "collapsed").reduce((n, r) => n + (r as { events: unknown[] }).events.length, 0);
   // Notes spill to the right of their box, across empty lanes; leave room after the last lane.
-  const NOTE_MAX = 70;
+  const NOTE_MAX = 48;
   const lastLaneNote = trace.some((e) => threads.indexOf(e.thread) === threads.length - 1 && e.note) || findings.length > 0;
   const width = GUTTER + threads.length * LANE + (lastLaneNote ? Math.ceil(NOTE_MAX * CHAR) : 0);
   const height = HEAD + rows.length * ROW + 10;

@@ -39,7 +39,7 @@ for (const c of results.chapters) {
     for (const b of c.blocks.filter((x) => !x.flags.hidden)) {
       const badge = page.locator(`[data-block-id="${b.id}"]`);
       await expect(badge).toHaveAttribute("data-status", b.status);
-      await expect(badge.locator(".book-badge")).toBeVisible();
+      await expect(badge.locator(".book-head .book-badge")).toBeVisible();
       await expect(badge).toContainText(`${c.file}:${b.line}`);
     }
     const edit = page.locator('a[title="Edit this page"]');
@@ -71,4 +71,99 @@ test("hidden blocks and directives do not show; fence options do not leak into t
   expect(html).not.toContain("this directive never shows");
   expect(html).not.toContain("id=doubles");
   await expect(page.locator('[data-block-id="known-bug"] .book-flag')).toHaveText("expected to fail");
+});
+
+// ── Claims, witnesses, the scoreboard and "what changed" (issue 8) ──
+
+const fixtureResults = (): Results => JSON.parse(readFileSync(path.join(ROOT, "test-results/fixture-results.json"), "utf8"));
+type ClaimRec = { type: string; id?: string; expected: string; observed: string; witness?: { trace: { thread: string }[]; token: string } };
+const claimsIn = (c: Results["chapters"][number]) => c.blocks.flatMap((b) => (b.records as ClaimRec[]).filter((r) => r.type === "claim").map((r) => ({ b, r })));
+
+for (const [site, load] of [["book", () => results], ["fixture book", fixtureResults]] as const) {
+  test(`${site}: every chapter loads without console errors, with one claim badge per recorded claim`, async ({ page }) => {
+    const base = site === "book" ? "./" : FIXTURES;
+    for (const c of load().chapters) {
+      const errors: string[] = [];
+      page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+      await page.goto(base + path.basename(c.file, ".md") + "/");
+      const claims = claimsIn(c);
+      await expect(page.locator(".book-claim")).toHaveCount(claims.length);
+      for (const { r } of claims) {
+        const el = page.locator(`.book-claim[data-claim-id="${r.id}"]`);
+        await expect(el).toHaveAttribute("data-observed", r.observed);
+        await expect(el).toHaveAttribute("data-expected", r.expected);
+        await expect(el.locator(".book-coverage")).toBeVisible();
+      }
+      expect(errors, c.file).toEqual([]);
+      page.removeAllListeners("console");
+    }
+  });
+}
+
+test("a swimlane has one lane per thread of its trace, and the deadlock is highlighted", async ({ page }) => {
+  const c = fixtureResults().chapters.find((x) => x.file.endsWith("18-claims.md"))!;
+  const f3 = claimsIn(c).find((x) => x.r.id === "F3")!.r;
+  await page.goto(FIXTURES + "18-claims/");
+  const svg = page.locator('.book-claim[data-claim-id="F3"] svg.swimlane');
+  await expect(svg.locator(".sl-lane")).toHaveCount(new Set(f3.witness!.trace.map((e) => e.thread)).size);
+  await expect(svg.locator("title").first()).toContainText("F3");
+  const bad = svg.locator(".sl-bad").first();
+  await bad.scrollIntoViewIfNeeded();
+  await expect(bad).toBeVisible();
+  await expect(svg.locator(".sl-headline").first()).toContainText("DEADLOCK");
+  await expect(page.locator('.book-claim[data-claim-id="F3"] .book-splat')).toContainText("*** DEADLOCK ***");
+});
+
+test("the copy button yields the replay command", async ({ page, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.goto(FIXTURES + "18-claims/");
+  const claim = page.locator('.book-claim[data-claim-id="F1"]');
+  const cmd = await claim.locator(".book-replay-cmd").textContent();
+  expect(cmd).toMatch(/^BOOK_REPLAY=\S+ npx vitest run test\/fixtures\/book\/18-claims\.md -t "\^F1\$"$/);
+  await claim.locator(".book-copy").click();
+  await expect(claim.locator(".book-copy")).toHaveText("copied");
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(cmd);
+});
+
+test("scoreboard links land on their claims", async ({ page }) => {
+  await page.goto(FIXTURES + "scoreboard/");
+  const links = page.locator("a.book-score");
+  const n = await links.count();
+  expect(n).toBeGreaterThan(0);
+  for (let i = 0; i < n; i++) {
+    await page.goto(FIXTURES + "scoreboard/");
+    const link = page.locator("a.book-score").nth(i);
+    const id = (await link.textContent())!.trim();
+    await link.click();
+    const target = page.locator(`.book-claim[data-claim-id="${id}"]`);
+    await expect(target).toBeInViewport();
+    expect(page.url()).toContain("#" + (await target.getAttribute("id")));
+  }
+});
+
+test("what changed lists the verdicts the fixture flips, and the chapter carries a banner", async ({ page }) => {
+  await page.goto(FIXTURES + "changes/");
+  const table = page.locator("article table");
+  await expect(table).toContainText("F1");
+  await expect(table.locator("tr", { hasText: "F2" })).toContainText("unexpected");
+  await page.goto(FIXTURES + "18-claims/");
+  await expect(page.locator(".book-changes")).toContainText("F2");
+});
+
+test("dark mode keeps the swimlane legible", async ({ page }) => {
+  await page.goto(FIXTURES + "18-claims/");
+  const label = page.locator('.book-claim[data-claim-id="F1"] svg.swimlane .sl-label').first();
+  const colours = async () => label.evaluate((el) => {
+    const lane = el.closest("svg")!.querySelector(".sl-box")!;
+    return { text: getComputedStyle(el).fill, box: getComputedStyle(lane).fill };
+  });
+  const light = await colours();
+  await page.screenshot({ path: "test-results/swimlane-light.png", fullPage: false, clip: (await label.boundingBox()) ? undefined : undefined });
+  await page.evaluate(() => document.body.setAttribute("data-md-color-scheme", "slate"));
+  const dark = await colours();
+  await page.locator('.book-claim[data-claim-id="F1"]').screenshot({ path: "test-results/swimlane-dark.png" });
+  expect(dark.text).not.toBe(light.text);
+  // Text and box fill differ in both schemes: the label never vanishes into its box.
+  expect(light.text).not.toBe(light.box);
+  expect(dark.text).not.toBe(dark.box);
 });

@@ -9,7 +9,9 @@ export default function globalSetup() {
   try {
     execFileSync(process.execPath, [path.join(root, "dist/build/src/cli.js"), "build",
       "--chapters", "test/fixtures/book", "--results", "test-results/fixture-results.json",
-      "--docs", "test-results/fixture-docs", "--site-dir", "test-results/fixture-site", "--no-cache"],
+      "--docs", "test-results/fixture-docs", "--site-dir", "test-results/fixture-site", "--no-cache",
+      // A hand-written base in which F1 and F2 were Never: the "what changed" page must list both.
+      "--base-results", "test/fixtures/diff-base.json"],
     { cwd: root, stdio: "pipe" });
   } catch {
     // Expected: the fixture book fails on purpose. The specs check the site it still rendered.
