@@ -104,7 +104,8 @@ export class Execution implements Runtime {
     if (this.detail) this.pendingNote.push(`FINDING ${kind}: ${message}`);
   }
   spawn(name: string, body: ThreadBody): number {
-    return this.addThread(name, body, this.cur, this.steps);
+    // The spawn step is the one being executed: index steps - 1.
+    return this.addThread(name, body, this.cur, this.steps - 1);
   }
   note(text: string): void {
     if (this.detail) this.pendingNote.push(text);
@@ -242,13 +243,14 @@ export class Execution implements Runtime {
     const traceAt = this.trace.length;
     if (this.detail) this.trace.push({ step: this.steps - 1, thread: th.name, label: th.pendingLabel, obj: op.obj ? op.obj.name : "", kind: op.kind, held: [], note: "" });
     const result = op.run ? op.run() : undefined;
-    if (this.detail) {
-      const ev = this.trace[traceAt];
-      ev.held = [...th.held];
+    const ev = this.detail ? this.trace[traceAt] : undefined;
+    if (ev) ev.held = [...th.held];
+    this.advance(t, result);
+    // Notes made by the op or by the thread's code right after it belong to this step.
+    if (ev) {
       ev.note = this.pendingNote.join("; ");
       this.pendingNote = [];
     }
-    this.advance(t, result);
   }
 
   /** Wait-for analysis when nothing can run: lockdep-style data in a "deadlock" finding. */

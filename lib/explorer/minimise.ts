@@ -58,7 +58,9 @@ export function minimise(model: Model<unknown>, isWitness: (x: Execution) => boo
       if (!sched.next()) break;
     }
   }
-  if (!bounded) bounded = cap < 0 ? "preemption bounding: already 0 preemptions" : `preemption bounding: none with <= ${cap}, kept ${best.preemptions}`;
+  if (!bounded) bounded = cap < 0 ? "preemption bounding: already 0 preemptions" : cap === best.preemptions - 1
+        ? `preemption bounding: minimum is ${best.preemptions} preemption(s) (none with <= ${cap})`
+        : `preemption bounding: none with <= ${cap}, kept ${best.preemptions}`;
   steps.push(bounded);
   // 2. greedy truncation
   const ds = decisionsOf(best);

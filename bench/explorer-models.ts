@@ -1,0 +1,87 @@
+// Classic DPOR benchmark programs, shared by test/explorer and bench/explorer.ts.
+//
+// Flanagan & Godefroid, "Dynamic Partial-Order Reduction for Model Checking
+// Software", POPL'05, Fig. 6 (file system) and Fig. 7 (indexer); the same programs,
+// with the same constants, are Table 1 of Abdulla et al., POPL'14 (and JACM'17).
+// The number of Mazurkiewicz traces (what optimal DPOR explores) is
+//   indexer(N):    8^(N-11) for N >= 12   (12: 8, 13: 64, 14: 512, 15: 4096)
+//   filesystem(N): 2^(N-13) for N >= 14   (14: 2, 16: 8, 18: 32, 19: 64)
+// These are the published optimal/source-DPOR counts of that table.
+
+import { model, Mutex, SharedVar, type Model } from "../lib/explorer/index.ts";
+
+export const PUBLISHED: Record<string, number> = {
+  "indexer(12)": 8, "indexer(13)": 64, "indexer(14)": 512, "indexer(15)": 4096,
+  "filesystem(14)": 2, "filesystem(16)": 8, "filesystem(18)": 32, "filesystem(19)": 64,
+};
+
+/** Threads insert 4 messages each into a shared hash table with CAS; collisions from 12 threads up. */
+export function indexer(n: number): Model<{ filled: number }> {
+  const SIZE = 128, MAX = 4;
+  return model(`indexer(${n})`, () => {
+    const table = Array.from({ length: SIZE }, (_, i) => new SharedVar(`table[${i}]`, 0));
+    const threads: Record<string, () => Generator<any, void, unknown>> = {};
+    for (let tid = 0; tid < n; tid++) {
+      threads[`T${tid}`] = function* () {
+        for (let m = 0; m < MAX; m++) {
+          const w = (m + 1) * 11 + tid;
+          let h = (w * 7) % SIZE;
+          // cas(&table[h], 0, w): an atomic read-modify-write
+          while ((yield* table[h].update((old) => (old === 0 ? w : old), "cas")) !== 0) h = (h + 1) % SIZE;
+        }
+      };
+    }
+    return { threads, final: () => ({ filled: table.filter((t) => t.peek() !== 0).length }) };
+  });
+}
+
+/** Threads allocate a block for their inode, scanning blocks under per-block locks. */
+export function filesystem(n: number): Model<{ inodes: number[] }> {
+  const NUMBLOCKS = 26, NUMINODE = 32;
+  return model(`filesystem(${n})`, () => {
+    const locki = Array.from({ length: NUMINODE }, (_, i) => new Mutex(`locki[${i}]`));
+    const inode = Array.from({ length: NUMINODE }, (_, i) => new SharedVar(`inode[${i}]`, 0));
+    const lockb = Array.from({ length: NUMBLOCKS }, (_, i) => new Mutex(`lockb[${i}]`));
+    const busy = Array.from({ length: NUMBLOCKS }, (_, i) => new SharedVar(`busy[${i}]`, false));
+    const threads: Record<string, () => Generator<any, void, unknown>> = {};
+    for (let tid = 0; tid < n; tid++) {
+      threads[`T${tid}`] = function* () {
+        const i = tid % NUMINODE;
+        yield* locki[i].lock();
+        if ((yield* inode[i].read()) === 0) {
+          let b = (i * 2) % NUMBLOCKS;
+          for (;;) {
+            yield* lockb[b].lock();
+            if (!(yield* busy[b].read())) {
+              yield* busy[b].write(true);
+              yield* inode[i].write(b + 1);
+              yield* lockb[b].unlock();
+              break;
+            }
+            yield* lockb[b].unlock();
+            b = (b + 1) % NUMBLOCKS;
+          }
+        }
+        yield* locki[i].unlock();
+      };
+    }
+    return { threads, final: () => ({ inodes: inode.map((x) => x.peek()) }) };
+  });
+}
+
+/** n threads, each doing `inc` on one shared counter (no lock): n! orders of read/write. */
+export function counter(n: number, locked: boolean): Model<{ x: number }> {
+  return model(`${locked ? "locked" : "racy"} counter(${n})`, () => {
+    const x = new SharedVar("x", 0);
+    const m = new Mutex("m");
+    const threads: Record<string, () => Generator<any, void, unknown>> = {};
+    for (let t = 0; t < n; t++)
+      threads[`T${t}`] = function* () {
+        if (locked) yield* m.lock();
+        const v = yield* x.read();
+        yield* x.write(v + 1);
+        if (locked) yield* m.unlock();
+      };
+    return { threads, final: () => ({ x: x.peek() }) };
+  });
+}
