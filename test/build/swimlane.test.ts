@@ -12,7 +12,8 @@ const UPDATE = process.env.UPDATE_GOLDEN === "1";
 
 function golden(name: string, svg: string) {
   const p = path.join(DIR, name);
-  if (UPDATE || !existsSync(p)) writeFileSync(p, svg + "\n");
+  if (!UPDATE && !existsSync(p)) throw new Error(`${name} has no baseline yet; create it with UPDATE_GOLDEN=1 and review it`);
+  if (UPDATE) writeFileSync(p, svg + "\n");
   expect(svg + "\n", `${name} differs from its baseline; refresh with UPDATE_GOLDEN=1 if intended`).toBe(readFileSync(p, "utf8"));
 }
 
