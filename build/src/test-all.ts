@@ -38,6 +38,14 @@ async function unitTests(): Promise<Count> {
   return counter.count;
 }
 
+/** `tsc --noEmit` over everything but the chapters (the build checks those): one test. */
+function typecheckAll(): Promise<Count> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json", "--noEmit"], { cwd: ROOT, stdio: "inherit" });
+    p.on("close", (code) => resolve(code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 }));
+  });
+}
+
 function playwright(): Promise<Count> {
   const json = path.join(ROOT, "test-results/playwright.json");
   return new Promise((resolve) => {
@@ -59,6 +67,11 @@ export async function testAll(o: ReturnType<typeof buildOptions>): Promise<numbe
   const total: Count = { passed: 0, failed: 0, skipped: 0 };
   const add = (c: Count) => { total.passed += c.passed; total.failed += c.failed; total.skipped += c.skipped; };
   const line = (c: Count) => `${c.passed} passed, ${c.failed} failed` + (c.skipped ? `, ${c.skipped} skipped` : "");
+
+  console.log("── 0/3 type-check of lib/, build/ and test/ ──");
+  const tsc = await typecheckAll();
+  add(tsc);
+  console.log(`typecheck: ${line(tsc)}`);
 
   console.log("── 1/3 tests of lib/ and build/ ──");
   const unit = await unitTests();

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // What a reader sees, in Debian's Chromium: the chapter list, each block's badge, a failure at
 // its Markdown line, the edit link into the source chapter, and no request leaving localhost.
 
