@@ -1,0 +1,134 @@
+// The era: one switch per behaviour that changed between v4.16 ("E18") and v6.x ("now").
+// kernel-semantics.md §1 is the table; §30 and chapters.md §5 add rows it lacked.
+// Every operation in lib/kernel reads its era-dependent decision from here, so a test
+// can run one scenario in both eras or flip a single switch on purpose (`era(E18, {...})`).
+
+export interface Era {
+  /** Short name used in findings and reports ("E18", "now", or a custom mix). */
+  readonly name: string;
+
+  // ---- MMU notifiers (mm/mmu_notifier.c, include/linux/mmu_notifier.h) ----
+  /** Per-call `MMU_NOTIFIER_RANGE_BLOCKABLE` and start may return -EAGAIN (v4.19/v5.0).
+   *  false = 2018: start is void; "may it block" is the per-ops MMU_INVALIDATE_DOES_NOT_BLOCK flag. */
+  readonly notifierBlockableArg: boolean;
+  /** `enum mmu_notifier_event` + owner on the range (v5.0–v5.9). */
+  readonly notifierEvent: boolean;
+  /** mmu_interval_notifier with read_begin/read_retry/set_seq (v5.5). */
+  readonly intervalNotifier: boolean;
+  /** v4.16 HMM: the mirror's sync_cpu_device_pagetables runs from range_end (moved to start ≈v4.20). */
+  readonly hmmInvalidateAtEnd: boolean;
+  /** Lockdep map `__mmu_notifier_invalidate_range_start_map` around start/end (v5.4). */
+  readonly notifierLockdepMap: boolean;
+  /** Registration primes fs_reclaim -> notifier map (66204f1d2d1b, v5.4–v5.10 only). */
+  readonly notifierRegistrationPriming: boolean;
+  /** fs_reclaim_acquire touches the notifier map for every reclaiming allocation,
+   *  NOFS/NOIO included (≈v5.11, "mm: Track mmu notifiers in fs_reclaim_acquire/release"). */
+  readonly notifierMapInFsReclaim: boolean;
+  /** 2018 `->invalidate_range` (secondary TLB op, called under the PTL); renamed
+   *  arch_invalidate_secondary_tlbs in v6.6. Both exist; kept for trace naming. */
+  readonly secondaryTlbOpName: "invalidate_range" | "arch_invalidate_secondary_tlbs";
+
+  // ---- lockdep (kernel/locking/lockdep.c, mm/page_alloc.c) ----
+  /** `fs_reclaim` map for __GFP_FS allocations and direct reclaim (v4.14). */
+  readonly fsReclaimMap: boolean;
+  /** Work / workqueue lockdep maps in flush_work / flush_workqueue: absent v4.15–v4.18 (§30). */
+  readonly wqFlushLockdep: boolean;
+  /** dma_fence_begin/end_signalling + __dma_fence_might_wait (≈v5.9). Device half reads it. */
+  readonly fenceLockdep: boolean;
+
+  // ---- GUP and COW (mm/gup.c, mm/memory.c, kernel/fork.c) ----
+  /** FOLL_PIN / GUP_PIN_COUNTING_BIAS / pin_user_pages (v5.6/v5.7). false = GUP is a plain ref. */
+  readonly pinTracking: boolean;
+  /** FOLL_LONGTERM|FOLL_WRITE refused on writable dirty-tracked file VMAs (≈v6.5). */
+  readonly longtermRejectsFileWrite: boolean;
+  /** fork gives the child an immediate copy of a maybe-pinned anon page (v5.9; MMF_HAS_PINNED). */
+  readonly forkEarlyCopyPinned: boolean;
+  /** do_wp_page reuse rule: "mapcount" = 2018 reuse_swap_page (map+swap count == 1, extra GUP refs
+   *  ignored); "exclusive" = now (PageAnonExclusive, else refcount == 1). */
+  readonly cowReuse: "mapcount" | "exclusive";
+  /** GUP of a shared anon page for read unshares first (FAULT_FLAG_UNSHARE, v5.19). */
+  readonly gupUnshareRO: boolean;
+  /** vmscan / try_to_unmap_one refuse to swap out a maybe-pinned anon page (≈v5.19+). */
+  readonly swapoutRefusesPinned: boolean;
+  /** fork bumps mm->write_protect_seq so GUP-fast retries (≈v5.11). */
+  readonly writeProtectSeq: boolean;
+
+  // ---- mmap_lock and munmap ----
+  /** munmap may downgrade mmap_lock to read before zapping (≈v4.20). */
+  readonly munmapDowngrade: boolean;
+
+  // ---- OOM reaper (mm/oom_kill.c) ----
+  /** 2018: the reaper skips an mm that has any subscriber without MMU_INVALIDATE_DOES_NOT_BLOCK.
+   *  now: it calls start_nonblock and skips only the VMA whose subscriber returned -EAGAIN. */
+  readonly oomReaperSkipsBlockingMm: boolean;
+
+  // ---- locking primitives ----
+  /** mutex_trylock_recursive exists (removed v5.12, 0f319d49a416). */
+  readonly mutexTrylockRecursive: boolean;
+
+  // ---- shrinkers (mm/vmscan.c 2018, mm/shrinker.c now) ----
+  /** 2018 shrink_slab takes shrinker_rwsem with down_read_trylock; now the walk is lockless (≈v6.7). */
+  readonly shrinkerRwsem: boolean;
+}
+
+/** v4.16, the kernel of the March 2018 thread. */
+export const E18: Era = Object.freeze({
+  name: "E18",
+  notifierBlockableArg: false,
+  notifierEvent: false,
+  intervalNotifier: false,
+  hmmInvalidateAtEnd: true,
+  notifierLockdepMap: false,
+  notifierRegistrationPriming: false,
+  notifierMapInFsReclaim: false,
+  secondaryTlbOpName: "invalidate_range",
+  fsReclaimMap: true,
+  wqFlushLockdep: false,
+  fenceLockdep: false,
+  pinTracking: false,
+  longtermRejectsFileWrite: false,
+  forkEarlyCopyPinned: false,
+  cowReuse: "mapcount",
+  gupUnshareRO: false,
+  swapoutRefusesPinned: false,
+  writeProtectSeq: false,
+  munmapDowngrade: false,
+  oomReaperSkipsBlockingMm: true,
+  mutexTrylockRecursive: true,
+  shrinkerRwsem: true,
+} as const);
+
+/** v6.x ("now"). */
+export const ENOW: Era = Object.freeze({
+  name: "now",
+  notifierBlockableArg: true,
+  notifierEvent: true,
+  intervalNotifier: true,
+  hmmInvalidateAtEnd: false,
+  notifierLockdepMap: true,
+  notifierRegistrationPriming: false,
+  notifierMapInFsReclaim: true,
+  secondaryTlbOpName: "arch_invalidate_secondary_tlbs",
+  fsReclaimMap: true,
+  wqFlushLockdep: true,
+  fenceLockdep: true,
+  pinTracking: true,
+  longtermRejectsFileWrite: true,
+  forkEarlyCopyPinned: true,
+  cowReuse: "exclusive",
+  gupUnshareRO: true,
+  swapoutRefusesPinned: true,
+  writeProtectSeq: true,
+  munmapDowngrade: true,
+  oomReaperSkipsBlockingMm: false,
+  mutexTrylockRecursive: false,
+  shrinkerRwsem: false,
+} as const);
+
+/** Both eras, for tests that run a scenario in each. */
+export const ERAS: readonly Era[] = [E18, ENOW];
+
+/** A deliberate mix: `era(E18, { forkEarlyCopyPinned: true }, "E18+early-cow")`. */
+export function era(base: Era, changes: Partial<Omit<Era, "name">>, name = `${base.name}+${Object.keys(changes).join("+")}`): Era {
+  return Object.freeze({ ...base, ...changes, name });
+}

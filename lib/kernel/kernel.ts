@@ -1,0 +1,104 @@
+// The simulated kernel of one execution: its era, lockdep graph, tasks, physical memory,
+// page locks, address spaces, files and swap. boot() is called inside a model's setup, so
+// every execution starts from fresh state; only the Lockdep graph may be shared across
+// executions (pass one created outside the model).
+
+import { call } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Era } from "./era.ts";
+import { Lockdep } from "./lockdep.ts";
+import { PhysMem } from "./page.ts";
+import { PageLock } from "./page-lock.ts";
+import { Tasks, type Task } from "./task.ts";
+import { OracleState } from "./oracles.ts";
+import { KRwSem } from "./rwsem.ts";
+import type { Mm } from "./mm.ts";
+import type { KFile } from "./file.ts";
+import type { Swap } from "./swap.ts";
+import type { ReclaimPolicy } from "./gfp.ts";
+import type { Shrinker } from "./shrinker.ts";
+
+export interface BootOptions {
+  /** Persistent lockdep graph (create it outside the model with `new Lockdep(era)`). Default: a
+   *  fresh one per execution, which still reports cycles closed within one execution. */
+  readonly lockdep?: Lockdep;
+  /** Physical frames, including the zero page (pfn 0). Default DEFAULT_FRAMES. */
+  readonly frames?: number;
+  /**
+   * Where allocations may enter direct reclaim (kernel-semantics §13, §15):
+   *  "never"  – allocations always succeed without reclaim (default; keeps models small);
+   *  "choose" – every allocation that may direct-reclaim asks the explorer whether it does;
+   *  "always" – every such allocation runs direct reclaim once.
+   */
+  readonly reclaim?: ReclaimPolicy;
+  /** Frames reclaim may pick, or all LRU frames when absent. Restrict it to keep models small. */
+  readonly reclaimCandidates?: () => readonly number[];
+  /** May __GFP_NORETRY / __GFP_RETRY_MAYFAIL / no-reclaim allocations fail (explored)? Default false. */
+  readonly allocMayFail?: boolean;
+}
+
+/** Default number of frames: enough for the canonical scenarios. */
+export const DEFAULT_FRAMES = 24;
+
+export class Kernel {
+  readonly tasks = new Tasks();
+  readonly lockdep: Lockdep;
+  readonly mem: PhysMem;
+  readonly pageLocks: PageLock[] = [];
+  readonly mms: Mm[] = [];
+  readonly files: KFile[] = [];
+  swap: Swap | null = null;
+  readonly shrinkers: Shrinker[] = [];
+  readonly reclaim: ReclaimPolicy;
+  readonly reclaimCandidates: (() => readonly number[]) | undefined;
+  readonly allocMayFail: boolean;
+  readonly oracle = new OracleState();
+  /** shrinker_rwsem (2018 shrink_slab takes it with down_read_trylock); null in eras without it. */
+  readonly shrinkerRwsem: KRwSem | null;
+
+  constructor(
+    readonly era: Era,
+    opts: BootOptions = {},
+  ) {
+    this.lockdep = opts.lockdep ?? new Lockdep(era);
+    if (this.lockdep.era !== era && this.lockdep.era.name !== era.name)
+      throw new Error(`boot(): the lockdep graph belongs to era "${this.lockdep.era.name}" but the kernel boots era "${era.name}"; create one Lockdep per era.`);
+    this.lockdep.beginExecution();
+    const n = opts.frames ?? DEFAULT_FRAMES;
+    this.mem = new PhysMem(n);
+    for (let pfn = 0; pfn < n; pfn++) this.pageLocks.push(new PageLock(this, pfn));
+    this.reclaim = opts.reclaim ?? "never";
+    this.reclaimCandidates = opts.reclaimCandidates;
+    this.allocMayFail = opts.allocMayFail ?? false;
+    this.shrinkerRwsem = era.shrinkerRwsem ? new KRwSem(this, "shrinker_rwsem") : null;
+  }
+
+  /** `current`: the task running now. */
+  current(): Task {
+    return this.tasks.current();
+  }
+
+  /** The page lock of frame pfn. */
+  pageLock(pfn: number): PageLock {
+    return this.pageLocks[pfn];
+  }
+}
+
+/** Boot a kernel of the given era. Call inside a model's setup function. */
+export function boot(era: Era, opts: BootOptions = {}): Kernel {
+  return new Kernel(era, opts);
+}
+
+/**
+ * Run `body` as the kernel function `name`: the name shows in traces (explorer call frames)
+ * and in lockdep's "where" of every edge made inside it.
+ */
+export function* kcall<T>(k: Kernel, name: string, body: () => Generator<Yieldable, T, unknown>): Generator<Yieldable, T, unknown> {
+  const t = k.current();
+  t.frames.push(name);
+  try {
+    return yield* call(name, body);
+  } finally {
+    t.frames.pop();
+  }
+}

@@ -1,0 +1,213 @@
+// struct mm_struct, struct vm_area_struct and mmap_lock (kernel-semantics §5).
+// Model of include/linux/mm_types.h, include/linux/mmap_lock.h, kernel/fork.c (mm_alloc,
+// mmgrab/mmget), mm/mmap.c (VMA list).
+//
+// Addresses are page numbers (vpn) in [0, npages); one PTE per vpn. The page table and the
+// CPU TLB of an mm are part of hardware-visible memory (page.ts): read and written only inside
+// `k.mem.step(...)`, i.e. under the PTL in the kernel's terms. The PTL is not a separate
+// scheduling point: a PTE update under the PTL is one step (kernel-semantics §4), and every
+// step that reads a PTE is atomic with respect to it, as PTL holders and the lockless walkers
+// that re-validate (GUP-fast, hardware) are in the kernel.
+//
+// Lock order (mm/rmap.c header): mmap_lock -> folio_lock -> i_mmap_rwsem -> anon_vma->rwsem -> PTL.
+
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import type { KFile } from "./file.ts";
+import { KRwSem } from "./rwsem.ts";
+import { MmuNotifierSubscriptions } from "./mmu-notifier.ts";
+
+// VMA flags (include/linux/mm.h).
+export const VM_READ = 1 << 0;
+export const VM_WRITE = 1 << 1;
+export const VM_EXEC = 1 << 2;
+export const VM_SHARED = 1 << 3;
+export const VM_MAYWRITE = 1 << 4;
+export const VM_LOCKED = 1 << 5;
+export const VM_PFNMAP = 1 << 6;
+export const VM_DONTFORK = 1 << 7;
+export const VM_WIPEONFORK = 1 << 8;
+export const VM_HUGEPAGE = 1 << 9;
+export const VM_NOHUGEPAGE = 1 << 10;
+export const VM_HUGETLB = 1 << 11;
+
+// PTE bits (arch pte_t, simplified).
+export const PTE_PRESENT = 1 << 0;
+export const PTE_WRITE = 1 << 1;
+export const PTE_DIRTY = 1 << 2;
+export const PTE_YOUNG = 1 << 3;
+/** Swap entry: ptePfn holds the swap slot. */
+export const PTE_SWAP = 1 << 4;
+/** Migration entry: ptePfn holds the old pfn; PTE_WRITE says whether it was writable. */
+export const PTE_MIGRATION = 1 << 5;
+/** Special mapping (zero page, PFNMAP): no refcount, no rmap. */
+export const PTE_SPECIAL = 1 << 6;
+
+/** Why the frame behind a vpn last changed (divergence oracle: process or kernel cause). */
+export const CAUSE_NONE = 0;
+export const CAUSE_MUNMAP = 1;
+export const CAUSE_DONTNEED = 2;
+export const CAUSE_COW = 3;
+export const CAUSE_COLLAPSE = 4;
+export const CAUSE_MIGRATION = 5;
+export const CAUSE_FAULT = 6;
+export const CAUSE_SWAP = 7;
+export const CAUSE_MREMAP = 8;
+export const CAUSE_NAMES = ["none", "munmap", "MADV_DONTNEED", "COW after fork", "khugepaged collapse", "migration", "fault", "swap", "mremap"] as const;
+/** Causes the process brought on itself (chapters.md §0.4 divergence tags). */
+export const PROCESS_CAUSES: readonly number[] = [CAUSE_MUNMAP, CAUSE_DONTNEED, CAUSE_MREMAP];
+
+export class Vma {
+  constructor(
+    readonly mm: Mm,
+    /** First vpn. */
+    public start: number,
+    /** One past the last vpn. */
+    public end: number,
+    public flags: number,
+    readonly file: KFile | null = null,
+    /** File page offset of `start`. */
+    readonly pgoff = 0,
+  ) {}
+  /** vma_is_anonymous(). */
+  isAnon(): boolean {
+    return this.file === null;
+  }
+  /** is_cow_mapping(): private and may be written. */
+  isCow(): boolean {
+    return (this.flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
+  }
+  contains(vpn: number): boolean {
+    return vpn >= this.start && vpn < this.end;
+  }
+  /** linear_page_index(): the file page at vpn. */
+  fileIndex(vpn: number): number {
+    return this.pgoff + (vpn - this.start);
+  }
+}
+
+export class Mm {
+  readonly id: number;
+  /** mm_users: the address space is alive while > 0. */
+  users = 1;
+  /** mm_count: the struct is alive while > 0. */
+  count = 1;
+  readonly mmapLock: KRwSem;
+  /** VMA list, sorted by start. Changes only with mmapLock held for write. */
+  readonly vmas: Vma[] = [];
+  // ---- page table and TLB: hardware-visible memory, accessed only inside k.mem.step ----
+  /** pfn (present / migration) or swap slot (swap entry) per vpn; -1 = pte_none. */
+  readonly ptePfn: Int32Array;
+  readonly pteFlags: Uint8Array;
+  /** CPU TLB (union over the CPUs this mm ran on): pfn cached per vpn, -1 = none. Entries
+   *  survive PTE changes until flushed. Each entry holds a HW_CPU_TLB reference on its frame. */
+  readonly tlbPfn: Int32Array;
+  readonly tlbWrite: Uint8Array;
+  readonly tlbGen: Int32Array;
+  // ---- flags ----
+  /** MMF_HAS_PINNED (now): sticky once any FOLL_PIN was taken on this mm. */
+  hasPinned = false;
+  /** MMF_OOM_SKIP / MMF_UNSTABLE. */
+  oomSkip = false;
+  unstable = false;
+  /** mm->write_protect_seq (now): odd while fork copies page tables; GUP-fast retries. */
+  writeProtectSeq = 0;
+  /** MMU notifier subscriptions (classic hlist and interval tree). */
+  readonly notifiers: MmuNotifierSubscriptions;
+  // ---- oracle bookkeeping ----
+  /** Last cause of a change of the frame behind each vpn (CAUSE_*). */
+  readonly changeCause: Uint8Array;
+  /** 1 once mprotect(PROT_READ) covering vpn returned, until made writable again (ro-write). */
+  readonly roReturned: Uint8Array;
+  /** Number of notifier ranges in flight covering each vpn (stale-install bookkeeping). */
+  readonly invalActive: Int32Array;
+
+  constructor(
+    readonly k: Kernel,
+    readonly npages: number,
+    readonly name = `mm${k.mms.length}`,
+  ) {
+    this.id = k.mms.length;
+    k.mms.push(this);
+    this.mmapLock = new KRwSem(k, `${this.name}->${k.era.name === "E18" ? "mmap_sem" : "mmap_lock"}`, k.era.name === "E18" ? "&mm->mmap_sem" : "&mm->mmap_lock");
+    this.ptePfn = new Int32Array(npages).fill(-1);
+    this.pteFlags = new Uint8Array(npages);
+    this.tlbPfn = new Int32Array(npages).fill(-1);
+    this.tlbWrite = new Uint8Array(npages);
+    this.tlbGen = new Int32Array(npages);
+    this.changeCause = new Uint8Array(npages);
+    this.roReturned = new Uint8Array(npages);
+    this.invalActive = new Int32Array(npages);
+    this.notifiers = new MmuNotifierSubscriptions(k, this);
+  }
+
+  /** find_vma(): the VMA containing vpn, or null. */
+  findVma(vpn: number): Vma | null {
+    for (const v of this.vmas) if (v.contains(vpn)) return v;
+    return null;
+  }
+
+  /** Is a present PTE installed at vpn? (no scheduling point: use inside steps or final()) */
+  present(vpn: number): boolean {
+    return (this.pteFlags[vpn] & PTE_PRESENT) !== 0;
+  }
+  /** The frame the CPU page table maps at vpn, or -1 (inside steps or final()). */
+  cpuPfn(vpn: number): number {
+    return this.present(vpn) ? this.ptePfn[vpn] : -1;
+  }
+  writable(vpn: number): boolean {
+    return (this.pteFlags[vpn] & (PTE_PRESENT | PTE_WRITE)) === (PTE_PRESENT | PTE_WRITE);
+  }
+}
+
+// ---- mmap_lock (include/linux/mmap_lock.h; mmap_sem in 2018) ----
+
+export function mmap_read_lock(mm: Mm): Generator<Yieldable, void, unknown> {
+  return mm.mmapLock.downRead(`mmap_read_lock(${mm.name})`);
+}
+export function mmap_read_unlock(mm: Mm): Generator<Yieldable, void, unknown> {
+  return mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
+}
+export function mmap_read_trylock(mm: Mm): Generator<Yieldable, boolean, unknown> {
+  return mm.mmapLock.downReadTrylock(`mmap_read_trylock(${mm.name})`);
+}
+export function mmap_write_lock(mm: Mm): Generator<Yieldable, void, unknown> {
+  return mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
+}
+export function mmap_write_unlock(mm: Mm): Generator<Yieldable, void, unknown> {
+  return mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+}
+export function mmap_write_downgrade(mm: Mm): Generator<Yieldable, void, unknown> {
+  return mm.mmapLock.downgradeWrite(`mmap_write_downgrade(${mm.name})`);
+}
+
+/** mm_alloc() + a first VMA set-up helper for scenarios: an mm with `npages` pages of VA. */
+export function mm_alloc(k: Kernel, npages = 16, name?: string): Mm {
+  return new Mm(k, npages, name);
+}
+
+/**
+ * Set-up helper (no scheduling point; call in setup): map [start, start+n) as a VMA, like
+ * mmap(). Anonymous unless `file` is given. Default flags: private read/write.
+ */
+export function mmap_region(mm: Mm, start: number, n: number, flags = VM_READ | VM_WRITE | VM_MAYWRITE, file: KFile | null = null, pgoff = 0): Vma {
+  if (start < 0 || start + n > mm.npages) throw new Error(`mmap_region: [${start}, ${start + n}) is outside ${mm.name}'s ${mm.npages} pages; pass a larger npages to mm_alloc.`);
+  for (const v of mm.vmas) if (v.start < start + n && start < v.end) throw new Error(`mmap_region: [${start}, ${start + n}) overlaps an existing VMA of ${mm.name}.`);
+  const vma = new Vma(mm, start, start + n, flags, file, pgoff);
+  mm.vmas.push(vma);
+  mm.vmas.sort((a, b) => a.start - b.start);
+  return vma;
+}
+
+/** mmgrab / mmdrop / mmget / mmget_not_zero / mmput (counters only; exit_mmap is separate). */
+export function mmgrab(mm: Mm): void {
+  mm.count++;
+}
+export function mmdrop(mm: Mm): void {
+  mm.count--;
+}
+export function mmget_not_zero(mm: Mm): boolean {
+  if (mm.users === 0) return false;
+  mm.users++;
+  return true;
+}

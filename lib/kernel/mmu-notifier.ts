@@ -1,0 +1,431 @@
+// MMU notifiers: the classic hlist subscribers (kernel-semantics §16) in both eras' shapes,
+// and mmu_interval_notifier with its sequence protocol (§17). Model of mm/mmu_notifier.c
+// (__mmu_notifier_invalidate_range_start, mn_hlist_invalidate_range_start, mn_itree_invalidate,
+// mn_itree_inv_start_range, mn_itree_inv_end, mmu_interval_read_begin, __mmu_notifier_register,
+// __mmu_notifier_release) and include/linux/mmu_notifier.h (the inline wrappers with the
+// lockdep map, mmu_interval_set_seq, mmu_interval_read_retry, mmu_interval_check_retry).
+//
+// Scheduling points: one step on the subscriptions object to enter (it reads the subscriber
+// list and, for the interval tree, bumps active_invalidate_ranges and makes the seq odd), the
+// callbacks themselves (driver code, with their own steps), and one step to leave. SRCU read
+// sections around the hlist walk are merged into those steps: registration takes mmap_lock for
+// write and mm_take_all_locks, which excludes every invalidation caller, so no interleaving
+// inside the walk can change the list.
+//
+// Ranges are vpn intervals [start, end). In the E18 era the callbacks still receive a range
+// object, with event "none" and blockable true: the 2018 ABI passed (mm, start, end) and had no
+// way to fail; a 2018 design ignores the extra fields, and its return value is ignored.
+
+import { Obj, finding, locksHeld } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import { kcall } from "./kernel.ts";
+import { NOTIFIER_MAP, FS_RECLAIM } from "./lockdep.ts";
+import { mightSleep, nonBlockEnd, nonBlockStart } from "./task.ts";
+import { Srcu } from "./srcu.ts";
+import { invalidationBegins, invalidationEnds } from "./oracles.ts";
+
+/** enum mmu_notifier_event (v5.0+). "none" in eras without it. */
+export type MmuNotifierEvent = "none" | "UNMAP" | "CLEAR" | "PROTECTION_VMA" | "PROTECTION_PAGE" | "SOFT_DIRTY" | "RELEASE" | "MIGRATE" | "EXCLUSIVE";
+
+/** -EAGAIN, as returned by a non-blockable start that would have to sleep. */
+export const EAGAIN = -11;
+
+/** struct mmu_notifier_range. */
+export interface MmuNotifierRange {
+  readonly mm: Mm;
+  readonly start: number;
+  readonly end: number;
+  readonly event: MmuNotifierEvent;
+  /** MMU_NOTIFIER_RANGE_BLOCKABLE. Always true in eras without the flag (the 2018 ABI). */
+  readonly blockable: boolean;
+  /** range->owner (v5.9, device-private migration): the initiator may skip its own invalidation. */
+  readonly owner: unknown;
+}
+
+/** 2018 per-ops flag: the subscriber's callbacks never block (OOM reaper may proceed). */
+export const MMU_INVALIDATE_DOES_NOT_BLOCK = 1;
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+/** struct mmu_notifier_ops (classic). Callbacks are generator functions (they may sleep), except
+ *  invalidate_range / arch_invalidate_secondary_tlbs, called under the PTL inside one atomic step. */
+export interface MmuNotifierOps {
+  readonly name: string;
+  /** 2018: MMU_INVALIDATE_DOES_NOT_BLOCK. */
+  readonly flags?: number;
+  release?(sub: MmuNotifier, mm: Mm): Gen<void>;
+  /** now: return 0 or EAGAIN (only when !range.blockable). 2018: return value ignored. */
+  invalidate_range_start?(sub: MmuNotifier, range: MmuNotifierRange): Gen<number | void>;
+  invalidate_range_end?(sub: MmuNotifier, range: MmuNotifierRange): Gen<void>;
+  /** Secondary TLB flush for hardware walking the CPU page tables. Plain (atomic) function. */
+  invalidate_range?(sub: MmuNotifier, mm: Mm, start: number, end: number): void;
+}
+
+export class MmuNotifier {
+  mm: Mm | null = null;
+  constructor(readonly ops: MmuNotifierOps) {}
+}
+
+/** struct mmu_interval_notifier_ops. invalidate returns false only when !blockable and it would sleep. */
+export interface MmuIntervalNotifierOps {
+  readonly name: string;
+  invalidate(sub: MmuIntervalNotifier, range: MmuNotifierRange, curSeq: number): Gen<boolean>;
+}
+
+export class MmuIntervalNotifier {
+  /** interval_sub->invalidate_seq. Written by mmu_interval_set_seq under the driver's user lock. */
+  invalidateSeq = 0;
+  mm: Mm | null = null;
+  /** Oracle bookkeeping: explorer locks held at the last set_seq (set_seq/read_retry same-lock check). */
+  setSeqLocks: string[] | null = null;
+  constructor(
+    readonly start: number,
+    /** One past the last vpn. */
+    readonly end: number,
+    readonly ops: MmuIntervalNotifierOps,
+  ) {}
+  overlaps(start: number, end: number): boolean {
+    return this.start < end && start < this.end;
+  }
+}
+
+/** struct mmu_notifier_subscriptions: per-mm. One explorer object. */
+export class MmuNotifierSubscriptions extends Obj {
+  readonly hlist: MmuNotifier[] = [];
+  readonly itree: MmuIntervalNotifier[] = [];
+  /** Even when idle; odd while an invalidation overlapping some interval sub is in flight. */
+  invalidateSeq = 2;
+  activeInvalidateRanges = 0;
+  readonly srcu: Srcu;
+  constructor(
+    private readonly k: Kernel,
+    readonly mm: Mm,
+  ) {
+    super("mmu-notifiers", `${mm.name}->notifier_subscriptions`);
+    this.srcu = new Srcu(k, `mmu_notifier_srcu(${mm.name})`);
+  }
+  /** Internal: one step on the subscriptions. */
+  step<T>(label: string, mode: "r" | "w", run: () => T, enabled?: () => boolean): Gen<T> {
+    return this.access(mode === "r" ? "read" : "write", mode, { label, run, enabled });
+  }
+  /** mn_itree_is_invalidating. */
+  invalidating(): boolean {
+    return (this.invalidateSeq & 1) === 1;
+  }
+  hasNotifiers(): boolean {
+    return this.hlist.length > 0 || this.itree.length > 0;
+  }
+}
+
+/** Build a range (mmu_notifier_range_init). */
+export function mmu_notifier_range_init(k: Kernel, mm: Mm, start: number, end: number, event: MmuNotifierEvent, owner: unknown = null): MmuNotifierRange {
+  return { mm, start, end, event: k.era.notifierEvent ? event : "none", blockable: true, owner };
+}
+
+function withBlockable(r: MmuNotifierRange, blockable: boolean): MmuNotifierRange {
+  return r.blockable === blockable ? r : { ...r, blockable };
+}
+
+/**
+ * mmu_notifier_invalidate_range_start (blockable). Callbacks run before the caller changes any
+ * PTE in the range; pages are still mapped and referenced.
+ */
+export function* mmu_notifier_invalidate_range_start(k: Kernel, range: MmuNotifierRange): Gen<void> {
+  const t = k.current();
+  if (k.era.notifierBlockableArg) mightSleep(t, "mmu_notifier_invalidate_range_start");
+  yield* invalidateStart(k, withBlockable(range, true));
+}
+
+/**
+ * mmu_notifier_invalidate_range_start_nonblock (now): callbacks run inside non_block_start/end and
+ * may return -EAGAIN; the caller then must not call end. Returns 0 or EAGAIN.
+ */
+export function* mmu_notifier_invalidate_range_start_nonblock(k: Kernel, range: MmuNotifierRange): Gen<number> {
+  if (!k.era.notifierBlockableArg) throw new Error(`mmu_notifier_invalidate_range_start_nonblock does not exist in era "${k.era.name}" (v4.19+); the 2018 OOM reaper skips mms with blocking subscribers instead.`);
+  return yield* invalidateStart(k, withBlockable(range, false));
+}
+
+function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
+  return yield* kcall(k, "mmu_notifier_invalidate_range_start", function* () {
+    const t = k.current();
+    const subs = range.mm.notifiers;
+    if (k.era.notifierLockdepMap) k.lockdep.mapAcquire(t, NOTIFIER_MAP);
+    let ret = 0;
+    // Oracle bookkeeping only ("an invalidation covering these pages began"): a memory step in
+    // mode "r", so it is ordered against the device-side installs (memory "w") that read it.
+    yield* k.mem.step(`invalidate_range_start(${range.mm.name}, ${range.start}..${range.end}${range.event !== "none" ? ", " + range.event : ""}${range.blockable ? "" : ", nonblock"})`, "r", () => invalidationBegins(k, range));
+    // mn_itree_inv_start_range + the hlist snapshot, one step.
+    const curSeq = yield* subs.step(`mn_itree_inv_start_range(${range.start}..${range.end})`, subs.itree.length ? "w" : "r", () => {
+      if (subs.itree.length === 0) return 0;
+      subs.activeInvalidateRanges++;
+      let any = false;
+      for (const s of subs.itree) if (s.overlaps(range.start, range.end)) any = true;
+      if (any) subs.invalidateSeq |= 1;
+      return any ? subs.invalidateSeq : 0;
+    });
+    if (curSeq !== 0) {
+      for (const s of subs.itree) {
+        if (!s.overlaps(range.start, range.end)) continue;
+        if (!range.blockable) nonBlockStart(t);
+        const ok = yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, curSeq));
+        if (!range.blockable) nonBlockEnd(t);
+        if (!ok) {
+          if (range.blockable) {
+            finding("notifier-protocol", `${s.ops.name}.invalidate returned false for a blockable range`, { sub: s.ops.name });
+            continue;
+          }
+          // out_would_block: the caller must not call end, so finish the itree side here.
+          yield* itreeInvEnd(k, range);
+          ret = EAGAIN;
+          break;
+        }
+      }
+    } else if (subs.itree.length) {
+      // No overlapping sub: the range still counts as active (mn_itree_inv_start_range).
+    }
+    if (ret === 0) {
+      for (const s of subs.hlist) {
+        const start = s.ops.invalidate_range_start;
+        if (!start) continue;
+        if (!range.blockable) nonBlockStart(t);
+        const r = yield* kcall(k, `${s.ops.name}.invalidate_range_start`, () => start.call(s.ops, s, range));
+        if (!range.blockable) nonBlockEnd(t);
+        if (k.era.notifierBlockableArg && typeof r === "number" && r !== 0) {
+          if (range.blockable || r !== EAGAIN) finding("notifier-protocol", `${s.ops.name}.invalidate_range_start returned ${r} for a ${range.blockable ? "blockable" : "non-blockable"} range`, { sub: s.ops.name });
+          if (s.ops.invalidate_range_end) finding("notifier-protocol", `${s.ops.name} can fail start (-EAGAIN) but implements invalidate_range_end`, { sub: s.ops.name });
+          ret = r;
+        }
+      }
+      if (ret !== 0) {
+        // Subscribers whose start succeeded expect their end: call them now.
+        for (const s of subs.hlist) {
+          const end = s.ops.invalidate_range_end;
+          if (end) yield* kcall(k, `${s.ops.name}.invalidate_range_end`, () => end.call(s.ops, s, range));
+        }
+      }
+    }
+    if (k.era.notifierLockdepMap) k.lockdep.mapRelease(t, NOTIFIER_MAP);
+    if (ret !== 0) yield* k.mem.step("invalidate_range_start failed", "r", () => invalidationEnds(k, range));
+    return ret;
+  });
+}
+
+function* itreeInvEnd(k: Kernel, range: MmuNotifierRange): Gen<void> {
+  const subs = range.mm.notifiers;
+  yield* subs.step("mn_itree_inv_end", "w", () => {
+    subs.activeInvalidateRanges--;
+    if (subs.activeInvalidateRanges === 0 && subs.invalidating()) subs.invalidateSeq++; // even again: wakes read_begin waiters
+  });
+}
+
+/** mmu_notifier_invalidate_range_end: after the PTEs changed (pages may already be freed). */
+export function* mmu_notifier_invalidate_range_end(k: Kernel, range: MmuNotifierRange): Gen<void> {
+  yield* kcall(k, "mmu_notifier_invalidate_range_end", function* () {
+    const t = k.current();
+    const subs = range.mm.notifiers;
+    if (range.blockable && k.era.notifierBlockableArg) mightSleep(t, "mmu_notifier_invalidate_range_end");
+    if (k.era.notifierLockdepMap) k.lockdep.mapAcquire(t, NOTIFIER_MAP);
+    if (subs.itree.length) yield* itreeInvEnd(k, range);
+    for (const s of subs.hlist) {
+      // 2018 __mmu_notifier_invalidate_range_end also called ->invalidate_range (only_end false).
+      if (!k.era.notifierBlockableArg && s.ops.invalidate_range) {
+        const inv = s.ops.invalidate_range;
+        yield* range.mm.k.mem.step(`${s.ops.name}.invalidate_range`, "w", () => inv.call(s.ops, s, range.mm, range.start, range.end));
+      }
+      const end = s.ops.invalidate_range_end;
+      if (end) yield* kcall(k, `${s.ops.name}.invalidate_range_end`, () => end.call(s.ops, s, range));
+    }
+    if (k.era.notifierLockdepMap) k.lockdep.mapRelease(t, NOTIFIER_MAP);
+    yield* k.mem.step(`invalidate_range_end(${range.mm.name}, ${range.start}..${range.end}) done`, "r", () => invalidationEnds(k, range));
+  });
+}
+
+/**
+ * The secondary-TLB callback (2018 mmu_notifier_invalidate_range, now
+ * mmu_notifier_arch_invalidate_secondary_tlbs): a plain function, called INSIDE the memory step
+ * that changes the PTE and flushes the CPU TLB (ptep_clear_flush_notify), i.e. under the PTL.
+ */
+export function secondaryTlbInvalidate(mm: Mm, start: number, end: number): void {
+  for (const s of mm.notifiers.hlist) if (s.ops.invalidate_range) s.ops.invalidate_range(s, mm, start, end);
+}
+
+// ---- registration ----
+
+/** mmu_notifier_register: takes mmap_lock for write (and mm_take_all_locks, merged). */
+export function* mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): Gen<number> {
+  return yield* kcall(k, "mmu_notifier_register", function* () {
+    yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
+    yield* __mmu_notifier_register(k, sub, mm);
+    yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+    return 0;
+  });
+}
+
+/** __mmu_notifier_register: caller holds mmap_lock for write. */
+export function* __mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): Gen<void> {
+  const t = k.current();
+  if (k.era.notifierRegistrationPriming) {
+    // 66204f1d2d1b (v5.4–v5.10): fs_reclaim_acquire(GFP_KERNEL); lock_map_acquire(notifier map).
+    k.lockdep.mapAcquire(t, FS_RECLAIM);
+    k.lockdep.touch(t, NOTIFIER_MAP);
+    k.lockdep.mapRelease(t, FS_RECLAIM);
+  }
+  yield* mm.notifiers.step(`hlist_add_head_rcu(${sub.ops.name})`, "w", () => {
+    sub.mm = mm;
+    mm.notifiers.hlist.push(sub);
+    mm.count++;
+  });
+}
+
+/** mmu_notifier_unregister: ->release if the mm is still alive, unhook, synchronize_srcu. */
+export function* mmu_notifier_unregister(k: Kernel, sub: MmuNotifier, mm: Mm): Gen<void> {
+  yield* kcall(k, "mmu_notifier_unregister", function* () {
+    const alive = yield* mm.notifiers.step("hlist_unhashed?", "r", () => mm.notifiers.hlist.includes(sub));
+    if (alive && sub.ops.release) yield* kcall(k, `${sub.ops.name}.release`, () => sub.ops.release!(sub, mm));
+    yield* mm.notifiers.step(`hlist_del_init_rcu(${sub.ops.name})`, "w", () => {
+      const i = mm.notifiers.hlist.indexOf(sub);
+      if (i >= 0) mm.notifiers.hlist.splice(i, 1);
+    });
+    yield* mm.notifiers.srcu.synchronize();
+    sub.mm = null;
+    mm.count--;
+  });
+}
+
+/**
+ * __mmu_notifier_release (exit_mmap, before any page is unmapped): interval subs get an
+ * invalidate with event RELEASE over the whole mm; classic subs get ->release; all are unhooked;
+ * synchronize_srcu.
+ */
+export function* mmu_notifier_release(k: Kernel, mm: Mm): Gen<void> {
+  yield* kcall(k, "mmu_notifier_release", function* () {
+    const subs = mm.notifiers;
+    if (!subs.hasNotifiers()) return;
+    if (subs.itree.length) {
+      const range = mmu_notifier_range_init(k, mm, 0, mm.npages, "RELEASE");
+      const curSeq = yield* subs.step("mn_itree_release: inv_start_range", "w", () => {
+        subs.activeInvalidateRanges++;
+        subs.invalidateSeq |= 1;
+        return subs.invalidateSeq;
+      });
+      for (const s of subs.itree) yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, curSeq));
+      yield* itreeInvEnd(k, range);
+    }
+    for (const s of subs.hlist) {
+      const rel = s.ops.release;
+      if (rel) yield* kcall(k, `${s.ops.name}.release`, () => rel.call(s.ops, s, mm));
+    }
+    yield* subs.step("mn_hlist_release: unhook all", "w", () => {
+      subs.hlist.length = 0;
+    });
+    yield* subs.srcu.synchronize();
+  });
+}
+
+// ---- mmu_interval_notifier (v5.5+) ----
+
+function requireInterval(k: Kernel, what: string): void {
+  if (!k.era.intervalNotifier) throw new Error(`${what} does not exist in era "${k.era.name}" (mmu_interval_notifier is v5.5+); a 2018 design uses a classic notifier or HMM's range->valid.`);
+}
+
+/** mmu_interval_notifier_insert (caller holds a mmget, not mmap_lock). Returns 0. */
+export function* mmu_interval_notifier_insert(k: Kernel, sub: MmuIntervalNotifier, mm: Mm): Gen<number> {
+  requireInterval(k, "mmu_interval_notifier_insert");
+  return yield* kcall(k, "mmu_interval_notifier_insert", function* () {
+    const subs = mm.notifiers;
+    yield* subs.step(`__mmu_interval_notifier_insert(${sub.ops.name})`, "w", () => {
+      sub.mm = mm;
+      // Inserted while invalidating: its seq equals the current odd seq, so its first read_begin
+      // waits. Simplification: the kernel defers the tree insert to the last inv_end; we insert
+      // at once, so the sub may see invalidations the kernel would not deliver (errs towards
+      // more invalidations, never fewer).
+      sub.invalidateSeq = subs.activeInvalidateRanges > 0 && subs.invalidating() ? subs.invalidateSeq : subs.invalidateSeq - 1;
+      subs.itree.push(sub);
+      mm.count++;
+    });
+    return 0;
+  });
+}
+
+/** mmu_interval_notifier_remove: may sleep until an invalidation touching the sub ends. */
+export function* mmu_interval_notifier_remove(k: Kernel, sub: MmuIntervalNotifier): Gen<void> {
+  requireInterval(k, "mmu_interval_notifier_remove");
+  const mm = sub.mm;
+  if (!mm) return;
+  yield* kcall(k, "mmu_interval_notifier_remove", function* () {
+    const t = k.current();
+    mightSleep(t, "mmu_interval_notifier_remove");
+    k.lockdep.touch(t, NOTIFIER_MAP);
+    const subs = mm.notifiers;
+    const seq = yield* subs.step("mmu_interval_notifier_remove", "w", () => {
+      const busy = subs.activeInvalidateRanges > 0 && subs.invalidating();
+      if (!busy) {
+        subs.itree.splice(subs.itree.indexOf(sub), 1);
+        return 0;
+      }
+      return subs.invalidateSeq;
+    });
+    if (seq !== 0) {
+      yield* subs.step("wait_event(invalidate_seq != seq)", "w", () => {
+        subs.itree.splice(subs.itree.indexOf(sub), 1);
+      }, () => subs.invalidateSeq !== seq);
+    }
+    sub.mm = null;
+    mm.count--;
+  });
+}
+
+/**
+ * mmu_interval_read_begin: returns the seq to pass to read_retry. Sleeps while an invalidation
+ * that already called this sub's invalidate is in flight. Annotated as taking the notifier map.
+ */
+export function* mmu_interval_read_begin(k: Kernel, sub: MmuIntervalNotifier): Gen<number> {
+  requireInterval(k, "mmu_interval_read_begin");
+  const mm = sub.mm!;
+  return yield* kcall(k, "mmu_interval_read_begin", function* () {
+    const t = k.current();
+    const subs = mm.notifiers;
+    let waits = false;
+    const seq = yield* subs.step(`mmu_interval_read_begin(${sub.ops.name})`, "r", () => {
+      waits = sub.invalidateSeq === subs.invalidateSeq;
+      return sub.invalidateSeq;
+    });
+    k.lockdep.touch(t, NOTIFIER_MAP);
+    if (waits) {
+      mightSleep(t, "mmu_interval_read_begin (wait_event)");
+      yield* subs.step("wait_event(invalidate_seq != seq)", "w", () => undefined, () => subs.invalidateSeq !== seq);
+    }
+    return seq;
+  });
+}
+
+/** mmu_interval_read_retry: call under the driver's user lock (the one held around set_seq). */
+export function* mmu_interval_read_retry(k: Kernel, sub: MmuIntervalNotifier, seq: number): Gen<boolean> {
+  requireInterval(k, "mmu_interval_read_retry");
+  const subs = sub.mm!.notifiers;
+  const held = sub.setSeqLocks;
+  if (held !== null) {
+    const now = locksHeld();
+    if (!held.some((l) => now.includes(l)))
+      finding("notifier-protocol", `mmu_interval_read_retry(${sub.ops.name}) runs without the lock held around mmu_interval_set_seq (${held.join(", ") || "none"})`, { sub: sub.ops.name });
+  }
+  return yield* subs.step(`mmu_interval_read_retry(${sub.ops.name})`, "r", () => sub.invalidateSeq !== seq);
+}
+
+/** mmu_interval_check_retry: unlocked early-out hint (false is not reliable). */
+export function* mmu_interval_check_retry(k: Kernel, sub: MmuIntervalNotifier, seq: number): Gen<boolean> {
+  requireInterval(k, "mmu_interval_check_retry");
+  return yield* sub.mm!.notifiers.step(`mmu_interval_check_retry(${sub.ops.name})`, "r", () => sub.invalidateSeq !== seq);
+}
+
+/** mmu_interval_set_seq: inside ops->invalidate, under the driver's user lock. */
+export function* mmu_interval_set_seq(k: Kernel, sub: MmuIntervalNotifier, curSeq: number): Gen<void> {
+  requireInterval(k, "mmu_interval_set_seq");
+  if ((curSeq & 1) === 0) finding("notifier-protocol", `mmu_interval_set_seq(${sub.ops.name}) with an even seq ${curSeq}`, { sub: sub.ops.name });
+  sub.setSeqLocks = locksHeld();
+  yield* sub.mm!.notifiers.step(`mmu_interval_set_seq(${sub.ops.name}, ${curSeq})`, "w", () => {
+    sub.invalidateSeq = curSeq;
+  });
+}

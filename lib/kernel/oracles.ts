@@ -1,0 +1,149 @@
+// The oracles that need more than one mechanism's state (kernel-semantics §28, chapters.md §0.4).
+// Single-mechanism oracles live next to their data: uaf in page.ts (free with a hardware
+// reference, device access to a freed or reused frame), page-lock-recursion in page-lock.ts,
+// sleep-in-atomic in task.ts, lockdep in lockdep.ts, notifier-protocol in mmu-notifier.ts,
+// dirty-no-buffers / dirty-after-return in gup.ts (set_page_dirty), deadlock in the explorer.
+//
+// Here: stale-install (a device translation installed while, or after, an invalidation of its
+// page ran, to a frame the CPU does not map once the invalidation ends), device-write checks
+// (ro-write, cross-mm-write), divergence and lost-write at quiescence, refcount conservation.
+//
+// All functions run INSIDE a memory step (k.mem.step) unless they say otherwise.
+
+import { finding } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import { CAUSE_NAMES, PROCESS_CAUSES, PTE_PRESENT, PTE_SWAP, VM_SHARED } from "./mm.ts";
+import type { MmuNotifierRange } from "./mmu-notifier.ts";
+import { GUP_PIN_COUNTING_BIAS, PG_ZERO, type WriteRecord } from "./page.ts";
+import { mappers } from "./pgtable.ts";
+
+interface PendingInstall {
+  readonly mm: Mm;
+  readonly vpn: number;
+  readonly pfn: number;
+  readonly who: string;
+}
+
+/** Per-execution oracle state, on the Kernel. */
+export class OracleState {
+  /** Device translations installed while an invalidation covering them was in flight. */
+  readonly pending: PendingInstall[] = [];
+}
+
+/** A notifier range starts (called by mmu_notifier_invalidate_range_start, before callbacks). */
+export function invalidationBegins(_k: Kernel, r: MmuNotifierRange): void {
+  for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) r.mm.invalActive[vpn]++;
+}
+
+/** A notifier range ends: check device translations installed during it against the CPU. */
+export function invalidationEnds(k: Kernel, r: MmuNotifierRange): void {
+  const mm = r.mm;
+  for (let vpn = r.start; vpn < r.end && vpn < mm.npages; vpn++) mm.invalActive[vpn]--;
+  const p = k.oracle.pending;
+  for (let i = p.length - 1; i >= 0; i--) {
+    const e = p[i];
+    if (e.mm !== mm || e.vpn < r.start || e.vpn >= r.end) continue;
+    const cpu = mm.cpuPfn(e.vpn);
+    if (cpu !== e.pfn)
+      finding("stale-install", `${e.who} installed frame ${e.pfn} for ${mm.name}:${e.vpn} during an invalidation after which the CPU maps ${cpu < 0 ? "nothing" : `frame ${cpu}`}`, { mm: mm.name, vpn: e.vpn, pfn: e.pfn, cpu });
+    if (mm.invalActive[e.vpn] === 0) p.splice(i, 1);
+  }
+}
+
+/**
+ * A device translation (GPU PTE, IOMMU PTE) for mm:vpn -> pfn was installed. Outside any
+ * invalidation it must match the CPU page table now; inside one, it must match once it ends.
+ */
+export function deviceMapInstalled(k: Kernel, mm: Mm, vpn: number, pfn: number, who: string): void {
+  if (mm.invalActive[vpn] > 0) {
+    k.oracle.pending.push({ mm, vpn, pfn, who });
+    return;
+  }
+  const cpu = mm.cpuPfn(vpn);
+  if (cpu !== pfn)
+    finding("stale-install", `${who} installed frame ${pfn} for ${mm.name}:${vpn} but the CPU maps ${cpu < 0 ? "nothing" : `frame ${cpu}`} there (${CAUSE_NAMES[mm.changeCause[vpn]]} changed it)`, { mm: mm.name, vpn, pfn, cpu });
+}
+
+/** The device translation was removed before the invalidation ended: nothing to check. */
+export function deviceMapRemoved(k: Kernel, mm: Mm, vpn: number, pfn: number): void {
+  const p = k.oracle.pending;
+  for (let i = p.length - 1; i >= 0; i--) if (p[i].mm === mm && p[i].vpn === vpn && p[i].pfn === pfn) p.splice(i, 1);
+}
+
+export interface DeviceWrite {
+  /** The address space and page the device believes it writes (the binding's owner view). */
+  readonly mm: Mm;
+  readonly vpn: number;
+  /** The frame the device's translation reaches, and the generation it was made for. */
+  readonly pfn: number;
+  readonly gen: number;
+  readonly who: string;
+}
+
+/** A device write through a translation: uaf (page.ts), ro-write, cross-mm-write; returns the write id. */
+export function deviceWrite(k: Kernel, w: DeviceWrite): number {
+  const mem = k.mem;
+  if (w.mm.roReturned[w.vpn]) finding("ro-write", `${w.who} wrote ${w.mm.name}:${w.vpn} after mprotect(PROT_READ) on it returned`, { mm: w.mm.name, vpn: w.vpn });
+  if (!(mem.flags[w.pfn] & PG_ZERO) && mem.ref[w.pfn] > 0 && mem.gen[w.pfn] === w.gen) {
+    const ms = mappers(k, w.pfn);
+    if (ms.length > 0 && !ms.includes(w.mm))
+      finding("cross-mm-write", `${w.who} wrote frame ${w.pfn}, mapped only by ${ms.map((m) => m.name).join(", ")}, not by ${w.mm.name}`, { pfn: w.pfn, owner: w.mm.name, mappers: ms.map((m) => m.name) });
+  }
+  return mem.writeFrame(w.pfn, "device", w.gen, w.mm.id, w.vpn, w.who);
+}
+
+/**
+ * divergence (at quiescence, e.g. from final()): the frame a live binding reaches for mm:vpn vs
+ * the CPU PTE's frame. Returns null if they agree, else the cause tag: "process: <why>" or
+ * "kernel: <why>". Callable outside steps (reads only).
+ */
+export function divergenceOf(mm: Mm, vpn: number, devicePfn: number): string | null {
+  const cpu = (mm.pteFlags[vpn] & PTE_PRESENT) !== 0 ? mm.ptePfn[vpn] : -1;
+  if (cpu === devicePfn) return null;
+  const c = mm.changeCause[vpn];
+  return `${PROCESS_CAUSES.includes(c) ? "process" : "kernel"}: ${CAUSE_NAMES[c]}`;
+}
+
+/**
+ * lost-write (at quiescence; callable outside steps): device writes whose data is neither in the
+ * frame the owner's CPU maps at that page (or its swap slot) nor persisted to the file.
+ */
+export function lostWrites(k: Kernel): WriteRecord[] {
+  const out: WriteRecord[] = [];
+  for (const w of k.mem.writes) {
+    if (w.by !== "device" || w.mm < 0) continue;
+    const mm = k.mms[w.mm];
+    const bit = 1 << w.id;
+    const f = mm.pteFlags[w.vpn];
+    let seen = false;
+    if (f & PTE_PRESENT) seen = (k.mem.contents[mm.ptePfn[w.vpn]] & bit) !== 0;
+    else if (f & PTE_SWAP && k.swap) seen = (k.swap.data[mm.ptePfn[w.vpn]] & bit) !== 0 || (k.swap.slotPfn[mm.ptePfn[w.vpn]] >= 0 && (k.mem.contents[k.swap.slotPfn[mm.ptePfn[w.vpn]]] & bit) !== 0);
+    const vma = mm.findVma(w.vpn);
+    if (!seen && vma?.file && vma.flags & VM_SHARED) {
+      // Shared file mapping: the page cache page is what the owner sees; the disk persists it.
+      const idx = vma.fileIndex(w.vpn);
+      const cached = vma.file.cache[idx];
+      seen = (vma.file.disk[idx] & bit) !== 0 || (cached >= 0 && (k.mem.contents[cached] & bit) !== 0);
+    }
+    if (!seen) out.push(w);
+  }
+  return out;
+}
+
+/**
+ * Refcount and pin conservation at quiescence (callable outside steps): every frame in use has
+ * ref >= mapcount + pins * bias + gets, and no frame has a negative count. Returns messages.
+ */
+export function conservationErrors(k: Kernel): string[] {
+  const mem = k.mem;
+  const out: string[] = [];
+  for (let pfn = 1; pfn < mem.nframes; pfn++) {
+    if (mem.ref[pfn] === 0) continue;
+    const bias = k.era.pinTracking ? GUP_PIN_COUNTING_BIAS : 1;
+    const need = mem.mapcount[pfn] + mem.pins[pfn] * bias + mem.gets[pfn];
+    if (mem.ref[pfn] < need) out.push(`frame ${pfn}: refcount ${mem.ref[pfn]} < mapcount ${mem.mapcount[pfn]} + pins ${mem.pins[pfn]}×${bias} + GUP refs ${mem.gets[pfn]}`);
+    if (mem.mapcount[pfn] < 0 || mem.pins[pfn] < 0 || mem.gets[pfn] < 0) out.push(`frame ${pfn}: negative count`);
+  }
+  return out;
+}

@@ -1,0 +1,252 @@
+// struct page and the frame allocator (kernel-semantics §3). Model of include/linux/mm.h,
+// include/linux/page_ref.h, include/linux/page-flags.h, mm/page_alloc.c (free list only).
+//
+// ALL hardware-visible memory state is one explorer object, `memory` (this class): frames,
+// CPU page tables, CPU TLBs, the page cache, swap, and whatever the device half adds (GPU page
+// tables, GPU TLB, IOMMU). Every step that reads or writes any of it is declared on this one
+// object (`mem.step(...)`), so the explorer's dependency relation is sound by construction:
+// a GUP lookup, a PTE zap, a device write and a frame free all conflict. Steps that only read
+// (a page-table walk by hmm_range_fault, a CPU read through the TLB that fills nothing) use
+// mode "r" and commute with each other. The cost is less reduction than per-frame objects
+// would give; the gain is that no interleaving that matters can be missed.
+//
+// Frames live in typed arrays indexed by pfn (no per-step allocation). pfn 0 is the zero page.
+// The allocator is a LIFO stack, so a freed frame is the very next one handed out: a stale
+// translation then lands in someone else's data, which is what the oracles look for.
+
+import { Obj, finding, note } from "../explorer/index.ts";
+import type { Mode, Yieldable } from "../explorer/index.ts";
+
+/** Page flags (include/linux/page-flags.h), as bits. */
+export const PG_DIRTY = 1 << 0;
+export const PG_WRITEBACK = 1 << 1;
+export const PG_UPTODATE = 1 << 2;
+export const PG_LRU = 1 << 3;
+export const PG_ACTIVE = 1 << 4;
+export const PG_REFERENCED = 1 << 5;
+export const PG_ANON = 1 << 6;
+export const PG_SWAPBACKED = 1 << 7;
+export const PG_SWAPCACHE = 1 << 8;
+/** PageAnonExclusive (v5.19): only this mm may map it writable. Maintained only in eras that have it. */
+export const PG_ANON_EXCLUSIVE = 1 << 9;
+/** PagePrivate: the filesystem attached buffer heads (ext4). Dropped by filemap_release_folio. */
+export const PG_PRIVATE = 1 << 10;
+export const PG_RECLAIM = 1 << 11;
+/** The shared zero page: never freed, never written, pins not accounted. */
+export const PG_ZERO = 1 << 12;
+/** Head of a (scaled-down) THP: frames head..head+HPAGE_NR-1 form one compound page. */
+export const PG_HEAD = 1 << 13;
+/** Oracle bookkeeping, not a kernel flag: the frame lost its last CPU mapping inside a notifier
+ *  range whose callbacks had returned (dirty-after-return). Cleared when mapped again. */
+export const PG_INVAL_UNMAPPED = 1 << 14;
+
+/** GUP_PIN_COUNTING_BIAS (include/linux/mm.h). */
+export const GUP_PIN_COUNTING_BIAS = 1024;
+/** Pages per scaled-down PMD (chapters.md §0.5: 4 PTEs per PMD for THP scenarios). */
+export const HPAGE_NR = 4;
+
+/** Kinds of hardware reference a frame can have; the uaf oracle fires if a frame is freed
+ *  while any is non-zero, or a device accesses a frame that is free or was reallocated. */
+export const HW_CPU_TLB = 0;
+export const HW_GPU_PTE = 1;
+export const HW_GPU_TLB = 2;
+export const HW_IOMMU_PTE = 3;
+export const HW_IOTLB = 4;
+export const HW_JOB = 5;
+export const HW_KINDS = 6;
+export const HW_NAMES = ["CPU TLB", "GPU PTE", "GPU TLB", "IOMMU PTE", "IOTLB", "in-flight GPU job"] as const;
+
+/** Who wrote: the CPU or a device (lost-write bookkeeping). */
+export type Writer = "cpu" | "device";
+
+/** One recorded write (kept for the lost-write oracle; at most 31 per execution are tracked). */
+export interface WriteRecord {
+  readonly id: number;
+  readonly by: Writer;
+  readonly pfn: number;
+  /** The mm and page whose data this write is meant to be (the owner's view), if known. */
+  readonly mm: number;
+  readonly vpn: number;
+  readonly step: string;
+}
+
+export class PhysMem extends Obj {
+  readonly nframes: number;
+  // ---- per-frame state, indexed by pfn; protected by "being inside a memory step" ----
+  /** _refcount. 0 = free. Invariant: ref >= mapcount + cache refs + pins * bias (now). */
+  readonly ref: Int32Array;
+  /** _mapcount + 1 (number of PTEs mapping it). */
+  readonly mapcount: Int32Array;
+  /** Pins taken with FOLL_PIN (now era; the bias is also in ref). 2018: always 0. */
+  readonly pins: Int32Array;
+  /** GUP FOLL_GET references outstanding (conservation oracle; also in ref). */
+  readonly gets: Int32Array;
+  readonly flags: Int32Array;
+  /** page->mapping: file id for page-cache pages, -1 otherwise. Anon owner is `anonMm`. */
+  readonly mapping: Int32Array;
+  /** page->index: page offset in the file, or the vpn an anon page was first mapped at. */
+  readonly index: Int32Array;
+  /** For anon pages: the mm that allocated it (cross-mm-write bookkeeping). */
+  readonly anonMm: Int32Array;
+  /** Incremented at every allocation of the frame: a (pfn, gen) handle goes stale when reused. */
+  readonly gen: Int32Array;
+  /** contents_version: bit i set = the data of write i is in this frame (copies copy the mask). */
+  readonly contents: Int32Array;
+  /** Hardware references by kind: hw[pfn * HW_KINDS + kind]. */
+  readonly hw: Int32Array;
+  /** Free list (LIFO). Invariant: free[0..nfree) are exactly the frames with ref == 0. */
+  private readonly free: Int32Array;
+  private nfree = 0;
+  // ---- writes ----
+  readonly writes: WriteRecord[] = [];
+  /** Global contents version: bumped on every CPU or device write. */
+  version = 0;
+
+  constructor(nframes: number) {
+    super("memory", "memory");
+    this.nframes = nframes;
+    this.ref = new Int32Array(nframes);
+    this.mapcount = new Int32Array(nframes);
+    this.pins = new Int32Array(nframes);
+    this.gets = new Int32Array(nframes);
+    this.flags = new Int32Array(nframes);
+    this.mapping = new Int32Array(nframes).fill(-1);
+    this.index = new Int32Array(nframes);
+    this.anonMm = new Int32Array(nframes).fill(-1);
+    this.gen = new Int32Array(nframes);
+    this.contents = new Int32Array(nframes);
+    this.hw = new Int32Array(nframes * HW_KINDS);
+    this.free = new Int32Array(nframes);
+    // pfn 0: the zero page, permanently referenced.
+    this.ref[0] = 1 << 30;
+    this.flags[0] = PG_ZERO | PG_UPTODATE;
+    // Push in reverse so pfn 1 is handed out first.
+    for (let pfn = nframes - 1; pfn >= 1; pfn--) this.free[this.nfree++] = pfn;
+  }
+
+  /**
+   * One scheduling point on hardware-visible memory. `run` performs the whole effect
+   * atomically (e.g. "take the PTL, check pte_same, set the PTE, drop the PTL").
+   * Use mode "r" only when run() changes nothing any other step reads.
+   */
+  step<T>(label: string, mode: Mode, run: () => T, enabled?: () => boolean): Generator<Yieldable, T, unknown> {
+    return this.access(mode === "r" ? "read" : "write", mode, { label, run, enabled });
+  }
+
+  // ---- the allocator (call inside a step) ----
+
+  /** Take a free frame: zeroed, ref 1, new generation. -1 if memory is exhausted. */
+  allocFrame(): number {
+    if (this.nfree === 0) return -1;
+    const pfn = this.free[--this.nfree];
+    this.ref[pfn] = 1;
+    this.mapcount[pfn] = 0;
+    this.pins[pfn] = 0;
+    this.gets[pfn] = 0;
+    this.flags[pfn] = PG_UPTODATE;
+    this.mapping[pfn] = -1;
+    this.index[pfn] = 0;
+    this.anonMm[pfn] = -1;
+    this.gen[pfn]++;
+    this.contents[pfn] = 0;
+    return pfn;
+  }
+
+  /** Number of free frames (for assertions and reclaim decisions). */
+  freeCount(): number {
+    return this.nfree;
+  }
+
+  isFree(pfn: number): boolean {
+    return this.ref[pfn] === 0;
+  }
+
+  /** Return a frame whose refcount reached 0 to the allocator (free_unref_page). The uaf oracle:
+   *  no hardware translation may still reference it. */
+  private freeFrame(pfn: number): void {
+    for (let kind = 0; kind < HW_KINDS; kind++) {
+      const n = this.hw[pfn * HW_KINDS + kind];
+      if (n > 0) finding("uaf", `frame ${pfn} was freed while ${n} ${HW_NAMES[kind]} entr${n === 1 ? "y" : "ies"} still reference it`, { pfn, via: HW_NAMES[kind] });
+    }
+    this.flags[pfn] = 0;
+    this.free[this.nfree++] = pfn;
+    note(`frame ${pfn} freed`);
+  }
+
+  // ---- references (call inside a step) ----
+
+  /** get_page / folio_get. */
+  getPage(pfn: number, n = 1): void {
+    if (this.flags[pfn] & PG_ZERO) return;
+    if (this.ref[pfn] <= 0) finding("refcount", `get_page on frame ${pfn} whose refcount is ${this.ref[pfn]} (already free)`, { pfn });
+    this.ref[pfn] += n;
+  }
+
+  /** put_page / folio_put: frees the frame when the count reaches zero. */
+  putPage(pfn: number, n = 1): void {
+    if (this.flags[pfn] & PG_ZERO) return;
+    if (this.ref[pfn] < n) {
+      finding("refcount", `put_page on frame ${pfn} would drop its refcount below zero (${this.ref[pfn]} - ${n})`, { pfn });
+      return;
+    }
+    this.ref[pfn] -= n;
+    if (this.ref[pfn] === 0) this.freeFrame(pfn);
+  }
+
+  /** folio_maybe_dma_pinned for a small page: refcount >= bias (false positives by design). */
+  maybeDmaPinned(pfn: number): boolean {
+    return this.ref[pfn] >= GUP_PIN_COUNTING_BIAS;
+  }
+
+  /** Is the frame an anon page? */
+  isAnon(pfn: number): boolean {
+    return (this.flags[pfn] & PG_ANON) !== 0;
+  }
+
+  // ---- hardware references (call inside a step) ----
+
+  /** A hardware translation (GPU PTE, IOMMU PTE, TLB entry, in-flight job) now points at pfn.
+   *  Installing one to a free frame is itself a uaf. */
+  hwGet(pfn: number, kind: number): void {
+    if (pfn !== 0 && this.ref[pfn] === 0) finding("uaf", `${HW_NAMES[kind]} installed for frame ${pfn}, which is free`, { pfn, via: HW_NAMES[kind] });
+    this.hw[pfn * HW_KINDS + kind]++;
+  }
+  hwPut(pfn: number, kind: number): void {
+    this.hw[pfn * HW_KINDS + kind]--;
+  }
+  hwCount(pfn: number, kind: number): number {
+    return this.hw[pfn * HW_KINDS + kind];
+  }
+
+  // ---- contents ----
+
+  /**
+   * A write of new data into frame pfn (CPU store or device DMA). `gen` is the generation the
+   * writer's translation was made for: if the frame was freed or reused since, it is a uaf.
+   * Returns the write id (-1 if untracked).
+   */
+  writeFrame(pfn: number, by: Writer, gen: number, mm = -1, vpn = -1, what = ""): number {
+    this.version++;
+    if (this.flags[pfn] & PG_ZERO) finding("zero-page-write", `${by} wrote the shared zero page (${what})`, { by });
+    if (this.ref[pfn] === 0 || this.gen[pfn] !== gen)
+      finding("uaf", `${by} write ${what} reached frame ${pfn} after it was ${this.ref[pfn] === 0 ? "freed" : "freed and reused"}`, { pfn, via: by });
+    const id = this.writes.length;
+    if (id < 31) {
+      this.contents[pfn] |= 1 << id;
+      this.writes.push({ id, by, pfn, mm, vpn, step: what });
+    }
+    return id < 31 ? id : -1;
+  }
+
+  /** A read by a device or the CPU through a translation made for generation `gen`. */
+  readFrame(pfn: number, by: Writer, gen: number, what = ""): number {
+    if (this.ref[pfn] === 0 || this.gen[pfn] !== gen)
+      finding("uaf", `${by} read ${what} reached frame ${pfn} after it was ${this.ref[pfn] === 0 ? "freed" : "freed and reused"}`, { pfn, via: by });
+    return this.contents[pfn];
+  }
+
+  /** copy_user_highpage: dst gets src's data. */
+  copyFrame(dst: number, src: number): void {
+    this.contents[dst] = this.contents[src];
+  }
+}

@@ -1,0 +1,208 @@
+// Contracts of the locking primitives, the context rules and lockdep (kernel-semantics §26, §27).
+import { describe, expect, it } from "vitest";
+import { check, claim, choose, model, spawn } from "../../lib/explorer/index.ts";
+import { boot } from "../../lib/kernel/kernel.ts";
+import { E18, ENOW } from "../../lib/kernel/era.ts";
+import { KMutex } from "../../lib/kernel/mutex.ts";
+import { Spinlock } from "../../lib/kernel/spinlock.ts";
+import { KRwSem } from "../../lib/kernel/rwsem.ts";
+import { Lockdep } from "../../lib/kernel/lockdep.ts";
+import { PhysMem, HW_GPU_PTE } from "../../lib/kernel/page.ts";
+
+describe("mutex", () => {
+  it("ABBA: the explorer finds the real deadlock and lockdep the cycle, with the splat layout", () => {
+    const ld = new Lockdep(E18);
+    const m = model("abba", () => {
+      const k = boot(E18, { lockdep: ld });
+      const a = new KMutex(k, "A"), b = new KMutex(k, "B");
+      return {
+        threads: {
+          T1: function* () { yield* a.lock(); yield* b.lock(); yield* b.unlock(); yield* a.unlock(); },
+          T2: function* () { yield* b.lock(); yield* a.lock(); yield* a.unlock(); yield* b.unlock(); },
+        },
+      };
+    });
+    claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+    // lockdep needs no unlucky schedule: both orders are observed in every execution.
+    claim({ title: "lockdep", model: m, predicate: (e) => e.has("lockdep"), expect: "Always" });
+    const r = check({ title: "lockdep witness", model: m, predicate: (e) => e.has("lockdep"), expect: "Never" });
+    const splat = r.witness!.findings.find((f) => f.kind === "lockdep")!.message;
+    expect(splat).toContain("WARNING: possible circular locking dependency detected");
+    expect(splat).toContain("the existing dependency chain (in reverse order) is:");
+    expect(splat).toContain("CPU0                    CPU1");
+    expect(splat).toContain("*** DEADLOCK ***");
+  });
+
+  it("lockdep remembers edges across executions: both orders in different runs still report", () => {
+    const mk = (ld?: Lockdep) =>
+      model("one order per run", () => {
+        const k = boot(E18, ld ? { lockdep: ld } : {});
+        const a = new KMutex(k, "A"), b = new KMutex(k, "B");
+        return {
+          threads: {
+            T: function* () {
+              const ab = yield* choose("order", [true, false]);
+              const [x, y] = ab ? [a, b] : [b, a];
+              yield* x.lock(); yield* y.lock(); yield* y.unlock(); yield* x.unlock();
+            },
+          },
+        };
+      });
+    claim({ title: "persistent graph reports", model: mk(new Lockdep(E18)), predicate: (e) => e.has("lockdep"), expect: "Sometimes" });
+    claim({ title: "fresh graph per run does not (near miss)", model: mk(), predicate: (e) => e.has("lockdep"), expect: "Never" });
+    claim({ title: "no real deadlock with one thread", model: mk(), predicate: (e) => e.has("deadlock"), expect: "Never" });
+  });
+
+  it("mutex_trylock_recursive: RECURSIVE for the owner, FAILED for others; absent now", () => {
+    const m = model("trylock_recursive", () => {
+      const k = boot(E18);
+      const mu = new KMutex(k, "struct_mutex");
+      const out: string[] = [];
+      return {
+        threads: {
+          A: function* () {
+            yield* mu.lock();
+            out.push(yield* mu.trylockRecursive());
+            yield* spawn("B", function* () { out.push(yield* mu.trylockRecursive()); });
+            yield* mu.unlock();
+          },
+        },
+        final: () => out.join(","),
+      };
+    });
+    claim({ title: "owner gets RECURSIVE", model: m, predicate: (e) => e.final.startsWith("RECURSIVE"), expect: "Always" });
+    claim({ title: "another task can fail", model: m, predicate: (e) => e.final === "RECURSIVE,FAILED", expect: "Sometimes" });
+    const now = model("now", () => {
+      const k = boot(ENOW);
+      const mu = new KMutex(k, "m");
+      return { threads: { A: function* () { yield* mu.trylockRecursive(); } } };
+    });
+    expect(() => check({ title: "x", model: now, predicate: () => true, expect: "Always" })).toThrow(/does not exist in era "now"/);
+  });
+});
+
+describe("context rules", () => {
+  it("mutex_lock under a spinlock is sleep-in-atomic; after spin_unlock it is not (near miss)", () => {
+    const mk = (unlockFirst: boolean) =>
+      model("sleep in atomic", () => {
+        const k = boot(E18);
+        const s = new Spinlock(k, "mn->lock"), mu = new KMutex(k, "struct_mutex");
+        return {
+          threads: {
+            T: function* () {
+              yield* s.lock();
+              if (unlockFirst) yield* s.unlock();
+              yield* mu.lock();
+              yield* mu.unlock();
+              if (!unlockFirst) yield* s.unlock();
+            },
+          },
+        };
+      });
+    claim({ title: "bug", model: mk(false), predicate: (e) => e.has("sleep-in-atomic"), expect: "Always" });
+    claim({ title: "near miss", model: mk(true), predicate: (e) => e.has("sleep-in-atomic"), expect: "Never" });
+  });
+});
+
+describe("rwsem", () => {
+  it("a queued writer blocks new readers: read-read recursion across a writer deadlocks", () => {
+    const m = model("writer preference", () => {
+      const k = boot(E18);
+      const rw = new KRwSem(k, "amn->lock");
+      return {
+        threads: {
+          R: function* () { yield* rw.downRead(); yield* rw.downRead(); yield* rw.upRead(); yield* rw.upRead(); },
+          W: function* () { yield* rw.downWrite(); yield* rw.upWrite(); },
+        },
+      };
+    });
+    claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+  });
+
+  it("down_read_non_owner: released by another task legally, invisible to lockdep, seen by the wait-for graph", () => {
+    const ld = new Lockdep(E18);
+    const m = model("non_owner", () => {
+      const k = boot(E18, { lockdep: ld });
+      const rw = new KRwSem(k, "amn->lock");
+      const mu = new KMutex(k, "M");
+      return {
+        threads: {
+          Start: function* () { yield* mu.lock(); yield* rw.downReadNonOwner(); yield* mu.unlock(); },
+          End: function* () { yield* rw.upReadNonOwner(); },
+          Writer: function* () { yield* rw.downWrite(); yield* mu.lock(); yield* mu.unlock(); yield* rw.upWrite(); },
+        },
+      };
+    });
+    const r = check({ title: "no bad unlock", model: m, predicate: (e) => e.has("bad-unlock"), expect: "Never" });
+    // End may run before Start took it: that up_read_non_owner is a bad unlock in those runs.
+    expect(r.observed).toBe("Sometimes");
+    claim({ title: "lockdep never sees the non-owner hold", model: m, predicate: (e) => e.has("lockdep"), expect: "Never" });
+    expect(ld.hasEdge("M", "amn->lock")).toBe(false);
+    expect(ld.hasEdge("amn->lock", "M")).toBe(true);
+  });
+});
+
+describe("page lock", () => {
+  it("lock_page twice in one call chain is page-lock-recursion and a deadlock", () => {
+    const m = model("recursion", () => {
+      const k = boot(E18);
+      return { threads: { T: function* () { yield* k.pageLock(3).lock(); yield* k.pageLock(3).lock(); } } };
+    });
+    claim({ title: "found", model: m, predicate: (e) => e.has("page-lock-recursion") && e.has("deadlock"), expect: "Always" });
+  });
+  it("unlock by another task is legal (near miss)", () => {
+    const m = model("io completion", () => {
+      const k = boot(E18);
+      const done = { v: false };
+      return {
+        threads: {
+          A: function* () { yield* k.pageLock(3).lock(); yield* spawn("irq", function* () { yield* k.pageLock(3).unlock(); }); },
+          B: function* () { yield* k.pageLock(3).lock(); done.v = true; yield* k.pageLock(3).unlock(); },
+        },
+        final: () => done.v,
+      };
+    });
+    claim({ title: "no findings", model: m, predicate: (e) => e.findings.length > 0, expect: "Never" });
+  });
+});
+
+describe("frames", () => {
+  it("the allocator reuses the last freed frame first; gen changes", () => {
+    const m = model("alloc", () => {
+      const k = boot(E18);
+      const out: number[] = [];
+      return {
+        threads: {
+          T: function* () {
+            const a = yield* k.mem.step("alloc", "w", () => k.mem.allocFrame());
+            const g = k.mem.gen[a];
+            yield* k.mem.step("free", "w", () => k.mem.putPage(a));
+            const b = yield* k.mem.step("alloc", "w", () => k.mem.allocFrame());
+            out.push(a, b, k.mem.gen[b] - g);
+          },
+        },
+        final: () => out,
+      };
+    });
+    claim({ title: "reuse", model: m, predicate: (e) => e.final[0] === e.final[1] && e.final[2] === 1, expect: "Always" });
+  });
+  it("uaf: freeing a frame a GPU PTE references; near miss: removed first", () => {
+    const mk = (removeFirst: boolean) =>
+      model("uaf", () => {
+        const k = boot(E18);
+        return {
+          threads: {
+            T: function* () {
+              const p = yield* k.mem.step("alloc", "w", () => k.mem.allocFrame());
+              yield* k.mem.step("gpu map", "w", () => k.mem.hwGet(p, HW_GPU_PTE));
+              if (removeFirst) yield* k.mem.step("gpu unmap", "w", () => k.mem.hwPut(p, HW_GPU_PTE));
+              yield* k.mem.step("free", "w", () => k.mem.putPage(p));
+            },
+          },
+        };
+      });
+    claim({ title: "uaf", model: mk(false), predicate: (e) => e.has("uaf"), expect: "Always" });
+    claim({ title: "near miss", model: mk(true), predicate: (e) => e.has("uaf"), expect: "Never" });
+    expect(PhysMem).toBeDefined();
+  });
+});
