@@ -32,8 +32,9 @@ async function makeBook(n: number): Promise<string> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const src = await readFile(path.join(ROOT, "chapters/00-how-to-read-this-book.md"), "utf8");
-  // Chapters sit one folder below the root, like chapters/, so `../lib/...` imports still resolve.
-  for (let i = 0; i < n; i++) await writeFile(path.join(dir, `${String(i).padStart(2, "0")}-copy.md`), src.replace(/^# .*/m, `# Copy ${i}`));
+  // The copies sit two folders below the root, so their `../lib/` imports gain a level.
+  const copy = src.replace(/"\.\.\/lib\//g, '"../../lib/');
+  for (let i = 0; i < n; i++) await writeFile(path.join(dir, `${String(i).padStart(2, "0")}-copy.md`), copy.replace(/^# .*/m, `# Copy ${i}`));
   return dir;
 }
 
@@ -55,6 +56,8 @@ export async function bench(): Promise<number> {
   console.log(row("cold, 1 chapter (baseline)", cold1, base));
   const cold20 = Array.from({ length: RUNS }, () => buildIn(twenty, ["--no-cache"]));
   console.log(row("cold, 20 chapters", cold20, base));
+  const iso20 = Array.from({ length: RUNS }, () => buildIn(twenty, ["--no-cache", "--isolate"]));
+  console.log(row("cold, 20 chapters, --isolate", iso20, base));
   buildIn(twenty, []); // fill the cache
   const warm20 = Array.from({ length: RUNS }, () => buildIn(twenty, []));
   console.log(row("warm, 20 chapters (all cached)", warm20, base));
