@@ -3,6 +3,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { readFile, writeFile } from "node:fs/promises";
+import { readdirSync, statSync } from "node:fs";
 import { changeLine, diffResults, type Change } from "./diff.ts";
 import { fileURLToPath } from "node:url";
 import pc from "picocolors";
@@ -38,6 +39,20 @@ export function buildOptions(values: Record<string, string | boolean | undefined
   };
 }
 
+/** The largest generated HTML page: the page-weight budget is 1 MB for a page with ten witnesses. */
+function heaviestPage(dir: string): { file: string; bytes: number } | null {
+  let best: { file: string; bytes: number } | null = null;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".html")) { const bytes = statSync(p).size; if (!best || bytes > best.bytes) best = { file: p, bytes }; }
+    }
+  };
+  try { walk(dir); } catch { return null; }
+  return best;
+}
+
 /** One full build; returns the exit code. */
 export async function buildOnce(o: ReturnType<typeof buildOptions>, log = console.log): Promise<number> {
   const t0 = performance.now();
@@ -58,6 +73,10 @@ export async function buildOnce(o: ReturnType<typeof buildOptions>, log = consol
     const mk = await mkdocsBuild(ROOT, custom ? o.docs : undefined, o.siteDir);
     results.timings.render = t2 - t1;
     results.timings.mkdocs = performance.now() - t2;
+    if (mk.ok) {
+      const heavy = heaviestPage(o.siteDir ?? path.join(ROOT, "site"));
+      if (heavy) log(pc.dim(`heaviest page: ${path.relative(ROOT, heavy.file)} (${(heavy.bytes / 1024).toFixed(0)} KiB)`));
+    }
     if (!mk.ok) {
       siteOk = false;
       log(pc.red("✗ mkdocs build --strict failed:"));

@@ -168,3 +168,22 @@ test("dark mode keeps the swimlane legible", async ({ page }) => {
   expect(light.text).not.toBe(light.box);
   expect(dark.text).not.toBe(dark.box);
 });
+
+test("offline search finds a chapter, with no request leaving localhost", async ({ page }) => {
+  const external = offline(page);
+  await page.goto("./");
+  // Material listens for key events, so type as a reader does rather than fill().
+  await page.locator("input.md-search__input").focus();
+  await page.keyboard.type("deadlock");
+  await expect(page.locator(".md-search-result__item").first()).toBeVisible();
+  expect(external).toEqual([]);
+});
+
+test("every page of both sites weighs under 1 MB", async () => {
+  const { readdirSync, statSync } = await import("node:fs");
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".html") ? [path.join(dir, e.name)] : []);
+  for (const dir of ["site", "test-results/fixture-site"]) {
+    for (const f of walk(path.join(ROOT, dir))) expect(statSync(f).size, f).toBeLessThan(1024 * 1024);
+  }
+});
