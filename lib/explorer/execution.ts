@@ -14,6 +14,9 @@ import type { Model } from "./model.ts";
 import { encodeToken } from "./token.ts";
 import type { TraceEvent } from "./trace.ts";
 
+/** Trace label of an op: its own label, or kind(object). Built only when tracing. */
+export const labelOf = (op: Op): string => op.label ?? (op.obj ? `${op.kind}(${op.obj.name})` : op.kind);
+
 /** Hard cap: enabled sets are 31-bit masks. */
 export const MAX_THREADS = 31;
 
@@ -64,6 +67,8 @@ export class Execution implements Runtime {
   preemptions = 0;
   final: unknown = undefined;
   trace: TraceEvent[] = [];
+  /** Threads not yet finished. Invariant: live === threads.filter(t => !t.done).length. */
+  private live = 0;
   private cur = -1;
   private last = -1;
   private stopAfterStep = false;
@@ -145,6 +150,7 @@ export class Execution implements Runtime {
     if (typeof body !== "function") throw new ExplorerError(`Thread "${name}" of model "${this.model.name}" is not a generator function; write ${name}: function* () { ... }.`);
     const gen = body();
     this.threads.push({ name, gen, pending: null, done: false, held: [], frames: [], pendingLabel: "", parent, spawnStep });
+    this.live++;
     const saved = this.cur;
     this.advance(t, undefined);
     this.cur = saved;
@@ -159,6 +165,7 @@ export class Execution implements Runtime {
       const r = th.gen.next(value);
       if (r.done) {
         th.done = true;
+        this.live--;
         th.pending = null;
         return;
       }
@@ -176,7 +183,7 @@ export class Execution implements Runtime {
       if (y === null || typeof y !== "object" || typeof (y as Op).kind !== "string")
         throw new ExplorerError(`Thread "${th.name}" yielded ${String(y)}, which is not an effect. Use yield* on explorer objects (yield* x.read()), not bare yield.`);
       th.pending = y as Op;
-      if (this.detail) th.pendingLabel = th.frames.length ? `${th.frames.join(" › ")} › ${th.pending.label ?? th.pending.kind}` : (th.pending.label ?? th.pending.kind);
+      if (this.detail) th.pendingLabel = th.frames.length ? `${th.frames.join(" › ")} › ${labelOf(th.pending)}` : labelOf(th.pending);
       return;
     }
   }
@@ -201,7 +208,7 @@ export class Execution implements Runtime {
   }
 
   private tick(): void {
-    if (this.threads.every((th) => th.done)) {
+    if (this.live === 0) {
       this.status = "finished";
       return;
     }
@@ -263,7 +270,7 @@ export class Execution implements Runtime {
       const obj = th.pending.obj;
       const holders = obj?.holders?.() ?? [];
       waits.set(t, [...holders]);
-      blocked.push({ thread: th.name, waitsFor: obj ? obj.name : "(nothing)", heldBy: holders.map((h) => this.threads[h].name), holds: [...th.held], op: th.pending.label ?? th.pending.kind });
+      blocked.push({ thread: th.name, waitsFor: obj ? obj.name : "(nothing)", heldBy: holders.map((h) => this.threads[h].name), holds: [...th.held], op: labelOf(th.pending) });
     }
     // Find a cycle in the wait-for graph by walking from each blocked thread.
     let cycle: number[] = [];

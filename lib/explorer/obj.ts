@@ -7,7 +7,7 @@ import { ExplorerError } from "./errors.ts";
 
 /** Options for one access of an Obj. */
 export interface AccessOptions<T> {
-  /** Trace label; default `kind(name)`. */
+  /** Trace label; default `kind(name)`, e.g. "read(x)". */
   readonly label?: string;
   /** Blocking condition, evaluated on shared state. */
   readonly enabled?: () => boolean;
@@ -27,7 +27,8 @@ export class Obj implements Tracked {
   }
   /** One scheduling point touching this object. mode "w" unless the op commutes with other reads. */
   protected *access<T>(kind: string, mode: Mode, opts: AccessOptions<T> = {}): Generator<Yieldable, T, unknown> {
-    const op: Op = { obj: this, kind, mode, label: opts.label ?? `${kind}(${this.name})`, enabled: opts.enabled, run: opts.run };
+    // No label string is built here: the hot path never needs it (see Execution.labelOf).
+    const op: Op = { obj: this, kind, mode, label: opts.label, enabled: opts.enabled, run: opts.run };
     return (yield op) as T;
   }
   holders?(): readonly number[];

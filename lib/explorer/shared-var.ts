@@ -1,6 +1,6 @@
 // A shared variable: reads commute with reads; everything else conflicts.
 
-import type { Yieldable } from "./effect.ts";
+import type { Op, Yieldable } from "./effect.ts";
 import { Obj } from "./obj.ts";
 
 export class SharedVar<T> extends Obj {
@@ -9,11 +9,14 @@ export class SharedVar<T> extends Obj {
     super("var", name);
     this.value = initial;
   }
-  read(label?: string): Generator<Yieldable, T, unknown> {
-    return this.access("read", "r", { label, run: () => this.value });
+  /** Reads are the commonest step; their op is allocated once per variable. */
+  private readOp: Op | undefined;
+  *read(label?: string): Generator<Yieldable, T, unknown> {
+    if (label !== undefined) return (yield { obj: this, kind: "read", mode: "r", label, run: () => this.value }) as T;
+    return (yield (this.readOp ??= { obj: this, kind: "read", mode: "r", run: () => this.value })) as T;
   }
-  write(v: T, label?: string): Generator<Yieldable, void, unknown> {
-    return this.access<void>("write", "w", { label, run: () => void (this.value = v) });
+  *write(v: T, label?: string): Generator<Yieldable, void, unknown> {
+    yield { obj: this, kind: "write", mode: "w", label, run: () => void (this.value = v) };
   }
   /** Atomic read-modify-write (an atomic_t op); returns the OLD value. */
   update(f: (old: T) => T, label?: string): Generator<Yieldable, T, unknown> {

@@ -20,17 +20,23 @@ export class TreeScheduler implements Scheduler {
   private pos = 0;
   /** Nodes at index >= fresh were created or advanced since the last execution. */
   private fresh = 0;
-  private branchings = 0;
+  /** Product of the alternative counts of the nodes on the current path so far. */
+  private width = 1;
   private frontier = 0;
-  /** Shard level: the subtree under each alternative of the L-th branching node is one shard unit. */
-  private readonly level: number;
+  /**
+   * Shard units: the subtree under each alternative of the first node at which the
+   * path's width reaches `target` is one unit; units are dealt round-robin to shards.
+   * Width depends only on the path, so every shard computes the same units in the same
+   * DFS order: disjoint, and together the whole tree. A path that ends earlier is a unit itself.
+   */
+  private readonly target: number;
 
   constructor(
     /** Max preemptions along a path (Infinity = none). */
     readonly bound = Infinity,
     readonly shard?: Shard,
   ) {
-    this.level = shard ? Math.ceil(Math.log2(shard.count)) + 3 : 0;
+    this.target = shard ? shard.count * 8 : Infinity;
   }
 
   pickThread(x: Execution, enabled: number): number {
@@ -54,7 +60,7 @@ export class TreeScheduler implements Scheduler {
     const i = this.pos++;
     if (i >= this.nodes.length) this.nodes.push({ alts: make(), idx: 0, owned: true });
     const n = this.nodes[i];
-    if (this.shard && n.alts.length > 1 && ++this.branchings === this.level) {
+    if (this.shard && n.alts.length > 1 && this.width < this.target && (this.width *= n.alts.length) >= this.target) {
       if (i >= this.fresh) n.owned = this.frontier++ % this.shard.count === this.shard.index;
       if (!n.owned) return -1;
     }
@@ -65,14 +71,14 @@ export class TreeScheduler implements Scheduler {
   finish(): boolean {
     let mine = true;
     // Leaves above the shard level are shard units of their own.
-    if (this.shard && this.branchings < this.level) mine = this.frontier++ % this.shard.count === this.shard.index;
+    if (this.shard && this.width < this.target) mine = this.frontier++ % this.shard.count === this.shard.index;
     return mine;
   }
 
   /** Move to the next path; false when the tree is exhausted. */
   next(): boolean {
     this.pos = 0;
-    this.branchings = 0;
+    this.width = 1;
     while (this.nodes.length) {
       const n = this.nodes[this.nodes.length - 1];
       if (n.idx + 1 < n.alts.length) {
