@@ -33,6 +33,9 @@ export interface BootOptions {
   readonly reclaim?: ReclaimPolicy;
   /** Frames reclaim may pick, or all LRU frames when absent. Restrict it to keep models small. */
   readonly reclaimCandidates?: () => readonly number[];
+  /** mmu_gather batch size: a forced flush (and free) when this many pages are queued. Default
+   *  unlimited (the real batch holds hundreds of pages); 1 reproduces "freed before range_end". */
+  readonly gatherBatch?: number;
   /** May __GFP_NORETRY / __GFP_RETRY_MAYFAIL / no-reclaim allocations fail (explored)? Default false. */
   readonly allocMayFail?: boolean;
 }
@@ -53,6 +56,7 @@ export class Kernel {
   readonly reclaimCandidates: (() => readonly number[]) | undefined;
   readonly allocMayFail: boolean;
   readonly oracle = new OracleState();
+  readonly gatherBatch: number;
   /** shrinker_rwsem (2018 shrink_slab takes it with down_read_trylock); null in eras without it. */
   readonly shrinkerRwsem: KRwSem | null;
 
@@ -70,6 +74,7 @@ export class Kernel {
     this.reclaim = opts.reclaim ?? "never";
     this.reclaimCandidates = opts.reclaimCandidates;
     this.allocMayFail = opts.allocMayFail ?? false;
+    this.gatherBatch = opts.gatherBatch ?? Infinity;
     this.shrinkerRwsem = era.shrinkerRwsem ? new KRwSem(this, "shrinker_rwsem") : null;
   }
 

@@ -211,3 +211,21 @@ export function mmget_not_zero(mm: Mm): boolean {
   mm.users++;
   return true;
 }
+
+/**
+ * __split_vma at start and end, then the VMAs inside [start, end). Caller holds mmap_lock for
+ * write. No scheduling point: VMA tree changes are invisible to everyone who does not hold
+ * mmap_lock (GUP-fast and hardware only read page tables).
+ */
+export function vmasInRange(mm: Mm, start: number, end: number): Vma[] {
+  for (const cut of [start, end]) {
+    const v = mm.findVma(cut);
+    if (v && v.start < cut) {
+      const tail = new Vma(mm, cut, v.end, v.flags, v.file, v.pgoff + (cut - v.start));
+      v.end = cut;
+      mm.vmas.push(tail);
+    }
+  }
+  mm.vmas.sort((a, b) => a.start - b.start);
+  return mm.vmas.filter((v) => v.start >= start && v.end <= end);
+}

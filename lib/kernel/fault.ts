@@ -1,0 +1,322 @@
+// Page faults (kernel-semantics §6, §7 write-fault side). Model of mm/memory.c:
+// handle_mm_fault -> handle_pte_fault -> do_anonymous_page / do_fault (do_read_fault,
+// do_cow_fault, do_shared_fault) / do_swap_page / do_wp_page (wp_page_reuse, wp_page_shared,
+// wp_page_copy), and migration_entry_wait (mm/migrate.c).
+//
+// Caller holds mmap_lock for read. Handlers that allocate do so with the PTL dropped (the
+// allocation may enter direct reclaim), then re-take the PTL and re-check pte_same in ONE memory
+// step; on mismatch they back off and the fault returns (the access retries).
+//
+// wp_page_copy order, both eras (kernel-semantics §30): allocate, COPY THE OLD PAGE, then
+// notifier start (one page, CLEAR), then the PTL step (pte_same? clear + flush the old PTE,
+// install the new one, drop the old rmap and the mapping's reference), then notifier end, then
+// put the fault's own reference on the old page. A device write to the old page after the copy
+// lands only in the old page.
+//
+// Simplifications: page-cache reads allocate inside the step without reclaim (errs towards
+// fewer reclaim entries); 2018 ->change_pte (set_pte_at_notify) is not called (KVM only);
+// VM_FAULT_RETRY after dropping mmap_lock is not modelled (errs towards fewer interleavings of
+// mmap_lock holders, never towards hiding an oracle violation inside the fault itself).
+
+import { note } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import type { Mm, Vma } from "./mm.ts";
+import { CAUSE_COW, CAUSE_FAULT, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG, VM_SHARED, VM_WRITE } from "./mm.ts";
+import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
+import { findOrReadPage } from "./file.ts";
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE, PG_ZERO } from "./page.ts";
+import { addRmap, ptepClearFlush, removeRmap, setPte } from "./pgtable.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+/** vm_fault_t results (subset). */
+export const VM_FAULT_OK = 0;
+export const VM_FAULT_OOM = 1;
+export const VM_FAULT_SIGSEGV = 2;
+export const VM_FAULT_SIGBUS = 4;
+
+export interface FaultFlags {
+  /** FAULT_FLAG_WRITE. */
+  readonly write: boolean;
+  /** FAULT_FLAG_UNSHARE (now): break COW sharing for a read-only pin, keep the PTE read-only. */
+  readonly unshare?: boolean;
+}
+
+/** handle_mm_fault. Caller holds mmap_lock (read). Returns VM_FAULT_*. */
+export function* handle_mm_fault(k: Kernel, mm: Mm, vpn: number, ff: FaultFlags): Gen<number> {
+  return yield* kcall(k, "handle_mm_fault", function* () {
+    const vma = mm.findVma(vpn);
+    if (!vma) return VM_FAULT_SIGSEGV;
+    if (ff.write && !(vma.flags & VM_WRITE)) return VM_FAULT_SIGSEGV;
+    for (let round = 0; round < 4; round++) {
+      const kind = yield* k.mem.step(`handle_pte_fault(${mm.name}:${vpn}${ff.write ? ", write" : ""})`, "r", () => {
+        const f = mm.pteFlags[vpn];
+        if (f & PTE_MIGRATION) return "migration";
+        if (f & PTE_SWAP) return "swap";
+        if (!(f & PTE_PRESENT)) return "none";
+        if (ff.unshare) return (k.mem.flags[mm.ptePfn[vpn]] & (PG_ANON | PG_ANON_EXCLUSIVE)) === PG_ANON ? "wp" : "done";
+        if (ff.write && !(f & PTE_WRITE)) return "wp";
+        return "done";
+      });
+      let r = VM_FAULT_OK;
+      if (kind === "done") return VM_FAULT_OK;
+      if (kind === "migration") yield* migration_entry_wait(k, mm, vpn);
+      else if (kind === "swap") r = yield* do_swap_page(k, mm, vma, vpn, ff);
+      else if (kind === "none") r = vma.isAnon() ? yield* do_anonymous_page(k, mm, vma, vpn, ff) : yield* do_fault(k, mm, vma, vpn, ff);
+      else r = yield* do_wp_page(k, mm, vma, vpn, ff);
+      if (r !== VM_FAULT_OK) return r;
+    }
+    return VM_FAULT_OK;
+  });
+}
+
+/** migration_entry_wait: sleep until the migration entry is replaced (migration done or undone). */
+function* migration_entry_wait(k: Kernel, mm: Mm, vpn: number): Gen<void> {
+  yield* k.mem.step(`migration_entry_wait(${mm.name}:${vpn})`, "w", () => undefined, () => !(mm.pteFlags[vpn] & PTE_MIGRATION));
+}
+
+/** Install a freshly allocated anon page at vpn if the PTE is still none (the pte_same re-check). */
+function installNewAnon(k: Kernel, mm: Mm, vpn: number, pfn: number, writable: boolean, expectFlags: number, expectPfn: number): boolean {
+  const mem = k.mem;
+  if (mm.pteFlags[vpn] !== expectFlags || mm.ptePfn[vpn] !== expectPfn) {
+    mem.putPage(pfn);
+    note("pte changed: back off");
+    return false;
+  }
+  mem.flags[pfn] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (k.era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0);
+  mem.anonMm[pfn] = mm.id;
+  mem.index[pfn] = vpn;
+  addRmap(k, pfn);
+  mem.putPage(pfn); // the allocation's reference: the mapping holds it now
+  setPte(mm, vpn, pfn, PTE_PRESENT | PTE_YOUNG | (writable ? PTE_WRITE | PTE_DIRTY : 0));
+  return true;
+}
+
+/** do_anonymous_page: zero page for reads, a new zeroed page for writes. */
+function* do_anonymous_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Gen<number> {
+  return yield* kcall(k, "do_anonymous_page", function* () {
+    if (!ff.write) {
+      yield* k.mem.step(`map zero page at ${mm.name}:${vpn}`, "w", () => {
+        if (mm.pteFlags[vpn] !== 0) return;
+        setPte(mm, vpn, 0, PTE_PRESENT | PTE_SPECIAL | PTE_YOUNG);
+      });
+      return VM_FAULT_OK;
+    }
+    const pfn = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "alloc_zeroed_user_highpage");
+    if (pfn < 0) return VM_FAULT_OOM;
+    yield* k.mem.step(`set_pte_at(${mm.name}:${vpn} -> ${pfn})`, "w", () => {
+      if (installNewAnon(k, mm, vpn, pfn, (vma.flags & VM_WRITE) !== 0, 0, -1)) {
+        mm.changeCause[vpn] = CAUSE_FAULT;
+        note(`${mm.name}:${vpn} -> frame ${pfn}`);
+      }
+    });
+    return VM_FAULT_OK;
+  });
+}
+
+/** do_fault: file-backed none PTE. */
+function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Gen<number> {
+  const f = vma.file!;
+  const idx = vma.fileIndex(vpn);
+  if (ff.write && !(vma.flags & VM_SHARED)) {
+    // do_cow_fault: private copy of the file page.
+    return yield* kcall(k, "do_cow_fault", function* () {
+      const pfn = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "alloc_page_vma");
+      if (pfn < 0) return VM_FAULT_OOM;
+      yield* k.mem.step(`copy file page ${f.name}[${idx}] and map ${mm.name}:${vpn} -> ${pfn}`, "w", () => {
+        const src = findOrReadPage(k, f, idx);
+        if (src < 0) return;
+        k.mem.copyFrame(pfn, src);
+        if (installNewAnon(k, mm, vpn, pfn, true, 0, -1)) mm.changeCause[vpn] = CAUSE_FAULT;
+      });
+      return VM_FAULT_OK;
+    });
+  }
+  if (ff.write) {
+    // do_shared_fault: ->page_mkwrite, then map writable and dirty the page.
+    return yield* kcall(k, "do_shared_fault", function* () {
+      const pfn = yield* k.mem.step(`filemap_fault(${f.name}[${idx}])`, "w", () => {
+        const p = findOrReadPage(k, f, idx);
+        if (p >= 0) k.mem.getPage(p);
+        return p;
+      });
+      if (pfn < 0) return VM_FAULT_OOM;
+      yield* page_mkwrite(k, pfn);
+      yield* k.mem.step(`map ${mm.name}:${vpn} -> ${pfn} writable + fault_dirty_shared_page`, "w", () => {
+        const mem = k.mem;
+        if (mm.pteFlags[vpn] === 0) {
+          addRmap(k, pfn);
+          setPte(mm, vpn, pfn, PTE_PRESENT | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
+          mem.flags[pfn] |= PG_DIRTY;
+          mm.changeCause[vpn] = CAUSE_FAULT;
+        }
+        mem.putPage(pfn);
+      });
+      return VM_FAULT_OK;
+    });
+  }
+  return yield* kcall(k, "do_read_fault", function* () {
+    yield* k.mem.step(`filemap_fault + map ${mm.name}:${vpn} read-only`, "w", () => {
+      if (mm.pteFlags[vpn] !== 0) return;
+      const p = findOrReadPage(k, f, idx);
+      if (p < 0) return;
+      addRmap(k, p);
+      setPte(mm, vpn, p, PTE_PRESENT | PTE_YOUNG);
+      mm.changeCause[vpn] = CAUSE_FAULT;
+    });
+    return VM_FAULT_OK;
+  });
+}
+
+/**
+ * ->page_mkwrite of a dirty-tracking filesystem (ext4_page_mkwrite): lock the page, make sure it
+ * has buffers (block allocation), unlock. May sleep.
+ */
+export function* page_mkwrite(k: Kernel, pfn: number): Gen<void> {
+  yield* kcall(k, "page_mkwrite", function* () {
+    const lock = k.pageLock(pfn);
+    yield* lock.lock();
+    yield* k.mem.step(`block_page_mkwrite(${pfn}): attach buffers`, "w", () => {
+      const f = k.mem.mapping[pfn] >= 0 ? k.files[k.mem.mapping[pfn]] : null;
+      if (f?.dirtyTracked) k.mem.flags[pfn] |= PG_PRIVATE;
+    });
+    yield* lock.unlock();
+  });
+}
+
+/** do_swap_page: bring the page back from the swap cache or swap. */
+function* do_swap_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Gen<number> {
+  return yield* kcall(k, "do_swap_page", function* () {
+    yield* k.mem.step(`swapin ${mm.name}:${vpn}`, "w", () => {
+      const swap = k.swap!;
+      const mem = k.mem;
+      if (!(mm.pteFlags[vpn] & PTE_SWAP)) return;
+      const slot = mm.ptePfn[vpn];
+      let pfn = swap.slotPfn[slot];
+      if (pfn < 0) {
+        pfn = mem.allocFrame();
+        if (pfn < 0) return;
+        mem.flags[pfn] |= PG_ANON | PG_SWAPBACKED | PG_SWAPCACHE | PG_LRU;
+        mem.contents[pfn] = swap.data[slot];
+        mem.anonMm[pfn] = mm.id;
+        mem.index[pfn] = vpn;
+        swap.slotPfn[slot] = pfn;
+        swap.pfnSlot[pfn] = slot;
+      } else mem.getPage(pfn);
+      swap.count[slot]--;
+      // 2018 reuse_swap_page / now exclusive: a write fault on a page nobody else maps reuses it.
+      const alone = mem.mapcount[pfn] === 0 && swap.count[slot] === 0;
+      const writable = ff.write && alone && (vma.flags & VM_WRITE) !== 0;
+      addRmap(k, pfn);
+      mem.putPage(pfn);
+      if (alone && k.era.cowReuse === "exclusive") mem.flags[pfn] |= PG_ANON_EXCLUSIVE;
+      setPte(mm, vpn, pfn, PTE_PRESENT | PTE_YOUNG | (writable ? PTE_WRITE | PTE_DIRTY : 0));
+      note(`${mm.name}:${vpn} -> frame ${pfn} (from swap slot ${slot})`);
+    });
+    return VM_FAULT_OK;
+  });
+}
+
+/** do_wp_page: write (or unshare) fault on a present read-only PTE. */
+function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Gen<number> {
+  return yield* kcall(k, "do_wp_page", function* () {
+    const mem = k.mem;
+    // Snapshot the PTE and take a reference on the old page (vmf->page, get_page).
+    let origFlags = 0;
+    const snap = yield* mem.step(`do_wp_page: vm_normal_page(${mm.name}:${vpn})`, "w", () => {
+      const f = mm.pteFlags[vpn];
+      origFlags = f;
+      const pfn = mm.ptePfn[vpn];
+      if (!(f & PTE_PRESENT)) return -1;
+      if (!(mem.flags[pfn] & PG_ZERO)) mem.getPage(pfn);
+      return pfn;
+    });
+    if (snap < 0) return VM_FAULT_OK;
+    if (vma.flags & VM_SHARED && vma.file) {
+      // wp_page_shared: ->page_mkwrite, then make the PTE writable and dirty the page.
+      yield* page_mkwrite(k, snap);
+      yield* mem.step(`wp_page_shared: make ${mm.name}:${vpn} writable`, "w", () => {
+        if (mm.ptePfn[vpn] === snap && mm.pteFlags[vpn] & PTE_PRESENT) {
+          mm.pteFlags[vpn] |= PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
+          mem.flags[snap] |= PG_DIRTY;
+        }
+        mem.putPage(snap);
+      });
+      return VM_FAULT_OK;
+    }
+    const zero = snap === 0;
+    if (!zero && mem.flags[snap] & PG_ANON) {
+      let reuse: boolean;
+      if (k.era.cowReuse === "mapcount") {
+        // 2018: lock the page, reuse_swap_page: total map + swap count == 1, GUP refs ignored.
+        yield* k.pageLock(snap).lock();
+        reuse = yield* mem.step(`reuse_swap_page(${snap})`, "w", () => {
+          const slot = k.swap ? k.swap.pfnSlot[snap] : -1;
+          const swapCount = slot >= 0 ? k.swap!.count[slot] : 0;
+          return mm.ptePfn[vpn] === snap && mem.mapcount[snap] + swapCount === 1;
+        });
+        yield* k.pageLock(snap).unlock();
+      } else {
+        // now: PageAnonExclusive, else wp_can_reuse_anon_folio: refcount == 1 (ours excluded).
+        reuse = yield* mem.step(`wp_can_reuse_anon_folio(${snap})`, "w", () => {
+          if (mem.flags[snap] & PG_ANON_EXCLUSIVE) return true;
+          const swapcache = mem.flags[snap] & PG_SWAPCACHE ? 1 : 0;
+          // refcount: the mapping + our get_page (+ swap cache): exactly that means nobody else.
+          if (mem.ref[snap] - 1 !== 1 + swapcache) return false;
+          if (k.pageLock(snap).isLocked()) return false; // folio_trylock failed
+          mem.flags[snap] |= PG_ANON_EXCLUSIVE;
+          return true;
+        });
+      }
+      if (reuse) {
+        yield* mem.step(`wp_page_reuse(${mm.name}:${vpn})`, "w", () => {
+          if (mm.ptePfn[vpn] === snap && mm.pteFlags[vpn] & PTE_PRESENT && !ff.unshare) mm.pteFlags[vpn] |= PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
+          mem.putPage(snap);
+          note(`COW: frame ${snap} reused`);
+        });
+        return VM_FAULT_OK;
+      }
+    }
+    return yield* wp_page_copy(k, mm, vma, vpn, snap, origFlags, ff);
+  });
+}
+
+/** wp_page_copy (mm/memory.c): copy, notifier start, swap the PTE, notifier end, put the old page. */
+function* wp_page_copy(k: Kernel, mm: Mm, vma: Vma, vpn: number, old: number, origFlags: number, ff: FaultFlags): Gen<number> {
+  return yield* kcall(k, "wp_page_copy", function* () {
+    const mem = k.mem;
+    const neu = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "alloc_page_vma");
+    if (neu < 0) {
+      yield* mem.step("put old page", "w", () => mem.putPage(old));
+      return VM_FAULT_OOM;
+    }
+    // cow_user_page: the copy happens BEFORE the notifier start (both eras).
+    yield* mem.step(`cow_user_page(${neu} <- ${old})`, "w", () => mem.copyFrame(neu, old));
+    const range = mmu_notifier_range_init(k, mm, vpn, vpn + 1, "CLEAR");
+    yield* mmu_notifier_invalidate_range_start(k, range);
+    yield* mem.step(`ptep_clear_flush_notify + set_pte_at(${mm.name}:${vpn}: ${old} -> ${neu})`, "w", () => {
+      if (mm.ptePfn[vpn] !== old || mm.pteFlags[vpn] !== origFlags) {
+        mem.putPage(neu);
+        note("pte changed: back off");
+        return;
+      }
+      const was = ptepClearFlush(k, mm, vpn);
+      mem.flags[neu] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (k.era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0);
+      mem.anonMm[neu] = mm.id;
+      mem.index[neu] = vpn;
+      addRmap(k, neu);
+      mem.putPage(neu);
+      setPte(mm, vpn, neu, PTE_PRESENT | PTE_YOUNG | (ff.unshare ? 0 : PTE_WRITE | PTE_DIRTY));
+      removeRmap(k, mm, vpn, old, was);
+      if (old !== 0) mem.putPage(old); // the old mapping's reference
+      mm.changeCause[vpn] = CAUSE_COW;
+      note(`COW: ${mm.name}:${vpn} now frame ${neu}, was ${old}`);
+    });
+    yield* mmu_notifier_invalidate_range_end(k, range);
+    yield* mem.step(`put_page(${old})`, "w", () => mem.putPage(old));
+    return VM_FAULT_OK;
+  });
+}

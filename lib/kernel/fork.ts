@@ -1,0 +1,110 @@
+// fork(): dup_mmap / copy_page_range with the COW rules of each era (kernel-semantics §7).
+// Model of kernel/fork.c (dup_mmap) and mm/memory.c (copy_page_range, copy_pte_range,
+// copy_present_pte(s), copy_present_page, vma_needs_copy; v4.16 copy_one_pte).
+//
+// 2018: every present anon page of a COW mapping is write-protected in the parent and shared
+// with the child, whatever GUP references it has. The next write by either side COWs; the
+// parent's reuse check (reuse_swap_page: mapcount == 1) ignores the GUP reference.
+// now: a notifier range (PROTECTION_PAGE) on the parent, write_protect_seq odd while copying,
+// and a page that is exclusive and maybe pinned (only checked when MMF_HAS_PINNED) is copied for
+// the child at once (copy_present_page, preallocated with GFP_HIGHUSER_MOVABLE outside the PTL);
+// the parent keeps its writable PTE.
+//
+// The child mm must exist before the fork (create it in setup with mm_alloc): objects are
+// created in setup so that every execution creates them in the same order.
+
+import { note } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import { type Mm, PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG, Vma, VM_DONTFORK, VM_SHARED, VM_WIPEONFORK, VM_WRITE } from "./mm.ts";
+import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED } from "./page.ts";
+import { addRmap, flushTlbRange, setPte } from "./pgtable.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+const DONE = 0, NEEDS_COPY = 1;
+
+/** fork(): copy parent's address space into `child` (an empty mm from mm_alloc). Returns 0. */
+export function* fork(k: Kernel, parent: Mm, child: Mm): Gen<number> {
+  return yield* kcall(k, "dup_mmap", function* () {
+    if (child.vmas.length) throw new Error(`fork: the child mm ${child.name} must be empty (create it with mm_alloc in setup).`);
+    yield* parent.mmapLock.downWrite(`mmap_write_lock(${parent.name})`);
+    for (const vma of parent.vmas.slice()) {
+      if (vma.flags & VM_DONTFORK) continue;
+      const cv = new Vma(child, vma.start, vma.end, vma.flags, vma.file, vma.pgoff);
+      child.vmas.push(cv);
+      if (vma.flags & VM_WIPEONFORK) continue;
+      // vma_needs_copy: shared file mappings are faulted in by the child instead.
+      if (vma.file && vma.flags & VM_SHARED) continue;
+      yield* copy_page_range(k, parent, child, vma);
+    }
+    yield* parent.mmapLock.upWrite(`mmap_write_unlock(${parent.name})`);
+    note(`${child.name} forked from ${parent.name}`);
+    return 0;
+  });
+}
+
+function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void> {
+  yield* kcall(k, "copy_page_range", function* () {
+    const cow = vma.isCow();
+    const now = k.era.forkEarlyCopyPinned;
+    let range: MmuNotifierRange | null = null;
+    if (cow && k.era.notifierEvent) {
+      range = mmu_notifier_range_init(k, parent, vma.start, vma.end, "PROTECTION_PAGE");
+      yield* mmu_notifier_invalidate_range_start(k, range);
+    }
+    if (cow && k.era.writeProtectSeq) yield* k.mem.step(`raw_write_seqcount_begin(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);
+    const mem = k.mem;
+    for (let vpn = vma.start; vpn < vma.end; vpn++) {
+      const r = yield* mem.step(`copy_pte(${parent.name}:${vpn} -> ${child.name})`, "w", () => {
+        const f = parent.pteFlags[vpn];
+        const pfn = parent.ptePfn[vpn];
+        if (f === 0) return DONE;
+        if (f & PTE_SWAP) {
+          setPte(child, vpn, pfn, f);
+          if (k.swap) k.swap.count[pfn]++;
+          return DONE;
+        }
+        if (!(f & PTE_PRESENT)) return DONE;
+        if (f & PTE_SPECIAL) {
+          setPte(child, vpn, pfn, f & ~PTE_YOUNG);
+          return DONE;
+        }
+        const anon = (mem.flags[pfn] & PG_ANON) !== 0;
+        // folio_try_dup_anon_rmap_pte fails: exclusive and maybe pinned (only with MMF_HAS_PINNED).
+        if (now && anon && cow && parent.hasPinned && mem.flags[pfn] & PG_ANON_EXCLUSIVE && mem.maybeDmaPinned(pfn)) return NEEDS_COPY;
+        let nf = f & ~PTE_YOUNG;
+        if (cow) {
+          parent.pteFlags[vpn] &= ~PTE_WRITE; // ptep_set_wrprotect
+          nf &= ~PTE_WRITE;
+        }
+        if (vma.flags & VM_SHARED) nf &= ~PTE_DIRTY;
+        if (anon) mem.flags[pfn] &= ~PG_ANON_EXCLUSIVE;
+        addRmap(k, pfn);
+        setPte(child, vpn, pfn, nf);
+        return DONE;
+      });
+      if (r === NEEDS_COPY) {
+        const neu = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "folio_prealloc");
+        if (neu < 0) continue;
+        yield* mem.step(`copy_present_page(${parent.name}:${vpn} -> new frame ${neu} for ${child.name})`, "w", () => {
+          const old = parent.ptePfn[vpn];
+          mem.copyFrame(neu, old);
+          mem.flags[neu] |= PG_ANON | PG_SWAPBACKED | PG_LRU | PG_ANON_EXCLUSIVE;
+          mem.anonMm[neu] = child.id;
+          mem.index[neu] = vpn;
+          addRmap(k, neu);
+          mem.putPage(neu);
+          setPte(child, vpn, neu, PTE_PRESENT | PTE_DIRTY | (vma.flags & VM_WRITE ? PTE_WRITE : 0));
+          note(`fork: maybe-pinned frame ${old} stays with ${parent.name}; ${child.name} gets a copy in frame ${neu}`);
+        });
+      }
+    }
+    if (cow) yield* mem.step(`flush_tlb_range(${parent.name}:${vma.start}..${vma.end})`, "w", () => flushTlbRange(k, parent, vma.start, vma.end));
+    if (cow && k.era.writeProtectSeq) yield* mem.step(`raw_write_seqcount_end(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);
+    if (range) yield* mmu_notifier_invalidate_range_end(k, range);
+  });
+}

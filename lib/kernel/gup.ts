@@ -1,0 +1,224 @@
+// get_user_pages and pin_user_pages, put_page / unpin_user_page, and dirtying
+// (kernel-semantics §19). Model of mm/gup.c (__get_user_pages, follow_page_pte, faultin_page,
+// check_vma_flags, writable_file_mapping_allowed, gup_must_unshare, try_grab_folio,
+// gup_fast / __get_user_pages_fast, unpin_user_pages_dirty_lock), mm/swap.c (put_page,
+// mark_page_accessed) and mm/page-writeback.c (set_page_dirty, set_page_dirty_lock).
+//
+// One memory step per page: follow_page_pte looks the PTE up and takes the reference under the
+// PTL. GUP-fast does the same without the PTL (IRQs off) and re-validates the PTE after taking
+// the reference; the two are merged into one step, which cannot hide a race because the
+// re-validation would undo any reference taken on a PTE that changed in between.
+//
+// 2018 has no FOLL_PIN: pin_user_pages does not exist and every GUP is a plain reference.
+
+import { finding, note } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import { PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, VM_PFNMAP, VM_SHARED, VM_WRITE } from "./mm.ts";
+import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
+import { GUP_PIN_COUNTING_BIAS, PG_ACTIVE, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_INVAL_UNMAPPED, PG_PRIVATE, PG_REFERENCED, PG_ZERO } from "./page.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+export const FOLL_WRITE = 1 << 0;
+export const FOLL_GET = 1 << 1;
+export const FOLL_PIN = 1 << 2;
+export const FOLL_LONGTERM = 1 << 3;
+export const FOLL_FORCE = 1 << 4;
+export const FOLL_TOUCH = 1 << 5;
+
+export const EFAULT = -14;
+export const ENOMEM = -12;
+export const EINVAL = -22;
+
+/** Take the GUP reference (try_grab_folio): FOLL_GET +1, FOLL_PIN +bias (now). In a step. */
+function grab(k: Kernel, mm: Mm, pfn: number, flags: number): void {
+  const mem = k.mem;
+  if (mem.flags[pfn] & PG_ZERO) return; // pins on the zero page are not accounted
+  if (flags & FOLL_PIN) {
+    mem.ref[pfn] += GUP_PIN_COUNTING_BIAS;
+    mem.pins[pfn]++;
+    mm.hasPinned = true;
+  } else {
+    mem.ref[pfn]++;
+    mem.gets[pfn]++;
+  }
+}
+
+/** follow_page_pte's verdict for one page, inside a step: pfn or -1 (needs a fault). */
+function followPage(k: Kernel, mm: Mm, vpn: number, flags: number): number {
+  const f = mm.pteFlags[vpn];
+  if (!(f & PTE_PRESENT)) return -1;
+  const pfn = mm.ptePfn[vpn];
+  const mem = k.mem;
+  if (flags & FOLL_WRITE && !(f & PTE_WRITE)) return -1;
+  if (flags & FOLL_WRITE && f & PTE_SPECIAL) return -1;
+  // gup_must_unshare (now): a read-only pin of an anon page that is not exclusive unshares first.
+  if (k.era.gupUnshareRO && (flags & (FOLL_WRITE | FOLL_PIN)) === FOLL_PIN && (mem.flags[pfn] & (PG_ANON | PG_ANON_EXCLUSIVE)) === PG_ANON) return -2;
+  grab(k, mm, pfn, flags);
+  if (flags & FOLL_TOUCH && !(mem.flags[pfn] & PG_ZERO)) {
+    if (flags & FOLL_WRITE && !(f & PTE_DIRTY)) mem.flags[pfn] |= PG_DIRTY;
+    mem.flags[pfn] |= PG_REFERENCED;
+  }
+  return pfn;
+}
+
+/**
+ * __get_user_pages / get_user_pages(_remote): caller holds mmap_lock for read. Fills pages[]
+ * with pfns; returns the number of pages or -errno.
+ */
+export function* get_user_pages(k: Kernel, mm: Mm, start: number, n: number, flags: number, pages: number[]): Gen<number> {
+  return yield* kcall(k, flags & FOLL_PIN ? "pin_user_pages" : "get_user_pages", () => gupSlow(k, mm, start, n, flags | FOLL_TOUCH | (flags & FOLL_PIN ? 0 : FOLL_GET), pages));
+}
+
+function* gupSlow(k: Kernel, mm: Mm, start: number, n: number, flags: number, pages: number[]): Gen<number> {
+  let got = 0;
+  for (let i = 0; i < n; i++) {
+    const vpn = start + i;
+    const vma = mm.findVma(vpn);
+    // check_vma_flags.
+    if (!vma || vma.flags & VM_PFNMAP) return got || EFAULT;
+    if (flags & FOLL_WRITE && !(vma.flags & VM_WRITE) && !(flags & FOLL_FORCE)) return got || EFAULT;
+    // writable_file_mapping_allowed (≈v6.5): no long-term write pin of dirty-tracked file pages.
+    if (k.era.longtermRejectsFileWrite && flags & FOLL_LONGTERM && flags & FOLL_WRITE && vma.file?.dirtyTracked && vma.flags & VM_SHARED) {
+      note("FOLL_LONGTERM|FOLL_WRITE on a dirty-tracked file mapping: -EFAULT");
+      return got || EFAULT;
+    }
+    let pfn = -1;
+    for (let tries = 0; tries < 4 && pfn < 0; tries++) {
+      const r = yield* k.mem.step(`follow_page_pte(${mm.name}:${vpn})`, "w", () => followPage(k, mm, vpn, flags));
+      if (r >= 0) {
+        pfn = r;
+        break;
+      }
+      // faultin_page
+      const fr = yield* handle_mm_fault(k, mm, vpn, { write: (flags & FOLL_WRITE) !== 0, unshare: r === -2 });
+      if (fr !== VM_FAULT_OK) return got || EFAULT;
+    }
+    if (pfn < 0) return got || EFAULT;
+    pages.push(pfn);
+    got++;
+  }
+  return got;
+}
+
+/**
+ * __get_user_pages_fast (2018 name; gup_fast now): lockless, never faults. Returns how many
+ * leading pages it got (possibly 0). Now: retries (gives up) while fork copies (write_protect_seq odd).
+ */
+export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: number, flags: number, pages: number[]): Gen<number> {
+  return yield* kcall(k, "__get_user_pages_fast", function* () {
+    const fl = flags | (flags & FOLL_PIN ? 0 : FOLL_GET);
+    let got = 0;
+    for (let i = 0; i < n; i++) {
+      const vpn = start + i;
+      const r = yield* k.mem.step(`gup_fast(${mm.name}:${vpn})`, "w", () => {
+        if (k.era.writeProtectSeq && mm.writeProtectSeq & 1) return -1;
+        return followPage(k, mm, vpn, fl);
+      });
+      if (r < 0) break;
+      pages.push(r);
+      got++;
+    }
+    return got;
+  });
+}
+
+/** get_user_pages_fast: the fast path, then the slow path (mmap_lock read) for the rest. */
+export function* get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: number, flags: number, pages: number[]): Gen<number> {
+  return yield* kcall(k, flags & FOLL_PIN ? "pin_user_pages_fast" : "get_user_pages_fast", function* () {
+    const got = yield* __get_user_pages_fast(k, mm, start, n, flags, pages);
+    if (got === n) return n;
+    yield* mm.mmapLock.downRead(`mmap_read_lock(${mm.name})`);
+    const r = yield* gupSlow(k, mm, start + got, n - got, flags | FOLL_TOUCH | (flags & FOLL_PIN ? 0 : FOLL_GET), pages);
+    yield* mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
+    return r < 0 ? got || r : got + r;
+  });
+}
+
+function requirePin(k: Kernel, what: string): void {
+  if (!k.era.pinTracking) throw new Error(`${what} does not exist in era "${k.era.name}" (FOLL_PIN is v5.6+); use get_user_pages.`);
+}
+
+/** pin_user_pages (now): FOLL_PIN, caller holds mmap_lock read. */
+export function* pin_user_pages(k: Kernel, mm: Mm, start: number, n: number, flags: number, pages: number[]): Gen<number> {
+  requirePin(k, "pin_user_pages");
+  return yield* get_user_pages(k, mm, start, n, flags | FOLL_PIN, pages);
+}
+
+/** pin_user_pages_fast (now). */
+export function* pin_user_pages_fast(k: Kernel, mm: Mm, start: number, n: number, flags: number, pages: number[]): Gen<number> {
+  requirePin(k, "pin_user_pages_fast");
+  return yield* get_user_pages_fast(k, mm, start, n, flags | FOLL_PIN, pages);
+}
+
+/** put_page: drop a FOLL_GET (or any plain) reference. Frees the page at zero. */
+export function* put_page(k: Kernel, pfn: number): Gen<void> {
+  yield* k.mem.step(`put_page(${pfn})`, "w", () => {
+    const mem = k.mem;
+    if (mem.flags[pfn] & PG_ZERO) return;
+    if (mem.gets[pfn] > 0) mem.gets[pfn]--;
+    else if (mem.pins[pfn] > 0) finding("refcount", `put_page on frame ${pfn}, which holds pins but no GUP reference: FOLL_PIN must be released with unpin_user_page`, { pfn });
+    mem.putPage(pfn);
+  });
+}
+
+/** unpin_user_page (now): drop a FOLL_PIN. */
+export function* unpin_user_page(k: Kernel, pfn: number): Gen<void> {
+  requirePin(k, "unpin_user_page");
+  yield* k.mem.step(`unpin_user_page(${pfn})`, "w", () => {
+    const mem = k.mem;
+    if (mem.flags[pfn] & PG_ZERO) return;
+    if (mem.pins[pfn] === 0) {
+      finding("refcount", `unpin_user_page on frame ${pfn}, which has no pin (a FOLL_GET reference must be released with put_page)`, { pfn });
+      return;
+    }
+    mem.pins[pfn]--;
+    mem.putPage(pfn, GUP_PIN_COUNTING_BIAS);
+  });
+}
+
+/** unpin_user_pages_dirty_lock: set_page_dirty_lock on each (if dirty), then unpin. */
+export function* unpin_user_pages_dirty_lock(k: Kernel, pfns: readonly number[], dirty: boolean): Gen<void> {
+  yield* kcall(k, "unpin_user_pages_dirty_lock", function* () {
+    for (const pfn of pfns) {
+      if (dirty) yield* set_page_dirty_lock(k, pfn);
+      yield* unpin_user_page(k, pfn);
+    }
+  });
+}
+
+/** The dirtying oracles, inside a step: dirty-no-buffers, dirty-after-return. */
+function markDirty(k: Kernel, pfn: number, how: string): void {
+  const mem = k.mem;
+  if (mem.flags[pfn] & PG_ZERO) return;
+  const file = mem.mapping[pfn] >= 0 ? k.files[mem.mapping[pfn]] : null;
+  if (file?.dirtyTracked && !(mem.flags[pfn] & PG_PRIVATE))
+    finding("dirty-no-buffers", `${how} dirtied frame ${pfn} of ${file.name} after its buffers were released (ext4 writepage would BUG, or the data is never written back)`, { pfn, file: file.name });
+  if (mem.flags[pfn] & PG_INVAL_UNMAPPED)
+    finding("dirty-after-return", `${how} dirtied frame ${pfn} after the invalidation that removed its last CPU mapping had returned`, { pfn });
+  mem.flags[pfn] |= PG_DIRTY;
+}
+
+/** set_page_dirty: caller must hold the page lock or otherwise pin the mapping. */
+export function* set_page_dirty(k: Kernel, pfn: number): Gen<void> {
+  yield* k.mem.step(`set_page_dirty(${pfn})`, "w", () => markDirty(k, pfn, "set_page_dirty"));
+}
+
+/** set_page_dirty_lock: lock_page, set_page_dirty, unlock_page. */
+export function* set_page_dirty_lock(k: Kernel, pfn: number): Gen<void> {
+  yield* kcall(k, "set_page_dirty_lock", function* () {
+    yield* k.pageLock(pfn).lock();
+    yield* k.mem.step(`set_page_dirty(${pfn})`, "w", () => markDirty(k, pfn, "set_page_dirty_lock"));
+    yield* k.pageLock(pfn).unlock();
+  });
+}
+
+/** mark_page_accessed: LRU aging only (aging is not modelled; kept for traces). */
+export function* mark_page_accessed(k: Kernel, pfn: number): Gen<void> {
+  yield* k.mem.step(`mark_page_accessed(${pfn})`, "w", () => {
+    k.mem.flags[pfn] |= k.mem.flags[pfn] & PG_REFERENCED ? PG_ACTIVE : PG_REFERENCED;
+  });
+}

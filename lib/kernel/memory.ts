@@ -1,0 +1,71 @@
+// Zapping page ranges (kernel-semantics §9, §10). Model of mm/memory.c: unmap_page_range /
+// zap_pte_range (zap_present_folio_ptes), unmap_vmas, zap_page_range(_single).
+//
+// One memory step per PTE (clear it, move the PTE dirty bit to the page for file pages, drop the
+// rmap, hand the mapping's reference to the mmu_gather). Pages held by GUP/pins are not freed:
+// the PTE goes, the extra reference keeps the page.
+
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import type { Mm, Vma } from "./mm.ts";
+import { PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP } from "./mm.ts";
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierEvent } from "./mmu-notifier.ts";
+import { type MmuGather, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlbRemovePage, tlbTrackRange } from "./mmu-gather.ts";
+import { PG_ANON, PG_DIRTY } from "./page.ts";
+import { clearPte, removeRmap } from "./pgtable.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+/** zap_pte_range over [start, end) of one VMA. `cause` tags the divergence oracle. */
+export function* unmap_page_range(k: Kernel, tlb: MmuGather, vma: Vma, start: number, end: number, cause: number): Gen<void> {
+  const mm = vma.mm;
+  const s = Math.max(start, vma.start), e = Math.min(end, vma.end);
+  for (let vpn = s; vpn < e; vpn++) {
+    const full = yield* k.mem.step(`zap_pte_range(${mm.name}:${vpn})`, "w", () => zapOne(k, tlb, mm, vpn, cause));
+    if (full) yield* tlb_flush_mmu(k, tlb);
+  }
+}
+
+/** One PTE of zap_pte_range, inside a step. Returns true if the gather must flush now. */
+function zapOne(k: Kernel, tlb: MmuGather, mm: Mm, vpn: number, cause: number): boolean {
+  const f = mm.pteFlags[vpn];
+  if (f === 0) return false;
+  const pfn = mm.ptePfn[vpn];
+  mm.changeCause[vpn] = cause;
+  if (f & PTE_SWAP) {
+    clearPte(mm, vpn);
+    if (k.swap) k.swap.count[pfn]--;
+    return false;
+  }
+  if (f & PTE_MIGRATION) {
+    clearPte(mm, vpn);
+    return false;
+  }
+  clearPte(mm, vpn);
+  tlbTrackRange(tlb, vpn);
+  if (f & PTE_SPECIAL || !(f & PTE_PRESENT)) return false;
+  // File pages: PTE dirty -> folio_mark_dirty (removeRmap does it for every page).
+  removeRmap(k, mm, vpn, pfn, f);
+  if (!(k.mem.flags[pfn] & PG_ANON) && f & PTE_DIRTY) k.mem.flags[pfn] |= PG_DIRTY;
+  return tlbRemovePage(tlb, vpn, pfn);
+}
+
+/** unmap_vmas: one notifier range (event UNMAP) around zapping every VMA in [start, end). */
+export function* unmap_vmas(k: Kernel, tlb: MmuGather, mm: Mm, vmas: readonly Vma[], start: number, end: number, cause: number, event: MmuNotifierEvent = "UNMAP"): Gen<void> {
+  yield* kcall(k, "unmap_vmas", function* () {
+    const range = mmu_notifier_range_init(k, mm, start, end, event);
+    yield* mmu_notifier_invalidate_range_start(k, range);
+    for (const vma of vmas) yield* unmap_page_range(k, tlb, vma, start, end, cause);
+    yield* mmu_notifier_invalidate_range_end(k, range);
+  });
+}
+
+/** zap_page_range(_single): gather, notifier range (CLEAR), zap, end, flush + free. */
+export function* zap_page_range(k: Kernel, mm: Mm, vmas: readonly Vma[], start: number, end: number, cause: number): Gen<void> {
+  yield* kcall(k, "zap_page_range", function* () {
+    const tlb = tlb_gather_mmu(mm, k.gatherBatch);
+    yield* unmap_vmas(k, tlb, mm, vmas, start, end, cause, "CLEAR");
+    yield* tlb_finish_mmu(k, tlb);
+  });
+}

@@ -1,0 +1,58 @@
+// struct mmu_gather (kernel-semantics §4): clear PTEs, batch the pages with the references the
+// mappings held, flush the TLB, THEN free. Model of mm/mmu_gather.c (tlb_gather_mmu,
+// tlb_flush_mmu, tlb_finish_mmu) and include/asm-generic/tlb.h (tlb_remove_page).
+//
+// A forced flush happens when the batch is full (`batch` pages, default unlimited: the real
+// batch holds hundreds of pages, more than any scenario maps); set it to 1 or 2 in a scenario to
+// reproduce "pages freed before invalidate_range_end".
+
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import { flushTlbRange } from "./pgtable.ts";
+
+export class MmuGather {
+  /** Pages whose mapping reference is held until the flush. */
+  readonly pages: number[] = [];
+  /** Range touched so far (vpn), for the flush. */
+  start = Infinity;
+  end = -Infinity;
+  constructor(
+    readonly mm: Mm,
+    readonly batch = Infinity,
+  ) {}
+}
+
+/** tlb_gather_mmu. */
+export function tlb_gather_mmu(mm: Mm, batch = Infinity): MmuGather {
+  return new MmuGather(mm, batch);
+}
+
+/** tlb_remove_page, inside the zap step: queue pfn; true if the batch is full (flush now). */
+export function tlbRemovePage(tlb: MmuGather, vpn: number, pfn: number): boolean {
+  tlb.pages.push(pfn);
+  if (vpn < tlb.start) tlb.start = vpn;
+  if (vpn + 1 > tlb.end) tlb.end = vpn + 1;
+  return tlb.pages.length >= tlb.batch;
+}
+
+/** Note a PTE cleared in the range without a page to free (zero page, swap entry). */
+export function tlbTrackRange(tlb: MmuGather, vpn: number): void {
+  if (vpn < tlb.start) tlb.start = vpn;
+  if (vpn + 1 > tlb.end) tlb.end = vpn + 1;
+}
+
+/** tlb_flush_mmu: flush the TLB for the gathered range, then free the batched pages. One step:
+ *  nothing can reach the pages between the flush and the free (their PTEs are gone). */
+export function* tlb_flush_mmu(k: Kernel, tlb: MmuGather): Generator<Yieldable, void, unknown> {
+  yield* k.mem.step(`tlb_flush_mmu(${tlb.mm.name}): flush TLB, free ${tlb.pages.length} page(s)`, "w", () => {
+    if (tlb.end > tlb.start) flushTlbRange(k, tlb.mm, tlb.start, tlb.end);
+    for (const pfn of tlb.pages) k.mem.putPage(pfn);
+    tlb.pages.length = 0;
+  });
+}
+
+/** tlb_finish_mmu. */
+export function tlb_finish_mmu(k: Kernel, tlb: MmuGather): Generator<Yieldable, void, unknown> {
+  return tlb_flush_mmu(k, tlb);
+}

@@ -1,0 +1,61 @@
+// mprotect (kernel-semantics §8). Model of mm/mprotect.c (mprotect_fixup, change_protection,
+// change_pmd_range, change_pte_range). mmap_lock write. The notifier range (PROTECTION_VMA) is
+// opened lazily at the first populated PMD (HPAGE_NR pages here) and covers from there to the
+// end: an mprotect over an unpopulated range fires no notifier. Downgrades clear the PTE write
+// bit (one step per PTE) and flush the TLB before the range ends; upgrades open the same lazy
+// range but change no PTE (the next write faults and do_wp_page makes it writable). VMAs are
+// split at the range ends and never merged back (no effect on any oracle).
+
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import { type Mm, PTE_MIGRATION, PTE_PRESENT, PTE_SWAP, PTE_WRITE, VM_WRITE, vmasInRange } from "./mm.ts";
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
+import { HPAGE_NR } from "./page.ts";
+import { flushTlbRange } from "./pgtable.ts";
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+
+/** mprotect(start, n, prot). Returns 0. */
+export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: number): Generator<Yieldable, number, unknown> {
+  return yield* kcall(k, "mprotect", function* () {
+    const end = start + n;
+    const write = (prot & PROT_WRITE) !== 0;
+    yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
+    for (const vma of vmasInRange(mm, start, end)) {
+      vma.flags = write ? vma.flags | VM_WRITE : vma.flags & ~VM_WRITE;
+      yield* kcall(k, "change_protection", function* () {
+        let range: MmuNotifierRange | null = null;
+        for (let vpn = vma.start; vpn < vma.end; vpn++) {
+          if (range === null) {
+            const populated = yield* k.mem.step(`change_pmd_range: pmd of ${mm.name}:${vpn} populated?`, "r", () => {
+              const base = vpn - (vpn % HPAGE_NR);
+              for (let i = base; i < base + HPAGE_NR && i < mm.npages; i++) if (mm.pteFlags[i] & (PTE_PRESENT | PTE_SWAP | PTE_MIGRATION)) return true;
+              return false;
+            });
+            if (!populated) continue;
+            range = mmu_notifier_range_init(k, mm, Math.max(vma.start, vpn - (vpn % HPAGE_NR)), vma.end, "PROTECTION_VMA");
+            yield* mmu_notifier_invalidate_range_start(k, range);
+          }
+          // Upgrade: the private mapping's new protection still lacks the PTE write bit (PAGE_COPY),
+          // so the PTE is unchanged; the notifier range fires anyway (change_pmd_range).
+          if (!write)
+            yield* k.mem.step(`change_pte_range(${mm.name}:${vpn}): write-protect`, "w", () => {
+              if (mm.pteFlags[vpn] & PTE_PRESENT) mm.pteFlags[vpn] &= ~PTE_WRITE;
+            });
+        }
+        if (range) {
+          yield* k.mem.step(`flush_tlb_range(${mm.name}:${vma.start}..${vma.end})`, "w", () => flushTlbRange(k, mm, vma.start, vma.end));
+          yield* mmu_notifier_invalidate_range_end(k, range);
+        }
+      });
+    }
+    yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+    // Oracle bookkeeping: mprotect returned (ro-write).
+    yield* k.mem.step(`mprotect(${mm.name}:${start}..${end}) returns`, "w", () => {
+      for (let vpn = start; vpn < end; vpn++) mm.roReturned[vpn] = write ? 0 : 1;
+    });
+    return 0;
+  });
+}

@@ -1,0 +1,67 @@
+// User-space CPU accesses: a load or store by the process at mm:vpn. One memory step does what
+// the MMU does atomically: use the TLB entry if there is one (even if the PTE changed since:
+// entries survive until flushed), else walk the page table and fill the TLB. If neither allows
+// the access, the task takes a page fault (mmap_lock read, handle_mm_fault) and retries.
+
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import { PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
+import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
+import { tlbFill } from "./pgtable.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+const HIT = 0, FAULT = 1;
+
+/** A store by user space. Returns the write id (>= 0, or -1 if untracked), or -2 on SIGSEGV. */
+export function* user_write(k: Kernel, mm: Mm, vpn: number): Gen<number> {
+  return yield* kcall(k, `user store ${mm.name}:${vpn}`, function* () {
+    for (let i = 0; i < 4; i++) {
+      let id = -1;
+      const r = yield* k.mem.step(`store ${mm.name}:${vpn}`, "w", () => {
+        if (!(mm.tlbPfn[vpn] >= 0 && mm.tlbWrite[vpn])) {
+          if (!mm.writable(vpn)) return FAULT;
+          tlbFill(k, mm, vpn);
+        }
+        mm.pteFlags[vpn] |= mm.ptePfn[vpn] === mm.tlbPfn[vpn] && mm.pteFlags[vpn] & PTE_PRESENT ? PTE_DIRTY | PTE_YOUNG : 0;
+        id = k.mem.writeFrame(mm.tlbPfn[vpn], "cpu", mm.tlbGen[vpn], mm.id, vpn, `${mm.name}:${vpn}`);
+        return HIT;
+      });
+      if (r === HIT) return id;
+      if ((yield* fault(k, mm, vpn, true)) !== VM_FAULT_OK) return -2;
+    }
+    return -2;
+  });
+}
+
+/** A load by user space. Returns the contents mask read, or -2 on SIGSEGV. */
+export function* user_read(k: Kernel, mm: Mm, vpn: number): Gen<number> {
+  return yield* kcall(k, `user load ${mm.name}:${vpn}`, function* () {
+    for (let i = 0; i < 4; i++) {
+      let v = 0;
+      const r = yield* k.mem.step(`load ${mm.name}:${vpn}`, "w", () => {
+        if (mm.tlbPfn[vpn] < 0) {
+          if (!(mm.pteFlags[vpn] & PTE_PRESENT)) return FAULT;
+          tlbFill(k, mm, vpn);
+        }
+        if (mm.ptePfn[vpn] === mm.tlbPfn[vpn] && mm.pteFlags[vpn] & PTE_PRESENT) mm.pteFlags[vpn] |= PTE_YOUNG;
+        v = k.mem.readFrame(mm.tlbPfn[vpn], "cpu", mm.tlbGen[vpn], `${mm.name}:${vpn}`);
+        return HIT;
+      });
+      if (r === HIT) return v;
+      if ((yield* fault(k, mm, vpn, false)) !== VM_FAULT_OK) return -2;
+    }
+    return -2;
+  });
+}
+
+function* fault(k: Kernel, mm: Mm, vpn: number, write: boolean): Gen<number> {
+  yield* mm.mmapLock.downRead(`mmap_read_lock(${mm.name}) (page fault)`);
+  const r = yield* handle_mm_fault(k, mm, vpn, { write });
+  yield* mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
+  return r;
+}
+
+export { PTE_WRITE };
