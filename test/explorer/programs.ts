@@ -1,6 +1,6 @@
 // Random small concurrent programs for the DPOR-vs-DFS property test.
 import fc from "fast-check";
-import { choose, Completion, model, Mutex, RwSem, SharedVar, type Model } from "../../lib/explorer/index.ts";
+import { choose, Completion, model, Mutex, RwSem, Semaphore, SharedVar, spawn, WaitQueue, type Model } from "../../lib/explorer/index.ts";
 
 export type Instr =
   | { k: "r"; v: number }
@@ -10,6 +10,11 @@ export type Instr =
   | { k: "signal" }
   | { k: "wait" }
   | { k: "rd"; body: Instr[] }
+  | { k: "spawn"; body: Instr[] }
+  | { k: "down" }
+  | { k: "up" }
+  | { k: "wq"; v: number }
+  | { k: "wake" }
   | { k: "lock"; m: number; body: Instr[] };
 
 const simple: fc.Arbitrary<Instr> = fc.oneof(
@@ -19,29 +24,38 @@ const simple: fc.Arbitrary<Instr> = fc.oneof(
   fc.record({ k: fc.constant("cw" as const), v: fc.nat(1) }),
   fc.constant({ k: "signal" as const }),
   fc.constant({ k: "wait" as const }),
+  fc.constant({ k: "down" as const }),
+  fc.constant({ k: "up" as const }),
+  fc.record({ k: fc.constant("wq" as const), v: fc.nat(1) }),
+  fc.constant({ k: "wake" as const }),
 );
 const inner = (m: number): fc.Arbitrary<Instr> => fc.record({ k: fc.constant("lock" as const), m: fc.constant(m), body: fc.array(simple, { maxLength: 1 }) });
 const block: fc.Arbitrary<Instr> = fc.oneof(
   fc.nat(1).chain((m) => fc.record({ k: fc.constant("lock" as const), m: fc.constant(m), body: fc.array(fc.oneof(simple, inner(1 - m)), { maxLength: 2 }) })),
   fc.record({ k: fc.constant("rd" as const), body: fc.array(fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }), { maxLength: 1 }) }),
+  fc.record({ k: fc.constant("spawn" as const), body: fc.array(simple, { minLength: 1, maxLength: 2 }) }),
 );
 export const threadArb = fc.array(fc.oneof({ weight: 3, arbitrary: simple }, { weight: 2, arbitrary: block }), { minLength: 1, maxLength: 3 });
 export const programArb = fc.array(threadArb, { minLength: 2, maxLength: 3 });
 
 export function stepsOf(is: Instr[]): number {
   let n = 0;
-  for (const i of is) n += i.k === "inc" ? 2 : i.k === "lock" || i.k === "rd" ? 2 + stepsOf(i.body) : 1;
+  for (const i of is) n += i.k === "inc" ? 2 : i.k === "lock" || i.k === "rd" ? 2 + stepsOf(i.body) : i.k === "spawn" ? 1 + stepsOf(i.body) : i.k === "wq" ? 3 : 1;
   return n;
 }
 
-export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: number[][] }> {
+export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [string, number[]][] }> {
   return model("random program", () => {
     const vars = [new SharedVar("x", 0), new SharedVar("y", 0)];
     const mutexes = [new Mutex("M0"), new Mutex("M1")];
     const done = new Completion("done");
     const sem = new RwSem("sem");
-    const regs: number[][] = prog.map(() => []);
-    const run = function* (t: number, is: Instr[]): Generator<any, void, unknown> {
+    const counting = new Semaphore("S", 1);
+    const wq = new WaitQueue("wq");
+    let spawned = 0;
+    const regs: Record<string, number[]> = Object.fromEntries(prog.map((_, t) => [String(t), []]));
+    const kids: Record<string, number> = {};
+    const run = function* (t: string, is: Instr[]): Generator<any, void, unknown> {
       for (const i of is) {
         switch (i.k) {
           case "r": regs[t].push(yield* vars[i.v].read()); break;
@@ -52,13 +66,26 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: num
           case "wait": yield* done.wait(); break;
           case "rd": yield* sem.readLock(); yield* run(t, i.body); yield* sem.readUnlock(); break;
           case "lock": yield* mutexes[i.m].lock(); yield* run(t, i.body); yield* mutexes[i.m].unlock(); break;
+          case "spawn": {
+            // The child records its reads in a register file of its own (spawn order is deterministic per thread).
+            const body = i.body, slot = `${t}/${kids[t] = (kids[t] ?? 0) + 1}`;
+            regs[slot] = [];
+            yield* spawn(`S${spawned++}`, () => run(slot, body));
+            break;
+          }
+          case "down": yield* counting.down(); break;
+          case "up": yield* counting.up(); break;
+          // wait until var v is nonzero (a wait_event on the queue; writers must wake)
+          case "wq": { const v = vars[i.v]; yield* wq.waitEvent(function* () { return (yield* v.read()) !== 0; }); break; }
+          case "wake": yield* wq.wake(); break;
         }
       }
     };
     const threads: Record<string, () => Generator<any, void, unknown>> = {};
-    prog.forEach((is, t) => (threads[`T${t}`] = () => run(t, is)));
+    prog.forEach((is, t) => (threads[`T${t}`] = () => run(String(t), is)));
     // A writer thread on the rwsem when some thread reads under it, to exercise blocking.
     if (JSON.stringify(prog).includes('"rd"')) threads.W = function* () { yield* sem.writeLock(); yield* vars[0].write(7); yield* sem.writeUnlock(); };
-    return { threads, final: () => ({ vars: vars.map((v) => v.peek()), regs }) };
+    // Sorted keys: the final state must not depend on when (in the schedule) a child was created.
+    return { threads, final: () => ({ vars: vars.map((v) => v.peek()), regs: Object.keys(regs).sort().map((k) => [k, regs[k]]) }) };
   });
 }
