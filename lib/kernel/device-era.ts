@@ -1,0 +1,71 @@
+// Era switches of the device half (kernel-semantics §1 rows for IOMMU, fences, dma_resv, ww_mutex,
+// dma-buf; §30). They are not fields of `Era` (era.ts belongs to the mm half), so each kernel gets
+// a DeviceEra derived from its Era: E18-like eras (no fence annotations) get DEV18, later ones
+// DEVNOW. `deviceEra(k, {...})` in a model's setup overrides single switches on purpose.
+// TODO(merge): these belong in era.ts; the derivation from `fenceLockdep` is the only coupling.
+
+import type { Kernel } from "./kernel.ts";
+
+export interface DeviceEra {
+  readonly name: string;
+  /** dma_fence_begin/end_signalling, __dma_fence_might_wait, dma_fence_map (≈v5.9). */
+  readonly fenceAnnotations: boolean;
+  /** dma_resv_lockdep() boot priming: mmap_lock -> resv -> fs_reclaim -> ... -> fence map (v5.5–v5.10 growing). */
+  readonly resvLockdepPriming: boolean;
+  /** enum dma_resv_usage and dma_resv_reserve_fences (v5.19). false = 2018 reservation_object:
+   *  one exclusive fence plus shared fences, reservation_object_reserve_shared. */
+  readonly resvUsages: boolean;
+  /** DEFINE_WW_CLASS wound-wait exists (v4.19). 2018: wait-die only. */
+  readonly woundWait: boolean;
+  /** dma_buf_dynamic_attach + move_notify (v5.7, bb42df4662a4). */
+  readonly dynamicDmaBuf: boolean;
+  /** dma-buf locking convention (≈v6.2): importer holds the resv for map/unmap/pin, exporter
+   *  map/unmap/pin callbacks are called locked. 2018: map is called unlocked and the exporter
+   *  locks inside its own callback. */
+  readonly dmaBufResvConvention: boolean;
+  /** TTM eviction waits on a busy BO with the CS ticket (ttm_mem_evict_wait_busy, d367bd2a5e2b, v5.3). */
+  readonly ttmEvictWaitBusy: boolean;
+}
+
+export const DEV18: DeviceEra = Object.freeze({
+  name: "E18",
+  fenceAnnotations: false,
+  resvLockdepPriming: false,
+  resvUsages: false,
+  woundWait: false,
+  dynamicDmaBuf: false,
+  dmaBufResvConvention: false,
+  ttmEvictWaitBusy: false,
+});
+
+export const DEVNOW: DeviceEra = Object.freeze({
+  name: "now",
+  fenceAnnotations: true,
+  resvLockdepPriming: true,
+  resvUsages: true,
+  woundWait: true,
+  dynamicDmaBuf: true,
+  dmaBufResvConvention: true,
+  ttmEvictWaitBusy: true,
+});
+
+const perKernel = new WeakMap<Kernel, DeviceEra>();
+
+/** The device era of kernel k; with `changes`, set it (call in setup, before any device op). */
+export function deviceEra(k: Kernel, changes?: Partial<Omit<DeviceEra, "name">>): DeviceEra {
+  let d = perKernel.get(k);
+  if (!d) {
+    d = k.era.fenceLockdep ? DEVNOW : DEV18;
+    perKernel.set(k, d);
+  }
+  if (changes) {
+    d = Object.freeze({ ...d, ...changes, name: `${d.name}+${Object.keys(changes).join("+")}` });
+    perKernel.set(k, d);
+  }
+  return d;
+}
+
+/** Throw (a model error, not a finding) when a design uses an API its era does not have. */
+export function requireDev(k: Kernel, sw: keyof Omit<DeviceEra, "name">, what: string, since: string): void {
+  if (!deviceEra(k)[sw]) throw new Error(`${what} does not exist in era "${k.era.name}" (${since}); use the era's API or set deviceEra(k, { ${sw}: true }).`);
+}

@@ -1,0 +1,145 @@
+// Oracles of the device half (kernel-semantics §21–§25, §28; chapters.md §0.4). They feed the same
+// finding machinery as the mm half (explorer `finding`) and, for lockdep, the same Lockdep graph.
+//
+//  stray-write        a device write through a driver mapping of mm:vpn that was installed BEFORE
+//                     a notifier callback invalidating mm:vpn returned (the callback promised the
+//                     device was off the page). Bookkeeping: markCallbackReturned / trackNotifier.
+//  lazy-iotlb-window  (iommu.ts) a device access through an IOTLB entry whose IO PTE was unmapped
+//                     in lazy (flush-queue) mode. NOT a bug: the documented reduced isolation of
+//                     iommu.strict=0. In strict mode the same access faults (`iommu-fault`).
+//  fence-never-signalled  a published fence still unsignalled at quiescence (fenceLiveness).
+//  fence-signalling   inside a fence signalling section (dma_fence_begin/end_signalling, the
+//                     scheduler's run/complete/timeout path): a resv lock, a reclaiming allocation,
+//                     or a fence wait. Era-independent: the 2018 kernel had the rule but no check;
+//                     the era's lockdep report comes separately (dma_fence_map, dma-fence.ts).
+//  ww-violation       (ww-mutex.ts) ww back-off protocol.
+//  dmabuf-locking     (dma-buf.ts) the dma-buf locking convention of the era.
+//  dmabuf-stale-map   (dma-buf.ts) a device access through an sg_table after move_notify for it
+//                     AND after the move's fence signalled.
+//  resv-protocol      (dma-resv.ts) add_fence without the lock or without a reserved slot.
+//  iommu-fault, gpu-fault  informational: the hardware refused an access (write dropped).
+// A waiter holding what the signaller needs is a real `deadlock` (the explorer's wait-for graph:
+// a fence's holder is its signaller) and, in eras with annotations, a `lockdep` cycle.
+
+import { finding } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import type { MmuNotifierOps, MmuIntervalNotifierOps } from "./mmu-notifier.ts";
+import type { Task } from "./task.ts";
+import { __GFP_DIRECT_RECLAIM, current_gfp_context, gfpName, kmalloc } from "./gfp.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */
+export class DeviceState {
+  /** Monotonic event counter: installs and callback returns are ordered by it. */
+  epoch = 0;
+  /** `${mm.id}:${vpn}` -> epoch at which the last invalidation callback covering it returned. */
+  readonly invalReturned = new Map<string, number>();
+  /** Every fence created in this execution (liveness at quiescence). */
+  readonly fences: { readonly name: string; readonly published: boolean; isSignaled(): boolean }[] = [];
+}
+
+const states = new WeakMap<Kernel, DeviceState>();
+
+export function devState(k: Kernel): DeviceState {
+  let s = states.get(k);
+  if (!s) states.set(k, (s = new DeviceState()));
+  return s;
+}
+
+const key = (mm: Mm, vpn: number): string => `${mm.id}:${vpn}`;
+
+// ---- stray-write ----
+
+/**
+ * The driver's invalidation callback covering mm:[start, end) returned. A memory step of mode
+ * "r" (it changes only oracle bookkeeping, read by device-write steps, which are "w").
+ */
+export function* markCallbackReturned(k: Kernel, mm: Mm, start: number, end: number, who = "callback"): Gen<void> {
+  const s = devState(k);
+  yield* k.mem.step(`${who} returned (${mm.name}:${start}..${end})`, "r", () => {
+    s.epoch++;
+    for (let vpn = start; vpn < end; vpn++) s.invalReturned.set(key(mm, vpn), s.epoch);
+  });
+}
+
+/** Wrap classic notifier ops so that the return of invalidate_range_start is recorded. */
+export function trackNotifier(k: Kernel, ops: MmuNotifierOps): MmuNotifierOps {
+  const start = ops.invalidate_range_start;
+  if (!start) return ops;
+  return {
+    ...ops,
+    invalidate_range_start: function* (sub, range) {
+      const r = yield* start.call(ops, sub, range);
+      yield* markCallbackReturned(k, range.mm, range.start, range.end, `${ops.name}.invalidate_range_start`);
+      return r;
+    },
+  };
+}
+
+/** Wrap interval notifier ops likewise (only a successful invalidate counts). */
+export function trackIntervalNotifier(k: Kernel, ops: MmuIntervalNotifierOps): MmuIntervalNotifierOps {
+  return {
+    ...ops,
+    invalidate: function* (sub, range, seq) {
+      const ok = yield* ops.invalidate.call(ops, sub, range, seq);
+      if (ok) yield* markCallbackReturned(k, range.mm, Math.max(range.start, sub.start), Math.min(range.end, sub.end), `${ops.name}.invalidate`);
+      return ok;
+    },
+  };
+}
+
+/** Epoch stamp for a device mapping of mm:vpn installed now (inside a memory step). */
+export function installEpoch(k: Kernel): number {
+  return ++devState(k).epoch;
+}
+
+/** Inside a memory step: a device write through a mapping of mm:vpn installed at `epoch`. */
+export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, who: string): void {
+  const ret = devState(k).invalReturned.get(key(mm, vpn));
+  if (ret !== undefined && ret > epoch)
+    finding("stray-write", `${who} wrote ${mm.name}:${vpn} through a mapping installed before the invalidation callback for it returned`, { mm: mm.name, vpn });
+}
+
+// ---- fence signalling sections (the semantic rule; lockdep's view is in dma-fence.ts) ----
+
+// Task objects are per execution (Tasks lives on the Kernel), so a WeakMap keyed by Task is
+// per-execution, thread-local state: entering or leaving a section is not a scheduling point.
+const depth = new WeakMap<Task, number>();
+export function signallingDepth(t: Task): number {
+  return depth.get(t) ?? 0;
+}
+export function signallingEnter(t: Task): void {
+  if (t.index >= 0) depth.set(t, signallingDepth(t) + 1);
+}
+export function signallingLeave(t: Task): void {
+  if (t.index >= 0) depth.set(t, Math.max(0, signallingDepth(t) - 1));
+}
+
+/** Report `what` if the task is inside a fence signalling section. */
+export function checkSignalling(t: Task, what: string): void {
+  if (signallingDepth(t) > 0) finding("fence-signalling", `${what} inside a fence signalling section (${t.where()}): a fence waiter may hold what this needs`, { what });
+}
+
+/**
+ * kmalloc for device code: the allocation rules of gfp.ts plus the signalling-section rule (a
+ * reclaiming allocation, GFP_NOFS/GFP_NOIO included, may recurse into a shrinker or notifier that
+ * waits for the fence being signalled). Use it instead of kmalloc in code that may run in a
+ * signalling section. TODO(merge): gfp.ts's allocation prologue should call checkSignalling itself.
+ */
+export function* dev_kmalloc(k: Kernel, gfp: number, what = "kmalloc"): Gen<boolean> {
+  const t = k.current();
+  if (current_gfp_context(t, gfp) & __GFP_DIRECT_RECLAIM && t.memalloc === 0) checkSignalling(t, `${what}(${gfpName(gfp)}) may enter direct reclaim`);
+  return yield* kmalloc(k, gfp, what);
+}
+
+// ---- fence liveness ----
+
+/** At quiescence (final()): published fences that never signalled. Reports each when `report`. */
+export function fenceLiveness(k: Kernel, report = true): string[] {
+  const out = devState(k).fences.filter((f) => f.published && !f.isSignaled()).map((f) => f.name);
+  if (report) for (const n of out) finding("fence-never-signalled", `fence ${n} was published but never signalled`, { fence: n });
+  return out;
+}

@@ -1,0 +1,118 @@
+// The streaming DMA API over an IOMMU or none (kernel-semantics §21). Model of
+// kernel/dma/mapping.c (dma_map_sg_attrs, dma_unmap_sg_attrs, dma_map_sgtable),
+// drivers/iommu/dma-iommu.c (iommu_dma_map_sg, iommu_dma_unmap_sg) and kernel/dma/direct.c
+// (dma_direct_map_sg: with no IOMMU the DMA address is the physical address), plus the
+// CONFIG_DMA_API_DEBUG check that dma_unmap_sg gets the nents given to dma_map_sg.
+//
+// A struct device has an IOMMU domain or none. An sg_table lists frames; dma_map_sg fills its DMA
+// addresses (one IOVA per page, mapped in ONE step, as iommu_map_sg maps the whole list).
+//
+// Simplifications: no segment merging (mapped count == nents; a driver that passes the mapped
+// count to unmap is therefore not caught when they would differ: errs towards fewer reports);
+// coherent devices only (no dma_sync_*, no swiotlb bounce buffers: with bouncing the device never
+// touches the original page, so this errs towards MORE device accesses to user frames).
+
+import { finding } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import { __iommu_dma_unmap, iommu_domain_alloc, type IommuDomain, type IommuMode, type Translation } from "./iommu.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+/** struct device, as far as DMA goes. */
+export interface DmaDevice {
+  readonly name: string;
+  /** The default domain, or null without an IOMMU (DMA address = pfn). */
+  readonly domain: IommuDomain | null;
+}
+
+/** A device behind an IOMMU in `mode`, or with none. Setup helper. */
+export function dma_device(k: Kernel, name: string, mode: IommuMode): DmaDevice {
+  return { name, domain: mode === "none" ? null : iommu_domain_alloc(k, `${name}-domain`, mode) };
+}
+
+/** struct sg_table (one page per entry). Fields change only inside k.mem steps. */
+export class SgTable {
+  /** DMA address per entry (valid while mapped). */
+  readonly dma: number[] = [];
+  /** Frame generation per entry, captured at map time (a stale physical address is detectable). */
+  readonly gens: number[] = [];
+  /** nents passed to dma_map_sg and the count it returned (0 = not mapped). */
+  orig_nents = 0;
+  nents = 0;
+  /** The device it is mapped for. */
+  dev: DmaDevice | null = null;
+  /** dma-buf oracle: "live"; "moved" once move_notify covered it; "dead" once the move's fence
+   *  signalled (then no device may access through it). */
+  state: "live" | "moved" | "dead" = "live";
+  constructor(
+    readonly name: string,
+    readonly pages: readonly number[],
+    readonly write = true,
+  ) {}
+}
+
+/** sg_alloc_table_from_pages (no allocation modelled; callers allocate before if they want). */
+export function sg_alloc_table_from_pages(name: string, pages: readonly number[], write = true): SgTable {
+  return new SgTable(name, pages, write);
+}
+
+/** dma_map_sg(dev, sgl, nents, dir): the number of DMA segments (== nents here), 0 on failure. */
+export function* dma_map_sg(k: Kernel, dev: DmaDevice, sgt: SgTable): Gen<number> {
+  return yield* kcall(k, "dma_map_sg", function* () {
+    const dom = dev.domain;
+    return yield* k.mem.step(`dma_map_sg(${dev.name}, ${sgt.name}: frames ${sgt.pages.join(",")})`, "w", () => {
+      sgt.dev = dev;
+      sgt.orig_nents = sgt.pages.length;
+      sgt.dma.length = 0;
+      sgt.gens.length = 0;
+      for (const pfn of sgt.pages) {
+        const gen = k.mem.gen[pfn];
+        sgt.gens.push(gen);
+        if (!dom) {
+          sgt.dma.push(pfn);
+          continue;
+        }
+        const iova = dom.allocIova();
+        dom.setPte(iova, pfn, gen, sgt.write, sgt);
+        sgt.dma.push(iova);
+      }
+      sgt.nents = sgt.pages.length;
+      return sgt.nents;
+    });
+  });
+}
+
+/** dma_unmap_sg(dev, sgl, nents, dir): nents must be what was passed to dma_map_sg. */
+export function* dma_unmap_sg(k: Kernel, dev: DmaDevice, sgt: SgTable, nents = sgt.orig_nents): Gen<void> {
+  yield* kcall(k, "dma_unmap_sg", function* () {
+    if (nents !== sgt.orig_nents || sgt.dev !== dev)
+      finding("dma-api", `dma_unmap_sg(${dev.name}, ${sgt.name}) with nents ${nents}${sgt.dev !== dev ? " for another device" : ""}; dma_map_sg was given ${sgt.orig_nents} (DMA-API debug)`, { sgt: sgt.name });
+    const iovas = sgt.dma.slice(0, sgt.nents);
+    if (dev.domain) yield* __iommu_dma_unmap(k, dev.domain, iovas);
+    yield* k.mem.step(`dma_unmap_sg done (${sgt.name})`, "w", () => {
+      sgt.nents = 0;
+      sgt.orig_nents = 0;
+    });
+  });
+}
+
+/** dma_map_sgtable: stores both counts; 0 or -EINVAL. */
+export function* dma_map_sgtable(k: Kernel, dev: DmaDevice, sgt: SgTable): Gen<number> {
+  const n = yield* dma_map_sg(k, dev, sgt);
+  return n > 0 ? 0 : -22;
+}
+export function* dma_unmap_sgtable(k: Kernel, dev: DmaDevice, sgt: SgTable): Gen<void> {
+  yield* dma_unmap_sg(k, dev, sgt, sgt.orig_nents);
+}
+
+/**
+ * A device access to DMA address `addr` (inside the step that touches the frame). `gen` is the
+ * frame generation the device's own copy of the address was made for (used without an IOMMU).
+ * Returns the translation, or null when the IOMMU faulted (access dropped).
+ */
+export function dmaTranslate(dev: DmaDevice, addr: number, gen: number, write: boolean, who: string, tag: unknown = null): Translation | null {
+  if (!dev.domain) return { pfn: addr, gen, tag, lazyWindow: false };
+  return dev.domain.translate(addr, write, who);
+}

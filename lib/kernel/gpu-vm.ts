@@ -1,0 +1,166 @@
+// A per-process GPU VM: GPU page table and GPU TLB (kernel-semantics §22, §30; driver-designs §7).
+// Generic model of what amdgpu_vm.c (amdgpu_vm_bo_update, amdgpu_vm_clear_freed), i915_gem_gtt.c
+// (ppgtt insert_entries / clear_range, unbind_vma) and drm_gpuvm.c do to hardware.
+//
+// GPU VA (page numbers) -> DMA address (an IOVA, or a physical frame without an IOMMU), write
+// permission, and for userptr bindings the owner mm:vpn whose data the binding is meant to be.
+// The GPU TLB is SEPARATE state: an entry survives a PTE clear until gpuvm_tlb_flush (i915 released
+// userptr pages without flushing it until 7938d61591d3, Jan 2022). A job may access ANY VA mapped
+// in its VM, not only the BOs it lists (§30: rogue jobs).
+//
+// All of it is hardware-visible: changed and read only inside k.mem steps. Without an IOMMU a PTE
+// and a TLB entry hold HW_GPU_PTE / HW_GPU_TLB references on their frame (freeing it first is a
+// `uaf`); behind an IOMMU they hold an IOVA, and the IOMMU's own references count.
+//
+// Simplifications: VM updates are CPU writes done in one step (real drivers may use an SDMA job
+// with its own fence: errs towards a shorter window between "PTE cleared" and "visible"); one TLB
+// per VM shared by all engines (errs towards neither: a flush invalidates it for all).
+
+import { finding, note } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import { HW_GPU_PTE, HW_GPU_TLB } from "./page.ts";
+import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "./oracles.ts";
+import { checkStrayWrite, installEpoch } from "./device-oracles.ts";
+import { dmaTranslate, type DmaDevice, type SgTable } from "./dma-mapping.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+/** A userptr binding's owner view: the CPU page this GPU page is meant to be. */
+export interface Owner {
+  readonly mm: Mm;
+  readonly vpn: number;
+}
+
+export interface GpuPte {
+  readonly dma: number;
+  /** Frame generation when the address was obtained (checked without an IOMMU). */
+  readonly gen: number;
+  readonly write: boolean;
+  readonly owner: Owner | null;
+  /** Device-oracle epoch at install (stray-write: installed before a callback returned?). */
+  readonly epoch: number;
+  /** The sg_table the address came from (dma-buf oracle), or null. */
+  readonly sgt: SgTable | null;
+}
+
+/** Driver hook for recoverable faults (page-fault capable hardware): install a PTE and return true. */
+export type GpuFaultHandler = (k: Kernel, vm: GpuVm, va: number, write: boolean) => Gen<boolean>;
+
+export class GpuVm {
+  // ---- hardware-visible: only inside k.mem steps ----
+  readonly pte = new Map<number, GpuPte>();
+  readonly tlb = new Map<number, GpuPte>();
+  /** Recoverable faults: the engine calls this and retries; null = every fault is fatal. */
+  faultHandler: GpuFaultHandler | null = null;
+  constructor(
+    readonly k: Kernel,
+    readonly name: string,
+    readonly dev: DmaDevice,
+  ) {}
+
+  private physical(): boolean {
+    return this.dev.domain === null;
+  }
+  /** The frame an address reaches now, if it can be known (for the stale-install oracle). */
+  private frameOf(dma: number): number {
+    const dom = this.dev.domain;
+    return dom ? (dom.pt.get(dma)?.pfn ?? -1) : dma;
+  }
+
+  /** Install (inside a step). */
+  set(va: number, dma: number, gen: number, write: boolean, owner: Owner | null, sgt: SgTable | null, who: string): void {
+    this.clear(va);
+    const e: GpuPte = { dma, gen, write, owner, epoch: installEpoch(this.k), sgt };
+    this.pte.set(va, e);
+    if (this.physical()) this.k.mem.hwGet(dma, HW_GPU_PTE);
+    if (owner) deviceMapInstalled(this.k, owner.mm, owner.vpn, this.frameOf(dma), who);
+  }
+  /** Clear a PTE (inside a step); the TLB is untouched. */
+  clear(va: number): void {
+    const e = this.pte.get(va);
+    if (!e) return;
+    this.pte.delete(va);
+    if (this.physical()) this.k.mem.hwPut(e.dma, HW_GPU_PTE);
+    if (e.owner) deviceMapRemoved(this.k, e.owner.mm, e.owner.vpn, this.frameOf(e.dma));
+  }
+  /** Flush the GPU TLB (inside a step). */
+  flushTlb(): void {
+    if (this.physical()) for (const e of this.tlb.values()) this.k.mem.hwPut(e.dma, HW_GPU_TLB);
+    this.tlb.clear();
+  }
+  /** Does the GPU TLB cache va? (assertions, final()) */
+  cached(va: number): boolean {
+    return this.tlb.has(va);
+  }
+
+  /**
+   * A GPU access to va (inside the step that touches the frame): TLB, else walk and fill, else
+   * "fault". Then the DMA address goes through the IOMMU (or none) to the frame. Returns "ok",
+   * "gpu-fault" (no GPU translation: the caller decides recoverable/fatal) or "iommu-fault".
+   */
+  access(va: number, write: boolean, who: string): "ok" | "gpu-fault" | "iommu-fault" {
+    const mem = this.k.mem;
+    let e = this.tlb.get(va);
+    if (!e) {
+      e = this.pte.get(va);
+      if (!e || (write && !e.write)) return "gpu-fault";
+      this.tlb.set(va, e);
+      if (this.physical()) mem.hwGet(e.dma, HW_GPU_TLB);
+    } else if (write && !e.write) return "gpu-fault";
+    const tr = dmaTranslate(this.dev, e.dma, e.gen, write, who);
+    if (!tr) return "iommu-fault";
+    const sgt = (tr.tag as SgTable | null) ?? e.sgt;
+    if (sgt && sgt.state === "dead")
+      finding("dmabuf-stale-map", `${who} ${write ? "wrote" : "read"} through ${sgt.name} after move_notify and after the move's fence signalled`, { sgt: sgt.name });
+    // Lazy-mode window to a frame that is gone: reported as accepted by the IOMMU, not as uaf.
+    const gone = mem.ref[tr.pfn] === 0 || mem.gen[tr.pfn] !== tr.gen;
+    if (tr.lazyWindow && gone) {
+      mem.version++;
+      note(`${who}: access through the lazy IOTLB window reached frame ${tr.pfn}`);
+      return "ok";
+    }
+    if (!write) {
+      mem.readFrame(tr.pfn, "device", tr.gen, who);
+      return "ok";
+    }
+    if (e.owner) {
+      checkStrayWrite(this.k, e.owner.mm, e.owner.vpn, e.epoch, who);
+      deviceWrite(this.k, { mm: e.owner.mm, vpn: e.owner.vpn, pfn: tr.pfn, gen: tr.gen, who });
+    } else mem.writeFrame(tr.pfn, "device", tr.gen, -1, -1, who);
+    return "ok";
+  }
+}
+
+/** A GPU VM for a device (setup helper; amdgpu_vm_init / i915_ppgtt_create). */
+export function gpuvm_create(k: Kernel, name: string, dev: DmaDevice): GpuVm {
+  return new GpuVm(k, name, dev);
+}
+
+/**
+ * Map consecutive VAs to the entries of a mapped sg_table (one step: amdgpu_vm_bo_update /
+ * ppgtt insert_entries). `owners[i]` is the CPU page entry i stands for (userptr), if any.
+ */
+export function* gpuvm_map_sgt(k: Kernel, vm: GpuVm, va: number, sgt: SgTable, owners: readonly (Owner | null)[] = [], who = `${vm.name}: map ${sgt.name}`): Gen<void> {
+  yield* k.mem.step(`gpuvm_map(${vm.name}, VA ${va}.., ${sgt.name})`, "w", () => {
+    for (let i = 0; i < sgt.nents; i++) vm.set(va + i, sgt.dma[i], sgt.gens[i], sgt.write, owners[i] ?? null, sgt, who);
+  });
+}
+
+/** Map one VA to a DMA address directly (tests, PRI-style fault handlers). */
+export function* gpuvm_map(k: Kernel, vm: GpuVm, va: number, dma: number, write: boolean, owner: Owner | null = null): Gen<void> {
+  yield* k.mem.step(`gpuvm_map(${vm.name}, VA ${va} -> ${dma})`, "w", () => vm.set(va, dma, vm.dev.domain ? 0 : k.mem.gen[dma], write, owner, null, `${vm.name}: map VA ${va}`));
+}
+
+/** Clear the PTEs of [va, va+n) WITHOUT a TLB flush (unbind_vma / amdgpu_vm_clear_freed). */
+export function* gpuvm_unmap(k: Kernel, vm: GpuVm, va: number, n: number): Gen<void> {
+  yield* k.mem.step(`gpuvm_unmap(${vm.name}, VA ${va}..${va + n})`, "w", () => {
+    for (let i = 0; i < n; i++) vm.clear(va + i);
+  });
+}
+
+/** Invalidate the GPU TLB (amdgpu_gmc_flush_gpu_tlb, i915 TLB invalidation of 7938d61591d3). */
+export function* gpuvm_tlb_flush(k: Kernel, vm: GpuVm): Gen<void> {
+  yield* k.mem.step(`gpu_tlb_flush(${vm.name})`, "w", () => vm.flushTlb());
+}

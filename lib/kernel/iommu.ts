@@ -1,0 +1,238 @@
+// IOMMU domains, IO page tables and the IOTLB (kernel-semantics §21). Model of
+// drivers/iommu/iommu.c (iommu_map, __iommu_unmap, iommu_unmap, iommu_unmap_fast,
+// iommu_iotlb_sync, iommu_flush_iotlb_all, report_iommu_fault) and the flush queue of
+// drivers/iommu/dma-iommu.c (queue_iova, fq_flush_timeout / iommu_dma_flush_fq; in v4.16 the
+// Intel driver's own deferred flushing, drivers/iommu/intel-iommu.c add_unmap / flush_unmaps).
+//
+// The IO page table and the IOTLB are hardware-visible state: read and written only inside ONE
+// k.mem step, together with the frame access they translate (the one rule of lib/kernel). Every
+// live IO PTE holds a HW_IOMMU_PTE reference on its frame and every live IOTLB entry a HW_IOTLB
+// reference, so freeing the frame before the unmap AND the IOTLB sync is a `uaf` (page.ts).
+//
+// Modes (`iommu.strict=`, generic since v4.20; in 2018 Intel defaulted to lazy):
+//  * "strict": unmap = clear IO PTEs, then invalidate the IOTLB, before returning.
+//  * "lazy": unmap clears the IO PTEs and parks the IOVA in the flush queue; the IOTLB keeps the
+//    translation until the queue is flushed (fq_flush_timeout). The IOVA is not reused until
+//    then, but the FRAME may be freed and reused: an access through such an entry is reported
+//    as `lazy-iotlb-window`, the documented reduced isolation, not as `uaf`. The stale entry
+//    drops its HW_IOTLB reference at unmap for the same reason.
+//  * "none": no IOMMU; DMA addresses are physical (dma-mapping.ts), nothing ever faults.
+//
+// Faults: an access with no translation (or a write through a read-only one) is aborted, the
+// write dropped, and reported as `iommu-fault` (informational: it is the IOMMU doing its job).
+//
+// Simplifications: one IOTLB per domain (no per-device ATCs, no PRI/SVA): errs towards neither
+// (ATS caches are invalidated by the same sync). Page-table pages are not allocated on map (no
+// reclaim from iommu_map; v4.16 io-pgtable allocated with GFP_ATOMIC): errs towards fewer
+// allocation findings. The flush queue never fills (256 entries in the kernel): it is flushed only
+// by an explicit fq_flush_timeout, which a scenario runs as a thread: errs towards a longer window.
+
+import { finding, note } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import { HW_IOMMU_PTE, HW_IOTLB } from "./page.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+export type IommuMode = "strict" | "lazy" | "none";
+
+/** One IO PTE: the frame, the generation it was mapped for, write permission, and an owner tag
+ *  (the sg_table it belongs to, for the dma-buf oracle). */
+export interface IoPte {
+  readonly pfn: number;
+  readonly gen: number;
+  readonly write: boolean;
+  readonly tag: unknown;
+}
+
+interface IotlbEntry extends IoPte {
+  /** Its IO PTE was unmapped in lazy mode: no HW reference held, awaiting the flush queue. */
+  stale: boolean;
+}
+
+/** Result of a device-side translation. */
+export interface Translation {
+  readonly pfn: number;
+  readonly gen: number;
+  readonly tag: unknown;
+  /** Through a stale lazy-mode IOTLB entry (accepted window). */
+  readonly lazyWindow: boolean;
+}
+
+export const EEXIST = -17;
+
+export class IommuDomain {
+  // ---- hardware-visible: only inside k.mem steps ----
+  /** IOVA (page number) -> IO PTE. */
+  readonly pt = new Map<number, IoPte>();
+  /** IOVA -> cached translation. Entries survive PTE changes until invalidated. */
+  private readonly iotlb = new Map<number, IotlbEntry>();
+  /** Flush queue: IOVAs unmapped in lazy mode, not yet invalidated, not reusable. */
+  readonly fq: number[] = [];
+  // ---- IOVA allocator (iova.c), also only inside k.mem steps ----
+  private nextIova = 0x1000;
+  private readonly freeIovas: number[] = [];
+  /** Fault log (report_iommu_fault). */
+  readonly faults: { iova: number; write: boolean; who: string }[] = [];
+
+  constructor(
+    readonly k: Kernel,
+    readonly name: string,
+    readonly mode: Exclude<IommuMode, "none">,
+  ) {}
+
+  /** alloc_iova: lowest freed IOVA first (reuse is what makes stale translations dangerous). */
+  allocIova(): number {
+    return this.freeIovas.length ? this.freeIovas.pop()! : this.nextIova++;
+  }
+  freeIova(iova: number): void {
+    this.freeIovas.push(iova);
+  }
+
+  /** Install a PTE (inside a step). */
+  setPte(iova: number, pfn: number, gen: number, write: boolean, tag: unknown): number {
+    if (this.pt.has(iova)) return EEXIST;
+    this.pt.set(iova, { pfn, gen, write, tag });
+    this.k.mem.hwGet(pfn, HW_IOMMU_PTE);
+    return 0;
+  }
+  /** Clear a PTE (inside a step). Returns whether there was one. */
+  clearPte(iova: number): boolean {
+    const p = this.pt.get(iova);
+    if (!p) return false;
+    this.pt.delete(iova);
+    this.k.mem.hwPut(p.pfn, HW_IOMMU_PTE);
+    return true;
+  }
+  /** Invalidate IOTLB entries for the IOVAs (inside a step). */
+  invalidate(iovas: Iterable<number>): void {
+    for (const iova of iovas) {
+      const e = this.iotlb.get(iova);
+      if (!e) continue;
+      if (!e.stale) this.k.mem.hwPut(e.pfn, HW_IOTLB);
+      this.iotlb.delete(iova);
+    }
+  }
+  invalidateAll(): void {
+    this.invalidate([...this.iotlb.keys()]);
+  }
+  /** Lazy unmap of iova: its IOTLB entry (if any) stays, but no longer pins the frame's accounting. */
+  makeStale(iova: number): void {
+    const e = this.iotlb.get(iova);
+    if (e && !e.stale) {
+      e.stale = true;
+      this.k.mem.hwPut(e.pfn, HW_IOTLB);
+    }
+  }
+  /** Does the IOTLB hold an entry for iova? (assertions, final()) */
+  cached(iova: number): boolean {
+    return this.iotlb.has(iova);
+  }
+
+  /**
+   * A device access to `iova` (inside the step that also touches the frame): IOTLB hit, else
+   * walk and fill, else fault (the access is dropped: null).
+   */
+  translate(iova: number, write: boolean, who: string): Translation | null {
+    const e = this.iotlb.get(iova);
+    if (e) {
+      if (write && !e.write) return this.fault(iova, write, who, "read-only translation");
+      if (e.stale) {
+        const mem = this.k.mem;
+        const freed = mem.ref[e.pfn] === 0, reused = !freed && mem.gen[e.pfn] !== e.gen;
+        finding("lazy-iotlb-window", `${who} ${write ? "wrote" : "read"} IOVA ${iova.toString(16)} through a stale IOTLB entry (IO PTE unmapped, flush queued) to frame ${e.pfn}${freed ? ", which is free" : reused ? ", which was freed and reused" : ""}: accepted reduced isolation of lazy mode`, { iova, pfn: e.pfn, freed, reused, write });
+      }
+      return { pfn: e.pfn, gen: e.gen, tag: e.tag, lazyWindow: e.stale };
+    }
+    const p = this.pt.get(iova);
+    if (!p) return this.fault(iova, write, who, "no translation");
+    if (write && !p.write) return this.fault(iova, write, who, "read-only translation");
+    this.iotlb.set(iova, { ...p, stale: false });
+    this.k.mem.hwGet(p.pfn, HW_IOTLB);
+    return { pfn: p.pfn, gen: p.gen, tag: p.tag, lazyWindow: false };
+  }
+
+  private fault(iova: number, write: boolean, who: string, why: string): null {
+    this.faults.push({ iova, write, who });
+    finding("iommu-fault", `IOMMU fault in ${this.name}: ${who} ${write ? "write" : "read"} at IOVA ${iova.toString(16)} (${why}); the ${write ? "write is dropped" : "read returns an error"}`, { domain: this.name, iova, write });
+    note(`IOMMU fault at ${iova.toString(16)}`);
+    return null;
+  }
+}
+
+/** iommu_domain_alloc (+ the strict/lazy policy of the default domain). */
+export function iommu_domain_alloc(k: Kernel, name: string, mode: Exclude<IommuMode, "none"> = "strict"): IommuDomain {
+  return new IommuDomain(k, name, mode);
+}
+
+/** iommu_map(domain, iova, paddr, size = 1 page, prot): 0 or -EEXIST. One step. */
+export function* iommu_map(k: Kernel, dom: IommuDomain, iova: number, pfn: number, write = true, tag: unknown = null): Gen<number> {
+  return yield* k.mem.step(`iommu_map(${dom.name}, ${iova.toString(16)} -> frame ${pfn})`, "w", () => dom.setPte(iova, pfn, k.mem.gen[pfn], write, tag));
+}
+
+/** An iommu_iotlb_gather: the IOVAs whose IOTLB entries still need invalidating. */
+export interface IotlbGather {
+  readonly iovas: number[];
+}
+
+/** iommu_unmap_fast: clear the IO PTEs, collect them in the gather, no IOTLB invalidation. */
+export function* iommu_unmap_fast(k: Kernel, dom: IommuDomain, iovas: readonly number[], gather: IotlbGather): Gen<number> {
+  return yield* k.mem.step(`iommu_unmap_fast(${dom.name}, ${iovas.map((i) => i.toString(16)).join(",")})`, "w", () => {
+    let n = 0;
+    for (const iova of iovas) if (dom.clearPte(iova)) (n++, gather.iovas.push(iova));
+    return n;
+  });
+}
+
+/** iommu_iotlb_sync: invalidate what the gather collected. */
+export function* iommu_iotlb_sync(k: Kernel, dom: IommuDomain, gather: IotlbGather): Gen<void> {
+  yield* k.mem.step(`iommu_iotlb_sync(${dom.name})`, "w", () => {
+    dom.invalidate(gather.iovas);
+    gather.iovas.length = 0;
+  });
+}
+
+/** iommu_unmap: PTE clear and synchronous IOTLB invalidation (two steps: distinct events). */
+export function* iommu_unmap(k: Kernel, dom: IommuDomain, iovas: readonly number[]): Gen<number> {
+  return yield* kcall(k, "iommu_unmap", function* () {
+    const gather: IotlbGather = { iovas: [] };
+    const n = yield* iommu_unmap_fast(k, dom, iovas, gather);
+    yield* iommu_iotlb_sync(k, dom, gather);
+    return n;
+  });
+}
+
+/** iommu_flush_iotlb_all. */
+export function* iommu_flush_iotlb_all(k: Kernel, dom: IommuDomain): Gen<void> {
+  yield* k.mem.step(`iommu_flush_iotlb_all(${dom.name})`, "w", () => dom.invalidateAll());
+}
+
+/**
+ * The DMA layer's unmap of IOVAs (dma-iommu __iommu_dma_unmap): strict = iommu_unmap and free the
+ * IOVAs; lazy = clear the PTEs, leave the IOTLB, queue the IOVAs on the flush queue (queue_iova).
+ */
+export function* __iommu_dma_unmap(k: Kernel, dom: IommuDomain, iovas: readonly number[]): Gen<void> {
+  yield* kcall(k, "__iommu_dma_unmap", function* () {
+    if (dom.mode === "strict") {
+      yield* iommu_unmap(k, dom, iovas);
+      yield* k.mem.step("free_iova", "w", () => iovas.forEach((i) => dom.freeIova(i)));
+      return;
+    }
+    yield* k.mem.step(`iommu_unmap_fast + queue_iova(${dom.name}, ${iovas.map((i) => i.toString(16)).join(",")})`, "w", () => {
+      for (const iova of iovas) {
+        dom.clearPte(iova);
+        dom.makeStale(iova);
+        dom.fq.push(iova);
+      }
+    });
+  });
+}
+
+/** fq_flush_timeout / iommu_dma_flush_fq: invalidate the whole IOTLB, then free the parked IOVAs. */
+export function* fq_flush_timeout(k: Kernel, dom: IommuDomain): Gen<void> {
+  yield* k.mem.step(`fq_flush_timeout(${dom.name})`, "w", () => {
+    dom.invalidateAll();
+    for (const iova of dom.fq.splice(0)) dom.freeIova(iova);
+  });
+}
