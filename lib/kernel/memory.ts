@@ -1,9 +1,12 @@
 // Zapping page ranges (kernel-semantics §9, §10). Model of mm/memory.c: unmap_page_range /
 // zap_pte_range (zap_present_folio_ptes), unmap_vmas, zap_page_range(_single).
 //
-// One memory step per PTE (clear it, move the PTE dirty bit to the page for file pages, drop the
-// rmap, hand the mapping's reference to the mmu_gather). Pages held by GUP/pins are not freed:
-// the PTE goes, the extra reference keeps the page.
+// One memory step per page-table page (HPAGE_NR PTEs): zap_pte_range takes the PTL once and
+// clears every PTE of the PMD under it (clear, move the PTE dirty bit to the page for file
+// pages, drop the rmap, hand the mapping's reference to the mmu_gather), breaking out only when
+// the gather is full (then it flushes and frees, and continues). Nothing can run in between
+// under the PTL, so one step per PMD is the kernel's own atomicity, not a simplification.
+// Pages held by GUP/pins are not freed: the PTE goes, the extra reference keeps the page.
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
@@ -12,7 +15,7 @@ import type { Mm, Vma } from "./mm.ts";
 import { PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierEvent } from "./mmu-notifier.ts";
 import { type MmuGather, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlbRemovePage, tlbTrackRange } from "./mmu-gather.ts";
-import { PG_ANON, PG_DIRTY } from "./page.ts";
+import { HPAGE_NR, PG_ANON, PG_DIRTY } from "./page.ts";
 import { clearPte, removeRmap } from "./pgtable.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -21,8 +24,16 @@ type Gen<T> = Generator<Yieldable, T, unknown>;
 export function* unmap_page_range(k: Kernel, tlb: MmuGather, vma: Vma, start: number, end: number, cause: number): Gen<void> {
   const mm = vma.mm;
   const s = Math.max(start, vma.start), e = Math.min(end, vma.end);
-  for (let vpn = s; vpn < e; vpn++) {
-    const full = yield* k.mem.step(`zap_pte_range(${mm.name}:${vpn})`, "w", () => zapOne(k, tlb, mm, vpn, cause));
+  let vpn = s;
+  while (vpn < e) {
+    const pmdEnd = Math.min(e, vpn - (vpn % HPAGE_NR) + HPAGE_NR);
+    const from = vpn;
+    let full = false;
+    vpn = yield* k.mem.step(`zap_pte_range(${mm.name}:${from}..${pmdEnd})`, "w", () => {
+      let v = from;
+      while (v < pmdEnd && !full) full = zapOne(k, tlb, mm, v++, cause);
+      return v;
+    });
     if (full) yield* tlb_flush_mmu(k, tlb);
   }
 }

@@ -26,23 +26,27 @@ export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: num
     for (const vma of vmasInRange(mm, start, end)) {
       vma.flags = write ? vma.flags | VM_WRITE : vma.flags & ~VM_WRITE;
       yield* kcall(k, "change_protection", function* () {
+        // change_pmd_range / change_pte_range: one step per PMD (the PTL is held across its PTEs).
         let range: MmuNotifierRange | null = null;
-        for (let vpn = vma.start; vpn < vma.end; vpn++) {
+        for (let base = vma.start; base < vma.end; ) {
+          const pmdEnd = Math.min(vma.end, base - (base % HPAGE_NR) + HPAGE_NR);
+          const from = base;
+          base = pmdEnd;
           if (range === null) {
-            const populated = yield* k.mem.step(`change_pmd_range: pmd of ${mm.name}:${vpn} populated?`, "r", () => {
-              const base = vpn - (vpn % HPAGE_NR);
-              for (let i = base; i < base + HPAGE_NR && i < mm.npages; i++) if (mm.pteFlags[i] & (PTE_PRESENT | PTE_SWAP | PTE_MIGRATION)) return true;
+            const populated = yield* k.mem.step(`change_pmd_range: pmd of ${mm.name}:${from} populated?`, "r", () => {
+              const b = from - (from % HPAGE_NR);
+              for (let i = b; i < b + HPAGE_NR && i < mm.npages; i++) if (mm.pteFlags[i] & (PTE_PRESENT | PTE_SWAP | PTE_MIGRATION)) return true;
               return false;
             });
             if (!populated) continue;
-            range = mmu_notifier_range_init(k, mm, Math.max(vma.start, vpn - (vpn % HPAGE_NR)), vma.end, "PROTECTION_VMA");
+            range = mmu_notifier_range_init(k, mm, from, vma.end, "PROTECTION_VMA");
             yield* mmu_notifier_invalidate_range_start(k, range);
           }
           // Upgrade: the private mapping's new protection still lacks the PTE write bit (PAGE_COPY),
           // so the PTE is unchanged; the notifier range fires anyway (change_pmd_range).
           if (!write)
-            yield* k.mem.step(`change_pte_range(${mm.name}:${vpn}): write-protect`, "w", () => {
-              if (mm.pteFlags[vpn] & PTE_PRESENT) mm.pteFlags[vpn] &= ~PTE_WRITE;
+            yield* k.mem.step(`change_pte_range(${mm.name}:${from}..${pmdEnd}): write-protect`, "w", () => {
+              for (let vpn = from; vpn < pmdEnd; vpn++) if (mm.pteFlags[vpn] & PTE_PRESENT) mm.pteFlags[vpn] &= ~PTE_WRITE;
             });
         }
         if (range) {

@@ -1,0 +1,116 @@
+// S2 (kernel-semantics §29): a start-only subscriber without page references vs the
+// interval-notifier design with read_begin/read_retry. Shared by the test and the benchmark.
+import { model } from "../../lib/explorer/index.ts";
+import type { Yieldable } from "../../lib/explorer/index.ts";
+import { boot, type Kernel } from "../../lib/kernel/kernel.ts";
+import type { Era } from "../../lib/kernel/era.ts";
+import { mm_alloc, mmap_region, type Mm } from "../../lib/kernel/mm.ts";
+import { populate } from "../../lib/kernel/populate.ts";
+import { KMutex } from "../../lib/kernel/mutex.ts";
+import { MmuIntervalNotifier, MmuNotifier, mmu_interval_notifier_insert, mmu_interval_read_begin, mmu_interval_read_retry, mmu_interval_set_seq, __mmu_notifier_register } from "../../lib/kernel/mmu-notifier.ts";
+import { EBUSY, hmm_range_fault } from "../../lib/kernel/hmm.ts";
+import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
+import { munmap } from "../../lib/kernel/munmap.ts";
+import { PTE_PRESENT } from "../../lib/kernel/mm.ts";
+import { TestGpu } from "./device.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+export type Trigger = "dontneed" | "munmap";
+
+function* trigger(k: Kernel, mm: Mm, how: Trigger, n: number): Gen<void> {
+  if (how === "dontneed") yield* madvise_dontneed(k, mm, 0, n);
+  else yield* munmap(k, mm, 0, n);
+}
+
+/** A page-table walk without references (the strawman's "collect pfns"). */
+function* snapshot(k: Kernel, mm: Mm, n: number, out: Int32Array): Gen<void> {
+  yield* mm.mmapLock.downRead();
+  for (let vpn = 0; vpn < n; vpn++)
+    yield* k.mem.step(`walk ${mm.name}:${vpn}`, "r", () => {
+      out[vpn] = mm.pteFlags[vpn] & PTE_PRESENT ? mm.ptePfn[vpn] : -1;
+    });
+  yield* mm.mmapLock.upRead();
+}
+
+/** start-only-refless: invalidate the device in range_start; the validator installs whatever it collected. */
+export function s2StartOnly(era: Era, pages = 1, validators = 1, how: Trigger = "dontneed") {
+  return model(`S2 start-only (${era.name}, ${pages} pages, ${validators} validators, ${how})`, () => {
+    const k = boot(era);
+    const mm = mm_alloc(k, 8);
+    mmap_region(mm, 0, pages);
+    populate(k, mm, 0, pages);
+    const gpu = new TestGpu(k, mm);
+    const lock = new KMutex(k, "drv->lock");
+    const sub = new MmuNotifier({
+      name: "drv_mn",
+      *invalidate_range_start(_s, r) {
+        yield* lock.lock();
+        yield* gpu.unmap(r.start, r.end);
+        yield* lock.unlock();
+        return 0;
+      },
+    });
+    mm.notifiers.hlist.push(sub);
+    sub.mm = mm;
+    const threads: Record<string, () => Gen<void>> = { Trigger: () => trigger(k, mm, how, pages) };
+    for (let v = 0; v < validators; v++)
+      threads[`V${v}`] = function* () {
+        const pfns = new Int32Array(pages);
+        yield* snapshot(k, mm, pages, pfns);
+        yield* lock.lock();
+        yield* gpu.map(0, pfns);
+        yield* lock.unlock();
+      };
+    return { threads };
+  });
+}
+
+/** mni: interval notifier + hmm_range_fault + read_retry under the driver lock (now only). */
+export function s2Mni(era: Era, pages = 1, validators = 1, how: Trigger = "munmap", broken: "none" | "no-retry" | "retry-unlocked" = "none") {
+  return model(`S2 mni (${era.name}, ${pages} pages, ${validators} validators, ${how}, ${broken})`, () => {
+    const k = boot(era);
+    const mm = mm_alloc(k, 8);
+    mmap_region(mm, 0, pages);
+    populate(k, mm, 0, pages);
+    const gpu = new TestGpu(k, mm);
+    const lock = new KMutex(k, "drv->notifier_lock");
+    const sub: MmuIntervalNotifier = new MmuIntervalNotifier(0, pages, {
+      name: "drv_mni",
+      *invalidate(s, _r, cur) {
+        yield* lock.lock();
+        yield* mmu_interval_set_seq(k, s, cur);
+        yield* gpu.unmap(_r.start, _r.end);
+        yield* lock.unlock();
+        return true;
+      },
+    });
+    // mmu_interval_notifier_insert at setup, with no invalidation running.
+    sub.mm = mm;
+    sub.invalidateSeq = mm.notifiers.invalidateSeq - 1;
+    mm.notifiers.itree.push(sub);
+    const threads: Record<string, () => Gen<void>> = { Trigger: () => trigger(k, mm, how, pages) };
+    for (let v = 0; v < validators; v++)
+      threads[`V${v}`] = function* () {
+        const pfns = new Int32Array(pages);
+        for (let tries = 0; tries < 3; tries++) {
+          const seq = yield* mmu_interval_read_begin(k, sub);
+          yield* mm.mmapLock.downRead();
+          const r = yield* hmm_range_fault(k, { notifier: sub, notifier_seq: seq, start: 0, end: pages, hmm_pfns: pfns, fault: false, write: false });
+          yield* mm.mmapLock.upRead();
+          if (r === EBUSY) continue;
+          if (broken === "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) continue;
+          yield* lock.lock();
+          if (broken === "none" && (yield* mmu_interval_read_retry(k, sub, seq))) {
+            yield* lock.unlock();
+            continue;
+          }
+          yield* gpu.map(0, pfns);
+          yield* lock.unlock();
+          return;
+        }
+      };
+    return { threads };
+  });
+}
+
+export { mmu_interval_notifier_insert, __mmu_notifier_register };
