@@ -216,7 +216,8 @@ function analyse(x: Execution, sched: DporScheduler): void {
    * by re-running that prefix (choose() values are per event, so they carry over).
    */
   const feasible = (j: number, v: number[], q: number, o: number): boolean => {
-    if (lastOf[q] < j && !v.some((i) => ob[i] === o)) return (x.enabledBefore[j] & (1 << q)) !== 0;
+    // (The cheap answer needs q to have existed at pre(j): a thread spawned later has no recorded enabledness there.)
+    if (lastOf[q] < j && spawnAt(q) < j && !v.some((i) => ob[i] === o)) return (x.enabledBefore[j] & (1 << q)) !== 0;
     const order: number[] = [];
     for (let i = 0; i < j; i++) order.push(i);
     order.push(...v);
