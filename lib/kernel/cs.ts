@@ -1,0 +1,194 @@
+// Command-submission building blocks (kernel-semantics §22, driver-designs §1.3, §4). Model of
+// drivers/gpu/drm/ttm/ttm_execbuf_util.c at v4.16 (ttm_eu_reserve_buffers,
+// ttm_eu_backoff_reservation, ttm_eu_fence_buffer_objects) and drivers/gpu/drm/ttm/ttm_bo.c
+// (ttm_bo_validate -> ttm_bo_mem_space -> ttm_bo_mem_force_space -> ttm_mem_evict_first, and
+// ttm_mem_evict_wait_busy of d367bd2a5e2b, v5.3). Drivers compose these with their own userptr
+// check (under their notifier lock, e.g. mmu_interval_read_retry), drm_sched_job_init and
+// drm_sched_entity_push_job (gpu.ts).
+//
+// The VRAM manager is a fixed number of slots with an LRU; its state is one explorer object,
+// changed in steps that stand for sections under ttm_bo_glob.lru_lock (a spinlock).
+//
+// Simplifications: the LRU walk's trylocks are separate steps after the walk's snapshot (in the
+// kernel they run under the LRU spinlock): errs towards more interleavings. Eviction moves to
+// "system" after waiting for the BO's fences (no copy job, no move fence). amdgpu's -ENOMEM
+// fallbacks (allowed domains, self-eviction) are not modelled.
+
+import { Obj, finding, note } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import { deviceEra } from "./device-era.ts";
+import { type DmaFence } from "./dma-fence.ts";
+import { dma_resv_add_fence, dma_resv_lock, dma_resv_lock_slow, dma_resv_reserve_fences, dma_resv_trylock, dma_resv_unlock, dma_resv_wait_timeout, reservation_object_add_excl_fence, reservation_object_add_shared_fence, reservation_object_reserve_shared, type DmaResv, type DmaResvUsage } from "./dma-resv.ts";
+import { EALREADY, EBUSY, EDEADLK, ww_acquire_done, ww_acquire_fini, ww_acquire_init, reservation_ww_class, type WwAcquireCtx } from "./ww-mutex.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+export const ENOMEM = -12;
+
+/** A buffer object: its reservation and placement. placement changes only under its resv. */
+export interface Bo {
+  readonly name: string;
+  readonly resv: DmaResv;
+  placement: "vram" | "system";
+}
+
+/** VRAM: slots and an LRU, behind the LRU lock (this object's steps). */
+export class VramManager extends Obj {
+  free: number;
+  readonly lru: Bo[] = [];
+  constructor(name: string, slots: number) {
+    super("vram", name);
+    this.free = slots;
+  }
+  step<T>(label: string, run: () => T): Gen<T> {
+    return this.access("lru", "w", { label, run });
+  }
+}
+
+/** Setup helper: a BO, already resident in `mgr` if given (taking a slot). */
+export function ttm_bo_create(name: string, resv: DmaResv, mgr: VramManager | null = null): Bo {
+  const bo: Bo = { name, resv, placement: mgr ? "vram" : "system" };
+  if (mgr) {
+    mgr.free--;
+    mgr.lru.push(bo);
+  }
+  return bo;
+}
+
+/**
+ * ttm_eu_reserve_buffers: lock every BO's resv with a fresh ticket, backing off on -EDEADLK
+ * (unlock all, ww_mutex_lock_slow the contended one, move it to the head, go on). Returns the
+ * ticket (ww_acquire_done called) and 0, or an error with nothing held.
+ */
+export function* ttm_eu_reserve_buffers(k: Kernel, bos: Bo[]): Gen<{ ret: number; ticket: WwAcquireCtx }> {
+  return yield* kcall(k, "ttm_eu_reserve_buffers", function* () {
+    const ticket = yield* ww_acquire_init(k, reservation_ww_class(k));
+    const held: Bo[] = [];
+    for (let i = 0; i < bos.length; i++) {
+      const bo = bos[i];
+      if (held.includes(bo)) continue;
+      const r = yield* dma_resv_lock(k, bo.resv, ticket);
+      if (r === EALREADY) continue;
+      if (r === EDEADLK) {
+        for (const h of held.splice(0)) yield* dma_resv_unlock(k, h.resv);
+        yield* dma_resv_lock_slow(k, bo.resv, ticket);
+        held.push(bo);
+        const s = deviceEra(k).resvUsages ? yield* dma_resv_reserve_fences(k, bo.resv, 1) : yield* reservation_object_reserve_shared(k, bo.resv);
+        if (s !== 0) return { ret: s, ticket };
+        bos.splice(i, 1);
+        bos.unshift(bo);
+        i = 0; // continue with the rest (the contended one is at the head, held)
+        continue;
+      }
+      if (r !== 0) {
+        for (const h of held.splice(0)) yield* dma_resv_unlock(k, h.resv);
+        ww_acquire_fini(k, ticket);
+        return { ret: r, ticket };
+      }
+      held.push(bo);
+      const s = deviceEra(k).resvUsages ? yield* dma_resv_reserve_fences(k, bo.resv, 1) : yield* reservation_object_reserve_shared(k, bo.resv);
+      if (s !== 0) return { ret: s, ticket };
+    }
+    // v4.16 ends acquisition here. Eviction with the ticket (v5.3) locks after it, so the model
+    // drops ww_acquire_done in that era (unverified which commit removed it from TTM).
+    if (!deviceEra(k).ttmEvictWaitBusy) ww_acquire_done(ticket);
+    return { ret: 0, ticket };
+  });
+}
+
+/** ttm_eu_backoff_reservation: unlock all, end the ticket. */
+export function* ttm_eu_backoff_reservation(k: Kernel, ticket: WwAcquireCtx, bos: readonly Bo[]): Gen<void> {
+  yield* kcall(k, "ttm_eu_backoff_reservation", function* () {
+    for (const bo of bos) if (bo.resv.lock.ctx === ticket) yield* dma_resv_unlock(k, bo.resv);
+    ww_acquire_fini(k, ticket);
+  });
+}
+
+/**
+ * ttm_eu_fence_buffer_objects: add the job fence to every BO (shared/READ or exclusive/WRITE),
+ * unlock all, end the ticket. From the first add the fence is visible: its signalling section
+ * has begun.
+ */
+export function* ttm_eu_fence_buffer_objects(k: Kernel, ticket: WwAcquireCtx, bos: readonly Bo[], fence: DmaFence, usage: DmaResvUsage = "READ"): Gen<void> {
+  yield* kcall(k, "ttm_eu_fence_buffer_objects", function* () {
+    const now = deviceEra(k).resvUsages;
+    for (const bo of bos) {
+      if (now) yield* dma_resv_add_fence(k, bo.resv, fence, usage);
+      else if (usage === "READ" || usage === "BOOKKEEP") yield* reservation_object_add_shared_fence(k, bo.resv, fence);
+      else yield* reservation_object_add_excl_fence(k, bo.resv, fence);
+    }
+    for (const bo of bos) if (bo.resv.lock.ctx === ticket) yield* dma_resv_unlock(k, bo.resv);
+    ww_acquire_fini(k, ticket);
+  });
+}
+
+/**
+ * ttm_bo_validate(bo, VRAM) with the CS ticket: 0, -ENOMEM (no space; 2018 also when only busy
+ * BOs could have been evicted: `cs-enomem-evictable`), or -EBUSY (wait-busy hit -EDEADLK: the
+ * caller must back off and restart). Caller holds bo's resv.
+ */
+export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: WwAcquireCtx): Gen<number> {
+  return yield* kcall(k, "ttm_bo_validate", function* () {
+    if (bo.placement === "vram") return 0;
+    for (let round = 0; round < 4; round++) {
+      const got = yield* mgr.step(`ttm_bo_mem_space(${bo.name})`, () => {
+        if (mgr.free <= 0) return false;
+        mgr.free--;
+        mgr.lru.push(bo);
+        bo.placement = "vram";
+        return true;
+      });
+      if (got) return 0;
+      const r = yield* ttm_mem_evict_first(k, mgr, bo, ticket);
+      if (r !== 0) return r;
+    }
+    return ENOMEM;
+  });
+}
+
+/** ttm_mem_evict_first: trylock-only LRU walk; now, wait for a busy BO with the ticket. */
+export function* ttm_mem_evict_first(k: Kernel, mgr: VramManager, forBo: Bo, ticket: WwAcquireCtx): Gen<number> {
+  return yield* kcall(k, "ttm_mem_evict_first", function* () {
+    const cands = yield* mgr.step("LRU walk (lru_lock)", () => mgr.lru.filter((b) => b !== forBo));
+    let busy: Bo | null = null;
+    for (const c of cands) {
+      if (c.resv.lock.ctx === ticket) continue; // ours: not evictable without allow_reserved_eviction
+      if (!(yield* dma_resv_trylock(k, c.resv))) {
+        busy ??= c;
+        continue;
+      }
+      yield* ttm_bo_evict(k, mgr, c);
+      yield* dma_resv_unlock(k, c.resv);
+      return 0;
+    }
+    if (busy && deviceEra(k).ttmEvictWaitBusy) return yield* ttm_mem_evict_wait_busy(k, busy, ticket);
+    if (busy) finding("cs-enomem-evictable", `ttm_bo_validate(${forBo.name}) fails with -ENOMEM although ${busy.name} could have been evicted after waiting for its reservation`, { bo: forBo.name, busy: busy.name });
+    return ENOMEM;
+  });
+}
+
+/** ttm_mem_evict_wait_busy (d367bd2a5e2b): lock the busy BO with the ticket, unlock, retry. */
+export function* ttm_mem_evict_wait_busy(k: Kernel, busy: Bo, ticket: WwAcquireCtx): Gen<number> {
+  return yield* kcall(k, "ttm_mem_evict_wait_busy", function* () {
+    const r = yield* dma_resv_lock(k, busy.resv, ticket);
+    if (r === 0) yield* dma_resv_unlock(k, busy.resv);
+    // -EDEADLK becomes -EBUSY: the caller backs off everything and restarts with a new ticket.
+    if (r === EDEADLK) return EBUSY;
+    return r === EALREADY ? 0 : r;
+  });
+}
+
+/** ttm_bo_evict: wait for the BO to be idle, move it out of VRAM. Caller holds its resv. */
+export function* ttm_bo_evict(k: Kernel, mgr: VramManager, bo: Bo): Gen<void> {
+  yield* kcall(k, "ttm_bo_evict", function* () {
+    yield* dma_resv_wait_timeout(k, bo.resv, "BOOKKEEP");
+    yield* mgr.step(`ttm_bo_evict(${bo.name}) -> system`, () => {
+      mgr.lru.splice(mgr.lru.indexOf(bo), 1);
+      mgr.free++;
+      bo.placement = "system";
+      note(`${bo.name} evicted`);
+    });
+  });
+}

@@ -1,0 +1,129 @@
+// ww_mutex contracts and S10 (kernel-semantics §24, §29): two submissions lock BOs in opposite
+// order; the younger gets -EDEADLK, drops all and ww_mutex_lock_slow; a driver that retries
+// without dropping deadlocks or is reported.
+import { describe, expect, it } from "vitest";
+import { claim, model } from "../../lib/explorer/index.ts";
+import { boot } from "../../lib/kernel/kernel.ts";
+import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
+import { Lockdep } from "../../lib/kernel/lockdep.ts";
+import { deviceEra } from "../../lib/kernel/device-era.ts";
+import { EDEADLK, reservation_ww_class, ww_acquire_fini, ww_acquire_init, ww_class, ww_mutex_init, ww_mutex_lock, ww_mutex_lock_slow, ww_mutex_unlock, type WwMutex, type WwClass } from "../../lib/kernel/ww-mutex.ts";
+import { dma_resv_init } from "../../lib/kernel/dma-resv.ts";
+import { ttm_bo_create, ttm_bo_validate, ttm_eu_backoff_reservation, ttm_eu_reserve_buffers, VramManager } from "../../lib/kernel/cs.ts";
+
+type Variant = "correct" | "no-backoff" | "keep-one" | "wrong-slow";
+
+/** One transaction: lock a then b with one ctx, backing off per `v` on -EDEADLK. */
+function* txn(k: ReturnType<typeof boot>, cls: WwClass, a: WwMutex, b: WwMutex, v: Variant, log: string[], who: string) {
+  const ctx = yield* ww_acquire_init(k, cls);
+  const held: WwMutex[] = [];
+  for (let round = 0; round < 4; round++) {
+    let dead: WwMutex | null = null;
+    for (const l of [a, b]) {
+      if (held.includes(l)) continue;
+      const r = yield* ww_mutex_lock(k, l, ctx);
+      if (r === EDEADLK) { dead = l; log.push(`${who}#${ctx.stamp}:EDEADLK`); break; }
+      held.push(l);
+    }
+    if (!dead) break;
+    if (v === "no-backoff") { yield* ww_mutex_lock(k, dead, null); held.push(dead); break; } // plain wait, holding the rest
+    const keep = v === "keep-one" ? held.slice(0, 1) : [];
+    for (const l of held) if (!keep.includes(l)) yield* ww_mutex_unlock(k, l);
+    held.length = 0;
+    held.push(...keep);
+    const slow = v === "wrong-slow" ? (dead === a ? b : a) : dead;
+    yield* ww_mutex_lock_slow(k, slow, ctx);
+    held.push(slow);
+  }
+  for (const l of held) yield* ww_mutex_unlock(k, l);
+  ww_acquire_fini(k, ctx);
+  log.push(`${who}:done`);
+}
+
+function s10(era: Era, v: Variant, waitDie = true) {
+  return model(`S10 ${v} ${era.name}${waitDie ? "" : " wound-wait"}`, () => {
+    const k = boot(era);
+    const cls = waitDie ? reservation_ww_class(k) : ww_class(k, "test_ww_class", false);
+    const x = ww_mutex_init(cls, "bo_x.resv"), y = ww_mutex_init(cls, "bo_y.resv");
+    const log: string[] = [];
+    return {
+      threads: {
+        A: function* () { yield* txn(k, cls, x, y, v, log, "A"); },
+        B: function* () { yield* txn(k, cls, y, x, v, log, "B"); },
+      },
+      final: () => log,
+    };
+  });
+}
+
+describe("ww_mutex (S10)", () => {
+  for (const era of [E18, ENOW]) {
+    it(`wait-die, correct back-off, ${era.name}: no deadlock, no violation; the older never gets -EDEADLK; -EDEADLK happens`, () => {
+      const m = s10(era, "correct");
+      claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock"), expect: "Never" });
+      claim({ title: "ww-violation", model: m, predicate: (e) => e.has("ww-violation"), expect: "Never" });
+      claim({ title: "EDEADLK seen", model: m, predicate: (e) => e.final.some((s: string) => s.endsWith("EDEADLK")), expect: "Sometimes" });
+      claim({ title: "the older ctx (stamp 1) never dies", model: m, predicate: (e) => e.final.some((s: string) => s.endsWith("#1:EDEADLK")), expect: "Never" });
+    });
+    it(`broken: retry without dropping (plain wait), ${era.name}: deadlock Sometimes`, () => {
+      claim({ title: "deadlock", model: s10(era, "no-backoff"), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+    });
+    it(`broken: lock_slow while still holding a lock, ${era.name}: ww-violation Sometimes`, () => {
+      claim({ title: "ww-violation", model: s10(era, "keep-one"), predicate: (e) => e.has("ww-violation"), expect: "Sometimes" });
+    });
+    it(`broken: lock_slow on a different lock than the contended one, ${era.name}: ww-violation Sometimes`, () => {
+      claim({ title: "ww-violation", model: s10(era, "wrong-slow"), predicate: (e) => e.has("ww-violation"), expect: "Sometimes" });
+    });
+  }
+  it("wound-wait (v4.19+): no deadlock with correct back-off; absent in E18", () => {
+    const m = s10(ENOW, "correct", false);
+    claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock"), expect: "Never" });
+    claim({ title: "ww-violation", model: m, predicate: (e) => e.has("ww-violation"), expect: "Never" });
+    expect(() => claim({ title: "x", model: s10(E18, "correct", false), predicate: () => true, expect: "Always" })).toThrow(/wound-wait.*v4.19/);
+  });
+  it("a second acquire context in one task before fini is a lockdep recursion", () => {
+    const m = model("two ctx", () => {
+      const k = boot(ENOW, { lockdep: new Lockdep(ENOW) });
+      const cls = reservation_ww_class(k);
+      return { threads: { T: function* () { const a = yield* ww_acquire_init(k, cls); const b = yield* ww_acquire_init(k, cls); ww_acquire_fini(k, b); ww_acquire_fini(k, a); } } };
+    });
+    claim({ title: "lockdep", model: m, predicate: (e) => e.has("lockdep"), expect: "Always" });
+  });
+});
+
+describe("CS building blocks: reserve, validate with eviction, fence (chapter 01 SC01a)", () => {
+  function sc01a(era: Era) {
+    return model(`SC01a ${era.name}`, () => {
+      const k = boot(era);
+      const vram = new VramManager("vram", 2);
+      const x = ttm_bo_create("x", dma_resv_init(k, "x"), vram), y = ttm_bo_create("y", dma_resv_init(k, "y"), vram);
+      const out: Record<string, number> = {};
+      const cs = (name: string, mine: typeof x) => function* () {
+        const nb = ttm_bo_create(`${name}.new`, dma_resv_init(k, `${name}.new`));
+        const bos = [mine, nb];
+        const { ret, ticket } = yield* ttm_eu_reserve_buffers(k, bos);
+        if (ret !== 0) { out[name] = ret; return; }
+        out[name] = yield* ttm_bo_validate(k, nb, vram, ticket);
+        yield* ttm_eu_backoff_reservation(k, ticket, bos);
+      };
+      return { threads: { A: cs("A", x), B: cs("B", y) }, final: () => out };
+    });
+  }
+  it("E18 (trylock-only eviction): -ENOMEM with an evictable busy BO Sometimes (C01.1); no deadlock, no ww-violation", () => {
+    const m = sc01a(E18);
+    claim({ title: "cs-enomem-evictable", model: m, predicate: (e) => e.has("cs-enomem-evictable"), expect: "Sometimes" });
+    claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock") || e.has("ww-violation"), expect: "Never" });
+  });
+  it("now (ttm_mem_evict_wait_busy): never -ENOMEM-evictable; no deadlock, no ww-violation (C01.2)", () => {
+    const m = sc01a(ENOW);
+    claim({ title: "cs-enomem-evictable", model: m, predicate: (e) => e.has("cs-enomem-evictable"), expect: "Never" });
+    claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock") || e.has("ww-violation"), expect: "Never" });
+  });
+  it("the device era can be mixed: E18 kernel with the v5.3 TTM fix", () => {
+    const m = model("mix", () => {
+      const k = boot(E18);
+      return { threads: { T: function* () {} }, final: () => deviceEra(k, { ttmEvictWaitBusy: true }).name };
+    });
+    claim({ title: "name", model: m, predicate: (e) => e.final === "E18+ttmEvictWaitBusy", expect: "Always" });
+  });
+});
