@@ -184,8 +184,9 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
   const observed: Observation = t > 0 && f > 0 ? "Sometimes" : rec.complete && establishes && t + f > 0 ? (t > 0 ? "Always" : "Never") : "Incomplete";
   const pass = observed === spec.expect;
   // Counterexample for Never/Always, an example of P for Sometimes.
+  // Sometimes: an example only once both sides were seen (a lone side proves nothing).
   const target = spec.expect === "Always" ? false : true;
-  const ds = target ? rec.firstTrue : rec.firstFalse;
+  const ds = spec.expect === "Sometimes" && !(t > 0 && f > 0) ? undefined : target ? rec.firstTrue : rec.firstFalse;
   let witness: Witness | undefined;
   if (ds) {
     const maxSteps = cfg.maxSteps ?? DEFAULT_MAX_STEPS;
@@ -217,7 +218,11 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
     lines.push(witness.text.split("\n").map((l) => "    " + l).join("\n"));
     lines.push(`  Replay: replay(model, "${witness.token}")`);
   } else if (!pass && observed !== "Incomplete") {
-    lines.push(`  No execution has the predicate ${target}, so there is no witness to show. Check the predicate and the model's final() state.`);
+    lines.push(
+      spec.expect === "Sometimes"
+        ? `  The predicate is ${observed === "Always" ? "true" : "false"} in every execution, so no single execution is a counterexample. Check the predicate and the model's final() state.`
+        : `  No execution has the predicate ${target}, so there is no witness to show. Check the predicate and the model's final() state.`,
+    );
   }
   return {
     ...(spec.id ? { id: spec.id } : {}),

@@ -123,3 +123,12 @@ describe("coverage and verdicts", () => {
     expect(r.pass).toBe(true);
   });
 });
+
+describe("messages", () => {
+  it("a Sometimes claim that is Never/Always says so without a fake counterexample", () => {
+    const r = check({ title: "m", model: counter(2, true), predicate: (e) => e.final.x === 2, expect: "Sometimes" });
+    expect(r.observed).toBe("Always");
+    expect(r.witness).toBeUndefined();
+    expect(r.message).toContain("true in every execution");
+  });
+});
