@@ -1,0 +1,123 @@
+// khugepaged collapse of one (scaled-down) PMD of anon pages (kernel-semantics §11). Model of
+// mm/khugepaged.c (khugepaged_scan_pmd / hpage_collapse_scan_pmd, collapse_huge_page,
+// __collapse_huge_page_isolate, __collapse_huge_page_copy). A PMD here is HPAGE_NR pages.
+//
+// scan under mmap_lock read: every PTE present, anon, refcount == mapcount (+ swap cache) —
+// any GUP reference or pin aborts (`collapse-aborted`). Drop mmap_lock, allocate the huge page
+// (GFP_TRANSHUGE: may reclaim, no mm locks held), take mmap_lock WRITE, revalidate, open a
+// CLEAR notifier range over the PMD, pmdp_collapse_flush (all PTEs gone, TLB flushed), CLOSE the
+// range, then re-check the refcounts (a GUP that raced in after the scan aborts here: the PTEs
+// are put back, a spurious invalidation), copy, install the new pages, free the old ones.
+// A mirror re-faulting after range_end waits on mmap_lock (hmm_range_fault needs it for read).
+
+import { finding, note } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import { CAUSE_COLLAPSE, type Mm, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
+import { GFP_TRANSHUGE, alloc_page } from "./gfp.ts";
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
+import { HPAGE_NR, PG_ANON, PG_ANON_EXCLUSIVE, PG_HEAD, PG_LRU, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
+import { addRmap, flushTlbRange, setPte } from "./pgtable.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+/** is_refcount_suitable / the 2018 "count == 1 + swapcache" test, inside a step. */
+function refsSuitable(k: Kernel, pfn: number, extra: number): boolean {
+  const mem = k.mem;
+  return mem.ref[pfn] === mem.mapcount[pfn] + (mem.flags[pfn] & PG_SWAPCACHE ? 1 : 0) + extra;
+}
+
+/** Scan and collapse the PMD starting at `base` (HPAGE_NR-aligned). Returns true if collapsed. */
+export function* khugepaged_scan_pmd(k: Kernel, mm: Mm, base: number): Gen<boolean> {
+  return yield* kcall(k, "khugepaged_scan_pmd", function* () {
+    const mem = k.mem;
+    const end = base + HPAGE_NR;
+    yield* mm.mmapLock.downRead(`mmap_read_lock(${mm.name})`);
+    const why = yield* mem.step(`hpage_collapse_scan_pmd(${mm.name}:${base}..${end})`, "r", () => {
+      const vma = mm.findVma(base);
+      if (!vma || !vma.isAnon() || vma.end < end || vma.start > base) return "no suitable VMA";
+      for (let vpn = base; vpn < end; vpn++) {
+        if (!(mm.pteFlags[vpn] & PTE_PRESENT)) return `pte ${vpn} not present`;
+        const pfn = mm.ptePfn[vpn];
+        if (!(mem.flags[pfn] & PG_ANON) || mem.flags[pfn] & PG_HEAD) return `pte ${vpn} not a small anon page`;
+        if (!refsSuitable(k, pfn, 0)) return `frame ${pfn} has an extra reference (GUP or pin)`;
+      }
+      return "";
+    });
+    yield* mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
+    if (why) {
+      if (why.includes("extra reference")) finding("collapse-aborted", `khugepaged scan of ${mm.name}:${base}..${end}: ${why}`, { mm: mm.name, base });
+      return false;
+    }
+    return yield* collapse_huge_page(k, mm, base);
+  });
+}
+
+function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
+  return yield* kcall(k, "collapse_huge_page", function* () {
+    const mem = k.mem;
+    const end = base + HPAGE_NR;
+    // Allocate the huge page with no mm lock held: the head through the allocator (reclaim,
+    // lockdep), the tail frames in the same step as the head's... as a compound page.
+    const head = yield* alloc_page(k, GFP_TRANSHUGE, "khugepaged_alloc_page");
+    if (head < 0) return false;
+    const tails = yield* mem.step("prep_compound_page", "w", () => {
+      const t: number[] = [];
+      for (let i = 1; i < HPAGE_NR; i++) t.push(mem.allocFrame());
+      return t;
+    });
+    const newPages = [head, ...tails];
+    const t = k.current();
+    yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
+    const av = k.lockdep.classId("&anon_vma->rwsem");
+    k.lockdep.acquire(t, av, "anon_vma->rwsem");
+    const range = mmu_notifier_range_init(k, mm, base, end, "CLEAR");
+    yield* mmu_notifier_invalidate_range_start(k, range);
+    const old = yield* mem.step(`pmdp_collapse_flush(${mm.name}:${base}..${end})`, "w", () => {
+      const saved: number[] = [];
+      for (let vpn = base; vpn < end; vpn++) {
+        saved.push(mm.pteFlags[vpn] & PTE_PRESENT ? mm.ptePfn[vpn] : -1, mm.pteFlags[vpn]);
+        mm.pteFlags[vpn] = 0;
+      }
+      flushTlbRange(k, mm, base, end);
+      return saved;
+    });
+    yield* mmu_notifier_invalidate_range_end(k, range);
+    // __collapse_huge_page_isolate: re-check under the PTL, with the PMD detached.
+    const ok = yield* mem.step(`__collapse_huge_page_isolate(${mm.name}:${base}..${end})`, "w", () => {
+      for (let i = 0; i < HPAGE_NR; i++) {
+        const pfn = old[2 * i];
+        if (pfn < 0 || !refsSuitable(k, pfn, 0)) {
+          // Put the PTEs back (pmd_populate of the old table): nothing changed for the CPU.
+          for (let j = 0; j < HPAGE_NR; j++) {
+            mm.ptePfn[base + j] = old[2 * j] < 0 ? -1 : old[2 * j];
+            mm.pteFlags[base + j] = old[2 * j + 1];
+          }
+          for (const p of newPages) if (p >= 0) mem.putPage(p);
+          return false;
+        }
+      }
+      // __collapse_huge_page_copy + install the huge mapping; old pages lose their mapping.
+      for (let i = 0; i < HPAGE_NR; i++) {
+        const vpn = base + i, o = old[2 * i], n = newPages[i];
+        mem.copyFrame(n, o);
+        mem.flags[n] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (i === 0 ? PG_HEAD : 0) | (k.era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0);
+        mem.anonMm[n] = mm.id;
+        mem.index[n] = vpn;
+        addRmap(k, n);
+        mem.putPage(n);
+        setPte(mm, vpn, n, PTE_PRESENT | PTE_YOUNG | PTE_DIRTY | (old[2 * i + 1] & PTE_WRITE));
+        mm.changeCause[vpn] = CAUSE_COLLAPSE;
+        mem.mapcount[o]--;
+        mem.putPage(o); // the old mapping's reference: freed (the PMD flush came first)
+      }
+      return true;
+    });
+    k.lockdep.release(t, av);
+    yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+    if (!ok) finding("collapse-aborted", `collapse of ${mm.name}:${base}..${end} aborted after the invalidation: a reference appeared after the scan`, { mm: mm.name, base });
+    else note(`${mm.name}:${base}..${end} collapsed into a huge page at frame ${head}`);
+    return ok;
+  });
+}

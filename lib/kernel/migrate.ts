@@ -1,0 +1,121 @@
+// Page migration / compaction of one page (kernel-semantics §12). Model of mm/migrate.c
+// (migrate_pages -> migrate_folio_unmap -> try_to_migrate, folio_migrate_mapping,
+// remove_migration_ptes) and mm/rmap.c try_to_migrate_one.
+//
+// isolate (+1 ref) -> lock_page -> allocate the target -> try_to_migrate: per mapping a
+// notifier range (CLEAR) around replacing the PTE by a migration entry (flush, rmap and the
+// mapping's reference dropped) -> folio_migrate_mapping: refcount must equal the expected
+// count (isolation + page cache); ANY other reference (GUP, pin) gives -EAGAIN: the migration
+// entries are restored to the OLD page (a "spurious" invalidation: nothing changed) -> else copy,
+// point the PTEs at the new page, free the old one. CPU faults on migration entries wait.
+//
+// Simplification: no retry loop by default (migrate_pages retries 10 times); pass `tries`.
+// The target frame is taken without reclaim (compaction's allocator does not reclaim).
+
+import { finding, note } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import { kcall } from "./kernel.ts";
+import { CAUSE_MIGRATION, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED } from "./page.ts";
+import { addRmap, ptepClearFlush, removeRmap, rmapWalk, setPte } from "./pgtable.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+export const MIGRATEPAGE_SUCCESS = 0;
+
+/** migrate_pages for one frame. Returns 0 on success, -EAGAIN if references kept it. */
+export function* migrate_page(k: Kernel, pfn: number, tries = 1): Gen<number> {
+  return yield* kcall(k, "migrate_pages", function* () {
+    const mem = k.mem;
+    const isolated = yield* mem.step(`isolate_lru_page(${pfn})`, "w", () => {
+      if (mem.ref[pfn] === 0 || !(mem.flags[pfn] & PG_LRU)) return false;
+      mem.flags[pfn] &= ~PG_LRU;
+      mem.ref[pfn]++;
+      return true;
+    });
+    if (!isolated) return -16;
+    let result = -11;
+    for (let attempt = 0; attempt < tries && result !== MIGRATEPAGE_SUCCESS; attempt++) result = yield* unmap_and_move(k, pfn);
+    if (result !== MIGRATEPAGE_SUCCESS) {
+      finding("migrate-aborted", `migration of frame ${pfn} gave up: a reference other than the mappings and the isolation holds it`, { pfn });
+      yield* mem.step(`putback_movable_pages(${pfn})`, "w", () => {
+        mem.flags[pfn] |= PG_LRU;
+        mem.putPage(pfn);
+      });
+    }
+    return result;
+  });
+}
+
+function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
+  return yield* kcall(k, "migrate_folio_unmap", function* () {
+    const mem = k.mem;
+    const lock = k.pageLock(pfn);
+    yield* lock.lock();
+    const neu = yield* mem.step("alloc migration target", "w", () => mem.allocFrame());
+    if (neu < 0) {
+      yield* lock.unlock();
+      return -12;
+    }
+    // try_to_migrate: replace every mapping by a migration entry.
+    const maps = yield* mem.step(`rmap_walk(frame ${pfn})`, "r", () => rmapWalk(k, pfn));
+    for (const { mm, vpn } of maps) {
+      const range = mmu_notifier_range_init(k, mm, vpn, vpn + 1, "CLEAR");
+      yield* mmu_notifier_invalidate_range_start(k, range);
+      yield* mem.step(`try_to_migrate_one(${mm.name}:${vpn}): migration entry`, "w", () => {
+        if (mm.ptePfn[vpn] !== pfn || !(mm.pteFlags[vpn] & PTE_PRESENT)) return;
+        const old = ptepClearFlush(k, mm, vpn);
+        removeRmap(k, mm, vpn, pfn, old);
+        mem.putPage(pfn);
+        setPte(mm, vpn, pfn, PTE_MIGRATION | (old & (PTE_WRITE | PTE_DIRTY)));
+      });
+      yield* mmu_notifier_invalidate_range_end(k, range);
+    }
+    // folio_migrate_mapping: expected = isolation + page cache.
+    const ok = yield* mem.step(`folio_migrate_mapping(${pfn} -> ${neu})`, "w", () => {
+      const expected = 1 + (mem.mapping[pfn] >= 0 ? 1 : 0);
+      if (mem.ref[pfn] !== expected) {
+        note(`refcount ${mem.ref[pfn]} != expected ${expected}: -EAGAIN`);
+        return false;
+      }
+      mem.copyFrame(neu, pfn);
+      mem.flags[neu] |= mem.flags[pfn] & (PG_ANON | PG_SWAPBACKED | PG_ANON_EXCLUSIVE);
+      mem.flags[neu] |= PG_LRU;
+      mem.anonMm[neu] = mem.anonMm[pfn];
+      mem.index[neu] = mem.index[pfn];
+      if (mem.mapping[pfn] >= 0) {
+        const f = k.files[mem.mapping[pfn]];
+        f.cache[mem.index[pfn]] = neu;
+        mem.mapping[neu] = mem.mapping[pfn];
+        mem.mapping[pfn] = -1;
+        mem.ref[pfn]--;
+        mem.ref[neu]++;
+      }
+      return true;
+    });
+    const target = ok ? neu : pfn;
+    // remove_migration_ptes: point the entries at the new page, or back at the old one.
+    yield* mem.step(`remove_migration_ptes(${pfn} -> ${target})`, "w", () => {
+      for (const { mm, vpn } of maps) {
+        if (!(mm.pteFlags[vpn] & PTE_MIGRATION) || mm.ptePfn[vpn] !== pfn) continue;
+        const w = mm.pteFlags[vpn] & (PTE_WRITE | PTE_DIRTY);
+        addRmap(k, target);
+        setPte(mm, vpn, target, PTE_PRESENT | PTE_YOUNG | w);
+        if (ok) mm.changeCause[vpn] = CAUSE_MIGRATION;
+      }
+      if (!ok) mem.putPage(neu);
+    });
+    yield* lock.unlock();
+    if (ok) {
+      yield* mem.step(`free old frame ${pfn}`, "w", () => {
+        mem.putPage(neu); // the allocation's reference: the mappings hold it now
+        mem.putPage(pfn); // the isolation reference
+      });
+      note(`frame ${pfn} migrated to ${neu}`);
+      return MIGRATEPAGE_SUCCESS;
+    }
+    return -11;
+  });
+}
