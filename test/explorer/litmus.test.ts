@@ -107,8 +107,7 @@ describe("litmus", () => {
   });
 
   it("formatTrace prints aligned lines with held locks", () => {
-    const r = check({ title: "locked", model: locked, predicate: () => true, expect: "Sometimes" });
-    const text = formatTrace(r.witness!.trace);
+    const text = formatTrace(replay(locked, "v1.").trace);
     expect(text.split("\n")[0]).toMatch(/^step\s+thread\s+label\s+effect\s+held/);
     expect(text).toContain("{m}");
   });
