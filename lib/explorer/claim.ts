@@ -114,6 +114,21 @@ export interface SearchRecord {
   readonly firstFalse?: number[];
 }
 
+function validate(cfg: SearchConfig, name: StrategyName): void {
+  const bad = (what: string) => {
+    throw new ExplorerError(`search.${what} for strategy "${name}"; fix the claim's search options.`);
+  };
+  if (cfg.shard) {
+    if (name !== "dfs" && name !== "dpor") bad(`shard is only supported for "dfs" and "dpor", not`);
+    const { index, count } = cfg.shard;
+    if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) bad(`shard must be { index, count } with 0 <= index < count (got ${JSON.stringify(cfg.shard)})`);
+  }
+  if (cfg.preemptions !== undefined && !(Number.isInteger(cfg.preemptions) && cfg.preemptions >= 0)) bad(`preemptions must be a non-negative integer (got ${cfg.preemptions})`);
+  if (cfg.runs !== undefined && !(Number.isInteger(cfg.runs) && cfg.runs >= 1)) bad(`runs must be a positive integer (got ${cfg.runs})`);
+  if (cfg.depth !== undefined && !(Number.isInteger(cfg.depth) && cfg.depth >= 1)) bad(`depth must be a positive integer (got ${cfg.depth})`);
+  if (cfg.maxSteps !== undefined && !(Number.isInteger(cfg.maxSteps) && cfg.maxSteps >= 1)) bad(`maxSteps must be a positive integer (got ${cfg.maxSteps})`);
+}
+
 function decisionsOf(x: Execution): number[] {
   let n = x.decisions.length;
   while (n > 0 && x.isDefault[n - 1]) n--;
@@ -126,6 +141,7 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
   const name = cfg.strategy ?? DEFAULT_STRATEGY;
   const explore = STRATEGIES[name];
   if (!explore) throw new ExplorerError(`Unknown search strategy "${String(name)}"; use one of ${Object.keys(STRATEGIES).join(", ")}.`);
+  validate(cfg, name);
   const maxExec = spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS;
   const maxMs = spec.budget?.ms ?? DEFAULT_BUDGET_MS;
   const t0 = clockMs();
@@ -158,7 +174,6 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
     },
     outOfBudget() {
       if (executions >= maxExec) return true;
-      if ((runs & 63) !== 0) return false;
       const now = clockMs();
       if (progress && now - t0 >= PROGRESS_AFTER_MS && now - lastReport >= PROGRESS_EVERY_MS) {
         lastReport = now;

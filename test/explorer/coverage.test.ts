@@ -132,3 +132,13 @@ describe("messages", () => {
     expect(r.message).toContain("true in every execution");
   });
 });
+
+describe("config validation", () => {
+  it("rejects bad options with the fix", () => {
+    const base = { title: "v", model: counter(2, true), predicate: () => false, expect: "Never" as const };
+    expect(() => check({ ...base, search: { strategy: "pct", shard: { index: 0, count: 2 } } })).toThrow(/shard is only supported/);
+    expect(() => check({ ...base, search: { strategy: "dfs", shard: { index: 2, count: 2 } } })).toThrow(/0 <= index < count/);
+    expect(() => check({ ...base, search: { strategy: "bounded", preemptions: -1 } })).toThrow(/non-negative/);
+    expect(() => check({ ...base, search: { strategy: "nope" as never } })).toThrow(/Unknown search strategy/);
+  });
+});
