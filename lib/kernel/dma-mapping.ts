@@ -58,29 +58,32 @@ export function sg_alloc_table_from_pages(name: string, pages: readonly number[]
   return new SgTable(name, pages, write);
 }
 
+/** The effect of dma_map_sg, for use inside a memory step (or at setup, which has no steps). */
+export function __dma_map_sg(k: Kernel, dev: DmaDevice, sgt: SgTable): number {
+  const dom = dev.domain;
+  sgt.dev = dev;
+  sgt.orig_nents = sgt.pages.length;
+  sgt.dma.length = 0;
+  sgt.gens.length = 0;
+  for (const pfn of sgt.pages) {
+    const gen = k.mem.gen[pfn];
+    sgt.gens.push(gen);
+    if (!dom) {
+      sgt.dma.push(pfn);
+      continue;
+    }
+    const iova = dom.allocIova();
+    dom.setPte(iova, pfn, gen, sgt.write, sgt);
+    sgt.dma.push(iova);
+  }
+  sgt.nents = sgt.pages.length;
+  return sgt.nents;
+}
+
 /** dma_map_sg(dev, sgl, nents, dir): the number of DMA segments (== nents here), 0 on failure. */
 export function* dma_map_sg(k: Kernel, dev: DmaDevice, sgt: SgTable): Gen<number> {
   return yield* kcall(k, "dma_map_sg", function* () {
-    const dom = dev.domain;
-    return yield* k.mem.step(`dma_map_sg(${dev.name}, ${sgt.name}: frames ${sgt.pages.join(",")})`, "w", () => {
-      sgt.dev = dev;
-      sgt.orig_nents = sgt.pages.length;
-      sgt.dma.length = 0;
-      sgt.gens.length = 0;
-      for (const pfn of sgt.pages) {
-        const gen = k.mem.gen[pfn];
-        sgt.gens.push(gen);
-        if (!dom) {
-          sgt.dma.push(pfn);
-          continue;
-        }
-        const iova = dom.allocIova();
-        dom.setPte(iova, pfn, gen, sgt.write, sgt);
-        sgt.dma.push(iova);
-      }
-      sgt.nents = sgt.pages.length;
-      return sgt.nents;
-    });
+    return yield* k.mem.step(`dma_map_sg(${dev.name}, ${sgt.name}: frames ${sgt.pages.join(",")})`, "w", () => __dma_map_sg(k, dev, sgt));
   });
 }
 
