@@ -103,69 +103,66 @@ function explorerRun(): number {
   return new Execution(straightLine as never, new DecisionScheduler([]), 10_000_000).run().steps;
 }
 
-interface Row { name: string; published: string; dpor: string; dfs: string; dporMs: string; dfsMs: string; note: string }
+/** One line of the printed table: what was measured, the explorer's number, the baseline, the verdict. */
+export interface BenchRow {
+  readonly measure: string;
+  readonly explorer: string;
+  readonly baseline: string;
+  readonly result: string;
+}
 
-export async function main(): Promise<void> {
-  const out: string[] = [];
-  // 1
+export async function main(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+  // 1. stepping speed
   const bare: number[] = [], bareDel: number[] = [], expl: number[] = [], dfsRate: number[] = [];
   bareLoop(); bareDelegating(); explorerRun(); // warm up the JIT
   for (let i = 0; i < RUNS; i++) {
     const b = timed(bareLoop);
-    bare.push(b.v / b.ms * 1000);
+    bare.push((b.v / b.ms) * 1000);
     const bd = timed(bareDelegating);
-    bareDel.push(bd.v / bd.ms * 1000);
+    bareDel.push((bd.v / bd.ms) * 1000);
     const e = timed(explorerRun);
-    expl.push(e.v / e.ms * 1000);
+    expl.push((e.v / e.ms) * 1000);
     const d = timed(() => search(counterClaim(6, true, "dfs"), { stopEarly: false }));
-    dfsRate.push(d.v.stats.steps / d.ms * 1000);
+    dfsRate.push((d.v.stats.steps / d.ms) * 1000);
   }
-  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-  out.push(`Explorer benchmark (median of ${RUNS} runs, node ${process.version}, ${availableParallelism()} cpus)`, "");
-  out.push(`stepping: explorer (one execution, 2 threads) ${fmt(median(expl))} steps/s`);
-  out.push(`          bare generator loop ${fmt(median(bare))} steps/s: ratio ${(median(bare) / median(expl)).toFixed(2)}x`);
-  out.push(`          bare loop with yield* helpers (the model authoring style) ${fmt(median(bareDel))} steps/s: ratio ${(median(bareDel) / median(expl)).toFixed(2)}x`);
-  out.push(`          explorer DFS search incl. re-running setup per execution (locked counter(6)): ${fmt(median(dfsRate))} steps/s`, "");
+  rows.push({ measure: "steps/s, one execution (2 threads)", explorer: fmt(median(expl)), baseline: `bare generator loop ${fmt(median(bare))}`, result: `${(median(bare) / median(expl)).toFixed(2)}x slower` });
+  rows.push({ measure: "steps/s, same vs yield* helpers", explorer: fmt(median(expl)), baseline: `bare loop with yield* ${fmt(median(bareDel))}`, result: `${(median(bareDel) / median(expl)).toFixed(2)}x slower` });
+  rows.push({ measure: "steps/s, DFS search (re-runs setup)", explorer: fmt(median(dfsRate)), baseline: "", result: "locked counter(6)" });
 
-  // 2 + 3
-  const rows: Row[] = [];
+  // 2 + 3. executions and time to verdict
   const families: [string, (n: number, s: "dfs" | "dpor") => ReturnType<typeof indexerClaim>, number[]][] = [
     ["indexer", indexerClaim, [12, 13, 14, 15]],
     ["filesystem", filesystemClaim, [14, 16, 18, 19]],
   ];
   for (const [fam, mk, sizes] of families) {
     for (const n of sizes) {
-      const dpor: number[] = [];
+      const ms: number[] = [];
       let r = search(mk(n, "dpor"), { stopEarly: false });
       for (let i = 0; i < RUNS; i++) {
         const t = timed(() => search(mk(n, "dpor"), { stopEarly: false }));
         r = t.v;
-        dpor.push(t.ms);
+        ms.push(t.ms);
       }
-      const dfsSpec = { ...mk(n, "dfs"), budget: { executions: DFS_CAP, ms: DFS_MS } };
-      const d = timed(() => search(dfsSpec, { stopEarly: false }));
+      const d = timed(() => search({ ...mk(n, "dfs"), budget: { executions: DFS_CAP, ms: DFS_MS } }, { stopEarly: false }));
+      const published = PUBLISHED[`${fam}(${n})`];
+      const pruned = r.stats.runs - r.stats.executions;
       rows.push({
-        name: `${fam}(${n})`,
-        published: String(PUBLISHED[`${fam}(${n})`] ?? "?"),
-        dpor: `${r.stats.executions}${r.stats.runs > r.stats.executions ? ` (+${r.stats.runs - r.stats.executions} pruned)` : ""}`,
-        dfs: d.v.complete ? String(d.v.stats.executions) : `>${d.v.stats.executions}`,
-        dporMs: median(dpor).toFixed(0),
-        dfsMs: d.ms.toFixed(0) + (d.v.complete ? "" : " (cut)"),
-        note: r.stats.executions === PUBLISHED[`${fam}(${n})`] ? "= published" : "differs",
+        measure: `${fam}(${n}) executions, ms to verdict`,
+        explorer: `DPOR ${r.stats.executions}${pruned ? ` (+${pruned} pruned)` : ""}, ${median(ms).toFixed(0)} ms`,
+        baseline: `published ${published}; DFS ${d.v.complete ? "" : ">"}${d.v.stats.executions}${d.v.complete ? "" : ` (cut at ${(d.ms / 1000).toFixed(1)} s)`}`,
+        result: r.stats.executions === published ? "= published" : "DIFFERS from published",
       });
     }
   }
-  const header = ["benchmark", "published optimal", "source-DPOR execs", "naive DFS execs", "DPOR ms to verdict", "DFS ms", ""];
-  const table = [header, ...rows.map((r) => [r.name, r.published, r.dpor, r.dfs, r.dporMs, r.dfsMs, r.note])];
-  const w = header.map((_, c) => Math.max(...table.map((row) => row[c].length)));
-  for (const row of table) out.push(row.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd());
-  out.push("");
 
   // 4. worker speedup
   const N = Number(process.env.BENCH_PAR_N ?? 8); // 8: ~1.5 s sequential; 9: ~12 s
   const claimsUrl = new URL("./explorer-claims.js", import.meta.url);
   const one: number[] = [], two: number[] = [];
-  let execs = 0;
+  let execs = 0, mismatch = "";
+  const load = loadavg()[0];
   for (let i = 0; i < RUNS; i++) {
     const a = timed(() => search(counterClaim(N, true, "dfs"), { stopEarly: false }));
     one.push(a.ms);
@@ -173,11 +170,21 @@ export async function main(): Promise<void> {
     const t = now();
     const p = await exploreParallel({ module: claimsUrl, export: "counterClaim", args: [N, true, "dfs"], workers: 2, shards: 8 });
     two.push(now() - t);
-    if (p.stats.executions !== execs) out.push(`WARNING: parallel explored ${p.stats.executions} executions, sequential ${execs}`);
+    if (p.stats.executions !== execs) mismatch = ` MISMATCH: ${p.stats.executions} vs ${execs} executions`;
   }
-  out.push(`(load average before this row: ${loadavg().map((l) => l.toFixed(1)).join(" ")} — other processes on the machine reduce the speedup)`);
-  out.push(`workers: locked counter(${N}) under naive DFS, ${execs} executions: 1 thread ${median(one).toFixed(0)} ms, 2 workers ${median(two).toFixed(0)} ms, speedup ${(median(one) / median(two)).toFixed(2)}x`);
-  console.log(out.join("\n"));
+  rows.push({
+    measure: `2 workers, locked counter(${N}) DFS (${execs} execs)`,
+    explorer: `${median(two).toFixed(0)} ms`,
+    baseline: `1 thread ${median(one).toFixed(0)} ms`,
+    result: `${(median(one) / median(two)).toFixed(2)}x speedup (load avg ${load.toFixed(1)} on ${availableParallelism()} cpus)${mismatch}`,
+  });
+
+  const table = [["measure", "explorer", "baseline", "result"], ...rows.map((r) => [r.measure, r.explorer, r.baseline, r.result])];
+  const w = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
+  const line = (row: string[]) => row.map((c, i) => c.padEnd(w[i])).join(" | ").trimEnd();
+  console.log(`Explorer benchmark: medians of ${RUNS} runs (DFS rows: one run, budget-capped), node ${process.version}`);
+  console.log([line(table[0]), w.map((n) => "-".repeat(n)).join("-|-"), ...table.slice(1).map(line)].join("\n"));
+  return rows;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
