@@ -113,12 +113,12 @@ describe("CS building blocks: reserve, validate with eviction, fence (chapter 01
     const m = sc01a(E18);
     claim({ title: "cs-enomem-evictable", model: m, predicate: (e) => e.has("cs-enomem-evictable"), expect: "Sometimes" });
     claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock") || e.has("ww-violation"), expect: "Never" });
-  });
+  }, 60_000);
   it("now (ttm_mem_evict_wait_busy): never -ENOMEM-evictable; no deadlock, no ww-violation (C01.2)", () => {
     const m = sc01a(ENOW);
     claim({ title: "cs-enomem-evictable", model: m, predicate: (e) => e.has("cs-enomem-evictable"), expect: "Never" });
     claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock") || e.has("ww-violation"), expect: "Never" });
-  });
+  }, 60_000);
   it("the device era can be mixed: E18 kernel with the v5.3 TTM fix", () => {
     const m = model("mix", () => {
       const k = boot(E18);
