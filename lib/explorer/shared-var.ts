@@ -16,7 +16,11 @@ export class SharedVar<T> extends Obj {
     return (yield (this.readOp ??= { obj: this, kind: "read", mode: "r", run: () => this.value })) as T;
   }
   *write(v: T, label?: string): Generator<Yieldable, void, unknown> {
-    yield { obj: this, kind: "write", mode: "w", label, run: () => void (this.value = v) };
+    yield new WriteOp(this, v, label);
+  }
+  /** @internal used by WriteOp */
+  set(v: T): void {
+    this.value = v;
   }
   /** Atomic read-modify-write (an atomic_t op); returns the OLD value. */
   update(f: (old: T) => T, label?: string): Generator<Yieldable, T, unknown> {
@@ -32,5 +36,15 @@ export class SharedVar<T> extends Obj {
   /** Uninstrumented read: for final() and assertions only, never a scheduling point. */
   peek(): T {
     return this.value;
+  }
+}
+
+/** A write op with the value in a field and run() on the prototype: one allocation per write step. */
+class WriteOp<T> implements Op {
+  readonly kind = "write";
+  readonly mode = "w" as const;
+  constructor(readonly obj: SharedVar<T>, private readonly v: T, readonly label: string | undefined) {}
+  run(): void {
+    this.obj.set(this.v);
   }
 }
