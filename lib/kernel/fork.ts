@@ -52,7 +52,10 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
     const cow = vma.isCow();
     const now = k.era.forkEarlyCopyPinned;
     let range: MmuNotifierRange | null = null;
-    if (cow && k.era.notifierEvent) {
+    // Both eras fire start on the parent for a COW mapping (v4.16 mm/memory.c copy_page_range:
+    // "if (is_cow) mmu_notifier_invalidate_range_start(src_mm, ...)"); only the event argument
+    // is new (MMU_NOTIFY_PROTECTION_PAGE, v5.0+), and range_init drops it in the 2018 era.
+    if (cow) {
       range = mmu_notifier_range_init(k, parent, vma.start, vma.end, "PROTECTION_PAGE");
       yield* mmu_notifier_invalidate_range_start(k, range);
     }
