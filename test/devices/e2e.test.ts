@@ -22,7 +22,7 @@ import { anonProcess, registerAtSetup } from "./setup.ts";
 
 type Design = "keep" | "teardown" | "teardown-no-tlb-flush";
 
-function userptrModel(design: Design, era: Era, iommu: IommuMode) {
+export function userptrModel(design: Design, era: Era, iommu: IommuMode) {
   return model(`userptr e2e ${design} ${era.name} ${iommu}`, () => {
     const k = boot(era);
     const { mm } = anonProcess(k, 1);
