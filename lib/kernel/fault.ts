@@ -21,9 +21,9 @@
 import { note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm, Vma } from "./mm.ts";
-import { CAUSE_COW, CAUSE_FAULT, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG, VM_SHARED, VM_WRITE } from "./mm.ts";
+import { CAUSE_COW, CAUSE_FAULT, CAUSE_NONE, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG, VM_SHARED, VM_WRITE } from "./mm.ts";
 import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
 import { findOrReadPage } from "./file.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
@@ -47,7 +47,8 @@ export interface FaultFlags {
 
 /** handle_mm_fault. Caller holds mmap_lock (read). Returns VM_FAULT_*. */
 export function* handle_mm_fault(k: Kernel, mm: Mm, vpn: number, ff: FaultFlags): Gen<number> {
-  return yield* kcall(k, "handle_mm_fault", function* () {
+  const __f = enter(k, "handle_mm_fault");
+  try {
     const vma = mm.findVma(vpn);
     if (!vma) return VM_FAULT_SIGSEGV;
     if (ff.write && !(vma.flags & VM_WRITE)) return VM_FAULT_SIGSEGV;
@@ -70,7 +71,9 @@ export function* handle_mm_fault(k: Kernel, mm: Mm, vpn: number, ff: FaultFlags)
       if (r !== VM_FAULT_OK) return r;
     }
     return VM_FAULT_OK;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** migration_entry_wait: sleep until the migration entry is replaced (migration done or undone). */
@@ -97,7 +100,8 @@ function installNewAnon(k: Kernel, mm: Mm, vpn: number, pfn: number, writable: b
 
 /** do_anonymous_page: zero page for reads, a new zeroed page for writes. */
 function* do_anonymous_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Gen<number> {
-  return yield* kcall(k, "do_anonymous_page", function* () {
+  const __f = enter(k, "do_anonymous_page");
+  try {
     if (!ff.write) {
       yield* k.mem.step(`map zero page at ${mm.name}:${vpn}`, "w", () => {
         if (mm.pteFlags[vpn] !== 0) return;
@@ -109,12 +113,14 @@ function* do_anonymous_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultF
     if (pfn < 0) return VM_FAULT_OOM;
     yield* k.mem.step(`set_pte_at(${mm.name}:${vpn} -> ${pfn})`, "w", () => {
       if (installNewAnon(k, mm, vpn, pfn, (vma.flags & VM_WRITE) !== 0, 0, -1)) {
-        mm.changeCause[vpn] = CAUSE_FAULT;
+        if (mm.changeCause[vpn] === CAUSE_NONE) mm.changeCause[vpn] = CAUSE_FAULT;
         note(`${mm.name}:${vpn} -> frame ${pfn}`);
       }
     });
     return VM_FAULT_OK;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** do_fault: file-backed none PTE. */
@@ -130,7 +136,7 @@ function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Ge
         const src = findOrReadPage(k, f, idx);
         if (src < 0) return;
         k.mem.copyFrame(pfn, src);
-        if (installNewAnon(k, mm, vpn, pfn, true, 0, -1)) mm.changeCause[vpn] = CAUSE_FAULT;
+        if (installNewAnon(k, mm, vpn, pfn, true, 0, -1)) if (mm.changeCause[vpn] === CAUSE_NONE) mm.changeCause[vpn] = CAUSE_FAULT;
       });
       return VM_FAULT_OK;
     });
@@ -151,24 +157,27 @@ function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Ge
           addRmap(k, pfn);
           setPte(mm, vpn, pfn, PTE_PRESENT | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
           mem.flags[pfn] |= PG_DIRTY;
-          mm.changeCause[vpn] = CAUSE_FAULT;
+          if (mm.changeCause[vpn] === CAUSE_NONE) mm.changeCause[vpn] = CAUSE_FAULT;
         }
         mem.putPage(pfn);
       });
       return VM_FAULT_OK;
     });
   }
-  return yield* kcall(k, "do_read_fault", function* () {
+  const __f = enter(k, "do_read_fault");
+  try {
     yield* k.mem.step(`filemap_fault + map ${mm.name}:${vpn} read-only`, "w", () => {
       if (mm.pteFlags[vpn] !== 0) return;
       const p = findOrReadPage(k, f, idx);
       if (p < 0) return;
       addRmap(k, p);
       setPte(mm, vpn, p, PTE_PRESENT | PTE_YOUNG);
-      mm.changeCause[vpn] = CAUSE_FAULT;
+      if (mm.changeCause[vpn] === CAUSE_NONE) mm.changeCause[vpn] = CAUSE_FAULT;
     });
     return VM_FAULT_OK;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /**
@@ -176,7 +185,8 @@ function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Ge
  * has buffers (block allocation), unlock. May sleep.
  */
 export function* page_mkwrite(k: Kernel, pfn: number): Gen<void> {
-  yield* kcall(k, "page_mkwrite", function* () {
+  const __f = enter(k, "page_mkwrite");
+  try {
     const lock = k.pageLock(pfn);
     yield* lock.lock();
     yield* k.mem.step(`block_page_mkwrite(${pfn}): attach buffers`, "w", () => {
@@ -184,12 +194,15 @@ export function* page_mkwrite(k: Kernel, pfn: number): Gen<void> {
       if (f?.dirtyTracked) k.mem.flags[pfn] |= PG_PRIVATE;
     });
     yield* lock.unlock();
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** do_swap_page: bring the page back from the swap cache or swap. */
 function* do_swap_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Gen<number> {
-  return yield* kcall(k, "do_swap_page", function* () {
+  const __f = enter(k, "do_swap_page");
+  try {
     yield* k.mem.step(`swapin ${mm.name}:${vpn}`, "w", () => {
       const swap = k.swap!;
       const mem = k.mem;
@@ -217,12 +230,15 @@ function* do_swap_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags)
       note(`${mm.name}:${vpn} -> frame ${pfn} (from swap slot ${slot})`);
     });
     return VM_FAULT_OK;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** do_wp_page: write (or unshare) fault on a present read-only PTE. */
 function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Gen<number> {
-  return yield* kcall(k, "do_wp_page", function* () {
+  const __f = enter(k, "do_wp_page");
+  try {
     const mem = k.mem;
     // Snapshot the PTE and take a reference on the old page (vmf->page, get_page).
     let origFlags = 0;
@@ -281,12 +297,15 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
       }
     }
     return yield* wp_page_copy(k, mm, vma, vpn, snap, origFlags, ff);
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** wp_page_copy (mm/memory.c): copy, notifier start, swap the PTE, notifier end, put the old page. */
 function* wp_page_copy(k: Kernel, mm: Mm, vma: Vma, vpn: number, old: number, origFlags: number, ff: FaultFlags): Gen<number> {
-  return yield* kcall(k, "wp_page_copy", function* () {
+  const __f = enter(k, "wp_page_copy");
+  try {
     const mem = k.mem;
     const neu = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "alloc_page_vma");
     if (neu < 0) {
@@ -312,11 +331,14 @@ function* wp_page_copy(k: Kernel, mm: Mm, vma: Vma, vpn: number, old: number, or
       setPte(mm, vpn, neu, PTE_PRESENT | PTE_YOUNG | (ff.unshare ? 0 : PTE_WRITE | PTE_DIRTY));
       removeRmap(k, mm, vpn, old, was);
       if (old !== 0) mem.putPage(old); // the old mapping's reference
-      mm.changeCause[vpn] = CAUSE_COW;
+      if (old !== 0) mm.changeCause[vpn] = CAUSE_COW; // a copy of the zero page is just a fault
+      else if (mm.changeCause[vpn] === CAUSE_NONE) mm.changeCause[vpn] = CAUSE_FAULT;
       note(`COW: ${mm.name}:${vpn} now frame ${neu}, was ${old}`);
     });
     yield* mmu_notifier_invalidate_range_end(k, range);
     yield* mem.step(`put_page(${old})`, "w", () => mem.putPage(old));
     return VM_FAULT_OK;
-  });
+  } finally {
+    leave(__f);
+  }
 }

@@ -16,7 +16,7 @@
 import { note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { type Mm, PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG, Vma, VM_DONTFORK, VM_SHARED, VM_WIPEONFORK, VM_WRITE } from "./mm.ts";
 import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
@@ -29,7 +29,8 @@ const DONE = 0, NEEDS_COPY = 1;
 
 /** fork(): copy parent's address space into `child` (an empty mm from mm_alloc). Returns 0. */
 export function* fork(k: Kernel, parent: Mm, child: Mm): Gen<number> {
-  return yield* kcall(k, "dup_mmap", function* () {
+  const __f = enter(k, "dup_mmap");
+  try {
     if (child.vmas.length) throw new Error(`fork: the child mm ${child.name} must be empty (create it with mm_alloc in setup).`);
     yield* parent.mmapLock.downWrite(`mmap_write_lock(${parent.name})`);
     for (const vma of parent.vmas.slice()) {
@@ -44,11 +45,14 @@ export function* fork(k: Kernel, parent: Mm, child: Mm): Gen<number> {
     yield* parent.mmapLock.upWrite(`mmap_write_unlock(${parent.name})`);
     note(`${child.name} forked from ${parent.name}`);
     return 0;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void> {
-  yield* kcall(k, "copy_page_range", function* () {
+  const __f = enter(k, "copy_page_range");
+  try {
     const cow = vma.isCow();
     const now = k.era.forkEarlyCopyPinned;
     let range: MmuNotifierRange | null = null;
@@ -109,5 +113,7 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
     if (cow) yield* mem.step(`flush_tlb_range(${parent.name}:${vma.start}..${vma.end})`, "w", () => flushTlbRange(k, parent, vma.start, vma.end));
     if (cow && k.era.writeProtectSeq) yield* mem.step(`raw_write_seqcount_end(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);
     if (range) yield* mmu_notifier_invalidate_range_end(k, range);
-  });
+  } finally {
+    leave(__f);
+  }
 }

@@ -14,7 +14,7 @@
 import { choose, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { FS_RECLAIM, NOTIFIER_MAP } from "./lockdep.ts";
 import type { Task } from "./task.ts";
 import { mightSleep } from "./task.ts";
@@ -141,7 +141,8 @@ function* allocPrologue(k: Kernel, gfp: number, what: string): Generator<Yieldab
 
 /** __perform_reclaim: fs_reclaim held, PF_MEMALLOC set, try_to_free_pages. */
 export function* __perform_reclaim(k: Kernel, gfp: number): Generator<Yieldable, void, unknown> {
-  yield* kcall(k, "__perform_reclaim", function* () {
+  const __f = enter(k, "__perform_reclaim");
+  try {
     const t = k.current();
     fs_reclaim_acquire(k, gfp);
     t.memalloc++;
@@ -151,7 +152,9 @@ export function* __perform_reclaim(k: Kernel, gfp: number): Generator<Yieldable,
       t.memalloc--;
       fs_reclaim_release(k, gfp);
     }
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** kmalloc(size, gfp): the slab object itself is not modelled, only what allocating may do.
@@ -162,12 +165,15 @@ export function* kmalloc(k: Kernel, gfp: number, what = "kmalloc"): Generator<Yi
 
 /** alloc_page(gfp): a fresh frame (ref 1, zeroed) or -1 on failure / exhaustion. */
 export function* alloc_page(k: Kernel, gfp: number, what = "alloc_page"): Generator<Yieldable, number, unknown> {
-  return yield* kcall(k, what, function* () {
+  const __f = enter(k, what);
+  try {
     if (!(yield* allocPrologue(k, gfp, what))) return -1;
     return yield* k.mem.step(`${what}: take a free frame`, "w", () => {
       const pfn = k.mem.allocFrame();
       note(pfn < 0 ? "out of memory" : `frame ${pfn} allocated`);
       return pfn;
     });
-  });
+  } finally {
+    leave(__f);
+  }
 }

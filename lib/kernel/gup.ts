@@ -14,7 +14,7 @@
 import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, VM_PFNMAP, VM_SHARED, VM_WRITE } from "./mm.ts";
 import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
@@ -109,7 +109,8 @@ function* gupSlow(k: Kernel, mm: Mm, start: number, n: number, flags: number, pa
  * leading pages it got (possibly 0). Now: retries (gives up) while fork copies (write_protect_seq odd).
  */
 export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: number, flags: number, pages: number[]): Gen<number> {
-  return yield* kcall(k, "__get_user_pages_fast", function* () {
+  const __f = enter(k, "__get_user_pages_fast");
+  try {
     const fl = flags | (flags & FOLL_PIN ? 0 : FOLL_GET);
     let got = 0;
     for (let i = 0; i < n; i++) {
@@ -123,19 +124,24 @@ export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: numb
       got++;
     }
     return got;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** get_user_pages_fast: the fast path, then the slow path (mmap_lock read) for the rest. */
 export function* get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: number, flags: number, pages: number[]): Gen<number> {
-  return yield* kcall(k, flags & FOLL_PIN ? "pin_user_pages_fast" : "get_user_pages_fast", function* () {
+  const __f = enter(k, flags & FOLL_PIN ? "pin_user_pages_fast" : "get_user_pages_fast");
+  try {
     const got = yield* __get_user_pages_fast(k, mm, start, n, flags, pages);
     if (got === n) return n;
     yield* mm.mmapLock.downRead(`mmap_read_lock(${mm.name})`);
     const r = yield* gupSlow(k, mm, start + got, n - got, flags | FOLL_TOUCH | (flags & FOLL_PIN ? 0 : FOLL_GET), pages);
     yield* mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
     return r < 0 ? got || r : got + r;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 function requirePin(k: Kernel, what: string): void {
@@ -182,12 +188,15 @@ export function* unpin_user_page(k: Kernel, pfn: number): Gen<void> {
 
 /** unpin_user_pages_dirty_lock: set_page_dirty_lock on each (if dirty), then unpin. */
 export function* unpin_user_pages_dirty_lock(k: Kernel, pfns: readonly number[], dirty: boolean): Gen<void> {
-  yield* kcall(k, "unpin_user_pages_dirty_lock", function* () {
+  const __f = enter(k, "unpin_user_pages_dirty_lock");
+  try {
     for (const pfn of pfns) {
       if (dirty) yield* set_page_dirty_lock(k, pfn);
       yield* unpin_user_page(k, pfn);
     }
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** The dirtying oracles, inside a step: dirty-no-buffers, dirty-after-return. */
@@ -209,11 +218,14 @@ export function* set_page_dirty(k: Kernel, pfn: number): Gen<void> {
 
 /** set_page_dirty_lock: lock_page, set_page_dirty, unlock_page. */
 export function* set_page_dirty_lock(k: Kernel, pfn: number): Gen<void> {
-  yield* kcall(k, "set_page_dirty_lock", function* () {
+  const __f = enter(k, "set_page_dirty_lock");
+  try {
     yield* k.pageLock(pfn).lock();
     yield* k.mem.step(`set_page_dirty(${pfn})`, "w", () => markDirty(k, pfn, "set_page_dirty_lock"));
     yield* k.pageLock(pfn).unlock();
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** mark_page_accessed: LRU aging only (aging is not modelled; kept for traces). */

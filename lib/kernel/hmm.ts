@@ -14,7 +14,7 @@
 import { Obj } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { PTE_PRESENT, PTE_WRITE } from "./mm.ts";
 import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
@@ -86,7 +86,8 @@ export class Hmm extends Obj {
 
 /** hmm_invalidate_range: clear range->valid of overlapping snapshots, then sync every mirror. */
 function* hmm_invalidate_range(k: Kernel, hmm: Hmm, r: MmuNotifierRange): Gen<void> {
-  yield* kcall(k, "hmm_invalidate_range", function* () {
+  const __f = enter(k, "hmm_invalidate_range");
+  try {
     yield* hmm.step(`hmm_invalidate_range(${r.start}..${r.end}): range->valid = false`, "w", () => {
       for (const range of hmm.ranges) if (range.start < r.end && r.start < range.end) range.valid = false;
     });
@@ -95,19 +96,24 @@ function* hmm_invalidate_range(k: Kernel, hmm: Hmm, r: MmuNotifierRange): Gen<vo
     k.lockdep.acquire(t, cls, "hmm->mirrors_sem", 1);
     for (const m of hmm.mirrors) yield* kcall(k, `${m.ops.name}.sync_cpu_device_pagetables`, () => m.ops.sync_cpu_device_pagetables(m, r.start, r.end));
     k.lockdep.release(t, cls);
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** hmm_mirror_register (v4.16): caller holds mmap_sem for write. */
 export function* hmm_mirror_register(k: Kernel, mirror: HmmMirror, hmm: Hmm): Gen<number> {
-  return yield* kcall(k, "hmm_mirror_register", function* () {
+  const __f = enter(k, "hmm_mirror_register");
+  try {
     if (hmm.mirrors.length === 0) yield* __mmu_notifier_register(k, hmm.notifier, hmm.mm);
     yield* hmm.step(`hmm_mirror_register(${mirror.ops.name})`, "w", () => {
       hmm.mirrors.push(mirror);
       mirror.hmm = hmm;
     });
     return 0;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** Create the per-mm HMM object (hmm_register's allocation). Setup only. */
@@ -120,7 +126,8 @@ export function hmm_alloc(k: Kernel, mm: Mm): Hmm {
  * (valid = true) and snapshots the PTEs, faulting missing pages if `fault`. Returns 0 or -EFAULT.
  */
 export function* hmm_vma_fault(k: Kernel, hmm: Hmm, range: HmmRange, fault: boolean, write: boolean): Gen<number> {
-  return yield* kcall(k, fault ? "hmm_vma_fault" : "hmm_vma_get_pfns", function* () {
+  const __f = enter(k, fault ? "hmm_vma_fault" : "hmm_vma_get_pfns");
+  try {
     yield* hmm.step("hmm_vma_range_register: valid = true", "w", () => {
       range.valid = true;
       hmm.ranges.push(range);
@@ -151,7 +158,9 @@ export function* hmm_vma_fault(k: Kernel, hmm: Hmm, range: HmmRange, fault: bool
       if ((yield* handle_mm_fault(k, mm, hole, { write })) !== VM_FAULT_OK) return EFAULT;
     }
     return 0;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** hmm_vma_range_done (v4.16): unregister the range; true if no invalidation hit it. */
@@ -184,7 +193,8 @@ export interface HmmRangeNow {
  * read_begin), -EFAULT for no VMA. Takes no page references.
  */
 export function* hmm_range_fault(k: Kernel, range: HmmRangeNow): Gen<number> {
-  return yield* kcall(k, "hmm_range_fault", function* () {
+  const __f = enter(k, "hmm_range_fault");
+  try {
     const mm = range.notifier.mm!;
     for (let round = 0; round < 4; round++) {
       if (yield* mmu_interval_check_retry(k, range.notifier, range.notifier_seq)) return EBUSY;
@@ -214,5 +224,7 @@ export function* hmm_range_fault(k: Kernel, range: HmmRangeNow): Gen<number> {
       // -EBUSY from the walk after a fault: loop (the check_retry above decides).
     }
     return EBUSY;
-  });
+  } finally {
+    leave(__f);
+  }
 }

@@ -3,7 +3,6 @@
 // every execution starts from fresh state; only the Lockdep graph may be shared across
 // executions (pass one created outside the model).
 
-import { call } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Era } from "./era.ts";
 import { Lockdep } from "./lockdep.ts";
@@ -47,7 +46,8 @@ export class Kernel {
   readonly tasks = new Tasks();
   readonly lockdep: Lockdep;
   readonly mem: PhysMem;
-  readonly pageLocks: PageLock[] = [];
+  /** Page locks, created on first use (deterministically: in schedule order). */
+  private readonly pageLocks: (PageLock | undefined)[] = [];
   readonly mms: Mm[] = [];
   readonly files: KFile[] = [];
   swap: Swap | null = null;
@@ -70,7 +70,6 @@ export class Kernel {
     this.lockdep.beginExecution();
     const n = opts.frames ?? DEFAULT_FRAMES;
     this.mem = new PhysMem(n);
-    for (let pfn = 0; pfn < n; pfn++) this.pageLocks.push(new PageLock(this, pfn));
     this.reclaim = opts.reclaim ?? "never";
     this.reclaimCandidates = opts.reclaimCandidates;
     this.allocMayFail = opts.allocMayFail ?? false;
@@ -85,7 +84,7 @@ export class Kernel {
 
   /** The page lock of frame pfn. */
   pageLock(pfn: number): PageLock {
-    return this.pageLocks[pfn];
+    return (this.pageLocks[pfn] ??= new PageLock(this, pfn));
   }
 }
 
@@ -99,11 +98,27 @@ export function boot(era: Era, opts: BootOptions = {}): Kernel {
  * and in lockdep's "where" of every edge made inside it.
  */
 export function* kcall<T>(k: Kernel, name: string, body: () => Generator<Yieldable, T, unknown>): Generator<Yieldable, T, unknown> {
-  const t = k.current();
-  t.frames.push(name);
+  // Same effect as the explorer's call(name, body) (the frame list IS the explorer's), without
+  // its per-call runtime lookup: kcall is on the hot path.
+  const frames = k.current().frames;
+  frames.push(name);
   try {
-    return yield* call(name, body);
+    return yield* body();
   } finally {
-    t.frames.pop();
+    frames.pop();
   }
+}
+
+/**
+ * enter/leave: kcall without the extra generator level, for the kernel's own functions (each
+ * `yield*` level is paid on every resumption, and kernel call chains are deep):
+ *   const __f = enter(k, "unmap_vmas"); try { ... } finally { leave(__f); }
+ */
+export function enter(k: Kernel, name: string): string[] {
+  const frames = k.current().frames;
+  frames.push(name);
+  return frames;
+}
+export function leave(frames: string[]): void {
+  frames.pop();
 }

@@ -13,7 +13,7 @@
 import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { CAUSE_COLLAPSE, type Mm, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { GFP_TRANSHUGE, alloc_page } from "./gfp.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
@@ -30,7 +30,8 @@ function refsSuitable(k: Kernel, pfn: number, extra: number): boolean {
 
 /** Scan and collapse the PMD starting at `base` (HPAGE_NR-aligned). Returns true if collapsed. */
 export function* khugepaged_scan_pmd(k: Kernel, mm: Mm, base: number): Gen<boolean> {
-  return yield* kcall(k, "khugepaged_scan_pmd", function* () {
+  const __f = enter(k, "khugepaged_scan_pmd");
+  try {
     const mem = k.mem;
     const end = base + HPAGE_NR;
     yield* mm.mmapLock.downRead(`mmap_read_lock(${mm.name})`);
@@ -51,11 +52,14 @@ export function* khugepaged_scan_pmd(k: Kernel, mm: Mm, base: number): Gen<boole
       return false;
     }
     return yield* collapse_huge_page(k, mm, base);
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
-  return yield* kcall(k, "collapse_huge_page", function* () {
+  const __f = enter(k, "collapse_huge_page");
+  try {
     const mem = k.mem;
     const end = base + HPAGE_NR;
     // Allocate the huge page with no mm lock held: the head through the allocator (reclaim,
@@ -119,5 +123,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     if (!ok) finding("collapse-aborted", `collapse of ${mm.name}:${base}..${end} aborted after the invalidation: a reference appeared after the scan`, { mm: mm.name, base });
     else note(`${mm.name}:${base}..${end} collapsed into a huge page at frame ${head}`);
     return ok;
-  });
+  } finally {
+    leave(__f);
+  }
 }

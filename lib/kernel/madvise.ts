@@ -6,14 +6,15 @@
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { CAUSE_DONTNEED, type Mm, VM_HUGETLB, VM_LOCKED, VM_PFNMAP } from "./mm.ts";
 import { zap_page_range } from "./memory.ts";
 import { EINVAL } from "./gup.ts";
 
 /** madvise(start, n, MADV_DONTNEED). Returns 0 or -EINVAL. */
 export function* madvise_dontneed(k: Kernel, mm: Mm, start: number, n: number): Generator<Yieldable, number, unknown> {
-  return yield* kcall(k, "madvise_dontneed", function* () {
+  const __f = enter(k, "madvise_dontneed");
+  try {
     const end = start + n;
     yield* mm.mmapLock.downRead(`mmap_read_lock(${mm.name})`);
     const vmas = mm.vmas.filter((v) => v.start < end && start < v.end);
@@ -22,5 +23,7 @@ export function* madvise_dontneed(k: Kernel, mm: Mm, start: number, n: number): 
     else yield* zap_page_range(k, mm, vmas, start, end, CAUSE_DONTNEED);
     yield* mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
     return r;
-  });
+  } finally {
+    leave(__f);
+  }
 }

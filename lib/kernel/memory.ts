@@ -10,7 +10,7 @@
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm, Vma } from "./mm.ts";
 import { PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierEvent } from "./mmu-notifier.ts";
@@ -64,19 +64,25 @@ function zapOne(k: Kernel, tlb: MmuGather, mm: Mm, vpn: number, cause: number): 
 
 /** unmap_vmas: one notifier range (event UNMAP) around zapping every VMA in [start, end). */
 export function* unmap_vmas(k: Kernel, tlb: MmuGather, mm: Mm, vmas: readonly Vma[], start: number, end: number, cause: number, event: MmuNotifierEvent = "UNMAP"): Gen<void> {
-  yield* kcall(k, "unmap_vmas", function* () {
+  const __f = enter(k, "unmap_vmas");
+  try {
     const range = mmu_notifier_range_init(k, mm, start, end, event);
     yield* mmu_notifier_invalidate_range_start(k, range);
     for (const vma of vmas) yield* unmap_page_range(k, tlb, vma, start, end, cause);
     yield* mmu_notifier_invalidate_range_end(k, range);
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** zap_page_range(_single): gather, notifier range (CLEAR), zap, end, flush + free. */
 export function* zap_page_range(k: Kernel, mm: Mm, vmas: readonly Vma[], start: number, end: number, cause: number): Gen<void> {
-  yield* kcall(k, "zap_page_range", function* () {
+  const __f = enter(k, "zap_page_range");
+  try {
     const tlb = tlb_gather_mmu(mm, k.gatherBatch);
     yield* unmap_vmas(k, tlb, mm, vmas, start, end, cause, "CLEAR");
     yield* tlb_finish_mmu(k, tlb);
-  });
+  } finally {
+    leave(__f);
+  }
 }

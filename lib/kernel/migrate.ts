@@ -15,7 +15,7 @@
 import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { CAUSE_MIGRATION, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED } from "./page.ts";
@@ -27,7 +27,8 @@ export const MIGRATEPAGE_SUCCESS = 0;
 
 /** migrate_pages for one frame. Returns 0 on success, -EAGAIN if references kept it. */
 export function* migrate_page(k: Kernel, pfn: number, tries = 1): Gen<number> {
-  return yield* kcall(k, "migrate_pages", function* () {
+  const __f = enter(k, "migrate_pages");
+  try {
     const mem = k.mem;
     const isolated = yield* mem.step(`isolate_lru_page(${pfn})`, "w", () => {
       if (mem.ref[pfn] === 0 || !(mem.flags[pfn] & PG_LRU)) return false;
@@ -46,11 +47,14 @@ export function* migrate_page(k: Kernel, pfn: number, tries = 1): Gen<number> {
       });
     }
     return result;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
-  return yield* kcall(k, "migrate_folio_unmap", function* () {
+  const __f = enter(k, "migrate_folio_unmap");
+  try {
     const mem = k.mem;
     const lock = k.pageLock(pfn);
     yield* lock.lock();
@@ -117,5 +121,7 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
       return MIGRATEPAGE_SUCCESS;
     }
     return -11;
-  });
+  } finally {
+    leave(__f);
+  }
 }

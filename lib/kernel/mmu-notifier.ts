@@ -20,7 +20,7 @@ import { Obj, finding, locksHeld } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { NOTIFIER_MAP, FS_RECLAIM } from "./lockdep.ts";
 import { mightSleep, nonBlockEnd, nonBlockStart } from "./task.ts";
 import { Srcu } from "./srcu.ts";
@@ -98,13 +98,16 @@ export class MmuNotifierSubscriptions extends Obj {
   /** Even when idle; odd while an invalidation overlapping some interval sub is in flight. */
   invalidateSeq = 2;
   activeInvalidateRanges = 0;
-  readonly srcu: Srcu;
+  private srcuObj: Srcu | null = null;
   constructor(
     private readonly k: Kernel,
     readonly mm: Mm,
   ) {
     super("mmu-notifiers", `${mm.name}->notifier_subscriptions`);
-    this.srcu = new Srcu(k, `mmu_notifier_srcu(${mm.name})`);
+  }
+  /** The notifier SRCU (created on first use: only unregister and release synchronize). */
+  get srcu(): Srcu {
+    return (this.srcuObj ??= new Srcu(this.k, `mmu_notifier_srcu(${this.mm.name})`));
   }
   /** Internal: one step on the subscriptions. */
   step<T>(label: string, mode: "r" | "w", run: () => T, enabled?: () => boolean): Gen<T> {
@@ -148,7 +151,8 @@ export function* mmu_notifier_invalidate_range_start_nonblock(k: Kernel, range: 
 }
 
 function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
-  return yield* kcall(k, "mmu_notifier_invalidate_range_start", function* () {
+  const __f = enter(k, "mmu_notifier_invalidate_range_start");
+  try {
     const t = k.current();
     const subs = range.mm.notifiers;
     if (k.era.notifierLockdepMap) k.lockdep.mapAcquire(t, NOTIFIER_MAP);
@@ -209,7 +213,9 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
     if (k.era.notifierLockdepMap) k.lockdep.mapRelease(t, NOTIFIER_MAP);
     if (ret !== 0) yield* k.mem.step("invalidate_range_start failed", "r", () => invalidationEnds(k, range));
     return ret;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 function* itreeInvEnd(k: Kernel, range: MmuNotifierRange): Gen<void> {
@@ -222,7 +228,8 @@ function* itreeInvEnd(k: Kernel, range: MmuNotifierRange): Gen<void> {
 
 /** mmu_notifier_invalidate_range_end: after the PTEs changed (pages may already be freed). */
 export function* mmu_notifier_invalidate_range_end(k: Kernel, range: MmuNotifierRange): Gen<void> {
-  yield* kcall(k, "mmu_notifier_invalidate_range_end", function* () {
+  const __f = enter(k, "mmu_notifier_invalidate_range_end");
+  try {
     const t = k.current();
     const subs = range.mm.notifiers;
     if (range.blockable && k.era.notifierBlockableArg) mightSleep(t, "mmu_notifier_invalidate_range_end");
@@ -239,7 +246,9 @@ export function* mmu_notifier_invalidate_range_end(k: Kernel, range: MmuNotifier
     }
     if (k.era.notifierLockdepMap) k.lockdep.mapRelease(t, NOTIFIER_MAP);
     yield* k.mem.step(`invalidate_range_end(${range.mm.name}, ${range.start}..${range.end}) done`, "r", () => invalidationEnds(k, range));
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /**
@@ -255,12 +264,15 @@ export function secondaryTlbInvalidate(mm: Mm, start: number, end: number): void
 
 /** mmu_notifier_register: takes mmap_lock for write (and mm_take_all_locks, merged). */
 export function* mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): Gen<number> {
-  return yield* kcall(k, "mmu_notifier_register", function* () {
+  const __f = enter(k, "mmu_notifier_register");
+  try {
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
     yield* __mmu_notifier_register(k, sub, mm);
     yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
     return 0;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** __mmu_notifier_register: caller holds mmap_lock for write. */
@@ -281,7 +293,8 @@ export function* __mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): G
 
 /** mmu_notifier_unregister: ->release if the mm is still alive, unhook, synchronize_srcu. */
 export function* mmu_notifier_unregister(k: Kernel, sub: MmuNotifier, mm: Mm): Gen<void> {
-  yield* kcall(k, "mmu_notifier_unregister", function* () {
+  const __f = enter(k, "mmu_notifier_unregister");
+  try {
     const alive = yield* mm.notifiers.step("hlist_unhashed?", "r", () => mm.notifiers.hlist.includes(sub));
     if (alive && sub.ops.release) yield* kcall(k, `${sub.ops.name}.release`, () => sub.ops.release!(sub, mm));
     yield* mm.notifiers.step(`hlist_del_init_rcu(${sub.ops.name})`, "w", () => {
@@ -291,7 +304,9 @@ export function* mmu_notifier_unregister(k: Kernel, sub: MmuNotifier, mm: Mm): G
     yield* mm.notifiers.srcu.synchronize();
     sub.mm = null;
     mm.count--;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /**
@@ -300,7 +315,8 @@ export function* mmu_notifier_unregister(k: Kernel, sub: MmuNotifier, mm: Mm): G
  * synchronize_srcu.
  */
 export function* mmu_notifier_release(k: Kernel, mm: Mm): Gen<void> {
-  yield* kcall(k, "mmu_notifier_release", function* () {
+  const __f = enter(k, "mmu_notifier_release");
+  try {
     const subs = mm.notifiers;
     if (!subs.hasNotifiers()) return;
     if (subs.itree.length) {
@@ -321,7 +337,9 @@ export function* mmu_notifier_release(k: Kernel, mm: Mm): Gen<void> {
       subs.hlist.length = 0;
     });
     yield* subs.srcu.synchronize();
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 // ---- mmu_interval_notifier (v5.5+) ----
@@ -333,7 +351,8 @@ function requireInterval(k: Kernel, what: string): void {
 /** mmu_interval_notifier_insert (caller holds a mmget, not mmap_lock). Returns 0. */
 export function* mmu_interval_notifier_insert(k: Kernel, sub: MmuIntervalNotifier, mm: Mm): Gen<number> {
   requireInterval(k, "mmu_interval_notifier_insert");
-  return yield* kcall(k, "mmu_interval_notifier_insert", function* () {
+  const __f = enter(k, "mmu_interval_notifier_insert");
+  try {
     const subs = mm.notifiers;
     yield* subs.step(`__mmu_interval_notifier_insert(${sub.ops.name})`, "w", () => {
       sub.mm = mm;
@@ -346,7 +365,9 @@ export function* mmu_interval_notifier_insert(k: Kernel, sub: MmuIntervalNotifie
       mm.count++;
     });
     return 0;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** mmu_interval_notifier_remove: may sleep until an invalidation touching the sub ends. */
@@ -354,7 +375,8 @@ export function* mmu_interval_notifier_remove(k: Kernel, sub: MmuIntervalNotifie
   requireInterval(k, "mmu_interval_notifier_remove");
   const mm = sub.mm;
   if (!mm) return;
-  yield* kcall(k, "mmu_interval_notifier_remove", function* () {
+  const __f = enter(k, "mmu_interval_notifier_remove");
+  try {
     const t = k.current();
     mightSleep(t, "mmu_interval_notifier_remove");
     k.lockdep.touch(t, NOTIFIER_MAP);
@@ -374,7 +396,9 @@ export function* mmu_interval_notifier_remove(k: Kernel, sub: MmuIntervalNotifie
     }
     sub.mm = null;
     mm.count--;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /**
@@ -384,7 +408,8 @@ export function* mmu_interval_notifier_remove(k: Kernel, sub: MmuIntervalNotifie
 export function* mmu_interval_read_begin(k: Kernel, sub: MmuIntervalNotifier): Gen<number> {
   requireInterval(k, "mmu_interval_read_begin");
   const mm = sub.mm!;
-  return yield* kcall(k, "mmu_interval_read_begin", function* () {
+  const __f = enter(k, "mmu_interval_read_begin");
+  try {
     const t = k.current();
     const subs = mm.notifiers;
     let waits = false;
@@ -398,7 +423,9 @@ export function* mmu_interval_read_begin(k: Kernel, sub: MmuIntervalNotifier): G
       yield* subs.step("wait_event(invalidate_seq != seq)", "w", () => undefined, () => subs.invalidateSeq !== seq);
     }
     return seq;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** mmu_interval_read_retry: call under the driver's user lock (the one held around set_seq). */

@@ -8,7 +8,7 @@
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { type Mm, PTE_MIGRATION, PTE_PRESENT, PTE_SWAP, PTE_WRITE, VM_WRITE, vmasInRange } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
 import { HPAGE_NR } from "./page.ts";
@@ -19,7 +19,8 @@ export const PROT_WRITE = 2;
 
 /** mprotect(start, n, prot). Returns 0. */
 export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: number): Generator<Yieldable, number, unknown> {
-  return yield* kcall(k, "mprotect", function* () {
+  const __f = enter(k, "mprotect");
+  try {
     const end = start + n;
     const write = (prot & PROT_WRITE) !== 0;
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
@@ -61,5 +62,7 @@ export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: num
       for (let vpn = start; vpn < end; vpn++) mm.roReturned[vpn] = write ? 0 : 1;
     });
     return 0;
-  });
+  } finally {
+    leave(__f);
+  }
 }

@@ -10,7 +10,7 @@
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { CAUSE_MUNMAP, type Mm, vmasInRange } from "./mm.ts";
 import { mmu_notifier_release } from "./mmu-notifier.ts";
 import { tlb_finish_mmu, tlb_gather_mmu } from "./mmu-gather.ts";
@@ -20,7 +20,8 @@ type Gen<T> = Generator<Yieldable, T, unknown>;
 
 /** munmap(start, n) by the process owning mm. Returns 0. */
 export function* munmap(k: Kernel, mm: Mm, start: number, n: number): Gen<number> {
-  return yield* kcall(k, "do_munmap", function* () {
+  const __f = enter(k, "do_munmap");
+  try {
     const end = start + n;
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
     const vmas = vmasInRange(mm, start, end);
@@ -37,12 +38,15 @@ export function* munmap(k: Kernel, mm: Mm, start: number, n: number): Gen<number
     if (downgraded) yield* mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
     else yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
     return 0;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** exit_mmap: the last mm_users reference is gone. */
 export function* exit_mmap(k: Kernel, mm: Mm): Gen<void> {
-  yield* kcall(k, "exit_mmap", function* () {
+  const __f = enter(k, "exit_mmap");
+  try {
     yield* mmu_notifier_release(k, mm);
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
     const vmas = mm.vmas.slice();
@@ -52,13 +56,18 @@ export function* exit_mmap(k: Kernel, mm: Mm): Gen<void> {
     yield* tlb_finish_mmu(k, tlb);
     mm.vmas.length = 0;
     yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** mmput: drop an mm_users reference; the last one runs exit_mmap. */
 export function* mmput(k: Kernel, mm: Mm): Gen<void> {
-  yield* kcall(k, "mmput", function* () {
+  const __f = enter(k, "mmput");
+  try {
     const last = yield* mm.notifiers.step(`mmput(${mm.name})`, "w", () => --mm.users === 0);
     if (last) yield* exit_mmap(k, mm);
-  });
+  } finally {
+    leave(__f);
+  }
 }

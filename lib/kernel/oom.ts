@@ -13,7 +13,7 @@
 import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { CAUSE_MUNMAP, type Mm, VM_HUGETLB, VM_LOCKED, VM_PFNMAP, VM_SHARED } from "./mm.ts";
 import { EAGAIN, MMU_INVALIDATE_DOES_NOT_BLOCK, mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_invalidate_range_start_nonblock, mmu_notifier_range_init } from "./mmu-notifier.ts";
 import { tlb_finish_mmu, tlb_gather_mmu } from "./mmu-gather.ts";
@@ -23,7 +23,8 @@ type Gen<T> = Generator<Yieldable, T, unknown>;
 
 /** One attempt (oom_reap_task_mm). Returns true if the whole mm was reaped. */
 export function* oom_reap_task_mm(k: Kernel, mm: Mm): Gen<boolean> {
-  return yield* kcall(k, "oom_reap_task_mm", function* () {
+  const __f = enter(k, "oom_reap_task_mm");
+  try {
     if (!(yield* mm.mmapLock.downReadTrylock(`mmap_read_trylock(${mm.name})`))) {
       note("mmap_lock contended: retry later");
       return false;
@@ -53,7 +54,9 @@ export function* oom_reap_task_mm(k: Kernel, mm: Mm): Gen<boolean> {
     }
     yield* mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
     return ok;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /**
@@ -62,10 +65,13 @@ export function* oom_reap_task_mm(k: Kernel, mm: Mm): Gen<boolean> {
  * finding: the OOM killer must pick another victim while this one's memory stays allocated).
  */
 export function* oom_reap_task(k: Kernel, mm: Mm, attempts = 2): Gen<boolean> {
-  return yield* kcall(k, "oom_reap_task", function* () {
+  const __f = enter(k, "oom_reap_task");
+  try {
     for (let i = 0; i < attempts; i++) if (yield* oom_reap_task_mm(k, mm)) return true;
     mm.oomSkip = true;
     finding("oom-reap-failed", `oom_reaper: unable to reap ${mm.name} after ${attempts} attempt(s); MMF_OOM_SKIP set`, { mm: mm.name });
     return false;
-  });
+  } finally {
+    leave(__f);
+  }
 }

@@ -4,7 +4,7 @@
 
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { CAUSE_FAULT, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, VM_SHARED, VM_WRITE } from "./mm.ts";
+import { CAUSE_FAULT, CAUSE_NONE, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, VM_SHARED, VM_WRITE } from "./mm.ts";
 import { findOrReadPage } from "./file.ts";
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED } from "./page.ts";
 import { addRmap, setPte } from "./pgtable.ts";
@@ -32,7 +32,7 @@ export function populate(k: Kernel, mm: Mm, start: number, n: number): number[] 
       mem.putPage(pfn);
     }
     setPte(mm, vpn, pfn, PTE_PRESENT | PTE_YOUNG | (writable ? PTE_WRITE | PTE_DIRTY : 0));
-    mm.changeCause[vpn] = CAUSE_FAULT;
+    if (mm.changeCause[vpn] === CAUSE_NONE) mm.changeCause[vpn] = CAUSE_FAULT;
     out.push(pfn);
   }
   return out;

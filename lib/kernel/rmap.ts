@@ -15,7 +15,7 @@
 import { note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { CAUSE_SWAP, PTE_DIRTY, PTE_PRESENT, PTE_SWAP, PTE_WRITE } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
@@ -33,7 +33,8 @@ function rmapLockClass(k: Kernel, pfn: number): string {
  * mapping is left. Anon pages must already be in the swap cache (add_to_swap) to be unmapped.
  */
 export function* try_to_unmap(k: Kernel, pfn: number): Gen<boolean> {
-  return yield* kcall(k, "try_to_unmap", function* () {
+  const __f = enter(k, "try_to_unmap");
+  try {
     const t = k.current();
     const cls = k.lockdep.classId(rmapLockClass(k, pfn));
     k.lockdep.acquire(t, cls, rmapLockClass(k, pfn), 1);
@@ -47,12 +48,15 @@ export function* try_to_unmap(k: Kernel, pfn: number): Gen<boolean> {
     }
     k.lockdep.release(t, cls);
     return ok && (yield* k.mem.step(`page_mapped(frame ${pfn})?`, "r", () => k.mem.mapcount[pfn] === 0));
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** try_to_unmap_one for one (mm, vpn). Returns false if it had to give up (ret = false). */
 export function* try_to_unmap_one(k: Kernel, pfn: number, mm: Mm, vpn: number): Gen<boolean> {
-  return yield* kcall(k, "try_to_unmap_one", function* () {
+  const __f = enter(k, "try_to_unmap_one");
+  try {
     const range = mmu_notifier_range_init(k, mm, vpn, vpn + 1, "CLEAR");
     yield* mmu_notifier_invalidate_range_start(k, range);
     const ok = yield* k.mem.step(`ptep_clear_flush(${mm.name}:${vpn}) + page_remove_rmap(${pfn})`, "w", () => {
@@ -83,7 +87,9 @@ export function* try_to_unmap_one(k: Kernel, pfn: number, mm: Mm, vpn: number): 
     });
     yield* mmu_notifier_invalidate_range_end(k, range);
     return ok;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /**
@@ -92,7 +98,8 @@ export function* try_to_unmap_one(k: Kernel, pfn: number, mm: Mm, vpn: number): 
  * Returns whether any PTE was dirty. Caller holds the page lock.
  */
 export function* folio_mkclean(k: Kernel, pfn: number): Gen<boolean> {
-  return yield* kcall(k, "folio_mkclean", function* () {
+  const __f = enter(k, "folio_mkclean");
+  try {
     const maps = yield* k.mem.step(`rmap_walk(frame ${pfn})`, "r", () => rmapWalk(k, pfn));
     let dirty = false;
     for (const { mm, vpn } of maps) {
@@ -109,5 +116,7 @@ export function* folio_mkclean(k: Kernel, pfn: number): Gen<boolean> {
       yield* mmu_notifier_invalidate_range_end(k, range);
     }
     return dirty;
-  });
+  } finally {
+    leave(__f);
+  }
 }

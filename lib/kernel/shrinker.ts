@@ -5,7 +5,7 @@
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -36,7 +36,8 @@ export function register_shrinker(k: Kernel, s: Shrinker): void {
  * contended); now: a lockless walk. Returns the number of objects freed.
  */
 export function* shrink_slab(k: Kernel, gfp: number): Gen<number> {
-  return yield* kcall(k, "shrink_slab", function* () {
+  const __f = enter(k, "shrink_slab");
+  try {
     if (k.shrinkers.length === 0) return 0;
     const rw = k.shrinkerRwsem;
     if (rw && !(yield* rw.downReadTrylock())) return 0;
@@ -52,5 +53,7 @@ export function* shrink_slab(k: Kernel, gfp: number): Gen<number> {
     }
     if (rw) yield* rw.upRead();
     return freed;
-  });
+  } finally {
+    leave(__f);
+  }
 }

@@ -38,12 +38,15 @@ export class Task {
   readonly held: HeldLock[] = [];
   /** Page locks (pfns) this task took and has not released (page-lock-recursion oracle). */
   readonly pageLocks: number[] = [];
-  /** Kernel call frames (kcall), for "where" in lockdep reports. */
-  readonly frames: string[] = [];
+  /** Call frames: the explorer's own frame list of this thread (kernel functions pushed by
+   *  kcall, driver frames by the explorer's call), for "where" in lockdep reports and traces. */
+  readonly frames: string[];
   constructor(
     readonly index: number,
     readonly name: string,
-  ) {}
+  ) {
+    this.frames = index >= 0 ? runtime("Task").frames(index) : [];
+  }
   where(): string {
     return this.frames.length ? `${this.name}: ${this.frames.join(" › ")}` : this.name;
   }

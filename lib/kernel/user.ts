@@ -5,7 +5,7 @@
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
@@ -17,7 +17,8 @@ const HIT = 0, FAULT = 1;
 
 /** A store by user space. Returns the write id (>= 0, or -1 if untracked), or -2 on SIGSEGV. */
 export function* user_write(k: Kernel, mm: Mm, vpn: number): Gen<number> {
-  return yield* kcall(k, `user store ${mm.name}:${vpn}`, function* () {
+  const __f = enter(k, `user store ${mm.name}:${vpn}`);
+  try {
     for (let i = 0; i < 4; i++) {
       let id = -1;
       const r = yield* k.mem.step(`store ${mm.name}:${vpn}`, "w", () => {
@@ -33,12 +34,15 @@ export function* user_write(k: Kernel, mm: Mm, vpn: number): Gen<number> {
       if ((yield* fault(k, mm, vpn, true)) !== VM_FAULT_OK) return -2;
     }
     return -2;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** A load by user space. Returns the contents mask read, or -2 on SIGSEGV. */
 export function* user_read(k: Kernel, mm: Mm, vpn: number): Gen<number> {
-  return yield* kcall(k, `user load ${mm.name}:${vpn}`, function* () {
+  const __f = enter(k, `user load ${mm.name}:${vpn}`);
+  try {
     for (let i = 0; i < 4; i++) {
       let v = 0;
       const r = yield* k.mem.step(`load ${mm.name}:${vpn}`, "w", () => {
@@ -54,7 +58,9 @@ export function* user_read(k: Kernel, mm: Mm, vpn: number): Gen<number> {
       if ((yield* fault(k, mm, vpn, false)) !== VM_FAULT_OK) return -2;
     }
     return -2;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 function* fault(k: Kernel, mm: Mm, vpn: number, write: boolean): Gen<number> {

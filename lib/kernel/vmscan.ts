@@ -21,7 +21,7 @@
 import { choose, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { __GFP_FS, __GFP_IO, GFP_KERNEL } from "./gfp.ts";
 import { FS_RECLAIM } from "./lockdep.ts";
 import { PG_ANON, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE, PG_WRITEBACK, PG_ZERO } from "./page.ts";
@@ -45,7 +45,8 @@ function candidates(k: Kernel): number[] {
 
 /** try_to_free_pages: one pass of shrink_node. Returns pages freed. */
 export function* try_to_free_pages(k: Kernel, gfp: number): Gen<number> {
-  return yield* kcall(k, "try_to_free_pages", function* () {
+  const __f = enter(k, "try_to_free_pages");
+  try {
     // The candidate set is read at the start of the pass; which one is taken is explored.
     const cands = yield* k.mem.step("shrink_node: scan the inactive LRU", "r", () => candidates(k));
     let freed = 0;
@@ -55,12 +56,15 @@ export function* try_to_free_pages(k: Kernel, gfp: number): Gen<number> {
     }
     freed += yield* shrink_slab(k, gfp);
     return freed;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** shrink_folio_list for one frame. Returns 1 if it was freed. */
 export function* shrink_folio_list(k: Kernel, pfn: number, gfp: number, kswapd: boolean): Gen<number> {
-  return yield* kcall(k, "shrink_folio_list", function* () {
+  const __f = enter(k, "shrink_folio_list");
+  try {
     const mem = k.mem;
     const isolated = yield* mem.step(`isolate_lru_folio(${pfn})`, "w", () => {
       if (mem.ref[pfn] === 0 || !(mem.flags[pfn] & PG_LRU)) return false;
@@ -136,7 +140,9 @@ export function* shrink_folio_list(k: Kernel, pfn: number, gfp: number, kswapd: 
     yield* lock.unlock();
     yield* mem.step(`free frame ${pfn}`, "w", () => mem.putPage(pfn));
     return 1;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 function* keep(k: Kernel, pfn: number, why: string): Gen<number> {
@@ -155,7 +161,8 @@ function* putback(k: Kernel, pfn: number, why: string): Gen<void> {
 
 /** kswapd's balance_pgdat: one pass with GFP_KERNEL semantics, holding fs_reclaim for lockdep. */
 export function* kswapd(k: Kernel): Gen<number> {
-  return yield* kcall(k, "kswapd", function* () {
+  const __f = enter(k, "kswapd");
+  try {
     const t = k.current();
     if (k.era.fsReclaimMap) k.lockdep.mapAcquire(t, FS_RECLAIM);
     t.memalloc++;
@@ -169,5 +176,7 @@ export function* kswapd(k: Kernel): Gen<number> {
     t.memalloc--;
     if (k.era.fsReclaimMap) k.lockdep.mapRelease(t, FS_RECLAIM);
     return freed;
-  });
+  } finally {
+    leave(__f);
+  }
 }

@@ -18,7 +18,7 @@
 import { Obj, finding, spawn } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { mightSleep } from "./task.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -118,7 +118,8 @@ function checkFlushDependency(k: Kernel, target: Workqueue): void {
 
 /** flush_work: wait for the last queued execution of w. Returns true if it waited. */
 export function* flush_work(k: Kernel, w: Work): Gen<boolean> {
-  return yield* kcall(k, "flush_work", function* () {
+  const __f = enter(k, "flush_work");
+  try {
     const t = k.current();
     mightSleep(t, `flush_work(${w.name})`);
     if (w.wq) checkFlushDependency(k, w.wq);
@@ -129,12 +130,15 @@ export function* flush_work(k: Kernel, w: Work): Gen<boolean> {
     const busy = yield* w.step(`__flush_work(${w.name})`, () => w.outstanding > 0);
     if (busy) yield* w.step(`wait_for_completion(${w.name})`, () => undefined, () => w.outstanding === 0);
     return busy;
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** flush_workqueue: wait for every item queued on wq so far. */
 export function* flush_workqueue(k: Kernel, wq: Workqueue): Gen<void> {
-  yield* kcall(k, "flush_workqueue", function* () {
+  const __f = enter(k, "flush_workqueue");
+  try {
     const t = k.current();
     mightSleep(t, `flush_workqueue(${wq.name})`);
     checkFlushDependency(k, wq);
@@ -143,12 +147,15 @@ export function* flush_workqueue(k: Kernel, wq: Workqueue): Gen<void> {
       const busy = yield* w.step(`flush_workqueue: ${w.name} busy?`, () => w.outstanding > 0);
       if (busy) yield* w.step(`wait_for_completion(${w.name})`, () => undefined, () => w.outstanding === 0);
     }
-  });
+  } finally {
+    leave(__f);
+  }
 }
 
 /** cancel_work_sync: remove a pending execution, then wait for a running one. */
 export function* cancel_work_sync(k: Kernel, w: Work): Gen<boolean> {
-  return yield* kcall(k, "cancel_work_sync", function* () {
+  const __f = enter(k, "cancel_work_sync");
+  try {
     const was = yield* w.step(`cancel_work(${w.name})`, () => {
       if (!w.pending) return false;
       w.pending = false;
@@ -157,5 +164,7 @@ export function* cancel_work_sync(k: Kernel, w: Work): Gen<boolean> {
     });
     yield* flush_work(k, w);
     return was;
-  });
+  } finally {
+    leave(__f);
+  }
 }

@@ -9,14 +9,15 @@
 import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import type { KFile } from "./file.ts";
 import { folio_mkclean } from "./rmap.ts";
 import { PG_DIRTY, PG_PRIVATE, PG_WRITEBACK } from "./page.ts";
 
 /** Write back page `index` of `file` if it is cached and dirty. Returns true if it wrote. */
 export function* writeback_page(k: Kernel, file: KFile, index: number): Generator<Yieldable, boolean, unknown> {
-  return yield* kcall(k, "write_cache_pages", function* () {
+  const __f = enter(k, "write_cache_pages");
+  try {
     const pfn = yield* k.mem.step(`find_get_page(${file.name}[${index}])`, "w", () => {
       const p = file.cache[index];
       if (p >= 0) k.mem.getPage(p);
@@ -45,5 +46,7 @@ export function* writeback_page(k: Kernel, file: KFile, index: number): Generato
     yield* lock.unlock();
     yield* k.mem.step(`put_page(${pfn})`, "w", () => k.mem.putPage(pfn));
     return wrote;
-  });
+  } finally {
+    leave(__f);
+  }
 }

@@ -25,6 +25,7 @@ import { migrate_page } from "../../lib/kernel/migrate.ts";
 import { khugepaged_scan_pmd } from "../../lib/kernel/khugepaged.ts";
 import { swapon } from "../../lib/kernel/swap.ts";
 import { TestGpu } from "./device.ts";
+import { s4CallbackAllocates, s4Deadlock } from "./s4.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -125,64 +126,24 @@ describe("S3 HMM invalidation at range_end (v4.16)", () => {
 
 // ---------------------------------------------------------------------------------------------
 describe("S4 notifier callback allocates", () => {
-  const cbAlloc = (era: Era, ld: Lockdep, gfp: number) =>
-    model(`S4 callback allocates (${era.name})`, () => {
-      const k = boot(era, { lockdep: ld });
-      const mm = mm_alloc(k, 8);
-      mmap_region(mm, 0, 1);
-      populate(k, mm, 0, 1);
-      hook(mm, new MmuNotifier({ name: "drv_mn", *invalidate_range_start() { yield* kmalloc(k, gfp); return 0; } }));
-      return { threads: { P: function* () { yield* munmap(k, mm, 0, 1); } } };
-    });
   it("lockdep: E18 silent, now reports (notifier map -> fs_reclaim -> notifier map) without any reclaim", () => {
-    claim({ id: "S4/E18", title: "lockdep", model: cbAlloc(E18, new Lockdep(E18), GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Never" });
-    const r = claim({ id: "S4/now", title: "lockdep", model: cbAlloc(ENOW, new Lockdep(ENOW), GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Always" });
+    claim({ id: "S4/E18", title: "lockdep", model: s4CallbackAllocates(E18, new Lockdep(E18), GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Never" });
+    const r = claim({ id: "S4/now", title: "lockdep", model: s4CallbackAllocates(ENOW, new Lockdep(ENOW), GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Always" });
     expect(r.counts.true).toBeGreaterThan(0);
-    claim({ title: "now, GFP_NOIO also reported (§30)", model: cbAlloc(ENOW, new Lockdep(ENOW), GFP_NOIO), predicate: (e) => e.has("lockdep"), expect: "Always" });
-    claim({ title: "now, GFP_ATOMIC is fine (near miss)", model: cbAlloc(ENOW, new Lockdep(ENOW), GFP_ATOMIC), predicate: (e) => e.has("lockdep"), expect: "Never" });
+    claim({ title: "now, GFP_NOIO also reported (§30)", model: s4CallbackAllocates(ENOW, new Lockdep(ENOW), GFP_NOIO), predicate: (e) => e.has("lockdep"), expect: "Always" });
+    claim({ title: "now, GFP_ATOMIC is fine (near miss)", model: s4CallbackAllocates(ENOW, new Lockdep(ENOW), GFP_ATOMIC), predicate: (e) => e.has("lockdep"), expect: "Never" });
   });
 
-  // The real deadlock: A holds an fs lock and reclaims under GFP_NOFS/NOIO, reaching the notifier
-  // (clean page unmapped), which waits for the driver lock; B holds the driver lock and allocates
-  // GFP_KERNEL, whose reclaim runs an fs shrinker that needs the fs lock.
-  const deadlock = (era: Era, ld: Lockdep, gfpA: number, allocFirst = false) =>
-    model(`S4 deadlock (${era.name})`, () => {
-      const f = { file: null as null | ReturnType<typeof file_create> };
-      const k = boot(era, { lockdep: ld, reclaim: "choose", reclaimCandidates: () => [pfn] });
-      const mm = mm_alloc(k, 8);
-      f.file = file_create(k, "data", 1, false);
-      mmap_region(mm, 0, 1, VM_READ | VM_SHARED, f.file);
-      const [pfn] = populate(k, mm, 0, 1);
-      const fsLock = new KMutex(k, "sb->s_fs_lock", "&sb->fs_lock");
-      const drv = new KMutex(k, "drv->lock", "&drv->lock");
-      hook(mm, new MmuNotifier({ name: "drv_mn", *invalidate_range_start() { yield* drv.lock(); yield* drv.unlock(); return 0; } }));
-      register_shrinker(k, {
-        name: "fs_shrinker",
-        *count_objects(sc) { return sc.gfp & 2 /* __GFP_FS */ ? 1 : 0; },
-        *scan_objects() { yield* fsLock.lock(); yield* fsLock.unlock(); return 1; },
-      });
-      return {
-        threads: {
-          A: function* () { yield* fsLock.lock(); yield* kmalloc(k, gfpA); yield* fsLock.unlock(); },
-          B: function* () {
-            if (allocFirst) yield* kmalloc(k, GFP_KERNEL);
-            yield* drv.lock();
-            if (!allocFirst) yield* kmalloc(k, GFP_KERNEL);
-            yield* drv.unlock();
-          },
-        },
-      };
-    });
   it("real deadlock under GFP_NOFS and GFP_NOIO, in both eras", () => {
     for (const era of [E18, ENOW])
       for (const gfp of [GFP_NOFS, GFP_NOIO])
-        claim({ title: `deadlock ${era.name} ${gfp === GFP_NOFS ? "NOFS" : "NOIO"}`, model: deadlock(era, new Lockdep(era), gfp), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+        claim({ title: `deadlock ${era.name} ${gfp === GFP_NOFS ? "NOFS" : "NOIO"}`, model: s4Deadlock(era, new Lockdep(era), gfp), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
   });
   it("B alone deadlocks on itself: its own reclaim calls the notifier, which takes the lock B holds", () => {
-    claim({ title: "self", model: deadlock(E18, new Lockdep(E18), GFP_ATOMIC), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+    claim({ title: "self", model: s4Deadlock(E18, new Lockdep(E18), GFP_ATOMIC), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
   });
   it("near miss: B allocates before taking the driver lock -> no deadlock", () => {
-    claim({ title: "alloc first", model: deadlock(E18, new Lockdep(E18), GFP_NOFS, true), predicate: (e) => e.has("deadlock"), expect: "Never" });
+    claim({ title: "alloc first", model: s4Deadlock(E18, new Lockdep(E18), GFP_NOFS, true), predicate: (e) => e.has("deadlock"), expect: "Never" });
   });
 });
 

@@ -1,0 +1,57 @@
+// Kernel-model benchmark: time to verdict of the canonical S2 and S4 claims (medians of RUNS).
+//   S2 fixed design (mmu_interval_notifier + hmm_range_fault + read_retry, 4 pages) proven Never,
+//   exhaustive (source-DPOR), with 1, 2 and 3 concurrent validators (3: bounded, see below);
+//   S4 (notifier callback allocates with GFP_KERNEL): lockdep "now" Always, E18 Never, and the
+//   real NOFS reclaim deadlock Sometimes.
+// Compile with tsc (tsconfig.build.json) and run `node dist/bench/kernel.js`; exports main().
+//
+// Why 3 validators is bounded: a stateless explorer enumerates Mazurkiewicz traces, and each
+// validator races the invalidation independently (≈180 classes per validator here), so three
+// validators are ≈180³ traces; a stateful checker merges the equal states those traces reach.
+
+import { fileURLToPath } from "node:url";
+import { check, type ClaimSpec } from "../lib/explorer/index.ts";
+import { E18, ENOW } from "../lib/kernel/era.ts";
+import { Lockdep } from "../lib/kernel/lockdep.ts";
+import { s2Mni } from "../test/kernel/s2.ts";
+import { s4CallbackAllocates, s4Deadlock } from "../test/kernel/s4.ts";
+import { GFP_KERNEL, GFP_NOFS } from "../lib/kernel/gfp.ts";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+interface Row {
+  readonly name: string;
+  readonly spec: () => ClaimSpec;
+}
+
+const ROWS: Row[] = [
+  { name: "S2 fixed, 4 pages, 1 validator, exhaustive", spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 1, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never" }) },
+  { name: "S2 fixed, 4 pages, 2 validators, exhaustive", spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 2, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", budget: { ms: 600_000, executions: 10_000_000 } }) },
+  { name: "S2 fixed, 4 pages, 3 validators, <= 2 preemptions", spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 3, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", search: { strategy: "bounded", preemptions: 2 }, budget: { ms: 600_000, executions: 10_000_000 } }) },
+  { name: "S4 lockdep(now) Always", spec: () => ({ title: "S4", model: s4CallbackAllocates(ENOW, new Lockdep(ENOW), GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Always" }) },
+  { name: "S4 lockdep(E18) Never", spec: () => ({ title: "S4", model: s4CallbackAllocates(E18, new Lockdep(E18), GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Never" }) },
+  { name: "S4 NOFS reclaim deadlock Sometimes (E18)", spec: () => ({ title: "S4", model: s4Deadlock(E18, new Lockdep(E18), GFP_NOFS), predicate: (e) => e.has("deadlock"), expect: "Sometimes" }) },
+];
+
+export function main(): void {
+  const only = process.env.BENCH_ONLY;
+  console.log(`kernel model: time to verdict (median of ${RUNS} runs)`);
+  console.log(["claim".padEnd(52), "verdict".padEnd(10), "executions".padStart(11), "ms".padStart(9)].join(" "));
+  for (const row of ROWS) {
+    if (only && !row.name.includes(only)) continue;
+    const ms: number[] = [];
+    let verdict = "", execs = 0;
+    const runs = row.name.includes("2 validators") || row.name.includes("3 validators") ? 1 : RUNS;
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      const r = check(row.spec());
+      ms.push(performance.now() - t);
+      verdict = r.observed + (r.pass ? "" : " (FAIL)");
+      execs = r.stats.executions;
+    }
+    console.log([row.name.padEnd(52), verdict.padEnd(10), String(execs).padStart(11), median(ms).toFixed(0).padStart(9)].join(" "));
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) main();

@@ -1,0 +1,183 @@
+// Each oracle: a scenario it must catch and a near miss it must not (kernel-semantics §28).
+import { describe, it } from "vitest";
+import { claim, model } from "../../lib/explorer/index.ts";
+import { boot } from "../../lib/kernel/kernel.ts";
+import { E18, ENOW, ERAS } from "../../lib/kernel/era.ts";
+import { mm_alloc, mmap_region } from "../../lib/kernel/mm.ts";
+import { populate } from "../../lib/kernel/populate.ts";
+import { user_write } from "../../lib/kernel/user.ts";
+import { munmap } from "../../lib/kernel/munmap.ts";
+import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
+import { mprotect, PROT_READ } from "../../lib/kernel/mprotect.ts";
+import { MmuNotifier, MmuIntervalNotifier, mmu_interval_set_seq } from "../../lib/kernel/mmu-notifier.ts";
+import { FOLL_WRITE, get_user_pages, pin_user_pages, put_page, set_page_dirty, unpin_user_page } from "../../lib/kernel/gup.ts";
+import { divergenceOf } from "../../lib/kernel/oracles.ts";
+import { HW_CPU_TLB } from "../../lib/kernel/page.ts";
+import { clearPte } from "../../lib/kernel/pgtable.ts";
+import { TestGpu } from "./device.ts";
+
+describe("uaf through a CPU TLB", () => {
+  const m = (flushFirst: boolean) =>
+    model(`tlb uaf (${flushFirst ? "flush, then free" : "free before flush"})`, () => {
+      const k = boot(E18);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      const [pfn] = populate(k, mm, 0, 1);
+      return {
+        threads: {
+          T: function* () {
+            yield* user_write(k, mm, 0); // fills the TLB
+            if (flushFirst) yield* munmap(k, mm, 0, 1);
+            else
+              yield* k.mem.step("broken zap: clear the PTE and free without a flush", "w", () => {
+                clearPte(mm, 0);
+                k.mem.mapcount[pfn]--;
+                k.mem.putPage(pfn);
+              });
+          },
+        },
+        final: () => k.mem.hwCount(pfn, HW_CPU_TLB),
+      };
+    });
+  it("freeing before the TLB flush is a uaf; munmap's gather is not", () => {
+    claim({ title: "catch", model: m(false), predicate: (e) => e.has("uaf"), expect: "Always" });
+    claim({ title: "near miss", model: m(true), predicate: (e) => e.has("uaf"), expect: "Never" });
+  });
+});
+
+describe("divergence with its cause", () => {
+  it("GUP ref + MADV_DONTNEED + CPU write: divergence caused by the process", () => {
+    const m = model("dontneed divergence", () => {
+      const k = boot(E18);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      populate(k, mm, 0, 1);
+      const pages: number[] = [];
+      return {
+        threads: {
+          T: function* () {
+            yield* mm.mmapLock.downRead();
+            yield* get_user_pages(k, mm, 0, 1, FOLL_WRITE, pages);
+            yield* mm.mmapLock.upRead();
+            yield* madvise_dontneed(k, mm, 0, 1);
+            yield* user_write(k, mm, 0);
+          },
+        },
+        final: () => ({ d: divergenceOf(mm, 0, pages[0]) }),
+      };
+    });
+    claim({ title: "catch", model: m, predicate: (e) => e.final.d === "process: MADV_DONTNEED", expect: "Always" });
+  });
+  it("near miss: no change to the mapping, no divergence", () => {
+    const m = model("no divergence", () => {
+      const k = boot(E18);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      const [p] = populate(k, mm, 0, 1);
+      return { threads: { T: function* () { yield* user_write(k, mm, 0); } }, final: () => ({ d: divergenceOf(mm, 0, p) }) };
+    });
+    claim({ title: "near miss", model: m, predicate: (e) => e.final.d !== null, expect: "Never" });
+  });
+});
+
+describe("ro-write", () => {
+  const m = (tearDown: boolean) =>
+    model(`ro-write (${tearDown ? "mirror invalidates" : "pinned mapping kept"})`, () => {
+      const k = boot(ENOW);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      const [p] = populate(k, mm, 0, 1);
+      const gpu = new TestGpu(k, mm);
+      const sub = new MmuIntervalNotifier(0, 1, { name: "mirror", *invalidate(s, r, cur) { yield* mmu_interval_set_seq(k, s, cur); if (tearDown) yield* gpu.unmap(r.start, r.end); return true; } });
+      sub.mm = mm;
+      sub.invalidateSeq = 1;
+      mm.notifiers.itree.push(sub);
+      return {
+        threads: {
+          T: function* () {
+            yield* gpu.map(0, [p]);
+            yield* mprotect(k, mm, 0, 1, PROT_READ);
+            yield* gpu.write(0);
+          },
+        },
+      };
+    });
+  it("a device write after mprotect(PROT_READ) returned is caught; a mirror that invalidates is not", () => {
+    claim({ title: "catch", model: m(false), predicate: (e) => e.has("ro-write"), expect: "Always" });
+    claim({ title: "near miss", model: m(true), predicate: (e) => e.has("ro-write"), expect: "Never" });
+  });
+});
+
+describe("dirty-after-return", () => {
+  const m = (inCallback: boolean) =>
+    model(`dirty ${inCallback ? "inside the callback" : "after it returned"}`, () => {
+      const k = boot(E18);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      populate(k, mm, 0, 1);
+      const pages: number[] = [];
+      const sub = new MmuNotifier({ name: "drv", *invalidate_range_start() { if (inCallback) yield* set_page_dirty(k, pages[0]); return 0; } });
+      sub.mm = mm;
+      mm.notifiers.hlist.push(sub);
+      return {
+        threads: {
+          T: function* () {
+            yield* mm.mmapLock.downRead();
+            yield* get_user_pages(k, mm, 0, 1, FOLL_WRITE, pages);
+            yield* mm.mmapLock.upRead();
+            yield* madvise_dontneed(k, mm, 0, 1);
+            if (!inCallback) yield* set_page_dirty(k, pages[0]);
+            yield* put_page(k, pages[0]);
+          },
+        },
+      };
+    });
+  it("dirtying after the invalidation removed the mapping is caught; dirtying inside the callback is not", () => {
+    claim({ title: "catch", model: m(false), predicate: (e) => e.has("dirty-after-return"), expect: "Always" });
+    claim({ title: "near miss", model: m(true), predicate: (e) => e.has("dirty-after-return"), expect: "Never" });
+  });
+});
+
+describe("refcount: FOLL_PIN released with put_page", () => {
+  const m = (right: boolean) =>
+    model(`pin released by ${right ? "unpin_user_page" : "put_page"}`, () => {
+      const k = boot(ENOW);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      populate(k, mm, 0, 1);
+      const pages: number[] = [];
+      return {
+        threads: {
+          T: function* () {
+            yield* mm.mmapLock.downRead();
+            yield* pin_user_pages(k, mm, 0, 1, FOLL_WRITE, pages);
+            yield* mm.mmapLock.upRead();
+            if (right) yield* unpin_user_page(k, pages[0]);
+            else yield* put_page(k, pages[0]);
+          },
+        },
+      };
+    });
+  it("caught; near miss not", () => {
+    claim({ title: "catch", model: m(false), predicate: (e) => e.has("refcount"), expect: "Always" });
+    claim({ title: "near miss", model: m(true), predicate: (e) => e.has("refcount"), expect: "Never" });
+  });
+});
+
+describe.each(ERAS)("notifier-protocol ($name)", (era) => {
+  it("a blockable interval invalidate must not return false; set_seq with an even seq is reported", () => {
+    if (!era.intervalNotifier) return;
+    const m = model("protocol", () => {
+      const k = boot(era);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      populate(k, mm, 0, 1);
+      const sub = new MmuIntervalNotifier(0, 1, { name: "bad", *invalidate(s) { yield* mmu_interval_set_seq(k, s, 2); return false; } });
+      sub.mm = mm;
+      sub.invalidateSeq = 1;
+      mm.notifiers.itree.push(sub);
+      return { threads: { T: function* () { yield* munmap(k, mm, 0, 1); } } };
+    });
+    claim({ title: "protocol", model: m, predicate: (e) => e.findings.filter((f) => f.kind === "notifier-protocol").length >= 2, expect: "Always" });
+  });
+});
