@@ -195,7 +195,9 @@ export function describeCoverage(c: Coverage): string {
 export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
   const cfg = normaliseSearch(spec.search);
   const { true: t, false: f } = rec.counts;
-  const establishes = rec.coverage.kind !== "sampled";
+  // One shard covers part of the tree: it can find witnesses but establishes nothing alone.
+  const partial = rec.coverage.kind === "exhaustive" && rec.coverage.shard !== undefined;
+  const establishes = rec.coverage.kind !== "sampled" && !partial;
   const observed: Observation = t > 0 && f > 0 ? "Sometimes" : rec.complete && establishes && t + f > 0 ? (t > 0 ? "Always" : "Never") : "Incomplete";
   const pass = observed === spec.expect;
   // Counterexample for Never/Always, an example of P for Sometimes.
@@ -221,7 +223,9 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
   }
   const head = `${spec.id ? spec.id + " " : ""}"${spec.title}" (model "${spec.model.name}"): expected ${spec.expect}, observed ${observed} — ${pass ? "PASS" : "FAIL"}`;
   const lines = [head, `  predicate true in ${t}, false in ${f} execution(s); coverage: ${describeCoverage(rec.coverage)}; ${rec.stats.executions} executions, ${rec.stats.steps} steps, ${rec.stats.ms} ms`];
-  if (!rec.complete && observed === "Incomplete")
+  if (partial && observed === "Incomplete")
+    lines.push(`  This is one shard (${rec.coverage.kind === "exhaustive" ? rec.coverage.shard : ""}) of the search; run every shard and decide(spec, mergeRecords(records)) to establish ${spec.expect}.`);
+  else if (observed === "Incomplete")
     lines.push(
       establishes
         ? `  The search stopped (budget) before covering every execution, so ${spec.expect} cannot be established. Raise budget.executions/budget.ms, shrink the model, or use { strategy: "bounded" } and state the bound.`

@@ -142,3 +142,11 @@ describe("config validation", () => {
     expect(() => check({ ...base, search: { strategy: "nope" as never } })).toThrow(/Unknown search strategy/);
   });
 });
+
+describe("shards alone", () => {
+  it("a single shard never establishes Never, and says how to merge", () => {
+    const r = check({ title: "s", model: counter(3, true), predicate: (e) => e.final.x !== 3, expect: "Never", search: { strategy: "dfs", shard: { index: 0, count: 2 } } });
+    expect(r.observed).toBe("Incomplete");
+    expect(r.message).toContain("mergeRecords");
+  });
+});
