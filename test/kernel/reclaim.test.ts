@@ -1,0 +1,147 @@
+// Reclaim, GFP contexts, shrinkers and workqueues (kernel-semantics §13–§15, §26, §27, §30).
+import { describe, it } from "vitest";
+import { claim, model } from "../../lib/explorer/index.ts";
+import { boot } from "../../lib/kernel/kernel.ts";
+import { E18, ENOW, ERAS, type Era } from "../../lib/kernel/era.ts";
+import { Lockdep } from "../../lib/kernel/lockdep.ts";
+import { mm_alloc, mmap_region, VM_READ, VM_SHARED, PTE_SWAP } from "../../lib/kernel/mm.ts";
+import { populate } from "../../lib/kernel/populate.ts";
+import { KMutex } from "../../lib/kernel/mutex.ts";
+import { MmuNotifier } from "../../lib/kernel/mmu-notifier.ts";
+import { GFP_ATOMIC, GFP_KERNEL, GFP_NOFS, GFP_NOIO, __GFP_FS, kmalloc } from "../../lib/kernel/gfp.ts";
+import { register_shrinker } from "../../lib/kernel/shrinker.ts";
+import { file_create } from "../../lib/kernel/file.ts";
+import { swapon } from "../../lib/kernel/swap.ts";
+import { FOLL_WRITE, get_user_pages, pin_user_pages } from "../../lib/kernel/gup.ts";
+import { shrink_folio_list } from "../../lib/kernel/vmscan.ts";
+import { user_read } from "../../lib/kernel/user.ts";
+import { alloc_workqueue, flush_work, flush_workqueue, init_work, queue_work } from "../../lib/kernel/workqueue.ts";
+
+describe.each(ERAS)("direct reclaim reaches notifiers ($name)", (era) => {
+  const m = (gfp: number, fileBacked: boolean) =>
+    model(`reclaim from ${gfp}`, () => {
+      const k = boot(era, { reclaim: "always" });
+      if (!fileBacked) swapon(k);
+      const mm = mm_alloc(k, 8);
+      if (fileBacked) mmap_region(mm, 0, 1, VM_READ | VM_SHARED, file_create(k, "f", 1));
+      else mmap_region(mm, 0, 1);
+      populate(k, mm, 0, 1);
+      let calls = 0;
+      const sub = new MmuNotifier({ name: "drv", *invalidate_range_start() { calls++; return 0; } });
+      sub.mm = mm;
+      mm.notifiers.hlist.push(sub);
+      return { threads: { T: function* () { yield* kmalloc(k, gfp); } }, final: () => calls };
+    });
+  it("a clean mapped file page is unmapped under GFP_NOFS and GFP_NOIO: the notifier runs", () => {
+    claim({ title: "NOFS", model: m(GFP_NOFS, true), predicate: (e) => e.final > 0, expect: "Sometimes" });
+    claim({ title: "NOIO", model: m(GFP_NOIO, true), predicate: (e) => e.final > 0, expect: "Sometimes" });
+  });
+  it("an anon page needs __GFP_IO to be swapped: never under GFP_NOIO; GFP_ATOMIC never reclaims", () => {
+    claim({ title: "anon NOIO", model: m(GFP_NOIO, false), predicate: (e) => e.final > 0, expect: "Never" });
+    claim({ title: "anon NOFS", model: m(GFP_NOFS, false), predicate: (e) => e.final > 0, expect: "Sometimes" });
+    claim({ title: "atomic", model: m(GFP_ATOMIC, true), predicate: (e) => e.final > 0, expect: "Never" });
+  });
+});
+
+describe("swap-out of a GUP'd anon page", () => {
+  const m = (era: Era) =>
+    model(`swap pinned (${era.name})`, () => {
+      const k = boot(era);
+      swapon(k);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      const [pfn] = populate(k, mm, 0, 1);
+      const pages: number[] = [];
+      let swapped = false, back = -1;
+      return {
+        threads: {
+          T: function* () {
+            yield* mm.mmapLock.downRead();
+            if (era.pinTracking) yield* pin_user_pages(k, mm, 0, 1, FOLL_WRITE, pages);
+            else yield* get_user_pages(k, mm, 0, 1, FOLL_WRITE, pages);
+            yield* mm.mmapLock.upRead();
+            yield* shrink_folio_list(k, pfn, GFP_KERNEL, true);
+            swapped = (mm.pteFlags[0] & PTE_SWAP) !== 0;
+            yield* user_read(k, mm, 0);
+            back = mm.cpuPfn(0);
+          },
+        },
+        final: () => ({ swapped, same: back === pfn, alive: k.mem.ref[pfn] > 0 }),
+      };
+    });
+  it("2018: unmapped into the swap cache, kept by the reference, refaulted to the same page", () => {
+    claim({ title: "E18", model: m(E18), predicate: (e) => e.final.swapped && e.final.same && e.final.alive, expect: "Always" });
+  });
+  it("now: refused (maybe pinned): the PTE stays", () => {
+    claim({ title: "now", model: m(ENOW), predicate: (e) => !e.final.swapped && e.final.same, expect: "Always" });
+  });
+});
+
+describe.each(ERAS)("shrinkers and fs_reclaim ($name)", (era) => {
+  const m = (gfp: number, ld: Lockdep) =>
+    model("shrinker lock", () => {
+      const k = boot(era, { lockdep: ld, reclaim: "choose" });
+      const l = new KMutex(k, "obj->lock", "&obj->lock");
+      let sawFs = -1;
+      register_shrinker(k, {
+        name: "drv_shrinker",
+        *count_objects(sc) { sawFs = sc.gfp & __GFP_FS ? 1 : 0; return 1; },
+        *scan_objects() { yield* l.lock(); yield* l.unlock(); return 1; },
+      });
+      return { threads: { T: function* () { yield* l.lock(); yield* kmalloc(k, gfp); yield* l.unlock(); } }, final: () => sawFs };
+    });
+  it("a lock held around a reclaiming allocation and taken in the shrinker: real deadlock; lockdep only for __GFP_FS", () => {
+    claim({ title: "deadlock GFP_KERNEL", model: m(GFP_KERNEL, new Lockdep(era)), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+    claim({ title: "deadlock GFP_NOFS", model: m(GFP_NOFS, new Lockdep(era)), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+    // Lockdep predicts it (reports in a run where reclaim did not even happen) only through
+    // fs_reclaim, i.e. only for __GFP_FS; under NOFS it sees it only when the recursion really
+    // runs. The driver primes the shrinker's edge at init, as drivers do (kernel-semantics §14).
+    const primed = () => {
+      const ld = new Lockdep(era);
+      ld.prime(["fs_reclaim", "&obj->lock"], "driver init: fs_reclaim_acquire(GFP_KERNEL); might_lock(&obj->lock)");
+      return ld;
+    };
+    claim({ title: "lockdep predicts GFP_KERNEL", model: m(GFP_KERNEL, primed()), predicate: (e) => e.has("lockdep"), expect: "Always" });
+    claim({ title: "lockdep does not predict GFP_NOFS", model: m(GFP_NOFS, primed()), predicate: (e) => e.has("lockdep") && !e.has("deadlock"), expect: "Never" });
+    claim({ title: "the shrinker sees the NOFS mask", model: m(GFP_NOFS, new Lockdep(era)), predicate: (e) => e.final === 0, expect: "Sometimes" });
+  });
+});
+
+describe.each(ERAS)("workqueues ($name)", (era) => {
+  const m = (ld: Lockdep) =>
+    model("flush under a lock the work takes", () => {
+      const k = boot(era, { lockdep: ld });
+      const l = new KMutex(k, "mn->lock");
+      const wq = alloc_workqueue(k, "i915-userptr-release");
+      const w = init_work(k, "cancel_userptr", function* () { yield* l.lock(); yield* l.unlock(); });
+      return {
+        threads: {
+          T: function* () {
+            yield* queue_work(k, wq, w);
+            yield* l.lock();
+            yield* flush_workqueue(k, wq);
+            yield* l.unlock();
+          },
+        },
+      };
+    });
+  it(`real deadlock Sometimes; lockdep ${era.wqFlushLockdep ? "reports" : "silent (no flush maps v4.15–v4.18)"}`, () => {
+    claim({ title: "deadlock", model: m(new Lockdep(era)), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+    claim({ title: "lockdep", model: m(new Lockdep(era)), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Always" : "Never" });
+  });
+  it("queue_work on a pending item is a no-op; flush_work waits for it", () => {
+    const mm = model("queue twice", () => {
+      const k = boot(era);
+      const wq = alloc_workqueue(k, "wq");
+      let runs = 0;
+      const w = init_work(k, "w", function* () { runs++; });
+      let second = true;
+      return {
+        threads: { T: function* () { yield* queue_work(k, wq, w); second = yield* queue_work(k, wq, w); yield* flush_work(k, w); } },
+        final: () => ({ runs, second }),
+      };
+    });
+    claim({ title: "ran once or twice, never lost", model: mm, predicate: (e) => e.final.runs === (e.final.second ? 2 : 1), expect: "Always" });
+    claim({ title: "second queue can be a no-op", model: mm, predicate: (e) => !e.final.second, expect: "Sometimes" });
+  });
+});
