@@ -32,3 +32,14 @@ export function registerAtSetup(mm: Mm, sub: MmuNotifier): void {
   mm.notifiers.hlist.push(sub);
   mm.count++;
 }
+
+import type { MmuIntervalNotifier } from "../../lib/kernel/mmu-notifier.ts";
+/** mmu_interval_notifier_insert's effect at setup time, with no invalidation running. (The first
+ *  insert on an mm registers the subscriptions with mmap_lock held for write in the kernel; the
+ *  model's insert does not take it, so inserting concurrently with munmap is not modelled here.) */
+export function insertIntervalAtSetup(mm: Mm, sub: MmuIntervalNotifier): void {
+  sub.mm = mm;
+  sub.invalidateSeq = mm.notifiers.invalidateSeq - 1;
+  mm.notifiers.itree.push(sub);
+  mm.count++;
+}
