@@ -166,7 +166,7 @@ export class PhysMem extends Obj {
   private freeFrame(pfn: number): void {
     for (let kind = 0; kind < HW_KINDS; kind++) {
       const n = this.hw[pfn * HW_KINDS + kind];
-      if (n > 0) finding("uaf", `frame ${pfn} was freed while ${n} ${HW_NAMES[kind]} entr${n === 1 ? "y" : "ies"} still reference it`, { pfn, via: HW_NAMES[kind] });
+      if (n > 0) finding("uaf", `frame ${pfn} was freed while ${n} ${HW_NAMES[kind]} ${n === 1 ? "entry still references" : "entries still reference"} it`, { pfn, via: HW_NAMES[kind] });
     }
     this.flags[pfn] = 0;
     this.free[this.nfree++] = pfn;
