@@ -170,6 +170,12 @@ export class Execution implements Runtime {
         return;
       }
       const y = r.value;
+      // Ops always have a string kind; anything else is a choose() request or a mistake.
+      if (y !== null && typeof y === "object" && typeof (y as Op).kind === "string") {
+        th.pending = y as Op;
+        if (this.detail) th.pendingLabel = th.frames.length ? `${th.frames.join(" › ")} › ${labelOf(th.pending)}` : labelOf(th.pending);
+        return;
+      }
       if (y !== null && typeof y === "object" && isChoose(y)) {
         const v = this.scheduler.pickChoice(this, y.arity, y.label);
         if (v === -1) throw ABANDON;
@@ -180,11 +186,7 @@ export class Execution implements Runtime {
         value = v;
         continue;
       }
-      if (y === null || typeof y !== "object" || typeof (y as Op).kind !== "string")
-        throw new ExplorerError(`Thread "${th.name}" yielded ${String(y)}, which is not an effect. Use yield* on explorer objects (yield* x.read()), not bare yield.`);
-      th.pending = y as Op;
-      if (this.detail) th.pendingLabel = th.frames.length ? `${th.frames.join(" › ")} › ${labelOf(th.pending)}` : labelOf(th.pending);
-      return;
+      throw new ExplorerError(`Thread "${th.name}" yielded ${String(y)}, which is not an effect. Use yield* on explorer objects (yield* x.read()), not bare yield.`);
     }
   }
 

@@ -43,7 +43,9 @@ export function* step<T = undefined>(
   label: string,
   effect?: { obj: Tracked; kind: string; mode: Mode; enabled?: () => boolean; run?: () => T },
 ): Generator<Yieldable, T, unknown> {
-  const op: Op = effect ? { ...effect, label } : { obj: null, kind: "step", mode: "local", label };
+  const op: Op = effect
+    ? { obj: effect.obj, kind: effect.kind, mode: effect.mode, label, enabled: effect.enabled, run: effect.run }
+    : { obj: null, kind: "step", mode: "local", label, enabled: undefined, run: undefined };
   return (yield op) as T;
 }
 
@@ -113,6 +115,6 @@ export function* call<T>(name: string, body: () => Generator<Yieldable, T, unkno
 
 /** Start a new thread running `body`; returns once the thread exists (a local step). */
 export function* spawn(name: string, body: ThreadBody): Generator<Yieldable, void, unknown> {
-  const op: Op = { obj: null, kind: "spawn", mode: "local", label: `spawn(${name})`, run: () => runtime("spawn()").spawn(name, body) };
+  const op: Op = { obj: null, kind: "spawn", mode: "local", label: `spawn(${name})`, enabled: undefined, run: () => runtime("spawn()").spawn(name, body) };
   yield op;
 }

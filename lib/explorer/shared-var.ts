@@ -12,8 +12,9 @@ export class SharedVar<T> extends Obj {
   /** Reads are the commonest step; their op is allocated once per variable. */
   private readOp: Op | undefined;
   *read(label?: string): Generator<Yieldable, T, unknown> {
-    if (label !== undefined) return (yield { obj: this, kind: "read", mode: "r", label, run: () => this.value }) as T;
-    return (yield (this.readOp ??= { obj: this, kind: "read", mode: "r", run: () => this.value })) as T;
+    // Ops always carry the same six fields in the same order, so property access stays monomorphic.
+    if (label !== undefined) return (yield { obj: this, kind: "read", mode: "r", label, enabled: undefined, run: () => this.value }) as T;
+    return (yield (this.readOp ??= { obj: this, kind: "read", mode: "r", label: undefined, enabled: undefined, run: () => this.value })) as T;
   }
   *write(v: T, label?: string): Generator<Yieldable, void, unknown> {
     yield new WriteOp(this, v, label);
@@ -41,9 +42,17 @@ export class SharedVar<T> extends Obj {
 
 /** A write op with the value in a field and run() on the prototype: one allocation per write step. */
 class WriteOp<T> implements Op {
+  readonly obj: SharedVar<T>;
   readonly kind = "write";
   readonly mode = "w" as const;
-  constructor(readonly obj: SharedVar<T>, private readonly v: T, readonly label: string | undefined) {}
+  readonly label: string | undefined;
+  readonly enabled = undefined;
+  private readonly v: T;
+  constructor(obj: SharedVar<T>, v: T, label: string | undefined) {
+    this.obj = obj;
+    this.label = label;
+    this.v = v;
+  }
   run(): void {
     this.obj.set(this.v);
   }
