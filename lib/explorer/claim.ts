@@ -44,6 +44,11 @@ export interface ClaimSpec<F = any> {
   /** Strategy and its parameters; default { strategy: "dpor" }. */
   readonly search?: SearchSpec;
   readonly budget?: Budget;
+  /**
+   * What the claim is about, for the book's scoreboard (design × invariant × era), e.g.
+   * { design: "amdgpu-2018", era: "2018", invariant: "stale-install" }. Carried into the result.
+   */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface Witness {
@@ -85,6 +90,7 @@ export interface ClaimResult {
   /** Counterexample (on failure) or an example of the predicate holding (for Sometimes). */
   readonly witness?: Witness;
   readonly message: string;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** Thrown by claim() when the observation differs from the expectation. */
@@ -257,6 +263,7 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
     counts: { ...rec.counts },
     ...(witness ? { witness } : {}),
     message: lines.join("\n"),
+    ...(spec.labels ? { labels: { ...spec.labels } } : {}),
   };
 }
 
