@@ -74,16 +74,32 @@ export function indexPage(results: Results, changes?: Change[]): string {
   ].join("\n");
 }
 
+/**
+ * The matrix design × invariant × era, one cell per claim that carries those labels (a cell with
+ * several claims lists each). The list of every claim follows, labelled or not.
+ */
 export function scoreboardPage(results: Results): string {
   const claims = claimsOf(results);
-  const lines = [
-    "# Scoreboard",
-    "",
-    "Every claim of the book, as the last build decided it. Each verdict links to the block that decided it.",
-    "",
-    "| Chapter | Claim | Expected | Observed | Coverage |",
-    "|---|---|---|---|---|",
-  ];
+  const lines = ["# Scoreboard", "", "Every claim of the book as the last build decided it. Each verdict links to the block that decided it.", ""];
+  const labelled = claims.filter((l) => l.c.labels?.design && l.c.labels?.invariant && l.c.labels?.era);
+  if (labelled.length > 0) {
+    const designs = [...new Set(labelled.map((l) => l.c.labels!.design!))];
+    const invariants = [...new Set(labelled.map((l) => l.c.labels!.invariant!))];
+    const eras = [...new Set(labelled.map((l) => l.c.labels!.era!))].sort();
+    const cols = invariants.flatMap((inv) => eras.map((era) => ({ inv, era })));
+    lines.push("## Design × invariant × era", "");
+    lines.push(`| Design | ${cols.map((c) => `${esc(c.inv)} (${esc(c.era)})`).join(" | ")} |`);
+    lines.push(`|---|${cols.map(() => "---").join("|")}|`);
+    for (const d of designs) {
+      const cells = cols.map(({ inv, era }) => labelled
+        .filter((l) => l.c.labels!.design === d && l.c.labels!.invariant === inv && l.c.labels!.era === era)
+        .map((l) => `[${esc(l.c.observed)}](${claimLink(l)}){ .book-score .book-verdict .book-verdict-${esc(l.c.observed)} }${l.c.pass ? "" : " ✗"}`)
+        .join(" ") || "");
+      lines.push(`| ${esc(d)} | ${cells.join(" | ")} |`);
+    }
+    lines.push("");
+  }
+  lines.push("## Every claim", "", "| Chapter | Claim | Expected | Observed | Coverage |", "|---|---|---|---|---|");
   for (const l of claims) {
     const cov = l.c.coverage.kind === "bounded" ? `bounded ≤ ${l.c.coverage.preemptions}` : l.c.coverage.kind === "exhaustive" ? `exhaustive` : `sampled`;
     lines.push(`| [${cell(l.chapter.title)}](${path.basename(l.chapter.file)}) | [${esc(l.c.id ?? "claim")}](${claimLink(l)}){ .book-score } ${cell(esc(l.c.title))} | ${verdict(l.c.expected)} | ${verdict(l.c.observed)} ${l.c.pass ? "" : "✗"} | ${cov} |`);

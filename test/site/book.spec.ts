@@ -128,17 +128,13 @@ test("the copy button yields the replay command", async ({ page, context }) => {
 
 test("scoreboard links land on their claims", async ({ page }) => {
   await page.goto(FIXTURES + "scoreboard/");
-  const links = page.locator("a.book-score");
-  const n = await links.count();
-  expect(n).toBeGreaterThan(0);
-  for (let i = 0; i < n; i++) {
-    await page.goto(FIXTURES + "scoreboard/");
-    const link = page.locator("a.book-score").nth(i);
-    const id = (await link.textContent())!.trim();
-    await link.click();
-    const target = page.locator(`.book-claim[data-claim-id="${id}"]`);
+  const hrefs = await page.locator("a.book-score").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+  expect(hrefs.length).toBeGreaterThan(2); // the matrix and the list
+  for (const href of hrefs) {
+    await page.goto(href);
+    const target = page.locator(`[id="${new URL(href).hash.slice(1)}"]`);
+    await expect(target).toHaveClass(/book-claim/);
     await expect(target).toBeInViewport();
-    expect(page.url()).toContain("#" + (await target.getAttribute("id")));
   }
 });
 
