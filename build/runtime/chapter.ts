@@ -4,7 +4,7 @@
 // the block runs goes into the test's meta, which the build's reporter writes to results.json.
 
 import { test as vitest, type TestContext } from "vitest";
-import { setClaimSink } from "../../lib/explorer/index.ts";
+import { setClaimSink, setReplayToken, type ClaimResult } from "../../lib/explorer/index.ts";
 
 export interface BlockRun {
   line: number;
@@ -22,7 +22,14 @@ export interface BlockMeta {
 let current: BlockMeta | undefined;
 
 // Every claim a block decides is recorded with the block: verdict, coverage, stats, witness.
-setClaimSink((r) => record({ type: "claim", ...r }));
+// `BOOK_REPLAY=<token>` (the page's replay command) re-runs one execution instead of searching,
+// and prints its trace.
+const replaying = typeof process !== "undefined" ? process.env.BOOK_REPLAY ?? null : null;
+setReplayToken(replaying);
+setClaimSink((r: ClaimResult) => {
+  record({ type: "claim", ...r });
+  if (replaying) console.log(r.message);
+});
 
 /** Adds a JSON-serialisable record (a claim result, a trace) to the block that is running. */
 export function record(value: unknown): void {

@@ -20,6 +20,7 @@ export function coverageWords(c: Coverage, stats: { executions: number; ms: numb
   let words: string;
   if (c.kind === "exhaustive") words = `exhaustive, ${c.reduction === "none" ? "no reduction" : c.reduction}${c.shard ? `, shard ${c.shard}` : ""}, ${tail}`;
   else if (c.kind === "bounded") words = `bounded: ≤ ${c.preemptions} preemption${c.preemptions === 1 ? "" : "s"}, ${tail}`;
+  else if (c.kind === "replay") words = `replay of one execution (${c.token}): establishes no verdict`;
   else words = `sampled: ${num(c.runs)} ${c.strategy.toUpperCase()} runs, seed ${c.seed}${c.depth !== undefined ? `, depth ${c.depth}` : ""}, ${secs(stats.ms)}${expected !== "Sometimes" ? ` — cannot establish ${expected}` : ""}`;
   if (complete) return words;
   // Sometimes is settled by one execution of each kind; the search stops there on purpose.

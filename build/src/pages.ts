@@ -101,7 +101,7 @@ export function scoreboardPage(results: Results): string {
   }
   lines.push("## Every claim", "", "| Chapter | Claim | Expected | Observed | Coverage |", "|---|---|---|---|---|");
   for (const l of claims) {
-    const cov = l.c.coverage.kind === "bounded" ? `bounded ≤ ${l.c.coverage.preemptions}` : l.c.coverage.kind === "exhaustive" ? `exhaustive` : `sampled`;
+    const cov = l.c.coverage.kind === "bounded" ? `bounded ≤ ${l.c.coverage.preemptions}` : l.c.coverage.kind === "exhaustive" ? `exhaustive` : l.c.coverage.kind;
     lines.push(`| [${cell(l.chapter.title)}](${path.basename(l.chapter.file)}) | [${esc(l.c.id ?? "claim")}](${claimLink(l)}){ .book-score } ${cell(esc(l.c.title))} | ${verdict(l.c.expected)} | ${verdict(l.c.observed)} ${l.c.pass ? "" : "✗"} | ${cov} |`);
   }
   if (claims.length === 0) lines.push("", "No claims yet.");

@@ -27,6 +27,7 @@ import { exploreRandom } from "./random.ts";
 import { replay, runDecisions } from "./replay.ts";
 import type { Coverage, Explore } from "./search.ts";
 import { encodeToken } from "./token.ts";
+import { replayClaim, replayToken } from "./replay-claim.ts";
 import type { TraceEvent } from "./trace.ts";
 import { viewOf, type ExecutionView } from "./view.ts";
 
@@ -192,6 +193,7 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
 }
 
 export function describeCoverage(c: Coverage): string {
+  if (c.kind === "replay") return `replay of one execution (${c.token}): establishes no verdict`;
   if (c.kind === "exhaustive") return `exhaustive (${c.reduction === "none" ? "no reduction" : c.reduction})${c.shard ? `, shard ${c.shard}` : ""}`;
   if (c.kind === "bounded") return `bounded: all schedules with <= ${c.preemptions} preemption(s)`;
   return `sampled: ${c.runs} ${c.strategy} run(s), seed ${c.seed}${c.depth !== undefined ? `, depth ${c.depth}` : ""}`;
@@ -271,7 +273,8 @@ const replayExecution = (m: Model<unknown>, ds: number[], maxSteps: number): Exe
 
 /** Explore and decide; never throws on a failed claim (see claim()). */
 export function check<F>(spec: ClaimSpec<F>): ClaimResult {
-  const result = decide(spec, search(spec));
+  const t = replayToken();
+  const result = t !== null ? replayClaim(spec, t) : decide(spec, search(spec));
   sink?.(result);
   return result;
 }

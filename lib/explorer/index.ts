@@ -19,6 +19,7 @@ export {
 } from "./claim.ts";
 export type { Coverage } from "./search.ts";
 export { replay, type ReplayResult } from "./replay.ts";
+export { setReplayToken } from "./replay-claim.ts";
 export { formatTrace, formatDeadlock, type TraceEvent } from "./trace.ts";
 export { setProgress, type Progress, type ProgressFn } from "./progress.ts";
 export { ExplorerError, DeterminismError, ModelError } from "./errors.ts";

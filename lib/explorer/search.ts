@@ -7,7 +7,9 @@ import type { Model } from "./model.ts";
 export type Coverage =
   | { readonly kind: "exhaustive"; readonly reduction: "source-DPOR" | "none"; readonly shard?: string }
   | { readonly kind: "bounded"; readonly preemptions: number }
-  | { readonly kind: "sampled"; readonly strategy: "pct" | "random"; readonly runs: number; readonly seed: number; readonly depth?: number };
+  | { readonly kind: "sampled"; readonly strategy: "pct" | "random"; readonly runs: number; readonly seed: number; readonly depth?: number }
+  /** One execution re-run from a replay token (BOOK_REPLAY): no verdict. */
+  | { readonly kind: "replay"; readonly token: string };
 
 export interface SearchContext {
   readonly model: Model<unknown>;
