@@ -456,3 +456,23 @@ export function* mmu_interval_set_seq(k: Kernel, sub: MmuIntervalNotifier, curSe
     sub.invalidateSeq = curSeq;
   });
 }
+
+// ---- set-up helpers (call in a model's setup only: no scheduling point) ----
+
+/** The state mmu_notifier_register leaves, for a subscriber registered before the scenario starts. */
+export function mmu_notifier_attach(sub: MmuNotifier, mm: Mm): MmuNotifier {
+  sub.mm = mm;
+  mm.notifiers.hlist.push(sub);
+  mm.count++;
+  return sub;
+}
+
+/** The state mmu_interval_notifier_insert leaves with no invalidation running (now only). */
+export function mmu_interval_notifier_attach(sub: MmuIntervalNotifier, mm: Mm): MmuIntervalNotifier {
+  if (!mm.k.era.intervalNotifier) requireInterval(mm.k, "mmu_interval_notifier_attach");
+  sub.mm = mm;
+  sub.invalidateSeq = mm.notifiers.invalidateSeq - 1;
+  mm.notifiers.itree.push(sub);
+  mm.count++;
+  return sub;
+}

@@ -7,7 +7,7 @@ import type { Era } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region, type Mm } from "../../lib/kernel/mm.ts";
 import { populate } from "../../lib/kernel/populate.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
-import { MmuIntervalNotifier, MmuNotifier, mmu_interval_notifier_insert, mmu_interval_read_begin, mmu_interval_read_retry, mmu_interval_set_seq, __mmu_notifier_register } from "../../lib/kernel/mmu-notifier.ts";
+import { MmuIntervalNotifier, MmuNotifier, mmu_interval_notifier_attach, mmu_notifier_attach, mmu_interval_notifier_insert, mmu_interval_read_begin, mmu_interval_read_retry, mmu_interval_set_seq, __mmu_notifier_register } from "../../lib/kernel/mmu-notifier.ts";
 import { EBUSY, hmm_range_fault } from "../../lib/kernel/hmm.ts";
 import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
 import { munmap } from "../../lib/kernel/munmap.ts";
@@ -50,8 +50,7 @@ export function s2StartOnly(era: Era, pages = 1, validators = 1, how: Trigger = 
         return 0;
       },
     });
-    mm.notifiers.hlist.push(sub);
-    sub.mm = mm;
+    mmu_notifier_attach(sub, mm);
     const threads: Record<string, () => Gen<void>> = { Trigger: () => trigger(k, mm, how, pages) };
     for (let v = 0; v < validators; v++)
       threads[`V${v}`] = function* () {
@@ -84,10 +83,7 @@ export function s2Mni(era: Era, pages = 1, validators = 1, how: Trigger = "munma
         return true;
       },
     });
-    // mmu_interval_notifier_insert at setup, with no invalidation running.
-    sub.mm = mm;
-    sub.invalidateSeq = mm.notifiers.invalidateSeq - 1;
-    mm.notifiers.itree.push(sub);
+    mmu_interval_notifier_attach(sub, mm);
     const threads: Record<string, () => Gen<void>> = { Trigger: () => trigger(k, mm, how, pages) };
     for (let v = 0; v < validators; v++)
       threads[`V${v}`] = function* () {
