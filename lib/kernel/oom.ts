@@ -14,7 +14,7 @@ import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
-import { CAUSE_MUNMAP, type Mm, VM_HUGETLB, VM_LOCKED, VM_PFNMAP, VM_SHARED } from "./mm.ts";
+import { CAUSE_OOM_REAP, type Mm, VM_HUGETLB, VM_LOCKED, VM_PFNMAP, VM_SHARED } from "./mm.ts";
 import { EAGAIN, MMU_INVALIDATE_DOES_NOT_BLOCK, mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_invalidate_range_start_nonblock, mmu_notifier_range_init } from "./mmu-notifier.ts";
 import { tlb_finish_mmu, tlb_gather_mmu } from "./mmu-gather.ts";
 import { unmap_page_range } from "./memory.ts";
@@ -47,7 +47,7 @@ export function* oom_reap_task_mm(k: Kernel, mm: Mm): Gen<boolean> {
             continue;
           }
         } else yield* mmu_notifier_invalidate_range_start(k, range);
-        yield* unmap_page_range(k, tlb, vma, vma.start, vma.end, CAUSE_MUNMAP);
+        yield* unmap_page_range(k, tlb, vma, vma.start, vma.end, CAUSE_OOM_REAP);
         yield* mmu_notifier_invalidate_range_end(k, range);
         yield* tlb_finish_mmu(k, tlb);
       }
