@@ -68,6 +68,11 @@ export function rowsOf(trace: readonly TraceEvent[], findings: readonly SwimFind
   return rows;
 }
 
+/** A finding's one-line headline: the first line with words (a lockdep splat opens with rules). */
+export function headline(message: string): string {
+  return message.split("\n").map((l) => l.trim()).find((l) => /[A-Za-z]/.test(l)) ?? message;
+}
+
 function clip(s: string, width: number): string {
   const max = Math.floor(width / CHAR);
   return s.length <= max ? s : s.slice(0, Math.max(1, max - 1)) + "…";
@@ -163,7 +168,7 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
       `<text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${e.step}</text>` +
       `<rect class="sl-box" x="${x}" y="${y + 3}" width="${BOX_W}" height="${ROW - 6}" rx="3"/>` +
       `<text class="sl-label" x="${x + 5}" y="${y + 18}">${esc(clip(e.label, BOX_W - 10))}</text></g>`);
-    const side = [e.note, ...hits.map((f) => `${f.kind.toUpperCase()}: ${f.message}`)].filter(Boolean).join(" · ");
+    const side = [e.note, ...hits.map((f) => `${f.kind.toUpperCase()}: ${headline(f.message)}`)].filter(Boolean).join(" · ");
     if (side) {
       // The note sits under the box's lane neighbour, or spills right for the last lane.
       out.push(`<text class="${hits.length ? "sl-headline" : "sl-note"}" x="${x + BOX_W + 4}" y="${y + 18}">${esc(clip(side, NOTE_MAX * CHAR))}</text>`);
