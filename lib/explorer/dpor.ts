@@ -183,32 +183,41 @@ function advance(list: Choice[]): boolean {
 
 /**
  * Race analysis of one execution (Algorithm 2's "foreach e ⋖ next" loop, done for
- * the new suffix of the execution after it ran). Vector clocks: clk[k][t] = number
- * of thread t's steps that happen-before-or-equal step k.
+ * the new suffix of the execution after it ran). Vector clocks, flat to keep the
+ * garbage collector out of the hot path: clk[k * T + t] = number of thread t's steps
+ * that happen-before-or-equal step k.
  */
 function analyse(x: Execution, sched: DporScheduler): void {
   const n = x.steps;
   const T = x.threads.length;
   const th = x.stepThread, ob = x.stepObj, md = x.stepMode;
-  const clk: Int32Array[] = new Array(n);
+  const clk = new Int32Array(n * T);
   const local = new Int32Array(n); // 1-based index of step k within its thread
   const tclk: Int32Array[] = []; // current clock per thread
   const count = new Int32Array(T);
   const lastOf = new Int32Array(T).fill(-1); // last step index per thread
-  const objEvents = new Map<number, number[]>();
-  const lastWrite = new Map<number, number>();
-  const readsSince = new Map<number, number[]>();
+  const nObj = x.objects.length;
+  const objEvents: number[][] = [];
+  const lastWrite = new Int32Array(nObj).fill(-1);
+  const readsSince: number[][] = [];
+  const prevBuf = new Int32Array(T), seen = new Int32Array(T); // scratch, scan() is not re-entrant
   const spawnAt = (t: number): number => x.threads[t].spawnStep;
   const clockOf = (t: number): Int32Array => {
     let c = tclk[t];
     if (!c) {
       const sp = spawnAt(t);
       // A spawned thread starts knowing everything its parent knew at the spawn.
-      c = tclk[t] = sp >= 0 && sp < n && clk[sp] ? Int32Array.from(clk[sp]) : new Int32Array(T);
+      c = tclk[t] = sp >= 0 && sp < n ? clk.slice(sp * T, sp * T + T) : new Int32Array(T);
     }
     return c;
   };
+  /** Step j happens-before-or-equals the point whose clock is c. */
   const hb = (j: number, c: Int32Array): boolean => c[th[j]] >= local[j];
+  /** Step j happens-before-or-equals step i. */
+  const hbStep = (j: number, i: number): boolean => clk[i * T + th[j]] >= local[j];
+  const join = (c: Int32Array, k: number): void => {
+    for (let u = 0, b = k * T; u < T; u++) if (clk[b + u] > c[u]) c[u] = clk[b + u];
+  };
 
   /**
    * Is q's next step (on o) enabled after pre(j).v? Cheap when q has not moved and v
@@ -228,9 +237,9 @@ function analyse(x: Execution, sched: DporScheduler): void {
   };
 
   const scan = (q: number, o: number, m: number, prevC: Int32Array, k: number, blocking: boolean): void => {
-    const evs = objEvents.get(o);
+    const evs = objEvents[o];
     if (!evs) return;
-    const seen = Int32Array.from(prevC);
+    seen.set(prevC);
     for (let a = evs.length - 1; a >= 0; a--) {
       const j = evs[a];
       const wj = md[j] === MODE_WRITE;
@@ -248,16 +257,15 @@ function analyse(x: Execution, sched: DporScheduler): void {
       // clock and keep scanning back for the step that really competes.
       if (blocking && !feasible(j, v, q, o)) continue;
       addBacktrack(j, v, q, o, m, prevC);
-      for (let t = 0; t < T; t++) if (clk[j][t] > seen[t]) seen[t] = clk[j][t];
+      join(seen, j);
       if (wj) return;
     }
   };
 
   /** notdep(j, E) restricted to steps before k: steps after j that do not happen after j. */
   const notdep = (j: number, k: number): number[] => {
-    const tj = th[j], lj = local[j];
     const v: number[] = [];
-    for (let i = j + 1; i < k; i++) if (clk[i][tj] < lj) v.push(i);
+    for (let i = j + 1; i < k; i++) if (!hbStep(j, i)) v.push(i);
     return v;
   };
 
@@ -271,7 +279,7 @@ function analyse(x: Execution, sched: DporScheduler): void {
       if (withEvents & (1 << t)) continue;
       withEvents |= 1 << t;
       let initial = true;
-      for (let b = 0; b < a && initial; b++) if (hb(v[b], clk[i])) initial = false;
+      for (let b = 0; b < a && initial; b++) if (hbStep(v[b], i)) initial = false;
       if (initial) initials |= 1 << t;
     }
     if (!(withEvents & (1 << q))) {
@@ -288,35 +296,36 @@ function analyse(x: Execution, sched: DporScheduler): void {
   for (let k = 0; k < n; k++) {
     const t = th[k], o = ob[k], m = md[k];
     const c = clockOf(t);
-    const prevC = k >= sched.divergence && o >= 0 ? Int32Array.from(c) : c;
     if (o >= 0) {
-      if (k >= sched.divergence) scan(t, o, m, prevC, k, x.stepBlocking[k]);
-      const lw = lastWrite.get(o);
-      if (lw !== undefined) for (let u = 0; u < T; u++) if (clk[lw][u] > c[u]) c[u] = clk[lw][u];
-      if (m === MODE_WRITE) {
-        for (const r of readsSince.get(o) ?? []) for (let u = 0; u < T; u++) if (clk[r][u] > c[u]) c[u] = clk[r][u];
-        lastWrite.set(o, k);
-        readsSince.set(o, []);
-      } else {
-        const rs = readsSince.get(o);
-        if (rs) rs.push(k);
-        else readsSince.set(o, [k]);
+      if (k >= sched.divergence) {
+        prevBuf.set(c);
+        scan(t, o, m, prevBuf, k, x.stepBlocking[k]);
       }
-      const evs = objEvents.get(o);
+      const lw = lastWrite[o];
+      if (lw >= 0) join(c, lw);
+      const rs = readsSince[o];
+      if (m === MODE_WRITE) {
+        if (rs) for (const r of rs) join(c, r);
+        lastWrite[o] = k;
+        readsSince[o] = [];
+      } else if (rs) rs.push(k);
+      else readsSince[o] = [k];
+      const evs = objEvents[o];
       if (evs) evs.push(k);
-      else objEvents.set(o, [k]);
+      else objEvents[o] = [k];
     }
     c[t] = ++count[t];
     local[k] = c[t];
     lastOf[t] = k;
-    clk[k] = Int32Array.from(c);
+    clk.set(c, k * T);
   }
   // Pending steps of unfinished threads race too (deadlocks, early ends).
   if (x.status === "deadlock" || x.status === "stopped" || x.status === "step-bound") {
     for (let q = 0; q < x.threads.length; q++) {
       const p = x.threads[q].pending;
       if (p === null || !p.obj) continue;
-      scan(q, p.obj.id, p.mode === "w" ? 2 : p.mode === "r" ? 1 : 0, clockOf(q), n, p.enabled !== undefined);
+      prevBuf.set(clockOf(q));
+      scan(q, p.obj.id, p.mode === "w" ? 2 : p.mode === "r" ? 1 : 0, prevBuf, n, p.enabled !== undefined);
     }
   }
 }
