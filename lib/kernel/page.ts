@@ -90,8 +90,11 @@ export class PhysMem extends Obj {
   readonly anonMm: Int32Array;
   /** Incremented at every allocation of the frame: a (pfn, gen) handle goes stale when reused. */
   readonly gen: Int32Array;
-  /** contents_version: bit i set = the data of write i is in this frame (copies copy the mask). */
+  /** Which writes' data the frame holds: bit i set = the data of write i is in it (copies copy
+   *  the mask). Lets the lost-write oracle follow data through COW copies, swap and writeback. */
   readonly contents: Int32Array;
+  /** contents_version: the global version of the last write into the frame (copies copy it). */
+  readonly contentsVersion: Int32Array;
   /** Hardware references by kind: hw[pfn * HW_KINDS + kind]. */
   readonly hw: Int32Array;
   /** Free list (LIFO). Invariant: free[0..nfree) are exactly the frames with ref == 0. */
@@ -115,6 +118,7 @@ export class PhysMem extends Obj {
     this.anonMm = new Int32Array(nframes).fill(-1);
     this.gen = new Int32Array(nframes);
     this.contents = new Int32Array(nframes);
+    this.contentsVersion = new Int32Array(nframes);
     this.hw = new Int32Array(nframes * HW_KINDS);
     this.free = new Int32Array(nframes);
     // pfn 0: the zero page, permanently referenced.
@@ -149,6 +153,7 @@ export class PhysMem extends Obj {
     this.anonMm[pfn] = -1;
     this.gen[pfn]++;
     this.contents[pfn] = 0;
+    this.contentsVersion[pfn] = 0;
     return pfn;
   }
 
@@ -226,7 +231,7 @@ export class PhysMem extends Obj {
    * Returns the write id (-1 if untracked).
    */
   writeFrame(pfn: number, by: Writer, gen: number, mm = -1, vpn = -1, what = ""): number {
-    this.version++;
+    this.contentsVersion[pfn] = ++this.version;
     if (this.flags[pfn] & PG_ZERO) finding("zero-page-write", `${by} wrote the shared zero page (${what})`, { by });
     if (this.ref[pfn] === 0 || this.gen[pfn] !== gen)
       finding("uaf", `${by} write ${what} reached frame ${pfn} after it was ${this.ref[pfn] === 0 ? "freed" : "freed and reused"}`, { pfn, via: by });
@@ -248,5 +253,6 @@ export class PhysMem extends Obj {
   /** copy_user_highpage: dst gets src's data. */
   copyFrame(dst: number, src: number): void {
     this.contents[dst] = this.contents[src];
+    this.contentsVersion[dst] = this.contentsVersion[src];
   }
 }
