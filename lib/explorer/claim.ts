@@ -189,7 +189,9 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
       return now - t0 >= maxMs;
     },
   });
-  return { complete: outcome.complete, coverage: outcome.coverage, stats: { executions, runs, steps, ms: clockMs() - t0 }, counts, firstTrue, firstFalse };
+  const ms = clockMs() - t0;
+  if (progress && lastReport !== t0) progress({ claim: label, executions, rate: Math.round((executions * 1000) / Math.max(1, ms)), depth: lastDepth, ms, done: true });
+  return { complete: outcome.complete, coverage: outcome.coverage, stats: { executions, runs, steps, ms }, counts, firstTrue, firstFalse };
 }
 
 export function describeCoverage(c: Coverage): string {

@@ -6,6 +6,10 @@ import { setProgress, type ProgressFn } from "./progress.ts";
 export function ttyProgress(): ProgressFn | null {
   if (!process.stderr.isTTY) return null;
   return (p) => {
+    if (p.done) {
+      process.stderr.write("\r\x1b[K");
+      return;
+    }
     process.stderr.write(`\r\x1b[K[explorer] ${p.claim}: ${p.executions} executions, ${p.rate}/s, depth ${p.depth}, ${(p.ms / 1000).toFixed(1)} s`);
   };
 }

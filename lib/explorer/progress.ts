@@ -9,6 +9,8 @@ export interface Progress {
   /** Steps of the latest execution (a proxy for search depth). */
   readonly depth: number;
   readonly ms: number;
+  /** Set on the last call of a search that reported progress (clear the line). */
+  readonly done?: boolean;
 }
 
 export type ProgressFn = (p: Progress) => void;
