@@ -476,3 +476,28 @@ export function mmu_interval_notifier_attach(sub: MmuIntervalNotifier, mm: Mm): 
   mm.count++;
   return sub;
 }
+
+// ---- setup-time registration (no scheduling points; call in a model's setup function only) ----
+
+/**
+ * The state mmu_notifier_register leaves, built at setup: for scenarios whose subscriber was
+ * registered before anything under test ran (amdgpu_gem_userptr_ioctl with REGISTER, i915's
+ * userptr ioctl). The registration itself (mmap_lock write, mm_take_all_locks) is not explored.
+ */
+export function mmu_notifier_register_at_setup(sub: MmuNotifier, mm: Mm): void {
+  if (sub.mm) throw new Error(`mmu_notifier_register_at_setup(${sub.ops.name}): already registered on ${sub.mm.name}.`);
+  sub.mm = mm;
+  mm.notifiers.hlist.push(sub);
+  mm.count++;
+}
+
+/** The state mmu_interval_notifier_insert leaves when no invalidation runs, built at setup. */
+export function mmu_interval_notifier_insert_at_setup(k: Kernel, sub: MmuIntervalNotifier, mm: Mm): void {
+  requireInterval(k, "mmu_interval_notifier_insert");
+  if (sub.mm) throw new Error(`mmu_interval_notifier_insert_at_setup(${sub.ops.name}): already inserted on ${sub.mm.name}.`);
+  sub.mm = mm;
+  // Idle subscriptions: the seq is even; a sub's own seq is one less, so read_begin does not wait.
+  sub.invalidateSeq = mm.notifiers.invalidateSeq - 1;
+  mm.notifiers.itree.push(sub);
+  mm.count++;
+}
