@@ -16,7 +16,7 @@ import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { PTE_PRESENT, PTE_WRITE } from "./mm.ts";
+import { PTE_PRESENT, PTE_WRITE, VM_WRITE } from "./mm.ts";
 import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
 import { __mmu_notifier_register, MmuNotifier, type MmuIntervalNotifier, type MmuNotifierOps, type MmuNotifierRange, mmu_interval_check_retry } from "./mmu-notifier.ts";
 import { EFAULT } from "./gup.ts";
@@ -25,6 +25,7 @@ import { HPAGE_NR } from "./page.ts";
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
 export const EBUSY = -16;
+export const EPERM = -1;
 
 /** struct hmm_mirror_ops (v4.16). */
 export interface HmmMirrorOps {
@@ -190,7 +191,7 @@ export interface HmmRangeNow {
 /**
  * hmm_range_fault (now): caller holds mmap_lock read and got notifier_seq from read_begin.
  * Walks the page tables, faulting as asked; -EBUSY if the interval seq moved (restart from
- * read_begin), -EFAULT for no VMA. Takes no page references.
+ * read_begin), -EFAULT for no VMA, -EPERM for a write to a read-only VMA. Takes no page references.
  */
 export function* hmm_range_fault(k: Kernel, range: HmmRangeNow): Gen<number> {
   const __f = enter(k, "hmm_range_fault");
@@ -219,7 +220,10 @@ export function* hmm_range_fault(k: Kernel, range: HmmRangeNow): Gen<number> {
         base = pmdEnd;
       }
       if (faultAt < 0) return 0;
-      if (!mm.findVma(faultAt)) return EFAULT;
+      const vma = mm.findVma(faultAt);
+      if (!vma) return EFAULT;
+      if (range.write && !(vma.flags & VM_WRITE)) return EPERM; // hmm_vma_walk_test / hmm_pte_need_fault
+
       if ((yield* handle_mm_fault(k, mm, faultAt, { write: range.write })) !== VM_FAULT_OK) return EFAULT;
       // -EBUSY from the walk after a fault: loop (the check_retry above decides).
     }
