@@ -56,6 +56,10 @@ export interface Era {
   // ---- mmap_lock and munmap ----
   /** munmap may downgrade mmap_lock to read before zapping (≈v4.20). */
   readonly munmapDowngrade: boolean;
+  /** Per-VMA locks (v6.4): user page faults take the VMA's read lock (lock_vma_under_rcu) instead
+   *  of mmap_lock, so they run concurrently with an mmap_lock writer that did not write-lock
+   *  that VMA (vma_start_write). */
+  readonly perVmaLock: boolean;
 
   // ---- OOM reaper (mm/oom_kill.c) ----
   /** 2018: the reaper skips an mm that has any subscriber without MMU_INVALIDATE_DOES_NOT_BLOCK.
@@ -93,6 +97,7 @@ export const E18: Era = Object.freeze({
   swapoutRefusesPinned: false,
   writeProtectSeq: false,
   munmapDowngrade: false,
+  perVmaLock: false,
   oomReaperSkipsBlockingMm: true,
   mutexTrylockRecursive: true,
   shrinkerRwsem: true,
@@ -120,6 +125,7 @@ export const ENOW: Era = Object.freeze({
   swapoutRefusesPinned: true,
   writeProtectSeq: true,
   munmapDowngrade: true,
+  perVmaLock: true,
   oomReaperSkipsBlockingMm: false,
   mutexTrylockRecursive: false,
   shrinkerRwsem: false,

@@ -17,7 +17,7 @@ import { note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
-import { type Mm, PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG, Vma, VM_DONTFORK, VM_SHARED, VM_WIPEONFORK, VM_WRITE } from "./mm.ts";
+import { mmap_write_unlock, vma_start_write, type Mm, PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG, Vma, VM_DONTFORK, VM_SHARED, VM_WIPEONFORK, VM_WRITE } from "./mm.ts";
 import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED } from "./page.ts";
@@ -34,6 +34,7 @@ export function* fork(k: Kernel, parent: Mm, child: Mm): Gen<number> {
     if (child.vmas.length) throw new Error(`fork: the child mm ${child.name} must be empty (create it with mm_alloc in setup).`);
     yield* parent.mmapLock.downWrite(`mmap_write_lock(${parent.name})`);
     for (const vma of parent.vmas.slice()) {
+      yield* vma_start_write(vma);
       if (vma.flags & VM_DONTFORK) continue;
       const cv = new Vma(child, vma.start, vma.end, vma.flags, vma.file, vma.pgoff);
       child.vmas.push(cv);
@@ -42,7 +43,7 @@ export function* fork(k: Kernel, parent: Mm, child: Mm): Gen<number> {
       if (vma.file && vma.flags & VM_SHARED) continue;
       yield* copy_page_range(k, parent, child, vma);
     }
-    yield* parent.mmapLock.upWrite(`mmap_write_unlock(${parent.name})`);
+    yield* mmap_write_unlock(parent);
     note(`${child.name} forked from ${parent.name}`);
     return 0;
   } finally {

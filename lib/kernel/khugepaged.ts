@@ -14,7 +14,7 @@ import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
-import { CAUSE_COLLAPSE, type Mm, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
+import { CAUSE_COLLAPSE, mmap_write_unlock, vma_start_write, type Mm, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { GFP_TRANSHUGE, alloc_page } from "./gfp.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
 import { HPAGE_NR, PG_ANON, PG_ANON_EXCLUSIVE, PG_HEAD, PG_LRU, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
@@ -74,6 +74,8 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     const newPages = [head, ...tails];
     const t = k.current();
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
+    const cvma = mm.findVma(base);
+    if (cvma) yield* vma_start_write(cvma);
     const av = k.lockdep.classId("&anon_vma->rwsem");
     k.lockdep.acquire(t, av, "anon_vma->rwsem");
     const range = mmu_notifier_range_init(k, mm, base, end, "CLEAR");
@@ -119,7 +121,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
       return true;
     });
     k.lockdep.release(t, av);
-    yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+    yield* mmap_write_unlock(mm);
     if (!ok) finding("collapse-aborted", `collapse of ${mm.name}:${base}..${end} aborted after the invalidation: a reference appeared after the scan`, { mm: mm.name, base });
     else note(`${mm.name}:${base}..${end} collapsed into a huge page at frame ${head}`);
     return ok;

@@ -59,6 +59,11 @@ export const CAUSE_NAMES = ["none", "munmap", "MADV_DONTNEED", "COW after fork",
 export const PROCESS_CAUSES: readonly number[] = [CAUSE_MUNMAP, CAUSE_DONTNEED, CAUSE_MREMAP];
 
 export class Vma {
+  /** vma_start_write() was called in the current mmap_lock write section (vm_lock_seq ==
+   *  mm_lock_seq). Read and written only in steps on `vmLock`. */
+  writeLocked = false;
+  /** vma->vm_lock (v6.4), created on first use. */
+  private lockObj: KRwSem | null = null;
   constructor(
     readonly mm: Mm,
     /** First vpn. */
@@ -70,6 +75,10 @@ export class Vma {
     /** File page offset of `start`. */
     readonly pgoff = 0,
   ) {}
+  /** vma->vm_lock. */
+  vmLock(): KRwSem {
+    return (this.lockObj ??= new KRwSem(this.mm.k, `vma(${this.mm.name}:${this.start})->vm_lock`, "&vma->vm_lock->lock"));
+  }
   /** vma_is_anonymous(). */
   isAnon(): boolean {
     return this.file === null;
@@ -120,6 +129,8 @@ export class Mm {
   readonly changeCause: Uint8Array;
   /** 1 once mprotect(PROT_READ) covering vpn returned, until made writable again (ro-write). */
   readonly roReturned: Uint8Array;
+  /** VMAs write-locked in the current mmap_lock write section (vma_end_write_all unlocks them). */
+  readonly writeLockedVmas: Vma[] = [];
   /** Number of notifier ranges in flight covering each vpn (stale-install bookkeeping). */
   readonly invalActive: Int32Array;
 
@@ -175,11 +186,53 @@ export function mmap_read_trylock(mm: Mm): Generator<Yieldable, boolean, unknown
 export function mmap_write_lock(mm: Mm): Generator<Yieldable, void, unknown> {
   return mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
 }
-export function mmap_write_unlock(mm: Mm): Generator<Yieldable, void, unknown> {
-  return mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+/** mmap_write_unlock: vma_end_write_all, then up_write. */
+export function* mmap_write_unlock(mm: Mm): Generator<Yieldable, void, unknown> {
+  yield* vma_end_write_all(mm);
+  yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
 }
-export function mmap_write_downgrade(mm: Mm): Generator<Yieldable, void, unknown> {
-  return mm.mmapLock.downgradeWrite(`mmap_write_downgrade(${mm.name})`);
+/** mmap_write_downgrade: vma_end_write_all, then downgrade_write. */
+export function* mmap_write_downgrade(mm: Mm): Generator<Yieldable, void, unknown> {
+  yield* vma_end_write_all(mm);
+  yield* mm.mmapLock.downgradeWrite(`mmap_write_downgrade(${mm.name})`);
+}
+
+/**
+ * vma_start_write (v6.4, include/linux/mm.h): with mmap_lock held for write, wait for the VMA's
+ * readers (down_write + up_write on vm_lock) and mark it write-locked until mmap_write_unlock.
+ * No-op in eras without per-VMA locks.
+ */
+export function* vma_start_write(vma: Vma): Generator<Yieldable, void, unknown> {
+  const mm = vma.mm;
+  if (!mm.k.era.perVmaLock || vma.writeLocked) return;
+  const l = vma.vmLock();
+  yield* l.downWrite(`vma_start_write(${mm.name}:${vma.start}..${vma.end})`);
+  vma.writeLocked = true; // under vm_lock held for write: ordered against vma_start_read
+  mm.writeLockedVmas.push(vma);
+  yield* l.upWrite(`vma_start_write: up_write(${mm.name}:${vma.start})`);
+}
+
+/** vma_end_write_all: mm_lock_seq++ unlocks every VMA write-locked in this section. One step
+ *  per such VMA (the kernel's single increment; readers that see some still locked fall back). */
+export function* vma_end_write_all(mm: Mm): Generator<Yieldable, void, unknown> {
+  while (mm.writeLockedVmas.length) {
+    const v = mm.writeLockedVmas.pop()!;
+    yield* v.vmLock().touch(`vma_end_write_all(${mm.name}:${v.start})`, () => {
+      v.writeLocked = false;
+    });
+  }
+}
+
+/**
+ * lock_vma_under_rcu (v6.4): find the VMA and take its read lock without mmap_lock; null if it
+ * is write-locked, detached, or the era has no per-VMA locks (the caller falls back to mmap_lock).
+ */
+export function* lock_vma_under_rcu(mm: Mm, vpn: number): Generator<Yieldable, Vma | null, unknown> {
+  if (!mm.k.era.perVmaLock) return null;
+  const vma = mm.findVma(vpn);
+  if (!vma) return null;
+  const ok = yield* vma.vmLock().downReadTrylock(`lock_vma_under_rcu(${mm.name}:${vpn})`, () => !vma.writeLocked && mm.vmas.includes(vma));
+  return ok ? vma : null;
 }
 
 /** mm_alloc() + a first VMA set-up helper for scenarios: an mm with `npages` pages of VA. */

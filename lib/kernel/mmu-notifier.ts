@@ -19,7 +19,7 @@
 import { Obj, finding, locksHeld } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import type { Mm } from "./mm.ts";
+import { mmap_write_unlock, type Mm } from "./mm.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import { NOTIFIER_MAP, FS_RECLAIM } from "./lockdep.ts";
 import { mightSleep, nonBlockEnd, nonBlockStart } from "./task.ts";
@@ -268,7 +268,7 @@ export function* mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): Gen
   try {
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
     yield* __mmu_notifier_register(k, sub, mm);
-    yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+    yield* mmap_write_unlock(mm);
     return 0;
   } finally {
     leave(__f);

@@ -9,7 +9,7 @@
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
-import { type Mm, PTE_MIGRATION, PTE_PRESENT, PTE_SWAP, PTE_WRITE, VM_WRITE, vmasInRange } from "./mm.ts";
+import { mmap_write_unlock, vma_start_write, type Mm, PTE_MIGRATION, PTE_PRESENT, PTE_SWAP, PTE_WRITE, VM_WRITE, vmasInRange } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
 import { HPAGE_NR } from "./page.ts";
 import { flushTlbRange } from "./pgtable.ts";
@@ -25,6 +25,7 @@ export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: num
     const write = (prot & PROT_WRITE) !== 0;
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
     for (const vma of vmasInRange(mm, start, end)) {
+      yield* vma_start_write(vma);
       vma.flags = write ? vma.flags | VM_WRITE : vma.flags & ~VM_WRITE;
       yield* kcall(k, "change_protection", function* () {
         // change_pmd_range / change_pte_range: one step per PMD (the PTL is held across its PTEs).
@@ -56,7 +57,7 @@ export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: num
         }
       });
     }
-    yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+    yield* mmap_write_unlock(mm);
     // Oracle bookkeeping: mprotect returned (ro-write).
     yield* k.mem.step(`mprotect(${mm.name}:${start}..${end}) returns`, "w", () => {
       for (let vpn = start; vpn < end; vpn++) mm.roReturned[vpn] = write ? 0 : 1;

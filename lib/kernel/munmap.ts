@@ -11,7 +11,7 @@
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
-import { CAUSE_MUNMAP, type Mm, vmasInRange } from "./mm.ts";
+import { CAUSE_MUNMAP, mmap_write_downgrade, mmap_write_unlock, type Mm, vma_start_write, vmasInRange } from "./mm.ts";
 import { mmu_notifier_release } from "./mmu-notifier.ts";
 import { tlb_finish_mmu, tlb_gather_mmu } from "./mmu-gather.ts";
 import { unmap_vmas } from "./memory.ts";
@@ -25,10 +25,11 @@ export function* munmap(k: Kernel, mm: Mm, start: number, n: number): Gen<number
     const end = start + n;
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
     const vmas = vmasInRange(mm, start, end);
+    for (const v of vmas) yield* vma_start_write(v);
     // Detach: the VMAs leave the tree now; faults in the range see no VMA (SIGSEGV).
     for (const v of vmas) mm.vmas.splice(mm.vmas.indexOf(v), 1);
     const downgraded = k.era.munmapDowngrade;
-    if (downgraded) yield* mm.mmapLock.downgradeWrite(`mmap_write_downgrade(${mm.name})`);
+    if (downgraded) yield* mmap_write_downgrade(mm);
     yield* kcall(k, "unmap_region", function* () {
       const tlb = tlb_gather_mmu(mm, k.gatherBatch);
       yield* unmap_vmas(k, tlb, mm, vmas, start, end, CAUSE_MUNMAP, "UNMAP");
@@ -36,7 +37,7 @@ export function* munmap(k: Kernel, mm: Mm, start: number, n: number): Gen<number
       yield* tlb_finish_mmu(k, tlb);
     });
     if (downgraded) yield* mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
-    else yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+    else yield* mmap_write_unlock(mm);
     return 0;
   } finally {
     leave(__f);
@@ -50,12 +51,13 @@ export function* exit_mmap(k: Kernel, mm: Mm): Gen<void> {
     yield* mmu_notifier_release(k, mm);
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
     const vmas = mm.vmas.slice();
+    for (const v of vmas) yield* vma_start_write(v);
     mm.oomSkip = true;
     const tlb = tlb_gather_mmu(mm, k.gatherBatch);
     yield* unmap_vmas(k, tlb, mm, vmas, 0, mm.npages, CAUSE_MUNMAP, "UNMAP");
     yield* tlb_finish_mmu(k, tlb);
     mm.vmas.length = 0;
-    yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+    yield* mmap_write_unlock(mm);
   } finally {
     leave(__f);
   }

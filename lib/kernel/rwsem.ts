@@ -52,13 +52,14 @@ export class KRwSem extends Obj {
     });
   }
 
-  /** down_read_trylock(): fails while a writer holds it or waits (RWSEM_READ_FAILED_MASK). */
-  *downReadTrylock(label = `down_read_trylock(${this.name})`): Generator<Yieldable, boolean, unknown> {
+  /** down_read_trylock(): fails while a writer holds it or waits (RWSEM_READ_FAILED_MASK).
+   *  `also`: an extra condition checked in the same atomic step (vma_start_read's seq check). */
+  *downReadTrylock(label = `down_read_trylock(${this.name})`, also?: () => boolean): Generator<Yieldable, boolean, unknown> {
     const t = this.k.current();
     return yield* this.access("trylock", "r", {
       label,
       run: () => {
-        if (!this.readable()) return false;
+        if (!this.readable() || (also && !also())) return false;
         this.readers.push(t.index);
         this.k.lockdep.acquire(t, this.cls, this.name, 1, true);
         noteAcquired(`${this.name}(read)`);
@@ -204,6 +205,12 @@ export class KRwSem extends Obj {
           }
       },
     });
+  }
+
+  /** One step on this rwsem's state that takes nothing (state owned by its users, e.g. a VMA's
+   *  write-locked mark under vm_lock). */
+  touch(label: string, run: () => void): Generator<Yieldable, void, unknown> {
+    return this.access<void>("write", "w", { label, run });
   }
 
   /** For final() and assertions: is it held for write / by how many readers. */

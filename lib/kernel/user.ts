@@ -6,7 +6,7 @@
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
-import type { Mm } from "./mm.ts";
+import { lock_vma_under_rcu, type Mm } from "./mm.ts";
 import { PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
 import { tlbFill } from "./pgtable.ts";
@@ -64,6 +64,13 @@ export function* user_read(k: Kernel, mm: Mm, vpn: number): Gen<number> {
 }
 
 function* fault(k: Kernel, mm: Mm, vpn: number, write: boolean): Gen<number> {
+  // now (v6.4): try the VMA's read lock first; fall back to mmap_lock.
+  const vma = yield* lock_vma_under_rcu(mm, vpn);
+  if (vma) {
+    const r = yield* handle_mm_fault(k, mm, vpn, { write });
+    yield* vma.vmLock().upRead(`vma_end_read(${mm.name}:${vma.start})`);
+    return r;
+  }
   yield* mm.mmapLock.downRead(`mmap_read_lock(${mm.name}) (page fault)`);
   const r = yield* handle_mm_fault(k, mm, vpn, { write });
   yield* mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
