@@ -26,9 +26,9 @@ export interface SwimOptions {
 
 const ROW = 30;           // px per step
 const HEAD = 34;          // lane headers
-const LANE = 250;         // px per lane
+const LANE = 290;         // px per lane
 const BOX_X = 26;         // box offset inside a lane, after the lock bars
-const BOX_W = 214;
+const BOX_W = 254;
 const CHAR = 6.6;         // advance of the 11px monospace font used for labels
 const GUTTER = 44;        // step numbers
 const LOCK_BAR = 5;       // px per lock bar
@@ -71,6 +71,22 @@ export function rowsOf(trace: readonly TraceEvent[], findings: readonly SwimFind
 /** A finding's one-line headline: the first line with words (a lockdep splat opens with rules). */
 export function headline(message: string): string {
   return message.split("\n").map((l) => l.trim()).find((l) => /[A-Za-z]/.test(l)) ?? message;
+}
+
+/**
+ * A step label fitted to its box. Labels are call frames ("execbuf › get_pages › mutex_lock(x)");
+ * the innermost frame says what the step did, so it is kept whole and outer frames give way.
+ */
+export function fitLabel(label: string, width: number): string {
+  const max = Math.floor(width / CHAR);
+  if (label.length <= max) return label;
+  const parts = label.split(" › ");
+  const leaf = parts[parts.length - 1]!;
+  if (parts.length > 1) {
+    for (const cand of [`${parts[0]} › … › ${leaf}`, `… › ${leaf}`, `…${leaf}`, leaf]) if (cand.length <= max) return cand;
+    return "…" + leaf.slice(leaf.length - (max - 1));
+  }
+  return clip(label, width);
 }
 
 function clip(s: string, width: number): string {
@@ -167,7 +183,7 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
     out.push(`<g class="${cls}" data-step="${e.step}" data-index="${r.index}" data-thread="${esc(e.thread)}"><title>${esc(tip)}</title>` +
       `<text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${e.step}</text>` +
       `<rect class="sl-box" x="${x}" y="${y + 3}" width="${BOX_W}" height="${ROW - 6}" rx="3"/>` +
-      `<text class="sl-label" x="${x + 5}" y="${y + 18}">${esc(clip(e.label, BOX_W - 10))}</text></g>`);
+      `<text class="sl-label" x="${x + 5}" y="${y + 18}">${esc(fitLabel(e.label, BOX_W - 10))}</text></g>`);
     const side = [e.note, ...hits.map((f) => `${f.kind.toUpperCase()}: ${headline(f.message)}`)].filter(Boolean).join(" · ");
     if (side) {
       // The note sits under the box's lane neighbour, or spills right for the last lane.

@@ -86,3 +86,14 @@ describe("properties", () => {
     expect(svg).toMatch(/<desc[^>]*>[^<]*collapsed/);
   });
 });
+
+describe("labels", () => {
+  test("the innermost frame survives when a label is too long for its box", async () => {
+    const { fitLabel } = await import("../../build/src/swimlane.ts");
+    expect(fitLabel("i915_gem_do_execbuffer › i915_gem_userptr_get_pages › mutex_lock(struct_mutex)", 200)).toBe("… › mutex_lock(struct_mutex)");
+    expect(fitLabel("execbuf › get_pages › lock(x)", 200)).toBe("execbuf › get_pages › lock(x)");
+    expect(fitLabel("a › " + "x".repeat(80), 100).endsWith("x")).toBe(true);
+    // A leaf one character short of the box keeps every character of itself.
+    expect(fitLabel("user store parent:0 › handle_mm_fault › handle_pte_fault(parent:0, write)", 244)).toBe("…handle_pte_fault(parent:0, write)");
+  });
+});
