@@ -457,23 +457,17 @@ export function* mmu_interval_set_seq(k: Kernel, sub: MmuIntervalNotifier, curSe
   });
 }
 
-// ---- set-up helpers (call in a model's setup only: no scheduling point) ----
+// ---- set-up helpers returning the subscription (aliases of the *_at_setup functions below) ----
 
-/** The state mmu_notifier_register leaves, for a subscriber registered before the scenario starts. */
+/** mmu_notifier_register_at_setup, returning sub (for `const sub = mmu_notifier_attach(new ..., mm)`). */
 export function mmu_notifier_attach(sub: MmuNotifier, mm: Mm): MmuNotifier {
-  sub.mm = mm;
-  mm.notifiers.hlist.push(sub);
-  mm.count++;
+  mmu_notifier_register_at_setup(sub, mm);
   return sub;
 }
 
-/** The state mmu_interval_notifier_insert leaves with no invalidation running (now only). */
+/** mmu_interval_notifier_insert_at_setup, returning sub. */
 export function mmu_interval_notifier_attach(sub: MmuIntervalNotifier, mm: Mm): MmuIntervalNotifier {
-  if (!mm.k.era.intervalNotifier) requireInterval(mm.k, "mmu_interval_notifier_attach");
-  sub.mm = mm;
-  sub.invalidateSeq = mm.notifiers.invalidateSeq - 1;
-  mm.notifiers.itree.push(sub);
-  mm.count++;
+  mmu_interval_notifier_insert_at_setup(mm.k, sub, mm);
   return sub;
 }
 
