@@ -49,6 +49,8 @@ interface DNode {
   backtrack: number;
   /** Sleep set: inherited sleepers plus threads fully explored here. Never explored again here. */
   sleep: number;
+  /** Threads whose step here ended the execution ({ end: true }): dependent with every step. */
+  stops: number;
 }
 
 const lowest = (m: number): number => 31 - Math.clz32(m & -m);
@@ -73,7 +75,7 @@ class DporScheduler implements Scheduler {
     if (s > 0) {
       const parent = this.nodes[s - 1];
       const o = x.stepObj[s - 1], m = x.stepMode[s - 1];
-      for (let r = parent.sleep; r; r &= r - 1) {
+      for (let r = parent.sleep & ~parent.stops; r; r &= r - 1) {
         const t = lowest(r);
         const p = x.threads[t].pending;
         if (p === null) continue;
@@ -93,7 +95,7 @@ class DporScheduler implements Scheduler {
     // Source-DPOR starts a new node with one arbitrary non-sleeping enabled thread.
     const avail = enabled & ~sleep;
     if (!(s === 0 && this.shard) && avail) backtrack = avail & -avail;
-    const node: DNode = { thread: -1, choices: [], enabled, backtrack, sleep };
+    const node: DNode = { thread: -1, choices: [], enabled, backtrack, sleep, stops: 0 };
     this.nodes.push(node);
     const t = this.nextCandidate(node, s);
     if (t < 0) return -1; // sleep-set blocked: every continuation is covered elsewhere
@@ -270,7 +272,7 @@ function analyse(x: Execution, sched: DporScheduler): void {
   };
 
   // Source-DPOR: add one initial of notdep(j).e to backtrack(pre(j)) unless one is there already.
-  const addBacktrack = (j: number, v: number[], q: number, o: number, m: number, prevC: Int32Array): void => {
+  const addBacktrack = (j: number, v: number[], q: number, o: number, m: number, prevC: Int32Array, global = false): void => {
     const node = sched.nodes[j];
     let initials = 0;
     let withEvents = 0; // threads that have a step in notdep
@@ -283,7 +285,8 @@ function analyse(x: Execution, sched: DporScheduler): void {
       if (initial) initials |= 1 << t;
     }
     if (!(withEvents & (1 << q))) {
-      let initial = true;
+      // A global (stopping) step conflicts with every step of v.
+      let initial = !global || v.length === 0;
       for (const i of v) if (hb(i, prevC) || conflicts(o, m, ob[i], md[i])) { initial = false; break; }
       if (initial) initials |= 1 << q;
     }
@@ -291,6 +294,22 @@ function analyse(x: Execution, sched: DporScheduler): void {
     if (initials & node.sleep) return; // a sleeping initial: its traces are covered already
     const ok = initials & node.enabled;
     node.backtrack |= ok ? 1 << lowest(ok) : node.enabled;
+  };
+
+  const stopRaces = (sIdx: number): void => {
+    const q = th[sIdx], node = sched.nodes[sIdx];
+    // (a) another thread's enabled pending step before the stop
+    for (let r = 0; r < T; r++) {
+      if (r === q || x.threads[r].pending === null || !(node.enabled & (1 << r)) || node.sleep & (1 << r)) continue;
+      node.backtrack |= 1 << r;
+    }
+    // (b) the stop before another thread's concurrent step j
+    for (let j = sIdx - 1; j >= 0; j--) {
+      if (th[j] === q || hbStep(j, sIdx)) continue;
+      const v = notdep(j, sIdx);
+      if (x.stepBlocking[sIdx] && !feasible(j, v, q, ob[sIdx])) continue;
+      addBacktrack(j, v, q, -1, 0, prevBuf, true);
+    }
   };
 
   for (let k = 0; k < n; k++) {
@@ -318,6 +337,15 @@ function analyse(x: Execution, sched: DporScheduler): void {
     local[k] = c[t];
     lastOf[t] = k;
     clk.set(c, k * T);
+  }
+  // An execution cut by a finding with { end: true }: the cut is not a commutable step,
+  // so treat the stopping step as dependent with every step of every other thread —
+  // other threads' steps may come before it, and it may come before theirs. Without
+  // this the final state and the other threads' findings at the cut would depend on
+  // the one interleaving explored.
+  if (x.status === "stopped" && n > 0) {
+    sched.nodes[n - 1].stops |= 1 << th[n - 1];
+    stopRaces(n - 1);
   }
   // Pending steps of unfinished threads race too (deadlocks, early ends).
   if (x.status === "deadlock" || x.status === "stopped" || x.status === "step-bound") {

@@ -1,6 +1,6 @@
 // Random small concurrent programs for the DPOR-vs-DFS property test.
 import fc from "fast-check";
-import { choose, Completion, model, Mutex, RwSem, Semaphore, SharedVar, spawn, WaitQueue, type Model } from "../../lib/explorer/index.ts";
+import { choose, finding, Completion, model, Mutex, RwSem, Semaphore, SharedVar, spawn, WaitQueue, type Model } from "../../lib/explorer/index.ts";
 
 export type Instr =
   | { k: "r"; v: number }
@@ -15,6 +15,7 @@ export type Instr =
   | { k: "up" }
   | { k: "wq"; v: number }
   | { k: "wake" }
+  | { k: "fatal"; v: number }
   | { k: "lock"; m: number; body: Instr[] };
 
 const simple: fc.Arbitrary<Instr> = fc.oneof(
@@ -28,6 +29,7 @@ const simple: fc.Arbitrary<Instr> = fc.oneof(
   fc.constant({ k: "up" as const }),
   fc.record({ k: fc.constant("wq" as const), v: fc.nat(1) }),
   fc.constant({ k: "wake" as const }),
+  fc.record({ k: fc.constant("fatal" as const), v: fc.nat(1) }),
 );
 const inner = (m: number): fc.Arbitrary<Instr> => fc.record({ k: fc.constant("lock" as const), m: fc.constant(m), body: fc.array(simple, { maxLength: 1 }) });
 const block: fc.Arbitrary<Instr> = fc.oneof(
@@ -78,6 +80,8 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
           // wait until var v is nonzero (a wait_event on the queue; writers must wake)
           case "wq": { const v = vars[i.v]; yield* wq.waitEvent(function* () { return (yield* v.read()) !== 0; }); break; }
           case "wake": yield* wq.wake(); break;
+          // a finding that ends the execution, depending on what this thread reads
+          case "fatal": if ((yield* vars[i.v].read()) === 1) finding("fatal", `T${t} read 1`, undefined, { end: true }); break;
         }
       }
     };
