@@ -22,6 +22,9 @@
 //  * Executions that end with unfinished threads (deadlock, a finding with
 //    { end: true }, the step bound) also race-check each unfinished thread's
 //    pending step against the execution, as if it were the next step.
+//  * A step that ends the execution (a finding with { end: true }) is treated as
+//    dependent with every step of every other thread (the cut is not commutable),
+//    and a thread whose step did that is never kept in a sleep set.
 //  * choose() is thread-local and independent of everything; its values are
 //    explored exhaustively at the step that makes them (an odometer per node).
 //  * Sharding (shard.ts): the root node explores every enabled thread (full
