@@ -58,6 +58,38 @@ function shardSpec(spec: ClaimSpec, index: number, count: number): ClaimSpec {
   return { ...spec, search: { ...cfg, shard: { index, count } }, budget: { ...spec.budget, ...(executions ? { executions: Math.ceil(executions / count) } : {}) } };
 }
 
+// Idle workers are kept (unref'd, so they never keep the process alive) and reused by the
+// next exploreParallel call: a worker's start-up and module imports are paid once.
+const idle: Worker[] = [];
+const WORKER_DATA = { explorerWorker: true };
+
+function takeWorker(): Worker {
+  let w = idle.pop();
+  if (!w) {
+    const fresh = new Worker(new URL(import.meta.url), { workerData: WORKER_DATA });
+    // A worker that dies while idle must not be handed out again.
+    fresh.on("exit", () => {
+      const i = idle.indexOf(fresh);
+      if (i >= 0) idle.splice(i, 1);
+    });
+    w = fresh;
+  }
+  w.ref();
+  return w;
+}
+
+function returnWorker(w: Worker): void {
+  w.removeAllListeners("message");
+  w.removeAllListeners("error");
+  w.unref();
+  idle.push(w);
+}
+
+/** Terminate the idle worker pool (optional: idle workers never keep the process alive). */
+export async function closeWorkers(): Promise<void> {
+  await Promise.all(idle.splice(0).map((w) => w.terminate()));
+}
+
 /** Explore one claim with worker threads; resolves to the merged, decided result. */
 export async function exploreParallel(p: ParallelSpec): Promise<ParallelResult> {
   const module = toUrl(p.module);
@@ -70,29 +102,33 @@ export async function exploreParallel(p: ParallelSpec): Promise<ParallelResult> 
   const count = Math.max(1, p.shards ?? workers * 4);
   const parts: SearchRecord[] = new Array(count);
   let next = 0;
-  const self = new URL(import.meta.url);
   await Promise.all(
     Array.from({ length: Math.min(workers, count) }, () =>
       new Promise<void>((resolve, reject) => {
-        const w = new Worker(self, { workerData: { explorerWorker: true } });
+        const w = takeWorker();
+        const onExit = (code: number) => reject(new ExplorerError(`A worker exited (code ${code}) in the middle of a shard; re-run, and check the model for process.exit calls.`));
+        w.once("exit", onExit);
+        const fail = (e: unknown) => {
+          w.off("exit", onExit);
+          void w.terminate();
+          reject(e);
+        };
         const give = () => {
           if (next >= count) {
-            void w.terminate().then(() => resolve());
+            w.off("exit", onExit);
+            returnWorker(w);
+            resolve();
             return;
           }
           const job: Job = { module, export: p.export, args, shard: next++, count };
           w.postMessage(job);
         };
         w.on("message", (m: { shard: number; record?: SearchRecord; error?: string }) => {
-          if (m.error !== undefined) {
-            void w.terminate();
-            reject(new ExplorerError(`Shard ${m.shard + 1}/${count} failed in a worker: ${m.error}`));
-            return;
-          }
+          if (m.error !== undefined) return fail(new ExplorerError(`Shard ${m.shard + 1}/${count} failed in a worker: ${m.error}`));
           parts[m.shard] = m.record as SearchRecord;
           give();
         });
-        w.on("error", reject);
+        w.on("error", fail);
         give();
       }),
     ),

@@ -19,7 +19,7 @@ describe("exploreParallel (worker threads)", () => {
       "--allowImportingTsExtensions", "--rewriteRelativeImportExtensions", "--verbatimModuleSyntax", "--strict", "--skipLibCheck",
       join(root, "lib/explorer/parallel.ts"), join(root, "bench/explorer-claims.ts")], { cwd: root });
     writeFileSync(join(out, "package.json"), '{"type":"module"}');
-    const { exploreParallel } = (await import(pathToFileURL(join(out, "lib/explorer/parallel.js")).href)) as typeof import("../../lib/explorer/parallel.ts");
+    const { exploreParallel, closeWorkers } = (await import(pathToFileURL(join(out, "lib/explorer/parallel.js")).href)) as typeof import("../../lib/explorer/parallel.ts");
     const url = pathToFileURL(join(out, "bench/explorer-claims.js"));
     const seq = search(counterClaim(5, true, "dfs"), { stopEarly: false });
     const par = await exploreParallel({ module: url, export: "counterClaim", args: [5, true, "dfs"], workers: 2, shards: 6 });
@@ -31,5 +31,9 @@ describe("exploreParallel (worker threads)", () => {
     expect(racy.observed).toBe("Sometimes");
     expect(racy.witness?.token).toMatch(/^v1\./);
     await expect(exploreParallel({ module: url, export: "nope", workers: 1 })).rejects.toThrow(/has no export "nope"/);
+    // idle workers are reused by the next call, and can be closed
+    const again = await exploreParallel({ module: url, export: "counterClaim", args: [4, true, "dfs"], workers: 2, shards: 4 });
+    expect(again.stats.executions).toBe(search(counterClaim(4, true, "dfs"), { stopEarly: false }).stats.executions);
+    await closeWorkers();
   }, 120_000);
 });
