@@ -31,6 +31,11 @@ export interface Era {
   // ---- lockdep (kernel/locking/lockdep.c, mm/page_alloc.c) ----
   /** `fs_reclaim` map for __GFP_FS allocations and direct reclaim (v4.14). */
   readonly fsReclaimMap: boolean;
+  /** Reclaim itself holds `fs_reclaim` (direct reclaim and kswapd). Before 93781325da6e07af
+   *  "lockdep: fix fs_reclaim annotation" (v4.18-rc1), __perform_reclaim and kswapd set
+   *  PF_MEMALLOC *before* fs_reclaim_acquire, whose __need_fs_reclaim then bailed: in v4.16 the
+   *  map was touched only at allocation sites, never held across reclaim. */
+  readonly fsReclaimHeldInReclaim: boolean;
   /** Work / workqueue lockdep maps in flush_work / flush_workqueue: absent v4.15–v4.18 (§30). */
   readonly wqFlushLockdep: boolean;
   /** dma_fence_begin/end_signalling + __dma_fence_might_wait (≈v5.9). Device half reads it. */
@@ -87,6 +92,7 @@ export const E18: Era = Object.freeze({
   notifierMapInFsReclaim: false,
   secondaryTlbOpName: "invalidate_range",
   fsReclaimMap: true,
+  fsReclaimHeldInReclaim: false,
   wqFlushLockdep: false,
   fenceLockdep: false,
   pinTracking: false,
@@ -115,6 +121,7 @@ export const ENOW: Era = Object.freeze({
   notifierMapInFsReclaim: true,
   secondaryTlbOpName: "arch_invalidate_secondary_tlbs",
   fsReclaimMap: true,
+  fsReclaimHeldInReclaim: true,
   wqFlushLockdep: true,
   fenceLockdep: true,
   pinTracking: true,

@@ -139,18 +139,21 @@ function* allocPrologue(k: Kernel, gfp: number, what: string): Generator<Yieldab
   return true;
 }
 
-/** __perform_reclaim: fs_reclaim held, PF_MEMALLOC set, try_to_free_pages. */
+/** __perform_reclaim (mm/page_alloc.c): PF_MEMALLOC set, fs_reclaim held (v4.18+ only), try_to_free_pages. */
 export function* __perform_reclaim(k: Kernel, gfp: number): Generator<Yieldable, void, unknown> {
   const __f = enter(k, "__perform_reclaim");
   try {
     const t = k.current();
-    fs_reclaim_acquire(k, gfp);
+    // v4.18+ takes fs_reclaim first, then PF_MEMALLOC. v4.16 did it the other way round
+    // (memalloc_noreclaim_save; fs_reclaim_acquire), so the acquire saw PF_MEMALLOC and bailed.
+    const held = k.era.fsReclaimHeldInReclaim;
+    if (held) fs_reclaim_acquire(k, gfp);
     t.memalloc++;
     try {
       yield* try_to_free_pages(k, gfp);
     } finally {
       t.memalloc--;
-      fs_reclaim_release(k, gfp);
+      if (held) fs_reclaim_release(k, gfp);
     }
   } finally {
     leave(__f);

@@ -164,7 +164,7 @@ export function* kswapd(k: Kernel): Gen<number> {
   const __f = enter(k, "kswapd");
   try {
     const t = k.current();
-    if (k.era.fsReclaimMap) k.lockdep.mapAcquire(t, FS_RECLAIM);
+    if (k.era.fsReclaimMap && k.era.fsReclaimHeldInReclaim) k.lockdep.mapAcquire(t, FS_RECLAIM);
     t.memalloc++;
     const cands = yield* k.mem.step("balance_pgdat: scan the inactive LRU", "r", () => candidates(k));
     let freed = 0;
@@ -174,7 +174,7 @@ export function* kswapd(k: Kernel): Gen<number> {
     }
     freed += yield* shrink_slab(k, GFP_KERNEL);
     t.memalloc--;
-    if (k.era.fsReclaimMap) k.lockdep.mapRelease(t, FS_RECLAIM);
+    if (k.era.fsReclaimMap && k.era.fsReclaimHeldInReclaim) k.lockdep.mapRelease(t, FS_RECLAIM);
     return freed;
   } finally {
     leave(__f);
