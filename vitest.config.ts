@@ -7,5 +7,7 @@ export default defineConfig({
   plugins: [bookPlugin(import.meta.dirname)],
   test: {
     include: ["test/**/*.test.ts", "chapters/*.md"],
+    // Claims are bounded by their own search budgets; see build/src/run.ts.
+    testTimeout: 120_000,
   },
 });

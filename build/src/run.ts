@@ -57,6 +57,9 @@ class Collector implements Reporter {
   }
 }
 
+/** Per-block wall-clock limit; the explorer's own budgets are what normally end a search. */
+export const CLAIM_TIMEOUT_MS = 120_000;
+
 export interface RunOptions {
   /** Run chapters in worker threads that keep their module cache across files (see build/README.md). */
   isolate?: boolean;
@@ -79,6 +82,9 @@ export async function runChapters(root: string, files: readonly string[], opts: 
       pool: "threads",
       isolate: opts.isolate ?? false,
       passWithNoTests: true,
+      // A claim is bounded by its own search budget (executions, ms), not by vitest's 5 s default,
+      // which a loaded 2-core machine can exceed for a claim that takes 2 s when idle.
+      testTimeout: CLAIM_TIMEOUT_MS,
     },
     { plugins: [bookPlugin(root)], logLevel: "silent" },
   );
