@@ -39,7 +39,7 @@ describe("DPOR soundness (property)", () => {
         expect([...dpor.set].sort()).toEqual([...dfs.set].sort());
         expect(dpor.executions).toBeLessThanOrEqual(dfs.executions);
       }),
-      { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? 200), seed: Number(process.env.EXPLORER_PROP_SEED ?? 20260325) },
+      { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? 150), seed: Number(process.env.EXPLORER_PROP_SEED ?? 20260325) },
     );
   }, 120_000);
 
