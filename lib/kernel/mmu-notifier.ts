@@ -98,6 +98,8 @@ export class MmuNotifierSubscriptions extends Obj {
   /** Even when idle; odd while an invalidation overlapping some interval sub is in flight. */
   invalidateSeq = 2;
   activeInvalidateRanges = 0;
+  /** deferred_list: subs removed while invalidating; they leave the tree at the last mn_itree_inv_end. */
+  readonly deferredRemove: MmuIntervalNotifier[] = [];
   private srcuObj: Srcu | null = null;
   constructor(
     private readonly k: Kernel,
@@ -222,7 +224,11 @@ function* itreeInvEnd(k: Kernel, range: MmuNotifierRange): Gen<void> {
   const subs = range.mm.notifiers;
   yield* subs.step("mn_itree_inv_end", "w", () => {
     subs.activeInvalidateRanges--;
-    if (subs.activeInvalidateRanges === 0 && subs.invalidating()) subs.invalidateSeq++; // even again: wakes read_begin waiters
+    if (subs.activeInvalidateRanges === 0 && subs.invalidating()) {
+      // The deferred removals leave the tree before the seq moves (mn_itree_inv_end).
+      for (const s of subs.deferredRemove.splice(0)) subs.itree.splice(subs.itree.indexOf(s), 1);
+      subs.invalidateSeq++; // even again: wakes read_begin and remove waiters
+    }
   });
 }
 
@@ -387,12 +393,12 @@ export function* mmu_interval_notifier_remove(k: Kernel, sub: MmuIntervalNotifie
         subs.itree.splice(subs.itree.indexOf(sub), 1);
         return 0;
       }
+      subs.deferredRemove.push(sub);
       return subs.invalidateSeq;
     });
     if (seq !== 0) {
-      yield* subs.step("wait_event(invalidate_seq != seq)", "w", () => {
-        subs.itree.splice(subs.itree.indexOf(sub), 1);
-      }, () => subs.invalidateSeq !== seq);
+      // On the deferred list: mn_itree_inv_end takes it out of the tree before it moves the seq.
+      yield* subs.step("wait_event(invalidate_seq != seq)", "w", () => undefined, () => subs.invalidateSeq !== seq);
     }
     sub.mm = null;
     mm.count--;
