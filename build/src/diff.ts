@@ -31,9 +31,10 @@ function claimsOf(r: Results): Map<string, { file: string; blockId: string; c: C
   const out = new Map<string, { file: string; blockId: string; c: ClaimRecord }>();
   for (const ch of r.chapters) {
     for (const b of ch.blocks) {
+      // A block may decide several claims under one id (one per era or design): key by position.
       b.records.filter(isClaim).forEach((c, i) => {
-        const name = c.id ?? `${b.id}#${i}`;
-        out.set(`${ch.file}\0${name}`, { file: ch.file, blockId: b.id, c });
+        const name = c.id && i === 0 ? c.id : `${c.id ?? b.id}#${i + 1}`;
+        out.set(`${ch.file}\0${b.id}\0${name}`, { file: ch.file, blockId: b.id, c });
       });
     }
   }
@@ -50,7 +51,7 @@ export function diffResults(base: Results, head: Results): Change[] {
     const x = a.get(key);
     const y = b.get(key);
     const any = (y ?? x)!;
-    const name = key.split("\0")[1]!;
+    const name = key.split("\0")[2]!;
     const what: Change["what"] = [];
     if (!x) what.push("added");
     else if (!y) what.push("removed");

@@ -12,6 +12,8 @@ import { RESULTS_SCHEMA, type BlockResult, type ChapterResult, type Results, typ
 import { blockAt, markdownColumn } from "./tangle.ts";
 import { chapterHash, toolHash } from "./hash.ts";
 import type { Diagnostic } from "./diagnostic.ts";
+import { parseDirectives, type Directive } from "./directives.ts";
+import { scoreboardDiagnostics } from "./scoreboard.ts";
 
 export interface BuildOptions {
   root: string;
@@ -27,7 +29,7 @@ export interface BuildOptions {
 
 export interface BuildOutput {
   results: Results;
-  sources: { src: string; ex: Extract; result: ChapterResult }[];
+  sources: { src: string; ex: Extract; result: ChapterResult; directives: Directive[] }[];
 }
 
 const rel = (root: string, abs: string) => path.relative(root, abs).split(path.sep).join("/");
@@ -133,7 +135,8 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   }
   const todo = files.filter((f) => !cached.has(f));
 
-  const diags = new Map<string, Diagnostic[]>(todo.map((f) => [f, [...extracts.get(f)!.diagnostics]]));
+  const directives = new Map(files.map((f) => [f, parseDirectives(rel(root, f), srcByFile.get(f)!)]));
+  const diags = new Map<string, Diagnostic[]>(todo.map((f) => [f, [...extracts.get(f)!.diagnostics, ...directives.get(f)!.diagnostics]]));
   await time("typecheck", () => {
     if (todo.length === 0) return;
     const checker = new ChapterTypeChecker(root);
@@ -161,10 +164,19 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     }
     chapters.push(r);
   }
+  // The scoreboard's checks span chapters, so they run on every build, cached chapters included.
+  const board = scoreboardDiagnostics(files.map((f, i) => ({ result: chapters[i]!, src: srcByFile.get(f)!, directives: directives.get(f)!.directives })));
+  for (const c of chapters) {
+    const extra = board.get(c.file);
+    if (!extra) continue;
+    c.diagnostics = [...c.diagnostics, ...extra];
+    c.failed += extra.length;
+    c.status = "failed";
+  }
   const totals = chapters.reduce((t, c) => ({ passed: t.passed + c.passed, failed: t.failed + c.failed, skipped: t.skipped + c.skipped }), { passed: 0, failed: 0, skipped: 0 });
   if (runs.unhandled.length > 0) totals.failed += runs.unhandled.length;
   const results: Results = { schema: RESULTS_SCHEMA, chapters, totals, timings };
   await mkdir(path.dirname(opts.resultsFile), { recursive: true });
   await writeFile(opts.resultsFile, JSON.stringify(results, null, 2) + "\n");
-  return { results, sources: files.map((f) => ({ src: srcByFile.get(f)!, ex: extracts.get(f)!, result: chapters[files.indexOf(f)]! })) };
+  return { results, sources: files.map((f, i) => ({ src: srcByFile.get(f)!, ex: extracts.get(f)!, result: chapters[i]!, directives: directives.get(f)!.directives })) };
 }

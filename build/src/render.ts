@@ -8,6 +8,8 @@ import type { BlockResult, ChapterResult, Results } from "./results.ts";
 import { formatDiagnostic, type Diagnostic } from "./diagnostic.ts";
 import { claimHtml, isClaim } from "./claim-view.ts";
 import type { Change } from "./diff.ts";
+import type { Directive } from "./directives.ts";
+import { scoreboardTable } from "./scoreboard.ts";
 import { changesBanner, changesPage, indexPage, scoreboardPage } from "./pages.ts";
 
 import { escapeHtml } from "./escape.ts";
@@ -61,7 +63,7 @@ function chapterBanner(ch: ChapterResult, orphans: Diagnostic[]): string {
   return `<div class="book-chapter-failure" data-status="failed"><strong>This chapter fails.</strong>${pre("book-failure", text)}</div>\n\n`;
 }
 
-export function renderChapter(src: string, ex: Extract, ch: ChapterResult): string {
+export function renderChapter(src: string, ex: Extract, ch: ChapterResult, scoreboard = ""): string {
   const lines = splitLines(src);
   const byFence = new Map(ch.blocks.map((b) => [b.line, b]));
   const exByFence = new Map(ex.blocks.map((b) => [b.fenceLine, b]));
@@ -90,7 +92,8 @@ export function renderChapter(src: string, ex: Extract, ch: ChapterResult): stri
       }
       continue;
     }
-    // `<!-- book: … -->` directives are for the tools, not the reader.
+    // `<!-- book: … -->` directives are for the tools, not the reader; the scoreboard one becomes its table.
+    if (/^\s*<!--\s*book:\s*scoreboard\b.*-->\s*$/.test(lines[i]!)) { out.push("", scoreboard, ""); continue; }
     if (/^\s*<!--\s*book:.*-->\s*$/.test(lines[i]!)) continue;
     out.push(lines[i]!);
   }
@@ -98,7 +101,7 @@ export function renderChapter(src: string, ex: Extract, ch: ChapterResult): stri
   return chapterBanner(ch, orphans) + out.join("\n") + "\n";
 }
 
-export interface RenderInput { src: string; ex: Extract; result: ChapterResult }
+export interface RenderInput { src: string; ex: Extract; result: ChapterResult; directives: Directive[] }
 
 /** Rewrites `outDir` from scratch: index, one page per chapter, and the site's stylesheet. */
 export async function renderSite(root: string, outDir: string, results: Results, chapters: RenderInput[], changes?: Change[]): Promise<void> {
@@ -108,9 +111,10 @@ export async function renderSite(root: string, outDir: string, results: Results,
   await writeFile(path.join(outDir, "index.md"), indexPage(results, changes));
   await writeFile(path.join(outDir, "scoreboard.md"), scoreboardPage(results));
   if (changes) await writeFile(path.join(outDir, "changes.md"), changesPage(changes));
+  const board = scoreboardTable(chapters);
   for (const c of chapters) {
     const mine = changes?.filter((x) => x.file === c.result.file);
     const banner = mine && mine.length > 0 ? changesBanner(mine) : "";
-    await writeFile(path.join(outDir, path.basename(c.ex.file)), banner + renderChapter(c.src, c.ex, c.result));
+    await writeFile(path.join(outDir, path.basename(c.ex.file)), banner + renderChapter(c.src, c.ex, c.result, board));
   }
 }

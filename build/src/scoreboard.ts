@@ -1,0 +1,93 @@
+// The closing chapter's table: one row per sentence under test, its key claims' verdicts in
+// 2018 and now, whom the evidence supports and what settled it. It is computed from the
+// chapters' `<!-- book: sentence … -->` directives and results.json and holds no verdict of its
+// own; a key claim without a result, or decided only by sampling, fails the build at the
+// directive's line.
+
+import path from "node:path";
+import type { Diagnostic } from "./diagnostic.ts";
+import type { Directive } from "./directives.ts";
+import { isClaim, type ClaimRecord } from "./claim-view.ts";
+import { blockAnchor } from "./anchors.ts";
+import { escapeHtml as esc } from "./escape.ts";
+import type { ChapterResult } from "./results.ts";
+
+export interface ScoreInput { result: ChapterResult; src: string; directives: Directive[] }
+
+interface Found { c: ClaimRecord; blockId: string; index: number }
+
+/** Claims by id; a block may decide several claims under one id (one per design or scenario). */
+function claimsById(r: ChapterResult): Map<string, Found[]> {
+  const out = new Map<string, Found[]>();
+  for (const b of r.blocks) b.records.filter(isClaim).forEach((c, index) => { if (c.id) out.set(c.id, [...(out.get(c.id) ?? []), { c, blockId: b.id, index }]); });
+  return out;
+}
+
+/** The era a claim speaks of: its label, else its id's suffix (`C03.2-2018`). */
+export function eraOf(c: ClaimRecord): string {
+  return c.labels?.era ?? (/-(2018|now)\b/.exec(c.id ?? "")?.[1] ?? "?");
+}
+
+/** The chapter's quoted sentence: the first block-quote line that opens with a quotation mark. */
+export function sentenceOf(src: string): string {
+  const m = /^>\s*["“](.+?)["”]/m.exec(src);
+  return m ? m[1]! : "";
+}
+
+const sentenceDirective = (i: ScoreInput) => i.directives.find((d) => d.name === "sentence");
+const isArgumentChapter = (file: string) => /^(0[1-9]|1[0-3])-/.test(path.basename(file));
+
+export function scoreboardDiagnostics(inputs: ScoreInput[]): Map<string, Diagnostic[]> {
+  const out = new Map<string, Diagnostic[]>();
+  const add = (file: string, d: Diagnostic) => out.set(file, [...(out.get(file) ?? []), d]);
+  const board = inputs.find((i) => i.directives.some((d) => d.name === "scoreboard"));
+  for (const i of inputs) {
+    const file = i.result.file;
+    const dir = sentenceDirective(i);
+    if (!dir) {
+      if (board && isArgumentChapter(file)) {
+        const at = board.directives.find((d) => d.name === "scoreboard")!;
+        add(board.result.file, { file: board.result.file, line: at.line, col: 1, stage: "render", code: "scoreboard", message: `${file} has no "book: sentence" directive, so the scoreboard has no row for it; add one under its quoted sentence` });
+      }
+      continue;
+    }
+    const found = claimsById(i.result);
+    const keys = (dir.attrs.key ?? "").split(/\s+/).filter(Boolean);
+    if (keys.length === 0) add(file, { file, line: dir.line, col: 1, stage: "render", code: "scoreboard", message: `"book: sentence" needs key="…" naming the claims that decide the sentence` });
+    const decided = new Set<string>();
+    const eras = new Set<string>();
+    for (const k of keys) {
+      const fs = found.get(k);
+      if (!fs) {
+        add(file, { file, line: dir.line, col: 1, stage: "render", code: "scoreboard", message: `key claim "${k}" has no result in this chapter; fix the key or make the claim run` });
+        continue;
+      }
+      for (const f of fs) {
+        eras.add(eraOf(f.c));
+        if (f.c.coverage.kind === "exhaustive" || f.c.coverage.kind === "bounded") decided.add(eraOf(f.c));
+      }
+    }
+    for (const e of eras) {
+      if (!decided.has(e)) add(file, { file, line: dir.line, col: 1, stage: "render", code: "scoreboard", message: `no key claim of era "${e}" was decided by an exhaustive or bounded search; sampling cannot settle the sentence` });
+    }
+  }
+  return out;
+}
+
+const verdict = (v: string) => `<span class="book-verdict book-verdict-${esc(v)}">${esc(v)}</span>`;
+
+export function scoreboardTable(inputs: ScoreInput[]): string {
+  const rows = ["| Chapter | Sentence under test | 2018 | now | Evidence supports | Settled by |", "|---|---|---|---|---|---|"];
+  for (const i of inputs) {
+    const dir = sentenceDirective(i);
+    if (!dir) continue;
+    const found = claimsById(i.result);
+    const page = path.basename(i.result.file);
+    const cells = (era: string) => (dir.attrs.key ?? "").split(/\s+/).filter(Boolean)
+      .flatMap((k) => found.get(k) ?? []).filter((f) => eraOf(f.c) === era)
+      .map((f) => `[${esc(f.c.id!)}](${page}#${blockAnchor(f.blockId)}-claim${f.index}) ${verdict(f.c.observed)}${f.c.pass ? "" : " ✗"}`).join("<br>") || "—";
+    const sentence = sentenceOf(i.src).replace(/\|/g, "\\|");
+    rows.push(`| [${i.result.title.replace(/\|/g, "\\|")}](${page}) | “${esc(sentence)}” | ${cells("2018")} | ${cells("now")} | ${esc(dir.attrs.supports ?? "")} | ${esc(dir.attrs.settled ?? "")} |`);
+  }
+  return rows.join("\n");
+}
