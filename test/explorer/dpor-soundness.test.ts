@@ -30,9 +30,9 @@ describe("DPOR soundness (property)", () => {
   it("DPOR final states and findings == DFS", () => {
     fc.assert(
       fc.property(programArb, (prog) => {
-        fc.pre(prog.reduce((n, t) => n + stepsOf(t), 0) <= 12);
+        fc.pre(prog.reduce((n, t) => n + stepsOf(t), 0) <= Number(process.env.EXPLORER_PROP_STEPS ?? 12));
         const m = programModel(prog) as Model<unknown>;
-        const dfs = outcomes(m, exploreDfs, 30_000);
+        const dfs = outcomes(m, exploreDfs, 5_000);
         fc.pre(dfs.complete);
         const dpor = outcomes(m, exploreDpor, 30_000);
         expect(dpor.complete).toBe(true);
