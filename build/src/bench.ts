@@ -70,10 +70,13 @@ export async function bench(): Promise<number> {
   console.log(row("one chapter edited, 20 chapters", edit, base));
   await rm(path.join(ROOT, ".bench"), { recursive: true, force: true });
 
-  const explorer = path.join(ROOT, "dist/bench/explorer.js");
-  if (existsSync(explorer)) {
-    console.log("\nexplorer");
-    const mod = await import(pathToFileURL(explorer).href);
+  // The explorer's table (steps/s against bare generators, DPOR against DFS and the published
+  // counts, worker speedup), then the kernel model's time to verdict (S2, S4).
+  for (const [title, file] of [["explorer", "dist/bench/explorer.js"], ["kernel model", "dist/bench/kernel.js"]] as const) {
+    const p = path.join(ROOT, file);
+    if (!existsSync(p)) continue;
+    console.log(`\n${title}`);
+    const mod = await import(pathToFileURL(p).href);
     if (typeof mod.main === "function") await mod.main();
   }
   return 0;
