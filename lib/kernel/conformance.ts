@@ -1,0 +1,197 @@
+// One conformance harness for userptr designs built on MMU notifiers (kernel-semantics §17, the
+// interval-notifier protocol; §29, the S2 family of scenarios). "More shared code": a new design
+// is checked with one call, against the same scenarios and the same invariants as every other.
+//
+// A design is given as a factory `(k, mm) => ConformanceBuffer`: a userptr buffer over the first
+// page(s) of `mm` that a thread can create, bind, submit a job writing it, and wait for. The
+// harness builds one small model per call: thread CS runs create → bind → submit → wait; thread MM
+// picks one mm operation with choose() (the explorer tries each) and runs it against the buffer:
+//
+//   munmap    munmap of the buffer's pages (mmap_lock for write; a downgrade in newer eras)
+//   dontneed  MADV_DONTNEED (mmap_lock for read: overlaps page collection)
+//   mprotect  mprotect(PROT_READ)
+//   fork      fork into a child mm, then the parent writes page 0 (COW in the parent)
+//
+// The invariants are predicates over the kernel's findings (lib/kernel/README.md "Oracles"):
+//
+//   same-lock            (a) set_seq and read_retry under one lock: no `notifier-protocol`
+//   install-after-retry  (b) nothing installed without a passing retry: no `stale-install` in an
+//                        execution whose job was submitted, and no `cross-mm-write` (the device
+//                        writes a frame the owner no longer maps)
+//   idle-before-return   (c) the device is idle before the callback returns: no `stray-write`
+//                        (a write through a mapping older than the callback's return) and no
+//                        `uaf` with data.via "device" (a device access to a freed frame)
+//
+// Each invariant is one check() (or claim()) with labels { design, era, invariant }. "Never" is
+// what a conforming design shows on each. Models stay small: 2 driver-side threads (plus the
+// design's own job and worker threads), 1–2 pages.
+
+import { model, check, claim, choose, type ClaimResult, type Expectation, type ExecutionView, type Yieldable } from "../explorer/index.ts";
+import type { SearchSpec, Budget } from "../explorer/config.ts";
+import { boot, type Kernel } from "./kernel.ts";
+import type { Era } from "./era.ts";
+import { mm_alloc, mmap_region, type Mm } from "./mm.ts";
+import { populate } from "./populate.ts";
+import { munmap } from "./munmap.ts";
+import { madvise_dontneed } from "./madvise.ts";
+import { mprotect, PROT_READ } from "./mprotect.ts";
+import { fork } from "./fork.ts";
+import { user_write } from "./user.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+/** What a design offers the harness: one userptr buffer over pages [0, pages) of the mm. */
+export interface ConformanceBuffer {
+  /** The ioctl that creates the userptr object (and, for some designs, registers its notifier). 0 or -errno. */
+  create?(): Gen<number>;
+  /** Take the pages where the design does so outside a submission (VALIDATE, register). 0 or -errno. */
+  bind?(): Gen<number>;
+  /** A submission whose job writes the buffer. 0 if a job was submitted, else -errno. */
+  submit(name: string): Gen<number>;
+  /** Wait for the buffer's last job. */
+  wait(): Gen<void>;
+}
+
+/** Build the design on a fresh kernel and process (called in the model's setup, once per execution). */
+export type ConformanceFactory = (k: Kernel, mm: Mm) => ConformanceBuffer;
+
+export type ConformanceScenario = "munmap" | "dontneed" | "mprotect" | "fork";
+export const CONFORMANCE_SCENARIOS: readonly ConformanceScenario[] = ["munmap", "dontneed", "mprotect", "fork"];
+
+/** The default search: every schedule with at most two preemptions (bounded coverage, stated in each result). */
+export const CONFORMANCE_SEARCH: SearchSpec = { strategy: "bounded", preemptions: 2 };
+
+export type Invariant = "same-lock" | "install-after-retry" | "idle-before-return";
+export const INVARIANTS: readonly Invariant[] = ["same-lock", "install-after-retry", "idle-before-return"];
+
+/** What the model reports at the end of an execution. */
+export interface ConformanceFinal {
+  /** The mm operation the MM thread ran. */
+  scenario: ConformanceScenario | null;
+  /** The submission returned 0: a job was pushed. */
+  submitted: boolean;
+}
+
+type View = ExecutionView<ConformanceFinal>;
+const deviceUaf = (e: View) => e.findings.some((f) => f.kind === "uaf" && (f.data as { via?: string } | undefined)?.via === "device");
+
+/** The invariants as predicates: true = the invariant is broken in this execution. */
+export const VIOLATES: Readonly<Record<Invariant, (e: View) => boolean>> = {
+  "same-lock": (e) => e.has("notifier-protocol"),
+  "install-after-retry": (e) => (e.has("stale-install") && e.final.submitted) || e.has("cross-mm-write"),
+  "idle-before-return": (e) => e.has("stray-write") || deviceUaf(e),
+};
+
+const TITLES: Readonly<Record<Invariant, string>> = {
+  "same-lock": "set_seq and read_retry under one lock (no notifier-protocol finding)",
+  "install-after-retry": "nothing installed without a passing retry (no stale install of a submitted job, no cross-mm write)",
+  "idle-before-return": "the device is idle before the callback returns (no stray write, no device access to a freed frame)",
+};
+
+export interface ConformanceOptions {
+  /** The design's name (label `design`, model name). */
+  readonly design: string;
+  readonly era: Era;
+  /** Label `era`; default "2018" for an era without mmu_interval_notifier, else "now". */
+  readonly eraLabel?: "2018" | "now";
+  /** Claim id of every result (e.g. "C13.1-mni-now"). */
+  readonly id?: string;
+  /** Scenarios the MM thread chooses from; default all four. */
+  readonly scenarios?: readonly ConformanceScenario[];
+  /** Pages of the buffer (1 or 2); default 1. */
+  readonly pages?: 1 | 2;
+  /** mmu_gather batch (1 = a full gather flushes and frees inside the zap, before range_end). Default: the kernel's. */
+  readonly gatherBatch?: number;
+  /** Expected verdict per invariant; default "Never" for each. */
+  readonly expect?: Partial<Record<Invariant, Expectation>>;
+  /** Which invariants to decide; default all three. */
+  readonly invariants?: readonly Invariant[];
+  /** Search of every claim; default CONFORMANCE_SEARCH (at most 2 preemptions: the fork scenario is too large to exhaust). */
+  readonly search?: SearchSpec;
+  readonly budget?: Budget;
+  /** "check" (default): never throws. "claim": throws ClaimError when a verdict differs from `expect`. */
+  readonly mode?: "check" | "claim";
+}
+
+export interface ConformanceReport {
+  readonly design: string;
+  readonly era: "2018" | "now";
+  /** One result per invariant decided, in INVARIANTS order. */
+  readonly results: Readonly<Partial<Record<Invariant, ClaimResult>>>;
+  /** Invariants observed broken (Sometimes or Always). */
+  readonly broken: readonly Invariant[];
+  /** Every invariant decided was observed Never (with exhaustive or bounded coverage). */
+  readonly conforms: boolean;
+}
+
+function* runScenario(k: Kernel, mm: Mm, child: Mm, how: ConformanceScenario, pages: number): Gen<void> {
+  if (how === "munmap") yield* munmap(k, mm, 0, pages);
+  else if (how === "dontneed") yield* madvise_dontneed(k, mm, 0, pages);
+  else if (how === "mprotect") yield* mprotect(k, mm, 0, pages, PROT_READ);
+  else {
+    yield* fork(k, mm, child);
+    yield* user_write(k, mm, 0);
+  }
+}
+
+/** The harness's model for one design and era: CS (create, bind, submit, wait) against a chosen mm operation. */
+export function conformanceModel(factory: ConformanceFactory, o: Pick<ConformanceOptions, "design" | "era" | "scenarios" | "pages" | "gatherBatch">) {
+  const scenarios = o.scenarios ?? CONFORMANCE_SCENARIOS;
+  if (scenarios.length === 0) throw new Error("conformance: no scenario to run; pass at least one of munmap, dontneed, mprotect, fork.");
+  const pages = o.pages ?? 1;
+  const tag = `${scenarios.join("|")}, ${pages} page${pages > 1 ? "s" : ""}${o.gatherBatch !== undefined ? `, gather ${o.gatherBatch}` : ""}`;
+  return model(`conformance ${o.design} (${o.era.name}; ${tag})`, () => {
+    const k = boot(o.era, o.gatherBatch !== undefined ? { gatherBatch: o.gatherBatch } : {});
+    const mm = mm_alloc(k, 4, "proc"), child = mm_alloc(k, 4, "child");
+    mmap_region(mm, 0, pages);
+    populate(k, mm, 0, pages);
+    const buf = factory(k, mm);
+    const out: ConformanceFinal = { scenario: null, submitted: false };
+    return {
+      threads: {
+        CS: function* (): Gen<void> {
+          if (buf.create && (yield* buf.create()) !== 0) return;
+          if (buf.bind && (yield* buf.bind()) !== 0) return;
+          if ((yield* buf.submit("J")) !== 0) return;
+          out.submitted = true;
+          yield* buf.wait();
+        },
+        MM: function* (): Gen<void> {
+          const how = scenarios.length === 1 ? scenarios[0] : yield* choose("mm operation", scenarios);
+          out.scenario = how;
+          yield* runScenario(k, mm, child, how, pages);
+        },
+      },
+      final: () => ({ ...out }),
+    };
+  });
+}
+
+/**
+ * Run the design through the harness: one claim result per invariant, labelled
+ * { design, era, invariant }. A conforming design is Never on every invariant.
+ */
+export function conformance(factory: ConformanceFactory, o: ConformanceOptions): ConformanceReport {
+  const era = o.eraLabel ?? (o.era.intervalNotifier ? "now" : "2018");
+  const m = conformanceModel(factory, o);
+  const results: Partial<Record<Invariant, ClaimResult>> = {};
+  const broken: Invariant[] = [];
+  let conforms = true;
+  const decideOne = o.mode === "claim" ? claim : check;
+  for (const inv of o.invariants ?? INVARIANTS) {
+    const r = decideOne({
+      ...(o.id ? { id: o.id } : {}),
+      title: `${o.design} (${era}): ${TITLES[inv]}`,
+      model: m,
+      predicate: VIOLATES[inv],
+      expect: o.expect?.[inv] ?? "Never",
+      search: o.search ?? CONFORMANCE_SEARCH,
+      ...(o.budget ? { budget: o.budget } : {}),
+      labels: { design: o.design, era, invariant: inv },
+    });
+    results[inv] = r;
+    if (r.observed === "Sometimes" || r.observed === "Always") broken.push(inv);
+    if (r.observed !== "Never") conforms = false;
+  }
+  return { design: o.design, era, results, broken, conforms };
+}

@@ -1,0 +1,115 @@
+// The conformance harness on a tiny interval-notifier design (correct: Never on every invariant)
+// and on the same design with one line broken (each must fail its invariant).
+import { describe, expect, test } from "vitest";
+import type { Yieldable } from "../../lib/explorer/index.ts";
+import type { Kernel } from "../../lib/kernel/kernel.ts";
+import { ENOW } from "../../lib/kernel/era.ts";
+import { mmap_read_lock, mmap_read_unlock, type Mm } from "../../lib/kernel/mm.ts";
+import { KMutex } from "../../lib/kernel/mutex.ts";
+import { MmuIntervalNotifier, mmu_interval_notifier_insert_at_setup, mmu_interval_read_begin, mmu_interval_read_retry, mmu_interval_set_seq } from "../../lib/kernel/mmu-notifier.ts";
+import { EBUSY, hmm_range_fault } from "../../lib/kernel/hmm.ts";
+import { trackIntervalNotifier } from "../../lib/kernel/device-oracles.ts";
+import { dma_device } from "../../lib/kernel/dma-mapping.ts";
+import { gpuvm_create, gpuvm_map, gpuvm_unmap, gpuvm_tlb_flush } from "../../lib/kernel/gpu-vm.ts";
+import { gpu_engine, gpu_job, drm_sched_job_init, drm_sched_entity_push_job } from "../../lib/kernel/gpu.ts";
+import { dma_fence_wait, type DmaFence } from "../../lib/kernel/dma-fence.ts";
+import { conformance, type ConformanceBuffer } from "../../lib/kernel/conformance.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+type Bug = "none" | "no-retry" | "retry-unlocked" | "no-stop";
+
+/** A tiny mni design: set_seq + wait + unmap under one lock; read_begin, fault, lock, read_retry, map, push. */
+function tiny(bug: Bug) {
+  return (k: Kernel, mm: Mm): ConformanceBuffer => {
+    const vm = gpuvm_create(k, "vm", dma_device(k, "gpu", "none"));
+    const gfx = gpu_engine(k, "gfx");
+    const lock = new KMutex(k, "drv->notifier_lock");
+    let last: DmaFence | null = null;
+    let mapped = false;
+    const sub: MmuIntervalNotifier = new MmuIntervalNotifier(0, 1, trackIntervalNotifier(k, {
+      name: "tiny",
+      *invalidate(s, r, cur) {
+        if (!r.blockable) return false;
+        yield* lock.lock();
+        yield* mmu_interval_set_seq(k, s, cur);
+        if (mapped && bug !== "no-stop") {
+          if (last) yield* dma_fence_wait(k, last);
+          yield* gpuvm_unmap(k, vm, 0, 1);
+          yield* gpuvm_tlb_flush(k, vm);
+          mapped = false;
+        }
+        yield* lock.unlock();
+        return true;
+      },
+    }));
+    mmu_interval_notifier_insert_at_setup(k, sub, mm);
+    return {
+      *submit(name) {
+        for (let tries = 0; tries < 3; tries++) {
+          const seq = yield* mmu_interval_read_begin(k, sub);
+          const pfns = new Int32Array(1).fill(-1);
+          yield* mmap_read_lock(mm);
+          const r = yield* hmm_range_fault(k, { notifier: sub, notifier_seq: seq, start: 0, end: 1, hmm_pfns: pfns, fault: true, write: true });
+          yield* mmap_read_unlock(mm);
+          if (r === EBUSY) continue;
+          if (r !== 0) return r;
+          if (bug === "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) continue;
+          const job = gpu_job(name, vm, [{ va: 0, write: true }]);
+          yield* drm_sched_job_init(k, gfx, job);
+          yield* lock.lock();
+          if (bug !== "no-retry" && bug !== "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) {
+            yield* lock.unlock();
+            continue;
+          }
+          yield* gpuvm_map(k, vm, 0, pfns[0], true, { mm, vpn: 0 });
+          mapped = true;
+          last = job.fence;
+          yield* drm_sched_entity_push_job(k, gfx, job);
+          yield* lock.unlock();
+          return 0;
+        }
+        return -11;
+      },
+      *wait() {
+        if (last) yield* dma_fence_wait(k, last);
+      },
+    };
+  };
+}
+
+describe("conformance harness", () => {
+  test("a correct design is Never on every invariant, with labels", () => {
+    const r = conformance(tiny("none"), { design: "tiny", era: ENOW, id: "T-ok" });
+    expect(r.broken).toEqual([]);
+    expect(r.conforms).toBe(true);
+    for (const inv of ["same-lock", "install-after-retry", "idle-before-return"] as const) {
+      const c = r.results[inv]!;
+      expect(c.observed).toBe("Never");
+      expect(c.coverage.kind).toBe("bounded");
+      expect(c.labels).toEqual({ design: "tiny", era: "now", invariant: inv });
+      expect(c.id).toBe("T-ok");
+    }
+  });
+
+  test("no read_retry: install-after-retry is broken", () => {
+    const r = conformance(tiny("no-retry"), { design: "tiny-no-retry", era: ENOW, invariants: ["install-after-retry"] });
+    expect(r.broken).toEqual(["install-after-retry"]);
+    expect(r.conforms).toBe(false);
+  });
+
+  test("read_retry outside the lock: same-lock is broken", () => {
+    const r = conformance(tiny("retry-unlocked"), { design: "tiny-unlocked", era: ENOW, invariants: ["same-lock"] });
+    expect(r.broken).toEqual(["same-lock"]);
+  });
+
+  test("callback sets the seq but leaves the device running: idle-before-return is broken", () => {
+    const r = conformance(tiny("no-stop"), { design: "tiny-no-stop", era: ENOW, invariants: ["idle-before-return"] });
+    expect(r.broken).toEqual(["idle-before-return"]);
+  });
+
+  test("claim mode throws when a verdict differs from the expectation", () => {
+    expect(() => conformance(tiny("no-retry"), { design: "tiny-no-retry", era: ENOW, invariants: ["install-after-retry"], mode: "claim", scenarios: ["dontneed"] })).toThrow(/expected Never, observed Sometimes/);
+    const r = conformance(tiny("no-retry"), { design: "tiny-no-retry", era: ENOW, invariants: ["install-after-retry"], mode: "claim", scenarios: ["dontneed"], expect: { "install-after-retry": "Sometimes" } });
+    expect(r.results["install-after-retry"]!.pass).toBe(true);
+  });
+});
