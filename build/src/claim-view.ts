@@ -62,12 +62,43 @@ export function withBlockedRows(trace: readonly TraceEvent[], findings: readonly
   return { trace: rows, findings: out };
 }
 
+/**
+ * The trace as text for the page: one line a step, unpadded. The terminal's aligned table
+ * (formatTrace) pads every line to its longest label, which multiplies a page's weight.
+ */
+export function compactTrace(trace: readonly TraceEvent[], findings: readonly Finding[]): string {
+  const lines = trace.map((e) => {
+    const effect = e.kind === "choose" ? `choose = ${e.value}` : e.obj ? `${e.kind} ${e.obj}` : e.kind;
+    return `${e.step} ${e.thread}: ${e.label}  [${effect}]${e.held.length ? `  holds {${e.held.join(", ")}}` : ""}${e.note && e.kind !== "choose" ? `  — ${e.note}` : ""}`;
+  });
+  for (const f of findings) lines.push(`${f.kind.toUpperCase()}${f.thread ? ` in ${f.thread}` : ""} at step ${f.step}: ${f.message.split("\n")[0]}`);
+  return lines.join("\n");
+}
+
 /** The command that replays exactly this witness. */
 export function replayCommand(file: string, blockId: string, token: string): string {
   return `BOOK_REPLAY=${token} npx vitest run ${file} -t "^${blockId}$"`;
 }
 
-export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor: string): string {
+/**
+ * Writes a file next to the generated pages and returns its URL relative to the chapter's page;
+ * long traces go there so that a page stays within its weight budget.
+ */
+export type Emit = (name: string, content: string) => string;
+
+/** Inline at most this much trace text; a longer trace shows its ends and links the whole. */
+export const INLINE_TRACE_BYTES = 16_000;
+const TRACE_ENDS = 40;
+
+function traceHtml(text: string, anchor: string, emit?: Emit): string {
+  if (text.length <= INLINE_TRACE_BYTES || !emit) return `<pre class="book-trace">${esc(text).replace(/\n/g, "&#10;")}</pre>`;
+  const lines = text.split("\n");
+  const url = emit(`${anchor}.txt`, text);
+  const shown = [...lines.slice(0, TRACE_ENDS), `… ${lines.length - 2 * TRACE_ENDS} more lines …`, ...lines.slice(-TRACE_ENDS)].join("\n");
+  return `<p class="book-trace-link">${lines.length} steps; the page shows the first and last ${TRACE_ENDS}: <a href="${esc(url)}">the whole trace</a>.</p><pre class="book-trace">${esc(shown).replace(/\n/g, "&#10;")}</pre>`;
+}
+
+export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor: string, emit?: Emit): string {
   const verdict = `<span class="book-verdict book-verdict-${esc(c.observed)}">${esc(c.observed)}</span>`;
   const head = `<div class="book-claim-head"><span class="book-badge book-${c.pass ? "passed" : "failed"}">${c.pass ? "✓" : "✗"} ${c.pass ? "as expected" : "verdict differs"}</span>` +
     `<span class="book-claim-id">${esc(c.id ?? "")}</span> <span class="book-claim-title">${esc(c.title)}</span>` +
@@ -82,7 +113,7 @@ export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor:
     body += `<div class="book-witness"><div class="book-witness-head">${what}: ${w.steps} steps, ${w.preemptions} preemption${w.preemptions === 1 ? "" : "s"} <span class="book-minimisation">(minimised: ${esc(w.minimisation)})</span></div>` +
       `<div class="book-swimlane">${((x) => swimlaneSvg(x.trace, x.findings, { idPrefix: `${anchor}-sl`, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` }))(withBlockedRows(w.trace, w.findings))}</div>` +
       splats(w.trace, w.findings).map((t) => `<pre class="book-splat">${esc(t).replace(/\n/g, "&#10;")}</pre>`).join("") +
-      `<details class="book-record"><summary>the same trace as text</summary><pre class="book-trace">${esc(w.text).replace(/\n/g, "&#10;")}</pre></details>` +
+      `<details class="book-record"><summary>the same trace as text</summary>${traceHtml(compactTrace(w.trace, w.findings), anchor, emit)}</details>` +
       `<div class="book-replay"><code class="book-replay-cmd">${esc(cmd)}</code><button type="button" class="book-copy" data-copy="${esc(cmd)}" title="Copy the replay command">copy</button></div></div>`;
   }
   return `<div class="book-claim book-claim-${c.pass ? "pass" : "fail"}" id="${anchor}" data-claim-id="${esc(c.id ?? "")}" data-expected="${esc(c.expected)}" data-observed="${esc(c.observed)}" data-pass="${c.pass}">${head}${body}</div>`;

@@ -6,7 +6,7 @@ import path from "node:path";
 import { splitLines, type Extract } from "./extract.ts";
 import type { BlockResult, ChapterResult, Results } from "./results.ts";
 import { formatDiagnostic, type Diagnostic } from "./diagnostic.ts";
-import { claimHtml, isClaim } from "./claim-view.ts";
+import { claimHtml, isClaim, type Emit } from "./claim-view.ts";
 import type { Change } from "./diff.ts";
 import type { Directive } from "./directives.ts";
 import { scoreboardTable } from "./scoreboard.ts";
@@ -25,8 +25,8 @@ const BADGE: Record<BlockResult["status"], string> = {
 };
 
 
-function recordHtml(file: string, b: BlockResult, r: unknown, i: number): string {
-  if (isClaim(r)) return claimHtml(file, b.id, r, `${blockAnchor(b.id)}-claim${i}`);
+function recordHtml(file: string, b: BlockResult, r: unknown, i: number, emit?: Emit): string {
+  if (isClaim(r)) return claimHtml(file, b.id, r, `${blockAnchor(b.id)}-claim${i}`, emit);
   if (r && typeof r === "object" && "text" in r && typeof (r as { text: unknown }).text === "string") {
     const rec = r as { title?: string; text: string };
     return `<details class="book-record"><summary>${escapeHtml(rec.title ?? "recorded")}</summary>${pre("book-trace", rec.text)}</details>`;
@@ -34,7 +34,7 @@ function recordHtml(file: string, b: BlockResult, r: unknown, i: number): string
   return `<details class="book-record"><summary>recorded</summary>${pre("book-trace", JSON.stringify(r, null, 2))}</details>`;
 }
 
-function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[]): string {
+function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[], emit?: Emit): string {
   const status = diags.length > 0 ? "failed" : b.status;
   const parts = [
     `<span class="book-badge book-${status}">${BADGE[status]}</span>`,
@@ -49,7 +49,7 @@ function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[]): str
     const at = b.failure.at ? `\n    at ${b.failure.at.file}:${b.failure.at.line}:${b.failure.at.col}` : "";
     body.push(pre("book-failure", b.failure.message + at));
   }
-  b.records.forEach((r, i) => body.push(recordHtml(ch.file, b, r, i)));
+  b.records.forEach((r, i) => body.push(recordHtml(ch.file, b, r, i, emit)));
   return `<div class="book-result book-${status}" id="${blockAnchor(b.id)}" data-block-id="${escapeHtml(b.id)}" data-status="${status}" data-line="${b.line}">` +
     `<div class="book-head">${parts.join(" ")}</div>${body.join("")}</div>`;
 }
@@ -63,7 +63,7 @@ function chapterBanner(ch: ChapterResult, orphans: Diagnostic[]): string {
   return `<div class="book-chapter-failure" data-status="failed"><strong>This chapter fails.</strong>${pre("book-failure", text)}</div>\n\n`;
 }
 
-export function renderChapter(src: string, ex: Extract, ch: ChapterResult, scoreboard = ""): string {
+export function renderChapter(src: string, ex: Extract, ch: ChapterResult, scoreboard = "", emit?: Emit): string {
   const lines = splitLines(src);
   const byFence = new Map(ch.blocks.map((b) => [b.line, b]));
   const exByFence = new Map(ex.blocks.map((b) => [b.fenceLine, b]));
@@ -88,7 +88,7 @@ export function renderChapter(src: string, ex: Extract, ch: ChapterResult, score
         i = xb.endLine - 1;
       }
       if (show || rb.status === "failed" || diags.length > 0) {
-        out.push("", resultHtml(ch, rb, diags), "");
+        out.push("", resultHtml(ch, rb, diags, emit), "");
       }
       continue;
     }
@@ -115,6 +115,14 @@ export async function renderSite(root: string, outDir: string, results: Results,
   for (const c of chapters) {
     const mine = changes?.filter((x) => x.file === c.result.file);
     const banner = mine && mine.length > 0 ? changesBanner(mine) : "";
-    await writeFile(path.join(outDir, path.basename(c.ex.file)), banner + renderChapter(c.src, c.ex, c.result, board));
+    // Side files (long traces) live in traces/<chapter>/; a chapter page is <chapter>/index.html.
+    const slug = path.basename(c.ex.file, ".md");
+    const side: [string, string][] = [];
+    const emit: Emit = (name, content) => { side.push([name, content]); return `../traces/${slug}/${name}`; };
+    await writeFile(path.join(outDir, path.basename(c.ex.file)), banner + renderChapter(c.src, c.ex, c.result, board, emit));
+    if (side.length > 0) {
+      await mkdir(path.join(outDir, "traces", slug), { recursive: true });
+      for (const [name, content] of side) await writeFile(path.join(outDir, "traces", slug, name), content);
+    }
   }
 }

@@ -19,6 +19,8 @@ export interface SwimOptions {
   collapseAbove?: number;
   /** Shortest run of uninteresting steps worth collapsing. */
   minRun?: number;
+  /** At most this many rows: beyond it the middle is omitted (the text trace keeps every step). */
+  maxRows?: number;
   /** Prefix for ids inside the SVG, unique per page. */
   idPrefix?: string;
   title?: string;
@@ -34,7 +36,10 @@ const GUTTER = 44;        // step numbers
 const LOCK_BAR = 5;       // px per lock bar
 
 /** A row of the diagram: one event, or a collapsed run of events. */
-export type Row = { kind: "event"; event: TraceEvent; index: number } | { kind: "collapsed"; events: TraceEvent[]; first: number };
+export type Row =
+  | { kind: "event"; event: TraceEvent; index: number }
+  /** `quiet`: steps without locking, notes or findings; `omitted`: cut to bound the diagram's size. */
+  | { kind: "collapsed"; events: TraceEvent[]; first: number; reason?: "quiet" | "omitted" };
 
 const LOCKISH = /^(lock|unlock|trylock|down_read|down_write|up_read|up_write|down|up|wait|signal|signal-all|wake_up|spawn)$/;
 
@@ -65,7 +70,35 @@ export function rowsOf(trace: readonly TraceEvent[], findings: readonly SwimFind
     run.events.push(e);
   });
   flush();
-  return rows;
+  return bound(rows, findings, opts.maxRows ?? 90);
+}
+
+/**
+ * Keeps a long diagram readable and a page light: the first and last rows and every row with a
+ * finding stay; the rest become "omitted" rows. Page weight is budgeted at 1 MB for ten witnesses.
+ */
+function bound(rows: Row[], findings: readonly SwimFinding[], maxRows: number): Row[] {
+  if (rows.length <= maxRows) return rows;
+  const fsteps = new Set(findings.map((f) => f.step));
+  // Each finding row kept in the middle can split the omitted region in two: budget for both.
+  const head = Math.floor(maxRows * 0.3);
+  const tail = Math.max(1, maxRows - head - 1 - 2 * fsteps.size);
+  const keep = (r: Row, i: number) => i < head || i >= rows.length - tail || (r.kind === "event" && fsteps.has(r.event.step));
+  const out: Row[] = [];
+  let cut: { events: TraceEvent[]; first: number } | null = null;
+  rows.forEach((r, i) => {
+    if (keep(r, i)) {
+      if (cut) out.push({ kind: "collapsed", events: cut.events, first: cut.first, reason: "omitted" });
+      cut = null;
+      out.push(r);
+      return;
+    }
+    const evs = r.kind === "event" ? [r.event] : r.events;
+    const first = r.kind === "event" ? r.index : r.first;
+    if (!cut) cut = { events: [], first };
+    cut.events.push(...evs);
+  });
+  return out;
 }
 
 /** A finding's one-line headline: the first line with words (a lockdep splat opens with rules). */
@@ -170,7 +203,7 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
     if (r.kind === "collapsed") {
       const steps = r.events.map((e) => e.step);
       out.push(`<g class="sl-collapsed" data-steps="${steps.join(" ")}"><text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${steps[0]}–${steps[steps.length - 1]}</text>` +
-        `<text class="sl-collapsed-text" x="${GUTTER + 8}" y="${y + 19}">⋯ ${r.events.length} steps without locking, notes or findings collapsed (${esc([...new Set(r.events.map((e) => e.thread))].join(", "))})</text></g>`);
+        `<text class="sl-collapsed-text" x="${GUTTER + 8}" y="${y + 19}">⋯ ${r.events.length} steps ${r.reason === "omitted" ? "omitted to keep the diagram readable (the text trace has every step)" : "without locking, notes or findings collapsed"} (${esc([...new Set(r.events.map((e) => e.thread))].join(", "))})</text></g>`);
       return;
     }
     const e = r.event;

@@ -97,3 +97,18 @@ describe("labels", () => {
     expect(fitLabel("user store parent:0 › handle_mm_fault › handle_pte_fault(parent:0, write)", 244)).toBe("…handle_pte_fault(parent:0, write)");
   });
 });
+
+describe("bounded size", () => {
+  test("a 600-step trace is cut to at most 90 rows, keeps its finding, and still accounts for every step", () => {
+    const trace = Array.from({ length: 600 }, (_, i) => ev(i, ["a", "b", "c"][i % 3]!, `lock-${i}`, "lock", "L"));
+    const f = [{ kind: "uaf", message: "late", step: 300, thread: trace[300]!.thread }];
+    expect(rowsOf(trace, f).length).toBeLessThanOrEqual(90);
+    const svg = swimlaneSvg(trace, f);
+    expect(svg).toContain('data-step="300"');
+    expect(svg).toContain("omitted to keep the diagram readable");
+    const seen: number[] = [];
+    for (const m of svg.matchAll(/data-step="(\d+)"/g)) seen.push(Number(m[1]));
+    for (const m of svg.matchAll(/data-steps="([\d ]+)"/g)) seen.push(...m[1]!.split(" ").map(Number));
+    expect(seen.sort((a, b) => a - b)).toEqual(trace.map((e) => e.step));
+  });
+});
