@@ -104,7 +104,9 @@ export class Execution implements Runtime {
     return this.threads[t]?.frames ?? [];
   }
   report(kind: string, message: string, data: unknown, opts: FindingOptions): void {
-    this.findings.push({ kind, message, thread: this.cur >= 0 ? this.threadName(this.cur) : undefined, step: this.steps, data });
+    // Reported while step `steps - 1` runs (its op or the thread's code up to the next yield):
+    // the same index its trace event and its note carry.
+    this.findings.push({ kind, message, thread: this.cur >= 0 ? this.threadName(this.cur) : undefined, step: Math.max(0, this.steps - 1), data });
     if (opts.end) this.stopAfterStep = true;
     if (this.detail) this.pendingNote.push(`FINDING ${kind}: ${message}`);
   }
