@@ -4,6 +4,8 @@
 //  stray-write        a device write through a driver mapping of mm:vpn that was installed BEFORE
 //                     a notifier callback invalidating mm:vpn returned (the callback promised the
 //                     device was off the page). Bookkeeping: markCallbackReturned / trackNotifier.
+//  stale-access       a device write through a userptr mapping of mm:vpn to a frame the owner's
+//                     CPU page table does not map at that moment (checkStaleAccess).
 //  lazy-iotlb-window  (iommu.ts) a device access through an IOTLB entry whose IO PTE was unmapped
 //                     in lazy (flush-queue) mode. NOT a bug: the documented reduced isolation of
 //                     iommu.strict=0. In strict mode the same access faults (`iommu-fault`).
@@ -37,6 +39,8 @@ export class DeviceState {
   epoch = 0;
   /** `${mm.id}:${vpn}` -> epoch at which the last invalidation callback covering it returned. */
   readonly invalReturned = new Map<string, number>();
+  /** `${mm.id}:${vpn}` -> epoch at which the last invalidation covering it began (oracles.ts invalidationBegins). */
+  readonly invalBegan = new Map<string, number>();
   /** Every fence created in this execution (liveness at quiescence). */
   readonly fences: { readonly name: string; readonly published: boolean; isSignaled(): boolean }[] = [];
 }
@@ -101,6 +105,24 @@ export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, w
   const ret = devState(k).invalReturned.get(key(mm, vpn));
   if (ret !== undefined && ret > epoch)
     finding("stray-write", `${who} wrote ${mm.name}:${vpn} through a mapping installed before the invalidation callback for it returned`, { mm: mm.name, vpn });
+}
+
+// ---- stale-access ----
+
+/**
+ * Inside a memory step: a device write through a userptr mapping of mm:vpn (installed at `epoch`)
+ * reached frame `pfn`, and the owner's CPU page table does not map `pfn` at vpn now. A conforming
+ * design never does this (KS §17): a job runs only on translations that passed a retry, and the
+ * callback keeps the device off the page until it returns, before the CPU PTE changes.
+ * data.predatesInvalidation: the mapping was installed before the latest invalidation of the page
+ * began, so that invalidation failed to stop the device in time; false: it was installed after the
+ * invalidation began, an install that no retry refused.
+ */
+export function checkStaleAccess(k: Kernel, mm: Mm, vpn: number, pfn: number, epoch: number, who: string): void {
+  const cpu = mm.cpuPfn(vpn);
+  if (cpu === pfn) return;
+  const began = devState(k).invalBegan.get(key(mm, vpn));
+  finding("stale-access", `${who} wrote frame ${pfn} for ${mm.name}:${vpn} while the CPU maps ${cpu < 0 ? "nothing" : `frame ${cpu}`} there`, { mm: mm.name, vpn, pfn, cpu, predatesInvalidation: began !== undefined && began > epoch });
 }
 
 // ---- fence signalling sections (the semantic rule; lockdep's view is in dma-fence.ts) ----

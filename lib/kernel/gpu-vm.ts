@@ -22,7 +22,7 @@ import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { HW_GPU_PTE, HW_GPU_TLB } from "./page.ts";
 import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "./oracles.ts";
-import { checkStrayWrite, installEpoch } from "./device-oracles.ts";
+import { checkStaleAccess, checkStrayWrite, installEpoch } from "./device-oracles.ts";
 import { dmaTranslate, type DmaDevice, type SgTable } from "./dma-mapping.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -127,6 +127,7 @@ export class GpuVm {
     }
     if (e.owner) {
       checkStrayWrite(this.k, e.owner.mm, e.owner.vpn, e.epoch, who);
+      checkStaleAccess(this.k, e.owner.mm, e.owner.vpn, tr.pfn, e.epoch, who);
       deviceWrite(this.k, { mm: e.owner.mm, vpn: e.owner.vpn, pfn: tr.pfn, gen: tr.gen, who });
     } else mem.writeFrame(tr.pfn, "device", tr.gen, -1, -1, who);
     return "ok";

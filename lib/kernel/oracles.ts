@@ -17,6 +17,7 @@ import { CAUSE_NAMES, PROCESS_CAUSES, PTE_PRESENT, PTE_SWAP, VM_SHARED } from ".
 import type { MmuNotifierRange } from "./mmu-notifier.ts";
 import { GUP_PIN_COUNTING_BIAS, PG_ZERO, type WriteRecord } from "./page.ts";
 import { mappers } from "./pgtable.ts";
+import { devState } from "./device-oracles.ts";
 
 interface PendingInstall {
   readonly mm: Mm;
@@ -32,8 +33,13 @@ export class OracleState {
 }
 
 /** A notifier range starts (called by mmu_notifier_invalidate_range_start, before callbacks). */
-export function invalidationBegins(_k: Kernel, r: MmuNotifierRange): void {
+export function invalidationBegins(k: Kernel, r: MmuNotifierRange): void {
   for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) r.mm.invalActive[vpn]++;
+  // Device-oracle epoch of the latest invalidation start per page (stale-access: was a mapping
+  // installed before or after the invalidation that replaced its frame began?).
+  const s = devState(k);
+  s.epoch++;
+  for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) s.invalBegan.set(`${r.mm.id}:${vpn}`, s.epoch);
 }
 
 /** A notifier range ends: check device translations installed during it against the CPU. */

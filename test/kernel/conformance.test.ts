@@ -13,17 +13,24 @@ import { dma_device } from "../../lib/kernel/dma-mapping.ts";
 import { gpuvm_create, gpuvm_map, gpuvm_unmap, gpuvm_tlb_flush } from "../../lib/kernel/gpu-vm.ts";
 import { gpu_engine, gpu_job, drm_sched_job_init, drm_sched_entity_push_job } from "../../lib/kernel/gpu.ts";
 import { dma_fence_wait, type DmaFence } from "../../lib/kernel/dma-fence.ts";
+import { KRwSem } from "../../lib/kernel/rwsem.ts";
 import { conformance, type ConformanceBuffer } from "../../lib/kernel/conformance.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
-type Bug = "none" | "no-retry" | "retry-unlocked" | "no-stop";
+type Bug = "none" | "no-retry" | "retry-unlocked" | "no-stop" | "rwlock" | "rwlock-read-both";
 
 /** A tiny mni design: set_seq + wait + unmap under one lock; read_begin, fault, lock, read_retry, map, push. */
 function tiny(bug: Bug) {
   return (k: Kernel, mm: Mm): ConformanceBuffer => {
     const vm = gpuvm_create(k, "vm", dma_device(k, "gpu", "none"));
     const gfx = gpu_engine(k, "gfx");
-    const lock = new KMutex(k, "drv->notifier_lock");
+    const mutex = new KMutex(k, "drv->notifier_lock");
+    const rw = new KRwSem(k, "drv->notifier_rwlock");
+    // "rwlock": i915 ≈v5.13's shape, write side around set_seq, read side around read_retry.
+    const lock = bug === "rwlock" || bug === "rwlock-read-both"
+      ? { lock: () => (bug === "rwlock" ? rw.downWrite() : rw.downRead()), unlock: () => (bug === "rwlock" ? rw.upWrite() : rw.upRead()) }
+      : mutex;
+    const rlock = bug === "rwlock" || bug === "rwlock-read-both" ? { lock: () => rw.downRead(), unlock: () => rw.upRead() } : mutex;
     let last: DmaFence | null = null;
     let mapped = false;
     const sub: MmuIntervalNotifier = new MmuIntervalNotifier(0, 1, trackIntervalNotifier(k, {
@@ -56,16 +63,16 @@ function tiny(bug: Bug) {
           if (bug === "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) continue;
           const job = gpu_job(name, vm, [{ va: 0, write: true }]);
           yield* drm_sched_job_init(k, gfx, job);
-          yield* lock.lock();
+          yield* rlock.lock();
           if (bug !== "no-retry" && bug !== "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) {
-            yield* lock.unlock();
+            yield* rlock.unlock();
             continue;
           }
           yield* gpuvm_map(k, vm, 0, pfns[0], true, { mm, vpn: 0 });
           mapped = true;
           last = job.fence;
           yield* drm_sched_entity_push_job(k, gfx, job);
-          yield* lock.unlock();
+          yield* rlock.unlock();
           return 0;
         }
         return -11;
@@ -105,6 +112,11 @@ describe("conformance harness", () => {
   test("callback sets the seq but leaves the device running: idle-before-return is broken", () => {
     const r = conformance(tiny("no-stop"), { design: "tiny-no-stop", era: ENOW, invariants: ["idle-before-return"] });
     expect(r.broken).toEqual(["idle-before-return"]);
+  });
+
+  test("a rwlock taken for write around set_seq and for read around read_retry is one lock; read on both sides is not", () => {
+    expect(conformance(tiny("rwlock"), { design: "tiny-rwlock", era: ENOW, invariants: ["same-lock"] }).broken).toEqual([]);
+    expect(conformance(tiny("rwlock-read-both"), { design: "tiny-rwlock-read", era: ENOW, invariants: ["same-lock"] }).broken).toEqual(["same-lock"]);
   });
 
   test("claim mode throws when a verdict differs from the expectation", () => {
