@@ -98,6 +98,8 @@ export class MmuNotifierSubscriptions extends Obj {
   /** Even when idle; odd while an invalidation overlapping some interval sub is in flight. */
   invalidateSeq = 2;
   activeInvalidateRanges = 0;
+  /** has_itree: an interval subscription was registered (the first one took mmap_lock for write). */
+  hasItree = false;
   /** deferred_list: subs removed while invalidating; they leave the tree at the last mn_itree_inv_end. */
   readonly deferredRemove: MmuIntervalNotifier[] = [];
   private srcuObj: Srcu | null = null;
@@ -360,13 +362,27 @@ export function* mmu_interval_notifier_insert(k: Kernel, sub: MmuIntervalNotifie
   const __f = enter(k, "mmu_interval_notifier_insert");
   try {
     const subs = mm.notifiers;
+    // mm/mmu_notifier.c mmu_interval_notifier_insert: the mm's first interval subscription goes
+    // through mmu_notifier_register(NULL, mm), which takes mmap_lock for write, so it cannot
+    // land in the middle of an munmap or a fault. Later inserts only take the spinlock.
+    if (!subs.hasItree) {
+      yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name}) (first interval subscription)`);
+      subs.hasItree = true;
+      yield* mmap_write_unlock(mm);
+    }
     yield* subs.step(`__mmu_interval_notifier_insert(${sub.ops.name})`, "w", () => {
       sub.mm = mm;
-      // Inserted while invalidating: its seq equals the current odd seq, so its first read_begin
-      // waits. Simplification: the kernel defers the tree insert to the last inv_end; we insert
-      // at once, so the sub may see invalidations the kernel would not deliver (errs towards
-      // more invalidations, never fewer).
-      sub.invalidateSeq = subs.activeInvalidateRanges > 0 && subs.invalidating() ? subs.invalidateSeq : subs.invalidateSeq - 1;
+      // __mmu_interval_notifier_insert: with invalidations in flight the new sub takes the odd
+      // seq (made odd here if only classic subscribers were being invalidated), so its first
+      // read_begin waits for them. Simplification: the kernel defers the tree insert to the last
+      // inv_end while the tree is invalidating; we insert at once, so the sub may see
+      // invalidations the kernel would not deliver (errs towards more invalidations, never fewer).
+      if (subs.activeInvalidateRanges > 0) {
+        if (!subs.invalidating()) subs.invalidateSeq |= 1;
+        sub.invalidateSeq = subs.invalidateSeq;
+      } else {
+        sub.invalidateSeq = subs.invalidateSeq - 1;
+      }
       subs.itree.push(sub);
       mm.count++;
     });
@@ -509,5 +525,6 @@ export function mmu_interval_notifier_insert_at_setup(k: Kernel, sub: MmuInterva
   // Idle subscriptions: the seq is even; a sub's own seq is one less, so read_begin does not wait.
   sub.invalidateSeq = mm.notifiers.invalidateSeq - 1;
   mm.notifiers.itree.push(sub);
+  mm.notifiers.hasItree = true;
   mm.count++;
 }
