@@ -30,37 +30,56 @@ export function toolHash(root: string): string {
 }
 
 /**
- * The import closure of a chapter: its own text, then every file it reaches through relative
- * imports. Chapters are looked up in `extracts` (already read); other files are read from disk.
+ * Files read for hashing, each read and scanned for imports once per build: every chapter's
+ * closure shares most of lib/, so without this a build re-reads and re-parses it per chapter.
  */
-export function closureFiles(root: string, ex: Extract, extracts: Map<string, Extract>): string[] {
+export class SourceCache {
+  private readonly texts = new Map<string, string | null>();
+  private readonly imports = new Map<string, string[]>();
+  /** `srcByFile`: chapters already read by the build. */
+  constructor(private readonly srcByFile: Map<string, string>) {}
+
+  text(abs: string): string | null {
+    let t = this.srcByFile.get(abs) ?? this.texts.get(abs);
+    if (t === undefined) {
+      try { t = readFileSync(abs, "utf8"); } catch { t = null; }
+      this.texts.set(abs, t);
+    }
+    return t;
+  }
+
+  /** Absolute paths of the relative imports of a file; a chapter's come from its blocks only. */
+  importsOf(abs: string, extracts: Map<string, Extract>): string[] {
+    let out = this.imports.get(abs);
+    if (out) return out;
+    const code = abs.endsWith(".md") ? (extracts.get(abs)?.blocks.map((b) => b.code).join("\n") ?? "") : this.text(abs);
+    out = code === null ? [] : ts.preProcessFile(code, true, true).importedFiles
+      .filter((f) => f.fileName.startsWith("."))
+      .map((f) => path.resolve(path.dirname(abs), f.fileName));
+    this.imports.set(abs, out);
+    return out;
+  }
+}
+
+/** The import closure of a chapter: its own file, then every file it reaches through relative imports. */
+export function closureFiles(root: string, ex: Extract, extracts: Map<string, Extract>, cache: SourceCache): string[] {
   const seen = new Set<string>();
   const stack = [path.join(root, ex.file)];
   while (stack.length > 0) {
     const abs = stack.pop()!;
     if (seen.has(abs)) continue;
     seen.add(abs);
-    let text: string;
-    if (abs.endsWith(".md")) {
-      const other = extracts.get(abs);
-      text = other ? other.blocks.map((b) => b.code).join("\n") : "";
-    } else {
-      try { text = readFileSync(abs, "utf8"); } catch { continue; }
-    }
-    for (const f of ts.preProcessFile(text, true, true).importedFiles) {
-      if (!f.fileName.startsWith(".")) continue;
-      stack.push(path.resolve(path.dirname(abs), f.fileName));
-    }
+    if (!abs.endsWith(".md") && cache.text(abs) === null) continue;
+    stack.push(...cache.importsOf(abs, extracts));
   }
   return [...seen].sort();
 }
 
-export function chapterHash(root: string, ex: Extract, src: string, extracts: Map<string, Extract>, tools: string, srcByFile: Map<string, string>): string {
+export function chapterHash(root: string, ex: Extract, src: string, extracts: Map<string, Extract>, tools: string, cache: SourceCache): string {
   const parts = [tools, ex.file, src];
-  for (const f of closureFiles(root, ex, extracts)) {
+  for (const f of closureFiles(root, ex, extracts, cache)) {
     if (f === path.join(root, ex.file)) continue;
-    const text = srcByFile.get(f) ?? (() => { try { return readFileSync(f, "utf8"); } catch { return "<missing>"; } })();
-    parts.push(path.relative(root, f), text);
+    parts.push(path.relative(root, f), cache.text(f) ?? "<missing>");
   }
   return sha(parts);
 }

@@ -10,7 +10,7 @@ import { ChapterTypeChecker } from "./typecheck.ts";
 import { runChapters, type Frame, type ModuleRun } from "./run.ts";
 import { RESULTS_SCHEMA, type BlockResult, type ChapterResult, type Results, type Location } from "./results.ts";
 import { blockAt, markdownColumn } from "./tangle.ts";
-import { chapterHash, toolHash } from "./hash.ts";
+import { chapterHash, SourceCache, toolHash } from "./hash.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { parseDirectives, type Directive } from "./directives.ts";
 import { scoreboardDiagnostics } from "./scoreboard.ts";
@@ -123,8 +123,11 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     }
   });
 
-  const tools = toolHash(root);
-  const hashes = new Map(files.map((f) => [f, chapterHash(root, extracts.get(f)!, srcByFile.get(f)!, extracts, tools, srcByFile)]));
+  const hashes = await time("hash", () => {
+    const tools = toolHash(root);
+    const cache = new SourceCache(srcByFile);
+    return new Map(files.map((f) => [f, chapterHash(root, extracts.get(f)!, srcByFile.get(f)!, extracts, tools, cache)]));
+  });
   const cached = new Map<string, ChapterResult>();
   if (opts.cacheDir) {
     for (const f of files) {
