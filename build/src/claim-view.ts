@@ -3,12 +3,25 @@
 
 import { formatDeadlock, type ClaimResult, type Coverage, type DeadlockData, type Finding, type TraceEvent } from "../../lib/explorer/index.ts";
 import { escapeHtml as esc } from "./escape.ts";
+import type { ChapterResult } from "./results.ts";
 import { swimlaneSvg } from "./swimlane.ts";
 
 export type ClaimRecord = ClaimResult & { type: "claim" };
 
 export function isClaim(r: unknown): r is ClaimRecord {
   return !!r && typeof r === "object" && (r as { type?: unknown }).type === "claim";
+}
+
+/** A claim with where it was decided: its chapter, its block, its position among that block's claims. */
+export interface Located { chapter: ChapterResult; blockId: string; index: number; c: ClaimRecord }
+
+/** Every claim recorded in these chapters, in reading order. */
+export function claimsIn(chapters: readonly ChapterResult[]): Located[] {
+  const out: Located[] = [];
+  for (const chapter of chapters) {
+    for (const b of chapter.blocks) b.records.filter(isClaim).forEach((c, index) => out.push({ chapter, blockId: b.id, index, c }));
+  }
+  return out;
 }
 
 const num = (n: number) => n.toLocaleString("en-GB").replace(/,/g, " ");

@@ -8,6 +8,7 @@ import { changeLine, diffResults, type Change } from "./diff.ts";
 import { fileURLToPath } from "node:url";
 import pc from "picocolors";
 import { build, type BuildOptions } from "./pipeline.ts";
+import type { Results } from "./results.ts";
 import { renderSite } from "./render.ts";
 import { mkdocsBuild } from "./site.ts";
 import { printResults, totalLine } from "./report.ts";
@@ -54,7 +55,7 @@ function heaviestPage(dir: string): { file: string; bytes: number } | null {
 }
 
 /** One full build; returns the exit code. */
-export async function buildOnce(o: ReturnType<typeof buildOptions>, log = console.log): Promise<number> {
+export async function buildOnce(o: ReturnType<typeof buildOptions>, log = console.log): Promise<{ code: number; totals: Results["totals"] }> {
   const t0 = performance.now();
   const { results, sources } = await build(o);
   printResults(results, log);
@@ -90,7 +91,7 @@ export async function buildOnce(o: ReturnType<typeof buildOptions>, log = consol
   // Rewritten so the file carries the render and mkdocs times and the site's own failure too.
   await writeFile(o.resultsFile, JSON.stringify(results, null, 2) + "\n");
   log(totalLine(results));
-  return results.totals.failed > 0 || changes?.some((c) => c.unexpected) ? 1 : 0;
+  return { code: results.totals.failed > 0 || changes?.some((c) => c.unexpected) ? 1 : 0, totals: results.totals };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -107,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || !cmd) { console.log(USAGE); return cmd ? 0 : 2; }
   const o = buildOptions(values);
   switch (cmd) {
-    case "build": return buildOnce(o);
+    case "build": return (await buildOnce(o)).code;
     case "watch": return (await import("./watch.ts")).watch(o);
     case "serve": return (await import("./serve.ts")).serve(o.siteDir ?? path.join(ROOT, "site"));
     case "test": return (await import("./test-all.ts")).testAll(o);

@@ -29,7 +29,7 @@ export async function diffCommand(o: ReturnType<typeof buildOptions>, ref?: stri
     }
     if (!existsSync(baseResults)) throw new Error(`the base ${base} did not produce results.json; does it have the pipeline?`);
     console.log("building the working tree");
-    return await buildOnce({ ...o, baseResults });
+    return (await buildOnce({ ...o, baseResults })).code;
   } finally {
     git("worktree", "remove", "--force", dir);
     await rm(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // list in the terminal, as a page, and as a banner on each chapter it affected.
 
 import type { Results } from "./results.ts";
-import { isClaim, type ClaimRecord } from "./claim-view.ts";
+import { claimsIn, type ClaimRecord } from "./claim-view.ts";
 
 export interface ClaimState { observed: string; expected: string; pass: boolean; coverage: string; token: string | null }
 
@@ -28,17 +28,11 @@ function coverageKey(c: ClaimRecord): string {
 }
 
 function claimsOf(r: Results): Map<string, { file: string; blockId: string; c: ClaimRecord }> {
-  const out = new Map<string, { file: string; blockId: string; c: ClaimRecord }>();
-  for (const ch of r.chapters) {
-    for (const b of ch.blocks) {
-      // A block may decide several claims under one id (one per era or design): key by position.
-      b.records.filter(isClaim).forEach((c, i) => {
-        const name = c.id && i === 0 ? c.id : `${c.id ?? b.id}#${i + 1}`;
-        out.set(`${ch.file}\0${b.id}\0${name}`, { file: ch.file, blockId: b.id, c });
-      });
-    }
-  }
-  return out;
+  // A block may decide several claims under one id (one per era or design): key by position.
+  return new Map(claimsIn(r.chapters).map(({ chapter, blockId, index, c }) => {
+    const name = c.id && index === 0 ? c.id : `${c.id ?? blockId}#${index + 1}`;
+    return [`${chapter.file}\0${blockId}\0${name}`, { file: chapter.file, blockId, c }];
+  }));
 }
 
 const state = (c: ClaimRecord): ClaimState => ({ observed: c.observed, expected: c.expected, pass: c.pass, coverage: coverageKey(c), token: c.witness?.token ?? null });

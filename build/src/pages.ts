@@ -3,22 +3,14 @@
 
 import path from "node:path";
 import { escapeHtml as esc } from "./escape.ts";
-import { isClaim, type ClaimRecord } from "./claim-view.ts";
+import { claimsIn, type Located } from "./claim-view.ts";
 import { changeLine, type Change } from "./diff.ts";
-import type { ChapterResult, Results } from "./results.ts";
+import type { Results } from "./results.ts";
 import { blockAnchor } from "./anchors.ts";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
-interface Located { chapter: ChapterResult; blockId: string; index: number; c: ClaimRecord }
-
-export function claimsOf(results: Results): Located[] {
-  const out: Located[] = [];
-  for (const chapter of results.chapters) {
-    for (const b of chapter.blocks) b.records.filter(isClaim).forEach((c, index) => out.push({ chapter, blockId: b.id, index, c }));
-  }
-  return out;
-}
+export const claimsOf = (results: Results): Located[] => claimsIn(results.chapters);
 
 /** Link from a generated page at the docs root to a claim's anchor on its chapter page. */
 export function claimLink(l: Located): string {

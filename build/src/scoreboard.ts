@@ -7,19 +7,19 @@
 import path from "node:path";
 import type { Diagnostic } from "./diagnostic.ts";
 import type { Directive } from "./directives.ts";
-import { isClaim, type ClaimRecord } from "./claim-view.ts";
+import { claimsIn, type ClaimRecord, type Located } from "./claim-view.ts";
 import { blockAnchor } from "./anchors.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import type { ChapterResult } from "./results.ts";
 
 export interface ScoreInput { result: ChapterResult; src: string; directives: Directive[] }
 
-interface Found { c: ClaimRecord; blockId: string; index: number }
+type Found = Located;
 
 /** Claims by id; a block may decide several claims under one id (one per design or scenario). */
 function claimsById(r: ChapterResult): Map<string, Found[]> {
   const out = new Map<string, Found[]>();
-  for (const b of r.blocks) b.records.filter(isClaim).forEach((c, index) => { if (c.id) out.set(c.id, [...(out.get(c.id) ?? []), { c, blockId: b.id, index }]); });
+  for (const f of claimsIn([r])) if (f.c.id) out.set(f.c.id, [...(out.get(f.c.id) ?? []), f]);
   return out;
 }
 

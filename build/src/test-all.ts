@@ -79,12 +79,7 @@ export async function testAll(o: ReturnType<typeof buildOptions>): Promise<numbe
   console.log(`unit: ${line(unit)}`);
 
   console.log("── 2/3 the book ──");
-  let book: Count = { passed: 0, failed: 0, skipped: 0 };
-  await buildOnce(o, (s) => {
-    console.log(s);
-    const m = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/.exec(s);
-    if (m) book = { passed: +m[1]!, failed: +m[2]!, skipped: +(m[3] ?? 0) };
-  });
+  const book: Count = (await buildOnce(o)).totals;
   add(book);
 
   console.log("── 3/3 the site in Chromium ──");
