@@ -3,11 +3,11 @@ import type { ClaimSpec } from "../lib/explorer/index.ts";
 import { counter, filesystem, indexer } from "./explorer-models.ts";
 
 export function indexerClaim(n: number, strategy: "dfs" | "dpor" = "dpor"): ClaimSpec {
-  return { title: `indexer(${n}) fills 4n slots`, model: indexer(n), predicate: (e) => e.final.filled !== 4 * n, expect: "Never", search: { strategy }, budget: { executions: 10_000_000, ms: 600_000 } };
+  return { title: `indexer(${n}) fills 4n slots`, model: indexer(n), predicate: (e) => e.final.filled !== 4 * n, expect: "Never", search: { strategy }, budget: { executions: 10_000_000, steps: 1_000_000_000 } };
 }
 export function filesystemClaim(n: number, strategy: "dfs" | "dpor" = "dpor"): ClaimSpec {
-  return { title: `filesystem(${n}) gives every inode a block`, model: filesystem(n), predicate: (e) => e.final.inodes.slice(0, n).some((b: number) => b === 0), expect: "Never", search: { strategy }, budget: { executions: 10_000_000, ms: 600_000 } };
+  return { title: `filesystem(${n}) gives every inode a block`, model: filesystem(n), predicate: (e) => e.final.inodes.slice(0, n).some((b: number) => b === 0), expect: "Never", search: { strategy }, budget: { executions: 10_000_000, steps: 1_000_000_000 } };
 }
 export function counterClaim(n: number, locked: boolean, strategy: "dfs" | "dpor" = "dfs"): ClaimSpec {
-  return { title: `counter(${n}) ${locked ? "locked" : "racy"}`, model: counter(n, locked), predicate: (e) => e.final.x !== n, expect: locked ? "Never" : "Sometimes", search: { strategy }, budget: { executions: 10_000_000, ms: 600_000 } };
+  return { title: `counter(${n}) ${locked ? "locked" : "racy"}`, model: counter(n, locked), predicate: (e) => e.final.x !== n, expect: locked ? "Never" : "Sometimes", search: { strategy }, budget: { executions: 10_000_000, steps: 1_000_000_000 } };
 }

@@ -16,7 +16,7 @@ import { PUBLISHED } from "./explorer-models.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const DFS_CAP = 20_000;
-const DFS_MS = 3_000;
+const DFS_STEPS = 2_000_000;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = (): number => performance.now();
@@ -145,7 +145,7 @@ export async function main(): Promise<BenchRow[]> {
         r = t.v;
         ms.push(t.ms);
       }
-      const d = timed(() => search({ ...mk(n, "dfs"), budget: { executions: DFS_CAP, ms: DFS_MS } }, { stopEarly: false }));
+      const d = timed(() => search({ ...mk(n, "dfs"), budget: { executions: DFS_CAP, steps: DFS_STEPS } }, { stopEarly: false }));
       const published = PUBLISHED[`${fam}(${n})`];
       const pruned = r.stats.runs - r.stats.executions;
       rows.push({

@@ -9,7 +9,7 @@
 //    establish them.
 
 import {
-  DEFAULT_BUDGET_EXECUTIONS, DEFAULT_BUDGET_MS, DEFAULT_MAX_STEPS, DEFAULT_MINIMISE_EXECUTIONS, DEFAULT_MINIMISE_MS,
+  DEFAULT_BUDGET_EXECUTIONS, DEFAULT_BUDGET_STEPS, DEFAULT_MAX_STEPS, DEFAULT_MINIMISE_EXECUTIONS,
   DEFAULT_MINIMISE_PREEMPTIONS, DEFAULT_STRATEGY, type Budget, type SearchConfig, type SearchSpec, type StrategyName, normaliseSearch,
 } from "./config.ts";
 import { exploreBounded } from "./bounded.ts";
@@ -22,7 +22,7 @@ import { clockMs } from "./guard.ts";
 import { minimise } from "./minimise.ts";
 import type { Model } from "./model.ts";
 import { explorePct } from "./pct.ts";
-import { getProgress, PROGRESS_AFTER_MS, PROGRESS_EVERY_MS } from "./progress.ts";
+import { getProgress, getProgressClock, PROGRESS_AFTER_MS, PROGRESS_EVERY_MS } from "./progress.ts";
 import { exploreRandom } from "./random.ts";
 import { replay, runDecisions } from "./replay.ts";
 import type { Coverage, Explore } from "./search.ts";
@@ -150,8 +150,9 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
   if (!explore) throw new ExplorerError(`Unknown search strategy "${String(name)}"; use one of ${Object.keys(STRATEGIES).join(", ")}.`);
   validate(cfg, name);
   const maxExec = spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS;
-  const maxMs = spec.budget?.ms ?? DEFAULT_BUDGET_MS;
-  const t0 = clockMs();
+  const maxStepsTotal = spec.budget?.steps ?? DEFAULT_BUDGET_STEPS;
+  const clock = getProgressClock() ?? clockMs;
+  const t0 = clock();
   let executions = 0, runs = 0, steps = 0, lastReport = t0, lastDepth = 0;
   const counts = { true: 0, false: 0 };
   let firstTrue: number[] | undefined, firstFalse: number[] | undefined;
@@ -180,16 +181,18 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
       return !(stopEarly && counts.true > 0 && counts.false > 0);
     },
     outOfBudget() {
-      if (executions >= maxExec) return true;
-      const now = clockMs();
-      if (progress && now - t0 >= PROGRESS_AFTER_MS && now - lastReport >= PROGRESS_EVERY_MS) {
-        lastReport = now;
-        progress({ claim: label, executions, rate: Math.round((executions * 1000) / (now - t0)), depth: lastDepth, ms: now - t0 });
+      // The clock only paces progress lines; it never decides whether the search goes on.
+      if (progress) {
+        const now = clock();
+        if (now - t0 >= PROGRESS_AFTER_MS && now - lastReport >= PROGRESS_EVERY_MS) {
+          lastReport = now;
+          progress({ claim: label, executions, rate: Math.round((executions * 1000) / (now - t0)), depth: lastDepth, ms: now - t0 });
+        }
       }
-      return now - t0 >= maxMs;
+      return executions >= maxExec || steps >= maxStepsTotal;
     },
   });
-  const ms = clockMs() - t0;
+  const ms = clock() - t0;
   if (progress && lastReport !== t0) progress({ claim: label, executions, rate: Math.round((executions * 1000) / Math.max(1, ms)), depth: lastDepth, ms, done: true });
   return { complete: outcome.complete, coverage: outcome.coverage, stats: { executions, runs, steps, ms }, counts, firstTrue, firstFalse };
 }
@@ -222,7 +225,7 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
     if (cfg.minimise !== false) {
       const isWitness = (x: Execution) => !!spec.predicate(viewOf<F>(x)) === target;
       const m = minimise(spec.model as Model<unknown>, isWitness, replayExecution(spec.model as Model<unknown>, ds, maxSteps), {
-        maxPreemptions: DEFAULT_MINIMISE_PREEMPTIONS, executions: DEFAULT_MINIMISE_EXECUTIONS, ms: DEFAULT_MINIMISE_MS, maxSteps,
+        maxPreemptions: DEFAULT_MINIMISE_PREEMPTIONS, executions: DEFAULT_MINIMISE_EXECUTIONS, maxSteps,
       });
       decisions = m.decisions;
       minimisation = m.minimisation;
@@ -238,7 +241,7 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
   else if (observed === "Incomplete")
     lines.push(
       establishes
-        ? `  The search stopped (budget) before covering every execution, so ${spec.expect} cannot be established. Raise budget.executions/budget.ms, shrink the model, or use { strategy: "bounded" } and state the bound.`
+        ? `  The search stopped (budget) before covering every execution, so ${spec.expect} cannot be established. Raise budget.executions/budget.steps, shrink the model, or use { strategy: "bounded" } and state the bound.`
         : `  A sampled search (${rec.coverage.kind === "sampled" ? rec.coverage.strategy : ""}) can find executions but never proves Never/Always. Use { strategy: "dpor" } or "bounded" to establish it.`,
     );
   if (witness) {

@@ -13,12 +13,16 @@ export const DEFAULT_PCT_DEPTH = 3;
 export const DEFAULT_SEED = 1;
 /** Steps per execution before it is cut and reported as "livelock". */
 export const DEFAULT_MAX_STEPS = 10_000;
+/**
+ * A search budget counts work, never time: the same commit must give the same verdict, coverage,
+ * counts and witness on a fast idle machine and on a slow busy one (issue 12).
+ */
 export const DEFAULT_BUDGET_EXECUTIONS = 100_000;
-export const DEFAULT_BUDGET_MS = 20_000;
-/** Witness minimisation: max preemption bound tried, and its own budget. */
+/** Steps over all executions of one search (about a minute of the kernel model on a 2-core machine). */
+export const DEFAULT_BUDGET_STEPS = 20_000_000;
+/** Witness minimisation: max preemption bound tried, and its own budget (executions, never ms). */
 export const DEFAULT_MINIMISE_PREEMPTIONS = 3;
-export const DEFAULT_MINIMISE_EXECUTIONS = 20_000;
-export const DEFAULT_MINIMISE_MS = 3_000;
+export const DEFAULT_MINIMISE_EXECUTIONS = 2_000;
 
 export interface Shard {
   /** 0-based shard index, < count. */
@@ -45,11 +49,12 @@ export interface SearchConfig {
   readonly minimise?: boolean;
 }
 
+/** What a search may spend before it stops as Incomplete. Counts work, so it is machine-independent. */
 export interface Budget {
   /** Stop after this many executions (default DEFAULT_BUDGET_EXECUTIONS). */
   readonly executions?: number;
-  /** Stop after this many milliseconds (default DEFAULT_BUDGET_MS). */
-  readonly ms?: number;
+  /** Stop after this many steps, summed over every run including pruned ones (default DEFAULT_BUDGET_STEPS). */
+  readonly steps?: number;
 }
 
 export type SearchSpec = StrategyName | SearchConfig;

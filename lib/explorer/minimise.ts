@@ -8,7 +8,6 @@
 //    preemptions and no more steps.
 // Both steps have a budget; the result says which ran to completion.
 
-import { clockMs } from "./guard.ts";
 import { Execution } from "./execution.ts";
 import type { Model } from "./model.ts";
 import { runDecisions } from "./replay.ts";
@@ -16,8 +15,8 @@ import { TreeScheduler } from "./tree.ts";
 
 export interface MinimiseOptions {
   readonly maxPreemptions: number;
+  /** Runs it may spend, over both steps: a count, so the witness is the same on any machine. */
   readonly executions: number;
-  readonly ms: number;
   readonly maxSteps: number;
 }
 
@@ -33,9 +32,8 @@ const decisionsOf = (x: Execution): number[] => {
 };
 
 export function minimise(model: Model<unknown>, isWitness: (x: Execution) => boolean, found: Execution, o: MinimiseOptions): Minimised {
-  const t0 = clockMs();
   let runs = 0;
-  const spent = () => runs >= o.executions || clockMs() - t0 >= o.ms;
+  const spent = () => runs >= o.executions;
   let best = found;
   const steps: string[] = [];
   // 1. preemption bounding

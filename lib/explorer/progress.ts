@@ -20,9 +20,15 @@ export const PROGRESS_AFTER_MS = 2_000;
 export const PROGRESS_EVERY_MS = 1_000;
 
 let progressFn: ProgressFn | null = null;
+let progressClock: (() => number) | null = null;
 
-export function setProgress(fn: ProgressFn | null): void {
+/** `clock` replaces the real clock for pacing (tests: progress must not depend on the machine's speed). */
+export function setProgress(fn: ProgressFn | null, clock: (() => number) | null = null): void {
   progressFn = fn;
+  progressClock = clock;
+}
+export function getProgressClock(): (() => number) | null {
+  return progressClock;
 }
 export function getProgress(): ProgressFn | null {
   return progressFn;
