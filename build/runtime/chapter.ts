@@ -1,10 +1,12 @@
-// What a tangled chapter imports as `__book` (see build/src/tangle.ts). It runs inside vitest.
+// What a tangled chapter imports as `__book` (see build/src/tangle.ts). It runs inside the
+// chapter's SES Compartment (build/src/sandbox/worker.ts), beside the chapter and lib/.
 //
-// A `test` block becomes one vitest test named by its block id. Whatever a claim records while
-// the block runs goes into the test's meta, which the build's reporter writes to results.json.
+// The only way out is `__bookHost`, a hardened object the worker passes to this module alone:
+// it takes block registrations and JSON strings, and gives back the replay token and the
+// heartbeat. A `test` block becomes one registered block named by its id; whatever a claim
+// records while the block runs goes to the worker as JSON at once.
 
-import { test as vitest, type TestContext } from "vitest";
-import { setClaimSink, setReplayToken, type ClaimResult } from "../../lib/explorer/index.ts";
+import { setClaimSink, setHeartbeat, setReplayToken, type ClaimResult, type Heartbeat } from "../../lib/explorer/index.ts";
 
 export interface BlockRun {
   line: number;
@@ -12,40 +14,48 @@ export interface BlockRun {
   fails: boolean;
 }
 
-/** What a block recorded: claim results and free-form notes. JSON only: it crosses threads. */
-export interface BlockMeta {
-  blockId: string;
-  line: number;
-  records: unknown[];
+/** What running one block gives back to the worker: what it threw, if anything. */
+export interface BlockOutcome {
+  threw: boolean;
+  error: unknown;
 }
 
-let current: BlockMeta | undefined;
+interface Host {
+  register(id: string, run: BlockRun, body: () => Promise<BlockOutcome>): void;
+  /** A record of the running block, as JSON (the worker adds the claim's wall time: no clock here). */
+  record(json: string): void;
+  /** `BOOK_REPLAY=<token>`: re-run one execution instead of searching, and print its trace. */
+  readonly replayToken: string | null;
+  log(text: string): void;
+  readonly heartbeat: Heartbeat;
+}
 
-// Every claim a block decides is recorded with the block: verdict, coverage, stats, witness.
-// `BOOK_REPLAY=<token>` (the page's replay command) re-runs one execution instead of searching,
-// and prints its trace.
-const replaying = typeof process !== "undefined" ? process.env.BOOK_REPLAY ?? null : null;
-setReplayToken(replaying);
+/** Given to this module alone by the worker's linker, as a parameter: chapters cannot reach it. */
+declare const __bookHost: Host;
+const host = __bookHost;
+
+setReplayToken(host.replayToken);
+setHeartbeat(host.heartbeat);
 setClaimSink((r: ClaimResult) => {
-  record({ type: "claim", ...r });
-  if (replaying) console.log(r.message);
+  host.record(JSON.stringify({ type: "claim", ...r }));
+  if (host.replayToken) host.log(r.message);
 });
 
-/** Adds a JSON-serialisable record (a claim result, a trace) to the block that is running. */
+/** Adds a JSON-serialisable record (a trace, a note) to the block that is running. */
 export function record(value: unknown): void {
-  current?.records.push(JSON.parse(JSON.stringify(value)));
+  if (value !== null && typeof value === "object" && (value as { type?: unknown }).type === "claim") {
+    throw new Error(`record() cannot add a claim result: call claim() or check(), whose verdict comes from the explorer`);
+  }
+  host.record(JSON.stringify(value));
 }
 
 export function test(id: string, run: BlockRun, body: () => Promise<void>): void {
-  const reg = run.skip ? vitest.skip : run.fails ? vitest.fails : vitest;
-  reg(id, async (ctx: TestContext) => {
-    const meta: BlockMeta = { blockId: id, line: run.line, records: [] };
-    (ctx.task.meta as { book?: BlockMeta }).book = meta;
-    current = meta;
+  host.register(id, run, async () => {
     try {
       await body();
-    } finally {
-      current = undefined;
+      return { threw: false, error: undefined };
+    } catch (e) {
+      return { threw: true, error: e };
     }
   });
 }

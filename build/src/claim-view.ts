@@ -90,7 +90,7 @@ export function compactTrace(trace: readonly TraceEvent[], findings: readonly Fi
 
 /** The command that replays exactly this witness. */
 export function replayCommand(file: string, blockId: string, token: string): string {
-  return `BOOK_REPLAY=${token} npx vitest run ${file} -t "^${blockId}$"`;
+  return `BOOK_REPLAY=${token} npm run -s chapter -- ${file} ${blockId}`;
 }
 
 /**

@@ -2,9 +2,9 @@
 
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { readFile, writeFile } from "node:fs/promises";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { readdirSync, statSync } from "node:fs";
-import { changeLine, diffResults, type Change } from "./diff.ts";
+import { changeLine, changesMarkdown, diffResults, type Change } from "./diff.ts";
 import { fileURLToPath } from "node:url";
 import pc from "picocolors";
 import { build, type BuildOptions } from "./pipeline.ts";
@@ -16,7 +16,7 @@ import { printResults, totalLine } from "./report.ts";
 /** dist/build/src/cli.js → the project root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
-const USAGE = `usage: node dist/build/src/cli.js <build|watch|serve|test|bench|diff [REF]> [options]
+const USAGE = `usage: node dist/build/src/cli.js <build|watch|serve|test|bench|diff [REF]|run CHAPTER [BLOCK...]> [options]
   --chapters DIR   chapters folder (default chapters/)
   --results FILE   results file (default results/results.json)
   --docs DIR       mkdocs input folder to write (default docs/generated)
@@ -24,18 +24,20 @@ const USAGE = `usage: node dist/build/src/cli.js <build|watch|serve|test|bench|d
   --base-results FILE  compare with this results.json: list changed claims, add a "What changed" page
   --no-site        skip rendering and mkdocs
   --no-cache       re-run every chapter
-  --isolate        give every chapter a fresh module graph (slower; see build/README.md)`;
+  --cache-dir DIR  where results are cached (default .cache/results)
+  --replay TOKEN   run: re-run one execution of each claim instead of searching (or BOOK_REPLAY=TOKEN)
+  --unconfined     run chapters without SES (npm run bench's baseline only: never for a verdict)`;
 
-export function buildOptions(values: Record<string, string | boolean | undefined>): BuildOptions & { docs: string; siteDir?: string; site: boolean; baseResults?: string } {
+export function buildOptions(values: Record<string, string | boolean | undefined>): BuildOptions & { docs: string; siteDir?: string; site: boolean; baseResults?: string; baseLabel?: string } {
   return {
     root: ROOT,
     chaptersDir: path.resolve(ROOT, (values.chapters as string) ?? "chapters"),
     resultsFile: path.resolve(ROOT, (values.results as string) ?? "results/results.json"),
-    cacheDir: values["no-cache"] ? null : path.join(ROOT, ".cache/results"),
+    cacheDir: values["no-cache"] ? null : path.resolve(ROOT, (values["cache-dir"] as string) ?? ".cache/results"),
     docs: path.resolve(ROOT, (values.docs as string) ?? "docs/generated"),
     siteDir: values["site-dir"] ? path.resolve(ROOT, values["site-dir"] as string) : undefined,
     site: !values["no-site"],
-    isolate: Boolean(values.isolate),
+    unconfined: Boolean(values.unconfined),
     baseResults: values["base-results"] ? path.resolve(ROOT, values["base-results"] as string) : undefined,
   };
 }
@@ -64,6 +66,8 @@ export async function buildOnce(o: ReturnType<typeof buildOptions>, log = consol
     changes = diffResults(JSON.parse(await readFile(o.baseResults, "utf8")), results);
     log(changes.length === 0 ? "no claim changed against the base" : `${changes.length} claim(s) changed against the base:`);
     for (const c of changes) log("    " + (c.unexpected ? pc.red(changeLine(c)) : changeLine(c)));
+    // On a CI runner, the list goes to the job's summary page too.
+    if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, changesMarkdown(changes, o.baseLabel ?? "the base") + "\n");
   }
   let siteOk = true;
   if (o.site) {
@@ -100,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       chapters: { type: "string" }, "site-dir": { type: "string" }, "base-results": { type: "string" }, results: { type: "string" }, docs: { type: "string" },
-      "no-site": { type: "boolean" }, "no-cache": { type: "boolean" }, isolate: { type: "boolean" },
+      "no-site": { type: "boolean" }, "no-cache": { type: "boolean" }, "cache-dir": { type: "string" }, unconfined: { type: "boolean" }, replay: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -114,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
     case "test": return (await import("./test-all.ts")).testAll(o);
     case "diff": return (await import("./diff-command.ts")).diffCommand(o, positionals[1]);
     case "bench": return (await import("./bench.ts")).bench();
+    case "run": return (await import("./run-command.ts")).runCommand(ROOT, positionals.slice(1), (values.replay as string | undefined) ?? process.env.BOOK_REPLAY ?? null);
     default: console.error(`unknown command "${cmd}"\n${USAGE}`); return 2;
   }
 }

@@ -12,7 +12,8 @@ export interface Change {
   /** The claim's id, or its title when it has none. */
   claim: string;
   title: string;
-  what: ("verdict" | "coverage" | "witness" | "added" | "removed")[];
+  /** "not-run": the claim is still in the chapter, but its block failed before it ran. */
+  what: ("verdict" | "coverage" | "witness" | "added" | "removed" | "not-run")[];
   before: ClaimState | null;
   after: ClaimState | null;
   /** The observed verdict changed and the claim now fails: the change did something nobody expected. */
@@ -37,9 +38,17 @@ function claimsOf(r: Results): Map<string, { file: string; blockId: string; c: C
 
 const state = (c: ClaimRecord): ClaimState => ({ observed: c.observed, expected: c.expected, pass: c.pass, coverage: coverageKey(c), token: c.witness?.token ?? null });
 
+/** Blocks of `r` that exist but did not finish: their later claims did not run. */
+function unfinishedBlocks(r: Results): Set<string> {
+  const out = new Set<string>();
+  for (const c of r.chapters) for (const b of c.blocks) if (b.status !== "passed" && b.status !== "skipped") out.add(`${c.file}\0${b.id}`);
+  return out;
+}
+
 export function diffResults(base: Results, head: Results): Change[] {
   const a = claimsOf(base);
   const b = claimsOf(head);
+  const unfinished = unfinishedBlocks(head);
   const changes: Change[] = [];
   for (const key of new Set([...a.keys(), ...b.keys()])) {
     const x = a.get(key);
@@ -48,7 +57,7 @@ export function diffResults(base: Results, head: Results): Change[] {
     const name = key.split("\0")[2]!;
     const what: Change["what"] = [];
     if (!x) what.push("added");
-    else if (!y) what.push("removed");
+    else if (!y) what.push(unfinished.has(`${x.file}\0${x.blockId}`) ? "not-run" : "removed");
     else {
       if (x.c.observed !== y.c.observed) what.push("verdict");
       if (coverageKey(x.c) !== coverageKey(y.c)) what.push("coverage");
@@ -58,14 +67,28 @@ export function diffResults(base: Results, head: Results): Change[] {
     changes.push({
       file: any.file, blockId: any.blockId, claim: name, title: any.c.title, what,
       before: x ? state(x.c) : null, after: y ? state(y.c) : null,
-      unexpected: !!y && !y.c.pass && (!x || x.c.observed !== y.c.observed),
+      unexpected: (!!y && !y.c.pass && (!x || x.c.observed !== y.c.observed)) || what.includes("not-run"),
     });
   }
   return changes.sort((p, q) => (p.file + p.claim).localeCompare(q.file + q.claim));
 }
 
 export function changeLine(c: Change): string {
-  const v = (s: ClaimState | null) => (s ? s.observed : "—");
+  const v = (s: ClaimState | null) => (s ? s.observed : c.what.includes("not-run") ? "did not run" : "—");
   const tag = c.unexpected ? "UNEXPECTED " : "";
   return `${tag}${c.file} ${c.claim}: ${c.what.join(", ")}: ${v(c.before)} → ${v(c.after)}${c.after && !c.after.pass ? ` (expected ${c.after.expected})` : ""}  — ${c.title}`;
+}
+
+/** The changes as a Markdown table, for a CI job summary ($GITHUB_STEP_SUMMARY). */
+export function changesMarkdown(changes: readonly Change[], baseLabel: string): string {
+  if (changes.length === 0) return `### Verdicts against ${baseLabel}\n\nNo claim changed.\n`;
+  const v = (s: ClaimState | null, c: Change) => (s ? s.observed : c.what.includes("not-run") ? "did not run" : "—");
+  const cell = (t: string) => t.replace(/\|/g, "\\|");
+  const rows = changes.map((c) => `| ${c.unexpected ? "**unexpected**" : ""} | \`${cell(c.file)}\` | ${cell(c.claim)} | ${c.what.join(", ")} | ${v(c.before, c)} → ${v(c.after, c)} | ${cell(c.title)} |`);
+  const bad = changes.filter((c) => c.unexpected).length;
+  return [
+    `### Verdicts against ${baseLabel}`, "",
+    `${changes.length} claim(s) changed${bad ? `, ${bad} unexpectedly (the chapter does not expect the new verdict, or the claim did not run)` : ""}.`, "",
+    "| | chapter | claim | what | verdict | title |", "|---|---|---|---|---|---|", ...rows, "",
+  ].join("\n");
 }

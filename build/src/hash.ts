@@ -23,10 +23,14 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
-/** Hash of the pipeline's own source: a change to how chapters are built invalidates them all. */
+/**
+ * Hash of everything besides the chapter's closure that can change its records: the pipeline's
+ * own source (including the sandbox), the pinned packages that transpile and confine chapters
+ * (package-lock.json) and the Node that runs them.
+ */
 export function toolHash(root: string): string {
-  const files = [...filesUnder(path.join(root, "build/src")), ...filesUnder(path.join(root, "build/runtime"))];
-  return sha(files.map((f) => path.relative(root, f) + "\n" + readFileSync(f, "utf8")));
+  const files = [...filesUnder(path.join(root, "build/src")), ...filesUnder(path.join(root, "build/runtime")), path.join(root, "package-lock.json")];
+  return sha([process.version, ...files.map((f) => path.relative(root, f) + "\n" + readFileSync(f, "utf8"))]);
 }
 
 /**

@@ -24,7 +24,8 @@ export interface BuildOptions {
   cacheDir: string | null;
   /** Only these chapters (absolute paths); the others keep their cached results, if any. */
   only?: string[];
-  isolate?: boolean;
+  /** Bench baseline only: chapters run without SES (see sandbox/worker.ts). */
+  unconfined?: boolean;
 }
 
 export interface BuildOutput {
@@ -33,6 +34,16 @@ export interface BuildOutput {
 }
 
 const rel = (root: string, abs: string) => path.relative(root, abs).split(path.sep).join("/");
+
+/** How long each chapter took last time, so the longest start first (wall time only). */
+async function previousDurations(root: string, resultsFile: string): Promise<Map<string, number>> {
+  try {
+    const prev = JSON.parse(await readFile(resultsFile, "utf8")) as Results;
+    return new Map(prev.chapters.map((c) => [path.join(root, c.file), c.durationMs]));
+  } catch {
+    return new Map();
+  }
+}
 
 export async function listChapters(dir: string): Promise<string[]> {
   const names = (await readdir(dir)).filter((n) => n.endsWith(".md")).sort();
@@ -151,7 +162,8 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   });
 
   const runnable = todo.filter((f) => diags.get(f)!.length === 0 && extracts.get(f)!.blocks.length > 0);
-  const runs = await time("run", () => runChapters(root, runnable, { isolate: opts.isolate }));
+  const expectedMs = await previousDurations(root, opts.resultsFile);
+  const runs = await time("run", () => runChapters(root, runnable, extracts, { expectedMs, unconfined: opts.unconfined }));
   const runByFile = new Map(runs.modules.map((m) => [m.file, m]));
 
   const chapters: ChapterResult[] = [];
@@ -159,8 +171,11 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     const ex = extracts.get(f)!;
     let r = cached.get(f);
     if (!r) {
-      r = assemble(root, ex, srcByFile.get(f)!, hashes.get(f)!, diags.get(f)!, runByFile.get(f), extracts);
-      if (opts.cacheDir) {
+      const run = runByFile.get(f);
+      r = assemble(root, ex, srcByFile.get(f)!, hashes.get(f)!, diags.get(f)!, run, extracts);
+      // A run cut short by the watchdog, the safety net or a crash says nothing reproducible
+      // about the chapter: it is reported, never cached.
+      if (opts.cacheDir && !run?.interrupted) {
         await mkdir(opts.cacheDir, { recursive: true });
         await writeFile(path.join(opts.cacheDir, r.hash + ".json"), JSON.stringify(r));
       }

@@ -24,8 +24,7 @@ export function failureLines(c: ChapterResult): string[] {
     out.push(pc.dim(`    fix, then: npm run build   (unchanged chapters come from the cache)`));
   } else if (out.length > 0) {
     const ids = c.blocks.filter((b) => b.status === "failed" && b.kind === "test").map((b) => b.id);
-    const filter = ids.length > 0 ? ` -t "^(${ids.join("|")})$"` : "";
-    out.push(pc.dim(`    rerun only this: npx vitest run ${c.file}${filter}`));
+    out.push(pc.dim(`    rerun only this: npm run -s chapter -- ${c.file}${ids.map((i) => " " + i).join("")}`));
   }
   return out;
 }

@@ -7,11 +7,11 @@
 import path from "node:path";
 import { Project, ts, type SourceFile } from "ts-morph";
 import type { Diagnostic } from "./diagnostic.ts";
-import { markdownColumn, tangle } from "./tangle.ts";
+import { markdownColumn, RUNTIME_NS, tangle } from "./tangle.ts";
 import type { Extract } from "./extract.ts";
 import { checkImport } from "./import-policy.ts";
 
-/** Stands in for build/runtime/chapter.ts, whose vitest types would bring Node's in with them. */
+/** Stands in for build/runtime/chapter.ts: a chapter sees only `test` and `record`, never `__bookHost`. */
 const RUNTIME_STUB = `
 export declare function test(id: string, run: { line: number; skip: boolean; fails: boolean }, body: () => Promise<void>): void;
 export declare function record(value: unknown): void;
@@ -80,7 +80,24 @@ export class ChapterTypeChecker {
       const s = d.getModuleSpecifier();
       if (s) specs.push({ text: d.getModuleSpecifierValue()!, node: s });
     }
+    const refuse = (n: import("ts-morph").Node, message: string) => {
+      const { line, column } = sf.getLineAndColumnAtPos(n.getStart());
+      out.push(this.at(ex, line, column, "import", "forbidden-code", message));
+    };
+    // Lines where tangle.ts itself writes RUNTIME_NS: the import on line 1, a test block's fences.
+    const ours = new Set([1, ...ex.blocks.filter((b) => b.flags.test).flatMap((b) => [b.fenceLine, b.endLine])]);
     sf.forEachDescendant((n) => {
+      // The sandbox (build/src/sandbox/worker.ts) is what confines a chapter; these two are
+      // refused here too, so that the error names the line instead of failing the whole load.
+      if (ts.isMetaProperty(n.compilerNode) && n.compilerNode.keywordToken === ts.SyntaxKind.ImportKeyword) {
+        refuse(n, "a chapter has no module URL or file (import.meta): it reaches only the simulated machine; remove it");
+      }
+      if (ts.isIdentifier(n.compilerNode) && n.compilerNode.text === RUNTIME_NS && !ours.has(n.getStartLineNumber())) {
+        refuse(n, `${RUNTIME_NS} is the book's own name for its runtime (tangle.ts); a chapter must not use it`);
+      }
+      if (ts.isCallExpression(n.compilerNode) && ts.isIdentifier(n.compilerNode.expression) && n.compilerNode.expression.text === "eval") {
+        refuse(n, "eval() is refused in a chapter: write the code itself, so that a reader (and the type-checker) can see it");
+      }
       if (n.getKind() === ts.SyntaxKind.CallExpression && n.getFirstChild()?.getKind() === ts.SyntaxKind.ImportKeyword) {
         const arg = (n.compilerNode as ts.CallExpression).arguments[0];
         if (arg && ts.isStringLiteral(arg)) specs.push({ text: arg.text, node: n });

@@ -22,7 +22,7 @@ import { clockMs } from "./guard.ts";
 import { minimise } from "./minimise.ts";
 import type { Model } from "./model.ts";
 import { explorePct } from "./pct.ts";
-import { getProgress, getProgressClock, PROGRESS_AFTER_MS, PROGRESS_EVERY_MS } from "./progress.ts";
+import { getHeartbeat, getProgress, getProgressClock, PROGRESS_AFTER_MS, PROGRESS_EVERY_MS } from "./progress.ts";
 import { exploreRandom } from "./random.ts";
 import { replay, runDecisions } from "./replay.ts";
 import type { Coverage, Explore } from "./search.ts";
@@ -119,6 +119,12 @@ export interface SearchRecord {
   /** Decisions of the first execution with predicate true / false. */
   readonly firstTrue?: number[];
   readonly firstFalse?: number[];
+  /**
+   * Executions cut at search.maxSteps (status "step-bound"), and where the first was cut. A
+   * verdict over cut executions covers only their first maxSteps steps; when every execution
+   * was cut, a thread never stops: a livelock, and no Never/Always can be established.
+   */
+  readonly cut?: { readonly executions: number; readonly thread: string; readonly label: string };
 }
 
 function validate(cfg: SearchConfig, name: StrategyName): void {
@@ -156,9 +162,11 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
   let executions = 0, runs = 0, steps = 0, lastReport = t0, lastDepth = 0;
   const counts = { true: 0, false: 0 };
   let firstTrue: number[] | undefined, firstFalse: number[] | undefined;
+  let cut = 0, cutAt: { thread: string; label: string } | undefined;
   const stopEarly = opts.stopEarly ?? true;
   const progress = getProgress();
   const label = spec.id ?? spec.title;
+  getHeartbeat()?.claim(label);
   const outcome = explore({
     model: spec.model as Model<unknown>,
     config: cfg,
@@ -170,6 +178,10 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
     },
     visit(x) {
       executions++;
+      if (x.status === "step-bound") {
+        cut++;
+        cutAt ??= x.cutAt;
+      }
       const v = !!spec.predicate(viewOf<F>(x));
       if (v) {
         counts.true++;
@@ -194,7 +206,10 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
   });
   const ms = clock() - t0;
   if (progress && lastReport !== t0) progress({ claim: label, executions, rate: Math.round((executions * 1000) / Math.max(1, ms)), depth: lastDepth, ms, done: true });
-  return { complete: outcome.complete, coverage: outcome.coverage, stats: { executions, runs, steps, ms }, counts, firstTrue, firstFalse };
+  return {
+    complete: outcome.complete, coverage: outcome.coverage, stats: { executions, runs, steps, ms }, counts, firstTrue, firstFalse,
+    ...(cut > 0 && cutAt ? { cut: { executions: cut, ...cutAt } } : {}),
+  };
 }
 
 export function describeCoverage(c: Coverage): string {
@@ -211,15 +226,16 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
   // One shard covers part of the tree: it can find witnesses but establishes nothing alone.
   const partial = rec.coverage.kind === "exhaustive" && rec.coverage.shard !== undefined;
   const establishes = rec.coverage.kind !== "sampled" && !partial;
-  const observed: Observation = t > 0 && f > 0 ? "Sometimes" : rec.complete && establishes && t + f > 0 ? (t > 0 ? "Always" : "Never") : "Incomplete";
+  const livelock = rec.cut !== undefined && rec.cut.executions === t + f;
+  const observed: Observation = t > 0 && f > 0 ? "Sometimes" : rec.complete && establishes && t + f > 0 && !livelock ? (t > 0 ? "Always" : "Never") : "Incomplete";
   const pass = observed === spec.expect;
   // Counterexample for Never/Always, an example of P for Sometimes.
   // Sometimes: an example only once both sides were seen (a lone side proves nothing).
   const target = spec.expect === "Always" ? false : true;
   const ds = spec.expect === "Sometimes" && !(t > 0 && f > 0) ? undefined : target ? rec.firstTrue : rec.firstFalse;
+  const maxSteps = cfg.maxSteps ?? DEFAULT_MAX_STEPS;
   let witness: Witness | undefined;
   if (ds) {
-    const maxSteps = cfg.maxSteps ?? DEFAULT_MAX_STEPS;
     let decisions = ds;
     let minimisation = "none (disabled)";
     if (cfg.minimise !== false) {
@@ -235,8 +251,14 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
     witness = { token, preemptions: r.preemptions, steps: r.steps, minimisation, trace: r.trace, text: r.text, findings: r.findings, predicate: target };
   }
   const head = `${spec.id ? spec.id + " " : ""}"${spec.title}" (model "${spec.model.name}"): expected ${spec.expect}, observed ${observed} — ${pass ? "PASS" : "FAIL"}`;
-  const lines = [head, `  predicate true in ${t}, false in ${f} execution(s); coverage: ${describeCoverage(rec.coverage)}; ${rec.stats.executions} executions, ${rec.stats.steps} steps, ${rec.stats.ms} ms`];
-  if (partial && observed === "Incomplete")
+  const lines = [head, `  predicate true in ${t}, false in ${f} execution(s); coverage: ${describeCoverage(rec.coverage)}; ${rec.stats.executions} executions, ${rec.stats.steps} steps`];
+  if (rec.cut && livelock && observed === "Incomplete")
+    lines.push(`  Livelock: every execution reached the step bound (${maxSteps} steps) in thread "${rec.cut.thread}" at ${rec.cut.label}. A thread that never finishes decides nothing; fix the loop, or raise search.maxSteps if the model legitimately needs more steps.`);
+  else if (rec.cut)
+    lines.push(`  ${rec.cut.executions} of ${t + f} execution(s) reached the step bound (${maxSteps} steps), first in thread "${rec.cut.thread}" at ${rec.cut.label}: the verdict covers their first ${maxSteps} steps only.`);
+  if (livelock && observed === "Incomplete") {
+    // said above: not a budget to raise
+  } else if (partial && observed === "Incomplete")
     lines.push(`  This is one shard (${rec.coverage.kind === "exhaustive" ? rec.coverage.shard : ""}) of the search; run every shard and decide(spec, mergeRecords(records)) to establish ${spec.expect}.`);
   else if (observed === "Incomplete")
     lines.push(
@@ -313,5 +335,6 @@ export function mergeRecords(parts: readonly SearchRecord[]): SearchRecord {
     counts,
     firstTrue: parts.find((p) => p.firstTrue)?.firstTrue,
     firstFalse: parts.find((p) => p.firstFalse)?.firstFalse,
+    ...(parts.some((p) => p.cut) ? { cut: { ...parts.find((p) => p.cut)!.cut!, executions: parts.reduce((n, p) => n + (p.cut?.executions ?? 0), 0) } } : {}),
   };
 }

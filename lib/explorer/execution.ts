@@ -11,6 +11,7 @@ import { DeterminismError, ExplorerError, ModelError } from "./errors.ts";
 import type { DeadlockData, Finding, WaitEdge } from "./finding.ts";
 import { installGuard, uninstallGuard } from "./guard.ts";
 import type { Model } from "./model.ts";
+import { getHeartbeat } from "./progress.ts";
 import { encodeToken } from "./token.ts";
 import type { TraceEvent } from "./trace.ts";
 
@@ -67,6 +68,8 @@ export class Execution implements Runtime {
   preemptions = 0;
   final: unknown = undefined;
   trace: TraceEvent[] = [];
+  /** When status is "step-bound": the thread that ran the last step, and the op it waits at. */
+  cutAt: { thread: string; label: string } | undefined;
   /** Threads not yet finished. Invariant: live === threads.filter(t => !t.done).length. */
   private live = 0;
   private cur = -1;
@@ -74,6 +77,7 @@ export class Execution implements Runtime {
   private stopAfterStep = false;
   private pendingNote: string[] = [];
   private finalFn: (() => unknown) | undefined;
+  private readonly hb = getHeartbeat();
 
   constructor(
     readonly model: Model<unknown>,
@@ -133,6 +137,7 @@ export class Execution implements Runtime {
     } finally {
       uninstallGuard();
       setRuntime(prev);
+      this.hb?.outsideExecution();
     }
     return this;
   }
@@ -152,6 +157,7 @@ export class Execution implements Runtime {
     if (typeof body !== "function") throw new ExplorerError(`Thread "${name}" of model "${this.model.name}" is not a generator function; write ${name}: function* () { ... }.`);
     const gen = body();
     this.threads.push({ name, gen, pending: null, done: false, held: [], frames: [], pendingLabel: "", parent, spawnStep });
+    this.hb?.threads(this.threads.map((x) => x.name));
     this.live++;
     const saved = this.cur;
     this.advance(t, undefined);
@@ -163,6 +169,7 @@ export class Execution implements Runtime {
   private advance(t: number, value: unknown): void {
     const th = this.threads[t];
     this.cur = t;
+    this.hb?.step(t);
     for (;;) {
       const r = th.gen.next(value);
       if (r.done) {
@@ -224,6 +231,8 @@ export class Execution implements Runtime {
     }
     if (this.steps >= this.maxSteps) {
       this.status = "step-bound";
+      const th = this.threads[this.last];
+      this.cutAt = { thread: th ? th.name : "(setup)", label: th?.pending ? `${th.frames.length ? th.frames.join(" › ") + " › " : ""}${labelOf(th.pending)}` : "(finished)" };
       this.findings.push({ kind: "livelock", message: `execution exceeded ${this.maxSteps} steps; a thread probably spins forever (raise search.maxSteps if the model legitimately needs more)`, step: this.steps });
       return;
     }

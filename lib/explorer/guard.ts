@@ -14,8 +14,19 @@ const names = ["setTimeout", "setInterval", "setImmediate", "queueMicrotask", "P
 const saved: Record<string, unknown> = {};
 let depth = 0;
 
-/** Wall-clock milliseconds, usable by the explorer itself even while the guard is on. */
-export const clockMs = (): number => realNow.call(RealDate);
+/**
+ * Wall-clock milliseconds, usable by the explorer itself even while the guard is on, for stats
+ * and progress lines only. Inside the book's sandbox (a SES Compartment) there is no clock at
+ * all: this reads 0 there, and the build times claims from outside (build/src/sandbox/worker.ts).
+ */
+export const clockMs: () => number = (() => {
+  try {
+    realNow.call(RealDate);
+    return () => realNow.call(RealDate);
+  } catch {
+    return () => 0;
+  }
+})();
 
 function where(): string {
   const stack = new Error().stack?.split("\n") ?? [];
@@ -52,17 +63,21 @@ const stubs: Record<string, unknown> = {
   }),
 };
 
+// Under SES (the book's chapter sandbox, build/src/sandbox/) Math is frozen and its random()
+// already throws; Date and the timers are globals of the compartment and can still be replaced.
+const mathFrozen = (): boolean => Object.isFrozen(Math);
+
 export function installGuard(): void {
   if (depth++ > 0) return;
   for (const n of names) saved[n] = g[n];
-  Math.random = () => refuse("Math.random()", USE_CHOOSE);
+  if (!mathFrozen()) Math.random = () => refuse("Math.random()", USE_CHOOSE);
   g.Date = GuardedDate;
   for (const n of names) if (saved[n] !== undefined) g[n] = stubs[n];
 }
 
 export function uninstallGuard(): void {
   if (--depth > 0) return;
-  Math.random = realRandom;
+  if (!mathFrozen()) Math.random = realRandom;
   g.Date = RealDate;
   for (const n of names) if (saved[n] !== undefined) g[n] = saved[n];
 }

@@ -21,6 +21,6 @@ export type { Coverage } from "./search.ts";
 export { replay, type ReplayResult } from "./replay.ts";
 export { setReplayToken } from "./replay-claim.ts";
 export { formatTrace, formatDeadlock, type TraceEvent } from "./trace.ts";
-export { setProgress, type Progress, type ProgressFn } from "./progress.ts";
+export { setProgress, setHeartbeat, type Progress, type ProgressFn, type Heartbeat } from "./progress.ts";
 export { ExplorerError, DeterminismError, ModelError } from "./errors.ts";
 export * from "./config.ts";

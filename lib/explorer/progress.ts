@@ -33,3 +33,25 @@ export function getProgressClock(): (() => number) | null {
 export function getProgress(): ProgressFn | null {
   return progressFn;
 }
+
+/**
+ * Liveness hook for a supervisor (the book's watchdog, build/src/sandbox/): told at every step
+ * which thread runs, and which threads an execution has, so that a thread that loops between two
+ * steps can be named after its worker is stopped. Must be cheap; it never affects the search.
+ */
+export interface Heartbeat {
+  step(thread: number): void;
+  threads(names: readonly string[]): void;
+  outsideExecution(): void;
+  /** A claim's search starts (its id, or its title when it has none). */
+  claim(label: string): void;
+}
+
+let heartbeat: Heartbeat | null = null;
+
+export function setHeartbeat(h: Heartbeat | null): void {
+  heartbeat = h;
+}
+export function getHeartbeat(): Heartbeat | null {
+  return heartbeat;
+}

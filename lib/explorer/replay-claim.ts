@@ -1,6 +1,6 @@
 // Replay mode: instead of searching, every claim re-runs one execution from a token and reports
-// its trace. This is what the page's replay command does (`BOOK_REPLAY=<token> npx vitest run
-// <chapter> -t "^<id>$"`): the build's runtime reads the variable and calls setReplayToken.
+// its trace. This is what the page's replay command does (`BOOK_REPLAY=<token> npm run -s chapter --
+// <chapter> <block>`): the build passes the token to the chapter's runtime, which calls setReplayToken.
 // Lives apart from claim.ts so that search code never has to know about it.
 
 import { DEFAULT_MAX_STEPS, normaliseSearch } from "./config.ts";

@@ -4,7 +4,7 @@
 //   npm run compile && UPDATE_GOLDEN=1 npx vitest run test/build/golden.test.ts
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -17,6 +17,11 @@ const BOOK = path.join(ROOT, "test/fixtures/book");
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
 const fixtures = readdirSync(BOOK).filter((f) => f.endsWith(".md")).sort();
 
+/** What 33-escapes.md tries to write from inside its sandbox. */
+const ESCAPED = "/tmp/userptr-rfc-escaped.txt";
+/** The watchdog's stall limit for the fixture book (35-infinite-loop.md waits for it once). */
+export const FIXTURE_STALL_S = "10";
+
 let results: Results;
 let exitCode = 0;
 let out = "";
@@ -27,16 +32,21 @@ beforeAll(() => {
   const cli = path.join(ROOT, "dist/build/src/cli.js");
   if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run compile` (npm test does it for you)");
   tmp = mkdtempSync(path.join(tmpdir(), "golden-"));
+  rmSync(ESCAPED, { force: true });
   try {
     out = execFileSync(process.execPath, [cli, "build", "--chapters", BOOK, "--results", path.join(tmp, "results.json"),
-      "--docs", path.join(tmp, "docs"), "--site-dir", path.join(tmp, "site"), "--no-cache"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+      "--docs", path.join(tmp, "docs"), "--site-dir", path.join(tmp, "site"), "--no-cache"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", BOOK_STALL_S: FIXTURE_STALL_S } });
   } catch (e) {
     const err = e as { status: number; stdout: string };
     exitCode = err.status;
     out = err.stdout;
   }
   results = JSON.parse(readFileSync(path.join(tmp, "results.json"), "utf8"));
-}, 60_000);
+}, 300_000);
+
+test("no chapter of the fixture book could write outside the machine", () => {
+  expect(existsSync(ESCAPED), `${ESCAPED} exists: a chapter escaped its sandbox`).toBe(false);
+});
 
 /** Drops what changes from run to run: times, hashes, cache flags. */
 function normalise(c: ChapterResult) {

@@ -150,3 +150,23 @@ describe("shards alone", () => {
     expect(r.message).toContain("mergeRecords");
   });
 });
+
+describe("a thread that never finishes", () => {
+  const spinner = () => model("spinner", () => {
+    const x = new SharedVar("x", 0);
+    return { threads: { A: function* () { for (;;) yield* x.write(1); } } };
+  });
+
+  it("is a livelock when every execution reaches the step bound, never a budget to raise", () => {
+    const r = check({ title: "spin", model: spinner(), predicate: () => false, expect: "Never", search: { maxSteps: 50 } });
+    expect(r.observed).toBe("Incomplete");
+    expect(r.message).toMatch(/Livelock: every execution reached the step bound \(50 steps\) in thread "A" at write\(x\)/);
+    expect(r.message).not.toMatch(/Raise budget/);
+  });
+
+  it("a predicate can still refute Never on executions cut by the bound", () => {
+    const r = check({ title: "spin", model: spinner(), predicate: (e) => e.has("livelock"), expect: "Never", search: { maxSteps: 50 } });
+    expect(r.observed).toBe("Incomplete");
+    expect(r.witness).toBeDefined();
+  });
+});

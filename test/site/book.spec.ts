@@ -123,7 +123,7 @@ test("the copy button yields the replay command", async ({ page, context }) => {
   await page.goto(FIXTURES + "18-claims/");
   const claim = page.locator('.book-claim[data-claim-id="F1"]');
   const cmd = await claim.locator(".book-replay-cmd").textContent();
-  expect(cmd).toMatch(/^BOOK_REPLAY=\S+ npx vitest run test\/fixtures\/book\/18-claims\.md -t "\^F1\$"$/);
+  expect(cmd).toMatch(/^BOOK_REPLAY=\S+ npm run -s chapter -- test\/fixtures\/book\/18-claims\.md F1$/);
   await claim.locator(".book-copy").click();
   await expect(claim.locator(".book-copy")).toHaveText("copied");
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(cmd);

@@ -12,7 +12,7 @@ export default function globalSetup() {
       "--docs", "test-results/fixture-docs", "--site-dir", "test-results/fixture-site", "--no-cache",
       // A hand-written base in which F1 and F2 were Never: the "what changed" page must list both.
       "--base-results", "test/fixtures/diff-base.json"],
-    { cwd: root, stdio: "pipe" });
+    { cwd: root, stdio: "pipe", env: { ...process.env, BOOK_STALL_S: "10" } });
   } catch {
     // Expected: the fixture book fails on purpose. The specs check the site it still rendered.
   }

@@ -1,0 +1,130 @@
+// The modules one chapter runs, compiled once in the build's main thread and shipped to the
+// chapter's worker (sandbox/worker.ts) as plain strings.
+//
+// Each module is TypeScript (a tangled chapter, a lib/ file, the book runtime) transpiled to a
+// CommonJS function body with its source map. The worker links them itself inside a SES
+// Compartment, so nothing here can import a Node module: a specifier that is not a relative path
+// to lib/, to an earlier chapter or to the runtime is a load error, whatever the import policy
+// let through.
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import ts from "typescript";
+import type { Extract } from "../extract.ts";
+import { tangle, type TangleMode } from "../tangle.ts";
+
+import { RUNTIME_FILE } from "./protocol.ts";
+
+export interface CompiledModule {
+  /** Module id: an absolute path, plus `?defs` for a chapter another chapter imports. */
+  readonly id: string;
+  /** The original file (absolute): the Markdown chapter or the .ts file. */
+  readonly file: string;
+  /** CommonJS function body. */
+  readonly code: string;
+  /** Its source map (JSON), mapping back to `file` (a chapter's tangled lines are its own lines). */
+  readonly map: string;
+  /** Specifier as written → module id. */
+  readonly deps: Readonly<Record<string, string>>;
+  /** Harden its exports once loaded: lib/ and imported chapters are shared by whatever imports them. */
+  readonly harden: boolean;
+}
+
+export interface ChapterBundle {
+  readonly entry: string;
+  readonly modules: Readonly<Record<string, CompiledModule>>;
+}
+
+const COMPILER: ts.CompilerOptions = {
+  module: ts.ModuleKind.CommonJS,
+  target: ts.ScriptTarget.ES2022,
+  sourceMap: true,
+  // SES refuses source text that looks like an HTML comment or an `import(` expression, even in
+  // a comment; comments carry no behaviour, so they go.
+  removeComments: true,
+  verbatimModuleSyntax: false,
+  esModuleInterop: false,
+  useDefineForClassFields: true,
+};
+
+export class ModuleError extends Error {
+  override name = "ModuleError";
+  constructor(message: string, readonly file: string, readonly line: number) {
+    super(message);
+  }
+}
+
+/** Compiles and caches modules for every chapter of one build (lib/ is compiled once). */
+export class ModuleCompiler {
+  private readonly cache = new Map<string, CompiledModule>();
+
+  constructor(private readonly root: string, private readonly extracts: ReadonlyMap<string, Extract>) {}
+
+  bundle(chapterAbs: string): ChapterBundle {
+    const modules: Record<string, CompiledModule> = {};
+    const todo = [chapterAbs];
+    while (todo.length > 0) {
+      const id = todo.pop()!;
+      if (modules[id]) continue;
+      const m = this.compile(id);
+      modules[id] = m;
+      for (const d of Object.values(m.deps)) if (!modules[d]) todo.push(d);
+    }
+    return { entry: chapterAbs, modules };
+  }
+
+  private compile(id: string): CompiledModule {
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const [file, query] = id.split("?") as [string, string | undefined];
+    let source: string;
+    let harden = true;
+    if (file.endsWith(".md")) {
+      const ex = this.extracts.get(file);
+      if (!ex) throw new ModuleError(`${path.relative(this.root, file)} is not a chapter of this book`, file, 1);
+      const mode: TangleMode = query === "defs" ? "defs" : "run";
+      harden = mode === "defs";
+      source = tangle(ex, mode, runtimeSpecifier(this.root, file));
+    } else {
+      source = readFileSync(file, "utf8");
+    }
+    const out = ts.transpileModule(source, { compilerOptions: COMPILER, fileName: file + (file.endsWith(".md") ? ".ts" : "") });
+    const deps: Record<string, string> = {};
+    for (const imp of ts.preProcessFile(source, true, true).importedFiles) {
+      deps[imp.fileName] = this.resolve(file, imp.fileName, source.slice(0, imp.pos).split("\n").length);
+    }
+    // The runtime is the chapter's own: its `current` block must not be shared with an importer.
+    if (path.relative(this.root, file) === RUNTIME_FILE) harden = false;
+    const code = sesSafe(out.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n"));
+    const m: CompiledModule = { id, file, code, map: out.sourceMapText ?? "", deps, harden };
+    this.cache.set(id, m);
+    return m;
+  }
+
+  private resolve(from: string, spec: string, line: number): string {
+    if (!spec.startsWith(".")) throw new ModuleError(`"${spec}" cannot be loaded: a chapter reaches only lib/, earlier chapters and the book runtime`, from, line);
+    const target = path.resolve(path.dirname(from), spec);
+    if (target.endsWith(".md")) return target + "?defs";
+    const inside = (dir: string) => target.startsWith(path.join(this.root, dir) + path.sep);
+    if (!(inside("lib") || path.relative(this.root, target) === RUNTIME_FILE)) {
+      throw new ModuleError(`"${spec}" cannot be loaded: it is outside lib/`, from, line);
+    }
+    return target;
+  }
+}
+
+/**
+ * SES refuses source text containing `<!--`, `-->` or `import(` anywhere, string literals
+ * included (lockdep's splats print `A --> B`). After the CommonJS transform and with comments
+ * removed, these sequences can only stand inside string, template or regex literals, where
+ * `\x3c`, `\x3e` and `\x28` denote the same characters. Columns after them shift by two or
+ * three on that line; lines do not.
+ */
+function sesSafe(code: string): string {
+  return code.replaceAll("<!--", "\\x3c!--").replaceAll("-->", "--\\x3e").replace(/\bimport\(/g, "import\\x28");
+}
+
+export function runtimeSpecifier(root: string, chapterFile: string): string {
+  const rel = path.relative(path.dirname(chapterFile), path.join(root, RUNTIME_FILE));
+  return rel.split(path.sep).join("/").replace(/^(?!\.)/, "./");
+}

@@ -1,0 +1,41 @@
+// Messages between the build (run.ts) and a chapter's worker (worker.ts). Plain data only.
+
+import type { ChapterBundle } from "./modules.ts";
+
+/** Where the tangled chapter's `__book` import points. */
+export const RUNTIME_FILE = "build/runtime/chapter.ts";
+
+export interface Frame { file: string; line: number; col: number }
+
+export interface WorkerInput {
+  bundle: ChapterBundle;
+  heartbeat: SharedArrayBuffer;
+  /** Block ids to run; the others are reported as skipped. null: all. */
+  only: string[] | null;
+  replayToken: string | null;
+  /** No lockdown and no Compartment: for `npm run bench`'s baseline only, never for a verdict. */
+  unconfined: boolean;
+  /** Tests only: busy-loop iterations added to every step (a slower machine, same model). */
+  slowdown: number;
+}
+
+export interface BlockMessage {
+  type: "block";
+  id: string;
+  line: number;
+  state: "passed" | "failed" | "skipped";
+  durationMs: number | null;
+  /** `frame`: where it was thrown (the first chapter line on the stack); `context`: the chapter
+   * line that called into lib/ (a claim), when that is another line. */
+  error: { message: string; frame: Frame | null; context?: Frame | null } | null;
+  /** The block's records, as JSON. */
+  records: string;
+}
+
+export type WorkerMessage =
+  | BlockMessage
+  | { type: "block-start"; id: string; line: number }
+  | { type: "claim"; label: string; frame: Frame | null }
+  | { type: "load-error"; message: string; frame: Frame | null }
+  | { type: "crash"; message: string }
+  | { type: "done"; durationMs: number };

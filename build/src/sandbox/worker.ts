@@ -1,0 +1,181 @@
+// One chapter's worker thread: hardens JavaScript (SES `lockdown()`), links the chapter's
+// modules inside a fresh `Compartment`, runs its blocks in order and posts what each did.
+//
+// What this guarantees (see build/README.md, "Confinement"):
+//  * a fresh realm per chapter (a worker thread): no chapter reaches another's objects;
+//  * frozen intrinsics (lockdown): `Array.prototype.x = …` throws at the chapter's own line;
+//  * inside the Compartment there is no `process`, `require`, `fetch`, timer, `performance` or
+//    `crypto`; `eval` and `Function` evaluate in the Compartment (no way back to the host);
+//    `Math.random()`, `Date.now()` and `new Date()` throw;
+//  * lib/ and imported chapters have their exports hardened: a chapter cannot patch them.
+// The worker can be terminated at any time by the build's watchdog (run.ts), even inside a
+// thread that never yields.
+
+import "ses";
+import { parentPort, workerData } from "node:worker_threads";
+import type { ChapterBundle, CompiledModule } from "./modules.ts";
+import { HeartbeatWriter } from "./heartbeat.ts";
+import { StackMapper } from "./stack.ts";
+import { RUNTIME_FILE, type BlockMessage, type WorkerInput, type WorkerMessage } from "./protocol.ts";
+import type { BlockOutcome, BlockRun } from "../../runtime/chapter.ts";
+
+declare const lockdown: (o: Record<string, string>) => void;
+declare const harden: <T>(x: T) => T;
+declare class Compartment {
+  constructor(o: { globals: Record<string, unknown>; __options__: true });
+  globalThis: Record<string, unknown>;
+  evaluate(src: string): unknown;
+}
+
+const input = workerData as WorkerInput;
+const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+
+// Intrinsics a module gets as parameters instead of global lookups: inside a Compartment every
+// free global goes through a scope proxy, which made the kernel model about 15x slower.
+// Date and Promise stay global so that the explorer's determinism guard can still stub them.
+const FAST_GLOBALS = [
+  "Object", "Array", "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Math", "JSON", "Reflect", "Proxy", "Symbol", "Number",
+  "String", "Boolean", "BigInt", "RegExp", "Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError",
+  "URIError", "AggregateError", "ArrayBuffer", "DataView", "Uint8Array", "Uint8ClampedArray", "Int8Array", "Uint16Array",
+  "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array",
+  "parseInt", "parseFloat", "isNaN", "isFinite", "Infinity", "NaN", "globalThis",
+];
+
+/** Host globals a chapter might reach for; in the Compartment each is a getter that explains itself. */
+const HOST_ONLY = ["process", "require", "module", "global", "Buffer", "fetch", "performance", "crypto", "navigator", "WebAssembly", "SharedArrayBuffer", "Atomics"];
+
+/** Where the slowdown's busy loop writes, so that it is not optimised away. */
+let spin = 0;
+
+interface Registered {
+  id: string;
+  run: BlockRun;
+  body: () => Promise<BlockOutcome>;
+}
+
+async function main(): Promise<void> {
+  const hb = new HeartbeatWriter(input.heartbeat);
+  // Deep model stacks (generators in generators) must still reach the chapter's own frames.
+  Error.stackTraceLimit = 200;
+  if (!input.unconfined) {
+    lockdown({ errorTaming: "unsafe", stackFiltering: "verbose", overrideTaming: "severe", consoleTaming: "unsafe", localeTaming: "unsafe" });
+  }
+  const bundle: ChapterBundle = input.bundle;
+  const stacks = new StackMapper(bundle);
+  const registered: Registered[] = [];
+  // Records of the running block; a claim's wall time is measured here, outside the Compartment.
+  let records: unknown[] | null = null;
+  let claimStart = 0;
+  const host = {
+    record(json: string) {
+      if (!records) return;
+      const r = JSON.parse(String(json)) as { type?: string; stats?: { ms?: number } };
+      if (r.type === "claim" && r.stats) r.stats.ms = Math.round(performance.now() - claimStart);
+      records.push(r);
+    },
+    register(id: string, run: BlockRun, body: () => Promise<BlockOutcome>) {
+      if (registered.some((r) => r.id === String(id))) throw new Error(`block "${String(id)}" is registered twice`);
+      registered.push({ id: String(id), run: { line: Number(run.line), skip: !!run.skip, fails: !!run.fails }, body });
+    },
+    replayToken: input.replayToken,
+    log(text: string) {
+      console.log(String(text));
+    },
+    heartbeat: {
+      step: (t: number) => {
+        hb.step(t);
+        for (let i = 0; i < input.slowdown; i++) spin ^= i;
+      },
+      threads: (names: readonly string[]) => hb.threads([...names].map(String)),
+      outsideExecution: () => hb.outsideExecution(),
+      claim: (label: string) => {
+        claimStart = performance.now();
+        post({ type: "claim", label: String(label), frame: stacks.chapterFrame(new Error().stack) });
+      },
+    },
+  };
+  const bookHost = input.unconfined ? host : harden(host);
+  const compartment = input.unconfined ? null : new Compartment({ globals: {}, __options__: true });
+  const g = compartment ? compartment.globalThis : (globalThis as unknown as Record<string, unknown>);
+  if (compartment) {
+    // Absent anyway; named, so that a chapter that reaches for them learns why at its own line.
+    for (const name of HOST_ONLY) {
+      Object.defineProperty(g, name, { get() { throw new TypeError(`${name} is not available to a chapter: chapter code reaches only the simulated machine (build/README.md, "Confinement")`); } });
+    }
+  }
+  const fast = FAST_GLOBALS.filter((n) => n in g);
+  const evaluate = (src: string): unknown => (compartment ? compartment.evaluate(src) : (0, eval)(src));
+
+  const runtimeId = Object.keys(bundle.modules).find((id) => id.endsWith(RUNTIME_FILE));
+  const loaded = new Map<string, { exports: Record<string, unknown> }>();
+  const load = (m: CompiledModule): Record<string, unknown> => {
+    const seen = loaded.get(m.id);
+    if (seen) return seen.exports;
+    hb.beat();
+    const module = { exports: {} as Record<string, unknown> };
+    loaded.set(m.id, module);
+    // The head takes one line of its own: generated line N + 1 is line N of the module's map.
+    // Only the book runtime gets `__bookHost`, as a parameter: it is no global, so a chapter
+    // cannot register blocks or add records behind the runtime's back.
+    const params = ["exports", "require", "module", ...fast, ...(m.id === runtimeId ? ["__bookHost"] : [])];
+    const fn = evaluate(`(function (${params.join(", ")}) {\n${m.code}\n})\n//# sourceURL=${m.id}`) as (...a: unknown[]) => void;
+    const require = (spec: string) => {
+      const dep = m.deps[spec];
+      if (!dep) throw new Error(`"${spec}" cannot be loaded from ${m.file}`);
+      return load(bundle.modules[dep]!);
+    };
+    fn(module.exports, require, module, ...fast.map((n) => g[n]), ...(m.id === runtimeId ? [bookHost] : []));
+    if (m.harden && !input.unconfined) harden(module.exports);
+    return module.exports;
+  };
+
+  const t0 = performance.now();
+  try {
+    load(bundle.modules[bundle.entry]!);
+  } catch (e) {
+    post({ type: "load-error", message: messageOf(e), frame: stacks.throwFrame(e) });
+    post({ type: "done", durationMs: performance.now() - t0 });
+    return;
+  }
+  for (const b of registered) {
+    hb.beat();
+    post({ type: "block-start", id: b.id, line: b.run.line });
+    const only = input.only;
+    if (b.run.skip || (only && !only.includes(b.id))) {
+      post({ type: "block", id: b.id, state: "skipped", durationMs: null, error: null, records: "[]", line: b.run.line });
+      continue;
+    }
+    const tb = performance.now();
+    records = [];
+    const out = await b.body();
+    const recs = JSON.stringify(records);
+    records = null;
+    hb.outsideExecution();
+    const durationMs = performance.now() - tb;
+    let msg: BlockMessage;
+    if (b.run.fails) {
+      msg = out.threw
+        ? { type: "block", id: b.id, state: "passed", durationMs, error: null, records: recs, line: b.run.line }
+        : { type: "block", id: b.id, state: "failed", durationMs, error: { message: "Expect test to fail", frame: null }, records: recs, line: b.run.line };
+    } else if (out.threw) {
+      msg = { type: "block", id: b.id, state: "failed", durationMs, error: { message: messageOf(out.error), frame: stacks.throwFrame(out.error), context: stacks.callerFrame(out.error) }, records: recs, line: b.run.line };
+    } else {
+      msg = { type: "block", id: b.id, state: "passed", durationMs, error: null, records: recs, line: b.run.line };
+    }
+    post(msg);
+  }
+  post({ type: "done", durationMs: performance.now() - t0 });
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  try {
+    return String(e);
+  } catch {
+    return "a value that cannot be printed was thrown";
+  }
+}
+
+main().catch((e) => {
+  post({ type: "crash", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+});
