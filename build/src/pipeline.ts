@@ -6,6 +6,7 @@ import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { extract, type Extract } from "./extract.ts";
+import { decodeChapter } from "./utf8.ts";
 import { ChapterTypeChecker } from "./typecheck.ts";
 import { runChapters, type Frame, type ModuleRun } from "./run.ts";
 import { RESULTS_SCHEMA, type BlockResult, type ChapterResult, type Results, type Location } from "./results.ts";
@@ -117,9 +118,11 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   const extracts = new Map<string, Extract>();
   await time("extract", async () => {
     for (const f of files) {
-      const src = await readFile(f, "utf8");
+      const { src, diagnostics } = decodeChapter(rel(root, f), await readFile(f));
       srcByFile.set(f, src);
-      extracts.set(f, extract(rel(root, f), src));
+      const ex = extract(rel(root, f), src);
+      ex.diagnostics.unshift(...diagnostics);
+      extracts.set(f, ex);
     }
   });
 
