@@ -15,6 +15,7 @@ import { chapterHash, SourceCache, toolHash } from "./hash.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { parseDirectives, type Directive } from "./directives.ts";
 import { scoreboardDiagnostics } from "./scoreboard.ts";
+import { chapterWarnings } from "./warnings.ts";
 
 export interface BuildOptions {
   root: string;
@@ -163,6 +164,9 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     let r = cached.get(f);
     if (!r) {
       r = assemble(root, ex, srcByFile.get(f)!, hashes.get(f)!, diags.get(f)!, runByFile.get(f), extracts);
+      // An error says more than "checks nothing" (a misspelt fence is the usual reason for both).
+      const warnings = r.diagnostics.length === 0 ? chapterWarnings(ex, srcByFile.get(f)!, directives.get(f)!.directives) : [];
+      if (warnings.length > 0) r.warnings = warnings;
       if (opts.cacheDir) {
         await mkdir(opts.cacheDir, { recursive: true });
         await writeFile(path.join(opts.cacheDir, r.hash + ".json"), JSON.stringify(r));
