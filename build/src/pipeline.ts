@@ -16,6 +16,7 @@ import type { Diagnostic } from "./diagnostic.ts";
 import { parseDirectives, type Directive } from "./directives.ts";
 import { scoreboardDiagnostics } from "./scoreboard.ts";
 import { chapterWarnings } from "./warnings.ts";
+import { contentsDiagnostics } from "./contents.ts";
 
 export interface BuildOptions {
   root: string;
@@ -175,7 +176,10 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     chapters.push(r);
   }
   // The scoreboard's checks span chapters, so they run on every build, cached chapters included.
-  const board = scoreboardDiagnostics(files.map((f, i) => ({ result: chapters[i]!, src: srcByFile.get(f)!, directives: directives.get(f)!.directives })));
+  // So does the table of contents: a chapter or key claim it lists that the book lacks fails here.
+  const inputs = files.map((f, i) => ({ result: chapters[i]!, src: srcByFile.get(f)!, directives: directives.get(f)!.directives }));
+  const board = scoreboardDiagnostics(inputs);
+  for (const [file, ds] of contentsDiagnostics(root, opts.chaptersDir, inputs)) board.set(file, [...(board.get(file) ?? []), ...ds]);
   for (const c of chapters) {
     const extra = board.get(c.file);
     if (!extra) continue;
