@@ -9,7 +9,9 @@ import type { Results } from "../../build/src/results.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const results: Results = JSON.parse(readFileSync(path.join(ROOT, "results/results.json"), "utf8"));
-const FIXTURES = `http://127.0.0.1:${Number(process.env.SITE_PORT ?? 8765) + 1}/`;
+// Both sites are served on free ports by global-setup.ts, which sets these for the workers.
+const FIXTURES = process.env.BOOK_FIXTURE_URL ?? "";
+test.use({ baseURL: process.env.BOOK_SITE_URL });
 
 /** Fails the test if the page asks any host but the local server for anything. */
 function offline(page: Page) {
