@@ -67,6 +67,14 @@ test("a type error is shown at the top of its chapter and at its block", async (
   await expect(page.locator('[data-block-id="wrong-type"] .book-failure')).toContainText(line);
 });
 
+test("a chapter that checks nothing passes with a warning box at the top of its page", async ({ page }) => {
+  await page.goto(FIXTURES + "16-no-ts/");
+  const box = page.locator(".book-chapter-warning");
+  await expect(box).toBeVisible();
+  await expect(box).toContainText("test/fixtures/book/16-no-ts.md:1:1 - warning no-blocks:");
+  await expect(page.locator(".book-chapter-failure")).toHaveCount(0);
+});
+
 test("hidden blocks and directives do not show; fence options do not leak into the page", async ({ page }) => {
   await page.goto(FIXTURES + "00-ok/");
   await expect(page.locator('[data-block-id="hidden-check"]')).toHaveCount(0);
