@@ -26,5 +26,5 @@ export function warningsHtml(ch: ChapterResult): string {
   if (ws.length === 0) return "";
   const text = ws.map(formatWarning).join("\n");
   return `<div class="admonition warning book-chapter-warning" data-status="warning"><p class="admonition-title">This chapter checks nothing.</p>` +
-    `<pre class="book-warning">${escapeHtml(text).replace(/\n/g, "&#10;")}</pre></div>\n\n`;
+    `<pre class="book-warning" style="white-space: pre-wrap">${escapeHtml(text).replace(/\n/g, "&#10;")}</pre></div>\n\n`;
 }
