@@ -68,7 +68,7 @@ export function extract(file: string, src: string): Extract {
   for (const tok of md.parse(src, {})) {
     if (tok.type !== "fence" || !tok.map) continue;
     const lang = /^\S*/.exec(tok.info.trim())![0];
-    if ((NOT_TS as readonly string[]).includes(lang.toLowerCase())) {
+    if ((NOT_TS as readonly string[]).includes(lang.toLowerCase()) || (lang !== "ts" && lang.toLowerCase() === "ts")) {
       const raw = lines[tok.map[0]] ?? "";
       err(tok.map[0] + 1, raw.indexOf(lang) + 1, "fence-language",
         `a ${tok.markup}${lang} fence is not a block: it is neither type-checked nor run; write ${tok.markup}ts to run it, or ${tok.markup}text to only show it`);
