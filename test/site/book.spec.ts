@@ -92,6 +92,7 @@ const claimsIn = (c: Results["chapters"][number]) => c.blocks.flatMap((b) => (b.
 
 for (const [site, load] of [["book", () => results], ["fixture book", fixtureResults]] as const) {
   test(`${site}: every chapter loads without console errors, with one claim badge per recorded claim`, async ({ page }) => {
+    test.slow(); // every chapter of the book in one test: 30 s was too little on a busy 2-core machine
     const base = site === "book" ? "./" : FIXTURES;
     for (const c of load().chapters) {
       const errors: string[] = [];
@@ -184,7 +185,8 @@ test("offline search finds a chapter, with no request leaving localhost", async 
   // Material listens for key events, so type as a reader does rather than fill().
   await page.locator("input.md-search__input").focus();
   await page.keyboard.type("deadlock");
-  await expect(page.locator(".md-search-result__item").first()).toBeVisible();
+  // The worker first loads and indexes search_index.json (7 MB): ~4 s on a busy 2-core machine.
+  await expect(page.locator(".md-search-result__item").first()).toBeVisible({ timeout: 30_000 });
   expect(external).toEqual([]);
 });
 
