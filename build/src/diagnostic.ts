@@ -17,7 +17,13 @@ export interface Diagnostic {
   message: string;
 }
 
-/** The greppable form an editor's problem matcher reads: `file:line:col - error CODE: message`. */
-export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col} - error ${d.code}: ${d.message}`;
+/**
+ * The greppable form an editor's problem matcher reads: `file:line:col - error CODE: message`
+ * (`- warning CODE:` for a chapter's warnings, which never fail the build).
+ */
+export const formatDiagnostic = (d: Diagnostic): string => format(d, "error");
+export const formatWarning = (d: Diagnostic): string => format(d, "warning");
+
+function format(d: Diagnostic, severity: "error" | "warning"): string {
+  return `${d.file}:${d.line}:${d.col} - ${severity} ${d.code}: ${d.message}`;
 }

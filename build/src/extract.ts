@@ -49,6 +49,14 @@ function isTsInfo(info: string): boolean {
   return /^ts(\s|$)/.test(info.trim());
 }
 
+/**
+ * Languages an author may mean as "TypeScript that runs". They are an error, not a synonym: one
+ * spelling keeps `grep '```ts'`, the fence options and the page's highlighting in step, and a
+ * `js` or `tsx` fence may just as well be a listing meant only to be shown, which must not start
+ * running (strictly type-checked as TypeScript) because of a guess.
+ */
+export const NOT_TS = ["typescript", "tsx", "mts", "cts", "js", "javascript", "jsx", "mjs", "cjs"] as const;
+
 export function extract(file: string, src: string): Extract {
   const chapter = file.replace(/^.*\//, "").replace(/\.md$/, "");
   const lines = splitLines(src);
@@ -58,7 +66,15 @@ export function extract(file: string, src: string): Extract {
     out.diagnostics.push({ file, line, col, stage: "extract", code, message });
 
   for (const tok of md.parse(src, {})) {
-    if (tok.type !== "fence" || !tok.map || !isTsInfo(tok.info)) continue;
+    if (tok.type !== "fence" || !tok.map) continue;
+    const lang = /^\S*/.exec(tok.info.trim())![0];
+    if ((NOT_TS as readonly string[]).includes(lang.toLowerCase()) || (lang !== "ts" && lang.toLowerCase() === "ts")) {
+      const raw = lines[tok.map[0]] ?? "";
+      err(tok.map[0] + 1, raw.indexOf(lang) + 1, "fence-language",
+        `a ${tok.markup}${lang} fence is not a block: it is neither type-checked nor run; write ${tok.markup}ts to run it, or ${tok.markup}text to only show it`);
+      continue;
+    }
+    if (!isTsInfo(tok.info)) continue;
     const fenceLine = tok.map[0] + 1;
     const codeLines = tok.content === "" ? [] : tok.content.replace(/\n$/, "").split("\n");
     // markdown-it maps a closed fence to [open, close + 1) and an unclosed one to

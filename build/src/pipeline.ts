@@ -6,6 +6,7 @@ import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { extract, type Extract } from "./extract.ts";
+import { decodeChapter } from "./utf8.ts";
 import { ChapterTypeChecker } from "./typecheck.ts";
 import { runChapters, type Frame, type ModuleRun } from "./run.ts";
 import { RESULTS_SCHEMA, type BlockResult, type ChapterResult, type Results, type Location } from "./results.ts";
@@ -14,6 +15,8 @@ import { chapterHash, SourceCache, toolHash } from "./hash.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { parseDirectives, type Directive } from "./directives.ts";
 import { scoreboardDiagnostics } from "./scoreboard.ts";
+import { chapterWarnings } from "./warnings.ts";
+import { contentsDiagnostics } from "./contents.ts";
 
 export interface BuildOptions {
   root: string;
@@ -128,9 +131,11 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   const extracts = new Map<string, Extract>();
   await time("extract", async () => {
     for (const f of files) {
-      const src = await readFile(f, "utf8");
+      const { src, diagnostics } = decodeChapter(rel(root, f), await readFile(f));
       srcByFile.set(f, src);
-      extracts.set(f, extract(rel(root, f), src));
+      const ex = extract(rel(root, f), src);
+      ex.diagnostics.unshift(...diagnostics);
+      extracts.set(f, ex);
     }
   });
 
@@ -173,6 +178,9 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     if (!r) {
       const run = runByFile.get(f);
       r = assemble(root, ex, srcByFile.get(f)!, hashes.get(f)!, diags.get(f)!, run, extracts);
+      // An error says more than "checks nothing" (a misspelt fence is the usual reason for both).
+      const warnings = r.diagnostics.length === 0 ? chapterWarnings(ex, srcByFile.get(f)!, directives.get(f)!.directives) : [];
+      if (warnings.length > 0) r.warnings = warnings;
       // A run cut short by the watchdog, the safety net or a crash says nothing reproducible
       // about the chapter: it is reported, never cached.
       if (opts.cacheDir && !run?.interrupted) {
@@ -183,7 +191,10 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     chapters.push(r);
   }
   // The scoreboard's checks span chapters, so they run on every build, cached chapters included.
-  const board = scoreboardDiagnostics(files.map((f, i) => ({ result: chapters[i]!, src: srcByFile.get(f)!, directives: directives.get(f)!.directives })));
+  // So does the table of contents: a chapter or key claim it lists that the book lacks fails here.
+  const inputs = files.map((f, i) => ({ result: chapters[i]!, src: srcByFile.get(f)!, directives: directives.get(f)!.directives }));
+  const board = scoreboardDiagnostics(inputs);
+  for (const [file, ds] of contentsDiagnostics(root, opts.chaptersDir, inputs)) board.set(file, [...(board.get(file) ?? []), ...ds]);
   for (const c of chapters) {
     const extra = board.get(c.file);
     if (!extra) continue;

@@ -6,6 +6,7 @@ import path from "node:path";
 import { splitLines, type Extract } from "./extract.ts";
 import type { BlockResult, ChapterResult, Results } from "./results.ts";
 import { formatDiagnostic, type Diagnostic } from "./diagnostic.ts";
+import { warningsHtml } from "./warnings.ts";
 import { claimHtml, isClaim, type Emit } from "./claim-view.ts";
 import type { Change } from "./diff.ts";
 import type { Directive } from "./directives.ts";
@@ -98,7 +99,7 @@ export function renderChapter(src: string, ex: Extract, ch: ChapterResult, score
     out.push(lines[i]!);
   }
   const orphans = ch.diagnostics.filter((d) => !placed.has(d));
-  return chapterBanner(ch, orphans) + out.join("\n") + "\n";
+  return warningsHtml(ch) + chapterBanner(ch, orphans) + out.join("\n") + "\n";
 }
 
 export interface RenderInput { src: string; ex: Extract; result: ChapterResult; directives: Directive[] }

@@ -2,7 +2,7 @@
 // the command that reruns only that chapter, and the closing `N passed, N failed` line.
 
 import pc from "picocolors";
-import { formatDiagnostic } from "./diagnostic.ts";
+import { formatDiagnostic, formatWarning } from "./diagnostic.ts";
 import type { ChapterResult, Results } from "./results.ts";
 
 export function chapterLine(c: ChapterResult): string {
@@ -36,6 +36,7 @@ export function totalLine(r: Results): string {
 export function printResults(r: Results, log: (s: string) => void = console.log): void {
   for (const c of r.chapters) {
     log(chapterLine(c));
+    for (const w of c.warnings ?? []) log("    " + pc.yellow(formatWarning(w)));
     for (const l of failureLines(c)) log(l);
   }
 }

@@ -42,6 +42,8 @@ export interface ChapterResult {
   cached: boolean;
   durationMs: number;
   diagnostics: Diagnostic[];
+  /** What does not fail the chapter but should be read (it checks nothing); present only if any. */
+  warnings?: Diagnostic[];
   blocks: BlockResult[];
   /** Counts over test blocks, plus one failure per chapter-level diagnostic. */
   passed: number;

@@ -25,12 +25,20 @@ export function staticServer(dir: string, port: number) {
       res.writeHead(404).end("not found");
     }
   });
-  return new Promise<typeof server>((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+  return new Promise<typeof server>((resolve, reject) => {
+    server.once("error", reject); // EADDRINUSE, most often
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
 }
 
 export async function serve(siteDir: string): Promise<number> {
   const port = Number(process.env.PORT ?? 8000);
-  await staticServer(siteDir, port);
+  try {
+    await staticServer(siteDir, port);
+  } catch (e) {
+    console.error(`cannot serve on 127.0.0.1:${port}: ${(e as Error).message}; stop what holds the port, or run PORT=<another port> npm run serve`);
+    return 1;
+  }
   console.log(`serving ${siteDir} on http://127.0.0.1:${port}/ (run npm run build first; Ctrl-C stops)`);
   return new Promise<number>(() => {});
 }

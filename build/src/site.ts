@@ -8,6 +8,11 @@ import path from "node:path";
 
 export const MKDOCS = process.env.MKDOCS ?? "/usr/bin/mkdocs";
 
+const SETUP = "run `bash scripts/setup.sh` (it installs Debian's mkdocs, mkdocs-material and python3-pymdownx), or set MKDOCS to an mkdocs binary that has them";
+
+/** mkdocs ran, but without the theme or the Markdown extensions mkdocs.yml names. */
+const MISSING_PART = /Unrecognised theme name|No module named|Failed to load extension|Couldn't find extension|ModuleNotFoundError/;
+
 /**
  * Builds the site from `docsDir` into `siteDir`. Other folders than mkdocs.yml's own (a fixture
  * book's site, say) go through a temporary config that inherits everything else from it.
@@ -27,7 +32,7 @@ export async function mkdocsBuild(root: string, docsDir?: string, siteDir?: stri
     let output = "";
     p.stdout.on("data", (d) => (output += d));
     p.stderr.on("data", (d) => (output += d));
-    p.on("error", (e) => resolve({ ok: false, output: `could not start ${MKDOCS}: ${e.message}; install Debian's mkdocs (see README.md)` }));
-    p.on("close", (code) => resolve({ ok: code === 0, output }));
+    p.on("error", (e) => resolve({ ok: false, output: `could not start ${MKDOCS}: ${e.message}; ${SETUP}` }));
+    p.on("close", (code) => resolve({ ok: code === 0, output: code !== 0 && MISSING_PART.test(output) ? `${output.trimEnd()}\n${SETUP}` : output }));
   });
 }

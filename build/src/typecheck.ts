@@ -10,6 +10,7 @@ import type { Diagnostic } from "./diagnostic.ts";
 import { markdownColumn, RUNTIME_NS, tangle } from "./tangle.ts";
 import type { Extract } from "./extract.ts";
 import { checkImport } from "./import-policy.ts";
+import { duplicateClaimIds } from "./claim-ids.ts";
 
 /** Stands in for build/runtime/chapter.ts: a chapter sees only `test` and `record`, never `__bookHost`. */
 const RUNTIME_STUB = `
@@ -67,6 +68,10 @@ export class ChapterTypeChecker {
       const pos = tsf.getLineAndCharacterOfPosition(d.start ?? 0);
       if (refused.has(pos.line + 1)) continue;
       out.push(this.at(ex, pos.line + 1, pos.character + 1, "typecheck", `TS${d.code}`, ts.flattenDiagnosticMessageText(d.messageText, " ")));
+    }
+    for (const d of duplicateClaimIds(tsf, program.getTypeChecker())) {
+      out.push(this.at(ex, d.line, d.col, "typecheck", "duplicate-claim-id",
+        `claim "${d.id}" with the title "${d.title}" is already at line ${d.firstLine}; the page, the scoreboard and the diff cannot tell the two apart, so change this one's id or title`));
     }
     return out;
   }

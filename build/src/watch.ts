@@ -24,7 +24,7 @@ export async function watch(o: ReturnType<typeof buildOptions>): Promise<number>
   let timer: NodeJS.Timeout | undefined;
   const w = chokidar([o.chaptersDir, path.join(ROOT, "lib"), path.join(ROOT, "build/runtime")], { ignoreInitial: true });
   w.on("all", (_event, file) => {
-    if (!/\.(md|ts)$/.test(file)) return;
+    if (!/\.(md|ts)$|[\/]contents\.txt$/.test(file)) return;
     clearTimeout(timer);
     timer = setTimeout(rebuild, 50); // an editor's save is often several events
   });

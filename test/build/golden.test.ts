@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { extract } from "../../build/src/extract.ts";
-import { formatDiagnostic } from "../../build/src/diagnostic.ts";
+import { formatDiagnostic, formatWarning } from "../../build/src/diagnostic.ts";
 import type { ChapterResult, Results } from "../../build/src/results.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -84,7 +84,7 @@ describe.each(fixtures)("%s", (name) => {
 
   test("diagnostics, in the terminal and in results.json", () => {
     const c = results.chapters.find((x) => x.file === rel)!;
-    const lines = c.diagnostics.map(formatDiagnostic);
+    const lines = [...(c.warnings ?? []).map(formatWarning), ...c.diagnostics.map(formatDiagnostic)];
     golden(`${base}.diagnostics.txt`, lines.join("\n") + (lines.length ? "\n" : ""));
     for (const l of lines) expect(out).toContain(l);
   });
@@ -95,10 +95,10 @@ describe.each(fixtures)("%s", (name) => {
     golden(`${base}.results.json`, JSON.stringify(normalise(c), null, 2).replace(/\b\d+(\.\d+)? (ms|s)\b/g, "<t> $2") + "\n");
   });
 
-  test("the page shows every failure at its line", () => {
+  test("the page shows every failure and warning at its line", () => {
     const c = results.chapters.find((x) => x.file === rel)!;
     const html = readFileSync(path.join(tmp, "site", base, "index.html"), "utf8");
-    for (const d of c.diagnostics) expect(html).toContain(`${d.file}:${d.line}:${d.col}`);
+    for (const d of [...c.diagnostics, ...(c.warnings ?? [])]) expect(html).toContain(`${d.file}:${d.line}:${d.col}`);
     for (const b of c.blocks.filter((x) => x.status === "failed")) {
       expect(html).toContain(`data-block-id="${b.id}" data-status="failed"`);
       if (b.failure?.at) expect(html).toContain(`${b.failure.at.file}:${b.failure.at.line}:${b.failure.at.col}`);

@@ -9,7 +9,9 @@ import type { Results } from "../../build/src/results.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const results: Results = JSON.parse(readFileSync(path.join(ROOT, "results/results.json"), "utf8"));
-const FIXTURES = `http://127.0.0.1:${Number(process.env.SITE_PORT ?? 8765) + 1}/`;
+// Both sites are served on free ports by global-setup.ts, which sets these for the workers.
+const FIXTURES = process.env.BOOK_FIXTURE_URL ?? "";
+test.use({ baseURL: process.env.BOOK_SITE_URL });
 
 /** Fails the test if the page asks any host but the local server for anything. */
 function offline(page: Page) {
@@ -65,6 +67,14 @@ test("a type error is shown at the top of its chapter and at its block", async (
   await expect(page.locator('[data-block-id="wrong-type"] .book-failure')).toContainText(line);
 });
 
+test("a chapter that checks nothing passes with a warning box at the top of its page", async ({ page }) => {
+  await page.goto(FIXTURES + "16-no-ts/");
+  const box = page.locator(".book-chapter-warning");
+  await expect(box).toBeVisible();
+  await expect(box).toContainText("test/fixtures/book/16-no-ts.md:1:1 - warning no-blocks:");
+  await expect(page.locator(".book-chapter-failure")).toHaveCount(0);
+});
+
 test("hidden blocks and directives do not show; fence options do not leak into the page", async ({ page }) => {
   await page.goto(FIXTURES + "00-ok/");
   await expect(page.locator('[data-block-id="hidden-check"]')).toHaveCount(0);
@@ -82,6 +92,7 @@ const claimsIn = (c: Results["chapters"][number]) => c.blocks.flatMap((b) => (b.
 
 for (const [site, load] of [["book", () => results], ["fixture book", fixtureResults]] as const) {
   test(`${site}: every chapter loads without console errors, with one claim badge per recorded claim`, async ({ page }) => {
+    test.slow(); // every chapter of the book in one test: 30 s was too little on a busy 2-core machine
     const base = site === "book" ? "./" : FIXTURES;
     for (const c of load().chapters) {
       const errors: string[] = [];
@@ -174,7 +185,8 @@ test("offline search finds a chapter, with no request leaving localhost", async 
   // Material listens for key events, so type as a reader does rather than fill().
   await page.locator("input.md-search__input").focus();
   await page.keyboard.type("deadlock");
-  await expect(page.locator(".md-search-result__item").first()).toBeVisible();
+  // The worker first loads and indexes search_index.json (7 MB): ~4 s on a busy 2-core machine.
+  await expect(page.locator(".md-search-result__item").first()).toBeVisible({ timeout: 30_000 });
   expect(external).toEqual([]);
 });
 
