@@ -117,7 +117,7 @@ export async function renderSite(root: string, outDir: string, results: Results,
     const banner = mine && mine.length > 0 ? changesBanner(mine) : "";
     // Side files (long traces) live in traces/<chapter>/; a chapter page is <chapter>/index.html.
     const slug = path.basename(c.ex.file, ".md");
-    const side: [string, string][] = [];
+    const side: [string, string | Uint8Array][] = [];
     const emit: Emit = (name, content) => { side.push([name, content]); return `../traces/${slug}/${name}`; };
     await writeFile(path.join(outDir, path.basename(c.ex.file)), banner + renderChapter(c.src, c.ex, c.result, board, emit));
     if (side.length > 0) {

@@ -11,6 +11,7 @@
 
 import type { TraceEvent } from "../../lib/explorer/index.ts";
 import { escapeHtml as esc } from "./escape.ts";
+import type { Gap } from "./bound.ts";
 
 export interface SwimFinding { kind: string; message: string; step: number; thread?: string }
 
@@ -24,6 +25,8 @@ export interface SwimOptions {
   /** Prefix for ids inside the SVG, unique per page. */
   idPrefix?: string;
   title?: string;
+  /** Where events of a cut trace were left out (bound.ts); each becomes a row that says so. */
+  gaps?: readonly Gap[];
 }
 
 const ROW = 30;           // px per step
@@ -39,24 +42,38 @@ const LOCK_BAR = 5;       // px per lock bar
 export type Row =
   | { kind: "event"; event: TraceEvent; index: number }
   /** `quiet`: steps without locking, notes or findings; `omitted`: cut to bound the diagram's size. */
-  | { kind: "collapsed"; events: TraceEvent[]; first: number; reason?: "quiet" | "omitted" };
+  | { kind: "collapsed"; events: TraceEvent[]; first: number; reason?: "quiet" | "omitted" }
+  /** Events that results.json does not hold (a cut trace): only their count and steps are known. */
+  | { kind: "gap"; gap: Gap };
+
+const eventsOf = (r: Row): readonly TraceEvent[] => (r.kind === "event" ? [r.event] : r.kind === "gap" ? [] : r.events);
 
 const LOCKISH = /^(lock|unlock|trylock|down_read|down_write|up_read|up_write|down|up|wait|signal|signal-all|wake_up|spawn)$/;
 
 /** Steps a reader needs to see: locking, choices, notes, findings, and each thread's first and last step. */
-function interesting(e: TraceEvent, i: number, trace: readonly TraceEvent[], findingSteps: Set<number>): boolean {
+function interesting(e: TraceEvent, i: number, ends: ReadonlyMap<string, [number, number]>, findingSteps: Set<number>): boolean {
   if (findingSteps.has(e.step) || e.note || e.kind === "choose" || LOCKISH.test(e.kind)) return true;
-  const prev = trace.slice(0, i).some((x) => x.thread === e.thread);
-  const next = trace.slice(i + 1).some((x) => x.thread === e.thread);
-  return !prev || !next;
+  const [first, last] = ends.get(e.thread)!;
+  return i === first || i === last;
 }
 
 export function rowsOf(trace: readonly TraceEvent[], findings: readonly SwimFinding[], opts: SwimOptions = {}): Row[] {
   const collapseAbove = opts.collapseAbove ?? 40;
   const minRun = opts.minRun ?? 3;
+  const gapAfter = new Map((opts.gaps ?? []).map((g) => [g.after, g]));
   const rows: Row[] = [];
-  if (trace.length <= collapseAbove) return trace.map((event, index) => ({ kind: "event", event, index }));
+  if (trace.length <= collapseAbove) {
+    trace.forEach((event, index) => {
+      rows.push({ kind: "event", event, index });
+      const g = gapAfter.get(index);
+      if (g) rows.push({ kind: "gap", gap: g });
+    });
+    return rows;
+  }
   const fsteps = new Set(findings.map((f) => f.step));
+  // Each thread's first and last event, found in one pass (the trace may be long).
+  const ends = new Map<string, [number, number]>();
+  trace.forEach((e, i) => { const x = ends.get(e.thread); if (x) x[1] = i; else ends.set(e.thread, [i, i]); });
   let run: { events: TraceEvent[]; first: number } | null = null;
   const flush = () => {
     if (!run) return;
@@ -65,9 +82,13 @@ export function rowsOf(trace: readonly TraceEvent[], findings: readonly SwimFind
     run = null;
   };
   trace.forEach((e, i) => {
-    if (interesting(e, i, trace, fsteps)) { flush(); rows.push({ kind: "event", event: e, index: i }); return; }
-    if (!run) run = { events: [], first: i };
-    run.events.push(e);
+    if (interesting(e, i, ends, fsteps)) { flush(); rows.push({ kind: "event", event: e, index: i }); }
+    else {
+      if (!run) run = { events: [], first: i };
+      run.events.push(e);
+    }
+    const g = gapAfter.get(i);
+    if (g) { flush(); rows.push({ kind: "gap", gap: g }); }
   });
   flush();
   return bound(rows, findings, opts.maxRows ?? 90);
@@ -83,7 +104,7 @@ function bound(rows: Row[], findings: readonly SwimFinding[], maxRows: number): 
   // Each finding row kept in the middle can split the omitted region in two: budget for both.
   const head = Math.floor(maxRows * 0.3);
   const tail = Math.max(1, maxRows - head - 1 - 2 * fsteps.size);
-  const keep = (r: Row, i: number) => i < head || i >= rows.length - tail || (r.kind === "event" && fsteps.has(r.event.step));
+  const keep = (r: Row, i: number) => i < head || i >= rows.length - tail || r.kind === "gap" || (r.kind === "event" && fsteps.has(r.event.step));
   const out: Row[] = [];
   let cut: { events: TraceEvent[]; first: number } | null = null;
   rows.forEach((r, i) => {
@@ -93,7 +114,8 @@ function bound(rows: Row[], findings: readonly SwimFinding[], maxRows: number): 
       out.push(r);
       return;
     }
-    const evs = r.kind === "event" ? [r.event] : r.events;
+    if (r.kind === "gap") return; // kept above
+    const evs = eventsOf(r);
     const first = r.kind === "event" ? r.index : r.first;
     if (!cut) cut = { events: [], first };
     cut.events.push(...evs);
@@ -134,8 +156,7 @@ function lockSpans(rows: Row[], threads: string[]): { thread: number; lock: stri
   const slots = new Map<number, string[]>();
   const lastRow = new Map<number, number>();
   rows.forEach((r, ri) => {
-    const evs = r.kind === "event" ? [r.event] : r.events;
-    for (const e of evs) {
+    for (const e of eventsOf(r)) {
       const t = threads.indexOf(e.thread);
       const mine = slots.get(t) ?? [];
       slots.set(t, mine);
@@ -170,6 +191,7 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
   for (const e of trace) if (!threads.includes(e.thread)) threads.push(e.thread);
   const rows = rowsOf(trace, findings, opts);
   const collapsed = rows.filter((r) => r.kind === "collapsed").reduce((n, r) => n + (r as { events: unknown[] }).events.length, 0);
+  const left = (opts.gaps ?? []).reduce((n, g) => n + g.count, 0);
   // Notes spill to the right of their box, across empty lanes; leave room after the last lane.
   const NOTE_MAX = 48;
   const lastLaneNote = trace.some((e) => threads.indexOf(e.thread) === threads.length - 1 && e.note) || findings.length > 0;
@@ -181,6 +203,7 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
   const desc = [
     `${trace.length} steps, one lane per thread: ${threads.join(", ")}.`,
     collapsed ? `${collapsed} uninteresting steps are collapsed into rows marked with an ellipsis.` : "",
+    left ? `${left} steps of this trace are not on the page; the text trace links the whole.` : "",
     ...findings.map((f) => `Finding ${f.kind} at step ${f.step}${f.thread ? ` in ${f.thread}` : ""}: ${f.message}`),
   ].filter(Boolean).join(" ");
 
@@ -200,6 +223,12 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
   }
   rows.forEach((r, ri) => {
     const y = HEAD + ri * ROW;
+    if (r.kind === "gap") {
+      const g = r.gap;
+      out.push(`<g class="sl-collapsed sl-gap" data-omitted="${g.firstStep}-${g.lastStep}" data-count="${g.count}"><text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${g.firstStep}–${g.lastStep}</text>` +
+        `<text class="sl-collapsed-text" x="${GUTTER + 8}" y="${y + 19}">⋯ ${g.count} steps left out of this page (the text trace below links the whole trace)</text></g>`);
+      return;
+    }
     if (r.kind === "collapsed") {
       const steps = r.events.map((e) => e.step);
       out.push(`<g class="sl-collapsed" data-steps="${steps.join(" ")}"><text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${steps[0]}–${steps[steps.length - 1]}</text>` +

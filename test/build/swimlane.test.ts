@@ -112,3 +112,24 @@ describe("bounded size", () => {
     expect(seen.sort((a, b) => a - b)).toEqual(trace.map((e) => e.step));
   });
 });
+
+describe("a cut trace (bound.ts)", () => {
+  test("keeps its ends and the finding's step, and every left-out step is counted once, in a gap row", async () => {
+    const { cutTrace } = await import("../../build/src/bound.ts");
+    const trace = Array.from({ length: 5_000 }, (_, i) => ev(i, ["a", "b"][i % 2]!, `w-${i}`, "write", "x", i < 4_000 ? ["L"] : []));
+    const f = [{ kind: "uaf", message: "in the middle", step: 2_500, thread: "a" }];
+    const c = cutTrace(trace, f)!;
+    expect(c.trace.length).toBeLessThan(400);
+    expect(c.trace.map((e) => e.step)).toContain(2_500);
+    expect(c.cut.gaps).toHaveLength(2);
+    const svg = swimlaneSvg(c.trace, f, { gaps: c.cut.gaps });
+    const seen: number[] = [];
+    for (const m of svg.matchAll(/data-step="(\d+)"/g)) seen.push(Number(m[1]));
+    for (const m of svg.matchAll(/data-steps="([\d ]+)"/g)) seen.push(...m[1]!.split(" ").map(Number));
+    for (const m of svg.matchAll(/data-omitted="(\d+)-(\d+)"/g)) for (let s = Number(m[1]); s <= Number(m[2]); s++) seen.push(s);
+    expect(seen.sort((x, y) => x - y)).toEqual(trace.map((e) => e.step));
+    expect(svg.match(/steps left out of this page/g)).toHaveLength(2);
+    // The lock held across the first gap is drawn as one bar.
+    expect(svg.match(/data-lock="L"/g)!.length).toBeLessThanOrEqual(2);
+  });
+});
