@@ -5,9 +5,14 @@
 // changes (freed, reused, dirtied …) as notes; the step where a finding was reported in red with
 // its headline. Long traces collapse runs of uninteresting steps into one row that says so.
 //
-// Layout is a fixed grid and all text is monospace, so text width is arithmetic (characters ×
-// advance) and no layout or text-measuring library is needed. Colours come from CSS classes in
-// book.css that use Material's palette variables, so the same SVG reads in light and dark mode.
+// Layout is a grid and all text is monospace, so text width is arithmetic (characters × advance)
+// and no layout or text-measuring library is needed. Lanes are as wide as their labels need, up to
+// a share of FIT_WIDTH, the book's content column at a 1280 px window: a diagram of up to three
+// lanes is drawn at its natural size there, a wider one is scaled down by CSS to at least
+// MIN_SCALE and scrolls (with a visible hint, book.js) below that. Notes spill across the empty
+// lanes of their row, to the right, or to the left from the last lane, so they need no margin.
+// Colours come from CSS classes in book.css that use Material's palette variables, so the same SVG
+// reads in light and dark mode.
 
 import type { TraceEvent } from "../../lib/explorer/index.ts";
 import { escapeHtml as esc } from "./escape.ts";
@@ -31,12 +36,21 @@ export interface SwimOptions {
 
 const ROW = 30;           // px per step
 const HEAD = 34;          // lane headers
-const LANE = 290;         // px per lane
 const BOX_X = 26;         // box offset inside a lane, after the lock bars
-const BOX_W = 254;
+const BOX_PAD = 10;       // from a box's right edge to the next lane
 const CHAR = 6.6;         // advance of the 11px monospace font used for labels
+const HEAD_FONT = 12;     // lane headers are 12px bold (book.css): wider by 12/11
 const GUTTER = 44;        // step numbers
 const LOCK_BAR = 5;       // px per lock bar
+/** The content column of a book page at a 1280 px window (book.css), less a margin. */
+export const FIT_WIDTH = 960;
+/** Lane widths: at least room for a short label, at most room for a long one. */
+const LANE_MIN = 220;
+const LANE_MAX = 440;
+/** The least CSS may scale a diagram down to (text stays at least 11 px × MIN_SCALE). */
+export const MIN_SCALE = 0.75;
+/** A single lane has no neighbour to spill its notes over: it gets this much room on its right. */
+const NOTE_ROOM = 48;
 
 /** A row of the diagram: one event, or a collapsed run of events. */
 export type Row =
@@ -130,23 +144,40 @@ export function headline(message: string): string {
 
 /**
  * A step label fitted to its box. Labels are call frames ("execbuf › get_pages › mutex_lock(x)");
- * the innermost frame says what the step did, so it is kept whole and outer frames give way.
+ * the innermost frame says what the step did, so the label keeps its end: outer frames give way
+ * first, then the innermost call's arguments ("mutex_lock(…)"), and only then the start of it.
  */
 export function fitLabel(label: string, width: number): string {
   const max = Math.floor(width / CHAR);
   if (label.length <= max) return label;
   const parts = label.split(" › ");
   const leaf = parts[parts.length - 1]!;
-  if (parts.length > 1) {
-    for (const cand of [`${parts[0]} › … › ${leaf}`, `… › ${leaf}`, `…${leaf}`, leaf]) if (cand.length <= max) return cand;
-    return "…" + leaf.slice(leaf.length - (max - 1));
-  }
-  return clip(label, width);
+  const parent = parts.length > 2 ? parts[parts.length - 2]! : null;
+  // "fn(args) rest" → "fn(…) rest": the function's name says more than its arguments.
+  const bare = leaf.replace(/\(([^()]{2,})\)/, "(…)");
+  const cands = parts.length > 1
+    ? [parent ? `… › ${parent} › ${leaf}` : "", `${parts[0]} › … › ${leaf}`, `… › ${leaf}`, `…${leaf}`, `… › ${bare}`, `…${bare}`]
+    : [bare];
+  for (const cand of cands) if (cand && cand.length <= max) return cand;
+  // Still too long: a leaf that is a call ("tlb_flush_mmu(…): flush TLB, …") keeps its function's
+  // name and loses its tail; any other keeps its end.
+  if (/^[\w.>-]+\(/.test(bare)) return bare.slice(0, max - 1) + "…";
+  return "…" + bare.slice(bare.length - (max - 1));
 }
 
 function clip(s: string, width: number): string {
   const max = Math.floor(width / CHAR);
   return s.length <= max ? s : s.slice(0, Math.max(1, max - 1)) + "…";
+}
+
+/**
+ * Lane width for `lanes` lanes whose longest label has `longest` characters: wide enough for it,
+ * but no wider than an equal share of FIT_WIDTH (and never narrower than LANE_MIN).
+ */
+export function laneWidth(lanes: number, longest: number): number {
+  const need = BOX_X + Math.ceil(longest * CHAR) + 10 + BOX_PAD;
+  const share = Math.floor((FIT_WIDTH - GUTTER) / Math.max(1, lanes));
+  return Math.max(LANE_MIN, Math.min(LANE_MAX, need, share));
 }
 
 /** Lock hold spans per thread, as [first row, last row] of the rows where its events held the lock. */
@@ -192,10 +223,11 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
   const rows = rowsOf(trace, findings, opts);
   const collapsed = rows.filter((r) => r.kind === "collapsed").reduce((n, r) => n + (r as { events: unknown[] }).events.length, 0);
   const left = (opts.gaps ?? []).reduce((n, g) => n + g.count, 0);
-  // Notes spill to the right of their box, across empty lanes; leave room after the last lane.
-  const NOTE_MAX = 48;
-  const lastLaneNote = trace.some((e) => threads.indexOf(e.thread) === threads.length - 1 && e.note) || findings.length > 0;
-  const width = GUTTER + threads.length * LANE + (lastLaneNote ? Math.ceil(NOTE_MAX * CHAR) : 0);
+  const longest = Math.max(0, ...rows.map((r) => (r.kind === "event" ? r.event.label.length : 0)));
+  const LANE = laneWidth(threads.length, longest);
+  const BOX_W = LANE - BOX_X - BOX_PAD;
+  const single = threads.length === 1 && (trace.some((e) => e.note) || findings.length > 0);
+  const width = GUTTER + threads.length * LANE + (single ? Math.ceil(NOTE_ROOM * CHAR) : 0);
   const height = HEAD + rows.length * ROW + 10;
   const title = opts.title ?? `Witness: ${trace.length} steps over ${threads.length} threads`;
   const byStep = new Map<number, SwimFinding[]>();
@@ -208,12 +240,14 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
   ].filter(Boolean).join(" ");
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="swimlane" role="img" aria-labelledby="${id}-t ${id}-d" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" data-threads="${threads.length}">`);
+  // Drawn at its natural width where it fits, scaled down to MIN_SCALE where not (book.css).
+  const style = `max-width: ${width}px; min-width: ${Math.round(width * MIN_SCALE)}px`;
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="swimlane" role="img" aria-labelledby="${id}-t ${id}-d" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" style="${style}" data-threads="${threads.length}">`);
   out.push(`<title id="${id}-t">${esc(title)}</title><desc id="${id}-d">${esc(desc)}</desc>`);
   threads.forEach((t, i) => {
     const x = GUTTER + i * LANE;
     out.push(`<g class="sl-lane" data-thread="${esc(t)}"><rect class="sl-lane-bg" x="${x + 2}" y="0" width="${LANE - 4}" height="${height}"/>` +
-      `<text class="sl-head" x="${x + LANE / 2}" y="20" text-anchor="middle">${esc(clip(t, LANE - 10))}</text></g>`);
+      `<text class="sl-head" x="${x + LANE / 2}" y="20" text-anchor="middle">${esc(clip(t, (LANE - 12) * (11 / HEAD_FONT)))}</text></g>`);
   });
   for (const s of lockSpans(rows, threads)) {
     const x = GUTTER + s.thread * LANE + 6 + s.slot * (LOCK_BAR + 2);
@@ -248,8 +282,13 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
       `<text class="sl-label" x="${x + 5}" y="${y + 18}">${esc(fitLabel(e.label, BOX_W - 10))}</text></g>`);
     const side = [e.note, ...hits.map((f) => `${f.kind.toUpperCase()}: ${headline(f.message)}`)].filter(Boolean).join(" · ");
     if (side) {
-      // The note sits under the box's lane neighbour, or spills right for the last lane.
-      out.push(`<text class="${hits.length ? "sl-headline" : "sl-note"}" x="${x + BOX_W + 4}" y="${y + 18}">${esc(clip(side, NOTE_MAX * CHAR))}</text>`);
+      // Spills over the empty lanes of its row: rightwards, or leftwards from the last of several.
+      const cls = hits.length ? "sl-headline" : "sl-note";
+      const left = threads.length > 1 && lane === threads.length - 1;
+      const laneX = GUTTER + lane * LANE;
+      const at = left ? laneX + 2 : x + BOX_W + 4;
+      const room = left ? at - GUTTER - 4 : width - at - 4;
+      out.push(`<text class="${cls}" x="${at}" y="${y + 18}"${left ? ` text-anchor="end"` : ""}>${esc(clip(side, room))}</text>`);
     }
   });
   out.push(`</svg>`);
