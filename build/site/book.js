@@ -19,7 +19,7 @@ document.addEventListener("click", async (ev) => {
 
 // Boxes wider than the page scroll sideways inside themselves: mark each one that does, and say so
 // above it, so that a reader knows there is more (test/site/fit.spec.ts checks this by geometry).
-const SCROLLERS = ".book-swimlane, .book-splat, .book-trace, .book-replay-cmd, .md-typeset__scrollwrap";
+const SCROLLERS = ".book-swimlane, .book-splat, .book-trace, .book-src, .book-replay-cmd, .md-typeset__scrollwrap";
 const HINT = "⇆ wider than the page: scroll sideways for the rest";
 function markScroller(el) {
   const scrolls = el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0;

@@ -141,7 +141,10 @@ function traceHtml(w: BoundedWitness, anchor: string, cmd: string, emit?: Emit):
   return `<p class="book-trace-link">${link}</p>${block(shown)}`;
 }
 
-export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor: string, emit?: Emit): string {
+/** The URL (relative to a chapter's page) of the model code that produced a trace label, if known. */
+export type LabelLink = (label: string) => string | null;
+
+export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor: string, emit?: Emit, link?: LabelLink): string {
   const verdict = `<span class="book-verdict book-verdict-${esc(c.observed)}">${esc(c.observed)}</span>`;
   const head = `<div class="book-claim-head"><span class="book-badge book-${c.pass ? "passed" : "failed"}">${c.pass ? "✓" : "✗"} ${c.pass ? "as expected" : "verdict differs"}</span>` +
     `<span class="book-claim-id">${esc(c.id ?? "")}</span> <span class="book-claim-title">${esc(c.title)}</span>` +
@@ -154,7 +157,7 @@ export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor:
     const cmd = replayCommand(file, blockId, w.token);
     const what = w.predicate ? "Witness" : "Counterexample";
     body += `<div class="book-witness"><div class="book-witness-head">${what}: ${w.steps} steps, ${w.preemptions} preemption${w.preemptions === 1 ? "" : "s"} <span class="book-minimisation">(minimised: ${esc(w.minimisation)})</span></div>` +
-      `<div class="book-swimlane">${((x) => swimlaneSvg(x.trace, x.findings, { idPrefix: `${anchor}-sl`, gaps: w.cut?.gaps, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` }))(withBlockedRows(w.trace, w.findings))}</div>` +
+      `<div class="book-swimlane">${((x) => swimlaneSvg(x.trace, x.findings, { idPrefix: `${anchor}-sl`, gaps: w.cut?.gaps, link, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` }))(withBlockedRows(w.trace, w.findings))}</div>` +
       splats(w.trace, w.findings).map((t) => `<pre class="book-splat">${esc(t).replace(/\n/g, "&#10;")}</pre>`).join("") +
       `<details class="book-record"><summary>the same trace as text</summary>${traceHtml(w, anchor, cmd, emit)}</details>` +
       `<div class="book-replay"><code class="book-replay-cmd">${esc(cmd)}</code><button type="button" class="book-copy" data-copy="${esc(cmd)}" title="Copy the replay command">copy</button></div></div>`;

@@ -32,6 +32,8 @@ export interface SwimOptions {
   title?: string;
   /** Where events of a cut trace were left out (bound.ts); each becomes a row that says so. */
   gaps?: readonly Gap[];
+  /** The URL of the model code behind a label (source-pages.ts): the label becomes its link. */
+  link?: (label: string) => string | null;
 }
 
 const ROW = 30;           // px per step
@@ -279,7 +281,7 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
     out.push(`<g class="${cls}" data-step="${e.step}" data-index="${r.index}" data-thread="${esc(e.thread)}"><title>${esc(tip)}</title>` +
       `<text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${e.step}</text>` +
       `<rect class="sl-box" x="${x}" y="${y + 3}" width="${BOX_W}" height="${ROW - 6}" rx="3"/>` +
-      `<text class="sl-label" x="${x + 5}" y="${y + 18}">${esc(fitLabel(e.label, BOX_W - 10))}</text></g>`);
+      ((text, href) => (href ? `<a class="sl-src" href="${esc(href)}">${text}</a>` : text))(`<text class="sl-label" x="${x + 5}" y="${y + 18}">${esc(fitLabel(e.label, BOX_W - 10))}</text>`, opts.link?.(e.label)) + `</g>`);
     const side = [e.note, ...hits.map((f) => `${f.kind.toUpperCase()}: ${headline(f.message)}`)].filter(Boolean).join(" · ");
     if (side) {
       // Spills over the empty lanes of its row: rightwards, or leftwards from the last of several.
