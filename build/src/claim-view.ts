@@ -5,6 +5,7 @@ import { formatDeadlock, type ClaimResult, type Coverage, type DeadlockData, typ
 import { escapeHtml as esc } from "./escape.ts";
 import type { ChapterResult } from "./results.ts";
 import { swimlaneSvg } from "./swimlane.ts";
+import type { BoundedWitness, Gap } from "./bound.ts";
 
 export type ClaimRecord = ClaimResult & { type: "claim" };
 
@@ -77,15 +78,25 @@ export function withBlockedRows(trace: readonly TraceEvent[], findings: readonly
 
 /**
  * The trace as text for the page: one line a step, unpadded. The terminal's aligned table
- * (formatTrace) pads every line to its longest label, which multiplies a page's weight.
+ * (formatTrace) pads every line to its longest label, which multiplies a page's weight. A cut
+ * trace (bound.ts) says where events were left out.
  */
-export function compactTrace(trace: readonly TraceEvent[], findings: readonly Finding[]): string {
-  const lines = trace.map((e) => {
+export function compactTrace(trace: readonly TraceEvent[], findings: readonly Finding[], gaps: readonly Gap[] = []): string {
+  const gapAfter = new Map(gaps.map((g) => [g.after, g]));
+  const lines: string[] = [];
+  trace.forEach((e, i) => {
     const effect = e.kind === "choose" ? `choose = ${e.value}` : e.obj ? `${e.kind} ${e.obj}` : e.kind;
-    return `${e.step} ${e.thread}: ${e.label}  [${effect}]${e.held.length ? `  holds {${e.held.join(", ")}}` : ""}${e.note && e.kind !== "choose" ? `  — ${e.note}` : ""}`;
+    lines.push(`${e.step} ${e.thread}: ${e.label}  [${effect}]${e.held.length ? `  holds {${e.held.join(", ")}}` : ""}${e.note && e.kind !== "choose" ? `  — ${e.note}` : ""}`);
+    const g = gapAfter.get(i);
+    if (g) lines.push(gapWords(g));
   });
   for (const f of findings) lines.push(`${f.kind.toUpperCase()}${f.thread ? ` in ${f.thread}` : ""} at step ${f.step}: ${f.message.split("\n")[0]}`);
   return lines.join("\n");
+}
+
+/** "… 99 700 steps left out (steps 151–99 850) …" */
+export function gapWords(g: Gap): string {
+  return `… ${num(g.count)} step${g.count === 1 ? "" : "s"} left out (steps ${num(g.firstStep)}–${num(g.lastStep)}) …`;
 }
 
 /** The command that replays exactly this witness. */
@@ -97,21 +108,43 @@ export function replayCommand(file: string, blockId: string, token: string): str
  * Writes a file next to the generated pages and returns its URL relative to the chapter's page;
  * long traces go there so that a page stays within its weight budget.
  */
-export type Emit = (name: string, content: string) => string;
+export type Emit = (name: string, content: string | Uint8Array) => string;
 
 /** Inline at most this much trace text; a longer trace shows its ends and links the whole. */
 export const INLINE_TRACE_BYTES = 16_000;
 const TRACE_ENDS = 40;
 
-function traceHtml(text: string, anchor: string, emit?: Emit): string {
-  if (text.length <= INLINE_TRACE_BYTES || !emit) return `<pre class="book-trace">${esc(text).replace(/\n/g, "&#10;")}</pre>`;
+const kib = (n: number) => `${num(Math.max(1, Math.round(n / 1024)))} KiB`;
+
+/**
+ * The text trace: inline when short; otherwise its first and last lines, and a link to the whole,
+ * which is the compressed full trace for a witness that bound.ts cut (results.json keeps only its
+ * ends), or the text itself as a side file.
+ */
+function traceHtml(w: BoundedWitness, anchor: string, cmd: string, emit?: Emit): string {
+  const text = compactTrace(w.trace, w.findings, w.cut?.gaps);
+  const block = (t: string) => `<pre class="book-trace">${esc(t).replace(/\n/g, "&#10;")}</pre>`;
+  if (!w.cut && (text.length <= INLINE_TRACE_BYTES || !emit)) return block(text);
   const lines = text.split("\n");
-  const url = emit(`${anchor}.txt`, text);
-  const shown = [...lines.slice(0, TRACE_ENDS), `… ${lines.length - 2 * TRACE_ENDS} more lines …`, ...lines.slice(-TRACE_ENDS)].join("\n");
-  return `<p class="book-trace-link">${lines.length} steps; the page shows the first and last ${TRACE_ENDS}: <a href="${esc(url)}">the whole trace</a>.</p><pre class="book-trace">${esc(shown).replace(/\n/g, "&#10;")}</pre>`;
+  const shown = lines.length <= 2 * TRACE_ENDS + 1 ? text
+    : [...lines.slice(0, TRACE_ENDS), `… ${num(lines.length - 2 * TRACE_ENDS)} more lines …`, ...lines.slice(-TRACE_ENDS)].join("\n");
+  let link: string;
+  if (w.cut) {
+    const full = w.cut.full;
+    const whole = full && emit
+      ? `<a class="book-trace-full" href="${esc(emit(`${anchor}.txt.gz`, Buffer.from(full.data, "base64")))}" download>the whole trace (${num(full.lines)} lines, gzip, ${kib(full.bytes)})</a>`
+      : `the whole trace was too large to keep; <code>${esc(cmd)}</code> prints it`;
+    link = `${num(w.cut.total)} steps, of which ${num(w.cut.omitted)} are left out of this page and of results.json; the page shows the first and last lines: ${whole}.`;
+  } else {
+    link = `${num(lines.length)} lines; the page shows the first and last ${TRACE_ENDS}: <a href="${esc(emit!(`${anchor}.txt`, text))}">the whole trace</a>.`;
+  }
+  return `<p class="book-trace-link">${link}</p>${block(shown)}`;
 }
 
-export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor: string, emit?: Emit): string {
+/** The URL (relative to a chapter's page) of the model code that produced a trace label, if known. */
+export type LabelLink = (label: string) => string | null;
+
+export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor: string, emit?: Emit, link?: LabelLink): string {
   const verdict = `<span class="book-verdict book-verdict-${esc(c.observed)}">${esc(c.observed)}</span>`;
   const head = `<div class="book-claim-head"><span class="book-badge book-${c.pass ? "passed" : "failed"}">${c.pass ? "✓" : "✗"} ${c.pass ? "as expected" : "verdict differs"}</span>` +
     `<span class="book-claim-id">${esc(c.id ?? "")}</span> <span class="book-claim-title">${esc(c.title)}</span>` +
@@ -119,14 +152,14 @@ export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor:
     `<span class="book-coverage">${esc(coverageWords(c.coverage, c.stats, c.complete, c.expected, c.observed))}</span></div>`;
   let body = "";
   if (!c.pass) body += `<pre class="book-failure">${esc(c.message).replace(/\n/g, "&#10;")}</pre>`;
-  const w = c.witness;
+  const w = c.witness as BoundedWitness | undefined;
   if (w) {
     const cmd = replayCommand(file, blockId, w.token);
     const what = w.predicate ? "Witness" : "Counterexample";
     body += `<div class="book-witness"><div class="book-witness-head">${what}: ${w.steps} steps, ${w.preemptions} preemption${w.preemptions === 1 ? "" : "s"} <span class="book-minimisation">(minimised: ${esc(w.minimisation)})</span></div>` +
-      `<div class="book-swimlane">${((x) => swimlaneSvg(x.trace, x.findings, { idPrefix: `${anchor}-sl`, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` }))(withBlockedRows(w.trace, w.findings))}</div>` +
+      `<div class="book-swimlane">${((x) => swimlaneSvg(x.trace, x.findings, { idPrefix: `${anchor}-sl`, gaps: w.cut?.gaps, link, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` }))(withBlockedRows(w.trace, w.findings))}</div>` +
       splats(w.trace, w.findings).map((t) => `<pre class="book-splat">${esc(t).replace(/\n/g, "&#10;")}</pre>`).join("") +
-      `<details class="book-record"><summary>the same trace as text</summary>${traceHtml(compactTrace(w.trace, w.findings), anchor, emit)}</details>` +
+      `<details class="book-record"><summary>the same trace as text</summary>${traceHtml(w, anchor, cmd, emit)}</details>` +
       `<div class="book-replay"><code class="book-replay-cmd">${esc(cmd)}</code><button type="button" class="book-copy" data-copy="${esc(cmd)}" title="Copy the replay command">copy</button></div></div>`;
   }
   return `<div class="book-claim book-claim-${c.pass ? "pass" : "fail"}" id="${anchor}" data-claim-id="${esc(c.id ?? "")}" data-expected="${esc(c.expected)}" data-observed="${esc(c.observed)}" data-pass="${c.pass}">${head}${body}</div>`;

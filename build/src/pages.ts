@@ -67,27 +67,27 @@ export function indexPage(results: Results, changes?: Change[]): string {
 }
 
 /**
- * The matrix design × invariant × era, one cell per claim that carries those labels (a cell with
- * several claims lists each). The list of every claim follows, labelled or not.
+ * The matrix design × invariant × era, as one row per invariant and one column per era (a matrix
+ * with a column per invariant and era is dozens of columns wide): each cell lists the designs with
+ * a claim about that invariant in that era, and each verdict links to its claim. The list of every
+ * claim follows, labelled or not.
  */
 export function scoreboardPage(results: Results): string {
   const claims = claimsOf(results);
   const lines = ["# Scoreboard", "", "Every claim of the book as the last build decided it. Each verdict links to the block that decided it.", ""];
   const labelled = claims.filter((l) => l.c.labels?.design && l.c.labels?.invariant && l.c.labels?.era);
   if (labelled.length > 0) {
-    const designs = [...new Set(labelled.map((l) => l.c.labels!.design!))];
-    const invariants = [...new Set(labelled.map((l) => l.c.labels!.invariant!))];
+    const invariants = [...new Set(labelled.map((l) => l.c.labels!.invariant!))].sort();
     const eras = [...new Set(labelled.map((l) => l.c.labels!.era!))].sort();
-    const cols = invariants.flatMap((inv) => eras.map((era) => ({ inv, era })));
-    lines.push("## Design × invariant × era", "");
-    lines.push(`| Design | ${cols.map((c) => `${esc(c.inv)} (${esc(c.era)})`).join(" | ")} |`);
-    lines.push(`|---|${cols.map(() => "---").join("|")}|`);
-    for (const d of designs) {
-      const cells = cols.map(({ inv, era }) => labelled
-        .filter((l) => l.c.labels!.design === d && l.c.labels!.invariant === inv && l.c.labels!.era === era)
-        .map((l) => `[${esc(l.c.observed)}](${claimLink(l)}){ .book-score .book-verdict .book-verdict-${esc(l.c.observed)} }${l.c.pass ? "" : " ✗"}`)
-        .join(" ") || "");
-      lines.push(`| ${esc(d)} | ${cells.join(" | ")} |`);
+    lines.push("## Design × invariant × era", "", "One row per invariant; in each era, every design with a claim about it.", "");
+    lines.push(`| Invariant | ${eras.map(esc).join(" | ")} |`);
+    lines.push(`|---|${eras.map(() => "---").join("|")}|`);
+    for (const inv of invariants) {
+      const cells = eras.map((era) => labelled
+        .filter((l) => l.c.labels!.invariant === inv && l.c.labels!.era === era)
+        .map((l) => `<span class="book-design">${esc(l.c.labels!.design!)}</span> [${esc(l.c.observed)}](${claimLink(l)}){ .book-score .book-verdict .book-verdict-${esc(l.c.observed)} }${l.c.pass ? "" : " ✗"}`)
+        .join("<br>") || "—");
+      lines.push(`| ${esc(inv)} | ${cells.join(" | ")} |`);
     }
     lines.push("");
   }

@@ -17,6 +17,7 @@ import { parseDirectives, type Directive } from "./directives.ts";
 import { scoreboardDiagnostics } from "./scoreboard.ts";
 import { chapterWarnings } from "./warnings.ts";
 import { contentsDiagnostics } from "./contents.ts";
+import { boundMessage, boundRecords } from "./bound.ts";
 
 export interface BuildOptions {
   root: string;
@@ -93,11 +94,12 @@ function assemble(root: string, ex: Extract, src: string, hash: string, diags: D
       const b = blocks.find((x) => x.id === t.name);
       if (!b) continue;
       b.durationMs = t.durationMs;
-      b.records = t.meta?.records ?? [];
+      // Bounded here, before results.json and the cache: a long witness keeps its ends (bound.ts).
+      b.records = boundRecords(t.meta?.records ?? []);
       b.status = t.state === "passed" ? "passed" : t.state === "failed" ? "failed" : "skipped";
       if (t.state === "failed") {
         const at = toLocation(root, t.error?.frame ?? null, extracts) ?? { file: ex.file, line: b.line, col: 1 };
-        let message = t.error?.message ?? "failed";
+        let message = boundMessage(t.error?.message ?? "failed");
         if (b.flags.fails && /Expect test to fail/i.test(message)) {
           message = `this block is marked "fails" but it passed; remove "fails" if the fix is intended`;
         }

@@ -1,13 +1,14 @@
 // Stage 5: write the mkdocs input folder: each chapter as written, with every block's result
 // inserted after its closing fence, and fence options and directives removed.
 
-import { mkdir, rm, writeFile, copyFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile, copyFile } from "node:fs/promises";
 import path from "node:path";
 import { splitLines, type Extract } from "./extract.ts";
 import type { BlockResult, ChapterResult, Results } from "./results.ts";
 import { formatDiagnostic, type Diagnostic } from "./diagnostic.ts";
 import { warningsHtml } from "./warnings.ts";
-import { claimHtml, isClaim, type Emit } from "./claim-view.ts";
+import { claimHtml, isClaim, type Emit, type LabelLink } from "./claim-view.ts";
+import { functionsPage, indexSources, labelSource, referencePage, sourceDoc, sourcePage, sourcePath } from "./source-pages.ts";
 import type { Change } from "./diff.ts";
 import type { Directive } from "./directives.ts";
 import { scoreboardTable } from "./scoreboard.ts";
@@ -26,8 +27,8 @@ const BADGE: Record<BlockResult["status"], string> = {
 };
 
 
-function recordHtml(file: string, b: BlockResult, r: unknown, i: number, emit?: Emit): string {
-  if (isClaim(r)) return claimHtml(file, b.id, r, `${blockAnchor(b.id)}-claim${i}`, emit);
+function recordHtml(file: string, b: BlockResult, r: unknown, i: number, emit?: Emit, link?: LabelLink): string {
+  if (isClaim(r)) return claimHtml(file, b.id, r, `${blockAnchor(b.id)}-claim${i}`, emit, link);
   if (r && typeof r === "object" && "text" in r && typeof (r as { text: unknown }).text === "string") {
     const rec = r as { title?: string; text: string };
     return `<details class="book-record"><summary>${escapeHtml(rec.title ?? "recorded")}</summary>${pre("book-trace", rec.text)}</details>`;
@@ -35,7 +36,7 @@ function recordHtml(file: string, b: BlockResult, r: unknown, i: number, emit?: 
   return `<details class="book-record"><summary>recorded</summary>${pre("book-trace", JSON.stringify(r, null, 2))}</details>`;
 }
 
-function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[], emit?: Emit): string {
+function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[], emit?: Emit, link?: LabelLink): string {
   const status = diags.length > 0 ? "failed" : b.status;
   const parts = [
     `<span class="book-badge book-${status}">${BADGE[status]}</span>`,
@@ -50,7 +51,7 @@ function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[], emit
     const at = b.failure.at ? `\n    at ${b.failure.at.file}:${b.failure.at.line}:${b.failure.at.col}` : "";
     body.push(pre("book-failure", b.failure.message + at));
   }
-  b.records.forEach((r, i) => body.push(recordHtml(ch.file, b, r, i, emit)));
+  b.records.forEach((r, i) => body.push(recordHtml(ch.file, b, r, i, emit, link)));
   return `<div class="book-result book-${status}" id="${blockAnchor(b.id)}" data-block-id="${escapeHtml(b.id)}" data-status="${status}" data-line="${b.line}">` +
     `<div class="book-head">${parts.join(" ")}</div>${body.join("")}</div>`;
 }
@@ -64,7 +65,7 @@ function chapterBanner(ch: ChapterResult, orphans: Diagnostic[]): string {
   return `<div class="book-chapter-failure" data-status="failed"><strong>This chapter fails.</strong>${pre("book-failure", text)}</div>\n\n`;
 }
 
-export function renderChapter(src: string, ex: Extract, ch: ChapterResult, scoreboard = "", emit?: Emit): string {
+export function renderChapter(src: string, ex: Extract, ch: ChapterResult, scoreboard = "", emit?: Emit, link?: LabelLink): string {
   const lines = splitLines(src);
   const byFence = new Map(ch.blocks.map((b) => [b.line, b]));
   const exByFence = new Map(ex.blocks.map((b) => [b.fenceLine, b]));
@@ -89,7 +90,7 @@ export function renderChapter(src: string, ex: Extract, ch: ChapterResult, score
         i = xb.endLine - 1;
       }
       if (show || rb.status === "failed" || diags.length > 0) {
-        out.push("", resultHtml(ch, rb, diags, emit), "");
+        out.push("", resultHtml(ch, rb, diags, emit, link), "");
       }
       continue;
     }
@@ -113,14 +114,28 @@ export async function renderSite(root: string, outDir: string, results: Results,
   await writeFile(path.join(outDir, "scoreboard.md"), scoreboardPage(results));
   if (changes) await writeFile(path.join(outDir, "changes.md"), changesPage(changes));
   const board = scoreboardTable(chapters);
+  // The machine's source and reference pages; trace labels link to the model code (source-pages.ts).
+  const sources = indexSources(root);
+  const readme = await readFile(path.join(root, "lib/kernel/README.md"), "utf8");
+  for (const f of sources.files) {
+    await mkdir(path.dirname(path.join(outDir, sourceDoc(f.file))), { recursive: true });
+    await writeFile(path.join(outDir, sourceDoc(f.file)), sourcePage(f, readme));
+  }
+  await mkdir(path.join(outDir, "reference"), { recursive: true });
+  await writeFile(path.join(outDir, "reference/index.md"), referencePage(readme, "lib/kernel/README.md"));
+  await writeFile(path.join(outDir, "reference/devices.md"), referencePage(await readFile(path.join(root, "lib/kernel/README-devices.md"), "utf8"), "lib/kernel/README-devices.md"));
+  await writeFile(path.join(outDir, "reference/functions.md"), functionsPage(sources));
+  await writeFile(path.join(outDir, "src/index.md"), ["# The model's source", "", "Every file of `lib/`, each line with an anchor; trace labels link here.", "",
+    ...sources.files.map((f) => `- [${f.file}](${sourceDoc(f.file).slice(4)})`), ""].join("\n"));
+  const link: LabelLink = (label) => { const d = labelSource(sources, label); return d ? `../${sourcePath(d.file)}#L${d.line}` : null; };
   for (const c of chapters) {
     const mine = changes?.filter((x) => x.file === c.result.file);
     const banner = mine && mine.length > 0 ? changesBanner(mine) : "";
     // Side files (long traces) live in traces/<chapter>/; a chapter page is <chapter>/index.html.
     const slug = path.basename(c.ex.file, ".md");
-    const side: [string, string][] = [];
+    const side: [string, string | Uint8Array][] = [];
     const emit: Emit = (name, content) => { side.push([name, content]); return `../traces/${slug}/${name}`; };
-    await writeFile(path.join(outDir, path.basename(c.ex.file)), banner + renderChapter(c.src, c.ex, c.result, board, emit));
+    await writeFile(path.join(outDir, path.basename(c.ex.file)), banner + renderChapter(c.src, c.ex, c.result, board, emit, link));
     if (side.length > 0) {
       await mkdir(path.join(outDir, "traces", slug), { recursive: true });
       for (const [name, content] of side) await writeFile(path.join(outDir, "traces", slug, name), content);

@@ -3,7 +3,8 @@
 
 import type { Diagnostic } from "./diagnostic.ts";
 
-export const RESULTS_SCHEMA = "userptr-rfc/results@1";
+/** @2: a long witness is cut (bound.ts): `witness.cut` says what its trace left out. */
+export const RESULTS_SCHEMA = "userptr-rfc/results@2";
 
 export type BlockStatus =
   /** A test block that ran and passed (for `fails` blocks: that threw, as expected). */

@@ -7,6 +7,7 @@ import path from "node:path";
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript", ".json": "application/json",
   ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".woff2": "font/woff2", ".xml": "application/xml",
+  ".txt": "text/plain; charset=utf-8", ".gz": "application/gzip",
 };
 
 /** Serves `dir` as static files; resolves with the server once it listens. */

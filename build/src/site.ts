@@ -2,7 +2,7 @@
 // would shadow Debian's packages.
 
 import { spawn } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -27,12 +27,27 @@ export async function mkdocsBuild(root: string, docsDir?: string, siteDir?: stri
     if (siteDir) lines.push(`site_dir: ${JSON.stringify(siteDir)}`);
     await writeFile(config, lines.join("\n") + "\n");
   }
-  return new Promise((resolve) => {
+  return new Promise<{ ok: boolean; output: string }>((resolve) => {
     const p = spawn(MKDOCS, ["build", "--strict", "--quiet", "-f", config], { cwd: root });
     let output = "";
     p.stdout.on("data", (d) => (output += d));
     p.stderr.on("data", (d) => (output += d));
     p.on("error", (e) => resolve({ ok: false, output: `could not start ${MKDOCS}: ${e.message}; ${SETUP}` }));
     p.on("close", (code) => resolve({ ok: code === 0, output: code !== 0 && MISSING_PART.test(output) ? `${output.trimEnd()}\n${SETUP}` : output }));
+  }).then(async (r) => {
+    if (r.ok) await unsearchSources(siteDir ?? path.join(root, "site"));
+    return r;
   });
+}
+
+/**
+ * The model's source pages (src/, source-pages.ts) are reached from trace labels and the
+ * reference, not by search: their entries would add a megabyte to the index every reader loads.
+ */
+async function unsearchSources(siteDir: string): Promise<void> {
+  const file = path.join(siteDir, "search/search_index.json");
+  let index: { docs: { location: string }[] };
+  try { index = JSON.parse(await readFile(file, "utf8")); } catch { return; }
+  index.docs = index.docs.filter((d) => !d.location.startsWith("src/"));
+  await writeFile(file, JSON.stringify(index));
 }

@@ -4,13 +4,15 @@
 //   npm run compile && UPDATE_GOLDEN=1 npx vitest run test/build/golden.test.ts
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { extract } from "../../build/src/extract.ts";
 import { formatDiagnostic, formatWarning } from "../../build/src/diagnostic.ts";
 import type { ChapterResult, Results } from "../../build/src/results.ts";
+import type { BoundedWitness } from "../../build/src/bound.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const BOOK = path.join(ROOT, "test/fixtures/book");
@@ -55,9 +57,16 @@ function normalise(c: ChapterResult) {
     blocks: c.blocks.map((b) => ({
       ...b,
       durationMs: b.durationMs === null ? null : "<ms>",
-      records: b.records.map((r) => (r && typeof r === "object" && "stats" in r ? { ...r, stats: { ...(r as { stats: object }).stats, ms: "<ms>" } } : r)),
+      records: b.records.map((r) => (r && typeof r === "object" && "stats" in r ? withoutBlob({ ...r, stats: { ...(r as { stats: object }).stats, ms: "<ms>" } }) : r)),
     })),
   };
+}
+
+/** A cut witness carries its whole trace compressed: the bytes are zlib's business, not the baseline's. */
+function withoutBlob(r: object): object {
+  const w = (r as { witness?: BoundedWitness }).witness;
+  if (!w?.cut?.full) return r;
+  return { ...r, witness: { ...w, cut: { ...w.cut, full: { ...w.cut.full, bytes: "<bytes>", data: "<gzip+base64>" } } } };
 }
 
 function golden(file: string, actual: string) {
@@ -103,5 +112,42 @@ describe.each(fixtures)("%s", (name) => {
       expect(html).toContain(`data-block-id="${b.id}" data-status="failed"`);
       if (b.failure?.at) expect(html).toContain(`${b.failure.at.file}:${b.failure.at.line}:${b.failure.at.col}`);
     }
+  });
+});
+
+// Issue 12, item 6: a witness of 100 000 steps (38-long-witness.md) leaves the page under 1 MB and
+// results.json under 5 MB, and the render stage never walks its whole trace.
+describe("output is bounded", () => {
+  const MB = 1024 * 1024;
+  test("results.json stays under 5 MB and keeps the ends of the long trace, with counts of the rest", () => {
+    expect(statSync(path.join(tmp, "results.json")).size).toBeLessThan(5 * MB);
+    const c = results.chapters.find((x) => x.file.endsWith("38-long-witness.md"))!;
+    const w = (c.blocks.find((b) => b.id === "F20")!.records[0] as { witness: BoundedWitness }).witness;
+    expect(w.steps).toBeGreaterThanOrEqual(100_000);
+    expect(w.cut!.total).toBe(w.cut!.omitted + w.trace.length);
+    expect(w.cut!.gaps.reduce((n, g) => n + g.count, 0)).toBe(w.cut!.omitted);
+    expect(w.trace.at(-1)!.step).toBe(w.steps - 1);
+  });
+
+  test("the page stays under 1 MB and links the whole trace, compressed, which has every step", () => {
+    const html = readFileSync(path.join(tmp, "site/38-long-witness/index.html"), "utf8");
+    expect(Buffer.byteLength(html)).toBeLessThan(1 * MB);
+    const href = /class="book-trace-full" href="([^"]+)"/.exec(html)![1]!;
+    const text = gunzipSync(readFileSync(path.join(tmp, "site/38-long-witness", href))).toString("utf8");
+    const lines = text.split("\n");
+    expect(lines.length).toBeGreaterThan(100_000);
+    expect(lines.at(-1)).toMatch(/^OVERRUN in walker at step \d+: walked 100000 pages$/);
+    expect(html).toContain("left out of this page");
+  });
+
+  test("every page of the fixture site stays under 1 MB", () => {
+    const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".html") ? [path.join(dir, e.name)] : []);
+    for (const f of walk(path.join(tmp, "site"))) expect(statSync(f).size, f).toBeLessThan(1 * MB);
+  });
+
+  test("the render stage takes under 2 s (it took 182 s when it walked the whole trace)", () => {
+    // A generous bound on a loaded 2-core machine: the render stage sees only bounded records.
+    expect(results.timings.render).toBeLessThan(2000);
   });
 });

@@ -96,6 +96,25 @@ describe("labels", () => {
     // A leaf one character short of the box keeps every character of itself.
     expect(fitLabel("user store parent:0 › handle_mm_fault › handle_pte_fault(parent:0, write)", 244)).toBe("…handle_pte_fault(parent:0, write)");
   });
+
+  test("a label keeps its end: the innermost call's arguments give way before its name does", async () => {
+    const { fitLabel } = await import("../../build/src/swimlane.ts");
+    const inv = "do_munmap › unmap_region › unmap_vmas › mmu_notifier_invalidate_range_start › invalidate_range_start(proc, 0..1)";
+    expect(fitLabel(inv, 600)).toBe("… › mmu_notifier_invalidate_range_start › invalidate_range_start(proc, 0..1)");
+    expect(fitLabel(inv, 230)).toBe("… › invalidate_range_start(…)");
+    const ret = "do_munmap › mmu_notifier_invalidate_range_start › start_only_mn.invalidate_range_start returned (proc:0..1)";
+    expect(fitLabel(ret, 250)).toMatch(/invalidate_range_start returned \(…\)$/);
+    expect(fitLabel("do_munmap › unmap_region › tlb_flush_mmu(proc): flush TLB, free 1 page(s)", 264)).toBe("tlb_flush_mmu(…): flush TLB, free 1 pag…");
+    for (const w of [120, 180, 250, 400]) expect(fitLabel(ret, w).length).toBeLessThanOrEqual(Math.floor(w / 6.6));
+  });
+
+  test("three lanes of long labels fit the book's content column at 1280 px; four scale to it", async () => {
+    const { FIT_WIDTH, MIN_SCALE } = await import("../../build/src/swimlane.ts");
+    const long = (t: string, i: number) => ev(i, t, "do_munmap › unmap_region › unmap_vmas › mmu_notifier_invalidate_range_start › x".repeat(2), "write", "x", [], "frame 1 freed");
+    const width = (svg: string) => Number(/viewBox="0 0 (\d+) /.exec(svg)![1]);
+    expect(width(swimlaneSvg(["a", "b", "c"].map(long), []))).toBeLessThanOrEqual(FIT_WIDTH);
+    expect(width(swimlaneSvg(["a", "b", "c", "d"].map(long), [])) * MIN_SCALE).toBeLessThanOrEqual(FIT_WIDTH);
+  });
 });
 
 describe("bounded size", () => {
@@ -110,5 +129,26 @@ describe("bounded size", () => {
     for (const m of svg.matchAll(/data-step="(\d+)"/g)) seen.push(Number(m[1]));
     for (const m of svg.matchAll(/data-steps="([\d ]+)"/g)) seen.push(...m[1]!.split(" ").map(Number));
     expect(seen.sort((a, b) => a - b)).toEqual(trace.map((e) => e.step));
+  });
+});
+
+describe("a cut trace (bound.ts)", () => {
+  test("keeps its ends and the finding's step, and every left-out step is counted once, in a gap row", async () => {
+    const { cutTrace } = await import("../../build/src/bound.ts");
+    const trace = Array.from({ length: 5_000 }, (_, i) => ev(i, ["a", "b"][i % 2]!, `w-${i}`, "write", "x", i < 4_000 ? ["L"] : []));
+    const f = [{ kind: "uaf", message: "in the middle", step: 2_500, thread: "a" }];
+    const c = cutTrace(trace, f)!;
+    expect(c.trace.length).toBeLessThan(400);
+    expect(c.trace.map((e) => e.step)).toContain(2_500);
+    expect(c.cut.gaps).toHaveLength(2);
+    const svg = swimlaneSvg(c.trace, f, { gaps: c.cut.gaps });
+    const seen: number[] = [];
+    for (const m of svg.matchAll(/data-step="(\d+)"/g)) seen.push(Number(m[1]));
+    for (const m of svg.matchAll(/data-steps="([\d ]+)"/g)) seen.push(...m[1]!.split(" ").map(Number));
+    for (const m of svg.matchAll(/data-omitted="(\d+)-(\d+)"/g)) for (let s = Number(m[1]); s <= Number(m[2]); s++) seen.push(s);
+    expect(seen.sort((x, y) => x - y)).toEqual(trace.map((e) => e.step));
+    expect(svg.match(/steps left out of this page/g)).toHaveLength(2);
+    // The lock held across the first gap is drawn as one bar.
+    expect(svg.match(/data-lock="L"/g)!.length).toBeLessThanOrEqual(2);
   });
 });

@@ -1,0 +1,135 @@
+/// <reference lib="dom" />
+// Everything fits (issue 16, item 1), checked by geometry rather than presence: on every chapter
+// page, at 1280 and 1440 px and on a 390 px phone, every swimlane lane, table column and splat lies
+// inside the visible area, or inside a box that scrolls sideways and says so (book.js). A
+// screenshot of one witness per chapter, of the scoreboard and of a dark and a phone page are kept
+// in test-results/fit/ for a reader to look at.
+
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import type { Results } from "../../build/src/results.ts";
+
+// The book's site, on the free port global-setup.ts chose.
+test.use({ baseURL: process.env.BOOK_SITE_URL });
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const results: Results = JSON.parse(readFileSync(path.join(ROOT, "results/results.json"), "utf8"));
+const SHOTS = path.join(ROOT, "test-results/fit");
+mkdirSync(SHOTS, { recursive: true });
+
+const pages = [...results.chapters.map((c) => path.basename(c.file, ".md")), "scoreboard"];
+
+/** Waits until book.js has looked at every box that may scroll (it marks them on a resize observer). */
+async function settle(page: Page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+/**
+ * Every lane, column and splat of the page that a reader cannot see: clipped by the window or by a
+ * box that hides overflow, unless that box scrolls and shows its hint. Returns one line per problem.
+ */
+function clipped(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const problems: string[] = [];
+    const shown = (el: Element) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+    const hinted = (box: Element) => box.classList.contains("book-scrolls") && !!box.previousElementSibling?.matches(".book-scroll-hint") && shown(box.previousElementSibling!);
+    const name = (el: Element) => {
+      const claim = el.closest("[data-claim-id]")?.getAttribute("data-claim-id");
+      return `${el.tagName.toLowerCase()}${el.getAttribute("data-thread") ? `[${el.getAttribute("data-thread")}]` : ""}${claim ? ` of ${claim}` : ""}: "${(el.textContent ?? "").trim().slice(0, 40)}"`;
+    };
+    /** Horizontal extent of `el` that is visible, or "scrolls" if a hinted scrolling box holds it. */
+    const check = (el: Element, what: string) => {
+      const r = el.getBoundingClientRect();
+      let left = 0, right = vw;
+      for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+        if (getComputedStyle(a).overflowX === "visible") continue;
+        if (a.scrollWidth > a.clientWidth + 1) {
+          if (hinted(a)) return; // the reader is told to scroll, and can
+          problems.push(`${what} ${name(el)} is cut off by a scrolling box with no hint (${a.className})`);
+          return;
+        }
+        const ar = a.getBoundingClientRect();
+        left = Math.max(left, ar.left);
+        right = Math.min(right, ar.right);
+      }
+      if (r.left < left - 1 || r.right > right + 1) problems.push(`${what} ${name(el)} spans ${Math.round(r.left)}–${Math.round(r.right)} px, visible ${Math.round(left)}–${Math.round(right)} px`);
+    };
+    for (const lane of document.querySelectorAll("svg.swimlane .sl-lane")) if (shown(lane)) check(lane, "lane");
+    for (const table of document.querySelectorAll("article table")) {
+      if (!shown(table)) continue;
+      for (const th of table.querySelectorAll("tr:first-child > th, tr:first-child > td")) check(th, "column");
+    }
+    for (const splat of document.querySelectorAll("article .book-splat")) {
+      if (!shown(splat)) continue;
+      if (splat.scrollWidth > splat.clientWidth + 1 && !hinted(splat)) problems.push(`splat ${name(splat)} has lines wider than its box and no hint`);
+      else check(splat, "splat");
+    }
+    if (document.documentElement.scrollWidth > vw + 1) problems.push(`the page itself scrolls sideways (${document.documentElement.scrollWidth} px in ${vw} px)`);
+    return problems;
+  });
+}
+
+for (const width of [1280, 1440, 390]) {
+  test(`at ${width} px, every lane, column and splat of every chapter is visible or in a box that says it scrolls`, async ({ page }) => {
+    test.setTimeout(300_000);
+    await page.setViewportSize({ width, height: 900 });
+    const all: string[] = [];
+    for (const slug of pages) {
+      await page.goto(`./${slug}/`);
+      await settle(page);
+      all.push(...(await clipped(page)).map((p) => `${slug}: ${p}`));
+    }
+    expect(all).toEqual([]);
+  });
+}
+
+test("at 1280 px a three-lane witness is drawn whole, at a readable size", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("./03-a-lock-around-gup/");
+  const svg = page.locator('.book-claim[data-claim-id="C03.6-2018"] svg.swimlane');
+  await expect(svg.locator(".sl-lane")).toHaveCount(3);
+  const { shown, natural } = await svg.evaluate((el) => ({ shown: el.getBoundingClientRect().width, natural: (el as SVGSVGElement).viewBox.baseVal.width }));
+  expect(shown / natural).toBeGreaterThanOrEqual(0.99);
+  // The lane where the GPU writes the freed frame.
+  await svg.scrollIntoViewIfNeeded();
+  await expect(svg.locator('.sl-lane[data-thread="gfx:J"]')).toBeInViewport();
+});
+
+/** Material's header is fixed: it would lie across every tall element's screenshot. */
+const unpinHeader = (page: Page) => page.addStyleTag({ content: ".md-header { position: absolute !important; }" });
+
+test("one witness per chapter, the scoreboard, a dark page and a phone page, as screenshots", async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  for (const c of results.chapters) {
+    const slug = path.basename(c.file, ".md");
+    await page.goto(`./${slug}/`);
+    await unpinHeader(page);
+    // The witness with the most lanes: the one most likely not to fit.
+    const lanes = await page.locator("svg.swimlane").evaluateAll((svgs) => svgs.map((s) => Number(s.getAttribute("data-threads"))));
+    if (lanes.length === 0) continue;
+    const i = lanes.indexOf(Math.max(...lanes));
+    const witness = page.locator(".book-witness").nth(i);
+    await witness.scrollIntoViewIfNeeded();
+    await witness.screenshot({ path: path.join(SHOTS, `${slug}.png`) });
+  }
+  await page.goto("./scoreboard/");
+  await unpinHeader(page);
+  await page.locator("article table").first().screenshot({ path: path.join(SHOTS, "scoreboard.png") });
+  await page.goto("./14-scoreboard/");
+  await unpinHeader(page);
+  await page.locator("article table").first().screenshot({ path: path.join(SHOTS, "14-scoreboard-table.png") });
+  await page.goto("./03-a-lock-around-gup/");
+  await unpinHeader(page);
+  await page.evaluate(() => document.body.setAttribute("data-md-color-scheme", "slate"));
+  await page.locator('.book-claim[data-claim-id="C03.6-2018"]').screenshot({ path: path.join(SHOTS, "dark-C03.6-2018.png") });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("./03-a-lock-around-gup/");
+  await settle(page);
+  const phone = page.locator('.book-claim[data-claim-id="C03.6-2018"]');
+  await phone.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(SHOTS, "phone-C03.6-2018.png") });
+  await expect(phone.locator(".book-witness > .book-scroll-hint")).toBeVisible();
+});
