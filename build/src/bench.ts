@@ -2,7 +2,7 @@
 // explorer's own benchmark table. Numbers, not pass/fail: benchmarks never gate a test run.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -45,6 +45,37 @@ function row(name: string, samples: Record<string, number>[], baseline?: number)
   return `${name.padEnd(34)}${cells.join("")}${ratio}`;
 }
 
+/**
+ * `npm run diff` on a doc PR that edits one chapter: a local clone of HEAD sharing node_modules and
+ * the result cache, built once, then one chapter edited and diffed against HEAD. With the cache,
+ * the diff should cost about that chapter's run time twice (base and head), not two cold builds.
+ */
+function diffBench(): void {
+  const repo = path.join(ROOT, ".bench/repo");
+  const run = (args: string[], opts: { cwd: string; ok?: boolean }) => {
+    try {
+      return execFileSync(args[0]!, args.slice(1), { cwd: opts.cwd, stdio: "pipe", encoding: "utf8" });
+    } catch (e) {
+      if (opts.ok) return (e as { stdout?: string }).stdout ?? "";
+      throw e;
+    }
+  };
+  run(["git", "clone", "-q", "--local", ROOT, repo], { cwd: ROOT });
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(repo, "node_modules"));
+  mkdirSync(path.join(ROOT, ".cache"), { recursive: true });
+  symlinkSync(path.join(ROOT, ".cache"), path.join(repo, ".cache"));
+  run([process.execPath, "node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { cwd: repo });
+  run([process.execPath, "dist/build/src/cli.js", "build", "--no-site"], { cwd: repo, ok: true });
+  const chapter = "chapters/09-the-worker-and-the-flush.md";
+  const results = JSON.parse(readFileSync(path.join(repo, "results/results.json"), "utf8")) as Results;
+  const alone = results.chapters.find((c) => c.file === chapter)?.durationMs ?? NaN;
+  writeFileSync(path.join(repo, chapter), readFileSync(path.join(repo, chapter), "utf8") + "\nAn edit of the prose.\n");
+  const t0 = performance.now();
+  run([process.execPath, "dist/build/src/cli.js", "diff", "HEAD", "--no-site"], { cwd: repo, ok: true });
+  const wall = performance.now() - t0;
+  console.log(`\nnpm run diff, one chapter edited (${path.basename(chapter)}): ${(wall / 1000).toFixed(1)} s; that chapter's own run: ${(alone / 1000).toFixed(1)} s`);
+}
+
 export async function bench(): Promise<number> {
   if (!existsSync(path.join(ROOT, "chapters"))) throw new Error("no chapters/ to benchmark");
   console.log(`pipeline, median of ${RUNS} runs, seconds (ratio: wall time against the 1-chapter cold build, same process)`);
@@ -69,6 +100,8 @@ export async function bench(): Promise<number> {
   }
   console.log(row("one chapter edited, 20 chapters", edit, base));
   await rm(path.join(ROOT, ".bench"), { recursive: true, force: true });
+
+  diffBench();
 
   // The real book, cold: what the sandbox (a worker per chapter, SES) costs against the same
   // workers without SES. Heavy (two full builds a run), so BENCH_BOOK_RUNS defaults to 1.
