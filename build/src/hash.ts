@@ -2,7 +2,7 @@
 // (transitively: lib/ files and earlier chapters) or the pipeline itself has changed.
 
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ts } from "ts-morph";
 import type { Extract } from "./extract.ts";
@@ -13,24 +13,30 @@ function sha(parts: string[]): string {
   return h.digest("hex");
 }
 
-function filesUnder(dir: string): string[] {
-  let out: string[] = [];
-  for (const e of readdirSync(dir).sort()) {
-    const p = path.join(dir, e);
-    if (statSync(p).isDirectory()) out = out.concat(filesUnder(p));
-    else out.push(p);
-  }
-  return out;
-}
+/**
+ * What makes a chapter's result, besides its own closure: the build stage that produces results
+ * (pipeline.ts), the worker that runs chapters and the runtime they import. Their import closure
+ * is hashed, so a file they reach is covered without being listed here; rendering code (render.ts,
+ * swimlane.ts, …) is reached only from cli.ts and can change without re-running the book.
+ */
+export const RESULT_ENTRIES = ["build/src/pipeline.ts", "build/src/sandbox/worker.ts", "build/runtime/chapter.ts"];
 
 /**
- * Hash of everything besides the chapter's closure that can change its records: the pipeline's
- * own source (including the sandbox), the pinned packages that transpile and confine chapters
- * (package-lock.json) and the Node that runs them.
+ * Hash of everything besides the chapter's closure that can change its records: the closure of
+ * RESULT_ENTRIES, the pinned packages that transpile and confine chapters (package-lock.json) and
+ * the Node that runs them.
  */
-export function toolHash(root: string): string {
-  const files = [...filesUnder(path.join(root, "build/src")), ...filesUnder(path.join(root, "build/runtime")), path.join(root, "package-lock.json")];
-  return sha([process.version, ...files.map((f) => path.relative(root, f) + "\n" + readFileSync(f, "utf8"))]);
+export function toolHash(root: string, cache = new SourceCache(new Map())): string {
+  const seen = new Set<string>();
+  const stack = RESULT_ENTRIES.map((f) => path.join(root, f));
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    if (seen.has(f) || cache.text(f) === null) continue;
+    seen.add(f);
+    stack.push(...cache.importsOf(f, new Map()));
+  }
+  const files = [...seen].sort();
+  return sha([process.version, readFileSync(path.join(root, "package-lock.json"), "utf8"), ...files.map((f) => path.relative(root, f) + "\n" + cache.text(f))]);
 }
 
 /**

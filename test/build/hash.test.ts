@@ -48,3 +48,29 @@ test("editing an earlier chapter re-keys the chapter that imports it, not the ot
   expect(book({ ...base, "chapters/01-a.md": a2 }).hash("chapters/02-b.md")).not.toBe(before.hash("chapters/02-b.md"));
   expect(book({ ...base, "chapters/02-b.md": b2 }).hash("chapters/01-a.md")).toBe(before.hash("chapters/01-a.md"));
 });
+
+test("the tool hash covers what makes results (the pipeline, the sandbox, the runtime, the lockfile), not what renders them", async () => {
+  const { toolHash, RESULT_ENTRIES } = await import("../../build/src/hash.ts");
+  const root = mkdtempSync(path.join(tmpdir(), "tools-"));
+  const files: Record<string, string> = {
+    "package-lock.json": "{}",
+    "build/src/pipeline.ts": 'import { x } from "./stage.ts";\n',
+    "build/src/stage.ts": "export const x = 1;\n",
+    "build/src/sandbox/worker.ts": 'import "./heartbeat.ts";\n',
+    "build/src/sandbox/heartbeat.ts": "export {};\n",
+    "build/runtime/chapter.ts": "export {};\n",
+    "build/src/render.ts": "export const r = 1;\n",
+  };
+  const write = (f: string, t: string) => { mkdirSync(path.dirname(path.join(root, f)), { recursive: true }); writeFileSync(path.join(root, f), t); };
+  for (const [f, t] of Object.entries(files)) write(f, t);
+  expect(RESULT_ENTRIES).toContain("build/src/sandbox/worker.ts");
+  const before = toolHash(root);
+  write("build/src/render.ts", "export const r = 2;\n");
+  expect(toolHash(root)).toBe(before);
+  for (const f of ["build/src/stage.ts", "build/src/sandbox/heartbeat.ts", "build/runtime/chapter.ts", "package-lock.json"]) {
+    write(f, files[f] + "// changed\n");
+    expect(toolHash(root), f).not.toBe(before);
+    write(f, files[f]!);
+  }
+  expect(toolHash(root)).toBe(before);
+});
