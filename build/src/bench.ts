@@ -76,6 +76,26 @@ function diffBench(): void {
   console.log(`\nnpm run diff, one chapter edited (${path.basename(chapter)}): ${(wall / 1000).toFixed(1)} s; that chapter's own run: ${(alone / 1000).toFixed(1)} s`);
 }
 
+/** A cold build of the book at `ref`, in a local clone (its own pipeline, this node_modules). */
+function buildAt(ref: string): Record<string, number> {
+  const repo = path.join(ROOT, ".bench/before");
+  if (!existsSync(repo)) {
+    execFileSync("git", ["clone", "-q", "--local", ROOT, repo], { cwd: ROOT, stdio: "pipe" });
+    execFileSync("git", ["checkout", "-q", "--detach", ref], { cwd: repo, stdio: "pipe" });
+    symlinkSync(path.join(ROOT, "node_modules"), path.join(repo, "node_modules"));
+    execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { cwd: repo, stdio: "pipe" });
+  }
+  const results = path.join(repo, "results/results.json");
+  const t0 = performance.now();
+  try {
+    execFileSync(process.execPath, ["dist/build/src/cli.js", "build", "--no-cache", "--no-site"], { cwd: repo, stdio: "pipe" });
+  } catch {
+    // A failing chapter still wrote its results and its times.
+  }
+  const wall = performance.now() - t0;
+  return { ...(JSON.parse(readFileSync(results, "utf8")) as Results).timings, wall };
+}
+
 export async function bench(): Promise<number> {
   if (!existsSync(path.join(ROOT, "chapters"))) throw new Error("no chapters/ to benchmark");
   console.log(`pipeline, median of ${RUNS} runs, seconds (ratio: wall time against the 1-chapter cold build, same process)`);
@@ -109,10 +129,16 @@ export async function bench(): Promise<number> {
   const chapters = path.join(ROOT, "chapters");
   const plain = Array.from({ length: bookRuns }, () => buildIn(chapters, ["--no-cache", "--no-site", "--unconfined"]));
   const boxed = Array.from({ length: bookRuns }, () => buildIn(chapters, ["--no-cache", "--no-site"]));
+  // BENCH_BEFORE=<ref>: the same cold build of the book at another commit, in this run, for a
+  // before/after on the same machine (e.g. the commit before a pipeline change).
+  const beforeRef = process.env.BENCH_BEFORE;
+  const before = beforeRef ? Array.from({ length: bookRuns }, () => buildAt(beforeRef)) : [];
   const plainWall = median(plain.map((s) => s.wall!));
   console.log(`\nthe book, cold, median of ${bookRuns} run(s), seconds (ratio: against the same build without SES)`);
   console.log(row("cold, the book, no SES (baseline)", plain, plainWall));
   console.log(row("cold, the book, sandboxed", boxed, plainWall));
+  if (beforeRef) console.log(row(`cold, the book at ${beforeRef.slice(0, 12)}`, before, plainWall));
+  await rm(path.join(ROOT, ".bench"), { recursive: true, force: true });
 
   // The explorer's table (steps/s against bare generators, DPOR against DFS and the published
   // counts, worker speedup), then the kernel model's time to verdict (S2, S4).
