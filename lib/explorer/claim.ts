@@ -120,9 +120,9 @@ export interface SearchRecord {
   readonly firstTrue?: number[];
   readonly firstFalse?: number[];
   /**
-   * Executions cut at search.maxSteps (status "step-bound"), and where the first was cut. A
-   * verdict over cut executions covers only their first maxSteps steps; when every execution
-   * was cut, a thread never stops: a livelock, and no Never/Always can be established.
+   * Executions cut at search.maxSteps (status "step-bound"), and where the first was cut. A cut
+   * execution's future is unexplored, so no Never/Always is established over it; when every
+   * execution was cut, a thread never stops: a livelock.
    */
   readonly cut?: { readonly executions: number; readonly thread: string; readonly label: string };
 }
@@ -226,8 +226,9 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
   // One shard covers part of the tree: it can find witnesses but establishes nothing alone.
   const partial = rec.coverage.kind === "exhaustive" && rec.coverage.shard !== undefined;
   const establishes = rec.coverage.kind !== "sampled" && !partial;
+  // An execution cut at maxSteps has an unexplored future: no Never/Always over it is a proof.
   const livelock = rec.cut !== undefined && rec.cut.executions === t + f;
-  const observed: Observation = t > 0 && f > 0 ? "Sometimes" : rec.complete && establishes && t + f > 0 && !livelock ? (t > 0 ? "Always" : "Never") : "Incomplete";
+  const observed: Observation = t > 0 && f > 0 ? "Sometimes" : rec.complete && establishes && t + f > 0 && !rec.cut ? (t > 0 ? "Always" : "Never") : "Incomplete";
   const pass = observed === spec.expect;
   // Counterexample for Never/Always, an example of P for Sometimes.
   // Sometimes: an example only once both sides were seen (a lone side proves nothing).
@@ -255,8 +256,8 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
   if (rec.cut && livelock && observed === "Incomplete")
     lines.push(`  Livelock: every execution reached the step bound (${maxSteps} steps) in thread "${rec.cut.thread}" at ${rec.cut.label}. A thread that never finishes decides nothing; fix the loop, or raise search.maxSteps if the model legitimately needs more steps.`);
   else if (rec.cut)
-    lines.push(`  ${rec.cut.executions} of ${t + f} execution(s) reached the step bound (${maxSteps} steps), first in thread "${rec.cut.thread}" at ${rec.cut.label}: the verdict covers their first ${maxSteps} steps only.`);
-  if (livelock && observed === "Incomplete") {
+    lines.push(`  ${rec.cut.executions} of ${t + f} execution(s) reached the step bound (${maxSteps} steps), first in thread "${rec.cut.thread}" at ${rec.cut.label}: their futures are unexplored, so ${spec.expect === "Sometimes" ? "only a Sometimes can be observed" : `${spec.expect} cannot be established`}. Raise search.maxSteps, or end the loop.`);
+  if (rec.cut && observed === "Incomplete") {
     // said above: not a budget to raise
   } else if (partial && observed === "Incomplete")
     lines.push(`  This is one shard (${rec.coverage.kind === "exhaustive" ? rec.coverage.shard : ""}) of the search; run every shard and decide(spec, mergeRecords(records)) to establish ${spec.expect}.`);

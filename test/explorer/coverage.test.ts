@@ -170,3 +170,19 @@ describe("a thread that never finishes", () => {
     expect(r.witness).toBeDefined();
   });
 });
+
+describe("an execution cut at the step bound", () => {
+  it("keeps Never from being established even when other executions finish", () => {
+    const m = model("sometimes spins", () => {
+      const x = new SharedVar("x", 0);
+      return {
+        threads: {
+          A: function* () { if (yield* choose("spin?", 2)) for (;;) yield* x.write(1); },
+        },
+      };
+    });
+    const r = check({ title: "cut", model: m, predicate: () => false, expect: "Never", search: { maxSteps: 40 } });
+    expect(r.observed).toBe("Incomplete");
+    expect(r.message).toMatch(/1 of 2 execution\(s\) reached the step bound \(40 steps\).*Never cannot be established/);
+  });
+});
