@@ -20,6 +20,11 @@
 //                     AND after the move's fence signalled.
 //  resv-protocol      (dma-resv.ts) add_fence without the lock or without a reserved slot.
 //  iommu-fault, gpu-fault  informational: the hardware refused an access (write dropped).
+//  userptr-fault      (gpu.ts) a fatal GPU fault of a job that declared BOs on a VA that was bound
+//                     to a userptr page: the job's mapping was torn down under it. A finding, not
+//                     information: many GPUs cannot recover from it, and no design promises less.
+// Device accesses span two steps (gpu.ts: translation fetched, then memory reached), so a write
+// that was in flight when the callback tore the mapping down still lands, and stray-write sees it.
 // A waiter holding what the signaller needs is a real `deadlock` (the explorer's wait-for graph:
 // a fence's holder is its signaller) and, in eras with annotations, a `lockdep` cycle.
 
