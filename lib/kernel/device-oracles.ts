@@ -35,6 +35,7 @@ import type { Mm } from "./mm.ts";
 import type { MmuNotifierOps, MmuIntervalNotifierOps } from "./mmu-notifier.ts";
 import type { Task } from "./task.ts";
 import { __GFP_DIRECT_RECLAIM, current_gfp_context, gfpName, kmalloc } from "./gfp.ts";
+import { register_trace } from "./tracepoints.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -111,6 +112,25 @@ export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, w
   if (ret !== undefined && ret > epoch)
     finding("stray-write", `${who} wrote ${mm.name}:${vpn} through a mapping installed before the invalidation callback for it returned`, { mm: mm.name, vpn });
 }
+
+// ---- probes on the machine's tracepoints (tracepoints.ts) ----
+
+register_trace("gpu_dma", "stray-write, stale-access", (k, e) => {
+  if (!e.write || !e.owner) return;
+  checkStrayWrite(k, e.owner.mm, e.owner.vpn, e.epoch, e.who);
+  checkStaleAccess(k, e.owner.mm, e.owner.vpn, e.pfn, e.epoch, e.who);
+});
+
+/**
+ * userptr-fault: a job that declared BOs took a fatal fault on a VA bound to a userptr page. The
+ * job was submitted against that mapping, so the invalidation that tore it down did not wait for
+ * the job (or the job was published after the callback looked). Rogue jobs (no BOs) fault as
+ * designed: `gpu-fault` only.
+ */
+register_trace("gpu_fault", "userptr-fault", (_k, e) => {
+  if (e.userptr && e.bos.length > 0)
+    finding("userptr-fault", `${e.who}: the job declared ${e.bos.join(", ")} but its userptr translation at VA ${e.va} was torn down before the job finished`, { job: e.job, va: e.va });
+});
 
 // ---- stale-access ----
 

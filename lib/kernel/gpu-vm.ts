@@ -22,7 +22,8 @@ import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { HW_GPU_PTE, HW_GPU_TLB } from "./page.ts";
 import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "./oracles.ts";
-import { checkStaleAccess, checkStrayWrite, installEpoch } from "./device-oracles.ts";
+import { installEpoch } from "./device-oracles.ts";
+import { trace } from "./tracepoints.ts";
 import { dmaTranslate, type DmaDevice, type SgTable } from "./dma-mapping.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -131,8 +132,9 @@ export class GpuVm {
 
   /**
    * The second half (inside a later step): the DMA goes out on the fetched translation `e`,
-   * through the IOMMU (or none) to the frame. Returns "ok" or "iommu-fault". The device
-   * oracles see the access here, when it reaches memory.
+   * through the IOMMU (or none) to the frame. Returns "ok" or "iommu-fault". The access is
+   * traced here (`gpu_dma`, tracepoints.ts), when it reaches memory; stray-write and stale-access
+   * listen (to writes only, as before issue 14).
    */
   complete(e: GpuPte, write: boolean, who: string): "ok" | "iommu-fault" {
     const mem = this.k.mem;
@@ -148,15 +150,13 @@ export class GpuVm {
       note(`${who}: access through the lazy IOTLB window reached frame ${tr.pfn}`);
       return "ok";
     }
+    trace(this.k, "gpu_dma", { who, write, owner: e.owner, epoch: e.epoch, pfn: tr.pfn });
     if (!write) {
       mem.readFrame(tr.pfn, "device", tr.gen, who);
       return "ok";
     }
-    if (e.owner) {
-      checkStrayWrite(this.k, e.owner.mm, e.owner.vpn, e.epoch, who);
-      checkStaleAccess(this.k, e.owner.mm, e.owner.vpn, tr.pfn, e.epoch, who);
-      deviceWrite(this.k, { mm: e.owner.mm, vpn: e.owner.vpn, pfn: tr.pfn, gen: tr.gen, who });
-    } else mem.writeFrame(tr.pfn, "device", tr.gen, -1, -1, who);
+    if (e.owner) deviceWrite(this.k, { mm: e.owner.mm, vpn: e.owner.vpn, pfn: tr.pfn, gen: tr.gen, who });
+    else mem.writeFrame(tr.pfn, "device", tr.gen, -1, -1, who);
     return "ok";
   }
 

@@ -36,6 +36,7 @@ import { kcall } from "./kernel.ts";
 import { GFP_KERNEL } from "./gfp.ts";
 import { currentIndex } from "./task.ts";
 import { dev_kmalloc } from "./device-oracles.ts";
+import { trace } from "./tracepoints.ts";
 import { DmaFence, ECANCELED, ETIME, dma_fence_init, dma_fence_publish, dma_fence_signal, signalling_section } from "./dma-fence.ts";
 import type { GpuPte, GpuVm } from "./gpu-vm.ts";
 
@@ -138,17 +139,14 @@ function* schedWait(f: DmaFence, why: string): Gen<void> {
 
 /**
  * The fetch step of one access. A fatal fault is `gpu-fault` (informational: the hardware refused
- * the access and the job is killed); when the VA was bound to a userptr page and the job is one
- * of the driver's own (it declared BOs), it is also `userptr-fault`: the mapping the job was
- * submitted against was torn down under it, so the invalidation did not wait for the job. Many
- * GPUs cannot recover from such a fault, and the designs promise it never happens.
+ * the access and the job is killed) and is traced (`gpu_fault`): device-oracles.ts reports
+ * `userptr-fault` when the VA was bound to a userptr page and the job declared BOs.
  */
 function fetchOrFault(job: GpuJob, a: GpuAccess, who: string, fatal: boolean): GpuPte | "gpu-fault" {
   const e = job.vm.fetch(a.va, a.write);
   if (e !== "gpu-fault" || !fatal) return e;
   finding("gpu-fault", `fatal GPU fault: ${who} has no ${a.write ? "writable " : ""}GPU translation; the job is killed`, { job: job.name, va: a.va, write: a.write });
-  if (job.bos.length > 0 && job.vm.wasUserptr(a.va))
-    finding("userptr-fault", `${who}: the job declared ${job.bos.join(", ")} but its userptr translation at VA ${a.va} was torn down before the job finished`, { job: job.name, va: a.va });
+  trace(job.vm.k, "gpu_fault", { who, job: job.name, va: a.va, write: a.write, bos: job.bos, userptr: job.vm.wasUserptr(a.va) });
   return e;
 }
 
