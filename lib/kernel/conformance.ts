@@ -27,7 +27,7 @@
 //                        PTEs to the next submission: chapter 07's leaked mapping).
 //   idle-before-return   (c) the device is idle before the callback returns: no `stray-write`
 //                        (a write through a mapping older than the callback's return, including
-//                        one in flight when the mapping was torn down), no `userptr-fault` (the
+//                        one in flight when the mapping was torn down) or `stray-read`, no `userptr-fault` (the
 //                        design's own job lost its userptr translation mid-job), no `uaf`
 //                        with data.via "device" (a device access to a freed frame), and no
 //                        `stale-access` through a mapping that predates the invalidation (the
@@ -93,7 +93,7 @@ const deviceUaf = (e: View) => e.findings.some((f) => f.kind === "uaf" && (f.dat
 export const VIOLATES: Readonly<Record<Invariant, (e: View) => boolean>> = {
   "same-lock": (e) => e.has("notifier-protocol"),
   "install-after-retry": (e) => staleAccess(e, false) || e.has("cross-mm-write"),
-  "idle-before-return": (e) => e.has("stray-write") || e.has("userptr-fault") || deviceUaf(e) || staleAccess(e, true),
+  "idle-before-return": (e) => e.has("stray-write") || e.has("stray-read") || e.has("userptr-fault") || deviceUaf(e) || staleAccess(e, true),
 };
 
 const TITLES: Readonly<Record<Invariant, string>> = {

@@ -4,6 +4,7 @@
 //  stray-write        a device write through a driver mapping of mm:vpn that was installed BEFORE
 //                     a notifier callback invalidating mm:vpn returned (the callback promised the
 //                     device was off the page). Bookkeeping: markCallbackReturned / trackNotifier.
+//  stray-read         the same for a device read (the page's new owner's data can leak).
 //  stale-access       a device write through a userptr mapping of mm:vpn to a frame the owner's
 //                     CPU page table does not map at that moment (checkStaleAccess).
 //  lazy-iotlb-window  (iommu.ts) a device access through an IOTLB entry whose IO PTE was unmapped
@@ -115,8 +116,12 @@ export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, w
 
 // ---- probes on the machine's tracepoints (tracepoints.ts) ----
 
-register_trace("gpu_dma", "stray-write, stale-access", (k, e) => {
-  if (!e.write || !e.owner) return;
+register_trace("gpu_dma", "stray-write, stray-read, stale-access", (k, e) => {
+  if (!e.owner) return;
+  if (!e.write) {
+    checkStrayRead(k, e.owner.mm, e.owner.vpn, e.epoch, e.who);
+    return;
+  }
   checkStrayWrite(k, e.owner.mm, e.owner.vpn, e.epoch, e.who);
   checkStaleAccess(k, e.owner.mm, e.owner.vpn, e.pfn, e.epoch, e.who);
 });
@@ -131,6 +136,13 @@ register_trace("gpu_fault", "userptr-fault", (_k, e) => {
   if (e.userptr && e.bos.length > 0)
     finding("userptr-fault", `${e.who}: the job declared ${e.bos.join(", ")} but its userptr translation at VA ${e.va} was torn down before the job finished`, { job: e.job, va: e.va });
 });
+
+/** Inside a memory step: a device READ through a mapping of mm:vpn installed at `epoch` (stray-read). */
+export function checkStrayRead(k: Kernel, mm: Mm, vpn: number, epoch: number, who: string): void {
+  const ret = devState(k).invalReturned.get(key(mm, vpn));
+  if (ret !== undefined && ret > epoch)
+    finding("stray-read", `${who} read ${mm.name}:${vpn} through a mapping installed before the invalidation callback for it returned`, { mm: mm.name, vpn });
+}
 
 // ---- stale-access ----
 
