@@ -26,7 +26,9 @@
 //                        before the callback ran and left idle behind it (amdgpu today leaves its
 //                        PTEs to the next submission: chapter 07's leaked mapping).
 //   idle-before-return   (c) the device is idle before the callback returns: no `stray-write`
-//                        (a write through a mapping older than the callback's return), no `uaf`
+//                        (a write through a mapping older than the callback's return, including
+//                        one in flight when the mapping was torn down) or `stray-read`, no `userptr-fault` (the
+//                        design's own job lost its userptr translation mid-job), no `uaf`
 //                        with data.via "device" (a device access to a freed frame), and no
 //                        `stale-access` through a mapping that predates the invalidation (the
 //                        callback let the device run on past the CPU PTE change; this is how a
@@ -91,13 +93,13 @@ const deviceUaf = (e: View) => e.findings.some((f) => f.kind === "uaf" && (f.dat
 export const VIOLATES: Readonly<Record<Invariant, (e: View) => boolean>> = {
   "same-lock": (e) => e.has("notifier-protocol"),
   "install-after-retry": (e) => staleAccess(e, false) || e.has("cross-mm-write"),
-  "idle-before-return": (e) => e.has("stray-write") || deviceUaf(e) || staleAccess(e, true),
+  "idle-before-return": (e) => e.has("stray-write") || e.has("stray-read") || e.has("userptr-fault") || deviceUaf(e) || staleAccess(e, true),
 };
 
 const TITLES: Readonly<Record<Invariant, string>> = {
   "same-lock": "set_seq and read_retry under one lock (no notifier-protocol finding)",
   "install-after-retry": "no job runs on a translation installed without a passing retry (no unchecked stale access, no cross-mm write)",
-  "idle-before-return": "the device is idle before the callback returns (no stray write, no device access to a freed frame)",
+  "idle-before-return": "the device is idle before the callback returns (no stray write, no userptr fault, no device access to a freed frame)",
 };
 
 export interface ConformanceOptions {

@@ -4,6 +4,7 @@
 //  stray-write        a device write through a driver mapping of mm:vpn that was installed BEFORE
 //                     a notifier callback invalidating mm:vpn returned (the callback promised the
 //                     device was off the page). Bookkeeping: markCallbackReturned / trackNotifier.
+//  stray-read         the same for a device read (the page's new owner's data can leak).
 //  stale-access       a device write through a userptr mapping of mm:vpn to a frame the owner's
 //                     CPU page table does not map at that moment (checkStaleAccess).
 //  lazy-iotlb-window  (iommu.ts) a device access through an IOTLB entry whose IO PTE was unmapped
@@ -20,6 +21,11 @@
 //                     AND after the move's fence signalled.
 //  resv-protocol      (dma-resv.ts) add_fence without the lock or without a reserved slot.
 //  iommu-fault, gpu-fault  informational: the hardware refused an access (write dropped).
+//  userptr-fault      (gpu.ts) a fatal GPU fault of a job that declared BOs on a VA that was bound
+//                     to a userptr page: the job's mapping was torn down under it. A finding, not
+//                     information: many GPUs cannot recover from it, and no design promises less.
+// Device accesses span two steps (gpu.ts: translation fetched, then memory reached), so a write
+// that was in flight when the callback tore the mapping down still lands, and stray-write sees it.
 // A waiter holding what the signaller needs is a real `deadlock` (the explorer's wait-for graph:
 // a fence's holder is its signaller) and, in eras with annotations, a `lockdep` cycle.
 
@@ -30,6 +36,7 @@ import type { Mm } from "./mm.ts";
 import type { MmuNotifierOps, MmuIntervalNotifierOps } from "./mmu-notifier.ts";
 import type { Task } from "./task.ts";
 import { __GFP_DIRECT_RECLAIM, current_gfp_context, gfpName, kmalloc } from "./gfp.ts";
+import { register_trace } from "./tracepoints.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -105,6 +112,36 @@ export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, w
   const ret = devState(k).invalReturned.get(key(mm, vpn));
   if (ret !== undefined && ret > epoch)
     finding("stray-write", `${who} wrote ${mm.name}:${vpn} through a mapping installed before the invalidation callback for it returned`, { mm: mm.name, vpn });
+}
+
+// ---- probes on the machine's tracepoints (tracepoints.ts) ----
+
+register_trace("gpu_dma", "stray-write, stray-read, stale-access", (k, e) => {
+  if (!e.owner) return;
+  if (!e.write) {
+    checkStrayRead(k, e.owner.mm, e.owner.vpn, e.epoch, e.who);
+    return;
+  }
+  checkStrayWrite(k, e.owner.mm, e.owner.vpn, e.epoch, e.who);
+  checkStaleAccess(k, e.owner.mm, e.owner.vpn, e.pfn, e.epoch, e.who);
+});
+
+/**
+ * userptr-fault: a job that declared BOs took a fatal fault on a VA bound to a userptr page. The
+ * job was submitted against that mapping, so the invalidation that tore it down did not wait for
+ * the job (or the job was published after the callback looked). Rogue jobs (no BOs) fault as
+ * designed: `gpu-fault` only.
+ */
+register_trace("gpu_fault", "userptr-fault", (_k, e) => {
+  if (e.userptr && e.bos.length > 0)
+    finding("userptr-fault", `${e.who}: the job declared ${e.bos.join(", ")} but its userptr translation at VA ${e.va} was torn down before the job finished`, { job: e.job, va: e.va });
+});
+
+/** Inside a memory step: a device READ through a mapping of mm:vpn installed at `epoch` (stray-read). */
+export function checkStrayRead(k: Kernel, mm: Mm, vpn: number, epoch: number, who: string): void {
+  const ret = devState(k).invalReturned.get(key(mm, vpn));
+  if (ret !== undefined && ret > epoch)
+    finding("stray-read", `${who} read ${mm.name}:${vpn} through a mapping installed before the invalidation callback for it returned`, { mm: mm.name, vpn });
 }
 
 // ---- stale-access ----

@@ -22,7 +22,8 @@ import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { HW_GPU_PTE, HW_GPU_TLB } from "./page.ts";
 import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "./oracles.ts";
-import { checkStaleAccess, checkStrayWrite, installEpoch } from "./device-oracles.ts";
+import { installEpoch } from "./device-oracles.ts";
+import { trace } from "./tracepoints.ts";
 import { dmaTranslate, type DmaDevice, type SgTable } from "./dma-mapping.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -52,6 +53,8 @@ export class GpuVm {
   // ---- hardware-visible: only inside k.mem steps ----
   readonly pte = new Map<number, GpuPte>();
   readonly tlb = new Map<number, GpuPte>();
+  /** VAs that were ever bound to a userptr page (a fault there is `userptr-fault`). Oracle bookkeeping. */
+  private readonly userptrVas = new Set<number>();
   /** Recoverable faults: the engine calls this and retries; null = every fault is fatal. */
   faultHandler: GpuFaultHandler | null = null;
   constructor(
@@ -75,7 +78,10 @@ export class GpuVm {
     const e: GpuPte = { dma, gen, write, owner, epoch: installEpoch(this.k), sgt };
     this.pte.set(va, e);
     if (this.physical()) this.k.mem.hwGet(dma, HW_GPU_PTE);
-    if (owner) deviceMapInstalled(this.k, owner.mm, owner.vpn, this.frameOf(dma), who);
+    if (owner) {
+      this.userptrVas.add(va);
+      deviceMapInstalled(this.k, owner.mm, owner.vpn, this.frameOf(dma), who);
+    }
   }
   /** Clear a PTE (inside a step); the TLB is untouched. */
   clear(va: number): void {
@@ -95,42 +101,72 @@ export class GpuVm {
     return this.tlb.has(va);
   }
 
+  /** Was va ever bound to a userptr page (owner view) in this VM? (inside a step) */
+  wasUserptr(va: number): boolean {
+    return this.userptrVas.has(va);
+  }
+
   /**
-   * A GPU access to va (inside the step that touches the frame): TLB, else walk and fill, else
-   * "fault". Then the DMA address goes through the IOMMU (or none) to the frame. Returns "ok",
-   * "gpu-fault" (no GPU translation: the caller decides recoverable/fatal) or "iommu-fault".
+   * The first half of a GPU access (inside a step): the engine fetches the translation of va
+   * from its GPU TLB, else walks the GPU PTE and fills the TLB. Returns the translation it will
+   * use for the memory access, or "gpu-fault" (no GPU translation, or a write through a
+   * read-only one: the caller decides recoverable/fatal).
+   *
+   * The access then completes at a LATER step (`complete`) against this translation, whatever
+   * happened to the PTE or the TLB in between: an engine keeps a translation it fetched until
+   * it finishes the work item, and DMA already issued lands on the address it was issued for.
+   * A driver that tears the mapping down while a job runs therefore does not make the job's
+   * write disappear; only waiting for the job does (mmu_interval_notifier contract,
+   * include/linux/mmu_notifier.h, "invalidate": stop all device access before returning).
    */
-  access(va: number, write: boolean, who: string): "ok" | "gpu-fault" | "iommu-fault" {
-    const mem = this.k.mem;
+  fetch(va: number, write: boolean): GpuPte | "gpu-fault" {
     let e = this.tlb.get(va);
     if (!e) {
       e = this.pte.get(va);
       if (!e || (write && !e.write)) return "gpu-fault";
       this.tlb.set(va, e);
-      if (this.physical()) mem.hwGet(e.dma, HW_GPU_TLB);
+      if (this.physical()) this.k.mem.hwGet(e.dma, HW_GPU_TLB);
     } else if (write && !e.write) return "gpu-fault";
+    return e;
+  }
+
+  /**
+   * The second half (inside a later step): the DMA goes out on the fetched translation `e`,
+   * through the IOMMU (or none) to the frame. Returns "ok" or "iommu-fault". The access is
+   * traced here (`gpu_dma`, tracepoints.ts), when it reaches memory; stray-write and stale-access
+   * listen (to writes only, as before issue 14).
+   */
+  complete(e: GpuPte, write: boolean, who: string): "ok" | "iommu-fault" {
+    const mem = this.k.mem;
     const tr = dmaTranslate(this.dev, e.dma, e.gen, write, who);
     if (!tr) return "iommu-fault";
     const sgt = (tr.tag as SgTable | null) ?? e.sgt;
     if (sgt && sgt.state === "dead")
       finding("dmabuf-stale-map", `${who} ${write ? "wrote" : "read"} through ${sgt.name} after move_notify and after the move's fence signalled`, { sgt: sgt.name });
     // Lazy-mode window to a frame that is gone: reported as accepted by the IOMMU, not as uaf.
-    const gone = mem.ref[tr.pfn] === 0 || mem.gen[tr.pfn] !== tr.gen;
+    const gone = mem.isFree(tr.pfn) || mem.gen[tr.pfn] !== tr.gen;
     if (tr.lazyWindow && gone) {
       mem.version++;
       note(`${who}: access through the lazy IOTLB window reached frame ${tr.pfn}`);
       return "ok";
     }
+    trace(this.k, "gpu_dma", { who, write, owner: e.owner, epoch: e.epoch, pfn: tr.pfn });
     if (!write) {
       mem.readFrame(tr.pfn, "device", tr.gen, who);
       return "ok";
     }
-    if (e.owner) {
-      checkStrayWrite(this.k, e.owner.mm, e.owner.vpn, e.epoch, who);
-      checkStaleAccess(this.k, e.owner.mm, e.owner.vpn, tr.pfn, e.epoch, who);
-      deviceWrite(this.k, { mm: e.owner.mm, vpn: e.owner.vpn, pfn: tr.pfn, gen: tr.gen, who });
-    } else mem.writeFrame(tr.pfn, "device", tr.gen, -1, -1, who);
+    if (e.owner) deviceWrite(this.k, { mm: e.owner.mm, vpn: e.owner.vpn, pfn: tr.pfn, gen: tr.gen, who });
+    else mem.writeFrame(tr.pfn, "device", tr.gen, -1, -1, who);
     return "ok";
+  }
+
+  /**
+   * A whole GPU access in ONE step (fetch, then complete at once): for tests and for callers
+   * that model an access which cannot be overtaken. Jobs use fetch and complete in two steps.
+   */
+  access(va: number, write: boolean, who: string): "ok" | "gpu-fault" | "iommu-fault" {
+    const e = this.fetch(va, write);
+    return e === "gpu-fault" ? e : this.complete(e, write, who);
   }
 }
 

@@ -9,16 +9,23 @@
 // in the kernel, so no might_sleep and no lockdep — then runs, in a fence SIGNALLING SECTION
 // (both eras: the rule is era-independent; annotated where the era has it):
 //   ops.run_job -> the accesses, in order -> ops.job_done -> dma_fence_signal(job fence)
+// Each access is IN FLIGHT across two steps: the engine fetches the translation (GPU TLB, else
+// PTE walk) at one step and the memory access completes at the next step of the job, against
+// the translation fetched, whatever the driver did to the PTE or the TLB in between. That is the
+// hardware behaviour the mmu_interval_notifier contract is about (include/linux/mmu_notifier.h,
+// struct mmu_interval_notifier_ops: "invalidate" must stop device access before it returns; a
+// PTE clear plus TLB flush does not recall DMA already issued).
 // and afterwards, outside the section, ops.free_job.
 // A GPU fault (no GPU PTE, or a write through a read-only one) calls the VM's recoverable fault
 // handler if it has one and retries once; otherwise it is fatal: `gpu-fault`, the job stops and
-// its fence signals with an error (-ECANCELED; drivers mark the context guilty). An IOMMU fault
+// its fence signals with an error (-ECANCELED; drivers mark the context guilty); on a VA bound to
+// a userptr page, for a job that declared BOs, also `userptr-fault` (a finding). An IOMMU fault
 // drops the access (`iommu-fault`) and the job continues.
 // A hung job (job.hang) does its accesses and never completes: the timeout handler
 // (drm_sched_job_timedout -> ops.timedout_job) runs in the same thread, inside the section, and
 // the reset signals the fence with -ETIME. With `tdr: false` the fence never signals.
 //
-// Simplifications: jobs are not preempted mid-access; the timeout fires "eventually" (untimed);
+// Simplifications: one access in flight at a time per job (fewer windows); the timeout fires "eventually" (untimed);
 // the scheduler thread and the hardware are one thread per job (errs towards fewer interleavings
 // between the scheduler's own steps, which touch no shared state here).
 
@@ -29,8 +36,9 @@ import { kcall } from "./kernel.ts";
 import { GFP_KERNEL } from "./gfp.ts";
 import { currentIndex } from "./task.ts";
 import { dev_kmalloc } from "./device-oracles.ts";
+import { trace } from "./tracepoints.ts";
 import { DmaFence, ECANCELED, ETIME, dma_fence_init, dma_fence_publish, dma_fence_signal, signalling_section } from "./dma-fence.ts";
-import type { GpuVm } from "./gpu-vm.ts";
+import type { GpuPte, GpuVm } from "./gpu-vm.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -129,6 +137,19 @@ function* schedWait(f: DmaFence, why: string): Gen<void> {
   yield* f.step(`drm_sched: wait ${why} ${f.name}`, () => undefined, () => f.signalled);
 }
 
+/**
+ * The fetch step of one access. A fatal fault is `gpu-fault` (informational: the hardware refused
+ * the access and the job is killed) and is traced (`gpu_fault`): device-oracles.ts reports
+ * `userptr-fault` when the VA was bound to a userptr page and the job declared BOs.
+ */
+function fetchOrFault(job: GpuJob, a: GpuAccess, who: string, fatal: boolean): GpuPte | "gpu-fault" {
+  const e = job.vm.fetch(a.va, a.write);
+  if (e !== "gpu-fault" || !fatal) return e;
+  finding("gpu-fault", `fatal GPU fault: ${who} has no ${a.write ? "writable " : ""}GPU translation; the job is killed`, { job: job.name, va: a.va, write: a.write });
+  trace(job.vm.k, "gpu_fault", { who, job: job.name, va: a.va, write: a.write, bos: job.bos, userptr: job.vm.wasUserptr(a.va) });
+  return e;
+}
+
 function* runJob(k: Kernel, engine: GpuEngine, job: GpuJob, prev: DmaFence | null): Gen<void> {
   const fence = job.fence!;
   fence.signaller = currentIndex();
@@ -140,17 +161,20 @@ function* runJob(k: Kernel, engine: GpuEngine, job: GpuJob, prev: DmaFence | nul
     let error = 0;
     for (const a of job.accesses) {
       const who = `${engine.name}:${job.name} ${a.write ? "write" : "read"} VA ${a.va}`;
-      let r = yield* k.mem.step(who, "w", () => job.vm.access(a.va, a.write, who));
+      let r = yield* k.mem.step(`${who}: fetch translation`, "w", () => fetchOrFault(job, a, who, job.vm.faultHandler === null));
       if (r === "gpu-fault" && job.vm.faultHandler) {
         const fixed = yield* kcall(k, `${job.vm.name} recoverable fault handler`, () => job.vm.faultHandler!(k, job.vm, a.va, a.write));
-        if (fixed) r = yield* k.mem.step(`${who} (retry)`, "w", () => job.vm.access(a.va, a.write, who));
+        // The engine replays the access; if the handler could not fix it, the fault is fatal.
+        r = yield* k.mem.step(`${who}: fetch translation (${fixed ? "retry" : "unrecoverable"})`, "w", () => fetchOrFault(job, a, who, true));
       }
       if (r === "gpu-fault") {
-        finding("gpu-fault", `fatal GPU fault: ${who} has no ${a.write ? "writable " : ""}GPU translation; the job is killed`, { job: job.name, va: a.va, write: a.write });
         error = ECANCELED;
         job.status = "fault";
         break;
       }
+      // The access is in flight on translation r; it reaches memory at this later step.
+      const e = r;
+      yield* k.mem.step(who, "w", () => job.vm.complete(e, a.write, who));
     }
     if (job.hang && error === 0) {
       if (!engine.tdr) {

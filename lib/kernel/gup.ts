@@ -5,9 +5,14 @@
 // mark_page_accessed) and mm/page-writeback.c (set_page_dirty, set_page_dirty_lock).
 //
 // One memory step per page: follow_page_pte looks the PTE up and takes the reference under the
-// PTL. GUP-fast does the same without the PTL (IRQs off) and re-validates the PTE after taking
-// the reference; the two are merged into one step, which cannot hide a race because the
-// re-validation would undo any reference taken on a PTE that changed in between.
+// PTL. GUP-fast does it without the PTL, in two steps per page: read the PTE; then
+// try_grab_folio, which fails on a zero refcount, and the re-check of the PTE, which puts the
+// reference back if the PTE changed in between (mm/gup.c v4.16 gup_pte_range:
+// page_cache_get_speculative(head), then pte_val(pte) != pte_val(*ptep) -> put_page; v6.x
+// gup_fast_pte_range: try_grab_folio_fast, then the pmd and pte re-checks -> gup_put_folio).
+// Simplification: IRQs-off GUP-fast also holds off an IPI-based TLB shootdown, so on x86 the page
+// cannot be freed between the two steps; the model lets it be (as with broadcast TLB invalidation
+// or RCU table freeing): more interleavings, never fewer.
 //
 // 2018 has no FOLL_PIN: pin_user_pages does not exist and every GUP is a plain reference.
 
@@ -18,6 +23,7 @@ import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, VM_PFNMAP, VM_SHARED, VM_WRITE } from "./mm.ts";
 import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
+import { planted } from "./planted.ts";
 import { GUP_PIN_COUNTING_BIAS, PG_ACTIVE, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_INVAL_UNMAPPED, PG_PRIVATE, PG_REFERENCED, PG_ZERO } from "./page.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -33,10 +39,18 @@ export const EFAULT = -14;
 export const ENOMEM = -12;
 export const EINVAL = -22;
 
-/** Take the GUP reference (try_grab_folio): FOLL_GET +1, FOLL_PIN +bias (now). In a step. */
-function grab(k: Kernel, mm: Mm, pfn: number, flags: number): void {
+/**
+ * try_grab_folio (mm/gup.c, v6.x; v4.16: get_page under the PTL, page_cache_get_speculative =
+ * get_page_unless_zero on the fast path): take the GUP reference, FOLL_GET +1, FOLL_PIN +bias
+ * (now). Fails, taking nothing, if the refcount is zero: the frame is being freed or is free
+ * (folio_ref_try_add_rcu / page_ref_add_unless(.., 0)). Under the PTL a mapped page always has a
+ * reference, so only GUP-fast can see it fail. In a step.
+ */
+export function try_grab_folio(k: Kernel, mm: Mm, pfn: number, flags: number): boolean {
   const mem = k.mem;
-  if (mem.flags[pfn] & PG_ZERO) return; // pins on the zero page are not accounted
+  if (mem.flags[pfn] & PG_ZERO) return true; // pins on the zero page are not accounted
+  if (mem.ref[pfn] <= 0 && !planted(k, "grab-dead-frame")) return false;
+  mem.checkLive(pfn, "try_grab_folio"); // only a planted grab reaches a free frame: uaf
   if (flags & FOLL_PIN) {
     mem.ref[pfn] += GUP_PIN_COUNTING_BIAS;
     mem.pins[pfn]++;
@@ -45,19 +59,40 @@ function grab(k: Kernel, mm: Mm, pfn: number, flags: number): void {
     mem.ref[pfn]++;
     mem.gets[pfn]++;
   }
+  return true;
 }
 
-/** follow_page_pte's verdict for one page, inside a step: pfn or -1 (needs a fault). */
-function followPage(k: Kernel, mm: Mm, vpn: number, flags: number): number {
-  const f = mm.pteFlags[vpn];
-  if (!(f & PTE_PRESENT)) return -1;
-  const pfn = mm.ptePfn[vpn];
+/** gup_put_folio (mm/gup.c): undo try_grab_folio (GUP-fast's re-check failed). In a step. */
+function gup_put_folio(k: Kernel, pfn: number, flags: number): void {
   const mem = k.mem;
+  if (mem.flags[pfn] & PG_ZERO) return;
+  if (flags & FOLL_PIN) {
+    mem.pins[pfn]--;
+    mem.putPage(pfn, GUP_PIN_COUNTING_BIAS);
+  } else {
+    mem.gets[pfn]--;
+    mem.putPage(pfn);
+  }
+}
+
+/** The PTE checks of follow_page_pte / gup_fast_pte_range on a PTE value (f, pfn): pfn, -1 (not
+ *  usable: fault or fall back), -2 (must unshare first). No reference taken. */
+function pteUsable(k: Kernel, f: number, pfn: number, flags: number): number {
+  if (!(f & PTE_PRESENT)) return -1;
   if (flags & FOLL_WRITE && !(f & PTE_WRITE)) return -1;
   if (flags & FOLL_WRITE && f & PTE_SPECIAL) return -1;
   // gup_must_unshare (now): a read-only pin of an anon page that is not exclusive unshares first.
-  if (k.era.gupUnshareRO && (flags & (FOLL_WRITE | FOLL_PIN)) === FOLL_PIN && (mem.flags[pfn] & (PG_ANON | PG_ANON_EXCLUSIVE)) === PG_ANON) return -2;
-  grab(k, mm, pfn, flags);
+  if (k.era.gupUnshareRO && (flags & (FOLL_WRITE | FOLL_PIN)) === FOLL_PIN && (k.mem.flags[pfn] & (PG_ANON | PG_ANON_EXCLUSIVE)) === PG_ANON) return -2;
+  return pfn;
+}
+
+/** follow_page_pte's verdict for one page, under the PTL (inside a step): pfn or -1 (needs a fault). */
+function followPage(k: Kernel, mm: Mm, vpn: number, flags: number): number {
+  const f = mm.pteFlags[vpn];
+  const pfn = pteUsable(k, f, mm.ptePfn[vpn], flags);
+  if (pfn < 0) return pfn;
+  const mem = k.mem;
+  if (!try_grab_folio(k, mm, pfn, flags)) return -1; // unreachable under the PTL (v6.x: -ENOMEM)
   if (flags & FOLL_TOUCH && !(mem.flags[pfn] & PG_ZERO)) {
     if (flags & FOLL_WRITE && !(f & PTE_DIRTY)) mem.flags[pfn] |= PG_DIRTY;
     mem.flags[pfn] |= PG_REFERENCED;
@@ -115,9 +150,23 @@ export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: numb
     let got = 0;
     for (let i = 0; i < n; i++) {
       const vpn = start + i;
-      const r = yield* k.mem.step(`gup_fast(${mm.name}:${vpn})`, "w", () => {
-        if (k.era.writeProtectSeq && mm.writeProtectSeq & 1) return -1;
-        return followPage(k, mm, vpn, fl);
+      // READ_ONCE(*ptep), with IRQs off and no PTL: the PTE may change right after.
+      const snap = yield* k.mem.step(`gup_fast(${mm.name}:${vpn}): read PTE`, "r", () => {
+        if (k.era.writeProtectSeq && mm.writeProtectSeq & 1) return null;
+        const f = mm.pteFlags[vpn], pfn = pteUsable(k, f, mm.ptePfn[vpn], fl);
+        return pfn < 0 ? null : { f, pfn };
+      });
+      if (!snap) break;
+      // try_grab_folio, then the re-check: if the PTE changed since it was read, the reference may
+      // be on a page that was unmapped (and perhaps freed and reused): put it back and fall back.
+      const r = yield* k.mem.step(`gup_fast(${mm.name}:${vpn}): try_grab_folio, re-check PTE`, "w", () => {
+        if (!try_grab_folio(k, mm, snap.pfn, fl)) return -1;
+        if (planted(k, "gup-fast-no-recheck")) return snap.pfn;
+        if (mm.pteFlags[vpn] !== snap.f || mm.ptePfn[vpn] !== snap.pfn) {
+          gup_put_folio(k, snap.pfn, fl);
+          return -1;
+        }
+        return snap.pfn;
       });
       if (r < 0) break;
       pages.push(r);

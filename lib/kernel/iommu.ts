@@ -140,7 +140,7 @@ export class IommuDomain {
       if (write && !e.write) return this.fault(iova, write, who, "read-only translation");
       if (e.stale) {
         const mem = this.k.mem;
-        const freed = mem.ref[e.pfn] === 0, reused = !freed && mem.gen[e.pfn] !== e.gen;
+        const freed = mem.isFree(e.pfn), reused = !freed && mem.gen[e.pfn] !== e.gen;
         finding("lazy-iotlb-window", `${who} ${write ? "wrote" : "read"} IOVA ${iova.toString(16)} through a stale IOTLB entry (IO PTE unmapped, flush queued) to frame ${e.pfn}${freed ? ", which is free" : reused ? ", which was freed and reused" : ""}: accepted reduced isolation of lazy mode`, { iova, pfn: e.pfn, freed, reused, write });
       }
       return { pfn: e.pfn, gen: e.gen, tag: e.tag, lazyWindow: e.stale };

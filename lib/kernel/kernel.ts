@@ -16,6 +16,7 @@ import type { KFile } from "./file.ts";
 import type { Swap } from "./swap.ts";
 import type { ReclaimPolicy } from "./gfp.ts";
 import type { Shrinker } from "./shrinker.ts";
+import type { PlantedBug } from "./planted.ts";
 
 export interface BootOptions {
   /** Persistent lockdep graph (create it outside the model with `new Lockdep(era)`). Default: a
@@ -37,6 +38,8 @@ export interface BootOptions {
   readonly gatherBatch?: number;
   /** May __GFP_NORETRY / __GFP_RETRY_MAYFAIL / no-reclaim allocations fail (explored)? Default false. */
   readonly allocMayFail?: boolean;
+  /** Deliberate kernel bugs for what-ifs and regression tests (planted.ts). Default none. */
+  readonly planted?: readonly PlantedBug[];
 }
 
 /** Default number of frames: enough for the canonical scenarios. */
@@ -57,6 +60,8 @@ export class Kernel {
   readonly allocMayFail: boolean;
   readonly oracle = new OracleState();
   readonly gatherBatch: number;
+  /** Planted bugs (planted.ts): empty for the real kernel. */
+  readonly planted: readonly PlantedBug[];
   /** shrinker_rwsem (2018 shrink_slab takes it with down_read_trylock); null in eras without it. */
   readonly shrinkerRwsem: KRwSem | null;
 
@@ -74,6 +79,7 @@ export class Kernel {
     this.reclaimCandidates = opts.reclaimCandidates;
     this.allocMayFail = opts.allocMayFail ?? false;
     this.gatherBatch = opts.gatherBatch ?? Infinity;
+    this.planted = opts.planted ?? [];
     this.shrinkerRwsem = era.shrinkerRwsem ? new KRwSem(this, "shrinker_rwsem") : null;
   }
 

@@ -31,7 +31,7 @@ export function* migrate_page(k: Kernel, pfn: number, tries = 1): Gen<number> {
   try {
     const mem = k.mem;
     const isolated = yield* mem.step(`isolate_lru_page(${pfn})`, "w", () => {
-      if (mem.ref[pfn] === 0 || !(mem.flags[pfn] & PG_LRU)) return false;
+      if (mem.isFree(pfn) || !(mem.flags[pfn] & PG_LRU)) return false;
       mem.flags[pfn] &= ~PG_LRU;
       mem.ref[pfn]++;
       return true;

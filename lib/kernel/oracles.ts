@@ -91,7 +91,7 @@ export interface DeviceWrite {
 export function deviceWrite(k: Kernel, w: DeviceWrite): number {
   const mem = k.mem;
   if (w.mm.roReturned[w.vpn]) finding("ro-write", `${w.who} wrote ${w.mm.name}:${w.vpn} after mprotect(PROT_READ) on it returned`, { mm: w.mm.name, vpn: w.vpn });
-  if (!(mem.flags[w.pfn] & PG_ZERO) && mem.ref[w.pfn] > 0 && mem.gen[w.pfn] === w.gen) {
+  if (!(mem.flags[w.pfn] & PG_ZERO) && !mem.isFree(w.pfn) && mem.gen[w.pfn] === w.gen) {
     const ms = mappers(k, w.pfn);
     if (ms.length > 0 && !ms.includes(w.mm))
       finding("cross-mm-write", `${w.who} wrote frame ${w.pfn}, mapped only by ${ms.map((m) => m.name).join(", ")}, not by ${w.mm.name}`, { pfn: w.pfn, owner: w.mm.name, mappers: ms.map((m) => m.name) });
@@ -145,7 +145,7 @@ export function conservationErrors(k: Kernel): string[] {
   const mem = k.mem;
   const out: string[] = [];
   for (let pfn = 1; pfn < mem.nframes; pfn++) {
-    if (mem.ref[pfn] === 0) continue;
+    if (mem.isFree(pfn)) continue;
     const bias = k.era.pinTracking ? GUP_PIN_COUNTING_BIAS : 1;
     const need = mem.mapcount[pfn] + mem.pins[pfn] * bias + mem.gets[pfn];
     if (mem.ref[pfn] < need) out.push(`frame ${pfn}: refcount ${mem.ref[pfn]} < mapcount ${mem.mapcount[pfn]} + pins ${mem.pins[pfn]}×${bias} + GUP refs ${mem.gets[pfn]}`);

@@ -97,9 +97,13 @@ export class PhysMem extends Obj {
   readonly contentsVersion: Int32Array;
   /** Hardware references by kind: hw[pfn * HW_KINDS + kind]. */
   readonly hw: Int32Array;
-  /** Free list (LIFO). Invariant: free[0..nfree) are exactly the frames with ref == 0. */
+  /** Free list (LIFO). Invariant: free[0..nfree) are exactly the frames with onFree[pfn] === 1. */
   private readonly free: Int32Array;
   private nfree = 0;
+  /** Free-list membership: what "free" means for every oracle. Not the refcount: a reference
+   *  wrongly taken on a free frame (a grab that did not check for zero) must not make the frame
+   *  look live again, or the use-after-free it enables would go unseen. */
+  private readonly onFree: Uint8Array;
   // ---- writes ----
   readonly writes: WriteRecord[] = [];
   /** Global contents version: bumped on every CPU or device write. */
@@ -121,11 +125,15 @@ export class PhysMem extends Obj {
     this.contentsVersion = new Int32Array(nframes);
     this.hw = new Int32Array(nframes * HW_KINDS);
     this.free = new Int32Array(nframes);
+    this.onFree = new Uint8Array(nframes);
     // pfn 0: the zero page, permanently referenced.
     this.ref[0] = 1 << 30;
     this.flags[0] = PG_ZERO | PG_UPTODATE;
     // Push in reverse so pfn 1 is handed out first.
-    for (let pfn = nframes - 1; pfn >= 1; pfn--) this.free[this.nfree++] = pfn;
+    for (let pfn = nframes - 1; pfn >= 1; pfn--) {
+      this.free[this.nfree++] = pfn;
+      this.onFree[pfn] = 1;
+    }
   }
 
   /**
@@ -143,6 +151,7 @@ export class PhysMem extends Obj {
   allocFrame(): number {
     if (this.nfree === 0) return -1;
     const pfn = this.free[--this.nfree];
+    this.onFree[pfn] = 0;
     this.ref[pfn] = 1;
     this.mapcount[pfn] = 0;
     this.pins[pfn] = 0;
@@ -162,29 +171,44 @@ export class PhysMem extends Obj {
     return this.nfree;
   }
 
+  /** Is the frame on the free list? (the definition of "free" for every oracle) */
   isFree(pfn: number): boolean {
-    return this.ref[pfn] === 0;
+    return this.onFree[pfn] === 1;
   }
 
   /** Return a frame whose refcount reached 0 to the allocator (free_unref_page). The uaf oracle:
    *  no hardware translation may still reference it. */
   private freeFrame(pfn: number): void {
+    if (this.onFree[pfn]) {
+      // The count went 0 -> n -> 0 on a frame that was already free: only a reference taken on a
+      // free frame (already reported) gets here. It is not freed twice.
+      note(`frame ${pfn} dropped back to 0 references; it was already free`);
+      return;
+    }
     for (let kind = 0; kind < HW_KINDS; kind++) {
       const n = this.hw[pfn * HW_KINDS + kind];
       if (n > 0) finding("uaf", `frame ${pfn} was freed while ${n} ${HW_NAMES[kind]} ${n === 1 ? "entry still references" : "entries still reference"} it`, { pfn, via: HW_NAMES[kind] });
     }
     this.flags[pfn] = 0;
+    this.onFree[pfn] = 1;
     this.free[this.nfree++] = pfn;
     note(`frame ${pfn} freed`);
   }
 
   // ---- references (call inside a step) ----
 
-  /** get_page / folio_get. */
+  /** get_page / folio_get: the caller must already hold a reference (or a mapping that does). */
   getPage(pfn: number, n = 1): void {
     if (this.flags[pfn] & PG_ZERO) return;
-    if (this.ref[pfn] <= 0) finding("refcount", `get_page on frame ${pfn} whose refcount is ${this.ref[pfn]} (already free)`, { pfn });
+    this.checkLive(pfn, "get_page");
     this.ref[pfn] += n;
+  }
+
+  /** A reference is being taken on pfn: a free frame is a `uaf` (via "reference"), a zero count
+   *  on a frame that is not free a `refcount` error. Call inside a step. */
+  checkLive(pfn: number, who: string): void {
+    if (this.isFree(pfn)) finding("uaf", `${who} took a reference on frame ${pfn}, which is free`, { pfn, via: "reference" });
+    else if (this.ref[pfn] <= 0) finding("refcount", `${who} on frame ${pfn} whose refcount is ${this.ref[pfn]}`, { pfn });
   }
 
   /** put_page / folio_put: frees the frame when the count reaches zero. */
@@ -213,7 +237,7 @@ export class PhysMem extends Obj {
   /** A hardware translation (GPU PTE, IOMMU PTE, TLB entry, in-flight job) now points at pfn.
    *  Installing one to a free frame is itself a uaf. */
   hwGet(pfn: number, kind: number): void {
-    if (pfn !== 0 && this.ref[pfn] === 0) finding("uaf", `${HW_NAMES[kind]} installed for frame ${pfn}, which is free`, { pfn, via: HW_NAMES[kind] });
+    if (pfn !== 0 && this.isFree(pfn)) finding("uaf", `${HW_NAMES[kind]} installed for frame ${pfn}, which is free`, { pfn, via: HW_NAMES[kind] });
     this.hw[pfn * HW_KINDS + kind]++;
   }
   hwPut(pfn: number, kind: number): void {
@@ -233,8 +257,8 @@ export class PhysMem extends Obj {
   writeFrame(pfn: number, by: Writer, gen: number, mm = -1, vpn = -1, what = ""): number {
     this.contentsVersion[pfn] = ++this.version;
     if (this.flags[pfn] & PG_ZERO) finding("zero-page-write", `${by} wrote the shared zero page (${what})`, { by });
-    if (this.ref[pfn] === 0 || this.gen[pfn] !== gen)
-      finding("uaf", `${by} write ${what} reached frame ${pfn} after it was ${this.ref[pfn] === 0 ? "freed" : "freed and reused"}`, { pfn, via: by });
+    if (this.isFree(pfn) || this.gen[pfn] !== gen)
+      finding("uaf", `${by} write ${what} reached frame ${pfn} after it was ${this.isFree(pfn) ? "freed" : "freed and reused"}`, { pfn, via: by });
     const id = this.writes.length;
     if (id < 31) {
       this.contents[pfn] |= 1 << id;
@@ -245,8 +269,8 @@ export class PhysMem extends Obj {
 
   /** A read by a device or the CPU through a translation made for generation `gen`. */
   readFrame(pfn: number, by: Writer, gen: number, what = ""): number {
-    if (this.ref[pfn] === 0 || this.gen[pfn] !== gen)
-      finding("uaf", `${by} read ${what} reached frame ${pfn} after it was ${this.ref[pfn] === 0 ? "freed" : "freed and reused"}`, { pfn, via: by });
+    if (this.isFree(pfn) || this.gen[pfn] !== gen)
+      finding("uaf", `${by} read ${what} reached frame ${pfn} after it was ${this.isFree(pfn) ? "freed" : "freed and reused"}`, { pfn, via: by });
     return this.contents[pfn];
   }
 

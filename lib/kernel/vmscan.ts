@@ -36,10 +36,10 @@ function candidates(k: Kernel): number[] {
   const pick = k.reclaimCandidates ? k.reclaimCandidates() : null;
   const out: number[] = [];
   if (pick) {
-    for (const pfn of pick) if (mem.ref[pfn] > 0 && mem.flags[pfn] & PG_LRU) out.push(pfn);
+    for (const pfn of pick) if (!mem.isFree(pfn) && mem.flags[pfn] & PG_LRU) out.push(pfn);
     return out;
   }
-  for (let pfn = 1; pfn < mem.nframes; pfn++) if (mem.ref[pfn] > 0 && mem.flags[pfn] & PG_LRU && !(mem.flags[pfn] & PG_ZERO)) out.push(pfn);
+  for (let pfn = 1; pfn < mem.nframes; pfn++) if (!mem.isFree(pfn) && mem.flags[pfn] & PG_LRU && !(mem.flags[pfn] & PG_ZERO)) out.push(pfn);
   return out;
 }
 
@@ -67,7 +67,7 @@ export function* shrink_folio_list(k: Kernel, pfn: number, gfp: number, kswapd: 
   try {
     const mem = k.mem;
     const isolated = yield* mem.step(`isolate_lru_folio(${pfn})`, "w", () => {
-      if (mem.ref[pfn] === 0 || !(mem.flags[pfn] & PG_LRU)) return false;
+      if (mem.isFree(pfn) || !(mem.flags[pfn] & PG_LRU)) return false;
       mem.flags[pfn] &= ~PG_LRU;
       mem.ref[pfn]++;
       return true;

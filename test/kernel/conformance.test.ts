@@ -1,7 +1,7 @@
 // The conformance harness on a tiny interval-notifier design (correct: Never on every invariant)
 // and on the same design with one line broken (each must fail its invariant).
 import { describe, expect, test } from "vitest";
-import type { Yieldable } from "../../lib/explorer/index.ts";
+import { SharedVar, type Yieldable } from "../../lib/explorer/index.ts";
 import type { Kernel } from "../../lib/kernel/kernel.ts";
 import { ENOW } from "../../lib/kernel/era.ts";
 import { mmap_read_lock, mmap_read_unlock, type Mm } from "../../lib/kernel/mm.ts";
@@ -17,7 +17,7 @@ import { KRwSem } from "../../lib/kernel/rwsem.ts";
 import { conformance, type ConformanceBuffer } from "../../lib/kernel/conformance.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
-type Bug = "none" | "no-retry" | "retry-unlocked" | "no-stop" | "rwlock" | "rwlock-read-both";
+type Bug = "none" | "no-retry" | "retry-unlocked" | "no-stop" | "no-wait" | "push-after-unlock" | "rwlock" | "rwlock-read-both";
 
 /** A tiny mni design: set_seq + wait + unmap under one lock; read_begin, fault, lock, read_retry, map, push. */
 function tiny(bug: Bug) {
@@ -31,7 +31,8 @@ function tiny(bug: Bug) {
       ? { lock: () => (bug === "rwlock" ? rw.downWrite() : rw.downRead()), unlock: () => (bug === "rwlock" ? rw.upWrite() : rw.upRead()) }
       : mutex;
     const rlock = bug === "rwlock" || bug === "rwlock-read-both" ? { lock: () => rw.downRead(), unlock: () => rw.upRead() } : mutex;
-    let last: DmaFence | null = null;
+    // The buffer's reservation: a SharedVar, so that publishing the fence is a step of its own.
+    const resv = new SharedVar<DmaFence | null>("bo->resv", null);
     let mapped = false;
     const sub: MmuIntervalNotifier = new MmuIntervalNotifier(0, 1, trackIntervalNotifier(k, {
       name: "tiny",
@@ -40,7 +41,8 @@ function tiny(bug: Bug) {
         yield* lock.lock();
         yield* mmu_interval_set_seq(k, s, cur);
         if (mapped && bug !== "no-stop") {
-          if (last) yield* dma_fence_wait(k, last);
+          const last = yield* resv.read("dma_resv_wait_timeout");
+          if (last && bug !== "no-wait") yield* dma_fence_wait(k, last);
           yield* gpuvm_unmap(k, vm, 0, 1);
           yield* gpuvm_tlb_flush(k, vm);
           mapped = false;
@@ -61,7 +63,7 @@ function tiny(bug: Bug) {
           if (r === EBUSY) continue;
           if (r !== 0) return r;
           if (bug === "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) continue;
-          const job = gpu_job(name, vm, [{ va: 0, write: true }]);
+          const job = gpu_job(name, vm, [{ va: 0, write: true }], { bos: ["userptr"] });
           yield* drm_sched_job_init(k, gfx, job);
           yield* rlock.lock();
           if (bug !== "no-retry" && bug !== "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) {
@@ -70,7 +72,15 @@ function tiny(bug: Bug) {
           }
           yield* gpuvm_map(k, vm, 0, pfns[0], true, { mm, vpn: 0 });
           mapped = true;
-          last = job.fence;
+          if (bug === "push-after-unlock") {
+            // The fence is published and the job pushed once the lock is dropped: a callback in
+            // between finds nothing to wait for and tears the mapping down under the job.
+            yield* rlock.unlock();
+            yield* resv.write(job.fence, "dma_resv_add_fence");
+            yield* drm_sched_entity_push_job(k, gfx, job);
+            return 0;
+          }
+          yield* resv.write(job.fence, "dma_resv_add_fence");
           yield* drm_sched_entity_push_job(k, gfx, job);
           yield* rlock.unlock();
           return 0;
@@ -78,6 +88,7 @@ function tiny(bug: Bug) {
         return -11;
       },
       *wait() {
+        const last = yield* resv.read("wait ioctl");
         if (last) yield* dma_fence_wait(k, last);
       },
     };
@@ -111,6 +122,17 @@ describe("conformance harness", () => {
 
   test("callback sets the seq but leaves the device running: idle-before-return is broken", () => {
     const r = conformance(tiny("no-stop"), { design: "tiny-no-stop", era: ENOW, invariants: ["idle-before-return"] });
+    expect(r.broken).toEqual(["idle-before-return"]);
+  });
+
+  // Issue 14, blind spot 1: before device accesses spanned steps, both passed every invariant.
+  test("callback unmaps without waiting for the job: idle-before-return is broken (an in-flight write lands after the return)", () => {
+    const r = conformance(tiny("no-wait"), { design: "tiny-no-wait", era: ENOW, invariants: ["idle-before-return"] });
+    expect(r.broken).toEqual(["idle-before-return"]);
+  });
+
+  test("job pushed after notifier_lock is dropped: idle-before-return is broken (the job faults on its own userptr)", () => {
+    const r = conformance(tiny("push-after-unlock"), { design: "tiny-push-after-unlock", era: ENOW, invariants: ["idle-before-return"] });
     expect(r.broken).toEqual(["idle-before-return"]);
   });
 

@@ -1,0 +1,20 @@
+// Planted kernel bugs: each names one mistake a patch to the kernel could make, so that the
+// machine's regression tests and the chapters' "what if" blocks can show a claim bite on a broken
+// kernel (issue 14). A kernel booted without `planted` has none of them; no claim about the real
+// kernel sets one. Keep each to one line of the model it breaks, at the line it breaks.
+//
+//  gather-no-tlb-flush       mm/mmu_gather.c tlb_flush_mmu: free the gathered pages without the
+//                            TLB flush that must precede the free (tlb_flush_mmu_tlbonly).
+//  grab-dead-frame           mm/gup.c try_grab_folio: take the reference without checking that
+//                            the refcount is non-zero (folio_ref_try_add_rcu / page_ref_add_unless).
+//  gup-fast-no-recheck       mm/gup.c gup_fast_pte_range (v4.16 gup_pte_range): keep the reference
+//                            without re-reading the PTE after taking it.
+
+import type { Kernel } from "./kernel.ts";
+
+export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck";
+
+/** Is the planted bug `b` active in this kernel? (a plain read of boot-time configuration) */
+export function planted(k: Kernel, b: PlantedBug): boolean {
+  return k.planted.includes(b);
+}
