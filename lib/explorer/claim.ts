@@ -18,7 +18,7 @@ import { exploreDpor } from "./dpor.ts";
 import { ExplorerError } from "./errors.ts";
 import type { Execution } from "./execution.ts";
 import type { Finding } from "./finding.ts";
-import { clockMs } from "./guard.ts";
+import { clockMs, installGuard, uninstallGuard } from "./guard.ts";
 import { minimise } from "./minimise.ts";
 import type { Model } from "./model.ts";
 import { explorePct } from "./pct.ts";
@@ -159,39 +159,53 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
   const stopEarly = opts.stopEarly ?? true;
   const progress = getProgress();
   const label = spec.id ?? spec.title;
-  const outcome = explore({
-    model: spec.model as Model<unknown>,
-    config: cfg,
-    maxSteps: cfg.maxSteps ?? DEFAULT_MAX_STEPS,
-    ran(x) {
-      runs++;
-      steps += x.steps;
-      lastDepth = x.steps;
-    },
-    visit(x) {
-      executions++;
-      const v = !!spec.predicate(viewOf<F>(x));
-      if (v) {
-        counts.true++;
-        firstTrue ??= decisionsOf(x);
-      } else {
-        counts.false++;
-        firstFalse ??= decisionsOf(x);
-      }
-      return !(stopEarly && counts.true > 0 && counts.false > 0);
-    },
-    outOfBudget() {
-      // The clock only paces progress lines; it never decides whether the search goes on.
-      if (progress) {
-        const now = clock();
-        if (now - t0 >= PROGRESS_AFTER_MS && now - lastReport >= PROGRESS_EVERY_MS) {
-          lastReport = now;
-          progress({ claim: label, executions, rate: Math.round((executions * 1000) / (now - t0)), depth: lastDepth, ms: now - t0 });
+  // The determinism guard stays installed for the whole search (each Execution.run() then only
+  // bumps its depth count instead of swapping globals twice per execution); progress lines,
+  // which write to stderr, run outside it.
+  installGuard();
+  let outcome: ReturnType<Explore>;
+  try {
+    outcome = explore({
+      model: spec.model as Model<unknown>,
+      config: cfg,
+      maxSteps: cfg.maxSteps ?? DEFAULT_MAX_STEPS,
+      ran(x) {
+        runs++;
+        steps += x.steps;
+        lastDepth = x.steps;
+      },
+      visit(x) {
+        executions++;
+        const v = !!spec.predicate(viewOf<F>(x));
+        if (v) {
+          counts.true++;
+          firstTrue ??= decisionsOf(x);
+        } else {
+          counts.false++;
+          firstFalse ??= decisionsOf(x);
         }
-      }
-      return executions >= maxExec || steps >= maxStepsTotal;
-    },
-  });
+        return !(stopEarly && counts.true > 0 && counts.false > 0);
+      },
+      outOfBudget() {
+        // The clock only paces progress lines; it never decides whether the search goes on.
+        if (progress) {
+          const now = clock();
+          if (now - t0 >= PROGRESS_AFTER_MS && now - lastReport >= PROGRESS_EVERY_MS) {
+            lastReport = now;
+            uninstallGuard();
+            try {
+              progress({ claim: label, executions, rate: Math.round((executions * 1000) / (now - t0)), depth: lastDepth, ms: now - t0 });
+            } finally {
+              installGuard();
+            }
+          }
+        }
+        return executions >= maxExec || steps >= maxStepsTotal;
+      },
+    });
+  } finally {
+    uninstallGuard();
+  }
   const ms = clock() - t0;
   if (progress && lastReport !== t0) progress({ claim: label, executions, rate: Math.round((executions * 1000) / Math.max(1, ms)), depth: lastDepth, ms, done: true });
   return { complete: outcome.complete, coverage: outcome.coverage, stats: { executions, runs, steps, ms }, counts, firstTrue, firstFalse };
