@@ -18,7 +18,7 @@ import { exploreDpor } from "./dpor.ts";
 import { ExplorerError } from "./errors.ts";
 import type { Execution } from "./execution.ts";
 import type { Finding } from "./finding.ts";
-import { clockMs, installGuard, uninstallGuard } from "./guard.ts";
+import { clockMs, guarded, unguarded } from "./guard.ts";
 import { minimise } from "./minimise.ts";
 import type { Model } from "./model.ts";
 import { explorePct } from "./pct.ts";
@@ -146,9 +146,13 @@ function decisionsOf(x: Execution): number[] {
 export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}): SearchRecord {
   const cfg: SearchConfig = normaliseSearch(spec.search);
   const name = cfg.strategy ?? DEFAULT_STRATEGY;
-  const explore = STRATEGIES[name];
-  if (!explore) throw new ExplorerError(`Unknown search strategy "${String(name)}"; use one of ${Object.keys(STRATEGIES).join(", ")}.`);
+  const strategy = STRATEGIES[name];
+  if (!strategy) throw new ExplorerError(`Unknown search strategy "${String(name)}"; use one of ${Object.keys(STRATEGIES).join(", ")}.`);
   validate(cfg, name);
+  // The determinism guard stays installed for the whole search, so each Execution.run() only
+  // bumps its depth count instead of swapping globals twice per execution; progress lines,
+  // which write to stderr, are printed outside it (unguarded).
+  const explore: Explore = (ctx) => guarded(() => strategy(ctx));
   const maxExec = spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS;
   const maxStepsTotal = spec.budget?.steps ?? DEFAULT_BUDGET_STEPS;
   const clock = getProgressClock() ?? clockMs;
@@ -159,53 +163,39 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
   const stopEarly = opts.stopEarly ?? true;
   const progress = getProgress();
   const label = spec.id ?? spec.title;
-  // The determinism guard stays installed for the whole search (each Execution.run() then only
-  // bumps its depth count instead of swapping globals twice per execution); progress lines,
-  // which write to stderr, run outside it.
-  installGuard();
-  let outcome: ReturnType<Explore>;
-  try {
-    outcome = explore({
-      model: spec.model as Model<unknown>,
-      config: cfg,
-      maxSteps: cfg.maxSteps ?? DEFAULT_MAX_STEPS,
-      ran(x) {
-        runs++;
-        steps += x.steps;
-        lastDepth = x.steps;
-      },
-      visit(x) {
-        executions++;
-        const v = !!spec.predicate(viewOf<F>(x));
-        if (v) {
-          counts.true++;
-          firstTrue ??= decisionsOf(x);
-        } else {
-          counts.false++;
-          firstFalse ??= decisionsOf(x);
+  const outcome = explore({
+    model: spec.model as Model<unknown>,
+    config: cfg,
+    maxSteps: cfg.maxSteps ?? DEFAULT_MAX_STEPS,
+    ran(x) {
+      runs++;
+      steps += x.steps;
+      lastDepth = x.steps;
+    },
+    visit(x) {
+      executions++;
+      const v = !!spec.predicate(viewOf<F>(x));
+      if (v) {
+        counts.true++;
+        firstTrue ??= decisionsOf(x);
+      } else {
+        counts.false++;
+        firstFalse ??= decisionsOf(x);
+      }
+      return !(stopEarly && counts.true > 0 && counts.false > 0);
+    },
+    outOfBudget() {
+      // The clock only paces progress lines; it never decides whether the search goes on.
+      if (progress) {
+        const now = clock();
+        if (now - t0 >= PROGRESS_AFTER_MS && now - lastReport >= PROGRESS_EVERY_MS) {
+          lastReport = now;
+          unguarded(() => progress({ claim: label, executions, rate: Math.round((executions * 1000) / (now - t0)), depth: lastDepth, ms: now - t0 }));
         }
-        return !(stopEarly && counts.true > 0 && counts.false > 0);
-      },
-      outOfBudget() {
-        // The clock only paces progress lines; it never decides whether the search goes on.
-        if (progress) {
-          const now = clock();
-          if (now - t0 >= PROGRESS_AFTER_MS && now - lastReport >= PROGRESS_EVERY_MS) {
-            lastReport = now;
-            uninstallGuard();
-            try {
-              progress({ claim: label, executions, rate: Math.round((executions * 1000) / (now - t0)), depth: lastDepth, ms: now - t0 });
-            } finally {
-              installGuard();
-            }
-          }
-        }
-        return executions >= maxExec || steps >= maxStepsTotal;
-      },
-    });
-  } finally {
-    uninstallGuard();
-  }
+      }
+      return executions >= maxExec || steps >= maxStepsTotal;
+    },
+  });
   const ms = clock() - t0;
   if (progress && lastReport !== t0) progress({ claim: label, executions, rate: Math.round((executions * 1000) / Math.max(1, ms)), depth: lastDepth, ms, done: true });
   return { complete: outcome.complete, coverage: outcome.coverage, stats: { executions, runs, steps, ms }, counts, firstTrue, firstFalse };
