@@ -1,6 +1,7 @@
 // Explorer benchmark: prints one table (medians of RUNS runs).
 //   steps/s of the explorer vs a bare generator-resumption loop (same process),
-//   executions under DPOR vs naive DFS vs the published optimal counts,
+//   executions and runs under DPOR vs naive DFS vs the published trace counts (runs/traces is
+//   the redundancy of a DPOR without wakeup trees: measured, not yet a failing check),
 //   time to verdict, and worker-thread speedup.
 // Compile with tsc (see README) and run `node dist/bench/explorer.js`; exports main().
 
@@ -147,12 +148,14 @@ export async function main(): Promise<BenchRow[]> {
       }
       const d = timed(() => search({ ...mk(n, "dfs"), budget: { executions: DFS_CAP, steps: DFS_STEPS } }, { stopEarly: false }));
       const published = PUBLISHED[`${fam}(${n})`];
-      const pruned = r.stats.runs - r.stats.executions;
+      // runs = every execution started, sleep-set-blocked ones included; an optimal DPOR (wakeup
+      // trees) starts exactly one per trace. Ours has no wakeup trees, so runs/traces > 1 is a
+      // measured fact here, not a failure (issue 13, goal 5: the bench fails on it once they exist).
       rows.push({
-        measure: `${fam}(${n}) executions, ms to verdict`,
-        explorer: `DPOR ${r.stats.executions}${pruned ? ` (+${pruned} pruned)` : ""}, ${median(ms).toFixed(0)} ms`,
-        baseline: `published ${published}; DFS ${d.v.complete ? "" : ">"}${d.v.stats.executions}${d.v.complete ? "" : ` (cut at ${(d.ms / 1000).toFixed(1)} s)`}`,
-        result: r.stats.executions === published ? "= published" : "DIFFERS from published",
+        measure: `${fam}(${n}) executions/runs, ms to verdict`,
+        explorer: `DPOR ${r.stats.executions} executions, ${r.stats.runs} runs, ${median(ms).toFixed(0)} ms`,
+        baseline: `${published} traces (published); DFS ${d.v.complete ? "" : ">"}${d.v.stats.executions}${d.v.complete ? "" : ` (cut at ${(d.ms / 1000).toFixed(1)} s)`}`,
+        result: `${r.stats.executions === published ? "executions = traces" : "executions DIFFER from traces"}; runs/traces ${(r.stats.runs / published).toFixed(2)}`,
       });
     }
   }

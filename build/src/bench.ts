@@ -141,8 +141,9 @@ export async function bench(): Promise<number> {
   await rm(path.join(ROOT, ".bench"), { recursive: true, force: true });
 
   // The explorer's table (steps/s against bare generators, DPOR against DFS and the published
-  // counts, worker speedup), then the kernel model's time to verdict (S2, S4).
-  for (const [title, file] of [["explorer", "dist/bench/explorer.js"], ["kernel model", "dist/bench/kernel.js"]] as const) {
+  // counts, worker speedup), the explorer against SPIN on S2 (SPIN is bench-only: skipped when
+  // `spin` is not installed), then the kernel model's time to verdict (S2, S4).
+  for (const [title, file] of [["explorer", "dist/bench/explorer.js"], ["explorer vs SPIN", "dist/bench/spin.js"], ["kernel model", "dist/bench/kernel.js"]] as const) {
     const p = path.join(ROOT, file);
     if (!existsSync(p)) continue;
     console.log(`\n${title}`);

@@ -18,7 +18,7 @@ import { exploreDpor } from "./dpor.ts";
 import { ExplorerError } from "./errors.ts";
 import type { Execution } from "./execution.ts";
 import type { Finding } from "./finding.ts";
-import { clockMs } from "./guard.ts";
+import { clockMs, guarded, unguarded } from "./guard.ts";
 import { minimise } from "./minimise.ts";
 import type { Model } from "./model.ts";
 import { explorePct } from "./pct.ts";
@@ -152,9 +152,13 @@ function decisionsOf(x: Execution): number[] {
 export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}): SearchRecord {
   const cfg: SearchConfig = normaliseSearch(spec.search);
   const name = cfg.strategy ?? DEFAULT_STRATEGY;
-  const explore = STRATEGIES[name];
-  if (!explore) throw new ExplorerError(`Unknown search strategy "${String(name)}"; use one of ${Object.keys(STRATEGIES).join(", ")}.`);
+  const strategy = STRATEGIES[name];
+  if (!strategy) throw new ExplorerError(`Unknown search strategy "${String(name)}"; use one of ${Object.keys(STRATEGIES).join(", ")}.`);
   validate(cfg, name);
+  // The determinism guard stays installed for the whole search, so each Execution.run() only
+  // bumps its depth count instead of swapping globals twice per execution; progress lines,
+  // which write to stderr, are printed outside it (unguarded).
+  const explore: Explore = (ctx) => guarded(() => strategy(ctx));
   const maxExec = spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS;
   const maxStepsTotal = spec.budget?.steps ?? DEFAULT_BUDGET_STEPS;
   const clock = getProgressClock() ?? clockMs;
@@ -198,7 +202,7 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}
         const now = clock();
         if (now - t0 >= PROGRESS_AFTER_MS && now - lastReport >= PROGRESS_EVERY_MS) {
           lastReport = now;
-          progress({ claim: label, executions, rate: Math.round((executions * 1000) / (now - t0)), depth: lastDepth, ms: now - t0 });
+          unguarded(() => progress({ claim: label, executions, rate: Math.round((executions * 1000) / (now - t0)), depth: lastDepth, ms: now - t0 }));
         }
       }
       return executions >= maxExec || steps >= maxStepsTotal;

@@ -43,6 +43,11 @@ export function runtime(what: string): Runtime {
   return current;
 }
 
+/** The running execution or null, for hot paths that build runtime()'s message only on failure. */
+export function currentRuntime(): Runtime | null {
+  return current;
+}
+
 export function hasRuntime(): boolean {
   return current !== null;
 }

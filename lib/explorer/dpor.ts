@@ -186,6 +186,13 @@ function advance(list: Choice[]): boolean {
   return true;
 }
 
+let scratch = new Int32Array(4096);
+/** A buffer of at least `size` ints, shared by every analyse() call; contents are garbage. */
+function scratchInts(size: number): Int32Array {
+  if (scratch.length < size) scratch = new Int32Array(Math.max(size, 2 * scratch.length));
+  return scratch;
+}
+
 /**
  * Race analysis of one execution (Algorithm 2's "foreach e ⋖ next" loop, done for
  * the new suffix of the execution after it ran). Vector clocks, flat to keep the
@@ -196,14 +203,17 @@ function analyse(x: Execution, sched: DporScheduler): void {
   const n = x.steps;
   const T = x.threads.length;
   const th = x.stepThread, ob = x.stepObj, md = x.stepMode;
-  const clk = new Int32Array(n * T);
-  const local = new Int32Array(n); // 1-based index of step k within its thread
+  const nObj = x.objects.length;
+  // The three arrays that grow with the execution are views of one scratch buffer reused by
+  // every call (analyse runs once per execution and is never re-entered: probes do not analyse).
+  const buf = scratchInts(n * T + n + nObj);
+  const clk = buf.subarray(0, n * T).fill(0);
+  const local = buf.subarray(n * T, n * T + n).fill(0); // 1-based index of step k within its thread
+  const lastWrite = buf.subarray(n * T + n, n * T + n + nObj).fill(-1);
   const tclk: Int32Array[] = []; // current clock per thread
   const count = new Int32Array(T);
   const lastOf = new Int32Array(T).fill(-1); // last step index per thread
-  const nObj = x.objects.length;
   const objEvents: number[][] = [];
-  const lastWrite = new Int32Array(nObj).fill(-1);
   const readsSince: number[][] = [];
   const prevBuf = new Int32Array(T), seen = new Int32Array(T); // scratch, scan() is not re-entrant
   const spawnAt = (t: number): number => x.threads[t].spawnStep;

@@ -2,7 +2,7 @@
 // built from these; the kernel model builds pages, page tables and notifiers the same way.
 
 import type { ChooseRequest, Mode, Op, ThreadBody, Tracked, Yieldable } from "./effect.ts";
-import { runtime, type FindingOptions } from "./context.ts";
+import { currentRuntime, runtime, type FindingOptions } from "./context.ts";
 import { ExplorerError } from "./errors.ts";
 
 /** Options for one access of an Obj. */
@@ -23,7 +23,7 @@ export interface AccessOptions<T> {
 export class Obj implements Tracked {
   readonly id: number;
   constructor(readonly type: string, readonly name: string) {
-    this.id = runtime(`new ${type}("${name}")`).registerObject(this);
+    this.id = (currentRuntime() ?? runtime(`new ${type}("${name}")`)).registerObject(this);
   }
   /** One scheduling point touching this object. mode "w" unless the op commutes with other reads. */
   protected *access<T>(kind: string, mode: Mode, opts: AccessOptions<T> = {}): Generator<Yieldable, T, unknown> {
@@ -66,7 +66,7 @@ export function* choose<T>(label: string, alts: number | readonly T[]): Generato
  * execution continues; pass { end: true } to stop it after the current step.
  */
 export function finding(kind: string, message: string, data?: unknown, opts: FindingOptions = {}): void {
-  runtime(`finding("${kind}")`).report(kind, message, data, opts);
+  (currentRuntime() ?? runtime(`finding("${kind}")`)).report(kind, message, data, opts);
 }
 
 /** Name of the running thread. */
@@ -90,7 +90,8 @@ export function noteReleased(name: string): void {
   const rt = runtime("noteReleased()");
   const h = rt.held(rt.currentThread());
   const i = h.lastIndexOf(name);
-  if (i >= 0) h.splice(i, 1);
+  if (i === h.length - 1) h.pop(); // the common, nested case: no splice, which allocates
+  else if (i >= 0) h.splice(i, 1);
 }
 
 /** Attach a state-change note to the current trace line (e.g. "page 3 freed"). */
@@ -103,7 +104,7 @@ export function note(text: string): void {
  * Use kernel function names: `yield* call("unmap_vmas", function* () { ... })`.
  */
 export function* call<T>(name: string, body: () => Generator<Yieldable, T, unknown>): Generator<Yieldable, T, unknown> {
-  const rt = runtime(`call("${name}")`);
+  const rt = currentRuntime() ?? runtime(`call("${name}")`);
   const frames = rt.frames(rt.currentThread());
   frames.push(name);
   try {

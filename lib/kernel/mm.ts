@@ -16,6 +16,7 @@ import type { Kernel } from "./kernel.ts";
 import type { KFile } from "./file.ts";
 import { KRwSem } from "./rwsem.ts";
 import { MmuNotifierSubscriptions } from "./mmu-notifier.ts";
+import { Arena, arenaBytes } from "./arena.ts";
 
 // VMA flags (include/linux/mm.h).
 export const VM_READ = 1 << 0;
@@ -142,14 +143,15 @@ export class Mm {
     this.id = k.mms.length;
     k.mms.push(this);
     this.mmapLock = new KRwSem(k, `${this.name}->${k.era.name === "E18" ? "mmap_sem" : "mmap_lock"}`, k.era.name === "E18" ? "&mm->mmap_sem" : "&mm->mmap_lock");
-    this.ptePfn = new Int32Array(npages).fill(-1);
-    this.pteFlags = new Uint8Array(npages);
-    this.tlbPfn = new Int32Array(npages).fill(-1);
-    this.tlbWrite = new Uint8Array(npages);
-    this.tlbGen = new Int32Array(npages);
-    this.changeCause = new Uint8Array(npages);
-    this.roReturned = new Uint8Array(npages);
-    this.invalActive = new Int32Array(npages);
+    const a = new Arena(arenaBytes(4 * npages, npages, npages, npages, npages)); // one backing store (arena.ts)
+    this.ptePfn = a.int32(npages).fill(-1);
+    this.pteFlags = a.uint8(npages);
+    this.tlbPfn = a.int32(npages).fill(-1);
+    this.tlbWrite = a.uint8(npages);
+    this.tlbGen = a.int32(npages);
+    this.changeCause = a.uint8(npages);
+    this.roReturned = a.uint8(npages);
+    this.invalActive = a.int32(npages);
     this.notifiers = new MmuNotifierSubscriptions(k, this);
   }
 

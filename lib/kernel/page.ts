@@ -16,6 +16,7 @@
 
 import { Obj, finding, note } from "../explorer/index.ts";
 import type { Mode, Yieldable } from "../explorer/index.ts";
+import { Arena, arenaBytes } from "./arena.ts";
 
 /** Page flags (include/linux/page-flags.h), as bits. */
 export const PG_DIRTY = 1 << 0;
@@ -112,20 +113,22 @@ export class PhysMem extends Obj {
   constructor(nframes: number) {
     super("memory", "memory");
     this.nframes = nframes;
-    this.ref = new Int32Array(nframes);
-    this.mapcount = new Int32Array(nframes);
-    this.pins = new Int32Array(nframes);
-    this.gets = new Int32Array(nframes);
-    this.flags = new Int32Array(nframes);
-    this.mapping = new Int32Array(nframes).fill(-1);
-    this.index = new Int32Array(nframes);
-    this.anonMm = new Int32Array(nframes).fill(-1);
-    this.gen = new Int32Array(nframes);
-    this.contents = new Int32Array(nframes);
-    this.contentsVersion = new Int32Array(nframes);
-    this.hw = new Int32Array(nframes * HW_KINDS);
-    this.free = new Int32Array(nframes);
-    this.onFree = new Uint8Array(nframes);
+    // One backing store for every per-frame array (arena.ts): a kernel is booted per execution.
+    const a = new Arena(arenaBytes(nframes * (12 + HW_KINDS), nframes));
+    this.ref = a.int32(nframes);
+    this.mapcount = a.int32(nframes);
+    this.pins = a.int32(nframes);
+    this.gets = a.int32(nframes);
+    this.flags = a.int32(nframes);
+    this.mapping = a.int32(nframes).fill(-1);
+    this.index = a.int32(nframes);
+    this.anonMm = a.int32(nframes).fill(-1);
+    this.gen = a.int32(nframes);
+    this.contents = a.int32(nframes);
+    this.contentsVersion = a.int32(nframes);
+    this.hw = a.int32(nframes * HW_KINDS);
+    this.free = a.int32(nframes);
+    this.onFree = a.uint8(nframes);
     // pfn 0: the zero page, permanently referenced.
     this.ref[0] = 1 << 30;
     this.flags[0] = PG_ZERO | PG_UPTODATE;

@@ -24,6 +24,9 @@ export class KRwSem extends Obj {
   /** Writers waiting, FIFO. While non-empty, new readers wait (writer preference). */
   private readonly queue: number[] = [];
   readonly cls: number;
+  /** Names in the explorer's held-lock lists, built once (not per acquisition). */
+  private readonly asRead: string;
+  private readonly asWrite: string;
   constructor(
     private readonly k: Kernel,
     name: string,
@@ -31,6 +34,8 @@ export class KRwSem extends Obj {
   ) {
     super("rwsem", name);
     this.cls = k.lockdep.classId(className);
+    this.asRead = `${name}(read)`;
+    this.asWrite = `${name}(write)`;
   }
 
   private readable(): boolean {
@@ -47,7 +52,7 @@ export class KRwSem extends Obj {
       enabled: () => this.readable(),
       run: () => {
         this.readers.push(t.index);
-        noteAcquired(`${this.name}(read)`);
+        noteAcquired(this.asRead);
       },
     });
   }
@@ -62,7 +67,7 @@ export class KRwSem extends Obj {
         if (!this.readable() || (also && !also())) return false;
         this.readers.push(t.index);
         this.k.lockdep.acquire(t, this.cls, this.name, 1, true);
-        noteAcquired(`${this.name}(read)`);
+        noteAcquired(this.asRead);
         return true;
       },
     });
@@ -81,7 +86,7 @@ export class KRwSem extends Obj {
         }
         this.readers.splice(i, 1);
         this.k.lockdep.release(t, this.cls);
-        noteReleased(`${this.name}(read)`);
+        noteReleased(this.asRead);
       },
     });
   }
@@ -131,7 +136,7 @@ export class KRwSem extends Obj {
       run: () => {
         if (this.writer === -1 && this.readers.length === 0 && this.nonOwner.length === 0 && this.queue.length === 0) {
           this.writer = t.index;
-          noteAcquired(`${this.name}(write)`);
+          noteAcquired(this.asWrite);
           return true;
         }
         this.queue.push(t.index);
@@ -145,7 +150,7 @@ export class KRwSem extends Obj {
       run: () => {
         this.queue.shift();
         this.writer = t.index;
-        noteAcquired(`${this.name}(write)`);
+        noteAcquired(this.asWrite);
       },
     });
   }
@@ -159,7 +164,7 @@ export class KRwSem extends Obj {
         if (this.writer !== -1 || this.readers.length || this.nonOwner.length || this.queue.length) return false;
         this.writer = t.index;
         this.k.lockdep.acquire(t, this.cls, this.name, 0, true);
-        noteAcquired(`${this.name}(write)`);
+        noteAcquired(this.asWrite);
         return true;
       },
     });
@@ -177,7 +182,7 @@ export class KRwSem extends Obj {
         }
         this.writer = -1;
         this.k.lockdep.release(t, this.cls);
-        noteReleased(`${this.name}(write)`);
+        noteReleased(this.asWrite);
       },
     });
   }
@@ -194,8 +199,8 @@ export class KRwSem extends Obj {
         }
         this.writer = -1;
         this.readers.push(t.index);
-        noteReleased(`${this.name}(write)`);
-        noteAcquired(`${this.name}(read)`);
+        noteReleased(this.asWrite);
+        noteAcquired(this.asRead);
         // lockdep: lock_downgrade keeps the class held, now as a reader.
         const h = t.held;
         for (let i = h.length - 1; i >= 0; i--)

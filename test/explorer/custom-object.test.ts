@@ -93,4 +93,21 @@ describe("progress for long searches", () => {
     expect(calls.at(-1)!.done).toBe(true);
     setProgress(null);
   });
+  it("runs the progress callback outside the determinism guard (it may write to a stream)", () => {
+    // search() keeps the guard installed between executions and lifts it around progress lines.
+    let fake = 0, guarded = 0, calls = 0;
+    setProgress(() => {
+      calls++;
+      try { Math.random(); } catch { guarded++; }
+    }, () => fake++);
+    const slow = model("slow", () => {
+      const x = new SharedVar("x", 0);
+      const t = function* () { for (let i = 0; i < 6; i++) yield* x.write(i); };
+      return { threads: { A: t, B: t, C: t } };
+    });
+    check({ title: "slow", model: slow, predicate: () => false, expect: "Never", search: "dfs", budget: { executions: 3_000 } });
+    expect(calls).toBeGreaterThan(0);
+    expect(guarded).toBe(0);
+    setProgress(null);
+  });
 });
