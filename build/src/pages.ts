@@ -72,6 +72,11 @@ export function indexPage(results: Results, changes?: Change[]): string {
  * a claim about that invariant in that era, and each verdict links to its claim. The list of every
  * claim follows, labelled or not.
  */
+/** The preemption bound of a Never/Always decided by a bounded search, or null for a proof or a Sometimes. */
+function boundOf(c: { observed: string; coverage: { kind: string; preemptions?: number } }): number | null {
+  return c.coverage.kind === "bounded" && (c.observed === "Never" || c.observed === "Always") ? c.coverage.preemptions ?? null : null;
+}
+
 export function scoreboardPage(results: Results): string {
   const claims = claimsOf(results);
   const lines = ["# Scoreboard", "", "Every claim of the book as the last build decided it. Each verdict links to the block that decided it.", ""];
@@ -79,13 +84,18 @@ export function scoreboardPage(results: Results): string {
   if (labelled.length > 0) {
     const invariants = [...new Set(labelled.map((l) => l.c.labels!.invariant!))].sort();
     const eras = [...new Set(labelled.map((l) => l.c.labels!.era!))].sort();
+    const nBounded = labelled.filter((l) => boundOf(l.c) !== null).length;
     lines.push("## Design × invariant × era", "", "One row per invariant; in each era, every design with a claim about it.", "");
+    if (nBounded > 0) lines.push(`A dashed verdict such as <span class="book-verdict book-verdict-Never book-bounded">Never ≤ 2</span> was decided within that many preemptions only: evidence, not a proof (${nBounded} of ${labelled.length} claims here).`, "");
     lines.push(`| Invariant | ${eras.map(esc).join(" | ")} |`);
     lines.push(`|---|${eras.map(() => "---").join("|")}|`);
     for (const inv of invariants) {
       const cells = eras.map((era) => labelled
         .filter((l) => l.c.labels!.invariant === inv && l.c.labels!.era === era)
-        .map((l) => `<span class="book-design">${esc(l.c.labels!.design!)}</span> [${esc(l.c.observed)}](${claimLink(l)}){ .book-score .book-verdict .book-verdict-${esc(l.c.observed)} }${l.c.pass ? "" : " ✗"}`)
+        .map((l) => {
+          const k = boundOf(l.c);
+          return `<span class="book-design">${esc(l.c.labels!.design!)}</span> [${esc(l.c.observed)}${k === null ? "" : ` ≤ ${k}`}](${claimLink(l)}){ .book-score .book-verdict .book-verdict-${esc(l.c.observed)}${k === null ? "" : " .book-bounded"} }${l.c.pass ? "" : " ✗"}`;
+        })
         .join("<br>") || "—");
       lines.push(`| ${esc(inv)} | ${cells.join(" | ")} |`);
     }
