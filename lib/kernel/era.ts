@@ -65,6 +65,14 @@ export interface Era {
    *  of mmap_lock, so they run concurrently with an mmap_lock writer that did not write-lock
    *  that VMA (vma_start_write). */
   readonly perVmaLock: boolean;
+  /** mm_take_all_locks() write-locks every VMA (vma_start_write) before the anon_vma and i_mmap
+   *  locks, and those VMA locks last until mmap_write_unlock (eeff9a5d47f8, v6.4, "mm/mmap:
+   *  prevent pagefault handler from racing with mmu_notifier registration"; kept until the
+   *  unlock by Jann Horn's "mm: don't drop VMA locks in mm_drop_all_locks()", 2023). So a
+   *  per-VMA-lock fault cannot reach a callback while __mmu_notifier_register is inside. Off
+   *  only in what-ifs (registration that merely adds to the list). Meaningless without
+   *  perVmaLock. */
+  readonly mmTakeAllLocksVmas: boolean;
 
   // ---- OOM reaper (mm/oom_kill.c) ----
   /** 2018: the reaper skips an mm that has any subscriber without MMU_INVALIDATE_DOES_NOT_BLOCK.
@@ -104,6 +112,7 @@ export const E18: Era = Object.freeze({
   writeProtectSeq: false,
   munmapDowngrade: false,
   perVmaLock: false,
+  mmTakeAllLocksVmas: false,
   oomReaperSkipsBlockingMm: true,
   mutexTrylockRecursive: true,
   shrinkerRwsem: true,
@@ -133,6 +142,7 @@ export const ENOW: Era = Object.freeze({
   writeProtectSeq: true,
   munmapDowngrade: true,
   perVmaLock: true,
+  mmTakeAllLocksVmas: true,
   oomReaperSkipsBlockingMm: false,
   mutexTrylockRecursive: false,
   shrinkerRwsem: false,

@@ -188,10 +188,18 @@ export function mmap_read_trylock(mm: Mm): Generator<Yieldable, boolean, unknown
 export function mmap_write_lock(mm: Mm): Generator<Yieldable, void, unknown> {
   return mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
 }
-/** mmap_write_unlock: vma_end_write_all, then up_write. */
+/** mmap_write_unlock: vma_end_write_all, then up_write. A call frame of its own, so a probe can
+ *  tell a writer that has begun to unlock (its VMA write locks already dropped) from one still
+ *  inside its section. */
 export function* mmap_write_unlock(mm: Mm): Generator<Yieldable, void, unknown> {
-  yield* vma_end_write_all(mm);
-  yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+  const frames = mm.k.current().frames;
+  frames.push("mmap_write_unlock");
+  try {
+    yield* vma_end_write_all(mm);
+    yield* mm.mmapLock.upWrite(`mmap_write_unlock(${mm.name})`);
+  } finally {
+    frames.pop();
+  }
 }
 /** mmap_write_downgrade: vma_end_write_all, then downgrade_write. */
 export function* mmap_write_downgrade(mm: Mm): Generator<Yieldable, void, unknown> {
@@ -213,6 +221,30 @@ export function* vma_start_write(vma: Vma): Generator<Yieldable, void, unknown> 
   mm.writeLockedVmas.push(vma);
   yield* l.upWrite(`vma_start_write: up_write(${mm.name}:${vma.start})`);
 }
+
+/**
+ * mm_take_all_locks (mm/mmap.c v4.16–v6.13; mm/vma.c in current kernels). v4.16: under
+ * mmap_sem held for write and mm_all_locks_mutex, take every hugetlb and file i_mmap_rwsem and
+ * every anon_vma->rwsem of the mm. Since v6.4 (eeff9a5d47f8) it first write-locks every VMA
+ * (vma_start_write), "to prevent this race with page fault handlers that would hold VMA locks";
+ * mm_drop_all_locks does not unlock them (Jann Horn's 2023 fix): they stay locked until
+ * mmap_write_unlock / mmap_write_downgrade.
+ *
+ * Simplifications: the rmap locks are lockdep classes in this model, not blocking locks
+ * (README "Simplifications"), so only the VMA write locks are taken here; mm_all_locks_mutex
+ * and the signal_pending bail-out (-EINTR) are left out. Errs towards more interleavings: a
+ * reclaim or rmap walker that would wait on an anon_vma or i_mmap lock here runs on. In eras
+ * without per-VMA locks (2018) the call takes no step: every fault there waits for mmap_sem.
+ */
+export function* mm_take_all_locks(mm: Mm): Generator<Yieldable, number, unknown> {
+  if (!mm.k.era.perVmaLock || !mm.k.era.mmTakeAllLocksVmas) return 0;
+  for (const vma of mm.vmas.slice()) yield* vma_start_write(vma);
+  return 0;
+}
+
+/** mm_drop_all_locks: releases the rmap locks (not modelled as blocking); since Jann Horn's
+ *  2023 fix it leaves the VMA write locks to mmap_write_unlock. Takes no step. */
+export function mm_drop_all_locks(_mm: Mm): void {}
 
 /** vma_end_write_all: mm_lock_seq++ unlocks every VMA write-locked in this section. One step
  *  per such VMA (the kernel's single increment; readers that see some still locked fall back). */

@@ -9,8 +9,9 @@
 // list and, for the interval tree, bumps active_invalidate_ranges and makes the seq odd), the
 // callbacks themselves (driver code, with their own steps), and one step to leave. SRCU read
 // sections around the hlist walk are merged into those steps: registration takes mmap_lock for
-// write and mm_take_all_locks, which excludes every invalidation caller, so no interleaving
-// inside the walk can change the list.
+// write and mm_take_all_locks (in "now" it write-locks every VMA, so per-VMA-lock faults are
+// excluded too), which excludes every invalidation caller, so no interleaving inside the walk
+// can change the list.
 //
 // Ranges are vpn intervals [start, end). In the E18 era the callbacks still receive a range
 // object, with event "none" and blockable true: the 2018 ABI passed (mm, start, end) and had no
@@ -19,7 +20,7 @@
 import { Obj, finding, locksHeld } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { mmap_write_unlock, type Mm } from "./mm.ts";
+import { mm_drop_all_locks, mm_take_all_locks, mmap_write_unlock, type Mm } from "./mm.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import { NOTIFIER_MAP, FS_RECLAIM } from "./lockdep.ts";
 import { mightSleep, nonBlockEnd, nonBlockStart } from "./task.ts";
@@ -270,7 +271,7 @@ export function secondaryTlbInvalidate(mm: Mm, start: number, end: number): void
 
 // ---- registration ----
 
-/** mmu_notifier_register: takes mmap_lock for write (and mm_take_all_locks, merged). */
+/** mmu_notifier_register: takes mmap_lock for write, then __mmu_notifier_register. */
 export function* mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): Gen<number> {
   const __f = enter(k, "mmu_notifier_register");
   try {
@@ -292,11 +293,16 @@ export function* __mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): G
     k.lockdep.touch(t, NOTIFIER_MAP);
     k.lockdep.mapRelease(t, FS_RECLAIM);
   }
+  // mm_take_all_locks (mm/mmu_notifier.c, every version): since v6.4 it write-locks every VMA
+  // until mmap_write_unlock, so a fault under lock_vma_under_rcu cannot reach the new callback
+  // while the registration is inside (see mm.ts mm_take_all_locks). Its -EINTR is not modelled.
+  yield* mm_take_all_locks(mm);
   yield* mm.notifiers.step(`hlist_add_head_rcu(${sub.ops.name})`, "w", () => {
     sub.mm = mm;
     mm.notifiers.hlist.push(sub);
     mm.count++;
   });
+  mm_drop_all_locks(mm);
 }
 
 /** mmu_notifier_unregister: ->release if the mm is still alive, unhook, synchronize_srcu. */
@@ -367,7 +373,10 @@ export function* mmu_interval_notifier_insert(k: Kernel, sub: MmuIntervalNotifie
     // land in the middle of an munmap or a fault. Later inserts only take the spinlock.
     if (!subs.hasItree) {
       yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name}) (first interval subscription)`);
+      // __mmu_notifier_register(NULL, mm): mm_take_all_locks, has_itree = true, mm_drop_all_locks.
+      yield* mm_take_all_locks(mm);
       subs.hasItree = true;
+      mm_drop_all_locks(mm);
       yield* mmap_write_unlock(mm);
     }
     yield* subs.step(`__mmu_interval_notifier_insert(${sub.ops.name})`, "w", () => {
