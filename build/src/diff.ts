@@ -28,11 +28,17 @@ function coverageKey(c: ClaimRecord): string {
   return `sampled(${v.strategy}, ${v.runs} runs, seed ${v.seed})`;
 }
 
-function claimsOf(r: Results): Map<string, { file: string; blockId: string; c: ClaimRecord }> {
-  // A block may decide several claims under one id (one per era or design): key by position.
+function claimsOf(r: Results): Map<string, { file: string; blockId: string; c: ClaimRecord; name: string }> {
+  // A block may decide several claims under one id (one per era or design). They are matched by
+  // id and title, not by position, so a claim inserted in the middle of a block does not look
+  // like a flip of the claims after it; the n-th repeat of the same id and title is its own key.
+  const seen = new Map<string, number>();
   return new Map(claimsIn(r.chapters).map(({ chapter, blockId, index, c }) => {
+    const who = `${chapter.file}\0${blockId}\0${c.id ?? blockId}\0${c.title}`;
+    const n = (seen.get(who) ?? 0) + 1;
+    seen.set(who, n);
     const name = c.id && index === 0 ? c.id : `${c.id ?? blockId}#${index + 1}`;
-    return [`${chapter.file}\0${blockId}\0${name}`, { file: chapter.file, blockId, c }];
+    return [`${who}\0${n}`, { file: chapter.file, blockId, c, name }];
   }));
 }
 
@@ -54,7 +60,7 @@ export function diffResults(base: Results, head: Results): Change[] {
     const x = a.get(key);
     const y = b.get(key);
     const any = (y ?? x)!;
-    const name = key.split("\0")[2]!;
+    const name = any.name;
     const what: Change["what"] = [];
     if (!x) what.push("added");
     else if (!y) what.push(unfinished.has(`${x.file}\0${x.blockId}`) ? "not-run" : "removed");

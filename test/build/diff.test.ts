@@ -29,6 +29,13 @@ describe("diffResults", () => {
     expect(changesMarkdown([c!], "main")).toMatch(/Sometimes → did not run/);
   });
 
+  it("a claim inserted in the middle of a block flips nothing after it", () => {
+    const base = book([{ id: "C1", status: "passed", records: [claim("C1", "Never"), { ...claim("C1", "Never"), title: "second" }] }]);
+    const head = book([{ id: "C1", status: "passed", records: [claim("C1", "Never"), { ...claim("C1", "Sometimes"), title: "inserted" }, { ...claim("C1", "Never"), title: "second" }] }]);
+    const cs = diffResults(base, head);
+    expect(cs.map((c) => [c.claim, c.what, c.title])).toEqual([["C1#2", ["added"], "inserted"]]);
+  });
+
   it("a claim whose block is gone was removed", () => {
     const base = book([{ id: "C1", status: "passed", records: [claim("C1", "Never")] }, { id: "C2", status: "passed", records: [claim("C2", "Never")] }]);
     const head = book([{ id: "C1", status: "passed", records: [claim("C1", "Never")] }]);
