@@ -68,7 +68,7 @@ function workerFile(): string {
   throw new Error("dist/build/src/sandbox/worker.js is missing: run `npm run compile` (npm test and npm run build do it for you)");
 }
 
-export async function runChapters(root: string, files: readonly string[], extracts: ReadonlyMap<string, Extract>, opts: RunOptions = {}): Promise<{ modules: ModuleRun[]; unhandled: string[] }> {
+export async function runChapters(root: string, files: readonly string[], extracts: ReadonlyMap<string, Extract>, opts: RunOptions = {}): Promise<{ modules: ModuleRun[] }> {
   const compiler = new ModuleCompiler(root, extracts);
   const order = [...files].sort((a, b) => (opts.expectedMs?.get(b) ?? 0) - (opts.expectedMs?.get(a) ?? 0));
   const results = new Map<string, ModuleRun>();
@@ -81,7 +81,7 @@ export async function runChapters(root: string, files: readonly string[], extrac
     }
   };
   await Promise.all(Array.from({ length: width }, lane));
-  return { modules: files.map((f) => results.get(f)!), unhandled: [] };
+  return { modules: files.map((f) => results.get(f)!) };
 }
 
 function runOne(compiler: ModuleCompiler, file: string, opts: RunOptions): Promise<ModuleRun> {
