@@ -78,6 +78,12 @@ export interface Era {
   /** 2018: the reaper skips an mm that has any subscriber without MMU_INVALIDATE_DOES_NOT_BLOCK.
    *  now: it calls start_nonblock and skips only the VMA whose subscriber returned -EAGAIN. */
   readonly oomReaperSkipsBlockingMm: boolean;
+  /** What-if only, no released kernel has it: when a classic (hlist) subscriber fails a
+   *  non-blocking start after the interval tree's part succeeded, end the tree's part too
+   *  (mn_itree_inv_end). Every kernel since the interval tree (99cb252f5e68, v5.5) returns -EAGAIN
+   *  from __mmu_notifier_invalidate_range_start with active_invalidate_ranges still raised, and
+   *  the caller may not call range_end (chapter 12, C12.8-itree-leak). */
+  readonly hlistFailureEndsItree: boolean;
 
   // ---- locking primitives ----
   /** mutex_trylock_recursive exists (removed v5.12, 0f319d49a416). */
@@ -114,6 +120,7 @@ export const E18: Era = Object.freeze({
   perVmaLock: false,
   mmTakeAllLocksVmas: false,
   oomReaperSkipsBlockingMm: true,
+  hlistFailureEndsItree: false,
   mutexTrylockRecursive: true,
   shrinkerRwsem: true,
 } as const);
@@ -144,6 +151,7 @@ export const ENOW: Era = Object.freeze({
   perVmaLock: true,
   mmTakeAllLocksVmas: true,
   oomReaperSkipsBlockingMm: false,
+  hlistFailureEndsItree: false,
   mutexTrylockRecursive: false,
   shrinkerRwsem: false,
 } as const);

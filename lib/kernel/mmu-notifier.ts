@@ -208,11 +208,16 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
         }
       }
       if (ret !== 0) {
-        // Subscribers whose start succeeded expect their end: call them now.
+        // Subscribers whose start succeeded expect their end: call them now (mn_hlist_invalidate_range_start,
+        // c2655835fd8c, v5.13).
         for (const s of subs.hlist) {
           const end = s.ops.invalidate_range_end;
           if (end) yield* kcall(k, `${s.ops.name}.invalidate_range_end`, () => end.call(s.ops, s, range));
         }
+        // __mmu_notifier_invalidate_range_start returns the hlist's -EAGAIN as it is: the interval
+        // tree's part (active_invalidate_ranges++, seq odd) is not ended here, and the caller may
+        // not call range_end. Only the what-if kernel ends it (era.hlistFailureEndsItree).
+        if (k.era.hlistFailureEndsItree && subs.itree.length) yield* itreeInvEnd(k, range);
       }
     }
     if (k.era.notifierLockdepMap) k.lockdep.mapRelease(t, NOTIFIER_MAP);
