@@ -18,20 +18,31 @@ import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import { CAUSE_MIGRATION, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
-import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED } from "./page.ts";
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
 import { addRmap, ptepClearFlush, removeRmap, rmapWalk, setPte } from "./pgtable.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
 export const MIGRATEPAGE_SUCCESS = 0;
 
-/** migrate_pages for one frame. Returns 0 on success, -EAGAIN if references kept it. */
-export function* migrate_page(k: Kernel, pfn: number, tries = 1): Gen<number> {
-  const __f = enter(k, "migrate_pages");
+/**
+ * Who asks for the migration. "compaction" is mm/compaction.c isolate_migratepages_block, which
+ * skips an anonymous page whose refcount exceeds its mapcount before isolating it (119d6d59dcc0
+ * "mm, compaction: avoid isolating pinned pages", v3.15; an unlocked, racy check: a GUP reference
+ * taken after it still meets the full migration below). "move_pages" is every caller without that
+ * check: move_pages(2), mbind, memory offlining.
+ */
+export type MigrateReason = "compaction" | "move_pages";
+
+/** migrate_pages for one frame. Returns 0 on success, -EAGAIN if references kept it, -EBUSY if not isolated. */
+export function* migrate_page(k: Kernel, pfn: number, tries = 1, reason: MigrateReason = "move_pages"): Gen<number> {
+  const __f = enter(k, reason === "compaction" ? "isolate_migratepages_block" : "migrate_pages");
   try {
     const mem = k.mem;
     const isolated = yield* mem.step(`isolate_lru_page(${pfn})`, "w", () => {
       if (mem.isFree(pfn) || !(mem.flags[pfn] & PG_LRU)) return false;
+      // page_mapping() is NULL for an anon page outside the swap cache: only then does the check apply.
+      if (reason === "compaction" && (mem.flags[pfn] & (PG_ANON | PG_SWAPCACHE)) === PG_ANON && mem.ref[pfn] > mem.mapcount[pfn]) return false;
       mem.flags[pfn] &= ~PG_LRU;
       mem.ref[pfn]++;
       return true;
