@@ -5,9 +5,10 @@
 // queue_work on an idle item marks it pending and spawns a worker thread ("kworker/<wq>") that
 // runs the function once; queueing an item that is already pending is a no-op; queueing it while
 // it runs makes it run once more. process_one_work holds the wq's and the work's lockdep maps
-// while the function runs; flush_work touches the work's map (and the wq's for ordered queues);
-// flush_workqueue the wq's map. Those flush annotations exist only in eras with
-// wqFlushLockdep (absent v4.15–v4.18: §30), the process_one_work ones in both.
+// while the function runs; flush_work touches the work's map (wqFlushLockdep: absent v4.15–v4.18,
+// §30) and, on ordered and WQ_MEM_RECLAIM (rescuer) queues, the wq's map (in both eras; since
+// v4.19 not from cancel_work_sync); flush_workqueue the wq's map (wqFlushLockdep only). The
+// process_one_work maps exist in both.
 // check_flush_dependency: flushing a !WQ_MEM_RECLAIM queue from PF_MEMALLOC or from a
 // WQ_MEM_RECLAIM worker is reported (`flush-dependency`).
 //
@@ -118,15 +119,22 @@ function checkFlushDependency(k: Kernel, target: Workqueue): void {
 
 /** flush_work: wait for the last queued execution of w. Returns true if it waited. */
 export function* flush_work(k: Kernel, w: Work): Gen<boolean> {
+  return yield* __flush_work(k, w, false);
+}
+
+function* __flush_work(k: Kernel, w: Work, fromCancel: boolean): Gen<boolean> {
   const __f = enter(k, "flush_work");
   try {
     const t = k.current();
     mightSleep(t, `flush_work(${w.name})`);
     if (w.wq) checkFlushDependency(k, w.wq);
-    if (k.era.wqFlushLockdep) {
-      k.lockdep.touch(t, w.lockdepName);
-      if (w.wq && w.wq.flags & WQ_ORDERED) k.lockdep.touch(t, w.wq.lockdepName);
-    }
+    // The work's own map: dropped for v4.15–v4.18 by fd1a5b04dfb8, back in 87915adc3f0a (v4.19).
+    if (k.era.wqFlushLockdep) k.lockdep.touch(t, w.lockdepName);
+    // start_flush_work: "force a lock recursion deadlock" on ordered and rescuer-equipped queues
+    // (e91498589746, v4.14; fd1a5b04dfb8 left it in place, so v4.16 has it). d6e89786bed9 (v4.19)
+    // skips it for cancel_work_sync, the same commit series that restored the work's map.
+    const recursionMap = w.wq && w.wq.flags & (WQ_ORDERED | WQ_MEM_RECLAIM);
+    if (recursionMap && !(fromCancel && k.era.wqFlushLockdep)) k.lockdep.touch(t, w.wq!.lockdepName);
     const busy = yield* w.step(`__flush_work(${w.name})`, () => w.outstanding > 0);
     if (busy) yield* w.step(`wait_for_completion(${w.name})`, () => undefined, () => w.outstanding === 0);
     return busy;
@@ -162,7 +170,7 @@ export function* cancel_work_sync(k: Kernel, w: Work): Gen<boolean> {
       w.outstanding--;
       return true;
     });
-    yield* flush_work(k, w);
+    yield* __flush_work(k, w, true);
     return was;
   } finally {
     leave(__f);

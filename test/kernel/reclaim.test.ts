@@ -15,7 +15,7 @@ import { swapon } from "../../lib/kernel/swap.ts";
 import { FOLL_WRITE, get_user_pages, pin_user_pages } from "../../lib/kernel/gup.ts";
 import { shrink_folio_list } from "../../lib/kernel/vmscan.ts";
 import { user_read } from "../../lib/kernel/user.ts";
-import { alloc_workqueue, flush_work, flush_workqueue, init_work, queue_work } from "../../lib/kernel/workqueue.ts";
+import { alloc_workqueue, cancel_work_sync, flush_work, flush_workqueue, init_work, queue_work, WQ_MEM_RECLAIM } from "../../lib/kernel/workqueue.ts";
 
 describe.each(ERAS)("direct reclaim reaches notifiers ($name)", (era) => {
   const m = (gfp: number, fileBacked: boolean) =>
@@ -128,6 +128,36 @@ describe.each(ERAS)("workqueues ($name)", (era) => {
   it(`real deadlock Sometimes; lockdep ${era.wqFlushLockdep ? "reports" : "silent (no flush maps v4.15–v4.18)"}`, () => {
     claim({ title: "deadlock", model: m(new Lockdep(era)), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
     claim({ title: "lockdep", model: m(new Lockdep(era)), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Always" : "Never" });
+  });
+  // start_flush_work's "force a lock recursion" annotation on ordered and rescuer-equipped queues
+  // (e91498589746, v4.14) survived fd1a5b04dfb8, so v4.16 lockdep sees a cycle through flush_work
+  // and cancel_work_sync on a WQ_MEM_RECLAIM queue (not through flush_workqueue). Since
+  // d6e89786bed9 (v4.19) cancel_work_sync skips it.
+  const viaWork = (ld: Lockdep, flags: number, how: "flush_work" | "cancel_work_sync") =>
+    model(`${how} under a lock the work takes (flags ${flags})`, () => {
+      const k = boot(era, { lockdep: ld });
+      const l = new KMutex(k, "mn->lock");
+      const wq = alloc_workqueue(k, "i915-userptr-release", flags);
+      const w = init_work(k, "cancel_userptr", function* () { yield* l.lock(); yield* l.unlock(); });
+      return {
+        threads: {
+          T: function* () {
+            yield* queue_work(k, wq, w);
+            yield* l.lock();
+            if (how === "flush_work") yield* flush_work(k, w);
+            else yield* cancel_work_sync(k, w);
+            yield* l.unlock();
+          },
+        },
+      };
+    });
+  it(`flush_work on a WQ_MEM_RECLAIM queue: lockdep reports (v4.16 through the queue's map, now through both maps)`, () => {
+    claim({ title: "rescuer queue", model: viaWork(new Lockdep(era), WQ_MEM_RECLAIM, "flush_work"), predicate: (e) => e.has("lockdep"), expect: "Always" });
+    claim({ title: "plain queue", model: viaWork(new Lockdep(era), 0, "flush_work"), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Always" : "Never" });
+  });
+  it(`cancel_work_sync: lockdep reports when the work ran first (${era.wqFlushLockdep ? "through the work's map" : "v4.16: through the rescuer queue's map only"})`, () => {
+    claim({ title: "cancel, rescuer queue", model: viaWork(new Lockdep(era), WQ_MEM_RECLAIM, "cancel_work_sync"), predicate: (e) => e.has("lockdep"), expect: "Sometimes" });
+    claim({ title: "cancel, plain queue", model: viaWork(new Lockdep(era), 0, "cancel_work_sync"), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Sometimes" : "Never" });
   });
   it("queue_work on a pending item is a no-op; flush_work waits for it", () => {
     const mm = model("queue twice", () => {
