@@ -111,9 +111,12 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
         });
       }
     }
-    if (cow) yield* mem.step(`flush_tlb_range(${parent.name}:${vma.start}..${vma.end})`, "w", () => flushTlbRange(k, parent, vma.start, vma.end));
     if (cow && k.era.writeProtectSeq) yield* mem.step(`raw_write_seqcount_end(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);
     if (range) yield* mmu_notifier_invalidate_range_end(k, range);
+    // The parent's TLB is flushed after the notifier range ends, as dup_mmap's flush_tlb_mm(oldmm)
+    // runs after copy_page_range returned (v4.16 and v6.x; here per VMA, which only moves the
+    // flush earlier for the VMAs before the last).
+    if (cow) yield* mem.step(`flush_tlb_range(${parent.name}:${vma.start}..${vma.end})`, "w", () => flushTlbRange(k, parent, vma.start, vma.end));
   } finally {
     leave(__f);
   }

@@ -1,8 +1,9 @@
 // mprotect (kernel-semantics §8). Model of mm/mprotect.c (mprotect_fixup, change_protection,
-// change_pmd_range, change_pte_range). mmap_lock write. The notifier range (PROTECTION_VMA) is
+// change_pmd_range, change_pte_range). mmap_lock write. A VMA whose flags do not change is left
+// alone (mprotect_fixup returns early). The notifier range (PROTECTION_VMA) is
 // opened lazily at the first populated PMD (HPAGE_NR pages here) and covers from there to the
 // end: an mprotect over an unpopulated range fires no notifier. Downgrades clear the PTE write
-// bit (one step per PTE) and flush the TLB before the range ends; upgrades open the same lazy
+// bit (one step per PTE), end the range, then flush the TLB; upgrades open the same lazy
 // range but change no PTE (the next write faults and do_wp_page makes it writable). VMAs are
 // split at the range ends and never merged back (no effect on any oracle).
 
@@ -25,8 +26,11 @@ export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: num
     const write = (prot & PROT_WRITE) !== 0;
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
     for (const vma of vmasInRange(mm, start, end)) {
+      // mprotect_fixup: unchanged flags return before change_protection, so no notifier fires.
+      const flags = write ? vma.flags | VM_WRITE : vma.flags & ~VM_WRITE;
+      if (flags === vma.flags) continue;
       yield* vma_start_write(vma);
-      vma.flags = write ? vma.flags | VM_WRITE : vma.flags & ~VM_WRITE;
+      vma.flags = flags;
       yield* kcall(k, "change_protection", function* () {
         // change_pmd_range / change_pte_range: one step per PMD (the PTL is held across its PTEs).
         let range: MmuNotifierRange | null = null;
@@ -51,9 +55,11 @@ export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: num
               for (let vpn = from; vpn < pmdEnd; vpn++) if (mm.pteFlags[vpn] & PTE_PRESENT) mm.pteFlags[vpn] &= ~PTE_WRITE;
             });
         }
+        // change_pmd_range ends the notifier range; change_protection_range flushes the TLB after
+        // it returns (v4.16 and v6.x).
         if (range) {
-          yield* k.mem.step(`flush_tlb_range(${mm.name}:${vma.start}..${vma.end})`, "w", () => flushTlbRange(k, mm, vma.start, vma.end));
           yield* mmu_notifier_invalidate_range_end(k, range);
+          yield* k.mem.step(`flush_tlb_range(${mm.name}:${vma.start}..${vma.end})`, "w", () => flushTlbRange(k, mm, vma.start, vma.end));
         }
       });
     }

@@ -8,7 +8,8 @@ import { user_read, user_write } from "../../lib/kernel/user.ts";
 import { FOLL_WRITE, get_user_pages, pin_user_pages, put_page } from "../../lib/kernel/gup.ts";
 import { munmap } from "../../lib/kernel/munmap.ts";
 import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
-import { mprotect, PROT_READ } from "../../lib/kernel/mprotect.ts";
+import { mprotect, PROT_READ, PROT_WRITE } from "../../lib/kernel/mprotect.ts";
+import { MmuNotifier } from "../../lib/kernel/mmu-notifier.ts";
 import { fork } from "../../lib/kernel/fork.ts";
 import { conservationErrors } from "../../lib/kernel/oracles.ts";
 
@@ -126,6 +127,24 @@ describe.each(ERAS)("faults and GUP ($name)", (era) => {
       };
     });
     one("segv", m, (f) => f.r === -2 && !f.w && f.tlb === -1);
+  });
+
+  it("mprotect to the protection a VMA already has calls no notifier (mprotect_fixup returns early)", () => {
+    const m = (prot: number) => model(`mprotect ${prot}`, () => {
+      const k = boot(era);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      let calls = 0;
+      const sub = new MmuNotifier({ name: "mirror", *invalidate_range_start() { calls++; return 0; } });
+      sub.mm = mm;
+      mm.notifiers.hlist.push(sub);
+      return {
+        threads: { P: function* () { yield* user_write(k, mm, 0); yield* mprotect(k, mm, 0, 1, prot); } },
+        final: () => calls,
+      };
+    });
+    one("unchanged: no call", m(PROT_READ | PROT_WRITE), (calls) => calls === 0);
+    one("write-protect: one call", m(PROT_READ), (calls) => calls === 1);
   });
 
   it("fork: parent and child share the page read-only; the child's write copies", () => {
