@@ -58,8 +58,11 @@ function zapOne(k: Kernel, tlb: MmuGather, mm: Mm, vpn: number, cause: number): 
   if (f & PTE_SPECIAL || !(f & PTE_PRESENT)) return false;
   // File pages: PTE dirty -> folio_mark_dirty (removeRmap does it for every page).
   removeRmap(k, mm, vpn, pfn, f);
-  if (!(k.mem.flags[pfn] & PG_ANON) && f & PTE_DIRTY) k.mem.flags[pfn] |= PG_DIRTY;
-  return tlbRemovePage(tlb, vpn, pfn);
+  const dirtyFile = !(k.mem.flags[pfn] & PG_ANON) && (f & PTE_DIRTY) !== 0;
+  if (dirtyFile) k.mem.flags[pfn] |= PG_DIRTY;
+  // A dirty file PTE forces the flush before zap_pte_range returns (v4.16 force_flush; v6.3+
+  // through tlb_delay_rmap), so the gathered pages go before the notifier range ends.
+  return tlbRemovePage(tlb, vpn, pfn) || dirtyFile;
 }
 
 /** unmap_vmas: one notifier range (event UNMAP) around zapping every VMA in [start, end). */

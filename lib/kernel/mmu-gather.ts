@@ -2,9 +2,11 @@
 // mappings held, flush the TLB, THEN free. Model of mm/mmu_gather.c (tlb_gather_mmu,
 // tlb_flush_mmu, tlb_finish_mmu) and include/asm-generic/tlb.h (tlb_remove_page).
 //
-// A forced flush happens when the batch is full (`batch` pages, default unlimited: the real
-// batch holds hundreds of pages, more than any scenario maps); set it to 1 or 2 in a scenario to
-// reproduce "pages freed before invalidate_range_end".
+// A forced flush happens when the batch is full (`batch` pages, default unlimited) and after a
+// dirty file PTE (zap_pte_range's force_flush). The kernel's first batch holds 8 pages
+// (MMU_GATHER_BUNDLE); the next batch page comes from a GFP_NOWAIT allocation, and only its
+// failure forces a flush: the default never fails it. Set `batch` to 1 or 2 in a scenario to
+// reproduce "pages freed before invalidate_range_end" that way.
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";

@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import { claim, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
-import { mm_alloc, mmap_region } from "../../lib/kernel/mm.ts";
+import { mm_alloc, mmap_region, PTE_DIRTY, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } from "../../lib/kernel/mm.ts";
+import { file_create } from "../../lib/kernel/file.ts";
+import { MmuNotifier } from "../../lib/kernel/mmu-notifier.ts";
 import { populate } from "../../lib/kernel/populate.ts";
 import { munmap } from "../../lib/kernel/munmap.ts";
 import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
@@ -50,4 +52,30 @@ describe("S15: a zap frees a page only after the CPU TLB flush", () => {
   it("the stale entry is used: the second thread's load reaches the freed frame", () => {
     claim({ title: "cpu uaf", model: tlbFreeScenario(E18, "munmap", ["gather-no-tlb-flush"]), predicate: (e) => e.findings.some((f) => f.kind === "uaf" && (f.data as { via?: string }).via === "cpu"), expect: "Sometimes" });
   });
+});
+
+// zap_pte_range's force_flush: a dirty file PTE makes the gather flush and free before the zap
+// returns, so an anonymous page gathered before it is freed inside the notifier range (before
+// invalidate_range_end), with the default unlimited batch.
+describe("a dirty shared file PTE forces the gather's flush inside the notifier range", () => {
+  const scenario = (era: Era, dirtyFile: boolean) =>
+    model(`force_flush (${era.name}, file PTE ${dirtyFile ? "dirty" : "clean"})`, () => {
+      const k = boot(era);
+      const mm = mm_alloc(k, 4, "proc");
+      mmap_region(mm, 0, 1);
+      mmap_region(mm, 1, 1, VM_READ | VM_WRITE | VM_MAYWRITE | VM_SHARED, file_create(k, "f", 1));
+      const [anon] = populate(k, mm, 0, 2);
+      if (dirtyFile) mm.pteFlags[1] |= PTE_DIRTY;
+      else mm.pteFlags[1] &= ~PTE_DIRTY;
+      let freedInside = false;
+      const sub = new MmuNotifier({ name: "watch", *invalidate_range_end() { freedInside = k.mem.isFree(anon); } });
+      sub.mm = mm;
+      mm.notifiers.hlist.push(sub);
+      return { threads: { Zap: function* () { yield* munmap(k, mm, 0, 2); } }, final: () => freedInside };
+    });
+  for (const era of [E18, ENOW])
+    it(`${era.name}: freed before range_end only when the file PTE is dirty`, () => {
+      claim({ title: "dirty", model: scenario(era, true), predicate: (e) => e.final, expect: "Always" });
+      claim({ title: "clean", model: scenario(era, false), predicate: (e) => e.final, expect: "Never" });
+    });
 });
