@@ -90,11 +90,21 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
       return saved;
     });
     yield* mmu_notifier_invalidate_range_end(k, range);
+    // __collapse_huge_page_isolate takes each page's lock with trylock_page (SCAN_PAGE_LOCK on
+    // failure) before the reference check; the locks go with release_pte_page after the copy.
+    const locked: number[] = [];
+    let pagesLocked = true;
+    for (let i = 0; i < HPAGE_NR && pagesLocked; i++) {
+      const pfn = old[2 * i];
+      if (pfn < 0) continue;
+      if (yield* k.pageLock(pfn).trylock(`trylock_page(${pfn}) (__collapse_huge_page_isolate)`)) locked.push(pfn);
+      else pagesLocked = false;
+    }
     // __collapse_huge_page_isolate: re-check under the PTL, with the PMD detached.
     const ok = yield* mem.step(`__collapse_huge_page_isolate(${mm.name}:${base}..${end})`, "w", () => {
       for (let i = 0; i < HPAGE_NR; i++) {
         const pfn = old[2 * i];
-        if (pfn < 0 || !refsSuitable(k, pfn, 0)) {
+        if (!pagesLocked || pfn < 0 || !refsSuitable(k, pfn, 0)) {
           // Put the PTEs back (pmd_populate of the old table): nothing changed for the CPU.
           for (let j = 0; j < HPAGE_NR; j++) {
             mm.ptePfn[base + j] = old[2 * j] < 0 ? -1 : old[2 * j];
@@ -120,9 +130,13 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
       }
       return true;
     });
+    // The kernel unlocks each old page right after copying it and before freeing it; here the
+    // unlocks follow the step that copied and freed them, so a task that reuses a freed frame may
+    // wait a few steps for its lock (more waiting, never a missed interleaving).
+    for (const pfn of locked) yield* k.pageLock(pfn).unlock(`unlock_page(${pfn}) (release_pte_page)`);
     k.lockdep.release(t, av);
     yield* mmap_write_unlock(mm);
-    if (!ok) finding("collapse-aborted", `collapse of ${mm.name}:${base}..${end} aborted after the invalidation: a reference appeared after the scan`, { mm: mm.name, base });
+    if (!ok) finding("collapse-aborted", `collapse of ${mm.name}:${base}..${end} aborted after the invalidation: ${pagesLocked ? "a reference appeared after the scan" : "a page was locked (trylock_page failed)"}`, { mm: mm.name, base });
     else note(`${mm.name}:${base}..${end} collapsed into a huge page at frame ${head}`);
     return ok;
   } finally {

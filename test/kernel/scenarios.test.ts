@@ -294,7 +294,7 @@ describe("S9 migration vs a pinned page", () => {
 
 // ---------------------------------------------------------------------------------------------
 describe("S14 khugepaged vs a mirror", () => {
-  const s14 = (era: Era, gup: "none" | "before" | "concurrent") =>
+  const s14 = (era: Era, gup: "none" | "before" | "concurrent" | "page-locked") =>
     model(`S14 (${era.name}, gup ${gup})`, () => {
       const k = boot(era);
       const mm = mm_alloc(k, 8);
@@ -308,6 +308,12 @@ describe("S14 khugepaged vs a mirror", () => {
       }
       let collapsed = false;
       const threads: Record<string, () => Gen<void>> = { Khugepaged: function* () { collapsed = yield* khugepaged_scan_pmd(k, mm, 0); } };
+      if (gup === "page-locked") {
+        // A task holds page 1's lock across the collapse (lock_page with no reference kept: the
+        // refcount check alone would let the collapse through).
+        const lock = k.pageLock(mm.ptePfn[1]);
+        threads.Locker = function* () { yield* lock.lock(); yield* lock.unlock(); };
+      }
       if (gup === "concurrent")
         threads.Drv = function* () {
           yield* mm.mmapLock.downRead();
@@ -321,6 +327,7 @@ describe("S14 khugepaged vs a mirror", () => {
       claim({ id: `S14/${era.name}`, title: "aborted", model: s14(era, "before"), predicate: (e) => e.has("collapse-aborted") && !e.final, expect: "Always" });
       claim({ title: "near miss: no reference, collapsed", model: s14(era, "none"), predicate: (e) => e.final, expect: "Always" });
       claim({ title: "concurrent GUP: sometimes aborts", model: s14(era, "concurrent"), predicate: (e) => e.has("collapse-aborted"), expect: "Sometimes" });
+      claim({ title: "a locked page: trylock_page fails and the collapse aborts, sometimes", model: s14(era, "page-locked"), predicate: (e) => e.has("collapse-aborted") && !e.final, expect: "Sometimes" });
     });
 
   it("now: an mni mirror re-faulting during the collapse waits on mmap_lock and never installs a stale page", () => {
