@@ -100,7 +100,17 @@ export function renderChapter(src: string, ex: Extract, ch: ChapterResult, score
     out.push(lines[i]!);
   }
   const orphans = ch.diagnostics.filter((d) => !placed.has(d));
-  return warningsHtml(ch) + chapterBanner(ch, orphans) + out.join("\n") + "\n";
+  return afterTitle(out.join("\n") + "\n", warningsHtml(ch) + chapterBanner(ch, orphans));
+}
+
+/**
+ * Insert `html` after the page's `# ` title (or at the top when it has none). mkdocs takes a page's
+ * title from a leading H1 only, so a banner placed above it cost a failing chapter its nav title.
+ */
+export function afterTitle(md: string, html: string): string {
+  if (!html) return md;
+  const m = /^# [^\n]*\n/.exec(md);
+  return m ? `${m[0]}\n${html}${md.slice(m[0].length)}` : html + md;
 }
 
 export interface RenderInput { src: string; ex: Extract; result: ChapterResult; directives: Directive[] }
@@ -135,7 +145,7 @@ export async function renderSite(root: string, outDir: string, results: Results,
     const slug = path.basename(c.ex.file, ".md");
     const side: [string, string | Uint8Array][] = [];
     const emit: Emit = (name, content) => { side.push([name, content]); return `../traces/${slug}/${name}`; };
-    await writeFile(path.join(outDir, path.basename(c.ex.file)), banner + renderChapter(c.src, c.ex, c.result, board, emit, link));
+    await writeFile(path.join(outDir, path.basename(c.ex.file)), afterTitle(renderChapter(c.src, c.ex, c.result, board, emit, link), banner));
     if (side.length > 0) {
       await mkdir(path.join(outDir, "traces", slug), { recursive: true });
       for (const [name, content] of side) await writeFile(path.join(outDir, "traces", slug, name), content);

@@ -104,6 +104,14 @@ describe.each(fixtures)("%s", (name) => {
     golden(`${base}.results.json`, JSON.stringify(normalise(c), null, 2).replace(/\b\d+(\.\d+)? (ms|s)\b/g, "<t> $2") + "\n");
   });
 
+  test("the page keeps its own title, failing or not (mkdocs reads it from a leading H1)", () => {
+    const md = readFileSync(path.join(BOOK, name), "utf8");
+    const h1 = /^# (.*)$/m.exec(md)?.[1];
+    if (!h1) return;
+    const html = readFileSync(path.join(tmp, "site", base, "index.html"), "utf8");
+    expect(/<title>([^<]*)<\/title>/.exec(html)?.[1]).toContain(h1.slice(0, 20));
+  });
+
   test("the page shows every failure and warning at its line", () => {
     const c = results.chapters.find((x) => x.file === rel)!;
     const html = readFileSync(path.join(tmp, "site", base, "index.html"), "utf8");
