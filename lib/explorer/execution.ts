@@ -78,6 +78,8 @@ export class Execution implements Runtime {
   private pendingNote: string[] = [];
   private finalFn: (() => unknown) | undefined;
   private readonly hb = getHeartbeat();
+  /** Thread names in index order, for the heartbeat only (kept in step with `threads`). */
+  private readonly threadNames: string[] = [];
 
   constructor(
     readonly model: Model<unknown>,
@@ -157,7 +159,10 @@ export class Execution implements Runtime {
     if (typeof body !== "function") throw new ExplorerError(`Thread "${name}" of model "${this.model.name}" is not a generator function; write ${name}: function* () { ... }.`);
     const gen = body();
     this.threads.push({ name, gen, pending: null, done: false, held: [], frames: [], pendingLabel: "", parent, spawnStep });
-    this.hb?.threads(this.threads.map((x) => x.name));
+    if (this.hb) {
+      this.threadNames.push(name);
+      this.hb.threads(this.threadNames);
+    }
     this.live++;
     const saved = this.cur;
     this.advance(t, undefined);

@@ -17,7 +17,7 @@ export const HEARTBEAT_BYTES = HEADER + NAMES_BYTES;
 export class HeartbeatWriter {
   private readonly i32: Int32Array;
   private readonly names: Uint8Array;
-  private lastNames = "";
+  private lastNames: readonly string[] = [];
 
   constructor(buf: SharedArrayBuffer) {
     this.i32 = new Int32Array(buf, 0, HEADER / 4);
@@ -33,12 +33,20 @@ export class HeartbeatWriter {
     Atomics.store(this.i32, THREAD, thread);
   }
 
-  /** The thread names of the execution that starts now (written only when they change). */
+  /**
+   * The thread names of the execution that runs now. Called at every thread creation, so it
+   * writes only when `names` is not a prefix of what it last wrote: the reader looks up one index
+   * below the current thread count, and executions of one model repeat the same names.
+   */
   threads(names: readonly string[]): void {
-    const joined = names.join("\n");
-    if (joined === this.lastNames) return;
-    this.lastNames = joined;
-    const { written } = new TextEncoder().encodeInto(joined, this.names);
+    const last = this.lastNames;
+    if (names.length <= last.length) {
+      let prefix = true;
+      for (let i = 0; i < names.length && prefix; i++) prefix = names[i] === last[i];
+      if (prefix) return;
+    }
+    this.lastNames = names.map(String);
+    const { written } = new TextEncoder().encodeInto(this.lastNames.join("\n"), this.names);
     Atomics.store(this.i32, NAMES_LEN, written);
   }
 

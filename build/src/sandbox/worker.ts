@@ -86,7 +86,7 @@ async function main(): Promise<void> {
         hb.step(t);
         for (let i = 0; i < input.slowdown; i++) spin ^= i;
       },
-      threads: (names: readonly string[]) => hb.threads([...names].map(String)),
+      threads: (names: readonly string[]) => hb.threads(names),
       outsideExecution: () => hb.outsideExecution(),
       claim: (label: string) => {
         claimStart = performance.now();
