@@ -2,7 +2,8 @@
 // drivers/gpu/drm/ttm/ttm_execbuf_util.c at v4.16 (ttm_eu_reserve_buffers,
 // ttm_eu_backoff_reservation, ttm_eu_fence_buffer_objects) and drivers/gpu/drm/ttm/ttm_bo.c
 // (ttm_bo_validate -> ttm_bo_mem_space -> ttm_bo_mem_force_space -> ttm_mem_evict_first, and
-// ttm_mem_evict_wait_busy of d367bd2a5e2b, v5.3). Drivers compose these with their own userptr
+// ttm_mem_evict_wait_busy of d367bd2a5e2b, v5.3; the LRU walker's ticketlock of ≈v6.12,
+// ttm_bo_util.c ttm_lru_walk_ticketlock, when the device era has `ttmLruWalker`). Drivers compose these with their own userptr
 // check (under their notifier lock, e.g. mmu_interval_read_retry), drm_sched_job_init and
 // drm_sched_entity_push_job (gpu.ts).
 //
@@ -26,6 +27,7 @@ import { EALREADY, EBUSY, EDEADLK, ww_acquire_done, ww_acquire_fini, ww_acquire_
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
 export const ENOMEM = -12;
+export const ENOSPC = -28;
 
 /** A buffer object: its reservation and placement. placement changes only under its resv. */
 export interface Bo {
@@ -126,8 +128,9 @@ export function* ttm_eu_fence_buffer_objects(k: Kernel, ticket: WwAcquireCtx, bo
 
 /**
  * ttm_bo_validate(bo, VRAM) with the CS ticket: 0, -ENOMEM (no space; 2018 also when only busy
- * BOs could have been evicted: `cs-enomem-evictable`), or -EBUSY (wait-busy hit -EDEADLK: the
- * caller must back off and restart). Caller holds bo's resv.
+ * BOs could have been evicted, and ≈v6.12 when the ticket walk hit -EDEADLK: `cs-enomem-evictable`),
+ * or -EBUSY (v5.3–v6.11: wait-busy hit -EDEADLK: the caller must back off and restart). Caller
+ * holds bo's resv.
  */
 export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: WwAcquireCtx): Gen<number> {
   return yield* kcall(k, "ttm_bo_validate", function* () {
@@ -142,13 +145,20 @@ export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: Ww
       });
       if (got) return 0;
       const r = yield* ttm_mem_evict_first(k, mgr, bo, ticket);
+      // ≈v6.12: ttm_bo_alloc_resource returns the evicting pass's -ENOSPC at once; ttm_bo_validate
+      // (whose force_space pass was this one) leaves its loop and returns -ENOMEM "for backward
+      // compatibility with userspace".
+      if (r === ENOSPC) {
+        finding("cs-enomem-evictable", `ttm_bo_validate(${bo.name}) fails with -ENOMEM: the LRU walk's ticketlock got -EDEADLK and returned -ENOSPC instead of backing off`, { bo: bo.name });
+        return ENOMEM;
+      }
       if (r !== 0) return r;
     }
     return ENOMEM;
   });
 }
 
-/** ttm_mem_evict_first: trylock-only LRU walk; now, wait for a busy BO with the ticket. */
+/** ttm_mem_evict_first: trylock-only LRU walk; v5.3, wait for a busy BO with the ticket; ≈v6.12, lock it with the ticket and evict it. */
 export function* ttm_mem_evict_first(k: Kernel, mgr: VramManager, forBo: Bo, ticket: WwAcquireCtx): Gen<number> {
   return yield* kcall(k, "ttm_mem_evict_first", function* () {
     const cands = yield* mgr.step("LRU walk (lru_lock)", () => mgr.lru.filter((b) => b !== forBo));
@@ -163,9 +173,30 @@ export function* ttm_mem_evict_first(k: Kernel, mgr: VramManager, forBo: Bo, tic
       yield* dma_resv_unlock(k, c.resv);
       return 0;
     }
+    if (busy && deviceEra(k).ttmLruWalker) return yield* ttm_lru_walk_ticketlock(k, mgr, busy, ticket);
     if (busy && deviceEra(k).ttmEvictWaitBusy) return yield* ttm_mem_evict_wait_busy(k, busy, ticket);
     if (busy) finding("cs-enomem-evictable", `ttm_bo_validate(${forBo.name}) fails with -ENOMEM although ${busy.name} could have been evicted after waiting for its reservation`, { bo: forBo.name, busy: busy.name });
     return ENOMEM;
+  });
+}
+
+/**
+ * The LRU walker's second, ticketed pass (≈v6.12; ttm_bo.c ttm_bo_evict_alloc with
+ * trylock_only = false, ttm_bo_util.c ttm_lru_walk_ticketlock): lock the busy BO with the CS
+ * ticket and evict it while holding it. -EDEADLK is turned into -ENOSPC ("Caller needs to exit the
+ * ww transaction"), which nobody up the stack turns back into a back-off. A posted series (Natalie
+ * Vock and Christian König, "drm/ttm: support using drm_exec during eviction", 2026, merge not
+ * verified) passes -EDEADLK through when ctx->exec is set; not modelled.
+ */
+export function* ttm_lru_walk_ticketlock(k: Kernel, mgr: VramManager, busy: Bo, ticket: WwAcquireCtx): Gen<number> {
+  return yield* kcall(k, "ttm_lru_walk_ticketlock", function* () {
+    const r = yield* dma_resv_lock(k, busy.resv, ticket);
+    if (r === EDEADLK) return ENOSPC;
+    if (r !== 0) return r === EALREADY ? 0 : r;
+    // The walker re-checks that the BO is still on this manager's LRU after the sleeping lock.
+    if (busy.placement === "vram") yield* ttm_bo_evict(k, mgr, busy);
+    yield* dma_resv_unlock(k, busy.resv);
+    return 0;
   });
 }
 

@@ -25,6 +25,12 @@ export interface DeviceEra {
   readonly dmaBufResvConvention: boolean;
   /** TTM eviction waits on a busy BO with the CS ticket (ttm_mem_evict_wait_busy, d367bd2a5e2b, v5.3). */
   readonly ttmEvictWaitBusy: boolean;
+  /** TTM evicts through the LRU walker (ttm_bo_evict_alloc -> ttm_lru_walk_for_evict, Thomas
+   *  Hellström's "drm/ttm: Use the LRU walker for eviction", ≈v6.12): the ticket walk locks one busy
+   *  BO and evicts it, but its -EDEADLK becomes -ENOSPC ("Caller needs to exit the ww
+   *  transaction"), which ttm_bo_validate reports as -ENOMEM. Needs ttmEvictWaitBusy. false = the
+   *  v5.3–v6.11 ttm_mem_evict_wait_busy, whose -EDEADLK became -EBUSY. */
+  readonly ttmLruWalker: boolean;
 }
 
 export const DEV18: DeviceEra = Object.freeze({
@@ -36,6 +42,7 @@ export const DEV18: DeviceEra = Object.freeze({
   dynamicDmaBuf: false,
   dmaBufResvConvention: false,
   ttmEvictWaitBusy: false,
+  ttmLruWalker: false,
 });
 
 export const DEVNOW: DeviceEra = Object.freeze({
@@ -47,6 +54,7 @@ export const DEVNOW: DeviceEra = Object.freeze({
   dynamicDmaBuf: true,
   dmaBufResvConvention: true,
   ttmEvictWaitBusy: true,
+  ttmLruWalker: true,
 });
 
 const perKernel = new WeakMap<Kernel, DeviceEra>();
