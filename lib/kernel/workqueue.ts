@@ -130,12 +130,14 @@ function* __flush_work(k: Kernel, w: Work, fromCancel: boolean): Gen<boolean> {
     if (w.wq) checkFlushDependency(k, w.wq);
     // The work's own map: dropped for v4.15–v4.18 by fd1a5b04dfb8, back in 87915adc3f0a (v4.19).
     if (k.era.wqFlushLockdep) k.lockdep.touch(t, w.lockdepName);
-    // start_flush_work: "force a lock recursion deadlock" on ordered and rescuer-equipped queues
-    // (e91498589746, v4.14; fd1a5b04dfb8 left it in place, so v4.16 has it). d6e89786bed9 (v4.19)
-    // skips it for cancel_work_sync, the same commit series that restored the work's map.
-    const recursionMap = w.wq && w.wq.flags & (WQ_ORDERED | WQ_MEM_RECLAIM);
-    if (recursionMap && !(fromCancel && k.era.wqFlushLockdep)) k.lockdep.touch(t, w.wq!.lockdepName);
     const busy = yield* w.step(`__flush_work(${w.name})`, () => w.outstanding > 0);
+    // start_flush_work, when the work is pending or running (an idle one returns early through
+    // already_gone): a write acquire of the queue's map on ordered and rescuer-equipped queues
+    // ("force a lock recursion deadlock"). fd1a5b04dfb8 removed the other flush annotations but
+    // not this one, so v4.16 has it (kernel/workqueue.c v4.16); d6e89786bed9 (v4.19) skips it for
+    // cancel_work_sync.
+    const recursionMap = w.wq && w.wq.flags & (WQ_ORDERED | WQ_MEM_RECLAIM);
+    if (busy && recursionMap && !(fromCancel && k.era.wqFlushLockdep)) k.lockdep.touch(t, w.wq!.lockdepName);
     if (busy) yield* w.step(`wait_for_completion(${w.name})`, () => undefined, () => w.outstanding === 0);
     return busy;
   } finally {
