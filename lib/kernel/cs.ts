@@ -128,9 +128,9 @@ export function* ttm_eu_fence_buffer_objects(k: Kernel, ticket: WwAcquireCtx, bo
 
 /**
  * ttm_bo_validate(bo, VRAM) with the CS ticket: 0, -ENOMEM (no space; 2018 also when only busy
- * BOs could have been evicted, and ≈v6.12 when the ticket walk hit -EDEADLK: `cs-enomem-evictable`),
- * or -EBUSY (v5.3–v6.11: wait-busy hit -EDEADLK: the caller must back off and restart). Caller
- * holds bo's resv.
+ * BOs could have been evicted; v5.3–v6.11 when the wait-busy lock hit -EDEADLK; ≈v6.12 when the
+ * ticket walk hit it: `cs-enomem-evictable`), or -EBUSY only under the what-if `ttmPassesBackoff`
+ * (the caller must back off and restart). Caller holds bo's resv.
  */
 export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: WwAcquireCtx): Gen<number> {
   return yield* kcall(k, "ttm_bo_validate", function* () {
@@ -150,6 +150,14 @@ export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: Ww
       // compatibility with userspace".
       if (r === ENOSPC) {
         finding("cs-enomem-evictable", `ttm_bo_validate(${bo.name}) fails with -ENOMEM: the LRU walk's ticketlock got -EDEADLK and returned -ENOSPC instead of backing off`, { bo: bo.name });
+        return ENOMEM;
+      }
+      // v5.3–v6.11: ttm_mem_evict_wait_busy's -EBUSY (its lock got -EDEADLK) goes back through
+      // ttm_bo_mem_force_space, and ttm_bo_mem_space turns every -EBUSY into -ENOMEM
+      // ("if (ret && ret != -EBUSY) goto error; ... ret = -ENOMEM"): nobody backs off. Only the
+      // what-if TTM that passes the rollback up (ttmPassesBackoff) returns -EBUSY to the driver.
+      if (r === EBUSY && !deviceEra(k).ttmPassesBackoff) {
+        finding("cs-enomem-evictable", `ttm_bo_validate(${bo.name}) fails with -ENOMEM: ttm_mem_evict_wait_busy got -EDEADLK, returned -EBUSY, and ttm_bo_mem_space reported -ENOMEM`, { bo: bo.name });
         return ENOMEM;
       }
       if (r !== 0) return r;
@@ -200,12 +208,12 @@ export function* ttm_lru_walk_ticketlock(k: Kernel, mgr: VramManager, busy: Bo, 
   });
 }
 
-/** ttm_mem_evict_wait_busy (d367bd2a5e2b): lock the busy BO with the ticket, unlock, retry. */
+/** ttm_mem_evict_wait_busy (d367bd2a5e2b): lock the busy BO with the ticket, unlock, retry; -EDEADLK is returned as -EBUSY. */
 export function* ttm_mem_evict_wait_busy(k: Kernel, busy: Bo, ticket: WwAcquireCtx): Gen<number> {
   return yield* kcall(k, "ttm_mem_evict_wait_busy", function* () {
     const r = yield* dma_resv_lock(k, busy.resv, ticket);
     if (r === 0) yield* dma_resv_unlock(k, busy.resv);
-    // -EDEADLK becomes -EBUSY: the caller backs off everything and restarts with a new ticket.
+    // -EDEADLK becomes -EBUSY, which ttm_bo_mem_space then reports as -ENOMEM (ttm_bo_validate).
     if (r === EDEADLK) return EBUSY;
     return r === EALREADY ? 0 : r;
   });

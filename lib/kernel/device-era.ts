@@ -29,8 +29,14 @@ export interface DeviceEra {
    *  Hellström's "drm/ttm: Use the LRU walker for eviction", ≈v6.12): the ticket walk locks one busy
    *  BO and evicts it, but its -EDEADLK becomes -ENOSPC ("Caller needs to exit the ww
    *  transaction"), which ttm_bo_validate reports as -ENOMEM. Needs ttmEvictWaitBusy. false = the
-   *  v5.3–v6.11 ttm_mem_evict_wait_busy, whose -EDEADLK became -EBUSY. */
+   *  v5.3–v6.11 ttm_mem_evict_wait_busy, whose -EDEADLK became -EBUSY and, in ttm_bo_mem_space,
+   *  -ENOMEM all the same. */
   readonly ttmLruWalker: boolean;
+  /** What-if only, no release has it: TTM hands the ww rollback back to the driver (-EBUSY from
+   *  ttm_bo_validate, the caller backs off and restarts) instead of reporting -ENOMEM, as Thomas
+   *  Hellström's RFC "drm/ttm: Allow the driver to resolve a WW transaction rollback" (2023) and
+   *  the 2026 drm_exec eviction series propose. */
+  readonly ttmPassesBackoff: boolean;
 }
 
 export const DEV18: DeviceEra = Object.freeze({
@@ -43,6 +49,7 @@ export const DEV18: DeviceEra = Object.freeze({
   dmaBufResvConvention: false,
   ttmEvictWaitBusy: false,
   ttmLruWalker: false,
+  ttmPassesBackoff: false,
 });
 
 export const DEVNOW: DeviceEra = Object.freeze({
@@ -55,6 +62,7 @@ export const DEVNOW: DeviceEra = Object.freeze({
   dmaBufResvConvention: true,
   ttmEvictWaitBusy: true,
   ttmLruWalker: true,
+  ttmPassesBackoff: false,
 });
 
 const perKernel = new WeakMap<Kernel, DeviceEra>();

@@ -92,10 +92,10 @@ describe("ww_mutex (S10)", () => {
 });
 
 describe("CS building blocks: reserve, validate with eviction, fence (chapter 01 SC01a)", () => {
-  function sc01a(era: Era, ttmLruWalker?: boolean) {
-    return model(`SC01a ${era.name}${ttmLruWalker === undefined ? "" : ` ttmLruWalker=${ttmLruWalker}`}`, () => {
+  function sc01a(era: Era, ttmLruWalker?: boolean, ttmPassesBackoff = false) {
+    return model(`SC01a ${era.name}${ttmLruWalker === undefined ? "" : ` ttmLruWalker=${ttmLruWalker}`}${ttmPassesBackoff ? " ttmPassesBackoff" : ""}`, () => {
       const k = boot(era);
-      if (ttmLruWalker !== undefined) deviceEra(k, { ttmLruWalker });
+      if (ttmLruWalker !== undefined) deviceEra(k, { ttmLruWalker, ttmPassesBackoff });
       const vram = new VramManager("vram", 2);
       const x = ttm_bo_create("x", dma_resv_init(k, "x"), vram), y = ttm_bo_create("y", dma_resv_init(k, "y"), vram);
       const out: Record<string, number> = {};
@@ -115,10 +115,14 @@ describe("CS building blocks: reserve, validate with eviction, fence (chapter 01
     claim({ title: "cs-enomem-evictable", model: m, predicate: (e) => e.has("cs-enomem-evictable"), expect: "Sometimes" });
     claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock") || e.has("ww-violation"), expect: "Never" });
   }, 60_000);
-  it("v5.3–v6.11 TTM (ttm_mem_evict_wait_busy): never -ENOMEM-evictable; no deadlock, no ww-violation (C01.2)", () => {
+  it("v5.3–v6.11 TTM (ttm_mem_evict_wait_busy): its -EDEADLK comes back -EBUSY, which ttm_bo_mem_space reports as -ENOMEM (C01.1-v5.3); no deadlock, no ww-violation", () => {
     const m = sc01a(ENOW, false);
-    claim({ title: "cs-enomem-evictable", model: m, predicate: (e) => e.has("cs-enomem-evictable"), expect: "Never" });
+    claim({ title: "cs-enomem-evictable", model: m, predicate: (e) => e.has("cs-enomem-evictable"), expect: "Sometimes" });
+    claim({ title: "-ENOMEM reaches the caller", model: m, predicate: (e) => e.final.A === -12 || e.final.B === -12, expect: "Sometimes" });
     claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock") || e.has("ww-violation"), expect: "Never" });
+  }, 60_000);
+  it("what-if TTM that hands the rollback back (-EBUSY to the driver): never -ENOMEM-evictable", () => {
+    claim({ title: "cs-enomem-evictable", model: sc01a(ENOW, false, true), predicate: (e) => e.has("cs-enomem-evictable"), expect: "Never" });
   }, 60_000);
   it("≈v6.12 TTM (LRU walker): the ticketlock's -EDEADLK becomes -ENOSPC, then -ENOMEM (C01.1-now); still no deadlock", () => {
     const m = sc01a(ENOW);
