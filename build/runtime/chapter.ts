@@ -6,7 +6,7 @@
 // heartbeat. A `test` block becomes one registered block named by its id; whatever a claim
 // records while the block runs goes to the worker as JSON at once.
 
-import { setClaimSink, setHeartbeat, setReplayToken, type ClaimResult, type Heartbeat } from "../../lib/explorer/index.ts";
+import { setClaimGate, setClaimSink, setHeartbeat, setReplayToken, type ClaimResult, type Heartbeat } from "../../lib/explorer/index.ts";
 
 export interface BlockRun {
   line: number;
@@ -39,6 +39,15 @@ setHeartbeat(host.heartbeat);
 setClaimSink((r: ClaimResult) => {
   host.record(JSON.stringify({ type: "claim", ...r }));
   if (host.replayToken) host.log(r.message);
+});
+
+// A claim about an era says something about real kernels, so it says which ones and why: refused
+// before its search, at the chapter line that called claim() (the block's failure points there).
+setClaimGate((spec) => {
+  const era = spec.labels?.era;
+  if (era !== undefined && spec.evidence === undefined) {
+    throw new Error(`claim ${spec.id ?? `"${spec.title}"`} speaks of era "${era}" but has no evidence: add evidence: { kernels: [the versions its verdict holds for], commits: [{ id, title }] that make it so }, or analysis: [the files read] when no commit decides it (lib/explorer/evidence.ts)`);
+  }
 });
 
 /** Adds a JSON-serialisable record (a trace, a note) to the block that is running. */

@@ -3,6 +3,7 @@
 
 import { formatDeadlock, type ClaimResult, type Coverage, type DeadlockData, type Finding, type TraceEvent } from "../../lib/explorer/index.ts";
 import { escapeHtml as esc } from "./escape.ts";
+import { evidenceHtml } from "./evidence-view.ts";
 import type { ChapterResult } from "./results.ts";
 import { swimlaneSvg } from "./swimlane.ts";
 import type { BoundedWitness, Gap } from "./bound.ts";
@@ -150,7 +151,7 @@ export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor:
     `<span class="book-claim-id">${esc(c.id ?? "")}</span> <span class="book-claim-title">${esc(c.title)}</span>` +
     `<span class="book-verdicts">expected <span class="book-verdict book-verdict-${esc(c.expected)}">${esc(c.expected)}</span> · observed ${verdict}</span>` +
     `<span class="book-coverage">${esc(coverageWords(c.coverage, c.stats, c.complete, c.expected, c.observed))}</span></div>`;
-  let body = "";
+  let body = evidenceHtml(c.evidence);
   if (!c.pass) body += `<pre class="book-failure">${esc(c.message).replace(/\n/g, "&#10;")}</pre>`;
   const w = c.witness as BoundedWitness | undefined;
   if (w) {

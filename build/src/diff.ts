@@ -4,7 +4,7 @@
 import type { Results } from "./results.ts";
 import { claimsIn, type ClaimRecord } from "./claim-view.ts";
 
-export interface ClaimState { observed: string; expected: string; pass: boolean; coverage: string; token: string | null }
+export interface ClaimState { observed: string; expected: string; pass: boolean; coverage: string; token: string | null; evidence: string }
 
 export interface Change {
   file: string;
@@ -13,7 +13,7 @@ export interface Change {
   claim: string;
   title: string;
   /** "not-run": the claim is still in the chapter, but its block failed before it ran. */
-  what: ("verdict" | "coverage" | "witness" | "added" | "removed" | "not-run")[];
+  what: ("verdict" | "coverage" | "witness" | "evidence" | "added" | "removed" | "not-run")[];
   before: ClaimState | null;
   after: ClaimState | null;
   /** The observed verdict changed and the claim now fails: the change did something nobody expected. */
@@ -42,7 +42,13 @@ function claimsOf(r: Results): Map<string, { file: string; blockId: string; c: C
   }));
 }
 
-const state = (c: ClaimRecord): ClaimState => ({ observed: c.observed, expected: c.expected, pass: c.pass, coverage: coverageKey(c), token: c.witness?.token ?? null });
+/** The evidence in one line: "v4.16 aa56a292ce62 analysis:mm/gup.c", "" for none. */
+function evidenceKey(c: ClaimRecord): string {
+  const e = c.evidence;
+  return e ? [...e.kernels, ...(e.commits ?? []).map((x) => x.id), ...(e.analysis ?? []).map((f) => `analysis:${f}`)].join(" ") : "";
+}
+
+const state = (c: ClaimRecord): ClaimState => ({ observed: c.observed, expected: c.expected, pass: c.pass, coverage: coverageKey(c), token: c.witness?.token ?? null, evidence: evidenceKey(c) });
 
 /** Blocks of `r` that exist but did not finish: their later claims did not run. */
 function unfinishedBlocks(r: Results): Set<string> {
@@ -68,6 +74,7 @@ export function diffResults(base: Results, head: Results): Change[] {
       if (x.c.observed !== y.c.observed) what.push("verdict");
       if (coverageKey(x.c) !== coverageKey(y.c)) what.push("coverage");
       if ((x.c.witness?.token ?? null) !== (y.c.witness?.token ?? null)) what.push("witness");
+      if (evidenceKey(x.c) !== evidenceKey(y.c)) what.push("evidence");
     }
     if (what.length === 0) continue;
     changes.push({
@@ -82,7 +89,8 @@ export function diffResults(base: Results, head: Results): Change[] {
 export function changeLine(c: Change): string {
   const v = (s: ClaimState | null) => (s ? s.observed : c.what.includes("not-run") ? "did not run" : "—");
   const tag = c.unexpected ? "UNEXPECTED " : "";
-  return `${tag}${c.file} ${c.claim}: ${c.what.join(", ")}: ${v(c.before)} → ${v(c.after)}${c.after && !c.after.pass ? ` (expected ${c.after.expected})` : ""}  — ${c.title}`;
+  const ev = c.what.includes("evidence") ? ` [evidence: ${c.before?.evidence || "none"} → ${c.after?.evidence || "none"}]` : "";
+  return `${tag}${c.file} ${c.claim}: ${c.what.join(", ")}: ${v(c.before)} → ${v(c.after)}${c.after && !c.after.pass ? ` (expected ${c.after.expected})` : ""}${ev}  — ${c.title}`;
 }
 
 /** The changes as a Markdown table, for a CI job summary ($GITHUB_STEP_SUMMARY). */

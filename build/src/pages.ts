@@ -2,6 +2,7 @@
 // All of them are computed from results.json; none holds a verdict of its own.
 
 import path from "node:path";
+import { evidenceBrief } from "./evidence-view.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { claimsIn, type Located } from "./claim-view.ts";
 import { changeLine, type Change } from "./diff.ts";
@@ -101,10 +102,10 @@ export function scoreboardPage(results: Results): string {
     }
     lines.push("");
   }
-  lines.push("## Every claim", "", "| Chapter | Claim | Expected | Observed | Coverage |", "|---|---|---|---|---|");
+  lines.push("## Every claim", "", "| Chapter | Claim | Expected | Observed | Coverage | Evidence |", "|---|---|---|---|---|---|");
   for (const l of claims) {
     const cov = l.c.coverage.kind === "bounded" ? `bounded ≤ ${l.c.coverage.preemptions}` : l.c.coverage.kind === "exhaustive" ? `exhaustive` : l.c.coverage.kind;
-    lines.push(`| [${cell(l.chapter.title)}](${path.basename(l.chapter.file)}) | [${esc(l.c.id ?? "claim")}](${claimLink(l)}){ .book-score } ${cell(esc(l.c.title))} | ${verdict(l.c.expected)} | ${verdict(l.c.observed)} ${l.c.pass ? "" : "✗"} | ${cov} |`);
+    lines.push(`| [${cell(l.chapter.title)}](${path.basename(l.chapter.file)}) | [${esc(l.c.id ?? "claim")}](${claimLink(l)}){ .book-score } ${cell(esc(l.c.title))} | ${verdict(l.c.expected)} | ${verdict(l.c.observed)} ${l.c.pass ? "" : "✗"} | ${cov} | ${l.c.evidence ? evidenceBrief(l.c.evidence) : "—"} |`);
   }
   if (claims.length === 0) lines.push("", "No claims yet.");
   return lines.join("\n") + "\n";

@@ -11,6 +11,7 @@ import { claimsIn, type ClaimRecord, type Located } from "./claim-view.ts";
 import { blockAnchor } from "./anchors.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import type { ChapterResult } from "./results.ts";
+import { evidenceBrief, kernelsOf } from "./evidence-view.ts";
 
 export interface ScoreInput { result: ChapterResult; src: string; directives: Directive[] }
 
@@ -77,17 +78,21 @@ export function scoreboardDiagnostics(inputs: ScoreInput[]): Map<string, Diagnos
 const verdict = (v: string) => `<span class="book-verdict book-verdict-${esc(v)}">${esc(v)}</span>`;
 
 export function scoreboardTable(inputs: ScoreInput[]): string {
-  const rows = ["| Chapter | Sentence under test | 2018 | now | Evidence supports | Settled by |", "|---|---|---|---|---|---|"];
+  const rows = ["| Chapter | Sentence under test | 2018 | now | Kernels | Evidence supports | Settled by |", "|---|---|---|---|---|---|---|"];
   for (const i of inputs) {
     const dir = sentenceDirective(i);
     if (!dir) continue;
     const found = claimsById(i.result);
     const page = path.basename(i.result.file);
-    const cells = (era: string) => (dir.attrs.key ?? "").split(/\s+/).filter(Boolean)
-      .flatMap((k) => found.get(k) ?? []).filter((f) => eraOf(f.c) === era)
-      .map((f) => `[${esc(f.c.id!)}](${page}#${blockAnchor(f.blockId)}-claim${f.index}) ${verdict(f.c.observed)}${f.c.pass ? "" : " ✗"}`).join("<br>") || "—";
+    const keyed = (era: string) => (dir.attrs.key ?? "").split(/\s+/).filter(Boolean)
+      .flatMap((k) => found.get(k) ?? []).filter((f) => eraOf(f.c) === era);
+    const cells = (era: string) => keyed(era)
+      .map((f) => `[${esc(f.c.id!)}](${page}#${blockAnchor(f.blockId)}-claim${f.index}) ${verdict(f.c.observed)}${f.c.pass ? "" : " ✗"} ${evidenceBrief(f.c.evidence)}`).join("<br>") || "—";
+    // Which kernels the sentence's reading applies to, era by era: the union of its key claims' evidence.
+    const kernels = ["2018", "now"].map((era) => [era, kernelsOf(keyed(era).map((f) => f.c.evidence))] as const)
+      .filter(([, ks]) => ks.length > 0).map(([era, ks]) => `${era}: ${ks.map(esc).join(", ")}`).join("<br>") || "—";
     const sentence = sentenceOf(i.src).replace(/\|/g, "\\|");
-    rows.push(`| [${i.result.title.replace(/\|/g, "\\|")}](${page}) | “${esc(sentence)}” | ${cells("2018")} | ${cells("now")} | ${esc(dir.attrs.supports ?? "")} | ${esc(dir.attrs.settled ?? "")} |`);
+    rows.push(`| [${i.result.title.replace(/\|/g, "\\|")}](${page}) | “${esc(sentence)}” | ${cells("2018")} | ${cells("now")} | ${kernels} | ${esc(dir.attrs.supports ?? "")} | ${esc(dir.attrs.settled ?? "")} |`);
   }
   return rows.join("\n");
 }

@@ -16,6 +16,7 @@ import { exploreBounded } from "./bounded.ts";
 import { exploreDfs } from "./dfs.ts";
 import { exploreDpor } from "./dpor.ts";
 import { ExplorerError } from "./errors.ts";
+import { type Evidence, validateEvidence } from "./evidence.ts";
 import type { Execution } from "./execution.ts";
 import type { Finding } from "./finding.ts";
 import { clockMs, guarded, unguarded } from "./guard.ts";
@@ -50,6 +51,8 @@ export interface ClaimSpec<F = any> {
    * { design: "amdgpu-2018", era: "2018", invariant: "stale-install" }. Carried into the result.
    */
   readonly labels?: Readonly<Record<string, string>>;
+  /** What the verdict rests on outside the model (evidence.ts); checked, carried into the result. */
+  readonly evidence?: Evidence;
 }
 
 export interface Witness {
@@ -92,6 +95,7 @@ export interface ClaimResult {
   readonly witness?: Witness;
   readonly message: string;
   readonly labels?: Readonly<Record<string, string>>;
+  readonly evidence?: Evidence;
 }
 
 /** Thrown by claim() when the observation differs from the expectation. */
@@ -298,13 +302,31 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
     ...(witness ? { witness } : {}),
     message: lines.join("\n"),
     ...(spec.labels ? { labels: { ...spec.labels } } : {}),
+    ...(spec.evidence ? { evidence: copyEvidence(spec.evidence) } : {}),
   };
+}
+
+const copyEvidence = (e: Evidence): Evidence => ({
+  kernels: [...e.kernels],
+  ...(e.commits ? { commits: e.commits.map((c) => ({ id: c.id, title: c.title })) } : {}),
+  ...(e.analysis ? { analysis: [...e.analysis] } : {}),
+});
+
+let gate: ((spec: ClaimSpec) => void) | null = null;
+/**
+ * fn sees every spec before its search and may throw to refuse it (the book refuses a claim that
+ * speaks of an era without evidence); the explorer itself has no opinion on labels.
+ */
+export function setClaimGate(fn: ((spec: ClaimSpec) => void) | null): void {
+  gate = fn;
 }
 
 const replayExecution = (m: Model<unknown>, ds: number[], maxSteps: number): Execution => runDecisions(m, ds, maxSteps, false).x;
 
 /** Explore and decide; never throws on a failed claim (see claim()). */
 export function check<F>(spec: ClaimSpec<F>): ClaimResult {
+  if (spec.evidence !== undefined) validateEvidence(spec.evidence, spec.id ?? `"${spec.title}"`);
+  gate?.(spec);
   const t = replayToken();
   const result = t !== null ? replayClaim(spec, t) : decide(spec, search(spec));
   sink?.(result);

@@ -14,10 +14,11 @@ export type { Op, Mode, Tracked, Yieldable, ThreadBody, ChooseRequest } from "./
 export type { Finding, DeadlockData, WaitEdge } from "./finding.ts";
 export type { ExecutionView } from "./view.ts";
 export {
-  claim, check, search, decide, mergeRecords, setClaimSink, describeCoverage, ClaimError,
+  claim, check, search, decide, mergeRecords, setClaimSink, setClaimGate, describeCoverage, ClaimError,
   type ClaimSpec, type ClaimResult, type Expectation, type Observation, type Witness, type Stats, type SearchRecord,
 } from "./claim.ts";
 export type { Coverage } from "./search.ts";
+export { validateEvidence, type Evidence, type EvidenceCommit } from "./evidence.ts";
 export { replay, type ReplayResult } from "./replay.ts";
 export { setReplayToken } from "./replay-claim.ts";
 export { formatTrace, formatDeadlock, type TraceEvent } from "./trace.ts";

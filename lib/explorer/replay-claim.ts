@@ -45,5 +45,6 @@ export function replayClaim<F>(spec: ClaimSpec<F>, t: string): ClaimResult {
     witness: { token: t, preemptions: r.preemptions, steps: r.steps, minimisation: "none (replay)", trace: r.trace, text: r.text, findings: r.findings, predicate: holds },
     message: [head, r.note ?? "", r.text].filter(Boolean).join("\n"),
     ...(spec.labels ? { labels: { ...spec.labels } } : {}),
+    ...(spec.evidence ? { evidence: spec.evidence } : {}),
   };
 }

@@ -38,7 +38,7 @@
 // what a conforming design shows on each. Models stay small: 2 driver-side threads (plus the
 // design's own job and worker threads), 1–2 pages.
 
-import { model, check, claim, choose, Completion, type ClaimResult, type Expectation, type ExecutionView, type Yieldable } from "../explorer/index.ts";
+import { model, check, claim, choose, Completion, type ClaimResult, type Evidence, type Expectation, type ExecutionView, type Yieldable } from "../explorer/index.ts";
 import type { SearchSpec, Budget } from "../explorer/config.ts";
 import { boot, type Kernel } from "./kernel.ts";
 import type { Era } from "./era.ts";
@@ -125,6 +125,8 @@ export interface ConformanceOptions {
   readonly budget?: Budget;
   /** "check" (default): never throws. "claim": throws ClaimError when a verdict differs from `expect`. */
   readonly mode?: "check" | "claim";
+  /** The kernels and commits (or files read) every claim's verdict rests on (lib/explorer/evidence.ts). */
+  readonly evidence?: Evidence;
 }
 
 export interface ConformanceReport {
@@ -209,6 +211,7 @@ export function conformance(factory: ConformanceFactory, o: ConformanceOptions):
       search: o.search ?? CONFORMANCE_SEARCH,
       ...(o.budget ? { budget: o.budget } : {}),
       labels: { design: o.design, era, invariant: inv },
+      ...(o.evidence ? { evidence: o.evidence } : {}),
     });
     results[inv] = r;
     if (r.observed === "Sometimes" || r.observed === "Always") broken.push(inv);

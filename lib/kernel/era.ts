@@ -125,7 +125,11 @@ export const E18: Era = Object.freeze({
   shrinkerRwsem: true,
 } as const);
 
-/** v6.x ("now"). */
+/**
+ * "now": v6.18, the current long-term release. Every switch above is on from v6.7 (the last, the
+ * lockless shrinker walk, landed then); claims of this era name v6.18 in their evidence, and a
+ * driver design names its own release (`amdgpu@v6.6`, chapter 00).
+ */
 export const ENOW: Era = Object.freeze({
   name: "now",
   notifierBlockableArg: true,

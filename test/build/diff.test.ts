@@ -1,7 +1,7 @@
 // diffResults: what a change flipped, and "did not run" is not "removed".
 
 import { describe, expect, it } from "vitest";
-import { changesMarkdown, diffResults } from "../../build/src/diff.ts";
+import { changeLine, changesMarkdown, diffResults } from "../../build/src/diff.ts";
 import type { Results } from "../../build/src/results.ts";
 
 const claim = (id: string, observed: string, expected = observed) => ({
@@ -50,5 +50,16 @@ describe("diffResults", () => {
     const cs = diffResults(base, head);
     expect(cs.map((c) => [c.claim, c.what, c.unexpected])).toEqual([["C1", ["verdict"], true], ["C1#2", ["verdict"], false]]);
     expect(changesMarkdown([], "main")).toMatch(/No claim changed/);
+  });
+
+  it("a claim whose evidence changed says so, with the old and the new", () => {
+    const ev = (kernels: string[]) => ({ kernels, commits: [{ id: "58bafc666c48", title: "drm/amdgpu: fix waiting for all submissions for userptrs" }] });
+    const base = book([{ id: "C1", status: "passed", records: [{ ...claim("C1", "Never"), evidence: ev(["v6.6"]) }, claim("C1", "Never")] }]);
+    const head = book([{ id: "C1", status: "passed", records: [{ ...claim("C1", "Never"), evidence: ev(["v6.18"]) }, claim("C1", "Never")] }]);
+    const [c, ...rest] = diffResults(base, head);
+    expect(rest).toEqual([]);
+    expect(c!.what).toEqual(["evidence"]);
+    expect(c!.unexpected).toBe(false);
+    expect(changeLine(c!)).toContain("[evidence: v6.6 58bafc666c48 → v6.18 58bafc666c48]");
   });
 });

@@ -159,3 +159,25 @@ describe("output is bounded", () => {
     expect(results.timings.render).toBeLessThan(2000);
   });
 });
+
+// Issue 15: a claim about an era says which kernels and why. Without evidence it fails at its
+// `claim(` line before its search; with evidence, the page shows it beside the verdict.
+describe("evidence beside every verdict", () => {
+  test("an era claim without evidence fails at its claim( line, saying what to add; malformed evidence too", () => {
+    const c = results.chapters.find((x) => x.file.endsWith("39-era-without-evidence.md"))!;
+    const block = (id: string) => c.blocks.find((b) => b.id === id)!;
+    expect(block("no-evidence").status).toBe("failed");
+    expect(block("no-evidence").records).toEqual([]);
+    expect(block("no-evidence").failure).toMatchObject({ at: { file: c.file, line: 18 }, message: expect.stringMatching(/G1 speaks of era "2018" but has no evidence: add evidence/) });
+    expect(block("bad-evidence").failure).toMatchObject({ at: { file: c.file, line: 28 }, message: expect.stringMatching(/G3: evidence commit id "aa56a292ce6" is not 12/) });
+    expect(block("with-evidence").status).toBe("passed");
+    expect(out).toContain(`${c.file}:18`);
+  });
+
+  test("the page shows a claim's kernels and commits beside its verdict", () => {
+    const html = readFileSync(path.join(tmp, "site", "18-claims", "index.html"), "utf8");
+    const f1 = html.slice(html.indexOf('data-claim-id="F1"'));
+    expect(f1.slice(0, f1.indexOf("book-witness"))).toMatch(/class="book-evidence".*v4\.16.*aa56a292ce62.*Acquire the page lock around set_page_dirty\(\)/);
+    expect(html).toMatch(/class="book-evidence".*v6\.6, v6\.18.*analysis of <code>kernel\/locking\/mutex\.c<\/code>/);
+  });
+});

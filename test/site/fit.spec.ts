@@ -133,3 +133,39 @@ test("one witness per chapter, the scoreboard, a dark page and a phone page, as 
   await page.screenshot({ path: path.join(SHOTS, "phone-C03.6-2018.png") });
   await expect(phone.locator(".book-witness > .book-scroll-hint")).toBeVisible();
 });
+
+// Issue 15: every era claim shows its evidence beside its verdict, and the scoreboard shows it in
+// its rows. At 1280 px the evidence line of a claim lies inside the page and is not cut by its box.
+test("at 1280 px each claim's evidence is visible beside its verdict, whole, on chapter pages and the scoreboard", async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const problems: string[] = [];
+  let seen = 0;
+  for (const slug of ["01-the-slow-path-and-the-retry-loop", "07-leaked-mappings-and-stray-writes", "14-scoreboard"]) {
+    await page.goto(`./${slug}/`);
+    await settle(page);
+    const found = await page.evaluate(() => {
+      const vw = document.documentElement.clientWidth;
+      const out: { n: number; bad: string[] } = { n: 0, bad: [] };
+      for (const el of document.querySelectorAll("article .book-evidence, article .book-evidence-brief")) {
+        out.n++;
+        const r = el.getBoundingClientRect();
+        const what = `${el.className} of ${el.closest("[data-claim-id]")?.getAttribute("data-claim-id") ?? "a row"}: "${(el.textContent ?? "").trim().slice(0, 50)}"`;
+        if (el.getClientRects().length === 0 || getComputedStyle(el).visibility === "hidden") out.bad.push(`${what} is not shown`);
+        else if (r.left < -1 || r.right > vw + 1) out.bad.push(`${what} spans ${Math.round(r.left)}–${Math.round(r.right)} px of ${vw}`);
+        else if (el.scrollWidth > el.clientWidth + 1) out.bad.push(`${what} is wider than its box (${el.scrollWidth} > ${el.clientWidth} px)`);
+        if (el.classList.contains("book-evidence") && !/v\d+\.\d+/.test(el.textContent ?? "")) out.bad.push(`${what} names no kernel`);
+      }
+      return out;
+    });
+    seen += found.n;
+    problems.push(...found.bad.map((b) => `${slug}: ${b}`));
+    if (slug !== "14-scoreboard") {
+      // every era claim on the page has its evidence inside its own box, under the verdict
+      const missing = await page.locator(".book-claim").evaluateAll((els) => els.filter((c) => !c.querySelector(".book-evidence")).map((c) => c.getAttribute("data-claim-id")));
+      problems.push(...missing.map((id) => `${slug}: claim ${id} shows no evidence`));
+    }
+  }
+  expect(seen).toBeGreaterThan(20);
+  expect(problems).toEqual([]);
+});
