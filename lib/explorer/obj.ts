@@ -47,7 +47,7 @@ export function* step<T = undefined>(
 ): Generator<Yieldable, T, unknown> {
   const op: Op = effect
     ? { obj: effect.obj, kind: effect.kind, mode: effect.mode, label, enabled: effect.enabled, run: effect.run, also: effect.also }
-    : { obj: null, kind: "step", mode: "local", label, enabled: undefined, run: undefined };
+    : { obj: null, kind: "step", mode: "local", label, enabled: undefined, run: undefined, also: undefined };
   return (yield op) as T;
 }
 
@@ -118,6 +118,6 @@ export function* call<T>(name: string, body: () => Generator<Yieldable, T, unkno
 
 /** Start a new thread running `body`; returns once the thread exists (a local step). */
 export function* spawn(name: string, body: ThreadBody): Generator<Yieldable, void, unknown> {
-  const op: Op = { obj: null, kind: "spawn", mode: "local", label: `spawn(${name})`, enabled: undefined, run: () => runtime("spawn()").spawn(name, body) };
+  const op: Op = { obj: null, kind: "spawn", mode: "local", label: `spawn(${name})`, enabled: undefined, run: () => runtime("spawn()").spawn(name, body), also: undefined };
   yield op;
 }
