@@ -6,6 +6,9 @@
 // Explores at least one execution of every Mazurkiewicz trace (equivalence class
 // of executions under swapping adjacent independent steps). Two steps are
 // dependent iff they touch the same object and at least one is a write (effect.ts).
+// A multi-object step (Op.also) touches a set of objects: it is dependent with
+// another step iff their footprints share an object that one of them writes, and
+// its happens-before edges and races are those of each object it touches.
 //
 // Deviations, each erring towards exploring MORE (never fewer) executions:
 //  * Not optimal-DPOR: no wakeup trees, so some sleep-set-blocked runs happen
@@ -32,7 +35,7 @@
 //    count-th of them. That is source-DPOR with a larger root backtrack set, so
 //    sound; the union may contain a few more executions than the unsharded run.
 
-import { conflicts, MODE_WRITE } from "./effect.ts";
+import { footprintOf, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
 import { Execution, type Scheduler } from "./execution.ts";
 import type { Explore } from "./search.ts";
 
@@ -77,13 +80,13 @@ class DporScheduler implements Scheduler {
     let sleep = 0;
     if (s > 0) {
       const parent = this.nodes[s - 1];
-      const o = x.stepObj[s - 1], m = x.stepMode[s - 1];
+      const o = x.stepObj[s - 1], m = x.stepMode[s - 1], f = x.stepFoot[s - 1];
       for (let r = parent.sleep & ~parent.stops; r; r &= r - 1) {
         const t = lowest(r);
         const p = x.threads[t].pending;
         if (p === null) continue;
-        const po = p.obj ? p.obj.id : -1, pm = p.obj ? (p.mode === "w" ? 2 : p.mode === "r" ? 1 : 0) : 0;
-        if (!conflicts(o, m, po, pm)) sleep |= 1 << t;
+        const po = p.obj ? p.obj.id : -1, pm = p.obj ? modeCode(p.mode) : 0;
+        if (!stepsConflict(o, m, f, po, pm, p.also === undefined ? null : footprintOf(p))) sleep |= 1 << t;
       }
     }
     let backtrack = 0;
@@ -186,6 +189,12 @@ function advance(list: Choice[]): boolean {
   return true;
 }
 
+/** Does footprint f write object o? */
+function writesIn(f: readonly number[], o: number): boolean {
+  for (let i = 0; i < f.length; i += 2) if (f[i] === o) return f[i + 1] === MODE_WRITE;
+  return false;
+}
+
 let scratch = new Int32Array(4096);
 /** A buffer of at least `size` ints, shared by every analyse() call; contents are garbage. */
 function scratchInts(size: number): Int32Array {
@@ -202,7 +211,7 @@ function scratchInts(size: number): Int32Array {
 function analyse(x: Execution, sched: DporScheduler): void {
   const n = x.steps;
   const T = x.threads.length;
-  const th = x.stepThread, ob = x.stepObj, md = x.stepMode;
+  const th = x.stepThread, ob = x.stepObj, md = x.stepMode, ft = x.stepFoot;
   const nObj = x.objects.length;
   // The three arrays that grow with the execution are views of one scratch buffer reused by
   // every call (analyse runs once per execution and is never re-entered: probes do not analyse).
@@ -241,7 +250,7 @@ function analyse(x: Execution, sched: DporScheduler): void {
    */
   const feasible = (j: number, v: number[], q: number, o: number): boolean => {
     // (The cheap answer needs q to have existed at pre(j): a thread spawned later has no recorded enabledness there.)
-    if (lastOf[q] < j && spawnAt(q) < j && !v.some((i) => ob[i] === o)) return (x.enabledBefore[j] & (1 << q)) !== 0;
+    if (lastOf[q] < j && spawnAt(q) < j && !v.some((i) => touches(ob[i], ft[i], o))) return (x.enabledBefore[j] & (1 << q)) !== 0;
     const order: number[] = [];
     for (let i = 0; i < j; i++) order.push(i);
     order.push(...v);
@@ -251,14 +260,16 @@ function analyse(x: Execution, sched: DporScheduler): void {
     return probe.result;
   };
 
-  const scan = (q: number, o: number, m: number, prevC: Int32Array, k: number, blocking: boolean): void => {
+  const scan = (q: number, o: number, m: number, f: number[] | null, prevC: Int32Array, k: number, blocking: boolean): void => {
+    if (f !== null) return scanMulti(q, o, m, f, prevC, k, blocking);
     const evs = objEvents[o];
     if (!evs) return;
     seen.set(prevC);
     for (let a = evs.length - 1; a >= 0; a--) {
       const j = evs[a];
-      const wj = md[j] === MODE_WRITE;
-      if (th[j] === q || !conflicts(o, m, o, md[j])) {
+      // j's mode on o: its primary mode, or (a multi-object step) its mode on o in its footprint.
+      const wj = ft[j] === null ? md[j] === MODE_WRITE : writesIn(ft[j] as number[], o);
+      if (th[j] === q || !stepsConflict(o, m, null, ob[j], md[j], ft[j])) {
         if (th[j] === q && wj) return;
         continue;
       }
@@ -271,9 +282,57 @@ function analyse(x: Execution, sched: DporScheduler): void {
       // If not (release -> acquire by the holder), skip it WITHOUT joining its
       // clock and keep scanning back for the step that really competes.
       if (blocking && !feasible(j, v, q, o)) continue;
-      addBacktrack(j, v, q, o, m, prevC);
+      addBacktrack(j, v, q, o, m, null, prevC);
       join(seen, j);
       if (wj) return;
+    }
+  };
+
+  /**
+   * scan() for a step with a footprint f of several objects: the events of all its objects,
+   * latest first. An object is closed once a write to it is known to happen before the step (or
+   * before a race already found): every earlier event on it happens before that write, so it is
+   * no immediate race; the scan ends when every object is closed.
+   */
+  const scanMulti = (q: number, o: number, m: number, f: number[], prevC: Int32Array, k: number, blocking: boolean): void => {
+    const evs: number[] = [];
+    for (let e = 0; e < f.length; e += 2) for (const j of objEvents[f[e]] ?? []) evs.push(j);
+    evs.sort((a, b) => b - a);
+    seen.set(prevC);
+    const nf = f.length >> 1;
+    let closed = 0, open = nf;
+    // Close every object of f that step j writes.
+    const closeWrites = (j: number): void => {
+      for (let e = 0; e < nf; e++) {
+        if (closed & (1 << e)) continue;
+        const oe = f[2 * e];
+        const wj = ft[j] === null ? ob[j] === oe && md[j] === MODE_WRITE : writesIn(ft[j] as number[], oe);
+        if (wj) {
+          closed |= 1 << e;
+          open--;
+        }
+      }
+    };
+    for (let a = 0; a < evs.length && open > 0; a++) {
+      const j = evs[a];
+      if (a > 0 && evs[a - 1] === j) continue; // on two of f's objects
+      let onClosed = false;
+      for (let e = 0; e < nf && !onClosed; e++) if (closed & (1 << e) && touches(ob[j], ft[j], f[2 * e])) onClosed = true;
+      if (onClosed) continue;
+      if (th[j] === q) {
+        closeWrites(j);
+        continue;
+      }
+      if (!stepsConflict(o, m, f, ob[j], md[j], ft[j])) continue;
+      if (hb(j, seen)) {
+        closeWrites(j);
+        continue;
+      }
+      const v = notdep(j, k);
+      if (blocking && !feasible(j, v, q, o)) continue;
+      addBacktrack(j, v, q, o, m, f, prevC);
+      join(seen, j);
+      closeWrites(j);
     }
   };
 
@@ -285,7 +344,7 @@ function analyse(x: Execution, sched: DporScheduler): void {
   };
 
   // Source-DPOR: add one initial of notdep(j).e to backtrack(pre(j)) unless one is there already.
-  const addBacktrack = (j: number, v: number[], q: number, o: number, m: number, prevC: Int32Array, global = false): void => {
+  const addBacktrack = (j: number, v: number[], q: number, o: number, m: number, f: number[] | null, prevC: Int32Array, global = false): void => {
     const node = sched.nodes[j];
     let initials = 0;
     let withEvents = 0; // threads that have a step in notdep
@@ -300,7 +359,7 @@ function analyse(x: Execution, sched: DporScheduler): void {
     if (!(withEvents & (1 << q))) {
       // A global (stopping) step conflicts with every step of v.
       let initial = !global || v.length === 0;
-      for (const i of v) if (hb(i, prevC) || conflicts(o, m, ob[i], md[i])) { initial = false; break; }
+      for (const i of v) if (hb(i, prevC) || stepsConflict(o, m, f, ob[i], md[i], ft[i])) { initial = false; break; }
       if (initial) initials |= 1 << q;
     }
     if (initials & node.backtrack) return;
@@ -321,30 +380,42 @@ function analyse(x: Execution, sched: DporScheduler): void {
       if (th[j] === q || hbStep(j, sIdx)) continue;
       const v = notdep(j, sIdx);
       if (x.stepBlocking[sIdx] && !feasible(j, v, q, ob[sIdx])) continue;
-      addBacktrack(j, v, q, -1, 0, prevBuf, true);
+      addBacktrack(j, v, q, -1, 0, null, prevBuf, true);
     }
   };
 
+  /** Step k's access (o, m) to one object: happens-after edges, then bookkeeping. Objects of a
+   *  footprint are distinct, so doing them one at a time is the same as all at once. */
+  const record = (k: number, c: Int32Array, o: number, m: number): void => {
+    const lw = lastWrite[o];
+    if (lw >= 0) join(c, lw);
+    const rs = readsSince[o];
+    if (m === MODE_WRITE) {
+      if (rs) for (const r of rs) join(c, r);
+      lastWrite[o] = k;
+      readsSince[o] = [];
+    } else if (rs) rs.push(k);
+    else readsSince[o] = [k];
+    const evs = objEvents[o];
+    if (evs) evs.push(k);
+    else objEvents[o] = [k];
+  };
+
   for (let k = 0; k < n; k++) {
-    const t = th[k], o = ob[k], m = md[k];
+    const t = th[k], o = ob[k], m = md[k], f = ft[k];
     const c = clockOf(t);
-    if (o >= 0) {
+    if (f !== null) {
       if (k >= sched.divergence) {
         prevBuf.set(c);
-        scan(t, o, m, prevBuf, k, x.stepBlocking[k]);
+        scan(t, o, m, f, prevBuf, k, x.stepBlocking[k]);
       }
-      const lw = lastWrite[o];
-      if (lw >= 0) join(c, lw);
-      const rs = readsSince[o];
-      if (m === MODE_WRITE) {
-        if (rs) for (const r of rs) join(c, r);
-        lastWrite[o] = k;
-        readsSince[o] = [];
-      } else if (rs) rs.push(k);
-      else readsSince[o] = [k];
-      const evs = objEvents[o];
-      if (evs) evs.push(k);
-      else objEvents[o] = [k];
+      for (let e = 0; e < f.length; e += 2) record(k, c, f[e], f[e + 1]);
+    } else if (o >= 0) {
+      if (k >= sched.divergence) {
+        prevBuf.set(c);
+        scan(t, o, m, null, prevBuf, k, x.stepBlocking[k]);
+      }
+      record(k, c, o, m);
     }
     c[t] = ++count[t];
     local[k] = c[t];
@@ -364,9 +435,11 @@ function analyse(x: Execution, sched: DporScheduler): void {
   if (x.status === "deadlock" || x.status === "stopped" || x.status === "step-bound") {
     for (let q = 0; q < x.threads.length; q++) {
       const p = x.threads[q].pending;
-      if (p === null || !p.obj) continue;
+      if (p === null) continue;
+      const pf = p.also === undefined ? null : footprintOf(p);
+      if (!p.obj && pf === null) continue;
       prevBuf.set(clockOf(q));
-      scan(q, p.obj.id, p.mode === "w" ? 2 : p.mode === "r" ? 1 : 0, prevBuf, n, p.enabled !== undefined);
+      scan(q, p.obj ? p.obj.id : -1, p.obj ? modeCode(p.mode) : 0, pf, prevBuf, n, p.enabled !== undefined);
     }
   }
 }

@@ -37,6 +37,17 @@ export interface Op {
   readonly enabled?: () => boolean;
   /** Performs the effect atomically when the scheduler picks this thread. */
   readonly run?: () => unknown;
+  /** More objects the same atomic step touches, each with its own mode (a multi-object step,
+   *  e.g. a page-table update that also changes a frame's refcount). Two steps are dependent iff
+   *  some object is in both footprints and at least one of them writes it. `enabled()` still
+   *  depends only on `obj`. */
+  readonly also?: readonly Touch[];
+}
+
+/** One more object in a multi-object step's footprint. */
+export interface Touch {
+  readonly obj: Tracked;
+  readonly mode: Mode;
 }
 
 /** A request for a nondeterministic value; resolved by the search like a schedule choice. */
@@ -56,4 +67,48 @@ export const isChoose = (y: Yieldable): y is ChooseRequest => (y as ChooseReques
 /** DPOR dependency on numeric modes: same object and at least one write. */
 export function conflicts(objA: number, modeA: number, objB: number, modeB: number): boolean {
   return objA >= 0 && objA === objB && (modeA === MODE_WRITE || modeB === MODE_WRITE);
+}
+
+/**
+ * Footprint of a multi-object op as flat pairs [obj, mode, obj, mode, ...], the primary object
+ * first; an object named twice appears once, with the stronger mode. null for a single-object
+ * (or local) op, whose footprint is just (obj.id, mode): the hot path allocates nothing.
+ */
+export function footprintOf(op: Op): number[] | null {
+  if (!op.also || op.also.length === 0) return null;
+  const f: number[] = op.obj ? [op.obj.id, modeCode(op.mode)] : [];
+  for (const t of op.also) {
+    const o = t.obj.id, m = modeCode(t.mode);
+    let i = 0;
+    while (i < f.length && f[i] !== o) i += 2;
+    if (i < f.length) f[i + 1] = Math.max(f[i + 1], m);
+    else f.push(o, m);
+  }
+  return f;
+}
+
+/** Does footprint f (flat pairs) conflict with one access (o, m)? */
+function footHas(f: readonly number[], o: number, m: number): boolean {
+  if (o < 0) return false;
+  for (let i = 0; i < f.length; i += 2) if (f[i] === o && (m === MODE_WRITE || f[i + 1] === MODE_WRITE)) return true;
+  return false;
+}
+
+/**
+ * DPOR dependency of two steps, each given as its primary access (o, m) and its footprint
+ * (null = the primary access alone): some shared object, written by at least one of them.
+ */
+export function stepsConflict(ao: number, am: number, af: readonly number[] | null, bo: number, bm: number, bf: readonly number[] | null): boolean {
+  if (af === null && bf === null) return conflicts(ao, am, bo, bm);
+  if (af === null) return footHas(bf as readonly number[], ao, am);
+  if (bf === null) return footHas(af, bo, bm);
+  for (let i = 0; i < af.length; i += 2) if (footHas(bf, af[i], af[i + 1])) return true;
+  return false;
+}
+
+/** Does a step (primary o, footprint f) touch object `obj` at all? */
+export function touches(o: number, f: readonly number[] | null, obj: number): boolean {
+  if (f === null) return o === obj;
+  for (let i = 0; i < f.length; i += 2) if (f[i] === obj) return true;
+  return false;
 }

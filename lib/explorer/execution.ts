@@ -5,7 +5,7 @@
 // enabled mask); trace events with labels and lock sets are only materialised when
 // `detail` is on (replay of a witness).
 
-import { type Op, type ThreadBody, type Tracked, type Yieldable, isChoose, modeCode } from "./effect.ts";
+import { type Op, type ThreadBody, type Tracked, type Yieldable, footprintOf, isChoose, modeCode } from "./effect.ts";
 import { setRuntime, type FindingOptions, type Runtime } from "./context.ts";
 import { DeterminismError, ExplorerError, ModelError } from "./errors.ts";
 import type { DeadlockData, Finding, WaitEdge } from "./finding.ts";
@@ -58,6 +58,8 @@ export class Execution implements Runtime {
   readonly stepThread: number[] = [];
   readonly stepObj: number[] = [];
   readonly stepMode: number[] = [];
+  /** Per step: the footprint of a multi-object step (flat [obj, mode, ...] pairs, effect.ts), else null. */
+  readonly stepFoot: (number[] | null)[] = [];
   /** Per step: the op had an enabled() condition (could have blocked). */
   readonly stepBlocking: boolean[] = [];
   readonly enabledBefore: number[] = [];
@@ -261,6 +263,7 @@ export class Execution implements Runtime {
     this.stepThread.push(t);
     this.stepObj.push(op.obj ? op.obj.id : -1);
     this.stepMode.push(op.obj ? modeCode(op.mode) : 0);
+    this.stepFoot.push(op.also === undefined ? null : footprintOf(op));
     this.stepBlocking.push(op.enabled !== undefined);
     this.enabledBefore.push(enabled);
     this.last = t;

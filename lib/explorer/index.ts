@@ -10,7 +10,7 @@ export { Completion } from "./completion.ts";
 export { WaitQueue } from "./wait-queue.ts";
 export { Semaphore } from "./semaphore.ts";
 export { Obj, step, choose, finding, call, spawn, note, currentThread, locksHeld, noteAcquired, noteReleased, type AccessOptions } from "./obj.ts";
-export type { Op, Mode, Tracked, Yieldable, ThreadBody, ChooseRequest } from "./effect.ts";
+export type { Op, Mode, Touch, Tracked, Yieldable, ThreadBody, ChooseRequest } from "./effect.ts";
 export type { Finding, DeadlockData, WaitEdge } from "./finding.ts";
 export type { ExecutionView } from "./view.ts";
 export {

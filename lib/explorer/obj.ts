@@ -1,7 +1,7 @@
 // Low-level building blocks for instrumented objects. SharedVar, Mutex etc. are
 // built from these; the kernel model builds pages, page tables and notifiers the same way.
 
-import type { ChooseRequest, Mode, Op, ThreadBody, Tracked, Yieldable } from "./effect.ts";
+import type { ChooseRequest, Mode, Op, ThreadBody, Touch, Tracked, Yieldable } from "./effect.ts";
 import { currentRuntime, runtime, type FindingOptions } from "./context.ts";
 import { ExplorerError } from "./errors.ts";
 
@@ -13,6 +13,8 @@ export interface AccessOptions<T> {
   readonly enabled?: () => boolean;
   /** The atomic effect; its result is the value of the `yield*`. */
   readonly run?: () => T;
+  /** More objects this one atomic step touches (a multi-object step; see Op.also). */
+  readonly also?: readonly Touch[];
 }
 
 /**
@@ -28,7 +30,7 @@ export class Obj implements Tracked {
   /** One scheduling point touching this object. mode "w" unless the op commutes with other reads. */
   protected *access<T>(kind: string, mode: Mode, opts: AccessOptions<T> = {}): Generator<Yieldable, T, unknown> {
     // No label string is built here: the hot path never needs it (see Execution.labelOf).
-    const op: Op = { obj: this, kind, mode, label: opts.label, enabled: opts.enabled, run: opts.run };
+    const op: Op = { obj: this, kind, mode, label: opts.label, enabled: opts.enabled, run: opts.run, also: opts.also };
     return (yield op) as T;
   }
   holders?(): readonly number[];
@@ -41,11 +43,11 @@ export class Obj implements Tracked {
  */
 export function* step<T = undefined>(
   label: string,
-  effect?: { obj: Tracked; kind: string; mode: Mode; enabled?: () => boolean; run?: () => T },
+  effect?: { obj: Tracked; kind: string; mode: Mode; enabled?: () => boolean; run?: () => T; also?: readonly Touch[] },
 ): Generator<Yieldable, T, unknown> {
   const op: Op = effect
-    ? { obj: effect.obj, kind: effect.kind, mode: effect.mode, label, enabled: effect.enabled, run: effect.run }
-    : { obj: null, kind: "step", mode: "local", label, enabled: undefined, run: undefined };
+    ? { obj: effect.obj, kind: effect.kind, mode: effect.mode, label, enabled: effect.enabled, run: effect.run, also: effect.also }
+    : { obj: null, kind: "step", mode: "local", label, enabled: undefined, run: undefined, also: undefined };
   return (yield op) as T;
 }
 
@@ -116,6 +118,6 @@ export function* call<T>(name: string, body: () => Generator<Yieldable, T, unkno
 
 /** Start a new thread running `body`; returns once the thread exists (a local step). */
 export function* spawn(name: string, body: ThreadBody): Generator<Yieldable, void, unknown> {
-  const op: Op = { obj: null, kind: "spawn", mode: "local", label: `spawn(${name})`, enabled: undefined, run: () => runtime("spawn()").spawn(name, body) };
+  const op: Op = { obj: null, kind: "spawn", mode: "local", label: `spawn(${name})`, enabled: undefined, run: () => runtime("spawn()").spawn(name, body), also: undefined };
   yield op;
 }

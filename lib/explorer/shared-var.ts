@@ -12,9 +12,9 @@ export class SharedVar<T> extends Obj {
   /** Reads are the commonest step; their op is allocated once per variable. */
   private readOp: Op | undefined;
   *read(label?: string): Generator<Yieldable, T, unknown> {
-    // Ops always carry the same six fields in the same order, so property access stays monomorphic.
-    if (label !== undefined) return (yield { obj: this, kind: "read", mode: "r", label, enabled: undefined, run: () => this.value }) as T;
-    return (yield (this.readOp ??= { obj: this, kind: "read", mode: "r", label: undefined, enabled: undefined, run: () => this.value })) as T;
+    // Ops always carry the same seven fields in the same order, so property access stays monomorphic.
+    if (label !== undefined) return (yield { obj: this, kind: "read", mode: "r", label, enabled: undefined, run: () => this.value, also: undefined }) as T;
+    return (yield (this.readOp ??= { obj: this, kind: "read", mode: "r", label: undefined, enabled: undefined, run: () => this.value, also: undefined })) as T;
   }
   *write(v: T, label?: string): Generator<Yieldable, void, unknown> {
     yield new WriteOp(this, v, label);
@@ -47,6 +47,7 @@ class WriteOp<T> implements Op {
   readonly mode = "w" as const;
   readonly label: string | undefined;
   readonly enabled = undefined;
+  readonly also = undefined;
   private readonly v: T;
   constructor(obj: SharedVar<T>, v: T, label: string | undefined) {
     this.obj = obj;

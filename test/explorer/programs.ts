@@ -1,6 +1,6 @@
 // Random small concurrent programs for the DPOR-vs-DFS property test.
 import fc from "fast-check";
-import { choose, finding, Completion, model, Mutex, RwSem, Semaphore, SharedVar, spawn, WaitQueue, type Model } from "../../lib/explorer/index.ts";
+import { choose, finding, Completion, model, Mutex, Obj, RwSem, Semaphore, SharedVar, spawn, step, WaitQueue, type Model } from "../../lib/explorer/index.ts";
 
 export type Instr =
   | { k: "r"; v: number }
@@ -16,6 +16,12 @@ export type Instr =
   | { k: "wq"; v: number }
   | { k: "wake" }
   | { k: "fatal"; v: number }
+  // multi-object steps (Op.also): one atomic step on var a (mode ma) and var b (mode mb)
+  | { k: "mv"; a: number; b: number; ma: "r" | "w"; mb: "r" | "w" | "local" }
+  // a blocking step on the gate (enabled once it is open) that also writes var v
+  | { k: "gate"; v: number }
+  // a write of var v that also opens the gate (the enabler is an extra object of the step)
+  | { k: "open"; v: number }
   | { k: "lock"; m: number; body: Instr[] };
 
 const simple: fc.Arbitrary<Instr> = fc.oneof(
@@ -31,14 +37,33 @@ const simple: fc.Arbitrary<Instr> = fc.oneof(
   fc.constant({ k: "wake" as const }),
   fc.record({ k: fc.constant("fatal" as const), v: fc.nat(1) }),
 );
-const inner = (m: number): fc.Arbitrary<Instr> => fc.record({ k: fc.constant("lock" as const), m: fc.constant(m), body: fc.array(simple, { maxLength: 1 }) });
-const block: fc.Arbitrary<Instr> = fc.oneof(
-  fc.nat(1).chain((m) => fc.record({ k: fc.constant("lock" as const), m: fc.constant(m), body: fc.array(fc.oneof(simple, inner(1 - m)), { maxLength: 2 }) })),
-  fc.record({ k: fc.constant("rd" as const), body: fc.array(fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }), { maxLength: 1 }) }),
-  fc.record({ k: fc.constant("spawn" as const), body: fc.array(simple, { minLength: 1, maxLength: 2 }) }),
+const multi: fc.Arbitrary<Instr> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("mv" as const), a: fc.nat(1), b: fc.nat(1), ma: fc.constantFrom("r" as const, "w" as const), mb: fc.constantFrom("r" as const, "w" as const, "local" as const) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("gate" as const), v: fc.nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("open" as const), v: fc.nat(1) }) },
 );
-export const threadArb = fc.array(fc.oneof({ weight: 3, arbitrary: simple }, { weight: 2, arbitrary: block }), { minLength: 1, maxLength: 3 });
-export const programArb = fc.array(threadArb, { minLength: 2, maxLength: 3 });
+
+function arbitraries(simple: fc.Arbitrary<Instr>) {
+  const inner = (m: number): fc.Arbitrary<Instr> => fc.record({ k: fc.constant("lock" as const), m: fc.constant(m), body: fc.array(simple, { maxLength: 1 }) });
+  const block: fc.Arbitrary<Instr> = fc.oneof(
+    fc.nat(1).chain((m) => fc.record({ k: fc.constant("lock" as const), m: fc.constant(m), body: fc.array(fc.oneof(simple, inner(1 - m)), { maxLength: 2 }) })),
+    fc.record({ k: fc.constant("rd" as const), body: fc.array(fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }), { maxLength: 1 }) }),
+    fc.record({ k: fc.constant("spawn" as const), body: fc.array(simple, { minLength: 1, maxLength: 2 }) }),
+  );
+  const threadArb = fc.array(fc.oneof({ weight: 3, arbitrary: simple }, { weight: 2, arbitrary: block }), { minLength: 1, maxLength: 3 });
+  return { threadArb, programArb: fc.array(threadArb, { minLength: 2, maxLength: 3 }) };
+}
+export const { threadArb, programArb } = arbitraries(simple);
+/** The same programs with multi-object steps mixed in (half the simple instructions are one). */
+export const multiProgramArb = arbitraries(fc.oneof(simple, multi)).programArb;
+
+/** A gate: a blocking pass whose enabledness depends only on the gate (what DPOR requires). */
+class Gate extends Obj {
+  isOpen = false;
+  constructor() {
+    super("gate", "gate");
+  }
+}
 
 export function stepsOf(is: Instr[]): number {
   let n = 0;
@@ -54,6 +79,7 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
     const sem = new RwSem("sem");
     const counting = new Semaphore("S", 1);
     const wq = new WaitQueue("wq");
+    const gate = new Gate();
     let spawned = 0;
     const regs: Record<string, number[]> = Object.fromEntries(prog.map((_, t) => [String(t), []]));
     const kids: Record<string, number> = {};
@@ -82,6 +108,23 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
           case "wake": yield* wq.wake(); break;
           // a finding that ends the execution, depending on what this thread reads
           case "fatal": if ((yield* vars[i.v].read()) === 1) finding("fatal", `T${t} read 1`, undefined, { end: true }); break;
+          case "mv": {
+            const a = vars[i.a], b = vars[i.b], same = i.a === i.b;
+            const seen = yield* step(`mv(${i.a}${i.ma},${i.b}${i.mb})`, {
+              obj: a, kind: "mv", mode: i.ma, also: [{ obj: b, mode: i.mb }],
+              run: () => {
+                const va = a.peek(), vb = b.peek();
+                // Only what the footprint allows: read what it reads, write what it writes.
+                if (i.ma === "w") a.set(va + vb + 1);
+                if (i.mb === "w" && !same) b.set(2 * va + 1);
+                return [i.ma === "r" ? va : -1, i.mb === "r" ? vb : -1];
+              },
+            });
+            regs[t].push(...seen.filter((v) => v >= 0));
+            break;
+          }
+          case "gate": yield* step("pass(gate)", { obj: gate, kind: "pass", mode: "w", enabled: () => gate.isOpen, also: [{ obj: vars[i.v], mode: "w" }], run: () => vars[i.v].set(5) }); break;
+          case "open": yield* step("open(gate)", { obj: vars[i.v], kind: "open", mode: "w", also: [{ obj: gate, mode: "w" }], run: () => { vars[i.v].set(3); gate.isOpen = true; } }); break;
         }
       }
     };
