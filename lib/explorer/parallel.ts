@@ -56,7 +56,8 @@ interface Job {
 
 const toUrl = (m: string | URL): string => (m instanceof URL ? m.href : /^[a-z]+:/i.test(m) ? m : new URL(`file://${m}`).href);
 
-async function loadSpec(module: string, name: string, args: readonly unknown[]): Promise<ClaimSpec> {
+/** Import a claim spec by module URL and export name (a ClaimSpec, or a function called with args). */
+export async function loadSpec(module: string, name: string, args: readonly unknown[]): Promise<ClaimSpec> {
   const mod = (await import(module)) as Record<string, unknown>;
   const v = mod[name];
   if (v === undefined) throw new ExplorerError(`Module ${module} has no export "${name}"; export the claim spec (or a function returning it) under that name.`);

@@ -14,6 +14,7 @@ import type { Model } from "../../lib/explorer/model.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import type { Explore, SearchContext } from "../../lib/explorer/search.ts";
 import { StealCoordinator, SubtreeSearch, type StealMessage } from "../../lib/explorer/steal.ts";
+import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
 import { programArb, programModel, stepsOf } from "./programs.ts";
 
 const key = (x: Execution) => JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(",");
@@ -116,6 +117,25 @@ describe("work-stealing DPOR soundness (property)", () => {
     expect(totalUnits).toBeGreaterThan(200);
   }, 240_000);
 
+  it("static shards (steal-shard.ts): the union of every shard's outcomes == DFS", () => {
+    fc.assert(
+      fc.property(programArb, fc.integer({ min: 2, max: 4 }), (prog, count) => {
+        fc.pre(prog.reduce((n, t) => n + stepsOf(t), 0) <= Number(process.env.EXPLORER_PROP_STEPS ?? 12));
+        const m = programModel(prog) as Model<unknown>;
+        const dfs = outcomes(m, exploreDfs, 5_000);
+        fc.pre(dfs.complete);
+        const union = new Set<string>();
+        for (let index = 0; index < count; index++) {
+          const part = outcomes(m, exploreDporShard({ index, count }), 30_000);
+          expect(part.complete).toBe(true);
+          for (const k of part.set) union.add(k);
+        }
+        expect([...union].sort()).toEqual([...dfs.set].sort());
+      }),
+      { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? 100), seed: Number(process.env.EXPLORER_PROP_SEED ?? 20261203) },
+    );
+  }, 240_000);
+
   // A bug reachable in exactly one Mazurkiewicz trace: x must be chosen 2 and written before B
   // reads it, B's write must come before C's read, and C must take the lock after D released it.
   const oneTrace = model("one-trace bug", () => {
@@ -159,6 +179,11 @@ describe("work-stealing DPOR soundness (property)", () => {
       expect(st.executions).toBeLessThanOrEqual(dfs.executions);
     }
     expect(splits).toBeGreaterThan(20);
+    for (const count of [2, 3, 5]) {
+      const union = new Set<string>();
+      for (let index = 0; index < count; index++) for (const k of outcomes(oneTrace, exploreDporShard({ index, count }), 100_000).set) union.add(k);
+      expect([...union].sort()).toEqual([...dfs.set].sort());
+    }
   });
 
   it("one worker that is never asked to split is the sequential search", () => {
