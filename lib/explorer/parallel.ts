@@ -176,7 +176,8 @@ const sharedLayout = (sab: SharedArrayBuffer, W: number) => ({ flags: new Int32A
 function exploreStealing(spec: ClaimSpec, module: string, name: string, args: readonly unknown[], W: number, stopEarly: boolean): Promise<ParallelResult> {
   const t0 = clockMs();
   const sab = new SharedArrayBuffer(8 * (W + 3) + 16);
-  const { flags } = sharedLayout(sab, W);
+  const { flags, totals } = sharedLayout(sab, W);
+  const maxExec = BigInt(spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS), maxSteps = BigInt(spec.budget?.steps ?? DEFAULT_BUDGET_STEPS);
   const coord = new StealCoordinator();
   const records: SearchRecord[] = [];
   const ws = Array.from({ length: W }, () => takeWorker());
@@ -197,7 +198,9 @@ function exploreStealing(spec: ClaimSpec, module: string, name: string, args: re
     };
     const dispatch = () => {
       if (settled) return;
-      for (let i = 0; i < W; i++) {
+      // Once the verdict is Sometimes (or the shared budget is spent), queued units would stop at once: drop them.
+      const over = (stopEarly && Atomics.load(flags, W) && Atomics.load(flags, W + 1)) || Atomics.load(totals, 0) >= maxExec || Atomics.load(totals, 1) >= maxSteps;
+      for (let i = 0; i < W && !over; i++) {
         if (busy[i]) continue;
         const unit = coord.take();
         if (!unit) break;
@@ -210,7 +213,8 @@ function exploreStealing(spec: ClaimSpec, module: string, name: string, args: re
         cleanup();
         ws.forEach(returnWorker);
         const merged = mergeRecords(records);
-        const result = decide(spec, { ...merged, stats: { ...merged.stats, ms: clockMs() - t0 } });
+        // Units left in the queue (dropped above) are unexplored subtrees.
+        const result = decide(spec, { ...merged, complete: merged.complete && coord.queued === 0, stats: { ...merged.stats, ms: clockMs() - t0 } });
         resolve({ ...result, workers: W, shards: coord.created, splits, parts: records });
         return;
       }

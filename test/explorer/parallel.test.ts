@@ -46,6 +46,11 @@ describe("exploreParallel (worker threads)", () => {
       expect(stolen.stats.executions).toBeGreaterThanOrEqual(one.stats.executions);
       if (name === "counterClaim") expect(stolen.stats.executions).toBeLessThanOrEqual(search({ ...mk(...args), search: "dfs" }, { stopEarly: false }).stats.executions);
     }
+    // The budget is shared by the workers, and a budget-cut search establishes nothing.
+    const cut = await exploreParallel({ module: url, export: "indexerClaim", args: [14, "dpor", 100], workers: 2 });
+    expect([cut.observed, cut.complete]).toEqual(["Incomplete", false]);
+    expect(cut.stats.executions).toBeGreaterThanOrEqual(100);
+    expect(cut.stats.executions).toBeLessThan(110);
     const racyStolen = await exploreParallel({ module: url, export: "counterClaim", args: [4, false, "dpor"], workers: 2 });
     expect(racyStolen.observed).toBe("Sometimes");
     expect(racyStolen.pass).toBe(true);
