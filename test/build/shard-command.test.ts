@@ -38,7 +38,8 @@ describe("shard / merge over a CI matrix", () => {
   });
 
   it("DPOR: same verdict and coverage where shards explore some subtrees twice (every thread races at the root)", async () => {
-    for (const [args, expect_] of [[[5, true, "dpor"], "Never"], [[4, false, "dpor"], "Sometimes"]] as const) {
+    const cases: [[number, boolean, "dpor"], string][] = [[[5, true, "dpor"], "Never"], [[4, false, "dpor"], "Sometimes"]];
+    for (const [args, expect_] of cases) {
       const one = check(counterClaim(...args));
       const { merged } = await sharded("counterClaim", [...args], 3);
       expect([merged.observed, merged.coverage]).toEqual([expect_, one.coverage]);
