@@ -39,7 +39,7 @@ function outcomes(m: Model<unknown>, explore: Explore, limit: number) {
 }
 
 /** The stolen search with `workers` simulated workers, driven by a seeded schedule. */
-export function stolen(m: Model<unknown>, seed: number, workers: number, limit = 30_000) {
+function stolen(m: Model<unknown>, seed: number, workers: number, limit = 30_000) {
   const rng = new Prng(seed);
   const set = new Set<string>(), count = { executions: 0 };
   const ctx = ctxFor(m, set, count, limit);
@@ -103,7 +103,6 @@ describe("work-stealing DPOR soundness (property)", () => {
         const st = stolen(m, seed, workers);
         totalSplits += st.splits;
         totalUnits += st.units;
-        if (process.env.STEAL_DEBUG) console.log(st.splits, st.units);
         expect(st.complete).toBe(true);
         expect([...st.set].sort()).toEqual([...dfs.set].sort());
         // Units are disjoint subtrees of the one decision tree: never more executions than DFS.
@@ -112,7 +111,6 @@ describe("work-stealing DPOR soundness (property)", () => {
       { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? 150), seed: Number(process.env.EXPLORER_PROP_SEED ?? 20261203) },
     );
     // The property is only worth something if subtrees were really stolen.
-    if (process.env.STEAL_DEBUG) console.log("splits", totalSplits, "units", totalUnits);
     expect(totalSplits).toBeGreaterThan(40);
     expect(totalUnits).toBeGreaterThan(200);
   }, 240_000);
