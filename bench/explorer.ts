@@ -1,8 +1,9 @@
 // Explorer benchmark: prints one table (medians of RUNS runs).
 //   steps/s of the explorer vs a bare generator-resumption loop (same process),
-//   executions and runs under DPOR vs naive DFS vs the published trace counts (runs/traces is
-//   the redundancy of a DPOR without wakeup trees: measured, not yet a failing check),
-//   time to verdict, and worker-thread speedup.
+//   executions and runs under DPOR vs naive DFS vs the published trace counts: runs (every
+//   execution started, sleep-set-blocked ones included) above the published trace count FAILS
+//   the bench (process.exitCode = 1, issue 13 goal 5),
+//   time to verdict, and worker-thread speedup (DFS by shards, DPOR by work stealing).
 // Compile with tsc (see README) and run `node dist/bench/explorer.js`; exports main().
 
 import { availableParallelism, loadavg } from "node:os";
@@ -114,6 +115,7 @@ export interface BenchRow {
 
 export async function main(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  const failures: string[] = [];
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   // 1. stepping speed
   const bare: number[] = [], bareDel: number[] = [], expl: number[] = [], dfsRate: number[] = [];
@@ -148,14 +150,15 @@ export async function main(): Promise<BenchRow[]> {
       }
       const d = timed(() => search({ ...mk(n, "dfs"), budget: { executions: DFS_CAP, steps: DFS_STEPS } }, { stopEarly: false }));
       const published = PUBLISHED[`${fam}(${n})`];
-      // runs = every execution started, sleep-set-blocked ones included; an optimal DPOR (wakeup
-      // trees) starts exactly one per trace. Ours has no wakeup trees, so runs/traces > 1 is a
-      // measured fact here, not a failure (issue 13, goal 5: the bench fails on it once they exist).
+      // runs = every execution started, sleep-set-blocked ones included; an optimal DPOR starts
+      // exactly one per trace. More runs than traces is a regression of the reduction: the bench fails.
+      const over = r.stats.runs > published;
+      if (over) failures.push(`${fam}(${n}): ${r.stats.runs} runs > ${published} published traces`);
       rows.push({
         measure: `${fam}(${n}) executions/runs, ms to verdict`,
         explorer: `DPOR ${r.stats.executions} executions, ${r.stats.runs} runs, ${median(ms).toFixed(0)} ms`,
         baseline: `${published} traces (published); DFS ${d.v.complete ? "" : ">"}${d.v.stats.executions}${d.v.complete ? "" : ` (cut at ${(d.ms / 1000).toFixed(1)} s)`}`,
-        result: `${r.stats.executions === published ? "executions = traces" : "executions DIFFER from traces"}; runs/traces ${(r.stats.runs / published).toFixed(2)}`,
+        result: `${r.stats.executions === published ? "executions = traces" : "executions DIFFER from traces"}; runs/traces ${(r.stats.runs / published).toFixed(2)}${over ? " FAIL" : ""}`,
       });
     }
   }
@@ -183,12 +186,39 @@ export async function main(): Promise<BenchRow[]> {
     result: `${(median(one) / median(two)).toFixed(2)}x speedup (load avg ${load.toFixed(1)} on ${availableParallelism()} cpus)${mismatch}`,
   });
 
+  // 5. work stealing on DPOR: a claim of a few seconds, one thread against two workers, same process.
+  const S = Number(process.env.BENCH_STEAL_N ?? 15); // indexer(15): 4096 traces, ~1-2 s sequential
+  const seqMs: number[] = [], stealMs: number[] = [];
+  let seqExecs = 0, stealExecs: number[] = [], units: number[] = [], verdicts = new Set<string>();
+  const loadSteal = loadavg()[0];
+  for (let i = 0; i < RUNS; i++) {
+    const a = timed(() => search(indexerClaim(S, "dpor"), { stopEarly: false }));
+    seqMs.push(a.ms);
+    seqExecs = a.v.stats.executions;
+    const t = now();
+    const p = await exploreParallel({ module: claimsUrl, export: "indexerClaim", args: [S, "dpor"], workers: 2, stopEarly: false });
+    stealMs.push(now() - t);
+    stealExecs.push(p.stats.executions);
+    units.push(p.shards);
+    verdicts.add(p.observed);
+  }
+  rows.push({
+    measure: `2 workers, indexer(${S}) DPOR, work stealing`,
+    explorer: `${median(stealMs).toFixed(0)} ms, ${median(stealExecs)} executions, ${median(units)} units`,
+    baseline: `1 thread ${median(seqMs).toFixed(0)} ms, ${seqExecs} executions`,
+    result: `${(median(seqMs) / median(stealMs)).toFixed(2)}x speedup (load avg ${loadSteal.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after, on ${availableParallelism()} cpus); verdict ${[...verdicts].join("/")}`,
+  });
+
   const table = [["measure", "explorer", "baseline", "result"], ...rows.map((r) => [r.measure, r.explorer, r.baseline, r.result])];
   const w = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
   const line = (row: string[]) => row.map((c, i) => c.padEnd(w[i])).join(" | ").trimEnd();
   await closeWorkers();
   console.log(`Explorer benchmark: medians of ${RUNS} runs (DFS rows: one run, budget-capped), node ${process.version}`);
   console.log([line(table[0]), w.map((n) => "-".repeat(n)).join("-|-"), ...table.slice(1).map(line)].join("\n"));
+  if (failures.length) {
+    console.log(`FAIL: more runs than published traces (optimal DPOR starts one per trace):\n  ${failures.join("\n  ")}`);
+    process.exitCode = 1;
+  }
   return rows;
 }
 

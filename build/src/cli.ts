@@ -16,7 +16,8 @@ import { printResults, totalLine } from "./report.ts";
 /** dist/build/src/cli.js → the project root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
-const USAGE = `usage: node dist/build/src/cli.js <build|watch|serve|test|bench|diff [REF]|run CHAPTER [BLOCK...]> [options]
+const USAGE = `usage: node dist/build/src/cli.js <build|watch|serve|test|bench|diff [REF]|run CHAPTER [BLOCK...]|shard|merge> [options]
+  (shard, merge: one claim's search split over a CI matrix; run them without options for theirs)
   --chapters DIR   chapters folder (default chapters/)
   --results FILE   results file (default results/results.json)
   --docs DIR       mkdocs input folder to write (default docs/generated)
@@ -99,6 +100,8 @@ export async function buildOnce(o: ReturnType<typeof buildOptions>, log = consol
 }
 
 async function main(argv: string[]): Promise<number> {
+  // One claim's search over a CI matrix: options of their own (shard-command.ts).
+  if (argv[0] === "shard" || argv[0] === "merge") return (await import("./shard-command.ts")).shardCommand(argv);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -153,10 +153,11 @@ function decisionsOf(x: Execution): number[] {
 }
 
 /** Run the search for a spec without deciding anything. Used by check() and by shards. */
-export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean } = {}): SearchRecord {
+export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean; explore?: Explore } = {}): SearchRecord {
   const cfg: SearchConfig = normaliseSearch(spec.search);
   const name = cfg.strategy ?? DEFAULT_STRATEGY;
-  const strategy = STRATEGIES[name];
+  // opts.explore: a strategy run by someone else's loop (a work-stealing unit, steal.ts).
+  const strategy = opts.explore ?? STRATEGIES[name];
   if (!strategy) throw new ExplorerError(`Unknown search strategy "${String(name)}"; use one of ${Object.keys(STRATEGIES).join(", ")}.`);
   validate(cfg, name);
   // The determinism guard stays installed for the whole search, so each Execution.run() only

@@ -34,17 +34,20 @@
 //    expansion, sleep set = lower-numbered root threads) and each shard owns every
 //    count-th of them. That is source-DPOR with a larger root backtrack set, so
 //    sound; the union may contain a few more executions than the unsharded run.
+//  * Subtrees (steal.ts): a scheduler can start below a frozen prefix and explore only
+//    one thread at its root node (`root`); races that reach the root or above are handed
+//    to `foreign` instead of changing nodes it does not own. Unset, nothing changes.
 
 import { footprintOf, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
 import { Execution, type Scheduler } from "./execution.ts";
 import type { Explore } from "./search.ts";
 
-interface Choice {
+export interface Choice {
   v: number;
   readonly arity: number;
 }
 
-interface DNode {
+export interface DNode {
   /** Thread run at this node (its step is event index = node index). */
   thread: number;
   /** choose() values made while that step ran, as an odometer. */
@@ -61,8 +64,19 @@ interface DNode {
 
 const lowest = (m: number): number => 31 - Math.clz32(m & -m);
 
-class DporScheduler implements Scheduler {
+export class DporScheduler implements Scheduler {
   nodes: DNode[] = [];
+  /**
+   * Subtree mode (steal.ts): depth of the root node of the subtree this scheduler owns, -1 for
+   * the whole tree. Nodes above it are a frozen prefix, and at the root only `rootThread` is
+   * explored (with `rootSleep` / `rootStops`, computed by whoever owns the rest of that node).
+   */
+  root = -1;
+  rootThread = -1;
+  rootSleep = 0;
+  rootStops = 0;
+  /** Subtree mode: receives the backtrack additions at nodes at or above `root` (exact: add these threads as they are). */
+  foreign: ((depth: number, threads: number, exact: boolean) => void) | null = null;
   init: Choice[] = [];
   private cpos = 0;
   /** Events at index >= divergence are new in the current execution and need race analysis. */
@@ -77,6 +91,12 @@ class DporScheduler implements Scheduler {
     const s = x.steps;
     this.cpos = 0;
     if (s < this.nodes.length) return this.nodes[s].thread;
+    if (s === this.root) {
+      const t = this.rootThread;
+      if (!(enabled & (1 << t))) throw new Error(`internal: subtree root thread ${t} is not enabled at depth ${s}`);
+      this.nodes.push({ thread: t, choices: [], enabled, backtrack: 1 << t, sleep: this.rootSleep, stops: this.rootStops });
+      return t;
+    }
     let sleep = 0;
     if (s > 0) {
       const parent = this.nodes[s - 1];
@@ -147,6 +167,10 @@ class DporScheduler implements Scheduler {
         this.divergence = i + 1;
         return true;
       }
+      if (i === this.root) {
+        this.nodes.pop(); // a subtree is done with its root thread; the rest of that node is not ours
+        return false;
+      }
       if (n.thread >= 0) n.sleep |= 1 << n.thread;
       n.choices = [];
       const t = this.nextCandidate(n, i);
@@ -208,7 +232,7 @@ function scratchInts(size: number): Int32Array {
  * garbage collector out of the hot path: clk[k * T + t] = number of thread t's steps
  * that happen-before-or-equal step k.
  */
-function analyse(x: Execution, sched: DporScheduler): void {
+export function analyse(x: Execution, sched: DporScheduler): void {
   const n = x.steps;
   const T = x.threads.length;
   const th = x.stepThread, ob = x.stepObj, md = x.stepMode, ft = x.stepFoot;
@@ -345,7 +369,6 @@ function analyse(x: Execution, sched: DporScheduler): void {
 
   // Source-DPOR: add one initial of notdep(j).e to backtrack(pre(j)) unless one is there already.
   const addBacktrack = (j: number, v: number[], q: number, o: number, m: number, f: number[] | null, prevC: Int32Array, global = false): void => {
-    const node = sched.nodes[j];
     let initials = 0;
     let withEvents = 0; // threads that have a step in notdep
     for (let a = 0; a < v.length; a++) {
@@ -362,6 +385,9 @@ function analyse(x: Execution, sched: DporScheduler): void {
       for (const i of v) if (hb(i, prevC) || stepsConflict(o, m, f, ob[i], md[i], ft[i])) { initial = false; break; }
       if (initial) initials |= 1 << q;
     }
+    // A node at or above a subtree's root belongs to the coordinator (steal.ts), which filters the same way.
+    if (j <= sched.root) return sched.foreign!(j, initials, false);
+    const node = sched.nodes[j];
     if (initials & node.backtrack) return;
     if (initials & node.sleep) return; // a sleeping initial: its traces are covered already
     const ok = initials & node.enabled;
@@ -371,10 +397,13 @@ function analyse(x: Execution, sched: DporScheduler): void {
   const stopRaces = (sIdx: number): void => {
     const q = th[sIdx], node = sched.nodes[sIdx];
     // (a) another thread's enabled pending step before the stop
+    let others = 0;
     for (let r = 0; r < T; r++) {
       if (r === q || x.threads[r].pending === null || !(node.enabled & (1 << r)) || node.sleep & (1 << r)) continue;
-      node.backtrack |= 1 << r;
+      others |= 1 << r;
     }
+    if (sIdx <= sched.root) sched.foreign!(sIdx, others, true);
+    else node.backtrack |= others;
     // (b) the stop before another thread's concurrent step j
     for (let j = sIdx - 1; j >= 0; j--) {
       if (th[j] === q || hbStep(j, sIdx)) continue;

@@ -34,6 +34,26 @@ describe("exploreParallel (worker threads)", () => {
     // idle workers are reused by the next call, and can be closed
     const again = await exploreParallel({ module: url, export: "counterClaim", args: [4, true, "dfs"], workers: 2, shards: 4 });
     expect(again.stats.executions).toBe(search(counterClaim(4, true, "dfs"), { stopEarly: false }).stats.executions);
+    // DPOR: work stealing (steal.ts). Same verdict as the sequential search; the units are
+    // disjoint subtrees, so never more executions than naive DFS (checked where DFS is small).
+    for (const [name, args] of [["indexerClaim", [13, "dpor"]], ["filesystemClaim", [16, "dpor"]], ["counterClaim", [4, true, "dpor"]]] as const) {
+      const mk = (await import("../../bench/explorer-claims.ts"))[name] as (...a: unknown[]) => ReturnType<typeof counterClaim>;
+      const one = search(mk(...args), { stopEarly: false });
+      const stolen = await exploreParallel({ module: url, export: name, args, workers: 2, stopEarly: false });
+      expect(stolen.observed).toBe("Never");
+      expect(stolen.complete).toBe(true);
+      expect(stolen.coverage).toEqual({ kind: "exhaustive", reduction: "source-DPOR" });
+      expect(stolen.stats.executions).toBeGreaterThanOrEqual(one.stats.executions);
+      if (name === "counterClaim") expect(stolen.stats.executions).toBeLessThanOrEqual(search({ ...mk(...args), search: "dfs" }, { stopEarly: false }).stats.executions);
+    }
+    // The budget is shared by the workers, and a budget-cut search establishes nothing.
+    const cut = await exploreParallel({ module: url, export: "indexerClaim", args: [14, "dpor", 100], workers: 2 });
+    expect([cut.observed, cut.complete]).toEqual(["Incomplete", false]);
+    expect(cut.stats.executions).toBeGreaterThanOrEqual(100);
+    expect(cut.stats.executions).toBeLessThan(110);
+    const racyStolen = await exploreParallel({ module: url, export: "counterClaim", args: [4, false, "dpor"], workers: 2 });
+    expect(racyStolen.observed).toBe("Sometimes");
+    expect(racyStolen.pass).toBe(true);
     await closeWorkers();
   }, 120_000);
 });

@@ -1,0 +1,269 @@
+// Work stealing for source-DPOR (dpor.ts): the search tree split into subtrees ("units")
+// while it is being explored, so idle workers take over unexplored parts of a busy one.
+//
+// The scheme is the one of Simsa, Bryant and Gibson, "Scalable Dynamic Partial Order
+// Reduction" (RV 2012): a coordinator owns the top of the tree and every backtrack
+// addition that lands there; a worker owns one subtree below it.
+//  * A unit is "thread t at the node reached by a frozen prefix" (or, for the first one,
+//    the whole tree). Its worker runs plain source-DPOR below that node (dpor.ts in
+//    subtree mode) and sends every race that reaches the unit's root or above to the
+//    coordinator, which applies the same source-set test as dpor.ts (an initial already
+//    in backtrack or sleep: nothing to do; else add the lowest enabled initial, or every
+//    enabled thread) and queues one new unit per thread added.
+//  * Stealing: asked for work, a worker exports the top of its subtree down to the
+//    shallowest node with threads still to explore there (split()): those nodes become
+//    the coordinator's, their pending threads become units, and the worker keeps only
+//    its current thread at that node. A node can be exported only once every choose()
+//    odometer above it is on its last value (the worker's remaining work must be exactly
+//    that one thread's subtree).
+//  * Sleep sets. Siblings at one node are ordered by when they were handed out; a unit's
+//    root sleep set holds the inherited sleepers and every sibling handed out before it,
+//    as in the sequential search (where siblings are explored one after the other). A
+//    sibling still running may not have shown yet whether its step at that node ends the
+//    execution (dpor.ts `stops`: such a thread must not stay asleep below the node), so
+//    a sibling whose answer is unknown is treated as stopping: it sleeps at the node but
+//    is not passed down. Smaller sleep sets only ever add executions.
+// The executions explored depend on timing (which subtree was split when), so a parallel
+// run may explore a few more executions than the sequential one, never fewer traces:
+// test/explorer/steal-soundness.test.ts checks the outcomes against naive DFS under random
+// steal schedules and message delays.
+
+import { analyse, DporScheduler, type Choice } from "./dpor.ts";
+import { Execution } from "./execution.ts";
+import type { Model } from "./model.ts";
+import type { Coverage, SearchContext, SearchOutcome } from "./search.ts";
+
+export interface PrefixNode {
+  readonly thread: number;
+  readonly choices: readonly Choice[];
+}
+
+/** One subtree: thread `thread` at the node reached by init + prefix; thread -1 is the whole tree. */
+export interface Unit {
+  readonly id: number;
+  readonly init: readonly Choice[];
+  readonly prefix: readonly PrefixNode[];
+  readonly thread: number;
+  /** Sleep set at the root node, and which of its sleepers must not be passed down (dpor.ts `stops`). */
+  readonly sleep: number;
+  readonly stops: number;
+}
+
+/** A node's state as exported by split(). */
+export interface ExportedNode {
+  readonly thread: number;
+  readonly enabled: number;
+  readonly sleep: number;
+  readonly backtrack: number;
+  readonly stops: number;
+  /** Whether `thread`'s stop bit is final (every choose() value of its step there was run). */
+  readonly known: boolean;
+}
+
+export type StealMessage =
+  /** A backtrack addition at depth `depth` of the unit's path (exact: add `threads` without the source-set test). */
+  | { readonly kind: "add"; readonly unit: number; readonly depth: number; readonly threads: number; readonly exact: boolean }
+  /** The final answer to "does the unit's root thread's step end the execution there". */
+  | { readonly kind: "root"; readonly unit: number; readonly stops: boolean }
+  /** The unit gave away the top of its subtree: nodes at depths from (old root + 1) to the new root. */
+  | { readonly kind: "split"; readonly unit: number; readonly init: readonly Choice[]; readonly path: readonly PrefixNode[]; readonly oldRootStops: boolean; readonly nodes: readonly ExportedNode[] };
+
+const bit = (t: number): number => 1 << t;
+const lowest = (m: number): number => 31 - Math.clz32(m & -m);
+const exhausted = (list: readonly Choice[]): boolean => list.every((c) => c.v + 1 >= c.arity);
+const copy = (list: readonly Choice[]): Choice[] => list.map((c) => ({ v: c.v, arity: c.arity }));
+
+export const STEAL_COVERAGE: Coverage = { kind: "exhaustive", reduction: "source-DPOR" };
+
+/** Worker side: source-DPOR over one unit, one execution at a time, splittable between executions. */
+export class SubtreeSearch {
+  private readonly sched = new DporScheduler();
+  private rootKnown: boolean;
+
+  constructor(
+    private readonly model: Model<unknown>,
+    readonly unit: Unit,
+    private readonly maxSteps: number,
+    private readonly send: (m: StealMessage) => void,
+  ) {
+    const s = this.sched;
+    if (unit.thread >= 0) {
+      s.init = copy(unit.init);
+      s.nodes = unit.prefix.map((p) => ({ thread: p.thread, choices: copy(p.choices), enabled: 0, backtrack: 0, sleep: 0, stops: 0 }));
+      s.root = unit.prefix.length;
+      s.rootThread = unit.thread;
+      s.rootSleep = unit.sleep;
+      s.rootStops = unit.stops;
+    }
+    this.rootKnown = unit.thread < 0;
+    s.foreign = (depth, threads, exact) => {
+      if (threads) this.send({ kind: "add", unit: unit.id, depth, threads, exact });
+    };
+  }
+
+  /** Run one execution. "more": call again; "done": the subtree is exhausted; "stop": visit() asked to stop. */
+  runOne(ctx: SearchContext): "more" | "done" | "stop" {
+    const s = this.sched;
+    const x = new Execution(this.model, s, this.maxSteps).run();
+    ctx.ran(x);
+    analyse(x, s);
+    const root = s.nodes[s.root];
+    // A root step without choose() values is deterministic: one run tells whether it stops.
+    if (!this.rootKnown && root && root.choices.length === 0) this.reportRoot(root.stops);
+    if (x.status !== "pruned" && !ctx.visit(x)) return "stop";
+    const rootStops = root ? root.stops : 0;
+    if (!s.next()) {
+      if (!this.rootKnown) this.reportRoot(rootStops);
+      return "done";
+    }
+    return "more";
+  }
+
+  private reportRoot(stops: number): void {
+    this.rootKnown = true;
+    this.send({ kind: "root", unit: this.unit.id, stops: (stops & bit(this.sched.rootThread)) !== 0 });
+  }
+
+  /** The loop of one unit: `poll` runs between executions (it may call split()) and returns false to stop. */
+  explore(ctx: SearchContext, poll?: (x: SubtreeSearch) => boolean): SearchOutcome {
+    for (;;) {
+      if (ctx.outOfBudget()) return { complete: false, coverage: STEAL_COVERAGE };
+      const r = this.runOne(ctx);
+      if (r !== "more") return { complete: r === "done", coverage: STEAL_COVERAGE };
+      if (poll && !poll(this)) return { complete: false, coverage: STEAL_COVERAGE };
+    }
+  }
+
+  /**
+   * Give the top of this subtree to the coordinator (the returned message), keeping the current
+   * thread's subtree at the shallowest node that has other threads to explore; null if no node can go.
+   * Call between executions only.
+   */
+  split(): StealMessage | null {
+    const s = this.sched, R = s.root, nodes = s.nodes;
+    if (R < 0 && !exhausted(s.init)) return null;
+    // Nodes at or after the one next() just changed have not run with their current values yet,
+    // so their choose() lists may be incomplete.
+    const complete = s.divergence - 1;
+    for (let k = R + 1; k < nodes.length && k <= complete; k++) {
+      if (k - 1 >= 0 && !exhausted(nodes[k - 1].choices)) return null;
+      const n = nodes[k];
+      if (!(n.backtrack & ~n.sleep & n.enabled & ~bit(n.thread))) continue;
+      const exported: ExportedNode[] = [];
+      for (let d = R + 1; d <= k; d++) {
+        const m = nodes[d];
+        // Above k the current thread's odometer is on its last value and its step did not end
+        // the execution (the path goes on), so its stop bit is final.
+        const known = d < k || (k < complete && exhausted(m.choices));
+        exported.push({ thread: m.thread, enabled: m.enabled, sleep: m.sleep, backtrack: m.backtrack, stops: m.stops, known });
+      }
+      const msg: StealMessage = {
+        kind: "split", unit: this.unit.id, init: copy(s.init), path: nodes.slice(0, k).map((m) => ({ thread: m.thread, choices: copy(m.choices) })),
+        oldRootStops: R >= 0 && (nodes[R].stops & bit(nodes[R].thread)) !== 0, nodes: exported,
+      };
+      s.root = k;
+      s.rootThread = n.thread;
+      this.rootKnown = exported[exported.length - 1].known;
+      return msg;
+    }
+    return null;
+  }
+}
+
+/** A node of the top of the tree, owned by the coordinator. */
+interface Top {
+  readonly init: readonly Choice[];
+  /** Nodes above this one. */
+  readonly path: readonly PrefixNode[];
+  /** This node and its ancestors, root first. */
+  readonly chain: Top[];
+  readonly enabled: number;
+  /** Inherited sleepers and threads fully explored here before the split. */
+  readonly sleep: number;
+  backtrack: number;
+  stops: number;
+  /** Threads handed out here (to units), in flight or done. */
+  handed: number;
+  /** Handed-out threads whose stop bit is not known yet. */
+  unknown: number;
+}
+
+/** Coordinator side: owns the top of the tree, turns backtrack additions and splits into units. */
+export class StealCoordinator {
+  private readonly queue: Unit[] = [];
+  private readonly units = new Map<number, { tops: Top[]; thread: number }>();
+  private nextId = 1;
+  /** Units handed out so far (the first is the whole tree). */
+  created = 1;
+
+  constructor() {
+    this.queue.push({ id: 0, init: [], prefix: [], thread: -1, sleep: 0, stops: 0 });
+    this.units.set(0, { tops: [], thread: -1 });
+  }
+
+  /** The next unit to explore (shallowest first: the largest subtrees), or undefined. */
+  take(): Unit | undefined {
+    return this.queue.shift();
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  receive(m: StealMessage): void {
+    const u = this.units.get(m.unit);
+    if (!u) throw new Error(`internal: message for unknown unit ${m.unit}`);
+    if (m.kind === "add") {
+      const T = u.tops[m.depth];
+      if (!T) throw new Error(`internal: unit ${m.unit} reported a race at depth ${m.depth}, above which it owns nothing`);
+      this.add(T, m.threads, m.exact);
+    } else if (m.kind === "root") {
+      this.settle(u.tops[u.tops.length - 1], u.thread, m.stops);
+    } else {
+      if (u.tops.length) this.settle(u.tops[u.tops.length - 1], u.thread, m.oldRootStops);
+      const base = u.tops.length;
+      const fresh: Top[] = [];
+      m.nodes.forEach((n, i) => {
+        const depth = base + i;
+        const chain: Top[] = [];
+        const T: Top = {
+          init: m.init, path: m.path.slice(0, depth), chain, enabled: n.enabled, sleep: n.sleep, backtrack: n.backtrack | bit(n.thread), stops: n.stops,
+          handed: bit(n.thread), unknown: n.known ? 0 : bit(n.thread),
+        };
+        chain.push(...u.tops, ...fresh, T);
+        fresh.push(T);
+      });
+      u.tops = [...u.tops, ...fresh];
+      u.thread = m.nodes[m.nodes.length - 1].thread;
+      for (const T of fresh) for (let c = T.backtrack & ~T.sleep & ~T.handed & T.enabled; c; c &= c - 1) this.spawn(T, lowest(c));
+    }
+  }
+
+  private settle(T: Top, t: number, stops: boolean): void {
+    T.unknown &= ~bit(t);
+    if (stops) T.stops |= bit(t);
+  }
+
+  /** dpor.ts addBacktrack / stopRaces, on a node the coordinator owns. */
+  private add(T: Top, threads: number, exact: boolean): void {
+    let add = threads;
+    if (!exact) {
+      if (threads & (T.backtrack | T.sleep)) return;
+      const ok = threads & T.enabled;
+      add = ok ? bit(lowest(ok)) : T.enabled;
+    }
+    const fresh = add & T.enabled & ~T.backtrack & ~T.sleep & ~T.handed;
+    T.backtrack |= add;
+    for (let c = fresh; c; c &= c - 1) this.spawn(T, lowest(c));
+  }
+
+  private spawn(T: Top, t: number): void {
+    const id = this.nextId++;
+    this.created++;
+    // Every sibling handed out before t sleeps at the root; those whose stop bit is unknown are not passed down.
+    this.queue.push({ id, init: T.init, prefix: T.path, thread: t, sleep: T.sleep | T.handed, stops: T.stops | T.unknown });
+    T.handed |= bit(t);
+    T.unknown |= bit(t);
+    this.units.set(id, { tops: T.chain, thread: t });
+  }
+}

@@ -1,0 +1,199 @@
+// Work stealing (steal.ts) against naive DFS: on random small programs (blocking, choose(),
+// spawn, findings that end the execution) and on programs whose bug is reachable in exactly one
+// trace, the stolen search reaches exactly the final states and finding kinds DFS reaches,
+// whatever the steal schedule: several simulated workers stepped in a random order, splits
+// asked at random points, and every worker's messages delivered to the coordinator late
+// (FIFO per worker, at random times), as with worker threads.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { choose, finding, model, Mutex, SharedVar } from "../../lib/explorer/index.ts";
+import type { Execution } from "../../lib/explorer/execution.ts";
+import { exploreDfs } from "../../lib/explorer/dfs.ts";
+import { exploreDpor } from "../../lib/explorer/dpor.ts";
+import type { Model } from "../../lib/explorer/model.ts";
+import { Prng } from "../../lib/explorer/prng.ts";
+import type { Explore, SearchContext } from "../../lib/explorer/search.ts";
+import { StealCoordinator, SubtreeSearch, type StealMessage } from "../../lib/explorer/steal.ts";
+import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
+import { programArb, programModel, stepsOf } from "./programs.ts";
+
+const key = (x: Execution) => JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(",");
+
+function ctxFor(m: Model<unknown>, set: Set<string>, count: { executions: number }, limit: number): SearchContext {
+  return {
+    model: m, config: {}, maxSteps: 200,
+    visit(x) {
+      count.executions++;
+      set.add(key(x));
+      return true;
+    },
+    outOfBudget: () => count.executions >= limit,
+    ran() {},
+  };
+}
+
+function outcomes(m: Model<unknown>, explore: Explore, limit: number) {
+  const set = new Set<string>(), count = { executions: 0 };
+  const r = explore(ctxFor(m, set, count, limit));
+  return { set, executions: count.executions, complete: r.complete };
+}
+
+/** The stolen search with `workers` simulated workers, driven by a seeded schedule. */
+function stolen(m: Model<unknown>, seed: number, workers: number, limit = 30_000) {
+  const rng = new Prng(seed);
+  const set = new Set<string>(), count = { executions: 0 };
+  const ctx = ctxFor(m, set, count, limit);
+  const coord = new StealCoordinator();
+  type Live = { s: SubtreeSearch; outbox: (StealMessage | "done")[]; done: boolean };
+  const live: Live[] = [];
+  let splits = 0;
+  const flush = (w: Live, all: boolean) => {
+    while (w.outbox.length && (all || rng.below(2))) {
+      const msg = w.outbox.shift()!;
+      if (msg !== "done") coord.receive(msg);
+    }
+  };
+  for (let guard = 0; ; guard++) {
+    if (guard > 1_000_000) throw new Error("stolen search does not terminate");
+    for (let u = coord.take(); u; u = live.filter((w) => !w.done).length < workers ? coord.take() : undefined) {
+      const w: Live = { s: undefined as unknown as SubtreeSearch, outbox: [], done: false };
+      w.s = new SubtreeSearch(m, u, 200, (msg) => w.outbox.push(msg));
+      live.push(w);
+      if (live.filter((x) => !x.done).length >= workers) break;
+    }
+    const running = live.filter((w) => !w.done);
+    const pendingMail = live.filter((w) => w.outbox.length);
+    if (!running.length) {
+      if (!pendingMail.length) break;
+      for (const w of pendingMail) flush(w, rng.below(3) === 0);
+      continue;
+    }
+    const w = running[rng.below(running.length)];
+    // An idle worker (or a coin) asks for a split.
+    if (rng.below(running.length < workers ? 1 : 3) === 0) {
+      const msg = w.s.split();
+      if (msg) {
+        splits++;
+        w.outbox.push(msg);
+      }
+    }
+    const r = w.s.runOne(ctx);
+    if (r !== "more") {
+      expect(r).toBe("done");
+      w.done = true;
+      w.outbox.push("done");
+    }
+    if (count.executions >= limit) return { set, executions: count.executions, complete: false, splits, units: coord.created };
+    for (const x of live) if (x.outbox.length && rng.below(3) === 0) flush(x, false);
+    for (let i = live.length - 1; i >= 0; i--) if (live[i].done && !live[i].outbox.length) live.splice(i, 1);
+  }
+  expect(coord.queued).toBe(0);
+  return { set, executions: count.executions, complete: true, splits, units: coord.created };
+}
+
+describe("work-stealing DPOR soundness (property)", () => {
+  it("stolen search final states and findings == DFS, under random steal schedules", () => {
+    let totalSplits = 0, totalUnits = 0;
+    fc.assert(
+      fc.property(programArb, fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 2, max: 4 }), (prog, seed, workers) => {
+        fc.pre(prog.reduce((n, t) => n + stepsOf(t), 0) <= Number(process.env.EXPLORER_PROP_STEPS ?? 12));
+        const m = programModel(prog) as Model<unknown>;
+        const dfs = outcomes(m, exploreDfs, 5_000);
+        fc.pre(dfs.complete);
+        const st = stolen(m, seed, workers);
+        totalSplits += st.splits;
+        totalUnits += st.units;
+        expect(st.complete).toBe(true);
+        expect([...st.set].sort()).toEqual([...dfs.set].sort());
+        // Units are disjoint subtrees of the one decision tree: never more executions than DFS.
+        expect(st.executions).toBeLessThanOrEqual(dfs.executions);
+      }),
+      { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? 150), seed: Number(process.env.EXPLORER_PROP_SEED ?? 20261203) },
+    );
+    // The property is only worth something if subtrees were really stolen.
+    expect(totalSplits).toBeGreaterThan(40);
+    expect(totalUnits).toBeGreaterThan(200);
+  }, 240_000);
+
+  it("static shards (steal-shard.ts): the union of every shard's outcomes == DFS", () => {
+    fc.assert(
+      fc.property(programArb, fc.integer({ min: 2, max: 4 }), (prog, count) => {
+        fc.pre(prog.reduce((n, t) => n + stepsOf(t), 0) <= Number(process.env.EXPLORER_PROP_STEPS ?? 12));
+        const m = programModel(prog) as Model<unknown>;
+        const dfs = outcomes(m, exploreDfs, 5_000);
+        fc.pre(dfs.complete);
+        const union = new Set<string>();
+        for (let index = 0; index < count; index++) {
+          const part = outcomes(m, exploreDporShard({ index, count }), 30_000);
+          expect(part.complete).toBe(true);
+          for (const k of part.set) union.add(k);
+        }
+        expect([...union].sort()).toEqual([...dfs.set].sort());
+      }),
+      { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? 100), seed: Number(process.env.EXPLORER_PROP_SEED ?? 20261203) },
+    );
+  }, 240_000);
+
+  // A bug reachable in exactly one Mazurkiewicz trace: x must be chosen 2 and written before B
+  // reads it, B's write must come before C's read, and C must take the lock after D released it.
+  const oneTrace = model("one-trace bug", () => {
+    const x = new SharedVar("x", 0), y = new SharedVar("y", 0), z = new SharedVar("z", 0), m = new Mutex("m");
+    return {
+      threads: {
+        A: function* () {
+          yield* x.write(yield* choose("x", 3));
+        },
+        B: function* () {
+          if ((yield* x.read()) === 2) yield* y.write(1);
+        },
+        C: function* () {
+          yield* m.lock();
+          const seen = yield* z.read();
+          if ((yield* y.read()) === 1 && seen === 1) finding("bug", "the one trace");
+          yield* m.unlock();
+        },
+        D: function* () {
+          yield* m.lock();
+          yield* z.write(1);
+          yield* m.unlock();
+        },
+      },
+      final: () => ({ x: x.peek(), y: y.peek(), z: z.peek() }),
+    };
+  }) as Model<unknown>;
+
+  it("finds a bug reachable in exactly one trace, under every schedule tried", () => {
+    const dfs = outcomes(oneTrace, exploreDfs, 100_000);
+    const bugs = (s: Set<string>) => [...s].filter((k) => k.endsWith("|bug"));
+    expect(bugs(dfs.set)).toHaveLength(1);
+    const seq = outcomes(oneTrace, exploreDpor, 100_000);
+    expect([...seq.set].sort()).toEqual([...dfs.set].sort());
+    let splits = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const st = stolen(oneTrace, seed, 2 + (seed % 3));
+      splits += st.splits;
+      expect([...st.set].sort()).toEqual([...dfs.set].sort());
+      expect(bugs(st.set)).toHaveLength(1);
+      expect(st.executions).toBeLessThanOrEqual(dfs.executions);
+    }
+    expect(splits).toBeGreaterThan(20);
+    for (const count of [2, 3, 5]) {
+      const union = new Set<string>();
+      for (let index = 0; index < count; index++) for (const k of outcomes(oneTrace, exploreDporShard({ index, count }), 100_000).set) union.add(k);
+      expect([...union].sort()).toEqual([...dfs.set].sort());
+    }
+  });
+
+  it("one worker that is never asked to split is the sequential search", () => {
+    const prog = [[{ k: "inc" as const, v: 0 }], [{ k: "inc" as const, v: 0 }], [{ k: "cw" as const, v: 0 }, { k: "r" as const, v: 1 }]];
+    const m = programModel(prog) as Model<unknown>;
+    const seq = outcomes(m, exploreDpor, 100_000);
+    const coord = new StealCoordinator();
+    const set = new Set<string>(), count = { executions: 0 };
+    const unit = coord.take()!;
+    const r = new SubtreeSearch(m, unit, 200, (msg) => coord.receive(msg)).explore(ctxFor(m, set, count, 100_000));
+    expect(r.complete).toBe(true);
+    expect(count.executions).toBe(seq.executions);
+    expect(coord.take()).toBeUndefined();
+  });
+});
