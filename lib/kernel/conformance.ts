@@ -240,7 +240,7 @@ export function conformance(factory: ConformanceFactory, o: ConformanceOptions):
   for (const inv of o.invariants ?? INVARIANTS) {
     const r = decideOne({
       ...(o.id ? { id: o.id } : {}),
-      title: `${o.design} (${era}): ${TITLES[inv]}`,
+      title: `${o.design} (${era}): ${TITLES[inv]}${inv === "idle-before-return" ? (o.rogue ? ", for a job that does not list the buffer too" : ", for the jobs that list the buffer") : ""}`,
       model: m,
       predicate: VIOLATES[inv],
       expect: o.expect?.[inv] ?? "Never",
