@@ -11,6 +11,12 @@
 //   dontneed  MADV_DONTNEED (mmap_lock for read: overlaps page collection)
 //   mprotect  mprotect(PROT_READ)
 //   fork      fork into a child mm, then the parent writes page 0 (COW in the parent)
+//   oom       the OOM reaper reaps the mm (now: mmu_notifier_invalidate_range_start_nonblock);
+//             not in the default list, chosen by the contract claims
+//
+// With `rogue: true` the CS thread also submits, after its own job, a job in the same GPU VM that
+// writes the buffer's VA without listing the buffer (chapter 06's SC06d shape, chapter 07's rogue
+// submission): (c) is then also asked of a job the callback was never told about.
 //
 // The invariants are predicates over the kernel's findings (lib/kernel/README.md "Oracles"):
 //
@@ -34,6 +40,17 @@
 //                        callback let the device run on past the CPU PTE change; this is how a
 //                        design whose callback runs at range_end, or is not tracked, shows)
 //
+//   nonblocking          (d) a non-blockable invalidation (the OOM reaper's) does not sleep in the
+//                        callback (it returns false / -EAGAIN instead): no `sleep-in-atomic`
+//                        raised inside a non-blockable callback (data.nonBlock > 0)
+//   set-seq              (e) a successful invalidate moved the subscription's sequence: no
+//                        `set-seq-skipped` (mmu-notifier.ts; include/linux/mmu_notifier.h: "must
+//                        be called unconditionally from the invalidate callback")
+//   no-reclaim-under-lock (f) no allocation that may enter direct reclaim under a lock the
+//                        callback takes: no `lockdep` cycle through the notifier's lockdep map
+//                        (v5.11+ lockdep: every reclaiming allocation touches that map, so the
+//                        report needs only both orders, in any executions of the model)
+//
 // Each invariant is one check() (or claim()) with labels { design, era, invariant }. "Never" is
 // what a conforming design shows on each. Models stay small: 2 driver-side threads (plus the
 // design's own job and worker threads), 1–2 pages.
@@ -49,6 +66,8 @@ import { madvise_dontneed } from "./madvise.ts";
 import { mprotect, PROT_READ } from "./mprotect.ts";
 import { fork } from "./fork.ts";
 import { user_write } from "./user.ts";
+import { oom_reap_task } from "./oom.ts";
+import { NOTIFIER_MAP } from "./lockdep.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -62,19 +81,24 @@ export interface ConformanceBuffer {
   submit(name: string): Gen<number>;
   /** Wait for the buffer's last job. */
   wait(): Gen<void>;
+  /** A submission in the same GPU VM whose job writes the buffer's VA and lists no buffer. 0 or -errno. */
+  rogue?(name: string): Gen<number>;
 }
 
 /** Build the design on a fresh kernel and process (called in the model's setup, once per execution). */
 export type ConformanceFactory = (k: Kernel, mm: Mm, pages: number) => ConformanceBuffer;
 
-export type ConformanceScenario = "munmap" | "dontneed" | "mprotect" | "fork";
+export type ConformanceScenario = "munmap" | "dontneed" | "mprotect" | "fork" | "oom";
 export const CONFORMANCE_SCENARIOS: readonly ConformanceScenario[] = ["munmap", "dontneed", "mprotect", "fork"];
 
 /** The default search: every schedule with at most two preemptions (bounded coverage, stated in each result). */
 export const CONFORMANCE_SEARCH: SearchSpec = { strategy: "bounded", preemptions: 2 };
 
-export type Invariant = "same-lock" | "install-after-retry" | "idle-before-return";
+export type Invariant = "same-lock" | "install-after-retry" | "idle-before-return" | "nonblocking" | "set-seq" | "no-reclaim-under-lock";
+/** The default invariants: kernel-semantics §17's three. */
 export const INVARIANTS: readonly Invariant[] = ["same-lock", "install-after-retry", "idle-before-return"];
+/** The contract's other rules (include/linux/mmu_notifier.h), decided on the "munmap" and "oom" scenarios. */
+export const CONTRACT: readonly Invariant[] = ["nonblocking", "set-seq", "no-reclaim-under-lock"];
 
 /** What the model reports at the end of an execution. */
 export interface ConformanceFinal {
@@ -87,6 +111,8 @@ export interface ConformanceFinal {
 type View = ExecutionView<ConformanceFinal>;
 /** A device write to a frame the CPU no longer maps there, through a mapping installed after (false) or before (true) the invalidation began. */
 const staleAccess = (e: View, predates: boolean) => e.findings.some((f) => f.kind === "stale-access" && ((f.data as { predatesInvalidation?: boolean } | undefined)?.predatesInvalidation === true) === predates);
+const sleepsNonBlocking = (e: View) => e.findings.some((f) => f.kind === "sleep-in-atomic" && ((f.data as { nonBlock?: number } | undefined)?.nonBlock ?? 0) > 0);
+const reclaimCycle = (e: View) => e.findings.some((f) => f.kind === "lockdep" && ((f.data as { cycle?: string[] } | undefined)?.cycle ?? []).includes(NOTIFIER_MAP));
 const deviceUaf = (e: View) => e.findings.some((f) => f.kind === "uaf" && (f.data as { via?: string } | undefined)?.via === "device");
 
 /** The invariants as predicates: true = the invariant is broken in this execution. */
@@ -94,12 +120,18 @@ export const VIOLATES: Readonly<Record<Invariant, (e: View) => boolean>> = {
   "same-lock": (e) => e.has("notifier-protocol"),
   "install-after-retry": (e) => staleAccess(e, false) || e.has("cross-mm-write"),
   "idle-before-return": (e) => e.has("stray-write") || e.has("stray-read") || e.has("userptr-fault") || deviceUaf(e) || staleAccess(e, true),
+  nonblocking: sleepsNonBlocking,
+  "set-seq": (e) => e.has("set-seq-skipped"),
+  "no-reclaim-under-lock": reclaimCycle,
 };
 
 const TITLES: Readonly<Record<Invariant, string>> = {
   "same-lock": "set_seq and read_retry under one lock (no notifier-protocol finding)",
   "install-after-retry": "no job runs on a translation installed without a passing retry (no unchecked stale access, no cross-mm write)",
   "idle-before-return": "the device is idle before the callback returns (no stray write, no userptr fault, no device access to a freed frame)",
+  nonblocking: "a non-blockable invalidation (OOM reaper) does not sleep in the callback",
+  "set-seq": "every successful invalidate calls mmu_interval_set_seq",
+  "no-reclaim-under-lock": "no allocation that may reclaim under a lock the callback takes (no lockdep cycle through the notifier map)",
 };
 
 export interface ConformanceOptions {
@@ -114,6 +146,8 @@ export interface ConformanceOptions {
   readonly scenarios?: readonly ConformanceScenario[];
   /** Pages of the buffer (1 or 2); default 1. */
   readonly pages?: 1 | 2;
+  /** Also submit a job that writes the buffer's VA without listing the buffer (needs ConformanceBuffer.rogue). */
+  readonly rogue?: boolean;
   /** mmu_gather batch (1 = a full gather flushes and frees inside the zap, before range_end). Default: the kernel's. */
   readonly gatherBatch?: number;
   /** Expected verdict per invariant; default "Never" for each. */
@@ -144,6 +178,7 @@ function* runScenario(k: Kernel, mm: Mm, child: Mm, how: ConformanceScenario, pa
   if (how === "munmap") yield* munmap(k, mm, 0, pages);
   else if (how === "dontneed") yield* madvise_dontneed(k, mm, 0, pages);
   else if (how === "mprotect") yield* mprotect(k, mm, 0, pages, PROT_READ);
+  else if (how === "oom") yield* oom_reap_task(k, mm, 1);
   else {
     yield* fork(k, mm, child);
     yield* user_write(k, mm, 0);
@@ -151,17 +186,18 @@ function* runScenario(k: Kernel, mm: Mm, child: Mm, how: ConformanceScenario, pa
 }
 
 /** The harness's model for one design and era: CS (create, bind, submit, wait) against a chosen mm operation. */
-export function conformanceModel(factory: ConformanceFactory, o: Pick<ConformanceOptions, "design" | "era" | "scenarios" | "pages" | "gatherBatch">) {
+export function conformanceModel(factory: ConformanceFactory, o: Pick<ConformanceOptions, "design" | "era" | "scenarios" | "pages" | "gatherBatch" | "rogue">) {
   const scenarios = o.scenarios ?? CONFORMANCE_SCENARIOS;
   if (scenarios.length === 0) throw new Error("conformance: no scenario to run; pass at least one of munmap, dontneed, mprotect, fork.");
   const pages = o.pages ?? 1;
-  const tag = `${scenarios.join("|")}, ${pages} page${pages > 1 ? "s" : ""}${o.gatherBatch !== undefined ? `, gather ${o.gatherBatch}` : ""}`;
+  const tag = `${scenarios.join("|")}, ${pages} page${pages > 1 ? "s" : ""}${o.gatherBatch !== undefined ? `, gather ${o.gatherBatch}` : ""}${o.rogue ? ", rogue job" : ""}`;
   return model(`conformance ${o.design} (${o.era.name}; ${tag})`, () => {
     const k = boot(o.era, o.gatherBatch !== undefined ? { gatherBatch: o.gatherBatch } : {});
     const mm = mm_alloc(k, 4, "proc"), child = mm_alloc(k, 4, "child");
     mmap_region(mm, 0, pages);
     populate(k, mm, 0, pages);
     const buf = factory(k, mm, pages);
+    if (o.rogue && !buf.rogue) throw new Error(`conformance ${o.design}: rogue: true, but the design offers no rogue submission`);
     // Registration is not under test: the mm operation starts once the userptr object exists.
     // (In the kernel an mm's first mmu_interval_notifier_insert takes mmap_lock for write, which
     // the model's insert does not; see mmu-notifier.ts.)
@@ -174,7 +210,9 @@ export function conformanceModel(factory: ConformanceFactory, o: Pick<Conformanc
           yield* created.complete();
           if (r !== 0) return;
           if (buf.bind && (yield* buf.bind()) !== 0) return;
-          if ((yield* buf.submit("J")) !== 0) return;
+          const r2 = yield* buf.submit("J");
+          if (o.rogue) yield* buf.rogue!("R");
+          if (r2 !== 0) return;
           out.submitted = true;
           yield* buf.wait();
         },
@@ -204,7 +242,7 @@ export function conformance(factory: ConformanceFactory, o: ConformanceOptions):
   for (const inv of o.invariants ?? INVARIANTS) {
     const r = decideOne({
       ...(o.id ? { id: o.id } : {}),
-      title: `${o.design} (${era}): ${TITLES[inv]}`,
+      title: `${o.design} (${era}): ${TITLES[inv]}${inv === "idle-before-return" ? (o.rogue ? ", for a job that does not list the buffer too" : ", for the jobs that list the buffer") : ""}`,
       model: m,
       predicate: VIOLATES[inv],
       expect: o.expect?.[inv] ?? "Never",

@@ -79,6 +79,8 @@ export class MmuIntervalNotifier {
   /** interval_sub->invalidate_seq. Written by mmu_interval_set_seq under the driver's user lock. */
   invalidateSeq = 0;
   mm: Mm | null = null;
+  /** Oracle bookkeeping: calls of mmu_interval_set_seq on this subscription (set-seq-skipped check). */
+  setSeqCalls = 0;
   /** Oracle bookkeeping: explorer locks held at the last set_seq (set_seq/read_retry same-lock check). */
   setSeqLocks: string[] | null = null;
   constructor(
@@ -178,8 +180,14 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
       for (const s of subs.itree) {
         if (!s.overlaps(range.start, range.end)) continue;
         if (!range.blockable) nonBlockStart(t);
+        const calls = s.setSeqCalls;
         const ok = yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, curSeq));
         if (!range.blockable) nonBlockEnd(t);
+        // include/linux/mmu_notifier.h, mmu_interval_set_seq: "This must be called unconditionally
+        // from the invalidate callback" (when it returns true): a reader that sampled the sequence
+        // before this invalidation must fail its read_retry, whatever the driver thinks it holds.
+        if (ok && s.setSeqCalls === calls)
+          finding("set-seq-skipped", `${s.ops.name}.invalidate returned true without calling mmu_interval_set_seq`, { sub: s.ops.name });
         if (!ok) {
           if (range.blockable) {
             finding("notifier-protocol", `${s.ops.name}.invalidate returned false for a blockable range`, { sub: s.ops.name });
@@ -498,6 +506,7 @@ export function* mmu_interval_set_seq(k: Kernel, sub: MmuIntervalNotifier, curSe
   requireInterval(k, "mmu_interval_set_seq");
   if ((curSeq & 1) === 0) finding("notifier-protocol", `mmu_interval_set_seq(${sub.ops.name}) with an even seq ${curSeq}`, { sub: sub.ops.name });
   sub.setSeqLocks = locksHeld();
+  sub.setSeqCalls++;
   yield* sub.mm!.notifiers.step(`mmu_interval_set_seq(${sub.ops.name}, ${curSeq})`, "w", () => {
     sub.invalidateSeq = curSeq;
   });

@@ -17,7 +17,8 @@ import { KRwSem } from "../../lib/kernel/rwsem.ts";
 import { conformance, type ConformanceBuffer } from "../../lib/kernel/conformance.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
-type Bug = "none" | "no-retry" | "retry-unlocked" | "no-stop" | "no-wait" | "push-after-unlock" | "rwlock" | "rwlock-read-both";
+type Bug = "none" | "no-retry" | "retry-unlocked" | "no-stop" | "no-wait" | "push-after-unlock" | "rwlock" | "rwlock-read-both"
+  | "skip-set-seq" | "blocks" | "alloc-under-lock" | "wait-vm";
 
 /** A tiny mni design: set_seq + wait + unmap under one lock; read_begin, fault, lock, read_retry, map, push. */
 function tiny(bug: Bug) {
@@ -33,15 +34,17 @@ function tiny(bug: Bug) {
     const rlock = bug === "rwlock" || bug === "rwlock-read-both" ? { lock: () => rw.downRead(), unlock: () => rw.upRead() } : mutex;
     // The buffer's reservation: a SharedVar, so that publishing the fence is a step of its own.
     const resv = new SharedVar<DmaFence | null>("bo->resv", null);
+    // The VM's reservation: every job of the VM, listed or not ("wait-vm" waits on it).
+    const vmResv = new SharedVar<DmaFence | null>("vm->resv", null);
     let mapped = false;
     const sub: MmuIntervalNotifier = new MmuIntervalNotifier(0, 1, trackIntervalNotifier(k, {
       name: "tiny",
       *invalidate(s, r, cur) {
-        if (!r.blockable) return false;
+        if (!r.blockable && bug !== "blocks") return false;
         yield* lock.lock();
-        yield* mmu_interval_set_seq(k, s, cur);
+        if (bug !== "skip-set-seq" || mapped) yield* mmu_interval_set_seq(k, s, cur);
         if (mapped && bug !== "no-stop") {
-          const last = yield* resv.read("dma_resv_wait_timeout");
+          const last = yield* (bug === "wait-vm" ? vmResv : resv).read("dma_resv_wait_timeout");
           if (last && bug !== "no-wait") yield* dma_fence_wait(k, last);
           yield* gpuvm_unmap(k, vm, 0, 1);
           yield* gpuvm_tlb_flush(k, vm);
@@ -64,8 +67,9 @@ function tiny(bug: Bug) {
           if (r !== 0) return r;
           if (bug === "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) continue;
           const job = gpu_job(name, vm, [{ va: 0, write: true }], { bos: ["userptr"] });
-          yield* drm_sched_job_init(k, gfx, job);
+          if (bug !== "alloc-under-lock") yield* drm_sched_job_init(k, gfx, job);
           yield* rlock.lock();
+          if (bug === "alloc-under-lock") yield* drm_sched_job_init(k, gfx, job);
           if (bug !== "no-retry" && bug !== "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) {
             yield* rlock.unlock();
             continue;
@@ -81,6 +85,8 @@ function tiny(bug: Bug) {
             return 0;
           }
           yield* resv.write(job.fence, "dma_resv_add_fence");
+          // Only the "wait-vm" callback reads the VM's reservation: a step fewer for the others.
+          if (bug === "wait-vm") yield* vmResv.write(job.fence, "dma_resv_add_fence(vm)");
           yield* drm_sched_entity_push_job(k, gfx, job);
           yield* rlock.unlock();
           return 0;
@@ -90,6 +96,16 @@ function tiny(bug: Bug) {
       *wait() {
         const last = yield* resv.read("wait ioctl");
         if (last) yield* dma_fence_wait(k, last);
+      },
+      // A job of the same VM that writes the buffer's VA and lists nothing: fenced on the VM only.
+      *rogue(name) {
+        const job = gpu_job(name, vm, [{ va: 0, write: true }]);
+        yield* drm_sched_job_init(k, gfx, job);
+        yield* rlock.lock();
+        yield* vmResv.write(job.fence, "dma_resv_add_fence(vm)");
+        yield* drm_sched_entity_push_job(k, gfx, job);
+        yield* rlock.unlock();
+        return 0;
       },
     };
   };
@@ -139,6 +155,25 @@ describe("conformance harness", () => {
   test("a rwlock taken for write around set_seq and for read around read_retry is one lock; read on both sides is not", () => {
     expect(conformance(tiny("rwlock"), { design: "tiny-rwlock", era: ENOW, invariants: ["same-lock"] }).broken).toEqual([]);
     expect(conformance(tiny("rwlock-read-both"), { design: "tiny-rwlock-read", era: ENOW, invariants: ["same-lock"] }).broken).toEqual(["same-lock"]);
+  });
+
+  // Issue 15 item 12: (c) asked of a job that does not list the buffer, and the rest of the contract.
+  test("a job that does not list the buffer: a callback that waits only for the buffer breaks idle-before-return; waiting for the VM keeps it", () => {
+    expect(conformance(tiny("none"), { design: "tiny", era: ENOW, rogue: true, scenarios: ["munmap"], invariants: ["idle-before-return"] }).broken).toEqual(["idle-before-return"]);
+    expect(conformance(tiny("wait-vm"), { design: "tiny-wait-vm", era: ENOW, rogue: true, scenarios: ["munmap"], invariants: ["idle-before-return"] }).broken).toEqual([]);
+  });
+
+  test("the contract: a correct design is Never on the OOM reaper's pass, set_seq and reclaim; each broken line breaks its rule", () => {
+    expect(conformance(tiny("none"), { design: "tiny", era: ENOW, scenarios: ["oom"], invariants: ["nonblocking"] }).broken).toEqual([]);
+    expect(conformance(tiny("none"), { design: "tiny", era: ENOW, scenarios: ["munmap"], invariants: ["set-seq", "no-reclaim-under-lock"] }).broken).toEqual([]);
+    expect(conformance(tiny("blocks"), { design: "tiny-blocks", era: ENOW, scenarios: ["oom"], invariants: ["nonblocking"] }).broken).toEqual(["nonblocking"]);
+    expect(conformance(tiny("skip-set-seq"), { design: "tiny-skip-set-seq", era: ENOW, scenarios: ["munmap"], invariants: ["set-seq"] }).broken).toEqual(["set-seq"]);
+    expect(conformance(tiny("alloc-under-lock"), { design: "tiny-alloc-under-lock", era: ENOW, scenarios: ["munmap"], invariants: ["no-reclaim-under-lock"] }).broken).toEqual(["no-reclaim-under-lock"]);
+  });
+
+  test("rogue: true on a design without a rogue submission is refused", () => {
+    const noRogue = (k: Kernel, mm: Mm): ConformanceBuffer => { const b = tiny("none")(k, mm); delete b.rogue; return b; };
+    expect(() => conformance(noRogue, { design: "tiny", era: ENOW, rogue: true, scenarios: ["munmap"], invariants: ["idle-before-return"] })).toThrow(/offers no rogue submission/);
   });
 
   test("claim mode throws when a verdict differs from the expectation", () => {

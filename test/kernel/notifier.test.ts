@@ -77,6 +77,32 @@ describe("mmu_interval_notifier (now)", () => {
   });
 });
 
+describe("set-seq-skipped (issue 15 item 12)", () => {
+  // include/linux/mmu_notifier.h: mmu_interval_set_seq "must be called unconditionally from the
+  // invalidate callback". One munmap, one subscription that may or may not call it.
+  const run = (callsSetSeq: boolean) => model(`invalidate ${callsSetSeq ? "with" : "without"} set_seq`, () => {
+    const k = boot(ENOW);
+    const mm = mm_alloc(k, 8);
+    mmap_region(mm, 0, 1);
+    populate(k, mm, 0, 1);
+    const sub = new MmuIntervalNotifier(0, 1, { name: "mirror", *invalidate(s, _r, cur) { if (callsSetSeq) yield* mmu_interval_set_seq(k, s, cur); return true; } });
+    return {
+      threads: {
+        P: function* () {
+          yield* mmu_interval_notifier_insert(k, sub, mm);
+          yield* munmap(k, mm, 0, 1);
+        },
+      },
+    };
+  });
+  it("an invalidate that returns true without set_seq is reported", () => {
+    claim({ title: "reported", model: run(false), predicate: (e) => e.has("set-seq-skipped"), expect: "Always" });
+  });
+  it("one that calls it is not", () => {
+    claim({ title: "not reported", model: run(true), predicate: (e) => e.has("set-seq-skipped"), expect: "Never" });
+  });
+});
+
 describe("E18 vs now: no interval notifiers in 2018", () => {
   it("mmu_interval_notifier_insert throws in E18 with a plain-words error", () => {
     const m = model("e18 insert", () => {
