@@ -51,6 +51,8 @@ export const COMMITS = Object.freeze({
   amdgpuIntervalNotifier: c("81fa1af31b5d", "drm/amdgpu: Use mmu_interval_notifier instead of hmm_mirror"),
   /** 6.18-stable (June 2026): the callback waits on the VM root's reservation, not the BO's. */
   amdgpuWaitAll: c("58bafc666c48", "drm/amdgpu: fix waiting for all submissions for userptrs"),
+  /** Same stable batch (June 2026): amdgpu_cs_submit returns -EAGAIN while vm->invalidated is not empty. */
+  amdgpuRestartCs: c("40396ffdf612", "drm/amdgpu: restart the CS if some parts of the VM are still invalidated"),
   /** v5.7: move_notify for dynamic dma-buf importers. */
   dynamicDmaBuf: c("bb42df4662a4", "dma-buf: add dynamic DMA-buf handling v15"),
   /** v5.1: i915's callback unbinds inline, without the worker. */

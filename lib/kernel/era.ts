@@ -57,6 +57,11 @@ export interface Era {
   readonly swapoutRefusesPinned: boolean;
   /** fork bumps mm->write_protect_seq so GUP-fast retries (≈v5.11). */
   readonly writeProtectSeq: boolean;
+  /** GUP-fast re-checks the PMD after taking the reference, not only the PTE, and backs off if
+   *  pmdp_collapse_flush cleared it meanwhile (70cbc3cc78a9, "mm: gup: fix the fast GUP race
+   *  against THP collapse", v6.0, Sep 2022; backported to the 4.9+ stable trees). Matters only on
+   *  a machine whose TLB flush does not wait for GUP-fast (boot option tlbFlushWaitsForGupFast). */
+  readonly gupFastPmdRecheck: boolean;
 
   // ---- mmap_lock and munmap ----
   /** munmap may downgrade mmap_lock to read before zapping (≈v4.20). */
@@ -116,6 +121,7 @@ export const E18: Era = Object.freeze({
   gupUnshareRO: false,
   swapoutRefusesPinned: false,
   writeProtectSeq: false,
+  gupFastPmdRecheck: false,
   munmapDowngrade: false,
   perVmaLock: false,
   mmTakeAllLocksVmas: false,
@@ -151,6 +157,7 @@ export const ENOW: Era = Object.freeze({
   gupUnshareRO: true,
   swapoutRefusesPinned: true,
   writeProtectSeq: true,
+  gupFastPmdRecheck: true,
   munmapDowngrade: true,
   perVmaLock: true,
   mmTakeAllLocksVmas: true,

@@ -12,7 +12,15 @@
 // gup_fast_pte_range: try_grab_folio_fast, then the pmd and pte re-checks -> gup_put_folio).
 // Simplification: IRQs-off GUP-fast also holds off an IPI-based TLB shootdown, so on x86 the page
 // cannot be freed between the two steps; the model lets it be (as with broadcast TLB invalidation
-// or RCU table freeing): more interleavings, never fewer.
+// or RCU table freeing): more interleavings, never fewer; the re-check turns each extra one into
+// the outcome of a GUP-fast after the change.
+// The PMD (khugepaged): GUP-fast reads the PMD with the PTE. pmdp_collapse_flush clears the PMD
+// and detaches the PTE table intact. If the machine's TLB flush waits for GUP-fast (boot option
+// tlbFlushWaitsForGupFast, native x86 IPIs), a GUP-fast that read the old PMD finishes before the
+// flush returns; the model keeps the two steps and lets the re-check see the cleared PTE, which
+// is again the outcome of a GUP-fast after the flush. If it does not wait, the re-check re-reads
+// the detached table, unchanged until khugepaged's copy clears it, and only the PMD re-check of
+// 70cbc3cc78a9 (era gupFastPmdRecheck) notices that the table is gone.
 //
 // 2018 has no FOLL_PIN: pin_user_pages does not exist and every GUP is a plain reference.
 
@@ -21,10 +29,10 @@ import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, VM_PFNMAP, VM_SHARED, VM_WRITE } from "./mm.ts";
+import { PMD_NONE, PMD_TABLE, PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, VM_PFNMAP, VM_SHARED, VM_WRITE } from "./mm.ts";
 import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
 import { planted } from "./planted.ts";
-import { GUP_PIN_COUNTING_BIAS, PG_ACTIVE, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_INVAL_UNMAPPED, PG_PRIVATE, PG_REFERENCED, PG_ZERO } from "./page.ts";
+import { GUP_PIN_COUNTING_BIAS, HPAGE_NR, PG_ACTIVE, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_INVAL_UNMAPPED, PG_PRIVATE, PG_REFERENCED, PG_ZERO } from "./page.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -150,11 +158,14 @@ export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: numb
     let got = 0;
     for (let i = 0; i < n; i++) {
       const vpn = start + i;
-      // READ_ONCE(*ptep), with IRQs off and no PTL: the PTE may change right after.
+      // READ_ONCE(*pmdp), then READ_ONCE(*ptep), with IRQs off and no PTL: both may change right after.
+      const base = vpn - (vpn % HPAGE_NR);
       const snap = yield* k.mem.step(`gup_fast(${mm.name}:${vpn}): read PTE`, "r", () => {
         if (k.era.writeProtectSeq && mm.writeProtectSeq & 1) return null;
+        const pmd = mm.pmdVal.get(base) ?? PMD_TABLE;
+        if (pmd === PMD_NONE) return null; // pmd_none: fall back to the slow path
         const f = mm.pteFlags[vpn], pfn = pteUsable(k, f, mm.ptePfn[vpn], fl);
-        return pfn < 0 ? null : { f, pfn };
+        return pfn < 0 ? null : { f, pfn, pmd };
       });
       if (!snap) break;
       // try_grab_folio, then the re-check: if the PTE changed since it was read, the reference may
@@ -162,7 +173,14 @@ export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: numb
       const r = yield* k.mem.step(`gup_fast(${mm.name}:${vpn}): try_grab_folio, re-check PTE`, "w", () => {
         if (!try_grab_folio(k, mm, snap.pfn, fl)) return -1;
         if (planted(k, "gup-fast-no-recheck")) return snap.pfn;
-        if (mm.pteFlags[vpn] !== snap.f || mm.ptePfn[vpn] !== snap.pfn) {
+        const pmd = mm.pmdVal.get(base) ?? PMD_TABLE;
+        // The PTE this GUP-fast re-reads is in the table it walked: a detached one, if khugepaged
+        // cleared the PMD meanwhile on a machine whose flush did not wait for us.
+        const detached = !k.tlbFlushWaitsForGupFast && pmd !== snap.pmd && snap.pmd === PMD_TABLE;
+        const d = detached ? mm.detachedPte.get(vpn) : undefined;
+        const f = detached ? (d?.[0] ?? 0) : mm.pteFlags[vpn];
+        const pfn = detached ? (d?.[1] ?? -1) : mm.ptePfn[vpn];
+        if ((k.era.gupFastPmdRecheck && pmd !== snap.pmd) || f !== snap.f || pfn !== snap.pfn) {
           gup_put_folio(k, snap.pfn, fl);
           return -1;
         }

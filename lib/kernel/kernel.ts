@@ -40,6 +40,16 @@ export interface BootOptions {
   readonly allocMayFail?: boolean;
   /** Deliberate kernel bugs for what-ifs and regression tests (planted.ts). Default none. */
   readonly planted?: readonly PlantedBug[];
+  /**
+   * The machine, not the era: does a TLB flush wait for a CPU that is inside GUP-fast? true
+   * (default) = native x86, where the flush is an IPI and GUP-fast runs with IRQs off, so
+   * pmdp_collapse_flush cannot return while a GUP-fast that read the old PMD is still running.
+   * false = architectures that invalidate without an IPI (broadcast TLBI: arm64, s390, powerpc
+   * radix), and x86 guests whose paravirt flush is a hypercall: GUP-fast can read a PTE of a table that
+   * khugepaged then detaches, and take its reference after khugepaged's refcount check
+   * (70cbc3cc78a9's race; closed by the era switch gupFastPmdRecheck).
+   */
+  readonly tlbFlushWaitsForGupFast?: boolean;
 }
 
 /** Default number of frames: enough for the canonical scenarios. */
@@ -64,6 +74,8 @@ export class Kernel {
   readonly planted: readonly PlantedBug[];
   /** shrinker_rwsem (2018 shrink_slab takes it with down_read_trylock); null in eras without it. */
   readonly shrinkerRwsem: KRwSem | null;
+  /** BootOptions.tlbFlushWaitsForGupFast (the machine). */
+  readonly tlbFlushWaitsForGupFast: boolean;
 
   constructor(
     readonly era: Era,
@@ -81,6 +93,7 @@ export class Kernel {
     this.gatherBatch = opts.gatherBatch ?? Infinity;
     this.planted = opts.planted ?? [];
     this.shrinkerRwsem = era.shrinkerRwsem ? new KRwSem(this, "shrinker_rwsem") : null;
+    this.tlbFlushWaitsForGupFast = opts.tlbFlushWaitsForGupFast ?? true;
   }
 
   /** `current`: the task running now. */

@@ -14,7 +14,7 @@ import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
-import { CAUSE_COLLAPSE, mmap_write_unlock, vma_start_write, type Mm, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
+import { CAUSE_COLLAPSE, mmap_write_unlock, vma_start_write, type Mm, PMD_NONE, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { GFP_TRANSHUGE, alloc_page } from "./gfp.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
 import { HPAGE_NR, PG_ANON, PG_ANON_EXCLUSIVE, PG_HEAD, PG_LRU, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
@@ -84,8 +84,11 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
       const saved: number[] = [];
       for (let vpn = base; vpn < end; vpn++) {
         saved.push(mm.pteFlags[vpn] & PTE_PRESENT ? mm.ptePfn[vpn] : -1, mm.pteFlags[vpn]);
+        // The PMD is cleared; the PTE table itself is detached intact (GUP-fast may still walk it).
+        if (mm.pteFlags[vpn] & PTE_PRESENT) mm.detachedPte.set(vpn, [mm.pteFlags[vpn], mm.ptePfn[vpn]]);
         mm.pteFlags[vpn] = 0;
       }
+      mm.pmdVal.set(base, PMD_NONE);
       flushTlbRange(k, mm, base, end);
       return saved;
     });
@@ -100,8 +103,12 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
       if (yield* k.pageLock(pfn).trylock(`trylock_page(${pfn}) (__collapse_huge_page_isolate)`)) locked.push(pfn);
       else pagesLocked = false;
     }
-    // __collapse_huge_page_isolate: re-check under the PTL, with the PMD detached.
-    const ok = yield* mem.step(`__collapse_huge_page_isolate(${mm.name}:${base}..${end})`, "w", () => {
+    // __collapse_huge_page_isolate: re-check under the PTL, with the PMD detached. Then the PTL
+    // is dropped (spin_unlock(pte_ptl), anon_vma_unlock_write) before __collapse_huge_page_copy:
+    // two steps, as in mm/khugepaged.c (v4.16 and today). Only a GUP-fast still walking the
+    // detached table can act in between (tlbFlushWaitsForGupFast off): it takes its reference
+    // after the check.
+    const isolated = yield* mem.step(`__collapse_huge_page_isolate(${mm.name}:${base}..${end})`, "w", () => {
       for (let i = 0; i < HPAGE_NR; i++) {
         const pfn = old[2 * i];
         if (!pagesLocked || pfn < 0 || !refsSuitable(k, pfn, 0)) {
@@ -109,12 +116,17 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
           for (let j = 0; j < HPAGE_NR; j++) {
             mm.ptePfn[base + j] = old[2 * j] < 0 ? -1 : old[2 * j];
             mm.pteFlags[base + j] = old[2 * j + 1];
+            mm.detachedPte.delete(base + j);
           }
+          mm.pmdVal.delete(base); // the same table again: the same pmd_val
           for (const p of newPages) if (p >= 0) mem.putPage(p);
           return false;
         }
       }
-      // __collapse_huge_page_copy + install the huge mapping; old pages lose their mapping.
+      return true;
+    });
+    // __collapse_huge_page_copy + install the huge mapping; old pages lose their mapping.
+    const ok = isolated && (yield* mem.step(`__collapse_huge_page_copy(${mm.name}:${base}..${end})`, "w", () => {
       for (let i = 0; i < HPAGE_NR; i++) {
         const vpn = base + i, o = old[2 * i], n = newPages[i];
         mem.copyFrame(n, o);
@@ -125,11 +137,13 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
         mem.putPage(n);
         setPte(mm, vpn, n, PTE_PRESENT | PTE_YOUNG | PTE_DIRTY | (old[2 * i + 1] & PTE_WRITE));
         mm.changeCause[vpn] = CAUSE_COLLAPSE;
+        mm.detachedPte.delete(vpn); // __collapse_huge_page_copy: ptep_clear of the old entry
         mem.mapcount[o]--;
         mem.putPage(o); // the old mapping's reference: freed (the PMD flush came first)
       }
+      mm.pmdVal.set(base, PMD_NONE + 2 + head); // set_pmd_at of the huge PMD: a new pmd_val
       return true;
-    });
+    }));
     // The kernel unlocks each old page right after copying it and before freeing it; here the
     // unlocks follow the step that copied and freed them, so a task that reuses a freed frame may
     // wait a few steps for its lock (more waiting, never a missed interleaving).

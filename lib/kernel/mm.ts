@@ -44,6 +44,10 @@ export const PTE_MIGRATION = 1 << 5;
 /** Special mapping (zero page, PFNMAP): no refcount, no rmap. */
 export const PTE_SPECIAL = 1 << 6;
 
+/** Mm.pmdVal: the PMD points at the PTE table the mm started with (the default), or is cleared. */
+export const PMD_TABLE = 1;
+export const PMD_NONE = 0;
+
 /** Why the frame behind a vpn last changed (divergence oracle: process or kernel cause). */
 export const CAUSE_NONE = 0;
 export const CAUSE_MUNMAP = 1;
@@ -123,6 +127,14 @@ export class Mm {
   unstable = false;
   /** mm->write_protect_seq (now): odd while fork copies page tables; GUP-fast retries. */
   writeProtectSeq = 0;
+  // ---- PMD level, as far as GUP-fast against khugepaged needs it (hardware-visible: in steps) ----
+  /** pmd_val per PMD (key: first vpn of the PMD): absent = the PTE table the mm started with;
+   *  PMD_NONE after pmdp_collapse_flush; a fresh value for the huge PMD after a collapse. */
+  readonly pmdVal = new Map<number, number>();
+  /** A PTE table that pmdp_collapse_flush detached still holds its entries until
+   *  __collapse_huge_page_copy clears them: what a GUP-fast already walking that table re-reads
+   *  (vpn -> [flags, pfn]). The CPU's own view (pteFlags) is empty meanwhile. */
+  readonly detachedPte = new Map<number, readonly [number, number]>();
   /** MMU notifier subscriptions (classic hlist and interval tree). */
   readonly notifiers: MmuNotifierSubscriptions;
   // ---- oracle bookkeeping ----

@@ -10,13 +10,15 @@
 import { describe, it } from "vitest";
 import { claim, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
-import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
+import { E18, ENOW, era as mix, type Era } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region } from "../../lib/kernel/mm.ts";
 import { populate } from "../../lib/kernel/populate.ts";
 import { munmap } from "../../lib/kernel/munmap.ts";
 import { user_write } from "../../lib/kernel/user.ts";
 import { FOLL_WRITE, __get_user_pages_fast, put_page } from "../../lib/kernel/gup.ts";
 import type { PlantedBug } from "../../lib/kernel/planted.ts";
+import { khugepaged_scan_pmd } from "../../lib/kernel/khugepaged.ts";
+import { HPAGE_NR } from "../../lib/kernel/page.ts";
 
 type F = { got: number; wrongPage: boolean };
 const viaReference = (e: { findings: readonly { kind: string; data?: unknown }[] }) => e.findings.some((f) => f.kind === "uaf" && (f.data as { via?: string }).via === "reference");
@@ -63,5 +65,45 @@ describe("GUP-fast: try_grab_folio refuses a zero refcount, the re-check undoes 
 
   it("planted gup-fast-no-recheck: GUP returns the frame now mapped at another page", () => {
     claim({ title: "wrong page", model: gupFastVsMunmap(E18, ["gup-fast-no-recheck"]), predicate: (e) => e.final.wrongPage, expect: "Sometimes" });
+  });
+});
+
+/** GUP-fast of page 1 (kept) against a khugepaged collapse of the PMD [0, HPAGE_NR). `stale`: GUP
+ *  holds a frame the CPU no longer maps there (70cbc3cc78a9's race: the reference was taken after
+ *  __collapse_huge_page_isolate's refcount check, through the table pmdp_collapse_flush detached). */
+const gupFastVsCollapse = (era: Era, tlbFlushWaitsForGupFast: boolean) =>
+  model(`GUP-fast vs khugepaged (${era.name}, flush ${tlbFlushWaitsForGupFast ? "waits" : "does not wait"})`, () => {
+    const k = boot(era, { tlbFlushWaitsForGupFast });
+    const mm = mm_alloc(k, 2 * HPAGE_NR, "proc");
+    mmap_region(mm, 0, HPAGE_NR);
+    populate(k, mm, 0, HPAGE_NR);
+    const out = { got: 0, pfn: -1, collapsed: false };
+    return {
+      threads: {
+        GUP: function* () {
+          const pages: number[] = [];
+          out.got = yield* __get_user_pages_fast(k, mm, 1, 1, FOLL_WRITE, pages);
+          out.pfn = pages[0] ?? -1;
+        },
+        K: function* () { out.collapsed = yield* khugepaged_scan_pmd(k, mm, 0); },
+      },
+      final: () => ({ ...out, stale: out.got === 1 && mm.cpuPfn(1) !== out.pfn }),
+    };
+  });
+
+describe("GUP-fast vs khugepaged: the TLB flush that waits, and the PMD re-check (70cbc3cc78a9)", () => {
+  it("native x86 (the flush waits for GUP-fast), v4.16: never a stale reference; the collapse sometimes completes", () => {
+    const m = gupFastVsCollapse(E18, true);
+    claim({ title: "stale", model: m, predicate: (e) => e.final.stale, expect: "Never" });
+    claim({ title: "collapsed", model: m, predicate: (e) => e.final.collapsed, expect: "Sometimes" });
+  });
+  it("flush without IPI, v4.16: GUP-fast can keep the old page after the collapse (DPOR and DFS agree)", () => {
+    claim({ title: "stale (dpor)", model: gupFastVsCollapse(E18, false), predicate: (e) => e.final.stale && e.final.collapsed, expect: "Sometimes" });
+    claim({ title: "stale (dfs)", model: gupFastVsCollapse(E18, false), predicate: (e) => e.final.stale && e.final.collapsed, expect: "Sometimes", search: { strategy: "dfs" } });
+  });
+  it("flush without IPI, with the PMD re-check (v4.16 + backport, and now): never", () => {
+    for (const era of [mix(E18, { gupFastPmdRecheck: true }), ENOW])
+      for (const strategy of ["dpor", "dfs"] as const)
+        claim({ title: `stale ${era.name} ${strategy}`, model: gupFastVsCollapse(era, false), predicate: (e) => e.final.stale, expect: "Never", search: { strategy } });
   });
 });
