@@ -24,3 +24,4 @@ export { formatTrace, formatDeadlock, type TraceEvent } from "./trace.ts";
 export { setProgress, setHeartbeat, type Progress, type ProgressFn, type Heartbeat } from "./progress.ts";
 export { ExplorerError, DeterminismError, ModelError } from "./errors.ts";
 export * from "./config.ts";
+export { stateView, recordStates, encodeStates, decodeStates, diffStates, applyChanges, type StateView, type StateChange, type EncodedStates } from "./state.ts";
