@@ -14,7 +14,7 @@ export type { Op, Mode, Tracked, Yieldable, ThreadBody, ChooseRequest } from "./
 export type { Finding, DeadlockData, WaitEdge } from "./finding.ts";
 export type { ExecutionView } from "./view.ts";
 export {
-  claim, check, search, decide, mergeRecords, setClaimSink, describeCoverage, ClaimError,
+  claim, check, search, decide, mergeRecords, setClaimSink, describeCoverage, ClaimError, type ClaimSink,
   type ClaimSpec, type ClaimResult, type Expectation, type Observation, type Witness, type Stats, type SearchRecord,
 } from "./claim.ts";
 export type { Coverage } from "./search.ts";
