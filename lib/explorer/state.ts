@@ -86,8 +86,10 @@ function dropEmpty(s: StateView): StateView {
 /** Takes a snapshot before each step the inner scheduler picks (the state after the last). */
 class Recorder implements Scheduler {
   readonly states: StateView[] = [];
-  constructor(private readonly inner: DecisionScheduler) {}
+  constructor(private readonly inner: DecisionScheduler, private readonly maxStates: number) {}
   pickThread(x: Execution, enabled: number): number {
+    // Past maxStates the replay ends: the recording is dropped anyway (recordStates).
+    if (x.steps > this.maxStates) return -1;
     if (x.viewFns.length > 0) this.states[x.steps] = snapshot(x);
     return this.inner.pickThread(x, enabled);
   }
@@ -101,9 +103,10 @@ class Recorder implements Scheduler {
  * has no view, or the execution is longer than `maxStates` steps (a panel nobody would step through).
  */
 export function recordStates(model: Model<unknown>, token: string, opts: { maxSteps?: number; maxStates?: number } = {}): EncodedStates | null {
-  const rec = new Recorder(new DecisionScheduler(decodeToken(token)));
+  const maxStates = opts.maxStates ?? 2000;
+  const rec = new Recorder(new DecisionScheduler(decodeToken(token)), maxStates);
   const x = new Execution(model, rec, opts.maxSteps ?? DEFAULT_MAX_STEPS, true).run();
-  if (x.viewFns.length === 0 || x.steps > (opts.maxStates ?? 2000)) return null;
+  if (x.viewFns.length === 0 || x.status === "pruned" || x.steps > maxStates) return null;
   rec.states[x.steps] = snapshot(x);
   return encodeStates(token, rec.states);
 }

@@ -70,3 +70,14 @@ import { encodeToken } from "../../lib/explorer/token.ts";
 function encodeTokenFor(ds: number[]): string {
   return encodeToken(ds);
 }
+
+describe("recordStates on a long execution", () => {
+  it("gives up after maxStates steps instead of snapshotting the whole replay", () => {
+    const long = model("long", () => {
+      const x = new SharedVar("x", 0);
+      return { threads: { A: function* () { for (let i = 0; i < 50; i++) yield* x.write(i); } }, view: () => ({ v: { x: { value: String(x.peek()) } } }) };
+    });
+    expect(recordStates(long, encodeTokenFor([]), { maxStates: 10 })).toBeNull();
+    expect(decodeStates(recordStates(long, encodeTokenFor([]), { maxStates: 50 })!).length).toBe(51);
+  });
+});
