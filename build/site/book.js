@@ -90,7 +90,8 @@ function renderState(panel, row, cur, prev) {
   panel.replaceChildren();
   const head = el("div", "book-state-head");
   const step = row.getAttribute("data-step"), thread = row.getAttribute("data-thread");
-  const label = row.querySelector(".sl-label")?.textContent ?? "";
+  // The whole label (the box shows it fitted): the second line of the row's tooltip.
+  const label = (row.querySelector("title")?.textContent ?? "").split("\n")[1] ?? "";
   head.append(el("strong", "", `State after step ${step}`), ` · ${thread}: ${label} `,
     el("span", "book-state-legend", "changed by this step: highlighted · gone: struck through · ← → step"));
   panel.append(head);

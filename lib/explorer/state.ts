@@ -50,9 +50,9 @@ function threadsOf(x: Execution): Record<string, Record<string, string>> {
     const blocked = !!p && p.enabled !== undefined && !p.enabled();
     out[th.name] = {
       state: th.done ? "done" : blocked ? "blocked" : "runnable",
+      "waits for": blocked ? (p!.obj?.name ?? "?") : "",
       holds: th.held.join(", "),
       next: th.done ? "" : th.pendingLabel,
-      "waits for": blocked ? (p!.obj?.name ?? "?") : "",
     };
   }
   return out;

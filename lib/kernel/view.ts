@@ -76,15 +76,16 @@ export function kernelView(k: Kernel): StateView {
       if (Object.keys(row).length > 0) pt[`vpn ${vpn}`] = row;
     }
     out[`${mm.name} page table`] = pt;
+    // One table of three columns: the mm's subscriptions (mmu_notifier_subscriptions) and each
+    // subscriber; an interval subscriber's own sequence number is the one drivers compare.
     const n = mm.notifiers;
-    const subs: Record<string, Record<string, string>> = {};
-    subs["mm"] = { users: String(mm.users), "mmap lock": mm.mmapLock.name };
     if (n.hasNotifiers() || n.invalidateSeq !== 2 || n.activeInvalidateRanges > 0) {
-      subs["subscriptions"] = { "invalidate_seq": String(n.invalidateSeq), "ranges in progress": String(n.activeInvalidateRanges) };
-      for (const s of n.hlist) subs[`notifier ${s.ops.name}`] = { kind: "classic" };
-      for (const s of n.itree) subs[`interval ${s.ops.name} [${s.start}, ${s.end})`] = { kind: "interval", invalidate_seq: String(s.invalidateSeq) };
+      const subs: Record<string, Record<string, string>> = {};
+      subs["subscriptions"] = { kind: "mm", invalidate_seq: String(n.invalidateSeq), "ranges in progress": String(n.activeInvalidateRanges) };
+      for (const s of n.hlist) subs[s.ops.name] = { kind: "classic", invalidate_seq: "", "ranges in progress": "" };
+      for (const s of n.itree) subs[`${s.ops.name} [${s.start}, ${s.end})`] = { kind: "interval", invalidate_seq: String(s.invalidateSeq), "ranges in progress": "" };
+      out[`${mm.name} notifiers`] = subs;
     }
-    out[`${mm.name}`] = subs;
   }
   const frames: Record<string, Record<string, string>> = {};
   for (let pfn = 1; pfn < mem.nframes; pfn++) {

@@ -105,6 +105,17 @@ test("the state panel reads in dark mode and on a phone", async ({ page }) => {
   }
 });
 
+test("a three-lane witness with a GPU: landing on its finding shows the GPU's translation of the freed frame", async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const anchor = "block-C03_6-2018-claim0";
+  await page.goto(`./${SLUG}/#${anchor}`);
+  const panel = page.locator(`#${anchor} .book-state`);
+  await expect(panel).toBeVisible();
+  await expect(panel.locator("section[data-group='frames']")).toBeVisible();
+  await expect(panel.locator("section[data-group='threads']")).toBeVisible();
+  await page.screenshot({ path: path.join(SHOTS, "three-lane-landing-1440.png") });
+});
+
 test("every claim of a block shows its own witness", async ({ page }) => {
   await page.goto(`./${SLUG}/`);
   for (const b of results.chapters.find((c) => c.file.endsWith(`${SLUG}.md`))!.blocks) {
