@@ -1,7 +1,7 @@
 // The witness state panel's data (state.ts): snapshots recorded by replaying a token, and their
 // encoding (first state in full, then per-step changes).
 import { describe, expect, it } from "vitest";
-import { applyChanges, decodeStates, diffStates, encodeStates, model, recordStates, replay, SharedVar, stateView, type StateView } from "../../lib/explorer/index.ts";
+import { applyChanges, check, decodeStates, diffStates, encodeStates, model, recordStates, replay, SharedVar, stateView, type StateView } from "../../lib/explorer/index.ts";
 
 describe("state encoding", () => {
   const s0: StateView = { a: { x: { f: "1", g: "2" } }, b: { y: { h: "3" } } };
@@ -70,6 +70,29 @@ import { encodeToken } from "../../lib/explorer/token.ts";
 function encodeTokenFor(ds: number[]): string {
   return encodeToken(ds);
 }
+
+describe("a view changes no search", () => {
+  it("the same executions, counts and witness with and without a registered view", () => {
+    const run = (m: ReturnType<typeof model>) => check({ title: "lost update", model: m, predicate: (e) => e.steps === 4 && e.findings.length === 0, expect: "Always" });
+    const views = { n: 0 };
+    const viewed = model("counter viewed", () => {
+      const x = new SharedVar("x", 0);
+      stateView(() => { views.n++; return { v: { x: { value: String(x.peek()) } } }; });
+      const inc = function* () { const v = yield* x.read(); yield* x.write(v + 1); };
+      return { threads: { A: inc, B: inc } };
+    });
+    const plain = model("counter plain", () => {
+      const x = new SharedVar("x", 0);
+      const inc = function* () { const v = yield* x.read(); yield* x.write(v + 1); };
+      return { threads: { A: inc, B: inc } };
+    });
+    const a = run(viewed), b = run(plain);
+    expect(views.n).toBe(0); // never called while searching or minimising
+    expect({ ...a.stats, ms: 0 }).toEqual({ ...b.stats, ms: 0 });
+    expect(a.counts).toEqual(b.counts);
+    expect(a.observed).toBe(b.observed);
+  });
+});
 
 describe("recordStates on a long execution", () => {
   it("gives up after maxStates steps instead of snapshotting the whole replay", () => {
