@@ -71,6 +71,11 @@ function loadStates(url) {
         }
         out.push(s);
       }
+      // Groups in a fixed order while stepping: as they first appear, the explorer's threads last.
+      // A group that is empty at a step (every PTE zapped) still shows, as empty.
+      const order = [...new Set(out.flatMap((s) => Object.keys(s)))];
+      order.sort((a, b) => (a === "threads") - (b === "threads"));
+      out.order = order;
       return out;
     }));
   }
@@ -86,7 +91,7 @@ function el(tag, cls, text) {
 }
 
 /** One table per group: a row per object, a column per field; changed cells and rows marked. */
-function renderState(panel, row, cur, prev) {
+function renderState(panel, row, cur, prev, order) {
   panel.replaceChildren();
   const head = el("div", "book-state-head");
   const step = row.getAttribute("data-step"), thread = row.getAttribute("data-thread");
@@ -96,15 +101,20 @@ function renderState(panel, row, cur, prev) {
     el("span", "book-state-legend", "changed by this step: highlighted · gone: struck through · ← → step"));
   panel.append(head);
   const groups = el("div", "book-state-groups");
-  const names = [...new Set([...Object.keys(cur), ...Object.keys(prev)])];
   let changedCells = 0;
-  for (const g of names) {
+  for (const g of order) {
     const c = cur[g] ?? {}, p = prev[g] ?? {};
     const rows = [...new Set([...Object.keys(c), ...Object.keys(p)])].sort(natural);
     const cols = [...new Set(rows.flatMap((o) => [...Object.keys(c[o] ?? {}), ...Object.keys(p[o] ?? {})]))];
     const sec = el("section", "book-state-group");
     sec.setAttribute("data-group", g);
     sec.append(el("h4", "", g));
+    if (rows.length === 0) {
+      sec.classList.add("book-state-empty");
+      sec.append(el("p", "book-state-none", "empty at this step"));
+      groups.append(sec);
+      continue;
+    }
     const table = el("table", "book-state-table");
     const tr0 = el("tr");
     tr0.append(el("th", "", ""));
@@ -159,7 +169,7 @@ async function selectRow(witness, row, scroll) {
     if (!row.classList.contains("sl-selected")) return; // another row was selected meanwhile
     const last = states.length - 1;
     const at = (a) => Math.max(0, Math.min(last, Number(row.getAttribute(a))));
-    renderState(panel, row, states[at("data-state")], states[at("data-prev")]);
+    renderState(panel, row, states[at("data-state")], states[at("data-prev")], states.order);
   } catch (e) {
     panel.textContent = `The state of this witness could not be loaded (${e.message}).`;
   }

@@ -76,14 +76,14 @@ export function kernelView(k: Kernel): StateView {
       if (Object.keys(row).length > 0) pt[`vpn ${vpn}`] = row;
     }
     out[`${mm.name} page table`] = pt;
-    // One table of three columns: the mm's subscriptions (mmu_notifier_subscriptions) and each
+    // One table of three columns: the mm's subscriptions (invalidate_seq, active_invalidate_ranges) and each
     // subscriber; an interval subscriber's own sequence number is the one drivers compare.
     const n = mm.notifiers;
     if (n.hasNotifiers() || n.invalidateSeq !== 2 || n.activeInvalidateRanges > 0) {
       const subs: Record<string, Record<string, string>> = {};
-      subs["subscriptions"] = { kind: "mm", invalidate_seq: String(n.invalidateSeq), "ranges in progress": String(n.activeInvalidateRanges) };
-      for (const s of n.hlist) subs[s.ops.name] = { kind: "classic", invalidate_seq: "", "ranges in progress": "" };
-      for (const s of n.itree) subs[`${s.ops.name} [${s.start}, ${s.end})`] = { kind: "interval", invalidate_seq: String(s.invalidateSeq), "ranges in progress": "" };
+      subs["subscriptions"] = { kind: "mm", seq: String(n.invalidateSeq), "in flight": String(n.activeInvalidateRanges) };
+      for (const s of n.hlist) subs[s.ops.name] = { kind: "classic", seq: "", "in flight": "" };
+      for (const s of n.itree) subs[`${s.ops.name} [${s.start}, ${s.end})`] = { kind: "interval", seq: String(s.invalidateSeq), "in flight": "" };
       out[`${mm.name} notifiers`] = subs;
     }
   }
