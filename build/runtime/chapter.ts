@@ -6,7 +6,7 @@
 // heartbeat. A `test` block becomes one registered block named by its id; whatever a claim
 // records while the block runs goes to the worker as JSON at once.
 
-import { setClaimGate, setClaimSink, setHeartbeat, setReplayToken, type ClaimResult, type Heartbeat } from "../../lib/explorer/index.ts";
+import { DEFAULT_MAX_STEPS, normaliseSearch, recordStates, setClaimGate, setClaimSink, setHeartbeat, setReplayToken, type ClaimResult, type ClaimSpec, type Heartbeat } from "../../lib/explorer/index.ts";
 
 export interface BlockRun {
   line: number;
@@ -28,6 +28,8 @@ interface Host {
   readonly replayToken: string | null;
   log(text: string): void;
   readonly heartbeat: Heartbeat;
+  /** The machine's state at every step of the last recorded claim's witness, as JSON (state.ts). */
+  states(json: string): void;
 }
 
 /** Given to this module alone by the worker's linker, as a parameter: chapters cannot reach it. */
@@ -36,9 +38,19 @@ const host = __bookHost;
 
 setReplayToken(host.replayToken);
 setHeartbeat(host.heartbeat);
-setClaimSink((r: ClaimResult) => {
+setClaimSink((r: ClaimResult, spec: ClaimSpec<any>) => {
+  // Recorded first: the worker stops the claim's clock here, so the replay below is not counted.
   host.record(JSON.stringify({ type: "claim", ...r }));
-  if (host.replayToken) host.log(r.message);
+  if (host.replayToken) { host.log(r.message); return; }
+  if (!r.witness) return;
+  // The witness's states for the page's state panel (only models with a view() have any). A
+  // view that throws costs the panel, never the claim.
+  try {
+    const s = recordStates(spec.model, r.witness.token, { maxSteps: normaliseSearch(spec.search).maxSteps ?? DEFAULT_MAX_STEPS });
+    if (s) host.states(JSON.stringify(s));
+  } catch {
+    // no panel
+  }
 });
 
 // A claim about an era says something about real kernels, so it says which ones and why: refused

@@ -145,7 +145,21 @@ function traceHtml(w: BoundedWitness, anchor: string, cmd: string, emit?: Emit):
 /** The URL (relative to a chapter's page) of the model code that produced a trace label, if known. */
 export type LabelLink = (label: string) => string | null;
 
-export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor: string, emit?: Emit, link?: LabelLink): string {
+/**
+ * The step a link to a witness lands on: the first step at which a finding was reported (for a
+ * deadlock, the first blocked thread's row); a witness without findings was judged on its final
+ * state, so its last step.
+ */
+export function firstInterestingStep(trace: readonly TraceEvent[], findings: readonly Finding[]): number | null {
+  if (findings.length > 0) return Math.min(...findings.map((f) => f.step));
+  return trace.at(-1)?.step ?? null;
+}
+
+/**
+ * `states`: the witness's states (lib/explorer/state.ts) when its model has a view(); written as
+ * a side file that the page's state panel fetches on the first click (book.js).
+ */
+export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor: string, emit?: Emit, link?: LabelLink, states?: unknown): string {
   const verdict = `<span class="book-verdict book-verdict-${esc(c.observed)}">${esc(c.observed)}</span>`;
   const head = `<div class="book-claim-head"><span class="book-badge book-${c.pass ? "passed" : "failed"}">${c.pass ? "✓" : "✗"} ${c.pass ? "as expected" : "verdict differs"}</span>` +
     `<span class="book-claim-id">${esc(c.id ?? "")}</span> <span class="book-claim-title">${esc(c.title)}</span>` +
@@ -157,8 +171,13 @@ export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor:
   if (w) {
     const cmd = replayCommand(file, blockId, w.token);
     const what = w.predicate ? "Witness" : "Counterexample";
-    body += `<div class="book-witness"><div class="book-witness-head">${what}: ${w.steps} steps, ${w.preemptions} preemption${w.preemptions === 1 ? "" : "s"} <span class="book-minimisation">(minimised: ${esc(w.minimisation)})</span></div>` +
-      `<div class="book-swimlane">${((x) => swimlaneSvg(x.trace, x.findings, { idPrefix: `${anchor}-sl`, gaps: w.cut?.gaps, link, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` }))(withBlockedRows(w.trace, w.findings))}</div>` +
+    const rows = withBlockedRows(w.trace, w.findings);
+    const first = firstInterestingStep(rows.trace, rows.findings);
+    const stateUrl = states && emit ? emit(`${anchor}.state.json`, JSON.stringify(states)) : null;
+    body += `<div class="book-witness"${first !== null ? ` data-first-step="${first}"` : ""}${stateUrl ? ` data-states="${esc(stateUrl)}"` : ""}><div class="book-witness-head">${what}: ${w.steps} steps, ${w.preemptions} preemption${w.preemptions === 1 ? "" : "s"} <span class="book-minimisation">(minimised: ${esc(w.minimisation)})</span>` +
+      (stateUrl ? ` <span class="book-state-hint">Click a step, or focus the diagram and use ← →, to see the machine's state after it.</span>` : "") + `</div>` +
+      `<div class="book-swimlane"${stateUrl ? ` tabindex="0" aria-label="${esc(`${c.id ?? c.title}: witness steps; use the left and right arrow keys to step through the machine's state`)}"` : ""}>${swimlaneSvg(rows.trace, rows.findings, { idPrefix: `${anchor}-sl`, gaps: w.cut?.gaps, link, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` })}</div>` +
+      (stateUrl ? `<div class="book-state" hidden aria-live="polite"></div>` : "") +
       splats(w.trace, w.findings).map((t) => `<pre class="book-splat">${esc(t).replace(/\n/g, "&#10;")}</pre>`).join("") +
       `<details class="book-record"><summary>the same trace as text</summary>${traceHtml(w, anchor, cmd, emit)}</details>` +
       `<div class="book-replay"><code class="book-replay-cmd">${esc(cmd)}</code><button type="button" class="book-copy" data-copy="${esc(cmd)}" title="Copy the replay command">copy</button></div></div>`;

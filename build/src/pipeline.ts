@@ -34,7 +34,27 @@ export interface BuildOptions {
 
 export interface BuildOutput {
   results: Results;
-  sources: { src: string; ex: Extract; result: ChapterResult; directives: Directive[] }[];
+  sources: { src: string; ex: Extract; result: ChapterResult; directives: Directive[]; states?: ChapterStates }[];
+}
+
+/**
+ * A chapter's witness states (lib/explorer/state.ts) by block id and record index: what the
+ * pages' state panels load. Never in results.json: cached beside the chapter's result as
+ * `<hash>.states.json`, and written as one file per witness under the site's traces/.
+ */
+export type ChapterStates = Record<string, Record<string, unknown>>;
+
+/** A witness whose states take more than this (JSON) has no panel: the page loads it whole. */
+export const STATES_MAX_BYTES = 400_000;
+
+function statesOf(run: ModuleRun | undefined): ChapterStates {
+  const out: ChapterStates = {};
+  for (const t of run?.tests ?? []) {
+    const byRecord: Record<string, unknown> = {};
+    for (const [i, s] of Object.entries(t.meta?.states ?? {})) if (JSON.stringify(s).length <= STATES_MAX_BYTES) byRecord[i] = s;
+    if (Object.keys(byRecord).length > 0) out[t.name] = byRecord;
+  }
+  return out;
 }
 
 const rel = (root: string, abs: string) => path.relative(root, abs).split(path.sep).join("/");
@@ -147,11 +167,15 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     return new Map(files.map((f) => [f, chapterHash(root, extracts.get(f)!, srcByFile.get(f)!, extracts, tools, cache)]));
   });
   const cached = new Map<string, ChapterResult>();
+  const states = new Map<string, ChapterStates>();
   if (opts.cacheDir) {
     for (const f of files) {
       if (opts.only && opts.only.includes(f)) continue;
       const p = path.join(opts.cacheDir, hashes.get(f)! + ".json");
-      if (existsSync(p)) cached.set(f, { ...JSON.parse(await readFile(p, "utf8")), cached: true });
+      if (!existsSync(p)) continue;
+      cached.set(f, { ...JSON.parse(await readFile(p, "utf8")), cached: true });
+      const sp = path.join(opts.cacheDir, hashes.get(f)! + ".states.json");
+      if (existsSync(sp)) states.set(f, JSON.parse(await readFile(sp, "utf8")));
     }
   }
   const todo = files.filter((f) => !cached.has(f));
@@ -180,6 +204,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     if (!r) {
       const run = runByFile.get(f);
       r = assemble(root, ex, srcByFile.get(f)!, hashes.get(f)!, diags.get(f)!, run, extracts);
+      states.set(f, statesOf(run));
       // An error says more than "checks nothing" (a misspelt fence is the usual reason for both).
       const warnings = r.diagnostics.length === 0 ? chapterWarnings(ex, srcByFile.get(f)!, directives.get(f)!.directives) : [];
       if (warnings.length > 0) r.warnings = warnings;
@@ -188,6 +213,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
       if (opts.cacheDir && !run?.interrupted) {
         await mkdir(opts.cacheDir, { recursive: true });
         await writeFile(path.join(opts.cacheDir, r.hash + ".json"), JSON.stringify(r));
+        await writeFile(path.join(opts.cacheDir, r.hash + ".states.json"), JSON.stringify(states.get(f) ?? {}));
       }
     }
     chapters.push(r);
@@ -208,5 +234,5 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   const results: Results = { schema: RESULTS_SCHEMA, chapters, totals, timings };
   await mkdir(path.dirname(opts.resultsFile), { recursive: true });
   await writeFile(opts.resultsFile, JSON.stringify(results, null, 2) + "\n");
-  return { results, sources: files.map((f, i) => ({ src: srcByFile.get(f)!, ex: extracts.get(f)!, result: chapters[i]!, directives: directives.get(f)!.directives })) };
+  return { results, sources: files.map((f, i) => ({ src: srcByFile.get(f)!, ex: extracts.get(f)!, result: chapters[i]!, directives: directives.get(f)!.directives, states: states.get(f) })) };
 }

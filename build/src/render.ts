@@ -11,6 +11,7 @@ import { claimHtml, isClaim, type Emit, type LabelLink } from "./claim-view.ts";
 import { functionsPage, indexSources, labelSource, referencePage, sourceDoc, sourcePage, sourcePath } from "./source-pages.ts";
 import type { Change } from "./diff.ts";
 import type { Directive } from "./directives.ts";
+import type { ChapterStates } from "./pipeline.ts";
 import { scoreboardTable } from "./scoreboard.ts";
 import { changesBanner, changesPage, indexPage, scoreboardPage } from "./pages.ts";
 
@@ -27,8 +28,13 @@ const BADGE: Record<BlockResult["status"], string> = {
 };
 
 
-function recordHtml(file: string, b: BlockResult, r: unknown, i: number, emit?: Emit, link?: LabelLink): string {
-  if (isClaim(r)) return claimHtml(file, b.id, r, `${blockAnchor(b.id)}-claim${i}`, emit, link);
+/** A block's witness states by record index (pipeline.ts ChapterStates, one block's part). */
+type BlockStates = Record<string, unknown> | undefined;
+
+/** `i`: the record's index (states are keyed by it); `claim`: its index among the block's claims,
+ * which names its anchor, as the scoreboard and index link it (claim-view.ts claimsIn). */
+function recordHtml(file: string, b: BlockResult, r: unknown, i: number, claim: number, emit?: Emit, link?: LabelLink, states?: BlockStates): string {
+  if (isClaim(r)) return claimHtml(file, b.id, r, `${blockAnchor(b.id)}-claim${claim}`, emit, link, states?.[String(i)]);
   if (r && typeof r === "object" && "text" in r && typeof (r as { text: unknown }).text === "string") {
     const rec = r as { title?: string; text: string };
     return `<details class="book-record"><summary>${escapeHtml(rec.title ?? "recorded")}</summary>${pre("book-trace", rec.text)}</details>`;
@@ -36,7 +42,7 @@ function recordHtml(file: string, b: BlockResult, r: unknown, i: number, emit?: 
   return `<details class="book-record"><summary>recorded</summary>${pre("book-trace", JSON.stringify(r, null, 2))}</details>`;
 }
 
-function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[], emit?: Emit, link?: LabelLink): string {
+function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[], emit?: Emit, link?: LabelLink, states?: BlockStates): string {
   const status = diags.length > 0 ? "failed" : b.status;
   const parts = [
     `<span class="book-badge book-${status}">${BADGE[status]}</span>`,
@@ -51,7 +57,8 @@ function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[], emit
     const at = b.failure.at ? `\n    at ${b.failure.at.file}:${b.failure.at.line}:${b.failure.at.col}` : "";
     body.push(pre("book-failure", b.failure.message + at));
   }
-  b.records.forEach((r, i) => body.push(recordHtml(ch.file, b, r, i, emit, link)));
+  let claims = 0;
+  b.records.forEach((r, i) => body.push(recordHtml(ch.file, b, r, i, isClaim(r) ? claims++ : -1, emit, link, states)));
   return `<div class="book-result book-${status}" id="${blockAnchor(b.id)}" data-block-id="${escapeHtml(b.id)}" data-status="${status}" data-line="${b.line}">` +
     `<div class="book-head">${parts.join(" ")}</div>${body.join("")}</div>`;
 }
@@ -65,7 +72,7 @@ function chapterBanner(ch: ChapterResult, orphans: Diagnostic[]): string {
   return `<div class="book-chapter-failure" data-status="failed"><strong>This chapter fails.</strong>${pre("book-failure", text)}</div>\n\n`;
 }
 
-export function renderChapter(src: string, ex: Extract, ch: ChapterResult, scoreboard = "", emit?: Emit, link?: LabelLink): string {
+export function renderChapter(src: string, ex: Extract, ch: ChapterResult, scoreboard = "", emit?: Emit, link?: LabelLink, states?: ChapterStates): string {
   const lines = splitLines(src);
   const byFence = new Map(ch.blocks.map((b) => [b.line, b]));
   const exByFence = new Map(ex.blocks.map((b) => [b.fenceLine, b]));
@@ -90,7 +97,7 @@ export function renderChapter(src: string, ex: Extract, ch: ChapterResult, score
         i = xb.endLine - 1;
       }
       if (show || rb.status === "failed" || diags.length > 0) {
-        out.push("", resultHtml(ch, rb, diags, emit, link), "");
+        out.push("", resultHtml(ch, rb, diags, emit, link, states?.[rb.id]), "");
       }
       continue;
     }
@@ -113,7 +120,7 @@ export function afterTitle(md: string, html: string): string {
   return m ? `${m[0]}\n${html}${md.slice(m[0].length)}` : html + md;
 }
 
-export interface RenderInput { src: string; ex: Extract; result: ChapterResult; directives: Directive[] }
+export interface RenderInput { src: string; ex: Extract; result: ChapterResult; directives: Directive[]; states?: ChapterStates }
 
 /** Rewrites `outDir` from scratch: index, one page per chapter, and the site's stylesheet. */
 export async function renderSite(root: string, outDir: string, results: Results, chapters: RenderInput[], changes?: Change[]): Promise<void> {
@@ -145,7 +152,7 @@ export async function renderSite(root: string, outDir: string, results: Results,
     const slug = path.basename(c.ex.file, ".md");
     const side: [string, string | Uint8Array][] = [];
     const emit: Emit = (name, content) => { side.push([name, content]); return `../traces/${slug}/${name}`; };
-    await writeFile(path.join(outDir, path.basename(c.ex.file)), afterTitle(renderChapter(c.src, c.ex, c.result, board, emit, link), banner));
+    await writeFile(path.join(outDir, path.basename(c.ex.file)), afterTitle(renderChapter(c.src, c.ex, c.result, board, emit, link, c.states), banner));
     if (side.length > 0) {
       await mkdir(path.join(outDir, "traces", slug), { recursive: true });
       for (const [name, content] of side) await writeFile(path.join(outDir, "traces", slug, name), content);

@@ -19,7 +19,7 @@ export interface TestRun {
   state: "passed" | "failed" | "skipped" | "pending";
   durationMs: number | null;
   error: { message: string; frame: Frame | null } | null;
-  meta: { blockId?: string; line?: number; records?: unknown[] } | null;
+  meta: { blockId?: string; line?: number; records?: unknown[]; states?: Record<string, unknown> } | null;
 }
 
 export interface ModuleRun {
@@ -127,7 +127,7 @@ function runOne(compiler: ModuleCompiler, file: string, opts: RunOptions): Promi
           block = null;
           claim = null;
           const error = m.error ? { message: m.error.context ? `${m.error.message}\n  (thrown while the block ran the call at ${rel(m.error.context)})` : m.error.message, frame: m.error.frame } : null;
-          run.tests.push({ name: m.id, state: m.state, durationMs: m.durationMs, error, meta: { blockId: m.id, line: m.line, records: JSON.parse(m.records) } });
+          run.tests.push({ name: m.id, state: m.state, durationMs: m.durationMs, error, meta: { blockId: m.id, line: m.line, records: JSON.parse(m.records), states: JSON.parse(m.states) } });
           break;
         }
         case "load-error": run.errors.push({ message: m.message, frame: m.frame }); break;

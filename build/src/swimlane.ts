@@ -278,7 +278,10 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
     const cls = hits.length ? "sl-event sl-bad" : "sl-event";
     const effect = e.kind === "choose" ? `choose = ${e.value}` : e.obj ? `${e.kind} ${e.obj}` : e.kind;
     const tip = [`step ${e.step} · ${e.thread}`, e.label, effect, e.held.length ? `holds ${e.held.join(", ")}` : "", e.note, ...hits.map((f) => `${f.kind}: ${f.message}`)].filter(Boolean).join("\n");
-    out.push(`<g class="${cls}" data-step="${e.step}" data-index="${r.index}" data-thread="${esc(e.thread)}"><title>${esc(tip)}</title>` +
+    // The state after this row, and the state it is compared with (lib/explorer/state.ts: state i
+    // is the state before step i): a step's own change; a choice or a blocked thread changes nothing.
+    const still = e.kind === "choose" || e.kind === "blocked";
+    out.push(`<g class="${cls}" data-step="${e.step}" data-index="${r.index}" data-thread="${esc(e.thread)}" data-state="${still ? e.step : e.step + 1}" data-prev="${e.step}"><title>${esc(tip)}</title>` +
       `<text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${e.step}</text>` +
       `<rect class="sl-box" x="${x}" y="${y + 3}" width="${BOX_W}" height="${ROW - 6}" rx="3"/>` +
       ((text, href) => (href ? `<a class="sl-src" href="${esc(href)}">${text}</a>` : text))(`<text class="sl-label" x="${x + 5}" y="${y + 18}">${esc(fitLabel(e.label, BOX_W - 10))}</text>`, opts.link?.(e.label)) + `</g>`);

@@ -108,9 +108,11 @@ export class ClaimError extends Error {
 
 const STRATEGIES: Record<StrategyName, Explore> = { dfs: exploreDfs, dpor: exploreDpor, bounded: exploreBounded, pct: explorePct, random: exploreRandom };
 
-let sink: ((r: ClaimResult) => void) | null = null;
+/** Receives every result, with the spec it decided (the book replays its witness's states). */
+export type ClaimSink = (r: ClaimResult, spec: ClaimSpec<any>) => void;
+let sink: ClaimSink | null = null;
 /** Every claim()/check() result is also passed to fn (the docs pipeline collects them). */
-export function setClaimSink(fn: ((r: ClaimResult) => void) | null): void {
+export function setClaimSink(fn: ClaimSink | null): void {
   sink = fn;
 }
 
@@ -330,7 +332,7 @@ export function check<F>(spec: ClaimSpec<F>): ClaimResult {
   gate?.(spec);
   const t = replayToken();
   const result = t !== null ? replayClaim(spec, t) : decide(spec, search(spec));
-  sink?.(result);
+  sink?.(result, spec);
   return result;
 }
 

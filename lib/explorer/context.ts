@@ -24,6 +24,8 @@ export interface Runtime {
   spawn(name: string, body: ThreadBody): number;
   /** Attach a state-change note to the current step's trace line (ignored while searching). */
   note(text: string): void;
+  /** Register a state snapshot function for replays that record states (state.ts). */
+  addView?(fn: () => unknown): void;
 }
 
 let current: Runtime | null = null;

@@ -79,6 +79,9 @@ export class Execution implements Runtime {
   private stopAfterStep = false;
   private pendingNote: string[] = [];
   private finalFn: (() => unknown) | undefined;
+  /** State snapshot functions (the model's view() and any stateView() made in setup); only
+   *  replays that record states (state.ts) call them. */
+  readonly viewFns: (() => unknown)[] = [];
   private readonly hb = getHeartbeat();
   /** Thread names in index order, for the heartbeat only (kept in step with `threads`). */
   private readonly threadNames: string[] = [];
@@ -125,6 +128,9 @@ export class Execution implements Runtime {
   note(text: string): void {
     if (this.detail) this.pendingNote.push(text);
   }
+  addView(fn: () => unknown): void {
+    this.viewFns.push(fn);
+  }
 
   // ---- driving ----
   run(): this {
@@ -151,6 +157,7 @@ export class Execution implements Runtime {
     if (!inst || typeof inst.threads !== "object")
       throw new ExplorerError(`Model "${this.model.name}" setup returned no threads; return { threads: { A: function* () {...} }, final }.`);
     this.finalFn = inst.final;
+    if (inst.view) this.viewFns.push(inst.view);
     for (const [name, body] of Object.entries(inst.threads)) this.addThread(name, body, -1, -1);
     if (this.threads.length === 0) throw new ExplorerError(`Model "${this.model.name}" has no threads; add at least one generator function under threads.`);
   }

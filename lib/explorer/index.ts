@@ -14,7 +14,7 @@ export type { Op, Mode, Touch, Tracked, Yieldable, ThreadBody, ChooseRequest } f
 export type { Finding, DeadlockData, WaitEdge } from "./finding.ts";
 export type { ExecutionView } from "./view.ts";
 export {
-  claim, check, search, decide, mergeRecords, setClaimSink, setClaimGate, describeCoverage, ClaimError,
+  claim, check, search, decide, mergeRecords, setClaimSink, setClaimGate, describeCoverage, ClaimError, type ClaimSink,
   type ClaimSpec, type ClaimResult, type Expectation, type Observation, type Witness, type Stats, type SearchRecord,
 } from "./claim.ts";
 export type { Coverage } from "./search.ts";
@@ -25,3 +25,4 @@ export { formatTrace, formatDeadlock, type TraceEvent } from "./trace.ts";
 export { setProgress, setHeartbeat, type Progress, type ProgressFn, type Heartbeat } from "./progress.ts";
 export { ExplorerError, DeterminismError, ModelError } from "./errors.ts";
 export * from "./config.ts";
+export { stateView, recordStates, encodeStates, decodeStates, diffStates, applyChanges, type StateView, type StateChange, type EncodedStates } from "./state.ts";

@@ -9,6 +9,13 @@ export interface ModelInstance<F> {
   readonly threads: Readonly<Record<string, ThreadBody>>;
   /** Snapshot of the final state, taken after the execution ends (use peek(), not yield). */
   readonly final?: () => F;
+  /**
+   * Optional: the machine's state now, as groups of objects of fields (StateView, state.ts),
+   * for a witness's step-by-step state panel. Read-only (peek, never yield). Called only when a
+   * witness is replayed for the book, never while searching. Setup code may also register one
+   * with stateView(fn) (a kernel does, at boot).
+   */
+  readonly view?: () => unknown;
 }
 
 export interface Model<F = unknown> {

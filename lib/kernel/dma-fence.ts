@@ -31,6 +31,7 @@ import { kcall } from "./kernel.ts";
 import { mightSleep } from "./task.ts";
 import { deviceEra, requireDev } from "./device-era.ts";
 import { checkSignalling, devState, signallingEnter, signallingLeave } from "./device-oracles.ts";
+import { viewedDevices } from "./view.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -68,6 +69,7 @@ export class DmaFence extends Obj {
   ) {
     super("fence", name);
     devState(k).fences.push(this);
+    viewedDevices(k).fences.push(this);
   }
 
   /** For wait-for graphs: the signaller holds an unsignalled fence. */

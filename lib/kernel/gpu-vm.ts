@@ -23,6 +23,7 @@ import type { Mm } from "./mm.ts";
 import { HW_GPU_PTE, HW_GPU_TLB } from "./page.ts";
 import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "./oracles.ts";
 import { installEpoch } from "./device-oracles.ts";
+import { viewedDevices } from "./view.ts";
 import { trace } from "./tracepoints.ts";
 import { dmaTranslate, type DmaDevice, type SgTable } from "./dma-mapping.ts";
 
@@ -61,7 +62,9 @@ export class GpuVm {
     readonly k: Kernel,
     readonly name: string,
     readonly dev: DmaDevice,
-  ) {}
+  ) {
+    viewedDevices(k).gpuVms.push(this);
+  }
 
   private physical(): boolean {
     return this.dev.domain === null;

@@ -32,6 +32,7 @@ import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { kcall } from "./kernel.ts";
 import { HW_IOMMU_PTE, HW_IOTLB } from "./page.ts";
+import { viewedDevices } from "./view.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -80,7 +81,9 @@ export class IommuDomain {
     readonly k: Kernel,
     readonly name: string,
     readonly mode: Exclude<IommuMode, "none">,
-  ) {}
+  ) {
+    viewedDevices(k).iommus.push(this);
+  }
 
   /** alloc_iova: lowest freed IOVA first (reuse is what makes stale translations dangerous). */
   allocIova(): number {
@@ -124,6 +127,10 @@ export class IommuDomain {
       e.stale = true;
       this.k.mem.hwPut(e.pfn, HW_IOTLB);
     }
+  }
+  /** The IOTLB's entries (the state panel, view.ts): read only. */
+  iotlbEntries(): Iterable<[number, IotlbEntry]> {
+    return this.iotlb.entries();
   }
   /** Does the IOTLB hold an entry for iova? (assertions, final()) */
   cached(iova: number): boolean {

@@ -3,7 +3,7 @@
 // every execution starts from fresh state; only the Lockdep graph may be shared across
 // executions (pass one created outside the model).
 
-import type { Yieldable } from "../explorer/index.ts";
+import { stateView, type Yieldable } from "../explorer/index.ts";
 import type { Era } from "./era.ts";
 import { Lockdep } from "./lockdep.ts";
 import { PhysMem } from "./page.ts";
@@ -17,6 +17,7 @@ import type { Swap } from "./swap.ts";
 import type { ReclaimPolicy } from "./gfp.ts";
 import type { Shrinker } from "./shrinker.ts";
 import type { PlantedBug } from "./planted.ts";
+import { kernelView } from "./view.ts";
 
 export interface BootOptions {
   /** Persistent lockdep graph (create it outside the model with `new Lockdep(era)`). Default: a
@@ -109,7 +110,10 @@ export class Kernel {
 
 /** Boot a kernel of the given era. Call inside a model's setup function. */
 export function boot(era: Era, opts: BootOptions = {}): Kernel {
-  return new Kernel(era, opts);
+  const k = new Kernel(era, opts);
+  // The witness's state panel (view.ts); called only when the book replays a witness.
+  stateView(() => kernelView(k));
+  return k;
 }
 
 /**

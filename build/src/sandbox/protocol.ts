@@ -30,6 +30,8 @@ export interface BlockMessage {
   error: { message: string; frame: Frame | null; context?: Frame | null } | null;
   /** The block's records, as JSON. */
   records: string;
+  /** Witness states (lib/explorer/state.ts) by record index, as JSON; kept out of results.json. */
+  states: string;
 }
 
 export type WorkerMessage =

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
   const registered: Registered[] = [];
   // Records of the running block; a claim's wall time is measured here, outside the Compartment.
   let records: unknown[] | null = null;
+  /** The running block's witness states: record index → JSON. */
+  let states: string[] = [];
   let claimStart = 0;
   const host = {
     record(json: string) {
@@ -76,6 +78,9 @@ async function main(): Promise<void> {
     register(id: string, run: BlockRun, body: () => Promise<BlockOutcome>) {
       if (registered.some((r) => r.id === String(id))) throw new Error(`block "${String(id)}" is registered twice`);
       registered.push({ id: String(id), run: { line: Number(run.line), skip: !!run.skip, fails: !!run.fails }, body });
+    },
+    states(json: string) {
+      if (records && records.length > 0) states.push(`${JSON.stringify(String(records.length - 1))}:${String(json)}`);
     },
     replayToken: input.replayToken,
     log(text: string) {
@@ -142,25 +147,28 @@ async function main(): Promise<void> {
     post({ type: "block-start", id: b.id, line: b.run.line });
     const only = input.only;
     if (b.run.skip || (only && !only.includes(b.id))) {
-      post({ type: "block", id: b.id, state: "skipped", durationMs: null, error: null, records: "[]", line: b.run.line });
+      post({ type: "block", id: b.id, state: "skipped", durationMs: null, error: null, records: "[]", states: "{}", line: b.run.line });
       continue;
     }
     const tb = performance.now();
     records = [];
+    states = [];
     const out = await b.body();
     const recs = JSON.stringify(records);
+    const sts = `{${states.join(",")}}`;
     records = null;
+    states = [];
     hb.outsideExecution();
     const durationMs = performance.now() - tb;
     let msg: BlockMessage;
     if (b.run.fails) {
       msg = out.threw
-        ? { type: "block", id: b.id, state: "passed", durationMs, error: null, records: recs, line: b.run.line }
-        : { type: "block", id: b.id, state: "failed", durationMs, error: { message: "Expect test to fail", frame: null }, records: recs, line: b.run.line };
+        ? { type: "block", id: b.id, state: "passed", durationMs, error: null, records: recs, states: sts, line: b.run.line }
+        : { type: "block", id: b.id, state: "failed", durationMs, error: { message: "Expect test to fail", frame: null }, records: recs, states: sts, line: b.run.line };
     } else if (out.threw) {
-      msg = { type: "block", id: b.id, state: "failed", durationMs, error: { message: messageOf(out.error), frame: stacks.throwFrame(out.error), context: stacks.callerFrame(out.error) }, records: recs, line: b.run.line };
+      msg = { type: "block", id: b.id, state: "failed", durationMs, error: { message: messageOf(out.error), frame: stacks.throwFrame(out.error), context: stacks.callerFrame(out.error) }, records: recs, states: sts, line: b.run.line };
     } else {
-      msg = { type: "block", id: b.id, state: "passed", durationMs, error: null, records: recs, line: b.run.line };
+      msg = { type: "block", id: b.id, state: "passed", durationMs, error: null, records: recs, states: sts, line: b.run.line };
     }
     post(msg);
   }
