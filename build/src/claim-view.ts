@@ -112,8 +112,8 @@ export function replayCommand(file: string, blockId: string, token: string): str
 export type Emit = (name: string, content: string | Uint8Array) => string;
 
 /** Inline at most this much trace text; a longer trace shows its ends and links the whole. */
-export const INLINE_TRACE_BYTES = 16_000;
-const TRACE_ENDS = 40;
+export const INLINE_TRACE_BYTES = 4_000;
+const TRACE_ENDS = 15;
 
 const kib = (n: number) => `${num(Math.max(1, Math.round(n / 1024)))} KiB`;
 
