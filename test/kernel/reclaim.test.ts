@@ -108,23 +108,28 @@ describe.each(ERAS)("shrinkers and fs_reclaim ($name)", (era) => {
 });
 
 describe.each(ERAS)("workqueues ($name)", (era) => {
-  const m = (ld: Lockdep) =>
-    model("flush under a lock the work takes", () => {
-      const k = boot(era, { lockdep: ld });
+  /** T queues a work that takes mn->lock, then flushes it (`how`) while holding mn->lock. */
+  const flushUnderLock = (ld: () => Lockdep, how: "flush_workqueue" | "flush_work" | "cancel_work_sync", flags = 0) =>
+    model(how === "flush_workqueue" ? "flush under a lock the work takes" : `${how} under a lock the work takes (flags ${flags})`, () => {
+      const k = boot(era, { lockdep: ld() });
       const l = new KMutex(k, "mn->lock");
-      const wq = alloc_workqueue(k, "i915-userptr-release");
+      const wq = alloc_workqueue(k, "i915-userptr-release", flags);
       const w = init_work(k, "cancel_userptr", function* () { yield* l.lock(); yield* l.unlock(); });
       return {
         threads: {
           T: function* () {
             yield* queue_work(k, wq, w);
             yield* l.lock();
-            yield* flush_workqueue(k, wq);
+            if (how === "flush_workqueue") yield* flush_workqueue(k, wq);
+            else if (how === "flush_work") yield* flush_work(k, w);
+            else yield* cancel_work_sync(k, w);
             yield* l.unlock();
           },
         },
       };
     });
+  // One lockdep for all executions of a claim (the graph a booted kernel keeps).
+  const m = (ld: Lockdep) => flushUnderLock(() => ld, "flush_workqueue");
   it(`real deadlock Sometimes; lockdep ${era.wqFlushLockdep ? "reports" : "silent (no flush maps v4.15–v4.18)"}`, () => {
     claim({ title: "deadlock", model: m(new Lockdep(era)), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
     claim({ title: "lockdep", model: m(new Lockdep(era)), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Always" : "Never" });
@@ -135,24 +140,7 @@ describe.each(ERAS)("workqueues ($name)", (era) => {
   // flush_workqueue). Since d6e89786bed9 (v4.19) cancel_work_sync skips it.
   // A fresh lockdep per execution: the report must come from the schedule that flushes a pending
   // work, not from a graph remembered across executions.
-  const viaWork = (flags: number, how: "flush_work" | "cancel_work_sync") =>
-    model(`${how} under a lock the work takes (flags ${flags})`, () => {
-      const k = boot(era, { lockdep: new Lockdep(era) });
-      const l = new KMutex(k, "mn->lock");
-      const wq = alloc_workqueue(k, "i915-userptr-release", flags);
-      const w = init_work(k, "cancel_userptr", function* () { yield* l.lock(); yield* l.unlock(); });
-      return {
-        threads: {
-          T: function* () {
-            yield* queue_work(k, wq, w);
-            yield* l.lock();
-            if (how === "flush_work") yield* flush_work(k, w);
-            else yield* cancel_work_sync(k, w);
-            yield* l.unlock();
-          },
-        },
-      };
-    });
+  const viaWork = (flags: number, how: "flush_work" | "cancel_work_sync") => flushUnderLock(() => new Lockdep(era), how, flags);
   it(`flush_work: ${era.wqFlushLockdep ? "the work's map reports in every schedule" : "v4.16 reports only through a rescuer queue's map, when the work is still pending"}`, () => {
     claim({ title: "rescuer queue", model: viaWork(WQ_MEM_RECLAIM, "flush_work"), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Always" : "Sometimes" });
     claim({ title: "plain queue", model: viaWork(0, "flush_work"), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Always" : "Never" });
