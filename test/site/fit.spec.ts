@@ -7,7 +7,7 @@
 
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 import type { Results } from "../../build/src/results.ts";
 
 // The book's site, on the free port global-setup.ts chose.
@@ -97,6 +97,19 @@ test("at 1280 px a three-lane witness is drawn whole, at a readable size", async
   await expect(svg.locator('.sl-lane[data-thread="gfx:J"]')).toBeInViewport();
 });
 
+/**
+ * Screenshot of one element by its box on the full page. Playwright's element screenshot waits for
+ * the element to stop moving, and in one CI run (dark C03.6-2018) it waited out the test's 5 min;
+ * a picture kept as an artefact must not make the test depend on that timing (the geometry checks
+ * are the specs above).
+ */
+async function shoot(page: Page, el: Locator, file: string): Promise<void> {
+  await el.scrollIntoViewIfNeeded();
+  await settle(page);
+  const box = await el.evaluate((e) => { const r = e.getBoundingClientRect(); return { x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height }; });
+  await page.screenshot({ path: path.join(SHOTS, file), fullPage: true, clip: box });
+}
+
 /** Material's header is fixed: it would lie across every tall element's screenshot. */
 const unpinHeader = (page: Page) => page.addStyleTag({ content: ".md-header { position: absolute !important; }" });
 
@@ -112,19 +125,18 @@ test("one witness per chapter, the scoreboard, a dark page and a phone page, as 
     if (lanes.length === 0) continue;
     const i = lanes.indexOf(Math.max(...lanes));
     const witness = page.locator(".book-witness").nth(i);
-    await witness.scrollIntoViewIfNeeded();
-    await witness.screenshot({ path: path.join(SHOTS, `${slug}.png`) });
+    await shoot(page, witness, `${slug}.png`);
   }
   await page.goto("./scoreboard/");
   await unpinHeader(page);
-  await page.locator("article table").first().screenshot({ path: path.join(SHOTS, "scoreboard.png") });
+  await shoot(page, page.locator("article table").first(), "scoreboard.png");
   await page.goto("./14-scoreboard/");
   await unpinHeader(page);
-  await page.locator("article table").first().screenshot({ path: path.join(SHOTS, "14-scoreboard-table.png") });
+  await shoot(page, page.locator("article table").first(), "14-scoreboard-table.png");
   await page.goto("./03-a-lock-around-gup/");
   await unpinHeader(page);
   await page.evaluate(() => document.body.setAttribute("data-md-color-scheme", "slate"));
-  await page.locator('.book-claim[data-claim-id="C03.6-2018"]').screenshot({ path: path.join(SHOTS, "dark-C03.6-2018.png") });
+  await shoot(page, page.locator('.book-claim[data-claim-id="C03.6-2018"]'), "dark-C03.6-2018.png");
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto("./03-a-lock-around-gup/");
   await settle(page);
