@@ -491,7 +491,7 @@ export const exploreDpor: Explore = (ctx) => {
   const sched = new DporScheduler(shard);
   const coverage = { kind: "exhaustive", reduction: "source-DPOR", ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
   const done = (complete: boolean) => {
-    if (raceLog) globalThis.console.error(`[dpor] complete ${complete}, probes ${sched.probes}\n${raceLog.take()}`);
+    if (raceLog) raceLog.print(`[dpor] complete ${complete}, probes ${sched.probes}`);
     return { complete, coverage };
   };
   for (;;) {

@@ -39,6 +39,10 @@ export class RaceLog {
     this.total = 0;
     return out;
   }
+  /** Print `header` and take() to the host's stderr (the log is on only where a host console exists). */
+  print(header: string): void {
+    (globalThis as { console?: { error(s: string): void } }).console?.error(`${header}\n${this.take()}`);
+  }
 }
 
 export const raceLog: RaceLog | null = enabled() ? new RaceLog() : null;
