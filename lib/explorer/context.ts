@@ -4,7 +4,7 @@
 // executions are synchronous and never overlap, so a single slot is enough.
 
 import { ExplorerError } from "./errors.ts";
-import type { ThreadBody, Tracked } from "./effect.ts";
+import type { Op, ThreadBody, Tracked } from "./effect.ts";
 
 export interface FindingOptions {
   /** End the execution after the current step (default false: mark and continue). */
@@ -26,6 +26,9 @@ export interface Runtime {
   note(text: string): void;
   /** Register a state snapshot function for replays that record states (state.ts). */
   addView?(fn: () => unknown): void;
+  /** The op whose run() or enabled() is executing, or null while a thread's own code runs
+   *  between two steps (footprint.ts). Meaningless while currentThread() is -1 (setup, final). */
+  inOp?(): Op | null;
 }
 
 let current: Runtime | null = null;

@@ -41,6 +41,7 @@
 import { footprintOf, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
 import { Execution, type Scheduler } from "./execution.ts";
 import type { Explore } from "./search.ts";
+import { raceLog } from "./race-log.ts";
 
 export interface Choice {
   v: number;
@@ -391,7 +392,16 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     if (initials & node.backtrack) return;
     if (initials & node.sleep) return; // a sleeping initial: its traces are covered already
     const ok = initials & node.enabled;
+    const before = node.backtrack;
     node.backtrack |= ok ? 1 << lowest(ok) : node.enabled;
+    if (raceLog && node.backtrack !== before) raceLog.add(x, global ? -1 : raceObject(j, o, m, f), th[j], q);
+  };
+
+  /** Debug (race-log.ts): the object step j and q's step (o, m, f) race on. */
+  const raceObject = (j: number, o: number, m: number, f: number[] | null): number => {
+    const mine = f ?? [o, m];
+    for (let e = 0; e < mine.length; e += 2) if (stepsConflict(mine[e], mine[e + 1], null, ob[j], md[j], ft[j])) return mine[e];
+    return o;
   };
 
   const stopRaces = (sIdx: number): void => {
@@ -403,7 +413,10 @@ export function analyse(x: Execution, sched: DporScheduler): void {
       others |= 1 << r;
     }
     if (sIdx <= sched.root) sched.foreign!(sIdx, others, true);
-    else node.backtrack |= others;
+    else {
+      if (raceLog) for (let r = others & ~node.backtrack; r; r &= r - 1) raceLog.add(x, -1, q, lowest(r));
+      node.backtrack |= others;
+    }
     // (b) the stop before another thread's concurrent step j
     for (let j = sIdx - 1; j >= 0; j--) {
       if (th[j] === q || hbStep(j, sIdx)) continue;
@@ -477,13 +490,17 @@ export const exploreDpor: Explore = (ctx) => {
   const shard = ctx.config.shard;
   const sched = new DporScheduler(shard);
   const coverage = { kind: "exhaustive", reduction: "source-DPOR", ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
+  const done = (complete: boolean) => {
+    if (raceLog) raceLog.print(`[dpor] complete ${complete}, probes ${sched.probes}`);
+    return { complete, coverage };
+  };
   for (;;) {
-    if (ctx.outOfBudget()) return { complete: false, coverage };
+    if (ctx.outOfBudget()) return done(false);
     const x = new Execution(ctx.model, sched, ctx.maxSteps).run();
     ctx.ran(x);
     analyse(x, sched);
     // Pruned = sleep-set blocked: equivalent to an execution explored elsewhere.
-    if (x.status !== "pruned" && !ctx.visit(x)) return { complete: false, coverage };
-    if (!sched.next()) return { complete: true, coverage };
+    if (x.status !== "pruned" && !ctx.visit(x)) return done(false);
+    if (!sched.next()) return done(true);
   }
 };

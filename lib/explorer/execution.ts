@@ -75,6 +75,8 @@ export class Execution implements Runtime {
   /** Threads not yet finished. Invariant: live === threads.filter(t => !t.done).length. */
   private live = 0;
   private cur = -1;
+  /** The op whose run() or enabled() is executing (footprint.ts); null in a thread's own code. */
+  private op: Op | null = null;
   private last = -1;
   private stopAfterStep = false;
   private pendingNote: string[] = [];
@@ -104,6 +106,9 @@ export class Execution implements Runtime {
   }
   currentThread(): number {
     return this.cur;
+  }
+  inOp(): Op | null {
+    return this.op;
   }
   threadName(t: number): string {
     return this.threads[t]?.name ?? "(setup)";
@@ -217,7 +222,13 @@ export class Execution implements Runtime {
     let mask = 0;
     for (let t = 0; t < this.threads.length; t++) {
       const p = this.threads[t].pending;
-      if (p !== null && (p.enabled === undefined || p.enabled())) mask |= 1 << t;
+      if (p === null) continue;
+      if (p.enabled === undefined) mask |= 1 << t;
+      else {
+        this.op = p;
+        if (p.enabled()) mask |= 1 << t;
+        this.op = null;
+      }
     }
     return mask;
   }
@@ -277,7 +288,9 @@ export class Execution implements Runtime {
     this.cur = t;
     const traceAt = this.trace.length;
     if (this.detail) this.trace.push({ step: this.steps - 1, thread: th.name, label: th.pendingLabel, obj: op.obj ? op.obj.name : "", kind: op.kind, held: [], note: "" });
+    this.op = op;
     const result = op.run ? op.run() : undefined;
+    this.op = null;
     const ev = this.detail ? this.trace[traceAt] : undefined;
     if (ev) ev.held = [...th.held];
     this.advance(t, result);

@@ -9,6 +9,7 @@ export { RwSem } from "./rwsem.ts";
 export { Completion } from "./completion.ts";
 export { WaitQueue } from "./wait-queue.ts";
 export { Semaphore } from "./semaphore.ts";
+export { checkFootprint } from "./footprint.ts";
 export { Obj, step, choose, finding, call, spawn, note, currentThread, locksHeld, noteAcquired, noteReleased, type AccessOptions } from "./obj.ts";
 export type { Op, Mode, Touch, Tracked, Yieldable, ThreadBody, ChooseRequest } from "./effect.ts";
 export type { Finding, DeadlockData, WaitEdge } from "./finding.ts";

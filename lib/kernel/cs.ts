@@ -103,7 +103,7 @@ export function* ttm_eu_reserve_buffers(k: Kernel, bos: Bo[]): Gen<{ ret: number
 /** ttm_eu_backoff_reservation: unlock all, end the ticket. */
 export function* ttm_eu_backoff_reservation(k: Kernel, ticket: WwAcquireCtx, bos: readonly Bo[]): Gen<void> {
   yield* kcall(k, "ttm_eu_backoff_reservation", function* () {
-    for (const bo of bos) if (bo.resv.lock.ctx === ticket) yield* dma_resv_unlock(k, bo.resv);
+    for (const bo of bos) if (bo.resv.lock.heldByCtx(ticket)) yield* dma_resv_unlock(k, bo.resv);
     ww_acquire_fini(k, ticket);
   });
 }
@@ -121,7 +121,7 @@ export function* ttm_eu_fence_buffer_objects(k: Kernel, ticket: WwAcquireCtx, bo
       else if (usage === "READ" || usage === "BOOKKEEP") yield* reservation_object_add_shared_fence(k, bo.resv, fence);
       else yield* reservation_object_add_excl_fence(k, bo.resv, fence);
     }
-    for (const bo of bos) if (bo.resv.lock.ctx === ticket) yield* dma_resv_unlock(k, bo.resv);
+    for (const bo of bos) if (bo.resv.lock.heldByCtx(ticket)) yield* dma_resv_unlock(k, bo.resv);
     ww_acquire_fini(k, ticket);
   });
 }
@@ -172,7 +172,7 @@ export function* ttm_mem_evict_first(k: Kernel, mgr: VramManager, forBo: Bo, tic
     const cands = yield* mgr.step("LRU walk (lru_lock)", () => mgr.lru.filter((b) => b !== forBo));
     let busy: Bo | null = null;
     for (const c of cands) {
-      if (c.resv.lock.ctx === ticket) continue; // ours: not evictable without allow_reserved_eviction
+      if (c.resv.lock.heldByCtx(ticket)) continue; // ours: not evictable without allow_reserved_eviction
       if (!(yield* dma_resv_trylock(k, c.resv))) {
         busy ??= c;
         continue;

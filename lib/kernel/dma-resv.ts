@@ -53,7 +53,7 @@ export class DmaResv extends Obj {
   }
   /** Is it held by the running task? (dma_resv_assert_held) */
   heldByCurrent(): boolean {
-    return this.lock.ownerThread === this.k.current().index;
+    return this.lock.heldByThread(this.k.current().index);
   }
 }
 

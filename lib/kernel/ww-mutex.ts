@@ -17,14 +17,23 @@
 // as `ww-violation` (the kernel's DEBUG_WW_MUTEXES warnings), as are locking after
 // ww_acquire_done and ww_acquire_fini with locks held.
 //
-// Explorer object: ALL mutexes of one class share the class's object. A wound is set by a step on
-// one lock and read by a waiter blocked on another; one object keeps DPOR's dependency relation
-// sound (errs towards less reduction, never towards missed interleavings).
+// Explorer objects. Wound-Wait: ALL mutexes of the class share the class's object: a wound is set
+// by a step on one lock and read by a waiter blocked on another, so one object keeps DPOR's
+// dependency relation sound. Wait-Die (issue 13): each mutex is an object of its own. No step on
+// one Wait-Die mutex reads what a step on another writes: a lock step reads and writes that
+// mutex's fields and the requester's own context (only its own thread's steps change it), and
+// reads other contexts' stamps, which never change. The class object then orders only
+// ww_acquire_init (the stamp counter). The mutex's fields sit behind accessors that check, in every
+// execution, that the running step declares the mutex (explorer footprint.ts), so a step that
+// reaches them from another object's step, or from thread code between steps, is an internal
+// error, not a lost trace. Before the split, 98% of the races that added a DPOR backtrack point in
+// chapter 01's SC01a were between locks of different buffers on the shared class object.
 // Lockdep: the acquire context is a lock (`<class>_acquire`) held from init to fini; the mutexes
 // are one class (`<class>_mutex`) nested under it, so only the first one a task holds is a lockdep
 // acquisition (mutex_acquire_nest). A second context of the class in one task is recursion.
 
 import { Obj, finding, noteAcquired, noteReleased } from "../explorer/index.ts";
+import { checkFootprint } from "../explorer/footprint.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Task } from "./task.ts";
@@ -59,12 +68,13 @@ export class WwClass extends Obj {
   /** Wait-for graph: owners of the locks somebody is waiting for. */
   override holders(): readonly number[] {
     const out: number[] = [];
-    for (const l of this.locks) if (l.waiting > 0 && l.ownerThread >= 0 && !out.includes(l.ownerThread)) out.push(l.ownerThread);
+    for (const l of this.locks) if (l.rawWaiting > 0 && l.rawOwner >= 0 && !out.includes(l.rawOwner)) out.push(l.rawOwner);
     return out;
   }
 }
 
-/** struct ww_acquire_ctx. Fields change only in steps of its class. */
+/** struct ww_acquire_ctx. Fields change only in its own task's steps, except `wounded`, which a
+ *  Wound-Wait requester sets in a step on the class object; other tasks read only `stamp`. */
 export class WwAcquireCtx {
   acquired = 0;
   wounded = false;
@@ -82,24 +92,88 @@ export class WwAcquireCtx {
   }
 }
 
-/** struct ww_mutex. Fields change only in steps of its class. */
+/** The explorer object of one Wait-Die mutex. */
+class WwLockObj extends Obj {
+  constructor(readonly lock: WwMutex) {
+    super("ww_mutex", lock.name);
+  }
+  step<T>(label: string, run: () => T, enabled?: () => boolean): Gen<T> {
+    return this.access("ww", "w", { label, run, enabled });
+  }
+  /** Wait-for graph: the owner, while somebody waits (explorer analysis: raw fields, no step). */
+  override holders(): readonly number[] {
+    return this.lock.rawWaiting > 0 && this.lock.rawOwner >= 0 ? [this.lock.rawOwner] : [];
+  }
+}
+
+/** struct ww_mutex. Its fields are read and written only in steps on `home` (checked). */
 export class WwMutex {
-  /** Owning context (null with a NULL-ctx holder or free). */
-  ctx: WwAcquireCtx | null = null;
-  /** Owning thread index, -1 when free. */
-  ownerThread = -1;
-  /** Contexts waiting, sorted by stamp (oldest first). */
-  readonly waiters: WwAcquireCtx[] = [];
-  /** Tasks blocked on it (with or without ctx), for the wait-for graph. */
-  waiting = 0;
+  /** The explorer object its steps are on: its own (Wait-Die) or the class's (Wound-Wait). */
+  readonly home: WwLockObj | WwClass;
+  private _ctx: WwAcquireCtx | null = null;
+  private _owner = -1;
+  private readonly _waiters: WwAcquireCtx[] = [];
+  private _waiting = 0;
   constructor(
     readonly cls: WwClass,
     readonly name: string,
   ) {
     cls.locks.push(this);
+    this.home = cls.waitDie ? new WwLockObj(this) : cls;
+  }
+  /** One step on this mutex (its own object, or the class's for Wound-Wait). */
+  step<T>(label: string, run: () => T, enabled?: () => boolean): Gen<T> {
+    return this.home.step(label, run, enabled);
+  }
+  /** Owning context (null with a NULL-ctx holder or free). */
+  get ctx(): WwAcquireCtx | null {
+    checkFootprint(this.home, false, "ctx");
+    return this._ctx;
+  }
+  set ctx(c: WwAcquireCtx | null) {
+    checkFootprint(this.home, true, "ctx");
+    this._ctx = c;
+  }
+  /** Owning thread index, -1 when free. */
+  get ownerThread(): number {
+    checkFootprint(this.home, false, "ownerThread");
+    return this._owner;
+  }
+  set ownerThread(t: number) {
+    checkFootprint(this.home, true, "ownerThread");
+    this._owner = t;
+  }
+  /** Contexts waiting, sorted by stamp (oldest first). Mutated in place: a write access. */
+  get waiters(): WwAcquireCtx[] {
+    checkFootprint(this.home, true, "waiters");
+    return this._waiters;
+  }
+  /** Tasks blocked on it (with or without ctx), for the wait-for graph. */
+  get waiting(): number {
+    checkFootprint(this.home, false, "waiting");
+    return this._waiting;
+  }
+  set waiting(n: number) {
+    checkFootprint(this.home, true, "waiting");
+    this._waiting = n;
   }
   isLocked(): boolean {
     return this.ownerThread >= 0;
+  }
+  /** Is it held by thread t / under ctx? Callable between steps by that thread (or ctx's): only
+   *  its own steps change the answer, so no other thread's step can make it stale. */
+  heldByThread(t: number): boolean {
+    return this._owner === t;
+  }
+  heldByCtx(ctx: WwAcquireCtx): boolean {
+    return this._ctx === ctx;
+  }
+  /** Raw state for the explorer's wait-for graph (never for model decisions). */
+  get rawOwner(): number {
+    return this._owner;
+  }
+  get rawWaiting(): number {
+    return this._waiting;
   }
 }
 
@@ -195,7 +269,7 @@ export function* ww_mutex_lock(k: Kernel, lock: WwMutex, ctx: WwAcquireCtx | nul
   // Lockdep: plain mutexes and the first lock under a context are acquisitions.
   const first = !ctx || nestCount(t, lock.cls, 0) === 0;
   if (first) k.lockdep.acquire(t, lock.cls.mutexCls, lock.name);
-  const r = yield* lock.cls.step(label, () => {
+  const r = yield* lock.step(label, () => {
     if (ctx && lock.ctx === ctx) return EALREADY;
     if (ctx && ctx.acquired === 0) ctx.wounded = false;
     if (lock.ownerThread < 0) {
@@ -218,7 +292,7 @@ export function* ww_mutex_lock(k: Kernel, lock: WwMutex, ctx: WwAcquireCtx | nul
   });
   let ret = r;
   if (r === 1) {
-    ret = yield* lock.cls.step(
+    ret = yield* lock.step(
       `${label}: wait`,
       () => {
         lock.waiting--;
@@ -250,7 +324,7 @@ export function* ww_mutex_lock_slow(k: Kernel, lock: WwMutex, ctx: WwAcquireCtx)
 /** ww_mutex_trylock(lock, ctx): true if acquired. Never sleeps, never -EDEADLK. */
 export function* ww_mutex_trylock(k: Kernel, lock: WwMutex, ctx: WwAcquireCtx | null = null): Gen<boolean> {
   const t = k.current();
-  const ok = yield* lock.cls.step(`ww_mutex_trylock(${lock.name})`, () => {
+  const ok = yield* lock.step(`ww_mutex_trylock(${lock.name})`, () => {
     if (lock.ownerThread >= 0) return false;
     take(k, lock, ctx, t);
     return true;
@@ -265,8 +339,9 @@ export function* ww_mutex_trylock(k: Kernel, lock: WwMutex, ctx: WwAcquireCtx | 
 /** ww_mutex_unlock. */
 export function* ww_mutex_unlock(k: Kernel, lock: WwMutex): Gen<void> {
   const t = k.current();
-  const ctx = lock.ctx;
-  yield* lock.cls.step(`ww_mutex_unlock(${lock.name})`, () => {
+  let ctx: WwAcquireCtx | null = null;
+  yield* lock.step(`ww_mutex_unlock(${lock.name})`, () => {
+    ctx = lock.ctx;
     if (lock.ownerThread !== t.index) {
       finding("bad-unlock", `${t.name} unlocked ww_mutex ${lock.name} which it does not own`, { lock: lock.name }, { end: true });
       return;
@@ -282,5 +357,5 @@ export function* ww_mutex_unlock(k: Kernel, lock: WwMutex): Gen<void> {
 
 /** ww_mutex_is_locked / owner checks without a scheduling point (asserts, final()). */
 export function ww_mutex_held_by(lock: WwMutex, t: Task): boolean {
-  return lock.ownerThread === t.index;
+  return lock.heldByThread(t.index);
 }

@@ -3,6 +3,11 @@
 // without dropping deadlocks or is reported.
 import { describe, expect, it } from "vitest";
 import { claim, model } from "../../lib/explorer/index.ts";
+import { outcomes } from "../explorer/programs.ts";
+import { exploreDfs } from "../../lib/explorer/dfs.ts";
+import { exploreDpor } from "../../lib/explorer/dpor.ts";
+import type { Explore } from "../../lib/explorer/search.ts";
+import type { Model } from "../../lib/explorer/model.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
 import { Lockdep } from "../../lib/kernel/lockdep.ts";
@@ -137,4 +142,51 @@ describe("CS building blocks: reserve, validate with eviction, fence (chapter 01
     });
     claim({ title: "name", model: m, predicate: (e) => e.final === "E18+ttmEvictWaitBusy", expect: "Always" });
   });
+});
+
+// Issue 13: a Wait-Die mutex is an explorer object of its own (Wound-Wait mutexes share their
+// class's). Source-DPOR must still reach exactly the outcomes naive DFS reaches, on S10 and on a
+// three-transaction ring (each locks two of three mutexes; without back-off: with correct back-off
+// the ring is beyond naive DFS within 400,000 executions).
+describe("ww_mutex objects: DPOR == DFS", () => {
+  // The log is pushed from thread code, outside any step: its interleaving across threads is not
+  // an observation (two trace-equivalent executions may push in different orders), so compare
+  // each thread's own sequence.
+  const perThread = (f: unknown): string => JSON.stringify(["A", "B", "C"].map((w) => (f as string[]).filter((e) => e.startsWith(w)).join(" ")));
+  const outcomesOf = (m: Model<unknown>, explore: Explore, limit: number) => {
+    const o = outcomes(m, explore, limit, 400, perThread);
+    return { set: [...o.set].sort(), executions: o.executions, complete: o.complete };
+  };
+  /** Both searches finish; DPOR reaches DFS's outcomes exactly, with no more executions. */
+  function agree(m: Model<unknown>, limit: number): void {
+    const dfs = outcomesOf(m, exploreDfs, limit);
+    expect(dfs.complete).toBe(true);
+    const dpor = outcomesOf(m, exploreDpor, limit);
+    expect(dpor.complete).toBe(true);
+    expect(dpor.set).toEqual(dfs.set);
+    expect(dpor.executions).toBeLessThanOrEqual(dfs.executions);
+  }
+  function ring(v: Variant, waitDie: boolean) {
+    return model(`ring ${v}${waitDie ? "" : " wound-wait"}`, () => {
+      const k = boot(ENOW);
+      const cls = waitDie ? reservation_ww_class(k) : ww_class(k, "test_ww_class", false);
+      const l = [0, 1, 2].map((i) => ww_mutex_init(cls, `bo${i}.resv`));
+      const log: string[] = [];
+      return {
+        threads: {
+          A: function* () { yield* txn(k, cls, l[0], l[1], v, log, "A"); },
+          B: function* () { yield* txn(k, cls, l[1], l[2], v, log, "B"); },
+          C: function* () { yield* txn(k, cls, l[2], l[0], v, log, "C"); },
+        },
+        final: () => log,
+      };
+    });
+  }
+  const variants: Variant[] = ["correct", "no-backoff", "keep-one", "wrong-slow"];
+  for (const waitDie of [true, false])
+    for (const v of variants) {
+      it(`S10 ${v}, ${waitDie ? "wait-die" : "wound-wait"}`, () => agree(s10(ENOW, v, waitDie) as Model<unknown>, 200_000));
+    }
+  for (const v of ["no-backoff"] as Variant[])
+    it(`three-transaction ring, ${v}, wait-die`, () => agree(ring(v, true) as Model<unknown>, 400_000), 300_000);
 });

@@ -9,23 +9,7 @@ import { exploreDpor } from "../../lib/explorer/dpor.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { model, SharedVar, step } from "../../lib/explorer/index.ts";
-import { multiProgramArb, programArb, programModel, stepsOf } from "./programs.ts";
-
-function outcomes(m: Model<unknown>, explore: Explore, limit: number): { set: Set<string>; executions: number; complete: boolean } {
-  const set = new Set<string>();
-  let executions = 0;
-  const r = explore({
-    model: m, config: {}, maxSteps: 200,
-    visit(x: Execution) {
-      executions++;
-      set.add(JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","));
-      return true;
-    },
-    outOfBudget: () => executions >= limit,
-    ran() {},
-  });
-  return { set, executions, complete: r.complete };
-}
+import { multiProgramArb, outcomes, programArb, programModel, stepsOf } from "./programs.ts";
 
 describe("DPOR soundness (property)", () => {
   /** DPOR reaches exactly DFS's outcomes, with no more executions, on programs drawn from arb. */

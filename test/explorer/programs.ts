@@ -1,6 +1,8 @@
 // Random small concurrent programs for the DPOR-vs-DFS property test.
 import fc from "fast-check";
 import { choose, finding, Completion, model, Mutex, Obj, RwSem, Semaphore, SharedVar, spawn, step, WaitQueue, type Model } from "../../lib/explorer/index.ts";
+import type { Execution } from "../../lib/explorer/execution.ts";
+import type { Explore } from "../../lib/explorer/search.ts";
 
 export type Instr =
   | { k: "r"; v: number }
@@ -135,4 +137,22 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
     // Sorted keys: the final state must not depend on when (in the schedule) a child was created.
     return { threads, final: () => ({ vars: vars.map((v) => v.peek()), regs: Object.keys(regs).sort().map((k) => [k, regs[k]]) }) };
   });
+}
+
+/** Every (final state, finding kinds) an explorer reaches on m, within `limit` executions.
+ *  `finalKey` turns a final state into its observable key (default: the JSON of it). */
+export function outcomes(m: Model<unknown>, explore: Explore, limit: number, maxSteps = 200, finalKey: (f: unknown) => string = (f) => JSON.stringify(f)): { set: Set<string>; executions: number; complete: boolean } {
+  const set = new Set<string>();
+  let executions = 0;
+  const r = explore({
+    model: m, config: {}, maxSteps,
+    visit(x: Execution) {
+      executions++;
+      set.add(finalKey(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","));
+      return true;
+    },
+    outOfBudget: () => executions >= limit,
+    ran() {},
+  });
+  return { set, executions, complete: r.complete };
 }
