@@ -135,7 +135,10 @@ export function* ttm_eu_fence_buffer_objects(k: Kernel, ticket: WwAcquireCtx, bo
 export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: WwAcquireCtx): Gen<number> {
   return yield* kcall(k, "ttm_bo_validate", function* () {
     if (bo.placement === "vram") return 0;
-    for (let round = 0; round < 4; round++) {
+    // ttm_bo_mem_force_space's `do { … } while (1)`: no pass count. Every pass finds space, evicts
+    // a BO or waits for one; the other submitters' restarts are finite in every scenario, so the
+    // loop ends (one that did not would be cut at the step bound and decide nothing).
+    for (;;) {
       const got = yield* mgr.step(`ttm_bo_mem_space(${bo.name})`, () => {
         if (mgr.free <= 0) return false;
         mgr.free--;
@@ -162,7 +165,6 @@ export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: Ww
       }
       if (r !== 0) return r;
     }
-    return ENOMEM;
   });
 }
 

@@ -135,6 +135,30 @@ describe("CS building blocks: reserve, validate with eviction, fence (chapter 01
     claim({ title: "-ENOMEM reaches the caller", model: m, predicate: (e) => e.final.A === -12 || e.final.B === -12, expect: "Sometimes" });
     claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock") || e.has("ww-violation"), expect: "Never" });
   }, 60_000);
+  // ttm_bo_mem_force_space loops `do { … } while (1)`: a validate whose freed slot keeps being
+  // taken by another submission evicts again; it does not give up after a count of passes (the
+  // model once stopped after four and returned -ENOMEM, which made C01.3-whatif-ebusy's exhaustive
+  // search "fail" a submission the kernel would have placed).
+  it("ttm_bo_validate keeps evicting while a thief takes each freed slot: never -ENOMEM", () => {
+    const m = model("validate vs thief", () => {
+      const k = boot(ENOW);
+      deviceEra(k, { ttmLruWalker: false });
+      const vram = new VramManager("vram", 5);
+      for (let i = 0; i < 5; i++) ttm_bo_create(`y${i}`, dma_resv_init(k, `y${i}`), vram);
+      const out: Record<string, number> = {};
+      const validate = (name: string) => function* () {
+        const nb = ttm_bo_create(name, dma_resv_init(k, name));
+        const { ret, ticket } = yield* ttm_eu_reserve_buffers(k, [nb]);
+        if (ret !== 0) { out[name] = ret; return; }
+        out[name] = yield* ttm_bo_validate(k, nb, vram, ticket);
+        yield* ttm_eu_backoff_reservation(k, ticket, [nb]);
+      };
+      // The thief takes a free slot four times if it finds one (a submission placing its own BO).
+      const thief = function* () { for (let i = 0; i < 4; i++) yield* vram.step(`take a slot (${i})`, () => { if (vram.free > 0) vram.free--; }); };
+      return { threads: { A: validate("A"), T: thief }, final: () => out };
+    });
+    claim({ title: "A's validate fails with -ENOMEM", model: m, predicate: (e) => e.final.A === -12, expect: "Never" });
+  }, 60_000);
   it("the device era can be mixed: E18 kernel with the v5.3 TTM fix", () => {
     const m = model("mix", () => {
       const k = boot(E18);
