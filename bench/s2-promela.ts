@@ -40,6 +40,10 @@ class Seq extends Obj {
   constructor() {
     super("seq", "seq");
   }
+  /** The stateful strategy's key (lib/explorer/stateful.ts). */
+  stateKey(): number {
+    return this.v;
+  }
   /** `seq++` */
   inc(): Generator<Yieldable, void, unknown> {
     return this.access<void>("inc", "w", { run: () => { this.v++; } });
@@ -67,6 +71,12 @@ class Mem extends Obj {
     this.ref = Array(n).fill(1);
     this.freed = Array(n).fill(false);
     this.gpuPte = Array(n).fill(false);
+  }
+  /** Every array, exactly (the stateful strategy's key). */
+  stateKey(): string {
+    let k = "";
+    for (let i = 0; i < this.n; i++) k += `${+this.cpuPte[i]}${this.ref[i]}${+this.freed[i]}${+this.gpuPte[i]},`;
+    return k;
   }
   private putPage(i: number): void {
     if (--this.ref[i] === 0) this.freed[i] = true;

@@ -19,6 +19,9 @@ export class Completion extends Obj {
   completeAll(label?: string): Generator<Yieldable, void, unknown> {
     return this.access<void>("signal-all", "w", { label, run: () => void (this.done = Infinity) });
   }
+  stateKey(): number {
+    return this.done;
+  }
   isDone(): boolean {
     return this.done > 0;
   }

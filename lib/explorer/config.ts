@@ -1,6 +1,6 @@
 // Search configuration: one documented object, every default a named constant.
 
-export type StrategyName = "dfs" | "dpor" | "bounded" | "pct" | "random";
+export type StrategyName = "dfs" | "dpor" | "bounded" | "pct" | "random" | "stateful";
 
 /** Default strategy: exhaustive with source-DPOR reduction. */
 export const DEFAULT_STRATEGY: StrategyName = "dpor";
@@ -31,7 +31,7 @@ export interface Shard {
 }
 
 export interface SearchConfig {
-  /** "dpor" (default, exhaustive), "dfs" (naive exhaustive), "bounded", "pct", "random". */
+  /** "dpor" (default, exhaustive), "dfs" (naive exhaustive), "stateful" (exhaustive, state caching), "bounded", "pct", "random". */
   readonly strategy?: StrategyName;
   /** bounded: max preemptions k (default DEFAULT_PREEMPTIONS). */
   readonly preemptions?: number;

@@ -52,6 +52,10 @@ export class Mutex extends Obj {
       },
     });
   }
+  /** The holder thread (index) is the whole state. */
+  stateKey(): number {
+    return this.owner;
+  }
   isLocked(): boolean {
     return this.owner !== -1;
   }

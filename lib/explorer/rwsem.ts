@@ -57,6 +57,10 @@ export class RwSem extends Obj {
     const h = rt.held(me);
     h.splice(h.lastIndexOf(held), 1);
   }
+  /** Holders in acquisition order (the order deadlock reports list them in). */
+  stateKey(): string {
+    return `${this.writer};${this.readers.join(",")}`;
+  }
   override holders(): readonly number[] {
     return this.writer >= 0 ? [this.writer] : this.readers;
   }

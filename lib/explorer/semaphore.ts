@@ -16,6 +16,9 @@ export class Semaphore extends Obj {
   up(label?: string): Generator<Yieldable, void, unknown> {
     return this.access<void>("up", "w", { label, run: () => void (this.count += 1) });
   }
+  stateKey(): number {
+    return this.count;
+  }
   value(): number {
     return this.count;
   }

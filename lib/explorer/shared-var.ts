@@ -2,6 +2,7 @@
 
 import type { Op, Yieldable } from "./effect.ts";
 import { Obj } from "./obj.ts";
+import { keyOfValue } from "./state-key.ts";
 
 export class SharedVar<T> extends Obj {
   private value: T;
@@ -33,6 +34,10 @@ export class SharedVar<T> extends Obj {
         return old;
       },
     });
+  }
+  /** The stateful strategy's key: the value (primitives, plain data, or objects with stateKey()). */
+  stateKey(): string {
+    return keyOfValue(this.value, () => `the value of SharedVar "${this.name}"`);
   }
   /** Uninstrumented read: for final() and assertions only, never a scheduling point. */
   peek(): T {

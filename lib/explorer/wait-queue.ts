@@ -21,6 +21,10 @@ export class WaitQueue extends Obj {
       yield* this.access<void>("schedule", "w", { label, enabled: () => this.generation !== seen });
     }
   }
+  /** Sleepers compare the generation with the one they saw (in their own history): keep it exact. */
+  stateKey(): number {
+    return this.generation;
+  }
   wake(label?: string): Generator<Yieldable, void, unknown> {
     return this.access<void>("wake_up", "w", { label, run: () => void (this.generation += 1) });
   }

@@ -9,23 +9,11 @@ import { exploreDpor } from "../../lib/explorer/dpor.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { model, SharedVar, step } from "../../lib/explorer/index.ts";
-import { multiProgramArb, programArb, programModel, stepsOf } from "./programs.ts";
+import { multiProgramArb, outcomes as outcomesBy, programArb, programModel, stepsOf } from "./programs.ts";
+const outcomes = (m: Model<unknown>, explore: Explore, limit: number) => outcomesBy(m, explore, limit, outcomeKey);
 
-function outcomes(m: Model<unknown>, explore: Explore, limit: number): { set: Set<string>; executions: number; complete: boolean } {
-  const set = new Set<string>();
-  let executions = 0;
-  const r = explore({
-    model: m, config: {}, maxSteps: 200,
-    visit(x: Execution) {
-      executions++;
-      set.add(JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","));
-      return true;
-    },
-    outOfBudget: () => executions >= limit,
-    ran() {},
-  });
-  return { set, executions, complete: r.complete };
-}
+/** Final state and the set of finding kinds. */
+const outcomeKey = (x: Execution): string => JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(",");
 
 describe("DPOR soundness (property)", () => {
   /** DPOR reaches exactly DFS's outcomes, with no more executions, on programs drawn from arb. */

@@ -1,5 +1,7 @@
 // Random small concurrent programs for the DPOR-vs-DFS property test.
 import fc from "fast-check";
+import type { Execution } from "../../lib/explorer/execution.ts";
+import type { Explore } from "../../lib/explorer/search.ts";
 import { choose, finding, Completion, model, Mutex, Obj, RwSem, Semaphore, SharedVar, spawn, step, WaitQueue, type Model } from "../../lib/explorer/index.ts";
 
 export type Instr =
@@ -16,6 +18,8 @@ export type Instr =
   | { k: "wq"; v: number }
   | { k: "wake" }
   | { k: "fatal"; v: number }
+  // a finding that does NOT end the execution (only in statefulProgramArb)
+  | { k: "warn"; v: number }
   // multi-object steps (Op.also): one atomic step on var a (mode ma) and var b (mode mb)
   | { k: "mv"; a: number; b: number; ma: "r" | "w"; mb: "r" | "w" | "local" }
   // a blocking step on the gate (enabled once it is open) that also writes var v
@@ -56,12 +60,17 @@ function arbitraries(simple: fc.Arbitrary<Instr>) {
 export const { threadArb, programArb } = arbitraries(simple);
 /** The same programs with multi-object steps mixed in (half the simple instructions are one). */
 export const multiProgramArb = arbitraries(fc.oneof(simple, multi)).programArb;
+/** With findings that do not end the execution: a state key must keep them (stateful.ts). */
+export const statefulProgramArb = arbitraries(fc.oneof(simple, multi, fc.record({ k: fc.constant("warn" as const), v: fc.nat(1) }))).programArb;
 
 /** A gate: a blocking pass whose enabledness depends only on the gate (what DPOR requires). */
 class Gate extends Obj {
   isOpen = false;
   constructor() {
     super("gate", "gate");
+  }
+  stateKey(): number {
+    return this.isOpen ? 1 : 0;
   }
 }
 
@@ -108,6 +117,7 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
           case "wake": yield* wq.wake(); break;
           // a finding that ends the execution, depending on what this thread reads
           case "fatal": if ((yield* vars[i.v].read()) === 1) finding("fatal", `T${t} read 1`, undefined, { end: true }); break;
+          case "warn": if ((yield* vars[i.v].read()) === 0) finding("warn", `T${t} read 0`); break;
           case "mv": {
             const a = vars[i.a], b = vars[i.b], same = i.a === i.b;
             const seen = yield* step(`mv(${i.a}${i.ma},${i.b}${i.mb})`, {
@@ -135,4 +145,21 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
     // Sorted keys: the final state must not depend on when (in the schedule) a child was created.
     return { threads, final: () => ({ vars: vars.map((v) => v.peek()), regs: Object.keys(regs).sort().map((k) => [k, regs[k]]) }) };
   });
+}
+
+/** Run a strategy over a model and collect the outcome keys of its finished executions. */
+export function outcomes(m: Model<unknown>, explore: Explore, limit: number, key: (x: Execution) => string): { set: Set<string>; executions: number; complete: boolean } {
+  const set = new Set<string>();
+  let executions = 0;
+  const r = explore({
+    model: m, config: {}, maxSteps: 200,
+    visit(x: Execution) {
+      executions++;
+      set.add(key(x));
+      return true;
+    },
+    outOfBudget: () => executions >= limit,
+    ran() {},
+  });
+  return { set, executions, complete: r.complete };
 }

@@ -1,0 +1,277 @@
+// Stateful exhaustive search: depth-first search over STATES with sleep sets and a table of
+// visited states, each stored with its sleep set.
+//
+// Algorithm (Godefroid, "Partial-Order Methods for the Verification of Concurrent Systems",
+// LNCS 1032, 1996: sleep sets, and their combination with state caching). A state s reached with
+// sleep set Z explores every enabled thread not in Z; the child reached by thread t gets the sleep
+// set {u in Z ∪ (threads already explored at s) | u independent of t}. The table H stores, for each
+// state, the sleep set of its visits so far. On a revisit with sleep set Z, the threads that were
+// asleep then but are not now (H[s] \ Z) are explored, and H[s] becomes H[s] ∩ Z. Sleep sets alone
+// prune transitions, never states: every reachable state is visited, so every reachable terminal
+// state (the only place a claim's predicate is evaluated) is seen. Safety only. The state graph
+// is acyclic here: a live thread's key is its whole history, which every transition of it extends,
+// so a spin loop never repeats a state; it runs into search.maxSteps and is cut there exactly as
+// in the stateless strategies (no Never/Always over it).
+// No source-DPOR race analysis here: naive combinations of stateful search with DPOR are unsound
+// (Yang, Chen, Gopalakrishnan, Kirby, "Efficient Stateful Dynamic Partial Order Reduction", SPIN 2008).
+//
+// A transition is "thread t runs its pending op, then its own code up to the next op", including
+// the choose() values taken on the way: each vector of choose() values is its own transition
+// (enumerated like an odometer), and a sleeping thread stands for all of them. Independence is
+// dpor.ts's: footprints that share an object written by one. A transition that spawns a thread,
+// creates an object, or ends the execution (finding with { end: true }) is dependent with every
+// other: its effect on thread and object numbering, or on whether the others run at all, does not
+// commute.
+//
+// State key (state-key.ts), exact strings: every object's stateKey() (refused when missing), each
+// live thread's name and history of values returned into it (interned), "finished" for a done
+// thread, the model's final() snapshot (what the predicate reads of finished threads' locals),
+// and the findings as a multiset without step indices. The predicate of a merged state may not
+// read what a merged state does not have: e.steps, and a finding's step, throw ExplorerError.
+//
+// Backtracking is by replay from the root (a fresh setup per transition), which is always correct
+// even when thread code keeps state in closures; see README "stateful" for its cost.
+
+import { stepsConflict, footprintOf, modeCode } from "./effect.ts";
+import { ExplorerError } from "./errors.ts";
+import { Execution, type Scheduler } from "./execution.ts";
+import type { Model } from "./model.ts";
+import type { Explore, SearchContext } from "./search.ts";
+import { findingsKey, Histories, keyOfValue, objectKey } from "./state-key.ts";
+
+export const STATEFUL_REDUCTION = "state caching + sleep sets";
+
+/**
+ * Deliberate mutations, for the soundness test's test of itself only (test/explorer/
+ * stateful-soundness.test.ts): each switch breaks one rule the header calls essential.
+ */
+export const mutations = { noRevisit: false, noFindingsInKey: false, globalByFootprint: false };
+
+/** A state reached at the end of a transition: its key and what independence needs. */
+interface Node {
+  /** Decisions from the root (a path that reaches this state). */
+  readonly path: number[];
+  readonly key: string;
+  readonly enabled: number;
+  readonly obj: number[];
+  readonly mode: number[];
+  readonly foot: (number[] | null)[];
+  readonly threads: number;
+  readonly objects: number;
+}
+
+const refuse = (what: string): never => {
+  throw new ExplorerError(
+    `The stateful strategy merges executions that reach the same state along different paths, so ${what} is not defined for the state a predicate sees. ` +
+      `Write the predicate over findings (kind, thread, message, data), status and final(), or use { strategy: "dpor" }.`,
+  );
+};
+
+/** What the predicate sees of a terminal state: no step count, findings without steps, in a canonical order. */
+function mergedView(x: Execution): Execution {
+  const fs = x.findings.map((f) => ({ kind: f.kind, message: f.message, thread: f.thread, data: f.data, get step(): number { return refuse("a finding's step"); } }));
+  fs.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : (a.thread ?? "") < (b.thread ?? "") ? -1 : (a.thread ?? "") > (b.thread ?? "") ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+  return {
+    status: x.status, cutAt: x.cutAt, decisions: x.decisions, isDefault: x.isDefault, final: x.final, findings: fs,
+    get steps(): number { return refuse("e.steps (the number of steps)"); },
+  } as unknown as Execution;
+}
+
+/** Runs path, then one transition (thread `pick`, or the setup when -1, with choose() values from `script`), and stops at the next state. */
+class TransitionScheduler implements Scheduler {
+  private pos = 0;
+  private picked = false;
+  private choices = 0;
+  readonly arities: number[] = [];
+  readonly hist: number[] = [];
+  node: Node | null = null;
+  constructor(
+    private readonly search: StatefulSearch,
+    private readonly path: readonly number[],
+    private readonly pick: number,
+    private readonly script: readonly number[],
+  ) {}
+  pickThread(x: Execution, enabled: number): number {
+    if (this.pos < this.path.length) return this.path[this.pos++];
+    if (this.pick >= 0 && !this.picked) {
+      this.picked = true;
+      return this.pick;
+    }
+    this.node = this.search.capture(x, enabled, this.hist);
+    return -1;
+  }
+  pickChoice(_x: Execution, arity: number): number {
+    if (this.pos < this.path.length) return this.path[this.pos++];
+    const j = this.choices++;
+    this.arities.push(arity);
+    return j < this.script.length ? this.script[j] : 0;
+  }
+}
+
+/** Next choose() vector after `script` (odometer over the arities seen), or null when done. */
+function nextScript(script: readonly number[], arities: readonly number[]): number[] | null {
+  const s = arities.map((_, i) => (i < script.length ? script[i] : 0));
+  for (let i = s.length - 1; i >= 0; i--) {
+    if (s[i] + 1 < arities[i]) return [...s.slice(0, i), s[i] + 1];
+  }
+  return null;
+}
+
+class StatefulSearch {
+  /** Visited states -> the sleep set (thread mask) they were explored with so far. */
+  private readonly visited = new Map<string, number>();
+  private readonly terminals = new Set<string>();
+  private readonly histories = new Histories();
+  private final: (() => unknown) | undefined;
+  private readonly model: Model<unknown>;
+  stopped = false;
+
+  constructor(private readonly ctx: SearchContext) {
+    const m = ctx.model;
+    // The final() of the running execution, for the state key (the predicate reads it).
+    this.model = { name: m.name, setup: () => { const inst = m.setup(); this.final = inst.final; return inst; } };
+  }
+
+  get states(): number {
+    return this.visited.size + this.terminals.size;
+  }
+
+  private key(x: Execution, hist: readonly number[], finalValue: unknown): string {
+    const name = this.ctx.model.name;
+    let k = "";
+    for (const o of x.objects) k += objectKey(o, name);
+    k += "|";
+    for (let t = 0; t < x.threads.length; t++) {
+      const th = x.threads[t];
+      k += JSON.stringify(th.name) + (th.done ? "!" : `@${hist[t] ?? 0}`);
+    }
+    return `${k}|${keyOfValue(finalValue, () => `the final() snapshot of model "${name}"`)}|${mutations.noFindingsInKey ? "" : findingsKey(x.findings, name)}`;
+  }
+
+  /** Called at the state after a transition (inside the run: objects live, runtime set). */
+  capture(x: Execution, enabled: number, hist: readonly number[]): Node {
+    const obj: number[] = [], mode: number[] = [], foot: (number[] | null)[] = [];
+    for (let t = 0; t < x.threads.length; t++) {
+      const op = x.threads[t].pending;
+      obj.push(op?.obj ? op.obj.id : -1);
+      mode.push(op?.obj ? modeCode(op.mode) : 0);
+      foot.push(op && op.also !== undefined ? footprintOf(op) : null);
+    }
+    const key = this.key(x, hist, this.final ? this.final() : undefined);
+    return { path: x.decisions.slice(), key, enabled, obj, mode, foot, threads: x.threads.length, objects: x.objects.length };
+  }
+
+  private run(path: readonly number[], pick: number, script: readonly number[]): { x: Execution; s: TransitionScheduler } {
+    const s = new TransitionScheduler(this, path, pick, script);
+    const x = new Execution(this.model, s, this.ctx.maxSteps);
+    const name = this.ctx.model.name;
+    x.observe = (t, v) => {
+      s.hist[t] = this.histories.extend(s.hist[t] ?? 0, keyOfValue(v, () => `a value returned into thread "${x.threadName(t)}" of model "${name}"`));
+    };
+    x.run();
+    this.ctx.ran(x);
+    return { x, s };
+  }
+
+  private terminal(x: Execution, hist: readonly number[]): void {
+    if (x.status === "step-bound") {
+      // Path-dependent (the step count): never merged.
+      if (!this.ctx.visit(mergedView(x))) this.stopped = true;
+      return;
+    }
+    const key = `${x.status}|${this.key(x, hist, x.final)}`;
+    if (this.terminals.has(key)) return;
+    this.terminals.add(key);
+    if (!this.ctx.visit(mergedView(x))) this.stopped = true;
+  }
+
+  /** Explore the initial states (one per vector of choose() values taken while the threads start). */
+  root(): boolean {
+    let script: number[] | null = [];
+    while (script) {
+      if (this.ctx.outOfBudget()) return false;
+      const { s, x } = this.run([], -1, script);
+      if (s.node) {
+        if (!this.dfs(s.node)) return false;
+      } else this.terminal(x, s.hist);
+      if (this.stopped) return false;
+      script = nextScript(script, s.arities);
+    }
+    return true;
+  }
+
+  /**
+   * Arrive at `node` with sleep set z: on a first visit, a frame that explores every enabled
+   * thread not asleep; on a revisit, one for the threads asleep before but not now; else null.
+   */
+  private enter(node: Node, z: number): Frame | null {
+    const h = this.visited.get(node.key);
+    if (h === undefined) {
+      this.visited.set(node.key, z);
+      return { node, z, todo: node.enabled & ~z, t: -1, script: null, done: 0, global: 0 };
+    }
+    const again = mutations.noRevisit ? 0 : h & ~z & node.enabled;
+    this.visited.set(node.key, h & z);
+    return again === 0 ? null : { node, z, todo: again, t: -1, script: null, done: 0, global: 0 };
+  }
+
+  /** Depth-first from an initial state, with an explicit stack (executions may be maxSteps deep). False: stop. */
+  private dfs(init: Node): boolean {
+    const first = this.enter(init, 0);
+    const stack: Frame[] = first ? [first] : [];
+    while (stack.length) {
+      const f = stack[stack.length - 1];
+      if (f.script === null) {
+        // Next thread of this frame, if any.
+        if (f.t >= 0) f.done |= 1 << f.t;
+        if (f.todo === 0) {
+          stack.pop();
+          continue;
+        }
+        f.t = 31 - Math.clz32(f.todo & -f.todo);
+        f.todo &= f.todo - 1;
+        f.script = [];
+      }
+      if (this.ctx.outOfBudget()) return false;
+      const { node, z, t } = f;
+      const { x, s } = this.run(node.path, t, f.script);
+      f.script = nextScript(f.script, s.arities);
+      const isGlobal = !mutations.globalByFootprint && (x.threads.length > node.threads || x.objects.length > node.objects || x.status === "stopped");
+      if (isGlobal) f.global |= 1 << t;
+      if (s.node === null) this.terminal(x, s.hist);
+      else {
+        let childZ = 0;
+        if (!isGlobal)
+          for (let m = (z | f.done) & ~f.global & ~(1 << t); m; m &= m - 1) {
+            const u = 31 - Math.clz32(m & -m);
+            if (!stepsConflict(node.obj[u], node.mode[u], node.foot[u], node.obj[t], node.mode[t], node.foot[t])) childZ |= 1 << u;
+          }
+        const child = this.enter(s.node, childZ);
+        if (child) stack.push(child);
+      }
+      if (this.stopped) return false;
+    }
+    return true;
+  }
+}
+
+/** One state on the DFS stack: the threads left to explore there, and the one being explored. */
+interface Frame {
+  readonly node: Node;
+  /** Sleep set this state was entered with. */
+  readonly z: number;
+  todo: number;
+  /** Thread being explored (-1 before the first), and its next choose() vector (null: none left). */
+  t: number;
+  script: number[] | null;
+  /** Threads fully explored here, and those whose transitions were global (see the header). */
+  done: number;
+  global: number;
+}
+
+export const exploreStateful: Explore = (ctx) => {
+  if (ctx.config.shard) throw new ExplorerError(`search.shard is not supported by the stateful strategy; use { strategy: "dpor" } for shards.`);
+  const s = new StatefulSearch(ctx);
+  const complete = s.root();
+  return { complete, coverage: { kind: "exhaustive", reduction: STATEFUL_REDUCTION, states: s.states } };
+};

@@ -1,0 +1,144 @@
+// Stateful search soundness: on random small programs (locks, rwsems, completions, semaphores,
+// wait queues, choose(), spawn(), findings that end the execution, deadlocks, multi-object steps)
+// the stateful strategy reaches exactly the terminal outcomes naive DFS reaches (final state,
+// findings, status), so every predicate over them gets the same verdict. And the test of the
+// test: each deliberate mutation of stateful.ts (no re-exploration on a revisit, findings left out
+// of the state key) is caught, by a small program only the broken version gets wrong.
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { check, choose, finding, model, Mutex, Obj, search, SharedVar, step, type ExecutionView } from "../../lib/explorer/index.ts";
+import type { Execution } from "../../lib/explorer/execution.ts";
+import { exploreDfs } from "../../lib/explorer/dfs.ts";
+import { exploreStateful, mutations } from "../../lib/explorer/stateful.ts";
+import type { Explore } from "../../lib/explorer/search.ts";
+import type { Model } from "../../lib/explorer/model.ts";
+import { multiProgramArb, outcomes as outcomesBy, programArb, programModel, statefulProgramArb, stepsOf, type Instr } from "./programs.ts";
+
+/** Status, final state and findings (kind, thread, message): everything a predicate may read of a merged state. */
+const outcomeKey = (x: Execution): string =>
+  `${x.status}|${JSON.stringify(x.final)}|${x.findings.map((f) => `${f.kind}:${f.thread ?? ""}:${f.message}`).sort().join(",")}`;
+const outcomes = (m: Model<unknown>, explore: Explore, limit: number) => outcomesBy(m, explore, limit, outcomeKey);
+
+const agrees = (m: Model<unknown>): void => {
+  const dfs = outcomes(m, exploreDfs, 5_000);
+  if (!dfs.complete) return;
+  const st = outcomes(m, exploreStateful, 30_000);
+  expect(st.complete).toBe(true);
+  expect([...st.set].sort()).toEqual([...dfs.set].sort());
+};
+
+afterEach(() => {
+  mutations.noRevisit = false;
+  mutations.noFindingsInKey = false;
+});
+
+describe("stateful search soundness (property)", () => {
+  const prop = (arb: typeof programArb, runs: number, seed: number): void =>
+    fc.assert(
+      fc.property(arb, (prog) => {
+        fc.pre(prog.reduce((n, t) => n + stepsOf(t), 0) <= Number(process.env.EXPLORER_PROP_STEPS ?? 12));
+        agrees(programModel(prog) as Model<unknown>);
+      }),
+      { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? runs), seed: Number(process.env.EXPLORER_PROP_SEED ?? seed) },
+    );
+
+  it("terminal outcomes == DFS", () => prop(programArb, 150, 20261203), 180_000);
+  it("with multi-object steps and blocking through another object's step: == DFS", () => prop(multiProgramArb, 150, 20261204), 180_000);
+  it("with findings that do not end the execution: == DFS", () => prop(statefulProgramArb, 150, 20261205), 180_000);
+});
+
+describe("the soundness property catches a broken stateful search (test of the test)", () => {
+  // Each program below is the one fast-check shrank to when the mutation was switched on.
+  const outcomeSets = (prog: Instr[][]) => {
+    const m = programModel(prog) as Model<unknown>;
+    return { dfs: [...outcomes(m, exploreDfs, 5_000).set].sort(), stateful: [...outcomes(m, exploreStateful, 5_000).set].sort() };
+  };
+
+  it("findings left out of the state key: a non-ending finding is merged away", () => {
+    // T0 warns iff it reads y == 0; T1's step writes y. Once T0 is finished, the warning is the only trace of what it read.
+    const prog: Instr[][] = [[{ k: "warn", v: 1 }], [{ k: "mv", a: 0, b: 1, ma: "r", mb: "w" }, { k: "warn", v: 0 }]];
+    const good = outcomeSets(prog);
+    expect(good.stateful).toEqual(good.dfs);
+    mutations.noFindingsInKey = true;
+    const bad = outcomeSets(prog);
+    expect(bad.stateful).not.toEqual(bad.dfs);
+    expect(bad.stateful.length).toBeLessThan(bad.dfs.length);
+  });
+
+  it("spawns treated as independent: the other spawn order (thread numbering) is lost", () => {
+    const prog: Instr[][] = [[{ k: "spawn", body: [{ k: "gate", v: 0 }] }], [{ k: "spawn", body: [{ k: "gate", v: 0 }] }]];
+    const good = outcomeSets(prog);
+    expect(good.stateful).toEqual(good.dfs);
+    mutations.globalByFootprint = true;
+    const bad = outcomeSets(prog);
+    expect(bad.stateful.length).toBeLessThan(bad.dfs.length);
+  });
+
+  it("a predicate over a finding: Sometimes under DFS and stateful, not under the mutant", () => {
+    const m = model("warn race", () => {
+      const x = new SharedVar("x", 0);
+      return {
+        threads: {
+          A: function* () { if ((yield* x.read()) === 0) finding("warn", "A read 0"); },
+          B: function* () { yield* x.write(1); },
+        },
+      };
+    });
+    const spec = (strategy: "dfs" | "stateful") => ({ title: "warns", model: m, predicate: (e: ExecutionView) => e.has("warn"), expect: "Sometimes" as const, search: { strategy } });
+    expect(check(spec("dfs")).observed).toBe("Sometimes");
+    expect(check(spec("stateful")).observed).toBe("Sometimes");
+    mutations.noFindingsInKey = true;
+    expect(check(spec("stateful")).observed).not.toBe("Sometimes");
+  });
+});
+
+describe("stateful strategy refuses what a merged state cannot give", () => {
+  const counter = model("counter", () => {
+    const x = new SharedVar("x", 0);
+    const m = new Mutex("m");
+    const inc = function* () { yield* m.lock(); const v = yield* x.read(); yield* x.write(v + 1); yield* m.unlock(); };
+    return { threads: { A: inc, B: inc }, final: () => ({ x: x.peek() }) };
+  });
+
+  it("decides a claim, with states in its coverage", () => {
+    const r = check({ title: "no lost update", model: counter, predicate: (e) => e.final.x !== 2, expect: "Never", search: { strategy: "stateful" } });
+    expect(r.observed).toBe("Never");
+    expect(r.coverage).toMatchObject({ kind: "exhaustive", reduction: "state caching + sleep sets" });
+    expect(r.message).toMatch(/state caching \+ sleep sets, \d+ states/);
+  });
+
+  it("e.steps and a finding's step throw ExplorerError, naming what to use", () => {
+    expect(() => check({ title: "steps", model: counter, predicate: (e) => e.steps > 3, expect: "Never", search: { strategy: "stateful" } })).toThrow(/e\.steps.*strategy: "dpor"/s);
+  });
+
+  it("an object without stateKey() is refused, naming object, class and model", () => {
+    class Box extends Obj { constructor() { super("box", "b0"); } touch() { return this.access<void>("touch", "w"); } }
+    const m = model("boxed", () => { const b = new Box(); return { threads: { A: function* () { yield* b.touch(); } } }; });
+    expect(() => check({ title: "box", model: m, predicate: () => false, expect: "Never", search: { strategy: "stateful" } })).toThrow(/model "boxed", but box "b0" \(class Box\) has none/);
+  });
+
+  it("a value without a key returned into a thread is refused", () => {
+    class Thing { constructor(readonly n: number) {} }
+    const m = model("things", () => { const v = new SharedVar("v", new Thing(1)); return { threads: { A: function* () { yield* v.read(); } } }; });
+    expect(() => check({ title: "thing", model: m, predicate: () => false, expect: "Never", search: { strategy: "stateful" } })).toThrow(/instance of Thing without a stateKey/);
+  });
+
+  it("choose() values are part of a thread's state", () => {
+    const m = model("coin", () => {
+      const x = new SharedVar("x", 0);
+      return { threads: { A: function* () { const c = yield* choose("coin", 3); yield* x.write(c); } }, final: () => ({ x: x.peek() }) };
+    });
+    const r = search({ title: "coin", model: m, predicate: (e) => e.final.x === 2, expect: "Sometimes", search: { strategy: "stateful" } }, { stopEarly: false });
+    expect(r.counts).toEqual({ true: 1, false: 2 });
+  });
+
+  it("a spin loop never repeats a state (histories grow): it is cut at maxSteps, no Never", () => {
+    const m = model("spin", () => {
+      const x = new SharedVar("x", 0);
+      return { threads: { A: function* () { while ((yield* x.read()) === 0) yield* step("pause"); }, B: function* () { yield* x.write(1); } } };
+    });
+    const r = check({ title: "spin", model: m, predicate: () => false, expect: "Never", search: { strategy: "stateful", maxSteps: 200 } });
+    expect(r.observed).toBe("Incomplete");
+    expect(r.message).toMatch(/reached the step bound \(200 steps\)/);
+  });
+});
