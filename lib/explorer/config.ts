@@ -45,6 +45,12 @@ export interface SearchConfig {
   readonly maxSteps?: number;
   /** Explore only one disjoint part of the tree (dfs, dpor; see shard.ts). */
   readonly shard?: Shard;
+  /**
+   * stateful: backtrack by restoring object snapshots (snapshot()/restore() on every object) and
+   * re-feeding moved generators, instead of replaying from the root. Only for models that keep all
+   * shared state in their objects (stateful-machine.ts). Default false.
+   */
+  readonly snapshots?: boolean;
   /** Minimise the witness (default true). */
   readonly minimise?: boolean;
 }

@@ -56,6 +56,12 @@ export class Mutex extends Obj {
   stateKey(): number {
     return this.owner;
   }
+  snapshot(): number {
+    return this.owner;
+  }
+  restore(s: unknown): void {
+    this.owner = s as number;
+  }
   isLocked(): boolean {
     return this.owner !== -1;
   }

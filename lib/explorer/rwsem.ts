@@ -61,6 +61,14 @@ export class RwSem extends Obj {
   stateKey(): string {
     return `${this.writer};${this.readers.join(",")}`;
   }
+  snapshot(): [number, number[]] {
+    return [this.writer, this.readers.slice()];
+  }
+  restore(s: unknown): void {
+    const [w, r] = s as [number, number[]];
+    this.writer = w;
+    this.readers = r.slice();
+  }
   override holders(): readonly number[] {
     return this.writer >= 0 ? [this.writer] : this.readers;
   }

@@ -39,6 +39,13 @@ export class SharedVar<T> extends Obj {
   stateKey(): string {
     return keyOfValue(this.value, () => `the value of SharedVar "${this.name}"`);
   }
+  /** Snapshot backtracking (stateful-machine.ts): the value is replaced by writes, never mutated. */
+  snapshot(): T {
+    return this.value;
+  }
+  restore(v: unknown): void {
+    this.value = v as T;
+  }
   /** Uninstrumented read: for final() and assertions only, never a scheduling point. */
   peek(): T {
     return this.value;

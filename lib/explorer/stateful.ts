@@ -32,12 +32,22 @@
 // Backtracking is by replay from the root (a fresh setup per transition), which is always correct
 // even when thread code keeps state in closures; see README "stateful" for its cost.
 
-import { stepsConflict, footprintOf, modeCode } from "./effect.ts";
+import { stepsConflict, footprintOf, modeCode, type Op, type Tracked } from "./effect.ts";
 import { ExplorerError } from "./errors.ts";
 import { Execution, type Scheduler } from "./execution.ts";
 import type { Model } from "./model.ts";
 import type { Explore, SearchContext } from "./search.ts";
+import type { Finding } from "./finding.ts";
+import { Machine, type MachineSnap } from "./stateful-machine.ts";
 import { findingsKey, Histories, keyOfValue, objectKey } from "./state-key.ts";
+
+/** What a state key is made of: an Execution, or the snapshot machine (stateful-machine.ts). */
+interface Live {
+  readonly objects: readonly Tracked[];
+  readonly threads: readonly { readonly name: string; readonly done: boolean; readonly pending: Op | null }[];
+  readonly findings: readonly Finding[];
+  readonly decisions: readonly number[];
+}
 
 export const STATEFUL_REDUCTION = "state caching + sleep sets";
 
@@ -58,6 +68,8 @@ interface Node {
   readonly foot: (number[] | null)[];
   readonly threads: number;
   readonly objects: number;
+  /** Snapshot backtracking only: the machine's state here. */
+  snap?: MachineSnap;
 }
 
 const refuse = (what: string): never => {
@@ -97,7 +109,7 @@ class TransitionScheduler implements Scheduler {
       this.picked = true;
       return this.pick;
     }
-    this.node = this.search.capture(x, enabled, this.hist);
+    this.node = this.search.capture(x, enabled, this.hist, this.search.final);
     return -1;
   }
   pickChoice(_x: Execution, arity: number): number {
@@ -122,11 +134,13 @@ class StatefulSearch {
   private readonly visited = new Map<string, number>();
   private readonly terminals = new Set<string>();
   private readonly histories = new Histories();
-  private final: (() => unknown) | undefined;
+  final: (() => unknown) | undefined;
   private readonly model: Model<unknown>;
+  /** Snapshot backtracking: the live model instance (one per initial state). */
+  private machine: Machine | null = null;
   stopped = false;
 
-  constructor(private readonly ctx: SearchContext) {
+  constructor(private readonly ctx: SearchContext, private readonly snapshots: boolean) {
     const m = ctx.model;
     // The final() of the running execution, for the state key (the predicate reads it).
     this.model = { name: m.name, setup: () => { const inst = m.setup(); this.final = inst.final; return inst; } };
@@ -136,7 +150,7 @@ class StatefulSearch {
     return this.visited.size + this.terminals.size;
   }
 
-  private key(x: Execution, hist: readonly number[], finalValue: unknown): string {
+  private key(x: Live, hist: readonly number[], finalValue: unknown): string {
     const name = this.ctx.model.name;
     let k = "";
     for (const o of x.objects) k += objectKey(o, name);
@@ -149,7 +163,7 @@ class StatefulSearch {
   }
 
   /** Called at the state after a transition (inside the run: objects live, runtime set). */
-  capture(x: Execution, enabled: number, hist: readonly number[]): Node {
+  capture(x: Live, enabled: number, hist: readonly number[], final: (() => unknown) | undefined): Node {
     const obj: number[] = [], mode: number[] = [], foot: (number[] | null)[] = [];
     for (let t = 0; t < x.threads.length; t++) {
       const op = x.threads[t].pending;
@@ -157,7 +171,7 @@ class StatefulSearch {
       mode.push(op?.obj ? modeCode(op.mode) : 0);
       foot.push(op && op.also !== undefined ? footprintOf(op) : null);
     }
-    const key = this.key(x, hist, this.final ? this.final() : undefined);
+    const key = this.key(x, hist, final ? final() : undefined);
     return { path: x.decisions.slice(), key, enabled, obj, mode, foot, threads: x.threads.length, objects: x.objects.length };
   }
 
@@ -185,12 +199,41 @@ class StatefulSearch {
     if (!this.ctx.visit(mergedView(x))) this.stopped = true;
   }
 
+  /**
+   * Thread t's transition from `node` with choose() values `script`: the state it reaches, or
+   * null and the terminal execution (always a real, replayed Execution).
+   */
+  private transition(node: Node, t: number, script: readonly number[]): { child: Node | null; arities: number[]; global: boolean; x?: Execution; hist?: number[] } {
+    const m = this.machine;
+    if (m && node.snap) {
+      m.restore(node.snap, node.path);
+      m.transition(t, script);
+      this.ctx.ran(ONE_STEP);
+      const global = m.threads.length > node.threads || m.stop;
+      const enabled = m.enabledMask();
+      if (!(m.stop || enabled === 0 || m.steps >= this.ctx.maxSteps)) {
+        const child = this.capture(m, enabled, m.threads.map((th) => th.hist), m.final);
+        child.snap = m.snapshot();
+        return { child, arities: m.arities.slice(), global };
+      }
+    }
+    const { x, s } = this.run(node.path, t, script);
+    if (m && s.node) throw new ExplorerError(`internal: snapshot backtracking reached a terminal state that replay does not (model "${this.ctx.model.name}").`);
+    const global = x.threads.length > node.threads || x.objects.length > node.objects || x.status === "stopped";
+    return { child: s.node, arities: s.arities, global, x, hist: s.hist };
+  }
+
   /** Explore the initial states (one per vector of choose() values taken while the threads start). */
   root(): boolean {
     let script: number[] | null = [];
     while (script) {
       if (this.ctx.outOfBudget()) return false;
       const { s, x } = this.run([], -1, script);
+      if (s.node && this.snapshots) {
+        const m = (this.machine = new Machine(this.ctx.model, this.histories));
+        m.start(script);
+        s.node.snap = m.snapshot();
+      }
       if (s.node) {
         if (!this.dfs(s.node)) return false;
       } else this.terminal(x, s.hist);
@@ -234,11 +277,11 @@ class StatefulSearch {
       }
       if (this.ctx.outOfBudget()) return false;
       const { node, z, t } = f;
-      const { x, s } = this.run(node.path, t, f.script);
-      f.script = nextScript(f.script, s.arities);
-      const isGlobal = !mutations.globalByFootprint && (x.threads.length > node.threads || x.objects.length > node.objects || x.status === "stopped");
+      const r = this.transition(node, t, f.script);
+      f.script = nextScript(f.script, r.arities);
+      const isGlobal = !mutations.globalByFootprint && r.global;
       if (isGlobal) f.global |= 1 << t;
-      if (s.node === null) this.terminal(x, s.hist);
+      if (r.child === null) this.terminal(r.x as Execution, r.hist as number[]);
       else {
         let childZ = 0;
         if (!isGlobal)
@@ -246,7 +289,7 @@ class StatefulSearch {
             const u = 31 - Math.clz32(m & -m);
             if (!stepsConflict(node.obj[u], node.mode[u], node.foot[u], node.obj[t], node.mode[t], node.foot[t])) childZ |= 1 << u;
           }
-        const child = this.enter(s.node, childZ);
+        const child = this.enter(r.child, childZ);
         if (child) stack.push(child);
       }
       if (this.stopped) return false;
@@ -269,9 +312,12 @@ interface Frame {
   global: number;
 }
 
+/** ctx.ran() of one snapshot transition: one step, no execution. */
+const ONE_STEP = { steps: 1 } as Execution;
+
 export const exploreStateful: Explore = (ctx) => {
   if (ctx.config.shard) throw new ExplorerError(`search.shard is not supported by the stateful strategy; use { strategy: "dpor" } for shards.`);
-  const s = new StatefulSearch(ctx);
+  const s = new StatefulSearch(ctx, ctx.config.snapshots === true);
   const complete = s.root();
   return { complete, coverage: { kind: "exhaustive", reduction: STATEFUL_REDUCTION, states: s.states } };
 };

@@ -22,6 +22,12 @@ export class WaitQueue extends Obj {
     }
   }
   /** Sleepers compare the generation with the one they saw (in their own history): keep it exact. */
+  snapshot(): number {
+    return this.generation;
+  }
+  restore(s: unknown): void {
+    this.generation = s as number;
+  }
   stateKey(): number {
     return this.generation;
   }

@@ -72,6 +72,12 @@ class Gate extends Obj {
   stateKey(): number {
     return this.isOpen ? 1 : 0;
   }
+  snapshot(): boolean {
+    return this.isOpen;
+  }
+  restore(s: unknown): void {
+    this.isOpen = s as boolean;
+  }
 }
 
 export function stepsOf(is: Instr[]): number {
