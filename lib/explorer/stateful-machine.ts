@@ -176,17 +176,22 @@ export class Machine implements Runtime {
     return mask;
   }
 
+  /** The snapshot of the state the machine is in now, if it has not moved since taking it. */
+  private at: MachineSnap | null = null;
+
   snapshot(): MachineSnap {
-    return {
+    return (this.at = {
       objs: this.objects.map((o) => (o as unknown as Snapshottable).snapshot()),
       threads: this.threads.map((th) => ({ pending: th.pending, done: th.done, held: th.held.slice(), frames: th.frames.slice(), hist: th.hist, obsLen: th.obs.length })),
       findings: this.findings.length,
       steps: this.steps,
-    };
+    });
   }
 
   /** Back to a state on the current DFS path (or the state itself). */
   restore(s: MachineSnap, path: readonly number[]): void {
+    // The first transition from a state just reached: nothing to undo.
+    if (s === this.at) return;
     for (let i = 0; i < this.objects.length; i++) (this.objects[i] as unknown as Snapshottable).restore(s.objs[i]);
     this.threads.length = s.threads.length;
     this.findings.length = s.findings;
@@ -202,6 +207,7 @@ export class Machine implements Runtime {
       th.frames = ts.frames.slice();
       th.hist = ts.hist;
     }
+    this.at = s;
   }
 
   /** Re-create thread t's generator and feed it its first obsLen observations. */
@@ -231,6 +237,7 @@ export class Machine implements Runtime {
 
   /** Run thread t's pending step and its code up to the next step, taking choose() values from `script`. */
   transition(t: number, script: readonly number[]): void {
+    this.at = null;
     this.script = script;
     this.arities = [];
     this.decisions.push(t);
