@@ -22,7 +22,10 @@ export class RwSem extends Obj {
       run: () => {
         const rt = runtime("RwSem.readLock");
         const me = rt.currentThread();
-        this.readers.push(me);
+        // Kept sorted: two down_reads commute ("r"), so the state they reach must not depend on their order.
+        let i = this.readers.length;
+        while (i > 0 && this.readers[i - 1] > me) i--;
+        this.readers.splice(i, 0, me);
         rt.held(me).push(`${this.name}(read)`);
       },
     });
@@ -57,7 +60,7 @@ export class RwSem extends Obj {
     const h = rt.held(me);
     h.splice(h.lastIndexOf(held), 1);
   }
-  /** Holders in acquisition order (the order deadlock reports list them in). */
+  /** Writer, then readers by thread index. */
   stateKey(): string {
     return `${this.writer};${this.readers.join(",")}`;
   }

@@ -52,10 +52,11 @@ interface Live {
 export const STATEFUL_REDUCTION = "state caching + sleep sets";
 
 /**
- * Deliberate mutations, for the soundness test's test of itself only (test/explorer/
+ * Deliberate mutations (and noSleepSets: plain state caching, the reference for "no state is
+ * lost"), for the soundness test's test of itself only (test/explorer/
  * stateful-soundness.test.ts): each switch breaks one rule the header calls essential.
  */
-export const mutations = { noRevisit: false, noFindingsInKey: false, globalByFootprint: false };
+export const mutations = { noRevisit: false, noFindingsInKey: false, globalByFootprint: false, noSleepSets: false };
 
 /** A state reached at the end of a transition: its key and what independence needs. */
 interface Node {
@@ -154,12 +155,26 @@ class StatefulSearch {
     const name = this.ctx.model.name;
     let k = "";
     for (const o of x.objects) k += objectKey(o, name);
-    k += "|";
-    for (let t = 0; t < x.threads.length; t++) {
-      const th = x.threads[t];
-      k += JSON.stringify(th.name) + (th.done ? "!" : `@${hist[t] ?? 0}`);
-    }
+    k += `|${this.namesId(x.threads)}`;
+    for (let t = 0; t < x.threads.length; t++) k += x.threads[t].done ? "!" : `@${hist[t] ?? 0}`;
     return `${k}|${keyOfValue(finalValue, () => `the final() snapshot of model "${name}"`)}|${mutations.noFindingsInKey ? "" : findingsKey(x.findings, name)}`;
+  }
+
+  /** The thread names, in index order, interned: they change only when a thread is spawned. */
+  private readonly names = new Map<string, number>();
+  private lastNames: readonly string[] = [];
+  private lastNamesId = -1;
+  private namesId(threads: Live["threads"]): number {
+    let same = threads.length === this.lastNames.length;
+    for (let t = 0; same && t < threads.length; t++) same = threads[t].name === this.lastNames[t];
+    if (!same) {
+      this.lastNames = threads.map((th) => th.name);
+      const k = JSON.stringify(this.lastNames);
+      let id = this.names.get(k);
+      if (id === undefined) this.names.set(k, (id = this.names.size));
+      this.lastNamesId = id;
+    }
+    return this.lastNamesId;
   }
 
   /** Called at the state after a transition (inside the run: objects live, runtime set). */
@@ -284,7 +299,7 @@ class StatefulSearch {
       if (r.child === null) this.terminal(r.x as Execution, r.hist as number[]);
       else {
         let childZ = 0;
-        if (!isGlobal)
+        if (!isGlobal && !mutations.noSleepSets)
           for (let m = (z | f.done) & ~f.global & ~(1 << t); m; m &= m - 1) {
             const u = 31 - Math.clz32(m & -m);
             if (!stepsConflict(node.obj[u], node.mode[u], node.foot[u], node.obj[t], node.mode[t], node.foot[t])) childZ |= 1 << u;

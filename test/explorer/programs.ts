@@ -95,7 +95,6 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
     const counting = new Semaphore("S", 1);
     const wq = new WaitQueue("wq");
     const gate = new Gate();
-    let spawned = 0;
     const regs: Record<string, number[]> = Object.fromEntries(prog.map((_, t) => [String(t), []]));
     const kids: Record<string, number> = {};
     const run = function* (t: string, is: Instr[]): Generator<any, void, unknown> {
@@ -111,9 +110,11 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
           case "lock": yield* mutexes[i.m].lock(); yield* run(t, i.body); yield* mutexes[i.m].unlock(); break;
           case "spawn": {
             // The child records its reads in a register file of its own (spawn order is deterministic per thread).
+            // Its name comes from the parent's own count, not a counter shared by all threads: shared
+            // state outside the explorer's objects would make independent steps not commute.
             const body = i.body, slot = `${t}/${kids[t] = (kids[t] ?? 0) + 1}`;
             regs[slot] = [];
-            yield* spawn(`S${spawned++}`, () => run(slot, body));
+            yield* spawn(`S${slot}`, () => run(slot, body));
             break;
           }
           case "down": yield* counting.down(); break;
