@@ -40,6 +40,16 @@ class Seq extends Obj {
   constructor() {
     super("seq", "seq");
   }
+  /** The stateful strategy's key (lib/explorer/stateful.ts). */
+  stateKey(): number {
+    return this.v;
+  }
+  snapshot(): number {
+    return this.v;
+  }
+  restore(s: unknown): void {
+    this.v = s as number;
+  }
   /** `seq++` */
   inc(): Generator<Yieldable, void, unknown> {
     return this.access<void>("inc", "w", { run: () => { this.v++; } });
@@ -67,6 +77,24 @@ class Mem extends Obj {
     this.ref = Array(n).fill(1);
     this.freed = Array(n).fill(false);
     this.gpuPte = Array(n).fill(false);
+  }
+  /** Every array, exactly (the stateful strategy's key). */
+  stateKey(): string {
+    let k = "";
+    for (let i = 0; i < this.n; i++) k += `${+this.cpuPte[i]}${this.ref[i]}${+this.freed[i]}${+this.gpuPte[i]},`;
+    return k;
+  }
+  snapshot(): [boolean[], number[], boolean[], boolean[]] {
+    return [this.cpuPte.slice(), this.ref.slice(), this.freed.slice(), this.gpuPte.slice()];
+  }
+  restore(s: unknown): void {
+    const [c, r, f, g] = s as [boolean[], number[], boolean[], boolean[]];
+    for (let i = 0; i < this.n; i++) {
+      this.cpuPte[i] = c[i];
+      this.ref[i] = r[i];
+      this.freed[i] = f[i];
+      this.gpuPte[i] = g[i];
+    }
   }
   private putPage(i: number): void {
     if (--this.ref[i] === 0) this.freed[i] = true;

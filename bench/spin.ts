@@ -8,8 +8,10 @@
 // (pan's own search time is shown beside it). The explorer's time is check() on the port.
 //
 // The full size (4 pages, 3 validators) is far beyond a stateless search of the port (see the
-// object note in s2-promela.ts), so that row runs under an execution budget and reports how far it
-// got and at what rate: it never prints a verdict it did not reach.
+// object note in s2-promela.ts), so its DPOR rows run under an execution budget and report how far
+// they got and at what rate: they never print a verdict they did not reach. The stateful rows
+// (state caching + sleep sets, snapshot backtracking) run the full size to its verdict and show the
+// states stored beside SPIN's.
 // The buggy full size is reachable but slow (2.4 M executions, ≈165 s on a loaded 2-core machine:
 // the race to reverse sits near the root of the depth-first search), so it is budgeted too unless
 // BENCH_HEAVY=1.
@@ -39,6 +41,8 @@ interface Size {
   readonly fixed: boolean;
   /** Beyond the explorer: run it under BUDGET executions (unless BENCH_HEAVY=1) and report the rate. */
   readonly budgeted?: boolean;
+  /** "dpor" (default) or "stateful" (state caching + sleep sets, snapshot backtracking: lib/explorer/stateful.ts). */
+  readonly strategy?: "dpor" | "stateful";
 }
 const SIZES: Size[] = [
   { pages: 2, validators: 1, fixed: true },
@@ -47,6 +51,9 @@ const SIZES: Size[] = [
   { pages: 1, validators: 2, fixed: false },
   { pages: 4, validators: 3, fixed: true, budgeted: true },
   { pages: 4, validators: 3, fixed: false, budgeted: true },
+  // The stateful strategy merges equal states as SPIN does: the full size runs to its verdict.
+  { pages: 4, validators: 3, fixed: true, strategy: "stateful" },
+  { pages: 4, validators: 3, fixed: false, strategy: "stateful" },
 ];
 
 export function spinAvailable(): boolean {
@@ -85,7 +92,7 @@ function runExplorer(s: Size): { r: ClaimResult; ms: number } {
     predicate: (e) => e.has("uaf") || e.has("deadlock") || e.has("livelock"),
     expect: s.fixed ? "Never" : "Sometimes",
     budget: { executions: s.budgeted && !process.env.BENCH_HEAVY ? BUDGET : 100_000_000, steps: 10_000_000_000 },
-    search: { strategy: "dpor", minimise: false },
+    search: s.strategy === "stateful" ? { strategy: "stateful", snapshots: true, minimise: false } : { strategy: "dpor", minimise: false },
   });
   return { r, ms: performance.now() - t };
 }
@@ -102,8 +109,9 @@ export function main(): SpinRow[] {
   const load = loadavg()[0];
   const rows: SpinRow[] = [];
   for (const s of SIZES) {
-    const size = `${s.pages} pages, ${s.validators} validator${s.validators > 1 ? "s" : ""}, ${s.fixed ? "fixed" : "buggy"}`;
-    const runs = s.budgeted ? 1 : RUNS;
+    const size = `${s.pages} pages, ${s.validators} validator${s.validators > 1 ? "s" : ""}, ${s.fixed ? "fixed" : "buggy"}, ${s.strategy ?? "dpor"}`;
+    // One run for the long rows (budgeted, or the stateful full size).
+    const runs = s.budgeted || s.strategy === "stateful" ? 1 : RUNS;
     const ex: number[] = [], sp: SpinRun[] = [];
     let r: ClaimResult | undefined;
     for (let i = 0; i < runs; i++) {
@@ -114,7 +122,8 @@ export function main(): SpinRow[] {
     }
     const res = r as ClaimResult;
     const ms = median(ex);
-    const counts = `${fmt(res.stats.executions)} executions, ${fmt(res.stats.runs)} runs`;
+    const states = res.coverage.kind === "exhaustive" && res.coverage.states !== undefined ? `, ${fmt(res.coverage.states)} states stored` : "";
+    const counts = `${fmt(res.stats.executions)} executions, ${fmt(res.stats.runs)} runs${states}`;
     const finished = res.complete || res.observed === "Sometimes";
     const explorer = finished
       ? `${res.observed} in ${fmt(ms)} ms (${counts})`
@@ -132,10 +141,10 @@ export function main(): SpinRow[] {
     }
     rows.push({ size, explorer, spin, ratio });
   }
-  const table = [["S2, s2_userptr.pml", "explorer (source-DPOR, port)", "SPIN (spin -a && gcc && ./pan)", "explorer / SPIN"], ...rows.map((x) => [x.size, x.explorer, x.spin, x.ratio])];
+  const table = [["S2, s2_userptr.pml", "explorer (port; strategy in the first column)", "SPIN (spin -a && gcc && ./pan)", "explorer / SPIN"], ...rows.map((x) => [x.size, x.explorer, x.spin, x.ratio])];
   const w = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
   const line = (row: string[]) => row.map((c, i) => c.padEnd(w[i])).join(" | ").trimEnd();
-  console.log(`Explorer vs SPIN, same model and granularity, time to verdict: medians of ${RUNS} runs (unfinished rows: one run), load avg ${load.toFixed(1)} on ${availableParallelism()} cpus`);
+  console.log(`Explorer vs SPIN, same model and granularity, time to verdict: medians of ${RUNS} runs (unfinished and stateful rows: one run), load avg ${load.toFixed(1)} on ${availableParallelism()} cpus`);
   console.log([line(table[0]), w.map((n) => "-".repeat(n)).join("-|-"), ...table.slice(1).map(line)].join("\n"));
   return rows;
 }

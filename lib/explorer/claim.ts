@@ -25,6 +25,7 @@ import type { Model } from "./model.ts";
 import { explorePct } from "./pct.ts";
 import { getHeartbeat, getProgress, getProgressClock, PROGRESS_AFTER_MS, PROGRESS_EVERY_MS } from "./progress.ts";
 import { exploreRandom } from "./random.ts";
+import { exploreStateful } from "./stateful.ts";
 import { replay, runDecisions } from "./replay.ts";
 import type { Coverage, Explore } from "./search.ts";
 import { encodeToken } from "./token.ts";
@@ -106,7 +107,7 @@ export class ClaimError extends Error {
   }
 }
 
-const STRATEGIES: Record<StrategyName, Explore> = { dfs: exploreDfs, dpor: exploreDpor, bounded: exploreBounded, pct: explorePct, random: exploreRandom };
+const STRATEGIES: Record<StrategyName, Explore> = { dfs: exploreDfs, dpor: exploreDpor, bounded: exploreBounded, pct: explorePct, random: exploreRandom, stateful: exploreStateful };
 
 /** Receives every result, with the spec it decided (the book replays its witness's states). */
 export type ClaimSink = (r: ClaimResult, spec: ClaimSpec<any>) => void;
@@ -225,7 +226,7 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean; explo
 
 export function describeCoverage(c: Coverage): string {
   if (c.kind === "replay") return `replay of one execution (${c.token}): establishes no verdict`;
-  if (c.kind === "exhaustive") return `exhaustive (${c.reduction === "none" ? "no reduction" : c.reduction})${c.shard ? `, shard ${c.shard}` : ""}`;
+  if (c.kind === "exhaustive") return `exhaustive (${c.reduction === "none" ? "no reduction" : c.reduction}${c.states !== undefined ? `, ${c.states} states` : ""})${c.shard ? `, shard ${c.shard}` : ""}`;
   if (c.kind === "bounded") return `bounded: all schedules with <= ${c.preemptions} preemption(s)`;
   return `sampled: ${c.runs} ${c.strategy} run(s), seed ${c.seed}${c.depth !== undefined ? `, depth ${c.depth}` : ""}`;
 }

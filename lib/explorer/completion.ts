@@ -19,6 +19,15 @@ export class Completion extends Obj {
   completeAll(label?: string): Generator<Yieldable, void, unknown> {
     return this.access<void>("signal-all", "w", { label, run: () => void (this.done = Infinity) });
   }
+  snapshot(): number {
+    return this.done;
+  }
+  restore(s: unknown): void {
+    this.done = s as number;
+  }
+  stateKey(): number {
+    return this.done;
+  }
   isDone(): boolean {
     return this.done > 0;
   }

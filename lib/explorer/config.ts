@@ -1,6 +1,6 @@
 // Search configuration: one documented object, every default a named constant.
 
-export type StrategyName = "dfs" | "dpor" | "bounded" | "pct" | "random";
+export type StrategyName = "dfs" | "dpor" | "bounded" | "pct" | "random" | "stateful";
 
 /** Default strategy: exhaustive with source-DPOR reduction. */
 export const DEFAULT_STRATEGY: StrategyName = "dpor";
@@ -31,7 +31,7 @@ export interface Shard {
 }
 
 export interface SearchConfig {
-  /** "dpor" (default, exhaustive), "dfs" (naive exhaustive), "bounded", "pct", "random". */
+  /** "dpor" (default, exhaustive), "dfs" (naive exhaustive), "stateful" (exhaustive, state caching), "bounded", "pct", "random". */
   readonly strategy?: StrategyName;
   /** bounded: max preemptions k (default DEFAULT_PREEMPTIONS). */
   readonly preemptions?: number;
@@ -45,6 +45,12 @@ export interface SearchConfig {
   readonly maxSteps?: number;
   /** Explore only one disjoint part of the tree (dfs, dpor; see shard.ts). */
   readonly shard?: Shard;
+  /**
+   * stateful: backtrack by restoring object snapshots (snapshot()/restore() on every object) and
+   * re-feeding moved generators, instead of replaying from the root. Only for models that keep all
+   * shared state in their objects (stateful-machine.ts). Default false.
+   */
+  readonly snapshots?: boolean;
   /** Minimise the witness (default true). */
   readonly minimise?: boolean;
 }

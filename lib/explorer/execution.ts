@@ -87,6 +87,9 @@ export class Execution implements Runtime {
   private readonly hb = getHeartbeat();
   /** Thread names in index order, for the heartbeat only (kept in step with `threads`). */
   private readonly threadNames: string[] = [];
+  /** Optional: sees every value returned into a thread's generator (op results, choose() values);
+   *  the stateful strategy keys a thread's local state by them (stateful.ts). */
+  observe: ((t: number, v: unknown) => void) | undefined = undefined;
 
   constructor(
     readonly model: Model<unknown>,
@@ -210,6 +213,7 @@ export class Execution implements Runtime {
         if (!(v >= 0 && v < y.arity)) throw new ExplorerError(`internal: scheduler chose ${v} outside [0, ${y.arity}) for choose("${y.label}").`);
         this.decisions.push(v);
         this.isDefault.push(v === 0);
+        if (this.observe !== undefined) this.observe(t, v);
         if (this.detail) this.trace.push({ step: this.steps, thread: th.name, label: `choose(${y.label})`, obj: "", kind: "choose", held: [...th.held], note: `= ${v}`, value: v });
         value = v;
         continue;
@@ -291,6 +295,7 @@ export class Execution implements Runtime {
     this.op = op;
     const result = op.run ? op.run() : undefined;
     this.op = null;
+    if (this.observe !== undefined) this.observe(t, result);
     const ev = this.detail ? this.trace[traceAt] : undefined;
     if (ev) ev.held = [...th.held];
     this.advance(t, result);

@@ -52,6 +52,16 @@ export class Mutex extends Obj {
       },
     });
   }
+  /** The holder thread (index) is the whole state. */
+  stateKey(): number {
+    return this.owner;
+  }
+  snapshot(): number {
+    return this.owner;
+  }
+  restore(s: unknown): void {
+    this.owner = s as number;
+  }
   isLocked(): boolean {
     return this.owner !== -1;
   }

@@ -22,7 +22,10 @@ export class RwSem extends Obj {
       run: () => {
         const rt = runtime("RwSem.readLock");
         const me = rt.currentThread();
-        this.readers.push(me);
+        // Kept sorted: two down_reads commute ("r"), so the state they reach must not depend on their order.
+        let i = this.readers.length;
+        while (i > 0 && this.readers[i - 1] > me) i--;
+        this.readers.splice(i, 0, me);
         rt.held(me).push(`${this.name}(read)`);
       },
     });
@@ -56,6 +59,18 @@ export class RwSem extends Obj {
     else this.writer = -1;
     const h = rt.held(me);
     h.splice(h.lastIndexOf(held), 1);
+  }
+  /** Writer, then readers by thread index. */
+  stateKey(): string {
+    return `${this.writer};${this.readers.join(",")}`;
+  }
+  snapshot(): [number, number[]] {
+    return [this.writer, this.readers.slice()];
+  }
+  restore(s: unknown): void {
+    const [w, r] = s as [number, number[]];
+    this.writer = w;
+    this.readers = r.slice();
   }
   override holders(): readonly number[] {
     return this.writer >= 0 ? [this.writer] : this.readers;

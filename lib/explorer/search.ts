@@ -5,7 +5,11 @@ import type { Execution } from "./execution.ts";
 import type { Model } from "./model.ts";
 
 export type Coverage =
-  | { readonly kind: "exhaustive"; readonly reduction: "source-DPOR" | "none"; readonly shard?: string }
+  | {
+      readonly kind: "exhaustive"; readonly reduction: "source-DPOR" | "none" | "state caching + sleep sets"; readonly shard?: string;
+      /** stateful: distinct states stored (visited table plus terminal states). */
+      readonly states?: number;
+    }
   | { readonly kind: "bounded"; readonly preemptions: number }
   | { readonly kind: "sampled"; readonly strategy: "pct" | "random"; readonly runs: number; readonly seed: number; readonly depth?: number }
   /** One execution re-run from a replay token (BOOK_REPLAY): no verdict. */

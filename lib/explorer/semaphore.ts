@@ -16,6 +16,15 @@ export class Semaphore extends Obj {
   up(label?: string): Generator<Yieldable, void, unknown> {
     return this.access<void>("up", "w", { label, run: () => void (this.count += 1) });
   }
+  snapshot(): number {
+    return this.count;
+  }
+  restore(s: unknown): void {
+    this.count = s as number;
+  }
+  stateKey(): number {
+    return this.count;
+  }
   value(): number {
     return this.count;
   }

@@ -2,6 +2,7 @@
 
 import type { Op, Yieldable } from "./effect.ts";
 import { Obj } from "./obj.ts";
+import { keyOfValue } from "./state-key.ts";
 
 export class SharedVar<T> extends Obj {
   private value: T;
@@ -33,6 +34,17 @@ export class SharedVar<T> extends Obj {
         return old;
       },
     });
+  }
+  /** The stateful strategy's key: the value (primitives, plain data, or objects with stateKey()). */
+  stateKey(): string {
+    return keyOfValue(this.value, () => `the value of SharedVar "${this.name}"`);
+  }
+  /** Snapshot backtracking (stateful-machine.ts): the value is replaced by writes, never mutated. */
+  snapshot(): T {
+    return this.value;
+  }
+  restore(v: unknown): void {
+    this.value = v as T;
   }
   /** Uninstrumented read: for final() and assertions only, never a scheduling point. */
   peek(): T {

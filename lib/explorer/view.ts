@@ -20,7 +20,10 @@ export function viewOf<F>(x: Execution): ExecutionView<F> {
     final: (x.final ?? {}) as F,
     findings,
     has: (kind) => findings.some((f) => f.kind === kind),
-    steps: x.steps,
+    // A getter: the stateful strategy's merged states have no step count and refuse to give one.
+    get steps() {
+      return x.steps;
+    },
     status: x.status,
   };
 }

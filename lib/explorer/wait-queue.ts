@@ -21,6 +21,16 @@ export class WaitQueue extends Obj {
       yield* this.access<void>("schedule", "w", { label, enabled: () => this.generation !== seen });
     }
   }
+  /** Sleepers compare the generation with the one they saw (in their own history): keep it exact. */
+  snapshot(): number {
+    return this.generation;
+  }
+  restore(s: unknown): void {
+    this.generation = s as number;
+  }
+  stateKey(): number {
+    return this.generation;
+  }
   wake(label?: string): Generator<Yieldable, void, unknown> {
     return this.access<void>("wake_up", "w", { label, run: () => void (this.generation += 1) });
   }

@@ -18,6 +18,8 @@ export type Instr =
   | { k: "wq"; v: number }
   | { k: "wake" }
   | { k: "fatal"; v: number }
+  // a finding that does NOT end the execution (only in statefulProgramArb)
+  | { k: "warn"; v: number }
   // multi-object steps (Op.also): one atomic step on var a (mode ma) and var b (mode mb)
   | { k: "mv"; a: number; b: number; ma: "r" | "w"; mb: "r" | "w" | "local" }
   // a blocking step on the gate (enabled once it is open) that also writes var v
@@ -58,12 +60,23 @@ function arbitraries(simple: fc.Arbitrary<Instr>) {
 export const { threadArb, programArb } = arbitraries(simple);
 /** The same programs with multi-object steps mixed in (half the simple instructions are one). */
 export const multiProgramArb = arbitraries(fc.oneof(simple, multi)).programArb;
+/** With findings that do not end the execution: a state key must keep them (stateful.ts). */
+export const statefulProgramArb = arbitraries(fc.oneof(simple, multi, fc.record({ k: fc.constant("warn" as const), v: fc.nat(1) }))).programArb;
 
 /** A gate: a blocking pass whose enabledness depends only on the gate (what DPOR requires). */
 class Gate extends Obj {
   isOpen = false;
   constructor() {
     super("gate", "gate");
+  }
+  stateKey(): number {
+    return this.isOpen ? 1 : 0;
+  }
+  snapshot(): boolean {
+    return this.isOpen;
+  }
+  restore(s: unknown): void {
+    this.isOpen = s as boolean;
   }
 }
 
@@ -82,7 +95,6 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
     const counting = new Semaphore("S", 1);
     const wq = new WaitQueue("wq");
     const gate = new Gate();
-    let spawned = 0;
     const regs: Record<string, number[]> = Object.fromEntries(prog.map((_, t) => [String(t), []]));
     const kids: Record<string, number> = {};
     const run = function* (t: string, is: Instr[]): Generator<any, void, unknown> {
@@ -98,9 +110,11 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
           case "lock": yield* mutexes[i.m].lock(); yield* run(t, i.body); yield* mutexes[i.m].unlock(); break;
           case "spawn": {
             // The child records its reads in a register file of its own (spawn order is deterministic per thread).
+            // Its name comes from the parent's own count, not a counter shared by all threads: shared
+            // state outside the explorer's objects would make independent steps not commute.
             const body = i.body, slot = `${t}/${kids[t] = (kids[t] ?? 0) + 1}`;
             regs[slot] = [];
-            yield* spawn(`S${spawned++}`, () => run(slot, body));
+            yield* spawn(`S${slot}`, () => run(slot, body));
             break;
           }
           case "down": yield* counting.down(); break;
@@ -110,6 +124,7 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
           case "wake": yield* wq.wake(); break;
           // a finding that ends the execution, depending on what this thread reads
           case "fatal": if ((yield* vars[i.v].read()) === 1) finding("fatal", `T${t} read 1`, undefined, { end: true }); break;
+          case "warn": if ((yield* vars[i.v].read()) === 0) finding("warn", `T${t} read 0`); break;
           case "mv": {
             const a = vars[i.a], b = vars[i.b], same = i.a === i.b;
             const seen = yield* step(`mv(${i.a}${i.ma},${i.b}${i.mb})`, {
@@ -139,20 +154,25 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
   });
 }
 
-/** Every (final state, finding kinds) an explorer reaches on m, within `limit` executions.
- *  `finalKey` turns a final state into its observable key (default: the JSON of it). */
-export function outcomes(m: Model<unknown>, explore: Explore, limit: number, maxSteps = 200, finalKey: (f: unknown) => string = (f) => JSON.stringify(f)): { set: Set<string>; executions: number; complete: boolean } {
+/** Run a strategy over a model and collect the outcome keys of its finished executions. */
+export function outcomesBy(m: Model<unknown>, explore: Explore, limit: number, key: (x: Execution) => string, maxSteps = 200): { set: Set<string>; executions: number; complete: boolean } {
   const set = new Set<string>();
   let executions = 0;
   const r = explore({
     model: m, config: {}, maxSteps,
     visit(x: Execution) {
       executions++;
-      set.add(finalKey(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","));
+      set.add(key(x));
       return true;
     },
     outOfBudget: () => executions >= limit,
     ran() {},
   });
   return { set, executions, complete: r.complete };
+}
+
+/** Every (final state, finding kinds) an explorer reaches on m, within `limit` executions.
+ *  `finalKey` turns a final state into its observable key (default: the JSON of it). */
+export function outcomes(m: Model<unknown>, explore: Explore, limit: number, maxSteps = 200, finalKey: (f: unknown) => string = (f) => JSON.stringify(f)): { set: Set<string>; executions: number; complete: boolean } {
+  return outcomesBy(m, explore, limit, (x) => finalKey(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","), maxSteps);
 }

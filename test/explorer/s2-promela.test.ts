@@ -20,6 +20,19 @@ describe("S2 Promela port", () => {
     }, 60_000);
   }
 
+  it("the stateful strategy (replay and snapshot backtracking) agrees with source-DPOR", () => {
+    for (const [pages, validators] of [[1, 1], [2, 1], [1, 2]] as const)
+      for (const fixed of [true, false]) {
+        const spec = (search: object) => ({ title: "s2", model: s2Promela({ pages, validators, fixed }), predicate: (e: ExecutionView) => e.has("uaf") || e.has("deadlock"), expect: "Never" as const, search });
+        const dpor = search(spec({ strategy: "dpor" }), { stopEarly: false });
+        for (const snapshots of [false, true]) {
+          const st = search(spec({ strategy: "stateful", snapshots }), { stopEarly: false });
+          expect(st.complete).toBe(true);
+          expect([st.counts.true > 0, st.counts.false > 0]).toEqual([dpor.counts.true > 0, dpor.counts.false > 0]);
+        }
+      }
+  }, 60_000);
+
   it("source-DPOR and DFS reach the same outcomes (1 page, 1 validator, both variants)", () => {
     for (const fixed of [true, false]) {
       const spec = (strategy: "dfs" | "dpor") => ({ title: "s2", model: s2Promela({ pages: 1, validators: 1, fixed }), predicate: (e: ExecutionView) => e.has("uaf"), expect: "Never" as const, search: { strategy } });

@@ -1,0 +1,338 @@
+// Stateful exhaustive search: depth-first search over STATES with sleep sets and a table of
+// visited states, each stored with its sleep set.
+//
+// Algorithm (Godefroid, "Partial-Order Methods for the Verification of Concurrent Systems",
+// LNCS 1032, 1996: sleep sets, and their combination with state caching). A state s reached with
+// sleep set Z explores every enabled thread not in Z; the child reached by thread t gets the sleep
+// set {u in Z ∪ (threads already explored at s) | u independent of t}. The table H stores, for each
+// state, the sleep set of its visits so far. On a revisit with sleep set Z, the threads that were
+// asleep then but are not now (H[s] \ Z) are explored, and H[s] becomes H[s] ∩ Z. Sleep sets alone
+// prune transitions, never states: every reachable state is visited, so every reachable terminal
+// state (the only place a claim's predicate is evaluated) is seen. Safety only. The state graph
+// is acyclic here: a live thread's key is its whole history, which every transition of it extends,
+// so a spin loop never repeats a state; it runs into search.maxSteps and is cut there exactly as
+// in the stateless strategies (no Never/Always over it).
+// No source-DPOR race analysis here: naive combinations of stateful search with DPOR are unsound
+// (Yang, Chen, Gopalakrishnan, Kirby, "Efficient Stateful Dynamic Partial Order Reduction", SPIN 2008).
+//
+// A transition is "thread t runs its pending op, then its own code up to the next op", including
+// the choose() values taken on the way: each vector of choose() values is its own transition
+// (enumerated like an odometer), and a sleeping thread stands for all of them. Independence is
+// dpor.ts's: footprints that share an object written by one. A transition that spawns a thread,
+// creates an object, or ends the execution (finding with { end: true }) is dependent with every
+// other: its effect on thread and object numbering, or on whether the others run at all, does not
+// commute.
+//
+// State key (state-key.ts), exact strings: every object's stateKey() (refused when missing), each
+// live thread's name and history of values returned into it (interned), "finished" for a done
+// thread, the model's final() snapshot (what the predicate reads of finished threads' locals),
+// and the findings as a multiset without step indices. The predicate of a merged state may not
+// read what a merged state does not have: e.steps, and a finding's step, throw ExplorerError.
+//
+// Backtracking is by replay from the root (a fresh setup per transition), which is always correct
+// even when thread code keeps state in closures; see README "stateful" for its cost.
+
+import { stepsConflict, footprintOf, modeCode, type Op, type Tracked } from "./effect.ts";
+import { ExplorerError } from "./errors.ts";
+import { Execution, type Scheduler } from "./execution.ts";
+import type { Model } from "./model.ts";
+import type { Explore, SearchContext } from "./search.ts";
+import type { Finding } from "./finding.ts";
+import { Machine, type MachineSnap } from "./stateful-machine.ts";
+import { findingsKey, Histories, keyOfValue, objectKey } from "./state-key.ts";
+
+/** What a state key is made of: an Execution, or the snapshot machine (stateful-machine.ts). */
+interface Live {
+  readonly objects: readonly Tracked[];
+  readonly threads: readonly { readonly name: string; readonly done: boolean; readonly pending: Op | null }[];
+  readonly findings: readonly Finding[];
+  readonly decisions: readonly number[];
+}
+
+export const STATEFUL_REDUCTION = "state caching + sleep sets";
+
+/**
+ * Deliberate mutations (and noSleepSets: plain state caching, the reference for "no state is
+ * lost"), for the soundness test's test of itself only (test/explorer/
+ * stateful-soundness.test.ts): each switch breaks one rule the header calls essential.
+ */
+export const mutations = { noRevisit: false, noFindingsInKey: false, globalByFootprint: false, noSleepSets: false };
+
+/** A state reached at the end of a transition: its key and what independence needs. */
+interface Node {
+  /** Decisions from the root (a path that reaches this state). */
+  readonly path: number[];
+  readonly key: string;
+  readonly enabled: number;
+  readonly obj: number[];
+  readonly mode: number[];
+  readonly foot: (number[] | null)[];
+  readonly threads: number;
+  readonly objects: number;
+  /** Snapshot backtracking only: the machine's state here. */
+  snap?: MachineSnap;
+}
+
+const refuse = (what: string): never => {
+  throw new ExplorerError(
+    `The stateful strategy merges executions that reach the same state along different paths, so ${what} is not defined for the state a predicate sees. ` +
+      `Write the predicate over findings (kind, thread, message, data), status and final(), or use { strategy: "dpor" }.`,
+  );
+};
+
+/** What the predicate sees of a terminal state: no step count, findings without steps, in a canonical order. */
+function mergedView(x: Execution): Execution {
+  const fs = x.findings.map((f) => ({ kind: f.kind, message: f.message, thread: f.thread, data: f.data, get step(): number { return refuse("a finding's step"); } }));
+  fs.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : (a.thread ?? "") < (b.thread ?? "") ? -1 : (a.thread ?? "") > (b.thread ?? "") ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+  return {
+    status: x.status, cutAt: x.cutAt, decisions: x.decisions, isDefault: x.isDefault, final: x.final, findings: fs,
+    get steps(): number { return refuse("e.steps (the number of steps)"); },
+  } as unknown as Execution;
+}
+
+/** Runs path, then one transition (thread `pick`, or the setup when -1, with choose() values from `script`), and stops at the next state. */
+class TransitionScheduler implements Scheduler {
+  private pos = 0;
+  private picked = false;
+  private choices = 0;
+  readonly arities: number[] = [];
+  readonly hist: number[] = [];
+  node: Node | null = null;
+  constructor(
+    private readonly search: StatefulSearch,
+    private readonly path: readonly number[],
+    private readonly pick: number,
+    private readonly script: readonly number[],
+  ) {}
+  pickThread(x: Execution, enabled: number): number {
+    if (this.pos < this.path.length) return this.path[this.pos++];
+    if (this.pick >= 0 && !this.picked) {
+      this.picked = true;
+      return this.pick;
+    }
+    this.node = this.search.capture(x, enabled, this.hist, this.search.final);
+    return -1;
+  }
+  pickChoice(_x: Execution, arity: number): number {
+    if (this.pos < this.path.length) return this.path[this.pos++];
+    const j = this.choices++;
+    this.arities.push(arity);
+    return j < this.script.length ? this.script[j] : 0;
+  }
+}
+
+/** Next choose() vector after `script` (odometer over the arities seen), or null when done. */
+function nextScript(script: readonly number[], arities: readonly number[]): number[] | null {
+  const s = arities.map((_, i) => (i < script.length ? script[i] : 0));
+  for (let i = s.length - 1; i >= 0; i--) {
+    if (s[i] + 1 < arities[i]) return [...s.slice(0, i), s[i] + 1];
+  }
+  return null;
+}
+
+class StatefulSearch {
+  /** Visited states -> the sleep set (thread mask) they were explored with so far. */
+  private readonly visited = new Map<string, number>();
+  private readonly terminals = new Set<string>();
+  private readonly histories = new Histories();
+  final: (() => unknown) | undefined;
+  private readonly model: Model<unknown>;
+  /** Snapshot backtracking: the live model instance (one per initial state). */
+  private machine: Machine | null = null;
+  stopped = false;
+
+  constructor(private readonly ctx: SearchContext, private readonly snapshots: boolean) {
+    const m = ctx.model;
+    // The final() of the running execution, for the state key (the predicate reads it).
+    this.model = { name: m.name, setup: () => { const inst = m.setup(); this.final = inst.final; return inst; } };
+  }
+
+  get states(): number {
+    return this.visited.size + this.terminals.size;
+  }
+
+  private key(x: Live, hist: readonly number[], finalValue: unknown): string {
+    const name = this.ctx.model.name;
+    let k = "";
+    for (const o of x.objects) k += objectKey(o, name);
+    k += `|${this.namesId(x.threads)}`;
+    for (let t = 0; t < x.threads.length; t++) k += x.threads[t].done ? "!" : `@${hist[t] ?? 0}`;
+    return `${k}|${keyOfValue(finalValue, () => `the final() snapshot of model "${name}"`)}|${mutations.noFindingsInKey ? "" : findingsKey(x.findings, name)}`;
+  }
+
+  /** The thread names, in index order, interned: they change only when a thread is spawned. */
+  private readonly names = new Map<string, number>();
+  private lastNames: readonly string[] = [];
+  private lastNamesId = -1;
+  private namesId(threads: Live["threads"]): number {
+    let same = threads.length === this.lastNames.length;
+    for (let t = 0; same && t < threads.length; t++) same = threads[t].name === this.lastNames[t];
+    if (!same) {
+      this.lastNames = threads.map((th) => th.name);
+      const k = JSON.stringify(this.lastNames);
+      let id = this.names.get(k);
+      if (id === undefined) this.names.set(k, (id = this.names.size));
+      this.lastNamesId = id;
+    }
+    return this.lastNamesId;
+  }
+
+  /** Called at the state after a transition (inside the run: objects live, runtime set). */
+  capture(x: Live, enabled: number, hist: readonly number[], final: (() => unknown) | undefined): Node {
+    const obj: number[] = [], mode: number[] = [], foot: (number[] | null)[] = [];
+    for (let t = 0; t < x.threads.length; t++) {
+      const op = x.threads[t].pending;
+      obj.push(op?.obj ? op.obj.id : -1);
+      mode.push(op?.obj ? modeCode(op.mode) : 0);
+      foot.push(op && op.also !== undefined ? footprintOf(op) : null);
+    }
+    const key = this.key(x, hist, final ? final() : undefined);
+    return { path: x.decisions.slice(), key, enabled, obj, mode, foot, threads: x.threads.length, objects: x.objects.length };
+  }
+
+  private run(path: readonly number[], pick: number, script: readonly number[]): { x: Execution; s: TransitionScheduler } {
+    const s = new TransitionScheduler(this, path, pick, script);
+    const x = new Execution(this.model, s, this.ctx.maxSteps);
+    const name = this.ctx.model.name;
+    x.observe = (t, v) => {
+      s.hist[t] = this.histories.extend(s.hist[t] ?? 0, keyOfValue(v, () => `a value returned into thread "${x.threadName(t)}" of model "${name}"`));
+    };
+    x.run();
+    this.ctx.ran(x);
+    return { x, s };
+  }
+
+  private terminal(x: Execution, hist: readonly number[]): void {
+    if (x.status === "step-bound") {
+      // Path-dependent (the step count): never merged.
+      if (!this.ctx.visit(mergedView(x))) this.stopped = true;
+      return;
+    }
+    const key = `${x.status}|${this.key(x, hist, x.final)}`;
+    if (this.terminals.has(key)) return;
+    this.terminals.add(key);
+    if (!this.ctx.visit(mergedView(x))) this.stopped = true;
+  }
+
+  /**
+   * Thread t's transition from `node` with choose() values `script`: the state it reaches, or
+   * null and the terminal execution (always a real, replayed Execution).
+   */
+  private transition(node: Node, t: number, script: readonly number[]): { child: Node | null; arities: number[]; global: boolean; x?: Execution; hist?: number[] } {
+    const m = this.machine;
+    if (m && node.snap) {
+      m.restore(node.snap, node.path);
+      m.transition(t, script);
+      this.ctx.ran(ONE_STEP);
+      const global = m.threads.length > node.threads || m.stop;
+      const enabled = m.enabledMask();
+      if (!(m.stop || enabled === 0 || m.steps >= this.ctx.maxSteps)) {
+        const child = this.capture(m, enabled, m.threads.map((th) => th.hist), m.final);
+        child.snap = m.snapshot();
+        return { child, arities: m.arities.slice(), global };
+      }
+    }
+    const { x, s } = this.run(node.path, t, script);
+    if (m && s.node) throw new ExplorerError(`internal: snapshot backtracking reached a terminal state that replay does not (model "${this.ctx.model.name}").`);
+    const global = x.threads.length > node.threads || x.objects.length > node.objects || x.status === "stopped";
+    return { child: s.node, arities: s.arities, global, x, hist: s.hist };
+  }
+
+  /** Explore the initial states (one per vector of choose() values taken while the threads start). */
+  root(): boolean {
+    let script: number[] | null = [];
+    while (script) {
+      if (this.ctx.outOfBudget()) return false;
+      const { s, x } = this.run([], -1, script);
+      if (s.node && this.snapshots) {
+        const m = (this.machine = new Machine(this.ctx.model, this.histories));
+        m.start(script);
+        s.node.snap = m.snapshot();
+      }
+      if (s.node) {
+        if (!this.dfs(s.node)) return false;
+      } else this.terminal(x, s.hist);
+      if (this.stopped) return false;
+      script = nextScript(script, s.arities);
+    }
+    return true;
+  }
+
+  /**
+   * Arrive at `node` with sleep set z: on a first visit, a frame that explores every enabled
+   * thread not asleep; on a revisit, one for the threads asleep before but not now; else null.
+   */
+  private enter(node: Node, z: number): Frame | null {
+    const h = this.visited.get(node.key);
+    if (h === undefined) {
+      this.visited.set(node.key, z);
+      return { node, z, todo: node.enabled & ~z, t: -1, script: null, done: 0, global: 0 };
+    }
+    const again = mutations.noRevisit ? 0 : h & ~z & node.enabled;
+    this.visited.set(node.key, h & z);
+    return again === 0 ? null : { node, z, todo: again, t: -1, script: null, done: 0, global: 0 };
+  }
+
+  /** Depth-first from an initial state, with an explicit stack (executions may be maxSteps deep). False: stop. */
+  private dfs(init: Node): boolean {
+    const first = this.enter(init, 0);
+    const stack: Frame[] = first ? [first] : [];
+    while (stack.length) {
+      const f = stack[stack.length - 1];
+      if (f.script === null) {
+        // Next thread of this frame, if any.
+        if (f.t >= 0) f.done |= 1 << f.t;
+        if (f.todo === 0) {
+          stack.pop();
+          continue;
+        }
+        f.t = 31 - Math.clz32(f.todo & -f.todo);
+        f.todo &= f.todo - 1;
+        f.script = [];
+      }
+      if (this.ctx.outOfBudget()) return false;
+      const { node, z, t } = f;
+      const r = this.transition(node, t, f.script);
+      f.script = nextScript(f.script, r.arities);
+      const isGlobal = !mutations.globalByFootprint && r.global;
+      if (isGlobal) f.global |= 1 << t;
+      if (r.child === null) this.terminal(r.x as Execution, r.hist as number[]);
+      else {
+        let childZ = 0;
+        if (!isGlobal && !mutations.noSleepSets)
+          for (let m = (z | f.done) & ~f.global & ~(1 << t); m; m &= m - 1) {
+            const u = 31 - Math.clz32(m & -m);
+            if (!stepsConflict(node.obj[u], node.mode[u], node.foot[u], node.obj[t], node.mode[t], node.foot[t])) childZ |= 1 << u;
+          }
+        const child = this.enter(r.child, childZ);
+        if (child) stack.push(child);
+      }
+      if (this.stopped) return false;
+    }
+    return true;
+  }
+}
+
+/** One state on the DFS stack: the threads left to explore there, and the one being explored. */
+interface Frame {
+  readonly node: Node;
+  /** Sleep set this state was entered with. */
+  readonly z: number;
+  todo: number;
+  /** Thread being explored (-1 before the first), and its next choose() vector (null: none left). */
+  t: number;
+  script: number[] | null;
+  /** Threads fully explored here, and those whose transitions were global (see the header). */
+  done: number;
+  global: number;
+}
+
+/** ctx.ran() of one snapshot transition: one step, no execution. */
+const ONE_STEP = { steps: 1 } as Execution;
+
+export const exploreStateful: Explore = (ctx) => {
+  if (ctx.config.shard) throw new ExplorerError(`search.shard is not supported by the stateful strategy; use { strategy: "dpor" } for shards.`);
+  const s = new StatefulSearch(ctx, ctx.config.snapshots === true);
+  const complete = s.root();
+  return { complete, coverage: { kind: "exhaustive", reduction: STATEFUL_REDUCTION, states: s.states } };
+};
