@@ -10,7 +10,8 @@ import { ts } from "ts-morph";
 
 /** The explorer's functions whose first argument is a claim spec with an `id`. */
 const CLAIM_FUNCTIONS = new Set(["claim", "check"]);
-const CLAIM_MODULE = /[\\/]lib[\\/]explorer[\\/]claim\.ts$/;
+// group.ts: ClaimGroup's claim()/check() (together()) take the same specs.
+const CLAIM_MODULE = /[\\/]lib[\\/]explorer[\\/](claim|group)\.ts$/;
 
 export interface DuplicateClaimId { line: number; col: number; id: string; title: string; firstLine: number }
 

@@ -157,6 +157,59 @@ function decisionsOf(x: Execution): number[] {
 
 /** Run the search for a spec without deciding anything. Used by check() and by shards. */
 export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean; explore?: Explore } = {}): SearchRecord {
+  return searchAll([spec], opts)[0];
+}
+
+/** What one spec of a shared search has seen, and where its own search would have stopped. */
+interface Track {
+  readonly counts: { true: number; false: number };
+  firstTrue?: number[];
+  firstFalse?: number[];
+  /** Set at the execution where both sides were first seen: a lone search stops right there. */
+  stopped?: { readonly executions: number; readonly runs: number; readonly steps: number; readonly ms: number; readonly cut: number; readonly level: number };
+}
+
+/** The key under which several specs can share one search (same strategy, parameters and budget). */
+export function searchKey(spec: ClaimSpec<any>): string {
+  const cfg = normaliseSearch(spec.search);
+  return JSON.stringify({
+    ...cfg, strategy: cfg.strategy ?? DEFAULT_STRATEGY, maxSteps: cfg.maxSteps ?? DEFAULT_MAX_STEPS,
+    budget: [spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS, spec.budget?.steps ?? DEFAULT_BUDGET_STEPS],
+  });
+}
+
+/** Can these specs share one search? Throws an ExplorerError naming the first spec that differs. */
+export function checkSameSearch(specs: readonly ClaimSpec<any>[]): void {
+  if (specs.length === 0) throw new ExplorerError("searchAll() needs at least one claim spec.");
+  const name = (i: number) => `spec ${i} (${specs[i].id ?? ""} "${specs[i].title}")`;
+  const key = searchKey(specs[0]);
+  for (let i = 1; i < specs.length; i++) {
+    if (specs[i].model !== specs[0].model)
+      throw new ExplorerError(`${name(i)} explores model "${specs[i].model.name}", not the model object of ${name(0)} ("${specs[0].model.name}"). One search decides several claims only over one model object: build the model once (const m = …) and pass it to each, or decide this claim on its own with claim().`);
+    if (searchKey(specs[i]) !== key)
+      throw new ExplorerError(`${name(i)} has search/budget ${searchKey(specs[i])}, ${name(0)} has ${key}. One search decides several claims only with the same search options and budget: give them the same, or decide this claim on its own with claim().`);
+  }
+}
+
+/** Where a lone search that stopped early would have reported its coverage. */
+function stoppedCoverage(c: Coverage, level: number, executions: number): Coverage {
+  if (c.kind === "bounded") return { kind: "bounded", preemptions: level };
+  if (c.kind === "sampled") return { ...c, runs: executions };
+  return c;
+}
+
+/**
+ * One search for several specs over the same model object, search and budget (checkSameSearch):
+ * every finished execution is given to the predicate of every spec still undecided. Returns, for
+ * each spec, exactly the record search(spec) gives alone: a spec that has seen both sides is
+ * frozen at that execution (a lone search stops there: same counts, stats, witnesses and
+ * coverage), and the shared search goes on until every spec is frozen or the search ends. The
+ * order of executions never depends on a predicate, so the executions a spec sees are the ones
+ * its lone search would see. Only stats.ms differs: a frozen spec's is the time until it froze.
+ */
+export function searchAll<F>(specs: readonly ClaimSpec<F>[], opts: { stopEarly?: boolean; explore?: Explore } = {}): SearchRecord[] {
+  checkSameSearch(specs);
+  const spec = specs[0];
   const cfg: SearchConfig = normaliseSearch(spec.search);
   const name = cfg.strategy ?? DEFAULT_STRATEGY;
   // opts.explore: a strategy run by someone else's loop (a work-stealing unit, steal.ts).
@@ -172,12 +225,12 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean; explo
   const clock = getProgressClock() ?? clockMs;
   const t0 = clock();
   let executions = 0, runs = 0, steps = 0, lastReport = t0, lastDepth = 0;
-  const counts = { true: 0, false: 0 };
-  let firstTrue: number[] | undefined, firstFalse: number[] | undefined;
+  const tracks: Track[] = specs.map(() => ({ counts: { true: 0, false: 0 } }));
+  let open = tracks.length;
   let cut = 0, cutAt: { thread: string; label: string } | undefined;
   const stopEarly = opts.stopEarly ?? true;
   const progress = getProgress();
-  const label = spec.id ?? spec.title;
+  const label = specs.length === 1 ? (spec.id ?? spec.title) : `${spec.id ?? spec.title} (+${specs.length - 1} in one search)`;
   getHeartbeat()?.claim(label);
   const outcome = explore({
     model: spec.model as Model<unknown>,
@@ -194,15 +247,22 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean; explo
         cut++;
         cutAt ??= x.cutAt;
       }
-      const v = !!spec.predicate(viewOf<F>(x));
-      if (v) {
-        counts.true++;
-        firstTrue ??= decisionsOf(x);
-      } else {
-        counts.false++;
-        firstFalse ??= decisionsOf(x);
+      for (let i = 0; i < specs.length; i++) {
+        const tr = tracks[i];
+        if (tr.stopped) continue;
+        if (specs[i].predicate(viewOf<F>(x))) {
+          tr.counts.true++;
+          tr.firstTrue ??= decisionsOf(x);
+        } else {
+          tr.counts.false++;
+          tr.firstFalse ??= decisionsOf(x);
+        }
+        if (stopEarly && tr.counts.true > 0 && tr.counts.false > 0) {
+          tr.stopped = { executions, runs, steps, ms: clock() - t0, cut, level: x.preemptions };
+          open--;
+        }
       }
-      return !(stopEarly && counts.true > 0 && counts.false > 0);
+      return open > 0;
     },
     outOfBudget() {
       // The clock only paces progress lines; it never decides whether the search goes on.
@@ -218,10 +278,19 @@ export function search<F>(spec: ClaimSpec<F>, opts: { stopEarly?: boolean; explo
   });
   const ms = clock() - t0;
   if (progress && lastReport !== t0) progress({ claim: label, executions, rate: Math.round((executions * 1000) / Math.max(1, ms)), depth: lastDepth, ms, done: true });
-  return {
-    complete: outcome.complete, coverage: outcome.coverage, stats: { executions, runs, steps, ms }, counts, firstTrue, firstFalse,
-    ...(cut > 0 && cutAt ? { cut: { executions: cut, ...cutAt } } : {}),
-  };
+  return tracks.map((tr) => {
+    const s = tr.stopped;
+    const n = s ? s.cut : cut;
+    return {
+      complete: s ? false : outcome.complete,
+      // The specs frozen at the execution that ended the search get the strategy's own coverage;
+      // those frozen earlier, what the strategy would have said had it stopped there.
+      coverage: s && !(open === 0 && s.executions === executions) ? stoppedCoverage(outcome.coverage, s.level, s.executions) : outcome.coverage,
+      stats: s ? { executions: s.executions, runs: s.runs, steps: s.steps, ms: s.ms } : { executions, runs, steps, ms },
+      counts: tr.counts, firstTrue: tr.firstTrue, firstFalse: tr.firstFalse,
+      ...(n > 0 && cutAt ? { cut: { executions: n, ...cutAt } } : {}),
+    };
+  });
 }
 
 export function describeCoverage(c: Coverage): string {
@@ -329,12 +398,22 @@ const replayExecution = (m: Model<unknown>, ds: number[], maxSteps: number): Exe
 
 /** Explore and decide; never throws on a failed claim (see claim()). */
 export function check<F>(spec: ClaimSpec<F>): ClaimResult {
-  if (spec.evidence !== undefined) validateEvidence(spec.evidence, spec.id ?? `"${spec.title}"`);
-  gate?.(spec);
+  admitClaim(spec);
   const t = replayToken();
   const result = t !== null ? replayClaim(spec, t) : decide(spec, search(spec));
-  sink?.(result, spec);
+  reportClaim(result, spec);
   return result;
+}
+
+/** What check() does before a spec's search: its evidence is checked and the gate may refuse it. */
+export function admitClaim<F>(spec: ClaimSpec<F>): void {
+  if (spec.evidence !== undefined) validateEvidence(spec.evidence, spec.id ?? `"${spec.title}"`);
+  gate?.(spec);
+}
+
+/** What check() does with a result: the sink gets it (group.ts decides several specs per search). */
+export function reportClaim<F>(result: ClaimResult, spec: ClaimSpec<F>): void {
+  sink?.(result, spec);
 }
 
 /** Like check(), but throws ClaimError (message = the evidence) unless observed === expected. */

@@ -18,6 +18,8 @@ export {
   claim, check, search, decide, mergeRecords, setClaimSink, setClaimGate, describeCoverage, ClaimError, type ClaimSink,
   type ClaimSpec, type ClaimResult, type Expectation, type Observation, type Witness, type Stats, type SearchRecord,
 } from "./claim.ts";
+export { searchAll } from "./claim.ts";
+export { checkAll, claimAll, together, ClaimGroup } from "./group.ts";
 export type { Coverage } from "./search.ts";
 export { validateEvidence, type Evidence, type EvidenceCommit } from "./evidence.ts";
 export { replay, type ReplayResult } from "./replay.ts";
