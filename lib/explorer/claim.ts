@@ -183,6 +183,10 @@ export function checkSameSearch(specs: readonly ClaimSpec<any>[]): void {
   if (specs.length === 0) throw new ExplorerError("searchAll() needs at least one claim spec.");
   const name = (i: number) => `spec ${i} (${specs[i].id ?? ""} "${specs[i].title}")`;
   const key = searchKey(specs[0]);
+  // A stateful search's coverage counts the states stored, which a claim frozen early would not
+  // have reached alone; until stoppedCoverage() can say how many, stateful claims search alone.
+  if (specs.length > 1 && normaliseSearch(specs[0].search).strategy === "stateful")
+    throw new ExplorerError(`${name(0)} uses the stateful strategy, whose coverage (states stored) depends on where the search stops: decide each stateful claim on its own with claim().`);
   for (let i = 1; i < specs.length; i++) {
     if (specs[i].model !== specs[0].model)
       throw new ExplorerError(`${name(i)} explores model "${specs[i].model.name}", not the model object of ${name(0)} ("${specs[0].model.name}"). One search decides several claims only over one model object: build the model once (const m = …) and pass it to each, or decide this claim on its own with claim().`);

@@ -12,6 +12,7 @@
 //                                       search alone; a failing claim fails at its own line
 
 import { admitClaim, check, checkSameSearch, claim, ClaimError, decide, reportClaim, search, searchAll, searchKey, type ClaimResult, type ClaimSpec, type SearchRecord } from "./claim.ts";
+import { normaliseSearch } from "./config.ts";
 import { getHeartbeat } from "./progress.ts";
 import { replayToken } from "./replay-claim.ts";
 
@@ -63,7 +64,9 @@ export function together(body: (g: ClaimGroup) => void): ClaimResult[] {
   return run(g.entries);
 }
 
-const sameSearch = (a: ClaimSpec<any>, b: ClaimSpec<any>): boolean => a.model === b.model && searchKey(a) === searchKey(b);
+// Stateful claims search alone (checkSameSearch says why).
+const sameSearch = (a: ClaimSpec<any>, b: ClaimSpec<any>): boolean =>
+  a.model === b.model && searchKey(a) === searchKey(b) && normaliseSearch(a.search).strategy !== "stateful";
 
 function run(entries: readonly Entry[]): ClaimResult[] {
   // undefined: not searched yet; null: the shared search threw, so this spec searches alone

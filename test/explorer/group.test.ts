@@ -220,3 +220,18 @@ describe("shared search: the cases a wrong implementation gets wrong", () => {
     expect(sameAsAlone(decide(never, rec))).toEqual(sameAsAlone(check(never)));
   });
 });
+
+describe("stateful claims are not grouped", () => {
+  it("checkAll refuses two stateful specs; together() decides them one by one", async () => {
+    const { checkAll, together } = await import("../../lib/explorer/group.ts");
+    const { model, SharedVar } = await import("../../lib/explorer/index.ts");
+    const m = model("two writers", () => {
+      const v = new SharedVar("v", 0);
+      return { threads: { A: function* () { yield* v.write(1); }, B: function* () { yield* v.write(2); } }, final: () => ({ v: v.peek() }) };
+    });
+    const spec = (title: string, p: (e: any) => boolean) => ({ title, model: m, predicate: p, expect: "Sometimes" as const, search: { strategy: "stateful" as const } });
+    expect(() => checkAll([spec("a", (e) => e.final.v === 1), spec("b", (e) => e.final.v === 2)])).toThrow(/stateful/);
+    const rs = together((g) => { g.check(spec("a", (e) => e.final.v === 1)); g.check(spec("b", (e) => e.final.v === 2)); });
+    expect(rs.map((r) => r.observed)).toEqual(["Sometimes", "Sometimes"]);
+  });
+});
