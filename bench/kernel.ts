@@ -12,7 +12,8 @@
 // validators are ≈180³ traces; a stateful checker merges the equal states those traces reach.
 
 import { fileURLToPath } from "node:url";
-import { check, type ClaimSpec } from "../lib/explorer/index.ts";
+import { check, search, type ClaimSpec } from "../lib/explorer/index.ts";
+import { exploreDporProbeKey } from "../lib/explorer/dpor.ts";
 import { E18, ENOW } from "../lib/kernel/era.ts";
 import { Lockdep } from "../lib/kernel/lockdep.ts";
 import { s2Mni } from "../test/kernel/s2.ts";
@@ -39,6 +40,31 @@ const ROWS: Row[] = [
   { name: "S4 NOFS reclaim deadlock Sometimes (E18)", spec: () => ({ title: "S4", model: s4Deadlock(E18, new Lockdep(E18), GFP_NOFS), predicate: (e) => e.has("deadlock"), expect: "Sometimes" }) },
 ];
 
+/**
+ * The probe memo (dpor.ts): the first 20 000 executions of S2 fixed with 2 validators and 1 page
+ * (exhaustive search, cut by the budget), once with the memo and once without (every probe
+ * re-run), alternating in the same process: same executions, runs and steps (the memo changes
+ * no run), executions/s of each.
+ */
+function probeMemoRow(): void {
+  const spec = (): ClaimSpec => ({ title: "S2", model: s2Mni(ENOW, 1, 2, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", budget: { executions: 20_000 } });
+  const rate = (memo: boolean): { rate: number; executions: number; runs: number; steps: number } => {
+    const t = performance.now();
+    const r = search(spec(), memo ? {} : { explore: exploreDporProbeKey(() => null) });
+    return { rate: (r.stats.executions * 1000) / (performance.now() - t), executions: r.stats.executions, runs: r.stats.runs, steps: r.stats.steps };
+  };
+  const on: number[] = [], off: number[] = [];
+  let a = rate(true), b = rate(false);
+  for (let i = 0; i < RUNS; i++) {
+    b = rate(false);
+    off.push(b.rate);
+    a = rate(true);
+    on.push(a.rate);
+  }
+  const same = a.executions === b.executions && a.runs === b.runs && a.steps === b.steps ? "same search" : "SEARCH DIFFERS";
+  console.log(`\nS2 fixed, 1 page, 2 validators, first ${a.executions} executions (${same}): executions/s with the probe memo ${median(on).toFixed(0)}, without ${median(off).toFixed(0)} (${(median(on) / median(off)).toFixed(2)}x)`);
+}
+
 export function main(): void {
   const only = process.env.BENCH_ONLY;
   console.log(`kernel model: time to verdict (median of ${RUNS} runs)`);
@@ -58,6 +84,7 @@ export function main(): void {
     }
     console.log([row.name.padEnd(52), verdict.padEnd(10), String(execs).padStart(11), median(ms).toFixed(0).padStart(9)].join(" "));
   }
+  if (!only || "probe memo".includes(only)) probeMemoRow();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) main();

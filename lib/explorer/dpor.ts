@@ -37,10 +37,16 @@
 //  * Subtrees (steal.ts): a scheduler can start below a frozen prefix and explore only
 //    one thread at its root node (`root`); races that reach the root or above are handed
 //    to `foreign` instead of changing nodes it does not own. Unset, nothing changes.
+//
+// Probes (feasible() in analyse) re-run a reordered prefix to learn whether a blocked step
+// would be enabled there. Their answers are remembered for the rest of the search, keyed by
+// the probe's whole schedule (probeKey): the model is a deterministic function of its
+// decisions (the determinism guard enforces it; every replay token relies on it), so the same
+// schedule gives the same answer, and a remembered answer changes nothing the search does.
 
 import { footprintOf, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
 import { Execution, type Scheduler } from "./execution.ts";
-import type { Explore } from "./search.ts";
+import type { Explore, SearchContext, SearchOutcome } from "./search.ts";
 import { raceLog } from "./race-log.ts";
 
 export interface Choice {
@@ -84,6 +90,12 @@ export class DporScheduler implements Scheduler {
   divergence = 0;
   /** Extra executions run to decide whether a race is reversible. */
   probes = 0;
+  /** Probes answered from probeMemo instead of being run. */
+  probeHits = 0;
+  /** Answers of the probes run so far in this search, by probeKey (see the header). */
+  readonly probeMemo = new Map<string, boolean>();
+  /** How a probe's schedule becomes a memo key; null = do not remember (tests swap in wrong keys). */
+  probeKey: ProbeKey = probeKey;
   /** Root threads this shard owns (shard mode only). */
   private owned = 0;
   constructor(private readonly shard?: { index: number; count: number }) {}
@@ -207,6 +219,26 @@ class ProbeScheduler implements Scheduler {
   }
 }
 
+/** Memo key of a probe: everything its execution depends on (see the header). */
+export type ProbeKey = (order: readonly number[], th: readonly number[], sched: DporScheduler, q: number) => string | null;
+
+/** Bound on remembered probe answers: past it the memo starts again (answers stay the same). */
+const PROBE_MEMO_MAX = 100_000;
+
+/**
+ * The probe's whole schedule: the thread it asks about, the initial choose() values, then per
+ * step the thread run and the choose() values made in it (what ProbeScheduler replays).
+ */
+export function probeKey(order: readonly number[], th: readonly number[], sched: DporScheduler, q: number): string {
+  let key = String(q);
+  for (const c of sched.init) key += "," + c.v;
+  for (const i of order) {
+    key += "|" + th[i];
+    for (const c of sched.nodes[i].choices) key += "," + c.v;
+  }
+  return key;
+}
+
 function advance(list: Choice[]): boolean {
   while (list.length && list[list.length - 1].v + 1 >= list[list.length - 1].arity) list.pop();
   if (!list.length) return false;
@@ -279,9 +311,21 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     const order: number[] = [];
     for (let i = 0; i < j; i++) order.push(i);
     order.push(...v);
+    const key = sched.probeKey(order, th, sched, q);
+    if (key !== null) {
+      const known = sched.probeMemo.get(key);
+      if (known !== undefined) {
+        sched.probeHits++;
+        return known;
+      }
+    }
     const probe = new ProbeScheduler(order, th, sched, q);
     new Execution(x.model, probe, x.maxSteps).run();
     sched.probes++;
+    if (key !== null) {
+      if (sched.probeMemo.size >= PROBE_MEMO_MAX) sched.probeMemo.clear();
+      sched.probeMemo.set(key, probe.result);
+    }
     return probe.result;
   };
 
@@ -486,9 +530,15 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   }
 }
 
-export const exploreDpor: Explore = (ctx) => {
+export const exploreDpor: Explore = (ctx) => exploreDporWith(ctx);
+
+/** exploreDpor with the probe memo's key replaced (tests: a wrong key must be caught). */
+export const exploreDporProbeKey = (key: ProbeKey): Explore => (ctx) => exploreDporWith(ctx, key);
+
+function exploreDporWith(ctx: SearchContext, key?: ProbeKey): SearchOutcome {
   const shard = ctx.config.shard;
   const sched = new DporScheduler(shard);
+  if (key) sched.probeKey = key;
   const coverage = { kind: "exhaustive", reduction: "source-DPOR", ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
   const done = (complete: boolean) => {
     if (raceLog) raceLog.print(`[dpor] complete ${complete}, probes ${sched.probes}`);
@@ -503,4 +553,4 @@ export const exploreDpor: Explore = (ctx) => {
     if (x.status !== "pruned" && !ctx.visit(x)) return done(false);
     if (!sched.next()) return done(true);
   }
-};
+}

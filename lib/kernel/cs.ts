@@ -18,7 +18,7 @@
 import { Obj, finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, leave } from "./kernel.ts";
 import { deviceEra } from "./device-era.ts";
 import { type DmaFence } from "./dma-fence.ts";
 import { dma_resv_add_fence, dma_resv_lock, dma_resv_lock_slow, dma_resv_reserve_fences, dma_resv_trylock, dma_resv_unlock, dma_resv_wait_timeout, reservation_object_add_excl_fence, reservation_object_add_shared_fence, reservation_object_reserve_shared, type DmaResv, type DmaResvUsage } from "./dma-resv.ts";
@@ -65,7 +65,8 @@ export function ttm_bo_create(name: string, resv: DmaResv, mgr: VramManager | nu
  * ticket (ww_acquire_done called) and 0, or an error with nothing held.
  */
 export function* ttm_eu_reserve_buffers(k: Kernel, bos: Bo[]): Gen<{ ret: number; ticket: WwAcquireCtx }> {
-  return yield* kcall(k, "ttm_eu_reserve_buffers", function* () {
+  const __k = enter(k, "ttm_eu_reserve_buffers");
+  try {
     const ticket = yield* ww_acquire_init(k, reservation_ww_class(k));
     const held: Bo[] = [];
     for (let i = 0; i < bos.length; i++) {
@@ -97,15 +98,20 @@ export function* ttm_eu_reserve_buffers(k: Kernel, bos: Bo[]): Gen<{ ret: number
     // drops ww_acquire_done in that era (unverified which commit removed it from TTM).
     if (!deviceEra(k).ttmEvictWaitBusy) ww_acquire_done(ticket);
     return { ret: 0, ticket };
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** ttm_eu_backoff_reservation: unlock all, end the ticket. */
 export function* ttm_eu_backoff_reservation(k: Kernel, ticket: WwAcquireCtx, bos: readonly Bo[]): Gen<void> {
-  yield* kcall(k, "ttm_eu_backoff_reservation", function* () {
+  const __k = enter(k, "ttm_eu_backoff_reservation");
+  try {
     for (const bo of bos) if (bo.resv.lock.heldByCtx(ticket)) yield* dma_resv_unlock(k, bo.resv);
     ww_acquire_fini(k, ticket);
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /**
@@ -114,7 +120,8 @@ export function* ttm_eu_backoff_reservation(k: Kernel, ticket: WwAcquireCtx, bos
  * has begun.
  */
 export function* ttm_eu_fence_buffer_objects(k: Kernel, ticket: WwAcquireCtx, bos: readonly Bo[], fence: DmaFence, usage: DmaResvUsage = "READ"): Gen<void> {
-  yield* kcall(k, "ttm_eu_fence_buffer_objects", function* () {
+  const __k = enter(k, "ttm_eu_fence_buffer_objects");
+  try {
     const now = deviceEra(k).resvUsages;
     for (const bo of bos) {
       if (now) yield* dma_resv_add_fence(k, bo.resv, fence, usage);
@@ -123,7 +130,9 @@ export function* ttm_eu_fence_buffer_objects(k: Kernel, ticket: WwAcquireCtx, bo
     }
     for (const bo of bos) if (bo.resv.lock.heldByCtx(ticket)) yield* dma_resv_unlock(k, bo.resv);
     ww_acquire_fini(k, ticket);
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /**
@@ -133,7 +142,8 @@ export function* ttm_eu_fence_buffer_objects(k: Kernel, ticket: WwAcquireCtx, bo
  * (the caller must back off and restart). Caller holds bo's resv.
  */
 export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: WwAcquireCtx): Gen<number> {
-  return yield* kcall(k, "ttm_bo_validate", function* () {
+  const __k = enter(k, "ttm_bo_validate");
+  try {
     if (bo.placement === "vram") return 0;
     // ttm_bo_mem_force_space's `do { … } while (1)`: no pass count. Every pass finds space, evicts
     // a BO or waits for one; the other submitters' restarts are finite in every scenario, so the
@@ -165,12 +175,15 @@ export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: Ww
       }
       if (r !== 0) return r;
     }
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** ttm_mem_evict_first: trylock-only LRU walk; v5.3, wait for a busy BO with the ticket; ≈v6.12, lock it with the ticket and evict it. */
 export function* ttm_mem_evict_first(k: Kernel, mgr: VramManager, forBo: Bo, ticket: WwAcquireCtx): Gen<number> {
-  return yield* kcall(k, "ttm_mem_evict_first", function* () {
+  const __k = enter(k, "ttm_mem_evict_first");
+  try {
     const cands = yield* mgr.step("LRU walk (lru_lock)", () => mgr.lru.filter((b) => b !== forBo));
     let busy: Bo | null = null;
     for (const c of cands) {
@@ -187,7 +200,9 @@ export function* ttm_mem_evict_first(k: Kernel, mgr: VramManager, forBo: Bo, tic
     if (busy && deviceEra(k).ttmEvictWaitBusy) return yield* ttm_mem_evict_wait_busy(k, busy, ticket);
     if (busy) finding("cs-enomem-evictable", `ttm_bo_validate(${forBo.name}) fails with -ENOMEM although ${busy.name} could have been evicted after waiting for its reservation`, { bo: forBo.name, busy: busy.name });
     return ENOMEM;
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /**
@@ -199,7 +214,8 @@ export function* ttm_mem_evict_first(k: Kernel, mgr: VramManager, forBo: Bo, tic
  * verified) passes -EDEADLK through when ctx->exec is set; not modelled.
  */
 export function* ttm_lru_walk_ticketlock(k: Kernel, mgr: VramManager, busy: Bo, ticket: WwAcquireCtx): Gen<number> {
-  return yield* kcall(k, "ttm_lru_walk_ticketlock", function* () {
+  const __k = enter(k, "ttm_lru_walk_ticketlock");
+  try {
     const r = yield* dma_resv_lock(k, busy.resv, ticket);
     if (r === EDEADLK) return ENOSPC;
     if (r !== 0) return r === EALREADY ? 0 : r;
@@ -207,23 +223,29 @@ export function* ttm_lru_walk_ticketlock(k: Kernel, mgr: VramManager, busy: Bo, 
     if (busy.placement === "vram") yield* ttm_bo_evict(k, mgr, busy);
     yield* dma_resv_unlock(k, busy.resv);
     return 0;
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** ttm_mem_evict_wait_busy (d367bd2a5e2b): lock the busy BO with the ticket, unlock, retry; -EDEADLK is returned as -EBUSY. */
 export function* ttm_mem_evict_wait_busy(k: Kernel, busy: Bo, ticket: WwAcquireCtx): Gen<number> {
-  return yield* kcall(k, "ttm_mem_evict_wait_busy", function* () {
+  const __k = enter(k, "ttm_mem_evict_wait_busy");
+  try {
     const r = yield* dma_resv_lock(k, busy.resv, ticket);
     if (r === 0) yield* dma_resv_unlock(k, busy.resv);
     // -EDEADLK becomes -EBUSY, which ttm_bo_mem_space then reports as -ENOMEM (ttm_bo_validate).
     if (r === EDEADLK) return EBUSY;
     return r === EALREADY ? 0 : r;
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** ttm_bo_evict: wait for the BO to be idle, move it out of VRAM. Caller holds its resv. */
 export function* ttm_bo_evict(k: Kernel, mgr: VramManager, bo: Bo): Gen<void> {
-  yield* kcall(k, "ttm_bo_evict", function* () {
+  const __k = enter(k, "ttm_bo_evict");
+  try {
     yield* dma_resv_wait_timeout(k, bo.resv, "BOOKKEEP");
     yield* mgr.step(`ttm_bo_evict(${bo.name}) -> system`, () => {
       mgr.lru.splice(mgr.lru.indexOf(bo), 1);
@@ -231,5 +253,7 @@ export function* ttm_bo_evict(k: Kernel, mgr: VramManager, bo: Bo): Gen<void> {
       bo.placement = "system";
       note(`${bo.name} evicted`);
     });
-  });
+  } finally {
+    leave(__k);
+  }
 }

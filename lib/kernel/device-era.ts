@@ -65,18 +65,14 @@ export const DEVNOW: DeviceEra = Object.freeze({
   ttmPassesBackoff: false,
 });
 
-const perKernel = new WeakMap<Kernel, DeviceEra>();
-
 /** The device era of kernel k; with `changes`, set it (call in setup, before any device op). */
 export function deviceEra(k: Kernel, changes?: Partial<Omit<DeviceEra, "name">>): DeviceEra {
-  let d = perKernel.get(k);
-  if (!d) {
-    d = k.era.fenceLockdep ? DEVNOW : DEV18;
-    perKernel.set(k, d);
-  }
+  // Kept on the kernel (per execution; see Kernel.devEra for why not a WeakMap).
+  let d = k.devEra;
+  if (!d) d = k.devEra = k.era.fenceLockdep ? DEVNOW : DEV18;
   if (changes) {
     d = Object.freeze({ ...d, ...changes, name: `${d.name}+${Object.keys(changes).join("+")}` });
-    perKernel.set(k, d);
+    k.devEra = d;
   }
   return d;
 }

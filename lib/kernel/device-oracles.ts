@@ -33,7 +33,7 @@ import { finding } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import type { MmuNotifierOps, MmuIntervalNotifierOps } from "./mmu-notifier.ts";
+import type { MmuIntervalNotifier, MmuIntervalNotifierOps, MmuNotifier, MmuNotifierOps, MmuNotifierRange } from "./mmu-notifier.ts";
 import type { Task } from "./task.ts";
 import { __GFP_DIRECT_RECLAIM, current_gfp_context, gfpName, kmalloc } from "./gfp.ts";
 import { register_trace } from "./tracepoints.ts";
@@ -44,23 +44,23 @@ type Gen<T> = Generator<Yieldable, T, unknown>;
 export class DeviceState {
   /** Monotonic event counter: installs and callback returns are ordered by it. */
   epoch = 0;
-  /** `${mm.id}:${vpn}` -> epoch at which the last invalidation callback covering it returned. */
-  readonly invalReturned = new Map<string, number>();
-  /** `${mm.id}:${vpn}` -> epoch at which the last invalidation covering it began (oracles.ts invalidationBegins). */
-  readonly invalBegan = new Map<string, number>();
+  /** pageKey(mm, vpn) -> epoch at which the last invalidation callback covering it returned. */
+  readonly invalReturned = new Map<number, number>();
+  /** pageKey(mm, vpn) -> epoch at which the last invalidation covering it began (oracles.ts invalidationBegins). */
+  readonly invalBegan = new Map<number, number>();
   /** Every fence created in this execution (liveness at quiescence). */
   readonly fences: { readonly name: string; readonly published: boolean; isSignaled(): boolean }[] = [];
 }
 
-const states = new WeakMap<Kernel, DeviceState>();
-
+/** The device oracles' state of kernel k (per execution; on the kernel: see Kernel.devState). */
 export function devState(k: Kernel): DeviceState {
-  let s = states.get(k);
-  if (!s) states.set(k, (s = new DeviceState()));
-  return s;
+  return (k.devState ??= new DeviceState());
 }
 
-const key = (mm: Mm, vpn: number): string => `${mm.id}:${vpn}`;
+/** One number per (mm, page): no string is built per page on these hot paths. An mm has far
+ *  fewer than 2^20 pages (Mm allocates arrays of npages entries), so keys never collide. */
+export const pageKey = (mm: Mm, vpn: number): number => mm.id * 0x100000 + vpn;
+const key = pageKey;
 
 // ---- stray-write ----
 
@@ -82,24 +82,29 @@ export function trackNotifier(k: Kernel, ops: MmuNotifierOps): MmuNotifierOps {
   if (!start) return ops;
   return {
     ...ops,
-    invalidate_range_start: function* (sub, range) {
-      const r = yield* start.call(ops, sub, range);
-      yield* markCallbackReturned(k, range.mm, range.start, range.end, `${ops.name}.invalidate_range_start`);
-      return r;
-    },
+    // An arrow returning a module-level generator, not a generator closure: V8 gives every
+    // generator closure its own hidden class on its first call, whose reference keeps the whole
+    // execution alive until the next full GC (see Kernel.devState).
+    invalidate_range_start: (sub, range) => trackedStart(k, ops, start, sub, range),
   };
+}
+function* trackedStart(k: Kernel, ops: MmuNotifierOps, start: NonNullable<MmuNotifierOps["invalidate_range_start"]>, sub: MmuNotifier, range: MmuNotifierRange): Gen<number | void> {
+  const r = yield* start.call(ops, sub, range);
+  yield* markCallbackReturned(k, range.mm, range.start, range.end, `${ops.name}.invalidate_range_start`);
+  return r;
 }
 
 /** Wrap interval notifier ops likewise (only a successful invalidate counts). */
 export function trackIntervalNotifier(k: Kernel, ops: MmuIntervalNotifierOps): MmuIntervalNotifierOps {
   return {
     ...ops,
-    invalidate: function* (sub, range, seq) {
-      const ok = yield* ops.invalidate.call(ops, sub, range, seq);
-      if (ok) yield* markCallbackReturned(k, range.mm, Math.max(range.start, sub.start), Math.min(range.end, sub.end), `${ops.name}.invalidate`);
-      return ok;
-    },
+    invalidate: (sub, range, seq) => trackedInvalidate(k, ops, sub, range, seq),
   };
+}
+function* trackedInvalidate(k: Kernel, ops: MmuIntervalNotifierOps, sub: MmuIntervalNotifier, range: MmuNotifierRange, seq: number): Gen<boolean> {
+  const ok = yield* ops.invalidate.call(ops, sub, range, seq);
+  if (ok) yield* markCallbackReturned(k, range.mm, Math.max(range.start, sub.start), Math.min(range.end, sub.end), `${ops.name}.invalidate`);
+  return ok;
 }
 
 /** Epoch stamp for a device mapping of mm:vpn installed now (inside a memory step). */
@@ -164,17 +169,17 @@ export function checkStaleAccess(k: Kernel, mm: Mm, vpn: number, pfn: number, ep
 
 // ---- fence signalling sections (the semantic rule; lockdep's view is in dma-fence.ts) ----
 
-// Task objects are per execution (Tasks lives on the Kernel), so a WeakMap keyed by Task is
-// per-execution, thread-local state: entering or leaving a section is not a scheduling point.
-const depth = new WeakMap<Task, number>();
+// Task objects are per execution (Tasks lives on the Kernel), so the depth, a field of the task
+// (Task.signalling), is per-execution, thread-local state: entering or leaving a section is not a
+// scheduling point. The setup pseudo-task (index -1) is shared by every execution: never counted.
 export function signallingDepth(t: Task): number {
-  return depth.get(t) ?? 0;
+  return t.signalling;
 }
 export function signallingEnter(t: Task): void {
-  if (t.index >= 0) depth.set(t, signallingDepth(t) + 1);
+  if (t.index >= 0) t.signalling++;
 }
 export function signallingLeave(t: Task): void {
-  if (t.index >= 0) depth.set(t, Math.max(0, signallingDepth(t) - 1));
+  if (t.index >= 0) t.signalling = Math.max(0, t.signalling - 1);
 }
 
 /** Report `what` if the task is inside a fence signalling section. */

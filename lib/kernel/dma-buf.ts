@@ -25,7 +25,7 @@
 import { Obj, finding, note, spawn } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { currentIndex } from "./task.ts";
 import { deviceEra, requireDev } from "./device-era.ts";
 import { dma_map_sg, dma_unmap_sg, sg_alloc_table_from_pages, type DmaDevice, type SgTable } from "./dma-mapping.ts";
@@ -120,7 +120,8 @@ export function* dma_buf_dynamic_attach(k: Kernel, buf: DmaBuf, dev: DmaDevice, 
  * unlocked, and the exporter reserves the buffer itself around the pin.
  */
 export function* dma_buf_map_attachment(k: Kernel, attach: DmaBufAttachment): Gen<SgTable> {
-  return yield* kcall(k, "dma_buf_map_attachment", function* () {
+  const __k = enter(k, "dma_buf_map_attachment");
+  try {
     const buf = attach.buf;
     lockingRule(buf, "dma_buf_map_attachment", true);
     const exporterLocks = !deviceEra(k).dmaBufResvConvention;
@@ -138,7 +139,9 @@ export function* dma_buf_map_attachment(k: Kernel, attach: DmaBufAttachment): Ge
     yield* dma_map_sg(k, attach.dev, sgt);
     if (exporterLocks) yield* ww_mutex_unlock(k, buf.resv.lock);
     return sgt;
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** dma_buf_map_attachment_unlocked (now): takes the resv around the map. */
@@ -151,7 +154,8 @@ export function* dma_buf_map_attachment_unlocked(k: Kernel, attach: DmaBufAttach
 
 /** dma_buf_unmap_attachment: unmap for the device; static attachments unpin. */
 export function* dma_buf_unmap_attachment(k: Kernel, attach: DmaBufAttachment, sgt: SgTable): Gen<void> {
-  yield* kcall(k, "dma_buf_unmap_attachment", function* () {
+  const __k = enter(k, "dma_buf_unmap_attachment");
+  try {
     const buf = attach.buf;
     lockingRule(buf, "dma_buf_unmap_attachment", true);
     yield* dma_unmap_sg(k, attach.dev, sgt);
@@ -162,18 +166,23 @@ export function* dma_buf_unmap_attachment(k: Kernel, attach: DmaBufAttachment, s
         buf.pinCount--;
       }
     });
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** dma_buf_move_notify (now): resv held; every dynamic importer invalidates its mapping. */
 export function* dma_buf_move_notify(k: Kernel, buf: DmaBuf): Gen<void> {
-  yield* kcall(k, "dma_buf_move_notify", function* () {
+  const __k = enter(k, "dma_buf_move_notify");
+  try {
     if (!buf.resv.heldByCurrent()) finding("dmabuf-locking", `dma_buf_move_notify(${buf.name}) without ${buf.resv.name} held (dma_resv_assert_held)`, { buf: buf.name });
     yield* buf.step(`move_notify: mark mappings of ${buf.name} moved`, () => {
       for (const s of buf.mapped) if (s.state === "live") s.state = "moved";
     });
     for (const a of buf.attachments) if (a.importer_ops) yield* kcall(k, `${a.importer_ops.name}.move_notify`, () => a.importer_ops!.move_notify(k, a));
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /**
@@ -183,7 +192,8 @@ export function* dma_buf_move_notify(k: Kernel, buf: DmaBuf): Gen<void> {
  * then signals the move fence; the old sg_tables are dead from then on.
  */
 export function* dma_buf_exporter_move(k: Kernel, buf: DmaBuf): Gen<DmaFence | null> {
-  return yield* kcall(k, `${buf.name} exporter move`, function* () {
+  const __k = enter(k, `${buf.name} exporter move`);
+  try {
     if (!buf.resv.heldByCurrent()) finding("dmabuf-locking", `exporter moves ${buf.name} without holding ${buf.resv.name}`, { buf: buf.name });
     const pinned = yield* buf.step(`${buf.name}: pinned?`, () => buf.pinCount > 0);
     if (pinned) {
@@ -213,7 +223,9 @@ export function* dma_buf_exporter_move(k: Kernel, buf: DmaBuf): Gen<DmaFence | n
       yield* dma_fence_signal(k, fence);
     });
     return fence;
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 export { EBUSY };

@@ -27,7 +27,7 @@
 import { Obj, finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, leave } from "./kernel.ts";
 import { mightSleep } from "./task.ts";
 import { deviceEra, requireDev } from "./device-era.ts";
 import { checkSignalling, devState, signallingEnter, signallingLeave } from "./device-oracles.ts";
@@ -161,14 +161,17 @@ function might_wait(k: Kernel): void {
  * No signals are modelled, so intr never returns -ERESTARTSYS.
  */
 export function* dma_fence_wait(k: Kernel, f: DmaFence, intr = false): Gen<number> {
-  return yield* kcall(k, "dma_fence_wait", function* () {
+  const __k = enter(k, "dma_fence_wait");
+  try {
     const t = k.current();
     mightSleep(t, `dma_fence_wait(${f.name})`);
     checkSignalling(t, `dma_fence_wait(${f.name})`);
     might_wait(k);
     void intr;
     return yield* f.step(`wait for ${f.name}`, () => f.error, () => f.signalled);
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /**
@@ -176,14 +179,17 @@ export function* dma_fence_wait(k: Kernel, f: DmaFence, intr = false): Gen<numbe
  * the fence is not signalled at the step, the timeout is taken to have expired.
  */
 export function* dma_fence_wait_timeout(k: Kernel, f: DmaFence, intr = false): Gen<number> {
-  return yield* kcall(k, "dma_fence_wait_timeout", function* () {
+  const __k = enter(k, "dma_fence_wait_timeout");
+  try {
     const t = k.current();
     mightSleep(t, `dma_fence_wait_timeout(${f.name})`);
     checkSignalling(t, `dma_fence_wait_timeout(${f.name})`);
     might_wait(k);
     void intr;
     return yield* f.step(`wait for ${f.name} (timeout)`, () => (f.signalled ? 1 : 0));
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 // ---- signalling sections ----

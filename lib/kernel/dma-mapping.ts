@@ -15,7 +15,7 @@
 import { finding } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, leave } from "./kernel.ts";
 import { __iommu_dma_unmap, iommu_domain_alloc, type IommuDomain, type IommuMode, type Translation } from "./iommu.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -82,14 +82,18 @@ export function __dma_map_sg(k: Kernel, dev: DmaDevice, sgt: SgTable): number {
 
 /** dma_map_sg(dev, sgl, nents, dir): the number of DMA segments (== nents here), 0 on failure. */
 export function* dma_map_sg(k: Kernel, dev: DmaDevice, sgt: SgTable): Gen<number> {
-  return yield* kcall(k, "dma_map_sg", function* () {
+  const __k = enter(k, "dma_map_sg");
+  try {
     return yield* k.mem.step(`dma_map_sg(${dev.name}, ${sgt.name}: frames ${sgt.pages.join(",")})`, "w", () => __dma_map_sg(k, dev, sgt));
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** dma_unmap_sg(dev, sgl, nents, dir): nents must be what was passed to dma_map_sg. */
 export function* dma_unmap_sg(k: Kernel, dev: DmaDevice, sgt: SgTable, nents = sgt.orig_nents): Gen<void> {
-  yield* kcall(k, "dma_unmap_sg", function* () {
+  const __k = enter(k, "dma_unmap_sg");
+  try {
     if (nents !== sgt.orig_nents || sgt.dev !== dev)
       finding("dma-api", `dma_unmap_sg(${dev.name}, ${sgt.name}) with nents ${nents}${sgt.dev !== dev ? " for another device" : ""}; dma_map_sg was given ${sgt.orig_nents} (DMA-API debug)`, { sgt: sgt.name });
     const iovas = sgt.dma.slice(0, sgt.nents);
@@ -98,7 +102,9 @@ export function* dma_unmap_sg(k: Kernel, dev: DmaDevice, sgt: SgTable, nents = s
       sgt.nents = 0;
       sgt.orig_nents = 0;
     });
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** dma_map_sgtable: stores both counts; 0 or -EINVAL. */

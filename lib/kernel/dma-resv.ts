@@ -21,7 +21,7 @@
 import { Obj, finding } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, leave } from "./kernel.ts";
 import { GFP_KERNEL } from "./gfp.ts";
 import { FS_RECLAIM, NOTIFIER_MAP } from "./lockdep.ts";
 import { deviceEra, requireDev } from "./device-era.ts";
@@ -98,12 +98,15 @@ export function* reservation_object_reserve_shared(k: Kernel, obj: DmaResv): Gen
   return yield* reserve(k, obj, 1, "reservation_object_reserve_shared");
 }
 function* reserve(k: Kernel, obj: DmaResv, n: number, what: string): Gen<number> {
-  return yield* kcall(k, what, function* () {
+  const __k = enter(k, what);
+  try {
     assertHeld(obj, what);
     if (!(yield* dev_kmalloc(k, GFP_KERNEL, `${what} krealloc`))) return -12;
     yield* obj.step(`${what}(${obj.name}, ${n})`, () => void (obj.reserved += n));
     return 0;
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** dma_resv_add_fence(obj, fence, usage) (now). Needs the lock and a reserved slot. */
@@ -140,10 +143,13 @@ export function* dma_resv_fences(obj: DmaResv, usage: DmaResvUsage): Gen<DmaFenc
 
 /** dma_resv_wait_timeout(obj, usage, intr, MAX_SCHEDULE_TIMEOUT): waits for every fence <= usage. */
 export function* dma_resv_wait_timeout(k: Kernel, obj: DmaResv, usage: DmaResvUsage, intr = false): Gen<number> {
-  return yield* kcall(k, "dma_resv_wait_timeout", function* () {
+  const __k = enter(k, "dma_resv_wait_timeout");
+  try {
     for (const f of yield* dma_resv_fences(obj, usage)) yield* dma_fence_wait(k, f, intr);
     return 1;
-  });
+  } finally {
+    leave(__k);
+  }
 }
 /** reservation_object_wait_timeout_rcu(obj, wait_all, intr, timeout) (2018). */
 export function* reservation_object_wait_timeout_rcu(k: Kernel, obj: DmaResv, waitAll: boolean, intr = false): Gen<number> {

@@ -21,7 +21,7 @@
 import { note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { enter, kcall, leave } from "./kernel.ts";
+import { enter, leave } from "./kernel.ts";
 import type { Mm, Vma } from "./mm.ts";
 import { CAUSE_COW, CAUSE_FAULT, CAUSE_NONE, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG, VM_SHARED, VM_WRITE } from "./mm.ts";
 import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
@@ -129,7 +129,8 @@ function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Ge
   const idx = vma.fileIndex(vpn);
   if (ff.write && !(vma.flags & VM_SHARED)) {
     // do_cow_fault: private copy of the file page.
-    return yield* kcall(k, "do_cow_fault", function* () {
+    const __k = enter(k, "do_cow_fault");
+    try {
       const pfn = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "alloc_page_vma");
       if (pfn < 0) return VM_FAULT_OOM;
       yield* k.mem.step(`copy file page ${f.name}[${idx}] and map ${mm.name}:${vpn} -> ${pfn}`, "w", () => {
@@ -139,11 +140,14 @@ function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Ge
         if (installNewAnon(k, mm, vpn, pfn, true, 0, -1)) if (mm.changeCause[vpn] === CAUSE_NONE) mm.changeCause[vpn] = CAUSE_FAULT;
       });
       return VM_FAULT_OK;
-    });
+    } finally {
+      leave(__k);
+    }
   }
   if (ff.write) {
     // do_shared_fault: ->page_mkwrite, then map writable and dirty the page.
-    return yield* kcall(k, "do_shared_fault", function* () {
+    const __k = enter(k, "do_shared_fault");
+    try {
       const pfn = yield* k.mem.step(`filemap_fault(${f.name}[${idx}])`, "w", () => {
         const p = findOrReadPage(k, f, idx);
         if (p >= 0) k.mem.getPage(p);
@@ -162,7 +166,9 @@ function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Ge
         mem.putPage(pfn);
       });
       return VM_FAULT_OK;
-    });
+    } finally {
+      leave(__k);
+    }
   }
   const __f = enter(k, "do_read_fault");
   try {

@@ -32,7 +32,7 @@
 import { finding, spawn } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, kcall, leave } from "./kernel.ts";
 import { GFP_KERNEL } from "./gfp.ts";
 import { currentIndex } from "./task.ts";
 import { dev_kmalloc } from "./device-oracles.ts";
@@ -113,11 +113,14 @@ export function gpu_job(name: string, vm: GpuVm, accesses: readonly GpuAccess[],
  * slab allocation: amdgpu v4.16 did this under the write side of amn->lock).
  */
 export function* drm_sched_job_init(k: Kernel, engine: GpuEngine, job: GpuJob, gfp = GFP_KERNEL): Gen<number> {
-  return yield* kcall(k, "drm_sched_job_init", function* () {
+  const __k = enter(k, "drm_sched_job_init");
+  try {
     if (!(yield* dev_kmalloc(k, gfp, "drm_sched_fence_create"))) return -12;
     job.fence = dma_fence_init(k, `${engine.name}:${job.name}.fence`, undefined, engine.nextSeq());
     return 0;
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /**
@@ -156,41 +159,48 @@ function* runJob(k: Kernel, engine: GpuEngine, job: GpuJob, prev: DmaFence | nul
   for (const d of job.deps) yield* schedWait(d, "dependency");
   if (prev) yield* schedWait(prev, "previous job on the ring");
   const ops = engine.ops;
-  yield* signalling_section(k, function* () {
-    if (ops.run_job) yield* kcall(k, `${engine.name}.run_job`, () => ops.run_job!(k, job));
-    let error = 0;
-    for (const a of job.accesses) {
-      const who = `${engine.name}:${job.name} ${a.write ? "write" : "read"} VA ${a.va}`;
-      let r = yield* k.mem.step(`${who}: fetch translation`, "w", () => fetchOrFault(job, a, who, job.vm.faultHandler === null));
-      if (r === "gpu-fault" && job.vm.faultHandler) {
-        const fixed = yield* kcall(k, `${job.vm.name} recoverable fault handler`, () => job.vm.faultHandler!(k, job.vm, a.va, a.write));
-        // The engine replays the access; if the handler could not fix it, the fault is fatal.
-        r = yield* k.mem.step(`${who}: fetch translation (${fixed ? "retry" : "unrecoverable"})`, "w", () => fetchOrFault(job, a, who, true));
-      }
-      if (r === "gpu-fault") {
-        error = ECANCELED;
-        job.status = "fault";
-        break;
-      }
-      // The access is in flight on translation r; it reaches memory at this later step.
-      const e = r;
-      yield* k.mem.step(who, "w", () => job.vm.complete(e, a.write, who));
-    }
-    if (job.hang && error === 0) {
-      if (!engine.tdr) {
-        job.status = "timeout";
-        // Hangs forever: the fence is never signalled (fence-never-signalled at quiescence).
-        return;
-      }
-      yield* kcall(k, "drm_sched_job_timedout", function* () {
-        if (ops.timedout_job) yield* kcall(k, `${engine.name}.timedout_job`, () => ops.timedout_job!(k, job));
-      });
-      job.status = "timeout";
-      error = ETIME;
-    }
-    if (ops.job_done) yield* kcall(k, `${engine.name}.job_done`, () => ops.job_done!(k, job));
-    if (job.status === "pending") job.status = "done";
-    yield* dma_fence_signal(k, fence, error);
-  });
+  // A module-level generator behind an arrow, not a generator closure: see Kernel.devState.
+  yield* signalling_section(k, () => runJobSignalled(k, engine, ops, job, fence));
   if (ops.free_job) yield* kcall(k, `${engine.name}.free_job`, () => ops.free_job!(k, job));
+}
+
+/** The part of runJob inside the fence signalling section. */
+function* runJobSignalled(k: Kernel, engine: GpuEngine, ops: GpuEngine["ops"], job: GpuJob, fence: DmaFence): Gen<void> {
+  if (ops.run_job) yield* kcall(k, `${engine.name}.run_job`, () => ops.run_job!(k, job));
+  let error = 0;
+  for (const a of job.accesses) {
+    const who = `${engine.name}:${job.name} ${a.write ? "write" : "read"} VA ${a.va}`;
+    let r = yield* k.mem.step(`${who}: fetch translation`, "w", () => fetchOrFault(job, a, who, job.vm.faultHandler === null));
+    if (r === "gpu-fault" && job.vm.faultHandler) {
+      const fixed = yield* kcall(k, `${job.vm.name} recoverable fault handler`, () => job.vm.faultHandler!(k, job.vm, a.va, a.write));
+      // The engine replays the access; if the handler could not fix it, the fault is fatal.
+      r = yield* k.mem.step(`${who}: fetch translation (${fixed ? "retry" : "unrecoverable"})`, "w", () => fetchOrFault(job, a, who, true));
+    }
+    if (r === "gpu-fault") {
+      error = ECANCELED;
+      job.status = "fault";
+      break;
+    }
+    // The access is in flight on translation r; it reaches memory at this later step.
+    const e = r;
+    yield* k.mem.step(who, "w", () => job.vm.complete(e, a.write, who));
+  }
+  if (job.hang && error === 0) {
+    if (!engine.tdr) {
+      job.status = "timeout";
+      // Hangs forever: the fence is never signalled (fence-never-signalled at quiescence).
+      return;
+    }
+    const __k = enter(k, "drm_sched_job_timedout");
+    try {
+      if (ops.timedout_job) yield* kcall(k, `${engine.name}.timedout_job`, () => ops.timedout_job!(k, job));
+    } finally {
+      leave(__k);
+    }
+    job.status = "timeout";
+    error = ETIME;
+  }
+  if (ops.job_done) yield* kcall(k, `${engine.name}.job_done`, () => ops.job_done!(k, job));
+  if (job.status === "pending") job.status = "done";
+  yield* dma_fence_signal(k, fence, error);
 }

@@ -30,7 +30,7 @@
 import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { kcall } from "./kernel.ts";
+import { enter, leave } from "./kernel.ts";
 import { HW_IOMMU_PTE, HW_IOTLB } from "./page.ts";
 import { viewedDevices } from "./view.ts";
 
@@ -202,12 +202,15 @@ export function* iommu_iotlb_sync(k: Kernel, dom: IommuDomain, gather: IotlbGath
 
 /** iommu_unmap: PTE clear and synchronous IOTLB invalidation (two steps: distinct events). */
 export function* iommu_unmap(k: Kernel, dom: IommuDomain, iovas: readonly number[]): Gen<number> {
-  return yield* kcall(k, "iommu_unmap", function* () {
+  const __k = enter(k, "iommu_unmap");
+  try {
     const gather: IotlbGather = { iovas: [] };
     const n = yield* iommu_unmap_fast(k, dom, iovas, gather);
     yield* iommu_iotlb_sync(k, dom, gather);
     return n;
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** iommu_flush_iotlb_all. */
@@ -220,7 +223,8 @@ export function* iommu_flush_iotlb_all(k: Kernel, dom: IommuDomain): Gen<void> {
  * IOVAs; lazy = clear the PTEs, leave the IOTLB, queue the IOVAs on the flush queue (queue_iova).
  */
 export function* __iommu_dma_unmap(k: Kernel, dom: IommuDomain, iovas: readonly number[]): Gen<void> {
-  yield* kcall(k, "__iommu_dma_unmap", function* () {
+  const __k = enter(k, "__iommu_dma_unmap");
+  try {
     if (dom.mode === "strict") {
       yield* iommu_unmap(k, dom, iovas);
       yield* k.mem.step("free_iova", "w", () => iovas.forEach((i) => dom.freeIova(i)));
@@ -233,7 +237,9 @@ export function* __iommu_dma_unmap(k: Kernel, dom: IommuDomain, iovas: readonly 
         dom.fq.push(iova);
       }
     });
-  });
+  } finally {
+    leave(__k);
+  }
 }
 
 /** fq_flush_timeout / iommu_dma_flush_fq: invalidate the whole IOTLB, then free the parked IOVAs. */

@@ -17,7 +17,10 @@ import type { Swap } from "./swap.ts";
 import type { ReclaimPolicy } from "./gfp.ts";
 import type { Shrinker } from "./shrinker.ts";
 import type { PlantedBug } from "./planted.ts";
-import { kernelView } from "./view.ts";
+import { kernelView, type ViewedDevices } from "./view.ts";
+import type { DeviceEra } from "./device-era.ts";
+import type { DeviceState } from "./device-oracles.ts";
+import type { WwClass } from "./ww-mutex.ts";
 
 export interface BootOptions {
   /** Persistent lockdep graph (create it outside the model with `new Lockdep(era)`). Default: a
@@ -77,6 +80,18 @@ export class Kernel {
   readonly shrinkerRwsem: KRwSem | null;
   /** BootOptions.tlbFlushWaitsForGupFast (the machine). */
   readonly tlbFlushWaitsForGupFast: boolean;
+  /**
+   * Per-execution state of the device half, each created on first use by the module that owns it
+   * (device-era.ts, device-oracles.ts, view.ts, ww-mutex.ts). Fields of the kernel, not
+   * module-level WeakMaps keyed by it: V8's young-generation GC cannot tell that a WeakMap
+   * entry's key died, so every execution's kernel (and all it reaches) was copied and promoted
+   * to the old generation, to be freed only by a full mark-compact (a quarter of all allocation
+   * on the kernel claims). Nothing else reads them.
+   */
+  devEra: DeviceEra | undefined = undefined;
+  devState: DeviceState | undefined = undefined;
+  viewedDevices: ViewedDevices | undefined = undefined;
+  wwClasses: Map<string, WwClass> | undefined = undefined;
 
   constructor(
     readonly era: Era,

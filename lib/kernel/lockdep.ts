@@ -19,7 +19,7 @@
 //    MORE reports than one real boot shows, which is what the chapters want ("would report").
 
 import type { Era } from "./era.ts";
-import type { HeldLock, Task } from "./task.ts";
+import { heldWhere, type HeldLock, type Task } from "./task.ts";
 import { finding } from "../explorer/index.ts";
 
 /** Where an edge was first made. */
@@ -115,7 +115,6 @@ export class Lockdep {
    * mutex_acquire before __mutex_lock), so a report comes out even if the task then deadlocks.
    */
   acquire(task: Task, cls: number, name: string, read: 0 | 1 | 2 = 0, trylock = false): void {
-    const where = task.where();
     // Recursive acquisition of a non-recursive class (print_deadlock_bug).
     if (read !== 2) {
       for (const h of task.held) {
@@ -128,11 +127,13 @@ export class Lockdep {
     if (!trylock) {
       for (const h of task.held) {
         if (h.cls === cls) continue;
-        this.addEdge(h.cls, cls, `${where} (acquired ${this.names[cls]} while holding ${this.names[h.cls]})`);
+        // The edge's text is built only when the edge is new (addEdge keeps the first one).
+        if (!this.edges[h.cls].has(cls)) this.addEdge(h.cls, cls, `${task.where()} (acquired ${this.names[cls]} while holding ${this.names[h.cls]})`);
         this.checkCycle(task, h, cls);
       }
     }
-    task.held.push({ cls, name, read, trylock, where });
+    // A copy of the frames, not the joined "where" text: that is built only if a report needs it.
+    task.held.push({ cls, name, read, trylock, frames: task.frames.slice() });
   }
 
   /** lock_release. Releasing a class the task does not hold is ignored (untracked paths). */
@@ -187,7 +188,7 @@ export class Lockdep {
       ` (${c}), instance ${name}, at: ${task.where()}`,
       "",
       "but task is already holding lock:",
-      ` (${c}), instance ${held.name}, at: ${held.where}`,
+      ` (${c}), instance ${held.name}, at: ${heldWhere(task, held)}`,
       "",
       "other info that might help us debug this:",
       " Possible unsafe locking scenario:",
@@ -223,7 +224,7 @@ export class Lockdep {
       ` (${target}), at: ${task.where()}`,
       "",
       "but task is already holding lock:",
-      ` (${source}), at: ${held.where}`,
+      ` (${source}), at: ${heldWhere(task, held)}`,
       "",
       "which lock already depends on the new lock.",
       "",

@@ -9,7 +9,7 @@
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { enter, kcall, leave } from "./kernel.ts";
+import { enter, leave } from "./kernel.ts";
 import { mmap_write_unlock, vma_start_write, type Mm, PTE_MIGRATION, PTE_PRESENT, PTE_SWAP, PTE_WRITE, VM_WRITE, vmasInRange } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
 import { HPAGE_NR } from "./page.ts";
@@ -31,7 +31,8 @@ export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: num
       if (flags === vma.flags) continue;
       yield* vma_start_write(vma);
       vma.flags = flags;
-      yield* kcall(k, "change_protection", function* () {
+      const __k = enter(k, "change_protection");
+      try {
         // change_pmd_range / change_pte_range: one step per PMD (the PTL is held across its PTEs).
         let range: MmuNotifierRange | null = null;
         for (let base = vma.start; base < vma.end; ) {
@@ -61,7 +62,9 @@ export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: num
           yield* mmu_notifier_invalidate_range_end(k, range);
           yield* k.mem.step(`flush_tlb_range(${mm.name}:${vma.start}..${vma.end})`, "w", () => flushTlbRange(k, mm, vma.start, vma.end));
         }
-      });
+      } finally {
+        leave(__k);
+      }
     }
     yield* mmap_write_unlock(mm);
     // Oracle bookkeeping: mprotect returned (ro-write).

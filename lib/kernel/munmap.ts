@@ -10,7 +10,7 @@
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { enter, kcall, leave } from "./kernel.ts";
+import { enter, leave } from "./kernel.ts";
 import { CAUSE_MUNMAP, mmap_write_downgrade, mmap_write_unlock, type Mm, vma_start_write, vmasInRange } from "./mm.ts";
 import { mmu_notifier_release } from "./mmu-notifier.ts";
 import { tlb_finish_mmu, tlb_gather_mmu } from "./mmu-gather.ts";
@@ -30,12 +30,15 @@ export function* munmap(k: Kernel, mm: Mm, start: number, n: number): Gen<number
     for (const v of vmas) mm.vmas.splice(mm.vmas.indexOf(v), 1);
     const downgraded = k.era.munmapDowngrade;
     if (downgraded) yield* mmap_write_downgrade(mm);
-    yield* kcall(k, "unmap_region", function* () {
+    const __k = enter(k, "unmap_region");
+    try {
       const tlb = tlb_gather_mmu(mm, k.gatherBatch);
       yield* unmap_vmas(k, tlb, mm, vmas, start, end, CAUSE_MUNMAP, "UNMAP");
       // free_pgtables: page-table pages are not modelled.
       yield* tlb_finish_mmu(k, tlb);
-    });
+    } finally {
+      leave(__k);
+    }
     if (downgraded) yield* mm.mmapLock.upRead(`mmap_read_unlock(${mm.name})`);
     else yield* mmap_write_unlock(mm);
     return 0;

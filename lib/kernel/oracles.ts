@@ -17,7 +17,7 @@ import { CAUSE_NAMES, PROCESS_CAUSES, PTE_PRESENT, PTE_SWAP, VM_SHARED } from ".
 import type { MmuNotifierRange } from "./mmu-notifier.ts";
 import { GUP_PIN_COUNTING_BIAS, PG_ZERO, type WriteRecord } from "./page.ts";
 import { mappers } from "./pgtable.ts";
-import { devState } from "./device-oracles.ts";
+import { devState, pageKey } from "./device-oracles.ts";
 
 interface PendingInstall {
   readonly mm: Mm;
@@ -39,7 +39,7 @@ export function invalidationBegins(k: Kernel, r: MmuNotifierRange): void {
   // installed before or after the invalidation that replaced its frame began?).
   const s = devState(k);
   s.epoch++;
-  for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) s.invalBegan.set(`${r.mm.id}:${vpn}`, s.epoch);
+  for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) s.invalBegan.set(pageKey(r.mm, vpn), s.epoch);
 }
 
 /** A notifier range ends: check device translations installed during it against the CPU. */

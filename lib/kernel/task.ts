@@ -18,8 +18,14 @@ export interface HeldLock {
   /** 0 = exclusive, 1 = shared (rwsem read), 2 = recursive read. */
   readonly read: 0 | 1 | 2;
   readonly trylock: boolean;
-  /** Where it was taken: "thread: frame › frame". */
-  readonly where: string;
+  /** The task's call frames when it was taken (a copy): lockdep builds "thread: frame › frame"
+   *  from it (heldWhere) only when a report prints it, not on every acquisition. */
+  readonly frames: readonly string[];
+}
+
+/** Where lock h of task t was taken, as Task.where() read then: "thread: frame › frame". */
+export function heldWhere(t: Task, h: HeldLock): string {
+  return h.frames.length ? `${t.name}: ${h.frames.join(" › ")}` : t.name;
 }
 
 export class Task {
@@ -38,6 +44,10 @@ export class Task {
   readonly held: HeldLock[] = [];
   /** Page locks (pfns) this task took and has not released (page-lock-recursion oracle). */
   readonly pageLocks: number[] = [];
+  /** Depth of dma-fence signalling sections (device-oracles.ts signallingEnter/Leave). */
+  signalling = 0;
+  /** ww_mutexes held per class (ww-mutex.ts nestCount), created on first use. */
+  wwNested: Map<number, number> | undefined = undefined;
   /** Call frames: the explorer's own frame list of this thread (kernel functions pushed by
    *  kcall, driver frames by the explorer's call), for "where" in lockdep reports and traces. */
   readonly frames: string[];

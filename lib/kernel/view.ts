@@ -40,12 +40,9 @@ export class ViewedDevices {
   readonly fences: ViewedFence[] = [];
 }
 
-const devices = new WeakMap<Kernel, ViewedDevices>();
-
+/** The device objects kernel k's panel shows (per execution; on the kernel: see Kernel.devState). */
 export function viewedDevices(k: Kernel): ViewedDevices {
-  let d = devices.get(k);
-  if (!d) devices.set(k, (d = new ViewedDevices()));
-  return d;
+  return (k.viewedDevices ??= new ViewedDevices());
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -106,7 +103,7 @@ export function kernelView(k: Kernel): StateView {
     };
   }
   out["frames"] = frames;
-  const dev = devices.get(k);
+  const dev = k.viewedDevices;
   for (const vm of dev?.gpuVms ?? []) {
     const rows: Record<string, Record<string, string>> = {};
     const vas = [...new Set([...vm.pte.keys(), ...vm.tlb.keys()])].sort((a, b) => a - b);

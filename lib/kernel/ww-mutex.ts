@@ -177,12 +177,9 @@ export class WwMutex {
   }
 }
 
-const classes = new WeakMap<Kernel, Map<string, WwClass>>();
-
 /** DEFINE_WD_CLASS / DEFINE_WW_CLASS: one class object per kernel and name. */
 export function ww_class(k: Kernel, name: string, waitDie = true): WwClass {
-  let m = classes.get(k);
-  if (!m) classes.set(k, (m = new Map()));
+  const m = (k.wwClasses ??= new Map());
   let c = m.get(name);
   if (!c) {
     if (!waitDie) requireDev(k, "woundWait", "DEFINE_WW_CLASS (wound-wait)", "v4.19");
@@ -205,10 +202,9 @@ function violation(msg: string, ctx: WwAcquireCtx | null): void {
 }
 
 // Per task: how many mutexes of a class it holds (lockdep sees only the first: nest_lock).
-const nested = new WeakMap<Task, Map<number, number>>();
+// A field of the task (Task.wwNested), not a WeakMap keyed by it: see Kernel.devState.
 function nestCount(t: Task, cls: WwClass, delta: number): number {
-  let m = nested.get(t);
-  if (!m) nested.set(t, (m = new Map()));
+  const m = (t.wwNested ??= new Map());
   const n = (m.get(cls.mutexCls) ?? 0) + delta;
   m.set(cls.mutexCls, n);
   return n;

@@ -9,7 +9,7 @@ import { exploreDpor } from "../../lib/explorer/dpor.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { model, SharedVar, step } from "../../lib/explorer/index.ts";
-import { multiProgramArb, outcomes, programArb, programModel, stepsOf } from "./programs.ts";
+import { blockingProgramArb, multiProgramArb, outcomes, programArb, programModel, stepsOf } from "./programs.ts";
 
 describe("DPOR soundness (property)", () => {
   /** DPOR reaches exactly DFS's outcomes, with no more executions, on programs drawn from arb. */
@@ -32,6 +32,10 @@ describe("DPOR soundness (property)", () => {
 
   it("with multi-object steps (Op.also), blocking on one object enabled through another's step: DPOR == DFS", () =>
     agreesWithDfs(multiProgramArb, 200, 20261203), 240_000);
+
+  // Mostly blocking steps with plain ones in between: the races whose reversal DPOR decides by
+  // re-running a prefix (dpor.ts feasible()), and answers from its memo (probe-memo.test.ts).
+  it("blocking-heavy programs (races decided by probes): DPOR == DFS", () => agreesWithDfs(blockingProgramArb, 200, 20261204), 240_000);
 
   // A needle: n threads, thread i does one step that reads cell i and writes cell i+1 (a
   // multi-object step), plus unrelated single-object noise. The chain is passed on only in

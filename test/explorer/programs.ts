@@ -62,6 +62,29 @@ export const { threadArb, programArb } = arbitraries(simple);
 export const multiProgramArb = arbitraries(fc.oneof(simple, multi)).programArb;
 /** With findings that do not end the execution: a state key must keep them (stateful.ts). */
 export const statefulProgramArb = arbitraries(fc.oneof(simple, multi, fc.record({ k: fc.constant("warn" as const), v: fc.nat(1) }))).programArb;
+/**
+ * Programs where most steps can block (locks, the gate, the rwsem, semaphores, completions),
+ * with a few plain steps in between: the races DPOR must probe (dpor.ts feasible()), where a
+ * blocked thread has moved since the step it races with.
+ */
+export const blockingProgramArb = (() => {
+  const plain: fc.Arbitrary<Instr> = fc.oneof(
+    fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
+    fc.record({ k: fc.constant("cw" as const), v: fc.nat(1) }),
+  );
+  const blocking: fc.Arbitrary<Instr> = fc.oneof(
+    fc.constant({ k: "signal" as const }), fc.constant({ k: "wait" as const }),
+    fc.constant({ k: "down" as const }), fc.constant({ k: "up" as const }),
+    fc.record({ k: fc.constant("gate" as const), v: fc.nat(1) }), fc.record({ k: fc.constant("open" as const), v: fc.nat(1) }),
+  );
+  const locked = (inner: fc.Arbitrary<Instr>): fc.Arbitrary<Instr> => fc.oneof(
+    fc.record({ k: fc.constant("lock" as const), m: fc.nat(1), body: fc.array(inner, { maxLength: 2 }) }),
+    fc.record({ k: fc.constant("rd" as const), body: fc.array(fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }), { maxLength: 1 }) }),
+  );
+  const instr = fc.oneof({ weight: 2, arbitrary: plain }, { weight: 2, arbitrary: blocking }, { weight: 3, arbitrary: locked(fc.oneof(plain, blocking, locked(plain))) });
+  return fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
+})();
 
 /** A gate: a blocking pass whose enabledness depends only on the gate (what DPOR requires). */
 class Gate extends Obj {

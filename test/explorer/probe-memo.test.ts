@@ -1,0 +1,130 @@
+// DPOR's probe memo (dpor.ts feasible()): a remembered probe answer must change nothing the
+// search does. On random programs the search with the memo runs exactly the same sequence of
+// executions as with the memo off; and the tests can tell: a memo keyed on less than the
+// probe's whole schedule (a wrong shortcut) changes that sequence, and on a fixed program it
+// even loses an outcome that naive DFS reaches (DPOR ≢ DFS).
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Execution } from "../../lib/explorer/execution.ts";
+import { exploreDfs } from "../../lib/explorer/dfs.ts";
+import { exploreDpor, exploreDporProbeKey, probeKey, type ProbeKey } from "../../lib/explorer/dpor.ts";
+import type { Explore } from "../../lib/explorer/search.ts";
+import type { Model } from "../../lib/explorer/model.ts";
+import { blockingProgramArb, type Instr, multiProgramArb, programArb, programModel, stepsOf } from "./programs.ts";
+
+interface Run {
+  /** Every run in order: its decisions and how it ended (pruned runs included). */
+  runs: string[];
+  outcomes: Set<string>;
+  complete: boolean;
+}
+
+function explore(m: Model<unknown>, how: Explore, limit = 30_000): Run {
+  const runs: string[] = [];
+  const outcomes = new Set<string>();
+  let executions = 0;
+  const r = how({
+    model: m, config: {}, maxSteps: 200,
+    ran(x: Execution) {
+      runs.push(`${x.decisions.join(",")}:${x.status}`);
+    },
+    visit(x: Execution) {
+      executions++;
+      outcomes.add(JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","));
+      return true;
+    },
+    outOfBudget: () => executions >= limit,
+  });
+  return { runs, outcomes, complete: r.complete };
+}
+
+/** Memo off: every probe runs. */
+const noMemo: ProbeKey = () => null;
+/** Wrong: the thread asked about and the prefix before the race, without the reordered steps. */
+const prefixLen = (order: readonly number[]): number => {
+  let j = 0;
+  while (j < order.length && order[j] === j) j++;
+  return j;
+};
+const ignoresReordered: ProbeKey = (order, th, _s, q) => `${q}:${order.slice(0, prefixLen(order)).map((i) => th[i]).join(",")}`;
+/** Wrong: only the thread asked about. */
+const perThread: ProbeKey = (_o, _t, _s, q) => String(q);
+
+const small = (prog: Instr[][]): boolean => prog.reduce((n, t) => n + stepsOf(t), 0) <= 14;
+
+/** Does the memo keyed by `key` run exactly the executions the memo-less search runs? */
+const sameRuns = (key: ProbeKey | null) => (prog: Instr[][]): boolean => {
+  fc.pre(small(prog));
+  const m = programModel(prog) as Model<unknown>;
+  const off = explore(m, exploreDporProbeKey(noMemo));
+  fc.pre(off.complete);
+  const on = explore(m, key ? exploreDporProbeKey(key) : exploreDpor);
+  return on.complete && JSON.stringify(on.runs) === JSON.stringify(off.runs);
+};
+
+describe("DPOR probe memo", () => {
+  it.each([
+    ["programs", programArb, 150],
+    ["multi-object programs", multiProgramArb, 150],
+    ["blocking-heavy programs", blockingProgramArb, 300],
+  ] as const)("the memo changes no run (%s)", (_n, arb, runs) => {
+    fc.assert(fc.property(arb, sameRuns(null)), { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? runs), seed: 20261203 });
+  }, 300_000);
+
+  it("the blocking-heavy programs do probe, and answer probes from the memo", () => {
+    let probes = 0, hits = 0;
+    fc.assert(fc.property(blockingProgramArb, (prog) => {
+      fc.pre(small(prog));
+      const seen = new Set<string>();
+      const counting: ProbeKey = (o, t, s, q) => {
+        const key = probeKey(o, t, s, q);
+        probes++;
+        if (seen.has(key)) hits++;
+        seen.add(key);
+        return key;
+      };
+      explore(programModel(prog) as Model<unknown>, exploreDporProbeKey(counting), 5_000);
+    }), { numRuns: 300, seed: 20261203 });
+    expect(probes).toBeGreaterThan(100);
+    expect(hits).toBeGreaterThan(10);
+  }, 300_000);
+
+  it.each([
+    ["without the reordered steps", ignoresReordered],
+    ["by the thread alone", perThread],
+  ] as const)("mutation: a memo keyed %s changes the runs, and the property test finds it", (_n, key) => {
+    const r = fc.check(fc.property(blockingProgramArb, sameRuns(key)), { numRuns: 300, seed: 20261203 });
+    expect(r.failed).toBe(true);
+  }, 300_000);
+
+  it("mutation: the DPOR == DFS property on blocking-heavy programs fails with a memo keyed by the thread alone", () => {
+    const r = fc.check(fc.property(blockingProgramArb, (prog) => {
+      fc.pre(prog.reduce((n, t) => n + stepsOf(t), 0) <= 12);
+      const m = programModel(prog) as Model<unknown>;
+      const dfs = explore(m, exploreDfs, 5_000);
+      fc.pre(dfs.complete);
+      const dpor = explore(m, exploreDporProbeKey(perThread));
+      return dpor.complete && JSON.stringify([...dpor.outcomes].sort()) === JSON.stringify([...dfs.outcomes].sort());
+    }), { numRuns: 200, seed: 20261204 });
+    expect(r.failed).toBe(true);
+  }, 300_000);
+
+  // Found by fast-check: thread 0 locks M0 and then reads x under the rwsem; thread 1 takes M1,
+  // then M0, and passes the gate (a blocking multi-object step); the rwsem's writer W races
+  // with thread 0's read. A memo that remembers one answer per thread reuses "enabled" for a
+  // blocked acquisition, stops scanning too early and never tries one order: an outcome DFS
+  // reaches is lost.
+  const found: Instr[][] = [
+    [{ k: "lock", m: 0, body: [] }, { k: "rd", body: [{ k: "r", v: 0 }] }],
+    [{ k: "lock", m: 1, body: [{ k: "lock", m: 0, body: [{ k: "gate", v: 0 }] }] }],
+  ];
+  it("mutation: on a fixed program that memo loses an outcome DFS reaches; the real one does not", () => {
+    const m = programModel(found) as Model<unknown>;
+    const dfs = explore(m, exploreDfs, 5_000);
+    expect(dfs.complete).toBe(true);
+    const right = explore(m, exploreDpor);
+    expect([...right.outcomes].sort()).toEqual([...dfs.outcomes].sort());
+    const wrong = explore(m, exploreDporProbeKey(perThread));
+    expect([...wrong.outcomes].sort()).not.toEqual([...dfs.outcomes].sort());
+  });
+});
