@@ -88,6 +88,11 @@ export class Machine implements Runtime {
   currentThread(): number {
     return this.cur;
   }
+  /** The op whose enabled() or run() is running (footprint.ts checks state access against it). */
+  private op: Op | null = null;
+  inOp(): Op | null {
+    return this.op;
+  }
   threadName(t: number): string {
     return this.threads[t]?.name ?? "(setup)";
   }
@@ -168,12 +173,21 @@ export class Machine implements Runtime {
   }
 
   enabledMask(): number {
-    let mask = 0;
-    for (let t = 0; t < this.threads.length; t++) {
-      const p = this.threads[t].pending;
-      if (p !== null && (p.enabled === undefined || p.enabled())) mask |= 1 << t;
-    }
-    return mask;
+    // Inside the machine's runtime, like run(): an enabled() that reads guarded state is checked.
+    return this.inside(() => {
+      let mask = 0;
+      for (let t = 0; t < this.threads.length; t++) {
+        const p = this.threads[t].pending;
+        if (p === null) continue;
+        if (p.enabled === undefined) mask |= 1 << t;
+        else {
+          this.op = p;
+          if (p.enabled()) mask |= 1 << t;
+          this.op = null;
+        }
+      }
+      return mask;
+    });
   }
 
   /** The snapshot of the state the machine is in now, if it has not moved since taking it. */
@@ -246,7 +260,9 @@ export class Machine implements Runtime {
       const op = th.pending as Op;
       this.cur = t;
       this.steps++;
+      this.op = op;
       const result = op.run ? op.run() : undefined;
+      this.op = null;
       this.observe(th, result);
       this.advance(t, result);
     });

@@ -65,3 +65,31 @@ describe("footprint checker", () => {
     expect(() => run(function* (a) { yield* step("x"); return a.value; })).toThrow(/reads cell a \(value\) in thread code between two steps/);
   });
 });
+
+describe("footprint checker under snapshot backtracking", () => {
+  // The checker asks the runtime for the running op; a runtime without one (the stateful
+  // machine once) made every check pass silently.
+  it("the stateful machine reports the running op to the checker, in run() and enabled()", async () => {
+    const { currentRuntime } = await import("../../lib/explorer/context.ts");
+    const { SharedVar } = await import("../../lib/explorer/index.ts");
+    const seen: boolean[] = [];
+    const inOp = () => seen.push((currentRuntime()?.inOp?.() ?? null) !== null);
+    const r = check({
+      title: "inOp",
+      model: model("inOp", () => {
+        const v = new SharedVar("v", 0);
+        const body = (n: number) => function* () {
+          yield* v.update((x) => (inOp(), x + n));
+          yield { obj: v, kind: "wait", mode: "w", label: "wait", enabled: () => (inOp(), true), run: () => inOp(), also: undefined } as never;
+        };
+        return { threads: { A: body(1), B: body(2) }, final: () => v.peek() };
+      }),
+      predicate: (e) => e.final === 3,
+      expect: "Always",
+      search: { strategy: "stateful", snapshots: true },
+    });
+    expect(r.observed).toBe("Always");
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((x) => x)).toBe(true);
+  });
+});
