@@ -1,8 +1,8 @@
 // The closing chapter's table: one row per sentence under test, its key claims' verdicts in
 // 2018 and now, whom the evidence supports and what settled it. It is computed from the
 // chapters' `<!-- book: sentence … -->` directives and results.json and holds no verdict of its
-// own; a key claim without a result, or decided only by sampling, fails the build at the
-// directive's line.
+// own; a key claim without a result, without evidence, or decided only by sampling, fails the
+// build at the directive's line.
 
 import path from "node:path";
 import type { Diagnostic } from "./diagnostic.ts";
@@ -65,6 +65,8 @@ export function scoreboardDiagnostics(inputs: ScoreInput[]): Map<string, Diagnos
       }
       for (const f of fs) {
         eras.add(eraOf(f.c));
+        // The scoreboard shows each key claim's evidence; one without it would read "no evidence".
+        if (!f.c.evidence) add(file, { file, line: dir.line, col: 1, stage: "render", code: "scoreboard", message: `key claim "${k}" (${f.c.title}) has no evidence, so the scoreboard cannot say which kernels its verdict holds for; give its claim() evidence: { kernels: [...], commits: [...] } (or analysis: [...])` });
         if (f.c.coverage.kind === "exhaustive" || f.c.coverage.kind === "bounded") decided.add(eraOf(f.c));
       }
     }
@@ -75,7 +77,13 @@ export function scoreboardDiagnostics(inputs: ScoreInput[]): Map<string, Diagnos
   return out;
 }
 
-const verdict = (v: string) => `<span class="book-verdict book-verdict-${esc(v)}">${esc(v)}</span>`;
+/** A verdict; a Never/Always decided within a preemption bound is dashed and says its bound. */
+function verdict(c: ClaimRecord): string {
+  const k = c.coverage.kind === "bounded" && (c.observed === "Never" || c.observed === "Always") ? c.coverage.preemptions : null;
+  return k === null
+    ? `<span class="book-verdict book-verdict-${esc(c.observed)}">${esc(c.observed)}</span>`
+    : `<span class="book-verdict book-verdict-${esc(c.observed)} book-bounded" title="decided within ${k} preemptions only: evidence, not a proof">${esc(c.observed)} ≤ ${k}</span>`;
+}
 
 export function scoreboardTable(inputs: ScoreInput[]): string {
   const rows = ["| Chapter | Sentence under test | 2018 | now | Kernels | Evidence supports | Settled by |", "|---|---|---|---|---|---|---|"];
@@ -87,7 +95,7 @@ export function scoreboardTable(inputs: ScoreInput[]): string {
     const keyed = (era: string) => (dir.attrs.key ?? "").split(/\s+/).filter(Boolean)
       .flatMap((k) => found.get(k) ?? []).filter((f) => eraOf(f.c) === era);
     const cells = (era: string) => keyed(era)
-      .map((f) => `[${esc(f.c.id!)}](${page}#${blockAnchor(f.blockId)}-claim${f.index}) ${verdict(f.c.observed)}${f.c.pass ? "" : " ✗"} ${evidenceBrief(f.c.evidence)}`).join("<br>") || "—";
+      .map((f) => `[${esc(f.c.id!)}](${page}#${blockAnchor(f.blockId)}-claim${f.index}) ${verdict(f.c)}${f.c.pass ? "" : " ✗"} ${evidenceBrief(f.c.evidence)}`).join("<br>") || "—";
     // Which kernels the sentence's reading applies to, era by era: the union of its key claims' evidence.
     const kernels = ["2018", "now"].map((era) => [era, kernelsOf(keyed(era).map((f) => f.c.evidence))] as const)
       .filter(([, ks]) => ks.length > 0).map(([era, ks]) => `${era}: ${ks.map(esc).join(", ")}`).join("<br>") || "—";
