@@ -139,6 +139,8 @@ function nextScript(script: readonly number[], arities: readonly number[]): numb
 class StatefulSearch {
   /** Visited states -> the sleep set (thread mask) they were explored with so far. */
   private readonly visited = new Map<string, number>();
+  /** The sleep set of visited state i (the index the table maps its key to): a revisit updates it without a second hash lookup. */
+  private sleep = new Int32Array(1024);
   private readonly terminals = new Set<string>();
   private readonly histories = new Histories();
   final: (() => unknown) | undefined;
@@ -349,13 +351,21 @@ class StatefulSearch {
   private enter(node: Node, z: number): Frame | null {
     // Symmetry: the table holds sleep sets in canonical thread indices (node.perm).
     const p = node.perm;
-    const h = this.visited.get(node.key);
-    if (h === undefined) {
-      this.visited.set(node.key, p ? mapMask(z, p) : z);
+    const i = this.visited.get(node.key);
+    if (i === undefined) {
+      const n = this.visited.size;
+      if (n === this.sleep.length) {
+        const grown = new Int32Array(2 * n);
+        grown.set(this.sleep);
+        this.sleep = grown;
+      }
+      this.visited.set(node.key, n);
+      this.sleep[n] = p ? mapMask(z, p) : z;
       return { node, z, todo: node.enabled & ~z, t: -1, script: null, done: 0, global: 0 };
     }
+    const h = this.sleep[i];
     const again = mutations.noRevisit ? 0 : (p ? unmapMask(h, p) : h) & ~z & node.enabled;
-    this.visited.set(node.key, h & (p ? mapMask(z, p) : z));
+    this.sleep[i] = h & (p ? mapMask(z, p) : z);
     return again === 0 ? null : { node, z, todo: again, t: -1, script: null, done: 0, global: 0 };
   }
 

@@ -81,21 +81,50 @@ export class Symmetry {
    * every order; checks that tied threads are about to run the same step.
    */
   candidates(local: readonly number[], pending: readonly (Op | null)[], n: number, all: boolean): number[][] {
+    // Fast path, most states: no two threads of a group tie (or ties need no enumeration): one permutation.
+    const one: number[] = [];
+    for (let t = 0; t < n; t++) one.push(t);
+    let ties = false;
+    for (const g of this.groups) {
+      const sorted = this.sorted(g, local);
+      for (let k = 0; k < sorted.length; k++) {
+        one[sorted[k]] = g[k];
+        if (k > 0 && local[sorted[k]] === local[sorted[k - 1]]) {
+          this.sameStep(sorted[k - 1], sorted[k], pending);
+          ties = true;
+        }
+      }
+    }
+    if (!ties || !all) return [one];
+    return this.allCandidates(local, n);
+  }
+
+  /** Group g's threads by local state (then index): insertion sort, groups are small. */
+  private sorted(g: readonly number[], local: readonly number[]): number[] {
+    const out = g.slice();
+    for (let i = 1; i < out.length; i++) {
+      const t = out[i];
+      let j = i - 1;
+      for (; j >= 0 && local[out[j]] > local[t]; j--) out[j + 1] = out[j];
+      out[j + 1] = t;
+    }
+    return out;
+  }
+
+  private allCandidates(local: readonly number[], n: number): number[][] {
     const base: number[] = [];
     for (let t = 0; t < n; t++) base.push(t);
     let out: number[][] = [base];
     for (const g of this.groups) {
-      const sorted = g.slice().sort((a, b) => local[a] - local[b] || a - b);
+      const sorted = this.sorted(g, local);
       // Tie classes: runs of equal locals in sorted order.
       const runs: number[][] = [];
       for (const t of sorted) {
         const last = runs[runs.length - 1];
-        if (last && local[last[0]] === local[t]) {
-          this.sameStep(last[0], t, pending);
-          last.push(t);
-        } else runs.push([t]);
+        if (last && local[last[0]] === local[t]) last.push(t);
+        else runs.push([t]);
       }
-      const orders: number[][] = all ? orderings(runs) : [sorted];
+      const orders = orderings(runs);
       const next: number[][] = [];
       for (const p of out)
         for (const o of orders) {
