@@ -62,12 +62,17 @@ export const mutations = { noRevisit: false, noFindingsInKey: false, globalByFoo
 /** A state reached at the end of a transition: its key and what independence needs. */
 interface Node {
   /** Decisions from the root (a path that reaches this state). */
-  readonly path: number[];
+  path: number[];
   readonly key: string;
   readonly enabled: number;
-  readonly obj: number[];
-  readonly mode: number[];
-  readonly foot: (number[] | null)[];
+  obj: number[];
+  mode: number[];
+  foot: (number[] | null)[];
+  /**
+   * Snapshot backtracking: path, obj, mode, foot and snap are not filled yet (fill()): most
+   * transitions reach a state already visited, which needs only the key.
+   */
+  lazy?: boolean;
   readonly threads: number;
   readonly objects: number;
   /** Symmetry reduction: p[t] = thread t's index in the canonical state the key describes (symmetry.ts). */
@@ -242,7 +247,21 @@ class StatefulSearch {
   }
 
   /** Called at the state after a transition (inside the run: objects live, runtime set). */
-  capture(x: Live, enabled: number, hist: readonly number[], final: (() => unknown) | undefined): Node {
+  capture(x: Live, enabled: number, hist: readonly number[], final: (() => unknown) | undefined, lazy = false): Node {
+    if (lazy) {
+      this.lastPerm = null;
+      const key = this.key(x, hist, final ? final() : undefined);
+      return { path: NONE, key, enabled, obj: NONE, mode: NONE, foot: [], threads: x.threads.length, objects: x.objects.length, perm: this.lastPerm, lazy: true };
+    }
+    this.lastPerm = null;
+    const key = this.key(x, hist, final ? final() : undefined);
+    const node: Node = { path: NONE, key, enabled, obj: NONE, mode: NONE, foot: [], threads: x.threads.length, objects: x.objects.length, perm: this.lastPerm };
+    this.pendingOps(node, x);
+    return node;
+  }
+
+  /** The path and each thread's pending op (what independence needs), from x in node's state. */
+  private pendingOps(node: Node, x: Live): void {
     const obj: number[] = [], mode: number[] = [], foot: (number[] | null)[] = [];
     for (let t = 0; t < x.threads.length; t++) {
       const op = x.threads[t].pending;
@@ -250,9 +269,10 @@ class StatefulSearch {
       mode.push(op?.obj ? modeCode(op.mode) : 0);
       foot.push(op && op.also !== undefined ? footprintOf(op) : null);
     }
-    this.lastPerm = null;
-    const key = this.key(x, hist, final ? final() : undefined);
-    return { path: x.decisions.slice(), key, enabled, obj, mode, foot, threads: x.threads.length, objects: x.objects.length, perm: this.lastPerm };
+    node.path = x.decisions.slice();
+    node.obj = obj;
+    node.mode = mode;
+    node.foot = foot;
   }
 
   private run(path: readonly number[], pick: number, script: readonly number[]): { x: Execution; s: TransitionScheduler } {
@@ -313,8 +333,7 @@ class StatefulSearch {
       const global = m.threads.length > node.threads || m.stop;
       const enabled = m.enabledMask();
       if (!(m.stop || enabled === 0 || m.steps >= this.ctx.maxSteps)) {
-        const child = this.capture(m, enabled, m.threads.map((th) => th.hist), m.final);
-        child.snap = m.snapshot();
+        const child = this.capture(m, enabled, m.threads.map((th) => th.hist), m.final, true);
         return { child, arities: m.arities.slice(), global };
       }
     }
@@ -353,6 +372,7 @@ class StatefulSearch {
     const p = node.perm;
     const i = this.visited.get(node.key);
     if (i === undefined) {
+      if (node.lazy) this.fill(node);
       const n = this.visited.size;
       if (n === this.sleep.length) {
         const grown = new Int32Array(2 * n);
@@ -366,7 +386,16 @@ class StatefulSearch {
     const h = this.sleep[i];
     const again = mutations.noRevisit ? 0 : (p ? unmapMask(h, p) : h) & ~z & node.enabled;
     this.sleep[i] = h & (p ? mapMask(z, p) : z);
+    if (again !== 0 && node.lazy) this.fill(node);
     return again === 0 ? null : { node, z, todo: again, t: -1, script: null, done: 0, global: 0 };
+  }
+
+  /** A lazy node, while the machine is still in its state (right after the transition that reached it). */
+  private fill(node: Node): void {
+    const m = this.machine as Machine;
+    this.pendingOps(node, m);
+    node.snap = m.snapshot();
+    node.lazy = false;
   }
 
   /** Depth-first from an initial state, with an explicit stack (executions may be maxSteps deep). False: stop. */
@@ -422,6 +451,8 @@ interface Frame {
   done: number;
   global: number;
 }
+
+const NONE: number[] = [];
 
 /** ctx.ran() of one snapshot transition: one step, no execution. */
 const ONE_STEP = { steps: 1 } as Execution;
