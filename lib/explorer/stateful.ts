@@ -39,7 +39,7 @@ import type { Model } from "./model.ts";
 import type { Explore, SearchContext } from "./search.ts";
 import type { Finding } from "./finding.ts";
 import { Machine, type MachineSnap } from "./stateful-machine.ts";
-import { findingsKey, Histories, keyOfValue, objectKey } from "./state-key.ts";
+import { code2, findingsKey, Histories, keyOfValue, objectKey } from "./state-key.ts";
 import { mapMask, Symmetry, unmapMask, type SymmetricKeyed } from "./symmetry.ts";
 
 /** What a state key is made of: an Execution, or the snapshot machine (stateful-machine.ts). */
@@ -176,7 +176,9 @@ class StatefulSearch {
     let k = "";
     for (const o of x.objects) k += objectKey(o, name);
     k += `|${this.namesId(x.threads)}`;
-    for (let t = 0; t < x.threads.length; t++) k += x.threads[t].done ? "!" : `@${hist[t] ?? 0}`;
+    // Each thread: 0 when finished, else its interned history + 1, two code units each (code2).
+    k += "|";
+    for (let t = 0; t < x.threads.length; t++) k += code2(x.threads[t].done ? 0 : (hist[t] ?? 0) + 1);
     return `${k}|${keyOfValue(finalValue, () => `the final() snapshot of model "${name}"`)}|${mutations.noFindingsInKey ? "" : findingsKey(x.findings, name)}`;
   }
 
@@ -224,7 +226,8 @@ class StatefulSearch {
     const inv: number[] = [];
     for (let t = 0; t < n; t++) inv[bestP[t]] = t;
     let k = `${best}|${fixed}|${this.namesId(x.threads)}`;
-    for (let c = 0; c < n; c++) k += local[inv[c]] < 0 ? "!" : `@${local[inv[c]]}`;
+    k += "|";
+    for (let c = 0; c < n; c++) k += code2(local[inv[c]] + 1);
     this.lastPerm = bestP;
     return k;
   }
