@@ -6,7 +6,8 @@
 // invariance check switched off, gets a wrong verdict (and with it on, is refused).
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { check, choose, currentThread, finding, model, Mutex, Obj, SharedVar, type ExecutionView } from "../../lib/explorer/index.ts";
+import { check, choose, finding, model, Mutex, Obj, SharedVar, type ExecutionView } from "../../lib/explorer/index.ts";
+import { runtime } from "../../lib/explorer/context.ts";
 import type { Execution } from "../../lib/explorer/execution.ts";
 import { exploreDfs } from "../../lib/explorer/dfs.ts";
 import { exploreStateful, mutations } from "../../lib/explorer/stateful.ts";
@@ -111,7 +112,7 @@ describe("symmetry reduction refuses what it cannot rename", () => {
   });
 });
 
-/** Remembers which thread touched it last: a key that names a thread no history determines. */
+/** Remembers which thread (index) touched it last: a key that names a thread no history determines. */
 class LastToucher extends Obj {
   private last = -1;
   private touches = 0;
@@ -125,11 +126,11 @@ class LastToucher extends Obj {
     return "renamed";
   }
   touch() {
-    return this.access<void>("touch", "w", { run: () => { this.last = currentThread(); this.touches++; } });
+    return this.access<void>("touch", "w", { run: () => { this.last = runtime("touch").currentThread(); this.touches++; } });
   }
   /** Once both have touched. */
   amLast() {
-    return this.access("am_last", "w", { enabled: () => this.touches === 2, run: () => this.last === currentThread() });
+    return this.access("am_last", "w", { enabled: () => this.touches === 2, run: () => this.last === runtime("am_last").currentThread() });
   }
 }
 
