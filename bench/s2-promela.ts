@@ -32,6 +32,11 @@ export interface S2PromelaParams {
   readonly validators: number;
   /** FIXED: the interval-notifier sequence check (read_begin / read_retry) */
   readonly fixed: boolean;
+  /**
+   * Declare the validators interchangeable (symmetry reduction, lib/explorer/symmetry.ts; only
+   * the stateful strategy uses it). Their code is identical: the loop index v is never read.
+   */
+  readonly symmetry?: boolean;
 }
 
 /** The interval notifier's invalidate_seq: odd while an invalidation is in progress. */
@@ -43,6 +48,9 @@ class Seq extends Obj {
   /** The stateful strategy's key (lib/explorer/stateful.ts). */
   stateKey(): number {
     return this.v;
+  }
+  get threadsInKey(): "none" {
+    return "none";
   }
   snapshot(): number {
     return this.v;
@@ -77,6 +85,9 @@ class Mem extends Obj {
     this.ref = Array(n).fill(1);
     this.freed = Array(n).fill(false);
     this.gpuPte = Array(n).fill(false);
+  }
+  get threadsInKey(): "none" {
+    return "none";
   }
   /** Every array, exactly (the stateful strategy's key). */
   stateKey(): string {
@@ -173,6 +184,7 @@ export function s2Promela(p: S2PromelaParams): Model<Record<string, never>> {
     threads.T_gpu = function* () {
       for (let i = 0; i < n; i++) yield* mem.gpuWrite(i);
     };
-    return { threads };
+    const group = Object.keys(threads).filter((t) => t.startsWith("T_validate"));
+    return { threads, symmetry: p.symmetry && group.length > 1 ? [group] : undefined };
   });
 }

@@ -16,7 +16,7 @@
 // the race to reverse sits near the root of the depth-first search), so it is budgeted too unless
 // BENCH_HEAVY=1.
 // Env: BENCH_RUNS (medians), BENCH_S2P_BUDGET (executions for the budgeted rows, default 100 000),
-// BENCH_HEAVY=1 (run the budgeted rows to the end).
+// BENCH_HEAVY=1 (run the budgeted rows to the end), BENCH_S2P_ONLY (rows whose first column contains it).
 // Compile with tsc (tsconfig.build.json) and run `node dist/bench/spin.js`; exports main().
 
 import { execFileSync, spawnSync } from "node:child_process";
@@ -29,6 +29,8 @@ import { s2Promela } from "./s2-promela.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const BUDGET = Number(process.env.BENCH_S2P_BUDGET ?? 100_000);
+/** Only the rows whose first column contains this (e.g. "stateful"). */
+const ONLY = process.env.BENCH_S2P_ONLY;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const times = (r: number) => `${r >= 10 ? fmt(r) : r.toPrecision(2)}x`;
@@ -43,6 +45,8 @@ interface Size {
   readonly budgeted?: boolean;
   /** "dpor" (default) or "stateful" (state caching + sleep sets, snapshot backtracking: lib/explorer/stateful.ts). */
   readonly strategy?: "dpor" | "stateful";
+  /** stateful only: the validators declared interchangeable (symmetry reduction, lib/explorer/symmetry.ts). */
+  readonly symmetry?: boolean;
 }
 const SIZES: Size[] = [
   { pages: 2, validators: 1, fixed: true },
@@ -54,6 +58,10 @@ const SIZES: Size[] = [
   // The stateful strategy merges equal states as SPIN does: the full size runs to its verdict.
   { pages: 4, validators: 3, fixed: true, strategy: "stateful" },
   { pages: 4, validators: 3, fixed: false, strategy: "stateful" },
+  // ... and with the three validators declared interchangeable: states up to a permutation of them
+  // (SPIN's run has no symmetry reduction: compare the states stored as well as the time).
+  { pages: 4, validators: 3, fixed: true, strategy: "stateful", symmetry: true },
+  { pages: 4, validators: 3, fixed: false, strategy: "stateful", symmetry: true },
 ];
 
 export function spinAvailable(): boolean {
@@ -88,7 +96,7 @@ function runExplorer(s: Size): { r: ClaimResult; ms: number } {
   const t = performance.now();
   const r = check({
     title: `S2 (Promela port) ${s.fixed ? "fixed" : "buggy"}`,
-    model: s2Promela(s),
+    model: s2Promela({ ...s, symmetry: s.symmetry === true }),
     predicate: (e) => e.has("uaf") || e.has("deadlock") || e.has("livelock"),
     expect: s.fixed ? "Never" : "Sometimes",
     budget: { executions: s.budgeted && !process.env.BENCH_HEAVY ? BUDGET : 100_000_000, steps: 10_000_000_000 },
@@ -109,9 +117,10 @@ export function main(): SpinRow[] {
   const load = loadavg()[0];
   const rows: SpinRow[] = [];
   for (const s of SIZES) {
-    const size = `${s.pages} pages, ${s.validators} validator${s.validators > 1 ? "s" : ""}, ${s.fixed ? "fixed" : "buggy"}, ${s.strategy ?? "dpor"}`;
-    // One run for the long rows (budgeted, or the stateful full size).
-    const runs = s.budgeted || s.strategy === "stateful" ? 1 : RUNS;
+    const size = `${s.pages} pages, ${s.validators} validator${s.validators > 1 ? "s" : ""}, ${s.fixed ? "fixed" : "buggy"}, ${s.strategy ?? "dpor"}${s.symmetry ? " + symmetry" : ""}`;
+    if (ONLY && !size.includes(ONLY)) continue;
+    // One run for the budgeted rows (they report a rate, not a time to verdict).
+    const runs = s.budgeted ? 1 : RUNS;
     const ex: number[] = [], sp: SpinRun[] = [];
     let r: ClaimResult | undefined;
     for (let i = 0; i < runs; i++) {
@@ -144,7 +153,7 @@ export function main(): SpinRow[] {
   const table = [["S2, s2_userptr.pml", "explorer (port; strategy in the first column)", "SPIN (spin -a && gcc && ./pan)", "explorer / SPIN"], ...rows.map((x) => [x.size, x.explorer, x.spin, x.ratio])];
   const w = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
   const line = (row: string[]) => row.map((c, i) => c.padEnd(w[i])).join(" | ").trimEnd();
-  console.log(`Explorer vs SPIN, same model and granularity, time to verdict: medians of ${RUNS} runs (unfinished and stateful rows: one run), load avg ${load.toFixed(1)} on ${availableParallelism()} cpus`);
+  console.log(`Explorer vs SPIN, same model and granularity, time to verdict: medians of ${RUNS} runs (budgeted rows: one run), load avg ${load.toFixed(1)} on ${availableParallelism()} cpus`);
   console.log([line(table[0]), w.map((n) => "-".repeat(n)).join("-|-"), ...table.slice(1).map(line)].join("\n"));
   return rows;
 }

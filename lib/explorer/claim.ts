@@ -268,6 +268,9 @@ export function searchAll<F>(specs: readonly ClaimSpec<F>[], opts: { stopEarly?:
       }
       return open > 0;
     },
+    holds(x) {
+      return specs.map((sp) => !!sp.predicate(viewOf<F>(x)));
+    },
     outOfBudget() {
       // The clock only paces progress lines; it never decides whether the search goes on.
       if (progress) {

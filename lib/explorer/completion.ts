@@ -25,6 +25,10 @@ export class Completion extends Obj {
   restore(s: unknown): void {
     this.done = s as number;
   }
+  /** Symmetry reduction (symmetry.ts): this key names no thread. */
+  get threadsInKey(): "none" {
+    return "none";
+  }
   stateKey(): number {
     return this.done;
   }

@@ -10,6 +10,12 @@ export interface ModelInstance<F> {
   /** Snapshot of the final state, taken after the execution ends (use peek(), not yield). */
   readonly final?: () => F;
   /**
+   * Optional: groups of interchangeable threads (by name): identical code, only their index and
+   * name differ. The stateful strategy then merges states that differ by a permutation of each
+   * group (symmetry reduction, lib/explorer/symmetry.ts); the other strategies ignore it.
+   */
+  readonly symmetry?: readonly (readonly string[])[];
+  /**
    * Optional: the machine's state now, as groups of objects of fields (StateView, state.ts),
    * for a witness's step-by-step state panel. Read-only (peek, never yield). Called only when a
    * witness is replayed for the book, never while searching. Setup code may also register one

@@ -52,9 +52,12 @@ export class Mutex extends Obj {
       },
     });
   }
-  /** The holder thread (index) is the whole state. */
-  stateKey(): number {
-    return this.owner;
+  /** The holder thread (index) is the whole state; symmetry reduction renames it (symmetry.ts). */
+  stateKey(rename?: readonly number[]): number {
+    return rename && this.owner >= 0 ? rename[this.owner] : this.owner;
+  }
+  get threadsInKey(): "renamed" {
+    return "renamed";
   }
   snapshot(): number {
     return this.owner;

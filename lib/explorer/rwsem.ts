@@ -61,8 +61,14 @@ export class RwSem extends Obj {
     h.splice(h.lastIndexOf(held), 1);
   }
   /** Writer, then readers by thread index. */
-  stateKey(): string {
-    return `${this.writer};${this.readers.join(",")}`;
+  stateKey(rename?: readonly number[]): string {
+    if (!rename) return `${this.writer};${this.readers.join(",")}`;
+    // Renamed (symmetry.ts): readers stay sorted by (renamed) index, as the live list is.
+    const w = this.writer >= 0 ? rename[this.writer] : this.writer;
+    return `${w};${this.readers.map((t) => rename[t]).sort((a, b) => a - b).join(",")}`;
+  }
+  get threadsInKey(): "renamed" {
+    return "renamed";
   }
   snapshot(): [number, number[]] {
     return [this.writer, this.readers.slice()];

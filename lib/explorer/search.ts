@@ -9,6 +9,8 @@ export type Coverage =
       readonly kind: "exhaustive"; readonly reduction: "source-DPOR" | "none" | "state caching + sleep sets"; readonly shard?: string;
       /** stateful: distinct states stored (visited table plus terminal states). */
       readonly states?: number;
+      /** stateful with symmetry reduction: the groups of interchangeable threads (symmetry.ts). */
+      readonly symmetry?: string;
     }
   | { readonly kind: "bounded"; readonly preemptions: number }
   | { readonly kind: "sampled"; readonly strategy: "pct" | "random"; readonly runs: number; readonly seed: number; readonly depth?: number }
@@ -21,6 +23,8 @@ export interface SearchContext {
   readonly maxSteps: number;
   /** Called for every completed (not pruned) execution; return false to stop the search. */
   visit(x: Execution): boolean;
+  /** Every claim's predicate on x, without counting x (symmetry.ts checks predicates are invariant). */
+  holds?(x: Execution): readonly boolean[];
   /** True once the budget is spent. */
   outOfBudget(): boolean;
   /** Count every run, including pruned ones (for stats). */

@@ -22,6 +22,10 @@ export class Semaphore extends Obj {
   restore(s: unknown): void {
     this.count = s as number;
   }
+  /** Symmetry reduction (symmetry.ts): this key names no thread. */
+  get threadsInKey(): "none" {
+    return "none";
+  }
   stateKey(): number {
     return this.count;
   }

@@ -36,6 +36,10 @@ export class SharedVar<T> extends Obj {
     });
   }
   /** The stateful strategy's key: the value (primitives, plain data, or objects with stateKey()). */
+  /** Symmetry reduction (symmetry.ts): this key names no thread (a value that names one breaks the group's identical code). */
+  get threadsInKey(): "none" {
+    return "none";
+  }
   stateKey(): string {
     return keyOfValue(this.value, () => `the value of SharedVar "${this.name}"`);
   }

@@ -50,6 +50,12 @@ export function keyOfValue(v: unknown, what: () => string): string {
   }
 }
 
+/**
+ * A non-negative integer below 2^32 as exactly two UTF-16 code units: fixed width, so a sequence
+ * of them needs no separators, and a short key hashes faster than its decimal digits would.
+ */
+export const code2 = (n: number): string => String.fromCharCode(n & 0xffff, n >>> 16);
+
 /** Length-prefixed, so that concatenated keys stay unambiguous whatever characters they hold. */
 export const lp = (tag: string, s: string): string => `${tag}${s.length}:${s}`;
 

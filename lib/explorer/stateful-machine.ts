@@ -217,8 +217,9 @@ export class Machine implements Runtime {
       if (th.obs.length !== ts.obsLen || th.done !== ts.done) this.inside(() => this.refeed(t, ts));
       else th.pending = ts.pending;
       th.done = ts.done;
-      th.held = ts.held.slice();
-      th.frames = ts.frames.slice();
+      // Usually unchanged since the snapshot: copy only what a step changed (fewer allocations).
+      if (!sameList(th.held, ts.held)) th.held = ts.held.slice();
+      if (!sameList(th.frames, ts.frames)) th.frames = ts.frames.slice();
       th.hist = ts.hist;
     }
     this.at = s;
@@ -267,4 +268,10 @@ export class Machine implements Runtime {
       this.advance(t, result);
     });
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -39,7 +39,8 @@ import type { Model } from "./model.ts";
 import type { Explore, SearchContext } from "./search.ts";
 import type { Finding } from "./finding.ts";
 import { Machine, type MachineSnap } from "./stateful-machine.ts";
-import { findingsKey, Histories, keyOfValue, objectKey } from "./state-key.ts";
+import { code2, findingsKey, Histories, keyOfValue, objectKey } from "./state-key.ts";
+import { mapMask, Symmetry, unmapMask, type SymmetricKeyed } from "./symmetry.ts";
 
 /** What a state key is made of: an Execution, or the snapshot machine (stateful-machine.ts). */
 interface Live {
@@ -56,19 +57,26 @@ export const STATEFUL_REDUCTION = "state caching + sleep sets";
  * lost"), for the soundness test's test of itself only (test/explorer/
  * stateful-soundness.test.ts): each switch breaks one rule the header calls essential.
  */
-export const mutations = { noRevisit: false, noFindingsInKey: false, globalByFootprint: false, noSleepSets: false };
+export const mutations = { noRevisit: false, noFindingsInKey: false, globalByFootprint: false, noSleepSets: false, symmetryNoPredicateCheck: false };
 
 /** A state reached at the end of a transition: its key and what independence needs. */
 interface Node {
   /** Decisions from the root (a path that reaches this state). */
-  readonly path: number[];
+  path: number[];
   readonly key: string;
   readonly enabled: number;
-  readonly obj: number[];
-  readonly mode: number[];
-  readonly foot: (number[] | null)[];
+  obj: number[];
+  mode: number[];
+  foot: (number[] | null)[];
+  /**
+   * Snapshot backtracking: path, obj, mode, foot and snap are not filled yet (fill()): most
+   * transitions reach a state already visited, which needs only the key.
+   */
+  lazy?: boolean;
   readonly threads: number;
   readonly objects: number;
+  /** Symmetry reduction: p[t] = thread t's index in the canonical state the key describes (symmetry.ts). */
+  readonly perm: readonly number[] | null;
   /** Snapshot backtracking only: the machine's state here. */
   snap?: MachineSnap;
 }
@@ -81,8 +89,11 @@ const refuse = (what: string): never => {
 };
 
 /** What the predicate sees of a terminal state: no step count, findings without steps, in a canonical order. */
-function mergedView(x: Execution): Execution {
-  const fs = x.findings.map((f) => ({ kind: f.kind, message: f.message, thread: f.thread, data: f.data, get step(): number { return refuse("a finding's step"); } }));
+function mergedView(x: Execution, rename?: (f: Finding) => Pick<Finding, "kind" | "message" | "thread" | "data">): Execution {
+  const fs = x.findings.map((f0) => {
+    const f = rename ? rename(f0) : f0;
+    return { kind: f.kind, message: f.message, thread: f.thread, data: f.data, get step(): number { return refuse("a finding's step"); } };
+  });
   fs.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : (a.thread ?? "") < (b.thread ?? "") ? -1 : (a.thread ?? "") > (b.thread ?? "") ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
   return {
     status: x.status, cutAt: x.cutAt, decisions: x.decisions, isDefault: x.isDefault, final: x.final, findings: fs,
@@ -133,6 +144,8 @@ function nextScript(script: readonly number[], arities: readonly number[]): numb
 class StatefulSearch {
   /** Visited states -> the sleep set (thread mask) they were explored with so far. */
   private readonly visited = new Map<string, number>();
+  /** The sleep set of visited state i (the index the table maps its key to): a revisit updates it without a second hash lookup. */
+  private sleep = new Int32Array(1024);
   private readonly terminals = new Set<string>();
   private readonly histories = new Histories();
   final: (() => unknown) | undefined;
@@ -140,11 +153,17 @@ class StatefulSearch {
   /** Snapshot backtracking: the live model instance (one per initial state). */
   private machine: Machine | null = null;
   stopped = false;
+  /** The model's symmetry declaration (from its setup), and the reduction built from it at the first state. */
+  private symDecl: readonly (readonly string[])[] | undefined;
+  symmetry: Symmetry | null = null;
+  private symShape: { threads: number; objects: number } | null = null;
+  /** The permutation the last key() chose (symmetry only). */
+  private lastPerm: number[] | null = null;
 
   constructor(private readonly ctx: SearchContext, private readonly snapshots: boolean) {
     const m = ctx.model;
     // The final() of the running execution, for the state key (the predicate reads it).
-    this.model = { name: m.name, setup: () => { const inst = m.setup(); this.final = inst.final; return inst; } };
+    this.model = { name: m.name, setup: () => { const inst = m.setup(); this.final = inst.final; this.symDecl = inst.symmetry; return inst; } };
   }
 
   get states(): number {
@@ -153,11 +172,64 @@ class StatefulSearch {
 
   private key(x: Live, hist: readonly number[], finalValue: unknown): string {
     const name = this.ctx.model.name;
+    if (this.symDecl !== undefined && this.symDecl.length > 0) return this.symmetricKey(x, hist, finalValue);
     let k = "";
     for (const o of x.objects) k += objectKey(o, name);
     k += `|${this.namesId(x.threads)}`;
-    for (let t = 0; t < x.threads.length; t++) k += x.threads[t].done ? "!" : `@${hist[t] ?? 0}`;
+    // Each thread: 0 when finished, else its interned history + 1, two code units each (code2).
+    k += "|";
+    for (let t = 0; t < x.threads.length; t++) k += code2(x.threads[t].done ? 0 : (hist[t] ?? 0) + 1);
     return `${k}|${keyOfValue(finalValue, () => `the final() snapshot of model "${name}"`)}|${mutations.noFindingsInKey ? "" : findingsKey(x.findings, name)}`;
+  }
+
+  /**
+   * The key of the canonical representative of x's class under the symmetry groups (symmetry.ts):
+   * the minimum, over the permutations that sort each group by local state, of the renamed object
+   * keys and findings, then the other objects, then the locals in canonical order.
+   */
+  private symmetricKey(x: Live, hist: readonly number[], finalValue: unknown): string {
+    const name = this.ctx.model.name;
+    const n = x.threads.length;
+    if (this.symmetry === null) {
+      this.symmetry = new Symmetry(x.threads.map((th) => th.name), this.symDecl as readonly (readonly string[])[], name);
+      this.symShape = { threads: n, objects: x.objects.length };
+    }
+    const sym = this.symmetry;
+    if (finalValue !== undefined)
+      throw new ExplorerError(`Symmetry reduction (model "${name}") cannot rename what final() returns (it reads threads' locals by name): write the predicate over findings and status, or drop the symmetry declaration.`);
+    const shape = this.symShape as { threads: number; objects: number };
+    if (n !== shape.threads || x.objects.length !== shape.objects)
+      throw new ExplorerError(`Symmetry reduction (model "${name}") needs every thread and object to exist from the start, but a thread ${n !== shape.threads ? "spawned a thread" : "created an object"}: its identity would depend on which thread made it. Drop the symmetry declaration.`);
+    const local: number[] = [], pending: (Op | null)[] = [];
+    for (let t = 0; t < n; t++) {
+      local.push(x.threads[t].done ? -1 : (hist[t] ?? 0));
+      pending.push(x.threads[t].pending);
+    }
+    let fixed = "";
+    const renamed: Tracked[] = [];
+    for (const o of x.objects) {
+      if ((o as unknown as Partial<SymmetricKeyed>).threadsInKey === "renamed") renamed.push(o);
+      else fixed += sym.objectKey(o, null);
+    }
+    const withFindings = x.findings.length > 0 && !mutations.noFindingsInKey;
+    const cands = sym.candidates(local, pending, n, renamed.length > 0 || withFindings);
+    let best: string | null = null, bestP = cands[0];
+    for (const p of cands) {
+      let v = "";
+      for (const o of renamed) v += sym.objectKey(o, p);
+      if (withFindings) v += `|${findingsKey(x.findings.map((f) => ({ ...sym.renameFinding(f, p), step: f.step })), name)}`;
+      if (best === null || v < best) {
+        best = v;
+        bestP = p;
+      }
+    }
+    const inv: number[] = [];
+    for (let t = 0; t < n; t++) inv[bestP[t]] = t;
+    let k = `${best}|${fixed}|${this.namesId(x.threads)}`;
+    k += "|";
+    for (let c = 0; c < n; c++) k += code2(local[inv[c]] + 1);
+    this.lastPerm = bestP;
+    return k;
   }
 
   /** The thread names, in index order, interned: they change only when a thread is spawned. */
@@ -178,7 +250,21 @@ class StatefulSearch {
   }
 
   /** Called at the state after a transition (inside the run: objects live, runtime set). */
-  capture(x: Live, enabled: number, hist: readonly number[], final: (() => unknown) | undefined): Node {
+  capture(x: Live, enabled: number, hist: readonly number[], final: (() => unknown) | undefined, lazy = false): Node {
+    if (lazy) {
+      this.lastPerm = null;
+      const key = this.key(x, hist, final ? final() : undefined);
+      return { path: NONE, key, enabled, obj: NONE, mode: NONE, foot: [], threads: x.threads.length, objects: x.objects.length, perm: this.lastPerm, lazy: true };
+    }
+    this.lastPerm = null;
+    const key = this.key(x, hist, final ? final() : undefined);
+    const node: Node = { path: NONE, key, enabled, obj: NONE, mode: NONE, foot: [], threads: x.threads.length, objects: x.objects.length, perm: this.lastPerm };
+    this.pendingOps(node, x);
+    return node;
+  }
+
+  /** The path and each thread's pending op (what independence needs), from x in node's state. */
+  private pendingOps(node: Node, x: Live): void {
     const obj: number[] = [], mode: number[] = [], foot: (number[] | null)[] = [];
     for (let t = 0; t < x.threads.length; t++) {
       const op = x.threads[t].pending;
@@ -186,8 +272,10 @@ class StatefulSearch {
       mode.push(op?.obj ? modeCode(op.mode) : 0);
       foot.push(op && op.also !== undefined ? footprintOf(op) : null);
     }
-    const key = this.key(x, hist, final ? final() : undefined);
-    return { path: x.decisions.slice(), key, enabled, obj, mode, foot, threads: x.threads.length, objects: x.objects.length };
+    node.path = x.decisions.slice();
+    node.obj = obj;
+    node.mode = mode;
+    node.foot = foot;
   }
 
   private run(path: readonly number[], pick: number, script: readonly number[]): { x: Execution; s: TransitionScheduler } {
@@ -211,7 +299,28 @@ class StatefulSearch {
     const key = `${x.status}|${this.key(x, hist, x.final)}`;
     if (this.terminals.has(key)) return;
     this.terminals.add(key);
+    if (this.symmetry && !mutations.symmetryNoPredicateCheck) this.checkInvariant(x);
     if (!this.ctx.visit(mergedView(x))) this.stopped = true;
+  }
+
+  /**
+   * Symmetry: the terminal states of x's class are not evaluated, so the predicate must give the
+   * same answer on every permutation of x; checked here, for every distinct terminal state.
+   */
+  private checkInvariant(x: Execution): void {
+    const sym = this.symmetry as Symmetry;
+    const holds = this.ctx.holds;
+    // A caller without predicates (a test collecting outcomes) has nothing to check.
+    if (!holds) return;
+    const here = holds(mergedView(x)).join();
+    for (const p of sym.permutations(x.threads.length)) {
+      if (holds(mergedView(x, (f) => sym.renameFinding(f, p))).join() !== here)
+        throw new ExplorerError(
+          `Symmetry reduction (model "${this.ctx.model.name}"): a predicate gives a different answer when the threads of ${sym.label} are renamed ` +
+            `(findings ${JSON.stringify(x.findings.map((f) => [f.kind, f.thread ?? null]))}), so merging permuted states would change the verdict. ` +
+            `Write it without naming a thread of the group, or drop the symmetry declaration.`,
+        );
+    }
   }
 
   /**
@@ -227,8 +336,7 @@ class StatefulSearch {
       const global = m.threads.length > node.threads || m.stop;
       const enabled = m.enabledMask();
       if (!(m.stop || enabled === 0 || m.steps >= this.ctx.maxSteps)) {
-        const child = this.capture(m, enabled, m.threads.map((th) => th.hist), m.final);
-        child.snap = m.snapshot();
+        const child = this.capture(m, enabled, m.threads.map((th) => th.hist), m.final, true);
         return { child, arities: m.arities.slice(), global };
       }
     }
@@ -263,14 +371,34 @@ class StatefulSearch {
    * thread not asleep; on a revisit, one for the threads asleep before but not now; else null.
    */
   private enter(node: Node, z: number): Frame | null {
-    const h = this.visited.get(node.key);
-    if (h === undefined) {
-      this.visited.set(node.key, z);
+    // Symmetry: the table holds sleep sets in canonical thread indices (node.perm).
+    const p = node.perm;
+    const i = this.visited.get(node.key);
+    if (i === undefined) {
+      if (node.lazy) this.fill(node);
+      const n = this.visited.size;
+      if (n === this.sleep.length) {
+        const grown = new Int32Array(2 * n);
+        grown.set(this.sleep);
+        this.sleep = grown;
+      }
+      this.visited.set(node.key, n);
+      this.sleep[n] = p ? mapMask(z, p) : z;
       return { node, z, todo: node.enabled & ~z, t: -1, script: null, done: 0, global: 0 };
     }
-    const again = mutations.noRevisit ? 0 : h & ~z & node.enabled;
-    this.visited.set(node.key, h & z);
+    const h = this.sleep[i];
+    const again = mutations.noRevisit ? 0 : (p ? unmapMask(h, p) : h) & ~z & node.enabled;
+    this.sleep[i] = h & (p ? mapMask(z, p) : z);
+    if (again !== 0 && node.lazy) this.fill(node);
     return again === 0 ? null : { node, z, todo: again, t: -1, script: null, done: 0, global: 0 };
+  }
+
+  /** A lazy node, while the machine is still in its state (right after the transition that reached it). */
+  private fill(node: Node): void {
+    const m = this.machine as Machine;
+    this.pendingOps(node, m);
+    node.snap = m.snapshot();
+    node.lazy = false;
   }
 
   /** Depth-first from an initial state, with an explicit stack (executions may be maxSteps deep). False: stop. */
@@ -327,6 +455,8 @@ interface Frame {
   global: number;
 }
 
+const NONE: number[] = [];
+
 /** ctx.ran() of one snapshot transition: one step, no execution. */
 const ONE_STEP = { steps: 1 } as Execution;
 
@@ -334,5 +464,6 @@ export const exploreStateful: Explore = (ctx) => {
   if (ctx.config.shard) throw new ExplorerError(`search.shard is not supported by the stateful strategy; use { strategy: "dpor" } for shards.`);
   const s = new StatefulSearch(ctx, ctx.config.snapshots === true);
   const complete = s.root();
-  return { complete, coverage: { kind: "exhaustive", reduction: STATEFUL_REDUCTION, states: s.states } };
+  const coverage = { kind: "exhaustive", reduction: STATEFUL_REDUCTION, states: s.states } as const;
+  return { complete, coverage: s.symmetry ? { ...coverage, symmetry: s.symmetry.label } : coverage };
 };

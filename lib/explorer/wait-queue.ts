@@ -28,6 +28,10 @@ export class WaitQueue extends Obj {
   restore(s: unknown): void {
     this.generation = s as number;
   }
+  /** Symmetry reduction (symmetry.ts): this key names no thread. */
+  get threadsInKey(): "none" {
+    return "none";
+  }
   stateKey(): number {
     return this.generation;
   }

@@ -95,6 +95,10 @@ class Gate extends Obj {
   stateKey(): number {
     return this.isOpen ? 1 : 0;
   }
+  /** Symmetry reduction (lib/explorer/symmetry.ts): the key names no thread. */
+  get threadsInKey(): "none" {
+    return "none";
+  }
   snapshot(): boolean {
     return this.isOpen;
   }

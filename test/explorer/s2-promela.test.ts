@@ -33,6 +33,19 @@ describe("S2 Promela port", () => {
       }
   }, 60_000);
 
+  it("with the validators declared symmetric: the same verdicts as without, in fewer states", () => {
+    for (const [pages, validators] of [[1, 2], [2, 2], [1, 3]] as const)
+      for (const fixed of [true, false]) {
+        const spec = (symmetry: boolean) => ({ title: "s2", model: s2Promela({ pages, validators, fixed, symmetry }), predicate: bad, expect: "Never" as const, search: { strategy: "stateful" as const, snapshots: true } });
+        const plain = search(spec(false), { stopEarly: false }), sym = search(spec(true), { stopEarly: false });
+        expect(sym.complete && plain.complete).toBe(true);
+        expect([sym.counts.true > 0, sym.counts.false > 0]).toEqual([plain.counts.true > 0, plain.counts.false > 0]);
+        const states = (r: typeof sym) => (r.coverage.kind === "exhaustive" ? (r.coverage.states ?? 0) : 0);
+        expect(states(sym)).toBeLessThan(states(plain));
+        expect(sym.coverage).toMatchObject({ symmetry: expect.stringMatching(/^T_validate0, T_validate1.* permutations\)$/) });
+      }
+  }, 60_000);
+
   it("source-DPOR and DFS reach the same outcomes (1 page, 1 validator, both variants)", () => {
     for (const fixed of [true, false]) {
       const spec = (strategy: "dfs" | "dpor") => ({ title: "s2", model: s2Promela({ pages: 1, validators: 1, fixed }), predicate: (e: ExecutionView) => e.has("uaf"), expect: "Never" as const, search: { strategy } });
