@@ -23,7 +23,8 @@
 // - the predicate must be invariant under the group: every distinct terminal state is checked
 //   under every permutation of the groups (up to MAX_CHECKED of them), and a difference is refused.
 // Sleep sets are stored in canonical thread indices (mapped by the same permutation) and mapped
-// back on a revisit.
+// back on a revisit; they matter only to Godefroid's revisit rule, which is off by default
+// (stateful.ts's header says why no state needs it).
 //
 // Meaning of the verdict: every reachable state is covered up to a permutation of the groups, so
 // a predicate that is invariant under those permutations gets the verdict it would get without

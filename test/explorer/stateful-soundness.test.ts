@@ -3,9 +3,9 @@
 // the stateful strategy reaches exactly the terminal outcomes naive DFS reaches (final state,
 // findings, status), so every predicate over them gets the same verdict. And the test of the
 // test: deliberate mutations of stateful.ts (findings left out of the state key, spawns treated as
-// independent) are caught, by a small program only the broken version gets wrong. (Dropping the
-// revisit rule, naive caching with sleep sets, was caught by no program tried: 1 400 random
-// programs and the S2 port all reach the same states without it. It stays, as cited.)
+// independent) are caught, by a small program only the broken version gets wrong. Godefroid's
+// revisit rule is off: the header of stateful.ts proves that stopping at a revisit loses no state
+// of an acyclic state graph, and a property below checks it against the rule.
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { check, choose, finding, model, Mutex, Obj, search, SharedVar, step, type ExecutionView } from "../../lib/explorer/index.ts";
@@ -36,7 +36,8 @@ const agrees = (m: Model<unknown>): void => {
 };
 
 afterEach(() => {
-  mutations.noRevisit = false;
+  mutations.revisit = false;
+  mutations.noSleepSets = false;
   mutations.noFindingsInKey = false;
 });
 
@@ -68,6 +69,23 @@ describe("stateful search soundness (property)", () => {
         expect(withSleep).toBe(without);
       }),
       { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? 100), seed: Number(process.env.EXPLORER_PROP_SEED ?? 20261207) },
+    );
+  }, 180_000);
+
+  // The proof in stateful.ts's header: with the state graph acyclic, a state found in the table
+  // has finished its exploration, so Godefroid's revisit rule adds transitions, never a state.
+  it("stopping at a revisit stores the same states as Godefroid's revisit rule, with the same outcomes", () => {
+    fc.assert(
+      fc.property(fc.oneof(statefulProgramArb, multiProgramArb), (prog) => {
+        fc.pre(prog.reduce((n, t) => n + stepsOf(t), 0) <= Number(process.env.EXPLORER_PROP_STEPS ?? 12));
+        const m = programModel(prog) as Model<unknown>;
+        const without = { states: states(m), outcomes: [...outcomes(m, exploreStateful, 30_000).set].sort() };
+        mutations.revisit = true;
+        const withRule = { states: states(m), outcomes: [...outcomes(m, exploreStateful, 30_000).set].sort() };
+        mutations.revisit = false;
+        expect(without).toEqual(withRule);
+      }),
+      { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? 150), seed: Number(process.env.EXPLORER_PROP_SEED ?? 20261208) },
     );
   }, 180_000);
 
