@@ -227,8 +227,10 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   compiler.setExtracts(extracts);
   const t0 = performance.now();
   const running = runUnits(compiler, missing.map(({ u }) => u), { expectedMs, unconfined: opts.unconfined, onUnit: opts.onUnit && ((r) => opts.onUnit!(r, extracts.get(r.file)!)) });
-  // Let the workers start before the main thread blocks on the type checker.
-  await new Promise((r) => setImmediate(r));
+  // Let the workers start before the main thread blocks on the type checker. Watch mode waits
+  // for them: their verdicts are printed as they come, and the checker would hold them back.
+  if (opts.onUnit) await running;
+  else await new Promise((r) => setImmediate(r));
 
   await time("typecheck", () => {
     if (todo.length === 0) return;

@@ -3,7 +3,8 @@
 // what it is given (hash.ts, `unitHash`), so an edit to one claim re-runs that claim's block,
 // an edit to a definition re-runs its chapter's blocks, and an edit to prose re-runs nothing.
 // Each re-run block's verdict is printed as soon as it is known, before type-checking ends and
-// before the site is rebuilt. The transpiled lib/ and the type checker are kept across builds.
+// before the site is rebuilt. The transpiled lib/ and the type checker are kept across builds, and
+// after the first build mkdocs rebuilds only the pages that changed (site.ts, `dirty`).
 
 import path from "node:path";
 import { watch as chokidar } from "chokidar";
@@ -20,6 +21,7 @@ export async function watch(o: ReturnType<typeof buildOptions>): Promise<number>
   /** A change outside the chapters (lib/, the runtime): the checker re-reads its files. */
   let libChanged = true;
   let changedAt = performance.now();
+  let built = false;
   const rebuild = async () => {
     if (running) { again = true; return; }
     running = true;
@@ -32,7 +34,9 @@ export async function watch(o: ReturnType<typeof buildOptions>): Promise<number>
         const rel = path.relative(ROOT, u.file).split(path.sep).join("/");
         for (const l of unitLine(rel, u)) console.log(l + pc.dim(` ${((performance.now() - t0) / 1000).toFixed(2)} s after the change`));
       };
-      await buildOnce({ ...o, session, onUnit });
+      // The first build makes the whole site; later ones rebuild only the pages that changed.
+      await buildOnce({ ...o, session, onUnit, dirtySite: built });
+      built = true;
       console.log(pc.dim(`rebuilt in ${((performance.now() - t0) / 1000).toFixed(2)} s; watching for changes (Ctrl-C stops)`));
     } while (again);
     running = false;
