@@ -10,6 +10,7 @@ import { decodeChapter } from "./utf8.ts";
 import { ChapterTypeChecker } from "./typecheck.ts";
 import { expectedKey, mergeUnits, runUnits, unitsOf, type Frame, type ModuleRun, type Unit, type UnitRun } from "./run.ts";
 import { ModuleCompiler } from "./sandbox/modules.ts";
+import { unitFromCache, unitToCache } from "./unit-cache.ts";
 import { RESULTS_SCHEMA, type BlockResult, type ChapterResult, type Results, type Location } from "./results.ts";
 import { blockAt, markdownColumn } from "./tangle.ts";
 import { chapterHash, SourceCache, toolHash, unitHash } from "./hash.ts";
@@ -78,14 +79,6 @@ async function previousDurations(root: string, resultsFile: string): Promise<Map
     // no previous run: any order
   }
   return out;
-}
-
-/** A unit's run as cached: frames relative to the root, so a moved checkout reads it the same. */
-function unitToCache(root: string, u: UnitRun): string {
-  return JSON.stringify(u, (k, v) => (k === "file" && typeof v === "string" && path.isAbsolute(v) ? rel(root, v) : v));
-}
-function unitFromCache(root: string, text: string): UnitRun {
-  return JSON.parse(text, (k, v) => (k === "file" && typeof v === "string" ? path.join(root, v) : v)) as UnitRun;
 }
 
 export async function listChapters(dir: string): Promise<string[]> {

@@ -106,3 +106,16 @@ describe("the build re-runs only the units whose key changed", () => {
     expect(records(again.results)).toBe(records(first.results));
   });
 });
+
+test("the unit cache moves frame paths to the root and back, and leaves records as they are", async () => {
+  const { unitFromCache, unitToCache } = await import("../../build/src/unit-cache.ts");
+  const chapter = path.join(ROOT, "chapters/04-x.md");
+  const u = {
+    file: chapter, block: "b", durationMs: 1, errors: [],
+    tests: [{ name: "b", state: "failed" as const, durationMs: 1, error: { message: "m", frame: { file: chapter, line: 3, col: 1 } },
+      meta: { records: [{ type: "claim", file: "ext4file", at: { file: "lib/x.ts" } }] } }],
+  };
+  const text = unitToCache(ROOT, u);
+  expect(text).not.toContain(ROOT);
+  expect(unitFromCache(ROOT, text)).toEqual(u);
+});
