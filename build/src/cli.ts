@@ -58,7 +58,7 @@ function heaviestPage(dir: string): { file: string; bytes: number } | null {
 }
 
 /** One full build; returns the exit code. */
-export async function buildOnce(o: ReturnType<typeof buildOptions>, log = console.log): Promise<{ code: number; totals: Results["totals"] }> {
+export async function buildOnce(o: ReturnType<typeof buildOptions> & { dirtySite?: boolean }, log = console.log): Promise<{ code: number; totals: Results["totals"] }> {
   const t0 = performance.now();
   const { results, sources } = await build(o);
   printResults(results, log);
@@ -76,7 +76,7 @@ export async function buildOnce(o: ReturnType<typeof buildOptions>, log = consol
     await renderSite(ROOT, o.docs, results, sources, changes);
     const t2 = performance.now();
     const custom = o.docs !== path.join(ROOT, "docs/generated") || o.siteDir !== undefined;
-    const mk = await mkdocsBuild(ROOT, custom ? o.docs : undefined, o.siteDir);
+    const mk = await mkdocsBuild(ROOT, custom ? o.docs : undefined, o.siteDir, { dirty: o.dirtySite });
     results.timings.render = t2 - t1;
     results.timings.mkdocs = performance.now() - t2;
     if (mk.ok) {

@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ts } from "ts-morph";
 import type { Extract } from "./extract.ts";
+import { tangle } from "./tangle.ts";
+import { runtimeSpecifier } from "./sandbox/modules.ts";
 
 function sha(parts: string[]): string {
   const h = createHash("sha256");
@@ -90,6 +92,27 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
   for (const f of closureFiles(root, ex, extracts, cache)) {
     if (f === path.join(root, ex.file)) continue;
     parts.push(path.relative(root, f), cache.text(f) ?? "<missing>");
+  }
+  return sha(parts);
+}
+
+/**
+ * The key of one work unit's records (run.ts, `Unit`): what the unit's worker is given, and
+ * nothing else. The unit's tangled text (every definition and its one test block, each at its own
+ * lines; prose is blank), the defs-only text of each chapter it imports, the text of each lib/
+ * file it reaches, and `tools`. A unit is evaluated afresh (sandbox/worker.ts), so no other block
+ * of its chapter, and no unit that ran before it, can change what it records: an edit to a test
+ * block re-runs that block, an edit to a definition re-runs every block of the chapter (a test
+ * body runs after all definitions, so one above it and one below it alike), and an edit to prose
+ * re-runs nothing.
+ */
+export function unitHash(root: string, ex: Extract, block: string | null, extracts: Map<string, Extract>, tools: string, cache: SourceCache, unconfined = false): string {
+  const self = path.join(root, ex.file);
+  const parts = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", tangle(ex, { unit: block }, runtimeSpecifier(root, self))];
+  for (const f of closureFiles(root, ex, extracts, cache)) {
+    if (f === self) continue;
+    const imported = f.endsWith(".md") ? extracts.get(f) : undefined;
+    parts.push(path.relative(root, f), imported ? tangle(imported, "defs", runtimeSpecifier(root, f)) : cache.text(f) ?? "<missing>");
   }
   return sha(parts);
 }

@@ -8,10 +8,12 @@ import path from "node:path";
 import { extract, type Extract } from "./extract.ts";
 import { decodeChapter } from "./utf8.ts";
 import { ChapterTypeChecker } from "./typecheck.ts";
-import { runChapters, type Frame, type ModuleRun } from "./run.ts";
+import { expectedKey, mergeUnits, runUnits, unitsOf, type Frame, type ModuleRun, type Unit, type UnitRun } from "./run.ts";
+import { ModuleCompiler } from "./sandbox/modules.ts";
+import { unitFromCache, unitToCache } from "./unit-cache.ts";
 import { RESULTS_SCHEMA, type BlockResult, type ChapterResult, type Results, type Location } from "./results.ts";
 import { blockAt, markdownColumn } from "./tangle.ts";
-import { chapterHash, SourceCache, toolHash } from "./hash.ts";
+import { chapterHash, SourceCache, toolHash, unitHash } from "./hash.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { parseDirectives, type Directive } from "./directives.ts";
 import { scoreboardDiagnostics } from "./scoreboard.ts";
@@ -30,6 +32,10 @@ export interface BuildOptions {
   only?: string[];
   /** Bench baseline only: chapters run without SES (see sandbox/worker.ts). */
   unconfined?: boolean;
+  /** Watch mode: called as each block's unit finishes, before type-checking ends and before the site. */
+  onUnit?: (u: UnitRun, ex: Extract) => void;
+  /** Watch mode: kept across builds, so that lib/ is transpiled and type-checked once. */
+  session?: { compiler?: ModuleCompiler; checker?: ChapterTypeChecker };
 }
 
 export interface BuildOutput {
@@ -59,14 +65,20 @@ function statesOf(run: ModuleRun | undefined): ChapterStates {
 
 const rel = (root: string, abs: string) => path.relative(root, abs).split(path.sep).join("/");
 
-/** How long each chapter took last time, so the longest start first (wall time only). */
+/** How long each unit took last time, so the longest start first (wall time only). */
 async function previousDurations(root: string, resultsFile: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
   try {
     const prev = JSON.parse(await readFile(resultsFile, "utf8")) as Results;
-    return new Map(prev.chapters.map((c) => [path.join(root, c.file), c.durationMs]));
+    for (const c of prev.chapters) {
+      const file = path.join(root, c.file);
+      out.set(expectedKey({ file, block: null }), c.durationMs);
+      for (const b of c.blocks) if (b.durationMs !== null) out.set(expectedKey({ file, block: b.id }), b.durationMs);
+    }
   } catch {
-    return new Map();
+    // no previous run: any order
   }
+  return out;
 }
 
 export async function listChapters(dir: string): Promise<string[]> {
@@ -161,9 +173,11 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     }
   });
 
+  const sourceCache = new SourceCache(srcByFile);
+  let tools = "";
   const hashes = await time("hash", () => {
-    const tools = toolHash(root);
-    const cache = new SourceCache(srcByFile);
+    tools = toolHash(root);
+    const cache = sourceCache;
     return new Map(files.map((f) => [f, chapterHash(root, extracts.get(f)!, srcByFile.get(f)!, extracts, tools, cache)]));
   });
   const cached = new Map<string, ChapterResult>();
@@ -182,9 +196,38 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
 
   const directives = new Map(files.map((f) => [f, parseDirectives(rel(root, f), srcByFile.get(f)!)]));
   const diags = new Map<string, Diagnostic[]>(todo.map((f) => [f, [...extracts.get(f)!.diagnostics, ...directives.get(f)!.diagnostics]]));
+
+  // The run stage starts before type-checking: a unit's records depend on its key only, so a
+  // run whose chapter then fails to type-check is merely unused (and still cached). Units whose
+  // key is in the cache are not run at all.
+  const candidates = todo.filter((f) => diags.get(f)!.length === 0 && extracts.get(f)!.blocks.length > 0);
+  const units: { u: Unit; key: string }[] = [];
+  await time("hash", () => {
+    const cache = sourceCache;
+    for (const f of candidates) for (const u of unitsOf(f, extracts.get(f)!)) units.push({ u, key: unitHash(root, extracts.get(f)!, u.block, extracts, tools, cache, opts.unconfined) });
+  });
+  const unitRuns = new Map<Unit, UnitRun>();
+  const unitDir = opts.cacheDir ? path.join(opts.cacheDir, "units") : null;
+  if (unitDir) {
+    for (const { u, key } of units) {
+      const p = path.join(unitDir, key + ".json");
+      if (existsSync(p)) unitRuns.set(u, unitFromCache(root, await readFile(p, "utf8")));
+    }
+  }
+  const missing = units.filter(({ u }) => !unitRuns.has(u));
+  const expectedMs = await previousDurations(root, opts.resultsFile);
+  const compiler = opts.session?.compiler ?? new ModuleCompiler(root, extracts);
+  compiler.setExtracts(extracts);
+  const t0 = performance.now();
+  const running = runUnits(compiler, missing.map(({ u }) => u), { expectedMs, unconfined: opts.unconfined, onUnit: opts.onUnit && ((r) => opts.onUnit!(r, extracts.get(r.file)!)) });
+  // Let the workers start before the main thread blocks on the type checker. Watch mode waits
+  // for them: their verdicts are printed as they come, and the checker would hold them back.
+  if (opts.onUnit) await running;
+  else await new Promise((r) => setImmediate(r));
+
   await time("typecheck", () => {
     if (todo.length === 0) return;
-    const checker = new ChapterTypeChecker(root);
+    const checker = opts.session?.checker ?? new ChapterTypeChecker(root);
     for (const f of files) checker.update(extracts.get(f)!);
     for (const f of todo) {
       if (diags.get(f)!.length > 0) continue; // an extract error makes the tangle unreliable
@@ -192,10 +235,22 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     }
   });
 
-  const runnable = todo.filter((f) => diags.get(f)!.length === 0 && extracts.get(f)!.blocks.length > 0);
-  const expectedMs = await previousDurations(root, opts.resultsFile);
-  const runs = await time("run", () => runChapters(root, runnable, extracts, { expectedMs, unconfined: opts.unconfined }));
-  const runByFile = new Map(runs.modules.map((m) => [m.file, m]));
+  const fresh = await running;
+  timings.run = performance.now() - t0;
+  for (const [i, { u, key }] of missing.entries()) {
+    const r = fresh[i]!;
+    unitRuns.set(u, r);
+    // A unit cut short by the watchdog, the safety net or a crash is never cached.
+    if (unitDir && !r.interrupted) {
+      await mkdir(unitDir, { recursive: true });
+      await writeFile(path.join(unitDir, key + ".json"), unitToCache(root, r));
+    }
+  }
+  const runByFile = new Map<string, ModuleRun>();
+  for (const f of candidates) {
+    if (diags.get(f)!.length > 0) continue;
+    runByFile.set(f, mergeUnits(f, units.filter(({ u }) => u.file === f).map(({ u }) => unitRuns.get(u)!)));
+  }
 
   const chapters: ChapterResult[] = [];
   for (const f of files) {

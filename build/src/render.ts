@@ -2,6 +2,7 @@
 // inserted after its closing fence, and fence options and directives removed.
 
 import { mkdir, readFile, rm, writeFile, copyFile } from "node:fs/promises";
+import { syncDir } from "./sync-dir.ts";
 import path from "node:path";
 import { splitLines, type Extract } from "./extract.ts";
 import type { BlockResult, ChapterResult, Results } from "./results.ts";
@@ -122,9 +123,20 @@ export function afterTitle(md: string, html: string): string {
 
 export interface RenderInput { src: string; ex: Extract; result: ChapterResult; directives: Directive[]; states?: ChapterStates }
 
-/** Rewrites `outDir` from scratch: index, one page per chapter, and the site's stylesheet. */
-export async function renderSite(root: string, outDir: string, results: Results, chapters: RenderInput[], changes?: Change[]): Promise<void> {
+/**
+ * Rewrites `finalDir`: index, one page per chapter, and the site's stylesheet. Rendered afresh
+ * beside it, then synced into it, so that an unchanged page keeps its modification time (watch
+ * mode's `mkdocs build --dirty` rebuilds only the pages that changed).
+ */
+export async function renderSite(root: string, finalDir: string, results: Results, chapters: RenderInput[], changes?: Change[]): Promise<void> {
+  const outDir = finalDir + ".next";
   await rm(outDir, { recursive: true, force: true });
+  await renderInto(root, outDir, results, chapters, changes);
+  await syncDir(outDir, finalDir);
+  await rm(outDir, { recursive: true, force: true });
+}
+
+async function renderInto(root: string, outDir: string, results: Results, chapters: RenderInput[], changes?: Change[]): Promise<void> {
   await mkdir(path.join(outDir, "assets"), { recursive: true });
   for (const asset of ["book.css", "book.js"]) await copyFile(path.join(root, "build/site", asset), path.join(outDir, "assets", asset));
   await writeFile(path.join(outDir, "index.md"), indexPage(results, changes));

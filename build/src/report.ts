@@ -40,3 +40,18 @@ export function printResults(r: Results, log: (s: string) => void = console.log)
     for (const l of failureLines(c)) log(l);
   }
 }
+
+/**
+ * Watch mode: one block's verdict as soon as its unit finishes (before type-checking and the
+ * site): `✓ id (ms)`, or the failure's first line at its chapter line.
+ */
+export function unitLine(relFile: string, u: { block: string | null; tests: { name: string; state: string; durationMs: number | null; error: { message: string; frame: { line: number } | null } | null; meta: { line?: number } | null }[]; errors: { message: string; frame: { line: number } | null }[] }): string[] {
+  const out: string[] = [];
+  for (const e of u.errors) out.push(`${pc.red("✗")} ${relFile}:${e.frame?.line ?? 1} - error ${e.message.split("\n")[0]}`);
+  for (const t of u.tests) {
+    const ms = pc.dim(`(${Math.round(t.durationMs ?? 0)} ms)`);
+    if (t.state === "failed") out.push(`${pc.red("✗")} ${t.name} ${ms}\n    ${relFile}:${t.error?.frame?.line ?? t.meta?.line ?? 1} - error ${t.name}: ${(t.error?.message ?? "failed").split("\n")[0]}`);
+    else out.push(`${t.state === "passed" ? pc.green("✓") : pc.dim("-")} ${t.name} ${ms}`);
+  }
+  return out;
+}

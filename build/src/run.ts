@@ -1,5 +1,6 @@
-// Stage 4: run chapters, each in a worker thread of its own (sandbox/worker.ts), and collect
-// what each block did. A watchdog stops a worker whose chapter stopped making progress (a thread
+// Stage 4: run chapters, as work units (a chapter's definitions and one test block, evaluated
+// afresh), in worker threads of the chapter's own (sandbox/worker.ts), and collect what each
+// block did. A watchdog stops a worker whose chapter stopped making progress (a thread
 // that loops between two steps) or that ran past the safety net; the other chapters go on.
 
 import { existsSync } from "node:fs";
@@ -9,8 +10,8 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Extract } from "./extract.ts";
 import { HEARTBEAT_BYTES, HeartbeatReader } from "./sandbox/heartbeat.ts";
-import { ModuleCompiler, ModuleError } from "./sandbox/modules.ts";
-import type { Frame, WorkerInput, WorkerMessage } from "./sandbox/protocol.ts";
+import { ModuleCompiler, ModuleError, unitModuleId, type ChapterBundle } from "./sandbox/modules.ts";
+import type { Frame, UnitRequest, WorkerInput, WorkerMessage } from "./sandbox/protocol.ts";
 
 export type { Frame } from "./sandbox/protocol.ts";
 
@@ -39,7 +40,7 @@ export interface ModuleRun {
 /** A chapter whose beat stops moving this long is stopped (an infinite loop between two steps). */
 export const STALL_S = Number(process.env.BOOK_STALL_S ?? 60);
 /**
- * Safety net on a chapter's wall-clock time. Verdicts never depend on it: budgets count
+ * Safety net on one unit's wall-clock time (a chapter's definitions and one test block). Verdicts never depend on it: budgets count
  * executions and steps. When it fires, the chapter fails with a message that says so.
  */
 export const CHAPTER_LIMIT_S = Number(process.env.BOOK_CHAPTER_LIMIT_S ?? 600);
@@ -50,7 +51,7 @@ export interface RunOptions {
   replayToken?: string | null;
   /** Bench baseline only: no lockdown, no Compartment. */
   unconfined?: boolean;
-  /** Longest chapters first, so that two workers finish together (hint: previous durations). */
+  /** Longest first, so that two workers finish together (previous durations by `expectedKey`). */
   expectedMs?: ReadonlyMap<string, number>;
   /** Workers at once (default: the machine's parallelism). */
   workers?: number;
@@ -68,102 +69,204 @@ function workerFile(): string {
   throw new Error("dist/build/src/sandbox/worker.js is missing: run `npm run compile` (npm test and npm run build do it for you)");
 }
 
+/** One work unit of the run stage: a chapter's definitions and one of its test blocks. */
+export interface Unit {
+  /** Absolute path of the chapter. */
+  file: string;
+  /** The test block it runs; null: the chapter has no test block, the unit only loads it. */
+  block: string | null;
+}
+
+/** What one unit did: a ModuleRun of at most one test. */
+export interface UnitRun extends ModuleRun {
+  block: string | null;
+  /** The chapter threw while loading (then `tests` is empty and `errors[0]` says why). */
+  loadError?: boolean;
+}
+
+/** The units of a chapter: one per test block (`only`: those named), or one that only loads it. */
+export function unitsOf(file: string, ex: Extract, only?: readonly string[] | null): Unit[] {
+  const tests = ex.blocks.filter((b) => b.flags.test && (!only || only.includes(b.id)));
+  return tests.length > 0 ? tests.map((b) => ({ file, block: b.id })) : [{ file, block: null }];
+}
+
+/**
+ * A chapter's run as a per-chapter run reports it, from its units: the tests in block order; a
+ * load error (every unit meets the same one: loading is deterministic) once, and then no test ran.
+ */
+export function mergeUnits(file: string, runs: readonly UnitRun[]): ModuleRun {
+  const out: ModuleRun = { file, tests: [], errors: [], durationMs: 0 };
+  for (const u of runs) out.durationMs += u.durationMs;
+  const load = runs.find((u) => u.loadError);
+  if (load) out.errors.push(load.errors[0]!);
+  for (const u of runs) {
+    if (!load) out.tests.push(...u.tests);
+    for (const e of u.errors) if (!u.loadError) out.errors.push(e);
+    if (u.interrupted) out.interrupted ??= u.interrupted;
+  }
+  return out;
+}
+
 export async function runChapters(root: string, files: readonly string[], extracts: ReadonlyMap<string, Extract>, opts: RunOptions = {}): Promise<{ modules: ModuleRun[] }> {
-  const compiler = new ModuleCompiler(root, extracts);
-  const order = [...files].sort((a, b) => (opts.expectedMs?.get(b) ?? 0) - (opts.expectedMs?.get(a) ?? 0));
-  const results = new Map<string, ModuleRun>();
+  const units = files.flatMap((f) => unitsOf(f, extracts.get(f)!, opts.only));
+  const runs = await runUnits(new ModuleCompiler(root, extracts), units, opts);
+  return { modules: files.map((f) => mergeUnits(f, runs.filter((u) => u.file === f))) };
+}
+
+/**
+ * Runs units on up to one worker per core, balanced by unit, not by chapter: the longest
+ * chapters first (by `expectedMs`, keyed by unitKey), and within a chapter its longest units, so
+ * both lanes share a long chapter. A worker runs the units of one chapter only; a lane that moves
+ * on to another chapter starts a new worker. Results come back in the order of `units`.
+ */
+export async function runUnits(compiler: ModuleCompiler, units: readonly Unit[], opts: RunOptions & { onUnit?: (u: UnitRun) => void } = {}): Promise<UnitRun[]> {
+  const est = (u: Unit) => opts.expectedMs?.get(expectedKey(u)) ?? 0;
+  const chapterMs = new Map<string, number>();
+  for (const u of units) chapterMs.set(u.file, (chapterMs.get(u.file) ?? 0) + est(u));
+  const order = units.map((u, i) => ({ u, i })).sort((a, b) =>
+    a.u.file === b.u.file ? est(b.u) - est(a.u) || a.i - b.i : chapterMs.get(b.u.file)! - chapterMs.get(a.u.file)! || (a.u.file < b.u.file ? -1 : 1));
+  const bundles = new Map<string, ChapterBundle | ModuleError>();
+  const bundleOf = (file: string) => {
+    let b = bundles.get(file);
+    if (!b) {
+      try {
+        b = compiler.bundleOf(file, units.filter((u) => u.file === file).map((u) => unitModuleId(u.file, u.block)));
+      } catch (e) {
+        if (!(e instanceof ModuleError)) throw e;
+        b = e;
+      }
+      bundles.set(file, b);
+    }
+    return b;
+  };
+  const results: UnitRun[] = new Array(units.length);
   const width = Math.max(1, Math.min(order.length, opts.workers ?? os.availableParallelism()));
   let next = 0;
   const lane = async () => {
-    while (next < order.length) {
-      const f = order[next++]!;
-      results.set(f, await runOne(compiler, f, opts));
+    let w: ChapterWorker | null = null;
+    try {
+      while (next < order.length) {
+        const { u, i } = order[next++]!;
+        const bundle = bundleOf(u.file);
+        let r: UnitRun;
+        if (bundle instanceof ModuleError) {
+          r = { file: u.file, block: u.block, tests: [], errors: [{ message: bundle.message, frame: { file: bundle.file, line: bundle.line, col: 1 } }], durationMs: 0, loadError: true };
+        } else {
+          if (w && (w.file !== u.file || w.dead)) { w.close(); w = null; }
+          w ??= new ChapterWorker(u.file, bundle, opts);
+          r = await w.run(u);
+        }
+        results[i] = r;
+        opts.onUnit?.(r);
+      }
+    } finally {
+      w?.close();
     }
   };
   await Promise.all(Array.from({ length: width }, lane));
-  return { modules: files.map((f) => results.get(f)!) };
+  return results;
 }
 
-function runOne(compiler: ModuleCompiler, file: string, opts: RunOptions): Promise<ModuleRun> {
-  const run: ModuleRun = { file, tests: [], errors: [], durationMs: 0 };
-  let bundle;
-  try {
-    bundle = compiler.bundle(file);
-  } catch (e) {
-    if (!(e instanceof ModuleError)) throw e;
-    run.errors.push({ message: e.message, frame: { file: e.file, line: e.line, col: 1 } });
-    return Promise.resolve(run);
+/** The key of a unit's previous duration in `RunOptions.expectedMs`. */
+export function expectedKey(u: Unit): string {
+  return `${u.file}\0${u.block ?? ""}`;
+}
+
+/** A worker thread that runs the units of one chapter, one at a time, under the watchdog. */
+class ChapterWorker {
+  private readonly worker: Worker;
+  private readonly beat: HeartbeatReader;
+  /** The worker was stopped or crashed: the lane starts another. */
+  dead = false;
+  private onMessage: ((m: WorkerMessage) => void) | null = null;
+  private onGone: ((message: string) => void) | null = null;
+
+  constructor(readonly file: string, bundle: ChapterBundle, private readonly opts: RunOptions) {
+    const heartbeat = new SharedArrayBuffer(HEARTBEAT_BYTES);
+    const input: WorkerInput = { bundle, heartbeat, replayToken: opts.replayToken ?? null, unconfined: !!opts.unconfined, slowdown: opts.slowdown ?? 0 };
+    this.beat = new HeartbeatReader(heartbeat);
+    this.worker = new Worker(workerFile(), { workerData: input, stdout: false, stderr: false });
+    this.worker.on("message", (m: WorkerMessage) => this.onMessage?.(m));
+    this.worker.on("error", (e) => { this.dead = true; this.onGone?.(`the chapter's worker crashed: ${e.message}`); });
+    this.worker.on("exit", () => { this.dead = true; this.onGone?.("the chapter's worker exited before it finished (out of memory?)"); });
   }
-  const heartbeat = new SharedArrayBuffer(HEARTBEAT_BYTES);
-  const input: WorkerInput = { bundle, heartbeat, only: opts.only ?? null, replayToken: opts.replayToken ?? null, unconfined: !!opts.unconfined, slowdown: opts.slowdown ?? 0 };
-  const beat = new HeartbeatReader(heartbeat);
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const worker = new Worker(workerFile(), { workerData: input, stdout: false, stderr: false });
-    let block: { id: string; line: number } | null = null;
-    let claim: { label: string; frame: Frame | null } | null = null;
-    let settled = false;
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      clearInterval(watch);
-      run.durationMs = performance.now() - t0;
-      resolve(run);
-    };
-    const stop = (why: string, message: string) => {
-      if (settled) return;
-      run.interrupted = why;
-      const at = claim?.frame ?? (block ? { file, line: block.line, col: 1 } : null);
-      if (block) run.tests.push({ name: block.id, state: "failed", durationMs: performance.now() - t0, error: { message, frame: at }, meta: { blockId: block.id, line: block.line, records: [] } });
-      else run.errors.push({ message, frame: at });
-      void worker.terminate();
-      finish();
-    };
-    worker.on("message", (m: WorkerMessage) => {
-      switch (m.type) {
-        case "block-start": block = { id: m.id, line: m.line }; claim = null; break;
-        case "claim": claim = { label: m.label, frame: m.frame }; break;
-        case "block": {
-          block = null;
-          claim = null;
-          const error = m.error ? { message: m.error.context ? `${m.error.message}\n  (thrown while the block ran the call at ${rel(m.error.context)})` : m.error.message, frame: m.error.frame } : null;
-          run.tests.push({ name: m.id, state: m.state, durationMs: m.durationMs, error, meta: { blockId: m.id, line: m.line, records: JSON.parse(m.records), states: JSON.parse(m.states) } });
-          break;
+
+  close(): void {
+    this.dead = true;
+    this.onMessage = null;
+    this.onGone = null;
+    void this.worker.terminate();
+  }
+
+  run(u: Unit): Promise<UnitRun> {
+    const { file } = u;
+    const run: UnitRun = { file, block: u.block, tests: [], errors: [], durationMs: 0 };
+    const t0 = performance.now();
+    return new Promise((resolve) => {
+      let block: { id: string; line: number } | null = null;
+      let claim: { label: string; frame: Frame | null } | null = null;
+      let settled = false;
+      const finish = () => {
+        if (settled) return;
+        settled = true;
+        clearInterval(watch);
+        this.onMessage = null;
+        this.onGone = null;
+        run.durationMs = performance.now() - t0;
+        resolve(run);
+      };
+      const stop = (why: string, message: string) => {
+        if (settled) return;
+        run.interrupted = why;
+        const at = claim?.frame ?? (block ? { file, line: block.line, col: 1 } : null);
+        if (block) run.tests.push({ name: block.id, state: "failed", durationMs: performance.now() - t0, error: { message, frame: at }, meta: { blockId: block.id, line: block.line, records: [] } });
+        else run.errors.push({ message, frame: at });
+        this.close();
+        finish();
+      };
+      this.onMessage = (m: WorkerMessage) => {
+        switch (m.type) {
+          case "block-start": block = { id: m.id, line: m.line }; claim = null; break;
+          case "claim": claim = { label: m.label, frame: m.frame }; break;
+          case "block": {
+            block = null;
+            claim = null;
+            const error = m.error ? { message: m.error.context ? `${m.error.message}\n  (thrown while the block ran the call at ${rel(m.error.context)})` : m.error.message, frame: m.error.frame } : null;
+            run.tests.push({ name: m.id, state: m.state, durationMs: m.durationMs, error, meta: { blockId: m.id, line: m.line, records: JSON.parse(m.records), states: JSON.parse(m.states) } });
+            break;
+          }
+          case "load-error": run.loadError = true; run.errors.push({ message: m.message, frame: m.frame }); break;
+          case "crash": run.interrupted = "crash"; run.errors.push({ message: `the chapter's worker crashed: ${m.message}`, frame: null }); this.close(); finish(); break;
+          case "done": finish(); break;
         }
-        case "load-error": run.errors.push({ message: m.message, frame: m.frame }); break;
-        case "crash": run.interrupted = "crash"; run.errors.push({ message: `the chapter's worker crashed: ${m.message}`, frame: null }); break;
-        case "done": finish(); void worker.terminate(); break;
-      }
+      };
+      this.onGone = (message: string) => {
+        if (settled) return;
+        run.interrupted = "crash";
+        run.errors.push({ message, frame: block ? { file, line: block.line, col: 1 } : null });
+        finish();
+      };
+      if (this.dead) { this.onGone("the chapter's worker exited before it finished (out of memory?)"); return; }
+      // The watchdog: polls the heartbeat; it never decides a verdict, it only stops a worker.
+      let last = this.beat.beats, lastChange = performance.now();
+      const watch = setInterval(() => {
+        const now = performance.now();
+        const b = this.beat.beats;
+        if (b !== last) { last = b; lastChange = now; }
+        if (now - lastChange >= STALL_S * 1000) {
+          const thread = this.beat.thread();
+          const what = claim ? `claim ${claim.label}: ` : "";
+          stop("stall", thread !== null
+            ? `${what}thread "${thread}" did not reach its next step within ${STALL_S} s (an infinite loop between two steps?); the chapter's worker was stopped`
+            : `${what}the chapter made no progress for ${STALL_S} s outside any simulated thread (an infinite loop in the block's own code?); the chapter's worker was stopped`);
+        } else if (now - t0 >= CHAPTER_LIMIT_S * 1000) {
+          stop("limit", `stopped after ${CHAPTER_LIMIT_S} s: the machine was too slow to finish; this says nothing about the claim (raise BOOK_CHAPTER_LIMIT_S, or run again on an idle machine)`);
+        }
+      }, 250);
+      const request: UnitRequest = { entry: unitModuleId(u.file, u.block), block: u.block };
+      this.worker.postMessage(request);
     });
-    worker.on("error", (e) => {
-      if (settled) return;
-      run.interrupted = "crash";
-      run.errors.push({ message: `the chapter's worker crashed: ${e.message}`, frame: block ? { file, line: block.line, col: 1 } : null });
-      finish();
-    });
-    worker.on("exit", () => {
-      if (settled) return;
-      run.interrupted = "crash";
-      run.errors.push({ message: "the chapter's worker exited before it finished (out of memory?)", frame: block ? { file, line: block.line, col: 1 } : null });
-      finish();
-    });
-    // The watchdog: polls the heartbeat; it never decides a verdict, it only stops a worker.
-    let last = beat.beats, lastChange = performance.now();
-    const watch = setInterval(() => {
-      const now = performance.now();
-      const b = beat.beats;
-      if (b !== last) { last = b; lastChange = now; }
-      if (now - lastChange >= STALL_S * 1000) {
-        const thread = beat.thread();
-        const what = claim ? `claim ${claim.label}: ` : "";
-        stop("stall", thread !== null
-          ? `${what}thread "${thread}" did not reach its next step within ${STALL_S} s (an infinite loop between two steps?); the chapter's worker was stopped`
-          : `${what}the chapter made no progress for ${STALL_S} s outside any simulated thread (an infinite loop in the block's own code?); the chapter's worker was stopped`);
-      } else if (now - t0 >= CHAPTER_LIMIT_S * 1000) {
-        stop("limit", `stopped after ${CHAPTER_LIMIT_S} s: the machine was too slow to finish; this says nothing about the claim (raise BOOK_CHAPTER_LIMIT_S, or run again on an idle machine)`);
-      }
-    }, 250);
-  });
+  }
 }
 
 const rel = (f: Frame) => `${path.relative(process.cwd(), f.file).split(path.sep).join("/")}:${f.line}:${f.col}`;

@@ -17,25 +17,35 @@ const MISSING_PART = /Unrecognised theme name|No module named|Failed to load ext
  * Builds the site from `docsDir` into `siteDir`. Other folders than mkdocs.yml's own (a fixture
  * book's site, say) go through a temporary config that inherits everything else from it.
  */
-export async function mkdocsBuild(root: string, docsDir?: string, siteDir?: string): Promise<{ ok: boolean; output: string }> {
+export async function mkdocsBuild(root: string, docsDir?: string, siteDir?: string, opts: { dirty?: boolean } = {}): Promise<{ ok: boolean; output: string }> {
   let config = path.join(root, "mkdocs.yml");
-  if (docsDir || siteDir) {
+  // Watch mode: `--dirty` rebuilds only the pages whose Markdown is newer than their HTML
+  // (render.ts keeps unchanged pages' times). mkdocs warns that a dirty build may have stale
+  // navigation, and strict mode would make that warning fatal: so a dirty build is not strict
+  // (the next `npm run build` is), and its search index, which holds only the rebuilt pages, is
+  // merged into the previous one.
+  const dirty = !!opts.dirty;
+  const site = siteDir ?? path.join(root, "site");
+  if (docsDir || siteDir || dirty) {
     const dir = await mkdtemp(path.join(tmpdir(), "book-mkdocs-"));
     config = path.join(dir, "mkdocs.yml");
     const lines = [`INHERIT: ${JSON.stringify(path.join(root, "mkdocs.yml"))}`];
-    if (docsDir) lines.push(`docs_dir: ${JSON.stringify(docsDir)}`);
-    if (siteDir) lines.push(`site_dir: ${JSON.stringify(siteDir)}`);
+    lines.push(`docs_dir: ${JSON.stringify(docsDir ?? path.join(root, "docs/generated"))}`);
+    lines.push(`site_dir: ${JSON.stringify(site)}`);
+    if (dirty) lines.push("strict: false");
     await writeFile(config, lines.join("\n") + "\n");
   }
+  const before = dirty ? await readFile(path.join(site, "search/search_index.json"), "utf8").catch(() => null) : null;
   return new Promise<{ ok: boolean; output: string }>((resolve) => {
-    const p = spawn(MKDOCS, ["build", "--strict", "--quiet", "-f", config], { cwd: root });
+    const p = spawn(MKDOCS, ["build", dirty ? "--dirty" : "--strict", "--quiet", "-f", config], { cwd: root });
     let output = "";
     p.stdout.on("data", (d) => (output += d));
     p.stderr.on("data", (d) => (output += d));
     p.on("error", (e) => resolve({ ok: false, output: `could not start ${MKDOCS}: ${e.message}; ${SETUP}` }));
     p.on("close", (code) => resolve({ ok: code === 0, output: code !== 0 && MISSING_PART.test(output) ? `${output.trimEnd()}\n${SETUP}` : output }));
   }).then(async (r) => {
-    if (r.ok) await unsearchSources(siteDir ?? path.join(root, "site"));
+    if (r.ok && before !== null) await mergeSearchIndex(site, before);
+    if (r.ok) await unsearchSources(site);
     return r;
   });
 }
@@ -50,4 +60,16 @@ async function unsearchSources(siteDir: string): Promise<void> {
   try { index = JSON.parse(await readFile(file, "utf8")); } catch { return; }
   index.docs = index.docs.filter((d) => !d.location.startsWith("src/"));
   await writeFile(file, JSON.stringify(index));
+}
+
+/** After a dirty build: the previous index, with the entries of the pages just rebuilt replaced. */
+async function mergeSearchIndex(siteDir: string, before: string): Promise<void> {
+  const file = path.join(siteDir, "search/search_index.json");
+  type Index = { docs: { location: string }[] };
+  let now: Index, old: Index;
+  try { now = JSON.parse(await readFile(file, "utf8")); old = JSON.parse(before); } catch { return; }
+  const page = (loc: string) => loc.split("#")[0]!;
+  const rebuilt = new Set(now.docs.map((d) => page(d.location)));
+  now.docs = [...old.docs.filter((d) => !rebuilt.has(page(d.location))), ...now.docs];
+  await writeFile(file, JSON.stringify(now));
 }

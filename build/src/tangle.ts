@@ -11,7 +11,13 @@ export type TangleMode =
   /** The chapter is the test file: every block runs, test blocks register vitest tests. */
   | "run"
   /** Another chapter imports it: definitions only, so its tests are not registered twice. */
-  | "defs";
+  | "defs"
+  /**
+   * One work unit of the run stage (sandbox/units.ts): every definition, and of the test blocks
+   * only the one named (none for `null`). Each unit is evaluated afresh, so its text and the
+   * modules it imports are all that can make its records.
+   */
+  | { unit: string | null };
 
 /** The namespace the tangled module gives the runtime; chapters must not use this name. */
 export const RUNTIME_NS = "__book";
@@ -20,6 +26,7 @@ export function tangle(ex: Extract, mode: TangleMode, runtimeSpecifier: string):
   const out: string[] = new Array(ex.lineCount).fill("");
   for (const b of ex.blocks) {
     if (b.flags.test && mode === "defs") continue;
+    if (b.flags.test && typeof mode === "object" && b.id !== mode.unit) continue;
     const code = b.code === "" ? [] : b.code.split("\n");
     code.forEach((l, i) => (out[b.codeLine - 1 + i] = l));
     if (b.flags.test) {

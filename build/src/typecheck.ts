@@ -51,7 +51,10 @@ export class ChapterTypeChecker {
     const abs = path.join(this.root, ex.file);
     let spec = path.relative(path.dirname(abs), this.stubPath).split(path.sep).join("/");
     if (!spec.startsWith(".")) spec = "./" + spec;
-    this.project.createSourceFile(this.virtualPath(ex), tangle(ex, "run", spec), { overwrite: true });
+    const text = tangle(ex, "run", spec);
+    // Watch mode keeps one checker: an unchanged chapter keeps its source file, and its program.
+    if (this.project.getSourceFile(this.virtualPath(ex))?.getFullText() === text) return;
+    this.project.createSourceFile(this.virtualPath(ex), text, { overwrite: true });
   }
 
   /** Import-policy and type errors of one chapter, at Markdown positions. */

@@ -56,13 +56,18 @@ export class ModuleError extends Error {
 
 /** Compiles and caches modules for every chapter of one build (lib/ is compiled once). */
 export class ModuleCompiler {
-  private readonly cache = new Map<string, CompiledModule>();
+  private readonly cache = new Map<string, { source: string; module: CompiledModule }>();
 
-  constructor(private readonly root: string, private readonly extracts: ReadonlyMap<string, Extract>) {}
+  constructor(private readonly root: string, private extracts: ReadonlyMap<string, Extract>) {}
 
   bundle(chapterAbs: string): ChapterBundle {
+    return this.bundleOf(chapterAbs, [chapterAbs]);
+  }
+
+  /** The modules of a chapter's work units (`unitModuleId`): one bundle, one entry per unit. */
+  bundleOf(chapterAbs: string, entries: readonly string[]): ChapterBundle {
     const modules: Record<string, CompiledModule> = {};
-    const todo = [chapterAbs];
+    const todo = [...entries];
     while (todo.length > 0) {
       const id = todo.pop()!;
       if (modules[id]) continue;
@@ -73,21 +78,28 @@ export class ModuleCompiler {
     return { entry: chapterAbs, modules };
   }
 
+  /** Watch mode keeps one compiler across builds: chapters are read from these extracts. */
+  setExtracts(extracts: ReadonlyMap<string, Extract>): void {
+    this.extracts = extracts;
+  }
+
   private compile(id: string): CompiledModule {
-    const hit = this.cache.get(id);
-    if (hit) return hit;
-    const [file, query] = id.split("?") as [string, string | undefined];
+    const q = id.indexOf("?");
+    const [file, query] = q < 0 ? [id, undefined] : [id.slice(0, q), id.slice(q + 1)];
     let source: string;
     let harden = true;
     if (file.endsWith(".md")) {
       const ex = this.extracts.get(file);
       if (!ex) throw new ModuleError(`${path.relative(this.root, file)} is not a chapter of this book`, file, 1);
-      const mode: TangleMode = query === "defs" ? "defs" : "run";
+      const mode: TangleMode = query === "defs" ? "defs" : query === "load" ? { unit: null } : query?.startsWith("unit=") ? { unit: decodeURIComponent(query.slice(5)) } : "run";
       harden = mode === "defs";
       source = tangle(ex, mode, runtimeSpecifier(this.root, file));
     } else {
       source = readFileSync(file, "utf8");
     }
+    // Keyed by the source too: watch mode's compiler outlives an edit.
+    const hit = this.cache.get(id);
+    if (hit && hit.source === source) return hit.module;
     const out = ts.transpileModule(source, { compilerOptions: COMPILER, fileName: file + (file.endsWith(".md") ? ".ts" : "") });
     const deps: Record<string, string> = {};
     for (const imp of ts.preProcessFile(source, true, true).importedFiles) {
@@ -97,7 +109,7 @@ export class ModuleCompiler {
     if (path.relative(this.root, file) === RUNTIME_FILE) harden = false;
     const code = sesSafe(out.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n"));
     const m: CompiledModule = { id, file, code, map: out.sourceMapText ?? "", deps, harden };
-    this.cache.set(id, m);
+    this.cache.set(id, { source, module: m });
     return m;
   }
 
@@ -127,4 +139,12 @@ function sesSafe(code: string): string {
 export function runtimeSpecifier(root: string, chapterFile: string): string {
   const rel = path.relative(path.dirname(chapterFile), path.join(root, RUNTIME_FILE));
   return rel.split(path.sep).join("/").replace(/^(?!\.)/, "./");
+}
+
+/**
+ * The module id of one work unit of a chapter: its definitions and the test block `block` (none
+ * for null: the unit that only loads a chapter without test blocks).
+ */
+export function unitModuleId(chapterAbs: string, block: string | null): string {
+  return block === null ? `${chapterAbs}?load` : `${chapterAbs}?unit=${encodeURIComponent(block)}`;
 }

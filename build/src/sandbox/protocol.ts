@@ -8,15 +8,22 @@ export const RUNTIME_FILE = "build/runtime/chapter.ts";
 export interface Frame { file: string; line: number; col: number }
 
 export interface WorkerInput {
+  /** Every module of the units this worker may run (one chapter's). */
   bundle: ChapterBundle;
   heartbeat: SharedArrayBuffer;
-  /** Block ids to run; the others are reported as skipped. null: all. */
-  only: string[] | null;
   replayToken: string | null;
   /** No lockdown and no Compartment: for `npm run bench`'s baseline only, never for a verdict. */
   unconfined: boolean;
   /** Tests only: busy-loop iterations added to every step (a slower machine, same model). */
   slowdown: number;
+}
+
+/** The build asks a worker to run one unit of its chapter (after the previous one's "done"). */
+export interface UnitRequest {
+  /** Module id of the unit's tangled chapter in the bundle (modules.ts, `unitModuleId`). */
+  entry: string;
+  /** The test block it runs; null: the chapter has none, the unit only loads it. */
+  block: string | null;
 }
 
 export interface BlockMessage {

@@ -1,5 +1,6 @@
-// One chapter's worker thread: hardens JavaScript (SES `lockdown()`), links the chapter's
-// modules inside a fresh `Compartment`, runs its blocks in order and posts what each did.
+// One chapter's worker thread: hardens JavaScript (SES `lockdown()`), then runs the chapter's
+// work units one at a time (run.ts sends them), each linked afresh inside a `Compartment` of its
+// own, and posts what its block did.
 //
 // What this guarantees (see build/README.md, "Confinement"):
 //  * a fresh realm per chapter (a worker thread): no chapter reaches another's objects;
@@ -16,7 +17,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { ChapterBundle, CompiledModule } from "./modules.ts";
 import { HeartbeatWriter } from "./heartbeat.ts";
 import { StackMapper } from "./stack.ts";
-import { RUNTIME_FILE, type BlockMessage, type WorkerInput, type WorkerMessage } from "./protocol.ts";
+import { RUNTIME_FILE, type BlockMessage, type UnitRequest, type WorkerInput, type WorkerMessage } from "./protocol.ts";
 import type { BlockOutcome, BlockRun } from "../../runtime/chapter.ts";
 
 declare const lockdown: (o: Record<string, string>) => void;
@@ -53,15 +54,26 @@ interface Registered {
   body: () => Promise<BlockOutcome>;
 }
 
-async function main(): Promise<void> {
-  const hb = new HeartbeatWriter(input.heartbeat);
+/** Once per worker: harden the realm. Units then run one at a time, each in a fresh Compartment. */
+function setup(): void {
   // Deep model stacks (generators in generators) must still reach the chapter's own frames.
   Error.stackTraceLimit = 200;
   if (!input.unconfined) {
     lockdown({ errorTaming: "unsafe", stackFiltering: "verbose", overrideTaming: "severe", consoleTaming: "unsafe", localeTaming: "unsafe" });
   }
-  const bundle: ChapterBundle = input.bundle;
-  const stacks = new StackMapper(bundle);
+}
+
+const hb = new HeartbeatWriter(input.heartbeat);
+const bundle: ChapterBundle = input.bundle;
+const stacks = new StackMapper(bundle);
+
+/**
+ * One work unit: the unit's tangled chapter (its definitions and at most one test block, see
+ * tangle.ts), with lib/, the runtime and imported chapters, evaluated afresh in a Compartment of
+ * its own. Nothing a unit leaves behind (module state, a patched model, a memo) reaches the next
+ * one: what they share is the hardened realm and this host, whose state is created here.
+ */
+async function runUnit(entry: string, block: string | null): Promise<void> {
   const registered: Registered[] = [];
   // Records of the running block; a claim's wall time is measured here, outside the Compartment.
   let records: unknown[] | null = null;
@@ -136,17 +148,18 @@ async function main(): Promise<void> {
 
   const t0 = performance.now();
   try {
-    load(bundle.modules[bundle.entry]!);
+    load(bundle.modules[entry]!);
   } catch (e) {
     post({ type: "load-error", message: messageOf(e), frame: stacks.throwFrame(e) });
     post({ type: "done", durationMs: performance.now() - t0 });
     return;
   }
+  // The unit's own block only: a registration the chapter made by other means is not run.
   for (const b of registered) {
+    if (b.id !== block) continue;
     hb.beat();
     post({ type: "block-start", id: b.id, line: b.run.line });
-    const only = input.only;
-    if (b.run.skip || (only && !only.includes(b.id))) {
+    if (b.run.skip) {
       post({ type: "block", id: b.id, state: "skipped", durationMs: null, error: null, records: "[]", states: "{}", line: b.run.line });
       continue;
     }
@@ -184,6 +197,10 @@ function messageOf(e: unknown): string {
   }
 }
 
-main().catch((e) => {
-  post({ type: "crash", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+setup();
+// Units arrive one at a time (run.ts sends the next after "done").
+parentPort!.on("message", (m: UnitRequest) => {
+  runUnit(m.entry, m.block).catch((e) => {
+    post({ type: "crash", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  });
 });

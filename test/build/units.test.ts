@@ -1,0 +1,121 @@
+// The run stage's work units (build/src/run.ts, hash.ts `unitHash`): each test block runs with a
+// fresh evaluation of its chapter's definitions, so it cannot see what another block left, and
+// its records are cached under a key of what it was given. An edit re-runs exactly the units
+// whose key changed.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { extract, type Extract } from "../../build/src/extract.ts";
+import { SourceCache, unitHash } from "../../build/src/hash.ts";
+import { build } from "../../build/src/pipeline.ts";
+import type { Results } from "../../build/src/results.ts";
+import { runChapters } from "../../build/src/run.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+// Three folders below the root, like the fixture book, so that `../../../lib/` imports hold.
+const WORK = path.join(ROOT, "test-results/units");
+
+const IMPORTS = '```ts\nimport { model, claim } from "../../../lib/explorer/index.ts";\nlet flag = false;\nconst idle = model("idle", () => ({ threads: { A: function* () {} } }));\n```\n';
+const chapter = (o: { prose?: string; leave?: string; read?: string; defs?: string } = {}) => [
+  "# Units", "", o.prose ?? "Some prose.", "", IMPORTS,
+  "```ts test id=leaves-state", o.leave ?? "flag = true;", 'claim({ id: "U1", title: "leaves a flag behind", model: idle, predicate: () => false, expect: "Never" });', "```", "",
+  "```ts test id=reads-state", o.read ?? 'claim({ id: "U2", title: "sees no other block\'s flag", model: idle, predicate: () => flag, expect: "Never" });', "```", "",
+  "```ts", o.defs ?? "const later = 1;", "```", "",
+].join("\n");
+
+function writeBook(name: string, text: string): string {
+  const dir = path.join(WORK, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "01-units.md"), text);
+  return path.join(dir, "01-units.md");
+}
+
+describe("a test block cannot see another test block's state", () => {
+  test("a block that sets a definition's variable leaves it unset for the next block, alone or after it", async () => {
+    const file = writeBook("isolation", chapter());
+    const extracts = new Map<string, Extract>([[file, extract(path.relative(ROOT, file), chapter())]]);
+    const all = (await runChapters(ROOT, [file], extracts, { workers: 1 })).modules[0]!;
+    expect(all.errors).toEqual([]);
+    expect(all.tests.map((t) => [t.name, t.state])).toEqual([["leaves-state", "passed"], ["reads-state", "passed"]]);
+    // Under one shared module instance, `flag` would be true here and U2 would observe Always.
+    const rec = (m: typeof all) => (m.tests.find((t) => t.name === "reads-state")!.meta!.records![0] as { observed: string }).observed;
+    expect(rec(all)).toBe("Never");
+    const alone = (await runChapters(ROOT, [file], extracts, { workers: 1, only: ["reads-state"] })).modules[0]!;
+    expect(rec(alone)).toBe(rec(all));
+  });
+});
+
+describe("a unit's key", () => {
+  const keys = (text: string) => {
+    const abs = path.join(ROOT, "test-results/units/keys/01-units.md");
+    const ex = extract("test-results/units/keys/01-units.md", text);
+    const extracts = new Map([[abs, ex]]);
+    const cache = new SourceCache(new Map([[abs, text]]));
+    return Object.fromEntries(["leaves-state", "reads-state"].map((b) => [b, unitHash(ROOT, ex, b, extracts, "tools", cache)]));
+  };
+  const before = keys(chapter());
+
+  test("an edit to one test block re-keys that block only", () => {
+    const after = keys(chapter({ read: 'claim({ id: "U2", title: "renamed", model: idle, predicate: () => flag, expect: "Never" });' }));
+    expect(after["leaves-state"]).toBe(before["leaves-state"]);
+    expect(after["reads-state"]).not.toBe(before["reads-state"]);
+  });
+
+  test("an edit to a definition, above or below the blocks, re-keys every block", () => {
+    for (const after of [keys(chapter({ defs: "const later = 2;" })), keys(chapter().replace("let flag = false;", "let flag = true;"))]) {
+      expect(after["leaves-state"]).not.toBe(before["leaves-state"]);
+      expect(after["reads-state"]).not.toBe(before["reads-state"]);
+    }
+  });
+
+  test("prose re-keys nothing, unless it moves the blocks' lines (records carry them)", () => {
+    expect(keys(chapter({ prose: "Other words, same line." }))).toEqual(before);
+    const moved = keys(chapter({ prose: "Two lines\nof prose." }));
+    expect(moved["leaves-state"]).not.toBe(before["leaves-state"]);
+  });
+});
+
+describe("the build re-runs only the units whose key changed", () => {
+  test("test block edit: that block; prose: none; definition: all; cached records equal fresh ones", async () => {
+    const dir = path.join(WORK, "rebuild");
+    rmSync(dir, { recursive: true, force: true });
+    const cacheDir = path.join(dir, "cache");
+    const file = writeBook("rebuild", chapter());
+    const once = async (text: string) => {
+      writeFileSync(file, text);
+      const ran: string[] = [];
+      const out = await build({ root: ROOT, chaptersDir: path.dirname(file), resultsFile: path.join(dir, "results.json"), cacheDir, onUnit: (u) => ran.push(u.block ?? "") });
+      return { ran, results: out.results };
+    };
+    const records = (r: Results) => JSON.stringify(r.chapters[0]!.blocks.map((b) => b.records), (k, v) => (k === "ms" ? undefined : v));
+    const first = await once(chapter());
+    expect(first.ran.sort()).toEqual(["leaves-state", "reads-state"]);
+    expect(first.results.totals.failed).toBe(0);
+    const edited = chapter({ read: 'claim({ id: "U2", title: "renamed", model: idle, predicate: () => flag, expect: "Never" });' });
+    const second = await once(edited);
+    expect(second.ran).toEqual(["reads-state"]);
+    // Not the chapter's cache (its key has the prose): both units' records come from theirs.
+    const prose = await once(edited.replace("Some prose.", "Other words."));
+    expect(prose.ran).toEqual([]);
+    expect(prose.results.chapters[0]!.cached).toBe(false);
+    expect(records(prose.results)).toBe(records(second.results));
+    expect((await once(edited.replace("const later = 1;", "const later = 2;"))).ran.sort()).toEqual(["leaves-state", "reads-state"]);
+    // Back to the first text: every unit from the cache, the same records as the first run.
+    const again = await once(chapter());
+    expect(again.ran).toEqual([]);
+    expect(records(again.results)).toBe(records(first.results));
+  });
+});
+
+test("the unit cache moves frame paths to the root and back, and leaves records as they are", async () => {
+  const { unitFromCache, unitToCache } = await import("../../build/src/unit-cache.ts");
+  const chapter = path.join(ROOT, "chapters/04-x.md");
+  const u = {
+    file: chapter, block: "b", durationMs: 1, errors: [],
+    tests: [{ name: "b", state: "failed" as const, durationMs: 1, error: { message: "m", frame: { file: chapter, line: 3, col: 1 } },
+      meta: { records: [{ type: "claim", file: "ext4file", at: { file: "lib/x.ts" } }] } }],
+  };
+  const text = unitToCache(ROOT, u);
+  expect(text).not.toContain(ROOT);
+  expect(unitFromCache(ROOT, text)).toEqual(u);
+});
