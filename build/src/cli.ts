@@ -27,7 +27,7 @@ const USAGE = `usage: node dist/build/src/cli.js <build|watch|serve|test|bench|d
   --no-cache       re-run every chapter
   --cache-dir DIR  where results are cached (default .cache/results)
   --replay TOKEN   run: re-run one execution of each claim instead of searching (or BOOK_REPLAY=TOKEN)
-  --unconfined     run chapters without SES (npm run bench's baseline only: never for a verdict)`;
+  --unconfined     run chapters without SES (npm run bench's baseline; run: DPOR_RACE_LOG=1 needs it): never for a verdict`;
 
 export function buildOptions(values: Record<string, string | boolean | undefined>): BuildOptions & { docs: string; siteDir?: string; site: boolean; baseResults?: string; baseLabel?: string } {
   return {
@@ -121,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
     case "test": return (await import("./test-all.ts")).testAll(o);
     case "diff": return (await import("./diff-command.ts")).diffCommand(o, positionals[1]);
     case "bench": return (await import("./bench.ts")).bench();
-    case "run": return (await import("./run-command.ts")).runCommand(ROOT, positionals.slice(1), (values.replay as string | undefined) ?? process.env.BOOK_REPLAY ?? null);
+    case "run": return (await import("./run-command.ts")).runCommand(ROOT, positionals.slice(1), (values.replay as string | undefined) ?? process.env.BOOK_REPLAY ?? null, Boolean(values.unconfined));
     default: console.error(`unknown command "${cmd}"\n${USAGE}`); return 2;
   }
 }

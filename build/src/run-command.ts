@@ -13,7 +13,7 @@ import { runChapters } from "./run.ts";
 import { markdownColumn } from "./tangle.ts";
 import { ChapterTypeChecker } from "./typecheck.ts";
 
-export async function runCommand(root: string, args: string[], replay: string | null): Promise<number> {
+export async function runCommand(root: string, args: string[], replay: string | null, unconfined = false): Promise<number> {
   const [target, ...blocks] = args;
   if (!target) {
     console.error("usage: npm run -s chapter -- chapters/NN-x.md [BLOCK-ID ...]   (BOOK_REPLAY=<token> to replay)");
@@ -44,7 +44,7 @@ export async function runCommand(root: string, args: string[], replay: string | 
     console.error(`${rel(abs)} has no block ${unknown.map((b) => `"${b}"`).join(", ")}; its test blocks are ${ex.blocks.filter((b) => b.flags.test).map((b) => b.id).join(", ")}`);
     return 2;
   }
-  const { modules } = await runChapters(root, [abs], extracts, { only: blocks.length > 0 ? blocks : null, replayToken: replay, workers: 1 });
+  const { modules } = await runChapters(root, [abs], extracts, { only: blocks.length > 0 ? blocks : null, replayToken: replay, workers: 1, unconfined });
   const m = modules[0]!;
   let failed = 0;
   const where = (f: { file: string; line: number; col: number } | null, line: number) =>

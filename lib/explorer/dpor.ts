@@ -438,9 +438,11 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     const ok = initials & node.enabled;
     const before = node.backtrack;
     node.backtrack |= ok ? 1 << lowest(ok) : node.enabled;
-    if (raceLog && node.backtrack !== before) raceLog.add(x, global ? -1 : raceObject(j, o, m, f), th[j], q);
+    if (raceLog && node.backtrack !== before) raceLog.add(x, global ? -1 : raceObject(j, o, m, f), th[j], q, j, raceK);
   };
 
+  /** Debug (race-log.ts): the step whose races are being scanned. */
+  let raceK = -1;
   /** Debug (race-log.ts): the object step j and q's step (o, m, f) race on. */
   const raceObject = (j: number, o: number, m: number, f: number[] | null): number => {
     const mine = f ?? [o, m];
@@ -488,6 +490,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   };
 
   for (let k = 0; k < n; k++) {
+    if (raceLog) raceK = k;
     const t = th[k], o = ob[k], m = md[k], f = ft[k];
     const c = clockOf(t);
     if (f !== null) {

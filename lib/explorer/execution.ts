@@ -12,6 +12,7 @@ import type { DeadlockData, Finding, WaitEdge } from "./finding.ts";
 import { installGuard, uninstallGuard } from "./guard.ts";
 import type { Model } from "./model.ts";
 import { getHeartbeat } from "./progress.ts";
+import { raceLog, type RaceLog, type StepInfo } from "./race-log.ts";
 import { encodeToken } from "./token.ts";
 import type { TraceEvent } from "./trace.ts";
 
@@ -62,6 +63,8 @@ export class Execution implements Runtime {
   readonly stepFoot: (number[] | null)[] = [];
   /** Per step: the op had an enabled() condition (could have blocked). */
   readonly stepBlocking: boolean[] = [];
+  /** Per step, what the race log keeps (race-log.ts); null unless DPOR_RACE_LOG is on. */
+  readonly stepInfo: StepInfo[] | null = raceLog === null ? null : [];
   readonly enabledBefore: number[] = [];
   /** Every decision in order (thread picks and choose() values), and whether it was the default. */
   readonly decisions: number[] = [];
@@ -293,7 +296,9 @@ export class Execution implements Runtime {
     const traceAt = this.trace.length;
     if (this.detail) this.trace.push({ step: this.steps - 1, thread: th.name, label: th.pendingLabel, obj: op.obj ? op.obj.name : "", kind: op.kind, held: [], note: "" });
     this.op = op;
+    const info = this.stepInfo === null ? null : (this.stepInfo[this.stepThread.length - 1] = (raceLog as RaceLog).stepBegin(th.frames, op.label ?? op.kind, op.obj?.name ?? "", op.mode));
     const result = op.run ? op.run() : undefined;
+    if (info !== null) (raceLog as RaceLog).stepEnd(info);
     this.op = null;
     if (this.observe !== undefined) this.observe(t, result);
     const ev = this.detail ? this.trace[traceAt] : undefined;

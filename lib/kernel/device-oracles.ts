@@ -40,7 +40,8 @@ import { register_trace } from "./tracepoints.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
-/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */
+/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */import { accessLogOn, recordField, recordMap } from "./access-log.ts";
+
 export class DeviceState {
   /** Monotonic event counter: installs and callback returns are ordered by it. */
   epoch = 0;
@@ -54,7 +55,16 @@ export class DeviceState {
 
 /** The device oracles' state of kernel k (per execution; on the kernel: see Kernel.devState). */
 export function devState(k: Kernel): DeviceState {
-  return (k.devState ??= new DeviceState());
+  if (k.devState === undefined) {
+    const s = new DeviceState();
+    if (accessLogOn()) {
+      (s as { invalReturned: Map<number, number> }).invalReturned = recordMap(s.invalReturned, "D.invalReturned");
+      (s as { invalBegan: Map<number, number> }).invalBegan = recordMap(s.invalBegan, "D.invalBegan");
+      recordField(s, "epoch", "D.epoch");
+    }
+    k.devState = s;
+  }
+  return k.devState;
 }
 
 /** One number per (mm, page): no string is built per page on these hot paths. An mm has far

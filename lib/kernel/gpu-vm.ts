@@ -49,6 +49,7 @@ export interface GpuPte {
 
 /** Driver hook for recoverable faults (page-fault capable hardware): install a PTE and return true. */
 export type GpuFaultHandler = (k: Kernel, vm: GpuVm, va: number, write: boolean) => Gen<boolean>;
+import { accessLogOn, recordMap } from "./access-log.ts";
 
 export class GpuVm {
   // ---- hardware-visible: only inside k.mem steps ----
@@ -64,6 +65,10 @@ export class GpuVm {
     readonly dev: DmaDevice,
   ) {
     viewedDevices(k).gpuVms.push(this);
+    if (accessLogOn()) {
+      (this as { pte: Map<number, GpuPte> }).pte = recordMap(this.pte, `${name}.gpupte`);
+      (this as { tlb: Map<number, GpuPte> }).tlb = recordMap(this.tlb, `${name}.gputlb`);
+    }
   }
 
   private physical(): boolean {

@@ -17,6 +17,7 @@ import type { KFile } from "./file.ts";
 import { KRwSem } from "./rwsem.ts";
 import { MmuNotifierSubscriptions } from "./mmu-notifier.ts";
 import { Arena, arenaBytes } from "./arena.ts";
+import { accessLogOn, recordArray } from "./access-log.ts";
 
 // VMA flags (include/linux/mm.h).
 export const VM_READ = 1 << 0;
@@ -165,6 +166,10 @@ export class Mm {
     this.roReturned = a.uint8(npages);
     this.invalActive = a.int32(npages);
     this.notifiers = new MmuNotifierSubscriptions(k, this);
+    if (accessLogOn()) {
+      const me = this as unknown as Record<string, Int32Array | Uint8Array>;
+      for (const f of ["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"]) me[f] = recordArray(me[f], (i) => `P${this.name}:${i}.${f}`);
+    }
   }
 
   /** find_vma(): the VMA containing vpn, or null. */

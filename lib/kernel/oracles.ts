@@ -26,10 +26,11 @@ interface PendingInstall {
   readonly who: string;
 }
 
-/** Per-execution oracle state, on the Kernel. */
+/** Per-execution oracle state, on the Kernel. */import { accessLogOn, recordList } from "./access-log.ts";
+
 export class OracleState {
   /** Device translations installed while an invalidation covering them was in flight. */
-  readonly pending: PendingInstall[] = [];
+  readonly pending: PendingInstall[] = accessLogOn() ? recordList([], "O.pending") : [];
 }
 
 /** A notifier range starts (called by mmu_notifier_invalidate_range_start, before callbacks). */

@@ -17,6 +17,7 @@
 import { Obj, finding, note } from "../explorer/index.ts";
 import type { Mode, Yieldable } from "../explorer/index.ts";
 import { Arena, arenaBytes } from "./arena.ts";
+import { accessLogOn, recordArray, recordField, recordList } from "./access-log.ts";
 
 /** Page flags (include/linux/page-flags.h), as bits. */
 export const PG_DIRTY = 1 << 0;
@@ -136,6 +137,16 @@ export class PhysMem extends Obj {
     for (let pfn = nframes - 1; pfn >= 1; pfn--) {
       this.free[this.nfree++] = pfn;
       this.onFree[pfn] = 1;
+    }
+    if (accessLogOn()) {
+      const me = this as unknown as Record<string, Int32Array | Uint8Array>;
+      for (const f of ["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents", "contentsVersion"]) me[f] = recordArray(me[f], (i) => `F${i}.${f}`);
+      me.hw = recordArray(me.hw, (i) => `F${Math.floor(i / HW_KINDS)}.hw:${HW_NAMES[i % HW_KINDS]}`);
+      me.free = recordArray(me.free, () => "G.freelist");
+      me.onFree = recordArray(me.onFree, (i) => `F${i}.onFree`);
+      recordField(this, "nfree", "G.freelist");
+      recordField(this, "version", "G.version");
+      (this as { writes: WriteRecord[] }).writes = recordList(this.writes, "G.writes");
     }
   }
 

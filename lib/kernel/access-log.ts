@@ -1,0 +1,131 @@
+// Debug measurement only (issue 13; on with DPOR_RACE_LOG=1 in an unconfined run): which fields of
+// hardware-visible memory each step really touches, so the race log (lib/explorer/race-log.ts)
+// can tell a race on the one `memory` object that is a conflict on one field of one frame, PTE,
+// GPU PTE or oracle record (no split of memory could remove it) from false sharing (a split
+// could). When on, the per-frame arrays of PhysMem, the per-page arrays of Mm, GPU page tables
+// and TLBs and the oracles' bookkeeping are wrapped in recording proxies (slow); when off nothing
+// is wrapped and the only cost is one test per kernel object created.
+//
+// Not recorded (so a race reported as "no field in common" may still conflict there): IOMMU
+// state, page cache and swap, Mm's PMD maps and flags, sg tables, file state.
+
+import { raceLog, type Accesses } from "../explorer/race-log.ts";
+
+/** key -> 1 read, 2 write (the stronger). null: no step is running (setup, final, thread code). */
+let cur: Map<string, number> | null = null;
+
+function rec(key: string, w: number): void {
+  if (cur === null) return;
+  const o = cur.get(key) ?? 0;
+  if (w > o) cur.set(key, w);
+}
+
+/** Does `a` name the same field as `b`, where "x[*]" (a whole map or list) covers every "x[...]"? */
+function same(a: string, b: string): boolean {
+  if (a === b) return true;
+  const star = (x: string, y: string) => x.endsWith("[*]") && y.startsWith(x.slice(0, -2));
+  return star(a, b) || star(b, a);
+}
+
+/** The field class for the summary: frame and page numbers dropped ("F3.ref" -> "frame.ref"). */
+const fieldClass = (k: string): string =>
+  k.replace(/^F\d+\./, "frame.").replace(/^P[^:]*:\d+\./, "pte.").replace(/\[[^\]]*\]$/, "[]");
+
+if (raceLog)
+  raceLog.recorder = {
+    objectName: "memory",
+    begin() {
+      cur = new Map();
+    },
+    end(): Accesses {
+      const a = cur ?? new Map<string, number>();
+      cur = null;
+      return a;
+    },
+    conflict(a: Accesses, b: Accesses): string | null {
+      for (const [ka, ma] of a)
+        for (const [kb, mb] of b) if ((ma === 2 || mb === 2) && same(ka, kb)) return fieldClass(ka.endsWith("[*]") ? kb : ka);
+      return null;
+    },
+  };
+
+/** Is field-level recording on? (wrap the arrays only then) */
+export const accessLogOn = (): boolean => raceLog !== null;
+
+const isIndex = (p: string | symbol): p is string => typeof p === "string" && p.length > 0 && p.charCodeAt(0) >= 48 && p.charCodeAt(0) <= 57;
+
+/** Wrap a typed array: element i is field key(i); fill/set/copyWithin write every element, other methods read them. */
+export function recordArray<T extends Int32Array | Uint8Array>(arr: T, key: (i: number) => string): T {
+  const writers = new Set(["fill", "set", "copyWithin"]);
+  return new Proxy(arr, {
+    get(t, p) {
+      if (isIndex(p)) {
+        rec(key(+p), 1);
+        return (t as unknown as Record<string, unknown>)[p];
+      }
+      const v = Reflect.get(t, p, t);
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        for (let i = 0; i < t.length; i++) rec(key(i), typeof p === "string" && writers.has(p) ? 2 : 1);
+        return (v as (...a: unknown[]) => unknown).apply(t, args);
+      };
+    },
+    set(t, p, v) {
+      if (isIndex(p)) rec(key(+p), 2);
+      return Reflect.set(t, p, v, t);
+    },
+  });
+}
+
+/** Record reads and writes of a scalar field of `obj` as `key`. */
+export function recordField(obj: object, field: string, key: string): void {
+  let val = (obj as Record<string, unknown>)[field];
+  Object.defineProperty(obj, field, {
+    get() {
+      rec(key, 1);
+      return val;
+    },
+    set(v) {
+      rec(key, 2);
+      val = v;
+    },
+  });
+}
+
+/** Wrap a Map: get/has read one key, set/delete write it; iteration and size read all ("name[*]"). */
+export function recordMap<K, V>(m: Map<K, V>, name: string): Map<K, V> {
+  return new Proxy(m, {
+    get(t, p) {
+      const v = Reflect.get(t, p, t);
+      if (p === "size") rec(`${name}[*]`, 1);
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        if (p === "get" || p === "has") rec(`${name}[${String(args[0])}]`, 1);
+        else if (p === "set" || p === "delete") rec(`${name}[${String(args[0])}]`, 2);
+        else rec(`${name}[*]`, p === "clear" ? 2 : 1);
+        return (v as (...a: unknown[]) => unknown).apply(t, args);
+      };
+    },
+  });
+}
+
+/** Wrap an array as one field: any read reads it, any write (push, splice, index set...) writes it. */
+export function recordList<T>(arr: T[], name: string): T[] {
+  const writers = new Set(["push", "pop", "splice", "shift", "unshift", "sort", "reverse", "fill", "copyWithin"]);
+  return new Proxy(arr, {
+    get(t, p) {
+      const v = Reflect.get(t, p, t);
+      if (typeof v === "function")
+        return (...args: unknown[]) => {
+          rec(name, typeof p === "string" && writers.has(p) ? 2 : 1);
+          return (v as (...a: unknown[]) => unknown).apply(t, args);
+        };
+      rec(name, 1);
+      return v;
+    },
+    set(t, p, v) {
+      rec(name, 2);
+      return Reflect.set(t, p, v, t);
+    },
+  });
+}
