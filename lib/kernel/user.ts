@@ -26,7 +26,9 @@ export function* user_write(k: Kernel, mm: Mm, vpn: number): Gen<number> {
           if (!mm.writable(vpn)) return FAULT;
           tlbFill(k, mm, vpn);
         }
-        mm.pteFlags[vpn] |= mm.ptePfn[vpn] === mm.tlbPfn[vpn] && mm.pteFlags[vpn] & PTE_PRESENT ? PTE_DIRTY | PTE_YOUNG : 0;
+        // The MMU sets accessed/dirty only when they are clear (x86: a locked update of the PTE only
+        // then); writing them when set changes nothing, and would be a write for the race log.
+        if (mm.ptePfn[vpn] === mm.tlbPfn[vpn] && mm.pteFlags[vpn] & PTE_PRESENT && (mm.pteFlags[vpn] & (PTE_DIRTY | PTE_YOUNG)) !== (PTE_DIRTY | PTE_YOUNG)) mm.pteFlags[vpn] |= PTE_DIRTY | PTE_YOUNG;
         id = k.mem.writeFrame(mm.tlbPfn[vpn], "cpu", mm.tlbGen[vpn], mm.id, vpn, `${mm.name}:${vpn}`);
         return HIT;
       });
@@ -50,7 +52,7 @@ export function* user_read(k: Kernel, mm: Mm, vpn: number): Gen<number> {
           if (!(mm.pteFlags[vpn] & PTE_PRESENT)) return FAULT;
           tlbFill(k, mm, vpn);
         }
-        if (mm.ptePfn[vpn] === mm.tlbPfn[vpn] && mm.pteFlags[vpn] & PTE_PRESENT) mm.pteFlags[vpn] |= PTE_YOUNG;
+        if (mm.ptePfn[vpn] === mm.tlbPfn[vpn] && mm.pteFlags[vpn] & PTE_PRESENT && !(mm.pteFlags[vpn] & PTE_YOUNG)) mm.pteFlags[vpn] |= PTE_YOUNG;
         v = k.mem.readFrame(mm.tlbPfn[vpn], "cpu", mm.tlbGen[vpn], `${mm.name}:${vpn}`);
         return HIT;
       });
