@@ -85,3 +85,28 @@ export function counter(n: number, locked: boolean): Model<{ x: number }> {
     return { threads, final: () => ({ x: x.peek() }) };
   });
 }
+
+/**
+ * lastzero(n) (Abdulla et al., POPL'14 and JACM'17, Table 1): thread 0 scans array[n..0] down to
+ * the last zero; thread j (1..n) sets array[j] = array[j-1] + 1. Source-DPOR starts runs that
+ * sleep sets cut short here; optimal DPOR does not.
+ */
+export function lastzero(n: number): Model<{ found: number }> {
+  return model(`lastzero(${n})`, () => {
+    const a = Array.from({ length: n + 1 }, (_, i) => new SharedVar(`array[${i}]`, 0));
+    let found = -1;
+    const threads: Record<string, () => Generator<any, void, unknown>> = {
+      T0: function* () {
+        let i = n;
+        while ((yield* a[i].read()) !== 0) i--;
+        found = i;
+      },
+    };
+    for (let j = 1; j <= n; j++)
+      threads[`T${j}`] = function* () {
+        const v = yield* a[j - 1].read();
+        yield* a[j].write(v + 1);
+      };
+    return { threads, final: () => ({ found }) };
+  });
+}

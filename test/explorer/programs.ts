@@ -199,3 +199,22 @@ export function outcomesBy(m: Model<unknown>, explore: Explore, limit: number, k
 export function outcomes(m: Model<unknown>, explore: Explore, limit: number, maxSteps = 200, finalKey: (f: unknown) => string = (f) => JSON.stringify(f)): { set: Set<string>; executions: number; complete: boolean } {
   return outcomesBy(m, explore, limit, (x) => finalKey(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","), maxSteps);
 }
+
+/**
+ * Programs without blocking steps (no locks, completions, semaphores, wait queues, gate), with
+ * choose() (cw), multi-object steps and spawn: where optimal DPOR must run exactly one execution
+ * per Mazurkiewicz trace (traces.ts counts them).
+ */
+export const plainProgramArb = (withFatal: boolean) => {
+  const plain: fc.Arbitrary<Instr>[] = [
+    fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
+    fc.record({ k: fc.constant("inc" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("cw" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("mv" as const), a: fc.nat(1), b: fc.nat(1), ma: fc.constantFrom("r" as const, "w" as const), mb: fc.constantFrom("r" as const, "w" as const, "local" as const) }),
+  ];
+  if (withFatal) plain.push(fc.record({ k: fc.constant("fatal" as const), v: fc.nat(1) }));
+  const instr = fc.oneof(...plain);
+  const withSpawn = fc.oneof({ weight: 5, arbitrary: instr }, { weight: 1, arbitrary: fc.record({ k: fc.constant("spawn" as const), body: fc.array(instr, { minLength: 1, maxLength: 2 }) }) });
+  return fc.array(fc.array(withSpawn, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
+};
