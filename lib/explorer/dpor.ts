@@ -11,8 +11,11 @@
 // its happens-before edges and races are those of each object it touches.
 //
 // Deviations, each erring towards exploring MORE (never fewer) executions:
-//  * Not optimal-DPOR: no wakeup trees, so some sleep-set-blocked runs happen
-//    (counted as pruned, never reported as executions).
+//  * Not optimal-DPOR by default: no wakeup trees, so some sleep-set-blocked runs happen
+//    (counted as pruned, never reported as executions). With `optimal: true` (JACM Alg. 3)
+//    a race inserts the reversing sequence into the node's wakeup tree (wakeup.ts) instead
+//    of one initial into `backtrack`; the fallbacks below (blocking, ends) still add to
+//    `backtrack`, explored after the tree's branches, so those programs stay non-optimal.
 //  * Blocking. The papers assume every thread's next step is enabled. Here a
 //    thread blocked on an object is disabled, and the object's enabler (a release,
 //    a signal) is a write on that same object, so it is dependent. A race whose
