@@ -9,6 +9,7 @@ import { chain, insert, weakInitial, type WuEvent, type WuNode } from "../../lib
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { counter, lastzero } from "../../bench/explorer-models.ts";
+import { search } from "../../lib/explorer/claim.ts";
 import { plainProgramArb, programModel, stepsOf } from "./programs.ts";
 import { countTraces } from "./traces.ts";
 
@@ -75,4 +76,12 @@ describe("optimal DPOR", () => {
     expect({ executions: o.executions, runs: o.runs }).toEqual({ executions: t.traces, runs: t.traces });
     if (_name.startsWith("lastzero")) expect(runsOf(m as Model<unknown>, exploreDpor, false).runs).toBeGreaterThan(t.traces);
   }, 60_000);
+
+  it("through claims: coverage says optimal-DPOR, and the option is refused outside dpor", () => {
+    const spec = { title: "t", model: lastzero(3), predicate: (e: { final: { found: number } }) => e.final.found < 0, expect: "Never" as const };
+    const r = search({ ...spec, search: { strategy: "dpor", optimal: true } }, { stopEarly: false });
+    expect(r.coverage).toEqual({ kind: "exhaustive", reduction: "optimal-DPOR" });
+    expect({ executions: r.stats.executions, runs: r.stats.runs }).toEqual({ executions: 12, runs: 12 });
+    expect(() => search({ ...spec, search: { strategy: "dfs", optimal: true } })).toThrow(/optimal/);
+  });
 });
