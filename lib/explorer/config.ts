@@ -51,6 +51,11 @@ export interface SearchConfig {
    * shared state in their objects (stateful-machine.ts). Default false.
    */
   readonly snapshots?: boolean;
+  /**
+   * dpor: optimal DPOR with wakeup trees (wakeup.ts): one execution per Mazurkiewicz trace on
+   * programs without blocking steps. Default false (source-DPOR). Ignored with `shard`.
+   */
+  readonly optimal?: boolean;
   /** Minimise the witness (default true). */
   readonly minimise?: boolean;
 }

@@ -11,8 +11,12 @@
 // its happens-before edges and races are those of each object it touches.
 //
 // Deviations, each erring towards exploring MORE (never fewer) executions:
-//  * Not optimal-DPOR: no wakeup trees, so some sleep-set-blocked runs happen
-//    (counted as pruned, never reported as executions).
+//  * Not optimal-DPOR by default: no wakeup trees, so some sleep-set-blocked runs happen
+//    (counted as pruned, never reported as executions). With `optimal: true` (JACM Alg. 3)
+//    a race inserts the reversing sequence into the node's wakeup tree (wakeup.ts) instead
+//    of one initial into `backtrack`; the fallbacks below (blocking, ends) still add to
+//    `backtrack`, explored after the tree's branches, so those programs stay non-optimal.
+//    Optimal mode refuses spawn() (see exploreDporWith).
 //  * Blocking. The papers assume every thread's next step is enabled. Here a
 //    thread blocked on an object is disabled, and the object's enabler (a release,
 //    a signal) is a write on that same object, so it is dependent. A race whose
@@ -45,9 +49,11 @@
 // schedule gives the same answer, and a remembered answer changes nothing the search does.
 
 import { footprintOf, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
+import { ExplorerError } from "./errors.ts";
 import { Execution, type Scheduler } from "./execution.ts";
 import type { Explore, SearchContext, SearchOutcome } from "./search.ts";
 import { raceLog } from "./race-log.ts";
+import { insert, weakInitial, type WuEvent, type WuNode } from "./wakeup.ts";
 
 export interface Choice {
   v: number;
@@ -67,6 +73,10 @@ export interface DNode {
   sleep: number;
   /** Threads whose step here ended the execution ({ end: true }): dependent with every step. */
   stops: number;
+  /** Optimal mode: the wakeup tree's branches still to explore here (wakeup.ts). */
+  wut?: WuNode[];
+  /** Optimal mode: the branches taken with `thread`, one per choose() outcome; their children guide the next node. */
+  guides?: WuNode[];
 }
 
 const lowest = (m: number): number => 31 - Math.clz32(m & -m);
@@ -98,7 +108,13 @@ export class DporScheduler implements Scheduler {
   probeKey: ProbeKey = probeKey;
   /** Root threads this shard owns (shard mode only). */
   private owned = 0;
-  constructor(private readonly shard?: { index: number; count: number }) {}
+  /** Optimal mode: how a reversed race enters a wakeup tree (tests swap in broken ones). */
+  wakeupInsert: (kids: WuNode[], w: readonly WuEvent[]) => boolean = insert;
+  /** Optimal mode: guided nodes whose every branch was asleep, started like source-DPOR (expected 0). */
+  unguided = 0;
+  constructor(private readonly shard?: { index: number; count: number }, readonly optimal = false) {
+    if (optimal && shard) throw new Error("internal: optimal DPOR does not shard (use work stealing or source-DPOR)");
+  }
 
   pickThread(x: Execution, enabled: number): number {
     const s = x.steps;
@@ -131,12 +147,25 @@ export class DporScheduler implements Scheduler {
       let rank = 0;
       for (let m = enabled; m; m &= m - 1) if (rank++ % this.shard.count === this.shard.index) this.owned |= 1 << lowest(m);
     }
-    // Source-DPOR starts a new node with one arbitrary non-sleeping enabled thread.
+    // Source-DPOR starts a new node with one arbitrary non-sleeping enabled thread; optimal DPOR
+    // with the wakeup subtree its parent's branch carries, if any (JACM Alg. 3, line 13).
     const avail = enabled & ~sleep;
-    if (!(s === 0 && this.shard) && avail) backtrack = avail & -avail;
-    const node: DNode = { thread: -1, choices: [], enabled, backtrack, sleep, stops: 0 };
+    let wut: WuNode[] | undefined;
+    if (this.optimal) {
+      const g = s > 0 ? guideOf(this.nodes[s - 1]) : undefined;
+      wut = g ? g.children.slice() : [];
+    }
+    if (!(s === 0 && this.shard) && avail && !wut?.length) backtrack = avail & -avail;
+    const node: DNode = { thread: -1, choices: [], enabled, backtrack, sleep, stops: 0, wut, guides: wut && [] };
     this.nodes.push(node);
-    const t = this.nextCandidate(node, s);
+    let t = this.nextCandidate(node, s);
+    // A guided node whose every branch was asleep or disabled (not expected: Alg. 3 never guides
+    // into a sleeping thread) starts as source-DPOR does, with one thread.
+    if (t < 0 && wut !== undefined && node.backtrack === 0 && avail) {
+      this.unguided++;
+      node.backtrack = avail & -avail;
+      t = this.nextCandidate(node, s);
+    }
     if (t < 0) return -1; // sleep-set blocked: every continuation is covered elsewhere
     node.thread = t;
     node.backtrack |= 1 << t;
@@ -145,6 +174,19 @@ export class DporScheduler implements Scheduler {
 
   /** Lowest thread still to explore at node s (skipping, and sleeping, other shards' root threads). */
   private nextCandidate(n: DNode, s: number): number {
+    // Optimal mode: the wakeup tree's branches first, in the order they were inserted.
+    while (n.wut && n.wut.length) {
+      const p = n.wut[0].ev.t;
+      const taken = n.wut.filter((c) => c.ev.t === p);
+      n.wut = n.wut.filter((c) => c.ev.t !== p);
+      if (n.sleep & (1 << p)) continue; // covered already
+      if (!(n.enabled & (1 << p))) {
+        n.backtrack |= n.enabled; // cannot follow it: the conservative fallback of analyse()
+        continue;
+      }
+      n.guides = taken;
+      return p;
+    }
     for (;;) {
       const cand = n.backtrack & ~n.sleep & n.enabled;
       if (!cand) return -1;
@@ -186,6 +228,7 @@ export class DporScheduler implements Scheduler {
       }
       if (n.thread >= 0) n.sleep |= 1 << n.thread;
       n.choices = [];
+      if (n.guides) n.guides = [];
       const t = this.nextCandidate(n, i);
       n.thread = t;
       if (t >= 0) {
@@ -237,6 +280,18 @@ export function probeKey(order: readonly number[], th: readonly number[], sched:
     for (const c of sched.nodes[i].choices) key += "," + c.v;
   }
   return key;
+}
+
+/** choose() values made in node n's step, as a wakeup event's `ch`. */
+const choicesOf = (n: DNode): string => n.choices.map((c) => c.v).join(",");
+
+/** Optimal mode: the wakeup subtree for the step just taken at node n with its current choose() values. */
+function guideOf(n: DNode): WuNode | undefined {
+  if (!n.guides?.length) return undefined;
+  const ch = choicesOf(n);
+  const match = n.guides.filter((g) => g.ev.ch === null || g.ev.ch === ch);
+  if (match.length <= 1) return match[0];
+  return { ev: match[0].ev, children: match.flatMap((g) => g.children) };
 }
 
 function advance(list: Choice[]): boolean {
@@ -351,7 +406,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
       // If not (release -> acquire by the holder), skip it WITHOUT joining its
       // clock and keep scanning back for the step that really competes.
       if (blocking && !feasible(j, v, q, o)) continue;
-      addBacktrack(j, v, q, o, m, null, prevC);
+      addBacktrack(j, v, q, o, m, null, prevC, k);
       join(seen, j);
       if (wj) return;
     }
@@ -399,7 +454,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
       }
       const v = notdep(j, k);
       if (blocking && !feasible(j, v, q, o)) continue;
-      addBacktrack(j, v, q, o, m, f, prevC);
+      addBacktrack(j, v, q, o, m, f, prevC, k);
       join(seen, j);
       closeWrites(j);
     }
@@ -413,7 +468,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   };
 
   // Source-DPOR: add one initial of notdep(j).e to backtrack(pre(j)) unless one is there already.
-  const addBacktrack = (j: number, v: number[], q: number, o: number, m: number, f: number[] | null, prevC: Int32Array, global = false): void => {
+  const addBacktrack = (j: number, v: number[], q: number, o: number, m: number, f: number[] | null, prevC: Int32Array, k: number, global = false): void => {
     let initials = 0;
     let withEvents = 0; // threads that have a step in notdep
     for (let a = 0; a < v.length; a++) {
@@ -433,6 +488,10 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     // A node at or above a subtree's root belongs to the coordinator (steal.ts), which filters the same way.
     if (j <= sched.root) return sched.foreign!(j, initials, false);
     const node = sched.nodes[j];
+    if (node.wut) {
+      const qe: WuEvent = k < n ? { ...evAt(k), g: global } : { t: q, o, m, f, g: global, ch: null };
+      return insertWakeup(j, node, [...v.map(evAt), qe], initials, global ? -1 : raceObject(j, o, m, f));
+    }
     if (initials & node.backtrack) return;
     if (initials & node.sleep) return; // a sleeping initial: its traces are covered already
     const ok = initials & node.enabled;
@@ -443,6 +502,37 @@ export function analyse(x: Execution, sched: DporScheduler): void {
 
   /** Debug (race-log.ts): the step whose races are being scanned. */
   let raceK = -1;
+
+  /** Step i of x as a wakeup-tree event. */
+  const evAt = (i: number): WuEvent => ({ t: th[i], o: ob[i], m: md[i], f: ft[i], g: false, ch: choicesOf(sched.nodes[i]) });
+
+  /** Thread s's next event after pre(j): its first step from j on, else its pending step (null: none). */
+  const nextEvent = (s: number, j: number): WuEvent | null => {
+    for (let i = j; i < n; i++) if (th[i] === s) return evAt(i);
+    const p = x.threads[s].pending;
+    if (p === null) return null;
+    return { t: s, o: p.obj ? p.obj.id : -1, m: p.obj ? modeCode(p.mode) : 0, f: p.also === undefined ? null : footprintOf(p), g: false, ch: null };
+  };
+
+  /**
+   * Optimal DPOR (JACM Alg. 3, lines 5-7): the race reversed is w = notdep(j).e', with e' = qe, the
+   * later step of the race (a step of x, or a pending step that never ran). Unless a thread asleep at pre(j) is a weak
+   * initial of w (its traces are explored already), insert w into the wakeup tree of node j.
+   * Threads added to `backtrack` by a fallback (not from the tree) still cover their initials,
+   * as in source-DPOR.
+   */
+  const insertWakeup = (j: number, node: DNode, w: WuEvent[], initials: number, obj: number): void => {
+    const pendingBacktrack = node.backtrack & ~node.sleep & ~(1 << node.thread);
+    if (initials & pendingBacktrack) return;
+    for (let r = node.sleep; r; r &= r - 1) {
+      const s = lowest(r);
+      const e = nextEvent(s, j);
+      if (e !== null && weakInitial(e, w)) return;
+    }
+    const changed = sched.wakeupInsert(node.wut!, w);
+    if (changed && raceLog) raceLog.add(x, obj, th[j], w[w.length - 1].t, j, raceK);
+  };
+
   /** Debug (race-log.ts): the object step j and q's step (o, m, f) race on. */
   const raceObject = (j: number, o: number, m: number, f: number[] | null): number => {
     const mine = f ?? [o, m];
@@ -459,7 +549,14 @@ export function analyse(x: Execution, sched: DporScheduler): void {
       others |= 1 << r;
     }
     if (sIdx <= sched.root) sched.foreign!(sIdx, others, true);
-    else {
+    else if (node.wut) {
+      // Optimal: each such step r is a race reversed by running r's step at sIdx, then the stop.
+      // The stop is part of the sequence: whether a step ends the execution depends on the values
+      // it reads, so the tree must not count a branch that merely commutes with r's step (and
+      // may never stop) as covering it.
+      const stop: WuEvent = { ...evAt(sIdx), g: true };
+      for (let r = others; r; r &= r - 1) insertWakeup(sIdx, node, [nextEvent(lowest(r), sIdx)!, stop], 0, -1);
+    } else {
       if (raceLog) for (let r = others & ~node.backtrack; r; r &= r - 1) raceLog.add(x, -1, q, lowest(r));
       node.backtrack |= others;
     }
@@ -468,7 +565,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
       if (th[j] === q || hbStep(j, sIdx)) continue;
       const v = notdep(j, sIdx);
       if (x.stepBlocking[sIdx] && !feasible(j, v, q, ob[sIdx])) continue;
-      addBacktrack(j, v, q, -1, 0, null, prevBuf, true);
+      addBacktrack(j, v, q, -1, 0, null, prevBuf, sIdx, true);
     }
   };
 
@@ -538,11 +635,17 @@ export const exploreDpor: Explore = (ctx) => exploreDporWith(ctx);
 /** exploreDpor with the probe memo's key replaced (tests: a wrong key must be caught). */
 export const exploreDporProbeKey = (key: ProbeKey): Explore => (ctx) => exploreDporWith(ctx, key);
 
-function exploreDporWith(ctx: SearchContext, key?: ProbeKey): SearchOutcome {
+/** Optimal DPOR with the wakeup-tree insertion replaced (tests: a broken insertion must be caught). */
+export const exploreOptimalInsert = (ins: DporScheduler["wakeupInsert"]): Explore => (ctx) => exploreDporWith({ ...ctx, config: { ...ctx.config, optimal: true } }, undefined, ins);
+
+function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler["wakeupInsert"]): SearchOutcome {
   const shard = ctx.config.shard;
-  const sched = new DporScheduler(shard);
+  // Optimal DPOR (wakeup trees) for a whole tree; a shard keeps source-DPOR (its root is fully expanded anyway).
+  const optimal = ctx.config.optimal === true && !shard;
+  const sched = new DporScheduler(shard, optimal);
   if (key) sched.probeKey = key;
-  const coverage = { kind: "exhaustive", reduction: "source-DPOR", ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
+  if (ins) sched.wakeupInsert = ins;
+  const coverage = { kind: "exhaustive", reduction: optimal ? "optimal-DPOR" : "source-DPOR", ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
   const done = (complete: boolean) => {
     if (raceLog) raceLog.print(`[dpor] complete ${complete}, probes ${sched.probes}`);
     return { complete, coverage };
@@ -550,6 +653,10 @@ function exploreDporWith(ctx: SearchContext, key?: ProbeKey): SearchOutcome {
   for (;;) {
     if (ctx.outOfBudget()) return done(false);
     const x = new Execution(ctx.model, sched, ctx.maxSteps).run();
+    // spawn(): a thread's number is given at its spawn, in schedule order, so the thread numbers
+    // in a wakeup sequence may name other threads after a reordering; the property test lost
+    // traces of programs that spawn (lib/explorer/README.md). Refused rather than unsound.
+    if (optimal && x.threads.some((t) => t.spawnStep >= 0)) throw new ExplorerError(`search.optimal (wakeup trees) does not support spawn() yet: model "${ctx.model.name}" spawned a thread. Use source-DPOR (drop optimal).`);
     ctx.ran(x);
     analyse(x, sched);
     // Pruned = sleep-set blocked: equivalent to an execution explored elsewhere.

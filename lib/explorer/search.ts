@@ -6,7 +6,7 @@ import type { Model } from "./model.ts";
 
 export type Coverage =
   | {
-      readonly kind: "exhaustive"; readonly reduction: "source-DPOR" | "none" | "state caching + sleep sets"; readonly shard?: string;
+      readonly kind: "exhaustive"; readonly reduction: "source-DPOR" | "optimal-DPOR" | "none" | "state caching + sleep sets"; readonly shard?: string;
       /** stateful: distinct states stored (visited table plus terminal states). */
       readonly states?: number;
       /** stateful with symmetry reduction: the groups of interchangeable threads (symmetry.ts). */

@@ -13,14 +13,16 @@ import { blockingProgramArb, multiProgramArb, outcomes, programArb, programModel
 
 describe("DPOR soundness (property)", () => {
   /** DPOR reaches exactly DFS's outcomes, with no more executions, on programs drawn from arb. */
-  const agreesWithDfs = (arb: typeof programArb, runs: number, seed: number): void =>
+  const agreesWithDfs = (arb: typeof programArb, runs: number, seed: number, explore: Explore = exploreDpor): void =>
     fc.assert(
       fc.property(arb, (prog) => {
         fc.pre(prog.reduce((n, t) => n + stepsOf(t), 0) <= Number(process.env.EXPLORER_PROP_STEPS ?? 12));
+        // Optimal DPOR refuses spawn() (dpor.ts): those programs are source-DPOR's only.
+        fc.pre(explore === exploreDpor || !JSON.stringify(prog).includes('"spawn"'));
         const m = programModel(prog) as Model<unknown>;
         const dfs = outcomes(m, exploreDfs, 5_000);
         fc.pre(dfs.complete);
-        const dpor = outcomes(m, exploreDpor, 30_000);
+        const dpor = outcomes(m, explore, 30_000);
         expect(dpor.complete).toBe(true);
         expect([...dpor.set].sort()).toEqual([...dfs.set].sort());
         expect(dpor.executions).toBeLessThanOrEqual(dfs.executions);
@@ -36,6 +38,12 @@ describe("DPOR soundness (property)", () => {
   // Mostly blocking steps with plain ones in between: the races whose reversal DPOR decides by
   // re-running a prefix (dpor.ts feasible()), and answers from its memo (probe-memo.test.ts).
   it("blocking-heavy programs (races decided by probes): DPOR == DFS", () => agreesWithDfs(blockingProgramArb, 200, 20261204), 240_000);
+
+  // Optimal DPOR (wakeup trees, wakeup.ts): the same three properties (optimal.test.ts counts its executions).
+  const optimal: Explore = (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, optimal: true } });
+  it("optimal DPOR: outcomes == DFS (locks, completions, semaphores, wait queues, choose(), findings that end)", () => agreesWithDfs(programArb, 150, 20261206, optimal), 240_000);
+  it("optimal DPOR: outcomes == DFS with multi-object steps and the gate", () => agreesWithDfs(multiProgramArb, 150, 20261207, optimal), 240_000);
+  it("optimal DPOR: outcomes == DFS on blocking-heavy programs (probes)", () => agreesWithDfs(blockingProgramArb, 150, 20261208, optimal), 240_000);
 
   // A needle: n threads, thread i does one step that reads cell i and writes cell i+1 (a
   // multi-object step), plus unrelated single-object noise. The chain is passed on only in

@@ -203,3 +203,21 @@ export function outcomesBy(m: Model<unknown>, explore: Explore, limit: number, k
 export function outcomes(m: Model<unknown>, explore: Explore, limit: number, maxSteps = 200, finalKey: (f: unknown) => string = (f) => JSON.stringify(f)): { set: Set<string>; executions: number; complete: boolean } {
   return outcomesBy(m, explore, limit, (x) => finalKey(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","), maxSteps);
 }
+
+/**
+ * Programs without blocking steps (no locks, completions, semaphores, wait queues, gate), with
+ * choose() (cw) and multi-object steps: where optimal DPOR must run exactly one execution
+ * per Mazurkiewicz trace (traces.ts counts them).
+ */
+export const plainProgramArb = (withFatal: boolean) => {
+  const plain: fc.Arbitrary<Instr>[] = [
+    fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
+    fc.record({ k: fc.constant("inc" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("cw" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("mv" as const), a: fc.nat(1), b: fc.nat(1), ma: fc.constantFrom("r" as const, "w" as const), mb: fc.constantFrom("r" as const, "w" as const, "local" as const) }),
+  ];
+  if (withFatal) plain.push(fc.record({ k: fc.constant("fatal" as const), v: fc.nat(1) }));
+  // No spawn(): optimal DPOR refuses it (dpor.ts).
+  return fc.array(fc.array(fc.oneof(...plain), { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
+};

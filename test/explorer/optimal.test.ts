@@ -1,0 +1,96 @@
+// Optimal DPOR (wakeup trees, dpor.ts + wakeup.ts): on programs without blocking it runs exactly
+// one execution per Mazurkiewicz trace (counted naively by traces.ts) and no sleep-set-blocked
+// run. That it reaches DFS's outcomes on every generated program is in dpor-soundness.test.ts.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Execution } from "../../lib/explorer/execution.ts";
+import { exploreDpor, exploreOptimalInsert } from "../../lib/explorer/dpor.ts";
+import { chain, insert, weakInitial, type WuEvent, type WuNode } from "../../lib/explorer/wakeup.ts";
+import type { Explore } from "../../lib/explorer/search.ts";
+import type { Model } from "../../lib/explorer/model.ts";
+import { counter, lastzero } from "../../bench/explorer-models.ts";
+import { search } from "../../lib/explorer/claim.ts";
+import { plainProgramArb, programModel, stepsOf } from "./programs.ts";
+import { countTraces } from "./traces.ts";
+
+/** Run explore with { optimal } and count executions and runs. */
+function runsOf(m: Model<unknown>, explore: Explore, optimal: boolean, limit = 50_000): { executions: number; runs: number; complete: boolean } {
+  let executions = 0, runs = 0;
+  const r = explore({ model: m, config: { optimal }, maxSteps: 200, visit(_x: Execution) { executions++; return true; }, outOfBudget: () => runs >= limit, ran() { runs++; } });
+  return { executions, runs, complete: r.complete };
+}
+
+const steps = (prog: { k: string }[][]) => prog.reduce((n, t) => n + stepsOf(t as never), 0);
+const maxSteps = Number(process.env.EXPLORER_PROP_STEPS ?? 12);
+const numRuns = (n: number) => Number(process.env.EXPLORER_PROP_RUNS ?? n);
+const seed = (s: number) => Number(process.env.EXPLORER_PROP_SEED ?? s);
+
+describe("optimal DPOR", () => {
+  /**
+   * The property: exactly one execution per trace and no sleep-set-blocked run; with findings that
+   * end the execution, one execution per trace (a step that ends the execution does so depending
+   * on the values it read, so it is not one fixed event of the trace theory: the races it takes
+   * part in are reversed conservatively and some runs may be blocked; see lib/explorer/README.md).
+   */
+  const exact = (explore: Explore, withFatal: boolean, runs: number, s: number) =>
+    fc.check(
+      fc.property(plainProgramArb(withFatal), (prog) => {
+        fc.pre(steps(prog) <= maxSteps);
+        const m = programModel(prog) as Model<unknown>;
+        const t = countTraces(m, 5_000);
+        fc.pre(t !== null);
+        const o = runsOf(m, explore, true);
+        expect(o.complete).toBe(true);
+        if (withFatal) expect(o.executions).toBe(t!.traces);
+        else expect({ executions: o.executions, runs: o.runs }).toEqual({ executions: t!.traces, runs: t!.traces });
+      }),
+      { numRuns: numRuns(runs), seed: seed(s) },
+    );
+  const holds = (r: ReturnType<typeof exact>) => expect(r.failed ? `${r.counterexample?.map((c) => JSON.stringify(c))}: ${String(r.errorInstance)}` : "ok").toBe("ok");
+
+  it("one execution per Mazurkiewicz trace and no blocked run (no blocking steps)", () => holds(exact(exploreDpor, false, 200, 20261209)), 240_000);
+  it("one execution per trace with findings that end the execution (some runs blocked)", () => holds(exact(exploreDpor, true, 150, 20261205)), 240_000);
+
+  // Mutation tests: each broken insertion makes the first property fail (same programs, same seed).
+  const mutants: [string, (kids: WuNode[], w: readonly WuEvent[]) => boolean][] = [
+    // no weak-initial check: every reversed race becomes a branch of its own
+    ["insert without the weak-initial check", (kids, w) => (kids.push(chain(w)), true)],
+    // a child that is a weak initial is taken as covering w even when it is not a leaf: drops the rest of w
+    ["insert that stops at the first compatible child", (kids, w) => (kids.some((c) => weakInitial(c.ev, w)) ? false : (kids.push(chain(w)), true))],
+    // only the first event of w is kept (source-DPOR's initial): the rest of the branch is dropped
+    ["insert that drops the branch below its first event", (kids, w) => insert(kids, w.slice(0, 1))],
+  ];
+  it.each(mutants)("a broken wakeup tree is caught: %s", (_name, ins) => {
+    expect(exact(exploreOptimalInsert(ins), false, 200, 20261209).failed).toBe(true);
+  }, 240_000);
+
+  // The bench's models with trace counts small enough to count naively; source-DPOR starts more
+  // runs than traces on lastzero (sleep-set-blocked ones), optimal DPOR exactly one per trace.
+  it.each([
+    ["lastzero(3)", lastzero(3)],
+    ["racy counter(3)", counter(3, false)],
+    ["locked counter(3)", counter(3, true)],
+  ] as const)("%s: runs = executions = naive trace count", (_name, m) => {
+    const t = countTraces(m as Model<unknown>, 100_000)!;
+    const o = runsOf(m as Model<unknown>, exploreDpor, true);
+    expect({ executions: o.executions, runs: o.runs }).toEqual({ executions: t.traces, runs: t.traces });
+    if (_name.startsWith("lastzero")) expect(runsOf(m as Model<unknown>, exploreDpor, false).runs).toBeGreaterThan(t.traces);
+  }, 60_000);
+
+  it("through claims: coverage says optimal-DPOR, and the option is refused outside dpor", () => {
+    const spec = { title: "t", model: lastzero(3), predicate: (e: { final: { found: number } }) => e.final.found < 0, expect: "Never" as const };
+    const r = search({ ...spec, search: { strategy: "dpor", optimal: true } }, { stopEarly: false });
+    expect(r.coverage).toEqual({ kind: "exhaustive", reduction: "optimal-DPOR" });
+    expect({ executions: r.stats.executions, runs: r.stats.runs }).toEqual({ executions: 12, runs: 12 });
+    expect(() => search({ ...spec, search: { strategy: "dfs", optimal: true } })).toThrow(/optimal/);
+  });
+
+  // A program that spawns: the wakeup sequences name threads by number, given in spawn order, and
+  // the search lost traces (24 traces, 16 executions, 6 of DFS's 8 outcomes): refused instead.
+  it("spawn() is refused, not explored unsoundly", () => {
+    const prog = [[{ k: "r", v: 1 }], [{ k: "spawn", body: [{ k: "inc", v: 0 }, { k: "cw", v: 0 }] }, { k: "r", v: 1 }, { k: "spawn", body: [{ k: "inc", v: 1 }] }], [{ k: "mv", a: 1, b: 1, ma: "r", mb: "w" }]];
+    const m = programModel(prog as never) as Model<unknown>;
+    expect(() => runsOf(m, exploreDpor, true)).toThrow(/does not support spawn/);
+    expect(runsOf(m, exploreDpor, false).executions).toBe(24);
+  });
+});
