@@ -74,6 +74,29 @@ export function conflicts(objA: number, modeA: number, objB: number, modeB: numb
  * first; an object named twice appears once, with the stronger mode. null for a single-object
  * (or local) op, whose footprint is just (obj.id, mode): the hot path allocates nothing.
  */
+/** What enabledMaskOf needs of an execution: its threads, and where it says which op is running. */
+export interface OpHost {
+  readonly threads: readonly { readonly pending: Op | null }[];
+  /** The op whose run() or enabled() is executing (footprint.ts checks state access against it). */
+  op: Op | null;
+}
+
+/** The threads whose pending op can run now, as a bit mask; each enabled() runs as its op. */
+export function enabledMaskOf(host: OpHost): number {
+  let mask = 0;
+  for (let t = 0; t < host.threads.length; t++) {
+    const p = host.threads[t].pending;
+    if (p === null) continue;
+    if (p.enabled === undefined) mask |= 1 << t;
+    else {
+      host.op = p;
+      if (p.enabled()) mask |= 1 << t;
+      host.op = null;
+    }
+  }
+  return mask;
+}
+
 export function footprintOf(op: Op): number[] | null {
   if (!op.also || op.also.length === 0) return null;
   const f: number[] = op.obj ? [op.obj.id, modeCode(op.mode)] : [];

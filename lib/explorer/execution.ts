@@ -5,7 +5,7 @@
 // enabled mask); trace events with labels and lock sets are only materialised when
 // `detail` is on (replay of a witness).
 
-import { type Op, type ThreadBody, type Tracked, type Yieldable, footprintOf, isChoose, modeCode } from "./effect.ts";
+import { type Op, type ThreadBody, type Tracked, type Yieldable, enabledMaskOf, footprintOf, isChoose, modeCode } from "./effect.ts";
 import { setRuntime, type FindingOptions, type Runtime } from "./context.ts";
 import { DeterminismError, ExplorerError, ModelError } from "./errors.ts";
 import type { DeadlockData, Finding, WaitEdge } from "./finding.ts";
@@ -78,8 +78,8 @@ export class Execution implements Runtime {
   /** Threads not yet finished. Invariant: live === threads.filter(t => !t.done).length. */
   private live = 0;
   private cur = -1;
-  /** The op whose run() or enabled() is executing (footprint.ts); null in a thread's own code. */
-  private op: Op | null = null;
+  /** The op whose run() or enabled() is executing (footprint.ts); null in a thread's own code. Public for enabledMaskOf. */
+  op: Op | null = null;
   private last = -1;
   private stopAfterStep = false;
   private pendingNote: string[] = [];
@@ -226,18 +226,7 @@ export class Execution implements Runtime {
   }
 
   enabledMask(): number {
-    let mask = 0;
-    for (let t = 0; t < this.threads.length; t++) {
-      const p = this.threads[t].pending;
-      if (p === null) continue;
-      if (p.enabled === undefined) mask |= 1 << t;
-      else {
-        this.op = p;
-        if (p.enabled()) mask |= 1 << t;
-        this.op = null;
-      }
-    }
-    return mask;
+    return enabledMaskOf(this);
   }
 
   /** The thread the default policy runs: the last one if it can continue, else the lowest enabled. */

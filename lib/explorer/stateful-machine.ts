@@ -14,7 +14,7 @@
 // is refused. Objects must all be created in setup. Terminal states are replayed from the root
 // by a real Execution, so what the predicate sees is exactly what the other strategies see.
 
-import { type Op, type ThreadBody, type Tracked, type Yieldable, isChoose } from "./effect.ts";
+import { type Op, type ThreadBody, type Tracked, type Yieldable, enabledMaskOf, isChoose } from "./effect.ts";
 import { setRuntime, type FindingOptions, type Runtime } from "./context.ts";
 import { ExplorerError } from "./errors.ts";
 import type { Finding } from "./finding.ts";
@@ -88,8 +88,8 @@ export class Machine implements Runtime {
   currentThread(): number {
     return this.cur;
   }
-  /** The op whose enabled() or run() is running (footprint.ts checks state access against it). */
-  private op: Op | null = null;
+  /** The op whose enabled() or run() is running (footprint.ts checks state access against it). Public for enabledMaskOf. */
+  op: Op | null = null;
   inOp(): Op | null {
     return this.op;
   }
@@ -174,20 +174,7 @@ export class Machine implements Runtime {
 
   enabledMask(): number {
     // Inside the machine's runtime, like run(): an enabled() that reads guarded state is checked.
-    return this.inside(() => {
-      let mask = 0;
-      for (let t = 0; t < this.threads.length; t++) {
-        const p = this.threads[t].pending;
-        if (p === null) continue;
-        if (p.enabled === undefined) mask |= 1 << t;
-        else {
-          this.op = p;
-          if (p.enabled()) mask |= 1 << t;
-          this.op = null;
-        }
-      }
-      return mask;
-    });
+    return this.inside(() => enabledMaskOf(this));
   }
 
   /** The snapshot of the state the machine is in now, if it has not moved since taking it. */
