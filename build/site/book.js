@@ -155,6 +155,17 @@ function renderState(panel, row, cur, prev, order) {
   panel.querySelectorAll(".book-state-scroll").forEach((s) => { markScroller(s); observer.observe(s); });
 }
 
+/** Why the state panel is empty, in plain words, ending with what to do about it (text and code runs). */
+function stateLoadError(e) {
+  // Chromium and Firefox refuse fetch() from a page opened from disk: the site must be served.
+  if (location.protocol === "file:")
+    return ["The state of this witness is a file next to this page, and a browser does not let a page opened " +
+      "from disk (file://) load it. Serve the site instead: run ", ["npm run serve"], " and open ",
+      ["http://127.0.0.1:8000/"], " (the swimlane above works either way)."];
+  return [`The state of this witness could not be loaded (${e.message}). Reload the page; if it still fails, rebuild the site with `,
+    ["npm run build"], "."];
+}
+
 async function selectRow(witness, row, scroll) {
   witness.querySelectorAll(".sl-selected").forEach((r) => r.classList.remove("sl-selected"));
   row.classList.add("sl-selected");
@@ -171,7 +182,7 @@ async function selectRow(witness, row, scroll) {
     const at = (a) => Math.max(0, Math.min(last, Number(row.getAttribute(a))));
     renderState(panel, row, states[at("data-state")], states[at("data-prev")], states.order);
   } catch (e) {
-    panel.textContent = `The state of this witness could not be loaded (${e.message}).`;
+    panel.replaceChildren(...stateLoadError(e).map((part) => (typeof part === "string" ? part : el("code", "", part[0]))));
   }
 }
 

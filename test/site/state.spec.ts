@@ -156,3 +156,16 @@ test("state files are loaded per witness and each weighs under 1 MB", () => {
   expect(files.length).toBeGreaterThan(10);
   for (const f of files) expect(statSync(f).size, f).toBeLessThan(1024 * 1024);
 });
+
+test("opened from disk (file://), the state panel says why it is empty and how to serve the site", async ({ page }) => {
+  // Browsers refuse fetch() from file:// pages; a reader who opens site/ from disk must not see a bare "Failed to fetch".
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`file://${path.join(ROOT, "site", SLUG, "index.html")}#${ANCHOR}`);
+  const panel = page.locator(`#${ANCHOR} .book-state`);
+  await expect(panel).toBeVisible();
+  await expect(panel).toContainText("npm run serve");
+  await expect(panel).not.toContainText("Failed to fetch");
+  // The swimlane itself still renders and steps.
+  await expect(page.locator(`#${ANCHOR} svg.swimlane g.sl-selected`)).toHaveCount(1);
+  await page.screenshot({ path: path.join(SHOTS, "state-from-disk-1280.png") });
+});
