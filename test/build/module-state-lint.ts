@@ -14,9 +14,10 @@
 //    `static {}` blocks; `this.x = …` in a static method;
 //  * inside any function (code that runs after the module loaded), an assignment, `++`, `--` or
 //    `delete` whose target is a module-level binding or a property of one (also through an import:
-//    `Imported.x = …`), or `Object.assign/defineProperty/…` on one.
-// Load-time code at the top level may initialise its own module (it runs once per load, shared or
-// not, with the same result).
+//    `Imported.x = …`), or `Object.assign/defineProperty/…` on one;
+//  * at load time, the same writes when they hang a mutable value on a binding (an expando
+//    `f.cache = new Map()`). Load-time code may otherwise initialise its module: it runs once per
+//    load, shared or not, with the same result.
 
 import path from "node:path";
 import ts from "typescript";
@@ -88,6 +89,12 @@ export function findModuleState(root: string, files: readonly string[], host?: t
       if (r && bindingOf(r)) report(at, r.text, "assignment");
     };
 
+    /** An argument of Object.assign/defineProperty at load time that adds nothing mutable. */
+    const frozenArg = (a: ts.Expression): boolean => {
+      const e = skipOuter(a);
+      if (ts.isObjectLiteralExpression(e)) return e.properties.every((p) => (ts.isPropertyAssignment(p) ? immutable(p.initializer) : ts.isShorthandPropertyAssignment(p) || ts.isMethodDeclaration(p)));
+      return immutable(e);
+    };
     const visit = (node: ts.Node, inFunction: boolean): void => {
       if (!inFunction) {
         if (ts.isVariableStatement(node) && node.parent === sf) {
@@ -106,16 +113,17 @@ export function findModuleState(root: string, files: readonly string[], host?: t
           if (!readonly || (node.initializer && !immutable(node.initializer))) report(node, node.name.getText(sf), "static");
         }
       }
+      if (!inFunction) {
+        // Load-time code may initialise, but not hang a mutable value on a binding (an expando
+        // `f.cache = new Map()` is module state all the same).
+        if (ts.isBinaryExpression(node) && isAssignment(node.operatorToken.kind) && !ts.isIdentifier(skipOuter(node.left)) && !immutable(node.right)) checkTarget(node.left, node);
+        else if (ts.isCallExpression(node) && isMutator(node) && node.arguments.slice(1).some((a) => !frozenArg(a))) checkTarget(node.arguments[0]!, node);
+      }
       if (inFunction) {
         if (ts.isBinaryExpression(node) && isAssignment(node.operatorToken.kind)) checkTarget(node.left, node);
         else if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)) checkTarget(node.operand, node);
         else if (ts.isDeleteExpression(node)) checkTarget(node.expression, node);
-        else if (ts.isCallExpression(node) && node.arguments.length > 0) {
-          const callee = skipOuter(node.expression);
-          if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Object" || callee.expression.text === "Reflect") && MUTATORS.has(callee.name.text)) {
-            checkTarget(node.arguments[0]!, node);
-          }
-        }
+        else if (ts.isCallExpression(node) && isMutator(node)) checkTarget(node.arguments[0]!, node);
       }
       const fn = inFunction || ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node) || (ts.isPropertyDeclaration(node) && !isStatic(node));
       ts.forEachChild(node, (c) => visit(c, fn));
@@ -123,6 +131,12 @@ export function findModuleState(root: string, files: readonly string[], host?: t
     visit(sf, false);
   }
   return out;
+}
+
+/** Object.assign / defineProperty / Reflect.set … : writes its first argument. */
+function isMutator(node: ts.CallExpression): boolean {
+  const callee = skipOuter(node.expression);
+  return node.arguments.length > 0 && ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && (callee.expression.text === "Object" || callee.expression.text === "Reflect") && MUTATORS.has(callee.name.text);
 }
 
 /** Is `e` immutable however it is used: primitives, functions, names, frozen literals of those. */

@@ -10,7 +10,7 @@ export interface AmbientSlot {
   readonly file: string;
   /** The top-level binding. */
   readonly name: string;
-  /** The only functions (or methods) that may assign it or its properties. */
+  /** The only functions (or methods) that may assign it or its properties; "(load)": the module's top level. */
   readonly writers: readonly string[];
   /** The setter resetAmbient() calls to put it back, or null when it cannot be set in the sandbox. */
   readonly reset: string | null;
@@ -53,6 +53,10 @@ export const AMBIENT: readonly AmbientSlot[] = Object.freeze([
   {
     file: "lib/explorer/race-log.ts", name: "raceLog", writers: [], reset: null,
     why: "null in the sandbox (a Compartment's process getter throws, so enabled() is false); a debug log for unconfined runs only",
+  },
+  {
+    file: "lib/kernel/access-log.ts", name: "raceLog", writers: ["(load)"], reset: null,
+    why: "the race log's field recorder, installed at load only when the race log is on: never in the sandbox, where raceLog is null",
   },
   {
     file: "lib/kernel/access-log.ts", name: "cur", writers: ["begin", "end"], reset: null,
