@@ -6,6 +6,7 @@
 // heartbeat. A `test` block becomes one registered block named by its id; whatever a claim
 // records while the block runs goes to the worker as JSON at once.
 
+import { resetAmbient } from "../../lib/explorer/ambient.ts";
 import { DEFAULT_MAX_STEPS, normaliseSearch, recordStates, setClaimGate, setClaimSink, setHeartbeat, setReplayToken, type ClaimResult, type ClaimSpec, type Heartbeat } from "../../lib/explorer/index.ts";
 
 export interface BlockRun {
@@ -36,6 +37,9 @@ interface Host {
 declare const __bookHost: Host;
 const host = __bookHost;
 
+// lib/ is shared by the chapter's units: first undo whatever the previous unit left in its ambient
+// slots (lib/explorer/ambient.ts), and guard this unit's own global.
+resetAmbient(globalThis);
 setReplayToken(host.replayToken);
 setHeartbeat(host.heartbeat);
 setClaimSink((r: ClaimResult, spec: ClaimSpec<any>) => {

@@ -82,6 +82,8 @@ export interface UnitRun extends ModuleRun {
   block: string | null;
   /** The chapter threw while loading (then `tests` is empty and `errors[0]` says why). */
   loadError?: boolean;
+  /** Modules of lib/ the unit linked: 0 when an earlier unit of its worker had (never cached). */
+  linkedLib?: number;
 }
 
 /** The units of a chapter: one per test block (`only`: those named), or one that only loads it. */
@@ -237,7 +239,7 @@ class ChapterWorker {
           }
           case "load-error": run.loadError = true; run.errors.push({ message: m.message, frame: m.frame }); break;
           case "crash": run.interrupted = "crash"; run.errors.push({ message: `the chapter's worker crashed: ${m.message}`, frame: null }); this.close(); finish(); break;
-          case "done": finish(); break;
+          case "done": run.linkedLib = m.linkedLib; finish(); break;
         }
       };
       this.onGone = (message: string) => {

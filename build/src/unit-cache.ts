@@ -20,7 +20,8 @@ function mapFrames(u: UnitRun, f: (file: string) => string): UnitRun {
 const slash = (p: string) => p.split(path.sep).join("/");
 
 export function unitToCache(root: string, u: UnitRun): string {
-  return JSON.stringify(mapFrames(u, (file) => slash(path.relative(root, file))));
+  const { linkedLib: _, ...kept } = u;
+  return JSON.stringify(mapFrames(kept, (file) => slash(path.relative(root, file))));
 }
 
 export function unitFromCache(root: string, text: string): UnitRun {

@@ -107,7 +107,7 @@ export class ClaimError extends Error {
   }
 }
 
-const STRATEGIES: Record<StrategyName, Explore> = { dfs: exploreDfs, dpor: exploreDpor, bounded: exploreBounded, pct: explorePct, random: exploreRandom, stateful: exploreStateful };
+const STRATEGIES: Readonly<Record<StrategyName, Explore>> = Object.freeze({ dfs: exploreDfs, dpor: exploreDpor, bounded: exploreBounded, pct: explorePct, random: exploreRandom, stateful: exploreStateful });
 
 /** Receives every result, with the spec it decided (the book replays its witness's states). */
 export type ClaimSink = (r: ClaimResult, spec: ClaimSpec<any>) => void;

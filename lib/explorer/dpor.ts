@@ -83,6 +83,8 @@ const lowest = (m: number): number => 31 - Math.clz32(m & -m);
 
 export class DporScheduler implements Scheduler {
   nodes: DNode[] = [];
+  /** analyse()'s scratch buffer (scratchInts): one per search, never module state (lib/ is shared between units). */
+  scratch = new Int32Array(4096);
   /**
    * Subtree mode (steal.ts): depth of the root node of the subtree this scheduler owns, -1 for
    * the whole tree. Nodes above it are a frozen prefix, and at the root only `rootThread` is
@@ -307,11 +309,10 @@ function writesIn(f: readonly number[], o: number): boolean {
   return false;
 }
 
-let scratch = new Int32Array(4096);
-/** A buffer of at least `size` ints, shared by every analyse() call; contents are garbage. */
-function scratchInts(size: number): Int32Array {
-  if (scratch.length < size) scratch = new Int32Array(Math.max(size, 2 * scratch.length));
-  return scratch;
+/** A buffer of at least `size` ints, shared by every analyse() call of one search; contents are garbage. */
+function scratchInts(sched: DporScheduler, size: number): Int32Array {
+  if (sched.scratch.length < size) sched.scratch = new Int32Array(Math.max(size, 2 * sched.scratch.length));
+  return sched.scratch;
 }
 
 /**
@@ -327,7 +328,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   const nObj = x.objects.length;
   // The three arrays that grow with the execution are views of one scratch buffer reused by
   // every call (analyse runs once per execution and is never re-entered: probes do not analyse).
-  const buf = scratchInts(n * T + n + nObj);
+  const buf = scratchInts(sched, n * T + n + nObj);
   const clk = buf.subarray(0, n * T).fill(0);
   const local = buf.subarray(n * T, n * T + n).fill(0); // 1-based index of step k within its thread
   const lastWrite = buf.subarray(n * T + n, n * T + n + nObj).fill(-1);

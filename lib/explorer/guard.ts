@@ -6,11 +6,16 @@
 
 import { DeterminismError } from "./errors.ts";
 
-const g = globalThis as unknown as Record<string, unknown>;
+/**
+ * The global whose Date, timers and Promise the guard replaces: this realm's, or the one the
+ * book's runtime names for each unit (the unit's Compartment, where the chapter's model code looks
+ * them up; lib/ is linked in a Compartment of its own: build/src/sandbox/worker.ts).
+ */
+let g = globalThis as unknown as Record<string, unknown>;
 const RealDate = Date;
 const realNow = Date.now;
 const realRandom = Math.random;
-const names = ["setTimeout", "setInterval", "setImmediate", "queueMicrotask", "Promise"] as const;
+const names = Object.freeze(["setTimeout", "setInterval", "setImmediate", "queueMicrotask", "Promise"] as const);
 const saved: Record<string, unknown> = {};
 let depth = 0;
 
@@ -19,14 +24,15 @@ let depth = 0;
  * and progress lines only. Inside the book's sandbox (a SES Compartment) there is no clock at
  * all: this reads 0 there, and the build times claims from outside (build/src/sandbox/worker.ts).
  */
-export const clockMs: () => number = (() => {
+const hasClock: boolean = (() => {
   try {
     realNow.call(RealDate);
-    return () => realNow.call(RealDate);
+    return true;
   } catch {
-    return () => 0;
+    return false;
   }
 })();
+export const clockMs: () => number = hasClock ? () => realNow.call(RealDate) : () => 0;
 
 function where(): string {
   const stack = new Error().stack?.split("\n") ?? [];
@@ -80,6 +86,19 @@ export function uninstallGuard(): void {
   if (!mathFrozen()) Math.random = realRandom;
   g.Date = RealDate;
   for (const n of names) if (saved[n] !== undefined) g[n] = saved[n];
+}
+
+/**
+ * Lift the guard however deeply it is installed (a unit that left it on: a chapter may call
+ * installGuard() itself), then guard `target` from now on. The book's runtime calls it when each
+ * unit loads (lib/explorer/ambient.ts).
+ */
+export function setGuardGlobal(target: object): void {
+  if (depth > 0) {
+    depth = 1;
+    uninstallGuard();
+  }
+  g = target as Record<string, unknown>;
 }
 
 /** Run fn with the guard installed. */

@@ -469,10 +469,10 @@ interface Frame {
   global: number;
 }
 
-const NONE: number[] = [];
+const NONE = Object.freeze([]) as unknown as number[];
 
 /** ctx.ran() of one snapshot transition: one step, no execution. */
-const ONE_STEP = { steps: 1 } as Execution;
+const ONE_STEP = Object.freeze({ steps: 1 }) as Execution;
 
 export const exploreStateful: Explore = (ctx) => {
   if (ctx.config.shard) throw new ExplorerError(`search.shard is not supported by the stateful strategy; use { strategy: "dpor" } for shards.`);

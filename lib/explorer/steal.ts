@@ -73,7 +73,7 @@ const lowest = (m: number): number => 31 - Math.clz32(m & -m);
 const exhausted = (list: readonly Choice[]): boolean => list.every((c) => c.v + 1 >= c.arity);
 const copy = (list: readonly Choice[]): Choice[] => list.map((c) => ({ v: c.v, arity: c.arity }));
 
-export const STEAL_COVERAGE: Coverage = { kind: "exhaustive", reduction: "source-DPOR" };
+export const STEAL_COVERAGE: Coverage = Object.freeze({ kind: "exhaustive", reduction: "source-DPOR" });
 
 /** Worker side: source-DPOR over one unit, one execution at a time, splittable between executions. */
 export class SubtreeSearch {

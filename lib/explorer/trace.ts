@@ -39,8 +39,9 @@ export function formatTrace(trace: readonly TraceEvent[], findings: readonly Fin
   return out;
 }
 
-const ACQUIRE = new Set(["lock", "trylock", "down_read", "down_write", "down", "wait", "schedule"]);
-const RELEASE = new Set(["unlock", "up_read", "up_write", "up", "signal", "signal-all", "wake_up"]);
+// Frozen arrays, not Sets: a Set stays mutable when frozen, and lib/ keeps no module state.
+const ACQUIRE: readonly string[] = Object.freeze(["lock", "trylock", "down_read", "down_write", "down", "wait", "schedule"]);
+const RELEASE: readonly string[] = Object.freeze(["unlock", "up_read", "up_write", "up", "signal", "signal-all", "wake_up"]);
 
 /** lockdep-style report: headline, the wait-for cycle, a CPU0 | CPU1 scenario table. */
 export function formatDeadlock(trace: readonly TraceEvent[], d: DeadlockData): string {
@@ -58,7 +59,7 @@ export function formatDeadlock(trace: readonly TraceEvent[], d: DeadlockData): s
   lines.push(cols.map(() => "----".padEnd(width)).join("").replace(/^/, "  ").trimEnd());
   for (const ev of trace) {
     const i = cols.indexOf(ev.thread);
-    if (i < 0 || !(ACQUIRE.has(ev.kind) || RELEASE.has(ev.kind))) continue;
+    if (i < 0 || !(ACQUIRE.includes(ev.kind) || RELEASE.includes(ev.kind))) continue;
     lines.push(cell(i, `${ev.kind}(${ev.obj});`));
   }
   edges.forEach((e, i) => lines.push(cell(i, `${e.op.replace(/\(.*$/, "")}(${e.waitsFor});   <- blocked`)));

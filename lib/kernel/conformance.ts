@@ -90,16 +90,16 @@ export interface ConformanceBuffer {
 export type ConformanceFactory = (k: Kernel, mm: Mm, pages: number) => ConformanceBuffer;
 
 export type ConformanceScenario = "munmap" | "dontneed" | "mprotect" | "fork" | "oom";
-export const CONFORMANCE_SCENARIOS: readonly ConformanceScenario[] = ["munmap", "dontneed", "mprotect", "fork"];
+export const CONFORMANCE_SCENARIOS: readonly ConformanceScenario[] = Object.freeze(["munmap", "dontneed", "mprotect", "fork"]);
 
 /** The default search: every schedule with at most two preemptions (bounded coverage, stated in each result). */
-export const CONFORMANCE_SEARCH: SearchSpec = { strategy: "bounded", preemptions: 2 };
+export const CONFORMANCE_SEARCH: SearchSpec = Object.freeze({ strategy: "bounded", preemptions: 2 });
 
 export type Invariant = "same-lock" | "install-after-retry" | "idle-before-return" | "nonblocking" | "set-seq" | "no-reclaim-under-lock";
 /** The default invariants: kernel-semantics §17's three. */
-export const INVARIANTS: readonly Invariant[] = ["same-lock", "install-after-retry", "idle-before-return"];
+export const INVARIANTS: readonly Invariant[] = Object.freeze(["same-lock", "install-after-retry", "idle-before-return"]);
 /** The contract's other rules (include/linux/mmu_notifier.h), decided on the "munmap" and "oom" scenarios. */
-export const CONTRACT: readonly Invariant[] = ["nonblocking", "set-seq", "no-reclaim-under-lock"];
+export const CONTRACT: readonly Invariant[] = Object.freeze(["nonblocking", "set-seq", "no-reclaim-under-lock"]);
 
 /** What the model reports at the end of an execution. */
 export interface ConformanceFinal {
@@ -117,23 +117,23 @@ const reclaimCycle = (e: View) => e.findings.some((f) => f.kind === "lockdep" &&
 const deviceUaf = (e: View) => e.findings.some((f) => f.kind === "uaf" && (f.data as { via?: string } | undefined)?.via === "device");
 
 /** The invariants as predicates: true = the invariant is broken in this execution. */
-export const VIOLATES: Readonly<Record<Invariant, (e: View) => boolean>> = {
+export const VIOLATES: Readonly<Record<Invariant, (e: View) => boolean>> = Object.freeze({
   "same-lock": (e) => e.has("notifier-protocol"),
   "install-after-retry": (e) => staleAccess(e, false) || e.has("cross-mm-write"),
   "idle-before-return": (e) => e.has("stray-write") || e.has("stray-read") || e.has("userptr-fault") || deviceUaf(e) || staleAccess(e, true),
   nonblocking: sleepsNonBlocking,
   "set-seq": (e) => e.has("set-seq-skipped"),
   "no-reclaim-under-lock": reclaimCycle,
-};
+});
 
-const TITLES: Readonly<Record<Invariant, string>> = {
+const TITLES: Readonly<Record<Invariant, string>> = Object.freeze({
   "same-lock": "set_seq and read_retry under one lock (no notifier-protocol finding)",
   "install-after-retry": "no job runs on a translation installed without a passing retry (no unchecked stale access, no cross-mm write)",
   "idle-before-return": "the device is idle before the callback returns (no stray write, no userptr fault, no device access to a freed frame)",
   nonblocking: "a non-blockable invalidation (OOM reaper) does not sleep in the callback",
   "set-seq": "every successful invalidate calls mmu_interval_set_seq",
   "no-reclaim-under-lock": "no allocation that may reclaim under a lock the callback takes (no lockdep cycle through the notifier map)",
-};
+});
 
 export interface ConformanceOptions {
   /** The design's name (label `design`, model name). */

@@ -36,7 +36,7 @@ import type { Mm } from "./mm.ts";
 import type { MmuIntervalNotifier, MmuIntervalNotifierOps, MmuNotifier, MmuNotifierOps, MmuNotifierRange } from "./mmu-notifier.ts";
 import type { Task } from "./task.ts";
 import { __GFP_DIRECT_RECLAIM, current_gfp_context, gfpName, kmalloc } from "./gfp.ts";
-import { register_trace } from "./tracepoints.ts";
+import type { Probes, TraceEvents } from "./tracepoints.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -49,6 +49,8 @@ export class DeviceState {
   readonly invalReturned = new Map<number, number>();
   /** pageKey(mm, vpn) -> epoch at which the last invalidation covering it began (oracles.ts invalidationBegins). */
   readonly invalBegan = new Map<number, number>();
+  /** The last fence context handed out (dma-fence.ts; dma_fence_context_alloc's counter, one per boot). */
+  fenceContexts = 0;
   /** Every fence created in this execution (liveness at quiescence). */
   readonly fences: { readonly name: string; readonly published: boolean; isSignaled(): boolean }[] = [];
 }
@@ -131,7 +133,8 @@ export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, w
 
 // ---- probes on the machine's tracepoints (tracepoints.ts) ----
 
-register_trace("gpu_dma", "stray-write, stray-read, stale-access", (k, e) => {
+/** Probe on gpu_dma: stray-write, stray-read, stale-access. */
+function deviceAccessProbe(k: Kernel, e: TraceEvents["gpu_dma"]): void {
   if (!e.owner) return;
   if (!e.write) {
     checkStrayRead(k, e.owner.mm, e.owner.vpn, e.epoch, e.who);
@@ -139,7 +142,7 @@ register_trace("gpu_dma", "stray-write, stray-read, stale-access", (k, e) => {
   }
   checkStrayWrite(k, e.owner.mm, e.owner.vpn, e.epoch, e.who);
   checkStaleAccess(k, e.owner.mm, e.owner.vpn, e.pfn, e.epoch, e.who);
-});
+}
 
 /**
  * userptr-fault: a job that declared BOs took a fatal fault on a VA bound to a userptr page. The
@@ -147,9 +150,15 @@ register_trace("gpu_dma", "stray-write, stray-read, stale-access", (k, e) => {
  * the job (or the job was published after the callback looked). Rogue jobs (no BOs) fault as
  * designed: `gpu-fault` only.
  */
-register_trace("gpu_fault", "userptr-fault", (_k, e) => {
+function userptrFaultProbe(_k: Kernel, e: TraceEvents["gpu_fault"]): void {
   if (e.userptr && e.bos.length > 0)
     finding("userptr-fault", `${e.who}: the job declared ${e.bos.join(", ")} but its userptr translation at VA ${e.va} was torn down before the job finished`, { job: e.job, va: e.va });
+}
+
+/** This module's probes, by tracepoint (tracepoints.ts calls them); a frozen table, since lib/ keeps no module state. */
+export const DEVICE_PROBES: Probes = Object.freeze({
+  gpu_dma: Object.freeze([deviceAccessProbe]),
+  gpu_fault: Object.freeze([userptrFaultProbe]),
 });
 
 /** Inside a memory step: a device READ through a mapping of mm:vpn installed at `epoch` (stray-read). */

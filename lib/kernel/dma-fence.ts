@@ -46,8 +46,6 @@ export const DMA_FENCE_MAP = "dma_fence_map";
 
 export type FenceCallback = (f: DmaFence) => void;
 
-let contexts = 0;
-
 export class DmaFence extends Obj {
   // ---- protected by fence->lock (this object's steps) ----
   /** Invariant: once true, never false again; error is fixed at the same step. */
@@ -63,8 +61,9 @@ export class DmaFence extends Obj {
   constructor(
     readonly k: Kernel,
     name: string,
-    /** Fence context and seqno (dma_fence_context_alloc; informational). */
-    readonly context = ++contexts,
+    /** Fence context and seqno (dma_fence_context_alloc; informational). The kernel's counter is
+     * one per boot (dma-fence.c dma_fence_context_counter), so here one per simulated kernel. */
+    readonly context = ++devState(k).fenceContexts,
     readonly seqno = 1,
   ) {
     super("fence", name);

@@ -32,7 +32,7 @@ import { reservation_ww_class, ww_mutex_init, ww_mutex_lock, ww_mutex_lock_slow,
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
 export type DmaResvUsage = "KERNEL" | "WRITE" | "READ" | "BOOKKEEP";
-const RANK: Record<DmaResvUsage, number> = { KERNEL: 0, WRITE: 1, READ: 2, BOOKKEEP: 3 };
+const RANK: Readonly<Record<DmaResvUsage, number>> = Object.freeze({ KERNEL: 0, WRITE: 1, READ: 2, BOOKKEEP: 3 });
 
 export class DmaResv extends Obj {
   /** The ww_mutex (reservation_ww_class). Lock order: taken with the CS acquire context. */

@@ -168,7 +168,7 @@ export const ENOW: Era = Object.freeze({
 } as const);
 
 /** Both eras, for tests that run a scenario in each. */
-export const ERAS: readonly Era[] = [E18, ENOW];
+export const ERAS: readonly Era[] = Object.freeze([E18, ENOW]);
 
 /** A deliberate mix: `era(E18, { forkEarlyCopyPinned: true }, "E18+early-cow")`. */
 export function era(base: Era, changes: Partial<Omit<Era, "name">>, name = `${base.name}+${Object.keys(changes).join("+")}`): Era {

@@ -46,20 +46,22 @@ export const GFP_TRANSHUGE = (GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_NOWARN) 
 /** BootOptions.reclaim: see kernel.ts. */
 export type ReclaimPolicy = "never" | "choose" | "always";
 
-const NAMES: readonly [number, string][] = [
-  [GFP_KERNEL, "GFP_KERNEL"],
-  [GFP_NOFS, "GFP_NOFS"],
-  [GFP_NOIO, "GFP_NOIO"],
-  [GFP_ATOMIC, "GFP_ATOMIC"],
-  [GFP_NOWAIT, "GFP_NOWAIT"],
-];
-const MODS: readonly [number, string][] = [
-  [__GFP_NORETRY, "__GFP_NORETRY"],
-  [__GFP_RETRY_MAYFAIL, "__GFP_RETRY_MAYFAIL"],
-  [__GFP_NOFAIL, "__GFP_NOFAIL"],
-  [__GFP_NOWARN, "__GFP_NOWARN"],
-  [__GFP_NOLOCKDEP, "__GFP_NOLOCKDEP"],
-];
+/** Frozen all the way down: lib/ keeps no module state (test/build/module-state.test.ts). */
+const pair = (v: number, n: string) => Object.freeze([v, n] as const);
+const NAMES = Object.freeze([
+  pair(GFP_KERNEL, "GFP_KERNEL"),
+  pair(GFP_NOFS, "GFP_NOFS"),
+  pair(GFP_NOIO, "GFP_NOIO"),
+  pair(GFP_ATOMIC, "GFP_ATOMIC"),
+  pair(GFP_NOWAIT, "GFP_NOWAIT"),
+]);
+const MODS = Object.freeze([
+  pair(__GFP_NORETRY, "__GFP_NORETRY"),
+  pair(__GFP_RETRY_MAYFAIL, "__GFP_RETRY_MAYFAIL"),
+  pair(__GFP_NOFAIL, "__GFP_NOFAIL"),
+  pair(__GFP_NOWARN, "__GFP_NOWARN"),
+  pair(__GFP_NOLOCKDEP, "__GFP_NOLOCKDEP"),
+]);
 
 /** "GFP_KERNEL|__GFP_NORETRY" etc. */
 export function gfpName(gfp: number): string {

@@ -60,9 +60,9 @@ export const CAUSE_FAULT = 6;
 export const CAUSE_SWAP = 7;
 export const CAUSE_MREMAP = 8;
 export const CAUSE_OOM_REAP = 9;
-export const CAUSE_NAMES = ["none", "munmap", "MADV_DONTNEED", "COW after fork", "khugepaged collapse", "migration", "fault", "swap", "mremap", "OOM reaper"] as const;
+export const CAUSE_NAMES = Object.freeze(["none", "munmap", "MADV_DONTNEED", "COW after fork", "khugepaged collapse", "migration", "fault", "swap", "mremap", "OOM reaper"] as const);
 /** Causes the process brought on itself (chapters.md §0.4 divergence tags). */
-export const PROCESS_CAUSES: readonly number[] = [CAUSE_MUNMAP, CAUSE_DONTNEED, CAUSE_MREMAP];
+export const PROCESS_CAUSES: readonly number[] = Object.freeze([CAUSE_MUNMAP, CAUSE_DONTNEED, CAUSE_MREMAP]);
 
 export class Vma {
   /** vma_start_write() was called in the current mmap_lock write section (vm_lock_seq ==

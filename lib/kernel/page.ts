@@ -56,7 +56,7 @@ export const HW_IOMMU_PTE = 3;
 export const HW_IOTLB = 4;
 export const HW_JOB = 5;
 export const HW_KINDS = 6;
-export const HW_NAMES = ["CPU TLB", "GPU PTE", "GPU TLB", "IOMMU PTE", "IOTLB", "in-flight GPU job"] as const;
+export const HW_NAMES = Object.freeze(["CPU TLB", "GPU PTE", "GPU TLB", "IOMMU PTE", "IOTLB", "in-flight GPU job"] as const);
 
 /** Who wrote: the CPU or a device (lost-write bookkeeping). */
 export type Writer = "cpu" | "device";

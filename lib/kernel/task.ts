@@ -75,9 +75,12 @@ export function threadName(t: number): string {
 /** Per-execution table of tasks. */
 export class Tasks {
   private readonly byIndex: Task[] = [];
+  /** Setup code (model construction) and final() run as this pseudo-task; it never blocks. One per
+   *  execution like every task: what setup leaves on it (a held lock) is not carried to the next. */
+  private setup: Task | null = null;
   current(): Task {
     const t = currentIndex();
-    if (t < 0) return SETUP_TASK;
+    if (t < 0) return (this.setup ??= new Task(-1, "(setup)"));
     return (this.byIndex[t] ??= new Task(t, threadName(t)));
   }
   /** The task of thread t if it has run kernel code, else null. */
@@ -86,8 +89,6 @@ export class Tasks {
   }
 }
 
-/** Setup code (model construction) runs as this pseudo-task; it never blocks. */
-const SETUP_TASK = new Task(-1, "(setup)");
 
 /**
  * might_sleep(): any operation that may sleep (sleeping locks, waits, flush_work, lock_page,

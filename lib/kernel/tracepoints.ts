@@ -1,16 +1,19 @@
 // Tracepoints: the machine's mechanics announce what happened, the oracles listen (issue 14).
 // In the spirit of the kernel's TRACE_EVENT()s (include/trace/events/): the code that moves a
 // translation or reaches a frame calls trace(k, "event", data) at the point the kernel would
-// call trace_event(...), inside the memory step; each oracle registers a probe with
-// register_trace("event", probe) once, at module load, and reports findings from it. A new
-// oracle is then a new probe, not an edit of the mechanism it watches.
+// call trace_event(...), inside the memory step; each oracle module exports a frozen table of
+// probes by event (device-oracles.ts DEVICE_PROBES), which trace() below calls, and reports
+// findings from them. A new oracle is then a new probe, not an edit of the mechanism it watches.
+// A table, not register_trace(): a registry filled at run time would be module state, which lib/
+// must not keep (it is shared by a chapter's units; test/build/module-state.test.ts), and a
+// chapter could register a probe that outlived its unit.
 //
 // Probes run synchronously inside the emitting step (findings they report belong to that step)
-// and must not yield. The registry holds functions only; all state a probe keeps lives on the
-// Kernel (per execution), as lib/ requires.
+// and must not yield. All state a probe keeps lives on the Kernel (per execution).
 
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
+import { DEVICE_PROBES } from "./device-oracles.ts";
 
 export interface TraceEvents {
   /** A GPU access reached memory through a translation fetched earlier (gpu-vm.ts `complete`). */
@@ -37,16 +40,11 @@ export interface TraceEvents {
 }
 
 export type TraceEvent = keyof TraceEvents;
-type Probe<E extends TraceEvent> = (k: Kernel, data: TraceEvents[E]) => void;
-
-const probes: { [E in TraceEvent]: Map<string, Probe<E>> } = { gpu_dma: new Map(), gpu_fault: new Map() };
-
-/** register_trace_<event>: attach a named probe (re-registering a name replaces it). */
-export function register_trace<E extends TraceEvent>(event: E, name: string, probe: Probe<E>): void {
-  (probes[event] as Map<string, Probe<E>>).set(name, probe);
-}
+export type Probe<E extends TraceEvent> = (k: Kernel, data: TraceEvents[E]) => void;
+/** An oracle module's probes (register_trace_<event> in the kernel), in the order they run. */
+export type Probes = { readonly [E in TraceEvent]: readonly Probe<E>[] };
 
 /** trace_<event>: call every probe of `event`, inside the current step. */
 export function trace<E extends TraceEvent>(k: Kernel, event: E, data: TraceEvents[E]): void {
-  for (const p of (probes[event] as Map<string, Probe<E>>).values()) p(k, data);
+  for (const p of DEVICE_PROBES[event] as readonly Probe<E>[]) p(k, data);
 }

@@ -9,7 +9,8 @@ import { extract, type Extract } from "../../build/src/extract.ts";
 import { SourceCache, unitHash } from "../../build/src/hash.ts";
 import { build } from "../../build/src/pipeline.ts";
 import type { Results } from "../../build/src/results.ts";
-import { runChapters } from "../../build/src/run.ts";
+import { runChapters, runUnits, unitsOf } from "../../build/src/run.ts";
+import { ModuleCompiler } from "../../build/src/sandbox/modules.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 // Three folders below the root, like the fixture book, so that `../../../lib/` imports hold.
@@ -42,6 +43,77 @@ describe("a test block cannot see another test block's state", () => {
     expect(rec(all)).toBe("Never");
     const alone = (await runChapters(ROOT, [file], extracts, { workers: 1, only: ["reads-state"] })).modules[0]!;
     expect(rec(alone)).toBe(rec(all));
+  });
+});
+
+describe("lib/ is linked once per worker and shared by its units, yet no unit reaches the next through it", () => {
+  // The first block tampers with everything of lib/ a chapter can reach: an exported object and a
+  // class prototype (hardened: the write throws), and every ambient slot (setters, an installed
+  // guard); the second throws in the middle of an execution; the third reads it all back.
+  const L = "../../../lib/explorer";
+  const text = [
+    "# Shared lib", "", "```ts",
+    `import { model, claim, Mutex, setProgress, setReplayToken } from "${L}/index.ts";`,
+    `import { setClaimGate, setClaimSink } from "${L}/claim.ts";`,
+    `import { runtime, setRuntime } from "${L}/context.ts";`,
+    `import { installGuard } from "${L}/guard.ts";`,
+    `import { getProgress, getHeartbeat } from "${L}/progress.ts";`,
+    `import { replayToken } from "${L}/replay-claim.ts";`,
+    `import { mutations } from "${L}/stateful.ts";`,
+    `import { record } from "../../../build/runtime/chapter.ts";`,
+    'const idle = model("idle", () => ({ threads: { A: function* () {} } }));',
+    "```", "",
+    "```ts test id=tampers",
+    'claim({ id: "T1", title: "then tampers with lib/", model: idle, predicate: () => false, expect: "Never" });',
+    "const took: string[] = [];",
+    "const tries: [string, () => void][] = [",
+    '  ["mutations", () => { (mutations as { revisit: boolean }).revisit = true; }],',
+    '  ["prototype", () => { (Mutex.prototype as unknown as Record<string, unknown>).tampered = 1; }],',
+    '  ["runtime", () => { setRuntime({} as never); }],',
+    '  ["guard", () => installGuard()],',
+    '  ["progress", () => setProgress(() => { throw new Error("a hook another unit left"); }, () => 0)],',
+    '  ["token", () => setReplayToken("bogus")],',
+    '  ["gate", () => setClaimGate(() => { throw new Error("a gate another unit left"); })],',
+    '  ["sink", () => setClaimSink(null)],',
+    "];",
+    "for (const [name, t] of tries) { try { t(); took.push(name); } catch { /* hardened */ } }",
+    "record({ took });",
+    "```", "",
+    "```ts test id=throws fails",
+    'const boom = model("boom", () => ({ threads: { A: function* () { installGuard(); throw new Error("mid-execution"); } } }));',
+    'claim({ id: "T2", title: "throws mid-execution", model: boom, predicate: () => false, expect: "Never" });',
+    "```", "",
+    "```ts test id=reads",
+    "const left: string[] = [];",
+    'if (mutations.revisit) left.push("mutations");',
+    'if ("tampered" in Mutex.prototype) left.push("prototype");',
+    'try { runtime("probe"); left.push("runtime"); } catch { /* no execution: as it should be */ }',
+    'try { void Promise.resolve(1); } catch { left.push("guard"); }',
+    'if (getProgress() !== null) left.push("progress");',
+    'if (replayToken() !== null) left.push("token");',
+    'if (getHeartbeat() === null) left.push("heartbeat");',
+    "record({ left });",
+    'claim({ id: "T3", title: "nothing of another unit is left in lib/", model: idle, predicate: () => left.length > 0, expect: "Never" });',
+    "```", "",
+  ].join("\n");
+
+  test("tampering, then a throw mid-execution, leave the next unit a clean lib/", async () => {
+    const file = writeBook("shared-lib", text);
+    const extracts = new Map<string, Extract>([[file, extract(path.relative(ROOT, file), text)]]);
+    const runs = await runUnits(new ModuleCompiler(ROOT, extracts), unitsOf(file, extracts.get(file)!), { workers: 1 });
+    expect(runs.map((u) => [u.block, u.errors, u.tests.map((t) => [t.state, t.error?.message ?? null])])).toEqual([
+      ["tampers", [], [["passed", null]]],
+      ["throws", [], [["passed", null]]],
+      ["reads", [], [["passed", null]]],
+    ]);
+    // One worker, so lib/ was linked by the first unit only: the others shared it.
+    expect(runs[0]!.linkedLib).toBeGreaterThan(10);
+    expect(runs.slice(1).map((u) => u.linkedLib)).toEqual([0, 0]);
+    const recs = (i: number) => runs[i]!.tests[0]!.meta!.records as Record<string, unknown>[];
+    // What the chapter could set, it set (hardened objects refused); none of it reached the reader.
+    expect(recs(0)).toContainEqual({ took: ["runtime", "guard", "progress", "token", "gate", "sink"] });
+    expect(recs(2)).toContainEqual({ left: [] });
+    expect((recs(2).find((r) => r.type === "claim") as { observed: string }).observed).toBe("Never");
   });
 });
 

@@ -13,6 +13,7 @@ import ts from "typescript";
 import type { Extract } from "../extract.ts";
 import { tangle, type TangleMode } from "../tangle.ts";
 
+import { AMBIENT } from "./ambient.ts";
 import { RUNTIME_FILE } from "./protocol.ts";
 
 export interface CompiledModule {
@@ -28,6 +29,13 @@ export interface CompiledModule {
   readonly deps: Readonly<Record<string, string>>;
   /** Harden its exports once loaded: lib/ and imported chapters are shared by whatever imports them. */
   readonly harden: boolean;
+  /**
+   * A module of lib/: linked once per chapter worker and shared by the chapter's units. Its code
+   * ends with `return [...]` of its top-level bindings that are not exports (nor ambient slots,
+   * ambient.ts), for the worker to harden with the exports: a unit can then change nothing a
+   * later unit reaches through lib/ (test/build/module-state.test.ts proves lib/ itself does not).
+   */
+  readonly shared: boolean;
 }
 
 export interface ChapterBundle {
@@ -107,8 +115,10 @@ export class ModuleCompiler {
     }
     // The runtime is the chapter's own: its `current` block must not be shared with an importer.
     if (path.relative(this.root, file) === RUNTIME_FILE) harden = false;
-    const code = sesSafe(out.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n"));
-    const m: CompiledModule = { id, file, code, map: out.sourceMapText ?? "", deps, harden };
+    const shared = !file.endsWith(".md") && path.relative(this.root, file) !== RUNTIME_FILE;
+    let code = sesSafe(out.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n"));
+    if (shared) code += `return [${localBindings(source, path.relative(this.root, file).split(path.sep).join("/")).join(", ")}];\n`;
+    const m: CompiledModule = { id, file, code, map: out.sourceMapText ?? "", deps, harden, shared };
     this.cache.set(id, { source, module: m });
     return m;
   }
@@ -134,6 +144,25 @@ export class ModuleCompiler {
  */
 function sesSafe(code: string): string {
   return code.replaceAll("<!--", "\\x3c!--").replaceAll("-->", "--\\x3e").replace(/\bimport\(/g, "import\\x28");
+}
+
+/** The names a module binds at its top level and does not export, but for its ambient slots. */
+function localBindings(source: string, rel: string): string[] {
+  const sf = ts.createSourceFile(rel, source, ts.ScriptTarget.ES2022);
+  const ambient = new Set(AMBIENT.filter((s) => s.file === rel).map((s) => s.name));
+  const names: string[] = [];
+  const mods = (n: ts.Node) => (ts.canHaveModifiers(n) ? (ts.getModifiers(n) ?? []) : []);
+  const skip = (n: ts.Node) => mods(n).some((m) => m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DeclareKeyword);
+  const bind = (b: ts.BindingName) => {
+    if (ts.isIdentifier(b)) names.push(b.text);
+    else for (const e of b.elements) if (!ts.isOmittedExpression(e)) bind(e.name);
+  };
+  for (const s of sf.statements) {
+    if (skip(s)) continue;
+    if (ts.isVariableStatement(s)) for (const d of s.declarationList.declarations) bind(d.name);
+    else if ((ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s)) && s.name) names.push(s.name.text);
+  }
+  return names.filter((n) => !ambient.has(n));
 }
 
 export function runtimeSpecifier(root: string, chapterFile: string): string {

@@ -47,4 +47,5 @@ export type WorkerMessage =
   | { type: "claim"; label: string; frame: Frame | null }
   | { type: "load-error"; message: string; frame: Frame | null }
   | { type: "crash"; message: string }
-  | { type: "done"; durationMs: number };
+  /** `linkedLib`: modules of lib/ this unit linked (0 when an earlier unit of the worker had). */
+  | { type: "done"; durationMs: number; linkedLib: number };

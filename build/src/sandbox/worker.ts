@@ -1,6 +1,9 @@
 // One chapter's worker thread: hardens JavaScript (SES `lockdown()`), then runs the chapter's
 // work units one at a time (run.ts sends them), each linked afresh inside a `Compartment` of its
-// own, and posts what its block did.
+// own, and posts what its block did. lib/ alone is linked once per worker, in a Compartment of
+// its own, and shared by the units: it keeps no state between calls (test/build/module-state.test.ts),
+// its few ambient slots are reset when each unit loads (lib/explorer/ambient.ts), and every
+// top-level binding of it is hardened, so a unit can leave nothing there for the next.
 //
 // What this guarantees (see build/README.md, "Confinement"):
 //  * a fresh realm per chapter (a worker thread): no chapter reaches another's objects;
@@ -67,11 +70,61 @@ const hb = new HeartbeatWriter(input.heartbeat);
 const bundle: ChapterBundle = input.bundle;
 const stacks = new StackMapper(bundle);
 
+type Linked = { exports: Record<string, unknown> };
+
+/** A Compartment (null when unconfined) and how to evaluate a module's function in it. */
+function newCompartment(): { g: Record<string, unknown>; fast: string[]; evaluate: (src: string) => unknown } {
+  const compartment = input.unconfined ? null : new Compartment({ globals: {}, __options__: true });
+  const g = compartment ? compartment.globalThis : (globalThis as unknown as Record<string, unknown>);
+  if (compartment) {
+    // Absent anyway; named, so that a chapter that reaches for them learns why at its own line.
+    for (const name of HOST_ONLY) {
+      Object.defineProperty(g, name, { get() { throw new TypeError(`${name} is not available to a chapter: chapter code reaches only the simulated machine (build/README.md, "Confinement")`); } });
+    }
+  }
+  const fast = FAST_GLOBALS.filter((n) => n in g);
+  return { g, fast, evaluate: (src: string): unknown => (compartment ? compartment.evaluate(src) : (0, eval)(src)) };
+}
+
+/** Evaluates one module's CommonJS function; returns what the function returned. */
+function evaluateModule(c: ReturnType<typeof newCompartment>, m: CompiledModule, module: Linked, require: (spec: string) => unknown, extra: Record<string, unknown>): unknown {
+  // The head takes one line of its own: generated line N + 1 is line N of the module's map.
+  const params = ["exports", "require", "module", ...c.fast, ...Object.keys(extra)];
+  const fn = c.evaluate(`(function (${params.join(", ")}) {\n${m.code}\n})\n//# sourceURL=${m.id}`) as (...a: unknown[]) => unknown;
+  return fn(module.exports, require, module, ...c.fast.map((n) => c.g[n]), ...Object.values(extra));
+}
+
+/** lib/, linked once per worker in a Compartment of its own (made on first use). */
+let lib: { c: ReturnType<typeof newCompartment>; linked: Map<string, Linked> } | null = null;
+/** Modules of lib/ linked since the running unit started (reported with "done"). */
+let linkedLib = 0;
+
+function loadShared(m: CompiledModule): Record<string, unknown> {
+  lib ??= { c: newCompartment(), linked: new Map() };
+  const { c, linked } = lib;
+  const seen = linked.get(m.id);
+  if (seen) return seen.exports;
+  hb.beat();
+  const module: Linked = { exports: {} };
+  linked.set(m.id, module);
+  linkedLib++;
+  const require = (spec: string) => {
+    const dep = bundle.modules[m.deps[spec] ?? ""];
+    if (!dep?.shared) throw new Error(`"${spec}" cannot be loaded from ${m.file}`);
+    return loadShared(dep);
+  };
+  const locals = evaluateModule(c, m, module, require, {});
+  if (!input.unconfined) harden([module.exports, locals]);
+  return module.exports;
+}
+
 /**
  * One work unit: the unit's tangled chapter (its definitions and at most one test block, see
- * tangle.ts), with lib/, the runtime and imported chapters, evaluated afresh in a Compartment of
- * its own. Nothing a unit leaves behind (module state, a patched model, a memo) reaches the next
- * one: what they share is the hardened realm and this host, whose state is created here.
+ * tangle.ts), with the runtime and imported chapters, evaluated afresh in a Compartment of its
+ * own, linked to the worker's shared lib/. Nothing a unit leaves behind (module state, a patched
+ * model, a memo) reaches the next one: what they share is the hardened realm, lib/ (stateless,
+ * hardened, its ambient slots reset by the runtime as it loads) and this host, whose state is
+ * created here.
  */
 async function runUnit(entry: string, block: string | null): Promise<void> {
   const registered: Registered[] = [];
@@ -112,46 +165,38 @@ async function runUnit(entry: string, block: string | null): Promise<void> {
     },
   };
   const bookHost = input.unconfined ? host : harden(host);
-  const compartment = input.unconfined ? null : new Compartment({ globals: {}, __options__: true });
-  const g = compartment ? compartment.globalThis : (globalThis as unknown as Record<string, unknown>);
-  if (compartment) {
-    // Absent anyway; named, so that a chapter that reaches for them learns why at its own line.
-    for (const name of HOST_ONLY) {
-      Object.defineProperty(g, name, { get() { throw new TypeError(`${name} is not available to a chapter: chapter code reaches only the simulated machine (build/README.md, "Confinement")`); } });
-    }
-  }
-  const fast = FAST_GLOBALS.filter((n) => n in g);
-  const evaluate = (src: string): unknown => (compartment ? compartment.evaluate(src) : (0, eval)(src));
-
+  // The unit's own Compartment: its chapter, the chapters it imports and the runtime.
+  const c = newCompartment();
   const runtimeId = Object.keys(bundle.modules).find((id) => id.endsWith(RUNTIME_FILE));
-  const loaded = new Map<string, { exports: Record<string, unknown> }>();
+  const loaded = new Map<string, Linked>();
   const load = (m: CompiledModule): Record<string, unknown> => {
+    if (m.shared) return loadShared(m);
     const seen = loaded.get(m.id);
     if (seen) return seen.exports;
     hb.beat();
-    const module = { exports: {} as Record<string, unknown> };
+    const module: Linked = { exports: {} };
     loaded.set(m.id, module);
-    // The head takes one line of its own: generated line N + 1 is line N of the module's map.
-    // Only the book runtime gets `__bookHost`, as a parameter: it is no global, so a chapter
-    // cannot register blocks or add records behind the runtime's back.
-    const params = ["exports", "require", "module", ...fast, ...(m.id === runtimeId ? ["__bookHost"] : [])];
-    const fn = evaluate(`(function (${params.join(", ")}) {\n${m.code}\n})\n//# sourceURL=${m.id}`) as (...a: unknown[]) => void;
     const require = (spec: string) => {
       const dep = m.deps[spec];
       if (!dep) throw new Error(`"${spec}" cannot be loaded from ${m.file}`);
       return load(bundle.modules[dep]!);
     };
-    fn(module.exports, require, module, ...fast.map((n) => g[n]), ...(m.id === runtimeId ? [bookHost] : []));
+    // Only the book runtime gets `__bookHost`, as a parameter: it is no global, so a chapter
+    // cannot register blocks or add records behind the runtime's back.
+    evaluateModule(c, m, module, require, m.id === runtimeId ? { __bookHost: bookHost } : {});
     if (m.harden && !input.unconfined) harden(module.exports);
     return module.exports;
   };
 
   const t0 = performance.now();
+  linkedLib = 0;
   try {
     load(bundle.modules[entry]!);
   } catch (e) {
+    // lib/ may be half linked: the next unit links it afresh, as if this worker were new.
+    lib = null;
     post({ type: "load-error", message: messageOf(e), frame: stacks.throwFrame(e) });
-    post({ type: "done", durationMs: performance.now() - t0 });
+    post({ type: "done", durationMs: performance.now() - t0, linkedLib });
     return;
   }
   // The unit's own block only: a registration the chapter made by other means is not run.
@@ -185,7 +230,7 @@ async function runUnit(entry: string, block: string | null): Promise<void> {
     }
     post(msg);
   }
-  post({ type: "done", durationMs: performance.now() - t0 });
+  post({ type: "done", durationMs: performance.now() - t0, linkedLib });
 }
 
 function messageOf(e: unknown): string {
