@@ -144,6 +144,8 @@ function validate(cfg: SearchConfig, name: StrategyName): void {
     if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) bad(`shard must be { index, count } with 0 <= index < count (got ${JSON.stringify(cfg.shard)})`);
   }
   if (cfg.optimal !== undefined && name !== "dpor") bad(`optimal (wakeup trees) is only for "dpor", not`);
+  if (cfg.fields && name !== "dpor") bad(`fields (field footprints) is only for "dpor", not`);
+  if (cfg.fields && cfg.optimal) bad(`fields (field footprints) is not for optimal DPOR (wakeup trees keep per-execution object ids), so not`);
   if (cfg.preemptions !== undefined && !(Number.isInteger(cfg.preemptions) && cfg.preemptions >= 0)) bad(`preemptions must be a non-negative integer (got ${cfg.preemptions})`);
   if (cfg.runs !== undefined && !(Number.isInteger(cfg.runs) && cfg.runs >= 1)) bad(`runs must be a positive integer (got ${cfg.runs})`);
   if (cfg.depth !== undefined && !(Number.isInteger(cfg.depth) && cfg.depth >= 1)) bad(`depth must be a positive integer (got ${cfg.depth})`);

@@ -56,6 +56,12 @@ export interface SearchConfig {
    * programs without blocking steps. Default false (source-DPOR). Ignored with `shard`.
    */
   readonly optimal?: boolean;
+  /**
+   * dpor: field footprints (lib/explorer/README.md "Field footprints"): a step whose op carries a
+   * FieldRecorder depends on other steps by the fields it actually touched, not by its object.
+   * Not with `optimal`. Default false.
+   */
+  readonly fields?: boolean;
   /** Minimise the witness (default true). */
   readonly minimise?: boolean;
 }

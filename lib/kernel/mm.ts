@@ -17,7 +17,11 @@ import type { KFile } from "./file.ts";
 import { KRwSem } from "./rwsem.ts";
 import { MmuNotifierSubscriptions } from "./mmu-notifier.ts";
 import { Arena, arenaBytes } from "./arena.ts";
-import { accessLogOn, recordArray } from "./access-log.ts";
+import { accessLogOn, recordArray, tripField } from "./access-log.ts";
+import { fieldNo, SPACE_PTE } from "./field-log.ts";
+
+/** Per-page arrays of Mm, in field-number order (field-log.ts SPACE_PTE). */
+const PTE_FIELDS = ["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"] as const;
 
 // VMA flags (include/linux/mm.h).
 export const VM_READ = 1 << 0;
@@ -166,9 +170,16 @@ export class Mm {
     this.roReturned = a.uint8(npages);
     this.invalActive = a.int32(npages);
     this.notifiers = new MmuNotifierSubscriptions(k, this);
-    if (accessLogOn()) {
+    const fl = k.mem.fields;
+    if (accessLogOn() || fl !== null) {
       const me = this as unknown as Record<string, Int32Array | Uint8Array>;
-      for (const f of ["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"]) me[f] = recordArray(me[f], (i) => `P${this.name}:${i}.${f}`);
+      // Field footprints (field-log.ts): PTE field f of page vpn of this mm is (PTE, mm.id, vpn, f).
+      PTE_FIELDS.forEach((f, n) => (me[f] = recordArray(me[f], (i) => `P${this.name}:${i}.${f}`, fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_PTE, this.id, i, n) })));
+      if (fl !== null) {
+        PTE_FIELDS.forEach((f, n) => fl.names.set(SPACE_PTE * 64 + n, f));
+        // The rest of the mm is not recorded field by field: a split step that reaches it falls back.
+        for (const f of ["users", "count", "vmas", "hasPinned", "oomSkip", "unstable", "writeProtectSeq", "pmdVal", "detachedPte", "notifiers", "writeLockedVmas"]) tripField(this, f, fl);
+      }
     }
   }
 
