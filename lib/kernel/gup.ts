@@ -131,7 +131,7 @@ function* gupSlow(k: Kernel, mm: Mm, start: number, n: number, flags: number, pa
     }
     let pfn = -1;
     for (let tries = 0; tries < 4 && pfn < 0; tries++) {
-      const r = yield* k.mem.step(`follow_page_pte(${mm.name}:${vpn})`, "w", () => followPage(k, mm, vpn, flags));
+      const r = yield* k.mem.fieldStep(`follow_page_pte(${mm.name}:${vpn})`, "w", () => followPage(k, mm, vpn, flags));
       if (r >= 0) {
         pfn = r;
         break;

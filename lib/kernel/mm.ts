@@ -17,8 +17,8 @@ import type { KFile } from "./file.ts";
 import { KRwSem } from "./rwsem.ts";
 import { MmuNotifierSubscriptions } from "./mmu-notifier.ts";
 import { Arena, arenaBytes } from "./arena.ts";
-import { accessLogOn, recordArray, tripField } from "./access-log.ts";
-import { fieldNo, SPACE_PTE } from "./field-log.ts";
+import { accessLogOn, recordArray, recordField, tripField } from "./access-log.ts";
+import { fieldNo, fieldTrip, INDEX_ALL, SPACE_PTE, SPACE_VMA } from "./field-log.ts";
 
 /** Per-page arrays of Mm, in field-number order (field-log.ts SPACE_PTE). */
 const PTE_FIELDS = ["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"] as const;
@@ -84,7 +84,16 @@ export class Vma {
     readonly file: KFile | null = null,
     /** File page offset of `start`. */
     readonly pgoff = 0,
-  ) {}
+  ) {
+    const fl = mm.k.mem.fields;
+    if (fl !== null) {
+      // Field footprints (field-log.ts): start, end and flags of the mm's n-th VMA are (VMA, mm.id,
+      // n, 0..2). Made inside a split step (not expected), the step falls back.
+      fieldTrip(fl);
+      const n = mm.vmaCount++;
+      ["start", "end", "flags"].forEach((f, i) => recordField(this, f, `V${mm.name}:${n}.${f}`, { log: fl, no: () => fieldNo(SPACE_VMA, mm.id, n, i) }));
+    }
+  }
   /** vma->vm_lock. */
   vmLock(): KRwSem {
     return (this.lockObj ??= new KRwSem(this.mm.k, `vma(${this.mm.name}:${this.start})->vm_lock`, "&vma->vm_lock->lock"));
@@ -140,6 +149,8 @@ export class Mm {
    *  __collapse_huge_page_copy clears them: what a GUP-fast already walking that table re-reads
    *  (vpn -> [flags, pfn]). The CPU's own view (pteFlags) is empty meanwhile. */
   readonly detachedPte = new Map<number, readonly [number, number]>();
+  /** Field footprints: VMAs made so far (each VMA's number, field-log.ts). */
+  vmaCount = 0;
   /** MMU notifier subscriptions (classic hlist and interval tree). */
   readonly notifiers: MmuNotifierSubscriptions;
   // ---- oracle bookkeeping ----
@@ -178,7 +189,9 @@ export class Mm {
       if (fl !== null) {
         PTE_FIELDS.forEach((f, n) => fl.names.set(SPACE_PTE * 64 + n, f));
         // The rest of the mm is not recorded field by field: a split step that reaches it falls back.
-        for (const f of ["users", "count", "vmas", "hasPinned", "oomSkip", "unstable", "writeProtectSeq", "pmdVal", "detachedPte", "notifiers", "writeLockedVmas"]) tripField(this, f, fl);
+        // MMF_HAS_PINNED: one field per mm (set by FOLL_PIN grabs inside split steps).
+        recordField(this, "hasPinned", `P${this.name}.hasPinned`, { log: fl, no: () => fieldNo(SPACE_PTE, this.id, INDEX_ALL, 0) });
+        for (const f of ["users", "count", "vmas", "oomSkip", "unstable", "writeProtectSeq", "pmdVal", "detachedPte", "notifiers", "writeLockedVmas"]) tripField(this, f, fl);
       }
     }
   }
