@@ -49,6 +49,7 @@
 // schedule gives the same answer, and a remembered answer changes nothing the search does.
 
 import { footprintOf, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
+import { DEFAULT_FIELDS } from "./config.ts";
 import { ExplorerError } from "./errors.ts";
 import { Execution, type Scheduler } from "./execution.ts";
 import type { Explore, SearchContext, SearchOutcome } from "./search.ts";
@@ -672,7 +673,7 @@ function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler
   const shard = ctx.config.shard;
   // Optimal DPOR (wakeup trees) for a whole tree; a shard keeps source-DPOR (its root is fully expanded anyway).
   const optimal = ctx.config.optimal === true && !shard;
-  const fields = ctx.config.fields === true;
+  const fields = (ctx.config.fields ?? (DEFAULT_FIELDS && !optimal)) === true;
   if (optimal && fields) throw new ExplorerError(`search.fields (field footprints) does not combine with search.optimal: wakeup trees compare steps by per-execution object ids. Use one of them.`);
   const sched = new DporScheduler(shard, optimal, fields);
   if (key) sched.probeKey = key;
