@@ -42,6 +42,22 @@
 //    one thread at its root node (`root`); races that reach the root or above are handed
 //    to `foreign` instead of changing nodes it does not own. Unset, nothing changes.
 //
+// Field footprints (config.fields; lib/explorer/README.md). A split step's footprint is what its
+// run() read and wrote, as recorded, plus a read of its object; any other step on a recorded
+// object writes the whole of it (Execution.fieldFoot / pendingAccess). Sleep sets keep, for each
+// sleeper, the record of the step it ran when it was explored (DNode.sleepFoot) and compare later
+// steps with that record instead of with the pending op. Why that is sound: at node n thread t ran
+// step e, which read set R and wrote W. The sleeper stays asleep only past steps that write
+// nothing in R ∪ W and read nothing in W. Its own thread has not moved, so its local state is as at
+// n; every field in R holds the value it had at n (no step since wrote it), and run() is a
+// deterministic function of the thread's state and the values it reads (the determinism guard and
+// the recorder's completeness, lib/kernel/README.md): so e, run now, reads the same fields, gets
+// the same values, and writes the same fields: the record is still its footprint. A field's
+// number names the same field in both executions for every structure that existed at n (same
+// prefix, deterministic ids); structures made after n are made by the steps in between, and a
+// number that collides with one of them only adds a dependency. A step that touched unrecorded
+// state has no record (a whole-object write), so it never leaves a sleeper asleep by a record.
+//
 // Probes (feasible() in analyse) re-run a reordered prefix to learn whether a blocked step
 // would be enabled there. Their answers are remembered for the rest of the search, keyed by
 // the probe's whole schedule (probeKey): the model is a deterministic function of its
