@@ -17,8 +17,8 @@ import type { KFile } from "./file.ts";
 import { KRwSem } from "./rwsem.ts";
 import { MmuNotifierSubscriptions } from "./mmu-notifier.ts";
 import { Arena, arenaBytes } from "./arena.ts";
-import { accessLogOn, recordArray, recordField, tripField } from "./access-log.ts";
-import { fieldNo, fieldTrip, INDEX_ALL, SPACE_PTE, SPACE_VMA } from "./field-log.ts";
+import { accessLogOn, recordArray, recordField, recordMap, tripField } from "./access-log.ts";
+import { fieldNo, fieldTrip, INDEX_ALL, MAX_INDEX, SPACE_PMD, SPACE_PTE, SPACE_VMA } from "./field-log.ts";
 
 /** Per-page arrays of Mm, in field-number order (field-log.ts SPACE_PTE). */
 const PTE_FIELDS = ["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"] as const;
@@ -191,7 +191,12 @@ export class Mm {
         // The rest of the mm is not recorded field by field: a split step that reaches it falls back.
         // MMF_HAS_PINNED: one field per mm (set by FOLL_PIN grabs inside split steps).
         recordField(this, "hasPinned", `P${this.name}.hasPinned`, { log: fl, no: () => fieldNo(SPACE_PTE, this.id, INDEX_ALL, 0) });
-        for (const f of ["users", "count", "vmas", "oomSkip", "unstable", "writeProtectSeq", "pmdVal", "detachedPte", "notifiers", "writeLockedVmas"]) tripField(this, f, fl);
+        recordField(this, "writeProtectSeq", `P${this.name}.writeProtectSeq`, { log: fl, no: () => fieldNo(SPACE_PTE, this.id, INDEX_ALL, 1) });
+        // The PMD level (GUP-fast against khugepaged): entry vpn of pmdVal / detachedPte is (PMD, mm.id, vpn, 0 / 1).
+        const pmd = (f: number) => ({ log: fl, no: (vpn: number) => (Number.isInteger(vpn) && vpn >= 0 && vpn <= MAX_INDEX ? fieldNo(SPACE_PMD, this.id, vpn, f) : null), all: fieldNo(SPACE_PMD, this.id, INDEX_ALL, f) });
+        (this as { pmdVal: Map<number, number> }).pmdVal = recordMap(this.pmdVal, `P${this.name}.pmdVal`, pmd(0));
+        (this as { detachedPte: Map<number, readonly [number, number]> }).detachedPte = recordMap(this.detachedPte, `P${this.name}.detachedPte`, pmd(1));
+        for (const f of ["users", "count", "vmas", "oomSkip", "unstable", "notifiers", "writeLockedVmas"]) tripField(this, f, fl);
       }
     }
   }
