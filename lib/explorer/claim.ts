@@ -9,7 +9,7 @@
 //    establish them.
 
 import {
-  DEFAULT_BUDGET_EXECUTIONS, DEFAULT_BUDGET_STEPS, DEFAULT_MAX_STEPS, DEFAULT_MINIMISE_EXECUTIONS,
+  DEFAULT_BUDGET_EXECUTIONS, RECORD_OUTCOMES, DEFAULT_BUDGET_STEPS, DEFAULT_MAX_STEPS, DEFAULT_MINIMISE_EXECUTIONS,
   DEFAULT_MINIMISE_PREEMPTIONS, DEFAULT_STRATEGY, type Budget, type SearchConfig, type SearchSpec, type StrategyName, normaliseSearch,
 } from "./config.ts";
 import { exploreBounded } from "./bounded.ts";
@@ -78,6 +78,8 @@ export interface Stats {
   readonly runs: number;
   readonly steps: number;
   readonly ms: number;
+  /** Only with RECORD_OUTCOMES (config.ts): "count:hash" of the distinct outcomes seen. */
+  readonly outcomes?: string;
 }
 
 export interface ClaimResult {
@@ -144,6 +146,8 @@ function validate(cfg: SearchConfig, name: StrategyName): void {
     if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) bad(`shard must be { index, count } with 0 <= index < count (got ${JSON.stringify(cfg.shard)})`);
   }
   if (cfg.optimal !== undefined && name !== "dpor") bad(`optimal (wakeup trees) is only for "dpor", not`);
+  if (cfg.fields && name !== "dpor") bad(`fields (field footprints) is only for "dpor", not`);
+  if (cfg.fields && cfg.optimal) bad(`fields (field footprints) is not for optimal DPOR (wakeup trees keep per-execution object ids), so not`);
   if (cfg.preemptions !== undefined && !(Number.isInteger(cfg.preemptions) && cfg.preemptions >= 0)) bad(`preemptions must be a non-negative integer (got ${cfg.preemptions})`);
   if (cfg.runs !== undefined && !(Number.isInteger(cfg.runs) && cfg.runs >= 1)) bad(`runs must be a positive integer (got ${cfg.runs})`);
   if (cfg.depth !== undefined && !(Number.isInteger(cfg.depth) && cfg.depth >= 1)) bad(`depth must be a positive integer (got ${cfg.depth})`);
@@ -231,6 +235,7 @@ export function searchAll<F>(specs: readonly ClaimSpec<F>[], opts: { stopEarly?:
   const t0 = clock();
   let executions = 0, runs = 0, steps = 0, lastReport = t0, lastDepth = 0;
   const tracks: Track[] = specs.map(() => ({ counts: { true: 0, false: 0 } }));
+  const seen: Set<string> | null = RECORD_OUTCOMES ? new Set() : null;
   let open = tracks.length;
   let cut = 0, cutAt: { thread: string; label: string } | undefined;
   const stopEarly = opts.stopEarly ?? true;
@@ -248,6 +253,7 @@ export function searchAll<F>(specs: readonly ClaimSpec<F>[], opts: { stopEarly?:
     },
     visit(x) {
       executions++;
+      if (seen !== null) seen.add(outcomeKey(x));
       if (x.status === "step-bound") {
         cut++;
         cutAt ??= x.cutAt;
@@ -294,11 +300,28 @@ export function searchAll<F>(specs: readonly ClaimSpec<F>[], opts: { stopEarly?:
       // The specs frozen at the execution that ended the search get the strategy's own coverage;
       // those frozen earlier, what the strategy would have said had it stopped there.
       coverage: s && !(open === 0 && s.executions === executions) ? stoppedCoverage(outcome.coverage, s.level, s.executions) : outcome.coverage,
-      stats: s ? { executions: s.executions, runs: s.runs, steps: s.steps, ms: s.ms } : { executions, runs, steps, ms },
+      stats: { ...(s ? { executions: s.executions, runs: s.runs, steps: s.steps, ms: s.ms } : { executions, runs, steps, ms }), ...(seen !== null ? { outcomes: outcomesDigest(seen) } : {}) },
       counts: tr.counts, firstTrue: tr.firstTrue, firstFalse: tr.firstFalse,
       ...(n > 0 && cutAt ? { cut: { executions: n, ...cutAt } } : {}),
     };
   });
+}
+
+/** RECORD_OUTCOMES: an execution's outcome, its status, final state and finding kinds. */
+function outcomeKey(x: Execution): string {
+  let f: string;
+  try {
+    f = JSON.stringify(x.final) ?? "undefined";
+  } catch {
+    f = String(x.final);
+  }
+  return `${x.status} ${f} ${x.findings.map((g) => g.kind).sort().join(",")}`;
+}
+/** "count:hash" of a set of outcomes (FNV-1a over the sorted keys). */
+function outcomesDigest(seen: ReadonlySet<string>): string {
+  let h = 0x811c9dc5;
+  for (const k of [...seen].sort()) for (let i = 0; i <= k.length; i++) h = Math.imul(h ^ (i < k.length ? k.charCodeAt(i) : 10), 0x01000193) >>> 0;
+  return `${seen.size}:${h.toString(16)}`;
 }
 
 export function describeCoverage(c: Coverage): string {

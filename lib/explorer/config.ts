@@ -18,6 +18,12 @@ export const DEFAULT_MAX_STEPS = 10_000;
  * counts and witness on a fast idle machine and on a slow busy one (issue 12).
  */
 export const DEFAULT_BUDGET_EXECUTIONS = 100_000;
+/** dpor: field footprints (SearchConfig.fields) when a claim does not say; never with optimal.
+ *  scripts/check-fields.sh builds the book with it on, to compare against declared footprints. */
+export const DEFAULT_FIELDS = false;
+/** Measurement only (scripts/check-fields.sh): put the number and a hash of the distinct outcomes
+ *  (final state and finding kinds) of every search in its stats. Off: records are unchanged. */
+export const RECORD_OUTCOMES = false;
 /** Steps over all executions of one search (about a minute of the kernel model on a 2-core machine). */
 export const DEFAULT_BUDGET_STEPS = 20_000_000;
 /** Witness minimisation: max preemption bound tried, and its own budget (executions, never ms). */
@@ -56,6 +62,12 @@ export interface SearchConfig {
    * programs without blocking steps. Default false (source-DPOR). Ignored with `shard`.
    */
   readonly optimal?: boolean;
+  /**
+   * dpor: field footprints (lib/explorer/README.md "Field footprints"): a step whose op carries a
+   * FieldRecorder depends on other steps by the fields it actually touched, not by its object.
+   * Not with `optimal`. Default false.
+   */
+  readonly fields?: boolean;
   /** Minimise the witness (default true). */
   readonly minimise?: boolean;
 }

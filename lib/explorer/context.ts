@@ -29,6 +29,8 @@ export interface Runtime {
   /** The op whose run() or enabled() is executing, or null while a thread's own code runs
    *  between two steps (footprint.ts). Meaningless while currentThread() is -1 (setup, final). */
   inOp?(): Op | null;
+  /** Does this execution use field footprints (Op.record)? Models install recorders only then. */
+  fieldFootprints?(): boolean;
 }
 
 let current: Runtime | null = null;

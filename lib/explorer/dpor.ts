@@ -42,6 +42,22 @@
 //    one thread at its root node (`root`); races that reach the root or above are handed
 //    to `foreign` instead of changing nodes it does not own. Unset, nothing changes.
 //
+// Field footprints (config.fields; lib/explorer/README.md). A split step's footprint is what its
+// run() read and wrote, as recorded, plus a read of its object; any other step on a recorded
+// object writes the whole of it (Execution.fieldFoot / pendingAccess). Sleep sets keep, for each
+// sleeper, the record of the step it ran when it was explored (DNode.sleepFoot) and compare later
+// steps with that record instead of with the pending op. Why that is sound: at node n thread t ran
+// step e, which read set R and wrote W. The sleeper stays asleep only past steps that write
+// nothing in R ∪ W and read nothing in W. Its own thread has not moved, so its local state is as at
+// n; every field in R holds the value it had at n (no step since wrote it), and run() is a
+// deterministic function of the thread's state and the values it reads (the determinism guard and
+// the recorder's completeness, lib/kernel/README.md): so e, run now, reads the same fields, gets
+// the same values, and writes the same fields: the record is still its footprint. A field's
+// number names the same field in both executions for every structure that existed at n (same
+// prefix, deterministic ids); structures made after n are made by the steps in between, and a
+// number that collides with one of them only adds a dependency. A step that touched unrecorded
+// state has no record (a whole-object write), so it never leaves a sleeper asleep by a record.
+//
 // Probes (feasible() in analyse) re-run a reordered prefix to learn whether a blocked step
 // would be enabled there. Their answers are remembered for the rest of the search, keyed by
 // the probe's whole schedule (probeKey): the model is a deterministic function of its
@@ -49,6 +65,7 @@
 // schedule gives the same answer, and a remembered answer changes nothing the search does.
 
 import { footprintOf, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
+import { DEFAULT_FIELDS } from "./config.ts";
 import { ExplorerError } from "./errors.ts";
 import { Execution, type Scheduler } from "./execution.ts";
 import type { Explore, SearchContext, SearchOutcome } from "./search.ts";
@@ -73,6 +90,9 @@ export interface DNode {
   sleep: number;
   /** Threads whose step here ended the execution ({ end: true }): dependent with every step. */
   stops: number;
+  /** Field footprints: what each sleeping thread's step touched when it was explored here or at
+   *  an ancestor (Execution.canonOf); a sleeper without one is compared by its pending op. */
+  sleepFoot?: Map<number, readonly number[]>;
   /** Optimal mode: the wakeup tree's branches still to explore here (wakeup.ts). */
   wut?: WuNode[];
   /** Optimal mode: the branches taken with `thread`, one per choose() outcome; their children guide the next node. */
@@ -114,8 +134,11 @@ export class DporScheduler implements Scheduler {
   wakeupInsert: (kids: WuNode[], w: readonly WuEvent[]) => boolean = insert;
   /** Optimal mode: guided nodes whose every branch was asleep, started like source-DPOR (expected 0). */
   unguided = 0;
-  constructor(private readonly shard?: { index: number; count: number }, readonly optimal = false) {
+  /** Field footprints: the last execution run, whose steps' records become sleepers' records in next(). */
+  last: Execution | null = null;
+  constructor(private readonly shard?: { index: number; count: number }, readonly optimal = false, readonly fields = false) {
     if (optimal && shard) throw new Error("internal: optimal DPOR does not shard (use work stealing or source-DPOR)");
+    if (optimal && fields) throw new Error("internal: optimal DPOR does not take field footprints");
   }
 
   pickThread(x: Execution, enabled: number): number {
@@ -129,6 +152,7 @@ export class DporScheduler implements Scheduler {
       return t;
     }
     let sleep = 0;
+    let sleepFoot: Map<number, readonly number[]> | undefined;
     if (s > 0) {
       const parent = this.nodes[s - 1];
       const o = x.stepObj[s - 1], m = x.stepMode[s - 1], f = x.stepFoot[s - 1];
@@ -136,6 +160,21 @@ export class DporScheduler implements Scheduler {
         const t = lowest(r);
         const p = x.threads[t].pending;
         if (p === null) continue;
+        if (this.fields) {
+          // Field footprints: the sleeper's step does what it did when it was explored (every step
+          // since is independent of it, so none wrote a field it reads); compare that record.
+          const rec = parent.sleepFoot?.get(t);
+          if (rec !== undefined) {
+            if (!stepsConflict(-1, 0, x.canonOf(s - 1), -1, 0, rec)) {
+              sleep |= 1 << t;
+              (sleepFoot ??= new Map()).set(t, rec);
+            }
+            continue;
+          }
+          const [po, pm, pf] = x.pendingAccess(p);
+          if (!stepsConflict(o, m, f, po, pm, pf)) sleep |= 1 << t;
+          continue;
+        }
         const po = p.obj ? p.obj.id : -1, pm = p.obj ? modeCode(p.mode) : 0;
         if (!stepsConflict(o, m, f, po, pm, p.also === undefined ? null : footprintOf(p))) sleep |= 1 << t;
       }
@@ -158,7 +197,7 @@ export class DporScheduler implements Scheduler {
       wut = g ? g.children.slice() : [];
     }
     if (!(s === 0 && this.shard) && avail && !wut?.length) backtrack = avail & -avail;
-    const node: DNode = { thread: -1, choices: [], enabled, backtrack, sleep, stops: 0, wut, guides: wut && [] };
+    const node: DNode = { thread: -1, choices: [], enabled, backtrack, sleep, stops: 0, wut, guides: wut && [], sleepFoot };
     this.nodes.push(node);
     let t = this.nextCandidate(node, s);
     // A guided node whose every branch was asleep or disabled (not expected: Alg. 3 never guides
@@ -228,7 +267,12 @@ export class DporScheduler implements Scheduler {
         this.nodes.pop(); // a subtree is done with its root thread; the rest of that node is not ours
         return false;
       }
-      if (n.thread >= 0) n.sleep |= 1 << n.thread;
+      if (n.thread >= 0) {
+        n.sleep |= 1 << n.thread;
+        // Field footprints: the record of the step just explored here (the last execution ran
+        // n.thread at step i; every choose() variant of it made the same step).
+        if (this.fields && this.last !== null && i < this.last.steps && this.last.stepThread[i] === n.thread) (n.sleepFoot ??= new Map()).set(n.thread, this.last.canonOf(i));
+      }
       n.choices = [];
       if (n.guides) n.guides = [];
       const t = this.nextCandidate(n, i);
@@ -425,15 +469,17 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     evs.sort((a, b) => b - a);
     seen.set(prevC);
     const nf = f.length >> 1;
-    let closed = 0, open = nf;
+    // One flag per object of f (a field footprint can name more than 31 objects).
+    const closed = new Uint8Array(nf);
+    let open = nf;
     // Close every object of f that step j writes.
     const closeWrites = (j: number): void => {
       for (let e = 0; e < nf; e++) {
-        if (closed & (1 << e)) continue;
+        if (closed[e]) continue;
         const oe = f[2 * e];
         const wj = ft[j] === null ? ob[j] === oe && md[j] === MODE_WRITE : writesIn(ft[j] as number[], oe);
         if (wj) {
-          closed |= 1 << e;
+          closed[e] = 1;
           open--;
         }
       }
@@ -442,7 +488,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
       const j = evs[a];
       if (a > 0 && evs[a - 1] === j) continue; // on two of f's objects
       let onClosed = false;
-      for (let e = 0; e < nf && !onClosed; e++) if (closed & (1 << e) && touches(ob[j], ft[j], f[2 * e])) onClosed = true;
+      for (let e = 0; e < nf && !onClosed; e++) if (closed[e] && touches(ob[j], ft[j], f[2 * e])) onClosed = true;
       if (onClosed) continue;
       if (th[j] === q) {
         closeWrites(j);
@@ -623,10 +669,11 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     for (let q = 0; q < x.threads.length; q++) {
       const p = x.threads[q].pending;
       if (p === null) continue;
-      const pf = p.also === undefined ? null : footprintOf(p);
+      // Under field footprints a pending step on a recorded object writes all of it (pendingAccess).
+      const [po, pm, pf] = x.pendingAccess(p);
       if (!p.obj && pf === null) continue;
       prevBuf.set(clockOf(q));
-      scan(q, p.obj ? p.obj.id : -1, p.obj ? modeCode(p.mode) : 0, pf, prevBuf, n, p.enabled !== undefined);
+      scan(q, po, pm, pf, prevBuf, n, p.enabled !== undefined);
     }
   }
 }
@@ -643,7 +690,9 @@ function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler
   const shard = ctx.config.shard;
   // Optimal DPOR (wakeup trees) for a whole tree; a shard keeps source-DPOR (its root is fully expanded anyway).
   const optimal = ctx.config.optimal === true && !shard;
-  const sched = new DporScheduler(shard, optimal);
+  const fields = (ctx.config.fields ?? (DEFAULT_FIELDS && !optimal)) === true;
+  if (optimal && fields) throw new ExplorerError(`search.fields (field footprints) does not combine with search.optimal: wakeup trees compare steps by per-execution object ids. Use one of them.`);
+  const sched = new DporScheduler(shard, optimal, fields);
   if (key) sched.probeKey = key;
   if (ins) sched.wakeupInsert = ins;
   const coverage = { kind: "exhaustive", reduction: optimal ? "optimal-DPOR" : "source-DPOR", ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
@@ -660,6 +709,7 @@ function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler
     if (optimal && x.threads.some((t) => t.spawnStep >= 0)) throw new ExplorerError(`search.optimal (wakeup trees) does not support spawn() yet: model "${ctx.model.name}" spawned a thread. Use source-DPOR (drop optimal).`);
     ctx.ran(x);
     analyse(x, sched);
+    if (fields) sched.last = x;
     // Pruned = sleep-set blocked: equivalent to an execution explored elsewhere.
     if (x.status !== "pruned" && !ctx.visit(x)) return done(false);
     if (!sched.next()) return done(true);

@@ -21,6 +21,8 @@ export interface Tracked {
   readonly type: string;
   /** Threads (indices) currently holding this object, for wait-for graphs. Absent = not a lock. */
   holders?(): readonly number[];
+  /** Field footprints: the recorder of this object's fields, when the execution uses them. */
+  readonly fields?: FieldRecorder | null;
 }
 
 export interface Op {
@@ -42,7 +44,29 @@ export interface Op {
    *  some object is in both footprints and at least one of them writes it. `enabled()` still
    *  depends only on `obj`. */
   readonly also?: readonly Touch[];
+  /** Field footprints (search.fields, lib/explorer/README.md "Field footprints"): run() touches
+   *  only state that `obj.fields` records (the model vouches for it). Such a step, without `also`
+   *  and `enabled`, depends on others by the fields it touched; every other step on an object
+   *  with a recorder counts as writing all of it. */
+  readonly split?: boolean;
 }
+
+/**
+ * Which fields of one object a step touched. A field is a number >= FIELD_MIN computed from the
+ * field's identity (never from the order fields were first touched), so the same number names
+ * the same field in every execution that shares the prefix up to the step.
+ */
+export interface FieldRecorder {
+  /** A step's run() starts. */
+  begin(): void;
+  /** Flat [field, mode, ...] (modes MODE_READ / MODE_WRITE, each field once), or null when the
+   *  step touched state the recorder does not cover: then it counts as writing the whole object. */
+  end(): number[] | null;
+  /** A readable name for a field (race log, traces). */
+  describe?(field: number): string;
+}
+/** Field numbers start here; every explorer object id is far below. */
+export const FIELD_MIN = 2 ** 40;
 
 /** One more object in a multi-object step's footprint. */
 export interface Touch {

@@ -5,7 +5,7 @@
 // enabled mask); trace events with labels and lock sets are only materialised when
 // `detail` is on (replay of a witness).
 
-import { type Op, type ThreadBody, type Tracked, type Yieldable, enabledMaskOf, footprintOf, isChoose, modeCode } from "./effect.ts";
+import { type FieldRecorder, type Op, type ThreadBody, type Tracked, type Yieldable, enabledMaskOf, FIELD_MIN, footprintOf, isChoose, MODE_READ, MODE_WRITE, modeCode } from "./effect.ts";
 import { setRuntime, type FindingOptions, type Runtime } from "./context.ts";
 import { DeterminismError, ExplorerError, ModelError } from "./errors.ts";
 import type { DeadlockData, Finding, WaitEdge } from "./finding.ts";
@@ -27,6 +27,8 @@ export interface Scheduler {
   pickThread(x: Execution, enabled: number): number;
   /** Pick a value in [0, arity). */
   pickChoice(x: Execution, arity: number, label: string): number;
+  /** Field footprints (Op.record) in the executions this scheduler drives. */
+  readonly fields?: boolean;
 }
 
 /** Thrown (and caught in run()) when a scheduler abandons an execution inside a choose(). */
@@ -61,6 +63,13 @@ export class Execution implements Runtime {
   readonly stepMode: number[] = [];
   /** Per step: the footprint of a multi-object step (flat [obj, mode, ...] pairs, effect.ts), else null. */
   readonly stepFoot: (number[] | null)[] = [];
+  /** Field footprints only: per step, its footprint with fields under their numbers that hold
+   *  across executions (FieldRecorder), for sleep sets; null = as stepObj/stepMode/stepFoot. */
+  readonly stepCanon: (number[] | null)[] = [];
+  /** Field footprints: is this execution using them (the scheduler's choice)? */
+  readonly fields: boolean;
+  /** Field footprints: field number -> its object id in this execution (registered on first touch). */
+  private readonly fieldIds = new Map<number, number>();
   /** Per step: the op had an enabled() condition (could have blocked). */
   readonly stepBlocking: boolean[] = [];
   /** Per step, what the race log keeps (race-log.ts); null unless DPOR_RACE_LOG is on. */
@@ -99,7 +108,9 @@ export class Execution implements Runtime {
     readonly scheduler: Scheduler,
     readonly maxSteps: number,
     readonly detail = false,
-  ) {}
+  ) {
+    this.fields = scheduler.fields === true;
+  }
 
   get steps(): number {
     return this.stepThread.length;
@@ -115,6 +126,9 @@ export class Execution implements Runtime {
   }
   inOp(): Op | null {
     return this.op;
+  }
+  fieldFootprints(): boolean {
+    return this.fields;
   }
   threadName(t: number): string {
     return this.threads[t]?.name ?? "(setup)";
@@ -278,6 +292,7 @@ export class Execution implements Runtime {
     this.stepObj.push(op.obj ? op.obj.id : -1);
     this.stepMode.push(op.obj ? modeCode(op.mode) : 0);
     this.stepFoot.push(op.also === undefined ? null : footprintOf(op));
+    if (this.fields) this.stepCanon.push(null);
     this.stepBlocking.push(op.enabled !== undefined);
     this.enabledBefore.push(enabled);
     this.last = t;
@@ -286,7 +301,13 @@ export class Execution implements Runtime {
     if (this.detail) this.trace.push({ step: this.steps - 1, thread: th.name, label: th.pendingLabel, obj: op.obj ? op.obj.name : "", kind: op.kind, held: [], note: "" });
     this.op = op;
     const info = this.stepInfo === null ? null : (this.stepInfo[this.stepThread.length - 1] = (raceLog as RaceLog).stepBegin(th.frames, op.label ?? op.kind, op.obj?.name ?? "", op.mode));
+    // Field footprints: a split step on an object with a recorder, without extra objects or a
+    // blocking condition, is recorded; every other touch of such an object writes all of it.
+    const rec = this.fields && op.obj !== null ? op.obj.fields : undefined;
+    const recording = rec != null && op.split === true && op.also === undefined && op.enabled === undefined;
+    if (recording) rec.begin();
     const result = op.run ? op.run() : undefined;
+    if (this.fields) this.fieldFoot(op, recording ? (rec as FieldRecorder).end() : null);
     if (info !== null) (raceLog as RaceLog).stepEnd(info);
     this.op = null;
     if (this.observe !== undefined) this.observe(t, result);
@@ -298,6 +319,60 @@ export class Execution implements Runtime {
       ev.note = this.pendingNote.join("; ");
       this.pendingNote = [];
     }
+  }
+
+  /**
+   * Field footprints: the last step's footprint from its record `acc` (FieldRecorder.end()): a
+   * read of its object, which makes it depend on every unrecorded step on that object, plus the
+   * fields under per-execution object ids. No record: the step writes the whole object (so it
+   * depends on every step that touches any field of it).
+   */
+  private fieldFoot(op: Op, acc: number[] | null): void {
+    const k = this.stepThread.length - 1;
+    if (acc === null) {
+      const pa = this.pendingAccess(op);
+      this.stepMode[k] = pa[1];
+      this.stepFoot[k] = pa[2];
+      return;
+    }
+    const o = (op.obj as Tracked).id;
+    const f: number[] = [o, MODE_READ], c: number[] = [o, MODE_READ];
+    for (let i = 0; i < acc.length; i += 2) {
+      const field = acc[i];
+      if (!(field >= FIELD_MIN)) throw new ExplorerError(`internal: field number ${field} is below FIELD_MIN (it could name an object)`);
+      let id = this.fieldIds.get(field);
+      if (id === undefined) {
+        id = this.objects.length;
+        this.objects.push({ id, name: op.obj?.fields?.describe?.(field) ?? `field ${field}`, type: "field" });
+        this.fieldIds.set(field, id);
+      }
+      f.push(id, acc[i + 1]);
+      c.push(field, acc[i + 1]);
+    }
+    this.stepObj[k] = o;
+    this.stepMode[k] = MODE_READ;
+    this.stepFoot[k] = f;
+    this.stepCanon[k] = c;
+  }
+
+  /** Field footprints: step k's footprint with fields under their cross-execution numbers. */
+  canonOf(k: number): readonly number[] {
+    return this.stepCanon[k] ?? this.stepFoot[k] ?? [this.stepObj[k], this.stepMode[k]];
+  }
+
+  /** The (object, mode, footprint) DPOR compares a step that has not run with: under field
+   *  footprints, an op on a recorded object (whose fields are unknown until it runs) writes all of it. */
+  pendingAccess(p: Op): [number, number, number[] | null] {
+    const o = p.obj ? p.obj.id : -1;
+    let m = p.obj ? modeCode(p.mode) : 0;
+    const f = p.also === undefined ? null : footprintOf(p);
+    if (!this.fields) return [o, m, f];
+    if (p.obj?.fields != null) m = MODE_WRITE;
+    if (f !== null && p.also !== undefined) {
+      if (p.obj?.fields != null) f[1] = MODE_WRITE; // the primary object comes first
+      for (const t of p.also) if (t.obj.fields != null) for (let i = 0; i < f.length; i += 2) if (f[i] === t.obj.id) f[i + 1] = MODE_WRITE;
+    }
+    return [o, m, f];
   }
 
   /** Wait-for analysis when nothing can run: lockdep-style data in a "deadlock" finding. */

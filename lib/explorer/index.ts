@@ -11,7 +11,7 @@ export { WaitQueue } from "./wait-queue.ts";
 export { Semaphore } from "./semaphore.ts";
 export { checkFootprint } from "./footprint.ts";
 export { Obj, step, choose, finding, call, spawn, note, currentThread, locksHeld, noteAcquired, noteReleased, type AccessOptions } from "./obj.ts";
-export type { Op, Mode, Touch, Tracked, Yieldable, ThreadBody, ChooseRequest } from "./effect.ts";
+export type { Op, Mode, Touch, Tracked, Yieldable, ThreadBody, ChooseRequest, FieldRecorder } from "./effect.ts";
 export type { Finding, DeadlockData, WaitEdge } from "./finding.ts";
 export type { ExecutionView } from "./view.ts";
 export {

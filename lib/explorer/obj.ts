@@ -15,6 +15,8 @@ export interface AccessOptions<T> {
   readonly run?: () => T;
   /** More objects this one atomic step touches (a multi-object step; see Op.also). */
   readonly also?: readonly Touch[];
+  /** Field footprints: run() touches only state this object's recorder covers (Op.split). */
+  readonly split?: boolean;
 }
 
 /**
@@ -30,7 +32,7 @@ export class Obj implements Tracked {
   /** One scheduling point touching this object. mode "w" unless the op commutes with other reads. */
   protected *access<T>(kind: string, mode: Mode, opts: AccessOptions<T> = {}): Generator<Yieldable, T, unknown> {
     // No label string is built here: the hot path never needs it (see Execution.labelOf).
-    const op: Op = { obj: this, kind, mode, label: opts.label, enabled: opts.enabled, run: opts.run, also: opts.also };
+    const op: Op = { obj: this, kind, mode, label: opts.label, enabled: opts.enabled, run: opts.run, also: opts.also, split: opts.split };
     return (yield op) as T;
   }
   holders?(): readonly number[];

@@ -40,7 +40,9 @@ import type { Probes, TraceEvents } from "./tracepoints.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
-/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */import { accessLogOn, recordField, recordMap } from "./access-log.ts";
+/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */import { accessLogOn, recordField, recordMap, tripField } from "./access-log.ts";
+import { fieldNo, fieldTrip, INDEX_ALL, MAP_OWNER_DEVICE, MAX_INDEX, SPACE_GLOBAL, SPACE_MAP } from "./field-log.ts";
+import { G_DEVICE_EPOCH } from "./page.ts";
 
 export class DeviceState {
   /** Monotonic event counter: installs and callback returns are ordered by it. */
@@ -59,10 +61,16 @@ export class DeviceState {
 export function devState(k: Kernel): DeviceState {
   if (k.devState === undefined) {
     const s = new DeviceState();
-    if (accessLogOn()) {
-      (s as { invalReturned: Map<number, number> }).invalReturned = recordMap(s.invalReturned, "D.invalReturned");
-      (s as { invalBegan: Map<number, number> }).invalBegan = recordMap(s.invalBegan, "D.invalBegan");
-      recordField(s, "epoch", "D.epoch");
+    const fl = k.mem.fields;
+    // Made on first use, possibly inside a step: conservatively, that step is not split.
+    fieldTrip(fl);
+    if (accessLogOn() || fl !== null) {
+      // Field footprints (field-log.ts): entry pageKey(mm, vpn) of map j is (MAP, MAP_OWNER_DEVICE + 0x1000 j + mm.id, vpn, 0).
+      const sink = (j: number) => (fl === null ? undefined : { log: fl, no: (key: number) => { const mm = Math.floor(key / 0x100000), vpn = key % 0x100000; return mm < 0x1000 && vpn <= MAX_INDEX ? fieldNo(SPACE_MAP, MAP_OWNER_DEVICE + 0x1000 * j + mm, vpn, 0) : null; }, all: fieldNo(SPACE_MAP, MAP_OWNER_DEVICE + 0x1000 * j + 0xfff, INDEX_ALL, 1) });
+      (s as { invalReturned: Map<number, number> }).invalReturned = recordMap(s.invalReturned, "D.invalReturned", sink(0));
+      (s as { invalBegan: Map<number, number> }).invalBegan = recordMap(s.invalBegan, "D.invalBegan", sink(1));
+      recordField(s, "epoch", "D.epoch", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_DEVICE_EPOCH) });
+      if (fl !== null) tripField(s, "fences", fl);
     }
     k.devState = s;
   }

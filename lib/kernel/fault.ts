@@ -53,7 +53,7 @@ export function* handle_mm_fault(k: Kernel, mm: Mm, vpn: number, ff: FaultFlags)
     if (!vma) return VM_FAULT_SIGSEGV;
     if (ff.write && !(vma.flags & VM_WRITE)) return VM_FAULT_SIGSEGV;
     for (let round = 0; round < 4; round++) {
-      const kind = yield* k.mem.step(`handle_pte_fault(${mm.name}:${vpn}${ff.write ? ", write" : ""})`, "r", () => {
+      const kind = yield* k.mem.fieldStep(`handle_pte_fault(${mm.name}:${vpn}${ff.write ? ", write" : ""})`, "r", () => {
         const f = mm.pteFlags[vpn];
         if (f & PTE_MIGRATION) return "migration";
         if (f & PTE_SWAP) return "swap";
@@ -103,7 +103,7 @@ function* do_anonymous_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultF
   const __f = enter(k, "do_anonymous_page");
   try {
     if (!ff.write) {
-      yield* k.mem.step(`map zero page at ${mm.name}:${vpn}`, "w", () => {
+      yield* k.mem.fieldStep(`map zero page at ${mm.name}:${vpn}`, "w", () => {
         if (mm.pteFlags[vpn] !== 0) return;
         setPte(mm, vpn, 0, PTE_PRESENT | PTE_SPECIAL | PTE_YOUNG);
       });
@@ -111,7 +111,7 @@ function* do_anonymous_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultF
     }
     const pfn = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "alloc_zeroed_user_highpage");
     if (pfn < 0) return VM_FAULT_OOM;
-    yield* k.mem.step(`set_pte_at(${mm.name}:${vpn} -> ${pfn})`, "w", () => {
+    yield* k.mem.fieldStep(`set_pte_at(${mm.name}:${vpn} -> ${pfn})`, "w", () => {
       if (installNewAnon(k, mm, vpn, pfn, (vma.flags & VM_WRITE) !== 0, 0, -1)) {
         if (mm.changeCause[vpn] === CAUSE_NONE) mm.changeCause[vpn] = CAUSE_FAULT;
         note(`${mm.name}:${vpn} -> frame ${pfn}`);

@@ -49,7 +49,8 @@ export interface GpuPte {
 
 /** Driver hook for recoverable faults (page-fault capable hardware): install a PTE and return true. */
 export type GpuFaultHandler = (k: Kernel, vm: GpuVm, va: number, write: boolean) => Gen<boolean>;
-import { accessLogOn, recordMap } from "./access-log.ts";
+import { accessLogOn, recordMap, tripField } from "./access-log.ts";
+import { fieldNo, INDEX_ALL, MAP_OWNER_GPU_END, MAX_INDEX, MAX_OWNER, SPACE_MAP } from "./field-log.ts";
 
 export class GpuVm {
   // ---- hardware-visible: only inside k.mem steps ----
@@ -64,10 +65,16 @@ export class GpuVm {
     readonly name: string,
     readonly dev: DmaDevice,
   ) {
-    viewedDevices(k).gpuVms.push(this);
-    if (accessLogOn()) {
-      (this as { pte: Map<number, GpuPte> }).pte = recordMap(this.pte, `${name}.gpupte`);
-      (this as { tlb: Map<number, GpuPte> }).tlb = recordMap(this.tlb, `${name}.gputlb`);
+    const vms = viewedDevices(k).gpuVms, nr = vms.length;
+    vms.push(this);
+    const fl = k.mem.fields;
+    if (accessLogOn() || fl !== null) {
+      // Field footprints (field-log.ts): GPU PTE and GPU TLB entry va of the nr-th VM are
+      // (MAP, 2nr / 2nr+1, va, 0); their key sets (MAP, ..., ALL, 0). Entries are never changed in place.
+      const sink = (j: number) => (fl === null ? undefined : { log: fl, no: (va: number) => (Number.isInteger(va) && va >= 0 && va <= MAX_INDEX && nr < MAP_OWNER_GPU_END / 2 ? fieldNo(SPACE_MAP, 2 * nr + j, va, 0) : null), all: fieldNo(SPACE_MAP, Math.min(2 * nr + j, MAX_OWNER), INDEX_ALL, 0) });
+      (this as { pte: Map<number, GpuPte> }).pte = recordMap(this.pte, `${name}.gpupte`, sink(0));
+      (this as { tlb: Map<number, GpuPte> }).tlb = recordMap(this.tlb, `${name}.gputlb`, sink(1));
+      if (fl !== null) for (const f of ["userptrVas", "faultHandler"]) tripField(this, f, fl);
     }
   }
 

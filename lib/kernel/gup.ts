@@ -32,6 +32,7 @@ import type { Mm } from "./mm.ts";
 import { PMD_NONE, PMD_TABLE, PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, VM_PFNMAP, VM_SHARED, VM_WRITE } from "./mm.ts";
 import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
 import { planted } from "./planted.ts";
+import { fieldTrip } from "./field-log.ts";
 import { GUP_PIN_COUNTING_BIAS, HPAGE_NR, PG_ACTIVE, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_INVAL_UNMAPPED, PG_PRIVATE, PG_REFERENCED, PG_ZERO } from "./page.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -131,7 +132,7 @@ function* gupSlow(k: Kernel, mm: Mm, start: number, n: number, flags: number, pa
     }
     let pfn = -1;
     for (let tries = 0; tries < 4 && pfn < 0; tries++) {
-      const r = yield* k.mem.step(`follow_page_pte(${mm.name}:${vpn})`, "w", () => followPage(k, mm, vpn, flags));
+      const r = yield* k.mem.fieldStep(`follow_page_pte(${mm.name}:${vpn})`, "w", () => followPage(k, mm, vpn, flags));
       if (r >= 0) {
         pfn = r;
         break;
@@ -160,7 +161,7 @@ export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: numb
       const vpn = start + i;
       // READ_ONCE(*pmdp), then READ_ONCE(*ptep), with IRQs off and no PTL: both may change right after.
       const base = vpn - (vpn % HPAGE_NR);
-      const snap = yield* k.mem.step(`gup_fast(${mm.name}:${vpn}): read PTE`, "r", () => {
+      const snap = yield* k.mem.fieldStep(`gup_fast(${mm.name}:${vpn}): read PTE`, "r", () => {
         if (k.era.writeProtectSeq && mm.writeProtectSeq & 1) return null;
         const pmd = mm.pmdVal.get(base) ?? PMD_TABLE;
         if (pmd === PMD_NONE) return null; // pmd_none: fall back to the slow path
@@ -170,7 +171,7 @@ export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: numb
       if (!snap) break;
       // try_grab_folio, then the re-check: if the PTE changed since it was read, the reference may
       // be on a page that was unmapped (and perhaps freed and reused): put it back and fall back.
-      const r = yield* k.mem.step(`gup_fast(${mm.name}:${vpn}): try_grab_folio, re-check PTE`, "w", () => {
+      const r = yield* k.mem.fieldStep(`gup_fast(${mm.name}:${vpn}): try_grab_folio, re-check PTE`, "w", () => {
         if (!try_grab_folio(k, mm, snap.pfn, fl)) return -1;
         if (planted(k, "gup-fast-no-recheck")) return snap.pfn;
         const pmd = mm.pmdVal.get(base) ?? PMD_TABLE;
@@ -229,7 +230,7 @@ export function* pin_user_pages_fast(k: Kernel, mm: Mm, start: number, n: number
 
 /** put_page: drop a FOLL_GET (or any plain) reference. Frees the page at zero. */
 export function* put_page(k: Kernel, pfn: number): Gen<void> {
-  yield* k.mem.step(`put_page(${pfn})`, "w", () => {
+  yield* k.mem.fieldStep(`put_page(${pfn})`, "w", () => {
     const mem = k.mem;
     if (mem.flags[pfn] & PG_ZERO) return;
     if (mem.gets[pfn] > 0) mem.gets[pfn]--;
@@ -241,7 +242,7 @@ export function* put_page(k: Kernel, pfn: number): Gen<void> {
 /** unpin_user_page (now): drop a FOLL_PIN. */
 export function* unpin_user_page(k: Kernel, pfn: number): Gen<void> {
   requirePin(k, "unpin_user_page");
-  yield* k.mem.step(`unpin_user_page(${pfn})`, "w", () => {
+  yield* k.mem.fieldStep(`unpin_user_page(${pfn})`, "w", () => {
     const mem = k.mem;
     if (mem.flags[pfn] & PG_ZERO) return;
     if (mem.pins[pfn] === 0) {
@@ -270,6 +271,8 @@ export function* unpin_user_pages_dirty_lock(k: Kernel, pfns: readonly number[],
 function markDirty(k: Kernel, pfn: number, how: string): void {
   const mem = k.mem;
   if (mem.flags[pfn] & PG_ZERO) return;
+  // A file page: the file's state is not recorded (field-log.ts), so a split step falls back.
+  if (mem.mapping[pfn] >= 0) fieldTrip(mem.fields);
   const file = mem.mapping[pfn] >= 0 ? k.files[mem.mapping[pfn]] : null;
   if (file?.dirtyTracked && !(mem.flags[pfn] & PG_PRIVATE))
     finding("dirty-no-buffers", `${how} dirtied frame ${pfn} of ${file.name} after its buffers were released (ext4 writepage would BUG, or the data is never written back)`, { pfn, file: file.name });
@@ -280,7 +283,7 @@ function markDirty(k: Kernel, pfn: number, how: string): void {
 
 /** set_page_dirty: caller must hold the page lock or otherwise pin the mapping. */
 export function* set_page_dirty(k: Kernel, pfn: number): Gen<void> {
-  yield* k.mem.step(`set_page_dirty(${pfn})`, "w", () => markDirty(k, pfn, "set_page_dirty"));
+  yield* k.mem.fieldStep(`set_page_dirty(${pfn})`, "w", () => markDirty(k, pfn, "set_page_dirty"));
 }
 
 /** set_page_dirty_lock: lock_page, set_page_dirty, unlock_page. */
@@ -288,7 +291,7 @@ export function* set_page_dirty_lock(k: Kernel, pfn: number): Gen<void> {
   const __f = enter(k, "set_page_dirty_lock");
   try {
     yield* k.pageLock(pfn).lock();
-    yield* k.mem.step(`set_page_dirty(${pfn})`, "w", () => markDirty(k, pfn, "set_page_dirty_lock"));
+    yield* k.mem.fieldStep(`set_page_dirty(${pfn})`, "w", () => markDirty(k, pfn, "set_page_dirty_lock"));
     yield* k.pageLock(pfn).unlock();
   } finally {
     leave(__f);
@@ -297,7 +300,7 @@ export function* set_page_dirty_lock(k: Kernel, pfn: number): Gen<void> {
 
 /** mark_page_accessed: LRU aging only (aging is not modelled; kept for traces). */
 export function* mark_page_accessed(k: Kernel, pfn: number): Gen<void> {
-  yield* k.mem.step(`mark_page_accessed(${pfn})`, "w", () => {
+  yield* k.mem.fieldStep(`mark_page_accessed(${pfn})`, "w", () => {
     k.mem.flags[pfn] |= k.mem.flags[pfn] & PG_REFERENCED ? PG_ACTIVE : PG_REFERENCED;
   });
 }

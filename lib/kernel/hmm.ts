@@ -138,7 +138,7 @@ export function* hmm_vma_fault(k: Kernel, hmm: Hmm, range: HmmRange, fault: bool
     for (let base = range.start; base < range.end; ) {
       const pmdEnd = Math.min(range.end, base - (base % HPAGE_NR) + HPAGE_NR);
       const from = base;
-      const hole = yield* k.mem.step(`hmm_vma_walk(${mm.name}:${from}..${pmdEnd})`, "r", () => {
+      const hole = yield* k.mem.fieldStep(`hmm_vma_walk(${mm.name}:${from}..${pmdEnd})`, "r", () => {
         for (let vpn = from; vpn < pmdEnd; vpn++) {
           const f = mm.pteFlags[vpn];
           const i = vpn - range.start;
@@ -206,7 +206,7 @@ export function* hmm_range_fault(k: Kernel, range: HmmRangeNow): Gen<number> {
       for (let base = range.start; base < range.end && faultAt < 0; ) {
         const pmdEnd = Math.min(range.end, base - (base % HPAGE_NR) + HPAGE_NR);
         const from = base;
-        faultAt = yield* k.mem.step(`hmm_vma_walk_pmd(${mm.name}:${from}..${pmdEnd})`, "r", () => {
+        faultAt = yield* k.mem.fieldStep(`hmm_vma_walk_pmd(${mm.name}:${from}..${pmdEnd})`, "r", () => {
           for (let vpn = from; vpn < pmdEnd; vpn++) {
             const f = mm.pteFlags[vpn];
             const i = vpn - range.start;

@@ -103,6 +103,7 @@ export class Kernel {
     this.lockdep.beginExecution();
     const n = opts.frames ?? DEFAULT_FRAMES;
     this.mem = new PhysMem(n);
+    this.oracle.record(this.mem.fields);
     this.reclaim = opts.reclaim ?? "never";
     this.reclaimCandidates = opts.reclaimCandidates;
     this.allocMayFail = opts.allocMayFail ?? false;

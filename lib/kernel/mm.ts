@@ -17,7 +17,11 @@ import type { KFile } from "./file.ts";
 import { KRwSem } from "./rwsem.ts";
 import { MmuNotifierSubscriptions } from "./mmu-notifier.ts";
 import { Arena, arenaBytes } from "./arena.ts";
-import { accessLogOn, recordArray } from "./access-log.ts";
+import { accessLogOn, recordArray, recordField, recordMap, tripField } from "./access-log.ts";
+import { fieldNo, fieldTrip, INDEX_ALL, MAX_INDEX, SPACE_PMD, SPACE_PTE, SPACE_VMA } from "./field-log.ts";
+
+/** Per-page arrays of Mm, in field-number order (field-log.ts SPACE_PTE). */
+const PTE_FIELDS = ["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"] as const;
 
 // VMA flags (include/linux/mm.h).
 export const VM_READ = 1 << 0;
@@ -80,7 +84,16 @@ export class Vma {
     readonly file: KFile | null = null,
     /** File page offset of `start`. */
     readonly pgoff = 0,
-  ) {}
+  ) {
+    const fl = mm.k.mem.fields;
+    if (fl !== null) {
+      // Field footprints (field-log.ts): start, end and flags of the mm's n-th VMA are (VMA, mm.id,
+      // n, 0..2). Made inside a split step (not expected), the step falls back.
+      fieldTrip(fl);
+      const n = mm.vmaCount++;
+      ["start", "end", "flags"].forEach((f, i) => recordField(this, f, `V${mm.name}:${n}.${f}`, { log: fl, no: () => fieldNo(SPACE_VMA, mm.id, n, i) }));
+    }
+  }
   /** vma->vm_lock. */
   vmLock(): KRwSem {
     return (this.lockObj ??= new KRwSem(this.mm.k, `vma(${this.mm.name}:${this.start})->vm_lock`, "&vma->vm_lock->lock"));
@@ -136,6 +149,8 @@ export class Mm {
    *  __collapse_huge_page_copy clears them: what a GUP-fast already walking that table re-reads
    *  (vpn -> [flags, pfn]). The CPU's own view (pteFlags) is empty meanwhile. */
   readonly detachedPte = new Map<number, readonly [number, number]>();
+  /** Field footprints: VMAs made so far (each VMA's number, field-log.ts). */
+  vmaCount = 0;
   /** MMU notifier subscriptions (classic hlist and interval tree). */
   readonly notifiers: MmuNotifierSubscriptions;
   // ---- oracle bookkeeping ----
@@ -166,9 +181,23 @@ export class Mm {
     this.roReturned = a.uint8(npages);
     this.invalActive = a.int32(npages);
     this.notifiers = new MmuNotifierSubscriptions(k, this);
-    if (accessLogOn()) {
+    const fl = k.mem.fields;
+    if (accessLogOn() || fl !== null) {
       const me = this as unknown as Record<string, Int32Array | Uint8Array>;
-      for (const f of ["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"]) me[f] = recordArray(me[f], (i) => `P${this.name}:${i}.${f}`);
+      // Field footprints (field-log.ts): PTE field f of page vpn of this mm is (PTE, mm.id, vpn, f).
+      PTE_FIELDS.forEach((f, n) => (me[f] = recordArray(me[f], (i) => `P${this.name}:${i}.${f}`, fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_PTE, this.id, i, n) })));
+      if (fl !== null) {
+        PTE_FIELDS.forEach((f, n) => fl.names.set(SPACE_PTE * 64 + n, f));
+        // The rest of the mm is not recorded field by field: a split step that reaches it falls back.
+        // MMF_HAS_PINNED: one field per mm (set by FOLL_PIN grabs inside split steps).
+        recordField(this, "hasPinned", `P${this.name}.hasPinned`, { log: fl, no: () => fieldNo(SPACE_PTE, this.id, INDEX_ALL, 0) });
+        recordField(this, "writeProtectSeq", `P${this.name}.writeProtectSeq`, { log: fl, no: () => fieldNo(SPACE_PTE, this.id, INDEX_ALL, 1) });
+        // The PMD level (GUP-fast against khugepaged): entry vpn of pmdVal / detachedPte is (PMD, mm.id, vpn, 0 / 1).
+        const pmd = (f: number) => ({ log: fl, no: (vpn: number) => (Number.isInteger(vpn) && vpn >= 0 && vpn <= MAX_INDEX ? fieldNo(SPACE_PMD, this.id, vpn, f) : null), all: fieldNo(SPACE_PMD, this.id, INDEX_ALL, f) });
+        (this as { pmdVal: Map<number, number> }).pmdVal = recordMap(this.pmdVal, `P${this.name}.pmdVal`, pmd(0));
+        (this as { detachedPte: Map<number, readonly [number, number]> }).detachedPte = recordMap(this.detachedPte, `P${this.name}.detachedPte`, pmd(1));
+        for (const f of ["users", "count", "vmas", "oomSkip", "unstable", "notifiers", "writeLockedVmas"]) tripField(this, f, fl);
+      }
     }
   }
 

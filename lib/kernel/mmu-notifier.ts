@@ -166,7 +166,7 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
     let ret = 0;
     // Oracle bookkeeping only ("an invalidation covering these pages began"): a memory step in
     // mode "r", so it is ordered against the device-side installs (memory "w") that read it.
-    yield* k.mem.step(`invalidate_range_start(${range.mm.name}, ${range.start}..${range.end}${range.event !== "none" ? ", " + range.event : ""}${range.blockable ? "" : ", nonblock"})`, "r", () => invalidationBegins(k, range));
+    yield* k.mem.fieldStep(`invalidate_range_start(${range.mm.name}, ${range.start}..${range.end}${range.event !== "none" ? ", " + range.event : ""}${range.blockable ? "" : ", nonblock"})`, "r", () => invalidationBegins(k, range));
     // mn_itree_inv_start_range + the hlist snapshot, one step.
     const curSeq = yield* subs.step(`mn_itree_inv_start_range(${range.start}..${range.end})`, subs.itree.length ? "w" : "r", () => {
       if (subs.itree.length === 0) return 0;
@@ -229,7 +229,7 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
       }
     }
     if (k.era.notifierLockdepMap) k.lockdep.mapRelease(t, NOTIFIER_MAP);
-    if (ret !== 0) yield* k.mem.step("invalidate_range_start failed", "r", () => invalidationEnds(k, range));
+    if (ret !== 0) yield* k.mem.fieldStep("invalidate_range_start failed", "r", () => invalidationEnds(k, range));
     return ret;
   } finally {
     leave(__f);
@@ -267,7 +267,7 @@ export function* mmu_notifier_invalidate_range_end(k: Kernel, range: MmuNotifier
       if (end) yield* kcall(k, `${s.ops.name}.invalidate_range_end`, () => end.call(s.ops, s, range));
     }
     if (k.era.notifierLockdepMap) k.lockdep.mapRelease(t, NOTIFIER_MAP);
-    yield* k.mem.step(`invalidate_range_end(${range.mm.name}, ${range.start}..${range.end}) done`, "r", () => invalidationEnds(k, range));
+    yield* k.mem.fieldStep(`invalidate_range_end(${range.mm.name}, ${range.start}..${range.end}) done`, "r", () => invalidationEnds(k, range));
   } finally {
     leave(__f);
   }

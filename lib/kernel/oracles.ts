@@ -27,10 +27,16 @@ interface PendingInstall {
 }
 
 /** Per-execution oracle state, on the Kernel. */import { accessLogOn, recordList } from "./access-log.ts";
+import { type FieldLog, fieldNo, SPACE_GLOBAL } from "./field-log.ts";
+import { G_ORACLE_PENDING } from "./page.ts";
 
 export class OracleState {
   /** Device translations installed while an invalidation covering them was in flight. */
-  readonly pending: PendingInstall[] = accessLogOn() ? recordList([], "O.pending") : [];
+  readonly pending: PendingInstall[] = [];
+  /** Wrap for the race log and field footprints (field-log.ts: one global field); called by the Kernel once memory exists. */
+  record(fl: FieldLog | null): void {
+    if (accessLogOn() || fl !== null) (this as { pending: PendingInstall[] }).pending = recordList(this.pending, "O.pending", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_ORACLE_PENDING) });
+  }
 }
 
 /** A notifier range starts (called by mmu_notifier_invalidate_range_start, before callbacks). */

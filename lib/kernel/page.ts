@@ -17,7 +17,13 @@
 import { Obj, finding, note } from "../explorer/index.ts";
 import type { Mode, Yieldable } from "../explorer/index.ts";
 import { Arena, arenaBytes } from "./arena.ts";
-import { accessLogOn, recordArray, recordField, recordList } from "./access-log.ts";
+import { accessLogOn, recordArray, recordField, recordList, type FieldSink } from "./access-log.ts";
+import { FieldLog, fieldNo, fieldsOn, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
+
+/** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
+const FRAME_FIELDS = ["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents", "contentsVersion"] as const;
+/** Global fields of memory (field-log.ts SPACE_GLOBAL). */
+export const G_FREELIST = 0, G_VERSION = 1, G_WRITES = 2, G_ORACLE_PENDING = 3, G_DEVICE_EPOCH = 4;
 
 /** Page flags (include/linux/page-flags.h), as bits. */
 export const PG_DIRTY = 1 << 0;
@@ -110,6 +116,8 @@ export class PhysMem extends Obj {
   readonly writes: WriteRecord[] = [];
   /** Global contents version: bumped on every CPU or device write. */
   version = 0;
+  /** Field footprints: this execution's recorder of memory's fields (field-log.ts), or null when off. */
+  readonly fields: FieldLog | null;
 
   constructor(nframes: number) {
     super("memory", "memory");
@@ -138,15 +146,27 @@ export class PhysMem extends Obj {
       this.free[this.nfree++] = pfn;
       this.onFree[pfn] = 1;
     }
-    if (accessLogOn()) {
+    // Field footprints (field-log.ts): this execution's recorder, and every per-frame array, the
+    // free list, the version counter and the write log behind recording wrappers.
+    const fl = fieldsOn() ? new FieldLog() : null;
+    this.fields = fl;
+    if (accessLogOn() || fl !== null) {
       const me = this as unknown as Record<string, Int32Array | Uint8Array>;
-      for (const f of ["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents", "contentsVersion"]) me[f] = recordArray(me[f], (i) => `F${i}.${f}`);
-      me.hw = recordArray(me.hw, (i) => `F${Math.floor(i / HW_KINDS)}.hw:${HW_NAMES[i % HW_KINDS]}`);
-      me.free = recordArray(me.free, () => "G.freelist");
-      me.onFree = recordArray(me.onFree, (i) => `F${i}.onFree`);
-      recordField(this, "nfree", "G.freelist");
-      recordField(this, "version", "G.version");
-      (this as { writes: WriteRecord[] }).writes = recordList(this.writes, "G.writes");
+      const sink = (f: number, per = 1): FieldSink<number> | undefined => (fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_FRAME, 0, Math.floor(i / per), per === 1 ? f : f + (i % per)) });
+      const global = (f: number): FieldSink<void> | undefined => (fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, f) });
+      FRAME_FIELDS.forEach((f, i) => (me[f] = recordArray(me[f], (j) => `F${j}.${f}`, sink(i))));
+      me.hw = recordArray(me.hw, (i) => `F${Math.floor(i / HW_KINDS)}.hw:${HW_NAMES[i % HW_KINDS]}`, sink(FRAME_FIELDS.length, HW_KINDS));
+      me.free = recordArray(me.free, () => "G.freelist", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_FREELIST) });
+      me.onFree = recordArray(me.onFree, (i) => `F${i}.onFree`, sink(FRAME_FIELDS.length + HW_KINDS));
+      recordField(this, "nfree", "G.freelist", global(G_FREELIST));
+      recordField(this, "version", "G.version", global(G_VERSION));
+      (this as { writes: WriteRecord[] }).writes = recordList(this.writes, "G.writes", global(G_WRITES));
+      if (fl !== null) {
+        FRAME_FIELDS.forEach((f, i) => fl.names.set(SPACE_FRAME * 64 + i, f));
+        HW_NAMES.forEach((n, i) => fl.names.set(SPACE_FRAME * 64 + FRAME_FIELDS.length + i, `hw:${n}`));
+        fl.names.set(SPACE_FRAME * 64 + FRAME_FIELDS.length + HW_KINDS, "onFree");
+        ["freelist", "version", "writes", "oracle.pending", "device.epoch"].forEach((n, i) => fl.names.set(SPACE_GLOBAL * 64 + i, n));
+      }
     }
   }
 
@@ -156,7 +176,19 @@ export class PhysMem extends Obj {
    * Use mode "r" only when run() changes nothing any other step reads.
    */
   step<T>(label: string, mode: Mode, run: () => T, enabled?: () => boolean): Generator<Yieldable, T, unknown> {
+    // Under field footprints this step counts as writing all of memory (its run() may touch
+    // state no wrapper records, e.g. a driver's own state in a chapter): not split.
     return this.access(mode === "r" ? "read" : "write", mode, { label, run, enabled });
+  }
+
+  /**
+   * A memory step whose run() touches ONLY state behind recording wrappers (field-log.ts; the
+   * list in lib/kernel/README.md "Field footprints"): under search.fields it depends on other
+   * steps by the fields it touched. Anything else it reaches must call fieldTrip() (then it falls
+   * back to all of memory). Kernel code only, each call site checked against that list.
+   */
+  fieldStep<T>(label: string, mode: Mode, run: () => T): Generator<Yieldable, T, unknown> {
+    return this.access(mode === "r" ? "read" : "write", mode, { label, run, split: true });
   }
 
   // ---- the allocator (call inside a step) ----

@@ -21,7 +21,7 @@ export function* user_write(k: Kernel, mm: Mm, vpn: number): Gen<number> {
   try {
     for (let i = 0; i < 4; i++) {
       let id = -1;
-      const r = yield* k.mem.step(`store ${mm.name}:${vpn}`, "w", () => {
+      const r = yield* k.mem.fieldStep(`store ${mm.name}:${vpn}`, "w", () => {
         if (!(mm.tlbPfn[vpn] >= 0 && mm.tlbWrite[vpn])) {
           if (!mm.writable(vpn)) return FAULT;
           tlbFill(k, mm, vpn);
@@ -47,7 +47,7 @@ export function* user_read(k: Kernel, mm: Mm, vpn: number): Gen<number> {
   try {
     for (let i = 0; i < 4; i++) {
       let v = 0;
-      const r = yield* k.mem.step(`load ${mm.name}:${vpn}`, "w", () => {
+      const r = yield* k.mem.fieldStep(`load ${mm.name}:${vpn}`, "w", () => {
         if (mm.tlbPfn[vpn] < 0) {
           if (!(mm.pteFlags[vpn] & PTE_PRESENT)) return FAULT;
           tlbFill(k, mm, vpn);

@@ -1,0 +1,172 @@
+// Field footprints (search.fields; lib/kernel/field-log.ts, lib/explorer/README.md "Field
+// footprints"): a split memory step depends on other steps by the fields it touched. Soundness is
+// decided here against naive DFS on generated kernel-model programs: the SET of outcomes (each
+// thread's results, the findings, the final page tables and frames) must be the same. A mutation
+// (the recorder drops one field) must make the comparison fail, or the test could not fail.
+import { describe, expect, it } from "vitest";
+import { check, model } from "../../lib/explorer/index.ts";
+import type { Model, Yieldable } from "../../lib/explorer/index.ts";
+import { Prng } from "../../lib/explorer/prng.ts";
+import { boot } from "../../lib/kernel/kernel.ts";
+import type { Kernel } from "../../lib/kernel/kernel.ts";
+import { ENOW } from "../../lib/kernel/era.ts";
+import { mm_alloc, mmap_region, PTE_PRESENT, PTE_WRITE, type Mm } from "../../lib/kernel/mm.ts";
+import { addRmap, setPte } from "../../lib/kernel/pgtable.ts";
+import { PG_ANON } from "../../lib/kernel/page.ts";
+import { user_read, user_write } from "../../lib/kernel/user.ts";
+import { munmap } from "../../lib/kernel/munmap.ts";
+import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
+import { FOLL_LONGTERM, FOLL_WRITE, get_user_pages_fast, pin_user_pages, put_page, set_page_dirty, unpin_user_page } from "../../lib/kernel/gup.ts";
+import { mprotect, PROT_READ } from "../../lib/kernel/mprotect.ts";
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "../../lib/kernel/mmu-notifier.ts";
+import { TestGpu } from "./device.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+type Op = (k: Kernel, mm: Mm, gpu: TestGpu, out: unknown[]) => Gen<void>;
+
+/** The operations a generated thread draws from, on page v (0 or 1). */
+const OPS: ((v: number) => [string, Op])[] = [
+  (v) => [`read ${v}`, function* (k, mm, _g, out) { out.push(yield* user_read(k, mm, v)); }],
+  (v) => [`write ${v}`, function* (k, mm, _g, out) { out.push(yield* user_write(k, mm, v)); }],
+  (v) => [`read ${v}`, function* (k, mm, _g, out) { out.push(yield* user_read(k, mm, v)); }],
+  (v) => [`write ${v}`, function* (k, mm, _g, out) { out.push(yield* user_write(k, mm, v)); }],
+  (v) => [`munmap ${v}`, function* (k, mm, _g, out) { out.push(yield* munmap(k, mm, v, 1)); }],
+  (v) => [`dontneed ${v}`, function* (k, mm, _g, out) { out.push(yield* madvise_dontneed(k, mm, v, 1)); }],
+  (v) => [`pin ${v}`, function* (k, mm, _g, out) {
+    const pages: number[] = [];
+    const n = yield* pin_user_pages(k, mm, v, 1, FOLL_WRITE | FOLL_LONGTERM, pages);
+    out.push(n);
+    for (let i = 0; i < n; i++) yield* unpin_user_page(k, pages[i]);
+  }],
+  (v) => [`gup-fast ${v}`, function* (k, mm, _g, out) {
+    const pages: number[] = [];
+    const n = yield* get_user_pages_fast(k, mm, v, 1, FOLL_WRITE, pages);
+    out.push(n);
+    for (let i = 0; i < n; i++) {
+      yield* set_page_dirty(k, pages[i]);
+      yield* put_page(k, pages[i]);
+    }
+  }],
+  (v) => [`mprotect ro ${v}`, function* (k, mm, _g, out) { out.push(yield* mprotect(k, mm, v, 1, PROT_READ)); }],
+  (v) => [`gpu map+write ${v}`, function* (k, mm, g, out) {
+    const pfn = yield* k.mem.step("look up pfn", "r", () => mm.cpuPfn(v));
+    if (pfn >= 0) yield* g.map(v, [pfn]);
+    out.push(yield* g.write(v));
+  }],
+  (v) => [`invalidate ${v}`, function* (k, mm, g) {
+    const r = mmu_notifier_range_init(k, mm, v, v + 1, "CLEAR");
+    yield* mmu_notifier_invalidate_range_start(k, r);
+    yield* g.unmap(v, v + 1);
+    yield* mmu_notifier_invalidate_range_end(k, r);
+  }],
+];
+
+interface Program {
+  readonly text: string;
+  readonly model: Model<unknown>;
+}
+
+/** A program: 2-3 threads of 1-2 operations on 1-2 pages, mostly loads and stores to pages mapped
+ *  at setup (a fault is dozens of steps: DFS could not finish), and at most one other operation.
+ *  `drop`: the mutation (field-log.ts FieldLog.drop). */
+function program(seed: number, drop?: (field: string) => boolean): Program {
+  const rnd = new Prng(seed);
+  const pages = 1 + rnd.below(2), mapped = rnd.below(4) !== 0;
+  const threads: [string, Op][][] = [];
+  const nt = 2 + rnd.below(2);
+  let heavy = false;
+  for (let t = 0; t < nt; t++) {
+    const ops: [string, Op][] = [];
+    const n = 1 + rnd.below(2);
+    for (let i = 0; i < n; i++) {
+      const other: boolean = !heavy && rnd.below(4) === 0;
+      heavy ||= other;
+      ops.push(OPS[other ? 4 + rnd.below(OPS.length - 4) : rnd.below(2)](rnd.below(pages)));
+    }
+    threads.push(ops);
+  }
+  const text = `${pages} page(s)${mapped ? " mapped" : ""}: ${threads.map((ops, t) => `T${t}[${ops.map((o) => o[0]).join(", ")}]`).join(" ")}`;
+  const m = model(`fields ${seed}`, () => {
+    const k = boot(ENOW);
+    const fl = k.mem.fields;
+    if (drop && fl) fl.drop = (f) => drop(fl.describe(f));
+    const mm = mm_alloc(k, 2, "p");
+    mmap_region(mm, 0, pages);
+    if (mapped)
+      for (let v = 0; v < pages; v++) {
+        const pfn = k.mem.allocFrame();
+        k.mem.flags[pfn] |= PG_ANON;
+        addRmap(k, pfn);
+        setPte(mm, v, pfn, PTE_PRESENT | PTE_WRITE);
+      }
+    const gpu = new TestGpu(k, mm);
+    const out: unknown[][] = threads.map(() => []);
+    const bodies: Record<string, () => Gen<void>> = {};
+    threads.forEach((ops, t) => {
+      bodies[`T${t}`] = function* () { for (const [, op] of ops) yield* op(k, mm, gpu, out[t]); };
+    });
+    return {
+      threads: bodies,
+      final: () => {
+        const pt: string[] = [];
+        for (let v = 0; v < pages; v++) pt.push(`${mm.ptePfn[v]}/${mm.pteFlags[v]}/${mm.tlbPfn[v]}:${mm.cpuPfn(v) >= 0 ? k.mem.contents[mm.cpuPfn(v)] : "-"}`);
+        return JSON.stringify([out, pt, k.mem.freeCount(), k.mem.version]);
+      },
+    };
+  });
+  return { text, model: m };
+}
+
+/** Every distinct (final state, findings) of a complete search, and its executions. */
+function outcomes(p: Program, search: { strategy: "dfs" | "dpor"; fields?: boolean }, budget = 30_000) {
+  const all = new Set<string>();
+  const r = check({
+    title: p.text,
+    model: p.model,
+    predicate: (e) => (all.add(`${String(e.final)} ${e.findings.map((f) => f.kind).sort().join(",")}`), false),
+    expect: "Never",
+    search,
+    budget: { executions: budget },
+  });
+  return { all: [...all].sort(), n: r.stats.executions, complete: r.complete };
+}
+
+describe("field footprints (search.fields)", () => {
+  it("reach every outcome DFS reaches on generated kernel programs", () => {
+    // Programs whose DFS does not finish within its budget are skipped; 16 are compared.
+    let compared = 0, dfsTotal = 0, declTotal = 0, fieldTotal = 0;
+    for (let seed = 1; compared < 16 && seed < 120; seed++) {
+      const p = program(seed);
+      const dfs = outcomes(p, { strategy: "dfs" }, 2_000);
+      if (!dfs.complete) continue;
+      const dec = outcomes(p, { strategy: "dpor" });
+      const fld = outcomes(p, { strategy: "dpor", fields: true });
+      expect(fld.complete, p.text).toBe(true);
+      expect(fld.all, `seed ${seed}: ${p.text}`).toEqual(dfs.all);
+      expect(dec.all, `seed ${seed}: ${p.text}`).toEqual(dfs.all);
+      compared++;
+      if (process.env.FIELD_FOOT_VERBOSE) console.log(`seed ${seed} ${p.text}: DFS ${dfs.n}, declared ${dec.n}, fields ${fld.n}, outcomes ${dfs.all.length}`);
+      dfsTotal += dfs.n;
+      declTotal += dec.n;
+      fieldTotal += fld.n;
+    }
+    expect(compared).toBe(16);
+    console.log(`field footprints: ${compared} programs, executions DFS ${dfsTotal}, declared ${declTotal}, fields ${fieldTotal}`);
+    expect(fieldTotal).toBeLessThanOrEqual(declTotal);
+  }, 300_000);
+
+  it("loses outcomes when the recorder drops a field (the comparison can fail)", () => {
+    // A load and a store of one page conflict on the frame's data and on the PTE's accessed and
+    // dirty bits; without those two fields the search treats them as independent.
+    const drop = (f: string) => /\.(contents|pteFlags)$/.test(f);
+    let lost = 0;
+    for (let seed = 1; seed < 40 && lost === 0; seed++) {
+      const p = program(seed), q = program(seed, drop);
+      const dfs = outcomes(p, { strategy: "dfs" }, 500);
+      if (!dfs.complete) continue;
+      const fld = outcomes(q, { strategy: "dpor", fields: true });
+      if (fld.all.join("\n") !== dfs.all.join("\n")) lost++;
+    }
+    expect(lost).toBeGreaterThan(0);
+  }, 300_000);
+});
