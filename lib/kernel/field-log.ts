@@ -19,7 +19,7 @@ import { currentRuntime } from "../explorer/context.ts";
 
 /** Field spaces (the top of a field number). */
 export const SPACE_FRAME = 1, SPACE_GLOBAL = 2, SPACE_PTE = 3, SPACE_MAP = 4, SPACE_VMA = 5, SPACE_PMD = 6;
-const SPACE_NAMES = ["?", "frame", "global", "pte", "map", "vma", "pmd"];
+const SPACE_NAMES: readonly string[] = Object.freeze(["?", "frame", "global", "pte", "map", "vma", "pmd"]);
 /** An index past every real one: "the set of keys" of a recorded map. */
 export const INDEX_ALL = 0xfffff;
 export const MAX_OWNER = 0xffff, MAX_INDEX = 0xffffe, MAX_FIELD = 63;

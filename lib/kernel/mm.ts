@@ -21,7 +21,7 @@ import { accessLogOn, recordArray, recordField, recordMap, tripField } from "./a
 import { fieldNo, fieldTrip, INDEX_ALL, MAX_INDEX, SPACE_PMD, SPACE_PTE, SPACE_VMA } from "./field-log.ts";
 
 /** Per-page arrays of Mm, in field-number order (field-log.ts SPACE_PTE). */
-const PTE_FIELDS = ["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"] as const;
+const PTE_FIELDS = Object.freeze(["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"] as const);
 
 // VMA flags (include/linux/mm.h).
 export const VM_READ = 1 << 0;

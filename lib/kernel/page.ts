@@ -21,7 +21,7 @@ import { accessLogOn, recordArray, recordField, recordList, type FieldSink } fro
 import { FieldLog, fieldNo, fieldsOn, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
 
 /** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
-const FRAME_FIELDS = ["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents", "contentsVersion"] as const;
+const FRAME_FIELDS = Object.freeze(["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents", "contentsVersion"] as const);
 /** Global fields of memory (field-log.ts SPACE_GLOBAL). */
 export const G_FREELIST = 0, G_VERSION = 1, G_WRITES = 2, G_ORACLE_PENDING = 3, G_DEVICE_EPOCH = 4;
 
