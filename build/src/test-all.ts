@@ -75,6 +75,11 @@ export async function testAll(o: ReturnType<typeof buildOptions>): Promise<numbe
   add(tsc);
   console.log(`typecheck: ${line(tsc)}`);
 
+  // The fixture book is built once, by golden.test.ts or else by the site's global setup, and read
+  // by both (test/fixture-book.ts). Emptied first: a build of an earlier run is never reused.
+  process.env.FIXTURE_BOOK_DIR = path.join(ROOT, ".cache/fixture-book");
+  await rm(process.env.FIXTURE_BOOK_DIR, { recursive: true, force: true });
+
   console.log("── 1/3 tests of lib/ and build/ ──");
   const unit = await clock.time("unit (vitest)", unitTests);
   add(unit);
