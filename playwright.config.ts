@@ -1,3 +1,4 @@
+import os from "node:os";
 import { defineConfig } from "@playwright/test";
 
 /** Debian's Chromium, never a downloaded browser; `bash scripts/setup.sh` installs it. */
@@ -10,7 +11,11 @@ export default defineConfig({
   testDir: "test/site",
   testMatch: "*.spec.ts",
   reporter: [["list"], ["json", { outputFile: "test-results/playwright.json" }]],
-  workers: 1,
+  // Every test opens its own page on a static site and reads nothing another test writes, so
+  // tests (not only files) spread over one worker per core; most of a test's time is Chromium
+  // rendering, which one worker left to a single core.
+  fullyParallel: true,
+  workers: os.availableParallelism(),
   use: {
     launchOptions: {
       executablePath: CHROMIUM,

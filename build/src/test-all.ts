@@ -7,6 +7,7 @@ import path from "node:path";
 import { startVitest } from "vitest/node";
 import type { Reporter, TestModule } from "vitest/node";
 import { buildOnce, ROOT, type buildOptions } from "./cli.ts";
+import { StageClock } from "./stage-clock.ts";
 
 interface Count { passed: number; failed: number; skipped: number }
 
@@ -31,7 +32,7 @@ async function unitTests(): Promise<Count> {
   const counter = new Counter();
   const saved = process.exitCode;
   const vitest = await startVitest("test", [], {
-    root: ROOT, watch: false, include: ["test/**/*.test.ts"], reporters: ["default", counter],
+    root: ROOT, watch: false, reporters: ["default", counter],
   });
   await vitest.close();
   process.exitCode = saved;
@@ -69,25 +70,32 @@ export async function testAll(o: ReturnType<typeof buildOptions>): Promise<numbe
   const line = (c: Count) => `${c.passed} passed, ${c.failed} failed` + (c.skipped ? `, ${c.skipped} skipped` : "");
 
   console.log("── 0/3 type-check of lib/, build/ and test/ ──");
-  const tsc = await typecheckAll();
+  const clock = new StageClock();
+  const tsc = await clock.time("typecheck", typecheckAll);
   add(tsc);
   console.log(`typecheck: ${line(tsc)}`);
 
+  // The fixture book is built once, by golden.test.ts or else by the site's global setup, and read
+  // by both (test/fixture-book.ts). Emptied first: a build of an earlier run is never reused.
+  process.env.FIXTURE_BOOK_DIR = path.join(ROOT, ".cache/fixture-book");
+  await rm(process.env.FIXTURE_BOOK_DIR, { recursive: true, force: true });
+
   console.log("── 1/3 tests of lib/ and build/ ──");
-  const unit = await unitTests();
+  const unit = await clock.time("unit (vitest)", unitTests);
   add(unit);
   console.log(`unit: ${line(unit)}`);
 
   console.log("── 2/3 the book ──");
-  const book: Count = (await buildOnce(o)).totals;
+  const book: Count = (await clock.time("book", () => buildOnce(o))).totals;
   add(book);
 
   console.log("── 3/3 the site in Chromium ──");
   await rm(path.join(ROOT, "test-results/playwright.json"), { force: true });
-  const site = await playwright();
+  const site = await clock.time("site (Playwright)", playwright);
   add(site);
   console.log(`site: ${line(site)}`);
 
+  console.log(clock.table());
   console.log(line(total));
   return total.failed > 0 ? 1 : 0;
 }

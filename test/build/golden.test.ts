@@ -3,16 +3,15 @@
 // shows up as a diff of those files. Refresh them on purpose with:
 //   npm run compile && UPDATE_GOLDEN=1 npx vitest run test/build/golden.test.ts
 
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { extract } from "../../build/src/extract.ts";
 import { formatDiagnostic, formatWarning } from "../../build/src/diagnostic.ts";
 import type { ChapterResult, Results } from "../../build/src/results.ts";
 import type { BoundedWitness } from "../../build/src/bound.ts";
+import { fixtureBook } from "../fixture-book.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const BOOK = path.join(ROOT, "test/fixtures/book");
@@ -21,29 +20,20 @@ const fixtures = readdirSync(BOOK).filter((f) => f.endsWith(".md")).sort();
 
 /** What 33-escapes.md tries to write from inside its sandbox. */
 const ESCAPED = "/tmp/userptr-rfc-escaped.txt";
-/** The watchdog's stall limit for the fixture book (35-infinite-loop.md waits for it once). */
-export const FIXTURE_STALL_S = "10";
-
 let results: Results;
 let exitCode = 0;
 let out = "";
-let tmp = "";
+/** Where the fixture book's results and site were written. */
+let resultsFile = "";
+let site = "";
 
 beforeAll(() => {
-  // The build under test is the compiled CLI, as `npm run build` runs it (npm test compiles first).
-  const cli = path.join(ROOT, "dist/build/src/cli.js");
-  if (!existsSync(cli)) throw new Error("dist/ is missing: run `npm run compile` (npm test does it for you)");
-  tmp = mkdtempSync(path.join(tmpdir(), "golden-"));
+  // The build under test is the compiled CLI, as `npm run build` runs it (npm test compiles first);
+  // the Playwright specs serve the same build (fixture-book.ts).
   rmSync(ESCAPED, { force: true });
-  try {
-    out = execFileSync(process.execPath, [cli, "build", "--chapters", BOOK, "--results", path.join(tmp, "results.json"),
-      "--docs", path.join(tmp, "docs"), "--site-dir", path.join(tmp, "site"), "--no-cache"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", BOOK_STALL_S: FIXTURE_STALL_S } });
-  } catch (e) {
-    const err = e as { status: number; stdout: string };
-    exitCode = err.status;
-    out = err.stdout;
-  }
-  results = JSON.parse(readFileSync(path.join(tmp, "results.json"), "utf8"));
+  const book = fixtureBook();
+  ({ out, exitCode, site, results: resultsFile } = book);
+  results = JSON.parse(readFileSync(resultsFile, "utf8"));
 }, 300_000);
 
 test("no chapter of the fixture book could write outside the machine", () => {
@@ -108,13 +98,13 @@ describe.each(fixtures)("%s", (name) => {
     const md = readFileSync(path.join(BOOK, name), "utf8");
     const h1 = /^# (.*)$/m.exec(md)?.[1];
     if (!h1) return;
-    const html = readFileSync(path.join(tmp, "site", base, "index.html"), "utf8");
+    const html = readFileSync(path.join(site, base, "index.html"), "utf8");
     expect(/<title>([^<]*)<\/title>/.exec(html)?.[1]).toContain(h1.slice(0, 20));
   });
 
   test("the page shows every failure and warning at its line", () => {
     const c = results.chapters.find((x) => x.file === rel)!;
-    const html = readFileSync(path.join(tmp, "site", base, "index.html"), "utf8");
+    const html = readFileSync(path.join(site, base, "index.html"), "utf8");
     for (const d of [...c.diagnostics, ...(c.warnings ?? [])]) expect(html).toContain(`${d.file}:${d.line}:${d.col}`);
     for (const b of c.blocks.filter((x) => x.status === "failed")) {
       expect(html).toContain(`data-block-id="${b.id}" data-status="failed"`);
@@ -128,7 +118,7 @@ describe.each(fixtures)("%s", (name) => {
 describe("output is bounded", () => {
   const MB = 1024 * 1024;
   test("results.json stays under 5 MB and keeps the ends of the long trace, with counts of the rest", () => {
-    expect(statSync(path.join(tmp, "results.json")).size).toBeLessThan(5 * MB);
+    expect(statSync(resultsFile).size).toBeLessThan(5 * MB);
     const c = results.chapters.find((x) => x.file.endsWith("38-long-witness.md"))!;
     const w = (c.blocks.find((b) => b.id === "F20")!.records[0] as { witness: BoundedWitness }).witness;
     expect(w.steps).toBeGreaterThanOrEqual(100_000);
@@ -138,10 +128,10 @@ describe("output is bounded", () => {
   });
 
   test("the page stays under 1 MB and links the whole trace, compressed, which has every step", () => {
-    const html = readFileSync(path.join(tmp, "site/38-long-witness/index.html"), "utf8");
+    const html = readFileSync(path.join(site, "38-long-witness/index.html"), "utf8");
     expect(Buffer.byteLength(html)).toBeLessThan(1 * MB);
     const href = /class="book-trace-full" href="([^"]+)"/.exec(html)![1]!;
-    const text = gunzipSync(readFileSync(path.join(tmp, "site/38-long-witness", href))).toString("utf8");
+    const text = gunzipSync(readFileSync(path.join(site, "38-long-witness", href))).toString("utf8");
     const lines = text.split("\n");
     expect(lines.length).toBeGreaterThan(100_000);
     expect(lines.at(-1)).toMatch(/^OVERRUN in walker at step \d+: walked 100000 pages$/);
@@ -151,7 +141,7 @@ describe("output is bounded", () => {
   test("every page of the fixture site stays under 1 MB", () => {
     const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".html") ? [path.join(dir, e.name)] : []);
-    for (const f of walk(path.join(tmp, "site"))) expect(statSync(f).size, f).toBeLessThan(1 * MB);
+    for (const f of walk(site)) expect(statSync(f).size, f).toBeLessThan(1 * MB);
   });
 
   test("the render stage takes under 2 s (it took 182 s when it walked the whole trace)", () => {
@@ -175,7 +165,7 @@ describe("evidence beside every verdict", () => {
   });
 
   test("the page shows a claim's kernels and commits beside its verdict", () => {
-    const html = readFileSync(path.join(tmp, "site", "18-claims", "index.html"), "utf8");
+    const html = readFileSync(path.join(site, "18-claims", "index.html"), "utf8");
     const f1 = html.slice(html.indexOf('data-claim-id="F1"'));
     expect(f1.slice(0, f1.indexOf("book-witness"))).toMatch(/class="book-evidence".*v4\.16.*aa56a292ce62.*Acquire the page lock around set_page_dirty\(\)/);
     expect(html).toMatch(/class="book-evidence".*v6\.6, v6\.18.*analysis of <code>kernel\/locking\/mutex\.c<\/code>/);

@@ -9,7 +9,8 @@ import type { Results } from "../../build/src/results.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const results: Results = JSON.parse(readFileSync(path.join(ROOT, "results/results.json"), "utf8"));
-// Both sites are served on free ports by global-setup.ts, which sets these for the workers.
+// Both sites are served on free ports by global-setup.ts, which sets these (and where the fixture
+// book's results and site are: BOOK_FIXTURE_RESULTS, BOOK_FIXTURE_SITE) for the workers.
 const FIXTURES = process.env.BOOK_FIXTURE_URL ?? "";
 test.use({ baseURL: process.env.BOOK_SITE_URL });
 
@@ -86,7 +87,7 @@ test("hidden blocks and directives do not show; fence options do not leak into t
 
 // ── Claims, witnesses, the scoreboard and "what changed" (issue 8) ──
 
-const fixtureResults = (): Results => JSON.parse(readFileSync(path.join(ROOT, "test-results/fixture-results.json"), "utf8"));
+const fixtureResults = (): Results => JSON.parse(readFileSync(process.env.BOOK_FIXTURE_RESULTS!, "utf8"));
 type ClaimRec = { type: string; id?: string; expected: string; observed: string; witness?: { trace: { thread: string }[]; token: string } };
 const claimsIn = (c: Results["chapters"][number]) => c.blocks.flatMap((b) => (b.records as ClaimRec[]).filter((r) => r.type === "claim").map((r) => ({ b, r })));
 
@@ -194,7 +195,7 @@ test("every page of both sites weighs under 1 MB", async () => {
   const { readdirSync, statSync } = await import("node:fs");
   const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".html") ? [path.join(dir, e.name)] : []);
-  for (const dir of ["site", "test-results/fixture-site"]) {
-    for (const f of walk(path.join(ROOT, dir))) expect(statSync(f).size, f).toBeLessThan(1024 * 1024);
+  for (const dir of [path.join(ROOT, "site"), process.env.BOOK_FIXTURE_SITE!]) {
+    for (const f of walk(dir)) expect(statSync(f).size, f).toBeLessThan(1024 * 1024);
   }
 });
