@@ -24,7 +24,7 @@ export default defineConfig({
       { extends: true, test: { name: "isolated", include: ISOLATED, isolate: true } },
       // The rest restore what they change (sinks, gates, tokens, env) in finally/afterEach, so a
       // fork runs file after file: no new process and no re-import of lib/ per file (~375 ms).
-      { extends: true, test: { name: "shared", include: ["test/**/*.test.ts"], exclude: ISOLATED, isolate: false } },
+      { extends: true, test: { name: "shared", include: ["test/**/*.test.ts"], exclude: ISOLATED, isolate: false, setupFiles: ["test/shared-worker-guard.ts"] } },
     ],
   },
 });

@@ -16,8 +16,9 @@ import type { Model } from "../../lib/explorer/model.ts";
 import { statefulProgramArb, stepsOf, type Instr } from "./programs.ts";
 import { symmetricModel, type SymProgram } from "./symmetric-programs.ts";
 
+// Every mutation back off after each test (this file shares its worker with others: vitest.config.ts).
 afterEach(() => {
-  mutations.symmetryNoPredicateCheck = false;
+  for (const k of Object.keys(mutations) as (keyof typeof mutations)[]) mutations[k] = false;
 });
 
 const noSpawn = (is: Instr[]) => !JSON.stringify(is).includes('"spawn"');
