@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { extract, type Extract } from "./extract.ts";
 import { decodeChapter } from "./utf8.ts";
-import { ChapterTypeChecker } from "./typecheck.ts";
+import { ChapterTypeChecker, checkChapters } from "./typecheck.ts";
 import { expectedKey, mergeUnits, runUnits, unitsOf, type Frame, type ModuleRun, type Unit, type UnitRun } from "./run.ts";
 import { ModuleCompiler } from "./sandbox/modules.ts";
 import { unitFromCache, unitToCache } from "./unit-cache.ts";
@@ -225,14 +225,10 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   if (opts.onUnit) await running;
   else await new Promise((r) => setImmediate(r));
 
-  await time("typecheck", () => {
+  // Its time includes the lanes' work between chapters (checkChapters yields to them).
+  await time("typecheck", async () => {
     if (todo.length === 0) return;
-    const checker = opts.session?.checker ?? new ChapterTypeChecker(root);
-    for (const f of files) checker.update(extracts.get(f)!);
-    for (const f of todo) {
-      if (diags.get(f)!.length > 0) continue; // an extract error makes the tangle unreliable
-      diags.get(f)!.push(...checker.check(extracts.get(f)!, files));
-    }
+    await checkChapters(opts.session?.checker ?? new ChapterTypeChecker(root), extracts, files, todo, diags);
   });
 
   const fresh = await running;

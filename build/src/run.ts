@@ -208,13 +208,14 @@ class ChapterWorker {
       let block: { id: string; line: number } | null = null;
       let claim: { label: string; frame: Frame | null } | null = null;
       let settled = false;
-      const finish = () => {
+      // `workerMs`: as the worker measured it; otherwise (stopped, crashed) as seen from here.
+      const finish = (workerMs?: number) => {
         if (settled) return;
         settled = true;
         clearInterval(watch);
         this.onMessage = null;
         this.onGone = null;
-        run.durationMs = performance.now() - t0;
+        run.durationMs = workerMs ?? performance.now() - t0;
         resolve(run);
       };
       const stop = (why: string, message: string) => {
@@ -239,7 +240,8 @@ class ChapterWorker {
           }
           case "load-error": run.loadError = true; run.errors.push({ message: m.message, frame: m.frame }); break;
           case "crash": run.interrupted = "crash"; run.errors.push({ message: `the chapter's worker crashed: ${m.message}`, frame: null }); this.close(); finish(); break;
-          case "done": run.linkedLib = m.linkedLib; finish(); break;
+          // The worker's own time: this thread may read "done" late (it type-checks meanwhile).
+          case "done": run.linkedLib = m.linkedLib; finish(m.durationMs); break;
         }
       };
       this.onGone = (message: string) => {

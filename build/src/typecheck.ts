@@ -32,6 +32,28 @@ export const CHAPTER_COMPILER_OPTIONS: ts.CompilerOptions = {
   noFallthroughCasesInSwitch: true,
 };
 
+/**
+ * The type-check stage: every chapter's module first (a chapter's types depend on those it
+ * imports), then `todo`'s diagnostics, one chapter at a time. It yields to the event loop after
+ * each chapter, since the run stage's lanes overlap it on this thread: a lane whose worker
+ * finished a unit waits for its "done" to be read before it sends the next unit, and one
+ * synchronous block of seconds would leave every worker idle that long.
+ */
+export async function checkChapters(
+  checker: Pick<ChapterTypeChecker, "update" | "check">,
+  extracts: ReadonlyMap<string, Extract>,
+  files: readonly string[],
+  todo: readonly string[],
+  diags: ReadonlyMap<string, Diagnostic[]>,
+): Promise<void> {
+  for (const f of files) checker.update(extracts.get(f)!);
+  for (const f of todo) {
+    if (diags.get(f)!.length > 0) continue; // an extract error makes the tangle unreliable
+    diags.get(f)!.push(...checker.check(extracts.get(f)!, files));
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 export class ChapterTypeChecker {
   private readonly project: Project;
   private readonly stubPath: string;
