@@ -1,6 +1,6 @@
 // What a claim's predicate sees of one finished execution.
 
-import type { Execution, Status } from "./execution.ts";
+import { Execution, type Status } from "./execution.ts";
 import type { Finding } from "./finding.ts";
 
 export interface ExecutionView<F = any> {
@@ -16,11 +16,25 @@ export interface ExecutionView<F = any> {
 
 export function viewOf<F>(x: Execution): ExecutionView<F> {
   const findings = x.findings;
+  // The stateful strategy's merged states are plain objects whose steps getter refuses: only a
+  // predicate that reads e.steps may throw, so their view reads it lazily.
+  if (!(x instanceof Execution)) return lazyStepsView(x, findings);
+  // Plain values only: an accessor's closure would keep the execution (and its kernel) alive as
+  // long as the view, and scavenges would promote every execution of a search to old space.
   return {
     final: (x.final ?? {}) as F,
     findings,
     has: (kind) => findings.some((f) => f.kind === kind),
-    // A getter: the stateful strategy's merged states have no step count and refuse to give one.
+    steps: x.steps,
+    status: x.status,
+  };
+}
+
+function lazyStepsView<F>(x: Execution, findings: readonly Finding[]): ExecutionView<F> {
+  return {
+    final: (x.final ?? {}) as F,
+    findings,
+    has: (kind) => findings.some((f) => f.kind === kind),
     get steps() {
       return x.steps;
     },

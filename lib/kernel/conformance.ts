@@ -186,6 +186,30 @@ function* runScenario(k: Kernel, mm: Mm, child: Mm, how: ConformanceScenario, pa
   }
 }
 
+// The threads are module-level function* called from arrows, not generator functions made per
+// execution: V8 gives each such function a fresh map when first called (README.md, "Speed").
+
+/** CS: create the userptr object, bind it, submit a job that lists it (and a rogue one), wait. */
+function* conformanceCS(buf: ConformanceBuffer, created: Completion, out: ConformanceFinal, rogue: boolean): Gen<void> {
+  const r = buf.create ? yield* buf.create() : 0;
+  yield* created.complete();
+  if (r !== 0) return;
+  if (buf.bind && (yield* buf.bind()) !== 0) return;
+  const r2 = yield* buf.submit("J");
+  if (rogue) yield* buf.rogue!("R");
+  if (r2 !== 0) return;
+  out.submitted = true;
+  yield* buf.wait();
+}
+
+/** MM: once the object exists, one mm operation (chosen when there are several). */
+function* conformanceMM(k: Kernel, mm: Mm, child: Mm, created: Completion, scenarios: readonly ConformanceScenario[], pages: number, out: ConformanceFinal): Gen<void> {
+  yield* created.wait();
+  const how = scenarios.length === 1 ? scenarios[0] : yield* choose("mm operation", scenarios);
+  out.scenario = how;
+  yield* runScenario(k, mm, child, how, pages);
+}
+
 /** The harness's model for one design and era: CS (create, bind, submit, wait) against a chosen mm operation. */
 export function conformanceModel(factory: ConformanceFactory, o: Pick<ConformanceOptions, "design" | "era" | "scenarios" | "pages" | "gatherBatch" | "rogue">) {
   const scenarios = o.scenarios ?? CONFORMANCE_SCENARIOS;
@@ -206,23 +230,8 @@ export function conformanceModel(factory: ConformanceFactory, o: Pick<Conformanc
     const out: ConformanceFinal = { scenario: null, submitted: false };
     return {
       threads: {
-        CS: function* (): Gen<void> {
-          const r = buf.create ? yield* buf.create() : 0;
-          yield* created.complete();
-          if (r !== 0) return;
-          if (buf.bind && (yield* buf.bind()) !== 0) return;
-          const r2 = yield* buf.submit("J");
-          if (o.rogue) yield* buf.rogue!("R");
-          if (r2 !== 0) return;
-          out.submitted = true;
-          yield* buf.wait();
-        },
-        MM: function* (): Gen<void> {
-          yield* created.wait();
-          const how = scenarios.length === 1 ? scenarios[0] : yield* choose("mm operation", scenarios);
-          out.scenario = how;
-          yield* runScenario(k, mm, child, how, pages);
-        },
+        CS: () => conformanceCS(buf, created, out, o.rogue === true),
+        MM: () => conformanceMM(k, mm, child, created, scenarios, pages, out),
       },
       final: () => ({ ...out }),
     };

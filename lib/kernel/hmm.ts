@@ -67,22 +67,28 @@ export class Hmm extends Obj {
     readonly mm: Mm,
   ) {
     super("hmm", `${mm.name}->hmm`);
-    const self = this;
+    // Arrows to module-level function*: an Hmm is made per execution (README.md, "Speed").
     const ops: MmuNotifierOps = {
       name: "hmm",
-      *invalidate_range_start(_s, r) {
-        yield* self.access<void>("write", "w", { label: "hmm_invalidate_range_start: sequence++", run: () => void self.sequence++ });
-        if (!k.era.hmmInvalidateAtEnd) yield* hmm_invalidate_range(k, self, r);
-      },
-      *invalidate_range_end(_s, r) {
-        if (k.era.hmmInvalidateAtEnd) yield* hmm_invalidate_range(k, self, r);
-      },
+      invalidate_range_start: (_s, r) => hmm_invalidate_range_start(k, this, r),
+      invalidate_range_end: (_s, r) => hmm_invalidate_range_end(k, this, r),
     };
     this.notifier = new MmuNotifier(ops);
   }
   step<T>(label: string, mode: "r" | "w", run: () => T): Gen<T> {
     return this.access(mode === "r" ? "read" : "write", mode, { label, run });
   }
+}
+
+/** hmm_invalidate_range_start: bump the sequence; invalidate here in eras after the move to start (≈v4.20). */
+function* hmm_invalidate_range_start(k: Kernel, hmm: Hmm, r: MmuNotifierRange): Gen<void> {
+  yield* hmm.step("hmm_invalidate_range_start: sequence++", "w", () => void hmm.sequence++);
+  if (!k.era.hmmInvalidateAtEnd) yield* hmm_invalidate_range(k, hmm, r);
+}
+
+/** hmm_invalidate_range_end: v4.16 invalidates (and syncs the mirrors) here. */
+function* hmm_invalidate_range_end(k: Kernel, hmm: Hmm, r: MmuNotifierRange): Gen<void> {
+  if (k.era.hmmInvalidateAtEnd) yield* hmm_invalidate_range(k, hmm, r);
 }
 
 /** hmm_invalidate_range: clear range->valid of overlapping snapshots, then sync every mirror. */

@@ -7,7 +7,7 @@ import type { Era } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region, type Mm } from "../../lib/kernel/mm.ts";
 import { populate } from "../../lib/kernel/populate.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
-import { MmuIntervalNotifier, MmuNotifier, mmu_interval_notifier_attach, mmu_notifier_attach, mmu_interval_notifier_insert, mmu_interval_read_begin, mmu_interval_read_retry, mmu_interval_set_seq, __mmu_notifier_register } from "../../lib/kernel/mmu-notifier.ts";
+import { MmuIntervalNotifier, MmuNotifier, type MmuNotifierRange, mmu_interval_notifier_attach, mmu_notifier_attach, mmu_interval_notifier_insert, mmu_interval_read_begin, mmu_interval_read_retry, mmu_interval_set_seq, __mmu_notifier_register } from "../../lib/kernel/mmu-notifier.ts";
 import { EBUSY, hmm_range_fault } from "../../lib/kernel/hmm.ts";
 import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
 import { munmap } from "../../lib/kernel/munmap.ts";
@@ -32,6 +32,9 @@ function* snapshot(k: Kernel, mm: Mm, n: number, out: Int32Array): Gen<void> {
   yield* mm.mmapLock.upRead();
 }
 
+// Thread bodies and callbacks are module-level function* called from small arrows: a generator
+// function created per execution gets a fresh map when first called (lib/kernel/README.md, "Speed").
+
 /** start-only-refless: invalidate the device in range_start; the validator installs whatever it collected. */
 export function s2StartOnly(era: Era, pages = 1, validators = 1, how: Trigger = "dontneed") {
   return model(`S2 start-only (${era.name}, ${pages} pages, ${validators} validators, ${how})`, () => {
@@ -41,31 +44,33 @@ export function s2StartOnly(era: Era, pages = 1, validators = 1, how: Trigger = 
     populate(k, mm, 0, pages);
     const gpu = new TestGpu(k, mm);
     const lock = new KMutex(k, "drv->lock");
-    const sub = new MmuNotifier({
-      name: "drv_mn",
-      *invalidate_range_start(_s, r) {
-        yield* lock.lock();
-        yield* gpu.unmap(r.start, r.end);
-        yield* lock.unlock();
-        return 0;
-      },
-    });
+    const sub = new MmuNotifier({ name: "drv_mn", invalidate_range_start: (_s, r) => startOnlyInvalidate(lock, gpu, r) });
     mmu_notifier_attach(sub, mm);
     const threads: Record<string, () => Gen<void>> = { Trigger: () => trigger(k, mm, how, pages) };
-    for (let v = 0; v < validators; v++)
-      threads[`V${v}`] = function* () {
-        const pfns = new Int32Array(pages);
-        yield* snapshot(k, mm, pages, pfns);
-        yield* lock.lock();
-        yield* gpu.map(0, pfns);
-        yield* lock.unlock();
-      };
+    for (let v = 0; v < validators; v++) threads[`V${v}`] = () => startOnlyValidator(k, mm, lock, gpu, pages);
     return { threads };
   });
 }
 
+function* startOnlyInvalidate(lock: KMutex, gpu: TestGpu, r: MmuNotifierRange): Gen<number> {
+  yield* lock.lock();
+  yield* gpu.unmap(r.start, r.end);
+  yield* lock.unlock();
+  return 0;
+}
+
+function* startOnlyValidator(k: Kernel, mm: Mm, lock: KMutex, gpu: TestGpu, pages: number): Gen<void> {
+  const pfns = new Int32Array(pages);
+  yield* snapshot(k, mm, pages, pfns);
+  yield* lock.lock();
+  yield* gpu.map(0, pfns);
+  yield* lock.unlock();
+}
+
+type Broken = "none" | "no-retry" | "retry-unlocked";
+
 /** mni: interval notifier + hmm_range_fault + read_retry under the driver lock (now only). */
-export function s2Mni(era: Era, pages = 1, validators = 1, how: Trigger = "munmap", broken: "none" | "no-retry" | "retry-unlocked" = "none") {
+export function s2Mni(era: Era, pages = 1, validators = 1, how: Trigger = "munmap", broken: Broken = "none") {
   return model(`S2 mni (${era.name}, ${pages} pages, ${validators} validators, ${how}, ${broken})`, () => {
     const k = boot(era);
     const mm = mm_alloc(k, 8);
@@ -73,40 +78,40 @@ export function s2Mni(era: Era, pages = 1, validators = 1, how: Trigger = "munma
     populate(k, mm, 0, pages);
     const gpu = new TestGpu(k, mm);
     const lock = new KMutex(k, "drv->notifier_lock");
-    const sub: MmuIntervalNotifier = new MmuIntervalNotifier(0, pages, {
-      name: "drv_mni",
-      *invalidate(s, _r, cur) {
-        yield* lock.lock();
-        yield* mmu_interval_set_seq(k, s, cur);
-        yield* gpu.unmap(_r.start, _r.end);
-        yield* lock.unlock();
-        return true;
-      },
-    });
+    const sub: MmuIntervalNotifier = new MmuIntervalNotifier(0, pages, { name: "drv_mni", invalidate: (s, r, cur) => mniInvalidate(k, lock, gpu, s, r, cur) });
     mmu_interval_notifier_attach(sub, mm);
     const threads: Record<string, () => Gen<void>> = { Trigger: () => trigger(k, mm, how, pages) };
-    for (let v = 0; v < validators; v++)
-      threads[`V${v}`] = function* () {
-        const pfns = new Int32Array(pages);
-        for (let tries = 0; tries < 3; tries++) {
-          const seq = yield* mmu_interval_read_begin(k, sub);
-          yield* mm.mmapLock.downRead();
-          const r = yield* hmm_range_fault(k, { notifier: sub, notifier_seq: seq, start: 0, end: pages, hmm_pfns: pfns, fault: false, write: false });
-          yield* mm.mmapLock.upRead();
-          if (r === EBUSY) continue;
-          if (broken === "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) continue;
-          yield* lock.lock();
-          if (broken === "none" && (yield* mmu_interval_read_retry(k, sub, seq))) {
-            yield* lock.unlock();
-            continue;
-          }
-          yield* gpu.map(0, pfns);
-          yield* lock.unlock();
-          return;
-        }
-      };
+    for (let v = 0; v < validators; v++) threads[`V${v}`] = () => mniValidator(k, mm, sub, lock, gpu, pages, broken);
     return { threads };
   });
+}
+
+function* mniInvalidate(k: Kernel, lock: KMutex, gpu: TestGpu, s: MmuIntervalNotifier, r: MmuNotifierRange, cur: number): Gen<boolean> {
+  yield* lock.lock();
+  yield* mmu_interval_set_seq(k, s, cur);
+  yield* gpu.unmap(r.start, r.end);
+  yield* lock.unlock();
+  return true;
+}
+
+function* mniValidator(k: Kernel, mm: Mm, sub: MmuIntervalNotifier, lock: KMutex, gpu: TestGpu, pages: number, broken: Broken): Gen<void> {
+  const pfns = new Int32Array(pages);
+  for (let tries = 0; tries < 3; tries++) {
+    const seq = yield* mmu_interval_read_begin(k, sub);
+    yield* mm.mmapLock.downRead();
+    const r = yield* hmm_range_fault(k, { notifier: sub, notifier_seq: seq, start: 0, end: pages, hmm_pfns: pfns, fault: false, write: false });
+    yield* mm.mmapLock.upRead();
+    if (r === EBUSY) continue;
+    if (broken === "retry-unlocked" && (yield* mmu_interval_read_retry(k, sub, seq))) continue;
+    yield* lock.lock();
+    if (broken === "none" && (yield* mmu_interval_read_retry(k, sub, seq))) {
+      yield* lock.unlock();
+      continue;
+    }
+    yield* gpu.map(0, pfns);
+    yield* lock.unlock();
+    return;
+  }
 }
 
 export { mmu_interval_notifier_insert, __mmu_notifier_register };
