@@ -10,7 +10,7 @@ import { Prng } from "../../lib/explorer/prng.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import type { Kernel } from "../../lib/kernel/kernel.ts";
 import { ENOW } from "../../lib/kernel/era.ts";
-import { mm_alloc, mmap_region, PTE_PRESENT, PTE_WRITE, type Mm } from "../../lib/kernel/mm.ts";
+import { mm_alloc, mmap_region, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, type Mm } from "../../lib/kernel/mm.ts";
 import { addRmap, setPte } from "../../lib/kernel/pgtable.ts";
 import { PG_ANON } from "../../lib/kernel/page.ts";
 import { user_read, user_write } from "../../lib/kernel/user.ts";
@@ -110,7 +110,7 @@ function program(seed: number, drop?: (field: string) => boolean): Program {
       final: () => {
         const pt: string[] = [];
         for (let v = 0; v < pages; v++) pt.push(`${mm.ptePfn[v]}/${mm.pteFlags[v]}/${mm.tlbPfn[v]}:${mm.cpuPfn(v) >= 0 ? k.mem.contents[mm.cpuPfn(v)] : "-"}`);
-        return JSON.stringify([out, pt, k.mem.freeCount(), k.mem.version]);
+        return JSON.stringify([out, pt, k.mem.freeCount(), [...k.mem.contentsVersion]]);
       },
     };
   });
@@ -154,6 +154,27 @@ describe("field footprints (search.fields)", () => {
     console.log(`field footprints: ${compared} programs, executions DFS ${dfsTotal}, declared ${declTotal}, fields ${fieldTotal}`);
     expect(fieldTotal).toBeLessThanOrEqual(declTotal);
   }, 300_000);
+
+  it("stores to two different frames are independent (no global write counter or CPU write log)", () => {
+    // Two threads, each storing once to its own mapped page: nothing they touch is shared, so
+    // DPOR on fields needs one execution. A per-memory write counter or a log of CPU writes made
+    // every store depend on every other (two executions).
+    const m = model("two stores", () => {
+      const k = boot(ENOW);
+      const mm = mm_alloc(k, 2, "p");
+      mmap_region(mm, 0, 2);
+      for (let v = 0; v < 2; v++) {
+        const pfn = k.mem.allocFrame();
+        k.mem.flags[pfn] |= PG_ANON;
+        addRmap(k, pfn);
+        setPte(mm, v, pfn, PTE_PRESENT | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
+      }
+      return { threads: { A: function* () { yield* user_write(k, mm, 0); }, B: function* () { yield* user_write(k, mm, 1); } } };
+    });
+    const r = check({ title: "two stores", model: m, predicate: () => false, expect: "Never", search: { strategy: "dpor", fields: true } });
+    expect(r.complete).toBe(true);
+    expect(r.stats.executions).toBe(1);
+  });
 
   it("loses outcomes when the recorder drops a field (the comparison can fail)", () => {
     // A load and a store of one page conflict on the frame's data and on the PTE's accessed and
