@@ -77,7 +77,8 @@ export function recordArray<T extends Int32Array | Uint8Array>(arr: T, key: (i: 
   return new Proxy(arr, {
     get(t, p) {
       if (isIndex(p)) {
-        rec(key(+p), 1);
+        // Race-log keys are strings: built only while the race log records a step.
+        if (cur !== null) rec(key(+p), 1);
         sinkRec(fs, +p, 1);
         return (t as unknown as Record<string, unknown>)[p];
       }
@@ -86,7 +87,7 @@ export function recordArray<T extends Int32Array | Uint8Array>(arr: T, key: (i: 
       return (...args: unknown[]) => {
         const w = typeof p === "string" && writers.has(p) ? 2 : 1;
         for (let i = 0; i < t.length; i++) {
-          rec(key(i), w);
+          if (cur !== null) rec(key(i), w);
           sinkRec(fs, i, w);
         }
         if (String(p) === "subarray" && fs) fs.log.trip();
@@ -95,7 +96,7 @@ export function recordArray<T extends Int32Array | Uint8Array>(arr: T, key: (i: 
     },
     set(t, p, v) {
       if (isIndex(p)) {
-        rec(key(+p), 2);
+        if (cur !== null) rec(key(+p), 2);
         sinkRec(fs, +p, 2);
       } else if (fs) fs.log.trip();
       return Reflect.set(t, p, v, t);
@@ -137,24 +138,24 @@ export function recordMap<K, V>(m: Map<K, V>, name: string, fs?: FieldSink<K> & 
     get(t, p) {
       const v = Reflect.get(t, p, t);
       if (p === "size") {
-        rec(`${name}[*]`, 1);
+        if (cur !== null) rec(`${name}[*]`, 1);
         if (fs?.log.recording) fs.log.rec(fs.all, 1);
       }
       if (typeof v !== "function") return v;
       return (...args: unknown[]) => {
         const k = args[0] as K;
         if (p === "get" || p === "has") {
-          rec(`${name}[${String(k)}]`, 1);
+          if (cur !== null) rec(`${name}[${String(k)}]`, 1);
           sinkRec(fs, k, 1);
         } else if (p === "set" || p === "delete") {
-          rec(`${name}[${String(k)}]`, 2);
+          if (cur !== null) rec(`${name}[${String(k)}]`, 2);
           const present = t.has(k);
           // A new key or a removed one changes the key set; a delete of an absent key changes nothing.
           if (p === "delete" && !present) sinkRec(fs, k, 1);
           else sinkRec(fs, k, 2);
           if ((p === "set") !== present && fs?.log.recording) fs.log.rec(fs.all, 2);
         } else {
-          rec(`${name}[*]`, p === "clear" ? 2 : 1);
+          if (cur !== null) rec(`${name}[*]`, p === "clear" ? 2 : 1);
           readAll(t, p === "clear" ? 2 : 1);
         }
         return (v as (...a: unknown[]) => unknown).apply(t, args);

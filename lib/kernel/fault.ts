@@ -248,7 +248,10 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
     const mem = k.mem;
     // Snapshot the PTE and take a reference on the old page (vmf->page, get_page).
     let origFlags = 0;
-    const snap = yield* mem.step(`do_wp_page: vm_normal_page(${mm.name}:${vpn})`, "w", () => {
+    // The anon steps of do_wp_page and wp_page_copy are split (field footprints): they touch only
+    // frames, PTEs, the TLB and the oracles' records, plus state no split step writes (swap
+    // counts, the page lock, the notifier list; a secondary-TLB callback trips).
+    const snap = yield* mem.fieldStep(`do_wp_page: vm_normal_page(${mm.name}:${vpn})`, "w", () => {
       const f = mm.pteFlags[vpn];
       origFlags = f;
       const pfn = mm.ptePfn[vpn];
@@ -275,7 +278,7 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
       if (k.era.cowReuse === "mapcount") {
         // 2018: lock the page, reuse_swap_page: total map + swap count == 1, GUP refs ignored.
         yield* k.pageLock(snap).lock();
-        reuse = yield* mem.step(`reuse_swap_page(${snap})`, "w", () => {
+        reuse = yield* mem.fieldStep(`reuse_swap_page(${snap})`, "w", () => {
           const slot = k.swap ? k.swap.pfnSlot[snap] : -1;
           const swapCount = slot >= 0 ? k.swap!.count[slot] : 0;
           return mm.ptePfn[vpn] === snap && mem.mapcount[snap] + swapCount === 1;
@@ -283,18 +286,21 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
         yield* k.pageLock(snap).unlock();
       } else {
         // now: PageAnonExclusive, else wp_can_reuse_anon_folio: refcount == 1 (ours excluded).
-        reuse = yield* mem.step(`wp_can_reuse_anon_folio(${snap})`, "w", () => {
+        // The page lock is looked up (and made on first use) outside the step: creating it inside
+        // would tie object creation order to the order of split steps.
+        const pageLock = k.pageLock(snap);
+        reuse = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap})`, "w", () => {
           if (mem.flags[snap] & PG_ANON_EXCLUSIVE) return true;
           const swapcache = mem.flags[snap] & PG_SWAPCACHE ? 1 : 0;
           // refcount: the mapping + our get_page (+ swap cache): exactly that means nobody else.
           if (mem.ref[snap] - 1 !== 1 + swapcache) return false;
-          if (k.pageLock(snap).isLocked()) return false; // folio_trylock failed
+          if (pageLock.isLocked()) return false; // folio_trylock failed
           mem.flags[snap] |= PG_ANON_EXCLUSIVE;
           return true;
         });
       }
       if (reuse) {
-        yield* mem.step(`wp_page_reuse(${mm.name}:${vpn})`, "w", () => {
+        yield* mem.fieldStep(`wp_page_reuse(${mm.name}:${vpn})`, "w", () => {
           if (mm.ptePfn[vpn] === snap && mm.pteFlags[vpn] & PTE_PRESENT && !ff.unshare) mm.pteFlags[vpn] |= PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
           mem.putPage(snap);
           note(`COW: frame ${snap} reused`);
@@ -315,14 +321,14 @@ function* wp_page_copy(k: Kernel, mm: Mm, vma: Vma, vpn: number, old: number, or
     const mem = k.mem;
     const neu = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "alloc_page_vma");
     if (neu < 0) {
-      yield* mem.step("put old page", "w", () => mem.putPage(old));
+      yield* mem.fieldStep("put old page", "w", () => mem.putPage(old));
       return VM_FAULT_OOM;
     }
     // cow_user_page: the copy happens BEFORE the notifier start (both eras).
-    yield* mem.step(`cow_user_page(${neu} <- ${old})`, "w", () => mem.copyFrame(neu, old));
+    yield* mem.fieldStep(`cow_user_page(${neu} <- ${old})`, "w", () => mem.copyFrame(neu, old));
     const range = mmu_notifier_range_init(k, mm, vpn, vpn + 1, "CLEAR");
     yield* mmu_notifier_invalidate_range_start(k, range);
-    yield* mem.step(`ptep_clear_flush_notify + set_pte_at(${mm.name}:${vpn}: ${old} -> ${neu})`, "w", () => {
+    yield* mem.fieldStep(`ptep_clear_flush_notify + set_pte_at(${mm.name}:${vpn}: ${old} -> ${neu})`, "w", () => {
       if (mm.ptePfn[vpn] !== old || mm.pteFlags[vpn] !== origFlags) {
         mem.putPage(neu);
         note("pte changed: back off");
@@ -342,7 +348,7 @@ function* wp_page_copy(k: Kernel, mm: Mm, vma: Vma, vpn: number, old: number, or
       note(`COW: ${mm.name}:${vpn} now frame ${neu}, was ${old}`);
     });
     yield* mmu_notifier_invalidate_range_end(k, range);
-    yield* mem.step(`put_page(${old})`, "w", () => mem.putPage(old));
+    yield* mem.fieldStep(`put_page(${old})`, "w", () => mem.putPage(old));
     return VM_FAULT_OK;
   } finally {
     leave(__f);

@@ -23,7 +23,7 @@ const SPACE_NAMES: readonly string[] = Object.freeze(["?", "frame", "global", "p
 /** An index past every real one: "the set of keys" of a recorded map. */
 export const INDEX_ALL = 0xfffff;
 export const MAX_OWNER = 0xffff, MAX_INDEX = 0xffffe, MAX_FIELD = 63;
-/** SPACE_MAP owners: GPU VM n's PTEs 2n, its TLB 2n+1 (below MAP_OWNER_GPU_END); the device
+/** SPACE_MAP owners: GPU VM n's PTEs 3n, its TLB 3n+1, its userptr VAs 3n+2 (below MAP_OWNER_GPU_END); the device
  *  oracles' per-page maps MAP_OWNER_DEVICE + 0x1000 * map + mm.id (mm.id below 0x1000). */
 export const MAP_OWNER_GPU_END = 0x8000, MAP_OWNER_DEVICE = 0x8000;
 

@@ -173,7 +173,8 @@ export function* alloc_page(k: Kernel, gfp: number, what = "alloc_page"): Genera
   const __f = enter(k, what);
   try {
     if (!(yield* allocPrologue(k, gfp, what))) return -1;
-    return yield* k.mem.step(`${what}: take a free frame`, "w", () => {
+    // Split (field footprints): allocFrame touches only the free list and the frame's own arrays.
+    return yield* k.mem.fieldStep(`${what}: take a free frame`, "w", () => {
       const pfn = k.mem.allocFrame();
       note(pfn < 0 ? "out of memory" : `frame ${pfn} allocated`);
       return pfn;

@@ -50,14 +50,15 @@ export interface GpuPte {
 /** Driver hook for recoverable faults (page-fault capable hardware): install a PTE and return true. */
 export type GpuFaultHandler = (k: Kernel, vm: GpuVm, va: number, write: boolean) => Gen<boolean>;
 import { accessLogOn, recordMap, tripField } from "./access-log.ts";
-import { fieldNo, INDEX_ALL, MAP_OWNER_GPU_END, MAX_INDEX, MAX_OWNER, SPACE_MAP } from "./field-log.ts";
+import { fieldNo, fieldTrip, INDEX_ALL, MAP_OWNER_GPU_END, MAX_INDEX, MAX_OWNER, SPACE_MAP } from "./field-log.ts";
 
 export class GpuVm {
   // ---- hardware-visible: only inside k.mem steps ----
   readonly pte = new Map<number, GpuPte>();
   readonly tlb = new Map<number, GpuPte>();
-  /** VAs that were ever bound to a userptr page (a fault there is `userptr-fault`). Oracle bookkeeping. */
-  private readonly userptrVas = new Set<number>();
+  /** VAs that were ever bound to a userptr page (a fault there is `userptr-fault`). Oracle
+   *  bookkeeping; a map (to true) so that field footprints can record it like the PTEs. */
+  private readonly userptrVas = new Map<number, true>();
   /** Recoverable faults: the engine calls this and retries; null = every fault is fatal. */
   faultHandler: GpuFaultHandler | null = null;
   constructor(
@@ -69,12 +70,14 @@ export class GpuVm {
     vms.push(this);
     const fl = k.mem.fields;
     if (accessLogOn() || fl !== null) {
-      // Field footprints (field-log.ts): GPU PTE and GPU TLB entry va of the nr-th VM are
-      // (MAP, 2nr / 2nr+1, va, 0); their key sets (MAP, ..., ALL, 0). Entries are never changed in place.
-      const sink = (j: number) => (fl === null ? undefined : { log: fl, no: (va: number) => (Number.isInteger(va) && va >= 0 && va <= MAX_INDEX && nr < MAP_OWNER_GPU_END / 2 ? fieldNo(SPACE_MAP, 2 * nr + j, va, 0) : null), all: fieldNo(SPACE_MAP, Math.min(2 * nr + j, MAX_OWNER), INDEX_ALL, 0) });
+      // Field footprints (field-log.ts): GPU PTE, GPU TLB entry and userptr mark of va in the
+      // nr-th VM are (MAP, 3nr / 3nr+1 / 3nr+2, va, 0); their key sets (MAP, ..., ALL, 0). Entries
+      // are never changed in place.
+      const sink = (j: number) => (fl === null ? undefined : { log: fl, no: (va: number) => (Number.isInteger(va) && va >= 0 && va <= MAX_INDEX && nr < MAP_OWNER_GPU_END / 3 ? fieldNo(SPACE_MAP, 3 * nr + j, va, 0) : null), all: fieldNo(SPACE_MAP, Math.min(3 * nr + j, MAX_OWNER), INDEX_ALL, 0) });
       (this as { pte: Map<number, GpuPte> }).pte = recordMap(this.pte, `${name}.gpupte`, sink(0));
       (this as { tlb: Map<number, GpuPte> }).tlb = recordMap(this.tlb, `${name}.gputlb`, sink(1));
-      if (fl !== null) for (const f of ["userptrVas", "faultHandler"]) tripField(this, f, fl);
+      (this as unknown as { userptrVas: Map<number, true> }).userptrVas = recordMap(this.userptrVas, `${name}.userptrVas`, sink(2));
+      if (fl !== null) tripField(this, "faultHandler", fl);
     }
   }
 
@@ -94,7 +97,7 @@ export class GpuVm {
     this.pte.set(va, e);
     if (this.physical()) this.k.mem.hwGet(dma, HW_GPU_PTE);
     if (owner) {
-      this.userptrVas.add(va);
+      this.userptrVas.set(va, true);
       deviceMapInstalled(this.k, owner.mm, owner.vpn, this.frameOf(dma), who);
     }
   }
@@ -153,6 +156,9 @@ export class GpuVm {
    */
   complete(e: GpuPte, write: boolean, who: string): "ok" | "iommu-fault" {
     const mem = this.k.mem;
+    // Behind an IOMMU the access reads and fills IOMMU state, which no wrapper records: a split
+    // step falls back to all of memory. The sg table's state is read only (no split step writes it).
+    if (!this.physical()) fieldTrip(mem.fields);
     const tr = dmaTranslate(this.dev, e.dma, e.gen, write, who);
     if (!tr) return "iommu-fault";
     const sgt = (tr.tag as SgTable | null) ?? e.sgt;
@@ -161,7 +167,6 @@ export class GpuVm {
     // Lazy-mode window to a frame that is gone: reported as accepted by the IOMMU, not as uaf.
     const gone = mem.isFree(tr.pfn) || mem.gen[tr.pfn] !== tr.gen;
     if (tr.lazyWindow && gone) {
-      mem.version++;
       note(`${who}: access through the lazy IOTLB window reached frame ${tr.pfn}`);
       return "ok";
     }
@@ -195,24 +200,27 @@ export function gpuvm_create(k: Kernel, name: string, dev: DmaDevice): GpuVm {
  * ppgtt insert_entries). `owners[i]` is the CPU page entry i stands for (userptr), if any.
  */
 export function* gpuvm_map_sgt(k: Kernel, vm: GpuVm, va: number, sgt: SgTable, owners: readonly (Owner | null)[] = [], who = `${vm.name}: map ${sgt.name}`): Gen<void> {
-  yield* k.mem.step(`gpuvm_map(${vm.name}, VA ${va}.., ${sgt.name})`, "w", () => {
+  // Split (field footprints), as are map, unmap and the TLB flush below: GPU PTEs and TLB, the
+  // frames' hardware counts, the oracles' records; IOMMU page tables and sg tables are only read,
+  // and no split step writes them.
+  yield* k.mem.fieldStep(`gpuvm_map(${vm.name}, VA ${va}.., ${sgt.name})`, "w", () => {
     for (let i = 0; i < sgt.nents; i++) vm.set(va + i, sgt.dma[i], sgt.gens[i], sgt.write, owners[i] ?? null, sgt, who);
   });
 }
 
 /** Map one VA to a DMA address directly (tests, PRI-style fault handlers). */
 export function* gpuvm_map(k: Kernel, vm: GpuVm, va: number, dma: number, write: boolean, owner: Owner | null = null): Gen<void> {
-  yield* k.mem.step(`gpuvm_map(${vm.name}, VA ${va} -> ${dma})`, "w", () => vm.set(va, dma, vm.dev.domain ? 0 : k.mem.gen[dma], write, owner, null, `${vm.name}: map VA ${va}`));
+  yield* k.mem.fieldStep(`gpuvm_map(${vm.name}, VA ${va} -> ${dma})`, "w", () => vm.set(va, dma, vm.dev.domain ? 0 : k.mem.gen[dma], write, owner, null, `${vm.name}: map VA ${va}`));
 }
 
 /** Clear the PTEs of [va, va+n) WITHOUT a TLB flush (unbind_vma / amdgpu_vm_clear_freed). */
 export function* gpuvm_unmap(k: Kernel, vm: GpuVm, va: number, n: number): Gen<void> {
-  yield* k.mem.step(`gpuvm_unmap(${vm.name}, VA ${va}..${va + n})`, "w", () => {
+  yield* k.mem.fieldStep(`gpuvm_unmap(${vm.name}, VA ${va}..${va + n})`, "w", () => {
     for (let i = 0; i < n; i++) vm.clear(va + i);
   });
 }
 
 /** Invalidate the GPU TLB (amdgpu_gmc_flush_gpu_tlb, i915 TLB invalidation of 7938d61591d3). */
 export function* gpuvm_tlb_flush(k: Kernel, vm: GpuVm): Gen<void> {
-  yield* k.mem.step(`gpu_tlb_flush(${vm.name})`, "w", () => vm.flushTlb());
+  yield* k.mem.fieldStep(`gpu_tlb_flush(${vm.name})`, "w", () => vm.flushTlb());
 }

@@ -37,6 +37,7 @@ import { GFP_KERNEL } from "./gfp.ts";
 import { currentIndex } from "./task.ts";
 import { dev_kmalloc } from "./device-oracles.ts";
 import { trace } from "./tracepoints.ts";
+import { fieldTrip } from "./field-log.ts";
 import { DmaFence, ECANCELED, ETIME, dma_fence_init, dma_fence_publish, dma_fence_signal, signalling_section } from "./dma-fence.ts";
 import type { GpuPte, GpuVm } from "./gpu-vm.ts";
 
@@ -148,6 +149,9 @@ function* schedWait(f: DmaFence, why: string): Gen<void> {
 function fetchOrFault(job: GpuJob, a: GpuAccess, who: string, fatal: boolean): GpuPte | "gpu-fault" {
   const e = job.vm.fetch(a.va, a.write);
   if (e !== "gpu-fault" || !fatal) return e;
+  // The fault path reaches what no wrapper records (the VM's userptr VAs, the probes): a split
+  // fetch falls back to all of memory.
+  fieldTrip(job.vm.k.mem.fields);
   finding("gpu-fault", `fatal GPU fault: ${who} has no ${a.write ? "writable " : ""}GPU translation; the job is killed`, { job: job.name, va: a.va, write: a.write });
   trace(job.vm.k, "gpu_fault", { who, job: job.name, va: a.va, write: a.write, bos: job.bos, userptr: job.vm.wasUserptr(a.va) });
   return e;
@@ -170,11 +174,16 @@ function* runJobSignalled(k: Kernel, engine: GpuEngine, ops: GpuEngine["ops"], j
   let error = 0;
   for (const a of job.accesses) {
     const who = `${engine.name}:${job.name} ${a.write ? "write" : "read"} VA ${a.va}`;
-    let r = yield* k.mem.step(`${who}: fetch translation`, "w", () => fetchOrFault(job, a, who, job.vm.faultHandler === null));
+    // Both halves of an access are split (field footprints): the fetch touches the GPU PTE and TLB
+    // and the frame's hardware count; the completion the frame, the PTEs and the oracles' records
+    // (vm.complete trips behind an IOMMU). The fault handler is read here, outside the step: it
+    // is set at setup, and field footprints trip on it inside a split step.
+    const fatal = job.vm.faultHandler === null;
+    let r = yield* k.mem.fieldStep(`${who}: fetch translation`, "w", () => fetchOrFault(job, a, who, fatal));
     if (r === "gpu-fault" && job.vm.faultHandler) {
       const fixed = yield* kcall(k, `${job.vm.name} recoverable fault handler`, () => job.vm.faultHandler!(k, job.vm, a.va, a.write));
       // The engine replays the access; if the handler could not fix it, the fault is fatal.
-      r = yield* k.mem.step(`${who}: fetch translation (${fixed ? "retry" : "unrecoverable"})`, "w", () => fetchOrFault(job, a, who, true));
+      r = yield* k.mem.fieldStep(`${who}: fetch translation (${fixed ? "retry" : "unrecoverable"})`, "w", () => fetchOrFault(job, a, who, true));
     }
     if (r === "gpu-fault") {
       error = ECANCELED;
@@ -183,7 +192,7 @@ function* runJobSignalled(k: Kernel, engine: GpuEngine, ops: GpuEngine["ops"], j
     }
     // The access is in flight on translation r; it reaches memory at this later step.
     const e = r;
-    yield* k.mem.step(who, "w", () => job.vm.complete(e, a.write, who));
+    yield* k.mem.fieldStep(who, "w", () => job.vm.complete(e, a.write, who));
   }
   if (job.hang && error === 0) {
     if (!engine.tdr) {

@@ -153,6 +153,9 @@ export class Mm {
   vmaCount = 0;
   /** MMU notifier subscriptions (classic hlist and interval tree). */
   readonly notifiers: MmuNotifierSubscriptions;
+  /** The same object as `notifiers`, which field footprints trip on: read through this alias only
+   *  by secondaryTlbInvalidate's scan of hlist, which trips itself before it calls a driver. */
+  readonly notifiersScan: MmuNotifierSubscriptions;
   // ---- oracle bookkeeping ----
   /** Last cause of a change of the frame behind each vpn (CAUSE_*). */
   readonly changeCause: Uint8Array;
@@ -180,7 +183,7 @@ export class Mm {
     this.changeCause = a.uint8(npages);
     this.roReturned = a.uint8(npages);
     this.invalActive = a.int32(npages);
-    this.notifiers = new MmuNotifierSubscriptions(k, this);
+    this.notifiers = this.notifiersScan = new MmuNotifierSubscriptions(k, this);
     const fl = k.mem.fields;
     if (accessLogOn() || fl !== null) {
       const me = this as unknown as Record<string, Int32Array | Uint8Array>;

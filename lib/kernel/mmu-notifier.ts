@@ -26,6 +26,7 @@ import { NOTIFIER_MAP, FS_RECLAIM } from "./lockdep.ts";
 import { mightSleep, nonBlockEnd, nonBlockStart } from "./task.ts";
 import { Srcu } from "./srcu.ts";
 import { invalidationBegins, invalidationEnds } from "./oracles.ts";
+import { fieldTrip } from "./field-log.ts";
 
 /** enum mmu_notifier_event (v5.0+). "none" in eras without it. */
 export type MmuNotifierEvent = "none" | "UNMAP" | "CLEAR" | "PROTECTION_VMA" | "PROTECTION_PAGE" | "SOFT_DIRTY" | "RELEASE" | "MIGRATE" | "EXCLUSIVE";
@@ -279,7 +280,13 @@ export function* mmu_notifier_invalidate_range_end(k: Kernel, range: MmuNotifier
  * that changes the PTE and flushes the CPU TLB (ptep_clear_flush_notify), i.e. under the PTL.
  */
 export function secondaryTlbInvalidate(mm: Mm, start: number, end: number): void {
-  for (const s of mm.notifiers.hlist) if (s.ops.invalidate_range) s.ops.invalidate_range(s, mm, start, end);
+  // Under field footprints a split step may scan hlist (changed only in steps on the notifiers
+  // object, never in a memory step) but not run a driver's callback, which no wrapper sees.
+  for (const s of mm.notifiersScan.hlist)
+    if (s.ops.invalidate_range) {
+      fieldTrip(mm.k.mem.fields);
+      s.ops.invalidate_range(s, mm, start, end);
+    }
 }
 
 // ---- registration ----

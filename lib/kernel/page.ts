@@ -22,8 +22,13 @@ import { FieldLog, fieldNo, fieldsOn, SPACE_FRAME, SPACE_GLOBAL } from "./field-
 
 /** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
 const FRAME_FIELDS = Object.freeze(["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents", "contentsVersion"] as const);
-/** Global fields of memory (field-log.ts SPACE_GLOBAL). */
-export const G_FREELIST = 0, G_VERSION = 1, G_WRITES = 2, G_ORACLE_PENDING = 3, G_DEVICE_EPOCH = 4;
+/** Global fields of memory (field-log.ts SPACE_GLOBAL). 1 was the global write counter (removed). */
+export const G_FREELIST = 0, G_WRITES = 2, G_ORACLE_PENDING = 3, G_DEVICE_EPOCH = 4;
+
+/** The contents bit and write id of every CPU store. The lost-write oracle follows device writes
+ *  only, so CPU stores need no id of their own, and giving them one (a place in the shared write
+ *  log) made every store depend on every other write under field footprints. */
+export const CPU_WRITE_ID = 31;
 
 /** Page flags (include/linux/page-flags.h), as bits. */
 export const PG_DIRTY = 1 << 0;
@@ -67,7 +72,7 @@ export const HW_NAMES = Object.freeze(["CPU TLB", "GPU PTE", "GPU TLB", "IOMMU P
 /** Who wrote: the CPU or a device (lost-write bookkeeping). */
 export type Writer = "cpu" | "device";
 
-/** One recorded write (kept for the lost-write oracle; at most 31 per execution are tracked). */
+/** One recorded device write (kept for the lost-write oracle; at most 31 per execution are tracked). */
 export interface WriteRecord {
   readonly id: number;
   readonly by: Writer;
@@ -101,7 +106,9 @@ export class PhysMem extends Obj {
   /** Which writes' data the frame holds: bit i set = the data of write i is in it (copies copy
    *  the mask). Lets the lost-write oracle follow data through COW copies, swap and writeback. */
   readonly contents: Int32Array;
-  /** contents_version: the global version of the last write into the frame (copies copy it). */
+  /** contents_version: how many writes the frame's data has seen (copies copy it, so a COW copy
+   *  continues its source's count). Per frame: a global counter made every write depend on
+   *  every other under field footprints. */
   readonly contentsVersion: Int32Array;
   /** Hardware references by kind: hw[pfn * HW_KINDS + kind]. */
   readonly hw: Int32Array;
@@ -113,9 +120,8 @@ export class PhysMem extends Obj {
    *  look live again, or the use-after-free it enables would go unseen. */
   private readonly onFree: Uint8Array;
   // ---- writes ----
+  /** Device writes (CPU stores are not logged: CPU_WRITE_ID). */
   readonly writes: WriteRecord[] = [];
-  /** Global contents version: bumped on every CPU or device write. */
-  version = 0;
   /** Field footprints: this execution's recorder of memory's fields (field-log.ts), or null when off. */
   readonly fields: FieldLog | null;
 
@@ -147,7 +153,7 @@ export class PhysMem extends Obj {
       this.onFree[pfn] = 1;
     }
     // Field footprints (field-log.ts): this execution's recorder, and every per-frame array, the
-    // free list, the version counter and the write log behind recording wrappers.
+    // free list and the write log behind recording wrappers.
     const fl = fieldsOn() ? new FieldLog() : null;
     this.fields = fl;
     if (accessLogOn() || fl !== null) {
@@ -159,13 +165,12 @@ export class PhysMem extends Obj {
       me.free = recordArray(me.free, () => "G.freelist", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_FREELIST) });
       me.onFree = recordArray(me.onFree, (i) => `F${i}.onFree`, sink(FRAME_FIELDS.length + HW_KINDS));
       recordField(this, "nfree", "G.freelist", global(G_FREELIST));
-      recordField(this, "version", "G.version", global(G_VERSION));
       (this as { writes: WriteRecord[] }).writes = recordList(this.writes, "G.writes", global(G_WRITES));
       if (fl !== null) {
         FRAME_FIELDS.forEach((f, i) => fl.names.set(SPACE_FRAME * 64 + i, f));
         HW_NAMES.forEach((n, i) => fl.names.set(SPACE_FRAME * 64 + FRAME_FIELDS.length + i, `hw:${n}`));
         fl.names.set(SPACE_FRAME * 64 + FRAME_FIELDS.length + HW_KINDS, "onFree");
-        ["freelist", "version", "writes", "oracle.pending", "device.epoch"].forEach((n, i) => fl.names.set(SPACE_GLOBAL * 64 + i, n));
+        ["freelist", "-", "writes", "oracle.pending", "device.epoch"].forEach((n, i) => fl.names.set(SPACE_GLOBAL * 64 + i, n));
       }
     }
   }
@@ -298,19 +303,23 @@ export class PhysMem extends Obj {
   /**
    * A write of new data into frame pfn (CPU store or device DMA). `gen` is the generation the
    * writer's translation was made for: if the frame was freed or reused since, it is a uaf.
-   * Returns the write id (-1 if untracked).
+   * Returns the write id: CPU_WRITE_ID for a CPU store, else the device write's (-1 if untracked).
    */
   writeFrame(pfn: number, by: Writer, gen: number, mm = -1, vpn = -1, what = ""): number {
-    this.contentsVersion[pfn] = ++this.version;
+    this.contentsVersion[pfn]++;
     if (this.flags[pfn] & PG_ZERO) finding("zero-page-write", `${by} wrote the shared zero page (${what})`, { by });
     if (this.isFree(pfn) || this.gen[pfn] !== gen)
       finding("uaf", `${by} write ${what} reached frame ${pfn} after it was ${this.isFree(pfn) ? "freed" : "freed and reused"}`, { pfn, via: by });
+    if (by === "cpu") {
+      this.contents[pfn] |= 1 << CPU_WRITE_ID;
+      return CPU_WRITE_ID;
+    }
     const id = this.writes.length;
-    if (id < 31) {
+    if (id < CPU_WRITE_ID) {
       this.contents[pfn] |= 1 << id;
       this.writes.push({ id, by, pfn, mm, vpn, step: what });
     }
-    return id < 31 ? id : -1;
+    return id < CPU_WRITE_ID ? id : -1;
   }
 
   /** A read by a device or the CPU through a translation made for generation `gen`. */

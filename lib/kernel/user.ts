@@ -15,7 +15,7 @@ type Gen<T> = Generator<Yieldable, T, unknown>;
 
 const HIT = 0, FAULT = 1;
 
-/** A store by user space. Returns the write id (>= 0, or -1 if untracked), or -2 on SIGSEGV. */
+/** A store by user space. Returns CPU_WRITE_ID (page.ts: every CPU store sets that contents bit), or -2 on SIGSEGV. */
 export function* user_write(k: Kernel, mm: Mm, vpn: number): Gen<number> {
   const __f = enter(k, `user store ${mm.name}:${vpn}`);
   try {

@@ -12,6 +12,7 @@ import { mprotect, PROT_READ, PROT_WRITE } from "../../lib/kernel/mprotect.ts";
 import { MmuNotifier } from "../../lib/kernel/mmu-notifier.ts";
 import { fork } from "../../lib/kernel/fork.ts";
 import { conservationErrors } from "../../lib/kernel/oracles.ts";
+import { CPU_WRITE_ID } from "../../lib/kernel/page.ts";
 
 const one = (title: string, m: ReturnType<typeof model<any>>, p: (f: any) => boolean) =>
   claim({ title, model: m, predicate: (e) => p(e.final), expect: "Always" });
@@ -28,7 +29,7 @@ describe.each(ERAS)("faults and GUP ($name)", (era) => {
         final: () => ({ w, r, pfn: mm.cpuPfn(0), ref: k.mem.ref[mm.cpuPfn(0)], map: k.mem.mapcount[mm.cpuPfn(0)], cons: conservationErrors(k) }),
       };
     });
-    one("write then read", m, (f) => f.w === 0 && (f.r & 1) === 1 && f.pfn > 0 && f.ref === 1 && f.map === 1 && f.cons.length === 0);
+    one("write then read", m, (f) => f.w === CPU_WRITE_ID && (f.r & (1 << CPU_WRITE_ID)) !== 0 && f.pfn > 0 && f.ref === 1 && f.map === 1 && f.cons.length === 0);
   });
 
   it("a read fault maps the zero page; a write then COWs to a new page", () => {
