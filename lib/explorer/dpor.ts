@@ -159,6 +159,12 @@ export class StableIds {
     for (let t = this.tids.length; t < x.threads.length; t++) this.tids.push(this.thread(x, t));
     return this.tids;
   }
+  /** Index in x of the thread with stable id `sid`, -1 if x has no such thread (yet). */
+  indexIn(x: Execution, sid: number): number {
+    if (sid < SPAWNED_BASE) return sid < x.threads.length ? sid : -1;
+    for (let t = 0; t < x.threads.length; t++) if (x.threads[t].parent >= 0 && this.thread(x, t) === sid) return t;
+    return -1;
+  }
   /** The stable id of the thread thread t's pending spawn would create (its next child's path). */
   nextChild(x: Execution, t: number): number {
     const th = x.threads[t];
@@ -363,19 +369,26 @@ export class DporScheduler implements Scheduler {
   }
 }
 
-/** Replays a reordering of recorded steps, then reports whether thread q is enabled. */
+/**
+ * Replays a reordering of recorded steps, then reports whether thread q is enabled. Threads go by
+ * stable id (`th`, `q`: StableIds), translated to the probe's own indices: the reordering can
+ * spawn in another order than the execution it comes from, which numbers the spawned threads
+ * otherwise (by index, the probe ran other threads and answered for another one, and races of
+ * spawned threads with blocking steps were dropped: dpor-soundness.test.ts, "probes name spawned threads").
+ */
 class ProbeScheduler implements Scheduler {
   result = true; // if the reordering cannot be replayed, err towards exploring
   private cpos = 0;
-  constructor(private readonly order: number[], private readonly th: number[], private readonly sched: DporScheduler, private readonly q: number) {}
+  constructor(private readonly order: number[], private readonly th: readonly number[], private readonly sched: DporScheduler, private readonly q: number) {}
   pickThread(x: Execution, enabled: number): number {
     this.cpos = 0;
     const s = x.steps;
     if (s < this.order.length) {
-      const t = this.th[this.order[s]];
-      return enabled & (1 << t) ? t : -1;
+      const t = this.sched.stable.indexIn(x, this.th[this.order[s]]);
+      return t >= 0 && enabled & (1 << t) ? t : -1;
     }
-    this.result = (enabled & (1 << this.q)) !== 0;
+    const q = this.sched.stable.indexIn(x, this.q);
+    this.result = q < 0 || (enabled & (1 << q)) !== 0;
     return -1;
   }
   pickChoice(x: Execution): number {
@@ -476,6 +489,12 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     for (let u = 0, b = k * T; u < T; u++) if (clk[b + u] > c[u]) c[u] = clk[b + u];
   };
 
+  /** Per step, the stable id of its thread (StableIds); th itself when no thread was spawned. */
+  let sthCache: readonly number[] | null = null;
+  const stableSteps = (): readonly number[] => {
+    if (sthCache === null) sthCache = x.threads.some((t) => t.parent >= 0) ? th.map((t) => sched.stable.thread(x, t)) : th;
+    return sthCache;
+  };
   /**
    * Is q's next step (on o) enabled after pre(j).v? Cheap when q has not moved and v
    * does not touch o (o's state, hence enabledness, is as at pre(j)); otherwise decided
@@ -487,7 +506,9 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     const order: number[] = [];
     for (let i = 0; i < j; i++) order.push(i);
     order.push(...v);
-    const key = sched.probeKey(order, th, sched, q);
+    // By stable id: the probe's schedule and its memo key must not depend on x's spawn order.
+    const sth = stableSteps(), sq = sched.stable.thread(x, q);
+    const key = sched.probeKey(order, sth, sched, sq);
     if (key !== null) {
       const known = sched.probeMemo.get(key);
       if (known !== undefined) {
@@ -495,7 +516,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
         return known;
       }
     }
-    const probe = new ProbeScheduler(order, th, sched, q);
+    const probe = new ProbeScheduler(order, sth, sched, sq);
     new Execution(x.model, probe, x.maxSteps).run();
     sched.probes++;
     if (key !== null) {
