@@ -23,10 +23,10 @@ export const DEFAULT_BUDGET_EXECUTIONS = 100_000;
 export const DEFAULT_FIELDS = false;
 /**
  * dpor: optimal DPOR (wakeup trees, SearchConfig.optimal) when a claim does not say. Off: on the
- * book it explores the same executions as source-DPOR (the kernel models' extra runs are
- * sleep-set-blocked ones of blocking steps and ending findings, where both fall back alike) and
- * costs more CPU per run (lib/explorer/README.md, "Optimal DPOR", for the measurement). Never with
- * field footprints or a shard, which keep source-DPOR.
+ * book's kernel models it runs exactly the executions and runs source-DPOR does (their extra runs
+ * are sleep-set-blocked ones of blocking steps and ending findings, where both fall back alike), in
+ * the same CPU time, so it gains nothing yet, and its soundness fixes are new (lib/explorer/README.md,
+ * "Optimal DPOR", for the measurement). Never with field footprints or a shard (source-DPOR).
  */
 export const DEFAULT_OPTIMAL = false;
 /** Measurement only (scripts/check-fields.sh): put the number and a hash of the distinct outcomes
