@@ -11,6 +11,6 @@ export function filesystemClaim(n: number, strategy: "dfs" | "dpor" = "dpor"): C
 export function counterClaim(n: number, locked: boolean, strategy: "dfs" | "dpor" = "dfs"): ClaimSpec {
   return { title: `counter(${n}) ${locked ? "locked" : "racy"}`, model: counter(n, locked), predicate: (e) => e.final.x !== n, expect: locked ? "Never" : "Sometimes", search: { strategy }, budget: { executions: 10_000_000, steps: 1_000_000_000 } };
 }
-export function lastzeroClaim(n: number, strategy: "dfs" | "dpor" = "dpor"): ClaimSpec {
-  return { title: `lastzero(${n}) finds a zero`, model: lastzero(n), predicate: (e) => e.final.found < 0, expect: "Never", search: { strategy }, budget: { executions: 10_000_000, steps: 1_000_000_000 } };
+export function lastzeroClaim(n: number, strategy: "dfs" | "dpor" = "dpor", spawned = false): ClaimSpec {
+  return { title: `lastzero(${n}) finds a zero`, model: lastzero(n, spawned), predicate: (e) => e.final.found < 0, expect: "Never", search: { strategy }, budget: { executions: 10_000_000, steps: 1_000_000_000 } };
 }

@@ -8,18 +8,21 @@
 //   filesystem(N): 2^(N-13) for N >= 14   (14: 2, 16: 8, 18: 32, 19: 64)
 // These are the published optimal/source-DPOR counts of that table.
 
-import { model, Mutex, SharedVar, type Model } from "../lib/explorer/index.ts";
+import { model, Mutex, SharedVar, spawn, type Model } from "../lib/explorer/index.ts";
 
 /**
  * Trace counts of the other benchmarks, from the naive trace counter (test/explorer/traces.ts: every
  * interleaving, each reduced to its Mazurkiewicz trace; optimal.test.ts recounts the small ones):
  *   lastzero(n) = (n + 3) * 2^(n-1): counted for n = 3, 4, 5 (5: 3 487 880 interleavings, 8 min);
+ *     the same with its workers spawned by two threads (lastzero(n, true)): counted for n = 3 and 4
+ *     (4: 1 823 244 interleavings), 5 and 6 by source-DPOR's complete executions;
  *     6 by the formula, which source-DPOR's complete executions (at least one per trace) reproduce;
  *   racy counter(n) = (n!)^2 (each thread's read and write, ordered against every other's);
  *   locked counter(n) = n! (the order of the critical sections).
  */
 export const COUNTED: Record<string, number> = {
   "lastzero(3)": 12, "lastzero(4)": 28, "lastzero(5)": 64, "lastzero(6)": 144,
+  "spawned lastzero(3)": 12, "spawned lastzero(4)": 28, "spawned lastzero(5)": 64, "spawned lastzero(6)": 144,
   "racy counter(3)": 36, "racy counter(4)": 576, "locked counter(3)": 6, "locked counter(4)": 24, "locked counter(5)": 120,
 };
 
@@ -102,10 +105,12 @@ export function counter(n: number, locked: boolean): Model<{ x: number }> {
 /**
  * lastzero(n) (Abdulla et al., POPL'14 and JACM'17, Table 1): thread 0 scans array[n..0] down to
  * the last zero; thread j (1..n) sets array[j] = array[j-1] + 1. Source-DPOR starts runs that
- * sleep sets cut short here; optimal DPOR does not.
+ * sleep sets cut short here; optimal DPOR does not. `spawned`: the workers are spawned, worker j
+ * by thread S((j - 1) mod spawners + 1) (optimal DPOR names them by creation path). `order`: the
+ * order in which the workers are declared (their thread indices), which changes no trace.
  */
-export function lastzero(n: number): Model<{ found: number }> {
-  return model(`lastzero(${n})`, () => {
+export function lastzero(n: number, spawned = false, spawners = 2, order = Array.from({ length: n }, (_, i) => i + 1)): Model<{ found: number }> {
+  return model(`${spawned ? "spawned " : ""}lastzero(${n})${order.some((j, i) => j !== i + 1) ? ` declared ${order.join(",")}` : ""}`, () => {
     const a = Array.from({ length: n + 1 }, (_, i) => new SharedVar(`array[${i}]`, 0));
     let found = -1;
     const threads: Record<string, () => Generator<any, void, unknown>> = {
@@ -115,11 +120,21 @@ export function lastzero(n: number): Model<{ found: number }> {
         found = i;
       },
     };
-    for (let j = 1; j <= n; j++)
-      threads[`T${j}`] = function* () {
+    const worker = (j: number) =>
+      function* () {
         const v = yield* a[j - 1].read();
         yield* a[j].write(v + 1);
       };
+    if (!spawned) for (const j of order) threads[`T${j}`] = worker(j);
+    else {
+      // Spawners that deal the workers round-robin (two: odd and even ones): a spawn commutes with
+      // everything but its child's steps, so the traces are lastzero(n)'s, and the order of the
+      // spawns (hence the workers' thread indices) differs between executions of one trace.
+      for (let first = 1; first <= spawners; first++)
+        threads[`S${first}`] = function* () {
+          for (let j = first; j <= n; j += spawners) yield* spawn(`T${j}`, worker(j));
+        };
+    }
     return { threads, final: () => ({ found }) };
   });
 }

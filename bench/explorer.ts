@@ -16,7 +16,7 @@ import { DecisionScheduler } from "../lib/explorer/replay.ts";
 import { model, SharedVar } from "../lib/explorer/index.ts";
 import { closeWorkers, exploreParallel } from "../lib/explorer/parallel.ts";
 import { counterClaim, filesystemClaim, indexerClaim, lastzeroClaim } from "./explorer-claims.ts";
-import { COUNTED, PUBLISHED } from "./explorer-models.ts";
+import { COUNTED, lastzero, PUBLISHED } from "./explorer-models.ts";
 import type { ClaimSpec } from "../lib/explorer/index.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -172,6 +172,11 @@ export async function main(): Promise<BenchRow[]> {
     ...[12, 13, 14, 15].map((n): [string, () => ClaimSpec, number] => [`indexer(${n})`, () => indexerClaim(n), PUBLISHED[`indexer(${n})`]]),
     ...[14, 16, 18, 19].map((n): [string, () => ClaimSpec, number] => [`filesystem(${n})`, () => filesystemClaim(n), PUBLISHED[`filesystem(${n})`]]),
     ...[3, 4, 5, 6].map((n): [string, () => ClaimSpec, number] => [`lastzero(${n})`, () => lastzeroClaim(n), COUNTED[`lastzero(${n})`]]),
+    // Workers spawned by two threads: the same traces; a worker's index depends on the spawn order.
+    ...[4, 5, 6].map((n): [string, () => ClaimSpec, number] => [`spawned lastzero(${n})`, () => lastzeroClaim(n, "dpor", true), COUNTED[`spawned lastzero(${n})`]]),
+    // Declared out of order: a race of a later-numbered thread reversed under an earlier one's (the
+    // wakeup sequence must be notdep over the whole execution; cut at the race, 49 runs).
+    ["lastzero(5) declared 1,3,5,2,4", () => ({ ...lastzeroClaim(5), model: lastzero(5, false, 0, [1, 3, 5, 2, 4]) }), COUNTED["lastzero(5)"]],
     ...[3, 4].map((n): [string, () => ClaimSpec, number] => [`racy counter(${n})`, () => counterClaim(n, false, "dpor"), COUNTED[`racy counter(${n})`]]),
     ...[4, 5].map((n): [string, () => ClaimSpec, number] => [`locked counter(${n})`, () => counterClaim(n, true, "dpor"), COUNTED[`locked counter(${n})`]]),
   ];

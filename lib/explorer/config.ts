@@ -21,6 +21,14 @@ export const DEFAULT_BUDGET_EXECUTIONS = 100_000;
 /** dpor: field footprints (SearchConfig.fields) when a claim does not say; never with optimal.
  *  scripts/check-fields.sh builds the book with it on, to compare against declared footprints. */
 export const DEFAULT_FIELDS = false;
+/**
+ * dpor: optimal DPOR (wakeup trees, SearchConfig.optimal) when a claim does not say. Off: on the
+ * book's kernel models it runs exactly the executions and runs source-DPOR does (their extra runs
+ * are sleep-set-blocked ones of blocking steps and ending findings, where both fall back alike), in
+ * the same CPU time, so it gains nothing yet, and its soundness fixes are new (lib/explorer/README.md,
+ * "Optimal DPOR", for the measurement). Never with field footprints or a shard (source-DPOR).
+ */
+export const DEFAULT_OPTIMAL = false;
 /** Measurement only (scripts/check-fields.sh): put the number and a hash of the distinct outcomes
  *  (final state and finding kinds) of every search in its stats. Off: records are unchanged. */
 export const RECORD_OUTCOMES = false;
@@ -59,7 +67,8 @@ export interface SearchConfig {
   readonly snapshots?: boolean;
   /**
    * dpor: optimal DPOR with wakeup trees (wakeup.ts): one execution per Mazurkiewicz trace on
-   * programs without blocking steps. Default false (source-DPOR). Ignored with `shard`.
+   * programs without blocking steps, spawn() included. Default DEFAULT_OPTIMAL (false: source-DPOR).
+   * Ignored with `shard` and with `fields`.
    */
   readonly optimal?: boolean;
   /**

@@ -50,6 +50,14 @@ interface ThreadState {
   readonly parent: number;
   /** Step index of the spawn (clock inheritance for DPOR), -1 for model threads. */
   readonly spawnStep: number;
+  /** Creation path (Nidhugg's CPid): a model thread's index, else its parent's path, ".", and the
+   *  index of its spawn among the parent's spawns. The same thread has the same path in every
+   *  execution, while its index depends on the order of spawns in the schedule. */
+  readonly path: string;
+  /** Threads this one spawned so far (the next child's ordinal). */
+  kids: number;
+  /** Objects this thread created so far (the next object's ordinal). */
+  made: number;
 }
 
 export class Execution implements Runtime {
@@ -70,6 +78,11 @@ export class Execution implements Runtime {
   readonly fields: boolean;
   /** Field footprints: field number -> its object id in this execution (registered on first touch). */
   private readonly fieldIds = new Map<number, number>();
+  /** Per object id: the thread that created it after the first step, with its ordinal among that
+   *  thread's objects (objMade); -1 for an object made before any step (setup, or a thread's code
+   *  before its first op), whose id is the same in every execution. See makerKey(). */
+  readonly objMaker: number[] = [];
+  readonly objMade: number[] = [];
   /** Per step: the op had an enabled() condition (could have blocked). */
   readonly stepBlocking: boolean[] = [];
   /** Per step, what the race log keeps (race-log.ts); null unless DPOR_RACE_LOG is on. */
@@ -119,7 +132,16 @@ export class Execution implements Runtime {
   // ---- Runtime (called from model code) ----
   registerObject(o: Tracked): number {
     this.objects.push(o);
+    const th = this.steps > 0 ? this.threads[this.cur] : undefined;
+    this.objMaker.push(th ? this.cur : -1);
+    this.objMade.push(th ? th.made++ : 0);
     return this.objects.length - 1;
+  }
+  /** A name of object o that holds across executions (optimal DPOR's wakeup sequences): null when
+   *  its id already does (made before the first step), else its maker's path and ordinal. */
+  objectPath(o: number): string | null {
+    const t = this.objMaker[o];
+    return t === undefined || t < 0 ? null : `${this.threads[t].path}#${this.objMade[o]}`;
   }
   currentThread(): number {
     return this.cur;
@@ -192,7 +214,8 @@ export class Execution implements Runtime {
     if (t >= MAX_THREADS) throw new ExplorerError(`Model "${this.model.name}" created more than ${MAX_THREADS} threads; the explorer supports at most ${MAX_THREADS}. Reduce the model.`);
     if (typeof body !== "function") throw new ExplorerError(`Thread "${name}" of model "${this.model.name}" is not a generator function; write ${name}: function* () { ... }.`);
     const gen = body();
-    this.threads.push({ name, gen, pending: null, done: false, held: [], frames: [], pendingLabel: "", parent, spawnStep });
+    const path = parent < 0 ? String(t) : `${this.threads[parent].path}.${this.threads[parent].kids++}`;
+    this.threads.push({ name, gen, pending: null, done: false, held: [], frames: [], pendingLabel: "", parent, spawnStep, path, kids: 0, made: 0 });
     if (this.hb) {
       this.threadNames.push(name);
       this.hb.threads(this.threadNames);

@@ -8,6 +8,12 @@
 // step, as in dpor.ts), and the choose() values made while it ran. The model is deterministic, so
 // a thread's next step after a given prefix is always the same event; choose() values are part
 // of the event because they decide what the thread does after it.
+//
+// Threads and objects in events go by names that hold across executions (dpor.ts, stableIds): a
+// thread spawned by spawn() by its creation path, not by its index, which is given in schedule
+// order, so that a sequence found in one execution names the same threads when it is replayed
+// after a reordered prefix. A spawn is dependent with every event of the thread it creates (the
+// child cannot run before it exists): `sp` names that thread.
 
 import { stepsConflict } from "./effect.ts";
 
@@ -20,6 +26,8 @@ export interface WuEvent {
   readonly g: boolean;
   /** choose() values made in the step, joined; null when unknown (a step that did not run). */
   readonly ch: string | null;
+  /** The thread this step spawned (its stable id), else -1. */
+  readonly sp: number;
 }
 
 export interface WuNode {
@@ -27,10 +35,11 @@ export interface WuNode {
   readonly children: WuNode[];
 }
 
-/** Two events of different threads are dependent iff one ended the execution or their footprints conflict. */
+/** Two events of different threads are dependent iff one ended the execution, one spawned the
+ *  other's thread, or their footprints conflict. */
 export function dependent(a: WuEvent, b: WuEvent): boolean {
   if (a.t === b.t) return true;
-  return a.g || b.g || stepsConflict(a.o, a.m, a.f, b.o, b.m, b.f);
+  return a.g || b.g || a.sp === b.t || b.sp === a.t || stepsConflict(a.o, a.m, a.f, b.o, b.m, b.f);
 }
 
 /** No earlier event of w is dependent with w[i] (w[i] is the first of its thread): it is an initial of w. */

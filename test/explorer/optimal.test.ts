@@ -4,13 +4,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Execution } from "../../lib/explorer/execution.ts";
-import { exploreDpor, exploreOptimalInsert } from "../../lib/explorer/dpor.ts";
+import { exploreDpor, exploreOptimalIds, exploreOptimalInsert, StableIds } from "../../lib/explorer/dpor.ts";
+import { exploreDfs } from "../../lib/explorer/dfs.ts";
 import { chain, insert, weakInitial, type WuEvent, type WuNode } from "../../lib/explorer/wakeup.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { counter, lastzero } from "../../bench/explorer-models.ts";
 import { search } from "../../lib/explorer/claim.ts";
-import { plainProgramArb, programModel, stepsOf } from "./programs.ts";
+import { outcomes, plainProgramArb, programModel, spawnProgramArb, stepsOf } from "./programs.ts";
 import { countTraces } from "./traces.ts";
 
 /** Run explore with { optimal } and count executions and runs. */
@@ -25,6 +26,14 @@ const maxSteps = Number(process.env.EXPLORER_PROP_STEPS ?? 12);
 const numRuns = (n: number) => Number(process.env.EXPLORER_PROP_RUNS ?? n);
 const seed = (s: number) => Number(process.env.EXPLORER_PROP_SEED ?? s);
 
+const optimal: Explore = (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, optimal: true } });
+/** Found by the spawn property with the ByIndex mutant below: 12 traces, the mutant starts 13 runs. */
+const BY_INDEX_PROGRAM = [
+  [{ k: "spawn", body: [{ k: "spawn", body: [{ k: "w", v: 1, val: 2 }] }] }, { k: "mv", a: 0, b: 0, ma: "r", mb: "w" }, { k: "spawn", body: [{ k: "r", v: 0 }] }],
+  [{ k: "spawn", body: [{ k: "mv", a: 0, b: 0, ma: "w", mb: "local" }] }, { k: "mv", a: 0, b: 0, ma: "w", mb: "w" }],
+];
+
+
 describe("optimal DPOR", () => {
   /**
    * The property: exactly one execution per trace and no sleep-set-blocked run; with findings that
@@ -32,9 +41,9 @@ describe("optimal DPOR", () => {
    * on the values it read, so it is not one fixed event of the trace theory: the races it takes
    * part in are reversed conservatively and some runs may be blocked; see lib/explorer/README.md).
    */
-  const exact = (explore: Explore, withFatal: boolean, runs: number, s: number) =>
+  const exact = (explore: Explore, withFatal: boolean, runs: number, s: number, arb = plainProgramArb) =>
     fc.check(
-      fc.property(plainProgramArb(withFatal), (prog) => {
+      fc.property(arb(withFatal), (prog) => {
         fc.pre(steps(prog) <= maxSteps);
         const m = programModel(prog) as Model<unknown>;
         const t = countTraces(m, 5_000);
@@ -50,6 +59,10 @@ describe("optimal DPOR", () => {
 
   it("one execution per Mazurkiewicz trace and no blocked run (no blocking steps)", () => holds(exact(exploreDpor, false, 200, 20261209)), 240_000);
   it("one execution per trace with findings that end the execution (some runs blocked)", () => holds(exact(exploreDpor, true, 150, 20261205)), 240_000);
+  // spawn(), nested: a spawned thread's index depends on the order of spawns, so wakeup sequences
+  // name it by creation path (dpor.ts StableIds); traces.ts orders a spawn before its child's steps.
+  it("with spawn() (nested): one execution per trace and no blocked run", () => holds(exact(exploreDpor, false, 150, 20261210, spawnProgramArb)), 240_000);
+  it("with spawn() and findings that end the execution: one execution per trace", () => holds(exact(exploreDpor, true, 100, 20261211, spawnProgramArb)), 240_000);
 
   // Mutation tests: each broken insertion makes the first property fail (same programs, same seed).
   const mutants: [string, (kids: WuNode[], w: readonly WuEvent[]) => boolean][] = [
@@ -85,12 +98,46 @@ describe("optimal DPOR", () => {
     expect(() => search({ ...spec, search: { strategy: "dfs", optimal: true } })).toThrow(/optimal/);
   });
 
-  // A program that spawns: the wakeup sequences name threads by number, given in spawn order, and
-  // the search lost traces (24 traces, 16 executions, 6 of DFS's 8 outcomes): refused instead.
-  it("spawn() is refused, not explored unsoundly", () => {
+  // The program that lost traces when optimal DPOR ignored spawn (24 traces, 16 executions, 6 of
+  // DFS's 8 outcomes; it was then refused): with the spawn a dependency and stable thread names,
+  // one execution per trace and DFS's outcomes.
+  it("spawn(): the program that once lost traces runs once per trace", () => {
     const prog = [[{ k: "r", v: 1 }], [{ k: "spawn", body: [{ k: "inc", v: 0 }, { k: "cw", v: 0 }] }, { k: "r", v: 1 }, { k: "spawn", body: [{ k: "inc", v: 1 }] }], [{ k: "mv", a: 1, b: 1, ma: "r", mb: "w" }]];
     const m = programModel(prog as never) as Model<unknown>;
-    expect(() => runsOf(m, exploreDpor, true)).toThrow(/does not support spawn/);
-    expect(runsOf(m, exploreDpor, false).executions).toBe(24);
+    expect(runsOf(m, exploreDpor, true)).toEqual({ executions: 24, runs: 24, complete: true });
+    const dfs = outcomes(m, exploreDfs, 10_000).set;
+    expect(dfs.size).toBe(8);
+    expect(outcomes(m, optimal, 1_000).set).toEqual(dfs);
   });
+
+  // Mutation: spawned threads (and the objects they make) named by their index, given in schedule
+  // order, as before StableIds. A wakeup sequence found in one execution then names another
+  // thread once a reordered prefix spawns in another order.
+  class ByIndex extends StableIds {
+    override thread(_x: Execution, t: number): number { return t; }
+    override threads(x: Execution): readonly number[] { return x.threads.map((_, t) => t); }
+    override nextChild(x: Execution): number { return x.threads.length; }
+    override object(_x: Execution, o: number): number { return o; }
+  }
+  it("a mutant that names spawned threads by schedule order is caught", () => {
+    const m = programModel(BY_INDEX_PROGRAM as never) as Model<unknown>;
+    expect(countTraces(m, 10_000)!.traces).toBe(12);
+    expect(runsOf(m, exploreDpor, true)).toEqual({ executions: 12, runs: 12, complete: true });
+    expect(runsOf(m, exploreOptimalIds(() => new ByIndex()), true).runs).toBeGreaterThan(12);
+  });
+
+  // The wakeup sequence of a race (j, k) is notdep(j) over the whole execution, then k (dpor.ts).
+  // Cut at k, as it was, the search lost traces wherever a later-numbered thread's race had to be
+  // reversed under an earlier-numbered one's: lastzero(4) declared T0 T1 T4 T2 T3 explored 24 of
+  // its 28 traces, lastzero(5) declared T0 T1 T3 T5 T2 T4 49 of 64 (source-DPOR: all).
+  it.each([[[1, 4, 2, 3], 28], [[1, 3, 5, 2, 4], 64], [[2, 1, 3, 4], 28]] as const)("lastzero declared %j: runs = executions = its %i traces", (order, traces) => {
+    const m = lastzero(order.length, false, 0, [...order]) as Model<unknown>;
+    expect(runsOf(m, exploreDpor, true)).toEqual({ executions: traces, runs: traces, complete: true });
+    expect(runsOf(m, exploreDpor, false).executions).toBe(traces);
+  });
+  it("spawned lastzero (workers spawned by two or three threads): runs = executions = traces", () => {
+    expect(countTraces(lastzero(3, true) as Model<unknown>, 100_000)!.traces).toBe(12);
+    for (const [n, spawners, traces] of [[3, 2, 12], [4, 3, 28], [5, 2, 64], [5, 3, 64]] as const)
+      expect(runsOf(lastzero(n, true, spawners) as Model<unknown>, exploreDpor, true)).toEqual({ executions: traces, runs: traces, complete: true });
+  }, 60_000);
 });

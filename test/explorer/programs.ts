@@ -218,6 +218,25 @@ export const plainProgramArb = (withFatal: boolean) => {
     fc.record({ k: fc.constant("mv" as const), a: fc.nat(1), b: fc.nat(1), ma: fc.constantFrom("r" as const, "w" as const), mb: fc.constantFrom("r" as const, "w" as const, "local" as const) }),
   ];
   if (withFatal) plain.push(fc.record({ k: fc.constant("fatal" as const), v: fc.nat(1) }));
-  // No spawn(): optimal DPOR refuses it (dpor.ts).
   return fc.array(fc.array(fc.oneof(...plain), { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
+};
+
+/**
+ * plainProgramArb's instructions with spawn(), nested up to two deep (a child that spawns): the
+ * programs where a thread's index depends on the order of spawns in the schedule, so optimal
+ * DPOR's wakeup sequences must name threads by creation path (dpor.ts StableIds).
+ */
+export const spawnProgramArb = (withFatal: boolean) => {
+  const plain: fc.Arbitrary<Instr>[] = [
+    fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
+    fc.record({ k: fc.constant("cw" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("mv" as const), a: fc.nat(1), b: fc.nat(1), ma: fc.constantFrom("r" as const, "w" as const), mb: fc.constantFrom("r" as const, "w" as const, "local" as const) }),
+  ];
+  if (withFatal) plain.push(fc.record({ k: fc.constant("fatal" as const), v: fc.nat(1) }));
+  const leaf = fc.oneof(...plain);
+  const spawnOf = (body: fc.Arbitrary<Instr>): fc.Arbitrary<Instr> => fc.record({ k: fc.constant("spawn" as const), body: fc.array(body, { minLength: 1, maxLength: 2 }) });
+  const child = fc.oneof({ weight: 3, arbitrary: leaf }, { weight: 1, arbitrary: spawnOf(leaf) });
+  const instr = fc.oneof({ weight: 3, arbitrary: leaf }, { weight: 2, arbitrary: spawnOf(child) });
+  return fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
 };

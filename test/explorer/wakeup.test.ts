@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { MODE_READ, MODE_WRITE } from "../../lib/explorer/effect.ts";
 import { chain, insert, leaves, weakInitial, type WuEvent, type WuNode } from "../../lib/explorer/wakeup.ts";
 
-const ev = (t: number, o: number, m: number, ch: string | null = ""): WuEvent => ({ t, o, m, f: null, g: false, ch });
+const ev = (t: number, o: number, m: number, ch: string | null = "", sp = -1): WuEvent => ({ t, o, m, f: null, g: false, ch, sp });
 const r = (t: number, o: number) => ev(t, o, MODE_READ);
 const w = (t: number, o: number) => ev(t, o, MODE_WRITE);
 
@@ -36,6 +36,18 @@ describe("wakeup trees", () => {
     expect(kids.length).toBe(1);
     expect(kids[0].children.map((c) => c.ev.t)).toEqual([2, 3]);
     expect(kids[0].children[1].children.map((c) => c.ev.t)).toEqual([3]);
+  });
+
+  it("a spawn is dependent with its child's events: the child is no initial of a sequence that spawns it", () => {
+    const spawn = ev(1, -1, 0, "", 40); // thread 1's step spawns thread 40 (a stable id, dpor.ts StableIds)
+    const seq = [spawn, r(40, 0)];
+    expect(weakInitial(r(40, 0), seq)).toBe(false);
+    expect(weakInitial(spawn, seq)).toBe(true);
+    expect(weakInitial(ev(2, -1, 0), seq)).toBe(true); // another thread's local step
+    // A leaf with the child's read does not cover a sequence that must run the spawn first.
+    const kids: WuNode[] = [chain([r(40, 0)])];
+    expect(insert(kids, seq)).toBe(true);
+    expect(kids.map((c) => c.ev.t)).toEqual([40, 1]);
   });
 
   it("below an inner node the choose() values must match; a leaf covers every value", () => {
