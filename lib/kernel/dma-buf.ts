@@ -23,7 +23,7 @@
 // begin/end_cpu_access. The exporter's own device mappings are not modelled.
 
 import { Obj, finding, note, spawn } from "../explorer/index.ts";
-import type { Yieldable } from "../explorer/index.ts";
+import type { Touch, Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import { currentIndex } from "./task.ts";
@@ -76,8 +76,8 @@ export class DmaBuf extends Obj {
     this.resv = dma_resv_init(k, `${name}.resv`);
     this.pages = pages;
   }
-  step<T>(label: string, run: () => T): Gen<T> {
-    return this.access("dmabuf", "w", { label, run });
+  step<T>(label: string, run: () => T, also?: readonly Touch[]): Gen<T> {
+    return this.access("dmabuf", "w", { label, run, also });
   }
   nextName(): string {
     return `${this.name}.sgt${++this.seq}`;
@@ -176,9 +176,10 @@ export function* dma_buf_move_notify(k: Kernel, buf: DmaBuf): Gen<void> {
   const __k = enter(k, "dma_buf_move_notify");
   try {
     if (!buf.resv.heldByCurrent()) finding("dmabuf-locking", `dma_buf_move_notify(${buf.name}) without ${buf.resv.name} held (dma_resv_assert_held)`, { buf: buf.name });
+    // The sg tables' state is memory's (dma-mapping.ts SgTable): a write of all of memory.
     yield* buf.step(`move_notify: mark mappings of ${buf.name} moved`, () => {
-      for (const s of buf.mapped) if (s.state === "live") s.state = "moved";
-    });
+      for (const s of buf.mapped) if (s.state(k.mem) === "live") s.setState(k.mem, "moved");
+    }, [{ obj: k.mem, mode: "w" }]);
     for (const a of buf.attachments) if (a.importer_ops) yield* kcall(k, `${a.importer_ops.name}.move_notify`, () => a.importer_ops!.move_notify(k, a));
   } finally {
     leave(__k);
@@ -206,8 +207,10 @@ export function* dma_buf_exporter_move(k: Kernel, buf: DmaBuf): Gen<DmaFence | n
     const fence = dma_fence_init(k, `${buf.name}.move`);
     // The fence is new and private to this thread and the copy thread spawned below: adding the
     // callback needs no step. It runs inside the signalling step, under fence->lock.
+    // The copy engine's signal declares what it touches (memory, for the sg tables' state, and
+    // this buffer's list of them).
     fence.addCallback(() => {
-      for (const s of buf.mapped) if (s.state === "moved" && s.pages.some((p) => old.includes(p))) s.state = "dead";
+      for (const s of buf.mapped) if (s.state(k.mem) === "moved" && s.pages.some((p) => old.includes(p))) s.setState(k.mem, "dead");
     }, "mark old mappings dead");
     yield* dma_resv_reserve_fences(k, buf.resv, 1);
     yield* dma_resv_add_fence(k, buf.resv, fence, "KERNEL");
@@ -229,7 +232,7 @@ function* copy_engine(k: Kernel, buf: DmaBuf, fence: DmaFence, waitFor: readonly
     old.forEach((p, i) => k.mem.copyFrame(fresh[i], p));
     for (const p of old) k.mem.putPage(p);
   });
-  yield* dma_fence_signal(k, fence);
+  yield* dma_fence_signal(k, fence, 0, [{ obj: k.mem, mode: "w" }, { obj: buf, mode: "r" }]);
 }
 
 export { EBUSY };

@@ -25,7 +25,7 @@
 // engines do (jobs on one engine signal in order).
 
 import { Obj, finding, note } from "../explorer/index.ts";
-import type { Yieldable } from "../explorer/index.ts";
+import type { Touch, Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, leave } from "./kernel.ts";
 import { mightSleep } from "./task.ts";
@@ -81,9 +81,9 @@ export class DmaFence extends Obj {
     return this.signalled;
   }
 
-  /** Internal: one step under fence->lock. */
-  step<T>(label: string, run: () => T, enabled?: () => boolean): Gen<T> {
-    return this.access("fence", "w", { label, run, enabled });
+  /** Internal: one step under fence->lock; `also` names other state it touches. */
+  step<T>(label: string, run: () => T, enabled?: () => boolean, also?: readonly Touch[]): Gen<T> {
+    return this.access("fence", "w", { label, run, enabled, also });
   }
 
   /** Internal: run the callbacks (inside the signalling step). */
@@ -108,9 +108,11 @@ export function dma_fence_publish(f: DmaFence): void {
 
 /**
  * dma_fence_signal(fence) / dma_fence_set_error + signal: 0, or -EINVAL if already signalled.
- * Callbacks run here, under fence->lock.
+ * Callbacks run here, under fence->lock. `also`: the objects the callbacks touch (a callback's
+ * effects are part of the signalling step's footprint; the state they write sits behind
+ * checkFootprint, so a signaller that leaves it out fails loudly rather than losing traces).
  */
-export function* dma_fence_signal(k: Kernel, f: DmaFence, error = 0): Gen<number> {
+export function* dma_fence_signal(k: Kernel, f: DmaFence, error = 0, also?: readonly Touch[]): Gen<number> {
   const t = k.current();
   const cookie = __fence_lockdep_begin(k);
   const r = yield* f.step(`dma_fence_signal(${f.name}${error ? `, ${error}` : ""})`, () => {
@@ -127,7 +129,7 @@ export function* dma_fence_signal(k: Kernel, f: DmaFence, error = 0): Gen<number
       t.irqsOff--;
     }
     return 0;
-  });
+  }, undefined, also);
   __fence_lockdep_end(k, cookie);
   return r;
 }

@@ -12,8 +12,8 @@
 // coherent devices only (no dma_sync_*, no swiotlb bounce buffers: with bouncing the device never
 // touches the original page, so this errs towards MORE device accesses to user frames).
 
-import { finding } from "../explorer/index.ts";
-import type { Yieldable } from "../explorer/index.ts";
+import { checkFootprint, finding } from "../explorer/index.ts";
+import type { Tracked, Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, leave } from "./kernel.ts";
 import { __iommu_dma_unmap, iommu_domain_alloc, type IommuDomain, type IommuMode, type Translation } from "./iommu.ts";
@@ -44,14 +44,30 @@ export class SgTable {
   /** The device it is mapped for. */
   dev: DmaDevice | null = null;
   /** dma-buf oracle: "live"; "moved" once move_notify covered it; "dead" once the move's fence
-   *  signalled (then no device may access through it). */
-  state: "live" | "moved" | "dead" = "live";
+   *  signalled (then no device may access through it). It is memory's state (`k.mem`): device
+   *  accesses read it inside memory steps, and it is written in a dma-buf step and a fence step,
+   *  which must therefore declare memory as a write or DPOR treats the access and the signal as
+   *  independent and loses the access that lands between the free and the signal (chapter 11,
+   *  C11.9). The accessors check the footprint in every execution. */
+  private st: SgState = "live";
   constructor(
     readonly name: string,
     readonly pages: readonly number[],
     readonly write = true,
   ) {}
+  /** The oracle state, read inside a step that declares `mem` (the kernel's PhysMem). */
+  state(mem: Tracked): SgState {
+    checkFootprint(mem, false, `${this.name}.state`);
+    return this.st;
+  }
+  /** Set the oracle state inside a step that declares `mem` as a write. */
+  setState(mem: Tracked, s: SgState): void {
+    checkFootprint(mem, true, `${this.name}.state`);
+    this.st = s;
+  }
 }
+
+export type SgState = "live" | "moved" | "dead";
 
 /** sg_alloc_table_from_pages (no allocation modelled; callers allocate before if they want). */
 export function sg_alloc_table_from_pages(name: string, pages: readonly number[], write = true): SgTable {

@@ -157,12 +157,13 @@ export class GpuVm {
   complete(e: GpuPte, write: boolean, who: string): "ok" | "iommu-fault" {
     const mem = this.k.mem;
     // Behind an IOMMU the access reads and fills IOMMU state, which no wrapper records: a split
-    // step falls back to all of memory. The sg table's state is read only (no split step writes it).
+    // step falls back to all of memory. The sg table's state is memory's, read only here (no split
+    // step writes it; its writers declare all of memory as a write, dma-buf.ts).
     if (!this.physical()) fieldTrip(mem.fields);
     const tr = dmaTranslate(this.dev, e.dma, e.gen, write, who);
     if (!tr) return "iommu-fault";
     const sgt = (tr.tag as SgTable | null) ?? e.sgt;
-    if (sgt && sgt.state === "dead")
+    if (sgt && sgt.state(mem) === "dead")
       finding("dmabuf-stale-map", `${who} ${write ? "wrote" : "read"} through ${sgt.name} after move_notify and after the move's fence signalled`, { sgt: sgt.name });
     // Lazy-mode window to a frame that is gone: reported as accepted by the IOMMU, not as uaf.
     const gone = mem.isFree(tr.pfn) || mem.gen[tr.pfn] !== tr.gen;

@@ -23,8 +23,9 @@ import type { DeviceState } from "./device-oracles.ts";
 import type { WwClass } from "./ww-mutex.ts";
 
 export interface BootOptions {
-  /** Persistent lockdep graph (create it outside the model with `new Lockdep(era)`). Default: a
-   *  fresh one per execution, which still reports cycles closed within one execution. */
+  /** A lockdep graph made outside the model persists across executions (lib tests of lockdep's
+   *  graph only). Default, and the only choice in chapters (test/build/fresh-lockdep.test.ts): a
+   *  fresh one per execution, so a report never depends on the order the search visits executions. */
   readonly lockdep?: Lockdep;
   /** Physical frames, including the zero page (pfn 0). Default DEFAULT_FRAMES. */
   readonly frames?: number;

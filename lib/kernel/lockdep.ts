@@ -1,4 +1,4 @@
-// lockdep of an era: lock classes, a dependency graph that persists across executions, the
+// lockdep of an era: lock classes, a dependency graph (one per execution in the chapters), the
 // pseudo-locks (maps) of kernel-semantics.md §27, priming, and reports in the splat layout.
 // Model of kernel/locking/lockdep.c (check_prevs_add, check_noncircular, print_circular_bug,
 // print_circular_lock_scenario) and include/linux/lockdep.h (lock_map_acquire, might_lock).
@@ -6,9 +6,17 @@
 // This is the STATIC analysis ("lockdep of era E would report"), separate from the explorer's
 // real wait-for deadlock detection: a lockdep report needs only that both orders were ever
 // observed, in any execution (edges persist across executions like across time in one boot).
-// Create one Lockdep outside the model's setup and pass it to boot() so the graph persists;
-// reports are monotone (once a cycle exists, every execution that uses one of its edges
-// reports), so verdicts do not depend on the order the search visits executions.
+// A Lockdep made outside the model's setup and passed to boot() persists across executions; the
+// chapters do not do that (test/build/fresh-lockdep.test.ts): a graph carried from one explored
+// execution into the next makes the reports an execution carries depend on the search order
+// (chapter 09, C09.5-now, until December 2026). boot() makes a fresh one per execution; priming
+// that a real boot does before the test is a step of the execution (mmu_notifier_register,
+// dma_resv_lockdep). Within one execution the graph is still plain state shared by all threads
+// and not in any step's footprint: the SET of edges an execution records is the same in every
+// interleaving of the same steps, so whether a cycle exists at the end is too, but which
+// acquisition closes it, and how many reports it makes, are not: on chapter 09's SC09b
+// (i915-2018-mn, now) DFS reaches a deadlock with 4 reports as well as one with 2, DPOR only the
+// latter (December 2026). Predicates may ask whether an execution reports, not how often or which.
 //
 // Simplifications (and which way they err):
 //  * Read acquisitions are treated as exclusive for cycle detection, as v4.16 lockdep did

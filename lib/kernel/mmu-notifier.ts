@@ -493,13 +493,18 @@ function excludes(a: string, b: string): boolean {
 export function* mmu_interval_read_retry(k: Kernel, sub: MmuIntervalNotifier, seq: number): Gen<boolean> {
   requireInterval(k, "mmu_interval_read_retry");
   const subs = sub.mm!.notifiers;
-  const held = sub.setSeqLocks;
-  if (held !== null) {
-    const now = locksHeld();
-    if (!held.some((l) => now.some((m) => excludes(l, m))))
-      finding("notifier-protocol", `mmu_interval_read_retry(${sub.ops.name}) runs without the lock held around mmu_interval_set_seq (${held.join(", ") || "none"})`, { sub: sub.ops.name });
-  }
-  return yield* subs.step(`mmu_interval_read_retry(${sub.ops.name})`, "r", () => sub.invalidateSeq !== seq);
+  // The lock check reads what set_seq recorded inside its step on `subs`, so it runs inside this
+  // step too: in thread code before it, it would see whatever the two threads' preceding,
+  // unordered steps left (test/kernel/oracles.test.ts, "read_retry outside the set_seq lock").
+  return yield* subs.step(`mmu_interval_read_retry(${sub.ops.name})`, "r", () => {
+    const held = sub.setSeqLocks;
+    if (held !== null) {
+      const now = locksHeld();
+      if (!held.some((l) => now.some((m) => excludes(l, m))))
+        finding("notifier-protocol", `mmu_interval_read_retry(${sub.ops.name}) runs without the lock held around mmu_interval_set_seq (${held.join(", ") || "none"})`, { sub: sub.ops.name });
+    }
+    return sub.invalidateSeq !== seq;
+  });
 }
 
 /** mmu_interval_check_retry: unlocked early-out hint (false is not reliable). */
@@ -512,9 +517,11 @@ export function* mmu_interval_check_retry(k: Kernel, sub: MmuIntervalNotifier, s
 export function* mmu_interval_set_seq(k: Kernel, sub: MmuIntervalNotifier, curSeq: number): Gen<void> {
   requireInterval(k, "mmu_interval_set_seq");
   if ((curSeq & 1) === 0) finding("notifier-protocol", `mmu_interval_set_seq(${sub.ops.name}) with an even seq ${curSeq}`, { sub: sub.ops.name });
-  sub.setSeqLocks = locksHeld();
-  sub.setSeqCalls++;
+  // The oracle records go with the write of the sequence, in its step (read_retry reads them in
+  // its step on the same object).
   yield* sub.mm!.notifiers.step(`mmu_interval_set_seq(${sub.ops.name}, ${curSeq})`, "w", () => {
+    sub.setSeqLocks = locksHeld();
+    sub.setSeqCalls++;
     sub.invalidateSeq = curSeq;
   });
 }

@@ -1,6 +1,6 @@
 // Each oracle: a scenario it must catch and a near miss it must not (kernel-semantics §28).
 import { describe, it } from "vitest";
-import { claim, model } from "../../lib/explorer/index.ts";
+import { claim, Completion, model, SharedVar } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, ERAS } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region } from "../../lib/kernel/mm.ts";
@@ -9,7 +9,8 @@ import { user_write } from "../../lib/kernel/user.ts";
 import { munmap } from "../../lib/kernel/munmap.ts";
 import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
 import { mprotect, PROT_READ } from "../../lib/kernel/mprotect.ts";
-import { MmuNotifier, MmuIntervalNotifier, mmu_interval_set_seq } from "../../lib/kernel/mmu-notifier.ts";
+import { MmuNotifier, MmuIntervalNotifier, mmu_interval_read_retry, mmu_interval_set_seq } from "../../lib/kernel/mmu-notifier.ts";
+import { KMutex } from "../../lib/kernel/mutex.ts";
 import { FOLL_WRITE, get_user_pages, pin_user_pages, put_page, set_page_dirty, unpin_user_page } from "../../lib/kernel/gup.ts";
 import { divergenceOf } from "../../lib/kernel/oracles.ts";
 import { HW_CPU_TLB } from "../../lib/kernel/page.ts";
@@ -179,5 +180,49 @@ describe.each(ERAS)("notifier-protocol ($name)", (era) => {
       return { threads: { T: function* () { yield* munmap(k, mm, 0, 1); } } };
     });
     claim({ title: "protocol", model: m, predicate: (e) => e.findings.filter((f) => f.kind === "notifier-protocol").length >= 2, expect: "Always" });
+  });
+});
+
+// The lock held at mmu_interval_set_seq is recorded, and compared at mmu_interval_read_retry,
+// inside those two steps (both on the mm's notifier subscriptions). Recorded in thread code
+// before the set_seq step and read in thread code before the read_retry step (the tails of the
+// two threads' preceding, unrelated steps), the check missed a read_retry that did see the
+// invalidation when the reader's preceding step ran before the invalidator's.
+describe("notifier-protocol: read_retry outside the set_seq lock", () => {
+  it("is reported in every execution where read_retry saw the set_seq", () => {
+    const m = model("retry unlocked after set_seq", () => {
+      const k = boot(ENOW);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      populate(k, mm, 0, 1);
+      const nl = new KMutex(k, "notifier_lock");
+      const other = new SharedVar("other", 0);
+      const sub = new MmuIntervalNotifier(0, 1, {
+        name: "drv",
+        *invalidate(s, _r, cur) {
+          yield* nl.lock();
+          yield* mmu_interval_set_seq(k, s, cur);
+          yield* nl.unlock();
+          return true;
+        },
+      });
+      sub.mm = mm;
+      mm.notifiers.itree.push(sub);
+      let retried = false;
+      return {
+        threads: {
+          P: function* () { yield* munmap(k, mm, 0, 1); },
+          R: function* () {
+            yield* other.write(1);
+            retried = yield* mmu_interval_read_retry(k, sub, sub.invalidateSeq);
+          },
+        },
+        final: () => ({ retried }),
+      };
+    });
+    for (const strategy of ["dfs", "dpor"] as const) {
+      claim({ title: `unreported (${strategy})`, model: m, predicate: (e) => e.final.retried && !e.has("notifier-protocol"), expect: "Never", search: { strategy } });
+      claim({ title: `reported (${strategy})`, model: m, predicate: (e) => e.has("notifier-protocol"), expect: "Sometimes", search: { strategy } });
+    }
   });
 });
