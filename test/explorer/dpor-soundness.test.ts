@@ -9,7 +9,7 @@ import { exploreDpor } from "../../lib/explorer/dpor.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { model, SharedVar, step } from "../../lib/explorer/index.ts";
-import { blockingProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnProgramArb, stepsOf } from "./programs.ts";
+import { blockingProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnBlockingProgramArb, spawnProgramArb, stepsOf } from "./programs.ts";
 
 describe("DPOR soundness (property)", () => {
   /** DPOR reaches exactly DFS's outcomes, with no more executions, on programs drawn from arb. */
@@ -43,9 +43,17 @@ describe("DPOR soundness (property)", () => {
   it("optimal DPOR: outcomes == DFS with multi-object steps and the gate", () => agreesWithDfs(multiProgramArb, 150, 20261207, optimal), 240_000);
   it("optimal DPOR: outcomes == DFS on blocking-heavy programs (probes)", () => agreesWithDfs(blockingProgramArb, 150, 20261208, optimal), 240_000);
   // Nested spawn() with choose() and findings that end the execution: wakeup sequences name
-  // spawned threads by creation path (dpor.ts StableIds).
-  it("optimal DPOR: outcomes == DFS with nested spawn(), choose() and findings that end", () => agreesWithDfs(spawnProgramArb(true), 150, 20261212, optimal), 240_000);
-  it("source-DPOR: outcomes == DFS with nested spawn(), choose() and findings that end", () => agreesWithDfs(spawnProgramArb(true), 150, 20261212), 240_000);
+  // spawned threads by creation path (dpor.ts StableIds). 100 runs each (was 150): the spawn +
+  // blocking properties below draw spawn too.
+  it("optimal DPOR: outcomes == DFS with nested spawn(), choose() and findings that end", () => agreesWithDfs(spawnProgramArb(true), 100, 20261212, optimal), 240_000);
+  it("source-DPOR: outcomes == DFS with nested spawn(), choose() and findings that end", () => agreesWithDfs(spawnProgramArb(true), 100, 20261212), 240_000);
+
+  // Spawn mixed with blocking steps, and threads that step, then spawn (programs.ts
+  // spawnBlockingProgramArb): probes that replayed threads by index (before 7afb711) fail both,
+  // here after 158 programs, and at 300 runs of seeds 1-3 too (at the 12th, 54th and 112th program
+  // DFS completes).
+  it("source-DPOR: outcomes == DFS with spawn() mixed with blocking steps (probes of reordered spawns)", () => agreesWithDfs(spawnBlockingProgramArb, 200, 20261213), 240_000);
+  it("optimal DPOR: outcomes == DFS with spawn() mixed with blocking steps (probes of reordered spawns)", () => agreesWithDfs(spawnBlockingProgramArb, 200, 20261213, optimal), 240_000);
 
   // A race of a spawned thread's blocking step is reversible only if the step is enabled after the
   // reordered prefix, which a probe decides by running it (dpor.ts feasible()). The reordering can

@@ -26,7 +26,15 @@ export type Instr =
   | { k: "gate"; v: number }
   // a write of var v that also opens the gate (the enabler is an extra object of the step)
   | { k: "open"; v: number }
-  | { k: "lock"; m: number; body: Instr[] };
+  | { k: "lock"; m: number; body: Instr[] }
+  // lastzero's steps: read var a, write var b = that + 1 (a worker); read vars top, top-1, ...
+  // until one is 0 (or var 0 is read) and record its index (the scanner, a loop whose length depends on the others)
+  | { k: "cp"; a: number; b: number }
+  | { k: "scan"; top: number }
+  // read var v, then spawn the two bodies in that order if it read 0, else the other way round:
+  // which child is the parent's first spawn depends on the schedule (a spawned thread's index and
+  // its creation-path ordinal are then different things in different executions)
+  | { k: "spawnby"; v: number; bodies: [Instr[], Instr[]] };
 
 const simple: fc.Arbitrary<Instr> = fc.oneof(
   fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
@@ -67,17 +75,19 @@ export const statefulProgramArb = arbitraries(fc.oneof(simple, multi, fc.record(
  * with a few plain steps in between: the races DPOR must probe (dpor.ts feasible()), where a
  * blocked thread has moved since the step it races with.
  */
+const readWrite: fc.Arbitrary<Instr> = fc.oneof(
+  fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
+  fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
+  fc.record({ k: fc.constant("cw" as const), v: fc.nat(1) }),
+);
+/** Steps that can block: completions, the semaphore, and the gate (its pass and its opener weighing `gate`). */
+const blockingSteps = (gate: number): fc.Arbitrary<Instr> => fc.oneof(
+  fc.constant({ k: "signal" as const }), fc.constant({ k: "wait" as const }),
+  fc.constant({ k: "down" as const }), fc.constant({ k: "up" as const }),
+  { weight: gate, arbitrary: fc.record({ k: fc.constant("gate" as const), v: fc.nat(1) }) }, { weight: gate, arbitrary: fc.record({ k: fc.constant("open" as const), v: fc.nat(1) }) },
+);
 export const blockingProgramArb = (() => {
-  const plain: fc.Arbitrary<Instr> = fc.oneof(
-    fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
-    fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
-    fc.record({ k: fc.constant("cw" as const), v: fc.nat(1) }),
-  );
-  const blocking: fc.Arbitrary<Instr> = fc.oneof(
-    fc.constant({ k: "signal" as const }), fc.constant({ k: "wait" as const }),
-    fc.constant({ k: "down" as const }), fc.constant({ k: "up" as const }),
-    fc.record({ k: fc.constant("gate" as const), v: fc.nat(1) }), fc.record({ k: fc.constant("open" as const), v: fc.nat(1) }),
-  );
+  const plain = readWrite, blocking = blockingSteps(1);
   const locked = (inner: fc.Arbitrary<Instr>): fc.Arbitrary<Instr> => fc.oneof(
     fc.record({ k: fc.constant("lock" as const), m: fc.nat(1), body: fc.array(inner, { maxLength: 2 }) }),
     fc.record({ k: fc.constant("rd" as const), body: fc.array(fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }), { maxLength: 1 }) }),
@@ -109,13 +119,34 @@ class Gate extends Obj {
 
 export function stepsOf(is: Instr[]): number {
   let n = 0;
-  for (const i of is) n += i.k === "inc" ? 2 : i.k === "lock" || i.k === "rd" ? 2 + stepsOf(i.body) : i.k === "spawn" ? 1 + stepsOf(i.body) : i.k === "wq" ? 3 : 1;
+  for (const i of is)
+    n += i.k === "inc" || i.k === "cp" ? 2 : i.k === "lock" || i.k === "rd" ? 2 + stepsOf(i.body) : i.k === "spawn" ? 1 + stepsOf(i.body)
+      : i.k === "spawnby" ? 3 + stepsOf(i.bodies[0]) + stepsOf(i.bodies[1]) : i.k === "scan" ? i.top + 1 : i.k === "wq" ? 3 : 1;
   return n;
 }
 
-export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [string, number[]][] }> {
+/** How many shared variables a program names (at least x and y). */
+function varsOf(is: Instr[], n = 2): number {
+  for (const i of is) {
+    if ("v" in i) n = Math.max(n, i.v + 1);
+    if (i.k === "cp" || i.k === "mv") n = Math.max(n, i.a + 1, i.b + 1);
+    if (i.k === "scan") n = Math.max(n, i.top + 1);
+    if (i.k === "lock" || i.k === "rd" || i.k === "spawn") n = varsOf(i.body, n);
+    if (i.k === "spawnby") n = varsOf(i.bodies[1], varsOf(i.bodies[0], n));
+  }
+  return n;
+}
+
+/**
+ * The model of a program; `order` is the order its threads T0, T1, ... are declared in (default
+ * 0, 1, ...). The same program declared in another order numbers its threads otherwise, which
+ * the reductions must not care about (optimal DPOR once lost traces of lastzero(4) declared
+ * T0 T1 T4 T2 T3: optimal.test.ts).
+ */
+export function programModel(prog: Instr[][], order: readonly number[] = prog.map((_, t) => t)): Model<{ vars: number[]; regs: [string, number[]][] }> {
+  const nv = prog.reduce((n, is) => varsOf(is, n), 2);
   return model("random program", () => {
-    const vars = [new SharedVar("x", 0), new SharedVar("y", 0)];
+    const vars = Array.from({ length: nv }, (_, v) => new SharedVar(v < 2 ? "xy"[v] : `v${v}`, 0));
     const mutexes = [new Mutex("M0"), new Mutex("M1")];
     const done = new Completion("done");
     const sem = new RwSem("sem");
@@ -144,6 +175,17 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
             yield* spawn(`S${slot}`, () => run(slot, body));
             break;
           }
+          case "spawnby": {
+            const first = (yield* vars[i.v].read()) === 0 ? 0 : 1;
+            for (const b of [first, 1 - first]) {
+              const body = i.bodies[b], slot = `${t}/${kids[t] = (kids[t] ?? 0) + 1}`;
+              regs[slot] = [b];
+              yield* spawn(`S${slot}`, () => run(slot, body));
+            }
+            break;
+          }
+          case "cp": { const v = yield* vars[i.a].read(); yield* vars[i.b].write(v + 1); break; }
+          case "scan": { let j = i.top; while ((yield* vars[j].read()) !== 0 && j > 0) j--; regs[t].push(j); break; }
           case "down": yield* counting.down(); break;
           case "up": yield* counting.up(); break;
           // wait until var v is nonzero (a wait_event on the queue; writers must wake)
@@ -173,7 +215,7 @@ export function programModel(prog: Instr[][]): Model<{ vars: number[]; regs: [st
       }
     };
     const threads: Record<string, () => Generator<any, void, unknown>> = {};
-    prog.forEach((is, t) => (threads[`T${t}`] = () => run(String(t), is)));
+    for (const t of order) threads[`T${t}`] = () => run(String(t), prog[t]);
     // A writer thread on the rwsem when some thread reads under it, to exercise blocking.
     if (JSON.stringify(prog).includes('"rd"')) threads.W = function* () { yield* sem.writeLock(); yield* vars[0].write(7); yield* sem.writeUnlock(); };
     // Sorted keys: the final state must not depend on when (in the schedule) a child was created.
@@ -226,7 +268,7 @@ export const plainProgramArb = (withFatal: boolean) => {
  * programs where a thread's index depends on the order of spawns in the schedule, so optimal
  * DPOR's wakeup sequences must name threads by creation path (dpor.ts StableIds).
  */
-export const spawnProgramArb = (withFatal: boolean) => {
+export const spawnProgramArb = (withFatal: boolean, byValue = false) => {
   const plain: fc.Arbitrary<Instr>[] = [
     fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
     fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
@@ -235,8 +277,76 @@ export const spawnProgramArb = (withFatal: boolean) => {
   ];
   if (withFatal) plain.push(fc.record({ k: fc.constant("fatal" as const), v: fc.nat(1) }));
   const leaf = fc.oneof(...plain);
-  const spawnOf = (body: fc.Arbitrary<Instr>): fc.Arbitrary<Instr> => fc.record({ k: fc.constant("spawn" as const), body: fc.array(body, { minLength: 1, maxLength: 2 }) });
+  const spawn1 = (body: fc.Arbitrary<Instr>): fc.Arbitrary<Instr> => fc.record({ k: fc.constant("spawn" as const), body: fc.array(body, { minLength: 1, maxLength: 2 }) });
+  // byValue: also spawnby, whose order of spawns depends on a value read, and threads that step, then spawn.
+  const spawnOf = !byValue ? spawn1 : (body: fc.Arbitrary<Instr>): fc.Arbitrary<Instr> => fc.oneof(
+    { weight: 2, arbitrary: spawn1(body) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("spawnby" as const), v: fc.nat(1), bodies: fc.tuple(fc.array(leaf, { minLength: 1, maxLength: 1 }), fc.array(body, { minLength: 1, maxLength: 1 })) }) },
+  );
   const child = fc.oneof({ weight: 3, arbitrary: leaf }, { weight: 1, arbitrary: spawnOf(leaf) });
   const instr = fc.oneof({ weight: 3, arbitrary: leaf }, { weight: 2, arbitrary: spawnOf(child) });
-  return fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
+  const thread = fc.array(instr, { minLength: 1, maxLength: 3 });
+  return fc.array(!byValue ? thread : fc.oneof(thread, fc.tuple(fc.array(leaf, { maxLength: 2 }), spawnOf(child)).map(([pre, sp]) => [...pre, sp])), { minLength: 2, maxLength: 3 });
 };
+
+/** A program with the order its threads are declared in: any permutation of its threads. */
+export type Declared = { prog: Instr[][]; order: number[] };
+export const permuted = (arb: fc.Arbitrary<Instr[][]>): fc.Arbitrary<Declared> =>
+  arb.chain((prog) => fc.record({ prog: fc.constant(prog), order: fc.shuffledSubarray(prog.map((_, t) => t), { minLength: prog.length }) }));
+
+/**
+ * The lastzero family (Abdulla et al.'s benchmark, bench/explorer-models.ts), declared in any
+ * order: an array of n + 1 cells, a scanner reading down from cell n to the first 0, and n workers,
+ * the classic one reading cell j - 1 and writing cell j (sometimes other cells). Optimal DPOR lost
+ * traces when a later-numbered worker's race had to be reversed under an earlier-numbered one's
+ * (lastzero(4) declared T0 T1 T4 T2 T3): the plain generated programs, with two variables and
+ * threads declared in one order, never drew that shape. Sometimes the workers are spawned instead,
+ * dealt round-robin to two or three spawner threads (the spawns' order then varies too).
+ */
+export const lastzeroArb: fc.Arbitrary<Declared> = fc.integer({ min: 2, max: 4 }).chain((n) => {
+  const worker = (j: number): fc.Arbitrary<Instr> => fc.oneof(
+    { weight: 4, arbitrary: fc.constant({ k: "cp" as const, a: j - 1, b: j }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("cp" as const), a: fc.nat(n), b: fc.integer({ min: 1, max: n }) }) },
+  );
+  const progArb = fc.tuple(fc.tuple(...Array.from({ length: n }, (_, j) => worker(j + 1))), fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) }))
+    .map(([ws, spawners]): Instr[][] => {
+      const scan: Instr[] = [{ k: "scan", top: n }];
+      if (spawners === 0) return [scan, ...ws.map((w) => [w])];
+      const s: Instr[][] = Array.from({ length: spawners }, () => []);
+      ws.forEach((w, j) => s[j % spawners].push({ k: "spawn", body: [w] }));
+      return [scan, ...s.filter((x) => x.length > 0)];
+    });
+  return permuted(progArb);
+});
+
+/**
+ * blockingProgramArb's steps (locks, the gate, the rwsem, semaphores, completions) with spawn()
+ * nested two deep, and spawnby (a spawner whose order of spawns depends on a value it reads). A
+ * race of a spawned thread's blocking step is decided by a probe that re-runs a reordered prefix
+ * (dpor.ts feasible()), which can spawn in another order than the execution it comes from: the
+ * probe once named threads by index there and dropped races (dpor-soundness.test.ts, "probes name
+ * spawned threads"); neither blockingProgramArb (no spawn) nor spawnProgramArb (no blocking) drew one.
+ */
+export const spawnBlockingProgramArb = (() => {
+  const plain = readWrite;
+  const blocking = fc.oneof(
+    { weight: 10, arbitrary: blockingSteps(3) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("lock" as const), m: fc.nat(1), body: fc.array(plain, { maxLength: 1 }) }) },
+  );
+  const leaf = fc.oneof(plain, blocking);
+  // Mostly one-step children: the programs stay within the step bound with several spawns.
+  const body = (inner: fc.Arbitrary<Instr>) => fc.oneof({ weight: 3, arbitrary: fc.tuple(inner) }, { weight: 1, arbitrary: fc.tuple(inner, inner) });
+  const spawnOf = (inner: fc.Arbitrary<Instr>): fc.Arbitrary<Instr> => fc.oneof(
+    { weight: 3, arbitrary: fc.record({ k: fc.constant("spawn" as const), body: body(inner) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("spawnby" as const), v: fc.nat(1), bodies: fc.tuple(fc.array(leaf, { minLength: 1, maxLength: 1 }), fc.array(leaf, { minLength: 1, maxLength: 1 })) }) },
+  );
+  const child = fc.oneof({ weight: 4, arbitrary: leaf }, { weight: 1, arbitrary: spawnOf(leaf) });
+  const instr = fc.oneof({ weight: 1, arbitrary: leaf }, { weight: 1, arbitrary: spawnOf(child) });
+  // Half the threads take a step or two, then spawn: the shape whose spawn a reordered prefix
+  // leaves out (notdep(j) keeps no step of j's thread after j), renumbering the later children.
+  const thread = fc.oneof(
+    fc.array(instr, { minLength: 1, maxLength: 3 }),
+    fc.tuple(fc.array(leaf, { minLength: 0, maxLength: 2 }), spawnOf(child)).map(([pre, sp]) => [...pre, sp]),
+  );
+  return fc.array(thread, { minLength: 2, maxLength: 3 });
+})();
