@@ -80,7 +80,7 @@ export class Execution implements Runtime {
   private readonly fieldIds = new Map<number, number>();
   /** Per object id: the thread that created it after the first step, with its ordinal among that
    *  thread's objects (objMade); -1 for an object made before any step (setup, or a thread's code
-   *  before its first op), whose id is the same in every execution. See makerKey(). */
+   *  before its first op), whose id is the same in every execution. See objectPath(). */
   readonly objMaker: number[] = [];
   readonly objMade: number[] = [];
   /** Per step: the op had an enabled() condition (could have blocked). */

@@ -1,6 +1,6 @@
 // Each oracle: a scenario it must catch and a near miss it must not (kernel-semantics §28).
 import { describe, it } from "vitest";
-import { claim, Completion, model, SharedVar } from "../../lib/explorer/index.ts";
+import { claim, model, SharedVar } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, ERAS } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region } from "../../lib/kernel/mm.ts";
