@@ -200,11 +200,12 @@ describe("field footprints (search.fields)", () => {
     expect(fieldTotal).toBeLessThanOrEqual(declTotal);
   }, 300_000);
 
-  it("reach every outcome DFS reaches with the split GPU, mprotect, fork and COW steps", () => {
+  it("reach every outcome DFS reaches with the split GPU, mprotect, fork, COW and tlb_flush_mmu steps", () => {
     // The generator above rarely draws these: force each (the job with racing loads and stores,
-    // with a racing unmap + flush, beside a fork whose COW a store breaks). 2 programs each whose DFS finishes.
+    // with a racing unmap + flush, beside a fork whose COW a store breaks; a zap's tlb_flush_mmu
+    // beside stores, GUP-fast, or a pin). 2 programs each whose DFS finishes.
     const op = opIndex;
-    const combos: number[][] = [[op("gpu job")], [op("gpu job"), op("gpu unmap+flush")], [op("wrprotect+unprotect")], [op("fork")], [op("gpu map+write"), op("wrprotect+unprotect")]];
+    const combos: number[][] = [[op("gpu job")], [op("gpu job"), op("gpu unmap+flush")], [op("wrprotect+unprotect")], [op("fork")], [op("gpu map+write"), op("wrprotect+unprotect")], [op("dontneed")], [op("dontneed"), op("gup-fast")], [op("munmap"), op("pin")]];
     let dfsTotal = 0, fieldTotal = 0;
     for (const forced of combos) {
       let compared = 0;
@@ -256,6 +257,15 @@ describe("field footprints (search.fields)", () => {
     // A job's fetch and a racing gpuvm_unmap + TLB flush conflict only on the VM's PTE and TLB
     // entries (SPACE_MAP owners 0 and 1: field-log.ts); without them the fetch commutes with both.
     expect(programsLosingOutcomes((f) => /^map:[01]:/.test(f), [opIndex("gpu job"), opIndex("gpu unmap+flush")], 10, 2_000)).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("loses outcomes when the recorder drops the TLB arrays, page flags and free-list membership (tlb_flush_mmu can fail)", () => {
+    // tlb_flush_mmu (split) and a store through the TLB entry that the zap left conflict on the
+    // entry (tlbPfn, tlbWrite), the frame's flags (zeroed at the free, read for PG_ZERO) and its
+    // free-list membership (the uaf check). Without them the store commutes with the flush and
+    // the store after the zap but before the flush is lost; with tlb_flush_mmu not split (all of
+    // memory) nothing is lost, so this case fails only through the split step.
+    expect(programsLosingOutcomes((f) => /\.(tlbPfn|tlbWrite|flags|onFree)$/.test(f), [opIndex("dontneed")], 12, 5_000)).toBeGreaterThan(0);
   }, 300_000);
 });
 
