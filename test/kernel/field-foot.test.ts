@@ -293,6 +293,20 @@ describe("field footprints (search.fields)", () => {
     expect(r.stats.executions).toBe(1);
   });
 
+  it("two flushes of an empty GPU TLB are independent (clearing an empty map only reads its key set)", () => {
+    // Both steps find the TLB empty and change nothing; a clear recorded as a write of the key set
+    // made them depend on each other (two executions). A flush of a TLB that holds an entry still
+    // writes it: the forced programs with a job beside gpuvm_unmap + flush check that.
+    const m = model("two flushes", () => {
+      const k = boot(ENOW);
+      const vm = gpuvm_create(k, "vm", dma_device(k, "gpu", "none"));
+      return { threads: { A: function* () { yield* gpuvm_tlb_flush(k, vm); }, B: function* () { yield* gpuvm_tlb_flush(k, vm); } } };
+    });
+    const r = check({ title: "two flushes", model: m, predicate: () => false, expect: "Never", search: { strategy: "dpor", fields: true } });
+    expect(r.complete).toBe(true);
+    expect(r.stats.executions).toBe(1);
+  });
+
   it("loses outcomes when the recorder drops a field (the comparison can fail)", () => {
     // A load and a store of one page conflict on the frame's data and on the PTE's accessed and
     // dirty bits; without those two fields the search treats them as independent.
