@@ -243,10 +243,10 @@ describe("field footprints (search.fields)", () => {
     expect(fieldTotal).toBeLessThanOrEqual(declTotal);
   }, 300_000);
 
-  it("reach every outcome DFS reaches with the split GPU, mprotect, fork, COW, tlb_flush_mmu, IOMMU and DMA-mapping steps", () => {
+  it("reach every outcome DFS reaches with the split GPU, mprotect, fork, COW, zap, IOMMU and DMA-mapping steps", () => {
     // The generator above rarely draws these: force each (the job with racing loads and stores,
-    // with a racing unmap + flush, beside a fork whose COW a store breaks; a zap's tlb_flush_mmu
-    // beside stores, GUP-fast, or a pin; a job or a binding through a strict IOMMU beside
+    // with a racing unmap + flush, beside a fork whose COW a store breaks; a zap (zap_pte_range,
+    // tlb_flush_mmu) beside stores, GUP-fast, or a pin; a job or a binding through a strict IOMMU beside
     // dma_unmap_sg + dma_map_sg, through a lazy one beside the unmap and the flush queue's
     // timeout, beside a zap of the frame). 2 programs each whose DFS finishes.
     const op = opIndex;
@@ -326,6 +326,13 @@ describe("field footprints (search.fields)", () => {
     // the store after the zap but before the flush is lost; with tlb_flush_mmu not split (all of
     // memory) nothing is lost, so this case fails only through the split step.
     expect(programsLosingOutcomes((f) => /\.(tlbPfn|tlbWrite|flags|onFree)$/.test(f), [opIndex("dontneed")], 12, 5_000)).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("loses outcomes when the recorder drops the PTE flags (zap_pte_range can fail)", () => {
+    // munmap's zap_pte_range (split) clears the PTE that a racing pin's GUP-fast reads; without the
+    // flags the pin commutes with the zap. With zap_pte_range not split (all of memory) this
+    // mutation loses nothing here.
+    expect(programsLosingOutcomes((f) => /\.pteFlags$/.test(f), [opIndex("munmap"), opIndex("pin")], 12, 5_000)).toBeGreaterThan(0);
   }, 300_000);
 
   it("loses outcomes when the recorder drops the IO page table (the IOMMU steps can fail)", () => {
