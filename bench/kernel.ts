@@ -15,7 +15,6 @@ import { fileURLToPath } from "node:url";
 import { check, search, type ClaimSpec } from "../lib/explorer/index.ts";
 import { exploreDporProbeKey } from "../lib/explorer/dpor.ts";
 import { E18, ENOW } from "../lib/kernel/era.ts";
-import { Lockdep } from "../lib/kernel/lockdep.ts";
 import { s2Mni } from "../test/kernel/s2.ts";
 import { s4CallbackAllocates, s4Deadlock } from "../test/kernel/s4.ts";
 import { GFP_KERNEL, GFP_NOFS } from "../lib/kernel/gfp.ts";
@@ -35,9 +34,9 @@ const ROWS: Row[] = [
   { name: "S2 fixed, 4 pages, 3 validators, <= 1 preemption", spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 3, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", search: { strategy: "bounded", preemptions: 1 } }) },
   { name: "S2 fixed, 4 pages, 2 validators, exhaustive", heavy: true, spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 2, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", budget: { executions: 10_000_000, steps: 1_000_000_000 } }) },
   { name: "S2 fixed, 4 pages, 3 validators, <= 2 preemptions", heavy: true, spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 3, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", search: { strategy: "bounded", preemptions: 2 }, budget: { executions: 10_000_000, steps: 1_000_000_000 } }) },
-  { name: "S4 lockdep(now) Always", spec: () => ({ title: "S4", model: s4CallbackAllocates(ENOW, new Lockdep(ENOW), GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Always" }) },
-  { name: "S4 lockdep(E18) Never", spec: () => ({ title: "S4", model: s4CallbackAllocates(E18, new Lockdep(E18), GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Never" }) },
-  { name: "S4 NOFS reclaim deadlock Sometimes (E18)", spec: () => ({ title: "S4", model: s4Deadlock(E18, new Lockdep(E18), GFP_NOFS), predicate: (e) => e.has("deadlock"), expect: "Sometimes" }) },
+  { name: "S4 lockdep(now) Always", spec: () => ({ title: "S4", model: s4CallbackAllocates(ENOW, GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Always" }) },
+  { name: "S4 lockdep(E18) Never", spec: () => ({ title: "S4", model: s4CallbackAllocates(E18, GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Never" }) },
+  { name: "S4 NOFS reclaim deadlock Sometimes (E18)", spec: () => ({ title: "S4", model: s4Deadlock(E18, GFP_NOFS), predicate: (e) => e.has("deadlock"), expect: "Sometimes" }) },
 ];
 
 /**

@@ -1,8 +1,10 @@
 // Every claim record of AFTER against BEFORE (two results.json), matched by chapter + id + title
 // (+ occurrence, for one call that runs several times): verdict and coverage must be unchanged,
 // and for Never/Always also counts, executions, runs and steps. Prints what moved; exit 1 if any.
-// node scripts/compare-records.mjs BEFORE AFTER [--chapters 02,04,13]
+// node scripts/compare-records.mjs BEFORE AFTER [--chapters 02,04,13] [--ignore-titles]
+// (--ignore-titles matches by chapter + id + occurrence only: for a change that renames claims.)
 import { readFileSync } from "node:fs";
+const byId = process.argv.includes("--ignore-titles");
 const only = (() => { const i = process.argv.indexOf("--chapters"); return i > 0 ? new Set(process.argv[i + 1].split(",")) : null; })();
 const load = (f) => {
   const m = new Map();
@@ -11,14 +13,14 @@ const load = (f) => {
     if (only && !only.has(ch)) continue;
     for (const b of c.blocks) for (const r of b.records) {
       if (r.type !== "claim") continue;
-      let k = `${ch}\u0000${r.id}\u0000${r.title}`, n = 0;
+      let k = `${ch}\u0000${r.id}\u0000${byId ? "" : r.title}`, n = 0;
       while (m.has(`${k}\u0000${n}`)) n++;
       m.set(`${k}\u0000${n}`, r);
     }
   }
   return m;
 };
-const [before, after] = process.argv.slice(2, 4).map(load);
+const [before, after] = process.argv.slice(2).filter((a) => !a.startsWith("--") && !/^[0-9,]+$/.test(a)).slice(0, 2).map(load);
 const moved = [];
 let same = 0;
 for (const [k, b] of before) {

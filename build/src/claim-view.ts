@@ -33,7 +33,7 @@ const secs = (ms: number) => (ms < 100 ? `${Math.round(ms)} ms` : `${(ms / 1000)
 export function coverageWords(c: Coverage, stats: { executions: number; ms: number }, complete: boolean, expected: string, observed: string): string {
   const tail = `${num(stats.executions)} executions, ${secs(stats.ms)}`;
   let words: string;
-  if (c.kind === "exhaustive") words = `exhaustive, ${c.reduction === "none" ? "no reduction" : c.reduction}${c.shard ? `, shard ${c.shard}` : ""}, ${tail}`;
+  if (c.kind === "exhaustive") words = `exhaustive, ${c.reduction === "none" ? "no reduction" : c.reduction}${c.footprints === "fields" ? " over field footprints" : ""}${c.shard ? `, shard ${c.shard}` : ""}, ${tail}`;
   else if (c.kind === "bounded") words = `bounded: ≤ ${c.preemptions} preemption${c.preemptions === 1 ? "" : "s"}, ${tail}`;
   else if (c.kind === "replay") words = `replay of one execution (${c.token}): establishes no verdict`;
   else words = `sampled: ${num(c.runs)} ${c.strategy.toUpperCase()} runs, seed ${c.seed}${c.depth !== undefined ? `, depth ${c.depth}` : ""}, ${secs(stats.ms)}${expected !== "Sometimes" ? ` — cannot establish ${expected}` : ""}`;

@@ -22,7 +22,7 @@ export interface Change {
 
 function coverageKey(c: ClaimRecord): string {
   const v = c.coverage;
-  if (v.kind === "exhaustive") return `exhaustive(${v.reduction})`;
+  if (v.kind === "exhaustive") return `exhaustive(${v.reduction}${v.footprints === "fields" ? ", field footprints" : ""})`;
   if (v.kind === "bounded") return `bounded(≤${v.preemptions})`;
   if (v.kind === "replay") return `replay(${v.token})`;
   return `sampled(${v.strategy}, ${v.runs} runs, seed ${v.seed})`;

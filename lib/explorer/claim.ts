@@ -326,7 +326,7 @@ function outcomesDigest(seen: ReadonlySet<string>): string {
 
 export function describeCoverage(c: Coverage): string {
   if (c.kind === "replay") return `replay of one execution (${c.token}): establishes no verdict`;
-  if (c.kind === "exhaustive") return `exhaustive (${c.reduction === "none" ? "no reduction" : c.reduction}${c.states !== undefined ? `, ${c.states} states` : ""})${c.shard ? `, shard ${c.shard}` : ""}`;
+  if (c.kind === "exhaustive") return `exhaustive (${c.reduction === "none" ? "no reduction" : c.reduction}${c.footprints === "fields" ? ", field footprints" : ""}${c.states !== undefined ? `, ${c.states} states` : ""})${c.shard ? `, shard ${c.shard}` : ""}`;
   if (c.kind === "bounded") return `bounded: all schedules with <= ${c.preemptions} preemption(s)`;
   return `sampled: ${c.runs} ${c.strategy} run(s), seed ${c.seed}${c.depth !== undefined ? `, depth ${c.depth}` : ""}`;
 }
@@ -468,7 +468,7 @@ export function mergeRecords(parts: readonly SearchRecord[]): SearchRecord {
     ms = Math.max(ms, p.stats.ms);
   }
   const c = parts[0].coverage;
-  const coverage: Coverage = c.kind === "exhaustive" ? { kind: c.kind, reduction: c.reduction } : c;
+  const coverage: Coverage = c.kind === "exhaustive" ? { kind: c.kind, reduction: c.reduction, ...(c.footprints ? { footprints: c.footprints } : {}) } : c;
   return {
     complete: parts.every((p) => p.complete),
     coverage,

@@ -832,7 +832,7 @@ function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler
   if (key) sched.probeKey = key;
   if (ins) sched.wakeupInsert = ins;
   if (ids) sched.stable = ids;
-  const coverage = { kind: "exhaustive", reduction: optimal ? "optimal-DPOR" : "source-DPOR", ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
+  const coverage = { kind: "exhaustive", reduction: optimal ? "optimal-DPOR" : "source-DPOR", ...(fields ? { footprints: "fields" as const } : {}), ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
   const done = (complete: boolean) => {
     if (raceLog) raceLog.print(`[dpor] complete ${complete}, probes ${sched.probes}`);
     return { complete, coverage };

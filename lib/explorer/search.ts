@@ -7,6 +7,8 @@ import type { Model } from "./model.ts";
 export type Coverage =
   | {
       readonly kind: "exhaustive"; readonly reduction: "source-DPOR" | "optimal-DPOR" | "none" | "state caching + sleep sets"; readonly shard?: string;
+      /** source-DPOR over field footprints (search.fields): steps on a recorded object depend by the fields they touched. */
+      readonly footprints?: "fields";
       /** stateful: distinct states stored (visited table plus terminal states). */
       readonly states?: number;
       /** stateful with symmetry reduction: the groups of interchangeable threads (symmetry.ts). */

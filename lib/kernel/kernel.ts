@@ -1,7 +1,10 @@
 // The simulated kernel of one execution: its era, lockdep graph, tasks, physical memory,
 // page locks, address spaces, files and swap. boot() is called inside a model's setup, so
-// every execution starts from fresh state; only the Lockdep graph may be shared across
-// executions (pass one created outside the model).
+// every execution starts from fresh state, its lockdep graph included: a graph shared across
+// executions made a report depend on the order the search visits them (chapter 09's C09.5-now,
+// December 2026), so boot() takes no graph from outside (test/build/fresh-lockdep.test.ts).
+// What a real boot learns before the test (a driver priming edges) is a step of the setup:
+// k.lockdep.prime(...).
 
 import { stateView, type Yieldable } from "../explorer/index.ts";
 import type { Era } from "./era.ts";
@@ -23,10 +26,6 @@ import type { DeviceState } from "./device-oracles.ts";
 import type { WwClass } from "./ww-mutex.ts";
 
 export interface BootOptions {
-  /** A lockdep graph made outside the model persists across executions (lib tests of lockdep's
-   *  graph only). Default, and the only choice in chapters (test/build/fresh-lockdep.test.ts): a
-   *  fresh one per execution, so a report never depends on the order the search visits executions. */
-  readonly lockdep?: Lockdep;
   /** Physical frames, including the zero page (pfn 0). Default DEFAULT_FRAMES. */
   readonly frames?: number;
   /**
@@ -98,10 +97,7 @@ export class Kernel {
     readonly era: Era,
     opts: BootOptions = {},
   ) {
-    this.lockdep = opts.lockdep ?? new Lockdep(era);
-    if (this.lockdep.era !== era && this.lockdep.era.name !== era.name)
-      throw new Error(`boot(): the lockdep graph belongs to era "${this.lockdep.era.name}" but the kernel boots era "${era.name}"; create one Lockdep per era.`);
-    this.lockdep.beginExecution();
+    this.lockdep = new Lockdep(era);
     const n = opts.frames ?? DEFAULT_FRAMES;
     this.mem = new PhysMem(n);
     this.oracle.record(this.mem.fields);

@@ -1,15 +1,14 @@
-// lockdep of an era: lock classes, a dependency graph (one per execution in the chapters), the
+// lockdep of an era: lock classes, a dependency graph (one per execution: boot() makes it), the
 // pseudo-locks (maps) of kernel-semantics.md §27, priming, and reports in the splat layout.
 // Model of kernel/locking/lockdep.c (check_prevs_add, check_noncircular, print_circular_bug,
 // print_circular_lock_scenario) and include/linux/lockdep.h (lock_map_acquire, might_lock).
 //
 // This is the STATIC analysis ("lockdep of era E would report"), separate from the explorer's
 // real wait-for deadlock detection: a lockdep report needs only that both orders were ever
-// observed, in any execution (edges persist across executions like across time in one boot).
-// A Lockdep made outside the model's setup and passed to boot() persists across executions; the
-// chapters do not do that (test/build/fresh-lockdep.test.ts): a graph carried from one explored
-// execution into the next makes the reports an execution carries depend on the search order
-// (chapter 09, C09.5-now, until December 2026). boot() makes a fresh one per execution; priming
+// observed earlier in the same boot (edges persist across time and tasks, not across executions).
+// boot() accepts no graph from outside and nothing else may make one (test/build/fresh-lockdep.test.ts):
+// a graph carried from one explored execution into the next made the reports an execution
+// carries depend on the search order (chapter 09, C09.5-now, until December 2026). Priming
 // that a real boot does before the test is a step of the execution (mmu_notifier_register,
 // dma_resv_lockdep). Within one execution the graph is still plain state shared by all threads
 // and not in any step's footprint: the SET of edges an execution records is the same in every
@@ -50,12 +49,12 @@ export const NOTIFIER_MAP = "mmu_notifier_invalidate_range_start";
 export class Lockdep {
   private readonly names: string[] = [];
   private readonly ids = new Map<string, number>();
-  /** edges[a].get(b): a was held when b was acquired. Persistent across executions. */
+  /** edges[a].get(b): a was held when b was acquired, at any earlier time in this execution. */
   private readonly edges: Map<number, Edge>[] = [];
   /** Bumped when an edge is added: cached "no cycle through this edge" answers expire. */
   private version = 0;
   private readonly noCycleAt = new Map<number, number>();
-  /** Cycles already reported in the current execution (reset by beginExecution). */
+  /** Cycles already reported in this execution. */
   private readonly reported = new Set<string>();
 
   constructor(readonly era: Era) {}
@@ -75,12 +74,7 @@ export class Lockdep {
     return this.names[id];
   }
 
-  /** Called by boot(): a new execution starts (reports are per execution, edges are not). */
-  beginExecution(): void {
-    this.reported.clear();
-  }
-
-  /** Does the persistent graph have the edge a -> b? (for tests and chapters) */
+  /** Does this execution's graph have the edge a -> b? (for tests and chapters) */
   hasEdge(a: string, b: string): boolean {
     const x = this.ids.get(a), y = this.ids.get(b);
     return x !== undefined && y !== undefined && this.edges[x].has(y);

@@ -23,7 +23,7 @@ import type { Kernel } from "./kernel.ts";
 import { mm_drop_all_locks, mm_take_all_locks, mmap_write_unlock, type Mm } from "./mm.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import { NOTIFIER_MAP, FS_RECLAIM } from "./lockdep.ts";
-import { mightSleep, nonBlockEnd, nonBlockStart } from "./task.ts";
+import { mightSleep, nonBlockEnd, nonBlockStart, type Task } from "./task.ts";
 import { Srcu } from "./srcu.ts";
 import { invalidationBegins, invalidationEnds } from "./oracles.ts";
 import { fieldTrip } from "./field-log.ts";
@@ -76,12 +76,24 @@ export interface MmuIntervalNotifierOps {
   invalidate(sub: MmuIntervalNotifier, range: MmuNotifierRange, curSeq: number): Gen<boolean>;
 }
 
+/** One call of ops->invalidate: its task, and how many times it called mmu_interval_set_seq. */
+interface SetSeqFrame {
+  readonly task: Task;
+  calls: number;
+}
+
 export class MmuIntervalNotifier {
   /** interval_sub->invalidate_seq. Written by mmu_interval_set_seq under the driver's user lock. */
   invalidateSeq = 0;
   mm: Mm | null = null;
-  /** Oracle bookkeeping: calls of mmu_interval_set_seq on this subscription (set-seq-skipped check). */
-  setSeqCalls = 0;
+  /**
+   * Oracle bookkeeping (set-seq-skipped): one frame per call of ops->invalidate in flight, counting
+   * the set_seq calls of that call. Per call, not per subscription: with a single count sampled
+   * before the callback and compared after it, another invalidation's set_seq in between hid a skip
+   * (test/kernel/set-seq-concurrent.test.ts). Each frame is read and written only by its own task
+   * (set_seq is called from the callback, in the invalidating task), so the frames need no step.
+   */
+  readonly setSeqFrames: SetSeqFrame[] = [];
   /** Oracle bookkeeping: explorer locks held at the last set_seq (set_seq/read_retry same-lock check). */
   setSeqLocks: string[] | null = null;
   constructor(
@@ -181,13 +193,15 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
       for (const s of subs.itree) {
         if (!s.overlaps(range.start, range.end)) continue;
         if (!range.blockable) nonBlockStart(t);
-        const calls = s.setSeqCalls;
+        const frame: SetSeqFrame = { task: t, calls: 0 };
+        s.setSeqFrames.push(frame);
         const ok = yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, curSeq));
+        s.setSeqFrames.splice(s.setSeqFrames.indexOf(frame), 1);
         if (!range.blockable) nonBlockEnd(t);
         // include/linux/mmu_notifier.h, mmu_interval_set_seq: "This must be called unconditionally
         // from the invalidate callback" (when it returns true): a reader that sampled the sequence
         // before this invalidation must fail its read_retry, whatever the driver thinks it holds.
-        if (ok && s.setSeqCalls === calls)
+        if (ok && frame.calls === 0)
           finding("set-seq-skipped", `${s.ops.name}.invalidate returned true without calling mmu_interval_set_seq`, { sub: s.ops.name });
         if (!ok) {
           if (range.blockable) {
@@ -521,7 +535,13 @@ export function* mmu_interval_set_seq(k: Kernel, sub: MmuIntervalNotifier, curSe
   // its step on the same object).
   yield* sub.mm!.notifiers.step(`mmu_interval_set_seq(${sub.ops.name}, ${curSeq})`, "w", () => {
     sub.setSeqLocks = locksHeld();
-    sub.setSeqCalls++;
+    // The innermost call of ops->invalidate in this task (a nested one: reclaim from the callback).
+    const t = k.current();
+    for (let i = sub.setSeqFrames.length - 1; i >= 0; i--)
+      if (sub.setSeqFrames[i].task === t) {
+        sub.setSeqFrames[i].calls++;
+        break;
+      }
     sub.invalidateSeq = curSeq;
   });
 }

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { check, claim, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
-import { Lockdep } from "../../lib/kernel/lockdep.ts";
 import { __dma_map_sg, dma_device, sg_alloc_table_from_pages } from "../../lib/kernel/dma-mapping.ts";
 import { gpuvm_create } from "../../lib/kernel/gpu-vm.ts";
 import { dma_fence_init, dma_fence_signal } from "../../lib/kernel/dma-fence.ts";
@@ -15,7 +14,7 @@ import { DmaBufAttachment, dma_buf_attach, dma_buf_dynamic_attach, dma_buf_expor
 
 describe("dma-buf locking convention per era", () => {
   const conv = (era: Era, holdForMap: boolean, holdForAttach = false) => model(`conv ${era.name} ${holdForMap}`, () => {
-    const k = boot(era, { lockdep: new Lockdep(era) });
+    const k = boot(era);
     const buf = dma_buf_export(k, "b", 1);
     const dev = dma_device(k, "imp", "strict");
     return {

@@ -5,7 +5,6 @@ import { describe, expect, it } from "vitest";
 import { claim, model, SharedVar } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
-import { Lockdep } from "../../lib/kernel/lockdep.ts";
 import { GFP_KERNEL, GFP_NOFS, GFP_NOWAIT, gfpName } from "../../lib/kernel/gfp.ts";
 import { register_shrinker } from "../../lib/kernel/shrinker.ts";
 import { mightSleep } from "../../lib/kernel/task.ts";
@@ -169,9 +168,9 @@ describe("dma_resv contract", () => {
 });
 
 /** S5: the job-completion path allocates with `gfp`; a GPU shrinker waits for the BO's fence. */
-function s5(era: Era, gfp: number, ld: Lockdep) {
+function s5(era: Era, gfp: number) {
   return model(`S5 ${era.name} ${gfpName(gfp)}`, () => {
-    const k = boot(era, { lockdep: ld, reclaim: "choose" });
+    const k = boot(era, { reclaim: "choose" });
     dma_resv_lockdep(k);
     const vm = gpuvm_create(k, "vm", dma_device(k, "gpu", "none"));
     const busy = new SharedVar<DmaFence | null>("bo.fence", null);
@@ -203,8 +202,7 @@ describe("S5: fence signalling path allocates; the shrinker waits for that fence
   ];
   for (const [era, gfp, dl, sig, ldv] of cases) {
     it(`${era.name} ${gfpName(gfp)}: deadlock ${dl}, fence-signalling ${sig}, lockdep ${ldv}`, () => {
-      const ld = new Lockdep(era);
-      const m = s5(era, gfp, ld);
+      const m = s5(era, gfp);
       claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock"), expect: dl as "Never" });
       claim({ title: "fence-signalling", model: m, predicate: (e) => e.has("fence-signalling"), expect: sig as "Never" });
       claim({ title: "lockdep", model: m, predicate: (e) => e.has("lockdep"), expect: ldv as "Never" });

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { check, claim, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
-import { Lockdep } from "../../lib/kernel/lockdep.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
 import { dma_device } from "../../lib/kernel/dma-mapping.ts";
 import { gpuvm_create, gpuvm_map, gpuvm_tlb_flush, gpuvm_unmap } from "../../lib/kernel/gpu-vm.ts";
@@ -53,9 +52,9 @@ describe("GPU VM and TLB", () => {
 });
 
 /** The CS holds L and waits for a job whose run_job takes L: the waiter holds what the signaller needs. */
-function waiterHolds(era: Era, waitUnderLock: boolean, ld: Lockdep) {
+function waiterHolds(era: Era, waitUnderLock: boolean) {
   return model(`waiter holds ${era.name} ${waitUnderLock}`, () => {
-    const k = boot(era, { lockdep: ld });
+    const k = boot(era);
     const L = new KMutex(k, "drv->vm_lock");
     const vm = gpuvm_create(k, "vm", dma_device(k, "gpu", "none"));
     const eng = gpu_engine(k, "gfx", { *run_job() { yield* L.lock(); yield* L.unlock(); } });
@@ -78,18 +77,18 @@ function waiterHolds(era: Era, waitUnderLock: boolean, ld: Lockdep) {
 describe("waiting on a fence while holding what its signaller needs", () => {
   it("a real deadlock in both eras, with the fence's signaller in the wait-for cycle; lockdep only now", () => {
     for (const [era, ldv] of [[E18, "Never"], [ENOW, "Always"]] as const) {
-      const m = waiterHolds(era, true, new Lockdep(era));
+      const m = waiterHolds(era, true);
       const r = check({ title: "deadlock (witness)", model: m, predicate: (e) => e.has("deadlock"), expect: "Never" });
       expect(r.observed).toBe("Always");
       const d = r.witness!.findings.find((f) => f.kind === "deadlock")!;
       expect(d.message).toContain("wait-for cycle");
       expect(d.message).toContain("gfx:J.fence held by gfx:J");
-      claim({ title: "lockdep", model: waiterHolds(era, true, new Lockdep(era)), predicate: (e) => e.has("lockdep"), expect: ldv });
+      claim({ title: "lockdep", model: waiterHolds(era, true), predicate: (e) => e.has("lockdep"), expect: ldv });
     }
   });
   it("near miss: waiting after unlocking", () => {
     for (const era of [E18, ENOW]) {
-      const m = waiterHolds(era, false, new Lockdep(era));
+      const m = waiterHolds(era, false);
       claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock") || e.has("lockdep"), expect: "Never" });
     }
   });

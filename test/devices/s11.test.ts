@@ -5,7 +5,6 @@ import { describe, it } from "vitest";
 import { claim, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
-import { Lockdep } from "../../lib/kernel/lockdep.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
 import { MmuNotifier } from "../../lib/kernel/mmu-notifier.ts";
 import { munmap } from "../../lib/kernel/munmap.ts";
@@ -13,9 +12,9 @@ import { alloc_workqueue, flush_work, init_work, queue_work } from "../../lib/ke
 import { trackNotifier } from "../../lib/kernel/device-oracles.ts";
 import { anonProcess, registerAtSetup } from "./setup.ts";
 
-function s11(era: Era, flushUnderLock: boolean, ld: Lockdep) {
+function s11(era: Era, flushUnderLock: boolean) {
   return model(`S11 ${era.name} ${flushUnderLock ? "flush under lock" : "flush after unlock"}`, () => {
-    const k = boot(era, { lockdep: ld });
+    const k = boot(era);
     const { mm } = anonProcess(k, 1);
     const lock = new KMutex(k, "drv->notifier_lock");
     const wq = alloc_workqueue(k, "drv-wq");
@@ -47,7 +46,7 @@ describe("S11: flush_work under the notifier lock", () => {
   ];
   for (const [era, under, dl, ldv] of cases) {
     it(`${era.name}, ${under ? "flush under the lock" : "near miss: flush after unlock"}: deadlock ${dl}, lockdep ${ldv}`, () => {
-      const m = s11(era, under, new Lockdep(era));
+      const m = s11(era, under);
       claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock"), expect: dl as "Never" });
       claim({ title: "lockdep", model: m, predicate: (e) => e.has("lockdep"), expect: ldv as "Never" });
     });

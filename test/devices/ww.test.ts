@@ -10,7 +10,6 @@ import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
-import { Lockdep } from "../../lib/kernel/lockdep.ts";
 import { deviceEra } from "../../lib/kernel/device-era.ts";
 import { EDEADLK, reservation_ww_class, ww_acquire_fini, ww_acquire_init, ww_class, ww_mutex_init, ww_mutex_lock, ww_mutex_lock_slow, ww_mutex_unlock, type WwMutex, type WwClass } from "../../lib/kernel/ww-mutex.ts";
 import { dma_resv_init } from "../../lib/kernel/dma-resv.ts";
@@ -88,7 +87,7 @@ describe("ww_mutex (S10)", () => {
   });
   it("a second acquire context in one task before fini is a lockdep recursion", () => {
     const m = model("two ctx", () => {
-      const k = boot(ENOW, { lockdep: new Lockdep(ENOW) });
+      const k = boot(ENOW);
       const cls = reservation_ww_class(k);
       return { threads: { T: function* () { const a = yield* ww_acquire_init(k, cls); const b = yield* ww_acquire_init(k, cls); ww_acquire_fini(k, b); ww_acquire_fini(k, a); } } };
     });

@@ -4,7 +4,8 @@
 // writes, read-modify-writes of fields chosen by a value they read), steps that are not split, and
 // blocking steps; a recorder that misses reads must make some program differ.
 import { describe, expect, it } from "vitest";
-import { check, model, Obj } from "../../lib/explorer/index.ts";
+import { check, model, Obj, SharedVar } from "../../lib/explorer/index.ts";
+import { describeCoverage } from "../../lib/explorer/claim.ts";
 import type { FieldRecorder, Model, Yieldable } from "../../lib/explorer/index.ts";
 import { FIELD_MIN, MODE_READ, MODE_WRITE } from "../../lib/explorer/effect.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
@@ -114,4 +115,19 @@ describe("field footprints (explorer)", () => {
     }
     expect(lost).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe("field footprints (coverage)", () => {
+  it("a search over field footprints says so in its coverage, a declared one does not", () => {
+    const m = model("two writes", () => {
+      const x = new SharedVar("x", 0);
+      return { threads: { A: function* () { yield* x.write(1); }, B: function* () { yield* x.write(2); } }, final: () => ({ x: x.peek() }) };
+    });
+    const f = check({ title: "fields", model: m, predicate: (e) => e.final.x === 2, expect: "Sometimes", search: { strategy: "dpor", fields: true } });
+    const d = check({ title: "declared", model: m, predicate: (e) => e.final.x === 2, expect: "Sometimes", search: { strategy: "dpor" } });
+    expect(f.coverage).toMatchObject({ kind: "exhaustive", reduction: "source-DPOR", footprints: "fields" });
+    expect(describeCoverage(f.coverage)).toBe("exhaustive (source-DPOR, field footprints)");
+    expect(d.coverage).not.toHaveProperty("footprints");
+    expect(describeCoverage(d.coverage)).toBe("exhaustive (source-DPOR)");
+  });
 });

@@ -6,26 +6,25 @@ import { describe, it } from "vitest";
 import { claim, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
-import { Lockdep } from "../../lib/kernel/lockdep.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
 import { GFP_KERNEL, kmalloc } from "../../lib/kernel/gfp.ts";
 import { register_shrinker } from "../../lib/kernel/shrinker.ts";
 
-// One allocation that enters reclaim, whose shrinker takes obj->lock. Afterwards: does the
-// persistent lockdep graph hold the edge fs_reclaim -> &obj->lock?
-const m = (era: Era, ld: Lockdep) =>
+// One allocation that enters reclaim, whose shrinker takes obj->lock. Afterwards: does this
+// execution's lockdep graph hold the edge fs_reclaim -> &obj->lock?
+const m = (era: Era) =>
   model("shrinker lock under reclaim", () => {
-    const k = boot(era, { lockdep: ld, reclaim: "always" });
+    const k = boot(era, { reclaim: "always" });
     const l = new KMutex(k, "obj->lock", "&obj->lock");
     register_shrinker(k, { name: "drv_shrinker", *count_objects() { return 1; }, *scan_objects() { yield* l.lock(); yield* l.unlock(); return 1; } });
-    return { threads: { T: function* () { yield* kmalloc(k, GFP_KERNEL); } }, final: () => ({ edge: ld.hasEdge("fs_reclaim", "&obj->lock") }) };
+    return { threads: { T: function* () { yield* kmalloc(k, GFP_KERNEL); } }, final: () => ({ edge: k.lockdep.hasEdge("fs_reclaim", "&obj->lock") }) };
   });
 
 describe("fs_reclaim held across reclaim, per era", () => {
   it("2018: reclaim itself records no fs_reclaim -> obj->lock edge", () => {
-    claim({ title: "E18 no edge", model: m(E18, new Lockdep(E18)), predicate: (e) => e.final.edge, expect: "Never" });
+    claim({ title: "E18 no edge", model: m(E18), predicate: (e) => e.final.edge, expect: "Never" });
   });
   it("now: reclaim holds fs_reclaim, so the shrinker's lock is recorded under it", () => {
-    claim({ title: "ENOW edge", model: m(ENOW, new Lockdep(ENOW)), predicate: (e) => e.final.edge, expect: "Always" });
+    claim({ title: "ENOW edge", model: m(ENOW), predicate: (e) => e.final.edge, expect: "Always" });
   });
 });

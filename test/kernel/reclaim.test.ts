@@ -3,7 +3,6 @@ import { describe, it } from "vitest";
 import { claim, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, ERAS, type Era } from "../../lib/kernel/era.ts";
-import { Lockdep } from "../../lib/kernel/lockdep.ts";
 import { mm_alloc, mmap_region, VM_READ, VM_SHARED, PTE_SWAP } from "../../lib/kernel/mm.ts";
 import { populate } from "../../lib/kernel/populate.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
@@ -78,9 +77,12 @@ describe("swap-out of a GUP'd anon page", () => {
 });
 
 describe.each(ERAS)("shrinkers and fs_reclaim ($name)", (era) => {
-  const m = (gfp: number, ld: Lockdep) =>
+  /** `primed`: the driver primes the shrinker's edge at init, as drivers do (kernel-semantics §14):
+   *  a step of every execution's boot, so each execution's fresh graph holds it. */
+  const m = (gfp: number, primed = false) =>
     model("shrinker lock", () => {
-      const k = boot(era, { lockdep: ld, reclaim: "choose" });
+      const k = boot(era, { reclaim: "choose" });
+      if (primed) k.lockdep.prime(["fs_reclaim", "&obj->lock"], "driver init: fs_reclaim_acquire(GFP_KERNEL); might_lock(&obj->lock)");
       const l = new KMutex(k, "obj->lock", "&obj->lock");
       let sawFs = -1;
       register_shrinker(k, {
@@ -91,27 +93,22 @@ describe.each(ERAS)("shrinkers and fs_reclaim ($name)", (era) => {
       return { threads: { T: function* () { yield* l.lock(); yield* kmalloc(k, gfp); yield* l.unlock(); } }, final: () => sawFs };
     });
   it("a lock held around a reclaiming allocation and taken in the shrinker: real deadlock; lockdep only for __GFP_FS", () => {
-    claim({ title: "deadlock GFP_KERNEL", model: m(GFP_KERNEL, new Lockdep(era)), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
-    claim({ title: "deadlock GFP_NOFS", model: m(GFP_NOFS, new Lockdep(era)), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+    claim({ title: "deadlock GFP_KERNEL", model: m(GFP_KERNEL), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+    claim({ title: "deadlock GFP_NOFS", model: m(GFP_NOFS), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
     // Lockdep predicts it (reports in a run where reclaim did not even happen) only through
     // fs_reclaim, i.e. only for __GFP_FS; under NOFS it sees it only when the recursion really
-    // runs. The driver primes the shrinker's edge at init, as drivers do (kernel-semantics §14).
-    const primed = () => {
-      const ld = new Lockdep(era);
-      ld.prime(["fs_reclaim", "&obj->lock"], "driver init: fs_reclaim_acquire(GFP_KERNEL); might_lock(&obj->lock)");
-      return ld;
-    };
-    claim({ title: "lockdep predicts GFP_KERNEL", model: m(GFP_KERNEL, primed()), predicate: (e) => e.has("lockdep"), expect: "Always" });
-    claim({ title: "lockdep does not predict GFP_NOFS", model: m(GFP_NOFS, primed()), predicate: (e) => e.has("lockdep") && !e.has("deadlock"), expect: "Never" });
-    claim({ title: "the shrinker sees the NOFS mask", model: m(GFP_NOFS, new Lockdep(era)), predicate: (e) => e.final === 0, expect: "Sometimes" });
+    // runs. The driver primes the shrinker's edge at init (m's `primed`).
+    claim({ title: "lockdep predicts GFP_KERNEL", model: m(GFP_KERNEL, true), predicate: (e) => e.has("lockdep"), expect: "Always" });
+    claim({ title: "lockdep does not predict GFP_NOFS", model: m(GFP_NOFS, true), predicate: (e) => e.has("lockdep") && !e.has("deadlock"), expect: "Never" });
+    claim({ title: "the shrinker sees the NOFS mask", model: m(GFP_NOFS), predicate: (e) => e.final === 0, expect: "Sometimes" });
   });
 });
 
 describe.each(ERAS)("workqueues ($name)", (era) => {
   /** T queues a work that takes mn->lock, then flushes it (`how`) while holding mn->lock. */
-  const flushUnderLock = (ld: () => Lockdep, how: "flush_workqueue" | "flush_work" | "cancel_work_sync", flags = 0) =>
+  const flushUnderLock = (how: "flush_workqueue" | "flush_work" | "cancel_work_sync", flags = 0) =>
     model(how === "flush_workqueue" ? "flush under a lock the work takes" : `${how} under a lock the work takes (flags ${flags})`, () => {
-      const k = boot(era, { lockdep: ld() });
+      const k = boot(era);
       const l = new KMutex(k, "mn->lock");
       const wq = alloc_workqueue(k, "i915-userptr-release", flags);
       const w = init_work(k, "cancel_userptr", function* () { yield* l.lock(); yield* l.unlock(); });
@@ -128,19 +125,18 @@ describe.each(ERAS)("workqueues ($name)", (era) => {
         },
       };
     });
-  // One lockdep for all executions of a claim (the graph a booted kernel keeps).
-  const m = (ld: Lockdep) => flushUnderLock(() => ld, "flush_workqueue");
+  // Each execution boots with a fresh lockdep graph, so lockdep's verdict comes from the schedule itself.
+  const m = () => flushUnderLock("flush_workqueue");
   it(`real deadlock Sometimes; lockdep ${era.wqFlushLockdep ? "reports" : "silent (no flush maps v4.15–v4.18)"}`, () => {
-    claim({ title: "deadlock", model: m(new Lockdep(era)), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
-    claim({ title: "lockdep", model: m(new Lockdep(era)), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Always" : "Never" });
+    claim({ title: "deadlock", model: m(), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+    claim({ title: "lockdep", model: m(), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Always" : "Never" });
   });
   // start_flush_work's "force a lock recursion deadlock" annotation on ordered and rescuer-equipped
   // queues survived fd1a5b04dfb8, so v4.16 lockdep sees a cycle through flush_work and
   // cancel_work_sync of a pending or running work on a WQ_MEM_RECLAIM queue (not through
   // flush_workqueue). Since d6e89786bed9 (v4.19) cancel_work_sync skips it.
-  // A fresh lockdep per execution: the report must come from the schedule that flushes a pending
-  // work, not from a graph remembered across executions.
-  const viaWork = (flags: number, how: "flush_work" | "cancel_work_sync") => flushUnderLock(() => new Lockdep(era), how, flags);
+  // In v4.16 the report must come from the schedule that flushes a pending work.
+  const viaWork = (flags: number, how: "flush_work" | "cancel_work_sync") => flushUnderLock(how, flags);
   it(`flush_work: ${era.wqFlushLockdep ? "the work's map reports in every schedule" : "v4.16 reports only through a rescuer queue's map, when the work is still pending"}`, () => {
     claim({ title: "rescuer queue", model: viaWork(WQ_MEM_RECLAIM, "flush_work"), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Always" : "Sometimes" });
     claim({ title: "plain queue", model: viaWork(0, "flush_work"), predicate: (e) => e.has("lockdep"), expect: era.wqFlushLockdep ? "Always" : "Never" });

@@ -3,7 +3,6 @@
 import { model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import type { Era } from "../../lib/kernel/era.ts";
-import type { Lockdep } from "../../lib/kernel/lockdep.ts";
 import { mm_alloc, mmap_region, VM_READ, VM_SHARED, type Mm } from "../../lib/kernel/mm.ts";
 import { populate } from "../../lib/kernel/populate.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
@@ -18,9 +17,9 @@ function hook(mm: Mm, sub: MmuNotifier): void {
   mm.notifiers.hlist.push(sub);
 }
 
-export const s4CallbackAllocates = (era: Era, ld: Lockdep, gfp: number) =>
+export const s4CallbackAllocates = (era: Era, gfp: number) =>
     model(`S4 callback allocates (${era.name})`, () => {
-      const k = boot(era, { lockdep: ld });
+      const k = boot(era);
       const mm = mm_alloc(k, 8);
       mmap_region(mm, 0, 1);
       populate(k, mm, 0, 1);
@@ -30,10 +29,10 @@ export const s4CallbackAllocates = (era: Era, ld: Lockdep, gfp: number) =>
   // The real deadlock: A holds an fs lock and reclaims under GFP_NOFS/NOIO, reaching the notifier
   // (clean page unmapped), which waits for the driver lock; B holds the driver lock and allocates
   // GFP_KERNEL, whose reclaim runs an fs shrinker that needs the fs lock.
-export const s4Deadlock = (era: Era, ld: Lockdep, gfpA: number, allocFirst = false) =>
+export const s4Deadlock = (era: Era, gfpA: number, allocFirst = false) =>
     model(`S4 deadlock (${era.name})`, () => {
       const f = { file: null as null | ReturnType<typeof file_create> };
-      const k = boot(era, { lockdep: ld, reclaim: "choose", reclaimCandidates: () => [pfn] });
+      const k = boot(era, { reclaim: "choose", reclaimCandidates: () => [pfn] });
       const mm = mm_alloc(k, 8);
       f.file = file_create(k, "data", 1, false);
       mmap_region(mm, 0, 1, VM_READ | VM_SHARED, f.file);

@@ -4,7 +4,6 @@ import { check, claim, model } from "../../lib/explorer/index.ts";
 import type { Yieldable } from "../../lib/explorer/index.ts";
 import { boot, type Kernel } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, era as mix, type Era } from "../../lib/kernel/era.ts";
-import { Lockdep } from "../../lib/kernel/lockdep.ts";
 import { mm_alloc, mmap_region, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE, type Mm } from "../../lib/kernel/mm.ts";
 import { populate } from "../../lib/kernel/populate.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
@@ -127,23 +126,23 @@ describe("S3 HMM invalidation at range_end (v4.16)", () => {
 // ---------------------------------------------------------------------------------------------
 describe("S4 notifier callback allocates", () => {
   it("lockdep: E18 silent, now reports (notifier map -> fs_reclaim -> notifier map) without any reclaim", () => {
-    claim({ id: "S4/E18", title: "lockdep", model: s4CallbackAllocates(E18, new Lockdep(E18), GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Never" });
-    const r = claim({ id: "S4/now", title: "lockdep", model: s4CallbackAllocates(ENOW, new Lockdep(ENOW), GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Always" });
+    claim({ id: "S4/E18", title: "lockdep", model: s4CallbackAllocates(E18, GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Never" });
+    const r = claim({ id: "S4/now", title: "lockdep", model: s4CallbackAllocates(ENOW, GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Always" });
     expect(r.counts.true).toBeGreaterThan(0);
-    claim({ title: "now, GFP_NOIO also reported (§30)", model: s4CallbackAllocates(ENOW, new Lockdep(ENOW), GFP_NOIO), predicate: (e) => e.has("lockdep"), expect: "Always" });
-    claim({ title: "now, GFP_ATOMIC is fine (near miss)", model: s4CallbackAllocates(ENOW, new Lockdep(ENOW), GFP_ATOMIC), predicate: (e) => e.has("lockdep"), expect: "Never" });
+    claim({ title: "now, GFP_NOIO also reported (§30)", model: s4CallbackAllocates(ENOW, GFP_NOIO), predicate: (e) => e.has("lockdep"), expect: "Always" });
+    claim({ title: "now, GFP_ATOMIC is fine (near miss)", model: s4CallbackAllocates(ENOW, GFP_ATOMIC), predicate: (e) => e.has("lockdep"), expect: "Never" });
   });
 
   it("real deadlock under GFP_NOFS and GFP_NOIO, in both eras", () => {
     for (const era of [E18, ENOW])
       for (const gfp of [GFP_NOFS, GFP_NOIO])
-        claim({ title: `deadlock ${era.name} ${gfp === GFP_NOFS ? "NOFS" : "NOIO"}`, model: s4Deadlock(era, new Lockdep(era), gfp), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+        claim({ title: `deadlock ${era.name} ${gfp === GFP_NOFS ? "NOFS" : "NOIO"}`, model: s4Deadlock(era, gfp), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
   });
   it("B alone deadlocks on itself: its own reclaim calls the notifier, which takes the lock B holds", () => {
-    claim({ title: "self", model: s4Deadlock(E18, new Lockdep(E18), GFP_ATOMIC), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
+    claim({ title: "self", model: s4Deadlock(E18, GFP_ATOMIC), predicate: (e) => e.has("deadlock"), expect: "Sometimes" });
   });
   it("near miss: B allocates before taking the driver lock -> no deadlock", () => {
-    claim({ title: "alloc first", model: s4Deadlock(E18, new Lockdep(E18), GFP_NOFS, true), predicate: (e) => e.has("deadlock"), expect: "Never" });
+    claim({ title: "alloc first", model: s4Deadlock(E18, GFP_NOFS, true), predicate: (e) => e.has("deadlock"), expect: "Never" });
   });
 });
 
