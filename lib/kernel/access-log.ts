@@ -126,7 +126,7 @@ export function recordField(obj: object, field: string, key: string, fs?: FieldS
  * As fields (fs): key k is field no(k) and the key set is field no(ALL) (`all`). get/has read k;
  * set of a present key writes k; set of a new key and delete of a present one write k and the key
  * set; size reads the key set; iteration reads the key set and every present key; clear writes
- * them all. Values must not be mutated in place (they are not wrapped).
+ * them all (of an empty map: reads the key set). Values must not be mutated in place (they are not wrapped).
  */
 export function recordMap<K, V>(m: Map<K, V>, name: string, fs?: FieldSink<K> & { readonly all: number }): Map<K, V> {
   const readAll = (t: Map<K, V>, w: number) => {
@@ -155,8 +155,11 @@ export function recordMap<K, V>(m: Map<K, V>, name: string, fs?: FieldSink<K> & 
           else sinkRec(fs, k, 2);
           if ((p === "set") !== present && fs?.log.recording) fs.log.rec(fs.all, 2);
         } else {
-          if (cur !== null) rec(`${name}[*]`, p === "clear" ? 2 : 1);
-          readAll(t, p === "clear" ? 2 : 1);
+          // Clearing an empty map changes nothing: it only reads that the key set is empty (two
+          // flushes of an empty GPU TLB are independent).
+          const w = p === "clear" && t.size > 0 ? 2 : 1;
+          if (cur !== null) rec(`${name}[*]`, w);
+          readAll(t, w);
         }
         return (v as (...a: unknown[]) => unknown).apply(t, args);
       };

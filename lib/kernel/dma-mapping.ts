@@ -17,6 +17,8 @@ import type { Tracked, Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, leave } from "./kernel.ts";
 import { __iommu_dma_unmap, iommu_domain_alloc, type IommuDomain, type IommuMode, type Translation } from "./iommu.ts";
+import { accessLogOn, recordField, recordList } from "./access-log.ts";
+import { fieldNo, SG_COUNTS, SG_DEV, SG_DMA, SG_GENS, SPACE_SG } from "./field-log.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -50,6 +52,8 @@ export class SgTable {
    *  independent and loses the access that lands between the free and the signal (chapter 11,
    *  C11.9). The accessors check the footprint in every execution. */
   private st: SgState = "live";
+  /** Field footprints: are dma, gens, the counts and dev behind recording wrappers yet? */
+  private recorded = false;
   constructor(
     readonly name: string,
     readonly pages: readonly number[],
@@ -65,6 +69,31 @@ export class SgTable {
     checkFootprint(mem, true, `${this.name}.state`);
     this.st = s;
   }
+  /**
+   * Field footprints (field-log.ts): put dma, gens, the counts and dev behind recording wrappers,
+   * once. A table is made without the kernel (sg_alloc_table_from_pages), so every split step that
+   * reaches one calls this first, inside its run: each access of a split step is then recorded.
+   * Its fields are numbered by a hash of its name, never by the order tables were first touched:
+   * the same table has the same number in every execution; two tables that share a number only
+   * depend on each other more than they need to.
+   */
+  record(k: Kernel): this {
+    const fl = k.mem.fields;
+    if (this.recorded || (fl === null && !accessLogOn())) return this;
+    this.recorded = true;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < this.name.length; i++) h = Math.imul(h ^ this.name.charCodeAt(i), 0x01000193) >>> 0;
+    const owner = h & 0xffff;
+    const one = (f: number) => (fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_SG, owner, 0, f) });
+    const me = this as unknown as { dma: number[]; gens: number[] };
+    me.dma = recordList(this.dma, `${this.name}.dma`, one(SG_DMA));
+    me.gens = recordList(this.gens, `${this.name}.gens`, one(SG_GENS));
+    recordField(this, "orig_nents", `${this.name}.nents`, one(SG_COUNTS));
+    recordField(this, "nents", `${this.name}.nents`, one(SG_COUNTS));
+    recordField(this, "dev", `${this.name}.dev`, one(SG_DEV));
+    if (fl !== null) ["dma", "gens", "nents", "dev"].forEach((n, i) => fl.names.set(SPACE_SG * 64 + i, n));
+    return this;
+  }
 }
 
 export type SgState = "live" | "moved" | "dead";
@@ -76,6 +105,7 @@ export function sg_alloc_table_from_pages(name: string, pages: readonly number[]
 
 /** The effect of dma_map_sg, for use inside a memory step (or at setup, which has no steps). */
 export function __dma_map_sg(k: Kernel, dev: DmaDevice, sgt: SgTable): number {
+  sgt.record(k);
   const dom = dev.domain;
   sgt.dev = dev;
   sgt.orig_nents = sgt.pages.length;
@@ -100,7 +130,9 @@ export function __dma_map_sg(k: Kernel, dev: DmaDevice, sgt: SgTable): number {
 export function* dma_map_sg(k: Kernel, dev: DmaDevice, sgt: SgTable): Gen<number> {
   const __k = enter(k, "dma_map_sg");
   try {
-    return yield* k.mem.step(`dma_map_sg(${dev.name}, ${sgt.name}: frames ${sgt.pages.join(",")})`, "w", () => __dma_map_sg(k, dev, sgt));
+    // Split (field footprints): the sg table, the IOMMU's page table and IOVA allocator and the
+    // frames' generations and hardware counts are all recorded.
+    return yield* k.mem.fieldStep(`dma_map_sg(${dev.name}, ${sgt.name}: frames ${sgt.pages.join(",")})`, "w", () => __dma_map_sg(k, dev, sgt));
   } finally {
     leave(__k);
   }
@@ -114,7 +146,8 @@ export function* dma_unmap_sg(k: Kernel, dev: DmaDevice, sgt: SgTable, nents = s
       finding("dma-api", `dma_unmap_sg(${dev.name}, ${sgt.name}) with nents ${nents}${sgt.dev !== dev ? " for another device" : ""}; dma_map_sg was given ${sgt.orig_nents} (DMA-API debug)`, { sgt: sgt.name });
     const iovas = sgt.dma.slice(0, sgt.nents);
     if (dev.domain) yield* __iommu_dma_unmap(k, dev.domain, iovas);
-    yield* k.mem.step(`dma_unmap_sg done (${sgt.name})`, "w", () => {
+    yield* k.mem.fieldStep(`dma_unmap_sg done (${sgt.name})`, "w", () => {
+      sgt.record(k);
       sgt.nents = 0;
       sgt.orig_nents = 0;
     });

@@ -18,14 +18,20 @@ import type { FieldRecorder } from "../explorer/effect.ts";
 import { currentRuntime } from "../explorer/context.ts";
 
 /** Field spaces (the top of a field number). */
-export const SPACE_FRAME = 1, SPACE_GLOBAL = 2, SPACE_PTE = 3, SPACE_MAP = 4, SPACE_VMA = 5, SPACE_PMD = 6;
-const SPACE_NAMES: readonly string[] = Object.freeze(["?", "frame", "global", "pte", "map", "vma", "pmd"]);
+export const SPACE_FRAME = 1, SPACE_GLOBAL = 2, SPACE_PTE = 3, SPACE_MAP = 4, SPACE_VMA = 5, SPACE_PMD = 6, SPACE_IOMMU = 7, SPACE_SG = 8;
+const SPACE_NAMES: readonly string[] = Object.freeze(["?", "frame", "global", "pte", "map", "vma", "pmd", "iommu", "sg"]);
 /** An index past every real one: "the set of keys" of a recorded map. */
 export const INDEX_ALL = 0xfffff;
 export const MAX_OWNER = 0xffff, MAX_INDEX = 0xffffe, MAX_FIELD = 63;
 /** SPACE_MAP owners: GPU VM n's PTEs 3n, its TLB 3n+1, its userptr VAs 3n+2 (below MAP_OWNER_GPU_END); the device
  *  oracles' per-page maps MAP_OWNER_DEVICE + 0x1000 * map + mm.id (mm.id below 0x1000). */
 export const MAP_OWNER_GPU_END = 0x8000, MAP_OWNER_DEVICE = 0x8000;
+/** SPACE_IOMMU: owner = the domain's number (iommu.ts), index = IOVA, field: IO PTE, IOTLB entry (their
+ *  key sets at INDEX_ALL); index 0: the flush queue, the IOVA allocator, the fault log. */
+export const IO_PTE = 0, IO_TLB = 1, IO_FQ = 2, IO_IOVA = 3, IO_FAULTS = 4;
+/** SPACE_SG: owner = a hash of the sg table's name (dma-mapping.ts: tables that share it share
+ *  fields, which only adds dependencies), index 0, field: DMA addresses, generations, counts, device. */
+export const SG_DMA = 0, SG_GENS = 1, SG_COUNTS = 2, SG_DEV = 3;
 
 /** The number of field `f` of element `index` of structure `owner` in `space`. */
 export function fieldNo(space: number, owner: number, index: number, f: number): number {

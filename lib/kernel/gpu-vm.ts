@@ -50,7 +50,7 @@ export interface GpuPte {
 /** Driver hook for recoverable faults (page-fault capable hardware): install a PTE and return true. */
 export type GpuFaultHandler = (k: Kernel, vm: GpuVm, va: number, write: boolean) => Gen<boolean>;
 import { accessLogOn, recordMap, tripField } from "./access-log.ts";
-import { fieldNo, fieldTrip, INDEX_ALL, MAP_OWNER_GPU_END, MAX_INDEX, MAX_OWNER, SPACE_MAP } from "./field-log.ts";
+import { fieldNo, INDEX_ALL, MAP_OWNER_GPU_END, MAX_INDEX, MAX_OWNER, SPACE_MAP } from "./field-log.ts";
 
 export class GpuVm {
   // ---- hardware-visible: only inside k.mem steps ----
@@ -156,10 +156,9 @@ export class GpuVm {
    */
   complete(e: GpuPte, write: boolean, who: string): "ok" | "iommu-fault" {
     const mem = this.k.mem;
-    // Behind an IOMMU the access reads and fills IOMMU state, which no wrapper records: a split
-    // step falls back to all of memory. The sg table's state is memory's, read only here (no split
-    // step writes it; its writers declare all of memory as a write, dma-buf.ts).
-    if (!this.physical()) fieldTrip(mem.fields);
+    // Behind an IOMMU the access reads and fills the IOMMU's page table, IOTLB and fault log, all
+    // recorded (iommu.ts). The sg table's state is memory's, read only here (no split step writes
+    // it; its writers declare all of memory as a write, dma-buf.ts).
     const tr = dmaTranslate(this.dev, e.dma, e.gen, write, who);
     if (!tr) return "iommu-fault";
     const sgt = (tr.tag as SgTable | null) ?? e.sgt;
@@ -202,9 +201,10 @@ export function gpuvm_create(k: Kernel, name: string, dev: DmaDevice): GpuVm {
  */
 export function* gpuvm_map_sgt(k: Kernel, vm: GpuVm, va: number, sgt: SgTable, owners: readonly (Owner | null)[] = [], who = `${vm.name}: map ${sgt.name}`): Gen<void> {
   // Split (field footprints), as are map, unmap and the TLB flush below: GPU PTEs and TLB, the
-  // frames' hardware counts, the oracles' records; IOMMU page tables and sg tables are only read,
-  // and no split step writes them.
+  // frames' hardware counts, the oracles' records, the IOMMU page table (frameOf) and the sg
+  // table (put behind its wrappers first: SgTable.record) are all recorded.
   yield* k.mem.fieldStep(`gpuvm_map(${vm.name}, VA ${va}.., ${sgt.name})`, "w", () => {
+    sgt.record(k);
     for (let i = 0; i < sgt.nents; i++) vm.set(va + i, sgt.dma[i], sgt.gens[i], sgt.write, owners[i] ?? null, sgt, who);
   });
 }

@@ -33,6 +33,8 @@ import type { Kernel } from "./kernel.ts";
 import { enter, leave } from "./kernel.ts";
 import { HW_IOMMU_PTE, HW_IOTLB } from "./page.ts";
 import { viewedDevices } from "./view.ts";
+import { accessLogOn, recordField, recordList, recordMap } from "./access-log.ts";
+import { fieldNo, INDEX_ALL, IO_FAULTS, IO_FQ, IO_IOVA, IO_PTE, IO_TLB, MAX_INDEX, MAX_OWNER, SPACE_IOMMU } from "./field-log.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -49,7 +51,7 @@ export interface IoPte {
 
 interface IotlbEntry extends IoPte {
   /** Its IO PTE was unmapped in lazy mode: no HW reference held, awaiting the flush queue. */
-  stale: boolean;
+  readonly stale: boolean;
 }
 
 /** Result of a device-side translation. */
@@ -82,7 +84,26 @@ export class IommuDomain {
     readonly name: string,
     readonly mode: Exclude<IommuMode, "none">,
   ) {
-    viewedDevices(k).iommus.push(this);
+    const doms = viewedDevices(k).iommus, nr = doms.length;
+    doms.push(this);
+    const fl = k.mem.fields;
+    if (accessLogOn() || fl !== null) {
+      // Field footprints (field-log.ts): the IO page table, the IOTLB, the flush queue, the IOVA
+      // allocator and the fault log of the nr-th domain (numbered at setup, like GPU VMs) are
+      // recorded, so the steps below and a GPU access through the IOMMU can be split. IOTLB
+      // entries are replaced, never changed in place (makeStale).
+      const no = (f: number) => (iova: number) => (Number.isInteger(iova) && iova >= 0 && iova <= MAX_INDEX && nr <= MAX_OWNER ? fieldNo(SPACE_IOMMU, nr, iova, f) : null);
+      const one = (f: number) => (fl === null ? undefined : { log: fl, no: () => (nr <= MAX_OWNER ? fieldNo(SPACE_IOMMU, nr, 0, f) : null) });
+      const map = (f: number) => (fl === null ? undefined : { log: fl, no: no(f), all: fieldNo(SPACE_IOMMU, Math.min(nr, MAX_OWNER), INDEX_ALL, f) });
+      const me = this as unknown as { pt: Map<number, IoPte>; iotlb: Map<number, IotlbEntry>; fq: number[]; freeIovas: number[]; faults: unknown[] };
+      me.pt = recordMap(this.pt, `${name}.iopte`, map(IO_PTE));
+      me.iotlb = recordMap(this.iotlb, `${name}.iotlb`, map(IO_TLB));
+      me.fq = recordList(this.fq, `${name}.fq`, one(IO_FQ));
+      me.freeIovas = recordList(this.freeIovas, `${name}.iova`, one(IO_IOVA));
+      recordField(this, "nextIova", `${name}.iova`, one(IO_IOVA));
+      me.faults = recordList(this.faults, `${name}.faults`, one(IO_FAULTS));
+      if (fl !== null) ["pt", "iotlb", "fq", "iova", "faults"].forEach((n, i) => fl.names.set(SPACE_IOMMU * 64 + i, n));
+    }
   }
 
   /** alloc_iova: lowest freed IOVA first (reuse is what makes stale translations dangerous). */
@@ -124,7 +145,7 @@ export class IommuDomain {
   makeStale(iova: number): void {
     const e = this.iotlb.get(iova);
     if (e && !e.stale) {
-      e.stale = true;
+      this.iotlb.set(iova, { ...e, stale: true });
       this.k.mem.hwPut(e.pfn, HW_IOTLB);
     }
   }
@@ -168,6 +189,9 @@ export class IommuDomain {
   }
 }
 
+// The steps below are split (field footprints, lib/kernel/README.md): they touch the domain's
+// recorded state, the frames' generations and hardware counts, and the caller's own gather.
+
 /** iommu_domain_alloc (+ the strict/lazy policy of the default domain). */
 export function iommu_domain_alloc(k: Kernel, name: string, mode: Exclude<IommuMode, "none"> = "strict"): IommuDomain {
   return new IommuDomain(k, name, mode);
@@ -175,7 +199,7 @@ export function iommu_domain_alloc(k: Kernel, name: string, mode: Exclude<IommuM
 
 /** iommu_map(domain, iova, paddr, size = 1 page, prot): 0 or -EEXIST. One step. */
 export function* iommu_map(k: Kernel, dom: IommuDomain, iova: number, pfn: number, write = true, tag: unknown = null): Gen<number> {
-  return yield* k.mem.step(`iommu_map(${dom.name}, ${iova.toString(16)} -> frame ${pfn})`, "w", () => dom.setPte(iova, pfn, k.mem.gen[pfn], write, tag));
+  return yield* k.mem.fieldStep(`iommu_map(${dom.name}, ${iova.toString(16)} -> frame ${pfn})`, "w", () => dom.setPte(iova, pfn, k.mem.gen[pfn], write, tag));
 }
 
 /** An iommu_iotlb_gather: the IOVAs whose IOTLB entries still need invalidating. */
@@ -185,7 +209,7 @@ export interface IotlbGather {
 
 /** iommu_unmap_fast: clear the IO PTEs, collect them in the gather, no IOTLB invalidation. */
 export function* iommu_unmap_fast(k: Kernel, dom: IommuDomain, iovas: readonly number[], gather: IotlbGather): Gen<number> {
-  return yield* k.mem.step(`iommu_unmap_fast(${dom.name}, ${iovas.map((i) => i.toString(16)).join(",")})`, "w", () => {
+  return yield* k.mem.fieldStep(`iommu_unmap_fast(${dom.name}, ${iovas.map((i) => i.toString(16)).join(",")})`, "w", () => {
     let n = 0;
     for (const iova of iovas) if (dom.clearPte(iova)) (n++, gather.iovas.push(iova));
     return n;
@@ -194,7 +218,7 @@ export function* iommu_unmap_fast(k: Kernel, dom: IommuDomain, iovas: readonly n
 
 /** iommu_iotlb_sync: invalidate what the gather collected. */
 export function* iommu_iotlb_sync(k: Kernel, dom: IommuDomain, gather: IotlbGather): Gen<void> {
-  yield* k.mem.step(`iommu_iotlb_sync(${dom.name})`, "w", () => {
+  yield* k.mem.fieldStep(`iommu_iotlb_sync(${dom.name})`, "w", () => {
     dom.invalidate(gather.iovas);
     gather.iovas.length = 0;
   });
@@ -215,7 +239,7 @@ export function* iommu_unmap(k: Kernel, dom: IommuDomain, iovas: readonly number
 
 /** iommu_flush_iotlb_all. */
 export function* iommu_flush_iotlb_all(k: Kernel, dom: IommuDomain): Gen<void> {
-  yield* k.mem.step(`iommu_flush_iotlb_all(${dom.name})`, "w", () => dom.invalidateAll());
+  yield* k.mem.fieldStep(`iommu_flush_iotlb_all(${dom.name})`, "w", () => dom.invalidateAll());
 }
 
 /**
@@ -227,10 +251,10 @@ export function* __iommu_dma_unmap(k: Kernel, dom: IommuDomain, iovas: readonly 
   try {
     if (dom.mode === "strict") {
       yield* iommu_unmap(k, dom, iovas);
-      yield* k.mem.step("free_iova", "w", () => iovas.forEach((i) => dom.freeIova(i)));
+      yield* k.mem.fieldStep("free_iova", "w", () => iovas.forEach((i) => dom.freeIova(i)));
       return;
     }
-    yield* k.mem.step(`iommu_unmap_fast + queue_iova(${dom.name}, ${iovas.map((i) => i.toString(16)).join(",")})`, "w", () => {
+    yield* k.mem.fieldStep(`iommu_unmap_fast + queue_iova(${dom.name}, ${iovas.map((i) => i.toString(16)).join(",")})`, "w", () => {
       for (const iova of iovas) {
         dom.clearPte(iova);
         dom.makeStale(iova);
@@ -244,7 +268,7 @@ export function* __iommu_dma_unmap(k: Kernel, dom: IommuDomain, iovas: readonly 
 
 /** fq_flush_timeout / iommu_dma_flush_fq: invalidate the whole IOTLB, then free the parked IOVAs. */
 export function* fq_flush_timeout(k: Kernel, dom: IommuDomain): Gen<void> {
-  yield* k.mem.step(`fq_flush_timeout(${dom.name})`, "w", () => {
+  yield* k.mem.fieldStep(`fq_flush_timeout(${dom.name})`, "w", () => {
     dom.invalidateAll();
     for (const iova of dom.fq.splice(0)) dom.freeIova(iova);
   });

@@ -17,6 +17,7 @@ import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start,
 import { type MmuGather, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlbRemovePage, tlbTrackRange } from "./mmu-gather.ts";
 import { HPAGE_NR, PG_ANON, PG_DIRTY } from "./page.ts";
 import { clearPte, removeRmap } from "./pgtable.ts";
+import { fieldTrip } from "./field-log.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -29,7 +30,11 @@ export function* unmap_page_range(k: Kernel, tlb: MmuGather, vma: Vma, start: nu
     const pmdEnd = Math.min(e, vpn - (vpn % HPAGE_NR) + HPAGE_NR);
     const from = vpn;
     let full = false;
-    vpn = yield* k.mem.step(`zap_pte_range(${mm.name}:${from}..${pmdEnd})`, "w", () => {
+    // Split (field footprints, lib/kernel/README.md): PTEs, change causes, the frames' map counts
+    // and flags, the per-page invalidation marks are recorded, and the gather is this thread's
+    // own; the VMA bounds are read above, under mmap_lock. A swap entry's count is not recorded
+    // and split steps read it (reuse_swap_page): zapping one trips.
+    vpn = yield* k.mem.fieldStep(`zap_pte_range(${mm.name}:${from}..${pmdEnd})`, "w", () => {
       let v = from;
       while (v < pmdEnd && !full) full = zapOne(k, tlb, mm, v++, cause);
       return v;
@@ -45,6 +50,7 @@ function zapOne(k: Kernel, tlb: MmuGather, mm: Mm, vpn: number, cause: number): 
   const pfn = mm.ptePfn[vpn];
   mm.changeCause[vpn] = cause;
   if (f & PTE_SWAP) {
+    fieldTrip(k.mem.fields);
     clearPte(mm, vpn);
     if (k.swap) k.swap.count[pfn]--;
     return false;

@@ -46,9 +46,13 @@ export function tlbTrackRange(tlb: MmuGather, vpn: number): void {
 }
 
 /** tlb_flush_mmu: flush the TLB for the gathered range, then free the batched pages. One step:
- *  nothing can reach the pages between the flush and the free (their PTEs are gone). */
+ *  nothing can reach the pages between the flush and the free (their PTEs are gone). Split (field
+ *  footprints, lib/kernel/README.md): the mm's per-page TLB arrays, the frames' counts, flags,
+ *  hardware counts and free-list membership, and the free list are all recorded; the gather is
+ *  this thread's own; a secondary-TLB callback trips (mmu-notifier.ts); freeing a frame runs no
+ *  callback (page.ts freeFrame: findings and notes only). */
 export function* tlb_flush_mmu(k: Kernel, tlb: MmuGather): Generator<Yieldable, void, unknown> {
-  yield* k.mem.step(`tlb_flush_mmu(${tlb.mm.name}): flush TLB, free ${tlb.pages.length} page(s)`, "w", () => {
+  yield* k.mem.fieldStep(`tlb_flush_mmu(${tlb.mm.name}): flush TLB, free ${tlb.pages.length} page(s)`, "w", () => {
     if (tlb.end > tlb.start && !planted(k, "gather-no-tlb-flush")) flushTlbRange(k, tlb.mm, tlb.start, tlb.end);
     for (const pfn of tlb.pages) k.mem.putPage(pfn);
     tlb.pages.length = 0;

@@ -19,24 +19,44 @@ import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
 import { FOLL_LONGTERM, FOLL_WRITE, get_user_pages_fast, pin_user_pages, put_page, set_page_dirty, unpin_user_page } from "../../lib/kernel/gup.ts";
 import { mprotect, PROT_READ, PROT_WRITE } from "../../lib/kernel/mprotect.ts";
 import { fork } from "../../lib/kernel/fork.ts";
-import { dma_device } from "../../lib/kernel/dma-mapping.ts";
-import { gpuvm_create, gpuvm_map, gpuvm_tlb_flush, gpuvm_unmap, type GpuVm } from "../../lib/kernel/gpu-vm.ts";
+import { __dma_map_sg, dma_device, dma_map_sg, dma_unmap_sg, sg_alloc_table_from_pages, type DmaDevice, type SgTable } from "../../lib/kernel/dma-mapping.ts";
+import { fq_flush_timeout } from "../../lib/kernel/iommu.ts";
+import { devState } from "../../lib/kernel/device-oracles.ts";
+import { gpuvm_create, gpuvm_map, gpuvm_map_sgt, gpuvm_tlb_flush, gpuvm_unmap, type GpuVm } from "../../lib/kernel/gpu-vm.ts";
 import { drm_sched_entity_push_job, drm_sched_job_init, gpu_engine, gpu_job, type GpuEngine, type GpuJob } from "../../lib/kernel/gpu.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "../../lib/kernel/mmu-notifier.ts";
 import { TestGpu } from "./device.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 /** What a thread's operations act on besides the mm: the test device, a GPU VM without an
- *  IOMMU and its engine (jobs run on threads of their own), the child mm of a fork. */
+ *  IOMMU and its engine (jobs run on threads of their own), the child mm of a fork; a device
+ *  behind a strict IOMMU (`io`) and one behind a lazy one (`lazy`), a GPU VM on each, and one sg
+ *  table per device, mapped at setup, over page 0's frame (or a frame of its own when unmapped). */
 interface Dev {
   readonly gpu: TestGpu;
   readonly vm: GpuVm;
+  readonly io: IoDev;
+  readonly lazy: IoDev;
   readonly gfx: GpuEngine;
   readonly child: Mm;
   readonly jobs: GpuJob[];
   readonly t: number;
 }
 type Op = (k: Kernel, mm: Mm, d: Dev, out: unknown[]) => Gen<void>;
+interface IoDev {
+  readonly dev: DmaDevice;
+  readonly vm: GpuVm;
+  readonly sgt: SgTable;
+}
+
+/** Bind the sg table at VA 8 of the device's VM, then run a job that writes it (through the IOMMU). */
+function* ioJob(k: Kernel, mm: Mm, d: Dev, io: IoDev, out: unknown[]): Gen<void> {
+  yield* gpuvm_map_sgt(k, io.vm, 8, io.sgt);
+  const job = gpu_job(`J${d.t}`, io.vm, [{ va: 8, write: true }]);
+  d.jobs.push(job);
+  out.push(yield* drm_sched_job_init(k, d.gfx, job));
+  yield* drm_sched_entity_push_job(k, d.gfx, job);
+}
 
 /** The operations a generated thread draws from, on page v (0 or 1). */
 const OPS: ((v: number) => [string, Op])[] = [
@@ -95,6 +115,20 @@ const OPS: ((v: number) => [string, Op])[] = [
   (v) => [`fork ${v}`, function* (k, mm, d, out) {
     out.push(yield* fork(k, mm, d.child));
   }],
+  // The split IOMMU and DMA-mapping steps: a job through a strict or a lazy IOMMU (the fetch, then
+  // the completion's IOTLB fill and IO PTE walk), dma_unmap_sg (strict: unmap, IOTLB sync, free
+  // the IOVA; lazy: unmap and queue, then the flush queue's timeout), dma_map_sg again.
+  () => [`iommu job`, function* (k, mm, d, out) { yield* ioJob(k, mm, d, d.io, out); }],
+  () => [`iommu bind`, function* (k, _mm, d) { yield* gpuvm_map_sgt(k, d.io.vm, 8, d.io.sgt); }],
+  () => [`iommu unmap+remap`, function* (k, _mm, d, out) {
+    yield* dma_unmap_sg(k, d.io.dev, d.io.sgt);
+    out.push(yield* dma_map_sg(k, d.io.dev, d.io.sgt));
+  }],
+  () => [`lazy iommu job`, function* (k, mm, d, out) { yield* ioJob(k, mm, d, d.lazy, out); }],
+  () => [`lazy iommu unmap+flush`, function* (k, _mm, d) {
+    yield* dma_unmap_sg(k, d.lazy.dev, d.lazy.sgt);
+    yield* fq_flush_timeout(k, d.lazy.dev.domain!);
+  }],
 ];
 
 interface Program {
@@ -141,11 +175,19 @@ function program(seed: number, drop?: (field: string) => boolean, forced: readon
     const vm = gpuvm_create(k, "vm", dma_device(k, "gpu", "none"));
     const gfx = gpu_engine(k, "gfx");
     const child = mm_alloc(k, 2, "c");
+    const ioDev = (mode: "strict" | "lazy"): IoDev => {
+      const dev = dma_device(k, mode, mode);
+      const sgt = sg_alloc_table_from_pages(`${mode}.sgt`, [mapped ? mm.ptePfn[0] : k.mem.allocFrame()]);
+      __dma_map_sg(k, dev, sgt);
+      return { dev, vm: gpuvm_create(k, `${mode}.vm`, dev), sgt };
+    };
+    const io = ioDev("strict"), lazy = ioDev("lazy");
+    devState(k); // made at setup: made inside a step, it makes that step fall back (device-oracles.ts)
     const jobs: GpuJob[] = [];
     const out: unknown[][] = threads.map(() => []);
     const bodies: Record<string, () => Gen<void>> = {};
     threads.forEach((ops, t) => {
-      const d: Dev = { gpu, vm, gfx, child, jobs, t };
+      const d: Dev = { gpu, vm, io, lazy, gfx, child, jobs, t };
       bodies[`T${t}`] = function* () { for (const [, op] of ops) yield* op(k, mm, d, out[t]); };
     });
     return {
@@ -154,7 +196,8 @@ function program(seed: number, drop?: (field: string) => boolean, forced: readon
         const pt: string[] = [];
         for (const m of [mm, child])
           for (let v = 0; v < pages; v++) pt.push(`${m.ptePfn[v]}/${m.pteFlags[v]}/${m.tlbPfn[v]}:${m.cpuPfn(v) >= 0 ? k.mem.contents[m.cpuPfn(v)] : "-"}`);
-        const gpuState = [[...vm.pte.keys()], [...vm.tlb.keys()], jobs.map((j) => j.status)];
+        const ioState = [io, lazy].map(({ dev, vm: v, sgt }) => [[...v.pte.keys()], [...v.tlb.keys()], [...dev.domain!.pt.keys()], sgt.dma.map((a) => dev.domain!.cached(a)), sgt.nents, dev.domain!.fq.length, dev.domain!.faults.length]);
+        const gpuState = [[...vm.pte.keys()], [...vm.tlb.keys()], jobs.map((j) => j.status), ioState];
         return JSON.stringify([out, pt, gpuState, k.mem.freeCount(), [...k.mem.contentsVersion], [...k.mem.hw]]);
       },
     };
@@ -200,11 +243,15 @@ describe("field footprints (search.fields)", () => {
     expect(fieldTotal).toBeLessThanOrEqual(declTotal);
   }, 300_000);
 
-  it("reach every outcome DFS reaches with the split GPU, mprotect, fork and COW steps", () => {
+  it("reach every outcome DFS reaches with the split GPU, mprotect, fork, COW, zap, IOMMU and DMA-mapping steps", () => {
     // The generator above rarely draws these: force each (the job with racing loads and stores,
-    // with a racing unmap + flush, beside a fork whose COW a store breaks). 2 programs each whose DFS finishes.
+    // with a racing unmap + flush, beside a fork whose COW a store breaks; a zap (zap_pte_range,
+    // tlb_flush_mmu) beside stores, GUP-fast, or a pin; a job or a binding through a strict IOMMU beside
+    // dma_unmap_sg + dma_map_sg, through a lazy one beside the unmap and the flush queue's
+    // timeout, beside a zap of the frame). 2 programs each whose DFS finishes.
     const op = opIndex;
-    const combos: number[][] = [[op("gpu job")], [op("gpu job"), op("gpu unmap+flush")], [op("wrprotect+unprotect")], [op("fork")], [op("gpu map+write"), op("wrprotect+unprotect")]];
+    const combos: number[][] = [[op("gpu job")], [op("gpu job"), op("gpu unmap+flush")], [op("wrprotect+unprotect")], [op("fork")], [op("gpu map+write"), op("wrprotect+unprotect")], [op("dontneed")], [op("dontneed"), op("gup-fast")], [op("munmap"), op("pin")], [op("iommu job"), op("iommu unmap+remap")], [op("iommu bind"), op("iommu unmap+remap")], [op("lazy iommu job"), op("lazy iommu unmap+flush")],
+      [op("iommu job"), op("dontneed")]];
     let dfsTotal = 0, fieldTotal = 0;
     for (const forced of combos) {
       let compared = 0;
@@ -246,6 +293,20 @@ describe("field footprints (search.fields)", () => {
     expect(r.stats.executions).toBe(1);
   });
 
+  it("two flushes of an empty GPU TLB are independent (clearing an empty map only reads its key set)", () => {
+    // Both steps find the TLB empty and change nothing; a clear recorded as a write of the key set
+    // made them depend on each other (two executions). A flush of a TLB that holds an entry still
+    // writes it: the forced programs with a job beside gpuvm_unmap + flush check that.
+    const m = model("two flushes", () => {
+      const k = boot(ENOW);
+      const vm = gpuvm_create(k, "vm", dma_device(k, "gpu", "none"));
+      return { threads: { A: function* () { yield* gpuvm_tlb_flush(k, vm); }, B: function* () { yield* gpuvm_tlb_flush(k, vm); } } };
+    });
+    const r = check({ title: "two flushes", model: m, predicate: () => false, expect: "Never", search: { strategy: "dpor", fields: true } });
+    expect(r.complete).toBe(true);
+    expect(r.stats.executions).toBe(1);
+  });
+
   it("loses outcomes when the recorder drops a field (the comparison can fail)", () => {
     // A load and a store of one page conflict on the frame's data and on the PTE's accessed and
     // dirty bits; without those two fields the search treats them as independent.
@@ -256,6 +317,34 @@ describe("field footprints (search.fields)", () => {
     // A job's fetch and a racing gpuvm_unmap + TLB flush conflict only on the VM's PTE and TLB
     // entries (SPACE_MAP owners 0 and 1: field-log.ts); without them the fetch commutes with both.
     expect(programsLosingOutcomes((f) => /^map:[01]:/.test(f), [opIndex("gpu job"), opIndex("gpu unmap+flush")], 10, 2_000)).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("loses outcomes when the recorder drops the TLB arrays, page flags and free-list membership (tlb_flush_mmu can fail)", () => {
+    // tlb_flush_mmu (split) and a store through the TLB entry that the zap left conflict on the
+    // entry (tlbPfn, tlbWrite), the frame's flags (zeroed at the free, read for PG_ZERO) and its
+    // free-list membership (the uaf check). Without them the store commutes with the flush and
+    // the store after the zap but before the flush is lost; with tlb_flush_mmu not split (all of
+    // memory) nothing is lost, so this case fails only through the split step.
+    expect(programsLosingOutcomes((f) => /\.(tlbPfn|tlbWrite|flags|onFree)$/.test(f), [opIndex("dontneed")], 12, 5_000)).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("loses outcomes when the recorder drops the PTE flags (zap_pte_range can fail)", () => {
+    // munmap's zap_pte_range (split) clears the PTE that a racing pin's GUP-fast reads; without the
+    // flags the pin commutes with the zap. With zap_pte_range not split (all of memory) this
+    // mutation loses nothing here.
+    expect(programsLosingOutcomes((f) => /\.pteFlags$/.test(f), [opIndex("munmap"), opIndex("pin")], 12, 5_000)).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("loses outcomes when the recorder drops the IO page table (the IOMMU steps can fail)", () => {
+    // A job's completion through a strict IOMMU walks the IO PTE that dma_unmap_sg clears and
+    // dma_map_sg sets again; without it they commute and the access that faults is lost.
+    expect(programsLosingOutcomes((f) => /^iommu:.*\.pt$/.test(f), [opIndex("iommu job"), opIndex("iommu unmap+remap")], 6, 5_000)).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("loses outcomes when the recorder drops an sg table's counts (dma_map_sg and dma_unmap_sg can fail)", () => {
+    // gpuvm_map_sgt reads nents, which dma_unmap_sg zeroes and dma_map_sg sets again; without it
+    // the binding that finds the table unmapped (no GPU PTE) is lost.
+    expect(programsLosingOutcomes((f) => /^sg:.*\.nents$/.test(f), [opIndex("iommu bind"), opIndex("iommu unmap+remap")], 6, 5_000)).toBeGreaterThan(0);
   }, 300_000);
 });
 
