@@ -224,7 +224,7 @@ export async function main(): Promise<BenchRow[]> {
   });
 
   // 5. work stealing on DPOR: a claim of a few seconds, one thread against two workers, same process.
-  const S = Number(process.env.BENCH_STEAL_N ?? 15); // indexer(15): 4096 traces, ~1-2 s sequential
+  const S = Number(process.env.BENCH_STEAL_N ?? 16); // indexer(16): 32 768 executions, ~2 s sequential (indexer(15) fell to ~0.25 s, too short to show a speedup)
   const seqMs: number[] = [], stealMs: number[] = [];
   let seqExecs = 0, stealExecs: number[] = [], units: number[] = [], verdicts = new Set<string>();
   const loadSteal = loadavg()[0];
