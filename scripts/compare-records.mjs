@@ -4,8 +4,10 @@
 // node scripts/compare-records.mjs BEFORE AFTER [--chapters 02,04,13] [--ignore-titles]
 // (--ignore-titles matches by chapter + id + occurrence only: for a change that renames claims.)
 import { readFileSync } from "node:fs";
-const byId = process.argv.includes("--ignore-titles");
-const only = (() => { const i = process.argv.indexOf("--chapters"); return i > 0 ? new Set(process.argv[i + 1].split(",")) : null; })();
+import { parseArgs } from "node:util";
+const { values: opts, positionals: files } = parseArgs({ allowPositionals: true, options: { chapters: { type: "string" }, "ignore-titles": { type: "boolean" } } });
+const byId = opts["ignore-titles"] === true;
+const only = opts.chapters ? new Set(opts.chapters.split(",")) : null;
 const load = (f) => {
   const m = new Map();
   for (const c of JSON.parse(readFileSync(f, "utf8")).chapters) {
@@ -20,7 +22,8 @@ const load = (f) => {
   }
   return m;
 };
-const [before, after] = process.argv.slice(2).filter((a) => !a.startsWith("--") && !/^[0-9,]+$/.test(a)).slice(0, 2).map(load);
+if (files.length !== 2) { console.error("usage: node scripts/compare-records.mjs BEFORE AFTER [--chapters 02,04,13] [--ignore-titles]"); process.exit(2); }
+const [before, after] = files.map(load);
 const moved = [];
 let same = 0;
 for (const [k, b] of before) {

@@ -8,6 +8,7 @@
 //    observes "Incomplete": it can refute Never/Always with a counterexample, never
 //    establish them.
 
+import { fnv1a } from "./fnv.ts";
 import {
   DEFAULT_BUDGET_EXECUTIONS, RECORD_OUTCOMES, DEFAULT_BUDGET_STEPS, DEFAULT_MAX_STEPS, DEFAULT_MINIMISE_EXECUTIONS,
   DEFAULT_MINIMISE_PREEMPTIONS, DEFAULT_STRATEGY, type Budget, type SearchConfig, type SearchSpec, type StrategyName, normaliseSearch,
@@ -319,9 +320,8 @@ function outcomeKey(x: Execution): string {
 }
 /** "count:hash" of a set of outcomes (FNV-1a over the sorted keys). */
 function outcomesDigest(seen: ReadonlySet<string>): string {
-  let h = 0x811c9dc5;
-  for (const k of [...seen].sort()) for (let i = 0; i <= k.length; i++) h = Math.imul(h ^ (i < k.length ? k.charCodeAt(i) : 10), 0x01000193) >>> 0;
-  return `${seen.size}:${h.toString(16)}`;
+  const keys = [...seen].sort();
+  return `${seen.size}:${fnv1a(keys.map((k) => `${k}\n`).join("")).toString(16)}`;
 }
 
 export function describeCoverage(c: Coverage): string {

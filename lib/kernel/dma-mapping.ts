@@ -18,6 +18,7 @@ import type { Kernel } from "./kernel.ts";
 import { enter, leave } from "./kernel.ts";
 import { __iommu_dma_unmap, iommu_domain_alloc, type IommuDomain, type IommuMode, type Translation } from "./iommu.ts";
 import { accessLogOn, recordField, recordList } from "./access-log.ts";
+import { fnv1a } from "../explorer/fnv.ts";
 import { fieldNo, SG_COUNTS, SG_DEV, SG_DMA, SG_GENS, SPACE_SG } from "./field-log.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -81,9 +82,7 @@ export class SgTable {
     const fl = k.mem.fields;
     if (this.recorded || (fl === null && !accessLogOn())) return this;
     this.recorded = true;
-    let h = 0x811c9dc5;
-    for (let i = 0; i < this.name.length; i++) h = Math.imul(h ^ this.name.charCodeAt(i), 0x01000193) >>> 0;
-    const owner = h & 0xffff;
+    const owner = fnv1a(this.name) & 0xffff;
     const one = (f: number) => (fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_SG, owner, 0, f) });
     const me = this as unknown as { dma: number[]; gens: number[] };
     me.dma = recordList(this.dma, `${this.name}.dma`, one(SG_DMA));

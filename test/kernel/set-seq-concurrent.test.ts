@@ -7,15 +7,34 @@ import { describe, expect, it } from "vitest";
 import { check, claim, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { ENOW } from "../../lib/kernel/era.ts";
-import { mm_alloc, mmap_region } from "../../lib/kernel/mm.ts";
+import { mm_alloc, mmap_region, type Mm } from "../../lib/kernel/mm.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
 import {
-  MmuIntervalNotifier, mmu_interval_notifier_insert_at_setup, mmu_interval_set_seq,
+  MmuIntervalNotifier, mmu_interval_notifier_insert_at_setup, mmu_interval_set_seq, type MmuIntervalNotifierOps,
   mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init,
   type MmuNotifierRange,
 } from "../../lib/kernel/mmu-notifier.ts";
 import { populate } from "../../lib/kernel/populate.ts";
 import type { Kernel } from "../../lib/kernel/kernel.ts";
+
+/** A process with pages 0 and 1 populated and one interval subscription over both, whose
+ *  callback `callback(k)` makes (set-up, no steps). */
+function subscribed(callback: (k: Kernel) => MmuIntervalNotifierOps["invalidate"]) {
+  const k = boot(ENOW);
+  const mm = mm_alloc(k, 4, "p");
+  mmap_region(mm, 0, 2);
+  populate(k, mm, 0, 2);
+  const sub = new MmuIntervalNotifier(0, 2, { name: "mirror", invalidate: callback(k) });
+  mmu_interval_notifier_insert_at_setup(k, sub, mm);
+  return { k, mm };
+}
+
+/** invalidate_range_start and _end of page `start` of mm. */
+function* invalidatePage(k: Kernel, mm: Mm, start: number) {
+  const r = mmu_notifier_range_init(k, mm, start, start + 1, "CLEAR");
+  yield* mmu_notifier_invalidate_range_start(k, r);
+  yield* mmu_notifier_invalidate_range_end(k, r);
+}
 
 /** The callback skips set_seq for the invalidation of page 0 only; page 1's calls it. */
 function* skipForPage0(k: Kernel, lock: KMutex, sub: MmuIntervalNotifier, range: MmuNotifierRange, cur: number) {
@@ -26,19 +45,11 @@ function* skipForPage0(k: Kernel, lock: KMutex, sub: MmuIntervalNotifier, range:
 }
 
 const twoInvalidations = model("two invalidations of one interval subscription, one skips set_seq", () => {
-  const k = boot(ENOW);
-  const mm = mm_alloc(k, 4, "p");
-  mmap_region(mm, 0, 2);
-  populate(k, mm, 0, 2);
-  const lock = new KMutex(k, "drv->notifier_lock");
-  const sub = new MmuIntervalNotifier(0, 2, { name: "mirror", invalidate: (s, r, cur) => skipForPage0(k, lock, s, r, cur) });
-  mmu_interval_notifier_insert_at_setup(k, sub, mm);
-  const inval = function* (start: number) {
-    const r = mmu_notifier_range_init(k, mm, start, start + 1, "CLEAR");
-    yield* mmu_notifier_invalidate_range_start(k, r);
-    yield* mmu_notifier_invalidate_range_end(k, r);
-  };
-  return { threads: { A: () => inval(0), B: () => inval(1) } };
+  const { k, mm } = subscribed((k) => {
+    const lock = new KMutex(k, "drv->notifier_lock");
+    return (s, r, cur) => skipForPage0(k, lock, s, r, cur);
+  });
+  return { threads: { A: () => invalidatePage(k, mm, 0), B: () => invalidatePage(k, mm, 1) } };
 });
 
 const SEARCHES = [{ strategy: "dfs" }, { strategy: "dpor" }, { strategy: "dpor", fields: true }, { strategy: "dpor", optimal: true }] as const;
@@ -65,30 +76,14 @@ describe("set-seq-skipped with two invalidations in flight (one subscription)", 
 // set_seq counts for the innermost call only. Here the outer call (page 0) skips set_seq and, from
 // inside its callback, invalidates page 1, whose call does set_seq.
 function* nestedSkip(k: Kernel, sub: MmuIntervalNotifier, range: MmuNotifierRange, cur: number) {
-  if (range.start === 0) {
-    const inner = mmu_notifier_range_init(k, range.mm, 1, 2, "CLEAR");
-    yield* mmu_notifier_invalidate_range_start(k, inner);
-    yield* mmu_notifier_invalidate_range_end(k, inner);
-  } else yield* mmu_interval_set_seq(k, sub, cur);
+  if (range.start === 0) yield* invalidatePage(k, range.mm, 1);
+  else yield* mmu_interval_set_seq(k, sub, cur);
   return true;
 }
 
 const nested = model("an invalidation inside a callback of the same subscription", () => {
-  const k = boot(ENOW);
-  const mm = mm_alloc(k, 4, "p");
-  mmap_region(mm, 0, 2);
-  populate(k, mm, 0, 2);
-  const sub = new MmuIntervalNotifier(0, 2, { name: "mirror", invalidate: (s, r, cur) => nestedSkip(k, s, r, cur) });
-  mmu_interval_notifier_insert_at_setup(k, sub, mm);
-  return {
-    threads: {
-      A: function* () {
-        const r = mmu_notifier_range_init(k, mm, 0, 1, "CLEAR");
-        yield* mmu_notifier_invalidate_range_start(k, r);
-        yield* mmu_notifier_invalidate_range_end(k, r);
-      },
-    },
-  };
+  const { k, mm } = subscribed((k) => (s, r, cur) => nestedSkip(k, s, r, cur));
+  return { threads: { A: () => invalidatePage(k, mm, 0) } };
 });
 
 describe("set-seq-skipped with a nested invalidation in the same task", () => {
