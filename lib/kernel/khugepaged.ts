@@ -9,6 +9,13 @@
 // range, then re-check the refcounts (a GUP that raced in after the scan aborts here: the PTEs
 // are put back, a spurious invalidation), copy, install the new pages, free the old ones.
 // A mirror re-faulting after range_end waits on mmap_lock (hmm_range_fault needs it for read).
+//
+// Field footprints (field-log.ts): the five memory steps are split. Each reads and writes only
+// recorded state: the VMA's bounds and flags, PTEs, TLB entries, the PMD (`pmdVal`, `detachedPte`),
+// the frames' arrays and the free list (allocFrame, putPage, freeFrame, copyFrame, addRmap), the
+// hardware counts (hwPut); plus immutable data (`k.era`, names, the thread's own `old`/`newPages`).
+// The VMA is looked up before the scan's step, under mmap_lock (the list trips: mm.ts). A
+// secondary-TLB callback in flushTlbRange trips (the step falls back).
 
 import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
@@ -35,9 +42,12 @@ export function* khugepaged_scan_pmd(k: Kernel, mm: Mm, base: number): Gen<boole
     const mem = k.mem;
     const end = base + HPAGE_NR;
     yield* mm.mmapLock.downRead(`mmap_read_lock(${mm.name})`);
-    const why = yield* mem.step(`hpage_collapse_scan_pmd(${mm.name}:${base}..${end})`, "r", () => {
-      const vma = mm.findVma(base);
-      if (!vma || !vma.isAnon() || vma.end < end || vma.start > base) return "no suitable VMA";
+    // hugepage_vma_revalidate: the VMA list and bounds change only under mmap_lock for write, so
+    // they are read here, under the read lock, outside the step (the list is not recorded).
+    const vma = mm.findVma(base);
+    const suitable = vma !== null && vma.isAnon() && vma.end >= end && vma.start <= base;
+    const why = yield* mem.fieldStep(`hpage_collapse_scan_pmd(${mm.name}:${base}..${end})`, "r", () => {
+      if (!suitable) return "no suitable VMA";
       for (let vpn = base; vpn < end; vpn++) {
         if (!(mm.pteFlags[vpn] & PTE_PRESENT)) return `pte ${vpn} not present`;
         const pfn = mm.ptePfn[vpn];
@@ -66,7 +76,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     // lockdep), the tail frames in the same step as the head's... as a compound page.
     const head = yield* alloc_page(k, GFP_TRANSHUGE, "khugepaged_alloc_page");
     if (head < 0) return false;
-    const tails = yield* mem.step("prep_compound_page", "w", () => {
+    const tails = yield* mem.fieldStep("prep_compound_page", "w", () => {
       const t: number[] = [];
       for (let i = 1; i < HPAGE_NR; i++) t.push(mem.allocFrame());
       return t;
@@ -80,7 +90,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     k.lockdep.acquire(t, av, "anon_vma->rwsem");
     const range = mmu_notifier_range_init(k, mm, base, end, "CLEAR");
     yield* mmu_notifier_invalidate_range_start(k, range);
-    const old = yield* mem.step(`pmdp_collapse_flush(${mm.name}:${base}..${end})`, "w", () => {
+    const old = yield* mem.fieldStep(`pmdp_collapse_flush(${mm.name}:${base}..${end})`, "w", () => {
       const saved: number[] = [];
       for (let vpn = base; vpn < end; vpn++) {
         saved.push(mm.pteFlags[vpn] & PTE_PRESENT ? mm.ptePfn[vpn] : -1, mm.pteFlags[vpn]);
@@ -108,7 +118,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     // two steps, as in mm/khugepaged.c (v4.16 and today). Only a GUP-fast still walking the
     // detached table can act in between (tlbFlushWaitsForGupFast off): it takes its reference
     // after the check.
-    const isolated = yield* mem.step(`__collapse_huge_page_isolate(${mm.name}:${base}..${end})`, "w", () => {
+    const isolated = yield* mem.fieldStep(`__collapse_huge_page_isolate(${mm.name}:${base}..${end})`, "w", () => {
       for (let i = 0; i < HPAGE_NR; i++) {
         const pfn = old[2 * i];
         if (!pagesLocked || pfn < 0 || !refsSuitable(k, pfn, 0)) {
@@ -126,7 +136,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
       return true;
     });
     // __collapse_huge_page_copy + install the huge mapping; old pages lose their mapping.
-    const ok = isolated && (yield* mem.step(`__collapse_huge_page_copy(${mm.name}:${base}..${end})`, "w", () => {
+    const ok = isolated && (yield* mem.fieldStep(`__collapse_huge_page_copy(${mm.name}:${base}..${end})`, "w", () => {
       for (let i = 0; i < HPAGE_NR; i++) {
         const vpn = base + i, o = old[2 * i], n = newPages[i];
         mem.copyFrame(n, o);

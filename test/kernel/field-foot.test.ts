@@ -5,7 +5,8 @@
 // (the recorder drops one field) must make the comparison fail, or the test could not fail.
 import { describe, expect, it } from "vitest";
 import { check, model } from "../../lib/explorer/index.ts";
-import type { Model, Yieldable } from "../../lib/explorer/index.ts";
+import { outcomes, type Program } from "./outcome-set.ts";
+import type { Yieldable } from "../../lib/explorer/index.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import type { Kernel } from "../../lib/kernel/kernel.ts";
@@ -131,11 +132,6 @@ const OPS: ((v: number) => [string, Op])[] = [
   }],
 ];
 
-interface Program {
-  readonly text: string;
-  readonly model: Model<unknown>;
-}
-
 /** A program: 2-3 threads of 1-2 operations on 1-2 pages, mostly loads and stores to pages mapped
  *  at setup (a fault is dozens of steps: DFS could not finish), and at most one other operation.
  *  `drop`: the mutation (field-log.ts FieldLog.drop). `forced`: the first operation of thread t
@@ -203,20 +199,6 @@ function program(seed: number, drop?: (field: string) => boolean, forced: readon
     };
   });
   return { text, model: m };
-}
-
-/** Every distinct (final state, findings) of a complete search, and its executions. */
-function outcomes(p: Program, search: { strategy: "dfs" | "dpor"; fields?: boolean }, budget = 30_000) {
-  const all = new Set<string>();
-  const r = check({
-    title: p.text,
-    model: p.model,
-    predicate: (e) => (all.add(`${String(e.final)} ${e.findings.map((f) => f.kind).sort().join(",")}`), false),
-    expect: "Never",
-    search,
-    budget: { executions: budget },
-  });
-  return { all: [...all].sort(), n: r.stats.executions, complete: r.complete };
 }
 
 describe("field footprints (search.fields)", () => {
