@@ -49,9 +49,6 @@ export const PG_RECLAIM = 1 << 11;
 export const PG_ZERO = 1 << 12;
 /** Head of a (scaled-down) THP: frames head..head+HPAGE_NR-1 form one compound page. */
 export const PG_HEAD = 1 << 13;
-/** Oracle bookkeeping, not a kernel flag: the frame lost its last CPU mapping inside a notifier
- *  range whose callbacks had returned (dirty-after-return). Cleared when mapped again. */
-export const PG_INVAL_UNMAPPED = 1 << 14;
 
 /** GUP_PIN_COUNTING_BIAS (include/linux/mm.h). */
 export const GUP_PIN_COUNTING_BIAS = 1024;
@@ -67,6 +64,8 @@ export const HW_IOMMU_PTE = 3;
 export const HW_IOTLB = 4;
 export const HW_JOB = 5;
 export const HW_KINDS = 6;
+/** Fields per frame numbered by PhysMem (FRAME_FIELDS, hw kinds, onFree); oracles.ts numbers its own after them. */
+export const FRAME_FIELD_COUNT = FRAME_FIELDS.length + HW_KINDS + 1;
 export const HW_NAMES = Object.freeze(["CPU TLB", "GPU PTE", "GPU TLB", "IOMMU PTE", "IOTLB", "in-flight GPU job"] as const);
 
 /** Who wrote: the CPU or a device (lost-write bookkeeping). */
