@@ -13,7 +13,7 @@
 
 import { subscribed } from "../explorer/index.ts";
 import { CALLBACK_RETURNS, DEVICE_ACCESS, INVALIDATION_BEGAN, USERPTR_FAULT } from "./device-oracles.ts";
-import { DIRTY_AFTER_RETURN, INVALIDATIONS_IN_FLIGHT, STALE_INSTALL } from "./oracles.ts";
+import { DIRTY_AFTER_RETURN, INVALIDATIONS_IN_FLIGHT, RO_WRITE, STALE_INSTALL } from "./oracles.ts";
 import type { Kernel } from "./kernel.ts";
 import { planted } from "./planted.ts";
 import type { OracleProbes, Probe, Probes, TraceEvent } from "./tracepoints.ts";
@@ -25,7 +25,7 @@ export interface AttachedOracles {
   readonly deviceEpochs: boolean;
 }
 
-const EVENTS: readonly TraceEvent[] = Object.freeze(["mm_invalidate_start", "mm_invalidate_end", "device_map_installed", "device_map_removed", "callback_returned", "page_mapped", "page_unmapped", "page_dirtied", "gpu_dma", "gpu_fault"] as const);
+const EVENTS: readonly TraceEvent[] = Object.freeze(["mm_invalidate_start", "mm_invalidate_end", "device_map_installed", "device_map_removed", "callback_returned", "page_mapped", "page_unmapped", "mprotect_returned", "page_dirtied", "gpu_dma", "gpu_fault"] as const);
 
 /** The oracles of the running execution's subscriptions. Called once per boot, in setup (k.planted set). */
 export function attachOracles(k: Kernel): AttachedOracles {
@@ -40,6 +40,7 @@ export function attachOracles(k: Kernel): AttachedOracles {
     [on("stray-write", "stray-read"), CALLBACK_RETURNS],
     [on("stray-write", "stray-read", "stale-access"), DEVICE_ACCESS],
     [on("userptr-fault"), USERPTR_FAULT],
+    [on("ro-write"), RO_WRITE],
   ];
   const probes: Record<string, Probe<never>[]> = {};
   for (const e of EVENTS) probes[e] = [];

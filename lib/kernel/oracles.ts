@@ -146,7 +146,14 @@ export interface DeviceWrite {
   readonly who: string;
 }
 
-/** A device write through a translation: uaf (page.ts), ro-write, cross-mm-write; returns the write id. */
+/** ro-write's bookkeeping (Mm.roReturned): which pages a returned mprotect(PROT_READ) covers. */
+export const RO_WRITE: OracleProbes = Object.freeze({
+  mprotect_returned: Object.freeze([(_k: Kernel, e: TraceEvents["mprotect_returned"]) => {
+    for (let vpn = e.start; vpn < e.end; vpn++) e.mm.roReturned[vpn] = e.write ? 0 : 1;
+  }]),
+});
+
+/** A device write through a translation: uaf (page.ts), ro-write (when attached: RO_WRITE), cross-mm-write; returns the write id. */
 export function deviceWrite(k: Kernel, w: DeviceWrite): number {
   const mem = k.mem;
   if (w.mm.roReturned[w.vpn]) finding("ro-write", `${w.who} wrote ${w.mm.name}:${w.vpn} after mprotect(PROT_READ) on it returned`, { mm: w.mm.name, vpn: w.vpn });

@@ -34,6 +34,8 @@ export interface TraceEvents {
   page_mapped: number;
   /** The last CPU mapping of frame pfn, mm:vpn, was removed (page_remove_rmap to mapcount 0). */
   page_unmapped: { readonly mm: Mm; readonly vpn: number; readonly pfn: number };
+  /** mprotect of mm:[start, end) returned; `write`: made writable, else PROT_READ. */
+  mprotect_returned: { readonly mm: Mm; readonly start: number; readonly end: number; readonly write: boolean };
   /** set_page_dirty on frame pfn (gup.ts markDirty). */
   page_dirtied: { readonly pfn: number; readonly how: string };
   /** A GPU access reached memory through a translation fetched earlier (gpu-vm.ts `complete`). */

@@ -3,8 +3,8 @@
 // Sound only if, for the declared kinds, DPOR on that kernel reaches exactly the outcomes naive DFS
 // reaches with every oracle on, and if an oracle left out changes no thread's schedule. Both are
 // checked here on two programs where the oracles' ghost state matters:
-//  - fork / munmap against a userptr job that maps the page, writes it and dirties it (stale-install,
-//    dirty-after-return, stray-write, stale-access all fire in some schedules);
+//  - fork / munmap / mprotect against a userptr job that maps the page, writes it and dirties it
+//    (stale-install, dirty-after-return, stray-write, stale-access, ro-write all fire in some schedules);
 //  - two invalidations of one page against a device that installs its translation and writes.
 // The planted `oracle-half-attached` (dirty-after-return attached without the in-flight count it
 // reads) must make the first check fail: the mutation test that keeps it able to fail.
@@ -24,7 +24,8 @@ import { fork } from "../../lib/kernel/fork.ts";
 import { user_write } from "../../lib/kernel/user.ts";
 import { set_page_dirty } from "../../lib/kernel/gup.ts";
 import { MmuNotifier, mmu_notifier_register_at_setup } from "../../lib/kernel/mmu-notifier.ts";
-import { deviceMapInstalled, deviceMapRemoved } from "../../lib/kernel/oracles.ts";
+import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "../../lib/kernel/oracles.ts";
+import { mprotect, PROT_READ } from "../../lib/kernel/mprotect.ts";
 import { installEpoch, trackNotifier } from "../../lib/kernel/device-oracles.ts";
 import { invalidationsVsInstall } from "./invalidations-vs-install.ts";
 import { trace } from "../../lib/kernel/tracepoints.ts";
@@ -33,14 +34,17 @@ import type { Mm } from "../../lib/kernel/mm.ts";
 import type { PlantedBug } from "../../lib/kernel/planted.ts";
 
 /** A userptr job on mm:0: map what the CPU maps now, write through it, dirty the page, unmap. */
-function* job(k: Kernel, mm: Mm, pfn0: number, d: { epoch: number; pfn: number }) {
+function* job(k: Kernel, mm: Mm, pfn0: number, d: { epoch: number; pfn: number; gen: number }) {
   yield* k.mem.fieldStep("J: map", "w", () => {
     d.epoch = installEpoch(k);
     d.pfn = mm.cpuPfn(0);
+    d.gen = d.pfn >= 0 ? k.mem.gen[d.pfn] : 0;
     if (d.pfn >= 0) deviceMapInstalled(k, mm, 0, d.pfn, "job");
   });
   yield* k.mem.fieldStep("J: write", "w", () => {
-    if (d.pfn >= 0) trace(k, "gpu_dma", { who: "job", write: true, owner: { mm, vpn: 0 }, epoch: d.epoch, pfn: d.pfn });
+    if (d.pfn < 0) return;
+    trace(k, "gpu_dma", { who: "job", write: true, owner: { mm, vpn: 0 }, epoch: d.epoch, pfn: d.pfn });
+    deviceWrite(k, { mm, vpn: 0, pfn: d.pfn, gen: d.gen, who: "job" });
   });
   // The job's GUP reference (taken at setup) keeps the frame: set_page_dirty after the unmap.
   yield* set_page_dirty(k, pfn0);
@@ -50,7 +54,9 @@ function* job(k: Kernel, mm: Mm, pfn0: number, d: { epoch: number; pfn: number }
 }
 
 function* mmOp(k: Kernel, mm: Mm, child: Mm) {
-  if ((yield* choose("mm operation", ["munmap", "fork"])) === "munmap") yield* munmap(k, mm, 0, 1);
+  const how = yield* choose("mm operation", ["munmap", "fork", "mprotect"]);
+  if (how === "munmap") yield* munmap(k, mm, 0, 1);
+  else if (how === "mprotect") yield* mprotect(k, mm, 0, 1, PROT_READ);
   else {
     yield* fork(k, mm, child);
     yield* user_write(k, mm, 0);
@@ -58,14 +64,14 @@ function* mmOp(k: Kernel, mm: Mm, child: Mm) {
 }
 
 const forkMunmapVsJob = (planted: readonly PlantedBug[] = []) =>
-  model(`fork/munmap vs a userptr job${planted.length ? ` (planted ${planted.join(", ")})` : ""}`, () => {
+  model(`fork/munmap/mprotect vs a userptr job${planted.length ? ` (planted ${planted.join(", ")})` : ""}`, () => {
     const k = boot(ENOW, { planted });
     const mm = mm_alloc(k, 2, "proc"), child = mm_alloc(k, 2, "child");
     mmap_region(mm, 0, 1);
     const [pfn0] = populate(k, mm, 0, 1);
     k.mem.getPage(pfn0);
     mmu_notifier_register_at_setup(new MmuNotifier(trackNotifier(k, { name: "drv", *invalidate_range_start() {} })), mm);
-    const d = { epoch: 0, pfn: -1 };
+    const d = { epoch: 0, pfn: -1, gen: 0 };
     return {
       threads: { MM: () => mmOp(k, mm, child), J: () => job(k, mm, pfn0, d) },
       final: () => [mm.cpuPfn(0), child.cpuPfn(0), k.mem.freeCount()],
@@ -75,7 +81,7 @@ const forkMunmapVsJob = (planted: readonly PlantedBug[] = []) =>
 /** The subscriptions tried: each oracle alone, pairs that share state, none, and a mechanics kind. */
 const SUBSCRIPTIONS: readonly (readonly string[])[] = [
   [], ["stale-install"], ["dirty-after-return"], ["stale-access"], ["stray-write"], ["stray-read"],
-  ["stale-install", "dirty-after-return"], ["stray-write", "stale-access"], ["uaf"],
+  ["stale-install", "dirty-after-return"], ["stray-write", "stale-access"], ["uaf"], ["ro-write"],
 ];
 
 type Search = { strategy: "dfs" | "dpor"; fields?: boolean; optimal?: boolean };
@@ -152,12 +158,12 @@ function replaysIdentically(m: Model<unknown>, reads: readonly string[]): number
 }
 
 describe("oracle subscriptions: DPOR with oracles left out ≡ DFS with every oracle on, on the kinds read", () => {
-  it("fork / munmap vs a userptr job", () => {
+  it("fork / munmap / mprotect vs a userptr job", () => {
     const m = forkMunmapVsJob();
     const dfs = dfsOutcomes(m);
     // Not vacuous: each oracle left out fires in some schedule with every oracle on.
     const all = dfs.sets.flat().join("\n");
-    for (const f of ["stale-install", "dirty-after-return", "stray-write", "stale-access"]) expect(all, f).toContain(f);
+    for (const f of ["stale-install", "dirty-after-return", "stray-write", "stale-access", "ro-write"]) expect(all, f).toContain(f);
     const r = sameOutcomes(m, dfs, [{ strategy: "dpor" }], (reads) => reads.length === 0 || reads.join() === "dirty-after-return");
     expect(r.mismatches).toEqual([]);
     // The point of it: field footprints run fewer executions with nothing read than with every oracle on.
