@@ -54,6 +54,33 @@ describe("ClaimSpec.reads", () => {
     expect(r.witness!.findings.map((f) => f.kind).sort()).toEqual(["ghost", "real"]);
   });
 
+  it("a finding that ends its execution ends it whatever the claims read: the same tree, the same statuses", () => {
+    const stops = model("stops", () => {
+      const x = new SharedVar("x", 0);
+      return {
+        threads: {
+          A: function* () {
+            if ((yield* x.read()) === 0) finding("stop", "A saw 0", undefined, { end: true });
+            yield* x.write(2);
+          },
+          B: function* () {
+            yield* x.write(1);
+            yield* x.write(3);
+          },
+        },
+        final: () => x.peek(),
+      };
+    });
+    const run = (reads?: string[]) => {
+      const statuses: string[] = [];
+      const r = check({ title: "t", model: stops, ...(reads ? { reads } : {}), predicate: (e) => (statuses.push(`${e.status} ${e.final}`), false), expect: "Never", search: { strategy: "dpor" } });
+      return { n: r.stats.executions, statuses: statuses.sort() };
+    };
+    const all = run();
+    expect(all.statuses.some((s) => s.startsWith("stopped"))).toBe(true);
+    expect(run([])).toEqual(all);
+  });
+
   it("claims with different reads do not share a search; with the same reads they do", () => {
     const a = { title: "a", model: m, reads: ["real"], predicate: () => false, expect: "Never" as const, search: { strategy: "dfs" as const } };
     const b = { ...a, title: "b", reads: ["ghost"] };
