@@ -32,7 +32,8 @@ import type { Coverage, Explore } from "./search.ts";
 import { encodeToken } from "./token.ts";
 import { replayClaim, replayToken } from "./replay-claim.ts";
 import type { TraceEvent } from "./trace.ts";
-import { viewOf, type ExecutionView } from "./view.ts";
+import type { ExecutionView } from "./view.ts";
+import { readsOf, subscribedModel, viewFor } from "./subscriptions.ts";
 
 export type Expectation = "Never" | "Sometimes" | "Always";
 export type Observation = Expectation | "Incomplete";
@@ -44,6 +45,13 @@ export interface ClaimSpec<F = any> {
   readonly model: Model<F>;
   /** Evaluated on every finished execution. */
   readonly predicate: (e: ExecutionView<F>) => boolean;
+  /**
+   * The finding kinds the predicate reads (subscriptions.ts), e.g. ["uaf"]; [] for a predicate on
+   * final() alone. Absent: every kind. When every claim of a search declares it, the model leaves
+   * out the ghost state of oracles whose kinds none reads, and the predicate's view refuses (throws)
+   * to answer about any other kind.
+   */
+  readonly reads?: readonly string[];
   readonly expect: Expectation;
   /** Strategy and its parameters; default { strategy: "dpor" }. */
   readonly search?: SearchSpec;
@@ -181,6 +189,8 @@ export function searchKey(spec: ClaimSpec<any>): string {
   return JSON.stringify({
     ...cfg, strategy: cfg.strategy ?? DEFAULT_STRATEGY, maxSteps: cfg.maxSteps ?? DEFAULT_MAX_STEPS,
     budget: [spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS, spec.budget?.steps ?? DEFAULT_BUDGET_STEPS],
+    // What the search subscribes to shapes its tree: specs share a search only with the same reads.
+    ...(spec.reads !== undefined ? { reads: [...new Set(spec.reads)].sort() } : {}),
   });
 }
 
@@ -236,6 +246,7 @@ export function searchAll<F>(specs: readonly ClaimSpec<F>[], opts: { stopEarly?:
   const t0 = clock();
   let executions = 0, runs = 0, steps = 0, lastReport = t0, lastDepth = 0;
   const tracks: Track[] = specs.map(() => ({ counts: { true: 0, false: 0 } }));
+  const reads = specs.map((s) => readsOf(s));
   const seen: Set<string> | null = RECORD_OUTCOMES ? new Set() : null;
   let open = tracks.length;
   let cut = 0, cutAt: { thread: string; label: string } | undefined;
@@ -244,7 +255,7 @@ export function searchAll<F>(specs: readonly ClaimSpec<F>[], opts: { stopEarly?:
   const label = specs.length === 1 ? (spec.id ?? spec.title) : `${spec.id ?? spec.title} (+${specs.length - 1} in one search)`;
   getHeartbeat()?.claim(label);
   const outcome = explore({
-    model: spec.model as Model<unknown>,
+    model: subscribedModel(spec.model as Model<unknown>, specs),
     config: cfg,
     maxSteps: cfg.maxSteps ?? DEFAULT_MAX_STEPS,
     ran(x) {
@@ -262,7 +273,7 @@ export function searchAll<F>(specs: readonly ClaimSpec<F>[], opts: { stopEarly?:
       for (let i = 0; i < specs.length; i++) {
         const tr = tracks[i];
         if (tr.stopped) continue;
-        if (specs[i].predicate(viewOf<F>(x))) {
+        if (specs[i].predicate(viewFor<F>(specs[i], x, reads[i]))) {
           tr.counts.true++;
           tr.firstTrue ??= decisionsOf(x);
         } else {
@@ -277,7 +288,7 @@ export function searchAll<F>(specs: readonly ClaimSpec<F>[], opts: { stopEarly?:
       return open > 0;
     },
     holds(x) {
-      return specs.map((sp) => !!sp.predicate(viewOf<F>(x)));
+      return specs.map((sp, i) => !!sp.predicate(viewFor<F>(sp, x, reads[i])));
     },
     outOfBudget() {
       // The clock only paces progress lines; it never decides whether the search goes on.
@@ -352,7 +363,8 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
     let decisions = ds;
     let minimisation = "none (disabled)";
     if (cfg.minimise !== false) {
-      const isWitness = (x: Execution) => !!spec.predicate(viewOf<F>(x)) === target;
+      // On the model itself: every oracle on (subscriptions.ts), the same schedule.
+      const isWitness = (x: Execution) => !!spec.predicate(viewFor<F>(spec, x)) === target;
       const m = minimise(spec.model as Model<unknown>, isWitness, replayExecution(spec.model as Model<unknown>, ds, maxSteps), {
         maxPreemptions: DEFAULT_MINIMISE_PREEMPTIONS, executions: DEFAULT_MINIMISE_EXECUTIONS, maxSteps,
       });

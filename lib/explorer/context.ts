@@ -31,6 +31,8 @@ export interface Runtime {
   inOp?(): Op | null;
   /** Does this execution use field footprints (Op.record)? Models install recorders only then. */
   fieldFootprints?(): boolean;
+  /** The finding kinds the claims of the search read, or null for all (subscriptions.ts). */
+  reads?(): ReadonlySet<string> | null;
 }
 
 let current: Runtime | null = null;

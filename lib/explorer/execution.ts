@@ -13,6 +13,7 @@ import { installGuard, uninstallGuard } from "./guard.ts";
 import type { Model } from "./model.ts";
 import { getHeartbeat } from "./progress.ts";
 import { raceLog, type RaceLog, type StepInfo } from "./race-log.ts";
+import { readsOfModel } from "./subscriptions.ts";
 import { encodeToken } from "./token.ts";
 import type { TraceEvent } from "./trace.ts";
 
@@ -151,6 +152,9 @@ export class Execution implements Runtime {
   }
   fieldFootprints(): boolean {
     return this.fields;
+  }
+  reads(): ReadonlySet<string> | null {
+    return readsOfModel(this.model);
   }
   threadName(t: number): string {
     return this.threads[t]?.name ?? "(setup)";

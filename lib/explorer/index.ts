@@ -14,6 +14,7 @@ export { Obj, step, choose, finding, call, spawn, note, currentThread, locksHeld
 export type { Op, Mode, Touch, Tracked, Yieldable, ThreadBody, ChooseRequest, FieldRecorder } from "./effect.ts";
 export type { Finding, DeadlockData, WaitEdge } from "./finding.ts";
 export type { ExecutionView } from "./view.ts";
+export { subscribed } from "./subscriptions.ts";
 export {
   claim, check, search, decide, mergeRecords, setClaimSink, setClaimGate, describeCoverage, ClaimError, type ClaimSink,
   type ClaimSpec, type ClaimResult, type Expectation, type Observation, type Witness, type Stats, type SearchRecord,

@@ -19,6 +19,7 @@ import { DEFAULT_BUDGET_EXECUTIONS, DEFAULT_BUDGET_STEPS, DEFAULT_MAX_STEPS, nor
 import { clockMs } from "./guard.ts";
 import { StealCoordinator, SubtreeSearch, type StealMessage, type Unit } from "./steal.ts";
 import { ExplorerError } from "./errors.ts";
+import { subscribedModel } from "./subscriptions.ts";
 
 export interface ParallelSpec {
   /** URL (or absolute path) of an ES module exporting the claim spec. */
@@ -272,7 +273,7 @@ function runStealJob(job: StealJob, post: (m: FromWorker) => void): Promise<void
     const W = job.workers;
     const { flags, totals } = sharedLayout(job.shared, W);
     const maxExec = BigInt(spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS), maxSteps = BigInt(spec.budget?.steps ?? DEFAULT_BUDGET_STEPS);
-    const sub = new SubtreeSearch(spec.model, job.unit, normaliseSearch(spec.search).maxSteps ?? DEFAULT_MAX_STEPS, post);
+    const sub = new SubtreeSearch(subscribedModel(spec.model, [spec]), job.unit, normaliseSearch(spec.search).maxSteps ?? DEFAULT_MAX_STEPS, post);
     // The budget is shared by every worker (totals); this unit's own search() has none.
     const unit: ClaimSpec = {
       ...spec,

@@ -7,7 +7,7 @@ import { DEFAULT_MAX_STEPS, normaliseSearch } from "./config.ts";
 import type { ClaimResult, ClaimSpec } from "./claim.ts";
 import { replay, runDecisions } from "./replay.ts";
 import { decodeToken } from "./token.ts";
-import { viewOf } from "./view.ts";
+import { viewFor } from "./subscriptions.ts";
 
 let token: string | null = null;
 
@@ -28,7 +28,7 @@ export function replayClaim<F>(spec: ClaimSpec<F>, t: string): ClaimResult {
   const maxSteps = normaliseSearch(spec.search).maxSteps ?? DEFAULT_MAX_STEPS;
   const r = replay(spec.model, t, { maxSteps });
   const { x } = runDecisions(spec.model as never, decodeToken(t), maxSteps, false);
-  const holds = !!spec.predicate(viewOf<F>(x));
+  const holds = !!spec.predicate(viewFor<F>(spec, x));
   const head = `${spec.id ?? spec.title}: replayed ${t} on model "${spec.model.name}": predicate ${holds ? "holds" : "does not hold"} (${r.steps} steps, ${r.preemptions} preemption(s))`;
   return {
     ...(spec.id ? { id: spec.id } : {}),

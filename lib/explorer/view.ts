@@ -9,6 +9,8 @@ export interface ExecutionView<F = any> {
   readonly findings: readonly Finding[];
   /** True if some finding has this kind ("deadlock", "livelock", "uaf", ...). */
   has(kind: string): boolean;
+  /** The findings of this kind. A claim that declares `reads` must read findings through this or has(). */
+  findingsOf(kind: string): readonly Finding[];
   readonly steps: number;
   /** How the execution ended: "finished", "deadlock", "stopped" (finding with end), "step-bound". */
   readonly status: Status;
@@ -25,6 +27,7 @@ export function viewOf<F>(x: Execution): ExecutionView<F> {
     final: (x.final ?? {}) as F,
     findings,
     has: (kind) => findings.some((f) => f.kind === kind),
+    findingsOf: (kind) => findings.filter((f) => f.kind === kind),
     steps: x.steps,
     status: x.status,
   };
@@ -35,6 +38,7 @@ function lazyStepsView<F>(x: Execution, findings: readonly Finding[]): Execution
     final: (x.final ?? {}) as F,
     findings,
     has: (kind) => findings.some((f) => f.kind === kind),
+    findingsOf: (kind) => findings.filter((f) => f.kind === kind),
     get steps() {
       return x.steps;
     },

@@ -53,7 +53,10 @@
 //
 // Each invariant is one check() (or claim()) result with labels { design, era, invariant }, all
 // decided by one search of the model (checkAll/claimAll, lib/explorer/group.ts). "Never" is
-// what a conforming design shows on each. Models stay small: 2 driver-side threads (plus the
+// what a conforming design shows on each. Each invariant's predicate reads a fixed set of finding
+// kinds (READS); the claims declare them (ClaimSpec.reads), so the kernel attaches only the oracles
+// that report those kinds (oracle-probes.ts): stale-install's and dirty-after-return's bookkeeping,
+// which no invariant reads, adds no dependency between steps here. Models stay small: 2 driver-side threads (plus the
 // design's own job and worker threads), 1–2 pages.
 
 import { model, checkAll, claimAll, choose, Completion, type ClaimResult, type Evidence, type Expectation, type ExecutionView, type Yieldable } from "../explorer/index.ts";
@@ -111,10 +114,10 @@ export interface ConformanceFinal {
 
 type View = ExecutionView<ConformanceFinal>;
 /** A device write to a frame the CPU no longer maps there, through a mapping installed after (false) or before (true) the invalidation began. */
-const staleAccess = (e: View, predates: boolean) => e.findings.some((f) => f.kind === "stale-access" && ((f.data as { predatesInvalidation?: boolean } | undefined)?.predatesInvalidation === true) === predates);
-const sleepsNonBlocking = (e: View) => e.findings.some((f) => f.kind === "sleep-in-atomic" && ((f.data as { nonBlock?: number } | undefined)?.nonBlock ?? 0) > 0);
-const reclaimCycle = (e: View) => e.findings.some((f) => f.kind === "lockdep" && ((f.data as { cycle?: string[] } | undefined)?.cycle ?? []).includes(NOTIFIER_MAP));
-const deviceUaf = (e: View) => e.findings.some((f) => f.kind === "uaf" && (f.data as { via?: string } | undefined)?.via === "device");
+const staleAccess = (e: View, predates: boolean) => e.findingsOf("stale-access").some((f) => ((f.data as { predatesInvalidation?: boolean } | undefined)?.predatesInvalidation === true) === predates);
+const sleepsNonBlocking = (e: View) => e.findingsOf("sleep-in-atomic").some((f) => ((f.data as { nonBlock?: number } | undefined)?.nonBlock ?? 0) > 0);
+const reclaimCycle = (e: View) => e.findingsOf("lockdep").some((f) => ((f.data as { cycle?: string[] } | undefined)?.cycle ?? []).includes(NOTIFIER_MAP));
+const deviceUaf = (e: View) => e.findingsOf("uaf").some((f) => (f.data as { via?: string } | undefined)?.via === "device");
 
 /** The invariants as predicates: true = the invariant is broken in this execution. */
 export const VIOLATES: Readonly<Record<Invariant, (e: View) => boolean>> = Object.freeze({
@@ -124,6 +127,17 @@ export const VIOLATES: Readonly<Record<Invariant, (e: View) => boolean>> = Objec
   nonblocking: sleepsNonBlocking,
   "set-seq": (e) => e.has("set-seq-skipped"),
   "no-reclaim-under-lock": reclaimCycle,
+});
+
+/** The finding kinds each invariant's predicate reads (ClaimSpec.reads): the oracles a conformance
+ *  search attaches (lib/kernel/oracle-probes.ts). A predicate that read another kind would throw. */
+export const READS: Readonly<Record<Invariant, readonly string[]>> = Object.freeze({
+  "same-lock": Object.freeze(["notifier-protocol"]),
+  "install-after-retry": Object.freeze(["stale-access", "cross-mm-write"]),
+  "idle-before-return": Object.freeze(["stray-write", "stray-read", "userptr-fault", "uaf", "stale-access"]),
+  nonblocking: Object.freeze(["sleep-in-atomic"]),
+  "set-seq": Object.freeze(["set-seq-skipped"]),
+  "no-reclaim-under-lock": Object.freeze(["lockdep"]),
 });
 
 const TITLES: Readonly<Record<Invariant, string>> = Object.freeze({
@@ -251,11 +265,15 @@ export function conformance(factory: ConformanceFactory, o: ConformanceOptions):
   const broken: Invariant[] = [];
   let conforms = true;
   const invariants = o.invariants ?? INVARIANTS;
+  // Every invariant declares the kinds all of them read, so that they still share one search
+  // (searchKey includes reads), and each is refused any kind none of them reads.
+  const reads = [...new Set(invariants.flatMap((inv) => READS[inv]))];
   const specs = invariants.map((inv) => ({
     ...(o.id ? { id: o.id } : {}),
     title: `${o.design} (${era}${only}): ${TITLES[inv]}${inv === "idle-before-return" ? (o.rogue ? ", for a job that does not list the buffer too" : ", for the jobs that list the buffer") : ""}`,
     model: m,
     predicate: VIOLATES[inv],
+    reads,
     expect: o.expect?.[inv] ?? "Never",
     search: o.search ?? CONFORMANCE_SEARCH,
     ...(o.budget ? { budget: o.budget } : {}),

@@ -36,7 +36,7 @@ import type { Mm } from "./mm.ts";
 import type { MmuIntervalNotifier, MmuIntervalNotifierOps, MmuNotifier, MmuNotifierOps, MmuNotifierRange } from "./mmu-notifier.ts";
 import type { Task } from "./task.ts";
 import { __GFP_DIRECT_RECLAIM, current_gfp_context, gfpName, kmalloc } from "./gfp.ts";
-import type { Probes, TraceEvents } from "./tracepoints.ts";
+import { trace, traced, type OracleProbes, type TraceEvents } from "./tracepoints.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -49,7 +49,7 @@ export class DeviceState {
   epoch = 0;
   /** pageKey(mm, vpn) -> epoch at which the last invalidation callback covering it returned. */
   readonly invalReturned = new Map<number, number>();
-  /** pageKey(mm, vpn) -> epoch at which the last invalidation covering it began (oracles.ts invalidationBegins). */
+  /** pageKey(mm, vpn) -> epoch at which the last invalidation covering it began (invalidationBeganProbe, on the mm_invalidate_start tracepoint). */
   readonly invalBegan = new Map<number, number>();
   /** The last fence context handed out (dma-fence.ts; dma_fence_context_alloc's counter, one per boot). */
   fenceContexts = 0;
@@ -89,11 +89,26 @@ const key = pageKey;
  * "r" (it changes only oracle bookkeeping, read by device-write steps, which are "w").
  */
 export function* markCallbackReturned(k: Kernel, mm: Mm, start: number, end: number, who = "callback"): Gen<void> {
-  const s = devState(k);
-  yield* k.mem.step(`${who} returned (${mm.name}:${start}..${end})`, "r", () => {
-    s.epoch++;
-    for (let vpn = start; vpn < end; vpn++) s.invalReturned.set(key(mm, vpn), s.epoch);
+  // A split step: the probe touches only devState, whose fields are recorded (devState()), so
+  // with no probe attached (no claim reads stray-write or stray-read) it depends on nothing.
+  yield* k.mem.fieldStep(`${who} returned (${mm.name}:${start}..${end})`, "r", () => {
+    if (traced(k, "callback_returned")) trace(k, "callback_returned", { mm, start, end });
   });
+}
+
+/** Probe on callback_returned: stray-write / stray-read's bookkeeping. */
+function callbackReturnedProbe(k: Kernel, e: TraceEvents["callback_returned"]): void {
+  const s = devState(k);
+  s.epoch++;
+  for (let vpn = e.start; vpn < e.end; vpn++) s.invalReturned.set(key(e.mm, vpn), s.epoch);
+}
+
+/** Probe on mm_invalidate_start: the epoch of the latest invalidation start per page (stale-access:
+ *  was a mapping installed before or after the invalidation that replaced its frame began?). */
+function invalidationBeganProbe(k: Kernel, r: MmuNotifierRange): void {
+  const s = devState(k);
+  s.epoch++;
+  for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) s.invalBegan.set(pageKey(r.mm, vpn), s.epoch);
 }
 
 /** Wrap classic notifier ops so that the return of invalidate_range_start is recorded. */
@@ -129,7 +144,8 @@ function* trackedInvalidate(k: Kernel, ops: MmuIntervalNotifierOps, sub: MmuInte
 
 /** Epoch stamp for a device mapping of mm:vpn installed now (inside a memory step). */
 export function installEpoch(k: Kernel): number {
-  return ++devState(k).epoch;
+  // 0 when no claim reads stray-write, stray-read or stale-access: nothing compares it then.
+  return k.deviceEpochs ? ++devState(k).epoch : 0;
 }
 
 /** Inside a memory step: a device write through a mapping of mm:vpn installed at `epoch`. */
@@ -163,11 +179,14 @@ function userptrFaultProbe(_k: Kernel, e: TraceEvents["gpu_fault"]): void {
     finding("userptr-fault", `${e.who}: the job declared ${e.bos.join(", ")} but its userptr translation at VA ${e.va} was torn down before the job finished`, { job: e.job, va: e.va });
 }
 
-/** This module's probes, by tracepoint (tracepoints.ts calls them); a frozen table, since lib/ keeps no module state. */
-export const DEVICE_PROBES: Probes = Object.freeze({
-  gpu_dma: Object.freeze([deviceAccessProbe]),
-  gpu_fault: Object.freeze([userptrFaultProbe]),
-});
+// This module's oracles, by tracepoint (oracle-probes.ts attaches them); frozen, since lib/ keeps no module state.
+/** stray-write, stray-read, stale-access: checked at every device access through a userptr mapping. */
+export const DEVICE_ACCESS: OracleProbes = Object.freeze({ gpu_dma: Object.freeze([deviceAccessProbe]) });
+/** stray-write, stray-read: when each invalidation callback returned. */
+export const CALLBACK_RETURNS: OracleProbes = Object.freeze({ callback_returned: Object.freeze([callbackReturnedProbe]) });
+/** stale-access: when each invalidation began (data.predatesInvalidation). */
+export const INVALIDATION_BEGAN: OracleProbes = Object.freeze({ mm_invalidate_start: Object.freeze([invalidationBeganProbe]) });
+export const USERPTR_FAULT: OracleProbes = Object.freeze({ gpu_fault: Object.freeze([userptrFaultProbe]) });
 
 /** Inside a memory step: a device READ through a mapping of mm:vpn installed at `epoch` (stray-read). */
 export function checkStrayRead(k: Kernel, mm: Mm, vpn: number, epoch: number, who: string): void {

@@ -28,12 +28,13 @@ import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
+import { trace, traced } from "./tracepoints.ts";
 import type { Mm } from "./mm.ts";
 import { PMD_NONE, PMD_TABLE, PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, VM_PFNMAP, VM_SHARED, VM_WRITE } from "./mm.ts";
 import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
 import { planted } from "./planted.ts";
 import { fieldTrip } from "./field-log.ts";
-import { GUP_PIN_COUNTING_BIAS, HPAGE_NR, PG_ACTIVE, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_INVAL_UNMAPPED, PG_PRIVATE, PG_REFERENCED, PG_ZERO } from "./page.ts";
+import { GUP_PIN_COUNTING_BIAS, HPAGE_NR, PG_ACTIVE, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_PRIVATE, PG_REFERENCED, PG_ZERO } from "./page.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -276,8 +277,7 @@ function markDirty(k: Kernel, pfn: number, how: string): void {
   const file = mem.mapping[pfn] >= 0 ? k.files[mem.mapping[pfn]] : null;
   if (file?.dirtyTracked && !(mem.flags[pfn] & PG_PRIVATE))
     finding("dirty-no-buffers", `${how} dirtied frame ${pfn} of ${file.name} after its buffers were released (ext4 writepage would BUG, or the data is never written back)`, { pfn, file: file.name });
-  if (mem.flags[pfn] & PG_INVAL_UNMAPPED)
-    finding("dirty-after-return", `${how} dirtied frame ${pfn} after the invalidation that removed its last CPU mapping had returned`, { pfn });
+  if (traced(k, "page_dirtied")) trace(k, "page_dirtied", { pfn, how });
   mem.flags[pfn] |= PG_DIRTY;
 }
 

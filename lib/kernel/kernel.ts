@@ -13,6 +13,8 @@ import { PhysMem } from "./page.ts";
 import { PageLock } from "./page-lock.ts";
 import { Tasks, type Task } from "./task.ts";
 import { OracleState } from "./oracles.ts";
+import { attachOracles } from "./oracle-probes.ts";
+import type { Probes } from "./tracepoints.ts";
 import { KRwSem } from "./rwsem.ts";
 import type { Mm } from "./mm.ts";
 import type { KFile } from "./file.ts";
@@ -72,7 +74,12 @@ export class Kernel {
   readonly reclaim: ReclaimPolicy;
   readonly reclaimCandidates: (() => readonly number[]) | undefined;
   readonly allocMayFail: boolean;
-  readonly oracle = new OracleState();
+  readonly oracle: OracleState;
+  /** The oracles' probes on the tracepoints (tracepoints.ts), as attached at boot for the claims
+   *  of the running search (oracle-probes.ts). */
+  readonly probes: Probes;
+  /** Device mappings carry install epochs (device-oracles.ts installEpoch). */
+  readonly deviceEpochs: boolean;
   readonly gatherBatch: number;
   /** Planted bugs (planted.ts): empty for the real kernel. */
   readonly planted: readonly PlantedBug[];
@@ -100,12 +107,15 @@ export class Kernel {
     this.lockdep = new Lockdep(era);
     const n = opts.frames ?? DEFAULT_FRAMES;
     this.mem = new PhysMem(n);
-    this.oracle.record(this.mem.fields);
+    this.oracle = new OracleState(n, this.mem.fields);
+    this.planted = opts.planted ?? [];
+    const o = attachOracles(this);
+    this.probes = o.probes;
+    this.deviceEpochs = o.deviceEpochs;
     this.reclaim = opts.reclaim ?? "never";
     this.reclaimCandidates = opts.reclaimCandidates;
     this.allocMayFail = opts.allocMayFail ?? false;
     this.gatherBatch = opts.gatherBatch ?? Infinity;
-    this.planted = opts.planted ?? [];
     this.shrinkerRwsem = era.shrinkerRwsem ? new KRwSem(this, "shrinker_rwsem") : null;
     this.tlbFlushWaitsForGupFast = opts.tlbFlushWaitsForGupFast ?? true;
   }

@@ -14,6 +14,7 @@ import { mmap_write_unlock, vma_start_write, type Mm, PTE_MIGRATION, PTE_PRESENT
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
 import { HPAGE_NR } from "./page.ts";
 import { flushTlbRange } from "./pgtable.ts";
+import { trace, traced } from "./tracepoints.ts";
 
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
@@ -67,9 +68,10 @@ export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: num
       }
     }
     yield* mmap_write_unlock(mm);
-    // Oracle bookkeeping: mprotect returned (ro-write).
-    yield* k.mem.step(`mprotect(${mm.name}:${start}..${end}) returns`, "w", () => {
-      for (let vpn = start; vpn < end; vpn++) mm.roReturned[vpn] = write ? 0 : 1;
+    // Oracle bookkeeping only: mprotect returned (the ro-write oracle listens). A split step: the
+    // probe touches only Mm.roReturned, a recorded field, so with no probe it depends on nothing.
+    yield* k.mem.fieldStep(`mprotect(${mm.name}:${start}..${end}) returns`, "w", () => {
+      if (traced(k, "mprotect_returned")) trace(k, "mprotect_returned", { mm, start, end, write });
     });
     return 0;
   } finally {

@@ -15,9 +15,11 @@ import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { CAUSE_NAMES, PROCESS_CAUSES, PTE_PRESENT, PTE_SWAP, VM_SHARED } from "./mm.ts";
 import type { MmuNotifierRange } from "./mmu-notifier.ts";
-import { GUP_PIN_COUNTING_BIAS, PG_ZERO, type WriteRecord } from "./page.ts";
+import { FRAME_FIELD_COUNT, G_ORACLE_PENDING, GUP_PIN_COUNTING_BIAS, PG_ZERO, type WriteRecord } from "./page.ts";
 import { mappers } from "./pgtable.ts";
-import { devState, pageKey } from "./device-oracles.ts";
+import { accessLogOn, recordArray, recordList } from "./access-log.ts";
+import { type FieldLog, fieldNo, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
+import { trace, traced, type OracleProbes, type TraceEvents } from "./tracepoints.ts";
 
 interface PendingInstall {
   readonly mm: Mm;
@@ -26,33 +28,68 @@ interface PendingInstall {
   readonly who: string;
 }
 
-/** Per-execution oracle state, on the Kernel. */import { accessLogOn, recordList } from "./access-log.ts";
-import { type FieldLog, fieldNo, SPACE_GLOBAL } from "./field-log.ts";
-import { G_ORACLE_PENDING } from "./page.ts";
+/** Field number of OracleState.invalUnmapped among a frame's fields (after PhysMem's, page.ts). */
+const F_INVAL_UNMAPPED = FRAME_FIELD_COUNT;
 
+/** Per-execution oracle state, on the Kernel. Touched only by the probes below, when attached. */
 export class OracleState {
-  /** Device translations installed while an invalidation covering them was in flight. */
+  /** Device translations installed while an invalidation covering them was in flight (stale-install). */
   readonly pending: PendingInstall[] = [];
-  /** Wrap for the race log and field footprints (field-log.ts: one global field); called by the Kernel once memory exists. */
-  record(fl: FieldLog | null): void {
-    if (accessLogOn() || fl !== null) (this as { pending: PendingInstall[] }).pending = recordList(this.pending, "O.pending", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_ORACLE_PENDING) });
+  /** Per frame: it lost its last CPU mapping inside a notifier range (dirty-after-return); cleared
+   *  when mapped again. Its own field, not a bit of the frame's flags: every flags access would
+   *  otherwise depend on this bookkeeping under field footprints. */
+  readonly invalUnmapped: Uint8Array;
+  constructor(nframes: number, fl: FieldLog | null) {
+    this.invalUnmapped = new Uint8Array(nframes);
+    // Wrap for the race log and field footprints (field-log.ts).
+    if (accessLogOn() || fl !== null) {
+      (this as { pending: PendingInstall[] }).pending = recordList(this.pending, "O.pending", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_ORACLE_PENDING) });
+      (this as { invalUnmapped: Uint8Array }).invalUnmapped = recordArray(this.invalUnmapped, (i) => `F${i}.invalUnmapped`, fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_FRAME, 0, i, F_INVAL_UNMAPPED) });
+      fl?.names.set(SPACE_FRAME * 64 + F_INVAL_UNMAPPED, "oracle.invalUnmapped");
+    }
   }
 }
 
+// ---- the mechanics' emit points (names kept for device code: README-devices.md) ----
+
 /** A notifier range starts (called by mmu_notifier_invalidate_range_start, before callbacks). */
 export function invalidationBegins(k: Kernel, r: MmuNotifierRange): void {
-  for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) r.mm.invalActive[vpn]++;
-  // Device-oracle epoch of the latest invalidation start per page (stale-access: was a mapping
-  // installed before or after the invalidation that replaced its frame began?).
-  const s = devState(k);
-  s.epoch++;
-  for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) s.invalBegan.set(pageKey(r.mm, vpn), s.epoch);
+  trace(k, "mm_invalidate_start", r);
 }
 
-/** A notifier range ends: check device translations installed during it against the CPU. */
+/** A notifier range ends (after range_end's callbacks, or a failed start). */
 export function invalidationEnds(k: Kernel, r: MmuNotifierRange): void {
+  trace(k, "mm_invalidate_end", r);
+}
+
+/**
+ * A device translation (GPU PTE, IOMMU PTE) for mm:vpn -> pfn was installed. Outside any
+ * invalidation it must match the CPU page table now; inside one, it must match once it ends.
+ */
+export function deviceMapInstalled(k: Kernel, mm: Mm, vpn: number, pfn: number, who: string): void {
+  if (traced(k, "device_map_installed")) trace(k, "device_map_installed", { mm, vpn, pfn, who });
+}
+
+/** The device translation was removed before the invalidation ended: nothing to check. */
+export function deviceMapRemoved(k: Kernel, mm: Mm, vpn: number, pfn: number): void {
+  if (traced(k, "device_map_removed")) trace(k, "device_map_removed", { mm, vpn, pfn });
+}
+
+// ---- probes (attached by oracle-probes.ts when a claim reads their kinds) ----
+
+/** In-flight invalidations per page (Mm.invalActive), for stale-install and dirty-after-return. */
+export const INVALIDATIONS_IN_FLIGHT: OracleProbes = Object.freeze({
+  mm_invalidate_start: Object.freeze([(_k: Kernel, r: MmuNotifierRange) => {
+    for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) r.mm.invalActive[vpn]++;
+  }]),
+  mm_invalidate_end: Object.freeze([(_k: Kernel, r: MmuNotifierRange) => {
+    for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) r.mm.invalActive[vpn]--;
+  }]),
+});
+
+/** stale-install: check the translations installed during the range against the CPU once it ends. */
+function staleInstallEnd(k: Kernel, r: MmuNotifierRange): void {
   const mm = r.mm;
-  for (let vpn = r.start; vpn < r.end && vpn < mm.npages; vpn++) mm.invalActive[vpn]--;
   const p = k.oracle.pending;
   for (let i = p.length - 1; i >= 0; i--) {
     const e = p[i];
@@ -63,12 +100,8 @@ export function invalidationEnds(k: Kernel, r: MmuNotifierRange): void {
     if (mm.invalActive[e.vpn] === 0) p.splice(i, 1);
   }
 }
-
-/**
- * A device translation (GPU PTE, IOMMU PTE) for mm:vpn -> pfn was installed. Outside any
- * invalidation it must match the CPU page table now; inside one, it must match once it ends.
- */
-export function deviceMapInstalled(k: Kernel, mm: Mm, vpn: number, pfn: number, who: string): void {
+function staleInstallInstalled(k: Kernel, e: TraceEvents["device_map_installed"]): void {
+  const { mm, vpn, pfn, who } = e;
   if (mm.invalActive[vpn] > 0) {
     k.oracle.pending.push({ mm, vpn, pfn, who });
     return;
@@ -77,12 +110,31 @@ export function deviceMapInstalled(k: Kernel, mm: Mm, vpn: number, pfn: number, 
   if (cpu !== pfn)
     finding("stale-install", `${who} installed frame ${pfn} for ${mm.name}:${vpn} but the CPU maps ${cpu < 0 ? "nothing" : `frame ${cpu}`} there (${CAUSE_NAMES[mm.changeCause[vpn]]} changed it)`, { mm: mm.name, vpn, pfn, cpu });
 }
-
-/** The device translation was removed before the invalidation ended: nothing to check. */
-export function deviceMapRemoved(k: Kernel, mm: Mm, vpn: number, pfn: number): void {
+function staleInstallRemoved(k: Kernel, e: TraceEvents["device_map_removed"]): void {
   const p = k.oracle.pending;
-  for (let i = p.length - 1; i >= 0; i--) if (p[i].mm === mm && p[i].vpn === vpn && p[i].pfn === pfn) p.splice(i, 1);
+  for (let i = p.length - 1; i >= 0; i--) if (p[i].mm === e.mm && p[i].vpn === e.vpn && p[i].pfn === e.pfn) p.splice(i, 1);
 }
+/** stale-install's probes (after INVALIDATIONS_IN_FLIGHT's: its end probe reads the decremented count). */
+export const STALE_INSTALL: OracleProbes = Object.freeze({
+  mm_invalidate_end: Object.freeze([staleInstallEnd]),
+  device_map_installed: Object.freeze([staleInstallInstalled]),
+  device_map_removed: Object.freeze([staleInstallRemoved]),
+});
+
+/** dirty-after-return: a frame whose last CPU mapping went inside a notifier range is dirtied. */
+export const DIRTY_AFTER_RETURN: OracleProbes = Object.freeze({
+  page_mapped: Object.freeze([(k: Kernel, pfn: number) => {
+    // Read first: a frame that is not marked is not written (a write would race every mapping).
+    if (k.oracle.invalUnmapped[pfn]) k.oracle.invalUnmapped[pfn] = 0;
+  }]),
+  page_unmapped: Object.freeze([(k: Kernel, e: TraceEvents["page_unmapped"]) => {
+    if (e.mm.invalActive[e.vpn] > 0) k.oracle.invalUnmapped[e.pfn] = 1;
+  }]),
+  page_dirtied: Object.freeze([(k: Kernel, e: TraceEvents["page_dirtied"]) => {
+    if (k.oracle.invalUnmapped[e.pfn])
+      finding("dirty-after-return", `${e.how} dirtied frame ${e.pfn} after the invalidation that removed its last CPU mapping had returned`, { pfn: e.pfn });
+  }]),
+});
 
 export interface DeviceWrite {
   /** The address space and page the device believes it writes (the binding's owner view). */
@@ -94,7 +146,14 @@ export interface DeviceWrite {
   readonly who: string;
 }
 
-/** A device write through a translation: uaf (page.ts), ro-write, cross-mm-write; returns the write id. */
+/** ro-write's bookkeeping (Mm.roReturned): which pages a returned mprotect(PROT_READ) covers. */
+export const RO_WRITE: OracleProbes = Object.freeze({
+  mprotect_returned: Object.freeze([(_k: Kernel, e: TraceEvents["mprotect_returned"]) => {
+    for (let vpn = e.start; vpn < e.end; vpn++) e.mm.roReturned[vpn] = e.write ? 0 : 1;
+  }]),
+});
+
+/** A device write through a translation: uaf (page.ts), ro-write (when attached: RO_WRITE), cross-mm-write; returns the write id. */
 export function deviceWrite(k: Kernel, w: DeviceWrite): number {
   const mem = k.mem;
   if (w.mm.roReturned[w.vpn]) finding("ro-write", `${w.who} wrote ${w.mm.name}:${w.vpn} after mprotect(PROT_READ) on it returned`, { mm: w.mm.name, vpn: w.vpn });

@@ -21,7 +21,7 @@ import { accessLogOn, recordArray, recordField, recordList, type FieldSink } fro
 import { FieldLog, fieldNo, fieldsOn, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
 
 /** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
-const FRAME_FIELDS = Object.freeze(["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents", "contentsVersion"] as const);
+const FRAME_FIELDS = Object.freeze(["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents"] as const);
 /** Global fields of memory (field-log.ts SPACE_GLOBAL). 1 was the global write counter (removed). */
 export const G_FREELIST = 0, G_WRITES = 2, G_ORACLE_PENDING = 3, G_DEVICE_EPOCH = 4;
 
@@ -49,9 +49,6 @@ export const PG_RECLAIM = 1 << 11;
 export const PG_ZERO = 1 << 12;
 /** Head of a (scaled-down) THP: frames head..head+HPAGE_NR-1 form one compound page. */
 export const PG_HEAD = 1 << 13;
-/** Oracle bookkeeping, not a kernel flag: the frame lost its last CPU mapping inside a notifier
- *  range whose callbacks had returned (dirty-after-return). Cleared when mapped again. */
-export const PG_INVAL_UNMAPPED = 1 << 14;
 
 /** GUP_PIN_COUNTING_BIAS (include/linux/mm.h). */
 export const GUP_PIN_COUNTING_BIAS = 1024;
@@ -67,6 +64,8 @@ export const HW_IOMMU_PTE = 3;
 export const HW_IOTLB = 4;
 export const HW_JOB = 5;
 export const HW_KINDS = 6;
+/** Fields per frame numbered by PhysMem (FRAME_FIELDS, hw kinds, onFree); oracles.ts numbers its own after them. */
+export const FRAME_FIELD_COUNT = FRAME_FIELDS.length + HW_KINDS + 1;
 export const HW_NAMES = Object.freeze(["CPU TLB", "GPU PTE", "GPU TLB", "IOMMU PTE", "IOTLB", "in-flight GPU job"] as const);
 
 /** Who wrote: the CPU or a device (lost-write bookkeeping). */
@@ -106,10 +105,6 @@ export class PhysMem extends Obj {
   /** Which writes' data the frame holds: bit i set = the data of write i is in it (copies copy
    *  the mask). Lets the lost-write oracle follow data through COW copies, swap and writeback. */
   readonly contents: Int32Array;
-  /** contents_version: how many writes the frame's data has seen (copies copy it, so a COW copy
-   *  continues its source's count). Per frame: a global counter made every write depend on
-   *  every other under field footprints. */
-  readonly contentsVersion: Int32Array;
   /** Hardware references by kind: hw[pfn * HW_KINDS + kind]. */
   readonly hw: Int32Array;
   /** Free list (LIFO). Invariant: free[0..nfree) are exactly the frames with onFree[pfn] === 1. */
@@ -129,7 +124,7 @@ export class PhysMem extends Obj {
     super("memory", "memory");
     this.nframes = nframes;
     // One backing store for every per-frame array (arena.ts): a kernel is booted per execution.
-    const a = new Arena(arenaBytes(nframes * (12 + HW_KINDS), nframes));
+    const a = new Arena(arenaBytes(nframes * (11 + HW_KINDS), nframes));
     this.ref = a.int32(nframes);
     this.mapcount = a.int32(nframes);
     this.pins = a.int32(nframes);
@@ -140,7 +135,6 @@ export class PhysMem extends Obj {
     this.anonMm = a.int32(nframes).fill(-1);
     this.gen = a.int32(nframes);
     this.contents = a.int32(nframes);
-    this.contentsVersion = a.int32(nframes);
     this.hw = a.int32(nframes * HW_KINDS);
     this.free = a.int32(nframes);
     this.onFree = a.uint8(nframes);
@@ -213,7 +207,6 @@ export class PhysMem extends Obj {
     this.anonMm[pfn] = -1;
     this.gen[pfn]++;
     this.contents[pfn] = 0;
-    this.contentsVersion[pfn] = 0;
     return pfn;
   }
 
@@ -306,7 +299,6 @@ export class PhysMem extends Obj {
    * Returns the write id: CPU_WRITE_ID for a CPU store, else the device write's (-1 if untracked).
    */
   writeFrame(pfn: number, by: Writer, gen: number, mm = -1, vpn = -1, what = ""): number {
-    this.contentsVersion[pfn]++;
     if (this.flags[pfn] & PG_ZERO) finding("zero-page-write", `${by} wrote the shared zero page (${what})`, { by });
     if (this.isFree(pfn) || this.gen[pfn] !== gen)
       finding("uaf", `${by} write ${what} reached frame ${pfn} after it was ${this.isFree(pfn) ? "freed" : "freed and reused"}`, { pfn, via: by });
@@ -332,6 +324,5 @@ export class PhysMem extends Obj {
   /** copy_user_highpage: dst gets src's data. */
   copyFrame(dst: number, src: number): void {
     this.contents[dst] = this.contents[src];
-    this.contentsVersion[dst] = this.contentsVersion[src];
   }
 }

@@ -10,7 +10,8 @@
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
-import { HW_CPU_TLB, PG_DIRTY, PG_INVAL_UNMAPPED, PG_REFERENCED, PG_ZERO } from "./page.ts";
+import { HW_CPU_TLB, PG_DIRTY, PG_REFERENCED, PG_ZERO } from "./page.ts";
+import { trace, traced } from "./tracepoints.ts";
 import { secondaryTlbInvalidate } from "./mmu-notifier.ts";
 
 /** Install a PTE (set_pte_at). */
@@ -66,14 +67,14 @@ export function addRmap(k: Kernel, pfn: number): void {
   if (mem.flags[pfn] & PG_ZERO) return;
   mem.mapcount[pfn]++;
   mem.ref[pfn]++;
-  mem.flags[pfn] &= ~PG_INVAL_UNMAPPED;
+  if (traced(k, "page_mapped")) trace(k, "page_mapped", pfn);
 }
 
 /**
  * Remove a mapping of pfn (page_remove_rmap). The mapping's reference is NOT dropped here:
  * zap paths hand it to the mmu_gather (freed after the TLB flush), try_to_unmap drops it itself.
- * `underInvalidation`: the caller is inside a notifier range whose callbacks returned
- * (dirty-after-return bookkeeping). PTE dirty moves to the page (folio_mark_dirty in zap).
+ * PTE dirty moves to the page (folio_mark_dirty in zap). The last mapping's removal is the
+ * page_unmapped tracepoint (dirty-after-return listens).
  */
 export function removeRmap(k: Kernel, mm: Mm, vpn: number, pfn: number, oldFlags: number): void {
   const mem = k.mem;
@@ -81,7 +82,7 @@ export function removeRmap(k: Kernel, mm: Mm, vpn: number, pfn: number, oldFlags
   mem.mapcount[pfn]--;
   if (oldFlags & PTE_DIRTY) mem.flags[pfn] |= PG_DIRTY;
   if (oldFlags & PTE_YOUNG) mem.flags[pfn] |= PG_REFERENCED;
-  if (mem.mapcount[pfn] === 0 && mm.invalActive[vpn] > 0) mem.flags[pfn] |= PG_INVAL_UNMAPPED;
+  if (mem.mapcount[pfn] === 0 && traced(k, "page_unmapped")) trace(k, "page_unmapped", { mm, vpn, pfn });
 }
 
 /** rmap walk (rmap_walk_anon / rmap_walk_file): every (mm, vpn) whose PTE maps pfn or holds a

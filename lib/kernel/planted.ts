@@ -9,10 +9,14 @@
 //                            the refcount is non-zero (folio_ref_try_add_rcu / page_ref_add_unless).
 //  gup-fast-no-recheck       mm/gup.c gup_fast_pte_range (v4.16 gup_pte_range): keep the reference
 //                            without re-reading the PTE after taking it.
+//  oracle-half-attached      oracle-probes.ts (the model, not the kernel): attach the in-flight
+//                            invalidation count only for stale-install, forgetting that
+//                            dirty-after-return reads it too. A claim that reads dirty-after-return
+//                            alone then sees none (test/kernel/subscriptions.test.ts must catch it).
 
 import type { Kernel } from "./kernel.ts";
 
-export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck";
+export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck" | "oracle-half-attached";
 
 /** Is the planted bug `b` active in this kernel? (a plain read of boot-time configuration) */
 export function planted(k: Kernel, b: PlantedBug): boolean {

@@ -1,11 +1,12 @@
 // Contracts not covered by the scenario tests: workqueue cancel, GUP-fast fallback and fork,
-// notifier unregister, hmm_range_fault errors, contents_version.
+// notifier unregister, hmm_range_fault errors, contents bits.
 import { describe, it } from "vitest";
 import { claim, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, ERAS } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region } from "../../lib/kernel/mm.ts";
 import { populate } from "../../lib/kernel/populate.ts";
+import { CPU_WRITE_ID } from "../../lib/kernel/page.ts";
 import { alloc_workqueue, cancel_work_sync, init_work, queue_work } from "../../lib/kernel/workqueue.ts";
 import { FOLL_WRITE, get_user_pages_fast, pin_user_pages_fast, put_page, unpin_user_page } from "../../lib/kernel/gup.ts";
 import { fork } from "../../lib/kernel/fork.ts";
@@ -123,9 +124,11 @@ describe("hmm_range_fault (now)", () => {
   });
 });
 
-describe("contents_version", () => {
-  it("bumps on every write and follows a COW copy", () => {
-    const m = model("version", () => {
+describe("contents bits", () => {
+  // The lost-write oracle follows a write's data by its bit in PhysMem.contents: a CPU store sets
+  // CPU_WRITE_ID, a device write its own id, and a COW copy copies the mask.
+  it("a write sets its bit and a COW copy carries it", () => {
+    const m = model("contents", () => {
       const k = boot(E18);
       const p = mm_alloc(k, 8, "parent"), c = mm_alloc(k, 8, "child");
       mmap_region(p, 0, 1);
@@ -134,15 +137,18 @@ describe("contents_version", () => {
         threads: {
           T: function* () {
             yield* user_write(k, p, 0);
-            out.push(k.mem.contentsVersion[p.cpuPfn(0)]);
+            const pfn = p.cpuPfn(0);
+            const id = yield* k.mem.step("dma", "w", () => k.mem.writeFrame(pfn, "device", k.mem.gen[pfn], p.id, 0, "dma"));
+            out.push(id, k.mem.contents[pfn]);
             yield* fork(k, p, c);
             yield* user_write(k, c, 0);
-            out.push(k.mem.contentsVersion[p.cpuPfn(0)], k.mem.contentsVersion[c.cpuPfn(0)]);
+            out.push(p.cpuPfn(0) === c.cpuPfn(0) ? 1 : 0, k.mem.contents[p.cpuPfn(0)], k.mem.contents[c.cpuPfn(0)]);
           },
         },
         final: () => out,
       };
     });
-    claim({ title: "versions", model: m, predicate: (e) => e.final[0] === 1 && e.final[1] === 1 && e.final[2] === 2, expect: "Always" });
+    const both = (1 << CPU_WRITE_ID) | 1;
+    claim({ title: "contents", model: m, predicate: (e) => JSON.stringify(e.final) === JSON.stringify([0, both, 0, both, both]), expect: "Always" });
   });
 });

@@ -194,7 +194,7 @@ function program(seed: number, drop?: (field: string) => boolean, forced: readon
           for (let v = 0; v < pages; v++) pt.push(`${m.ptePfn[v]}/${m.pteFlags[v]}/${m.tlbPfn[v]}:${m.cpuPfn(v) >= 0 ? k.mem.contents[m.cpuPfn(v)] : "-"}`);
         const ioState = [io, lazy].map(({ dev, vm: v, sgt }) => [[...v.pte.keys()], [...v.tlb.keys()], [...dev.domain!.pt.keys()], sgt.dma.map((a) => dev.domain!.cached(a)), sgt.nents, dev.domain!.fq.length, dev.domain!.faults.length]);
         const gpuState = [[...vm.pte.keys()], [...vm.tlb.keys()], jobs.map((j) => j.status), ioState];
-        return JSON.stringify([out, pt, gpuState, k.mem.freeCount(), [...k.mem.contentsVersion], [...k.mem.hw]]);
+        return JSON.stringify([out, pt, gpuState, k.mem.freeCount(), [...k.mem.contents], [...k.mem.hw]]);
       },
     };
   });

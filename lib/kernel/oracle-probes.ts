@@ -1,0 +1,49 @@
+// Which oracles a kernel runs. Every oracle is a set of probes on the machine's tracepoints
+// (tracepoints.ts) and the finding kinds it reports; at boot a kernel attaches the oracles whose
+// kinds some claim of the running search reads (subscribed(), lib/explorer/subscriptions.ts), in
+// the order below, and the others keep no state: their bookkeeping (an in-flight invalidation
+// count per page, the installs made during one, a mark on a frame) then adds no dependency between
+// steps, which under DPOR is fewer interleavings for the claims that do not read them.
+//
+// Which oracles may be left out: only those whose findings never end an execution (no
+// { end: true }: leaving one out would change the explored tree) and whose state no thread reads.
+// Every oracle here qualifies; bad-unlock, the only kind that ends an execution, is reported by
+// the locks themselves and is always on, as is every finding reported outside this table.
+// test/kernel/subscriptions.test.ts checks both ways that the schedule does not depend on it.
+
+import { subscribed } from "../explorer/index.ts";
+import { CALLBACK_RETURNS, DEVICE_ACCESS, INVALIDATION_BEGAN, USERPTR_FAULT } from "./device-oracles.ts";
+import { DIRTY_AFTER_RETURN, INVALIDATIONS_IN_FLIGHT, RO_WRITE, STALE_INSTALL } from "./oracles.ts";
+import type { Kernel } from "./kernel.ts";
+import { planted } from "./planted.ts";
+import type { OracleProbes, Probe, Probes, TraceEvent } from "./tracepoints.ts";
+
+/** What a kernel attached (Kernel.probes, Kernel.deviceEpochs). */
+export interface AttachedOracles {
+  readonly probes: Probes;
+  /** Device mappings carry an install epoch (stray-write, stray-read, stale-access compare them). */
+  readonly deviceEpochs: boolean;
+}
+
+const EVENTS: readonly TraceEvent[] = Object.freeze(["mm_invalidate_start", "mm_invalidate_end", "device_map_installed", "device_map_removed", "callback_returned", "page_mapped", "page_unmapped", "mprotect_returned", "page_dirtied", "gpu_dma", "gpu_fault"] as const);
+
+/** The oracles of the running execution's subscriptions. Called once per boot, in setup (k.planted set). */
+export function attachOracles(k: Kernel): AttachedOracles {
+  const on = (...kinds: string[]): boolean => kinds.some(subscribed);
+  // In this order: a probe may read state an earlier one keeps (stale-install reads the count
+  // INVALIDATIONS_IN_FLIGHT has just decremented).
+  const table: [boolean, OracleProbes][] = [
+    [planted(k, "oracle-half-attached") ? on("stale-install") : on("stale-install", "dirty-after-return"), INVALIDATIONS_IN_FLIGHT],
+    [on("stale-install"), STALE_INSTALL],
+    [on("dirty-after-return"), DIRTY_AFTER_RETURN],
+    [on("stale-access"), INVALIDATION_BEGAN],
+    [on("stray-write", "stray-read"), CALLBACK_RETURNS],
+    [on("stray-write", "stray-read", "stale-access"), DEVICE_ACCESS],
+    [on("userptr-fault"), USERPTR_FAULT],
+    [on("ro-write"), RO_WRITE],
+  ];
+  const probes: Record<string, Probe<never>[]> = {};
+  for (const e of EVENTS) probes[e] = [];
+  for (const [yes, o] of table) if (yes) for (const e of EVENTS) for (const p of (o[e] ?? []) as readonly Probe<never>[]) probes[e].push(p);
+  return { probes: probes as unknown as Probes, deviceEpochs: on("stray-write", "stray-read", "stale-access") };
+}
