@@ -1,0 +1,56 @@
+// Every field footprint the kernel records (FieldLog.end(): the fields a split step read and
+// wrote, in first-touch order, or null when it tripped) on a fixed set of generated programs,
+// against a golden made with the proxy recorder of main at 3c5832e, before the recorder was made
+// cheaper (issue 13, goal 4): a faster recorder must record exactly the same footprints, step by
+// step, or DPOR's reduction (and its soundness argument) changes. UPDATE_FIELD_GOLDEN=1 rewrites
+// the golden; only do so for a change that means to change footprints, and say why.
+import { readFileSync, writeFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { check } from "../../lib/explorer/index.ts";
+import { fnv1a } from "../../lib/explorer/fnv.ts";
+import { opIndex, program } from "./field-programs.ts";
+
+const GOLDEN = new URL("./field-foot-golden.json", import.meta.url);
+
+/** The programs: seeds 1..24 of the generator, and seeds 1..2 with each forced operation pair. */
+const FORCED = [["gpu job"], ["gpu job", "gpu unmap+flush"], ["wrprotect+unprotect"], ["fork"], ["gpu map+write", "wrprotect+unprotect"], ["dontneed"], ["dontneed", "gup-fast"], ["munmap", "pin"], ["iommu job", "iommu unmap+remap"], ["iommu bind", "iommu unmap+remap"], ["lazy iommu job", "lazy iommu unmap+flush"], ["iommu job", "dontneed"], ["invalidate"], ["gpu map+write"]];
+function cases(): { name: string; seed: number; forced: number[] }[] {
+  const out = [];
+  for (let seed = 1; seed <= 24; seed++) out.push({ name: `seed ${seed}`, seed, forced: [] });
+  for (const f of FORCED) for (let seed = 1; seed <= 2; seed++) out.push({ name: `${f.join(" + ")} seed ${seed}`, seed, forced: f.map(opIndex) });
+  return out;
+}
+
+/** Every footprint recorded while DPOR on fields searches the program (budget 3 000 executions):
+ *  how many, how many tripped, and a digest of the whole sequence. */
+function footprints(seed: number, forced: number[], drop?: (field: string) => boolean): { steps: number; tripped: number; digest: number; executions: number } {
+  const seen: string[] = [];
+  let tripped = 0;
+  const p = program(seed, drop, forced, (fl) => {
+    const end = fl.end.bind(fl);
+    fl.end = () => {
+      const r = end();
+      if (r === null) tripped++;
+      seen.push(r === null ? "x" : r.join(","));
+      return r;
+    };
+  });
+  const r = check({ title: p.text, model: p.model, predicate: () => false, expect: "Never", search: { strategy: "dpor", fields: true }, budget: { executions: 3_000 } });
+  return { steps: seen.length, tripped, digest: fnv1a(seen.join(";")), executions: r.stats.executions };
+}
+
+describe("field footprints are recorded as by the reference recorder", () => {
+  it("records the golden footprint sequence of every program", () => {
+    const got: Record<string, ReturnType<typeof footprints>> = {};
+    for (const c of cases()) got[c.name] = footprints(c.seed, c.forced);
+    if (process.env.UPDATE_FIELD_GOLDEN === "1") writeFileSync(GOLDEN, JSON.stringify(got, null, 1) + "\n");
+    const golden = JSON.parse(readFileSync(GOLDEN, "utf8")) as typeof got;
+    expect(got).toEqual(golden);
+  }, 300_000);
+
+  it("a recorder that drops a field changes the sequence (the comparison can fail)", () => {
+    const golden = JSON.parse(readFileSync(GOLDEN, "utf8")) as Record<string, ReturnType<typeof footprints>>;
+    const c = cases()[0];
+    expect(footprints(c.seed, c.forced, (f) => /\.contents$/.test(f)).digest).not.toBe(golden[c.name].digest);
+  }, 300_000);
+});
