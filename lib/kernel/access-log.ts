@@ -50,6 +50,9 @@ if (raceLog)
     },
   };
 
+/** The methods of a list that write it (recordList). */
+const LIST_WRITERS: readonly (string | symbol)[] = Object.freeze(["push", "pop", "splice", "shift", "unshift", "sort", "reverse", "fill", "copyWithin"]);
+
 /** Is field-level recording on for the race log? (wrap the arrays only then, or for field-log.ts) */
 export const accessLogOn = (): boolean => raceLog !== null;
 
@@ -61,61 +64,109 @@ export interface FieldSink<K> {
   no(k: K): number | null;
 }
 
-const isIndex = (p: string | symbol): p is string => typeof p === "string" && p.length > 0 && p.charCodeAt(0) >= 48 && p.charCodeAt(0) <= 57;
+/** A typed array's fields, for the wrapper's fast path: for an integer 0 <= i < limit, element i is
+ *  field base + floor(i / per) * 64 + i % per (per 0: field base whatever i is), which MUST equal
+ *  no(i) there; every other index goes through no(), the checked path. limit 0: always no(). */
+export interface ArraySink extends FieldSink<number> {
+  readonly base: number;
+  readonly per: number;
+  readonly limit: number;
+}
 
-function sinkRec<K>(fs: FieldSink<K> | undefined, k: K, w: number): void {
-  if (fs === undefined || !fs.log.recording) return;
-  const n = fs.no(k);
-  if (n === null) fs.log.trip();
-  else fs.log.rec(n, w);
+/** Does property key p name an array index? (The engine hands a proxy numeric keys as canonical strings.) */
+function indexKey(p: string | symbol): boolean {
+  if (typeof p !== "string") return false;
+  const c = p.charCodeAt(0);
+  return c >= 48 && c <= 57;
 }
 
 /** Wrap a typed array: element i is field key(i); fill/set/copyWithin write every element, other
- *  methods read them, and subarray (a view the wrapper would not see) trips the field log. */
-export function recordArray<T extends Int32Array | Uint8Array>(arr: T, key: (i: number) => string, fs?: FieldSink<number>): T {
-  const writers = new Set(["fill", "set", "copyWithin"]);
+ *  methods read them, and subarray (a view the wrapper would not see) trips the field log. The
+ *  index is converted from the trap's string key once, the array is indexed with the number, the
+ *  field number comes from fs's fast path (ArraySink) without a call, and a method's wrapper is
+ *  made once per wrapped array and name (not per call). Outside a recorded step (and with the race
+ *  log off) an index access costs the trap, one conversion and two tests. */
+export function recordArray<T extends Int32Array | Uint8Array>(arr: T, key: (i: number) => string, fs?: ArraySink): T {
+  const log = fs === undefined ? null : fs.log;
+  const base = fs === undefined ? 0 : fs.base, per = fs === undefined ? 1 : fs.per, limit = fs === undefined ? 0 : fs.limit;
+  const field = (i: number, w: number): void => {
+    if (i >= 0 && i < limit && (i | 0) === i) (log as FieldLog).rec(per === 1 ? base + i * 64 : per === 0 ? base : base + Math.floor(i / per) * 64 + (i % per), w);
+    else {
+      const n = (fs as ArraySink).no(i);
+      if (n === null) (log as FieldLog).trip();
+      else (log as FieldLog).rec(n, w);
+    }
+  };
+  let methods: Map<string | symbol, (...a: unknown[]) => unknown> | null = null;
+  const method = (t: T, p: string | symbol, v: (...a: unknown[]) => unknown) => {
+    const w = p === "fill" || p === "set" || p === "copyWithin" ? 2 : 1;
+    return (...args: unknown[]) => {
+      for (let i = 0; i < t.length; i++) {
+        if (cur !== null) rec(key(i), w);
+        if (log !== null && log.on) field(i, w);
+      }
+      if (p === "subarray" && log !== null) log.trip();
+      return v.apply(t, args);
+    };
+  };
   return new Proxy(arr, {
     get(t, p) {
-      if (isIndex(p)) {
+      if (indexKey(p)) {
+        const i = +(p as string);
         // Race-log keys are strings: built only while the race log records a step.
-        if (cur !== null) rec(key(+p), 1);
-        sinkRec(fs, +p, 1);
-        return (t as unknown as Record<string, unknown>)[p];
+        if (cur !== null) rec(key(i), 1);
+        if (log !== null && log.on) field(i, 1);
+        return t[i];
       }
       const v = Reflect.get(t, p, t);
       if (typeof v !== "function") return v;
-      return (...args: unknown[]) => {
-        const w = typeof p === "string" && writers.has(p) ? 2 : 1;
-        for (let i = 0; i < t.length; i++) {
-          if (cur !== null) rec(key(i), w);
-          sinkRec(fs, i, w);
-        }
-        if (String(p) === "subarray" && fs) fs.log.trip();
-        return (v as (...a: unknown[]) => unknown).apply(t, args);
-      };
+      methods ??= new Map();
+      let m = methods.get(p);
+      if (m === undefined) methods.set(p, (m = method(t, p, v as (...a: unknown[]) => unknown)));
+      return m;
     },
     set(t, p, v) {
-      if (isIndex(p)) {
-        if (cur !== null) rec(key(+p), 2);
-        sinkRec(fs, +p, 2);
-      } else if (fs) fs.log.trip();
+      if (indexKey(p)) {
+        const i = +(p as string);
+        if (cur !== null) rec(key(i), 2);
+        if (log !== null && log.on) field(i, 2);
+        t[i] = v as number;
+        return true;
+      }
+      if (log !== null) log.trip();
       return Reflect.set(t, p, v, t);
     },
   });
 }
 
-/** Record reads and writes of a scalar field of `obj` as `key` (and as field `no`). */
+/** fs's field number for a scalar or a whole list: no() is a constant (it names one field), so it
+ *  is asked once, at the first recorded access (where the old wrappers asked every time). */
+function constantField(fs: FieldSink<void>): () => number | null {
+  let n: number | null | undefined;
+  return () => (n === undefined ? (n = fs.no(undefined)) : n);
+}
+
+/** One recorded access of a scalar field or a list (fs's constant field). */
+function recConstant(log: FieldLog | null, no: () => number | null, w: number): void {
+  if (log === null || !log.on) return;
+  const n = no();
+  if (n === null) log.trip();
+  else log.rec(n, w);
+}
+
+/** Record reads and writes of a scalar field of `obj` as `key` (and as field `no`, a constant). */
 export function recordField(obj: object, field: string, key: string, fs?: FieldSink<void>): void {
   let val = (obj as Record<string, unknown>)[field];
+  const log = fs === undefined ? null : fs.log, no = fs === undefined ? () => null : constantField(fs);
   Object.defineProperty(obj, field, {
     get() {
       rec(key, 1);
-      sinkRec(fs, undefined, 1);
+      recConstant(log, no, 1);
       return val;
     },
     set(v) {
       rec(key, 2);
-      sinkRec(fs, undefined, 2);
+      recConstant(log, no, 2);
       val = v;
     },
   });
@@ -126,67 +177,96 @@ export function recordField(obj: object, field: string, key: string, fs?: FieldS
  * As fields (fs): key k is field no(k) and the key set is field no(ALL) (`all`). get/has read k;
  * set of a present key writes k; set of a new key and delete of a present one write k and the key
  * set; size reads the key set; iteration reads the key set and every present key; clear writes
- * them all (of an empty map: reads the key set). Values must not be mutated in place (they are not wrapped).
+ * them all (of an empty map: reads the key set). Values must not be mutated in place (they are not
+ * wrapped). A method's wrapper is made once per wrapped map and name.
  */
 export function recordMap<K, V>(m: Map<K, V>, name: string, fs?: FieldSink<K> & { readonly all: number }): Map<K, V> {
-  const readAll = (t: Map<K, V>, w: number) => {
-    if (fs === undefined || !fs.log.recording) return;
-    fs.log.rec(fs.all, w);
-    for (const k of t.keys()) sinkRec(fs, k, w);
+  const log = fs === undefined ? null : fs.log;
+  const one = (k: K, w: number) => {
+    const n = (fs as FieldSink<K>).no(k);
+    if (n === null) (log as FieldLog).trip();
+    else (log as FieldLog).rec(n, w);
   };
+  const readAll = (t: Map<K, V>, w: number) => {
+    if (log === null || !log.on) return;
+    log.rec((fs as { readonly all: number }).all, w);
+    for (const k of t.keys()) one(k, w);
+  };
+  const method = (t: Map<K, V>, p: string | symbol, v: (...a: unknown[]) => unknown) => {
+    if (p === "get" || p === "has")
+      return (...args: unknown[]) => {
+        const k = args[0] as K;
+        if (cur !== null) rec(`${name}[${String(k)}]`, 1);
+        if (log !== null && log.on) one(k, 1);
+        return v.apply(t, args);
+      };
+    if (p === "set" || p === "delete")
+      return (...args: unknown[]) => {
+        const k = args[0] as K;
+        if (cur !== null) rec(`${name}[${String(k)}]`, 2);
+        if (log !== null && log.on) {
+          const present = t.has(k);
+          // A new key or a removed one changes the key set; a delete of an absent key changes nothing.
+          one(k, p === "delete" && !present ? 1 : 2);
+          if ((p === "set") !== present) log.rec((fs as { readonly all: number }).all, 2);
+        }
+        return v.apply(t, args);
+      };
+    return (...args: unknown[]) => {
+      // Clearing an empty map changes nothing: it only reads that the key set is empty (two
+      // flushes of an empty GPU TLB are independent).
+      const w = p === "clear" && t.size > 0 ? 2 : 1;
+      if (cur !== null) rec(`${name}[*]`, w);
+      readAll(t, w);
+      return v.apply(t, args);
+    };
+  };
+  let methods: Map<string | symbol, (...a: unknown[]) => unknown> | null = null;
   return new Proxy(m, {
     get(t, p) {
       const v = Reflect.get(t, p, t);
       if (p === "size") {
         if (cur !== null) rec(`${name}[*]`, 1);
-        if (fs?.log.recording) fs.log.rec(fs.all, 1);
+        if (log !== null && log.on) log.rec((fs as { readonly all: number }).all, 1);
       }
       if (typeof v !== "function") return v;
-      return (...args: unknown[]) => {
-        const k = args[0] as K;
-        if (p === "get" || p === "has") {
-          if (cur !== null) rec(`${name}[${String(k)}]`, 1);
-          sinkRec(fs, k, 1);
-        } else if (p === "set" || p === "delete") {
-          if (cur !== null) rec(`${name}[${String(k)}]`, 2);
-          const present = t.has(k);
-          // A new key or a removed one changes the key set; a delete of an absent key changes nothing.
-          if (p === "delete" && !present) sinkRec(fs, k, 1);
-          else sinkRec(fs, k, 2);
-          if ((p === "set") !== present && fs?.log.recording) fs.log.rec(fs.all, 2);
-        } else {
-          // Clearing an empty map changes nothing: it only reads that the key set is empty (two
-          // flushes of an empty GPU TLB are independent).
-          const w = p === "clear" && t.size > 0 ? 2 : 1;
-          if (cur !== null) rec(`${name}[*]`, w);
-          readAll(t, w);
-        }
-        return (v as (...a: unknown[]) => unknown).apply(t, args);
-      };
+      methods ??= new Map();
+      let f = methods.get(p);
+      if (f === undefined) methods.set(p, (f = method(t, p, v as (...a: unknown[]) => unknown)));
+      return f;
     },
   });
 }
 
-/** Wrap an array as one field: any read reads it, any write (push, splice, index set...) writes it. */
+/** Wrap an array as one field: any read reads it, any write (push, splice, index set...) writes it.
+ *  A method's wrapper is made once per wrapped list and name. */
 export function recordList<T>(arr: T[], name: string, fs?: FieldSink<void>): T[] {
-  const writers = new Set(["push", "pop", "splice", "shift", "unshift", "sort", "reverse", "fill", "copyWithin"]);
+  const log = fs === undefined ? null : fs.log, no = fs === undefined ? () => null : constantField(fs);
+  let methods: Map<string | symbol, (...a: unknown[]) => unknown> | null = null;
+  const method = (t: T[], p: string | symbol, v: (...a: unknown[]) => unknown) => {
+    const w = LIST_WRITERS.includes(p) ? 2 : 1;
+    return (...args: unknown[]) => {
+      rec(name, w);
+      recConstant(log, no, w);
+      return v.apply(t, args);
+    };
+  };
   return new Proxy(arr, {
     get(t, p) {
       const v = Reflect.get(t, p, t);
-      if (typeof v === "function")
-        return (...args: unknown[]) => {
-          const w = typeof p === "string" && writers.has(p) ? 2 : 1;
-          rec(name, w);
-          sinkRec(fs, undefined, w);
-          return (v as (...a: unknown[]) => unknown).apply(t, args);
-        };
+      if (typeof v === "function") {
+        methods ??= new Map();
+        let f = methods.get(p);
+        if (f === undefined) methods.set(p, (f = method(t, p, v as (...a: unknown[]) => unknown)));
+        return f;
+      }
       rec(name, 1);
-      sinkRec(fs, undefined, 1);
+      recConstant(log, no, 1);
       return v;
     },
     set(t, p, v) {
       rec(name, 2);
-      sinkRec(fs, undefined, 2);
+      recConstant(log, no, 2);
       return Reflect.set(t, p, v, t);
     },
   });

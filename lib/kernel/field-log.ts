@@ -40,9 +40,32 @@ export function fieldNo(space: number, owner: number, index: number, f: number):
   return FIELD_MIN + ((space * 0x10000 + owner) * 0x100000 + index) * 64 + f;
 }
 
+/** The fast path of a recorded typed array (access-log.ts ArraySink) whose element i is field
+ *  fieldNo(space, owner, floor(i / per), f + i % per): exactly those i for which fieldNo is defined
+ *  (no fast path at all when owner or a field is out of range: every access takes the checked
+ *  fieldNo, which throws as before). */
+export function linearFields(space: number, owner: number, f: number, per = 1): { base: number; per: number; limit: number } {
+  const ok = Number.isInteger(owner) && owner >= 0 && owner <= MAX_OWNER && f >= 0 && f + per - 1 <= MAX_FIELD;
+  return ok ? { base: fieldNo(space, owner, 0, f), per, limit: (INDEX_ALL + 1) * per } : { base: 0, per, limit: 0 };
+}
+
+const FIRST_SLOTS = 64;
+
+/** The running step's fields: an open-addressing set over typed arrays, reused from step to step
+ *  (one per kernel, where it was a Map per step). A slot belongs to the running step iff
+ *  its stamp is the step's generation, so begin() clears nothing; `order` keeps the slots in
+ *  first-touch order, the order end() reports them in (as the Map did). */
 export class FieldLog implements FieldRecorder {
-  private cur: Map<number, number> | null = null;
+  /** A split step is being recorded (the wrappers' fast test; `recording` reads it). */
+  on = false;
   private escaped = false;
+  private gen = 0;
+  private n = 0;
+  // A plain array of doubles: a confined chapter's realm (SES) has no Float64Array.
+  private keys: number[] = new Array<number>(FIRST_SLOTS).fill(0.5);
+  private stamp = new Uint32Array(FIRST_SLOTS);
+  private mode = new Uint8Array(FIRST_SLOTS);
+  private order = new Int32Array(FIRST_SLOTS / 2);
   /** Names of the fields of each space's structures, for describe(). */
   readonly names = new Map<number, string>();
 
@@ -52,28 +75,62 @@ export class FieldLog implements FieldRecorder {
 
   /** A wrapper saw field `field` read (1) or written (2). Outside a recorded step: nothing. */
   rec(field: number, w: number): void {
-    const c = this.cur;
-    if (c === null) return;
+    if (!this.on) return;
     if (this.drop !== null && this.drop(field)) return;
-    if (w > (c.get(field) ?? 0)) c.set(field, w);
+    const keys = this.keys, stamp = this.stamp, mask = keys.length - 1, gen = this.gen;
+    // Field numbers are integers below 2^53: mix their two 32-bit halves.
+    let h = Math.imul((field >>> 0) ^ Math.imul(Math.floor(field / 4294967296), 0x85ebca6b), 0x9e3779b1) & mask;
+    while (stamp[h] === gen) {
+      if (keys[h] === field) {
+        if (w > this.mode[h]) this.mode[h] = w;
+        return;
+      }
+      h = (h + 1) & mask;
+    }
+    stamp[h] = gen;
+    keys[h] = field;
+    this.mode[h] = w;
+    this.order[this.n++] = h;
+    if (this.n === this.order.length) this.grow();
+  }
+  /** Twice the slots, the running step's fields rehashed in their order. */
+  private grow(): void {
+    const n = this.n, oldKeys = this.keys, oldMode = this.mode, oldOrder = this.order;
+    const size = oldKeys.length * 2;
+    this.keys = new Array<number>(size).fill(0.5);
+    this.stamp = new Uint32Array(size);
+    this.mode = new Uint8Array(size);
+    this.order = new Int32Array(size / 2);
+    this.gen = 1;
+    this.n = 0;
+    for (let i = 0; i < n; i++) this.rec(oldKeys[oldOrder[i]], oldMode[oldOrder[i]]);
   }
   /** The running step reached state no wrapper records: it counts as touching all of memory. */
   trip(): void {
-    if (this.cur !== null) this.escaped = true;
+    if (this.on) this.escaped = true;
   }
   get recording(): boolean {
-    return this.cur !== null;
+    return this.on;
   }
   begin(): void {
-    this.cur = new Map();
+    if (this.gen === 0xffffffff) {
+      this.stamp.fill(0);
+      this.gen = 0;
+    }
+    this.gen++;
+    this.n = 0;
+    this.on = true;
     this.escaped = false;
   }
   end(): number[] | null {
-    const c = this.cur;
-    this.cur = null;
-    if (c === null || this.escaped) return null;
+    const was = this.on;
+    this.on = false;
+    if (!was || this.escaped) return null;
     const out: number[] = [];
-    for (const [f, m] of c) out.push(f, m === 2 ? MODE_WRITE : MODE_READ);
+    for (let i = 0; i < this.n; i++) {
+      const h = this.order[i];
+      out.push(this.keys[h], this.mode[h] === 2 ? MODE_WRITE : MODE_READ);
+    }
     return out;
   }
   describe(field: number): string {

@@ -18,7 +18,7 @@ import { KRwSem } from "./rwsem.ts";
 import { MmuNotifierSubscriptions } from "./mmu-notifier.ts";
 import { Arena, arenaBytes } from "./arena.ts";
 import { accessLogOn, recordArray, recordField, recordMap, tripField } from "./access-log.ts";
-import { fieldNo, fieldTrip, INDEX_ALL, MAX_INDEX, SPACE_PMD, SPACE_PTE, SPACE_VMA } from "./field-log.ts";
+import { fieldNo, fieldTrip, INDEX_ALL, linearFields, MAX_INDEX, SPACE_PMD, SPACE_PTE, SPACE_VMA } from "./field-log.ts";
 
 /** Per-page arrays of Mm, in field-number order (field-log.ts SPACE_PTE). */
 const PTE_FIELDS = Object.freeze(["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"] as const);
@@ -188,7 +188,7 @@ export class Mm {
     if (accessLogOn() || fl !== null) {
       const me = this as unknown as Record<string, Int32Array | Uint8Array>;
       // Field footprints (field-log.ts): PTE field f of page vpn of this mm is (PTE, mm.id, vpn, f).
-      PTE_FIELDS.forEach((f, n) => (me[f] = recordArray(me[f], (i) => `P${this.name}:${i}.${f}`, fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_PTE, this.id, i, n) })));
+      PTE_FIELDS.forEach((f, n) => (me[f] = recordArray(me[f], (i) => `P${this.name}:${i}.${f}`, fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_PTE, this.id, i, n), ...linearFields(SPACE_PTE, this.id, n) })));
       if (fl !== null) {
         PTE_FIELDS.forEach((f, n) => fl.names.set(SPACE_PTE * 64 + n, f));
         // The rest of the mm is not recorded field by field: a split step that reaches it falls back.

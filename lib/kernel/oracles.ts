@@ -18,7 +18,7 @@ import type { MmuNotifierRange } from "./mmu-notifier.ts";
 import { FRAME_FIELD_COUNT, G_ORACLE_PENDING, GUP_PIN_COUNTING_BIAS, PG_ZERO, type WriteRecord } from "./page.ts";
 import { mappers } from "./pgtable.ts";
 import { accessLogOn, recordArray, recordList } from "./access-log.ts";
-import { type FieldLog, fieldNo, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
+import { type FieldLog, fieldNo, linearFields, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
 import { trace, traced, type OracleProbes, type TraceEvents } from "./tracepoints.ts";
 
 interface PendingInstall {
@@ -44,7 +44,7 @@ export class OracleState {
     // Wrap for the race log and field footprints (field-log.ts).
     if (accessLogOn() || fl !== null) {
       (this as { pending: PendingInstall[] }).pending = recordList(this.pending, "O.pending", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_ORACLE_PENDING) });
-      (this as { invalUnmapped: Uint8Array }).invalUnmapped = recordArray(this.invalUnmapped, (i) => `F${i}.invalUnmapped`, fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_FRAME, 0, i, F_INVAL_UNMAPPED) });
+      (this as { invalUnmapped: Uint8Array }).invalUnmapped = recordArray(this.invalUnmapped, (i) => `F${i}.invalUnmapped`, fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_FRAME, 0, i, F_INVAL_UNMAPPED), ...linearFields(SPACE_FRAME, 0, F_INVAL_UNMAPPED) });
       fl?.names.set(SPACE_FRAME * 64 + F_INVAL_UNMAPPED, "oracle.invalUnmapped");
     }
   }

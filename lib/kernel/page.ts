@@ -17,8 +17,8 @@
 import { Obj, finding, note } from "../explorer/index.ts";
 import type { Mode, Yieldable } from "../explorer/index.ts";
 import { Arena, arenaBytes } from "./arena.ts";
-import { accessLogOn, recordArray, recordField, recordList, type FieldSink } from "./access-log.ts";
-import { FieldLog, fieldNo, fieldsOn, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
+import { accessLogOn, recordArray, recordField, recordList, type ArraySink, type FieldSink } from "./access-log.ts";
+import { FieldLog, fieldNo, fieldsOn, linearFields, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
 
 /** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
 const FRAME_FIELDS = Object.freeze(["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents"] as const);
@@ -152,11 +152,11 @@ export class PhysMem extends Obj {
     this.fields = fl;
     if (accessLogOn() || fl !== null) {
       const me = this as unknown as Record<string, Int32Array | Uint8Array>;
-      const sink = (f: number, per = 1): FieldSink<number> | undefined => (fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_FRAME, 0, Math.floor(i / per), per === 1 ? f : f + (i % per)) });
+      const sink = (f: number, per = 1): ArraySink | undefined => (fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_FRAME, 0, Math.floor(i / per), per === 1 ? f : f + (i % per)), ...linearFields(SPACE_FRAME, 0, f, per) });
       const global = (f: number): FieldSink<void> | undefined => (fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, f) });
       FRAME_FIELDS.forEach((f, i) => (me[f] = recordArray(me[f], (j) => `F${j}.${f}`, sink(i))));
       me.hw = recordArray(me.hw, (i) => `F${Math.floor(i / HW_KINDS)}.hw:${HW_NAMES[i % HW_KINDS]}`, sink(FRAME_FIELDS.length, HW_KINDS));
-      me.free = recordArray(me.free, () => "G.freelist", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_FREELIST) });
+      me.free = recordArray(me.free, () => "G.freelist", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_FREELIST), base: fieldNo(SPACE_GLOBAL, 0, 0, G_FREELIST), per: 0, limit: 0x7fffffff });
       me.onFree = recordArray(me.onFree, (i) => `F${i}.onFree`, sink(FRAME_FIELDS.length + HW_KINDS));
       recordField(this, "nfree", "G.freelist", global(G_FREELIST));
       (this as { writes: WriteRecord[] }).writes = recordList(this.writes, "G.writes", global(G_WRITES));
