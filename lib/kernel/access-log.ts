@@ -287,3 +287,88 @@ export function tripField(obj: object, field: string, log: FieldLog): void {
     },
   });
 }
+
+// ---- Scalars recorded without slowing their object down ----
+// recordField and tripField turn an existing data property into an accessor, which puts the whole
+// object in V8's dictionary mode: every property load on it (mem.ref, mm.ptePfn, ...) becomes a
+// hash lookup. The hot kernel objects (PhysMem, Mm, Vma) instead declare their recorded scalars
+// without an initializer and define them once with initScalar: a plain data property when nothing
+// records, else an accessor whose getter and setter are shared by every object (one pair per name,
+// made once below), so the objects stay in fast mode and share their maps. Same records as
+// recordField / tripField.
+
+/** Where an object keeps the state of its scalars defined by initScalar. */
+const SCALARS: unique symbol = Symbol("recorded scalars");
+interface Scalar {
+  val: unknown;
+  /** The race log's key (recordField's `key`), or null. */
+  readonly key: string | null;
+  readonly log: FieldLog | null;
+  readonly no: () => number | null;
+  /** tripField's semantics: any access trips the log. */
+  readonly trips: boolean;
+}
+type WithScalars = { [SCALARS]: Record<string, Scalar> };
+
+function touchScalar(s: Scalar, w: number): void {
+  if (s.trips) (s.log as FieldLog).trip();
+  else {
+    if (s.key !== null) rec(s.key, w);
+    recConstant(s.log, s.no, w);
+  }
+}
+
+const scalarAccessor = (name: string): PropertyDescriptor =>
+  Object.freeze({
+    get(this: WithScalars): unknown {
+      const s = this[SCALARS][name];
+      touchScalar(s, 1);
+      return s.val;
+    },
+    set(this: WithScalars, v: unknown): void {
+      const s = this[SCALARS][name];
+      touchScalar(s, 2);
+      s.val = v;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+
+/** Every name initScalar defines (one shared accessor pair each). */
+const SCALAR_ACCESSORS: Readonly<Record<string, PropertyDescriptor>> = Object.freeze({
+  nfree: scalarAccessor("nfree"),
+  start: scalarAccessor("start"),
+  end: scalarAccessor("end"),
+  flags: scalarAccessor("flags"),
+  hasPinned: scalarAccessor("hasPinned"),
+  writeProtectSeq: scalarAccessor("writeProtectSeq"),
+  users: scalarAccessor("users"),
+  count: scalarAccessor("count"),
+  vmas: scalarAccessor("vmas"),
+  oomSkip: scalarAccessor("oomSkip"),
+  unstable: scalarAccessor("unstable"),
+  notifiers: scalarAccessor("notifiers"),
+  writeLockedVmas: scalarAccessor("writeLockedVmas"),
+});
+
+/** How initScalar records a scalar: as recordField(obj, field, key, fs) would, as tripField(obj,
+ *  field, log) would (`trip`), or not at all (null: a plain data property). */
+export type ScalarRecord = { readonly key: string; readonly fs?: FieldSink<void> } | { readonly trip: FieldLog } | null;
+
+/** Define obj[field] = value, recorded as `how` says. obj must not have the property yet (declare
+ *  it without an initializer), and field must be one of SCALAR_ACCESSORS' names. */
+export function initScalar(obj: object, field: string, value: unknown, how: ScalarRecord): void {
+  if (how === null) {
+    (obj as Record<string, unknown>)[field] = value;
+    return;
+  }
+  const desc = SCALAR_ACCESSORS[field];
+  if (desc === undefined) throw new Error(`internal: initScalar of "${field}", which has no shared accessor (access-log.ts SCALAR_ACCESSORS)`);
+  const me = obj as unknown as WithScalars;
+  if (!Object.prototype.hasOwnProperty.call(me, SCALARS)) Object.defineProperty(me, SCALARS, { value: {}, enumerable: false });
+  me[SCALARS][field] =
+    "trip" in how
+      ? { val: value, key: null, log: how.trip, no: () => null, trips: true }
+      : { val: value, key: how.key, log: how.fs === undefined ? null : how.fs.log, no: how.fs === undefined ? () => null : constantField(how.fs), trips: false };
+  Object.defineProperty(obj, field, desc);
+}

@@ -17,10 +17,11 @@ import type { KFile } from "./file.ts";
 import { KRwSem } from "./rwsem.ts";
 import { MmuNotifierSubscriptions } from "./mmu-notifier.ts";
 import { Arena, arenaBytes } from "./arena.ts";
-import { accessLogOn, recordArray, recordField, recordMap, tripField } from "./access-log.ts";
+import { accessLogOn, initScalar, recordArray, recordMap } from "./access-log.ts";
 import { fieldNo, fieldTrip, INDEX_ALL, linearFields, MAX_INDEX, SPACE_PMD, SPACE_PTE, SPACE_VMA } from "./field-log.ts";
 
 /** Per-page arrays of Mm, in field-number order (field-log.ts SPACE_PTE). */
+const VMA_FIELDS = Object.freeze(["start", "end", "flags"] as const);
 const PTE_FIELDS = Object.freeze(["ptePfn", "pteFlags", "tlbPfn", "tlbWrite", "tlbGen", "changeCause", "roReturned", "invalActive"] as const);
 
 // VMA flags (include/linux/mm.h).
@@ -74,13 +75,17 @@ export class Vma {
   writeLocked = false;
   /** vma->vm_lock (v6.4), created on first use. */
   private lockObj: KRwSem | null = null;
+  // Recorded under field footprints: defined in the constructor (access-log.ts initScalar).
+  /** First vpn. */
+  declare start: number;
+  /** One past the last vpn. */
+  declare end: number;
+  declare flags: number;
   constructor(
     readonly mm: Mm,
-    /** First vpn. */
-    public start: number,
-    /** One past the last vpn. */
-    public end: number,
-    public flags: number,
+    start: number,
+    end: number,
+    flags: number,
     readonly file: KFile | null = null,
     /** File page offset of `start`. */
     readonly pgoff = 0,
@@ -91,7 +96,14 @@ export class Vma {
       // n, 0..2). Made inside a split step (not expected), the step falls back.
       fieldTrip(fl);
       const n = mm.vmaCount++;
-      ["start", "end", "flags"].forEach((f, i) => recordField(this, f, `V${mm.name}:${n}.${f}`, { log: fl, no: () => fieldNo(SPACE_VMA, mm.id, n, i) }));
+      [start, end, flags].forEach((v, i) => {
+        const f = VMA_FIELDS[i];
+        initScalar(this, f, v, { key: `V${mm.name}:${n}.${f}`, fs: { log: fl, no: () => fieldNo(SPACE_VMA, mm.id, n, i) } });
+      });
+    } else {
+      this.start = start;
+      this.end = end;
+      this.flags = flags;
     }
   }
   /** vma->vm_lock. */
@@ -118,12 +130,12 @@ export class Vma {
 export class Mm {
   readonly id: number;
   /** mm_users: the address space is alive while > 0. */
-  users = 1;
+  declare users: number;
   /** mm_count: the struct is alive while > 0. */
-  count = 1;
+  declare count: number;
   readonly mmapLock: KRwSem;
   /** VMA list, sorted by start. Changes only with mmapLock held for write. */
-  readonly vmas: Vma[] = [];
+  declare readonly vmas: Vma[];
   // ---- page table and TLB: hardware-visible memory, accessed only inside k.mem.step ----
   /** pfn (present / migration) or swap slot (swap entry) per vpn; -1 = pte_none. */
   readonly ptePfn: Int32Array;
@@ -135,12 +147,12 @@ export class Mm {
   readonly tlbGen: Int32Array;
   // ---- flags ----
   /** MMF_HAS_PINNED (now): sticky once any FOLL_PIN was taken on this mm. */
-  hasPinned = false;
+  declare hasPinned: boolean;
   /** MMF_OOM_SKIP / MMF_UNSTABLE. */
-  oomSkip = false;
-  unstable = false;
+  declare oomSkip: boolean;
+  declare unstable: boolean;
   /** mm->write_protect_seq (now): odd while fork copies page tables; GUP-fast retries. */
-  writeProtectSeq = 0;
+  declare writeProtectSeq: number;
   // ---- PMD level, as far as GUP-fast against khugepaged needs it (hardware-visible: in steps) ----
   /** pmd_val per PMD (key: first vpn of the PMD): absent = the PTE table the mm started with;
    *  PMD_NONE after pmdp_collapse_flush; a fresh value for the huge PMD after a collapse. */
@@ -152,7 +164,7 @@ export class Mm {
   /** Field footprints: VMAs made so far (each VMA's number, field-log.ts). */
   vmaCount = 0;
   /** MMU notifier subscriptions (classic hlist and interval tree). */
-  readonly notifiers: MmuNotifierSubscriptions;
+  declare readonly notifiers: MmuNotifierSubscriptions;
   /** The same object as `notifiers`, which field footprints trip on: read through this alias only
    *  by secondaryTlbInvalidate's scan of hlist, which trips itself before it calls a driver. */
   readonly notifiersScan: MmuNotifierSubscriptions;
@@ -162,7 +174,7 @@ export class Mm {
   /** 1 once mprotect(PROT_READ) covering vpn returned, until made writable again (ro-write). */
   readonly roReturned: Uint8Array;
   /** VMAs write-locked in the current mmap_lock write section (vma_end_write_all unlocks them). */
-  readonly writeLockedVmas: Vma[] = [];
+  declare readonly writeLockedVmas: Vma[];
   /** Number of notifier ranges in flight covering each vpn (stale-install bookkeeping). */
   readonly invalActive: Int32Array;
 
@@ -172,6 +184,20 @@ export class Mm {
     readonly name = `mm${k.mms.length}`,
   ) {
     this.id = k.mms.length;
+    // The scalars field footprints record or trip on (access-log.ts initScalar: declared above
+    // without initializers so that recording keeps the mm in V8's fast mode).
+    const fl = k.mem.fields;
+    const rec = (f: string, v: unknown, n: number) => initScalar(this, f, v, fl === null ? null : { key: `P${this.name}.${f}`, fs: { log: fl, no: () => fieldNo(SPACE_PTE, this.id, INDEX_ALL, n) } });
+    const trip = (f: string, v: unknown) => initScalar(this, f, v, fl === null ? null : { trip: fl });
+    trip("users", 1);
+    trip("count", 1);
+    trip("vmas", []);
+    // MMF_HAS_PINNED: one field per mm (set by FOLL_PIN grabs inside split steps).
+    rec("hasPinned", false, 0);
+    trip("oomSkip", false);
+    trip("unstable", false);
+    rec("writeProtectSeq", 0, 1);
+    trip("writeLockedVmas", []);
     k.mms.push(this);
     this.mmapLock = new KRwSem(k, `${this.name}->${k.era.name === "E18" ? "mmap_sem" : "mmap_lock"}`, k.era.name === "E18" ? "&mm->mmap_sem" : "&mm->mmap_lock");
     const a = new Arena(arenaBytes(4 * npages, npages, npages, npages, npages)); // one backing store (arena.ts)
@@ -183,23 +209,20 @@ export class Mm {
     this.changeCause = a.uint8(npages);
     this.roReturned = a.uint8(npages);
     this.invalActive = a.int32(npages);
-    this.notifiers = this.notifiersScan = new MmuNotifierSubscriptions(k, this);
-    const fl = k.mem.fields;
+    this.notifiersScan = new MmuNotifierSubscriptions(k, this);
+    trip("notifiers", this.notifiersScan);
     if (accessLogOn() || fl !== null) {
       const me = this as unknown as Record<string, Int32Array | Uint8Array>;
       // Field footprints (field-log.ts): PTE field f of page vpn of this mm is (PTE, mm.id, vpn, f).
       PTE_FIELDS.forEach((f, n) => (me[f] = recordArray(me[f], (i) => `P${this.name}:${i}.${f}`, fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_PTE, this.id, i, n), ...linearFields(SPACE_PTE, this.id, n) })));
       if (fl !== null) {
         PTE_FIELDS.forEach((f, n) => fl.names.set(SPACE_PTE * 64 + n, f));
-        // The rest of the mm is not recorded field by field: a split step that reaches it falls back.
-        // MMF_HAS_PINNED: one field per mm (set by FOLL_PIN grabs inside split steps).
-        recordField(this, "hasPinned", `P${this.name}.hasPinned`, { log: fl, no: () => fieldNo(SPACE_PTE, this.id, INDEX_ALL, 0) });
-        recordField(this, "writeProtectSeq", `P${this.name}.writeProtectSeq`, { log: fl, no: () => fieldNo(SPACE_PTE, this.id, INDEX_ALL, 1) });
+        // The rest of the mm is not recorded field by field (initScalar's trips above): a split
+        // step that reaches it falls back.
         // The PMD level (GUP-fast against khugepaged): entry vpn of pmdVal / detachedPte is (PMD, mm.id, vpn, 0 / 1).
         const pmd = (f: number) => ({ log: fl, no: (vpn: number) => (Number.isInteger(vpn) && vpn >= 0 && vpn <= MAX_INDEX ? fieldNo(SPACE_PMD, this.id, vpn, f) : null), all: fieldNo(SPACE_PMD, this.id, INDEX_ALL, f) });
         (this as { pmdVal: Map<number, number> }).pmdVal = recordMap(this.pmdVal, `P${this.name}.pmdVal`, pmd(0));
         (this as { detachedPte: Map<number, readonly [number, number]> }).detachedPte = recordMap(this.detachedPte, `P${this.name}.detachedPte`, pmd(1));
-        for (const f of ["users", "count", "vmas", "oomSkip", "unstable", "notifiers", "writeLockedVmas"]) tripField(this, f, fl);
       }
     }
   }

@@ -17,7 +17,7 @@
 import { Obj, finding, note } from "../explorer/index.ts";
 import type { Mode, Yieldable } from "../explorer/index.ts";
 import { Arena, arenaBytes } from "./arena.ts";
-import { accessLogOn, recordArray, recordField, recordList, type ArraySink, type FieldSink } from "./access-log.ts";
+import { accessLogOn, initScalar, recordArray, recordList, type ArraySink, type FieldSink } from "./access-log.ts";
 import { FieldLog, fieldNo, fieldsOn, linearFields, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
 
 /** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
@@ -109,7 +109,8 @@ export class PhysMem extends Obj {
   readonly hw: Int32Array;
   /** Free list (LIFO). Invariant: free[0..nfree) are exactly the frames with onFree[pfn] === 1. */
   private readonly free: Int32Array;
-  private nfree = 0;
+  // Recorded under field footprints: defined in the constructor (access-log.ts initScalar).
+  private declare nfree: number;
   /** Free-list membership: what "free" means for every oracle. Not the refcount: a reference
    *  wrongly taken on a free frame (a grab that did not check for zero) must not make the frame
    *  look live again, or the use-after-free it enables would go unseen. */
@@ -142,15 +143,18 @@ export class PhysMem extends Obj {
     this.ref[0] = 1 << 30;
     this.flags[0] = PG_ZERO | PG_UPTODATE;
     // Push in reverse so pfn 1 is handed out first.
+    let nfree = 0;
     for (let pfn = nframes - 1; pfn >= 1; pfn--) {
-      this.free[this.nfree++] = pfn;
+      this.free[nfree++] = pfn;
       this.onFree[pfn] = 1;
     }
     // Field footprints (field-log.ts): this execution's recorder, and every per-frame array, the
     // free list and the write log behind recording wrappers.
     const fl = fieldsOn() ? new FieldLog() : null;
     this.fields = fl;
-    if (accessLogOn() || fl !== null) {
+    const recorded = accessLogOn() || fl !== null;
+    initScalar(this, "nfree", nfree, recorded ? { key: "G.freelist", fs: fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_FREELIST) } } : null);
+    if (recorded) {
       const me = this as unknown as Record<string, Int32Array | Uint8Array>;
       const sink = (f: number, per = 1): ArraySink | undefined => (fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_FRAME, 0, Math.floor(i / per), per === 1 ? f : f + (i % per)), ...linearFields(SPACE_FRAME, 0, f, per) });
       const global = (f: number): FieldSink<void> | undefined => (fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, f) });
@@ -158,7 +162,6 @@ export class PhysMem extends Obj {
       me.hw = recordArray(me.hw, (i) => `F${Math.floor(i / HW_KINDS)}.hw:${HW_NAMES[i % HW_KINDS]}`, sink(FRAME_FIELDS.length, HW_KINDS));
       me.free = recordArray(me.free, () => "G.freelist", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_FREELIST), base: fieldNo(SPACE_GLOBAL, 0, 0, G_FREELIST), per: 0, limit: 0x7fffffff });
       me.onFree = recordArray(me.onFree, (i) => `F${i}.onFree`, sink(FRAME_FIELDS.length + HW_KINDS));
-      recordField(this, "nfree", "G.freelist", global(G_FREELIST));
       (this as { writes: WriteRecord[] }).writes = recordList(this.writes, "G.writes", global(G_WRITES));
       if (fl !== null) {
         FRAME_FIELDS.forEach((f, i) => fl.names.set(SPACE_FRAME * 64 + i, f));
