@@ -349,6 +349,10 @@ const SCALAR_ACCESSORS: Readonly<Record<string, PropertyDescriptor>> = Object.fr
   unstable: scalarAccessor("unstable"),
   notifiers: scalarAccessor("notifiers"),
   writeLockedVmas: scalarAccessor("writeLockedVmas"),
+  faultHandler: scalarAccessor("faultHandler"),
+  nextIova: scalarAccessor("nextIova"),
+  epoch: scalarAccessor("epoch"),
+  fences: scalarAccessor("fences"),
 });
 
 /** How initScalar records a scalar: as recordField(obj, field, key, fs) would, as tripField(obj,

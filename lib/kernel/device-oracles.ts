@@ -40,13 +40,13 @@ import { trace, traced, type OracleProbes, type TraceEvents } from "./tracepoint
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
-/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */import { accessLogOn, recordField, recordMap, tripField } from "./access-log.ts";
-import { fieldNo, fieldTrip, INDEX_ALL, MAP_OWNER_DEVICE, MAX_INDEX, SPACE_GLOBAL, SPACE_MAP } from "./field-log.ts";
+/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */import { accessLogOn, initScalar, recordMap } from "./access-log.ts";
+import { fieldNo, fieldTrip, type FieldLog, INDEX_ALL, MAP_OWNER_DEVICE, MAX_INDEX, SPACE_GLOBAL, SPACE_MAP } from "./field-log.ts";
 import { G_DEVICE_EPOCH } from "./page.ts";
 
 export class DeviceState {
   /** Monotonic event counter: installs and callback returns are ordered by it. */
-  epoch = 0;
+  declare epoch: number;
   /** pageKey(mm, vpn) -> epoch at which the last invalidation callback covering it returned. */
   readonly invalReturned = new Map<number, number>();
   /** pageKey(mm, vpn) -> epoch at which the last invalidation covering it began (invalidationBeganProbe, on the mm_invalidate_start tracepoint). */
@@ -54,14 +54,20 @@ export class DeviceState {
   /** The last fence context handed out (dma-fence.ts; dma_fence_context_alloc's counter, one per boot). */
   fenceContexts = 0;
   /** Every fence created in this execution (liveness at quiescence). */
-  readonly fences: { readonly name: string; readonly published: boolean; isSignaled(): boolean }[] = [];
+  declare readonly fences: { readonly name: string; readonly published: boolean; isSignaled(): boolean }[];
+  // epoch and fences are recorded (tripped on) under field footprints: defined here, not as
+  // initialized fields (access-log.ts initScalar: the object keeps V8's fast mode).
+  constructor(fl: FieldLog | null) {
+    initScalar(this, "epoch", 0, accessLogOn() || fl !== null ? { key: "D.epoch", fs: fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_DEVICE_EPOCH) } } : null);
+    initScalar(this, "fences", [], fl !== null ? { trip: fl } : null);
+  }
 }
 
 /** The device oracles' state of kernel k (per execution; on the kernel: see Kernel.devState). */
 export function devState(k: Kernel): DeviceState {
   if (k.devState === undefined) {
-    const s = new DeviceState();
     const fl = k.mem.fields;
+    const s = new DeviceState(fl);
     // Made on first use, possibly inside a step: conservatively, that step is not split.
     fieldTrip(fl);
     if (accessLogOn() || fl !== null) {
@@ -69,8 +75,6 @@ export function devState(k: Kernel): DeviceState {
       const sink = (j: number) => (fl === null ? undefined : { log: fl, no: (key: number) => { const mm = Math.floor(key / 0x100000), vpn = key % 0x100000; return mm < 0x1000 && vpn <= MAX_INDEX ? fieldNo(SPACE_MAP, MAP_OWNER_DEVICE + 0x1000 * j + mm, vpn, 0) : null; }, all: fieldNo(SPACE_MAP, MAP_OWNER_DEVICE + 0x1000 * j + 0xfff, INDEX_ALL, 1) });
       (s as { invalReturned: Map<number, number> }).invalReturned = recordMap(s.invalReturned, "D.invalReturned", sink(0));
       (s as { invalBegan: Map<number, number> }).invalBegan = recordMap(s.invalBegan, "D.invalBegan", sink(1));
-      recordField(s, "epoch", "D.epoch", fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_DEVICE_EPOCH) });
-      if (fl !== null) tripField(s, "fences", fl);
     }
     k.devState = s;
   }

@@ -49,7 +49,7 @@ export interface GpuPte {
 
 /** Driver hook for recoverable faults (page-fault capable hardware): install a PTE and return true. */
 export type GpuFaultHandler = (k: Kernel, vm: GpuVm, va: number, write: boolean) => Gen<boolean>;
-import { accessLogOn, recordMap, tripField } from "./access-log.ts";
+import { accessLogOn, initScalar, recordMap } from "./access-log.ts";
 import { fieldNo, INDEX_ALL, MAP_OWNER_GPU_END, MAX_INDEX, MAX_OWNER, SPACE_MAP } from "./field-log.ts";
 
 export class GpuVm {
@@ -60,7 +60,8 @@ export class GpuVm {
    *  bookkeeping; a map (to true) so that field footprints can record it like the PTEs. */
   private readonly userptrVas = new Map<number, true>();
   /** Recoverable faults: the engine calls this and retries; null = every fault is fatal. */
-  faultHandler: GpuFaultHandler | null = null;
+  // Tripped on under field footprints: defined in the constructor (access-log.ts initScalar).
+  declare faultHandler: GpuFaultHandler | null;
   constructor(
     readonly k: Kernel,
     readonly name: string,
@@ -69,6 +70,7 @@ export class GpuVm {
     const vms = viewedDevices(k).gpuVms, nr = vms.length;
     vms.push(this);
     const fl = k.mem.fields;
+    initScalar(this, "faultHandler", null, fl !== null ? { trip: fl } : null);
     if (accessLogOn() || fl !== null) {
       // Field footprints (field-log.ts): GPU PTE, GPU TLB entry and userptr mark of va in the
       // nr-th VM are (MAP, 3nr / 3nr+1 / 3nr+2, va, 0); their key sets (MAP, ..., ALL, 0). Entries
@@ -77,7 +79,6 @@ export class GpuVm {
       (this as { pte: Map<number, GpuPte> }).pte = recordMap(this.pte, `${name}.gpupte`, sink(0));
       (this as { tlb: Map<number, GpuPte> }).tlb = recordMap(this.tlb, `${name}.gputlb`, sink(1));
       (this as unknown as { userptrVas: Map<number, true> }).userptrVas = recordMap(this.userptrVas, `${name}.userptrVas`, sink(2));
-      if (fl !== null) tripField(this, "faultHandler", fl);
     }
   }
 

@@ -33,7 +33,7 @@ import type { Kernel } from "./kernel.ts";
 import { enter, leave } from "./kernel.ts";
 import { HW_IOMMU_PTE, HW_IOTLB } from "./page.ts";
 import { viewedDevices } from "./view.ts";
-import { accessLogOn, recordField, recordList, recordMap } from "./access-log.ts";
+import { accessLogOn, initScalar, recordList, recordMap } from "./access-log.ts";
 import { fieldNo, INDEX_ALL, IO_FAULTS, IO_FQ, IO_IOVA, IO_PTE, IO_TLB, MAX_INDEX, MAX_OWNER, SPACE_IOMMU } from "./field-log.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -74,7 +74,8 @@ export class IommuDomain {
   /** Flush queue: IOVAs unmapped in lazy mode, not yet invalidated, not reusable. */
   readonly fq: number[] = [];
   // ---- IOVA allocator (iova.c), also only inside k.mem steps ----
-  private nextIova = 0x1000;
+  // Recorded under field footprints: defined in the constructor (access-log.ts initScalar).
+  private declare nextIova: number;
   private readonly freeIovas: number[] = [];
   /** Fault log (report_iommu_fault). */
   readonly faults: { iova: number; write: boolean; who: string }[] = [];
@@ -100,10 +101,10 @@ export class IommuDomain {
       me.iotlb = recordMap(this.iotlb, `${name}.iotlb`, map(IO_TLB));
       me.fq = recordList(this.fq, `${name}.fq`, one(IO_FQ));
       me.freeIovas = recordList(this.freeIovas, `${name}.iova`, one(IO_IOVA));
-      recordField(this, "nextIova", `${name}.iova`, one(IO_IOVA));
+      initScalar(this, "nextIova", 0x1000, { key: `${name}.iova`, fs: one(IO_IOVA) });
       me.faults = recordList(this.faults, `${name}.faults`, one(IO_FAULTS));
       if (fl !== null) ["pt", "iotlb", "fq", "iova", "faults"].forEach((n, i) => fl.names.set(SPACE_IOMMU * 64 + i, n));
-    }
+    } else this.nextIova = 0x1000;
   }
 
   /** alloc_iova: lowest freed IOVA first (reuse is what makes stale translations dangerous). */
