@@ -29,12 +29,17 @@ export function claimsIn(chapters: readonly ChapterResult[]): Located[] {
 const num = (n: number) => n.toLocaleString("en-GB").replace(/,/g, " ");
 const secs = (ms: number) => (ms < 100 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
 
-/** "exhaustive, source-DPOR, 1 284 executions, 0.4 s", "bounded: ≤ 2 preemptions, …", "sampled: …". */
-export function coverageWords(c: Coverage, stats: { executions: number; ms: number }, complete: boolean, expected: string, observed: string): string {
+/** What the predicate read (ClaimResult.reads): absent, every finding kind (nothing to say). */
+const readsWords = (reads: readonly string[] | undefined): string =>
+  reads === undefined ? "" : reads.length === 0 ? ", reading the final state only (no finding)" : `, reading only ${reads.join(", ")} findings`;
+
+/** "exhaustive, source-DPOR, 1 284 executions, 0.4 s", "bounded: ≤ 2 preemptions, …", "sampled: …";
+ *  a claim that declared `reads` says which findings its predicate read (the other oracles were off). */
+export function coverageWords(c: Coverage, stats: { executions: number; ms: number }, complete: boolean, expected: string, observed: string, reads?: readonly string[]): string {
   const tail = `${num(stats.executions)} executions, ${secs(stats.ms)}`;
   let words: string;
-  if (c.kind === "exhaustive") words = `exhaustive, ${c.reduction === "none" ? "no reduction" : c.reduction}${c.footprints === "fields" ? " over field footprints" : ""}${c.shard ? `, shard ${c.shard}` : ""}, ${tail}`;
-  else if (c.kind === "bounded") words = `bounded: ≤ ${c.preemptions} preemption${c.preemptions === 1 ? "" : "s"}, ${tail}`;
+  if (c.kind === "exhaustive") words = `exhaustive, ${c.reduction === "none" ? "no reduction" : c.reduction}${c.footprints === "fields" ? " over field footprints" : ""}${c.shard ? `, shard ${c.shard}` : ""}${readsWords(reads)}, ${tail}`;
+  else if (c.kind === "bounded") words = `bounded: ≤ ${c.preemptions} preemption${c.preemptions === 1 ? "" : "s"}${readsWords(reads)}, ${tail}`;
   else if (c.kind === "replay") words = `replay of one execution (${c.token}): establishes no verdict`;
   else words = `sampled: ${num(c.runs)} ${c.strategy.toUpperCase()} runs, seed ${c.seed}${c.depth !== undefined ? `, depth ${c.depth}` : ""}, ${secs(stats.ms)}${expected !== "Sometimes" ? ` — cannot establish ${expected}` : ""}`;
   if (complete) return words;
@@ -164,7 +169,7 @@ export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor:
   const head = `<div class="book-claim-head"><span class="book-badge book-${c.pass ? "passed" : "failed"}">${c.pass ? "✓" : "✗"} ${c.pass ? "as expected" : "verdict differs"}</span>` +
     `<span class="book-claim-id">${esc(c.id ?? "")}</span> <span class="book-claim-title">${esc(c.title)}</span>` +
     `<span class="book-verdicts">expected <span class="book-verdict book-verdict-${esc(c.expected)}">${esc(c.expected)}</span> · observed ${verdict}</span>` +
-    `<span class="book-coverage">${esc(coverageWords(c.coverage, c.stats, c.complete, c.expected, c.observed))}</span></div>`;
+    `<span class="book-coverage">${esc(coverageWords(c.coverage, c.stats, c.complete, c.expected, c.observed, c.reads))}</span></div>`;
   let body = evidenceHtml(c.evidence);
   if (!c.pass) body += `<pre class="book-failure">${esc(c.message).replace(/\n/g, "&#10;")}</pre>`;
   const w = c.witness as BoundedWitness | undefined;

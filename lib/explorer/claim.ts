@@ -108,6 +108,9 @@ export interface ClaimResult {
   readonly message: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly evidence?: Evidence;
+  /** The finding kinds the predicate was allowed to read (ClaimSpec.reads), sorted; absent: every
+   *  kind. It shapes the search (oracles no claim reads keep no state), so the record says it. */
+  readonly reads?: readonly string[];
 }
 
 /** Thrown by claim() when the observation differs from the expectation. */
@@ -419,6 +422,7 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
     message: lines.join("\n"),
     ...(spec.labels ? { labels: { ...spec.labels } } : {}),
     ...(spec.evidence ? { evidence: copyEvidence(spec.evidence) } : {}),
+    ...(spec.reads !== undefined ? { reads: [...new Set(spec.reads)].sort() } : {}),
   };
 }
 

@@ -35,6 +35,13 @@ describe("ClaimSpec.reads", () => {
     expect(() => check({ title: "bad", model: m, reads: "real" as never, predicate: () => true, expect: "Never" })).toThrow(/reads must be a list of finding kinds/);
   });
 
+  it("the claim's record says what its predicate read (sorted, once each); without reads it says nothing", () => {
+    const r = check({ title: "reads recorded", model: m, reads: ["real", "ghost", "real"], predicate: (e) => e.has("real") && e.has("ghost"), expect: "Sometimes", search: { strategy: "dfs" } });
+    expect(r.reads).toEqual(["ghost", "real"]);
+    expect(check({ title: "final only", model: m, reads: [], predicate: (e) => e.final.x > 2, expect: "Never", search: { strategy: "dfs" } }).reads).toEqual([]);
+    expect("reads" in check({ title: "every kind", model: m, predicate: () => false, expect: "Never", search: { strategy: "dfs" } })).toBe(false);
+  });
+
   it("the model is subscribed to what the search's claims read; without reads, to everything", () => {
     const seen = (reads?: string[]) => {
       const on = new Set<boolean>();
