@@ -14,7 +14,7 @@ import { PageLock } from "./page-lock.ts";
 import { Tasks, type Task } from "./task.ts";
 import { OracleState } from "./oracles.ts";
 import { attachOracles } from "./oracle-probes.ts";
-import type { Probes } from "./tracepoints.ts";
+import { trace, traced, type Probes } from "./tracepoints.ts";
 import { KRwSem } from "./rwsem.ts";
 import type { Mm } from "./mm.ts";
 import type { KFile } from "./file.ts";
@@ -112,6 +112,8 @@ export class Kernel {
     const o = attachOracles(this);
     this.probes = o.probes;
     this.deviceEpochs = o.deviceEpochs;
+    // The page_freed tracepoint (tracepoints.ts): PhysMem emits it only while a probe listens.
+    if (traced(this, "page_freed")) this.mem.onFreed = (pfn) => trace(this, "page_freed", pfn);
     this.reclaim = opts.reclaim ?? "never";
     this.reclaimCandidates = opts.reclaimCandidates;
     this.allocMayFail = opts.allocMayFail ?? false;

@@ -25,7 +25,7 @@ export interface AttachedOracles {
   readonly deviceEpochs: boolean;
 }
 
-const EVENTS: readonly TraceEvent[] = Object.freeze(["mm_invalidate_start", "mm_invalidate_end", "device_map_installed", "device_map_removed", "callback_returned", "page_mapped", "page_unmapped", "mprotect_returned", "page_dirtied", "gpu_dma", "gpu_fault"] as const);
+const EVENTS: readonly TraceEvent[] = Object.freeze(["mm_invalidate_start", "mm_invalidate_end", "device_map_installed", "device_map_removed", "callback_returned", "page_mapped", "page_unmapped", "page_freed", "mprotect_returned", "page_dirtied", "gpu_dma", "gpu_fault"] as const);
 
 /** The oracles of the running execution's subscriptions. Called once per boot, in setup (k.planted set). */
 export function attachOracles(k: Kernel): AttachedOracles {

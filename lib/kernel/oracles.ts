@@ -130,6 +130,11 @@ export const DIRTY_AFTER_RETURN: OracleProbes = Object.freeze({
   page_unmapped: Object.freeze([(k: Kernel, e: TraceEvents["page_unmapped"]) => {
     if (e.mm.invalActive[e.vpn] > 0) k.oracle.invalUnmapped[e.pfn] = 1;
   }]),
+  // The mark is the frame's for this life only, as the page flag it stands for was wiped by
+  // free_pages: a freed, then reused, frame starts unmarked.
+  page_freed: Object.freeze([(k: Kernel, pfn: number) => {
+    if (k.oracle.invalUnmapped[pfn]) k.oracle.invalUnmapped[pfn] = 0;
+  }]),
   page_dirtied: Object.freeze([(k: Kernel, e: TraceEvents["page_dirtied"]) => {
     if (k.oracle.invalUnmapped[e.pfn])
       finding("dirty-after-return", `${e.how} dirtied frame ${e.pfn} after the invalidation that removed its last CPU mapping had returned`, { pfn: e.pfn });

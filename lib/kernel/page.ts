@@ -118,6 +118,9 @@ export class PhysMem extends Obj {
   // ---- writes ----
   /** Device writes (CPU stores are not logged: CPU_WRITE_ID). */
   readonly writes: WriteRecord[] = [];
+  /** The page_freed tracepoint's emitter (tracepoints.ts), set by the Kernel when a probe listens:
+   *  freeFrame calls it last. Probes touch only their own recorded oracle state. */
+  onFreed: ((pfn: number) => void) | null = null;
   /** Field footprints: this execution's recorder of memory's fields (field-log.ts), or null when off. */
   readonly fields: FieldLog | null;
 
@@ -240,6 +243,7 @@ export class PhysMem extends Obj {
     this.onFree[pfn] = 1;
     this.free[this.nfree++] = pfn;
     note(`frame ${pfn} freed`);
+    if (this.onFreed !== null) this.onFreed(pfn);
   }
 
   // ---- references (call inside a step) ----
