@@ -175,8 +175,9 @@ class StatefulSearch {
 
   constructor(private readonly ctx: SearchContext, private readonly snapshots: boolean) {
     const m = ctx.model;
-    // The final() of the running execution, for the state key (the predicate reads it).
-    this.model = { name: m.name, setup: () => { const inst = m.setup(); this.final = inst.final; this.symDecl = inst.symmetry; return inst; } };
+    // The final() of the running execution, for the state key (the predicate reads it). The
+    // wrapper keeps the rest of the model (a SubscribedModel's reads: subscriptions.ts).
+    this.model = { ...m, setup: () => { const inst = m.setup(); this.final = inst.final; this.symDecl = inst.symmetry; return inst; } };
   }
 
   get states(): number {
