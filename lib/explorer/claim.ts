@@ -33,7 +33,7 @@ import { encodeToken } from "./token.ts";
 import { replayClaim, replayToken } from "./replay-claim.ts";
 import type { TraceEvent } from "./trace.ts";
 import type { ExecutionView } from "./view.ts";
-import { readsOf, subscribedModel, viewFor } from "./subscriptions.ts";
+import { readsOf, sortedReads, subscribedModel, viewFor } from "./subscriptions.ts";
 
 export type Expectation = "Never" | "Sometimes" | "Always";
 export type Observation = Expectation | "Incomplete";
@@ -193,7 +193,7 @@ export function searchKey(spec: ClaimSpec<any>): string {
     ...cfg, strategy: cfg.strategy ?? DEFAULT_STRATEGY, maxSteps: cfg.maxSteps ?? DEFAULT_MAX_STEPS,
     budget: [spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS, spec.budget?.steps ?? DEFAULT_BUDGET_STEPS],
     // What the search subscribes to shapes its tree: specs share a search only with the same reads.
-    ...(spec.reads !== undefined ? { reads: [...new Set(spec.reads)].sort() } : {}),
+    ...(spec.reads !== undefined ? { reads: sortedReads(spec) } : {}),
   });
 }
 
@@ -367,7 +367,8 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
     let minimisation = "none (disabled)";
     if (cfg.minimise !== false) {
       // On the model itself: every oracle on (subscriptions.ts), the same schedule.
-      const isWitness = (x: Execution) => !!spec.predicate(viewFor<F>(spec, x)) === target;
+      const reads = readsOf(spec);
+      const isWitness = (x: Execution) => !!spec.predicate(viewFor<F>(spec, x, reads)) === target;
       const m = minimise(spec.model as Model<unknown>, isWitness, replayExecution(spec.model as Model<unknown>, ds, maxSteps), {
         maxPreemptions: DEFAULT_MINIMISE_PREEMPTIONS, executions: DEFAULT_MINIMISE_EXECUTIONS, maxSteps,
       });
@@ -422,7 +423,7 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
     message: lines.join("\n"),
     ...(spec.labels ? { labels: { ...spec.labels } } : {}),
     ...(spec.evidence ? { evidence: copyEvidence(spec.evidence) } : {}),
-    ...(spec.reads !== undefined ? { reads: [...new Set(spec.reads)].sort() } : {}),
+    ...(spec.reads !== undefined ? { reads: sortedReads(spec) } : {}),
   };
 }
 

@@ -49,6 +49,11 @@ export function readsOf(spec: { readonly reads?: readonly string[]; readonly id?
   return new Set(spec.reads);
 }
 
+/** A spec's reads as its record and search key carry them: sorted, each kind once; undefined when it declared none. */
+export function sortedReads(spec: { readonly reads?: readonly string[] }): string[] | undefined {
+  return spec.reads === undefined ? undefined : [...new Set(spec.reads)].sort();
+}
+
 /** The model a search of these specs runs: the model itself unless every spec declares its reads. */
 export function subscribedModel<F>(model: Model<F>, specs: readonly { readonly reads?: readonly string[]; readonly id?: string; readonly title: string }[]): Model<F> {
   const all = new Set<string>();

@@ -36,7 +36,7 @@ export class OracleState {
   /** Device translations installed while an invalidation covering them was in flight (stale-install). */
   readonly pending: PendingInstall[] = [];
   /** Per frame: it lost its last CPU mapping inside a notifier range (dirty-after-return); cleared
-   *  when mapped again. Its own field, not a bit of the frame's flags: every flags access would
+   *  when mapped again or freed. Its own field, not a bit of the frame's flags: every flags access would
    *  otherwise depend on this bookkeeping under field footprints. */
   readonly invalUnmapped: Uint8Array;
   constructor(nframes: number, fl: FieldLog | null) {
@@ -121,20 +121,20 @@ export const STALE_INSTALL: OracleProbes = Object.freeze({
   device_map_removed: Object.freeze([staleInstallRemoved]),
 });
 
+/** Clear frame pfn's dirty-after-return mark. Read first: a frame that is not marked is not
+ *  written (a write would race every mapping and every free). */
+function unmark(k: Kernel, pfn: number): void {
+  if (k.oracle.invalUnmapped[pfn]) k.oracle.invalUnmapped[pfn] = 0;
+}
 /** dirty-after-return: a frame whose last CPU mapping went inside a notifier range is dirtied. */
 export const DIRTY_AFTER_RETURN: OracleProbes = Object.freeze({
-  page_mapped: Object.freeze([(k: Kernel, pfn: number) => {
-    // Read first: a frame that is not marked is not written (a write would race every mapping).
-    if (k.oracle.invalUnmapped[pfn]) k.oracle.invalUnmapped[pfn] = 0;
-  }]),
+  page_mapped: Object.freeze([unmark]),
   page_unmapped: Object.freeze([(k: Kernel, e: TraceEvents["page_unmapped"]) => {
     if (e.mm.invalActive[e.vpn] > 0) k.oracle.invalUnmapped[e.pfn] = 1;
   }]),
   // The mark is the frame's for this life only, as the page flag it stands for was wiped by
   // free_pages: a freed, then reused, frame starts unmarked.
-  page_freed: Object.freeze([(k: Kernel, pfn: number) => {
-    if (k.oracle.invalUnmapped[pfn]) k.oracle.invalUnmapped[pfn] = 0;
-  }]),
+  page_freed: Object.freeze([unmark]),
   page_dirtied: Object.freeze([(k: Kernel, e: TraceEvents["page_dirtied"]) => {
     if (k.oracle.invalUnmapped[e.pfn])
       finding("dirty-after-return", `${e.how} dirtied frame ${e.pfn} after the invalidation that removed its last CPU mapping had returned`, { pfn: e.pfn });
