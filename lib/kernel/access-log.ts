@@ -350,6 +350,7 @@ const SCALAR_ACCESSORS: Readonly<Record<string, PropertyDescriptor>> = Object.fr
   notifiers: scalarAccessor("notifiers"),
   writeLockedVmas: scalarAccessor("writeLockedVmas"),
   faultHandler: scalarAccessor("faultHandler"),
+  needsFlush: scalarAccessor("needsFlush"),
   nextIova: scalarAccessor("nextIova"),
   epoch: scalarAccessor("epoch"),
   fences: scalarAccessor("fences"),

@@ -62,6 +62,11 @@ export class GpuVm {
   /** Recoverable faults: the engine calls this and retries; null = every fault is fatal. */
   // Tripped on under field footprints: defined in the constructor (access-log.ts initScalar).
   declare faultHandler: GpuFaultHandler | null;
+  /** vm_needs_flush: the page table changed since the GPU TLB was last flushed (amdgpu v4.16:
+   *  amdgpu_vm_bo_update's updates make the next job's amdgpu_vm_flush flush; gpuvm_map_sgt's
+   *  `needsFlush`, gpuvm_flush_if_needed). Hardware-visible like the PTEs: only inside k.mem
+   *  steps. Recorded under field footprints as (MAP, 3nr, 0, 1), defined in the constructor. */
+  declare needsFlush: boolean;
   constructor(
     readonly k: Kernel,
     readonly name: string,
@@ -71,6 +76,9 @@ export class GpuVm {
     vms.push(this);
     const fl = k.mem.fields;
     initScalar(this, "faultHandler", null, fl !== null ? { trip: fl } : null);
+    const flushField = fl !== null && nr < MAP_OWNER_GPU_END / 3 ? { log: fl, no: () => fieldNo(SPACE_MAP, 3 * nr, 0, 1) } : undefined;
+    if (flushField) fl!.names.set((SPACE_MAP * 0x10000 + 3 * nr) * 64 + 1, "needsFlush");
+    initScalar(this, "needsFlush", false, fl !== null && flushField === undefined ? { trip: fl } : accessLogOn() || flushField ? { key: `${name}.needsFlush`, fs: flushField } : null);
     if (accessLogOn() || fl !== null) {
       // Field footprints (field-log.ts): GPU PTE, GPU TLB entry and userptr mark of va in the
       // nr-th VM are (MAP, 3nr / 3nr+1 / 3nr+2, va, 0); their key sets (MAP, ..., ALL, 0). Entries
@@ -200,13 +208,35 @@ export function gpuvm_create(k: Kernel, name: string, dev: DmaDevice): GpuVm {
  * Map consecutive VAs to the entries of a mapped sg_table (one step: amdgpu_vm_bo_update /
  * ppgtt insert_entries). `owners[i]` is the CPU page entry i stands for (userptr), if any.
  */
-export function* gpuvm_map_sgt(k: Kernel, vm: GpuVm, va: number, sgt: SgTable, owners: readonly (Owner | null)[] = [], who = `${vm.name}: map ${sgt.name}`): Gen<void> {
+export function* gpuvm_map_sgt(k: Kernel, vm: GpuVm, va: number, sgt: SgTable, owners: readonly (Owner | null)[] = [], who = `${vm.name}: map ${sgt.name}`, opts: MapSgtOptions = {}): Gen<void> {
   // Split (field footprints), as are map, unmap and the TLB flush below: GPU PTEs and TLB, the
-  // frames' hardware counts, the oracles' records, the IOMMU page table (frameOf) and the sg
-  // table (put behind its wrappers first: SgTable.record) are all recorded.
-  yield* k.mem.fieldStep(`gpuvm_map(${vm.name}, VA ${va}.., ${sgt.name})`, "w", () => {
+  // frames' hardware counts, the oracles' records, the IOMMU page table (frameOf), the sg table
+  // (put behind its wrappers first: SgTable.record) and needsFlush are all recorded.
+  yield* k.mem.fieldStep(opts.label ?? `gpuvm_map(${vm.name}, VA ${va}.., ${sgt.name})`, "w", () => {
     sgt.record(k);
     for (let i = 0; i < sgt.nents; i++) vm.set(va + i, sgt.dma[i], sgt.gens[i], sgt.write, owners[i] ?? null, sgt, who);
+    if (opts.needsFlush) vm.needsFlush = true;
+  });
+}
+
+export interface MapSgtOptions {
+  /** The step's label in traces (default `gpuvm_map(vm, VA va.., sgt)`). */
+  readonly label?: string;
+  /** Also set vm.needsFlush in the same step (amdgpu_vm_bo_update at v4.16). */
+  readonly needsFlush?: boolean;
+}
+
+/**
+ * amdgpu_vm_flush's hardware effect (amdgpu_vm.c, v4.16, from amdgpu_ib_schedule before a job's
+ * IBs run): if the VM's page tables changed since the last flush, flush its GPU TLB. One step,
+ * like gpuvm_tlb_flush; it reads needsFlush even when it flushes nothing, which is what orders it
+ * against a concurrent gpuvm_map_sgt(..., { needsFlush: true }).
+ */
+export function* gpuvm_flush_if_needed(k: Kernel, vm: GpuVm, label = `gpuvm_flush_if_needed(${vm.name})`): Gen<void> {
+  yield* k.mem.fieldStep(label, "w", () => {
+    if (!vm.needsFlush) return;
+    vm.flushTlb();
+    vm.needsFlush = false;
   });
 }
 
