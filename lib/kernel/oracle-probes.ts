@@ -8,7 +8,8 @@
 // Which oracles may be left out: only those whose findings never end an execution (no
 // { end: true }: leaving one out would change the explored tree) and whose state no thread reads.
 // Every oracle here qualifies; bad-unlock, the only kind that ends an execution, is reported by
-// the locks themselves and is always on, as is every finding reported outside this table.
+// the locks themselves and is always on, as is every finding reported outside this table except
+// cross-mm-write, which oracles.ts deviceWrite checks only when subscribed (it keeps no state).
 // test/kernel/subscriptions.test.ts checks both ways that the schedule does not depend on it.
 
 import { subscribed } from "../explorer/index.ts";

@@ -81,7 +81,7 @@ const forkMunmapVsJob = (planted: readonly PlantedBug[] = []) =>
 /** The subscriptions tried: each oracle alone, pairs that share state, none, and a mechanics kind. */
 const SUBSCRIPTIONS: readonly (readonly string[])[] = [
   [], ["stale-install"], ["dirty-after-return"], ["stale-access"], ["stray-write"], ["stray-read"],
-  ["stale-install", "dirty-after-return"], ["stray-write", "stale-access"], ["uaf"], ["ro-write"],
+  ["stale-install", "dirty-after-return"], ["stray-write", "stale-access"], ["uaf"], ["ro-write"], ["cross-mm-write"],
 ];
 
 type Search = { strategy: "dfs" | "dpor"; fields?: boolean; optimal?: boolean };
@@ -163,7 +163,7 @@ describe("oracle subscriptions: DPOR with oracles left out ≡ DFS with every or
     const dfs = dfsOutcomes(m);
     // Not vacuous: each oracle left out fires in some schedule with every oracle on.
     const all = dfs.sets.flat().join("\n");
-    for (const f of ["stale-install", "dirty-after-return", "stray-write", "stale-access", "ro-write"]) expect(all, f).toContain(f);
+    for (const f of ["stale-install", "dirty-after-return", "stray-write", "stale-access", "ro-write", "cross-mm-write"]) expect(all, f).toContain(f);
     const r = sameOutcomes(m, dfs, [{ strategy: "dpor" }], (reads) => reads.length === 0 || reads.join() === "dirty-after-return");
     expect(r.mismatches).toEqual([]);
     // The point of it: field footprints run fewer executions with nothing read than with every oracle on.
@@ -183,6 +183,27 @@ describe("oracle subscriptions: DPOR with oracles left out ≡ DFS with every or
       expect(replaysIdentically(forkMunmapVsJob(), reads)).toBeGreaterThan(0);
       expect(replaysIdentically(invalidationsVsInstall, reads)).toBeGreaterThan(0);
     }
+  });
+
+  it("cross-mm-write, which reads every PTE, orders a device write against an unrelated fault only when read", () => {
+    // (mappers scans an mm's PTEs up to the first that maps the frame: the fault is on an earlier page.)
+    const m = model("a fault on page 0 vs a device write to page 1", () => {
+      const k = boot(ENOW);
+      const mm = mm_alloc(k, 2, "proc");
+      mmap_region(mm, 0, 2);
+      const [pfn1] = populate(k, mm, 1, 1);
+      return {
+        threads: {
+          M: () => user_write(k, mm, 0),
+          J: function* () {
+            yield* k.mem.fieldStep("J: write", "w", () => void deviceWrite(k, { mm, vpn: 1, pfn: pfn1, gen: k.mem.gen[pfn1], who: "job" }));
+          },
+        },
+        final: () => [mm.cpuPfn(0), mm.cpuPfn(1), k.mem.freeCount()],
+      };
+    });
+    const n = (reads: readonly string[]) => check({ title: "x", model: m, expect: "Never", search: FIELDS, reads, predicate: () => false }).stats.executions;
+    expect(n([])).toBeLessThan(n(["cross-mm-write"]));
   });
 
   it("mutation: with dirty-after-return attached without the in-flight count it reads (planted oracle-half-attached), the check fails", () => {
