@@ -17,7 +17,8 @@
 // object, with event "none" and blockable true: the 2018 ABI passed (mm, start, end) and had no
 // way to fail; a 2018 design ignores the extra fields, and its return value is ignored.
 
-import { Obj, finding, locksHeld } from "../explorer/index.ts";
+import { Obj, finding, locksHeld, step } from "../explorer/index.ts";
+import type { Touch } from "../explorer/effect.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { mm_drop_all_locks, mm_take_all_locks, mmap_write_unlock, type Mm } from "./mm.ts";
@@ -27,6 +28,7 @@ import { mightSleep, nonBlockEnd, nonBlockStart, type Task } from "./task.ts";
 import { Srcu } from "./srcu.ts";
 import { invalidationBegins, invalidationEnds } from "./oracles.ts";
 import { fieldTrip } from "./field-log.ts";
+import { planted } from "./planted.ts";
 
 /** enum mmu_notifier_event (v5.0+). "none" in eras without it. */
 export type MmuNotifierEvent = "none" | "UNMAP" | "CLEAR" | "PROTECTION_VMA" | "PROTECTION_PAGE" | "SOFT_DIRTY" | "RELEASE" | "MIGRATE" | "EXCLUSIVE";
@@ -82,9 +84,29 @@ interface SetSeqFrame {
   calls: number;
 }
 
+/**
+ * interval_sub->invalidate_seq as an explorer object of its own: mmu_interval_set_seq writes it
+ * under the driver's lock, read_retry and check_retry read it, read_begin and insert read or set
+ * it together with the mm's subscriptions (a multi-object step). Nothing else touches it, so a
+ * set_seq no longer orders against a remove, an insert or another sub's read on the same mm
+ * (test/kernel/interval-seq.test.ts: DPOR = DFS on generated programs of these calls).
+ */
+export class IntervalSeq extends Obj {
+  constructor(name: string) {
+    super("interval-seq", `${name}->invalidate_seq`);
+  }
+  /** Internal: one step on the sequence only. */
+  step<T>(label: string, mode: "r" | "w", run: () => T): Gen<T> {
+    return this.access(mode === "r" ? "read" : "write", mode, { label, run });
+  }
+}
+
 export class MmuIntervalNotifier {
-  /** interval_sub->invalidate_seq. Written by mmu_interval_set_seq under the driver's user lock. */
+  /** interval_sub->invalidate_seq. Written by mmu_interval_set_seq under the driver's user lock;
+   *  read and written only in steps that touch `seq` (IntervalSeq). */
   invalidateSeq = 0;
+  /** The explorer object of invalidateSeq and of the set_seq bookkeeping (setSeqLocks). */
+  readonly seq: IntervalSeq;
   mm: Mm | null = null;
   /**
    * Oracle bookkeeping (set-seq-skipped): one frame per call of ops->invalidate in flight, counting
@@ -101,7 +123,9 @@ export class MmuIntervalNotifier {
     /** One past the last vpn. */
     readonly end: number,
     readonly ops: MmuIntervalNotifierOps,
-  ) {}
+  ) {
+    this.seq = new IntervalSeq(ops.name);
+  }
   overlaps(start: number, end: number): boolean {
     return this.start < end && start < this.end;
   }
@@ -129,9 +153,9 @@ export class MmuNotifierSubscriptions extends Obj {
   get srcu(): Srcu {
     return (this.srcuObj ??= new Srcu(this.k, `mmu_notifier_srcu(${this.mm.name})`));
   }
-  /** Internal: one step on the subscriptions. */
-  step<T>(label: string, mode: "r" | "w", run: () => T, enabled?: () => boolean): Gen<T> {
-    return this.access(mode === "r" ? "read" : "write", mode, { label, run, enabled });
+  /** Internal: one step on the subscriptions (and on `also`, e.g. an interval sub's sequence). */
+  step<T>(label: string, mode: "r" | "w", run: () => T, enabled?: () => boolean, also?: readonly Touch[]): Gen<T> {
+    return this.access(mode === "r" ? "read" : "write", mode, { label, run, enabled, also });
   }
   /** mn_itree_is_invalidating. */
   invalidating(): boolean {
@@ -428,7 +452,7 @@ export function* mmu_interval_notifier_insert(k: Kernel, sub: MmuIntervalNotifie
       }
       subs.itree.push(sub);
       mm.count++;
-    });
+    }, undefined, [{ obj: sub.seq, mode: "w" }]);
     return 0;
   } finally {
     leave(__f);
@@ -481,7 +505,7 @@ export function* mmu_interval_read_begin(k: Kernel, sub: MmuIntervalNotifier): G
     const seq = yield* subs.step(`mmu_interval_read_begin(${sub.ops.name})`, "r", () => {
       waits = sub.invalidateSeq === subs.invalidateSeq;
       return sub.invalidateSeq;
-    });
+    }, undefined, [{ obj: sub.seq, mode: "r" }]);
     k.lockdep.touch(t, NOTIFIER_MAP);
     if (waits) {
       mightSleep(t, "mmu_interval_read_begin (wait_event)");
@@ -506,11 +530,15 @@ function excludes(a: string, b: string): boolean {
 /** mmu_interval_read_retry: call under the driver's user lock (the one held around set_seq). */
 export function* mmu_interval_read_retry(k: Kernel, sub: MmuIntervalNotifier, seq: number): Gen<boolean> {
   requireInterval(k, "mmu_interval_read_retry");
-  const subs = sub.mm!.notifiers;
-  // The lock check reads what set_seq recorded inside its step on `subs`, so it runs inside this
-  // step too: in thread code before it, it would see whatever the two threads' preceding,
+  // The lock check reads what set_seq recorded inside its step on the sequence, so it runs inside
+  // this step too: in thread code before it, it would see whatever the two threads' preceding,
   // unordered steps left (test/kernel/oracles.test.ts, "read_retry outside the set_seq lock").
-  return yield* subs.step(`mmu_interval_read_retry(${sub.ops.name})`, "r", () => {
+  const label = `mmu_interval_read_retry(${sub.ops.name})`;
+  if (planted(k, "interval-seq-unordered")) {
+    yield* step(label);
+    return sub.invalidateSeq !== seq;
+  }
+  return yield* sub.seq.step(label, "r", () => {
     const held = sub.setSeqLocks;
     if (held !== null) {
       const now = locksHeld();
@@ -524,7 +552,12 @@ export function* mmu_interval_read_retry(k: Kernel, sub: MmuIntervalNotifier, se
 /** mmu_interval_check_retry: unlocked early-out hint (false is not reliable). */
 export function* mmu_interval_check_retry(k: Kernel, sub: MmuIntervalNotifier, seq: number): Gen<boolean> {
   requireInterval(k, "mmu_interval_check_retry");
-  return yield* sub.mm!.notifiers.step(`mmu_interval_check_retry(${sub.ops.name})`, "r", () => sub.invalidateSeq !== seq);
+  const label = `mmu_interval_check_retry(${sub.ops.name})`;
+  if (planted(k, "interval-seq-unordered")) {
+    yield* step(label);
+    return sub.invalidateSeq !== seq;
+  }
+  return yield* sub.seq.step(label, "r", () => sub.invalidateSeq !== seq);
 }
 
 /** mmu_interval_set_seq: inside ops->invalidate, under the driver's user lock. */
@@ -533,7 +566,7 @@ export function* mmu_interval_set_seq(k: Kernel, sub: MmuIntervalNotifier, curSe
   if ((curSeq & 1) === 0) finding("notifier-protocol", `mmu_interval_set_seq(${sub.ops.name}) with an even seq ${curSeq}`, { sub: sub.ops.name });
   // The oracle records go with the write of the sequence, in its step (read_retry reads them in
   // its step on the same object).
-  yield* sub.mm!.notifiers.step(`mmu_interval_set_seq(${sub.ops.name}, ${curSeq})`, "w", () => {
+  yield* sub.seq.step(`mmu_interval_set_seq(${sub.ops.name}, ${curSeq})`, "w", () => {
     sub.setSeqLocks = locksHeld();
     // The innermost call of ops->invalidate in this task (a nested one: reclaim from the callback).
     const t = k.current();

@@ -13,10 +13,13 @@
 //                            invalidation count only for stale-install, forgetting that
 //                            dirty-after-return reads it too. A claim that reads dirty-after-return
 //                            alone then sees none (test/kernel/subscriptions.test.ts must catch it).
+//  interval-seq-unordered    mmu-notifier.ts (the model): mmu_interval_read_retry and
+//                            check_retry read the sequence in thread code, outside its explorer object, so DPOR does not
+//                            order it against set_seq (test/kernel/interval-seq.test.ts must catch it).
 
 import type { Kernel } from "./kernel.ts";
 
-export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck" | "oracle-half-attached";
+export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck" | "oracle-half-attached" | "interval-seq-unordered";
 
 /** Is the planted bug `b` active in this kernel? (a plain read of boot-time configuration) */
 export function planted(k: Kernel, b: PlantedBug): boolean {
