@@ -204,18 +204,21 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
     // Oracle bookkeeping only ("an invalidation covering these pages began"): a memory step in
     // mode "r", so it is ordered against the device-side installs (memory "w") that read it.
     yield* k.mem.fieldStep(`invalidate_range_start(${range.mm.name}, ${range.start}..${range.end}${range.event !== "none" ? ", " + range.event : ""}${range.blockable ? "" : ", nonblock"})`, "r", () => invalidationBegins(k, range));
-    // mn_itree_inv_start_range + the hlist snapshot, one step.
+    // mn_itree_inv_start_range, one step. The subs it overlaps are taken in the step: the kernel
+    // walks a tree that cannot change while an invalidation is in flight (inserts and removals
+    // are deferred to the last mn_itree_inv_end), and a walk over the live list in thread code
+    // would depend on inserts that no step of this thread orders against
+    // (test/kernel/interval-seq.test.ts, "an invalidation in flight").
+    let targets: readonly MmuIntervalNotifier[] = [];
     const curSeq = yield* subs.step(`mn_itree_inv_start_range(${range.start}..${range.end})`, subs.itree.length ? "w" : "r", () => {
       if (subs.itree.length === 0) return 0;
       subs.activeInvalidateRanges++;
-      let any = false;
-      for (const s of subs.itree) if (s.overlaps(range.start, range.end)) any = true;
-      if (any) subs.invalidateSeq |= 1;
-      return any ? subs.invalidateSeq : 0;
+      targets = subs.itree.filter((s) => s.overlaps(range.start, range.end));
+      if (targets.length > 0) subs.invalidateSeq |= 1;
+      return targets.length > 0 ? subs.invalidateSeq : 0;
     });
     if (curSeq !== 0) {
-      for (const s of subs.itree) {
-        if (!s.overlaps(range.start, range.end)) continue;
+      for (const s of targets) {
         if (!range.blockable) nonBlockStart(t);
         const frame: SetSeqFrame = { task: t, calls: 0 };
         s.setSeqFrames.push(frame);
@@ -393,12 +396,14 @@ export function* mmu_notifier_release(k: Kernel, mm: Mm): Gen<void> {
     if (!subs.hasNotifiers()) return;
     if (subs.itree.length) {
       const range = mmu_notifier_range_init(k, mm, 0, mm.npages, "RELEASE");
+      let targets: readonly MmuIntervalNotifier[] = [];
       const curSeq = yield* subs.step("mn_itree_release: inv_start_range", "w", () => {
         subs.activeInvalidateRanges++;
         subs.invalidateSeq |= 1;
+        targets = subs.itree.slice(); // as in invalidateStart: the walk is the tree this step saw
         return subs.invalidateSeq;
       });
-      for (const s of subs.itree) yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, curSeq));
+      for (const s of targets) yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, curSeq));
       yield* itreeInvEnd(k, range);
     }
     for (const s of subs.hlist) {
@@ -442,8 +447,10 @@ export function* mmu_interval_notifier_insert(k: Kernel, sub: MmuIntervalNotifie
       // __mmu_interval_notifier_insert: with invalidations in flight the new sub takes the odd
       // seq (made odd here if only classic subscribers were being invalidated), so its first
       // read_begin waits for them. Simplification: the kernel defers the tree insert to the last
-      // inv_end while the tree is invalidating; we insert at once, so the sub may see
-      // invalidations the kernel would not deliver (errs towards more invalidations, never fewer).
+      // inv_end while the tree is invalidating; we insert at once. An invalidation already in
+      // flight does not reach the sub (its walk is what its start step saw), but one that starts
+      // while another is still in flight does, which the kernel would not deliver (errs towards
+      // more invalidations, never fewer).
       if (subs.activeInvalidateRanges > 0) {
         if (!subs.invalidating()) subs.invalidateSeq |= 1;
         sub.invalidateSeq = subs.invalidateSeq;
