@@ -80,6 +80,8 @@ export class Kernel {
   readonly probes: Probes;
   /** Device mappings carry install epochs (device-oracles.ts installEpoch). */
   readonly deviceEpochs: boolean;
+  /** deviceWrite checks cross-mm-write (oracle-probes.ts AttachedOracles). */
+  readonly crossMmWrite: boolean;
   readonly gatherBatch: number;
   /** Planted bugs (planted.ts): empty for the real kernel. */
   readonly planted: readonly PlantedBug[];
@@ -112,6 +114,7 @@ export class Kernel {
     const o = attachOracles(this);
     this.probes = o.probes;
     this.deviceEpochs = o.deviceEpochs;
+    this.crossMmWrite = o.crossMmWrite;
     // The page_freed tracepoint (tracepoints.ts): PhysMem emits it only while a probe listens.
     if (traced(this, "page_freed")) this.mem.onFreed = (pfn) => trace(this, "page_freed", pfn);
     this.reclaim = opts.reclaim ?? "never";

@@ -540,12 +540,7 @@ export function* mmu_interval_read_retry(k: Kernel, sub: MmuIntervalNotifier, se
   // The lock check reads what set_seq recorded inside its step on the sequence, so it runs inside
   // this step too: in thread code before it, it would see whatever the two threads' preceding,
   // unordered steps left (test/kernel/oracles.test.ts, "read_retry outside the set_seq lock").
-  const label = `mmu_interval_read_retry(${sub.ops.name})`;
-  if (planted(k, "interval-seq-unordered")) {
-    yield* step(label);
-    return sub.invalidateSeq !== seq;
-  }
-  return yield* sub.seq.step(label, "r", () => {
+  return yield* readSeq(k, sub, `mmu_interval_read_retry(${sub.ops.name})`, () => {
     const held = sub.setSeqLocks;
     if (held !== null) {
       const now = locksHeld();
@@ -559,12 +554,15 @@ export function* mmu_interval_read_retry(k: Kernel, sub: MmuIntervalNotifier, se
 /** mmu_interval_check_retry: unlocked early-out hint (false is not reliable). */
 export function* mmu_interval_check_retry(k: Kernel, sub: MmuIntervalNotifier, seq: number): Gen<boolean> {
   requireInterval(k, "mmu_interval_check_retry");
-  const label = `mmu_interval_check_retry(${sub.ops.name})`;
-  if (planted(k, "interval-seq-unordered")) {
-    yield* step(label);
-    return sub.invalidateSeq !== seq;
-  }
-  return yield* sub.seq.step(label, "r", () => sub.invalidateSeq !== seq);
+  return yield* readSeq(k, sub, `mmu_interval_check_retry(${sub.ops.name})`, () => sub.invalidateSeq !== seq);
+}
+
+/** A read of the sub's sequence: one step on `sub.seq` (the planted interval-seq-unordered runs it
+ *  in thread code after a step on no object, which DPOR orders against nothing). */
+function* readSeq<T>(k: Kernel, sub: MmuIntervalNotifier, label: string, run: () => T): Gen<T> {
+  if (!planted(k, "interval-seq-unordered")) return yield* sub.seq.step(label, "r", run);
+  yield* step(label);
+  return run();
 }
 
 /** mmu_interval_set_seq: inside ops->invalidate, under the driver's user lock. */

@@ -9,7 +9,7 @@
 // { end: true }: leaving one out would change the explored tree) and whose state no thread reads.
 // Every oracle here qualifies; bad-unlock, the only kind that ends an execution, is reported by
 // the locks themselves and is always on, as is every finding reported outside this table except
-// cross-mm-write, which oracles.ts deviceWrite checks only when subscribed (it keeps no state).
+// cross-mm-write, which deviceWrite checks only when attached (AttachedOracles.crossMmWrite).
 // test/kernel/subscriptions.test.ts checks both ways that the schedule does not depend on it.
 
 import { subscribed } from "../explorer/index.ts";
@@ -19,11 +19,14 @@ import type { Kernel } from "./kernel.ts";
 import { planted } from "./planted.ts";
 import type { OracleProbes, Probe, Probes, TraceEvent } from "./tracepoints.ts";
 
-/** What a kernel attached (Kernel.probes, Kernel.deviceEpochs). */
+/** What a kernel attached (Kernel.probes, Kernel.deviceEpochs, Kernel.crossMmWrite). */
 export interface AttachedOracles {
   readonly probes: Probes;
   /** Device mappings carry an install epoch (stray-write, stray-read, stale-access compare them). */
   readonly deviceEpochs: boolean;
+  /** deviceWrite checks cross-mm-write (oracles.ts): it keeps no state, but reads every PTE of
+   *  every mm, which under field footprints ordered each device write against every PTE change. */
+  readonly crossMmWrite: boolean;
 }
 
 const EVENTS: readonly TraceEvent[] = Object.freeze(["mm_invalidate_start", "mm_invalidate_end", "device_map_installed", "device_map_removed", "callback_returned", "page_mapped", "page_unmapped", "page_freed", "mprotect_returned", "page_dirtied", "gpu_dma", "gpu_fault"] as const);
@@ -46,5 +49,5 @@ export function attachOracles(k: Kernel): AttachedOracles {
   const probes: Record<string, Probe<never>[]> = {};
   for (const e of EVENTS) probes[e] = [];
   for (const [yes, o] of table) if (yes) for (const e of EVENTS) for (const p of (o[e] ?? []) as readonly Probe<never>[]) probes[e].push(p);
-  return { probes: probes as unknown as Probes, deviceEpochs: on("stray-write", "stray-read", "stale-access") };
+  return { probes: probes as unknown as Probes, deviceEpochs: on("stray-write", "stray-read", "stale-access"), crossMmWrite: on("cross-mm-write") };
 }

@@ -10,7 +10,7 @@
 //
 // All functions run INSIDE a memory step (k.mem.step) unless they say otherwise.
 
-import { finding, subscribed } from "../explorer/index.ts";
+import { finding } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { CAUSE_NAMES, PROCESS_CAUSES, PTE_PRESENT, PTE_SWAP, VM_SHARED } from "./mm.ts";
@@ -159,14 +159,11 @@ export const RO_WRITE: OracleProbes = Object.freeze({
 });
 
 /** A device write through a translation: uaf (page.ts), ro-write (when attached: RO_WRITE),
- *  cross-mm-write (when some claim reads it); returns the write id. */
+ *  cross-mm-write (when attached: Kernel.crossMmWrite); returns the write id. */
 export function deviceWrite(k: Kernel, w: DeviceWrite): number {
   const mem = k.mem;
   if (w.mm.roReturned[w.vpn]) finding("ro-write", `${w.who} wrote ${w.mm.name}:${w.vpn} after mprotect(PROT_READ) on it returned`, { mm: w.mm.name, vpn: w.vpn });
-  // cross-mm-write reads every PTE of every mm (mappers): under field footprints that ordered
-  // the write against every PTE change anywhere. It keeps no state and never ends an execution,
-  // so leaving it out when no claim reads it changes no schedule (oracle-probes.ts).
-  if (subscribed("cross-mm-write") && !(mem.flags[w.pfn] & PG_ZERO) && !mem.isFree(w.pfn) && mem.gen[w.pfn] === w.gen) {
+  if (k.crossMmWrite && !(mem.flags[w.pfn] & PG_ZERO) && !mem.isFree(w.pfn) && mem.gen[w.pfn] === w.gen) {
     const ms = mappers(k, w.pfn);
     if (ms.length > 0 && !ms.includes(w.mm))
       finding("cross-mm-write", `${w.who} wrote frame ${w.pfn}, mapped only by ${ms.map((m) => m.name).join(", ")}, not by ${w.mm.name}`, { pfn: w.pfn, owner: w.mm.name, mappers: ms.map((m) => m.name) });

@@ -32,6 +32,34 @@ interface World {
 }
 type Op = (w: World, out: unknown[]) => Gen<void>;
 
+/** An invalidation of page v without the page-table work between start and end (DFS must finish). */
+function* invalidatePage(k: Kernel, mm: Mm, v: number): Gen<void> {
+  const r = mmu_notifier_range_init(k, mm, v, v + 1, "CLEAR");
+  yield* mmu_notifier_invalidate_range_start(k, r);
+  yield* mmu_notifier_invalidate_range_end(k, r);
+}
+const invalidateOp = (v: number): [string, Op] => [`invalidate ${v}`, (w) => invalidatePage(w.k, w.mm, v)];
+
+/** The machine of both kinds of program: an mm of two populated pages and the driver's lock; the
+ *  interval callback takes the lock, records `note(sub)` in `calls` (in the order the lock
+ *  orders them), calls set_seq and unlocks. */
+function driver(planted: readonly PlantedBug[], note: (k: Kernel, sub: MmuIntervalNotifier) => Gen<string>) {
+  const k = boot(ENOW, { planted });
+  const mm = mm_alloc(k, 2, "p");
+  mmap_region(mm, 0, 2);
+  populate(k, mm, 0, 2);
+  const lock = new KMutex(k, "drv->notifier_lock");
+  const calls: string[] = [];
+  const invalidate = function* (sub: MmuIntervalNotifier, _range: unknown, cur: number): Gen<boolean> {
+    yield* lock.lock();
+    calls.push(yield* note(k, sub));
+    yield* mmu_interval_set_seq(k, sub, cur);
+    yield* lock.unlock();
+    return true;
+  };
+  return { k, mm, lock, calls, invalidate };
+}
+
 /** The operations a thread draws from (v: the page an mm operation acts on). */
 const OPS: ((v: number) => [string, Op])[] = [
   () => ["read", function* (w, out) {
@@ -46,17 +74,9 @@ const OPS: ((v: number) => [string, Op])[] = [
   }],
   // C's sequence, whether or not C is in the tree yet (insert sets it in the same step as the tree).
   () => ["check C", function* (w, out) { out.push(yield* mmu_interval_check_retry(w.k, w.c, 0)); }],
-  // An invalidation of page v without the page-table work between start and end (DFS must finish).
-  (v) => [`invalidate ${v}`, function* (w) {
-    const r = mmu_notifier_range_init(w.k, w.mm, v, v + 1, "CLEAR");
-    yield* mmu_notifier_invalidate_range_start(w.k, r);
-    yield* mmu_notifier_invalidate_range_end(w.k, r);
-  }],
-  (v) => [`invalidate ${v}`, function* (w) {
-    const r = mmu_notifier_range_init(w.k, w.mm, v, v + 1, "CLEAR");
-    yield* mmu_notifier_invalidate_range_start(w.k, r);
-    yield* mmu_notifier_invalidate_range_end(w.k, r);
-  }],
+  // Listed twice: drawn twice as often as each other operation.
+  invalidateOp,
+  invalidateOp,
   () => ["remove B", function* (w) { yield* mmu_interval_notifier_remove(w.k, w.b); }],
   () => ["insert C", function* (w, out) { out.push(yield* mmu_interval_notifier_insert(w.k, w.c, w.mm)); }],
 ];
@@ -80,20 +100,8 @@ function program(seed: number, planted: readonly PlantedBug[] = [], fixed?: read
   }
   const text = `seed ${seed}: ${threads.map((ops, t) => `T${t}[${ops.map((o) => o[0]).join(", ")}]`).join(" ")}`;
   const m = model(text, () => {
-    const k = boot(ENOW, { planted });
-    const mm = mm_alloc(k, 2, "p");
-    mmap_region(mm, 0, 2);
-    populate(k, mm, 0, 2);
-    const lock = new KMutex(k, "drv->notifier_lock");
-    // Which subs each invalidation called, in the order of the driver lock that orders them.
-    const calls: string[] = [];
-    const invalidate = function* (sub: MmuIntervalNotifier, _range: unknown, cur: number): Gen<boolean> {
-      yield* lock.lock();
-      calls.push(sub.ops.name);
-      yield* mmu_interval_set_seq(k, sub, cur);
-      yield* lock.unlock();
-      return true;
-    };
+    // Which subs each invalidation called.
+    const { k, mm, lock, calls, invalidate } = driver(planted, function* (_k, sub) { return sub.ops.name; });
     const a = new MmuIntervalNotifier(0, 1, { name: "A", invalidate });
     const b = new MmuIntervalNotifier(0, 2, { name: "B", invalidate });
     const c = new MmuIntervalNotifier(1, 2, { name: "C", invalidate });
@@ -129,27 +137,11 @@ function dfsOf(seed: number) {
  *  that sub's sequence had moved. `insertFirst`: the inserting thread is thread 0. */
 function midLoop(insertFirst: boolean): Program {
   const m = model(`invalidation vs insert${insertFirst ? " (insert first)" : ""}`, () => {
-    const k = boot(ENOW);
-    const mm = mm_alloc(k, 2, "p");
-    mmap_region(mm, 0, 2);
-    populate(k, mm, 0, 2);
-    const lock = new KMutex(k, "drv->notifier_lock");
-    const calls: string[] = [];
-    const invalidate = function* (sub: MmuIntervalNotifier, _range: unknown, cur: number): Gen<boolean> {
-      yield* lock.lock();
-      calls.push(`${sub.ops.name}:${yield* mmu_interval_check_retry(k, sub, 1)}`);
-      yield* mmu_interval_set_seq(k, sub, cur);
-      yield* lock.unlock();
-      return true;
-    };
+    const { k, mm, calls, invalidate } = driver([], function* (kern, sub) { return `${sub.ops.name}:${yield* mmu_interval_check_retry(kern, sub, 1)}`; });
     const b = new MmuIntervalNotifier(0, 2, { name: "B", invalidate });
     const c = new MmuIntervalNotifier(1, 2, { name: "C", invalidate });
     mmu_interval_notifier_insert_at_setup(k, b, mm);
-    const inv = function* (): Gen<void> {
-      const r = mmu_notifier_range_init(k, mm, 1, 2, "CLEAR");
-      yield* mmu_notifier_invalidate_range_start(k, r);
-      yield* mmu_notifier_invalidate_range_end(k, r);
-    };
+    const inv = () => invalidatePage(k, mm, 1);
     const ins = function* (): Gen<void> { yield* mmu_interval_notifier_insert(k, c, mm); };
     return { threads: insertFirst ? { I: ins, V: inv } : { V: inv, I: ins }, final: () => calls.join(" ") };
   });
