@@ -65,7 +65,7 @@
 // decisions (the determinism guard enforces it; every replay token relies on it), so the same
 // schedule gives the same answer, and a remembered answer changes nothing the search does.
 
-import { footprintOf, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
+import { footprintOf, MODE_UPDATE, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
 import { DEFAULT_FIELDS, DEFAULT_OPTIMAL } from "./config.ts";
 import { ExplorerError } from "./errors.ts";
 import { Execution, type Scheduler } from "./execution.ts";
@@ -470,6 +470,8 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   const lastOf = new Int32Array(T).fill(-1); // last step index per thread
   const objEvents: number[][] = [];
   const readsSince: number[][] = [];
+  // Commutative updates (MODE_UPDATE) since the object's last write.
+  const updatesSince: number[][] = [];
   const prevBuf = new Int32Array(T), seen = new Int32Array(T); // scratch, scan() is not re-entrant
   const spawnAt = (t: number): number => x.threads[t].spawnStep;
   const clockOf = (t: number): Int32Array => {
@@ -742,13 +744,23 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   const record = (k: number, c: Int32Array, o: number, m: number): void => {
     const lw = lastWrite[o];
     if (lw >= 0) join(c, lw);
-    const rs = readsSince[o];
+    const rs = readsSince[o], us = updatesSince[o];
     if (m === MODE_WRITE) {
       if (rs) for (const r of rs) join(c, r);
+      if (us) for (const u of us) join(c, u);
       lastWrite[o] = k;
       readsSince[o] = [];
-    } else if (rs) rs.push(k);
-    else readsSince[o] = [k];
+      updatesSince[o] = [];
+    } else if (m === MODE_UPDATE) {
+      // Updates commute with each other (effect.ts): ordered after the reads, not the updates.
+      if (rs) for (const r of rs) join(c, r);
+      if (us) us.push(k);
+      else updatesSince[o] = [k];
+    } else {
+      if (us) for (const u of us) join(c, u);
+      if (rs) rs.push(k);
+      else readsSince[o] = [k];
+    }
     const evs = objEvents[o];
     if (evs) evs.push(k);
     else objEvents[o] = [k];

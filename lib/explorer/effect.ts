@@ -6,11 +6,20 @@
 // Because the op is known before it runs, search strategies can ask "is this
 // thread enabled?" and "does it conflict with that step?" without running it.
 
-/** How an op touches its object; decides the dependency relation used by DPOR. */
-export type Mode = "r" | "w" | "local";
-/** Numeric Mode for the hot path (0 = local, 1 = read, 2 = write). */
-export const MODE_LOCAL = 0, MODE_READ = 1, MODE_WRITE = 2;
-export const modeCode = (m: Mode): number => (m === "local" ? MODE_LOCAL : m === "r" ? MODE_READ : MODE_WRITE);
+/** How an op touches its object; decides the dependency relation used by DPOR. "u" is a
+ *  commutative update: it commutes with every other "u" of the same object and conflicts with its
+ *  reads and writes. Declare it only where every "u" step of that object applies one operation
+ *  from a family whose members commute and whose outcome does not depend on the value (setting
+ *  bits with OR, adding to a counter nobody tests in the same step), so that two updates run in
+ *  either order leave the same state and each returns the same thing into its thread. */
+export type Mode = "r" | "w" | "local" | "u";
+/** Numeric Mode for the hot path (0 = local, 1 = read, 2 = write, 3 = commutative update). */
+export const MODE_LOCAL = 0, MODE_READ = 1, MODE_WRITE = 2, MODE_UPDATE = 3;
+export const modeCode = (m: Mode): number => (m === "local" ? MODE_LOCAL : m === "r" ? MODE_READ : m === "u" ? MODE_UPDATE : MODE_WRITE);
+/** Two accesses to one object conflict unless both read or both update (modes, as numbers). */
+export const modesConflict = (a: number, b: number): boolean => a === MODE_WRITE || b === MODE_WRITE || (a !== b && a !== MODE_LOCAL && b !== MODE_LOCAL);
+/** One step's two accesses to one object, merged: equal modes stay, anything else writes. */
+export const mergeModes = (a: number, b: number): number => (a === b || b === MODE_LOCAL ? a : a === MODE_LOCAL ? b : MODE_WRITE);
 
 /** Anything the explorer tracks: a shared object with a per-execution id. */
 export interface Tracked {
@@ -30,7 +39,7 @@ export interface Op {
   readonly obj: Tracked | null;
   /** Effect kind shown in traces: "read", "write", "lock", "unlock", "wait", "signal", ... */
   readonly kind: string;
-  /** Dependency: two ops conflict iff same obj and not both "r". Blocking ops must be "w"
+  /** Dependency: two ops conflict iff same obj and not both "r" and not both "u". Blocking ops must be "w"
    *  on the object whose state decides their enabledness (sound DPOR needs the enabler to conflict). */
   readonly mode: Mode;
   /** Step label for traces (a function name in kernel models); defaults to kind(obj). */
@@ -59,7 +68,7 @@ export interface Op {
 export interface FieldRecorder {
   /** A step's run() starts. */
   begin(): void;
-  /** Flat [field, mode, ...] (modes MODE_READ / MODE_WRITE, each field once), or null when the
+  /** Flat [field, mode, ...] (modes MODE_READ / MODE_WRITE / MODE_UPDATE, each field once), or null when the
    *  step touched state the recorder does not cover: then it counts as writing the whole object. */
   end(): number[] | null;
   /** A readable name for a field (race log, traces). */
@@ -88,9 +97,9 @@ export type ThreadBody = () => Generator<Yieldable, unknown, unknown>;
 
 export const isChoose = (y: Yieldable): y is ChooseRequest => (y as ChooseRequest).choose === true;
 
-/** DPOR dependency on numeric modes: same object and at least one write. */
+/** DPOR dependency on numeric modes: same object, and not both reads nor both updates. */
 export function conflicts(objA: number, modeA: number, objB: number, modeB: number): boolean {
-  return objA >= 0 && objA === objB && (modeA === MODE_WRITE || modeB === MODE_WRITE);
+  return objA >= 0 && objA === objB && modesConflict(modeA, modeB);
 }
 
 /**
@@ -128,7 +137,7 @@ export function footprintOf(op: Op): number[] | null {
     const o = t.obj.id, m = modeCode(t.mode);
     let i = 0;
     while (i < f.length && f[i] !== o) i += 2;
-    if (i < f.length) f[i + 1] = Math.max(f[i + 1], m);
+    if (i < f.length) f[i + 1] = mergeModes(f[i + 1], m);
     else f.push(o, m);
   }
   return f;
@@ -137,13 +146,14 @@ export function footprintOf(op: Op): number[] | null {
 /** Does footprint f (flat pairs) conflict with one access (o, m)? */
 function footHas(f: readonly number[], o: number, m: number): boolean {
   if (o < 0) return false;
-  for (let i = 0; i < f.length; i += 2) if (f[i] === o && (m === MODE_WRITE || f[i + 1] === MODE_WRITE)) return true;
+  for (let i = 0; i < f.length; i += 2) if (f[i] === o && modesConflict(m, f[i + 1])) return true;
   return false;
 }
 
 /**
  * DPOR dependency of two steps, each given as its primary access (o, m) and its footprint
- * (null = the primary access alone): some shared object, written by at least one of them.
+ * (null = the primary access alone): some shared object, written by at least one of them, or
+ * updated by one and read by the other.
  */
 export function stepsConflict(ao: number, am: number, af: readonly number[] | null, bo: number, bm: number, bf: readonly number[] | null): boolean {
   if (af === null && bf === null) return conflicts(ao, am, bo, bm);

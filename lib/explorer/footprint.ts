@@ -8,10 +8,10 @@ import { currentRuntime } from "./context.ts";
 import type { Op, Tracked } from "./effect.ts";
 import { ExplorerError } from "./errors.ts";
 
-/** The running op declares `obj` (with mode "w" if `write`). */
+/** The running op declares `obj` (with mode "w" or "u", which changes it, if `write`). */
 function declares(op: Op, obj: Tracked, write: boolean): boolean {
-  if (op.obj === obj && (!write || op.mode === "w")) return true;
-  if (op.also) for (const t of op.also) if (t.obj === obj && (!write || t.mode === "w")) return true;
+  if (op.obj === obj && (!write || op.mode === "w" || op.mode === "u")) return true;
+  if (op.also) for (const t of op.also) if (t.obj === obj && (!write || t.mode === "w" || t.mode === "u")) return true;
   return false;
 }
 

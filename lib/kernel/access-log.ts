@@ -21,6 +21,12 @@ function rec(key: string, w: number): void {
   if (w > o) cur.set(key, w);
 }
 
+/** An access a wrapper cannot see (PhysMem.orContents writes past its wrapper), for the race log:
+ *  1 read, 2 write. Nothing unless the race log is recording a step. */
+export function noteAccess(key: string, w: number): void {
+  rec(key, w);
+}
+
 /** Does `a` name the same field as `b`, where "x[*]" (a whole map or list) covers every "x[...]"? */
 function same(a: string, b: string): boolean {
   if (a === b) return true;

@@ -73,7 +73,8 @@ export class FieldLog implements FieldRecorder {
    *  not to see. A model sets it in its setup, so it lives and dies with this execution's kernel. */
   drop: ((field: number) => boolean) | null = null;
 
-  /** A wrapper saw field `field` read (1) or written (2). Outside a recorded step: nothing. */
+  /** A wrapper saw field `field` read (1) or written (2), or a commutative update of it (3:
+   *  effect.ts MODE_UPDATE, only through PhysMem's own update methods). Outside a recorded step: nothing. */
   rec(field: number, w: number): void {
     if (!this.on) return;
     if (this.drop !== null && this.drop(field)) return;
@@ -82,7 +83,8 @@ export class FieldLog implements FieldRecorder {
     let h = Math.imul((field >>> 0) ^ Math.imul(Math.floor(field / 4294967296), 0x85ebca6b), 0x9e3779b1) & mask;
     while (stamp[h] === gen) {
       if (keys[h] === field) {
-        if (w > this.mode[h]) this.mode[h] = w;
+        // A read and an update of one field in one step make a read-modify-write: a write.
+        if (w !== this.mode[h]) this.mode[h] = MODE_WRITE;
         return;
       }
       h = (h + 1) & mask;
@@ -129,7 +131,7 @@ export class FieldLog implements FieldRecorder {
     const out: number[] = [];
     for (let i = 0; i < this.n; i++) {
       const h = this.order[i];
-      out.push(this.keys[h], this.mode[h] === 2 ? MODE_WRITE : MODE_READ);
+      out.push(this.keys[h], this.mode[h]);
     }
     return out;
   }

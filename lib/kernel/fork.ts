@@ -22,6 +22,7 @@ import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED } from "./page.ts";
 import { addRmap, flushTlbRange, setPte } from "./pgtable.ts";
+import { fieldTrip } from "./field-log.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -64,14 +65,15 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
       range = mmu_notifier_range_init(k, parent, vma.start, vma.end, "PROTECTION_PAGE");
       yield* mmu_notifier_invalidate_range_start(k, range);
     }
-    if (cow && k.era.writeProtectSeq) yield* k.mem.step(`raw_write_seqcount_begin(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);
+    if (cow && k.era.writeProtectSeq) yield* k.mem.fieldStep(`raw_write_seqcount_begin(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);
     const mem = k.mem;
     for (let vpn = vma.start; vpn < vma.end; vpn++) {
-      const r = yield* mem.step(`copy_pte(${parent.name}:${vpn} -> ${child.name})`, "w", () => {
+      const r = yield* mem.fieldStep(`copy_pte(${parent.name}:${vpn} -> ${child.name})`, "w", () => {
         const f = parent.pteFlags[vpn];
         const pfn = parent.ptePfn[vpn];
         if (f === 0) return DONE;
         if (f & PTE_SWAP) {
+          fieldTrip(mem.fields); // swap counts are not recorded field by field (access-log.ts)
           setPte(child, vpn, pfn, f);
           if (k.swap) k.swap.count[pfn]++;
           return DONE;
@@ -98,7 +100,7 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
       if (r === NEEDS_COPY) {
         const neu = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "folio_prealloc");
         if (neu < 0) continue;
-        yield* mem.step(`copy_present_page(${parent.name}:${vpn} -> new frame ${neu} for ${child.name})`, "w", () => {
+        yield* mem.fieldStep(`copy_present_page(${parent.name}:${vpn} -> new frame ${neu} for ${child.name})`, "w", () => {
           const old = parent.ptePfn[vpn];
           mem.copyFrame(neu, old);
           mem.flags[neu] |= PG_ANON | PG_SWAPBACKED | PG_LRU | PG_ANON_EXCLUSIVE;
@@ -111,12 +113,12 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
         });
       }
     }
-    if (cow && k.era.writeProtectSeq) yield* mem.step(`raw_write_seqcount_end(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);
+    if (cow && k.era.writeProtectSeq) yield* mem.fieldStep(`raw_write_seqcount_end(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);
     if (range) yield* mmu_notifier_invalidate_range_end(k, range);
     // The parent's TLB is flushed after the notifier range ends, as dup_mmap's flush_tlb_mm(oldmm)
     // runs after copy_page_range returned (v4.16 and v6.x; here per VMA, which only moves the
     // flush earlier for the VMAs before the last).
-    if (cow) yield* mem.step(`flush_tlb_range(${parent.name}:${vma.start}..${vma.end})`, "w", () => flushTlbRange(k, parent, vma.start, vma.end));
+    if (cow) yield* mem.fieldStep(`flush_tlb_range(${parent.name}:${vma.start}..${vma.end})`, "w", () => flushTlbRange(k, parent, vma.start, vma.end));
   } finally {
     leave(__f);
   }

@@ -17,11 +17,13 @@
 import { Obj, finding, note } from "../explorer/index.ts";
 import type { Mode, Yieldable } from "../explorer/index.ts";
 import { Arena, arenaBytes } from "./arena.ts";
-import { accessLogOn, initScalar, recordArray, recordList, type ArraySink, type FieldSink } from "./access-log.ts";
+import { accessLogOn, initScalar, noteAccess, recordArray, recordList, type ArraySink, type FieldSink } from "./access-log.ts";
+import { MODE_UPDATE } from "../explorer/effect.ts";
 import { FieldLog, fieldNo, fieldsOn, linearFields, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
 
 /** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
 const FRAME_FIELDS = Object.freeze(["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents"] as const);
+const FRAME_CONTENTS = FRAME_FIELDS.indexOf("contents");
 /** Global fields of memory (field-log.ts SPACE_GLOBAL). 1 was the global write counter (removed). */
 export const G_FREELIST = 0, G_WRITES = 2, G_ORACLE_PENDING = 3, G_DEVICE_EPOCH = 4;
 
@@ -105,6 +107,9 @@ export class PhysMem extends Obj {
   /** Which writes' data the frame holds: bit i set = the data of write i is in it (copies copy
    *  the mask). Lets the lost-write oracle follow data through COW copies, swap and writeback. */
   readonly contents: Int32Array;
+  /** The same array without the recording wrapper: writeFrame ORs into it and records the access
+   *  itself, as a commutative update (orContents). */
+  private readonly contentsRaw: Int32Array;
   /** Hardware references by kind: hw[pfn * HW_KINDS + kind]. */
   readonly hw: Int32Array;
   /** Free list (LIFO). Invariant: free[0..nfree) are exactly the frames with onFree[pfn] === 1. */
@@ -138,7 +143,7 @@ export class PhysMem extends Obj {
     this.index = a.int32(nframes);
     this.anonMm = a.int32(nframes).fill(-1);
     this.gen = a.int32(nframes);
-    this.contents = a.int32(nframes);
+    this.contents = this.contentsRaw = a.int32(nframes);
     this.hw = a.int32(nframes * HW_KINDS);
     this.free = a.int32(nframes);
     this.onFree = a.uint8(nframes);
@@ -310,15 +315,27 @@ export class PhysMem extends Obj {
     if (this.isFree(pfn) || this.gen[pfn] !== gen)
       finding("uaf", `${by} write ${what} reached frame ${pfn} after it was ${this.isFree(pfn) ? "freed" : "freed and reused"}`, { pfn, via: by });
     if (by === "cpu") {
-      this.contents[pfn] |= 1 << CPU_WRITE_ID;
+      this.orContents(pfn, 1 << CPU_WRITE_ID);
       return CPU_WRITE_ID;
     }
     const id = this.writes.length;
     if (id < CPU_WRITE_ID) {
-      this.contents[pfn] |= 1 << id;
+      this.orContents(pfn, 1 << id);
       this.writes.push({ id, by, pfn, mm, vpn, step: what });
     }
     return id < CPU_WRITE_ID ? id : -1;
+  }
+
+  /** contents[pfn] |= bits. Under field footprints a commutative update (effect.ts MODE_UPDATE):
+   *  two writes of one frame leave the same bits in either order and read nothing of the frame's
+   *  data, so DPOR need not order them; a read or copy of the data (readFrame, copyFrame, swap,
+   *  the oracles) and a reset (allocFrame) still conflict with each. Every other access of
+   *  `contents` goes through its recording wrapper (a read, a write). */
+  private orContents(pfn: number, bits: number): void {
+    const fl = this.fields;
+    if (fl !== null && fl.on) fl.rec(fieldNo(SPACE_FRAME, 0, pfn, FRAME_CONTENTS), MODE_UPDATE);
+    if (accessLogOn()) noteAccess(`F${pfn}.contents`, 2); // the race log (debug) sees a write
+    this.contentsRaw[pfn] |= bits;
   }
 
   /** A read by a device or the CPU through a translation made for generation `gen`. */

@@ -21,7 +21,9 @@ export type Instr =
   // a finding that does NOT end the execution (only in statefulProgramArb)
   | { k: "warn"; v: number }
   // multi-object steps (Op.also): one atomic step on var a (mode ma) and var b (mode mb)
-  | { k: "mv"; a: number; b: number; ma: "r" | "w"; mb: "r" | "w" | "local" }
+  | { k: "mv"; a: number; b: number; ma: "r" | "w" | "u"; mb: "r" | "w" | "local" | "u" }
+  // a commutative update (mode "u", effect.ts): set bit `bit` of var v, returning nothing
+  | { k: "or"; v: number; bit: number }
   // a blocking step on the gate (enabled once it is open) that also writes var v
   | { k: "gate"; v: number }
   // a write of var v that also opens the gate (the enabler is an extra object of the step)
@@ -68,6 +70,13 @@ function arbitraries(simple: fc.Arbitrary<Instr>) {
 export const { threadArb, programArb } = arbitraries(simple);
 /** The same programs with multi-object steps mixed in (half the simple instructions are one). */
 export const multiProgramArb = arbitraries(fc.oneof(simple, multi)).programArb;
+/** Commutative updates (mode "u"): OR steps on the same variables that are read and written, and
+ *  multi-object steps that update one variable and read, write or update another. */
+const update: fc.Arbitrary<Instr> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("or" as const), v: fc.nat(1), bit: fc.nat(2) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("mv" as const), a: fc.nat(1), b: fc.nat(1), ma: fc.constantFrom("r" as const, "w" as const, "u" as const), mb: fc.constantFrom("r" as const, "w" as const, "u" as const) }) },
+);
+export const updateProgramArb = arbitraries(fc.oneof(simple, update)).programArb;
 /** With findings that do not end the execution: a state key must keep them (stateful.ts). */
 export const statefulProgramArb = arbitraries(fc.oneof(simple, multi, fc.record({ k: fc.constant("warn" as const), v: fc.nat(1) }))).programArb;
 /**
@@ -200,15 +209,23 @@ export function programModel(prog: Instr[][], order: readonly number[] = prog.ma
               obj: a, kind: "mv", mode: i.ma, also: [{ obj: b, mode: i.mb }],
               run: () => {
                 const va = a.peek(), vb = b.peek();
-                // Only what the footprint allows: read what it reads, write what it writes.
-                if (i.ma === "w") a.set(va + vb + 1);
-                if (i.mb === "w" && !same) b.set(2 * va + 1);
+                // Only what the footprint allows: read what it reads or writes, write what it
+                // writes; an update sets a bit and reads nothing else (one variable named twice
+                // is accessed with the merged mode, effect.ts mergeModes: an update and a read
+                // or write of it make a write).
+                const merged = same && i.ma !== i.mb && i.mb !== "local";
+                const ra = i.ma !== "u" || merged, rb = i.mb === "r" || i.mb === "w" || (same && (i.ma !== "u" || merged));
+                if (i.ma === "w") a.set(va + (rb ? vb : 0) + 1);
+                if (i.ma === "u") a.set(a.peek() | 8);
+                if (i.mb === "w" && !same) b.set(2 * (ra ? va : 0) + 1);
+                if (i.mb === "u") b.set(b.peek() | 16);
                 return [i.ma === "r" ? va : -1, i.mb === "r" ? vb : -1];
               },
             });
             regs[t].push(...seen.filter((v) => v >= 0));
             break;
           }
+          case "or": { const v = vars[i.v], bit = 1 << i.bit; yield* step(`or(${i.v}, ${bit})`, { obj: v, kind: "or", mode: "u", run: () => void v.set(v.peek() | bit) }); break; }
           case "gate": yield* step("pass(gate)", { obj: gate, kind: "pass", mode: "w", enabled: () => gate.isOpen, also: [{ obj: vars[i.v], mode: "w" }], run: () => vars[i.v].set(5) }); break;
           case "open": yield* step("open(gate)", { obj: vars[i.v], kind: "open", mode: "w", also: [{ obj: gate, mode: "w" }], run: () => { vars[i.v].set(3); gate.isOpen = true; } }); break;
         }

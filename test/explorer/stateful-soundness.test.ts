@@ -14,7 +14,7 @@ import { exploreDfs } from "../../lib/explorer/dfs.ts";
 import { exploreStateful, mutations } from "../../lib/explorer/stateful.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
-import { multiProgramArb, outcomesBy, programArb, programModel, spawnBlockingProgramArb, statefulProgramArb, stepsOf, type Instr } from "./programs.ts";
+import { multiProgramArb, outcomesBy, programArb, programModel, spawnBlockingProgramArb, statefulProgramArb, stepsOf, updateProgramArb, type Instr } from "./programs.ts";
 
 /** Status, final state and findings (kind, thread, message): everything a predicate may read of a merged state. */
 const outcomeKey = (x: Execution): string =>
@@ -54,6 +54,7 @@ describe("stateful search soundness (property)", () => {
   it("terminal outcomes == DFS", () => prop(programArb, 150, 20261203), 180_000);
   it("with multi-object steps and blocking through another object's step: == DFS", () => prop(multiProgramArb, 150, 20261204), 180_000);
   it("with findings that do not end the execution: == DFS", () => prop(statefulProgramArb, 150, 20261205), 180_000);
+  it("with commutative updates (mode \"u\": sleep sets keep an update asleep across another): == DFS", () => prop(updateProgramArb, 150, 20261206), 180_000);
   // Spawned threads blocking on objects other threads enable, spawners whose order of spawns
   // depends on a value read: the order of spawns, hence a spawned thread's index, differs between
   // executions that meet in one state.

@@ -15,7 +15,7 @@ import { Prng } from "../../lib/explorer/prng.ts";
 import type { Explore, SearchContext } from "../../lib/explorer/search.ts";
 import { StealCoordinator, SubtreeSearch, type StealMessage } from "../../lib/explorer/steal.ts";
 import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
-import { multiProgramArb, programArb, programModel, stepsOf } from "./programs.ts";
+import { multiProgramArb, programArb, programModel, stepsOf, updateProgramArb } from "./programs.ts";
 
 const key = (x: Execution) => JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(",");
 
@@ -94,7 +94,7 @@ function stolen(m: Model<unknown>, seed: number, workers: number, limit = 30_000
 describe("work-stealing DPOR soundness (property)", () => {
   // Both generators: single-object steps, and steps whose footprints span several objects (the
   // multi-object steps of dpor.ts), so work stealing is checked with every dependency DPOR knows.
-  it.each([["single-object", programArb], ["multi-object", multiProgramArb]] as const)("stolen search final states and findings == DFS, under random steal schedules (%s steps)", (_kind, arb) => {
+  it.each([["single-object", programArb], ["multi-object", multiProgramArb], ["commutative-update", updateProgramArb]] as const)("stolen search final states and findings == DFS, under random steal schedules (%s steps)", (_kind, arb) => {
     let totalSplits = 0, totalUnits = 0;
     fc.assert(
       fc.property(arb, fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 2, max: 4 }), (prog, seed, workers) => {

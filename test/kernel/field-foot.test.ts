@@ -11,7 +11,8 @@ import { ENOW } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "../../lib/kernel/mm.ts";
 import { addRmap, setPte } from "../../lib/kernel/pgtable.ts";
 import { PG_ANON } from "../../lib/kernel/page.ts";
-import { user_write } from "../../lib/kernel/user.ts";
+import { user_read, user_write } from "../../lib/kernel/user.ts";
+import type { Yieldable } from "../../lib/explorer/index.ts";
 import { dma_device } from "../../lib/kernel/dma-mapping.ts";
 import { gpuvm_create, gpuvm_tlb_flush } from "../../lib/kernel/gpu-vm.ts";
 import { OPS, opIndex, program } from "./field-programs.ts";
@@ -88,6 +89,41 @@ describe("field footprints (search.fields)", () => {
     const r = check({ title: "two stores", model: m, predicate: () => false, expect: "Never", search: { strategy: "dpor", fields: true } });
     expect(r.complete).toBe(true);
     expect(r.stats.executions).toBe(1);
+  });
+
+  it("a CPU store and a device write to one frame commute (PhysMem.orContents), a load does not", () => {
+    // Each write ORs its own bit into the frame's contents and reads nothing of them, so under
+    // field footprints the two are independent (MODE_UPDATE): one execution. A load of the page
+    // reads the contents, so it is ordered against each write: 4 executions, one per set of
+    // writes it sees (before both, after either, after both).
+    const build = (load: boolean) => model("store vs device write", () => {
+      const k = boot(ENOW);
+      const mm = mm_alloc(k, 1, "p");
+      mmap_region(mm, 0, 1);
+      const pfn = k.mem.allocFrame();
+      k.mem.flags[pfn] |= PG_ANON;
+      addRmap(k, pfn);
+      setPte(mm, 0, pfn, PTE_PRESENT | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
+      const gen = k.mem.gen[pfn];
+      const seen: number[] = [];
+      const threads: Record<string, () => Generator<Yieldable, void, unknown>> = {
+        A: function* () { yield* user_write(k, mm, 0); },
+        B: function* () { yield* k.mem.fieldStep("device write", "w", () => void k.mem.writeFrame(pfn, "device", gen)); },
+      };
+      if (load) threads.C = function* () { seen.push(yield* user_read(k, mm, 0)); };
+      return { threads, final: () => seen.join(",") + "/" + k.mem.contents[pfn] };
+    });
+    const run = (load: boolean, strategy: "dfs" | "dpor") => {
+      const finals = new Set<string>();
+      const r = check({ title: "store vs device write", model: build(load), predicate: (e) => (finals.add(String(e.final)), false), expect: "Never", search: strategy === "dfs" ? "dfs" : { strategy: "dpor", fields: true } });
+      expect(r.complete).toBe(true);
+      return { n: r.stats.executions, finals: [...finals].sort() };
+    };
+    expect(run(false, "dpor").n).toBe(1);
+    const dfs = run(true, "dfs"), fld = run(true, "dpor");
+    expect(fld.finals).toEqual(dfs.finals);
+    expect(dfs.finals.length).toBe(4);
+    expect(fld.n).toBe(4);
   });
 
   it("two flushes of an empty GPU TLB are independent (clearing an empty map only reads its key set)", () => {
