@@ -16,10 +16,17 @@ export type Mode = "r" | "w" | "local" | "u";
 /** Numeric Mode for the hot path (0 = local, 1 = read, 2 = write, 3 = commutative update). */
 export const MODE_LOCAL = 0, MODE_READ = 1, MODE_WRITE = 2, MODE_UPDATE = 3;
 export const modeCode = (m: Mode): number => (m === "local" ? MODE_LOCAL : m === "r" ? MODE_READ : m === "u" ? MODE_UPDATE : MODE_WRITE);
+/** An object named with mode "local" in a multi-object step counts as read (a write of it
+ *  conflicts, and dpor.ts's happens-before files it with the reads). */
+const asRead = (m: number): number => (m === MODE_LOCAL ? MODE_READ : m);
 /** Two accesses to one object conflict unless both read or both update (modes, as numbers). */
-export const modesConflict = (a: number, b: number): boolean => a === MODE_WRITE || b === MODE_WRITE || (a !== b && a !== MODE_LOCAL && b !== MODE_LOCAL);
-/** One step's two accesses to one object, merged: equal modes stay, anything else writes. */
-export const mergeModes = (a: number, b: number): number => (a === b || b === MODE_LOCAL ? a : a === MODE_LOCAL ? b : MODE_WRITE);
+export const modesConflict = (a: number, b: number): boolean => {
+  const x = asRead(a), y = asRead(b);
+  return x === MODE_WRITE || y === MODE_WRITE || x !== y;
+};
+/** One step's two accesses to one object, merged: equal modes stay, a read (or local) and a write
+ *  or an update make a write. */
+export const mergeModes = (a: number, b: number): number => (a === b ? a : asRead(a) === asRead(b) ? MODE_READ : MODE_WRITE);
 
 /** Anything the explorer tracks: a shared object with a per-execution id. */
 export interface Tracked {

@@ -4,7 +4,7 @@
 // writes, read-modify-writes of fields chosen by a value they read), steps that are not split, and
 // blocking steps; a recorder that misses reads must make some program differ.
 import { describe, expect, it } from "vitest";
-import { check, model, Obj, SharedVar } from "../../lib/explorer/index.ts";
+import { check, model, Mutex, Obj, SharedVar } from "../../lib/explorer/index.ts";
 import { describeCoverage } from "../../lib/explorer/claim.ts";
 import type { FieldRecorder, Model, Yieldable } from "../../lib/explorer/index.ts";
 import { FIELD_MIN, MODE_READ, MODE_WRITE } from "../../lib/explorer/effect.ts";
@@ -87,9 +87,46 @@ function program(seed: number, missReads = false): { text: string; m: Model<unkn
   return { text, m };
 }
 
-function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?: boolean }) {
+/** Programs whose split steps choose a field by a value they read, with steps on other objects
+ *  between them: a variable and a mutex (which a sleeper on the cells used to sleep past). */
+type Step2 = (c: Cells, x: SharedVar<number>, mu: Mutex, t: number) => Gen<number>;
+function stepOf2(rnd: Prng): [string, Step2] {
+  const i = rnd.below(N), kind = rnd.below(8);
+  switch (kind) {
+    case 0: return [`r${i}`, (c) => c.op(`r${i}`, true, () => c.get(i))];
+    case 1: return [`w${i}`, (c, _x, _m, t) => c.op(`w${i}`, true, () => (c.set(i, t + 1), 0))];
+    case 2: return [`inc${i}`, (c) => c.op(`inc${i}`, true, () => (c.set(i, c.get(i) + 1), 0))];
+    case 3: case 4: return [`w[v${i}]`, (c, _x, _m, t) => c.op(`w[v${i}]`, true, () => { const k = c.get(i) % N; c.set(k, c.get(k) * 2 + t + 5); return k; })];
+    case 5: return ["xw", function* (_c, x, _m, t) { yield* x.write(t); return 0; }];
+    case 6: return ["xr", (_c, x) => x.read()];
+    default: return [`L[inc${i}]`, function* (c, _x, mu) { yield* mu.lock(); const r = yield* c.op(`inc${i}`, true, () => (c.set(i, c.get(i) + 1), 0)); yield* mu.unlock(); return r; }];
+  }
+}
+function program2(seed: number): { text: string; m: Model<unknown> } {
+  const rnd = new Prng(seed);
+  const nt = 2 + rnd.below(2);
+  const threads: [string, Step2][][] = [];
+  for (let t = 0; t < nt; t++) threads.push(Array.from({ length: 1 + rnd.below(3) }, () => stepOf2(rnd)));
+  const text = threads.map((s, t) => `T${t}[${s.map((x) => x[0]).join(" ")}]`).join(" ");
+  const m = model(`cells+ ${seed}`, () => {
+    const c = new Cells(N, false), x = new SharedVar("x", 0), mu = new Mutex("mu");
+    const out: number[][] = threads.map(() => []);
+    const bodies: Record<string, () => Gen<void>> = {};
+    threads.forEach((steps, t) => {
+      bodies[`T${t}`] = function* () { for (const [, s] of steps) out[t].push(yield* s(c, x, mu, t)); };
+    });
+    return { threads: bodies, final: () => JSON.stringify([c.v, x.peek(), out]) };
+  });
+  return { text, m };
+}
+
+function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?: boolean }): { all: string[]; n: number };
+function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?: boolean }, mustFinish: false): { all: string[]; n: number } | null;
+/** Every distinct outcome of a complete search (null, if `mustFinish` is false, when it did not finish). */
+function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?: boolean }, mustFinish = true): { all: string[]; n: number } | null {
   const all = new Set<string>();
   const r = check({ title: "cells", model: m, predicate: (e) => (all.add(`${String(e.final)} ${e.findings.map((f) => f.kind).join(",")}`), false), expect: "Never", search, budget: { executions: 50_000 } });
+  if (!mustFinish && !r.complete) return null;
   expect(r.complete).toBe(true);
   return { all: [...all].sort(), n: r.stats.executions };
 }
@@ -106,6 +143,64 @@ describe("field footprints (explorer)", () => {
     }
     expect(fieldN).toBeLessThan(dfsN);
   }, 120_000);
+
+  // KNOWN SOUNDNESS BUG, open (issue 13; found by a review, December 2026). The theory of source
+  // sets and sleep sets assumes that what a thread's next step touches is fixed by the thread's own
+  // state; a split step's fields are not: they can depend on the values it reads (w[v] below, a
+  // PTE naming the frame a kernel step then touches). A sleeper keeps the record of the step it
+  // ran when explored (dpor.ts) and sleeps past steps independent of it; a later write of a value
+  // it read wakes it as a different event on other fields, and the source set that counted on a
+  // sibling branch to order its old step never does. Measured: the generator above agrees with
+  // DFS on seeds 1-300 but not at 4620 (64 of 68 outcomes); the generator below, with a variable
+  // and a mutex between split steps, first loses outcomes at seed 362. Two candidate fixes were
+  // measured and not landed: comparing sleepers by their pending op (a write of the whole object)
+  // still loses outcomes on the second generator (30 of seeds 1-2000); never keeping a split sleeper asleep past any
+  // step, with the race's later step an initial only when nothing precedes it, agrees on seeds
+  // 1-4000 of both but made chapter 05 run for 886 s (two claims over budget) and chapter 07 for
+  // 144 s. These tests fail while the bug is there (it.fails): fixing it turns them red, to be
+  // made ordinary tests.
+  it.fails("KNOWN BUG: with steps on a variable and a mutex between split steps, DPOR on fields reaches every outcome DFS reaches", () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      const p = program2(seed);
+      const a = outcomes(p.m, { strategy: "dfs" }, false);
+      if (a === null) continue; // DFS over its budget
+      const b = outcomes(p.m, { strategy: "dpor", fields: true }).all;
+      if (process.env.FIELD_FOOT_VERBOSE && b.join() !== a.all.join()) console.log(`lost at seed ${seed}: ${p.text}`);
+      expect(b, `seed ${seed}: ${p.text}`).toEqual(a.all);
+    }
+  }, 120_000);
+
+  it.fails("KNOWN BUG: seed 4620 of the first generator, DPOR on fields == DFS", () => {
+    const p = program(4620);
+    expect(outcomes(p.m, { strategy: "dpor", fields: true }).all, p.text).toEqual(outcomes(p.m, { strategy: "dfs" }).all);
+  });
+
+  for (const first of ["a read of v2", "a write of another object"])
+    it.fails(`KNOWN BUG: the smallest such program, DPOR on fields == DFS (T1 starts with ${first})`, () => {
+      // T0: v[v2 % 3] |= 256; T1: <first>, v2++, v[v0 % 3] = 6; T2: v[v0 % 3] = 7. DFS reaches
+      // v = [263, 0, 6] by T2, T0, T1's first step, T1's increment, T1's last write.
+      const m = model("sleep record", () => {
+        const c = new Cells(N, false), x = new SharedVar("x", 0);
+        const out: number[][] = [[], [], []];
+        const wv = (label: string, from: number, f: (k: number) => number): Gen<number> => c.op(label, true, () => { const k = c.get(from) % N; c.set(k, f(c.v[k])); return k; });
+        return {
+          threads: {
+            T0: function* () { out[0].push(yield* c.op("v[v2] |= 256", true, () => { const k = c.get(2) % N; c.set(k, c.get(k) | 256); return k; })); },
+            T1: function* () {
+              if (first === "a read of v2") out[1].push(yield* c.op("r2", true, () => c.get(2)));
+              else yield* x.write(1);
+              out[1].push(yield* c.op("inc2", true, () => (c.set(2, c.get(2) + 1), 0)));
+              out[1].push(yield* wv("v[v0] = 6", 0, () => 6));
+            },
+            T2: function* () { out[2].push(yield* wv("v[v0] = 7", 0, () => 7)); },
+          },
+          final: () => JSON.stringify([c.v, out]),
+        };
+      });
+      const dfs = outcomes(m, { strategy: "dfs" }).all;
+      expect(dfs.some((o) => o.startsWith("[[263,0,6]"))).toBe(true);
+      expect(outcomes(m, { strategy: "dpor", fields: true }).all).toEqual(dfs);
+    });
 
   it("a recorder that misses reads loses outcomes (the comparison can fail)", () => {
     let lost = 0;

@@ -74,7 +74,7 @@ export const multiProgramArb = arbitraries(fc.oneof(simple, multi)).programArb;
  *  multi-object steps that update one variable and read, write or update another. */
 const update: fc.Arbitrary<Instr> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("or" as const), v: fc.nat(1), bit: fc.nat(2) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("mv" as const), a: fc.nat(1), b: fc.nat(1), ma: fc.constantFrom("r" as const, "w" as const, "u" as const), mb: fc.constantFrom("r" as const, "w" as const, "u" as const) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("mv" as const), a: fc.nat(1), b: fc.nat(1), ma: fc.constantFrom("r" as const, "w" as const, "u" as const), mb: fc.constantFrom("r" as const, "w" as const, "u" as const, "local" as const) }) },
 );
 export const updateProgramArb = arbitraries(fc.oneof(simple, update)).programArb;
 /** With findings that do not end the execution: a state key must keep them (stateful.ts). */

@@ -54,7 +54,7 @@ describe("stateful search soundness (property)", () => {
   it("terminal outcomes == DFS", () => prop(programArb, 150, 20261203), 180_000);
   it("with multi-object steps and blocking through another object's step: == DFS", () => prop(multiProgramArb, 150, 20261204), 180_000);
   it("with findings that do not end the execution: == DFS", () => prop(statefulProgramArb, 150, 20261205), 180_000);
-  it("with commutative updates (mode \"u\": sleep sets keep an update asleep across another): == DFS", () => prop(updateProgramArb, 150, 20261206), 180_000);
+  it("with commutative updates (mode \"u\": sleep sets keep an update asleep across another): == DFS", () => prop(updateProgramArb, 60, 20261206), 180_000);
   // Spawned threads blocking on objects other threads enable, spawners whose order of spawns
   // depends on a value read: the order of spawns, hence a spawned thread's index, differs between
   // executions that meet in one state.
