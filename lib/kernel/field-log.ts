@@ -13,7 +13,7 @@
 // execution (dpor.ts). Owners are numbers the kernel hands out in a deterministic order (an mm's
 // id, a GPU VM's index), fixed for every object that exists when the record is made.
 
-import { FIELD_MIN, MODE_READ, MODE_WRITE } from "../explorer/effect.ts";
+import { FIELD_MIN, MODE_WRITE } from "../explorer/effect.ts";
 import type { FieldRecorder } from "../explorer/effect.ts";
 import { currentRuntime } from "../explorer/context.ts";
 
