@@ -59,6 +59,24 @@
 // number that collides with one of them only adds a dependency. A step that touched unrecorded
 // state has no record (a whole-object write), so it never leaves a sleeper asleep by a record.
 //
+// What the theory of source sets does not cover (found by review, December 2026): it assumes a
+// thread's next event touches the same things wherever it runs, and a split step does not: its
+// fields follow the values it reads (a PTE names the frame). Two rules mend the two places where
+// that assumption is used; each was seen to lose outcomes without it on generated programs
+// (test/explorer/field-foot.test.ts):
+//  * Wakes (checkWakes). A race (j, k) may be left to another initial's subtree at pre(j), which
+//    is expected to meet j again and order k before it. There j's thread sleeps (it was explored
+//    at pre(j)); a step that writes what j read wakes it as another step on other fields, the
+//    conflict with k is gone, and the trace k..j..(that write) is never explored. So an inherited
+//    sleeper woken by a write to what its record touched is explored at the parent node too, the
+//    last node where its step is still j, unless its next step in the execution has the same
+//    footprint as j (then it is the same event as far as dependence goes).
+//  * Initials (addBacktrack). k's thread counts as an initial of notdep(j).k only when notdep(j)
+//    is empty: k read values written by j and by the steps after j outside notdep(j), so the step
+//    its thread takes after pre(j).notdep(j) may touch other fields than k did, and whether it is
+//    independent of notdep(j) is unknown. (No generated program has needed this rule yet; it
+//    follows from the same assumption, and it only adds threads to backtrack sets.)
+//
 // Probes (feasible() in analyse) re-run a reordered prefix to learn whether a blocked step
 // would be enabled there. Their answers are remembered for the rest of the search, keyed by
 // the probe's whole schedule (probeKey): the model is a deterministic function of its
@@ -89,11 +107,16 @@ export interface DNode {
   backtrack: number;
   /** Sleep set: inherited sleepers plus threads fully explored here. Never explored again here. */
   sleep: number;
+  /** Sleepers inherited from the parent (not explored here); field footprints may re-open them. */
+  inherited: number;
   /** Threads whose step here ended the execution ({ end: true }): dependent with every step. */
   stops: number;
   /** Field footprints: what each sleeping thread's step touched when it was explored here or at
    *  an ancestor (Execution.canonOf); a sleeper without one is compared by its pending op. */
   sleepFoot?: Map<number, readonly number[]>;
+  /** Field footprints: inherited sleepers of the parent that the parent's step woke by writing
+   *  what their record touched, with that record (checked by DporScheduler.checkWakes). */
+  woken?: Map<number, readonly number[]>;
   /** Optimal mode: the wakeup tree's branches still to explore here (wakeup.ts). */
   wut?: WuNode[];
   /** Optimal mode: the branches taken with `thread`, one per choose() outcome; their children guide the next node. */
@@ -198,6 +221,10 @@ export class DporScheduler implements Scheduler {
   divergence = 0;
   /** Extra executions run to decide whether a race is reversible. */
   probes = 0;
+  /** Field footprints: inherited sleepers re-opened because a step changed what they read. */
+  reopened = 0;
+  /** Field footprints: whether checkWakes re-opens sleepers (tests turn it off and must lose outcomes). */
+  reopenWoken = true;
   /** Probes answered from probeMemo instead of being run. */
   probeHits = 0;
   /** Answers of the probes run so far in this search, by probeKey (see the header). */
@@ -226,11 +253,12 @@ export class DporScheduler implements Scheduler {
     if (s === this.root) {
       const t = this.rootThread;
       if (!(enabled & (1 << t))) throw new Error(`internal: subtree root thread ${t} is not enabled at depth ${s}`);
-      this.nodes.push({ thread: t, choices: [], enabled, backtrack: 1 << t, sleep: this.rootSleep, stops: this.rootStops });
+      this.nodes.push({ thread: t, choices: [], enabled, backtrack: 1 << t, sleep: this.rootSleep, inherited: 0, stops: this.rootStops });
       return t;
     }
     let sleep = 0;
     let sleepFoot: Map<number, readonly number[]> | undefined;
+    let woken: Map<number, readonly number[]> | undefined;
     if (s > 0) {
       const parent = this.nodes[s - 1];
       const o = x.stepObj[s - 1], m = x.stepMode[s - 1], f = x.stepFoot[s - 1];
@@ -243,9 +271,12 @@ export class DporScheduler implements Scheduler {
           // since is independent of it, so none wrote a field it reads); compare that record.
           const rec = parent.sleepFoot?.get(t);
           if (rec !== undefined) {
-            if (!stepsConflict(-1, 0, x.canonOf(s - 1), -1, 0, rec)) {
+            const done = x.canonOf(s - 1);
+            if (!stepsConflict(-1, 0, done, -1, 0, rec)) {
               sleep |= 1 << t;
               (sleepFoot ??= new Map()).set(t, rec);
+            } else if (parent.inherited & (1 << t) && writesAny(done, rec)) {
+              (woken ??= new Map()).set(t, rec);
             }
             continue;
           }
@@ -275,7 +306,7 @@ export class DporScheduler implements Scheduler {
       wut = g ? g.children.slice() : [];
     }
     if (!(s === 0 && this.shard) && avail && !wut?.length) backtrack = avail & -avail;
-    const node: DNode = { thread: -1, choices: [], enabled, backtrack, sleep, stops: 0, wut, guides: wut && [], sleepFoot, sids: wut && this.stable.threads(x) };
+    const node: DNode = { thread: -1, choices: [], enabled, backtrack, sleep, inherited: sleep, stops: 0, wut, guides: wut && [], sleepFoot, woken, sids: wut && this.stable.threads(x) };
     this.nodes.push(node);
     let t = this.nextCandidate(node, s);
     // A guided node whose every branch was asleep or disabled (not expected: Alg. 3 never guides
@@ -289,6 +320,32 @@ export class DporScheduler implements Scheduler {
     node.thread = t;
     node.backtrack |= 1 << t;
     return t;
+  }
+
+  /**
+   * Field footprints, after execution x (the header, "Wakes"): for each sleeper woken on x's path by
+   * a write to what its record touched, if its next step in x has another footprint than the
+   * record, or it took no step, explore its old step at the parent of the node that woke it.
+   * Checked after every execution through that node, as later ones may take other steps.
+   */
+  checkWakes(x: Execution): void {
+    if (!this.reopenWoken) return;
+    for (let i = 1; i < this.nodes.length; i++) {
+      const w = this.nodes[i].woken;
+      if (w === undefined) continue;
+      for (const [t, rec] of w) {
+        let k = i;
+        while (k < x.steps && x.stepThread[k] !== t) k++;
+        if (k < x.steps && sameFoot(x.canonOf(k), rec)) continue;
+        const parent = this.nodes[i - 1];
+        w.delete(t);
+        if (!(parent.inherited & (1 << t))) continue;
+        parent.sleep &= ~(1 << t);
+        parent.inherited &= ~(1 << t);
+        parent.backtrack |= 1 << t;
+        this.reopened++;
+      }
+    }
   }
 
   /** Lowest thread still to explore at node s (skipping, and sleeping, other shards' root threads). */
@@ -434,6 +491,28 @@ function advance(list: Choice[]): boolean {
   if (!list.length) return false;
   list[list.length - 1].v++;
   return true;
+}
+
+/** Do footprints f and g name the same objects with the same modes? */
+function sameFoot(f: readonly number[], g: readonly number[]): boolean {
+  if (f.length !== g.length) return false;
+  outer: for (let i = 0; i < f.length; i += 2) {
+    for (let k = 0; k < g.length; k += 2) if (g[k] === f[i]) {
+      if (g[k + 1] !== f[i + 1]) return false;
+      continue outer;
+    }
+    return false;
+  }
+  return true;
+}
+
+/** Does footprint f write or update anything footprint g touches? */
+function writesAny(f: readonly number[], g: readonly number[]): boolean {
+  for (let i = 0; i < f.length; i += 2) {
+    if (f[i + 1] !== MODE_WRITE && f[i + 1] !== MODE_UPDATE) continue;
+    for (let k = 0; k < g.length; k += 2) if (g[k] === f[i]) return true;
+  }
+  return false;
 }
 
 /** Does footprint f write object o? */
@@ -631,6 +710,8 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     if (!(withEvents & (1 << q))) {
       // A global (stopping) step conflicts with every step of v.
       let initial = !global || v.length === 0;
+      // Field footprints: q's step after pre(j).v need not be k (the header, "Initials").
+      if (sched.fields && v.length > 0) initial = false;
       for (const i of v) if (hb(i, prevC) || stepsConflict(o, m, f, ob[i], md[i], ft[i])) { initial = false; break; }
       if (initial) initials |= 1 << q;
     }
@@ -827,13 +908,16 @@ export const exploreDpor: Explore = (ctx) => exploreDporWith(ctx);
 /** exploreDpor with the probe memo's key replaced (tests: a wrong key must be caught). */
 export const exploreDporProbeKey = (key: ProbeKey): Explore => (ctx) => exploreDporWith(ctx, key);
 
+/** DPOR over field footprints that never re-opens a woken sleeper (tests: the known lost traces must come back). */
+export const exploreFieldsWithoutWakes: Explore = (ctx) => exploreDporWith({ ...ctx, config: { ...ctx.config, fields: true } }, undefined, undefined, undefined, false);
+
 /** Optimal DPOR with the wakeup-tree insertion replaced (tests: a broken insertion must be caught). */
 export const exploreOptimalInsert = (ins: DporScheduler["wakeupInsert"]): Explore => (ctx) => exploreDporWith({ ...ctx, config: { ...ctx.config, optimal: true } }, undefined, ins);
 
 /** Optimal DPOR with the stable names replaced (tests: naming spawned threads by index must be caught). */
 export const exploreOptimalIds = (ids: () => StableIds): Explore => (ctx) => exploreDporWith({ ...ctx, config: { ...ctx.config, optimal: true } }, undefined, undefined, ids());
 
-function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler["wakeupInsert"], ids?: StableIds): SearchOutcome {
+function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler["wakeupInsert"], ids?: StableIds, reopen = true): SearchOutcome {
   const shard = ctx.config.shard;
   // Optimal DPOR (wakeup trees) for a whole tree; a shard keeps source-DPOR (its root is fully
   // expanded anyway), and so does a search with field footprints unless it asks for both (refused).
@@ -844,9 +928,10 @@ function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler
   if (key) sched.probeKey = key;
   if (ins) sched.wakeupInsert = ins;
   if (ids) sched.stable = ids;
+  sched.reopenWoken = reopen;
   const coverage = { kind: "exhaustive", reduction: optimal ? "optimal-DPOR" : "source-DPOR", ...(fields ? { footprints: "fields" as const } : {}), ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
   const done = (complete: boolean) => {
-    if (raceLog) raceLog.print(`[dpor] complete ${complete}, probes ${sched.probes}`);
+    if (raceLog) raceLog.print(`[dpor] complete ${complete}, probes ${sched.probes}, re-opened sleepers ${sched.reopened}`);
     return { complete, coverage };
   };
   for (;;) {
@@ -854,7 +939,10 @@ function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler
     const x = new Execution(ctx.model, sched, ctx.maxSteps).run();
     ctx.ran(x);
     analyse(x, sched);
-    if (fields) sched.last = x;
+    if (fields) {
+      sched.checkWakes(x);
+      sched.last = x;
+    }
     // Pruned = sleep-set blocked: equivalent to an execution explored elsewhere.
     if (x.status !== "pruned" && !ctx.visit(x)) return done(false);
     if (!sched.next()) return done(true);

@@ -89,7 +89,7 @@ export class SubtreeSearch {
     const s = this.sched;
     if (unit.thread >= 0) {
       s.init = copy(unit.init);
-      s.nodes = unit.prefix.map((p) => ({ thread: p.thread, choices: copy(p.choices), enabled: 0, backtrack: 0, sleep: 0, stops: 0 }));
+      s.nodes = unit.prefix.map((p) => ({ thread: p.thread, choices: copy(p.choices), enabled: 0, backtrack: 0, sleep: 0, inherited: 0, stops: 0 }));
       s.root = unit.prefix.length;
       s.rootThread = unit.thread;
       s.rootSleep = unit.sleep;

@@ -9,6 +9,9 @@ import { describeCoverage } from "../../lib/explorer/claim.ts";
 import type { FieldRecorder, Model, Yieldable } from "../../lib/explorer/index.ts";
 import { FIELD_MIN, MODE_READ, MODE_WRITE } from "../../lib/explorer/effect.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
+import { exploreFieldsWithoutWakes } from "../../lib/explorer/dpor.ts";
+import type { Execution } from "../../lib/explorer/execution.ts";
+import type { Explore } from "../../lib/explorer/search.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -131,6 +134,24 @@ function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?
   return { all: [...all].sort(), n: r.stats.executions };
 }
 
+/** Every distinct outcome of a complete search by `how` (an explorer swapped in by a test), as outcomes() writes them. */
+function outcomesOf(m: Model<unknown>, how: Explore): string[] {
+  const all = new Set<string>();
+  let executions = 0;
+  const r = how({
+    model: m, config: {}, maxSteps: 200,
+    ran() {},
+    visit(x: Execution) {
+      executions++;
+      all.add(`${String(x.final)} ${x.findings.map((f) => f.kind).join(",")}`);
+      return true;
+    },
+    outOfBudget: () => executions >= 50_000,
+  });
+  expect(r.complete).toBe(true);
+  return [...all].sort();
+}
+
 describe("field footprints (explorer)", () => {
   it("DPOR with field footprints reaches every outcome DFS reaches (generated programs)", () => {
     let dfsN = 0, fieldN = 0;
@@ -144,22 +165,16 @@ describe("field footprints (explorer)", () => {
     expect(fieldN).toBeLessThan(dfsN);
   }, 120_000);
 
-  // KNOWN SOUNDNESS BUG, open (issue 13; found by a review, December 2026). The theory of source
-  // sets and sleep sets assumes that what a thread's next step touches is fixed by the thread's own
-  // state; a split step's fields are not: they can depend on the values it reads (w[v] below, a
-  // PTE naming the frame a kernel step then touches). A sleeper keeps the record of the step it
-  // ran when explored (dpor.ts) and sleeps past steps independent of it; a later write of a value
-  // it read wakes it as a different event on other fields, and the source set that counted on a
-  // sibling branch to order its old step never does. Measured: the generator above agrees with
-  // DFS on seeds 1-300 but not at 4620 (64 of 68 outcomes); the generator below, with a variable
-  // and a mutex between split steps, first loses outcomes at seed 362. Two candidate fixes were
-  // measured and not landed: comparing sleepers by their pending op (a write of the whole object)
-  // still loses outcomes on the second generator (30 of seeds 1-2000); never keeping a split sleeper asleep past any
-  // step, with the race's later step an initial only when nothing precedes it, agrees on seeds
-  // 1-4000 of both but made chapter 05 run for 886 s (two claims over budget) and chapter 07 for
-  // 144 s. These tests fail while the bug is there (it.fails): fixing it turns them red, to be
-  // made ordinary tests.
-  it.fails("KNOWN BUG: with steps on a variable and a mutex between split steps, DPOR on fields reaches every outcome DFS reaches", () => {
+  // A soundness bug found by a review (December 2026) and mended (dpor.ts, header: "Wakes" and
+  // "Initials"). The theory of source sets assumes a thread's next step touches the same things
+  // wherever it runs; a split step's fields follow the values it reads (w[v] below, a PTE naming
+  // the frame a kernel step then touches). A race left to a sibling subtree was never reordered
+  // there when a write to what the sleeping step read came first and turned it into another step.
+  // Before the mend: seed 4620 of the first generator lost 4 of 68 outcomes, and the generator
+  // below (a variable and a mutex between split steps) lost outcomes on 10 of seeds 1-2000, the
+  // first at 362. Each program below was seen to lose outcomes with the mend turned off.
+  const lostBefore = [82, 362, 618, 712, 735, 1416, 1444, 1746, 1833, 1904, 1969];
+  it("with steps on a variable and a mutex between split steps, DPOR on fields reaches every outcome DFS reaches", () => {
     for (let seed = 1; seed <= 400; seed++) {
       const p = program2(seed);
       const a = outcomes(p.m, { strategy: "dfs" }, false);
@@ -170,15 +185,30 @@ describe("field footprints (explorer)", () => {
     }
   }, 120_000);
 
-  it.fails("KNOWN BUG: seed 4620 of the first generator, DPOR on fields == DFS", () => {
+  it("the programs that lost outcomes before the mend reach DFS's outcomes, and lose some again without re-opened sleepers", () => {
+    let lostWithout = 0;
+    for (const seed of lostBefore) {
+      const p = program2(seed), dfs = outcomes(p.m, { strategy: "dfs" }).all;
+      expect(outcomes(p.m, { strategy: "dpor", fields: true }).all, `seed ${seed}: ${p.text}`).toEqual(dfs);
+      if (outcomesOf(p.m, exploreFieldsWithoutWakes).join("|") !== dfs.join("|")) lostWithout++;
+    }
+    expect(lostWithout).toBeGreaterThan(lostBefore.length / 2);
+  }, 120_000);
+
+  it("seed 4620 of the first generator, DPOR on fields == DFS (lost 4 of 68 outcomes before the mend)", () => {
     const p = program(4620);
-    expect(outcomes(p.m, { strategy: "dpor", fields: true }).all, p.text).toEqual(outcomes(p.m, { strategy: "dfs" }).all);
+    const dfs = outcomes(p.m, { strategy: "dfs" }).all;
+    expect(outcomes(p.m, { strategy: "dpor", fields: true }).all, p.text).toEqual(dfs);
+    expect(outcomesOf(p.m, exploreFieldsWithoutWakes).length).toBeLessThan(dfs.length);
   });
 
   for (const first of ["a read of v2", "a write of another object"])
-    it.fails(`KNOWN BUG: the smallest such program, DPOR on fields == DFS (T1 starts with ${first})`, () => {
+    it(`the smallest such program, DPOR on fields == DFS, and not without re-opened sleepers (T1 starts with ${first})`, () => {
       // T0: v[v2 % 3] |= 256; T1: <first>, v2++, v[v0 % 3] = 6; T2: v[v0 % 3] = 7. DFS reaches
-      // v = [263, 0, 6] by T2, T0, T1's first step, T1's increment, T1's last write.
+      // v = [263, 0, 6] by T2, T0, T1's first step, T1's increment, T1's last write: T0 must run
+      // before the increment (which turns it into a write of v1) and after T2. Exploring T1 first
+      // was to order T2 before T0, but there T0 sleeps until the increment wakes it as a write of
+      // v1, which no longer conflicts with T2.
       const m = model("sleep record", () => {
         const c = new Cells(N, false), x = new SharedVar("x", 0);
         const out: number[][] = [[], [], []];
@@ -200,6 +230,7 @@ describe("field footprints (explorer)", () => {
       const dfs = outcomes(m, { strategy: "dfs" }).all;
       expect(dfs.some((o) => o.startsWith("[[263,0,6]"))).toBe(true);
       expect(outcomes(m, { strategy: "dpor", fields: true }).all).toEqual(dfs);
+      expect(outcomesOf(m, exploreFieldsWithoutWakes).some((o) => o.startsWith("[[263,0,6]"))).toBe(false);
     });
 
   it("a recorder that misses reads loses outcomes (the comparison can fail)", () => {
