@@ -58,6 +58,8 @@
 // prefix, deterministic ids); structures made after n are made by the steps in between, and a
 // number that collides with one of them only adds a dependency. A step that touched unrecorded
 // state has no record (a whole-object write), so it never leaves a sleeper asleep by a record.
+// A sleeper without a record (a shard's root threads, put to sleep unexplored) is compared by its
+// pending op as a whole-object write, and a split one is re-opened whenever it is woken ("Wakes").
 //
 // What the theory of source sets does not cover (found by review, December 2026): it assumes a
 // thread's next event touches the same things wherever it runs, and a split step does not: its
@@ -282,6 +284,10 @@ export class DporScheduler implements Scheduler {
           }
           const [po, pm, pf] = x.pendingAccess(p);
           if (!stepsConflict(o, m, f, po, pm, pf)) sleep |= 1 << t;
+          // A sleeper without a record (a shard's root thread) is woken by the first step on its
+          // object, after which its split step may touch other fields: the same hole as above,
+          // with nothing to compare, so it is always re-opened (an empty record never matches).
+          else if (p.split === true && p.obj?.fields != null && parent.inherited & (1 << t)) (woken ??= new Map()).set(t, []);
           continue;
         }
         const po = p.obj ? p.obj.id : -1, pm = p.obj ? modeCode(p.mode) : 0;

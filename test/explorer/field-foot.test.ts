@@ -7,11 +7,12 @@ import { describe, expect, it } from "vitest";
 import { check, model, Mutex, Obj, SharedVar } from "../../lib/explorer/index.ts";
 import { describeCoverage } from "../../lib/explorer/claim.ts";
 import type { FieldRecorder, Model, Yieldable } from "../../lib/explorer/index.ts";
-import { FIELD_MIN, MODE_READ, MODE_WRITE } from "../../lib/explorer/effect.ts";
+import { FIELD_MIN, MODE_READ, MODE_WRITE, mergeModes } from "../../lib/explorer/effect.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import { exploreFieldsWithoutWakes } from "../../lib/explorer/dpor.ts";
 import type { Execution } from "../../lib/explorer/execution.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
+import type { SearchConfig } from "../../lib/explorer/config.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -29,7 +30,8 @@ class Rec implements FieldRecorder {
   }
   touch(i: number, m: number): void {
     if (this.cur === null || (this.missReads && m === MODE_READ)) return;
-    if (m > (this.cur.get(i) ?? 0)) this.cur.set(i, m);
+    const prev = this.cur.get(i);
+    this.cur.set(i, prev === undefined ? m : mergeModes(prev, m));
   }
 }
 
@@ -123,10 +125,11 @@ function program2(seed: number): { text: string; m: Model<unknown> } {
   return { text, m };
 }
 
-function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?: boolean }): { all: string[]; n: number };
-function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?: boolean }, mustFinish: false): { all: string[]; n: number } | null;
+type Search = { strategy: "dfs" | "dpor"; fields?: boolean; shard?: { index: number; count: number } };
+function outcomes(m: Model<unknown>, search: Search): { all: string[]; n: number };
+function outcomes(m: Model<unknown>, search: Search, mustFinish: false): { all: string[]; n: number } | null;
 /** Every distinct outcome of a complete search (null, if `mustFinish` is false, when it did not finish). */
-function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?: boolean }, mustFinish = true): { all: string[]; n: number } | null {
+function outcomes(m: Model<unknown>, search: Search, mustFinish = true): { all: string[]; n: number } | null {
   const all = new Set<string>();
   const r = check({ title: "cells", model: m, predicate: (e) => (all.add(`${String(e.final)} ${e.findings.map((f) => f.kind).join(",")}`), false), expect: "Never", search, budget: { executions: 50_000 } });
   if (!mustFinish && !r.complete) return null;
@@ -135,11 +138,11 @@ function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?
 }
 
 /** Every distinct outcome of a complete search by `how` (an explorer swapped in by a test), as outcomes() writes them. */
-function outcomesOf(m: Model<unknown>, how: Explore): string[] {
+function outcomesOf(m: Model<unknown>, how: Explore, config: SearchConfig = {}): string[] {
   const all = new Set<string>();
   let executions = 0;
   const r = how({
-    model: m, config: {}, maxSteps: 200,
+    model: m, config, maxSteps: 200,
     ran() {},
     visit(x: Execution) {
       executions++;
@@ -232,6 +235,34 @@ describe("field footprints (explorer)", () => {
       expect(outcomes(m, { strategy: "dpor", fields: true }).all).toEqual(dfs);
       expect(outcomesOf(m, exploreFieldsWithoutWakes).some((o) => o.startsWith("[[263,0,6]"))).toBe(false);
     });
+
+  it("sharded, the shards over fields together reach DFS's outcomes: a sleeper without a record (another shard's root thread) is re-opened too", () => {
+    // Found by a review: T0: v[v2 % 3] |= 256; T1: x = 1, v2++; T2: read x, v[v0 % 3] = 7. With
+    // two or three shards, the other shards' root threads sleep without a record, and T1's
+    // increment woke T0 as a write of v1: [[263, 0, 1], ...] was lost.
+    const m = model("shards", () => {
+      const c = new Cells(N, false), x = new SharedVar("x", 0);
+      const out: number[][] = [[], [], []];
+      return {
+        threads: {
+          T0: function* () { out[0].push(yield* c.op("v[v2] |= 256", true, () => { const k = c.get(2) % N; c.set(k, c.get(k) | 256); return k; })); },
+          T1: function* () { yield* x.write(1); out[1].push(yield* c.op("inc2", true, () => (c.set(2, c.get(2) + 1), 0))); },
+          T2: function* () { out[2].push(yield* x.read()); out[2].push(yield* c.op("v[v0] = 7", true, () => { const k = c.get(0) % N; c.set(k, 7); return k; })); },
+        },
+        final: () => JSON.stringify([c.v, out]),
+      };
+    });
+    const dfs = outcomes(m, { strategy: "dfs" }).all;
+    for (const count of [2, 3]) {
+      const all = new Set<string>(), without = new Set<string>();
+      for (let index = 0; index < count; index++) {
+        for (const o of outcomes(m, { strategy: "dpor", fields: true, shard: { index, count } }).all) all.add(o);
+        for (const o of outcomesOf(m, exploreFieldsWithoutWakes, { shard: { index, count } })) without.add(o);
+      }
+      expect([...all].sort(), `${count} shards`).toEqual(dfs);
+      expect(without.size, `${count} shards without re-opened sleepers`).toBeLessThan(dfs.length);
+    }
+  });
 
   it("a recorder that misses reads loses outcomes (the comparison can fail)", () => {
     let lost = 0;
