@@ -64,8 +64,8 @@
 // What the theory of source sets does not cover (found by review, December 2026): it assumes a
 // thread's next event touches the same things wherever it runs, and a split step does not: its
 // fields follow the values it reads (a PTE names the frame). Two rules mend the two places where
-// that assumption is used; each was seen to lose outcomes without it on generated programs
-// (test/explorer/field-foot.test.ts):
+// that assumption is used; without the first, generated programs lose outcomes
+// (test/explorer/field-foot.test.ts keeps some):
 //  * Wakes (checkWakes). A race (j, k) may be left to another initial's subtree at pre(j), which
 //    is expected to meet j again and order k before it. There j's thread sleeps (it was explored
 //    at pre(j)); a step that writes what j read wakes it as another step on other fields, the
