@@ -499,32 +499,28 @@ function advance(list: Choice[]): boolean {
   return true;
 }
 
+/** The mode in which footprint f touches object o, -1 if it does not (each object appears once). */
+function modeIn(f: readonly number[], o: number): number {
+  for (let i = 0; i < f.length; i += 2) if (f[i] === o) return f[i + 1];
+  return -1;
+}
+
 /** Do footprints f and g name the same objects with the same modes? */
 function sameFoot(f: readonly number[], g: readonly number[]): boolean {
   if (f.length !== g.length) return false;
-  outer: for (let i = 0; i < f.length; i += 2) {
-    for (let k = 0; k < g.length; k += 2) if (g[k] === f[i]) {
-      if (g[k + 1] !== f[i + 1]) return false;
-      continue outer;
-    }
-    return false;
-  }
+  for (let i = 0; i < f.length; i += 2) if (modeIn(g, f[i]) !== f[i + 1]) return false;
   return true;
 }
 
 /** Does footprint f write or update anything footprint g touches? */
 function writesAny(f: readonly number[], g: readonly number[]): boolean {
-  for (let i = 0; i < f.length; i += 2) {
-    if (f[i + 1] !== MODE_WRITE && f[i + 1] !== MODE_UPDATE) continue;
-    for (let k = 0; k < g.length; k += 2) if (g[k] === f[i]) return true;
-  }
+  for (let i = 0; i < f.length; i += 2) if ((f[i + 1] === MODE_WRITE || f[i + 1] === MODE_UPDATE) && touches(-1, g, f[i])) return true;
   return false;
 }
 
 /** Does footprint f write object o? */
 function writesIn(f: readonly number[], o: number): boolean {
-  for (let i = 0; i < f.length; i += 2) if (f[i] === o) return f[i + 1] === MODE_WRITE;
-  return false;
+  return modeIn(f, o) === MODE_WRITE;
 }
 
 /** A buffer of at least `size` ints, shared by every analyse() call of one search; contents are garbage. */

@@ -137,6 +137,14 @@ function outcomes(m: Model<unknown>, search: Search, mustFinish = true): { all: 
   return { all: [...all].sort(), n: r.stats.executions };
 }
 
+// The steps of the smallest programs that lost outcomes: fields chosen by a value read.
+/** v[v2 % N] |= 256: reads v2, then the field it names. */
+const orAtV2 = (c: Cells): Gen<number> => c.op("v[v2] |= 256", true, () => { const k = c.get(2) % N; c.set(k, c.get(k) | 256); return k; });
+/** v[v0 % N] = val: reads v0, then writes the field it names. */
+const setAtV0 = (c: Cells, val: number): Gen<number> => c.op(`v[v0] = ${val}`, true, () => { const k = c.get(0) % N; c.set(k, val); return k; });
+/** v2++: the write that turns orAtV2 into a step on another field. */
+const inc2 = (c: Cells): Gen<number> => c.op("inc2", true, () => (c.set(2, c.get(2) + 1), 0));
+
 /** Every distinct outcome of a complete search by `how` (an explorer swapped in by a test), as outcomes() writes them. */
 function outcomesOf(m: Model<unknown>, how: Explore, config: SearchConfig = {}): string[] {
   const all = new Set<string>();
@@ -215,17 +223,16 @@ describe("field footprints (explorer)", () => {
       const m = model("sleep record", () => {
         const c = new Cells(N, false), x = new SharedVar("x", 0);
         const out: number[][] = [[], [], []];
-        const wv = (label: string, from: number, f: (k: number) => number): Gen<number> => c.op(label, true, () => { const k = c.get(from) % N; c.set(k, f(c.v[k])); return k; });
         return {
           threads: {
-            T0: function* () { out[0].push(yield* c.op("v[v2] |= 256", true, () => { const k = c.get(2) % N; c.set(k, c.get(k) | 256); return k; })); },
+            T0: function* () { out[0].push(yield* orAtV2(c)); },
             T1: function* () {
               if (first === "a read of v2") out[1].push(yield* c.op("r2", true, () => c.get(2)));
               else yield* x.write(1);
-              out[1].push(yield* c.op("inc2", true, () => (c.set(2, c.get(2) + 1), 0)));
-              out[1].push(yield* wv("v[v0] = 6", 0, () => 6));
+              out[1].push(yield* inc2(c));
+              out[1].push(yield* setAtV0(c, 6));
             },
-            T2: function* () { out[2].push(yield* wv("v[v0] = 7", 0, () => 7)); },
+            T2: function* () { out[2].push(yield* setAtV0(c, 7)); },
           },
           final: () => JSON.stringify([c.v, out]),
         };
@@ -245,9 +252,9 @@ describe("field footprints (explorer)", () => {
       const out: number[][] = [[], [], []];
       return {
         threads: {
-          T0: function* () { out[0].push(yield* c.op("v[v2] |= 256", true, () => { const k = c.get(2) % N; c.set(k, c.get(k) | 256); return k; })); },
-          T1: function* () { yield* x.write(1); out[1].push(yield* c.op("inc2", true, () => (c.set(2, c.get(2) + 1), 0))); },
-          T2: function* () { out[2].push(yield* x.read()); out[2].push(yield* c.op("v[v0] = 7", true, () => { const k = c.get(0) % N; c.set(k, 7); return k; })); },
+          T0: function* () { out[0].push(yield* orAtV2(c)); },
+          T1: function* () { yield* x.write(1); out[1].push(yield* inc2(c)); },
+          T2: function* () { out[2].push(yield* x.read()); out[2].push(yield* setAtV0(c, 7)); },
         },
         final: () => JSON.stringify([c.v, out]),
       };
