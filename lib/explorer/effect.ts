@@ -9,9 +9,11 @@
 /** How an op touches its object; decides the dependency relation used by DPOR. "u" is a
  *  commutative update: it commutes with every other "u" of the same object and conflicts with its
  *  reads and writes. Declare it only where every "u" step of that object applies one operation
- *  from a family whose members commute and whose outcome does not depend on the value (setting
- *  bits with OR, adding to a counter nobody tests in the same step), so that two updates run in
- *  either order leave the same state and each returns the same thing into its thread. */
+ *  from a family whose members commute, so that two updates run in either order leave the same
+ *  state, each returns the same thing into its thread and touches the same objects: setting bits
+ *  with OR, adding to a counter nobody tests in the same step, or one and the same function of
+ *  the object that returns nothing (a function commutes with itself, whatever it tests: the
+ *  kernel's mn_itree_inv_end). Not a decrement whose test escapes (a return value, a free). */
 export type Mode = "r" | "w" | "local" | "u";
 /** Numeric Mode for the hot path (0 = local, 1 = read, 2 = write, 3 = commutative update). */
 export const MODE_LOCAL = 0, MODE_READ = 1, MODE_WRITE = 2, MODE_UPDATE = 3;

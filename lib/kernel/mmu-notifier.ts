@@ -154,8 +154,8 @@ export class MmuNotifierSubscriptions extends Obj {
     return (this.srcuObj ??= new Srcu(this.k, `mmu_notifier_srcu(${this.mm.name})`));
   }
   /** Internal: one step on the subscriptions (and on `also`, e.g. an interval sub's sequence). */
-  step<T>(label: string, mode: "r" | "w", run: () => T, enabled?: () => boolean, also?: readonly Touch[]): Gen<T> {
-    return this.access(mode === "r" ? "read" : "write", mode, { label, run, enabled, also });
+  step<T>(label: string, mode: "r" | "w" | "u", run: () => T, enabled?: () => boolean, also?: readonly Touch[]): Gen<T> {
+    return this.access(mode === "r" ? "read" : mode === "u" ? "update" : "write", mode, { label, run, enabled, also });
   }
   /** mn_itree_is_invalidating. */
   invalidating(): boolean {
@@ -210,7 +210,7 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
     // would depend on inserts that no step of this thread orders against
     // (test/kernel/interval-seq.test.ts, "an invalidation in flight").
     let targets: readonly MmuIntervalNotifier[] = [];
-    const curSeq = yield* subs.step(`mn_itree_inv_start_range(${range.start}..${range.end})`, subs.itree.length ? "w" : "r", () => {
+    const curSeq = yield* subs.step(`mn_itree_inv_start_range(${range.start}..${range.end})`, subs.itree.length ? (planted(k, "itree-start-commutes") ? "u" : "w") : "r", () => {
       if (subs.itree.length === 0) return 0;
       subs.activeInvalidateRanges++;
       targets = subs.itree.filter((s) => s.overlaps(range.start, range.end));
@@ -280,7 +280,12 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
 
 function* itreeInvEnd(k: Kernel, range: MmuNotifierRange): Gen<void> {
   const subs = range.mm.notifiers;
-  yield* subs.step("mn_itree_inv_end", "w", () => {
+  // A commutative update (effect.ts "u"): every mn_itree_inv_end step of an mm is this one
+  // function of the subscriptions alone, returning nothing, and a function commutes with itself,
+  // so two invalidations' ends leave the same state in either order (which of them moves the seq
+  // and empties the deferred list is nobody's observation). It still conflicts with every read
+  // and write of the subscriptions: read_begin, the wait for the seq, inv_start, insert, remove.
+  yield* subs.step("mn_itree_inv_end", "u", () => {
     subs.activeInvalidateRanges--;
     if (subs.activeInvalidateRanges === 0 && subs.invalidating()) {
       // The deferred removals leave the tree before the seq moves (mn_itree_inv_end).

@@ -16,10 +16,14 @@
 //  interval-seq-unordered    mmu-notifier.ts (the model): mmu_interval_read_retry and
 //                            check_retry read the sequence in thread code, outside its explorer object, so DPOR does not
 //                            order it against set_seq (test/kernel/interval-seq.test.ts must catch it).
+//  itree-start-commutes      mmu-notifier.ts (the model): mn_itree_inv_start_range is declared a
+//                            commutative update like mn_itree_inv_end, although the sequence it
+//                            returns depends on whether another invalidation's end ran first
+//                            (test/kernel/interval-seq.test.ts must catch it).
 
 import type { Kernel } from "./kernel.ts";
 
-export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck" | "oracle-half-attached" | "interval-seq-unordered";
+export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck" | "oracle-half-attached" | "interval-seq-unordered" | "itree-start-commutes";
 
 /** Is the planted bug `b` active in this kernel? (a plain read of boot-time configuration) */
 export function planted(k: Kernel, b: PlantedBug): boolean {
