@@ -241,8 +241,10 @@ export class DporScheduler implements Scheduler {
   unguided = 0;
   /** Optimal mode: stable names of threads and objects for wakeup sequences (tests swap in wrong ones). */
   stable = new StableIds();
-  /** Field footprints: the last execution run, whose steps' records become sleepers' records in next(). */
-  last: Execution | null = null;
+  /** Field footprints: the last execution's steps, whose records become sleepers' records in next().
+   *  Only its step arrays, not the execution: that would keep its whole machine (kernel, threads)
+   *  alive through the next execution, and every young-generation collection would copy it. */
+  last: StepRecords | null = null;
   constructor(private readonly shard?: { index: number; count: number }, readonly optimal = false, readonly fields = false) {
     if (optimal && shard) throw new Error("internal: optimal DPOR does not shard (use work stealing or source-DPOR)");
     if (optimal && fields) throw new Error("internal: optimal DPOR does not take field footprints");
@@ -430,6 +432,18 @@ export class DporScheduler implements Scheduler {
       this.nodes.pop();
     }
   }
+}
+
+/** What next() reads of the last execution under field footprints (DporScheduler.last). */
+export interface StepRecords {
+  readonly steps: number;
+  readonly stepThread: readonly number[];
+  canonOf(k: number): readonly number[];
+}
+
+function stepRecords(x: Execution): StepRecords {
+  const { steps, stepThread, stepCanon, stepFoot, stepObj, stepMode } = x;
+  return { steps, stepThread, canonOf: (k) => stepCanon[k] ?? stepFoot[k] ?? [stepObj[k], stepMode[k]] };
 }
 
 /**
@@ -943,7 +957,7 @@ function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler
     analyse(x, sched);
     if (fields) {
       sched.checkWakes(x);
-      sched.last = x;
+      sched.last = stepRecords(x);
     }
     // Pruned = sleep-set blocked: equivalent to an execution explored elsewhere.
     if (x.status !== "pruned" && !ctx.visit(x)) return done(false);

@@ -123,7 +123,7 @@ export function fs_reclaim_release(k: Kernel, gfp: number): void {
 function* allocPrologue(k: Kernel, gfp: number, what: string): Generator<Yieldable, boolean, unknown> {
   const t = k.current();
   const eff = current_gfp_context(t, gfp);
-  if (eff & __GFP_DIRECT_RECLAIM) mightSleep(t, `${what}(${gfpName(gfp)})`);
+  if (eff & __GFP_DIRECT_RECLAIM) mightSleep(t, () => `${what}(${gfpName(gfp)})`);
   fs_reclaim_acquire(k, eff);
   fs_reclaim_release(k, eff);
   const canReclaim = (eff & __GFP_DIRECT_RECLAIM) !== 0 && t.memalloc === 0;

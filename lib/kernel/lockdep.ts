@@ -30,8 +30,13 @@ import { heldWhere, type HeldLock, type Task } from "./task.ts";
 import { finding } from "../explorer/index.ts";
 
 /** Where an edge was first made. */
+/** Where an edge was made: a priming's reason, or the acquiring task's name and call frames (the
+ *  text is built only when a splat prints it: every execution starts with an empty graph, so
+ *  every edge is new in every execution). */
 interface Edge {
-  readonly where: string;
+  readonly why: string | null;
+  readonly task: string;
+  readonly frames: readonly string[];
 }
 
 export interface LockdepReport {
@@ -82,12 +87,12 @@ export class Lockdep {
 
   /** Record edges along a chain, as boot-time or registration priming does (e.g. dma_resv_lockdep()). */
   prime(chain: readonly string[], why: string): void {
-    for (let i = 0; i + 1 < chain.length; i++) this.addEdge(this.classId(chain[i]), this.classId(chain[i + 1]), `priming: ${why}`);
+    for (let i = 0; i + 1 < chain.length; i++) this.addEdge(this.classId(chain[i]), this.classId(chain[i + 1]), { why: `priming: ${why}`, task: "", frames: [] });
   }
 
-  private addEdge(a: number, b: number, where: string): void {
+  private addEdge(a: number, b: number, e: Edge): void {
     if (this.edges[a].has(b)) return;
-    this.edges[a].set(b, { where });
+    this.edges[a].set(b, e);
     this.version++;
   }
 
@@ -126,16 +131,17 @@ export class Lockdep {
         }
       }
     }
+    // One copy of the frames for the held entry and every edge made here, not the joined "where"
+    // text: that is built only if a report needs it.
+    const frames = task.frames.slice();
     if (!trylock) {
       for (const h of task.held) {
         if (h.cls === cls) continue;
-        // The edge's text is built only when the edge is new (addEdge keeps the first one).
-        if (!this.edges[h.cls].has(cls)) this.addEdge(h.cls, cls, `${task.where()} (acquired ${this.names[cls]} while holding ${this.names[h.cls]})`);
+        if (!this.edges[h.cls].has(cls)) this.addEdge(h.cls, cls, { why: null, task: task.name, frames });
         this.checkCycle(task, h, cls);
       }
     }
-    // A copy of the frames, not the joined "where" text: that is built only if a report needs it.
-    task.held.push({ cls, name, read, trylock, frames: task.frames.slice() });
+    task.held.push({ cls, name, read, trylock, frames });
   }
 
   /** lock_release. Releasing a class the task does not hold is ignored (untracked paths). */
@@ -235,7 +241,8 @@ export class Lockdep {
     // Reverse order: #k is the edge into back[k+1]... print from the held lock back to the new one.
     for (let k = back.length - 1; k >= 1; k--) {
       const e = this.edges[back[k - 1]].get(back[k])!;
-      lines.push("", `-> #${k} (${n(back[k])}):`, `       ${n(back[k - 1])} -> ${n(back[k])} made by ${e.where}`);
+      const where = e.why ?? `${e.frames.length ? `${e.task}: ${e.frames.join(" › ")}` : e.task} (acquired ${n(back[k])} while holding ${n(back[k - 1])})`;
+      lines.push("", `-> #${k} (${n(back[k])}):`, `       ${n(back[k - 1])} -> ${n(back[k])} made by ${where}`);
     }
     lines.push("", `-> #0 (${target}):`, `       ${source} -> ${target} made by ${task.where()}`, "", "other info that might help us debug this:", "");
     if (back.length > 2) lines.push("Chain exists of:", `  ${back.map(n).join(" --> ")}`, "");

@@ -97,8 +97,10 @@ export class Tasks {
  * __might_sleep; include/linux/mmu_notifier.h non_block_start). The operation still proceeds:
  * the kernel only warns, and continuing shows what happens next.
  */
-export function mightSleep(task: Task, what: string): void {
+export function mightSleep(task: Task, what: string | (() => string)): void {
   if (task.atomic > 0 || task.irqsOff > 0 || task.nonBlock > 0) {
+    // A function: the text is built only for a report (an allocation names its GFP flags).
+    if (typeof what === "function") what = what();
     const why = task.nonBlock > 0 ? "inside a non-blockable notifier callback" : task.atomic > 0 ? "in atomic context (a spinlock is held)" : "with interrupts disabled";
     finding("sleep-in-atomic", `${what} may sleep but ${task.where()} runs ${why}`, { what, atomic: task.atomic, irqsOff: task.irqsOff, nonBlock: task.nonBlock });
   }
