@@ -35,21 +35,12 @@ const EVENTS: readonly TraceEvent[] = Object.freeze(["mm_invalidate_start", "mm_
  *  (stale-install reads the count INVALIDATIONS_IN_FLIGHT has just decremented). */
 const ORACLES: readonly OracleProbes[] = Object.freeze([INVALIDATIONS_IN_FLIGHT, STALE_INSTALL, DIRTY_AFTER_RETURN, INVALIDATION_BEGAN, CALLBACK_RETURNS, DEVICE_ACCESS, USERPTR_FAULT, RO_WRITE]);
 
-/** The probe table of every subset of ORACLES (bit i: ORACLES[i] attached), frozen and built once
- *  when the module loads: a kernel is booted for every execution, and building the table at each
- *  boot cost more than the oracles' work in many claims. Data, not state: nothing changes it. */
-const TABLES: readonly Probes[] = Object.freeze(
-  Array.from({ length: 1 << ORACLES.length }, (_, mask) => {
-    const probes: Record<string, readonly Probe<never>[]> = {};
-    for (const e of EVENTS) probes[e] = Object.freeze(ORACLES.flatMap((o, i) => (mask & (1 << i) ? ((o[e] ?? []) as readonly Probe<never>[]) : [])));
-    return Object.freeze(probes) as unknown as Probes;
-  }),
-);
+const NONE: readonly Probe<never>[] = Object.freeze([]);
 
 /** The oracles of the running execution's subscriptions. Called once per boot, in setup (k.planted set). */
 export function attachOracles(k: Kernel): AttachedOracles {
   const on = (...kinds: string[]): boolean => kinds.some(subscribed);
-  // Bit i attaches ORACLES[i].
+  // attach[i]: ORACLES[i] is attached.
   const attach = [
     planted(k, "oracle-half-attached") ? on("stale-install") : on("stale-install", "dirty-after-return"),
     on("stale-install"),
@@ -60,7 +51,16 @@ export function attachOracles(k: Kernel): AttachedOracles {
     on("userptr-fault"),
     on("ro-write"),
   ];
-  let mask = 0;
-  attach.forEach((yes, i) => (mask |= yes ? 1 << i : 0));
-  return { probes: TABLES[mask], deviceEpochs: on("stray-write", "stray-read", "stale-access"), crossMmWrite: on("cross-mm-write") };
+  // A kernel is booted for every execution: an event that one oracle probes shares that oracle's
+  // frozen list, and only an event several oracles probe gets a list of its own.
+  const probes: Record<string, readonly Probe<never>[]> = {};
+  for (const e of EVENTS) {
+    let list = NONE;
+    for (let i = 0; i < ORACLES.length; i++) {
+      const ps = attach[i] ? (ORACLES[i][e] as readonly Probe<never>[] | undefined) : undefined;
+      if (ps !== undefined && ps.length > 0) list = list === NONE ? ps : [...list, ...ps];
+    }
+    probes[e] = list;
+  }
+  return { probes: probes as unknown as Probes, deviceEpochs: on("stray-write", "stray-read", "stale-access"), crossMmWrite: on("cross-mm-write") };
 }
