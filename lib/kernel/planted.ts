@@ -20,10 +20,14 @@
 //                            commutative update like mn_itree_inv_end, although the sequence it
 //                            returns depends on whether another invalidation's end ran first
 //                            (test/kernel/interval-seq.test.ts must catch it).
+//  work-done-count-unnamed   workqueue.ts (the model): a work item's "done" step changes the
+//                            count of unfinished executions without naming the count in its
+//                            footprint, so a flush's "busy?" is not ordered against it
+//                            (test/kernel/workqueue.test.ts must catch it).
 
 import type { Kernel } from "./kernel.ts";
 
-export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck" | "oracle-half-attached" | "interval-seq-unordered" | "itree-start-commutes";
+export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck" | "oracle-half-attached" | "interval-seq-unordered" | "itree-start-commutes" | "work-done-count-unnamed";
 
 /** Is the planted bug `b` active in this kernel? (a plain read of boot-time configuration) */
 export function planted(k: Kernel, b: PlantedBug): boolean {

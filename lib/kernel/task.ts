@@ -6,6 +6,7 @@
 // explorer runtime (lib/explorer/context.ts): holders() of a lock must return thread
 // indices for the explorer's wait-for graph, and the public surface only gives names.
 
+import type { Workqueue } from "./workqueue.ts";
 import { runtime } from "../explorer/context.ts";
 import { finding } from "../explorer/index.ts";
 
@@ -51,6 +52,9 @@ export class Task {
   /** Call frames: the explorer's own frame list of this thread (kernel functions pushed by
    *  kcall, driver frames by the explorer's call), for "where" in lockdep reports and traces. */
   readonly frames: string[];
+  /** The workqueue this thread is a worker of (current_wq_worker), null for other threads. Set by
+   *  the worker itself (workqueue.ts process_one_work): thread-local. */
+  workqueue: Workqueue | null = null;
   constructor(
     readonly index: number,
     readonly name: string,

@@ -14,28 +14,53 @@
 //
 // Simplification: one worker thread per queued execution (no concurrency limit, no rescuer).
 // Errs towards more concurrency between different items (never less), not for one item: an
-// item never runs concurrently with itself.
+// item never runs concurrently with itself. flush_workqueue takes the set of items queued so far
+// in one step (its colour flip) and then waits for each that is still busy when it gets there;
+// an item queued again after the flip is waited for too, which the kernel does not do: errs
+// towards fewer schedules (a flush returning while that second execution is pending is not
+// explored; as before the split). check_flush_dependency asks the flushing task which queue it
+// works for (Task.workqueue, current_wq_worker).
 
 import { Obj, finding, spawn } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import { mightSleep } from "./task.ts";
+import { planted } from "./planted.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
 export const WQ_MEM_RECLAIM = 1;
 export const WQ_ORDERED = 2;
 
-export class Workqueue {
+/**
+ * struct workqueue_struct. An explorer object for the set of items ever queued on it, which is
+ * what flush_workqueue walks (the kernel's flush colours: the items queued before the flush).
+ * Lock rule: `works` changes only in queue_work's step, as a commutative update (it adds the item
+ * in creation order, so two queue_works of different items leave the same set in either order),
+ * and is read only in flush_workqueue's step.
+ */
+export class Workqueue extends Obj {
   readonly works: Work[] = [];
   constructor(
     readonly k: Kernel,
-    readonly name: string,
+    name: string,
     readonly flags = 0,
-  ) {}
+  ) {
+    super("workqueue", name);
+  }
   get lockdepName(): string {
     return `(wq_completion)${this.name}`;
+  }
+  /** The items queued on it so far (a copy), in one step: what flush_workqueue will wait for. */
+  members(label: string): Gen<readonly Work[]> {
+    return this.access("read", "r", { label, run: () => this.works.slice() });
+  }
+  /** Inside queue_work's step: add w, keeping creation order. */
+  add(w: Work): void {
+    if (this.works.includes(w)) return;
+    const at = this.works.findIndex((x) => x.id > w.id);
+    this.works.splice(at < 0 ? this.works.length : at, 0, w);
   }
 }
 
@@ -44,25 +69,58 @@ export function alloc_workqueue(k: Kernel, name: string, flags = 0): Workqueue {
   return new Workqueue(k, name, flags);
 }
 
-/** struct work_struct. Its state is one explorer object (pending/running decide flush waits). */
+/**
+ * struct work_struct, as two explorer objects: the item's state (pending, running: what
+ * queue_work, process_one_work and cancel decide on) and its count of unfinished executions and
+ * the queue it was last queued on, `count` (what a flush reads and waits on). Lock rule:
+ * `pending` and `running` change only in steps on the work, `outstanding` and `wq` only in steps
+ * on `count`; a step that changes both names both.
+ * Two objects because a flush reads only the count: as one object, a flush's "busy?" depended on
+ * the worker's process_one_work (pending -> running, the count unchanged), and under DPOR half of
+ * chapter 05's races were that pair.
+ */
 export class Work extends Obj {
   pending = false;
   running = false;
   /** Number of queued-but-not-finished executions (0..2: one running, one pending). */
-  outstanding = 0;
-  wq: Workqueue | null = null;
+  readonly count: WorkCount;
   constructor(
     readonly k: Kernel,
     name: string,
     readonly fn: (w: Work) => Gen<void>,
   ) {
     super("work", name);
+    this.count = new WorkCount(name);
   }
   get lockdepName(): string {
     return `(work_completion)(&${this.name})`;
   }
-  step<T>(label: string, run: () => T, enabled?: () => boolean): Gen<T> {
-    return this.access("write", "w", { label, run, enabled });
+  /** A step on the item's state; `count: true` also writes the count (one atomic step on both). */
+  step<T>(label: string, run: () => T, enabled?: () => boolean, count = false): Gen<T> {
+    return this.access("write", "w", { label, run, enabled, also: count ? [{ obj: this.count, mode: "w" }] : undefined });
+  }
+  /** queue_work's step: the item, its count, and (an update) the queue's set of items. */
+  queueStep(wq: Workqueue, run: () => boolean): Gen<boolean> {
+    return this.access("write", "w", { label: `queue_work(${wq.name}, ${this.name})`, run, also: [{ obj: this.count, mode: "w" }, { obj: wq, mode: "u" }] });
+  }
+}
+
+/** A work item's count of unfinished executions (Work.count): what flush_work and
+ *  flush_workqueue read and wait on. Shares the item's name in traces. */
+export class WorkCount extends Obj {
+  outstanding = 0;
+  /** The queue it was last queued on (get_work_pwq), null before its first queue_work. */
+  wq: Workqueue | null = null;
+  constructor(name: string) {
+    super("work", name);
+  }
+  /** "Is it busy?", and the queue it belongs to: reads the count only. */
+  busy(label: string): Gen<{ readonly busy: boolean; readonly wq: Workqueue | null }> {
+    return this.access("read", "r", { label, run: () => ({ busy: this.outstanding > 0, wq: this.wq }) });
+  }
+  /** wait_for_completion: blocks until no execution is left. */
+  idle(label: string): Gen<void> {
+    return this.access("write", "w", { label, run: () => undefined, enabled: () => this.outstanding === 0 });
   }
 }
 
@@ -73,12 +131,12 @@ export function init_work(k: Kernel, name: string, fn: (w: Work) => Gen<void>): 
 
 /** queue_work: false if it was already pending. */
 export function* queue_work(k: Kernel, wq: Workqueue, w: Work): Gen<boolean> {
-  const queued = yield* w.step(`queue_work(${wq.name}, ${w.name})`, () => {
+  const queued = yield* w.queueStep(wq, () => {
     if (w.pending) return false;
     w.pending = true;
-    w.outstanding++;
-    w.wq = wq;
-    if (!wq.works.includes(w)) wq.works.push(w);
+    w.count.outstanding++;
+    w.count.wq = wq;
+    wq.add(w);
     return true;
   });
   if (queued) yield* spawn(`kworker/${wq.name}`, () => process_one_work(k, wq, w));
@@ -86,6 +144,8 @@ export function* queue_work(k: Kernel, wq: Workqueue, w: Work): Gen<boolean> {
 }
 
 function* process_one_work(k: Kernel, wq: Workqueue, w: Work): Gen<void> {
+  // This thread is a worker of wq (current_wq_worker: check_flush_dependency asks).
+  k.current().workqueue = wq;
   // A work item never runs concurrently with itself: wait for a previous run to finish.
   const go = yield* w.step(`process_one_work(${w.name})`, () => {
     if (!w.pending) return false; // cancelled
@@ -102,19 +162,18 @@ function* process_one_work(k: Kernel, wq: Workqueue, w: Work): Gen<void> {
   k.lockdep.mapRelease(t, wq.lockdepName);
   yield* w.step(`${w.name} done`, () => {
     w.running = false;
-    w.outstanding--;
-  });
+    w.count.outstanding--;
+  }, undefined, !planted(k, "work-done-count-unnamed"));
 }
 
+/** check_flush_dependency (kernel/workqueue.c): flushing a !WQ_MEM_RECLAIM queue from reclaim or
+ *  from a WQ_MEM_RECLAIM queue's worker may deadlock under memory pressure. */
 function checkFlushDependency(k: Kernel, target: Workqueue): void {
   const t = k.current();
   if (target.flags & WQ_MEM_RECLAIM) return;
   if (t.memalloc > 0) finding("flush-dependency", `${t.name} (PF_MEMALLOC) flushes !WQ_MEM_RECLAIM workqueue ${target.name}: reclaim may wait for work that needs memory`, { wq: target.name });
-  else if (t.name.startsWith("kworker/")) {
-    // A WQ_MEM_RECLAIM worker flushing a !WQ_MEM_RECLAIM queue.
-    const own = t.name.slice("kworker/".length);
-    for (const w of target.works) if (w.wq && w.wq.name === own && w.wq.flags & WQ_MEM_RECLAIM) finding("flush-dependency", `WQ_MEM_RECLAIM worker ${t.name} flushes !WQ_MEM_RECLAIM ${target.name}`, { wq: target.name });
-  }
+  else if (t.workqueue !== null && t.workqueue.flags & WQ_MEM_RECLAIM)
+    finding("flush-dependency", `WQ_MEM_RECLAIM worker ${t.name} flushes !WQ_MEM_RECLAIM ${target.name}`, { wq: target.name });
 }
 
 /** flush_work: wait for the last queued execution of w. Returns true if it waited. */
@@ -127,18 +186,19 @@ function* __flush_work(k: Kernel, w: Work, fromCancel: boolean): Gen<boolean> {
   try {
     const t = k.current();
     mightSleep(t, `flush_work(${w.name})`);
-    if (w.wq) checkFlushDependency(k, w.wq);
     // The work's own map: dropped for v4.15–v4.18 by fd1a5b04dfb8, back in 87915adc3f0a (v4.19).
     if (k.era.wqFlushLockdep) k.lockdep.touch(t, w.lockdepName);
-    const busy = yield* w.step(`__flush_work(${w.name})`, () => w.outstanding > 0);
+    // start_flush_work: the work's queue (get_work_pwq) is read with its state, in one step.
+    const { busy, wq } = yield* w.count.busy(`__flush_work(${w.name})`);
+    if (wq) checkFlushDependency(k, wq);
     // start_flush_work, when the work is pending or running (an idle one returns early through
     // already_gone): a write acquire of the queue's map on ordered and rescuer-equipped queues
     // ("force a lock recursion deadlock"). fd1a5b04dfb8 removed the other flush annotations but
     // not this one, so v4.16 has it (kernel/workqueue.c v4.16); d6e89786bed9 (v4.19) skips it for
     // cancel_work_sync.
-    const recursionMap = w.wq && w.wq.flags & (WQ_ORDERED | WQ_MEM_RECLAIM);
-    if (busy && recursionMap && !(fromCancel && k.era.wqFlushLockdep)) k.lockdep.touch(t, w.wq!.lockdepName);
-    if (busy) yield* w.step(`wait_for_completion(${w.name})`, () => undefined, () => w.outstanding === 0);
+    const recursionMap = wq && wq.flags & (WQ_ORDERED | WQ_MEM_RECLAIM);
+    if (busy && recursionMap && !(fromCancel && k.era.wqFlushLockdep)) k.lockdep.touch(t, wq!.lockdepName);
+    if (busy) yield* w.count.idle(`wait_for_completion(${w.name})`);
     return busy;
   } finally {
     leave(__f);
@@ -153,9 +213,10 @@ export function* flush_workqueue(k: Kernel, wq: Workqueue): Gen<void> {
     mightSleep(t, `flush_workqueue(${wq.name})`);
     checkFlushDependency(k, wq);
     if (k.era.wqFlushLockdep) k.lockdep.touch(t, wq.lockdepName);
-    for (const w of wq.works) {
-      const busy = yield* w.step(`flush_workqueue: ${w.name} busy?`, () => w.outstanding > 0);
-      if (busy) yield* w.step(`wait_for_completion(${w.name})`, () => undefined, () => w.outstanding === 0);
+    // The items queued so far (flush_workqueue's colour flip), then each one that is still busy.
+    for (const w of yield* wq.members(`flush_workqueue(${wq.name}): queued items`)) {
+      const { busy } = yield* w.count.busy(`flush_workqueue: ${w.name} busy?`);
+      if (busy) yield* w.count.idle(`wait_for_completion(${w.name})`);
     }
   } finally {
     leave(__f);
@@ -169,9 +230,9 @@ export function* cancel_work_sync(k: Kernel, w: Work): Gen<boolean> {
     const was = yield* w.step(`cancel_work(${w.name})`, () => {
       if (!w.pending) return false;
       w.pending = false;
-      w.outstanding--;
+      w.count.outstanding--;
       return true;
-    });
+    }, undefined, true);
     yield* __flush_work(k, w, true);
     return was;
   } finally {

@@ -1,0 +1,90 @@
+// A work item is two explorer objects (lib/kernel/workqueue.ts Work): its state (pending,
+// running) and its count of unfinished executions, which is all a flush reads and waits on. DPOR
+// must reach the SET of outcomes naive DFS reaches on generated programs of queue_work,
+// flush_work, flush_workqueue and cancel_work_sync, and the planted `work-done-count-unnamed`
+// (the "done" step changes the count without naming it) must lose one, or the comparison could
+// not fail. Written first, this test found that flush_workqueue walked the queue's list of items
+// in thread code, between steps: seed 18 (T0[flush a, queue a] T1[flush a, flush wq]) lost the
+// outcome where the walk sees the item queued after T1's first flush. The walk is a step now.
+import { describe, expect, it } from "vitest";
+import { model, SharedVar } from "../../lib/explorer/index.ts";
+import type { Yieldable } from "../../lib/explorer/index.ts";
+import { Prng } from "../../lib/explorer/prng.ts";
+import { boot } from "../../lib/kernel/kernel.ts";
+import { ENOW } from "../../lib/kernel/era.ts";
+import type { PlantedBug } from "../../lib/kernel/planted.ts";
+import { alloc_workqueue, cancel_work_sync, flush_work, flush_workqueue, init_work, queue_work, type Work, type Workqueue } from "../../lib/kernel/workqueue.ts";
+import { outcomes, type Program } from "./outcome-set.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+interface World {
+  readonly wq: Workqueue;
+  readonly a: Work;
+  readonly b: Work;
+  /** What the work functions did, in the order they did it. */
+  readonly log: SharedVar<string>;
+  readonly k: ReturnType<typeof boot>;
+}
+type Op = (w: World, out: unknown[]) => Gen<void>;
+
+/** Each op records what it returned and, after a flush, what the log says (a flush's promise). */
+const OPS: [string, Op][] = [
+  ["queue a", function* (w, out) { out.push(yield* queue_work(w.k, w.wq, w.a)); }],
+  ["queue b", function* (w, out) { out.push(yield* queue_work(w.k, w.wq, w.b)); }],
+  ["flush a", function* (w, out) { out.push(yield* flush_work(w.k, w.a), yield* w.log.read()); }],
+  ["flush wq", function* (w, out) { yield* flush_workqueue(w.k, w.wq); out.push(yield* w.log.read()); }],
+  ["cancel a", function* (w, out) { out.push(yield* cancel_work_sync(w.k, w.a), yield* w.log.read()); }],
+];
+
+/** 2-3 threads of 1-2 operations; `fixed` lists each thread's op indices instead. */
+function program(seed: number, planted: readonly PlantedBug[] = [], fixed?: readonly (readonly number[])[]): Program {
+  const rnd = new Prng(seed);
+  const threads: number[][] = fixed ? fixed.map((ops) => [...ops]) : [];
+  const nt = fixed ? 0 : 2 + rnd.below(2);
+  for (let t = 0; t < nt; t++) threads.push(Array.from({ length: nt === 3 ? 1 : 1 + rnd.below(2) }, () => rnd.below(OPS.length)));
+  const text = `seed ${seed}: ${threads.map((ops, t) => `T${t}[${ops.map((o) => OPS[o][0]).join(", ")}]`).join(" ")}`;
+  const m = model(text, () => {
+    const k = boot(ENOW, { planted });
+    const wq = alloc_workqueue(k, "wq");
+    const log = new SharedVar("log", "");
+    const a = init_work(k, "a", function* () { yield* log.update((s) => s + "a"); });
+    const b = init_work(k, "b", function* () { yield* log.update((s) => s + "b"); });
+    const w: World = { wq, a, b, log, k };
+    const out: unknown[][] = threads.map(() => []);
+    const bodies: Record<string, () => Gen<void>> = {};
+    threads.forEach((ops, t) => {
+      bodies[`T${t}`] = function* () { for (const o of ops) yield* OPS[o][1](w, out[t]); };
+    });
+    return { threads: bodies, final: () => JSON.stringify([out, log.peek(), a.count.outstanding, b.count.outstanding]) };
+  });
+  return { text, model: m };
+}
+
+describe("a work item's count is its own object", () => {
+  it("DPOR reaches every outcome DFS reaches on generated programs of the workqueue calls", () => {
+    let dfsTotal = 0, dporTotal = 0, fieldsTotal = 0, compared = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const dfs = outcomes(program(seed), { strategy: "dfs" }, 30_000);
+      if (!dfs.complete) continue;
+      const dpor = outcomes(program(seed), { strategy: "dpor" });
+      const fields = outcomes(program(seed), { strategy: "dpor", fields: true });
+      expect(dpor.all, program(seed).text).toEqual(dfs.all);
+      expect(fields.all, program(seed).text).toEqual(dfs.all);
+      dfsTotal += dfs.n;
+      dporTotal += dpor.n;
+      fieldsTotal += fields.n;
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(40);
+    console.log(`workqueue: ${compared} programs, executions DFS ${dfsTotal}, DPOR ${dporTotal}, fields ${fieldsTotal}`);
+  }, 600_000);
+
+  it("loses outcomes when the work's done step does not name the count (planted work-done-count-unnamed)", () => {
+    // Queue a, then flush it, against nothing: the flush's "busy?" must be ordered against the
+    // worker's done, or DPOR never sees the flush find the work already finished.
+    const fixed = [[0, 2]] as const;
+    const dfs = outcomes(program(0, [], fixed), { strategy: "dfs" });
+    expect(outcomes(program(0, [], fixed), { strategy: "dpor" }).all).toEqual(dfs.all);
+    expect(outcomes(program(0, ["work-done-count-unnamed"], fixed), { strategy: "dpor" }).all).not.toEqual(dfs.all);
+  });
+});
