@@ -15,11 +15,16 @@
 // Simplification: one worker thread per queued execution (no concurrency limit, no rescuer).
 // Errs towards more concurrency between different items (never less), not for one item: an
 // item never runs concurrently with itself. flush_workqueue takes the set of items queued so far
-// in one step (its colour flip) and then waits for each that is still busy when it gets there;
-// an item queued again after the flip is waited for too, which the kernel does not do: errs
-// towards fewer schedules (a flush returning while that second execution is pending is not
-// explored; as before the split). check_flush_dependency asks the flushing task which queue it
-// works for (Task.workqueue, current_wq_worker).
+// in one step (its colour flip) and then waits for each that is still busy when it gets there,
+// and flush_work waits until the item has no execution left: both also wait for an execution
+// queued after the flush began, which the kernel does not. That errs towards fewer schedules (a
+// flush returning while that later execution is pending is never explored) and can add a
+// deadlock the kernel does not have (an item whose later run flushes the queue it was first on;
+// a work that always requeues itself never lets flush_work return). cancel_work_sync clears
+// pending at once, where the kernel keeps it set for the whole cancel: a racing queue_work
+// succeeds here and the item runs again (fewer schedules of queue_work returning false).
+// check_flush_dependency asks the flushing task which queue it works for (Task.workqueue,
+// current_wq_worker).
 
 import { Obj, finding, spawn } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
@@ -176,7 +181,7 @@ function checkFlushDependency(k: Kernel, target: Workqueue): void {
     finding("flush-dependency", `WQ_MEM_RECLAIM worker ${t.name} flushes !WQ_MEM_RECLAIM ${target.name}`, { wq: target.name });
 }
 
-/** flush_work: wait for the last queued execution of w. Returns true if it waited. */
+/** flush_work: wait until w has no execution left (see the header). Returns true if it waited. */
 export function* flush_work(k: Kernel, w: Work): Gen<boolean> {
   return yield* __flush_work(k, w, false);
 }
@@ -190,7 +195,8 @@ function* __flush_work(k: Kernel, w: Work, fromCancel: boolean): Gen<boolean> {
     if (k.era.wqFlushLockdep) k.lockdep.touch(t, w.lockdepName);
     // start_flush_work: the work's queue (get_work_pwq) is read with its state, in one step.
     const { busy, wq } = yield* w.count.busy(`__flush_work(${w.name})`);
-    if (wq) checkFlushDependency(k, wq);
+    // An idle item returns through already_gone before check_flush_dependency.
+    if (busy && wq) checkFlushDependency(k, wq);
     // start_flush_work, when the work is pending or running (an idle one returns early through
     // already_gone): a write acquire of the queue's map on ordered and rescuer-equipped queues
     // ("force a lock recursion deadlock"). fd1a5b04dfb8 removed the other flush annotations but

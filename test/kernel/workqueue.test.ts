@@ -7,7 +7,7 @@
 // in thread code, between steps: seed 18 (T0[flush a, queue a] T1[flush a, flush wq]) lost the
 // outcome where the walk sees the item queued after T1's first flush. The walk is a step now.
 import { describe, expect, it } from "vitest";
-import { model, SharedVar } from "../../lib/explorer/index.ts";
+import { claim, model, SharedVar } from "../../lib/explorer/index.ts";
 import type { Yieldable } from "../../lib/explorer/index.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
@@ -87,4 +87,27 @@ describe("a work item's count is its own object", () => {
     expect(outcomes(program(0, [], fixed), { strategy: "dpor" }).all).toEqual(dfs.all);
     expect(outcomes(program(0, ["work-done-count-unnamed"], fixed), { strategy: "dpor" }).all).not.toEqual(dfs.all);
   });
+
+  it("check_flush_dependency: reclaim flushing a busy item of a !WQ_MEM_RECLAIM queue is reported, an idle one returns before the check (already_gone)", () => {
+    const m = (idle: boolean) => model(`PF_MEMALLOC flush of ${idle ? "an idle" : "a busy"} item`, () => {
+      const k = boot(ENOW);
+      const wq = alloc_workqueue(k, "wq");
+      const a = init_work(k, "a", function* () {});
+      return {
+        threads: {
+          T: function* () {
+            yield* queue_work(k, wq, a);
+            if (idle) yield* flush_work(k, a);
+            k.current().memalloc++;
+            yield* flush_work(k, a);
+            k.current().memalloc--;
+          },
+        },
+      };
+    });
+    claim({ title: "idle: never reported", model: m(true), predicate: (e) => e.has("flush-dependency"), expect: "Never" });
+    // Busy only if the worker has not finished yet: reported in some schedule, not in all.
+    claim({ title: "busy: reported", model: m(false), predicate: (e) => e.has("flush-dependency"), expect: "Sometimes" });
+  });
 });
+
