@@ -210,8 +210,10 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
     // would depend on inserts that no step of this thread orders against
     // (test/kernel/interval-seq.test.ts, "an invalidation in flight").
     let targets: readonly MmuIntervalNotifier[] = [];
-    const curSeq = yield* subs.step(`mn_itree_inv_start_range(${range.start}..${range.end})`, subs.itree.length ? (planted(k, "itree-start-commutes") ? "u" : "w") : "r", () => {
-      if (subs.itree.length === 0) return 0;
+    // has_itree, as the kernel tests it: set once, by the first interval insert, under
+    // mm_take_all_locks and mmap_lock for write (which exclude every invalidation), never cleared.
+    const curSeq = yield* subs.step(`mn_itree_inv_start_range(${range.start}..${range.end})`, subs.hasItree ? (planted(k, "itree-start-commutes") ? "u" : "w") : "r", () => {
+      if (!subs.hasItree) return 0;
       subs.activeInvalidateRanges++;
       targets = subs.itree.filter((s) => s.overlaps(range.start, range.end));
       if (targets.length > 0) subs.invalidateSeq |= 1;
@@ -241,7 +243,7 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
           break;
         }
       }
-    } else if (subs.itree.length) {
+    } else if (subs.hasItree) {
       // No overlapping sub: the range still counts as active (mn_itree_inv_start_range).
     }
     if (ret === 0) {
@@ -267,7 +269,7 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
         // __mmu_notifier_invalidate_range_start returns the hlist's -EAGAIN as it is: the interval
         // tree's part (active_invalidate_ranges++, seq odd) is not ended here, and the caller may
         // not call range_end. Only the what-if kernel ends it (era.hlistFailureEndsItree).
-        if (k.era.hlistFailureEndsItree && subs.itree.length) yield* itreeInvEnd(k, range);
+        if (k.era.hlistFailureEndsItree && subs.hasItree) yield* itreeInvEnd(k, range);
       }
     }
     if (k.era.notifierLockdepMap) k.lockdep.mapRelease(t, NOTIFIER_MAP);
@@ -303,13 +305,11 @@ export function* mmu_notifier_invalidate_range_end(k: Kernel, range: MmuNotifier
     const subs = range.mm.notifiers;
     if (range.blockable && k.era.notifierBlockableArg) mightSleep(t, "mmu_notifier_invalidate_range_end");
     if (k.era.notifierLockdepMap) k.lockdep.mapAcquire(t, NOTIFIER_MAP);
-    // Known gap (found by review, December 2026; not fixed yet): the kernel tests has_itree here
-    // and in range_start, set once and never cleared; the model tests the tree's length, in
-    // thread code that DPOR does not order against an insert or a remove. An insert racing an
-    // invalidation's start..end on an mm whose tree was empty can leave activeInvalidateRanges at
-    // -1 (a stuck odd sequence or a missed collision), and DPOR does not reach that schedule.
-    // Chapter 12's interval-tree leak claims rest on this code: fix both together.
-    if (subs.itree.length) yield* itreeInvEnd(k, range);
+    // has_itree, as in range_start (it cannot change in between). Testing the tree's length here,
+    // in thread code, was a read DPOR does not order against an insert or a remove: an insert
+    // racing an invalidation on an empty tree left activeInvalidateRanges at -1 (found by review,
+    // December 2026; test/kernel/interval-seq.test.ts).
+    if (subs.hasItree) yield* itreeInvEnd(k, range);
     for (const s of subs.hlist) {
       // 2018 __mmu_notifier_invalidate_range_end also called ->invalidate_range (only_end false).
       if (!k.era.notifierBlockableArg && s.ops.invalidate_range) {
@@ -405,13 +405,13 @@ export function* mmu_notifier_release(k: Kernel, mm: Mm): Gen<void> {
   try {
     const subs = mm.notifiers;
     if (!subs.hasNotifiers()) return;
-    if (subs.itree.length) {
+    if (subs.hasItree) {
       const range = mmu_notifier_range_init(k, mm, 0, mm.npages, "RELEASE");
       let targets: readonly MmuIntervalNotifier[] = [];
       const curSeq = yield* subs.step("mn_itree_release: inv_start_range", "w", () => {
         subs.activeInvalidateRanges++;
-        subs.invalidateSeq |= 1;
         targets = subs.itree.slice(); // as in invalidateStart: the walk is the tree this step saw
+        if (targets.length > 0) subs.invalidateSeq |= 1;
         return subs.invalidateSeq;
       });
       for (const s of targets) yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, curSeq));

@@ -5,7 +5,7 @@
 // reaches on generated programs of those calls, and the planted `interval-seq-unordered` (read_retry
 // and check_retry read the sequence outside any object) must lose one, or the comparison could not fail.
 import { describe, expect, it } from "vitest";
-import { model } from "../../lib/explorer/index.ts";
+import { model, step } from "../../lib/explorer/index.ts";
 import type { Yieldable } from "../../lib/explorer/index.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import { outcomes, type Program } from "./outcome-set.ts";
@@ -211,5 +211,35 @@ describe("an interval subscription's sequence is its own object", () => {
     }
     expect(outcomes(program(0, ["itree-start-commutes"], fixed), { strategy: "dpor" }).all).not.toEqual(dfs.all);
   }, 600_000);
+
+  it("an invalidation on an mm whose tree is empty but has_itree is set counts itself in and out, whatever an insert does in between", () => {
+    // The kernel tests has_itree (set by the first interval insert, never cleared) in range_start
+    // and range_end. The model tested the tree's length in range_end, in thread code DPOR does
+    // not order against an insert: an insert between start and end left the count at -1, and
+    // DPOR never reached that schedule (found by review, December 2026). T0's invalidation has a
+    // page-table step between start and end; T1 inserts C over [1, 2).
+    const m = model("empty tree, has_itree: invalidation vs insert", () => {
+      const { k, mm, invalidate } = driver([], function* (_k, sub) { return sub.ops.name; });
+      mm.notifiers.hasItree = true; // as an mm whose only interval subscription was removed
+      const c = new MmuIntervalNotifier(1, 2, { name: "C", invalidate });
+      const subs = mm.notifiers;
+      return {
+        threads: {
+          T0: function* () {
+            const r = mmu_notifier_range_init(k, mm, 0, 1, "CLEAR");
+            yield* mmu_notifier_invalidate_range_start(k, r);
+            yield* step("zap page 0");
+            yield* mmu_notifier_invalidate_range_end(k, r);
+          },
+          T1: function* () { yield* mmu_interval_notifier_insert(k, c, mm); },
+        },
+        final: () => JSON.stringify([subs.activeInvalidateRanges, subs.invalidateSeq, c.invalidateSeq]),
+      };
+    });
+    const p: Program = { text: "empty tree", model: m };
+    const dfs = outcomes(p, { strategy: "dfs" });
+    expect(dfs.all.every((o) => o.startsWith("[0,"))).toBe(true);
+    for (const search of [{ strategy: "dpor" }, { strategy: "dpor", fields: true }] as const) expect(outcomes(p, search).all).toEqual(dfs.all);
+  });
 });
 
