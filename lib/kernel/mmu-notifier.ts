@@ -308,7 +308,12 @@ export function* mmu_notifier_invalidate_range_end(k: Kernel, range: MmuNotifier
     // has_itree, as in range_start (it cannot change in between). Testing the tree's length here,
     // in thread code, was a read DPOR does not order against an insert or a remove: an insert
     // racing an invalidation on an empty tree left activeInvalidateRanges at -1 (found by review,
-    // December 2026; test/kernel/interval-seq.test.ts).
+    // December 2026; test/kernel/interval-seq.test.ts). Still open, narrower: has_itree itself is
+    // read here in thread code, and the first insert sets it in thread code under
+    // mm_take_all_locks, whose model takes the VMA locks but not the rmap locks; an invalidation
+    // from an rmap walk (reclaim) could see it false at start and true at end, which the kernel's
+    // mm_take_all_locks excludes (not yet checked which scenarios can meet it: chapter 02 inserts
+    // at run time).
     if (subs.hasItree) yield* itreeInvEnd(k, range);
     for (const s of subs.hlist) {
       // 2018 __mmu_notifier_invalidate_range_end also called ->invalidate_range (only_end false).
