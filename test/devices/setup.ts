@@ -41,5 +41,6 @@ export function insertIntervalAtSetup(mm: Mm, sub: MmuIntervalNotifier): void {
   sub.mm = mm;
   sub.invalidateSeq = mm.notifiers.invalidateSeq - 1;
   mm.notifiers.itree.push(sub);
+  mm.notifiers.hasItree = true; // as the first interval registration leaves it (has_itree)
   mm.count++;
 }

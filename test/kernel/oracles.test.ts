@@ -94,6 +94,7 @@ describe("ro-write", () => {
       sub.mm = mm;
       sub.invalidateSeq = 1;
       mm.notifiers.itree.push(sub);
+      mm.notifiers.hasItree = true; // as the first interval registration leaves it (has_itree)
       return {
         threads: {
           T: function* () {
@@ -203,6 +204,7 @@ describe.each(ERAS)("notifier-protocol ($name)", (era) => {
       sub.mm = mm;
       sub.invalidateSeq = 1;
       mm.notifiers.itree.push(sub);
+      mm.notifiers.hasItree = true; // as the first interval registration leaves it (has_itree)
       return { threads: { T: function* () { yield* munmap(k, mm, 0, 1); } } };
     });
     claim({ title: "protocol", model: m, predicate: (e) => e.findings.filter((f) => f.kind === "notifier-protocol").length >= 2, expect: "Always" });
@@ -234,6 +236,7 @@ describe("notifier-protocol: read_retry outside the set_seq lock", () => {
       });
       sub.mm = mm;
       mm.notifiers.itree.push(sub);
+      mm.notifiers.hasItree = true; // as the first interval registration leaves it (has_itree)
       let retried = false;
       return {
         threads: {
