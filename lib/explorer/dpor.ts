@@ -88,7 +88,7 @@
 import { footprintOf, MODE_UPDATE, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
 import { DEFAULT_FIELDS, DEFAULT_OPTIMAL } from "./config.ts";
 import { ExplorerError } from "./errors.ts";
-import { Execution, type Scheduler } from "./execution.ts";
+import { canonAt, Execution, type Scheduler } from "./execution.ts";
 import type { Explore, SearchContext, SearchOutcome } from "./search.ts";
 import { raceLog } from "./race-log.ts";
 import { insert, weakInitial, type WuEvent, type WuNode } from "./wakeup.ts";
@@ -442,8 +442,8 @@ export interface StepRecords {
 }
 
 function stepRecords(x: Execution): StepRecords {
-  const { steps, stepThread, stepCanon, stepFoot, stepObj, stepMode } = x;
-  return { steps, stepThread, canonOf: (k) => stepCanon[k] ?? stepFoot[k] ?? [stepObj[k], stepMode[k]] };
+  const arrays = { stepCanon: x.stepCanon, stepFoot: x.stepFoot, stepObj: x.stepObj, stepMode: x.stepMode };
+  return { steps: x.steps, stepThread: x.stepThread, canonOf: (k) => canonAt(arrays, k) };
 }
 
 /**

@@ -61,6 +61,12 @@ interface ThreadState {
   made: number;
 }
 
+/** Step k's footprint with fields under their cross-execution numbers, from an execution's step
+ *  arrays (Execution.canonOf; dpor.ts keeps the arrays of the last execution without the rest). */
+export function canonAt(x: Pick<Execution, "stepCanon" | "stepFoot" | "stepObj" | "stepMode">, k: number): readonly number[] {
+  return x.stepCanon[k] ?? x.stepFoot[k] ?? [x.stepObj[k], x.stepMode[k]];
+}
+
 export class Execution implements Runtime {
   readonly threads: ThreadState[] = [];
   readonly objects: Tracked[] = [];
@@ -384,7 +390,7 @@ export class Execution implements Runtime {
 
   /** Field footprints: step k's footprint with fields under their cross-execution numbers. */
   canonOf(k: number): readonly number[] {
-    return this.stepCanon[k] ?? this.stepFoot[k] ?? [this.stepObj[k], this.stepMode[k]];
+    return canonAt(this, k);
   }
 
   /** The (object, mode, footprint) DPOR compares a step that has not run with: under field

@@ -211,7 +211,8 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
     // (test/kernel/interval-seq.test.ts, "an invalidation in flight").
     let targets: readonly MmuIntervalNotifier[] = [];
     // has_itree, as the kernel tests it: set once, by the first interval insert, under
-    // mm_take_all_locks and mmap_lock for write (which exclude every invalidation), never cleared.
+    // mm_take_all_locks and mmap_lock for write (which in the kernel exclude every invalidation;
+    // the model's do not quite, see range_end), never cleared.
     const curSeq = yield* subs.step(`mn_itree_inv_start_range(${range.start}..${range.end})`, subs.hasItree ? (planted(k, "itree-start-commutes") ? "u" : "w") : "r", () => {
       if (!subs.hasItree) return 0;
       subs.activeInvalidateRanges++;

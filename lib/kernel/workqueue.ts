@@ -27,7 +27,7 @@
 // current_wq_worker).
 
 import { Obj, finding, spawn } from "../explorer/index.ts";
-import type { Yieldable } from "../explorer/index.ts";
+import type { Touch, Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import { mightSleep } from "./task.ts";
@@ -87,8 +87,9 @@ export function alloc_workqueue(k: Kernel, name: string, flags = 0): Workqueue {
 export class Work extends Obj {
   pending = false;
   running = false;
-  /** Number of queued-but-not-finished executions (0..2: one running, one pending). */
   readonly count: WorkCount;
+  /** The count as a second object of a step (made once: a work step runs in every execution). */
+  private readonly alsoCount: readonly Touch[];
   constructor(
     readonly k: Kernel,
     name: string,
@@ -96,13 +97,14 @@ export class Work extends Obj {
   ) {
     super("work", name);
     this.count = new WorkCount(name);
+    this.alsoCount = Object.freeze([Object.freeze({ obj: this.count, mode: "w" as const })]);
   }
   get lockdepName(): string {
     return `(work_completion)(&${this.name})`;
   }
   /** A step on the item's state; `count: true` also writes the count (one atomic step on both). */
   step<T>(label: string, run: () => T, enabled?: () => boolean, count = false): Gen<T> {
-    return this.access("write", "w", { label, run, enabled, also: count ? [{ obj: this.count, mode: "w" }] : undefined });
+    return this.access("write", "w", { label, run, enabled, also: count ? this.alsoCount : undefined });
   }
   /** queue_work's step: the item, its count, and (an update) the queue's set of items. */
   queueStep(wq: Workqueue, run: () => boolean): Gen<boolean> {
@@ -113,6 +115,7 @@ export class Work extends Obj {
 /** A work item's count of unfinished executions (Work.count): what flush_work and
  *  flush_workqueue read and wait on. Shares the item's name in traces. */
 export class WorkCount extends Obj {
+  /** Number of queued-but-not-finished executions (0..2: one running, one pending). */
   outstanding = 0;
   /** The queue it was last queued on (get_work_pwq), null before its first queue_work. */
   wq: Workqueue | null = null;
