@@ -10,7 +10,7 @@
 
 import { fnv1a } from "./fnv.ts";
 import {
-  DEFAULT_BUDGET_EXECUTIONS, RECORD_OUTCOMES, DEFAULT_BUDGET_STEPS, DEFAULT_MAX_STEPS, DEFAULT_MINIMISE_EXECUTIONS,
+  DEFAULT_BUDGET_EXECUTIONS, RECORD_OUTCOMES, DEFAULT_BUDGET_STEPS, DEFAULT_MAX_STEPS, DEFAULT_MINIMISE_EXECUTIONS, DEFAULT_MINIMISE_STEPS,
   DEFAULT_MINIMISE_PREEMPTIONS, DEFAULT_STRATEGY, type Budget, type SearchConfig, type SearchSpec, type StrategyName, normaliseSearch,
 } from "./config.ts";
 import { exploreBounded } from "./bounded.ts";
@@ -370,7 +370,7 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
       const reads = readsOf(spec);
       const isWitness = (x: Execution) => !!spec.predicate(viewFor<F>(spec, x, reads)) === target;
       const m = minimise(spec.model as Model<unknown>, isWitness, replayExecution(spec.model as Model<unknown>, ds, maxSteps), {
-        maxPreemptions: DEFAULT_MINIMISE_PREEMPTIONS, executions: DEFAULT_MINIMISE_EXECUTIONS, maxSteps,
+        maxPreemptions: DEFAULT_MINIMISE_PREEMPTIONS, executions: DEFAULT_MINIMISE_EXECUTIONS, steps: DEFAULT_MINIMISE_STEPS, maxSteps,
       });
       decisions = m.decisions;
       minimisation = m.minimisation;

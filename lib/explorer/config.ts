@@ -34,9 +34,14 @@ export const DEFAULT_OPTIMAL = false;
 export const RECORD_OUTCOMES = false;
 /** Steps over all executions of one search (about a minute of the kernel model on a 2-core machine). */
 export const DEFAULT_BUDGET_STEPS = 20_000_000;
-/** Witness minimisation: max preemption bound tried, and its own budget (executions, never ms). */
+/** Witness minimisation: max preemption bound tried, and its own budget (executions and steps,
+ *  whichever runs out first, never ms). The steps budget binds only witnesses hundreds of steps
+ *  long (a random walk's): measured December 2026, every other minimisation in the book takes
+ *  under 100,000 steps, and chapter 01's random-walk witnesses took 0.5-1 M each of the book's
+ *  2.5 M minimisation steps, mostly bounding at k <= 3 for witnesses that need about 20. */
 export const DEFAULT_MINIMISE_PREEMPTIONS = 3;
 export const DEFAULT_MINIMISE_EXECUTIONS = 2_000;
+export const DEFAULT_MINIMISE_STEPS = 250_000;
 
 export interface Shard {
   /** 0-based shard index, < count. */

@@ -6,17 +6,22 @@
 // 2. Greedy truncation: try the shortest prefix of the decision list after which the
 //    default (non-preemptive) schedule still produces a witness with no more
 //    preemptions and no more steps.
-// Both steps have a budget; the result says which ran to completion.
+// Before both, a witness with more preemptions than bounding can reach (a seeded random walk's)
+// first loses what block moves can take off (block-moves.ts), with at most half the budget.
+// Every step has a budget; the result says which ran to completion.
 
 import { Execution } from "./execution.ts";
 import type { Model } from "./model.ts";
-import { runDecisions } from "./replay.ts";
+import { moveBlocks, planOf } from "./block-moves.ts";
+import { DecisionScheduler, runDecisions } from "./replay.ts";
 import { TreeScheduler } from "./tree.ts";
 
 export interface MinimiseOptions {
   readonly maxPreemptions: number;
-  /** Runs it may spend, over both steps: a count, so the witness is the same on any machine. */
+  /** Runs it may spend, over all its steps: a count, so the witness is the same on any machine. */
   readonly executions: number;
+  /** Steps those runs may take in all (whichever of the two runs out first). */
+  readonly steps: number;
   readonly maxSteps: number;
 }
 
@@ -32,10 +37,25 @@ const decisionsOf = (x: Execution): number[] => {
 };
 
 export function minimise(model: Model<unknown>, isWitness: (x: Execution) => boolean, found: Execution, o: MinimiseOptions): Minimised {
-  let runs = 0;
-  const spent = () => runs >= o.executions;
+  let runs = 0, stepsRun = 0;
+  const spent = () => runs >= o.executions || stepsRun >= o.steps;
+  const charge = (x: Execution) => {
+    runs++;
+    stepsRun += x.steps;
+  };
   let best = found;
   const steps: string[] = [];
+  // 0. block moves, only where bounding cannot reach below the witness
+  if (best.preemptions > o.maxPreemptions + 1) {
+    const from = best.preemptions;
+    const start = planOf(model, new DecisionScheduler(decisionsOf(best)), o.maxSteps);
+    charge(start.x);
+    const r0 = runs;
+    const m = moveBlocks(model, isWitness, start, { spent, charge }, o.maxSteps);
+    best = m.best;
+    const via = m.sameTrace >= 0 ? `, ${m.sameTrace} on its own trace with fewer switches,` : "";
+    steps.push(`block moves: ${from}${via} -> ${best.preemptions} preemption(s) in ${m.moves} move(s), ${runs - r0} runs${m.settled ? " (none left to make)" : ", stopped by budget"}`);
+  }
   // 1. preemption bounding
   const cap = Math.min(o.maxPreemptions, best.preemptions - 1);
   let bounded = "";
@@ -47,7 +67,7 @@ export function minimise(model: Model<unknown>, isWitness: (x: Execution) => boo
         break search;
       }
       const x = new Execution(model, sched, o.maxSteps).run();
-      runs++;
+      charge(x);
       if (x.preemptions === k && isWitness(x)) {
         best = x;
         bounded = `preemption bounding: minimum is ${k} preemption(s)`;
@@ -62,20 +82,20 @@ export function minimise(model: Model<unknown>, isWitness: (x: Execution) => boo
   steps.push(bounded);
   // 2. greedy truncation
   const ds = decisionsOf(best);
-  let truncated = false;
+  let truncated = false, stopped = false;
   for (let cut = 0; cut < ds.length; cut++) {
     if (spent()) {
-      steps.push("greedy truncation stopped by budget");
+      stopped = true;
       break;
     }
     const { x } = runDecisions(model, ds.slice(0, cut), o.maxSteps, false);
-    runs++;
+    charge(x);
     if (isWitness(x) && x.preemptions <= best.preemptions && x.steps <= best.steps) {
       best = x;
       truncated = true;
       break;
     }
   }
-  steps.push(truncated ? "greedy truncation shortened the schedule" : "greedy truncation: no shorter schedule");
+  steps.push(truncated ? "greedy truncation shortened the schedule" : stopped ? "greedy truncation stopped by budget" : "greedy truncation: no shorter schedule");
   return { decisions: decisionsOf(best), minimisation: steps.join("; ") };
 }
