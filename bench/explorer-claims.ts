@@ -2,8 +2,8 @@
 import type { ClaimSpec } from "../lib/explorer/index.ts";
 import { counter, filesystem, indexer, lastzero } from "./explorer-models.ts";
 
-export function indexerClaim(n: number, strategy: "dfs" | "dpor" = "dpor", executions = 10_000_000): ClaimSpec {
-  return { title: `indexer(${n}) fills 4n slots`, model: indexer(n), predicate: (e) => e.final.filled !== 4 * n, expect: "Never", search: { strategy }, budget: { executions, steps: 1_000_000_000 } };
+export function indexerClaim(n: number, strategy: "dfs" | "dpor" = "dpor", executions = 10_000_000, fields = false): ClaimSpec {
+  return { title: `indexer(${n}) fills 4n slots`, model: indexer(n), predicate: (e) => e.final.filled !== 4 * n, expect: "Never", search: fields ? { strategy, fields } : { strategy }, budget: { executions, steps: 1_000_000_000 } };
 }
 export function filesystemClaim(n: number, strategy: "dfs" | "dpor" = "dpor"): ClaimSpec {
   return { title: `filesystem(${n}) gives every inode a block`, model: filesystem(n), predicate: (e) => e.final.inodes.slice(0, n).some((b: number) => b === 0), expect: "Never", search: { strategy }, budget: { executions: 10_000_000, steps: 1_000_000_000 } };

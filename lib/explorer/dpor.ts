@@ -215,8 +215,12 @@ export class DporScheduler implements Scheduler {
   rootThread = -1;
   rootSleep = 0;
   rootStops = 0;
-  /** Subtree mode: receives the backtrack additions at nodes at or above `root` (exact: add these threads as they are). */
-  foreign: ((depth: number, threads: number, exact: boolean) => void) | null = null;
+  /** Subtree mode, field footprints: the root's sleepers that count as inherited (checkWakes may
+   *  re-open them); steal.ts passes them all, which only re-opens more. */
+  rootInherited = 0;
+  /** Subtree mode: receives the backtrack additions at nodes at or above `root` (exact: add these
+   *  threads as they are; reopen: take them out of the node's sleep set first, checkWakes). */
+  foreign: ((depth: number, threads: number, exact: boolean, reopen?: boolean) => void) | null = null;
   init: Choice[] = [];
   private cpos = 0;
   /** Events at index >= divergence are new in the current execution and need race analysis. */
@@ -257,7 +261,7 @@ export class DporScheduler implements Scheduler {
     if (s === this.root) {
       const t = this.rootThread;
       if (!(enabled & (1 << t))) throw new Error(`internal: subtree root thread ${t} is not enabled at depth ${s}`);
-      this.nodes.push({ thread: t, choices: [], enabled, backtrack: 1 << t, sleep: this.rootSleep, inherited: 0, stops: this.rootStops });
+      this.nodes.push({ thread: t, choices: [], enabled, backtrack: 1 << t, sleep: this.rootSleep, inherited: this.rootInherited & this.rootSleep, stops: this.rootStops });
       return t;
     }
     let sleep = 0;
@@ -348,6 +352,13 @@ export class DporScheduler implements Scheduler {
         const parent = this.nodes[i - 1];
         w.delete(t);
         if (!(parent.inherited & (1 << t))) continue;
+        if (i - 1 <= this.root) {
+          // Subtree mode: that node is the coordinator's (steal.ts), which re-opens it there.
+          parent.inherited &= ~(1 << t);
+          this.foreign!(i - 1, 1 << t, true, true);
+          this.reopened++;
+          continue;
+        }
         parent.sleep &= ~(1 << t);
         parent.inherited &= ~(1 << t);
         parent.backtrack |= 1 << t;
@@ -919,6 +930,17 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   }
 }
 
+/** Everything the scheduler learns from an execution before next(): its races, and under field
+ *  footprints the woken sleepers to re-open and the step records of the next sleep sets. Every
+ *  search that drives a DporScheduler (this file's, steal.ts's units) calls this. */
+export function analyseRun(x: Execution, sched: DporScheduler): void {
+  analyse(x, sched);
+  if (sched.fields) {
+    sched.checkWakes(x);
+    sched.last = stepRecords(x);
+  }
+}
+
 export const exploreDpor: Explore = (ctx) => exploreDporWith(ctx);
 
 /** exploreDpor with the probe memo's key replaced (tests: a wrong key must be caught). */
@@ -954,11 +976,7 @@ function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler
     if (ctx.outOfBudget()) return done(false);
     const x = new Execution(ctx.model, sched, ctx.maxSteps).run();
     ctx.ran(x);
-    analyse(x, sched);
-    if (fields) {
-      sched.checkWakes(x);
-      sched.last = stepRecords(x);
-    }
+    analyseRun(x, sched);
     // Pruned = sleep-set blocked: equivalent to an execution explored elsewhere.
     if (x.status !== "pruned" && !ctx.visit(x)) return done(false);
     if (!sched.next()) return done(true);

@@ -15,7 +15,7 @@
 import { availableParallelism } from "node:os";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { decide, mergeRecords, search, type ClaimResult, type ClaimSpec, type SearchRecord } from "./claim.ts";
-import { DEFAULT_BUDGET_EXECUTIONS, DEFAULT_BUDGET_STEPS, DEFAULT_MAX_STEPS, normaliseSearch } from "./config.ts";
+import { DEFAULT_BUDGET_EXECUTIONS, DEFAULT_BUDGET_STEPS, DEFAULT_FIELDS, DEFAULT_MAX_STEPS, normaliseSearch } from "./config.ts";
 import { clockMs } from "./guard.ts";
 import { StealCoordinator, SubtreeSearch, type StealMessage, type Unit } from "./steal.ts";
 import { ExplorerError } from "./errors.ts";
@@ -273,7 +273,8 @@ function runStealJob(job: StealJob, post: (m: FromWorker) => void): Promise<void
     const W = job.workers;
     const { flags, totals } = sharedLayout(job.shared, W);
     const maxExec = BigInt(spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS), maxSteps = BigInt(spec.budget?.steps ?? DEFAULT_BUDGET_STEPS);
-    const sub = new SubtreeSearch(subscribedModel(spec.model, [spec]), job.unit, normaliseSearch(spec.search).maxSteps ?? DEFAULT_MAX_STEPS, post);
+    const cfg = normaliseSearch(spec.search);
+    const sub = new SubtreeSearch(subscribedModel(spec.model, [spec]), job.unit, cfg.maxSteps ?? DEFAULT_MAX_STEPS, post, (cfg.fields ?? DEFAULT_FIELDS) === true);
     // The budget is shared by every worker (totals); this unit's own search() has none.
     const unit: ClaimSpec = {
       ...spec,

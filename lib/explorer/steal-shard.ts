@@ -13,7 +13,7 @@
 // (search.shard) is lopsided for DPOR: most root threads are covered by the first one's subtree.
 
 import { ExplorerError } from "./errors.ts";
-import type { Shard } from "./config.ts";
+import { DEFAULT_FIELDS, type Shard } from "./config.ts";
 import type { Explore, SearchContext } from "./search.ts";
 import { StealCoordinator, SubtreeSearch, type Unit } from "./steal.ts";
 
@@ -26,10 +26,12 @@ export function exploreDporShard(shard: Shard): Explore {
   if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count))
     throw new ExplorerError(`shard must be { index, count } with 0 <= index < count (got ${JSON.stringify(shard)})`);
   return (ctx) => {
-    const coverage = { kind: "exhaustive", reduction: "source-DPOR", shard: `${index + 1}/${count}` } as const;
+    // Field footprints (search.fields) as in dpor.ts: every unit's search runs over them.
+    const fields = (ctx.config.fields ?? DEFAULT_FIELDS) === true;
+    const coverage = { kind: "exhaustive", reduction: "source-DPOR", ...(fields ? { footprints: "fields" as const } : {}), shard: `${index + 1}/${count}` } as const;
     const coord = new StealCoordinator();
     const send = coord.receive.bind(coord);
-    const first = new SubtreeSearch(ctx.model, coord.take()!, ctx.maxSteps, send);
+    const first = new SubtreeSearch(ctx.model, coord.take()!, ctx.maxSteps, send, fields);
     // Only shard 0 counts (and may stop on) the prelude's executions; the others re-run them silently.
     const mine = index === 0;
     const prelude: SearchContext = mine ? ctx : { ...ctx, visit: () => true, ran: () => {}, outOfBudget: () => false };
@@ -52,7 +54,7 @@ export function exploreDporShard(shard: Shard): Explore {
       if (!cur) {
         const u = dealt.shift() ?? coord.take();
         if (!u) return { complete: true, coverage };
-        cur = new SubtreeSearch(ctx.model, u, ctx.maxSteps, send);
+        cur = new SubtreeSearch(ctx.model, u, ctx.maxSteps, send, fields);
       }
       if (ctx.outOfBudget()) return { complete: false, coverage };
       const r = cur.runOne(ctx);

@@ -28,7 +28,7 @@
 // test/explorer/steal-soundness.test.ts checks the outcomes against naive DFS under random
 // steal schedules and message delays.
 
-import { analyse, DporScheduler, type Choice } from "./dpor.ts";
+import { analyseRun, DporScheduler, type Choice } from "./dpor.ts";
 import { Execution } from "./execution.ts";
 import type { Model } from "./model.ts";
 import type { Coverage, SearchContext, SearchOutcome } from "./search.ts";
@@ -62,7 +62,7 @@ export interface ExportedNode {
 
 export type StealMessage =
   /** A backtrack addition at depth `depth` of the unit's path (exact: add `threads` without the source-set test). */
-  | { readonly kind: "add"; readonly unit: number; readonly depth: number; readonly threads: number; readonly exact: boolean }
+  | { readonly kind: "add"; readonly unit: number; readonly depth: number; readonly threads: number; readonly exact: boolean; readonly reopen?: boolean }
   /** The final answer to "does the unit's root thread's step end the execution there". */
   | { readonly kind: "root"; readonly unit: number; readonly stops: boolean }
   /** The unit gave away the top of its subtree: nodes at depths from (old root + 1) to the new root. */
@@ -74,18 +74,29 @@ const exhausted = (list: readonly Choice[]): boolean => list.every((c) => c.v + 
 const copy = (list: readonly Choice[]): Choice[] => list.map((c) => ({ v: c.v, arity: c.arity }));
 
 export const STEAL_COVERAGE: Coverage = Object.freeze({ kind: "exhaustive", reduction: "source-DPOR" });
+const STEAL_FIELDS_COVERAGE: Coverage = Object.freeze({ kind: "exhaustive", reduction: "source-DPOR", footprints: "fields" });
 
-/** Worker side: source-DPOR over one unit, one execution at a time, splittable between executions. */
+/**
+ * Worker side: source-DPOR over one unit, one execution at a time, splittable between executions.
+ * `fields`: over field footprints (dpor.ts). What crosses to the coordinator is unchanged (threads
+ * to add at a depth, whether a root step stops); a unit's root has no step record of an earlier
+ * execution in this worker, so its sleepers are compared by their pending ops there, as at a
+ * shard's root (dpor.ts), which only ever keeps fewer asleep.
+ */
 export class SubtreeSearch {
-  private readonly sched = new DporScheduler();
+  private readonly sched: DporScheduler;
   private rootKnown: boolean;
+  readonly coverage: Coverage;
 
   constructor(
     private readonly model: Model<unknown>,
     readonly unit: Unit,
     private readonly maxSteps: number,
     private readonly send: (m: StealMessage) => void,
+    fields = false,
   ) {
+    this.sched = new DporScheduler(undefined, false, fields);
+    this.coverage = fields ? STEAL_FIELDS_COVERAGE : STEAL_COVERAGE;
     const s = this.sched;
     if (unit.thread >= 0) {
       s.init = copy(unit.init);
@@ -94,10 +105,11 @@ export class SubtreeSearch {
       s.rootThread = unit.thread;
       s.rootSleep = unit.sleep;
       s.rootStops = unit.stops;
+      s.rootInherited = unit.sleep;
     }
     this.rootKnown = unit.thread < 0;
-    s.foreign = (depth, threads, exact) => {
-      if (threads) this.send({ kind: "add", unit: unit.id, depth, threads, exact });
+    s.foreign = (depth, threads, exact, reopen) => {
+      if (threads) this.send(reopen ? { kind: "add", unit: unit.id, depth, threads, exact, reopen } : { kind: "add", unit: unit.id, depth, threads, exact });
     };
   }
 
@@ -106,7 +118,7 @@ export class SubtreeSearch {
     const s = this.sched;
     const x = new Execution(this.model, s, this.maxSteps).run();
     ctx.ran(x);
-    analyse(x, s);
+    analyseRun(x, s);
     const root = s.nodes[s.root];
     // A root step without choose() values is deterministic: one run tells whether it stops.
     if (!this.rootKnown && root && root.choices.length === 0) this.reportRoot(root.stops);
@@ -127,10 +139,10 @@ export class SubtreeSearch {
   /** The loop of one unit: `poll` runs between executions (it may call split()) and returns false to stop. */
   explore(ctx: SearchContext, poll?: (x: SubtreeSearch) => boolean): SearchOutcome {
     for (;;) {
-      if (ctx.outOfBudget()) return { complete: false, coverage: STEAL_COVERAGE };
+      if (ctx.outOfBudget()) return { complete: false, coverage: this.coverage };
       const r = this.runOne(ctx);
-      if (r !== "more") return { complete: r === "done", coverage: STEAL_COVERAGE };
-      if (poll && !poll(this)) return { complete: false, coverage: STEAL_COVERAGE };
+      if (r !== "more") return { complete: r === "done", coverage: this.coverage };
+      if (poll && !poll(this)) return { complete: false, coverage: this.coverage };
     }
   }
 
@@ -178,8 +190,9 @@ interface Top {
   /** This node and its ancestors, root first. */
   readonly chain: Top[];
   readonly enabled: number;
-  /** Inherited sleepers and threads fully explored here before the split. */
-  readonly sleep: number;
+  /** Inherited sleepers and threads fully explored here before the split (field footprints:
+   *  a worker may re-open an inherited one, dpor.ts checkWakes). */
+  sleep: number;
   backtrack: number;
   stops: number;
   /** Threads handed out here (to units), in flight or done. */
@@ -216,7 +229,8 @@ export class StealCoordinator {
     if (m.kind === "add") {
       const T = u.tops[m.depth];
       if (!T) throw new Error(`internal: unit ${m.unit} reported a race at depth ${m.depth}, above which it owns nothing`);
-      this.add(T, m.threads, m.exact);
+      if (m.reopen) this.reopen(T, m.threads);
+      else this.add(T, m.threads, m.exact);
     } else if (m.kind === "root") {
       this.settle(u.tops[u.tops.length - 1], u.thread, m.stops);
     } else {
@@ -255,6 +269,14 @@ export class StealCoordinator {
     const fresh = add & T.enabled & ~T.backtrack & ~T.sleep & ~T.handed;
     T.backtrack |= add;
     for (let c = fresh; c; c &= c - 1) this.spawn(T, lowest(c));
+  }
+
+  /** dpor.ts checkWakes on a node the coordinator owns: wake the sleepers and explore them here
+   *  (a thread already in backtrack but asleep was never explored here, so it goes too). */
+  private reopen(T: Top, threads: number): void {
+    T.sleep &= ~threads;
+    T.backtrack |= threads;
+    for (let c = threads & T.enabled & ~T.handed; c; c &= c - 1) this.spawn(T, lowest(c));
   }
 
   private spawn(T: Top, t: number): void {

@@ -13,6 +13,8 @@ import { exploreFieldsWithoutWakes } from "../../lib/explorer/dpor.ts";
 import type { Execution } from "../../lib/explorer/execution.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { SearchConfig } from "../../lib/explorer/config.ts";
+import { stolen } from "./steal-driver.ts";
+import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -145,6 +147,23 @@ const setAtV0 = (c: Cells, val: number): Gen<number> => c.op(`v[v0] = ${val}`, t
 /** v2++: the write that turns orAtV2 into a step on another field. */
 const inc2 = (c: Cells): Gen<number> => c.op("inc2", true, () => (c.set(2, c.get(2) + 1), 0));
 
+/** T0: v[v2 % 3] |= 256; T1: x = 1, v2++; T2: read x, v[v0 % 3] = 7 (T1's increment turns T0's
+ *  step into a write of another field). */
+function shardsProgram(): Model<unknown> {
+  return model("shards", () => {
+    const c = new Cells(N, false), x = new SharedVar("x", 0);
+    const out: number[][] = [[], [], []];
+    return {
+      threads: {
+        T0: function* () { out[0].push(yield* orAtV2(c)); },
+        T1: function* () { yield* x.write(1); out[1].push(yield* inc2(c)); },
+        T2: function* () { out[2].push(yield* x.read()); out[2].push(yield* setAtV0(c, 7)); },
+      },
+      final: () => JSON.stringify([c.v, out]),
+    };
+  });
+}
+
 /** Every distinct outcome of a complete search by `how` (an explorer swapped in by a test), as outcomes() writes them. */
 function outcomesOf(m: Model<unknown>, how: Explore, config: SearchConfig = {}): string[] {
   const all = new Set<string>();
@@ -247,18 +266,7 @@ describe("field footprints (explorer)", () => {
     // Found by a review: T0: v[v2 % 3] |= 256; T1: x = 1, v2++; T2: read x, v[v0 % 3] = 7. With
     // two or three shards, the other shards' root threads sleep without a record, and T1's
     // increment woke T0 as a write of v1: [[263, 0, 1], ...] was lost.
-    const m = model("shards", () => {
-      const c = new Cells(N, false), x = new SharedVar("x", 0);
-      const out: number[][] = [[], [], []];
-      return {
-        threads: {
-          T0: function* () { out[0].push(yield* orAtV2(c)); },
-          T1: function* () { yield* x.write(1); out[1].push(yield* inc2(c)); },
-          T2: function* () { out[2].push(yield* x.read()); out[2].push(yield* setAtV0(c, 7)); },
-        },
-        final: () => JSON.stringify([c.v, out]),
-      };
-    });
+    const m = shardsProgram();
     const dfs = outcomes(m, { strategy: "dfs" }).all;
     for (const count of [2, 3]) {
       const all = new Set<string>(), without = new Set<string>();
@@ -270,6 +278,51 @@ describe("field footprints (explorer)", () => {
       expect(without.size, `${count} shards without re-opened sleepers`).toBeLessThan(dfs.length);
     }
   });
+
+  // Work stealing over field footprints (steal.ts): a unit's root has no step records, so its
+  // sleepers are compared by their pending ops, and a woken sleeper of a node the coordinator owns
+  // is re-opened there (dpor.ts checkWakes -> an "add" with reopen).
+  const key = (x: Execution) => `${String(x.final)} ${x.findings.map((f) => f.kind).join(",")}`;
+  const stolenFields = (m: Model<unknown>, seed: number) => {
+    const st = stolen(m, key, seed, 2 + (seed % 3), { limit: 50_000, fields: true });
+    expect(st.complete).toBe(true);
+    return { all: [...st.set].sort(), splits: st.splits };
+  };
+  it("stolen over fields, under random steal schedules, reaches DFS's outcomes (generated programs, both generators, and the programs that lost outcomes before the mend)", () => {
+    let splits = 0;
+    for (let seed = 1; seed <= 150; seed++) {
+      const p = program(seed), dfs = outcomes(p.m, { strategy: "dfs" }).all;
+      const st = stolenFields(p.m, seed);
+      splits += st.splits;
+      expect(st.all, `seed ${seed}: ${p.text}`).toEqual(dfs);
+    }
+    for (const seed of [...lostBefore, ...Array.from({ length: 150 }, (_, i) => i + 1)]) {
+      const p = program2(seed), dfs = outcomes(p.m, { strategy: "dfs" }, false);
+      if (dfs === null) continue;
+      for (const schedule of [seed, seed + 7_919]) {
+        const st = stolenFields(p.m, schedule);
+        splits += st.splits;
+        expect(st.all, `seed ${seed}, steal schedule ${schedule}: ${p.text}`).toEqual(dfs.all);
+      }
+    }
+    expect(splits).toBeGreaterThan(100); // subtrees were really stolen
+  }, 120_000);
+
+  it("stolen over fields: the shards' program (T1's increment turns T0's step into a write of another field), under 200 steal schedules", () => {
+    const m = shardsProgram();
+    const dfs = outcomes(m, { strategy: "dfs" }).all;
+    for (let seed = 1; seed <= 200; seed++) expect(stolenFields(m, seed).all, `steal schedule ${seed}`).toEqual(dfs);
+  });
+
+  it("static shards over fields (steal-shard.ts, the CI-matrix split): the union of the shards' outcomes == DFS", () => {
+    for (let seed = 1; seed <= 120; seed++) {
+      const p = program2(seed), dfs = outcomes(p.m, { strategy: "dfs" }, false);
+      if (dfs === null) continue;
+      const count = 2 + (seed % 3), union = new Set<string>();
+      for (let index = 0; index < count; index++) for (const o of outcomesOf(p.m, exploreDporShard({ index, count }), { fields: true })) union.add(o);
+      expect([...union].sort(), `seed ${seed}, ${count} shards: ${p.text}`).toEqual(dfs.all);
+    }
+  }, 120_000);
 
   it("a recorder that misses reads loses outcomes (the comparison can fail)", () => {
     let lost = 0;

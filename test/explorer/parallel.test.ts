@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { search } from "../../lib/explorer/index.ts";
-import { counterClaim } from "../../bench/explorer-claims.ts";
+import { counterClaim, indexerClaim } from "../../bench/explorer-claims.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -46,6 +46,12 @@ describe("exploreParallel (worker threads)", () => {
       expect(stolen.stats.executions).toBeGreaterThanOrEqual(one.stats.executions);
       if (name === "counterClaim") expect(stolen.stats.executions).toBeLessThanOrEqual(search({ ...mk(...args), search: "dfs" }, { stopEarly: false }).stats.executions);
     }
+    // Field footprints reach the workers' searches (steal.ts; their soundness: field-foot.test.ts).
+    const seqFields = search(indexerClaim(13, "dpor", 10_000_000, true), { stopEarly: false });
+    const stolenFields = await exploreParallel({ module: url, export: "indexerClaim", args: [13, "dpor", 10_000_000, true], workers: 2, stopEarly: false });
+    expect([stolenFields.observed, stolenFields.complete]).toEqual(["Never", true]);
+    expect(stolenFields.coverage).toEqual({ kind: "exhaustive", reduction: "source-DPOR", footprints: "fields" });
+    expect(stolenFields.stats.executions).toBeGreaterThanOrEqual(seqFields.stats.executions);
     // The budget is shared by the workers, and a budget-cut search establishes nothing.
     const cut = await exploreParallel({ module: url, export: "indexerClaim", args: [14, "dpor", 100], workers: 2 });
     expect([cut.observed, cut.complete]).toEqual(["Incomplete", false]);

@@ -13,83 +13,19 @@ import { exploreDpor } from "../../lib/explorer/dpor.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import type { Explore, SearchContext } from "../../lib/explorer/search.ts";
-import { StealCoordinator, SubtreeSearch, type StealMessage } from "../../lib/explorer/steal.ts";
+import { StealCoordinator, SubtreeSearch } from "../../lib/explorer/steal.ts";
+import { ctxFor, stolen } from "./steal-driver.ts";
 import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
 import { multiProgramArb, programArb, programModel, stepsOf, updateProgramArb } from "./programs.ts";
 
 const key = (x: Execution) => JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(",");
 
-function ctxFor(m: Model<unknown>, set: Set<string>, count: { executions: number }, limit: number): SearchContext {
-  return {
-    model: m, config: {}, maxSteps: 200,
-    visit(x) {
-      count.executions++;
-      set.add(key(x));
-      return true;
-    },
-    outOfBudget: () => count.executions >= limit,
-    ran() {},
-  };
-}
-
 function outcomes(m: Model<unknown>, explore: Explore, limit: number) {
   const set = new Set<string>(), count = { executions: 0 };
-  const r = explore(ctxFor(m, set, count, limit));
+  const r = explore(ctxFor(m, key, set, count, limit));
   return { set, executions: count.executions, complete: r.complete };
 }
 
-/** The stolen search with `workers` simulated workers, driven by a seeded schedule. */
-function stolen(m: Model<unknown>, seed: number, workers: number, limit = 30_000) {
-  const rng = new Prng(seed);
-  const set = new Set<string>(), count = { executions: 0 };
-  const ctx = ctxFor(m, set, count, limit);
-  const coord = new StealCoordinator();
-  type Live = { s: SubtreeSearch; outbox: (StealMessage | "done")[]; done: boolean };
-  const live: Live[] = [];
-  let splits = 0;
-  const flush = (w: Live, all: boolean) => {
-    while (w.outbox.length && (all || rng.below(2))) {
-      const msg = w.outbox.shift()!;
-      if (msg !== "done") coord.receive(msg);
-    }
-  };
-  for (let guard = 0; ; guard++) {
-    if (guard > 1_000_000) throw new Error("stolen search does not terminate");
-    for (let u = coord.take(); u; u = live.filter((w) => !w.done).length < workers ? coord.take() : undefined) {
-      const w: Live = { s: undefined as unknown as SubtreeSearch, outbox: [], done: false };
-      w.s = new SubtreeSearch(m, u, 200, (msg) => w.outbox.push(msg));
-      live.push(w);
-      if (live.filter((x) => !x.done).length >= workers) break;
-    }
-    const running = live.filter((w) => !w.done);
-    const pendingMail = live.filter((w) => w.outbox.length);
-    if (!running.length) {
-      if (!pendingMail.length) break;
-      for (const w of pendingMail) flush(w, rng.below(3) === 0);
-      continue;
-    }
-    const w = running[rng.below(running.length)];
-    // An idle worker (or a coin) asks for a split.
-    if (rng.below(running.length < workers ? 1 : 3) === 0) {
-      const msg = w.s.split();
-      if (msg) {
-        splits++;
-        w.outbox.push(msg);
-      }
-    }
-    const r = w.s.runOne(ctx);
-    if (r !== "more") {
-      expect(r).toBe("done");
-      w.done = true;
-      w.outbox.push("done");
-    }
-    if (count.executions >= limit) return { set, executions: count.executions, complete: false, splits, units: coord.created };
-    for (const x of live) if (x.outbox.length && rng.below(3) === 0) flush(x, false);
-    for (let i = live.length - 1; i >= 0; i--) if (live[i].done && !live[i].outbox.length) live.splice(i, 1);
-  }
-  expect(coord.queued).toBe(0);
-  return { set, executions: count.executions, complete: true, splits, units: coord.created };
-}
 
 describe("work-stealing DPOR soundness (property)", () => {
   // Both generators: single-object steps, and steps whose footprints span several objects (the
@@ -102,7 +38,7 @@ describe("work-stealing DPOR soundness (property)", () => {
         const m = programModel(prog) as Model<unknown>;
         const dfs = outcomes(m, exploreDfs, 5_000);
         fc.pre(dfs.complete);
-        const st = stolen(m, seed, workers);
+        const st = stolen(m, key, seed, workers);
         totalSplits += st.splits;
         totalUnits += st.units;
         expect(st.complete).toBe(true);
@@ -172,7 +108,7 @@ describe("work-stealing DPOR soundness (property)", () => {
     expect([...seq.set].sort()).toEqual([...dfs.set].sort());
     let splits = 0;
     for (let seed = 1; seed <= 40; seed++) {
-      const st = stolen(oneTrace, seed, 2 + (seed % 3));
+      const st = stolen(oneTrace, key, seed, 2 + (seed % 3));
       splits += st.splits;
       expect([...st.set].sort()).toEqual([...dfs.set].sort());
       expect(bugs(st.set)).toHaveLength(1);
@@ -193,7 +129,7 @@ describe("work-stealing DPOR soundness (property)", () => {
     const coord = new StealCoordinator();
     const set = new Set<string>(), count = { executions: 0 };
     const unit = coord.take()!;
-    const r = new SubtreeSearch(m, unit, 200, (msg) => coord.receive(msg)).explore(ctxFor(m, set, count, 100_000));
+    const r = new SubtreeSearch(m, unit, 200, (msg) => coord.receive(msg)).explore(ctxFor(m, key, set, count, 100_000));
     expect(r.complete).toBe(true);
     expect(count.executions).toBe(seq.executions);
     expect(coord.take()).toBeUndefined();
