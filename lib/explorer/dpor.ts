@@ -218,6 +218,8 @@ export class DporScheduler implements Scheduler {
   /** Subtree mode, field footprints: the root's sleepers that count as inherited (checkWakes may
    *  re-open them); steal.ts passes them all, which only re-opens more. */
   rootInherited = 0;
+  /** Subtree mode, field footprints: records of the root's sleepers (DNode.sleepFoot), where known. */
+  rootSleepFoot: ReadonlyMap<number, readonly number[]> | undefined = undefined;
   /** Subtree mode: receives the backtrack additions at nodes at or above `root` (exact: add these
    *  threads as they are; reopen: take them out of the node's sleep set first, checkWakes). */
   foreign: ((depth: number, threads: number, exact: boolean, reopen?: boolean) => void) | null = null;
@@ -261,7 +263,8 @@ export class DporScheduler implements Scheduler {
     if (s === this.root) {
       const t = this.rootThread;
       if (!(enabled & (1 << t))) throw new Error(`internal: subtree root thread ${t} is not enabled at depth ${s}`);
-      this.nodes.push({ thread: t, choices: [], enabled, backtrack: 1 << t, sleep: this.rootSleep, inherited: this.rootInherited & this.rootSleep, stops: this.rootStops });
+      const sleepFoot = this.fields && this.rootSleepFoot?.size ? new Map(this.rootSleepFoot) : undefined;
+      this.nodes.push({ thread: t, choices: [], enabled, backtrack: 1 << t, sleep: this.rootSleep, inherited: this.rootInherited & this.rootSleep, stops: this.rootStops, sleepFoot });
       return t;
     }
     let sleep = 0;

@@ -179,7 +179,7 @@ function exploreStealing(spec: ClaimSpec, module: string, name: string, args: re
   const sab = new SharedArrayBuffer(8 * (W + 3) + 16);
   const { flags, totals } = sharedLayout(sab, W);
   const maxExec = BigInt(spec.budget?.executions ?? DEFAULT_BUDGET_EXECUTIONS), maxSteps = BigInt(spec.budget?.steps ?? DEFAULT_BUDGET_STEPS);
-  const coord = new StealCoordinator();
+  const coord = new StealCoordinator(true);
   const records: SearchRecord[] = [];
   const ws = Array.from({ length: W }, () => takeWorker());
   const busy: boolean[] = new Array(W).fill(false), asked: boolean[] = new Array(W).fill(false);

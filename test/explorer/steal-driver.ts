@@ -26,12 +26,12 @@ export function ctxFor(m: Model<unknown>, key: OutcomeKey, set: Set<string>, cou
 }
 
 /** The stolen search with `workers` simulated workers, driven by a seeded schedule. */
-export function stolen(m: Model<unknown>, key: OutcomeKey, seed: number, workers: number, o: { limit?: number; fields?: boolean } = {}) {
+export function stolen(m: Model<unknown>, key: OutcomeKey, seed: number, workers: number, o: { limit?: number; fields?: boolean; defer?: boolean } = {}) {
   const limit = o.limit ?? 30_000;
   const rng = new Prng(seed);
   const set = new Set<string>(), count = { executions: 0 };
   const ctx = ctxFor(m, key, set, count, limit);
-  const coord = new StealCoordinator();
+  const coord = new StealCoordinator(o.defer ?? true);
   type Live = { s: SubtreeSearch; outbox: (StealMessage | "done")[]; done: boolean };
   const live: Live[] = [];
   let splits = 0;

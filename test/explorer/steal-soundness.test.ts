@@ -122,6 +122,62 @@ describe("work-stealing DPOR soundness (property)", () => {
     }
   });
 
+  // A sibling whose step ends the execution must not sleep below the node (dpor.ts `stops`):
+  // T1 reads x = 1 and stops the execution at once, so the trace "T2 writes z, then T1 stops"
+  // exists only below T2. A split that hands out T1 and T2 together must know T1 stops before
+  // T2's unit starts (steal.ts probeStep), or T2's unit keeps T1 asleep and loses that outcome.
+  const stopper = model("stopper", () => {
+    const x = new SharedVar("x", 1), y = new SharedVar("y", 0), z = new SharedVar("z", 0);
+    return {
+      threads: {
+        T0: function* () { yield* y.write(1); },
+        T1: function* () { if ((yield* x.read()) === 1) finding("fatal", "T1 read 1", undefined, { end: true }); },
+        T2: function* () { yield* z.write(1); },
+      },
+      final: () => ({ y: y.peek(), z: z.peek() }),
+    };
+  }) as Model<unknown>;
+  it("a sibling handed out by a split whose step ends the execution is not passed down asleep", () => {
+    const dfs = outcomes(stopper, exploreDfs, 100_000);
+    expect(dfs.set.has(JSON.stringify({ y: 0, z: 1 }) + "|fatal")).toBe(true);
+    let splits = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const st = stolen(stopper, key, seed, 2 + (seed % 2));
+      splits += st.splits;
+      expect([...st.set].sort(), `steal schedule ${seed}`).toEqual([...dfs.set].sort());
+    }
+    expect(splits).toBeGreaterThan(10);
+  });
+
+  // The coordinator's deferral (steal.ts): a unit whose root would keep a sibling asleep whose stop
+  // bit nobody knows yet waits for that sibling's first execution instead of leaving it out of
+  // every sleep set below (correct either way; the deferral only keeps the sequential search's
+  // sleep sets). Without deferral (the static shards) it starts at once with the sibling not
+  // passed down.
+  it("a unit waits for an earlier sibling's stop bit, and is released by its report", () => {
+    const split = (c: StealCoordinator) => {
+      c.take();
+      c.receive({ kind: "split", unit: 0, init: [], path: [], oldRootStops: false, nodes: [{ thread: 0, enabled: 0b111, sleep: 0, backtrack: 0b001, stops: 0, known: true, probed: 0, probedStops: 0, inherited: 0, foot: [] }] });
+      c.receive({ kind: "add", unit: 0, depth: 0, threads: 0b010, exact: true });
+      c.receive({ kind: "add", unit: 0, depth: 0, threads: 0b100, exact: true });
+    };
+    const c = new StealCoordinator(true);
+    split(c);
+    expect(c.queued).toBe(2);
+    const u1 = c.take()!;
+    expect([u1.thread, u1.sleep, u1.stops]).toEqual([1, 0b001, 0]);
+    expect(c.take()).toBeUndefined(); // T2 waits: T1, asleep at its root, has not run yet
+    c.receive({ kind: "root", unit: u1.id, stops: false });
+    const u2 = c.take()!;
+    expect([u2.thread, u2.sleep, u2.stops]).toEqual([2, 0b011, 0]); // T1 does not stop: passed down
+    expect(c.queued).toBe(0);
+    const eager = new StealCoordinator(false);
+    split(eager);
+    eager.take();
+    const e2 = eager.take()!;
+    expect([e2.thread, e2.sleep, e2.stops]).toEqual([2, 0b011, 0b010]); // T1 unknown: not passed down
+  });
+
   it("one worker that is never asked to split is the sequential search", () => {
     const prog = [[{ k: "inc" as const, v: 0 }], [{ k: "inc" as const, v: 0 }], [{ k: "cw" as const, v: 0 }, { k: "r" as const, v: 1 }]];
     const m = programModel(prog) as Model<unknown>;
