@@ -25,9 +25,9 @@
 //    is not passed down. Smaller sleep sets only ever add executions. So that siblings handed
 //    out together by a split are not all unknown to each other, the splitting worker runs, for
 //    every thread the coordinator will hand out at an exported node, the node's prefix and that
-//    thread's step once (probeStep): whether a step ends the execution is decided by the prefix
-//    alone (its thread's choose() values come after it), so the answer is the one the sibling's
-//    own unit will see. Measured on S2 (4 pages, 2 validators, declared footprints), unknown
+//    thread's step once (probeStep): the answer is the one the sibling's own unit will see,
+//    unless the thread takes choose() values right after the step without stopping (its thread
+//    code may stop for another value): then it stays unknown. Measured on S2 (4 pages, 2 validators, declared footprints), unknown
 //    siblings made two workers explore 47 % more executions than one.
 //  * Field footprints: a unit's root carries the records of its sleepers (the exporting
 //    worker's, and the probed steps of the siblings) and which of them are inherited, so its
@@ -75,7 +75,7 @@ export interface ExportedNode {
   readonly stops: number;
   /** Whether `thread`'s stop bit is final (every choose() value of its step there was run). */
   readonly known: boolean;
-  /** The threads the coordinator will hand out here whose steps were probed, and which of those stop. */
+  /** The threads the coordinator will hand out here whose stop bit the probe settled, and which of those stop. */
   readonly probed: number;
   readonly probedStops: number;
   /** Field footprints: inherited sleepers, and the records known here (sleepers, probed, `thread`). */
@@ -144,9 +144,10 @@ export class SubtreeSearch {
     ctx.ran(x);
     analyseRun(x, s);
     const root = s.nodes[s.root];
-    // Whether the root step ends the execution is decided by the prefix alone (its thread's
-    // choose() values at this node are made after it), so the first run through it tells.
-    if (!this.rootKnown && root) this.reportRoot(root.stops);
+    // Whether the root step ends the execution can depend on the choose() values its thread takes
+    // right after it (thread code may report an ending finding there): known once a run stopped
+    // there (stops only accumulate), or at once if it takes none; else when the subtree is done.
+    if (!this.rootKnown && root && (root.choices.length === 0 || root.stops & bit(s.rootThread))) this.reportRoot(root.stops);
     if (x.status !== "pruned" && !ctx.visit(x)) return "stop";
     const rootStops = root ? root.stops : 0;
     if (!s.next()) {
@@ -189,22 +190,23 @@ export class SubtreeSearch {
       const exported: ExportedNode[] = [];
       for (let d = R + 1; d <= k; d++) {
         const m = nodes[d];
-        // Every exported node's current step has run (k <= complete), and whether it ended the
-        // execution does not depend on the choose() values made after it: its stop bit is final.
-        const known = true;
+        // Above k the current thread's odometer is on its last value and its step did not end
+        // the execution (the path goes on), so its stop bit is final; so is a stop seen already.
+        const known = d < k || (k < complete && exhausted(m.choices)) || (m.stops & bit(m.thread)) !== 0;
         // The threads the coordinator hands out here (StealCoordinator.receive): probe each step.
         const handOut = m.backtrack & ~m.sleep & m.enabled & ~bit(m.thread);
-        let probedStops = 0;
+        let probed = 0, probedStops = 0;
         const foot = new Map<number, readonly number[]>(m.sleepFoot ?? []);
         const last = s.last;
         if (s.fields && last !== null && d < last.steps && last.stepThread[d] === m.thread) foot.set(m.thread, last.canonOf(d));
         for (let c = handOut; c; c &= c - 1) {
           const t = lowest(c);
           const r = this.probeStep(d, t);
+          if (r.known) probed |= bit(t);
           if (r.stops) probedStops |= bit(t);
           if (r.foot) foot.set(t, r.foot);
         }
-        exported.push({ thread: m.thread, enabled: m.enabled, sleep: m.sleep, backtrack: m.backtrack, stops: m.stops, known, probed: handOut, probedStops, inherited: m.inherited, foot: [...foot] });
+        exported.push({ thread: m.thread, enabled: m.enabled, sleep: m.sleep, backtrack: m.backtrack, stops: m.stops, known, probed, probedStops, inherited: m.inherited, foot: [...foot] });
       }
       const msg: StealMessage = {
         kind: "split", unit: this.unit.id, init: copy(s.init), path: nodes.slice(0, k).map((m) => ({ thread: m.thread, choices: copy(m.choices) })),
@@ -218,20 +220,27 @@ export class SubtreeSearch {
     return null;
   }
 
-  /** Run the current path's prefix up to depth d, then thread t's step: does it end the
-   *  execution, and (field footprints) what did it touch? Null record if the run went elsewhere. */
-  private probeStep(d: number, t: number): { stops: boolean; foot: readonly number[] | null } {
+  /**
+   * Run the current path's prefix up to depth d, then thread t's step: does it end the execution,
+   * and (field footprints) what did it touch? The answer is final (`known`) if the run stopped
+   * there, or if t took no choose() value after its step (thread code may end the execution for
+   * some values and not others); null record if the run went elsewhere.
+   */
+  private probeStep(d: number, t: number): { known: boolean; stops: boolean; foot: readonly number[] | null } {
     const s = this.sched;
     const probe = new PrefixStep(s.init, s.nodes, d, t, s.fields);
     const x = new Execution(this.model, probe, this.maxSteps).run();
     const ran = x.steps === d + 1 && x.stepThread[d] === t;
-    return { stops: ran && x.status === "stopped", foot: ran && s.fields ? canonAt(x, d) : null };
+    const stops = ran && x.status === "stopped";
+    return { known: ran && (stops || !probe.choseAfter), stops, foot: ran && s.fields ? canonAt(x, d) : null };
   }
 }
 
 /** Replays a path's threads and choose() values to depth d, runs thread t there, and stops. */
 class PrefixStep implements Scheduler {
   private cpos = 0;
+  /** Thread t took a choose() value after its step. */
+  choseAfter = false;
   constructor(
     private readonly init: readonly Choice[],
     private readonly nodes: readonly { readonly thread: number; readonly choices: readonly Choice[] }[],
@@ -246,6 +255,7 @@ class PrefixStep implements Scheduler {
     return want >= 0 && enabled & bit(want) ? want : -1;
   }
   pickChoice(x: Execution): number {
+    if (x.steps === this.d + 1) this.choseAfter = true;
     const list = x.steps === 0 ? this.init : x.steps - 1 < this.d ? this.nodes[x.steps - 1].choices : null;
     const i = this.cpos++;
     return list !== null && i < list.length ? list[i].v : 0;
