@@ -5,15 +5,19 @@
 //   real NOFS reclaim deadlock Sometimes.
 // Compile with tsc (tsconfig.build.json) and run `node dist/bench/kernel.js`; exports main().
 // BENCH_HEAVY=1 adds the rows that take tens of seconds (2 validators exhaustive: ≈41 s;
-// 3 validators within 2 preemptions: ≈8 s). BENCH_ONLY=<text> runs matching rows only.
+// 3 validators within 2 preemptions: ≈8 s; work stealing on 2 validators, declared and field
+// footprints: one to two minutes). BENCH_ONLY=<text> runs matching rows only.
 //
 // Why 3 validators is bounded: a stateless explorer enumerates Mazurkiewicz traces, and each
 // validator races the invalidation independently (≈180 classes per validator here), so three
 // validators are ≈180³ traces; a stateful checker merges the equal states those traces reach.
 
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { isMainThread } from "node:worker_threads";
 import { check, search, type ClaimSpec } from "../lib/explorer/index.ts";
 import { exploreDporProbeKey } from "../lib/explorer/dpor.ts";
+import { closeWorkers, exploreParallel } from "../lib/explorer/parallel.ts";
 import { E18, ENOW } from "../lib/kernel/era.ts";
 import { s2Mni } from "../test/kernel/s2.ts";
 import { s4CallbackAllocates, s4Deadlock } from "../test/kernel/s4.ts";
@@ -64,7 +68,38 @@ function probeMemoRow(): void {
   console.log(`\nS2 fixed, 1 page, 2 validators, first ${a.executions} executions (${same}): executions/s with the probe memo ${median(on).toFixed(0)}, without ${median(off).toFixed(0)} (${(median(on) / median(off)).toFixed(2)}x)`);
 }
 
-export function main(): void {
+/** S2 fixed, 4 pages, 2 validators, exhaustive source-DPOR (`fields`: over field footprints):
+ *  exported for the work-stealing row's workers, which load it by module and name. */
+export function s2TwoValidators(fields: boolean): ClaimSpec {
+  return { title: "S2", model: s2Mni(ENOW, 4, 2, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", search: fields ? { strategy: "dpor", fields } : { strategy: "dpor" }, budget: { executions: 10_000_000, steps: 1_000_000_000 } };
+}
+
+/**
+ * Work stealing (steal.ts) on a kernel claim: S2 with 2 validators, one thread against two
+ * workers, alternating in this process, medians of three: time, executions both ways (equal
+ * when the stolen units keep the sequential sleep sets) and the speedup. Heavy (about a minute
+ * or two).
+ */
+async function stealRow(): Promise<void> {
+  const url = new URL(import.meta.url);
+  for (const fields of [false, true]) {
+    const seqMs: number[] = [], parMs: number[] = [];
+    let seqEx = 0, parEx: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      let t = performance.now();
+      seqEx = search(s2TwoValidators(fields), { stopEarly: false }).stats.executions;
+      seqMs.push(performance.now() - t);
+      t = performance.now();
+      const p = await exploreParallel({ module: url, export: "s2TwoValidators", args: [fields], workers: 2, stopEarly: false });
+      parMs.push(performance.now() - t);
+      parEx.push(p.stats.executions);
+    }
+    await closeWorkers();
+    console.log(`S2 fixed, 4 pages, 2 validators${fields ? ", field footprints" : ""}: one thread ${median(seqMs).toFixed(0)} ms (${seqEx} executions), two workers ${median(parMs).toFixed(0)} ms (${median(parEx)} executions), ${(median(seqMs) / median(parMs)).toFixed(2)}x (on ${availableParallelism()} cpus, load avg ${loadavg()[0].toFixed(1)})`);
+  }
+}
+
+export async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   console.log(`kernel model: time to verdict (median of ${RUNS} runs)`);
   console.log(["claim".padEnd(52), "verdict".padEnd(10), "executions".padStart(11), "ms".padStart(9)].join(" "));
@@ -84,6 +119,8 @@ export function main(): void {
     console.log([row.name.padEnd(52), verdict.padEnd(10), String(execs).padStart(11), median(ms).toFixed(0).padStart(9)].join(" "));
   }
   if (!only || "probe memo".includes(only)) probeMemoRow();
+  if (process.env.BENCH_HEAVY && (!only || "work stealing".includes(only))) await stealRow();
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) main();
+// Not in the work-stealing row's workers, which load this module for its claim (they share argv).
+if (isMainThread && process.argv[1] === fileURLToPath(import.meta.url)) await main();
