@@ -220,7 +220,7 @@ function exploreStealing(spec: ClaimSpec, module: string, name: string, args: re
         return;
       }
       // Idle workers and nothing queued: ask busy ones to give away the top of their subtree.
-      let want = idle - coord.queued;
+      let want = idle - coord.ready;
       for (let i = 0; i < W && want > 0; i++) {
         if (!busy[i] || asked[i]) continue;
         asked[i] = true;

@@ -284,8 +284,9 @@ interface Top {
   /** Field footprints: inherited sleepers, and the records known here, by thread. */
   readonly inherited: number;
   readonly foot: ReadonlyMap<number, readonly number[]>;
-  /** Threads handed out here whose units wait for an earlier sibling's stop bit (StealCoordinator.defer). */
-  readonly waiting: { readonly t: number; readonly sleep: number }[];
+  /** Threads handed out here whose units wait for an earlier sibling's stop bit (StealCoordinator.defer):
+   *  their root sleep set, and the siblings handed out before them (the only ones they wait for). */
+  readonly waiting: { readonly t: number; readonly sleep: number; readonly before: number }[];
 }
 
 /** Coordinator side: owns the top of the tree, turns backtrack additions and splits into units. */
@@ -320,6 +321,11 @@ export class StealCoordinator {
   /** Units not yet handed to a worker (queued, or waiting for a sibling's stop bit). */
   get queued(): number {
     return this.queue.length + this.waitingCount;
+  }
+
+  /** Units take() can hand out now. */
+  get ready(): number {
+    return this.queue.length;
   }
 
   receive(m: StealMessage): void {
@@ -358,7 +364,7 @@ export class StealCoordinator {
     // Release, in the order they were handed out, the units no unknown sleeper holds back.
     for (let i = 0; i < T.waiting.length; ) {
       const w = T.waiting[i];
-      if (T.unknown & w.sleep) {
+      if (T.unknown & w.sleep & w.before) {
         i++;
         continue;
       }
@@ -391,11 +397,13 @@ export class StealCoordinator {
 
   private spawn(T: Top, t: number): void {
     // Every sibling handed out before t sleeps at the root.
-    const sleep = T.sleep | T.handed;
+    const before = T.handed, sleep = T.sleep | before;
     T.handed |= bit(t);
     if (!(T.probed & bit(t))) T.unknown |= bit(t);
-    if (this.defer && T.unknown & sleep) {
-      T.waiting.push({ t, sleep });
+    // Only siblings handed out before t are waited for: an inherited sleeper re-opened later
+    // (reopen) is handed out after t and may itself wait for t; it stays out of what t passes down.
+    if (this.defer && T.unknown & sleep & before) {
+      T.waiting.push({ t, sleep, before });
       this.waitingCount++;
       return;
     }

@@ -4,7 +4,7 @@
 // writes, read-modify-writes of fields chosen by a value they read), steps that are not split, and
 // blocking steps; a recorder that misses reads must make some program differ.
 import { describe, expect, it } from "vitest";
-import { check, model, Mutex, Obj, SharedVar } from "../../lib/explorer/index.ts";
+import { check, choose, finding, model, Mutex, Obj, SharedVar, spawn } from "../../lib/explorer/index.ts";
 import { describeCoverage } from "../../lib/explorer/claim.ts";
 import type { FieldRecorder, Model, Yieldable } from "../../lib/explorer/index.ts";
 import { FIELD_MIN, MODE_READ, MODE_WRITE, mergeModes } from "../../lib/explorer/effect.ts";
@@ -14,6 +14,7 @@ import type { Execution } from "../../lib/explorer/execution.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { SearchConfig } from "../../lib/explorer/config.ts";
 import { stolen } from "./steal-driver.ts";
+import { exploreDfs } from "../../lib/explorer/dfs.ts";
 import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -321,6 +322,41 @@ describe("field footprints (explorer)", () => {
       const count = 2 + (seed % 3), union = new Set<string>();
       for (let index = 0; index < count; index++) for (const o of outcomesOf(p.m, exploreDporShard({ index, count }), { fields: true })) union.add(o);
       expect([...union].sort(), `seed ${seed}, ${count} shards: ${p.text}`).toEqual(dfs.all);
+    }
+  }, 120_000);
+
+  // Found by a review (December 2026): a unit waiting for a sibling's stop bit kept in its sleep
+  // set an inherited sleeper that a re-open then handed out; that one waited for it in turn and
+  // neither was ever released (80 of 900 stolen runs of this program left units queued).
+  it("stolen over fields: a re-opened inherited sleeper and a waiting unit never wait for each other", () => {
+    const m = model("strand", () => {
+      const c = new Cells(N, false);
+      const out: number[][] = [[], [], []];
+      return {
+        threads: {
+          T0: function* () {
+            yield* spawn("S0", function* () { if ((yield* c.op("read v1", true, () => c.get(1))) !== 0) finding("fatal", "S0", undefined, { end: true }); });
+            yield* c.op("v1++", true, () => (c.set(1, c.get(1) + 1), 0));
+          },
+          T1: function* () { out[1].push(yield* c.op("read v0", true, () => c.get(0))); },
+          T2: function* () {
+            yield* spawn("S2", function* () {
+              const v = yield* c.op("read v2", true, () => c.get(2));
+              if ((yield* choose("s", 2)) === 1 && v === 0) finding("fatal3", "S2", undefined, { end: true });
+              if ((yield* c.op("read v1", true, () => c.get(1))) !== 0) finding("fatal2", "S2", undefined, { end: true });
+            });
+            out[2].push(yield* c.op("R0", false, () => c.v[0], undefined, "r"));
+          },
+        },
+        final: () => JSON.stringify([c.v, out]),
+      };
+    });
+    const dfs = outcomesOf(m, exploreDfs);
+    for (let seed = 1; seed <= 150; seed++) for (const workers of [2, 3, 4]) {
+      // stolen() fails if any unit is left queued or waiting at the end.
+      const st = stolen(m, key, seed, workers, { limit: 50_000, fields: true, defer: true });
+      expect(st.complete).toBe(true);
+      expect([...st.set].sort(), `steal schedule ${seed}, ${workers} workers`).toEqual(dfs);
     }
   }, 120_000);
 
