@@ -122,5 +122,7 @@ export async function main(): Promise<void> {
   if (process.env.BENCH_HEAVY && (!only || "work stealing".includes(only))) await stealRow();
 }
 
-// Not in the work-stealing row's workers, which load this module for its claim (they share argv).
-if (isMainThread && process.argv[1] === fileURLToPath(import.meta.url)) await main();
+// Not in the work-stealing row's workers, which load this module for its claim (they share argv);
+// and no top-level await: the row's coordinator imports this module too, which would wait for
+// its own evaluation to end.
+if (isMainThread && process.argv[1] === fileURLToPath(import.meta.url)) main().catch((e: unknown) => { console.error(e); process.exitCode = 1; });
