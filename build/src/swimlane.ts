@@ -218,6 +218,13 @@ function lockSpans(rows: Row[], threads: string[]): { thread: number; lock: stri
   return spans;
 }
 
+/** The step column's text of a row: its step, or the first and last step of a run it stands for. */
+function stepLabel(r: Row): string {
+  if (r.kind === "gap") return `${r.gap.firstStep}–${r.gap.lastStep}`;
+  if (r.kind === "collapsed") return `${r.events[0]!.step}–${r.events[r.events.length - 1]!.step}`;
+  return String(r.event.step);
+}
+
 export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly SwimFinding[], opts: SwimOptions = {}): string {
   const id = opts.idPrefix ?? "sl";
   const threads: string[] = [];
@@ -227,9 +234,11 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
   const left = (opts.gaps ?? []).reduce((n, g) => n + g.count, 0);
   const longest = Math.max(0, ...rows.map((r) => (r.kind === "event" ? r.event.label.length : 0)));
   const LANE = laneWidth(threads.length, longest);
+  // The step column fits its longest label ("126–161" for a collapsed run), never narrower than GUTTER.
+  const G = Math.max(GUTTER, Math.ceil(Math.max(0, ...rows.map((r) => stepLabel(r).length)) * CHAR) + 10);
   const BOX_W = LANE - BOX_X - BOX_PAD;
   const single = threads.length === 1 && (trace.some((e) => e.note) || findings.length > 0);
-  const width = GUTTER + threads.length * LANE + (single ? Math.ceil(NOTE_ROOM * CHAR) : 0);
+  const width = G + threads.length * LANE + (single ? Math.ceil(NOTE_ROOM * CHAR) : 0);
   const height = HEAD + rows.length * ROW + 10;
   const title = opts.title ?? `Witness: ${trace.length} steps over ${threads.length} threads`;
   const byStep = new Map<number, SwimFinding[]>();
@@ -247,12 +256,12 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="swimlane" role="img" aria-labelledby="${id}-t ${id}-d" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" style="${style}" data-threads="${threads.length}">`);
   out.push(`<title id="${id}-t">${esc(title)}</title><desc id="${id}-d">${esc(desc)}</desc>`);
   threads.forEach((t, i) => {
-    const x = GUTTER + i * LANE;
+    const x = G + i * LANE;
     out.push(`<g class="sl-lane" data-thread="${esc(t)}"><rect class="sl-lane-bg" x="${x + 2}" y="0" width="${LANE - 4}" height="${height}"/>` +
       `<text class="sl-head" x="${x + LANE / 2}" y="20" text-anchor="middle">${esc(clip(t, (LANE - 12) * (11 / HEAD_FONT)))}</text></g>`);
   });
   for (const s of lockSpans(rows, threads)) {
-    const x = GUTTER + s.thread * LANE + 6 + s.slot * (LOCK_BAR + 2);
+    const x = G + s.thread * LANE + 6 + s.slot * (LOCK_BAR + 2);
     const y0 = HEAD + s.from * ROW + 4;
     const y1 = HEAD + s.to * ROW + ROW - 4;
     out.push(`<rect class="sl-lock" x="${x}" y="${y0}" width="${LOCK_BAR}" height="${y1 - y0}" rx="2" data-lock="${esc(s.lock)}"><title>${esc(s.thread >= 0 ? threads[s.thread]! : "")} holds ${esc(s.lock)}</title></rect>`);
@@ -261,19 +270,19 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
     const y = HEAD + ri * ROW;
     if (r.kind === "gap") {
       const g = r.gap;
-      out.push(`<g class="sl-collapsed sl-gap" data-omitted="${g.firstStep}-${g.lastStep}" data-count="${g.count}"><text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${g.firstStep}–${g.lastStep}</text>` +
-        `<text class="sl-collapsed-text" x="${GUTTER + 8}" y="${y + 19}">⋯ ${g.count} steps left out of this page (the text trace below links the whole trace)</text></g>`);
+      out.push(`<g class="sl-collapsed sl-gap" data-omitted="${g.firstStep}-${g.lastStep}" data-count="${g.count}"><text class="sl-step" x="${G - 6}" y="${y + 19}" text-anchor="end">${stepLabel(r)}</text>` +
+        `<text class="sl-collapsed-text" x="${G + 8}" y="${y + 19}">⋯ ${g.count} steps left out of this page (the text trace below links the whole trace)</text></g>`);
       return;
     }
     if (r.kind === "collapsed") {
       const steps = r.events.map((e) => e.step);
-      out.push(`<g class="sl-collapsed" data-steps="${steps.join(" ")}"><text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${steps[0]}–${steps[steps.length - 1]}</text>` +
-        `<text class="sl-collapsed-text" x="${GUTTER + 8}" y="${y + 19}">⋯ ${r.events.length} steps ${r.reason === "omitted" ? "omitted to keep the diagram readable (the text trace has every step)" : "without locking, notes or findings collapsed"} (${esc([...new Set(r.events.map((e) => e.thread))].join(", "))})</text></g>`);
+      out.push(`<g class="sl-collapsed" data-steps="${steps.join(" ")}"><text class="sl-step" x="${G - 6}" y="${y + 19}" text-anchor="end">${stepLabel(r)}</text>` +
+        `<text class="sl-collapsed-text" x="${G + 8}" y="${y + 19}">⋯ ${r.events.length} steps ${r.reason === "omitted" ? "omitted to keep the diagram readable (the text trace has every step)" : "without locking, notes or findings collapsed"} (${esc([...new Set(r.events.map((e) => e.thread))].join(", "))})</text></g>`);
       return;
     }
     const e = r.event;
     const lane = threads.indexOf(e.thread);
-    const x = GUTTER + lane * LANE + BOX_X;
+    const x = G + lane * LANE + BOX_X;
     const hits = byStep.get(e.step)?.filter((f) => !f.thread || f.thread === e.thread) ?? [];
     const cls = hits.length ? "sl-event sl-bad" : "sl-event";
     const effect = e.kind === "choose" ? `choose = ${e.value}` : e.obj ? `${e.kind} ${e.obj}` : e.kind;
@@ -282,7 +291,7 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
     // is the state before step i): a step's own change; a choice or a blocked thread changes nothing.
     const still = e.kind === "choose" || e.kind === "blocked";
     out.push(`<g class="${cls}" data-step="${e.step}" data-index="${r.index}" data-thread="${esc(e.thread)}" data-state="${still ? e.step : e.step + 1}" data-prev="${e.step}"><title>${esc(tip)}</title>` +
-      `<text class="sl-step" x="${GUTTER - 6}" y="${y + 19}" text-anchor="end">${e.step}</text>` +
+      `<text class="sl-step" x="${G - 6}" y="${y + 19}" text-anchor="end">${stepLabel(r)}</text>` +
       `<rect class="sl-box" x="${x}" y="${y + 3}" width="${BOX_W}" height="${ROW - 6}" rx="3"/>` +
       ((text, href) => (href ? `<a class="sl-src" href="${esc(href)}">${text}</a>` : text))(`<text class="sl-label" x="${x + 5}" y="${y + 18}">${esc(fitLabel(e.label, BOX_W - 10))}</text>`, opts.link?.(e.label)) + `</g>`);
     const side = [e.note, ...hits.map((f) => `${f.kind.toUpperCase()}: ${headline(f.message)}`)].filter(Boolean).join(" · ");
@@ -290,9 +299,9 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
       // Spills over the empty lanes of its row: rightwards, or leftwards from the last of several.
       const cls = hits.length ? "sl-headline" : "sl-note";
       const left = threads.length > 1 && lane === threads.length - 1;
-      const laneX = GUTTER + lane * LANE;
+      const laneX = G + lane * LANE;
       const at = left ? laneX + 2 : x + BOX_W + 4;
-      const room = left ? at - GUTTER - 4 : width - at - 4;
+      const room = left ? at - G - 4 : width - at - 4;
       out.push(`<text class="${cls}" x="${at}" y="${y + 18}"${left ? ` text-anchor="end"` : ""}>${esc(clip(side, room))}</text>`);
     }
   });

@@ -87,6 +87,23 @@ describe("properties", () => {
   });
 });
 
+describe("step column", () => {
+  // Seen in chapter 01's C01.4 witness (December 2026): "126–161" was wider than the 44 px column
+  // and lost its first digits at the left edge.
+  test("every step label fits inside the diagram, with the lanes to its right", () => {
+    const trace = Array.from({ length: 400 }, (_, i) => ev(i, i % 37 === 0 ? "a" : "b", `step-${i}`, "read", "x"));
+    trace[200] = ev(200, "b", "the bad one", "write", "x", [], "frame reused");
+    const svg = swimlaneSvg(trace, [{ kind: "uaf", message: "m", step: 200 }]);
+    const labels = [...svg.matchAll(/<text class="sl-step" x="([\d.]+)"[^>]*text-anchor="end">([^<]+)<\/text>/g)].map((m) => ({ right: Number(m[1]), text: m[2]! }));
+    expect(labels.some((l) => /^\d{3}–\d{3}$/.test(l.text))).toBe(true);
+    const firstLane = Number(/class="sl-lane-bg" x="([\d.]+)"/.exec(svg)![1]);
+    for (const l of labels) {
+      expect(l.right - l.text.length * 6.6, l.text).toBeGreaterThanOrEqual(0); // 6.6 px a character (swimlane.ts CHAR)
+      expect(l.right, l.text).toBeLessThan(firstLane);
+    }
+  });
+});
+
 describe("labels", () => {
   test("the innermost frame survives when a label is too long for its box", async () => {
     const { fitLabel } = await import("../../build/src/swimlane.ts");
