@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // Everything fits (issue 16, item 1), checked by geometry rather than presence: on every chapter
-// page, at 1280 and 1440 px and on a 390 px phone, every swimlane lane, table column and splat lies
+// page, at 1280 and 1440 px and on a 390 px phone, every swimlane lane and step number, table column and splat lies
 // inside the visible area, or inside a box that scrolls sideways and says so (book.js). A
 // screenshot of one witness per chapter, of the scoreboard and of a dark and a phone page are kept
 // in test-results/fit/ for a reader to look at.
@@ -57,6 +57,8 @@ function clipped(page: Page): Promise<string[]> {
       if (r.left < left - 1 || r.right > right + 1) problems.push(`${what} ${name(el)} spans ${Math.round(r.left)}–${Math.round(r.right)} px, visible ${Math.round(left)}–${Math.round(right)} px`);
     };
     for (const lane of document.querySelectorAll("svg.swimlane .sl-lane")) if (shown(lane)) check(lane, "lane");
+    // The step column too (its labels are right-aligned: a long run's "126–161" once began left of the diagram).
+    for (const step of document.querySelectorAll("svg.swimlane .sl-step")) if (shown(step)) check(step, "step number");
     for (const table of document.querySelectorAll("article table")) {
       if (!shown(table)) continue;
       for (const th of table.querySelectorAll("tr:first-child > th, tr:first-child > td")) check(th, "column");
