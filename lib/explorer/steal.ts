@@ -22,13 +22,14 @@
 //    sibling still running may not have shown yet whether its step at that node ends the
 //    execution (dpor.ts `stops`: such a thread must not stay asleep below the node), so
 //    a sibling whose answer is unknown is treated as stopping: it sleeps at the node but
-//    is not passed down. Smaller sleep sets only ever add executions. So that siblings handed
-//    out together by a split are not all unknown to each other, the splitting worker runs, for
-//    every thread the coordinator will hand out at an exported node, the node's prefix and that
-//    thread's step once (probeStep): the answer is the one the sibling's own unit will see,
-//    unless the thread takes choose() values right after the step without stopping (its thread
-//    code may stop for another value): then it stays unknown. Measured on S2 (4 pages, 2 validators, declared footprints), unknown
-//    siblings made two workers explore 47 % more executions than one.
+//    is not passed down. Smaller sleep sets only ever add executions, and measured on S2 (4
+//    pages, 2 validators, declared footprints) unknown siblings made two workers explore 47 %
+//    more executions than one. So the splitting worker runs, for every thread the coordinator
+//    will hand out at an exported node, the node's prefix and that thread's step once
+//    (probeStep): the answer is the one the sibling's own unit will see, unless the thread takes
+//    choose() values right after the step without stopping (its thread code may stop for another
+//    value), when it stays unknown; and the coordinator (`defer`) makes a unit handed out later,
+//    by a race, wait until the siblings handed out before it have reported theirs.
 //  * Field footprints: a unit's root carries the records of its sleepers (the exporting
 //    worker's, and the probed steps of the siblings) and which of them are inherited, so its
 //    sleep sets and re-openings are those of the sequential search; a sleeper without a record
