@@ -72,9 +72,9 @@ export function runPlan(model: Model<unknown>, plan: Plan, maxSteps: number): { 
 
 /**
  * The thread order of a linearisation of x's trace (its steps ordered by dependence: same thread,
- * conflicting footprints, a spawn before its child's steps, an ending step after all) that keeps running the current thread
- * while its next step has nothing left to wait for, and otherwise goes on with the thread whose next
- * step came first in x. The first remaining step of x is always ready, so the pass never sticks.
+ * conflicting footprints, a spawn before its child's steps, an ending step after all) that keeps
+ * running the current thread while its next step has nothing left to wait for, and otherwise goes
+ * on with the thread whose next step came first in x. The first remaining step of x is always ready, so the pass never sticks.
  */
 export function sameTraceFewerSwitches(x: Execution): number[] {
   const n = x.stepThread.length;
@@ -190,9 +190,8 @@ export function moveBlocks(model: Model<unknown>, isWitness: (x: Execution) => b
   }
   for (;;) {
     let kept = false;
-    for (let k = 1; ; k++) {
-      const bs = blocksOf(plan.threads);
-      if (k >= bs.length) break;
+    let bs = blocksOf(plan.threads);
+    for (let k = 1; k < bs.length; k++) {
       // Only a switch away from a thread that could have gone on is a preemption.
       const from = bs[k - 1].thread;
       if (!(best.enabledBefore[bs[k].start] & (1 << from))) continue;
@@ -207,6 +206,7 @@ export function moveBlocks(model: Model<unknown>, isWitness: (x: Execution) => b
           plan = r.plan;
           moves++;
           kept = true;
+          bs = blocksOf(plan.threads);
           k = Math.max(0, k - 2); // the blocks around k changed: look again just before them
           break;
         }

@@ -216,7 +216,7 @@ export class DporScheduler implements Scheduler {
   rootSleep = 0;
   rootStops = 0;
   /** Subtree mode, field footprints: the root's sleepers that count as inherited (checkWakes may
-   *  re-open them); steal.ts passes them all, which only re-opens more. */
+   *  re-open them); a unit without that list passes them all, which only re-opens more. */
   rootInherited = 0;
   /** Subtree mode, field footprints: records of the root's sleepers (DNode.sleepFoot), where known. */
   rootSleepFoot: ReadonlyMap<number, readonly number[]> | undefined = undefined;

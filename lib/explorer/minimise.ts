@@ -7,7 +7,7 @@
 //    default (non-preemptive) schedule still produces a witness with no more
 //    preemptions and no more steps.
 // Before both, a witness with more preemptions than bounding can reach (a seeded random walk's)
-// first loses what block moves can take off (block-moves.ts), with at most half the budget.
+// first loses what block moves can take off (block-moves.ts), from the same budget.
 // Every step has a budget; the result says which ran to completion.
 
 import { Execution } from "./execution.ts";

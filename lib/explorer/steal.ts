@@ -61,10 +61,10 @@ export interface Unit {
   /** Field footprints: the root's sleepers inherited from its parent (the rest were explored there),
    *  and the records of the sleepers known (thread, record). Absent: all inherited, none known. */
   readonly inherited?: number;
-  readonly foot?: readonly (readonly [number, readonly number[]])[];
+  readonly foot?: Foot;
 }
 
-/** Record of a step (field footprints, dpor.ts DNode.sleepFoot), keyed by its thread. */
+/** Records of steps (field footprints, dpor.ts DNode.sleepFoot), as (thread, record) pairs. */
 type Foot = readonly (readonly [number, readonly number[]])[];
 
 /** A node's state as exported by split(). */
@@ -102,10 +102,9 @@ const STEAL_FIELDS_COVERAGE: Coverage = Object.freeze({ kind: "exhaustive", redu
 
 /**
  * Worker side: source-DPOR over one unit, one execution at a time, splittable between executions.
- * `fields`: over field footprints (dpor.ts). What crosses to the coordinator is unchanged (threads
- * to add at a depth, whether a root step stops); a unit's root has no step record of an earlier
- * execution in this worker, so its sleepers are compared by their pending ops there, as at a
- * shard's root (dpor.ts), which only ever keeps fewer asleep.
+ * `fields`: over field footprints (dpor.ts), with the unit's records of its root's sleepers
+ * (Unit.foot); a sleeper without one is compared by its pending op, as at a shard's root
+ * (dpor.ts), which only ever keeps fewer asleep.
  */
 export class SubtreeSearch {
   private readonly sched: DporScheduler;
@@ -414,8 +413,7 @@ export class StealCoordinator {
   private enqueue(T: Top, t: number, sleep: number): void {
     const id = this.nextId++;
     this.created++;
-    const foot: [number, readonly number[]][] = [];
-    for (const [u, rec] of T.foot) if (sleep & bit(u)) foot.push([u, rec]);
+    const foot: Foot = [...T.foot].filter(([u]) => sleep & bit(u));
     // Sleepers whose stop bit is unknown sleep at the root but are not passed down.
     this.queue.push({ id, init: T.init, prefix: T.path, thread: t, sleep, stops: T.stops | (T.unknown & sleep), inherited: T.inherited & T.sleep, foot });
     this.units.set(id, { tops: T.chain, thread: t });
