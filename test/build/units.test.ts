@@ -48,6 +48,37 @@ describe("a test block cannot see another test block's state", () => {
   });
 });
 
+describe("a chapter is compiled once for all its units", () => {
+  test("every unit's entry is the one module of the whole chapter, and each unit runs only its own block", async () => {
+    const file = writeBook("compiled-once", chapter());
+    const extracts = new Map<string, Extract>([[file, extract(path.relative(ROOT, file), chapter())]]);
+    const units = unitsOf(file, extracts.get(file)!);
+    const b = new ModuleCompiler(ROOT, extracts).bundleOf(file, units.map((u) => `${file}?unit=${encodeURIComponent(u.block!)}`));
+    const entries = units.map((u) => b.modules[`${file}?unit=${encodeURIComponent(u.block!)}`]!);
+    expect(entries[0]).toBe(entries[1]);
+    expect(entries[0]!.code).toContain("leaves a flag behind");
+    expect(entries[0]!.code).toContain("sees no other block");
+    const runs = await runUnits(new ModuleCompiler(ROOT, extracts), units, { workers: 1 });
+    expect(runs.map((u) => [u.block, u.tests.map((t) => [t.name, t.state])])).toEqual([
+      ["leaves-state", [["leaves-state", "passed"]]],
+      ["reads-state", [["reads-state", "passed"]]],
+    ]);
+  });
+
+  test("a block that does not parse fails only its own unit: such a chapter is compiled unit by unit", async () => {
+    const text = chapter({ leave: "flag = (;" });
+    const file = writeBook("compiled-broken", text);
+    const extracts = new Map<string, Extract>([[file, extract(path.relative(ROOT, file), text)]]);
+    const units = unitsOf(file, extracts.get(file)!);
+    const b = new ModuleCompiler(ROOT, extracts).bundleOf(file, units.map((u) => `${file}?unit=${encodeURIComponent(u.block!)}`));
+    expect(new Set(Object.values(b.modules).filter((m) => m.file === file).map((m) => m.id)).size).toBe(2);
+    const runs = await runUnits(new ModuleCompiler(ROOT, extracts), units, { workers: 1 });
+    expect(runs[0]!.loadError).toBe(true);
+    expect(runs[1]!.loadError).toBeFalsy();
+    expect(runs[1]!.tests.map((t) => [t.name, t.state])).toEqual([["reads-state", "passed"]]);
+  });
+});
+
 describe("lib/ is linked once per worker and shared by its units, yet no unit reaches the next through it", () => {
   // The first block tampers with everything of lib/ a chapter can reach: an exported object and a
   // class prototype (hardened: the write throws), and every ambient slot (setters, an installed

@@ -65,6 +65,8 @@ export class ModuleError extends Error {
 /** Compiles and caches modules for every chapter of one build (lib/ is compiled once). */
 export class ModuleCompiler {
   private readonly cache = new Map<string, { source: string; module: CompiledModule }>();
+  /** Modules (by id) whose source has a syntax error. */
+  private readonly syntaxErrors = new Set<string>();
 
   constructor(private readonly root: string, private extracts: ReadonlyMap<string, Extract>) {}
 
@@ -75,7 +77,15 @@ export class ModuleCompiler {
   /** The modules of a chapter's work units (`unitModuleId`): one bundle, one entry per unit. */
   bundleOf(chapterAbs: string, entries: readonly string[]): ChapterBundle {
     const modules: Record<string, CompiledModule> = {};
-    const todo = [...entries];
+    // Every unit of a chapter runs one module: the chapter with all its blocks (tangle's "run"),
+    // of whose test blocks the worker runs only the unit's own (sandbox/worker.ts). Compiling each
+    // unit's own text instead transpiled the whole chapter once per test block: about 10 s of
+    // the book's cold build on the main thread, while the workers waited for their bundles. The
+    // other blocks are only registered, never run, so a unit still does what its own text says.
+    // A chapter that does not parse is compiled unit by unit, so that a broken block fails only its own.
+    const whole = this.wholeChapter(chapterAbs);
+    for (const e of whole ? entries : []) modules[e] = whole!;
+    const todo = whole ? [whole.id] : [...entries];
     while (todo.length > 0) {
       const id = todo.pop()!;
       if (modules[id]) continue;
@@ -84,6 +94,12 @@ export class ModuleCompiler {
       for (const d of Object.values(m.deps)) if (!modules[d]) todo.push(d);
     }
     return { entry: chapterAbs, modules };
+  }
+
+  /** The chapter as one module of all its blocks, or null if it does not parse. */
+  private wholeChapter(chapterAbs: string): CompiledModule | null {
+    const m = this.compile(`${chapterAbs}?units`);
+    return this.syntaxErrors.has(m.id) ? null : m;
   }
 
   /** Watch mode keeps one compiler across builds: chapters are read from these extracts. */
@@ -108,7 +124,10 @@ export class ModuleCompiler {
     // Keyed by the source too: watch mode's compiler outlives an edit.
     const hit = this.cache.get(id);
     if (hit && hit.source === source) return hit.module;
-    const out = ts.transpileModule(source, { compilerOptions: COMPILER, fileName: file + (file.endsWith(".md") ? ".ts" : "") });
+    const out = ts.transpileModule(source, { compilerOptions: COMPILER, fileName: file + (file.endsWith(".md") ? ".ts" : ""), reportDiagnostics: query === "units" });
+    // Only the source's own (syntax) diagnostics: the options' deprecation notices have no file.
+    if (out.diagnostics?.some((d) => d.file)) this.syntaxErrors.add(id);
+    else this.syntaxErrors.delete(id);
     const deps: Record<string, string> = {};
     for (const imp of ts.preProcessFile(source, true, true).importedFiles) {
       deps[imp.fileName] = this.resolve(file, imp.fileName, source.slice(0, imp.pos).split("\n").length);
