@@ -13,9 +13,11 @@ export type TangleMode =
   /** Another chapter imports it: definitions only, so its tests are not registered twice. */
   | "defs"
   /**
-   * One work unit of the run stage (sandbox/units.ts): every definition, and of the test blocks
-   * only the one named (none for `null`). Each unit is evaluated afresh, so its text and the
-   * modules it imports are all that can make its records.
+   * One work unit of the run stage (run.ts): every definition, and of the test blocks only the
+   * one named (none for `null`). A unit's cache key is this text (hash.ts `unitHash`). What a
+   * worker runs is the chapter in "run" mode, of whose test blocks it runs only the unit's own
+   * (sandbox/modules.ts `bundleOf`: one transpile per chapter); this mode remains the fallback
+   * for a chapter that does not parse.
    */
   | { unit: string | null };
 

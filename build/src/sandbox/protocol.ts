@@ -20,7 +20,7 @@ export interface WorkerInput {
 
 /** The build asks a worker to run one unit of its chapter (after the previous one's "done"). */
 export interface UnitRequest {
-  /** Module id of the unit's tangled chapter in the bundle (modules.ts, `unitModuleId`). */
+  /** Module id of the unit in the bundle (modules.ts, `unitModuleId`): the whole chapter's module, unless the chapter does not parse. */
   entry: string;
   /** The test block it runs; null: the chapter has none, the unit only loads it. */
   block: string | null;
