@@ -1,5 +1,5 @@
 // `npm run -s chapter -- chapters/NN-x.md [BLOCK-ID ...]`: type-check one chapter and run it (or
-// only the named blocks) in the same sandbox as the build, printing each block's whole evidence.
+// only the named blocks) in the same sandbox as the build, printing each claim's verdict and coverage.
 // `BOOK_REPLAY=<token>` (or `--replay TOKEN`) re-runs one execution of each claim instead of
 // searching and prints its trace. Nothing is cached and no site is built.
 
@@ -12,6 +12,8 @@ import { listChapters } from "./pipeline.ts";
 import { runChapters } from "./run.ts";
 import { markdownColumn } from "./tangle.ts";
 import { ChapterTypeChecker } from "./typecheck.ts";
+import { coverageWords } from "./claim-view.ts";
+import type { ClaimResult } from "../../lib/explorer/claim.ts";
 
 export async function runCommand(root: string, args: string[], replay: string | null, unconfined = false): Promise<number> {
   const [target, ...blocks] = args;
@@ -62,6 +64,11 @@ export async function runCommand(root: string, args: string[], replay: string | 
       console.log(`${where(t.error?.frame ?? null, line)} - error ${t.name}: ${t.error?.message ?? "failed"}`);
     } else {
       console.log(`${pc.green("✓")} ${t.name} ${pc.dim(`(${Math.round(t.durationMs ?? 0)} ms)`)}`);
+    }
+    // Each claim's verdict and what decided it, as the page shows them.
+    for (const r of (t.meta?.records ?? []) as Partial<ClaimResult & { type: string }>[]) {
+      if (r.type !== "claim" || !r.coverage || !r.stats) continue;
+      console.log(`    ${r.id ?? r.title}: ${r.observed} (expected ${r.expected}); ${coverageWords(r.coverage, r.stats, !!r.complete, r.expected!, r.observed!, r.reads)}`);
     }
   }
   console.log(`${m.tests.filter((t) => t.state === "passed").length} passed, ${failed} failed`);

@@ -13,6 +13,7 @@ import { runChapters, runUnits, unitsOf } from "../../build/src/run.ts";
 import { checkChapters } from "../../build/src/typecheck.ts";
 import type { Diagnostic } from "../../build/src/diagnostic.ts";
 import { ModuleCompiler } from "../../build/src/sandbox/modules.ts";
+import { runCommand } from "../../build/src/run-command.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 // Three folders below the root, like the fixture book, so that `../../../lib/` imports hold.
@@ -76,6 +77,25 @@ describe("a chapter is compiled once for all its units", () => {
     expect(runs[0]!.loadError).toBe(true);
     expect(runs[1]!.loadError).toBeFalsy();
     expect(runs[1]!.tests.map((t) => [t.name, t.state])).toEqual([["reads-state", "passed"]]);
+  });
+});
+
+describe("npm run chapter", () => {
+  test("prints each claim's verdict and the coverage that decided it", async () => {
+    const file = writeBook("run-command", chapter());
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+    try {
+      expect(await runCommand(ROOT, [path.relative(ROOT, file), "reads-state"], null)).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    expect(lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, "").replace(/\d+ ms/g, "N ms"))).toEqual([
+      "✓ reads-state (N ms)",
+      "    U2: Never (expected Never); exhaustive, source-DPOR, 1 executions, N ms",
+      "1 passed, 0 failed",
+    ]);
   });
 });
 
