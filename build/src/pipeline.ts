@@ -216,7 +216,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   }
   const missing = units.filter(({ u }) => !unitRuns.has(u));
   const expectedMs = await previousDurations(root, opts.resultsFile);
-  const compiler = opts.session?.compiler ?? new ModuleCompiler(root, extracts);
+  const compiler = opts.session?.compiler ?? new ModuleCompiler(root, extracts, opts.cacheDir ? path.join(opts.cacheDir, "transpile") : null);
   compiler.setExtracts(extracts);
   const t0 = performance.now();
   const running = runUnits(compiler, missing.map(({ u }) => u), { expectedMs, unconfined: opts.unconfined, onUnit: opts.onUnit && ((r) => opts.onUnit!(r, extracts.get(r.file)!)) });

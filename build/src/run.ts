@@ -57,6 +57,8 @@ export interface RunOptions {
   workers?: number;
   /** Tests only: busy-loop iterations added to every step, to show that verdicts ignore speed. */
   slowdown?: number;
+  /** runChapters: where transpiled modules are kept between runs (transpile-cache.ts); none by default. */
+  transpileCache?: string | null;
 }
 
 /** The compiled worker: beside this file in dist/, or in dist/ when the tests import the source. */
@@ -111,7 +113,7 @@ export function mergeUnits(file: string, runs: readonly UnitRun[]): ModuleRun {
 
 export async function runChapters(root: string, files: readonly string[], extracts: ReadonlyMap<string, Extract>, opts: RunOptions = {}): Promise<{ modules: ModuleRun[] }> {
   const units = files.flatMap((f) => unitsOf(f, extracts.get(f)!, opts.only));
-  const runs = await runUnits(new ModuleCompiler(root, extracts), units, opts);
+  const runs = await runUnits(new ModuleCompiler(root, extracts, opts.transpileCache ?? null), units, opts);
   return { modules: files.map((f) => mergeUnits(f, runs.filter((u) => u.file === f))) };
 }
 

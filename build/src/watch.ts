@@ -28,7 +28,7 @@ export async function watch(o: ReturnType<typeof buildOptions>): Promise<number>
     do {
       again = false;
       if (libChanged) { session.checker = new ChapterTypeChecker(ROOT); libChanged = false; }
-      session.compiler ??= new ModuleCompiler(ROOT, new Map());
+      session.compiler ??= new ModuleCompiler(ROOT, new Map(), o.cacheDir ? path.join(o.cacheDir, "transpile") : null);
       const t0 = changedAt;
       const onUnit = (u: Parameters<typeof unitLine>[1] & { file: string }) => {
         const rel = path.relative(ROOT, u.file).split(path.sep).join("/");

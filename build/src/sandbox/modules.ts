@@ -15,6 +15,7 @@ import { tangle, type TangleMode } from "../tangle.ts";
 
 import { AMBIENT } from "./ambient.ts";
 import { RUNTIME_FILE } from "./protocol.ts";
+import { transpile } from "./transpile-cache.ts";
 
 export interface CompiledModule {
   /** Module id: an absolute path, plus `?defs` for a chapter another chapter imports. */
@@ -68,7 +69,8 @@ export class ModuleCompiler {
   /** Modules (by id) whose source has a syntax error. */
   private readonly syntaxErrors = new Set<string>();
 
-  constructor(private readonly root: string, private extracts: ReadonlyMap<string, Extract>) {}
+  /** `transpileCache`: a folder for transpile-cache.ts, or null to transpile everything afresh. */
+  constructor(private readonly root: string, private extracts: ReadonlyMap<string, Extract>, private readonly transpileCache: string | null = null) {}
 
   bundle(chapterAbs: string): ChapterBundle {
     return this.bundleOf(chapterAbs, [chapterAbs]);
@@ -83,7 +85,8 @@ export class ModuleCompiler {
     // the book's cold build on the main thread, while the workers waited for their bundles. The
     // other blocks are only registered, never run, so a unit still does what its own text says.
     // A chapter that does not parse is compiled unit by unit, so that a broken block fails only its own.
-    const whole = this.wholeChapter(chapterAbs);
+    const isUnit = (e: string) => e === `${chapterAbs}?load` || e.startsWith(`${chapterAbs}?unit=`);
+    const whole = chapterAbs.endsWith(".md") && entries.length > 0 && entries.every(isUnit) ? this.wholeChapter(chapterAbs) : null;
     for (const e of whole ? entries : []) modules[e] = whole!;
     const todo = whole ? [whole.id] : [...entries];
     while (todo.length > 0) {
@@ -124,9 +127,8 @@ export class ModuleCompiler {
     // Keyed by the source too: watch mode's compiler outlives an edit.
     const hit = this.cache.get(id);
     if (hit && hit.source === source) return hit.module;
-    const out = ts.transpileModule(source, { compilerOptions: COMPILER, fileName: file + (file.endsWith(".md") ? ".ts" : ""), reportDiagnostics: query === "units" });
-    // Only the source's own (syntax) diagnostics: the options' deprecation notices have no file.
-    if (out.diagnostics?.some((d) => d.file)) this.syntaxErrors.add(id);
+    const out = transpile(source, file + (file.endsWith(".md") ? ".ts" : ""), COMPILER, query === "units", this.transpileCache);
+    if (out.syntaxError) this.syntaxErrors.add(id);
     else this.syntaxErrors.delete(id);
     const deps: Record<string, string> = {};
     for (const imp of ts.preProcessFile(source, true, true).importedFiles) {
@@ -137,7 +139,7 @@ export class ModuleCompiler {
     const shared = !file.endsWith(".md") && path.relative(this.root, file) !== RUNTIME_FILE;
     let code = sesSafe(out.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n"));
     if (shared) code += `return [${localBindings(source, path.relative(this.root, file).split(path.sep).join("/")).join(", ")}];\n`;
-    const m: CompiledModule = { id, file, code, map: out.sourceMapText ?? "", deps, harden, shared };
+    const m: CompiledModule = { id, file, code, map: out.sourceMapText, deps, harden, shared };
     this.cache.set(id, { source, module: m });
     return m;
   }

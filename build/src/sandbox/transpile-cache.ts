@@ -1,0 +1,44 @@
+// TypeScript's transpileModule output, kept on disk between builds. Transpiling lib/ takes about
+// 4 s, and `npm run chapter` paid it before every run of one claim. The output is a function of
+// the source, the file name, the compiler options and TypeScript's version, so those are the key
+// (SHA-256); nothing else can change it. A damaged entry is transpiled again; entries are written
+// to a temporary name and renamed, so a reader never sees half of one.
+
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import ts from "typescript";
+
+export interface Transpiled {
+  readonly outputText: string;
+  readonly sourceMapText: string;
+  /** The source has a syntax error (reported only when asked for). */
+  readonly syntaxError: boolean;
+}
+
+export function transpile(source: string, fileName: string, options: ts.CompilerOptions, diagnose: boolean, dir: string | null): Transpiled {
+  const run = (): Transpiled => {
+    const out = ts.transpileModule(source, { compilerOptions: options, fileName, reportDiagnostics: diagnose });
+    // Only the source's own diagnostics: the options' deprecation notices have no file.
+    return { outputText: out.outputText, sourceMapText: out.sourceMapText ?? "", syntaxError: !!out.diagnostics?.some((d) => d.file) };
+  };
+  if (dir === null) return run();
+  const key = createHash("sha256").update(JSON.stringify([ts.version, options, fileName, diagnose, source])).digest("hex");
+  const file = path.join(dir, `${key}.json`);
+  try {
+    const hit = JSON.parse(readFileSync(file, "utf8")) as Transpiled;
+    if (typeof hit.outputText === "string" && typeof hit.sourceMapText === "string" && typeof hit.syntaxError === "boolean") return hit;
+  } catch {
+    // absent or damaged: transpile it again
+  }
+  const out = run();
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    writeFileSync(tmp, JSON.stringify(out));
+    renameSync(tmp, file);
+  } catch {
+    // a read-only checkout: still correct, only slower
+  }
+  return out;
+}
