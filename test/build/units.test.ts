@@ -178,14 +178,21 @@ describe("the run stage's lanes overlap the type-check on the build's main threa
     // Busy for several times what the unit takes with an idle main thread, so that a slow
     // machine only stretches both: the worker's time stays below the busy period, while a time
     // taken here, from the request to reading "done", cannot be shorter than it.
-    const idle = (await one())[0]!.durationMs;
-    const busyMs = Math.max(4000, 5 * idle);
-    const running = one();
-    const t0 = performance.now();
-    while (performance.now() - t0 < busyMs) { /* the type-check's synchronous stretch */ }
-    const [run] = await running;
-    expect(run!.tests.map((t) => t.state)).toEqual(["passed"]);
-    expect(run!.durationMs).toBeLessThan(busyMs);
+    // A unit that itself took longer than the busy period (a machine slowed down in between)
+    // shows nothing either way: then it tries once more with a longer period.
+    let took = (await one())[0]!.durationMs;
+    let busyMs = 0;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      busyMs = Math.max(4000, 5 * took);
+      const running = one();
+      const t0 = performance.now();
+      while (performance.now() - t0 < busyMs) { /* the type-check's synchronous stretch */ }
+      const [run] = await running;
+      expect(run!.tests.map((t) => t.state)).toEqual(["passed"]);
+      took = run!.durationMs;
+      if (took < busyMs) break;
+    }
+    expect(took).toBeLessThan(busyMs);
   });
 
   test("the type-check yields to the event loop after each chapter, so lanes read their workers' messages", async () => {
