@@ -376,7 +376,7 @@ export class Execution implements Runtime {
       let id = this.fieldIds.get(field);
       if (id === undefined) {
         id = this.objects.length;
-        this.objects.push({ id, name: op.obj?.fields?.describe?.(field) ?? `field ${field}`, type: "field" });
+        this.objects.push(new FieldObject(id, field, op.obj?.fields ?? null));
         this.fieldIds.set(field, id);
       }
       f.push(id, acc[i + 1]);
@@ -454,5 +454,19 @@ export class Execution implements Runtime {
     let n = this.decisions.length;
     while (n > 0 && this.isDefault[n - 1]) n--;
     return encodeToken(this.decisions.slice(0, n));
+  }
+}
+
+/** A field's pseudo-object (field footprints). Its name is made only when read (the race log,
+ *  messages): it was built for every field every execution touched, a few strings each. */
+class FieldObject implements Tracked {
+  readonly type = "field";
+  constructor(
+    readonly id: number,
+    private readonly field: number,
+    private readonly recorder: FieldRecorder | null,
+  ) {}
+  get name(): string {
+    return this.recorder?.describe?.(this.field) ?? `field ${this.field}`;
   }
 }

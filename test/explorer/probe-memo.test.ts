@@ -71,6 +71,38 @@ describe("DPOR probe memo", () => {
     fc.assert(fc.property(arb, sameRuns(null)), { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? runs), seed: 20261203 });
   }, 300_000);
 
+  it("the key is exact: two schedules get one key only if they are the same (big, negative and fractional numbers too)", () => {
+    // A schedule as probeKey reads it: the thread asked about, the initial choose() values, and per
+    // step its thread and choose() values. Numbers around the one-char limit and past it.
+    const num = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constantFrom(0xd7ff - 17, 0xd7ff - 16, 0xd7ff - 15, 0xd800, 65_535, 1e6, -1, 2.5));
+    const sched = fc.record({ q: num, init: fc.array(num, { maxLength: 3 }), steps: fc.array(fc.record({ th: num, ch: fc.array(num, { maxLength: 3 }) }), { maxLength: 6 }) });
+    const keyOf = (x: typeof sched extends fc.Arbitrary<infer T> ? T : never) => {
+      const s = { init: x.init.map((v) => ({ v })), nodes: x.steps.map((st) => ({ choices: st.ch.map((v) => ({ v })) })), keyCodes: [] } as unknown as Parameters<typeof probeKey>[2];
+      return probeKey(x.steps.map((_, i) => i), x.steps.map((st) => st.th), s, x.q);
+    };
+    fc.assert(fc.property(sched, sched, (a, b) => (keyOf(a) === keyOf(b)) === (JSON.stringify(a) === JSON.stringify(b))), { numRuns: 5_000, seed: 20261205 });
+    // Near pairs: one number of a schedule replaced by another (where a collision would hide).
+    fc.assert(fc.property(sched, fc.nat(), num, (a, at, v) => {
+      const b = structuredClone(a);
+      const slots: [number[] | { th: number }, number | "th"][] = [];
+      slots.push([b.init, -1]);
+      b.init.forEach((_, i) => slots.push([b.init, i]));
+      for (const st of b.steps) {
+        slots.push([st, "th"]);
+        st.ch.forEach((_, i) => slots.push([st.ch, i]));
+      }
+      const [arr, i] = slots[at % slots.length]!;
+      if (i === "th") (arr as { th: number }).th = v;
+      else if (i === -1) b.q = v;
+      else (arr as number[])[i] = v;
+      return (keyOf(a) === keyOf(b)) === (JSON.stringify(a) === JSON.stringify(b));
+    }), { numRuns: 20_000, seed: 20261205 });
+    // Same choices moved from one step to the next, or from the initial values to the first step.
+    const one = { q: 0, init: [1], steps: [{ th: 2, ch: [3] }, { th: 4, ch: [] }] };
+    expect(keyOf(one)).not.toBe(keyOf({ q: 0, init: [], steps: [{ th: 2, ch: [1, 3] }, { th: 4, ch: [] }] }));
+    expect(keyOf(one)).not.toBe(keyOf({ q: 0, init: [1], steps: [{ th: 2, ch: [] }, { th: 4, ch: [3] }] }));
+  });
+
   it("the blocking-heavy programs do probe, and answer probes from the memo", () => {
     let probes = 0, hits = 0;
     fc.assert(fc.property(blockingProgramArb, (prog) => {
