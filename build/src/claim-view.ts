@@ -35,13 +35,16 @@ const readsWords = (reads: readonly string[] | undefined): string =>
 
 /** "exhaustive, source-DPOR, 1 284 executions, 0.4 s", "bounded: ≤ 2 preemptions, …", "sampled: …";
  *  a claim that declared `reads` says which findings its predicate read (the other oracles were off). */
-export function coverageWords(c: Coverage, stats: { executions: number; ms: number }, complete: boolean, expected: string, observed: string, reads?: readonly string[]): string {
-  const tail = `${num(stats.executions)} executions, ${secs(stats.ms)}`;
+export function coverageWords(c: Coverage, stats: { executions: number; ms: number }, complete: boolean, expected: string, observed: string, reads?: readonly string[], share?: { readonly sharedBy?: number; readonly searchedEarlier?: boolean }): string {
+  // A claim decided by a search an earlier claim of its group ran (group.ts) has no time of its own.
+  const n = share?.sharedBy ?? 1;
+  const time = share?.searchedEarlier ? `the search of an earlier claim above, one for ${n} claims` : `${secs(stats.ms)}${n > 1 ? `, one search for ${n} claims` : ""}`;
+  const tail = `${num(stats.executions)} executions, ${time}`;
   let words: string;
   if (c.kind === "exhaustive") words = `exhaustive, ${c.reduction === "none" ? "no reduction" : c.reduction}${c.footprints === "fields" ? " over field footprints" : ""}${c.shard ? `, shard ${c.shard}` : ""}${readsWords(reads)}, ${tail}`;
   else if (c.kind === "bounded") words = `bounded: ≤ ${c.preemptions} preemption${c.preemptions === 1 ? "" : "s"}${readsWords(reads)}, ${tail}`;
   else if (c.kind === "replay") words = `replay of one execution (${c.token}): establishes no verdict`;
-  else words = `sampled: ${num(c.runs)} ${c.strategy.toUpperCase()} runs, seed ${c.seed}${c.depth !== undefined ? `, depth ${c.depth}` : ""}, ${secs(stats.ms)}${expected !== "Sometimes" ? ` — cannot establish ${expected}` : ""}`;
+  else words = `sampled: ${num(c.runs)} ${c.strategy.toUpperCase()} runs, seed ${c.seed}${c.depth !== undefined ? `, depth ${c.depth}` : ""}, ${time}${expected !== "Sometimes" ? ` — cannot establish ${expected}` : ""}`;
   if (complete) return words;
   // Sometimes is settled by one execution of each kind; the search stops there on purpose.
   return observed === "Sometimes" ? `${words} (stopped once both outcomes were seen)` : `${words} — budget ran out: incomplete`;
@@ -169,7 +172,7 @@ export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor:
   const head = `<div class="book-claim-head"><span class="book-badge book-${c.pass ? "passed" : "failed"}">${c.pass ? "✓" : "✗"} ${c.pass ? "as expected" : "verdict differs"}</span>` +
     `<span class="book-claim-id">${esc(c.id ?? "")}</span> <span class="book-claim-title">${esc(c.title)}</span>` +
     `<span class="book-verdicts">expected <span class="book-verdict book-verdict-${esc(c.expected)}">${esc(c.expected)}</span> · observed ${verdict}</span>` +
-    `<span class="book-coverage">${esc(coverageWords(c.coverage, c.stats, c.complete, c.expected, c.observed, c.reads))}</span></div>`;
+    `<span class="book-coverage">${esc(coverageWords(c.coverage, c.stats, c.complete, c.expected, c.observed, c.reads, c))}</span></div>`;
   let body = evidenceHtml(c.evidence);
   if (!c.pass) body += `<pre class="book-failure">${esc(c.message).replace(/\n/g, "&#10;")}</pre>`;
   const w = c.witness as BoundedWitness | undefined;

@@ -68,7 +68,7 @@ export async function runCommand(root: string, args: string[], replay: string | 
     // Each claim's verdict and what decided it, as the page shows them.
     for (const r of (t.meta?.records ?? []) as Partial<ClaimResult & { type: string }>[]) {
       if (r.type !== "claim" || !r.coverage || !r.stats) continue;
-      console.log(`    ${r.id ?? r.title}: ${r.observed} (expected ${r.expected}); ${coverageWords(r.coverage, r.stats, !!r.complete, r.expected!, r.observed!, r.reads)}`);
+      console.log(`    ${r.id ?? r.title}: ${r.observed} (expected ${r.expected}); ${coverageWords(r.coverage, r.stats, !!r.complete, r.expected!, r.observed!, r.reads, r)}`);
     }
   }
   console.log(`${m.tests.filter((t) => t.state === "passed").length} passed, ${failed} failed`);

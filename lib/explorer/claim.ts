@@ -111,6 +111,11 @@ export interface ClaimResult {
   /** The finding kinds the predicate was allowed to read (ClaimSpec.reads), sorted; absent: every
    *  kind. It shapes the search (oracles no claim reads keep no state), so the record says it. */
   readonly reads?: readonly string[];
+  /** Decided by one search that several claims shared (group.ts): how many. Absent: its own search. */
+  readonly sharedBy?: number;
+  /** That shared search ran for an earlier claim of the group, whose record carries its time:
+   *  this record's stats.ms is only its own decision. */
+  readonly searchedEarlier?: boolean;
 }
 
 /** Thrown by claim() when the observation differs from the expectation. */

@@ -72,6 +72,10 @@ function run(entries: readonly Entry[]): ClaimResult[] {
   // undefined: not searched yet; null: the shared search threw, so this spec searches alone
   // (and throws, if it does, at its own turn, as it would have alone).
   const recs: (SearchRecord | null | undefined)[] = entries.map(() => undefined);
+  /** How many claims the search of each entry served (1: its own). */
+  const sharedBy = entries.map(() => 1);
+  /** Entries whose turn ran the search (the others were decided by an earlier entry's). */
+  const first = new Set<number>();
   const admitted = entries.map(() => false);
   const results: ClaimResult[] = [];
   for (let i = 0; i < entries.length; i++) {
@@ -87,6 +91,7 @@ function run(entries: readonly Entry[]): ClaimResult[] {
         admitted[i] = true;
       }
       if (recs[i] === undefined) {
+        first.add(i);
         const members = [i];
         for (let j = i + 1; j < entries.length; j++) {
           if (recs[j] !== undefined || !sameSearch(spec, entries[j].spec)) continue;
@@ -104,13 +109,19 @@ function run(entries: readonly Entry[]): ClaimResult[] {
         } catch {
           // A predicate or the model threw: every member searches alone, in order.
         }
-        members.forEach((j, k) => (recs[j] = rs ? rs[k] : null));
+        members.forEach((j, k) => {
+          recs[j] = rs ? rs[k] : null;
+          if (rs) sharedBy[j] = members.length;
+        });
       } else {
         // Searched with an earlier claim: its own clock (the book's per-claim time is then its
         // decision and witness alone) and its own line for the watchdog.
         getHeartbeat()?.claim(spec.id ?? spec.title);
       }
-      const result = decide(spec, recs[i] ?? search(spec));
+      const earlier = recs[i] != null && !first.has(i);
+      const decided = decide(spec, recs[i] ?? search(spec));
+      // The reader is told that a verdict came from a search it shared, and which record's time is the search's.
+      const result: ClaimResult = recs[i] != null && sharedBy[i] > 1 ? { ...decided, sharedBy: sharedBy[i], ...(earlier ? { searchedEarlier: true } : {}) } : decided;
       reportClaim(result, spec);
       results.push(result);
       if (throws && !result.pass) throw new ClaimError(result);

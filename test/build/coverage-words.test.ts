@@ -15,6 +15,11 @@ describe("coverageWords", () => {
     expect(coverageWords({ kind: "bounded", preemptions: 2 }, STATS, true, "Never", "Never", ["deadlock"])).toBe("bounded: ≤ 2 preemptions, reading only deadlock findings, 1 071 executions, 2.10 s");
   });
 
+  it("a verdict from a search shared by a group: the first claim has its time, a later one points at it", () => {
+    expect(coverageWords(EX, STATS, true, "Never", "Never", undefined, { sharedBy: 3 })).toBe("exhaustive, source-DPOR over field footprints, 1 071 executions, 2.10 s, one search for 3 claims");
+    expect(coverageWords(EX, { executions: 1071, ms: 0 }, true, "Never", "Never", undefined, { sharedBy: 3, searchedEarlier: true })).toBe("exhaustive, source-DPOR over field footprints, 1 071 executions, the search of an earlier claim above, one for 3 claims");
+  });
+
   it("says nothing of findings for a claim that reads every kind", () => {
     expect(coverageWords(EX, STATS, true, "Never", "Never")).toBe("exhaustive, source-DPOR over field footprints, 1 071 executions, 2.10 s");
   });

@@ -22,7 +22,8 @@ const predicate = (p: Pred) => (e: { final: Final; findings: readonly { kind: st
   : p.kind === "true";
 
 /** A result without its wall time (the only field a shared search may change). */
-const sameAsAlone = (r: ClaimResult) => ({ ...r, stats: { ...r.stats, ms: 0 } });
+// What a grouped claim shares with its claim alone: all but the time and the words that say its search was shared.
+const sameAsAlone = (r: ClaimResult) => ({ ...r, stats: { ...r.stats, ms: 0 }, sharedBy: undefined, searchedEarlier: undefined });
 
 const SEARCHES: readonly SearchSpec[] = [
   { strategy: "dfs" }, { strategy: "dpor" }, { strategy: "bounded", preemptions: 0 }, { strategy: "bounded", preemptions: 1 },
@@ -184,6 +185,8 @@ describe("shared search: the cases a wrong implementation gets wrong", () => {
       expect(rs.map((r) => r.title)).toEqual(["x is at least 2", "x is never 5", "x is never 5"]);
       expect(seen).toEqual(rs.map((r) => r.title));
       expect(sameAsAlone(rs[1])).toEqual(sameAsAlone(check({ ...never, search: "dpor" })));
+      // The first and third shared one search (the page says so, and whose time it was); the second searched alone.
+      expect(rs.map((r) => [r.sharedBy, r.searchedEarlier])).toEqual([[2, undefined], [undefined, undefined], [2, true]]);
       let err: Error | undefined;
       try {
         together((g) => {
