@@ -101,7 +101,12 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
  * nothing else. The unit's tangled text (every definition and its one test block, each at its own
  * lines; prose is blank), the defs-only text of each chapter it imports, the text of each lib/
  * file it reaches, and `tools`. A unit is evaluated afresh (sandbox/worker.ts), so no other block
- * of its chapter, and no unit that ran before it, can change what it records: an edit to a test
+ * of its chapter, and no unit that ran before it, can change what it records (the worker runs the
+ * whole chapter's module but only the unit's block, and a unit whose whole chapter does not load
+ * runs again on its own text: run.ts runOwnText). One way remains, and it needs the chapter's
+ * author on both sides: an imported chapter that only another block uses is loaded for every unit,
+ * so load-time code of that chapter that reached the unit (through lib/'s ambient slots, reset as
+ * each unit's runtime loads) would. An edit to a test
  * block re-runs that block, an edit to a definition re-runs every block of the chapter (a test
  * body runs after all definitions, so one above it and one below it alike), and an edit to prose
  * re-runs nothing.

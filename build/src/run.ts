@@ -159,6 +159,7 @@ export async function runUnits(compiler: ModuleCompiler, units: readonly Unit[],
           if (w && (w.file !== u.file || w.dead)) { w.close(); w = null; }
           w ??= new ChapterWorker(u.file, bundle, opts);
           r = await w.run(u);
+          if (r.loadError && bundle.whole) r = await runOwnText(compiler, u, opts);
         }
         results[i] = r;
         opts.onUnit?.(r);
@@ -169,6 +170,27 @@ export async function runUnits(compiler: ModuleCompiler, units: readonly Unit[],
   };
   await Promise.all(Array.from({ length: width }, lane));
   return results;
+}
+
+/**
+ * A unit whose whole-chapter module did not load (modules.ts bundleOf), run on its own text in a
+ * worker of its own: what its cache key (hash.ts unitHash) says it is. Another test block's text
+ * can make the whole chapter fail to load; it must not fail this unit, nor stay in its cached result.
+ */
+async function runOwnText(compiler: ModuleCompiler, u: Unit, opts: RunOptions): Promise<UnitRun> {
+  let own: ChapterBundle;
+  try {
+    own = compiler.bundleOf(u.file, [unitModuleId(u.file, u.block)], false);
+  } catch (e) {
+    if (!(e instanceof ModuleError)) throw e;
+    return { file: u.file, block: u.block, tests: [], errors: [{ message: e.message, frame: { file: e.file, line: e.line, col: 1 } }], durationMs: 0, loadError: true };
+  }
+  const solo = new ChapterWorker(u.file, own, opts);
+  try {
+    return await solo.run(u);
+  } finally {
+    solo.close();
+  }
 }
 
 /** The key of a unit's previous duration in `RunOptions.expectedMs`. */

@@ -4,7 +4,7 @@
 // whose key changed.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, test } from "vitest";
+import { describe, expect, it, test } from "vitest";
 import { extract, type Extract } from "../../build/src/extract.ts";
 import { SourceCache, unitHash } from "../../build/src/hash.ts";
 import { build } from "../../build/src/pipeline.ts";
@@ -77,6 +77,37 @@ describe("a chapter is compiled once for all its units", () => {
     expect(runs[0]!.loadError).toBe(true);
     expect(runs[1]!.loadError).toBeFalsy();
     expect(runs[1]!.tests.map((t) => [t.name, t.state])).toEqual([["reads-state", "passed"]]);
+  });
+});
+
+describe("a block that makes the whole chapter fail to load fails only its own unit", () => {
+  // Each unit runs the whole chapter's module (modules.ts bundleOf); these blocks parse, but the
+  // whole module does not load: a string SES refuses, an import statement inside a test block, and
+  // an import only that block uses of a chapter that throws. Found by review: the other unit
+  // cached a load error under a key of its own text, which outlived the fix of the broken block.
+  const other = "# Other\n\n```ts\nexport const helper = 1;\nif (helper === 1) throw new Error(\"the other chapter fails to load\");\n```\n";
+  const text = (b: string, head = "") => chapter({ defs: "const later = 1;" + head, read: `${b}\nclaim({ id: "U2", title: "b", model: idle, predicate: () => false, expect: "Never" });` });
+  it.each([
+    ["eval", 'const s = "eval(";', ""],
+    ["import", 'import { model as m2 } from "../../../lib/explorer/index.ts"; void m2;', ""],
+    ["elided", "void helper;", '\nimport { helper } from "./00-other.md";'],
+  ] as const)("%s", async (name, broken, head) => {
+    const dir = path.join(WORK, `whole-${name}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    if (head) writeFileSync(path.join(dir, "00-other.md"), other);
+    const file = path.join(dir, "01-units.md");
+    const once = async (t: string) => {
+      writeFileSync(file, t);
+      const ran: string[] = [];
+      const out = await build({ root: ROOT, chaptersDir: dir, resultsFile: path.join(dir, "results.json"), cacheDir: path.join(dir, "cache"), onUnit: (u) => { if (u.file === file) ran.push(`${u.block}:${u.loadError ? "load error" : u.tests.map((x) => x.state).join()}`); } });
+      return { ran: ran.sort(), status: out.results.chapters.find((c) => c.file.endsWith("01-units.md"))!.status };
+    };
+    const bad = await once(text(broken, head));
+    expect(bad.ran).toEqual(["leaves-state:passed", "reads-state:load error"]);
+    // The broken block fixed: only it runs again, and the chapter passes, as a cold build would.
+    const fixed = await once(text("", head));
+    expect(fixed).toEqual({ ran: ["reads-state:passed"], status: "passed" });
   });
 });
 

@@ -42,6 +42,9 @@ export interface CompiledModule {
 export interface ChapterBundle {
   readonly entry: string;
   readonly modules: Readonly<Record<string, CompiledModule>>;
+  /** Every entry is the whole chapter's module (bundleOf): a unit that fails to load is run
+   *  again on its own text (run.ts), since another block can make the whole chapter fail. */
+  readonly whole?: boolean;
 }
 
 const COMPILER: ts.CompilerOptions = {
@@ -77,18 +80,21 @@ export class ModuleCompiler {
   }
 
   /** The modules of a chapter's work units (`unitModuleId`): one bundle, one entry per unit. */
-  bundleOf(chapterAbs: string, entries: readonly string[]): ChapterBundle {
+  bundleOf(chapterAbs: string, entries: readonly string[], whole = true): ChapterBundle {
     const modules: Record<string, CompiledModule> = {};
     // Every unit of a chapter runs one module: the chapter with all its blocks (tangle's "run"),
     // of whose test blocks the worker runs only the unit's own (sandbox/worker.ts). Compiling each
     // unit's own text instead transpiled the whole chapter once per test block: about 10 s of
     // the book's cold build on the main thread, while the workers waited for their bundles. The
-    // other blocks are only registered, never run, so a unit still does what its own text says.
-    // A chapter that does not parse is compiled unit by unit, so that a broken block fails only its own.
+    // other blocks are only registered, never run, so a unit still does what its own text says,
+    // as long as the whole chapter loads: another block can make it fail to (a string SES
+    // refuses, an import statement inside a block, an import only it uses of a chapter that
+    // throws), and then the unit is run again on its own text (run.ts); its cache key is its own
+    // text. A chapter that does not parse is compiled unit by unit from the start.
     const isUnit = (e: string) => e === `${chapterAbs}?load` || e.startsWith(`${chapterAbs}?unit=`);
-    const whole = chapterAbs.endsWith(".md") && entries.length > 0 && entries.every(isUnit) ? this.wholeChapter(chapterAbs) : null;
-    for (const e of whole ? entries : []) modules[e] = whole!;
-    const todo = whole ? [whole.id] : [...entries];
+    const all = whole && chapterAbs.endsWith(".md") && entries.length > 0 && entries.every(isUnit) ? this.wholeChapter(chapterAbs) : null;
+    for (const e of all ? entries : []) modules[e] = all!;
+    const todo = all ? [all.id] : [...entries];
     while (todo.length > 0) {
       const id = todo.pop()!;
       if (modules[id]) continue;
@@ -96,7 +102,7 @@ export class ModuleCompiler {
       modules[id] = m;
       for (const d of Object.values(m.deps)) if (!modules[d]) todo.push(d);
     }
-    return { entry: chapterAbs, modules };
+    return all ? { entry: chapterAbs, modules, whole: true } : { entry: chapterAbs, modules };
   }
 
   /** The chapter as one module of all its blocks, or null if it does not parse. */
