@@ -5,9 +5,13 @@
 // to a temporary name and renamed, so a reader never sees half of one.
 
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
+
+/** The entries' format, and how this file derives them from TypeScript's output (syntaxError):
+ *  part of the key, so a change to either never reads an older entry. */
+const FORMAT = 1;
 
 export interface Transpiled {
   readonly outputText: string;
@@ -23,7 +27,7 @@ export function transpile(source: string, fileName: string, options: ts.Compiler
     return { outputText: out.outputText, sourceMapText: out.sourceMapText ?? "", syntaxError: !!out.diagnostics?.some((d) => d.file) };
   };
   if (dir === null) return run();
-  const key = createHash("sha256").update(JSON.stringify([ts.version, options, fileName, diagnose, source])).digest("hex");
+  const key = createHash("sha256").update(JSON.stringify([FORMAT, ts.version, options, fileName, diagnose, source])).digest("hex");
   const file = path.join(dir, `${key}.json`);
   try {
     const hit = JSON.parse(readFileSync(file, "utf8")) as Transpiled;
@@ -32,13 +36,14 @@ export function transpile(source: string, fileName: string, options: ts.Compiler
     // absent or damaged: transpile it again
   }
   const out = run();
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     writeFileSync(tmp, JSON.stringify(out));
     renameSync(tmp, file);
   } catch {
-    // a read-only checkout: still correct, only slower
+    // a read-only checkout or a full disk: still correct, only slower
+    rmSync(tmp, { force: true });
   }
   return out;
 }
