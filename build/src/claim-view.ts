@@ -39,7 +39,7 @@ export function coverageWords(c: Coverage, stats: { executions: number; ms: numb
   // A claim decided by a search an earlier claim of its group ran (group.ts) has no time of its own.
   const n = share?.sharedBy ?? 1;
   const time = share?.searchedEarlier ? `the search of an earlier claim above, one for ${n} claims` : `${secs(stats.ms)}${n > 1 ? `, one search for ${n} claims` : ""}`;
-  const tail = `${num(stats.executions)} executions, ${time}`;
+  const tail = `${num(stats.executions)} execution${stats.executions === 1 ? "" : "s"}, ${time}`;
   let words: string;
   if (c.kind === "exhaustive") words = `exhaustive, ${c.reduction === "none" ? "no reduction" : c.reduction}${c.footprints === "fields" ? " over field footprints" : ""}${c.shard ? `, shard ${c.shard}` : ""}${readsWords(reads)}, ${tail}`;
   else if (c.kind === "bounded") words = `bounded: ≤ ${c.preemptions} preemption${c.preemptions === 1 ? "" : "s"}${readsWords(reads)}, ${tail}`;

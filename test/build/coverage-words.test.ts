@@ -20,6 +20,10 @@ describe("coverageWords", () => {
     expect(coverageWords(EX, { executions: 1071, ms: 0 }, true, "Never", "Never", undefined, { sharedBy: 3, searchedEarlier: true })).toBe("exhaustive, source-DPOR over field footprints, 1 071 executions, the search of an earlier claim above, one for 3 claims");
   });
 
+  it("one execution is singular", () => {
+    expect(coverageWords(EX, { executions: 1, ms: 2 }, true, "Never", "Never")).toBe("exhaustive, source-DPOR over field footprints, 1 execution, 2 ms");
+  });
+
   it("says nothing of findings for a claim that reads every kind", () => {
     expect(coverageWords(EX, STATS, true, "Never", "Never")).toBe("exhaustive, source-DPOR over field footprints, 1 071 executions, 2.10 s");
   });

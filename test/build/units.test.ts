@@ -124,7 +124,7 @@ describe("npm run chapter", () => {
     }
     expect(lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, "").replace(/\d+ ms/g, "N ms"))).toEqual([
       "✓ reads-state (N ms)",
-      "    U2: Never (expected Never); exhaustive, source-DPOR, 1 executions, N ms",
+      "    U2: Never (expected Never); exhaustive, source-DPOR, 1 execution, N ms",
       "1 passed, 0 failed",
     ]);
   });

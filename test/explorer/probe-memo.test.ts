@@ -97,6 +97,13 @@ describe("DPOR probe memo", () => {
       else (arr as number[])[i] = v;
       return (keyOf(a) === keyOf(b)) === (JSON.stringify(a) === JSON.stringify(b));
     }), { numRuns: 20_000, seed: 20261205 });
+    // A schedule past one chunk of char codes (4 096): the key is built in pieces, still exact.
+    const long = { q: 1, init: [], steps: Array.from({ length: 3000 }, (_, i) => ({ th: i % 7, ch: [i % 3] })) };
+    const tail = structuredClone(long);
+    tail.steps[2999]!.ch[0] = 1;
+    expect(keyOf(long).length).toBeGreaterThan(4096);
+    expect(keyOf(long)).toBe(keyOf(structuredClone(long)));
+    expect(keyOf(long)).not.toBe(keyOf(tail));
     // Same choices moved from one step to the next, or from the initial values to the first step.
     const one = { q: 0, init: [1], steps: [{ th: 2, ch: [3] }, { th: 4, ch: [] }] };
     expect(keyOf(one)).not.toBe(keyOf({ q: 0, init: [], steps: [{ th: 2, ch: [1, 3] }, { th: 4, ch: [] }] }));
