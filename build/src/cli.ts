@@ -121,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
     case "test": return (await import("./test-all.ts")).testAll(o);
     case "diff": return (await import("./diff-command.ts")).diffCommand(o, positionals[1]);
     case "bench": return (await import("./bench.ts")).bench();
-    case "run": return (await import("./run-command.ts")).runCommand(ROOT, positionals.slice(1), (values.replay as string | undefined) ?? process.env.BOOK_REPLAY ?? null, Boolean(values.unconfined));
+    case "run": return (await import("./run-command.ts")).runCommand(ROOT, positionals.slice(1), (values.replay as string | undefined) ?? process.env.BOOK_REPLAY ?? null, Boolean(values.unconfined), buildOptions(values).cacheDir);
     default: console.error(`unknown command "${cmd}"\n${USAGE}`); return 2;
   }
 }

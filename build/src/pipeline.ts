@@ -9,6 +9,7 @@ import { extract, type Extract } from "./extract.ts";
 import { decodeChapter } from "./utf8.ts";
 import { ChapterTypeChecker, checkChapters } from "./typecheck.ts";
 import { expectedKey, mergeUnits, runUnits, unitsOf, type Frame, type ModuleRun, type Unit, type UnitRun } from "./run.ts";
+import { transpileDir } from "./sandbox/transpile-cache.ts";
 import { ModuleCompiler } from "./sandbox/modules.ts";
 import { unitFromCache, unitToCache } from "./unit-cache.ts";
 import { RESULTS_SCHEMA, type BlockResult, type ChapterResult, type Results, type Location } from "./results.ts";
@@ -216,7 +217,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   }
   const missing = units.filter(({ u }) => !unitRuns.has(u));
   const expectedMs = await previousDurations(root, opts.resultsFile);
-  const compiler = opts.session?.compiler ?? new ModuleCompiler(root, extracts, opts.cacheDir ? path.join(opts.cacheDir, "transpile") : null);
+  const compiler = opts.session?.compiler ?? new ModuleCompiler(root, extracts, transpileDir(opts.cacheDir));
   compiler.setExtracts(extracts);
   const t0 = performance.now();
   const running = runUnits(compiler, missing.map(({ u }) => u), { expectedMs, unconfined: opts.unconfined, onUnit: opts.onUnit && ((r) => opts.onUnit!(r, extracts.get(r.file)!)) });

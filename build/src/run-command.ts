@@ -1,7 +1,8 @@
 // `npm run -s chapter -- chapters/NN-x.md [BLOCK-ID ...]`: type-check one chapter and run it (or
 // only the named blocks) in the same sandbox as the build, printing each claim's verdict and coverage.
 // `BOOK_REPLAY=<token>` (or `--replay TOKEN`) re-runs one execution of each claim instead of
-// searching and prints its trace. No result is cached (transpiled modules are: .cache/transpile) and no site is built.
+// searching and prints its trace. No result is cached (transpiled modules are, as by the build:
+// .cache/results/transpile) and no site is built.
 
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -13,9 +14,11 @@ import { runChapters } from "./run.ts";
 import { markdownColumn } from "./tangle.ts";
 import { ChapterTypeChecker } from "./typecheck.ts";
 import { coverageWords } from "./claim-view.ts";
+import { transpileDir } from "./sandbox/transpile-cache.ts";
 import type { ClaimResult } from "../../lib/explorer/claim.ts";
 
-export async function runCommand(root: string, args: string[], replay: string | null, unconfined = false): Promise<number> {
+/** `cacheDir`: the build's results cache (cli.ts), beside which transpiled modules are kept; null: none. */
+export async function runCommand(root: string, args: string[], replay: string | null, unconfined = false, cacheDir: string | null = null): Promise<number> {
   const [target, ...blocks] = args;
   if (!target) {
     console.error("usage: npm run -s chapter -- chapters/NN-x.md [BLOCK-ID ...]   (BOOK_REPLAY=<token> to replay)");
@@ -46,7 +49,7 @@ export async function runCommand(root: string, args: string[], replay: string | 
     console.error(`${rel(abs)} has no block ${unknown.map((b) => `"${b}"`).join(", ")}; its test blocks are ${ex.blocks.filter((b) => b.flags.test).map((b) => b.id).join(", ")}`);
     return 2;
   }
-  const { modules } = await runChapters(root, [abs], extracts, { only: blocks.length > 0 ? blocks : null, replayToken: replay, workers: 1, unconfined, transpileCache: path.join(root, ".cache/transpile") });
+  const { modules } = await runChapters(root, [abs], extracts, { only: blocks.length > 0 ? blocks : null, replayToken: replay, workers: 1, unconfined, transpileCache: transpileDir(cacheDir) });
   const m = modules[0]!;
   let failed = 0;
   const where = (f: { file: string; line: number; col: number } | null, line: number) =>

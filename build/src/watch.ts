@@ -13,6 +13,7 @@ import { buildOnce, ROOT, type buildOptions } from "./cli.ts";
 import { unitLine } from "./report.ts";
 import { ModuleCompiler } from "./sandbox/modules.ts";
 import { ChapterTypeChecker } from "./typecheck.ts";
+import { transpileDir } from "./sandbox/transpile-cache.ts";
 
 export async function watch(o: ReturnType<typeof buildOptions>): Promise<number> {
   let running = false;
@@ -28,7 +29,7 @@ export async function watch(o: ReturnType<typeof buildOptions>): Promise<number>
     do {
       again = false;
       if (libChanged) { session.checker = new ChapterTypeChecker(ROOT); libChanged = false; }
-      session.compiler ??= new ModuleCompiler(ROOT, new Map(), o.cacheDir ? path.join(o.cacheDir, "transpile") : null);
+      session.compiler ??= new ModuleCompiler(ROOT, new Map(), transpileDir(o.cacheDir));
       const t0 = changedAt;
       const onUnit = (u: Parameters<typeof unitLine>[1] & { file: string }) => {
         const rel = path.relative(ROOT, u.file).split(path.sep).join("/");

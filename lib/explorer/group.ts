@@ -74,8 +74,6 @@ function run(entries: readonly Entry[]): ClaimResult[] {
   const recs: (SearchRecord | null | undefined)[] = entries.map(() => undefined);
   /** How many claims the search of each entry served (1: its own). */
   const sharedBy = entries.map(() => 1);
-  /** Entries whose turn ran the search (the others were decided by an earlier entry's). */
-  const first = new Set<number>();
   const admitted = entries.map(() => false);
   const results: ClaimResult[] = [];
   for (let i = 0; i < entries.length; i++) {
@@ -90,8 +88,9 @@ function run(entries: readonly Entry[]): ClaimResult[] {
         admitClaim(spec);
         admitted[i] = true;
       }
+      // Decided by a search an earlier entry ran (null: that search threw, so this one searches alone).
+      const earlier = recs[i] != null;
       if (recs[i] === undefined) {
-        first.add(i);
         const members = [i];
         for (let j = i + 1; j < entries.length; j++) {
           if (recs[j] !== undefined || !sameSearch(spec, entries[j].spec)) continue;
@@ -118,7 +117,6 @@ function run(entries: readonly Entry[]): ClaimResult[] {
         // decision and witness alone) and its own line for the watchdog.
         getHeartbeat()?.claim(spec.id ?? spec.title);
       }
-      const earlier = recs[i] != null && !first.has(i);
       const decided = decide(spec, recs[i] ?? search(spec));
       // The reader is told that a verdict came from a search it shared, and which record's time is the search's.
       const result: ClaimResult = recs[i] != null && sharedBy[i] > 1 ? { ...decided, sharedBy: sharedBy[i], ...(earlier ? { searchedEarlier: true } : {}) } : decided;

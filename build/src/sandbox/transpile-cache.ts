@@ -20,6 +20,11 @@ export interface Transpiled {
   readonly syntaxError: boolean;
 }
 
+/** Where a build whose results are cached in `cacheDir` keeps transpiled modules (none without a cache). */
+export function transpileDir(cacheDir: string | null): string | null {
+  return cacheDir === null ? null : path.join(cacheDir, "transpile");
+}
+
 export function transpile(source: string, fileName: string, options: ts.CompilerOptions, diagnose: boolean, dir: string | null): Transpiled {
   const run = (): Transpiled => {
     const out = ts.transpileModule(source, { compilerOptions: options, fileName, reportDiagnostics: diagnose });

@@ -120,11 +120,11 @@ function loadShared(m: CompiledModule): Record<string, unknown> {
 
 /**
  * One work unit: its chapter (all blocks, of which only the unit's test block runs: the others
- * are registered and never called; modules.ts `bundleOf`), with the runtime and imported chapters, evaluated afresh in a Compartment of its
- * own, linked to the worker's shared lib/. Nothing a unit leaves behind (module state, a patched
- * model, a memo) reaches the next one: what they share is the hardened realm, lib/ (stateless,
- * hardened, its ambient slots reset by the runtime as it loads) and this host, whose state is
- * created here.
+ * are registered and never called; modules.ts `bundleOf`), with the runtime and imported
+ * chapters, evaluated afresh in a Compartment of its own, linked to the worker's shared lib/.
+ * Nothing a unit leaves behind (module state, a patched model, a memo) reaches the next one:
+ * what they share is the hardened realm, lib/ (stateless, hardened, its ambient slots reset by
+ * the runtime as it loads) and this host, whose state is created here.
  */
 async function runUnit(entry: string, block: string | null): Promise<void> {
   const registered: Registered[] = [];
