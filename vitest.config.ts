@@ -1,5 +1,6 @@
 import os from "node:os";
 import { defineConfig } from "vitest/config";
+import { EXPLORER_NODE_FLAGS } from "./build/src/node-flags.ts";
 
 // `npx vitest run test/` runs the tests of lib/ and build/. Chapters are not vitest files: the
 // build runs each in its own sandboxed worker (build/src/run.ts); `npm run -s chapter --
@@ -19,6 +20,8 @@ export default defineConfig({
     // One fork per core. Vitest's default leaves a core to its main process, which only
     // transforms files here (4 s of a 400 s run): on a 2-core machine that ran one file at a time.
     maxWorkers: os.availableParallelism(),
+    // The forks explore as the build does: without V8's allocation-site pretenuring (node-flags.ts).
+    execArgv: [...EXPLORER_NODE_FLAGS],
     // Each project names its files (a root `include` would be concatenated onto theirs).
     projects: [
       { extends: true, test: { name: "isolated", include: ISOLATED, isolate: true } },

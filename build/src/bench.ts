@@ -18,7 +18,8 @@ function buildIn(dir: string, args: string[]): Record<string, number> {
   const results = path.join(ROOT, ".bench/results.json");
   const t0 = performance.now();
   try {
-    execFileSync(process.execPath, [path.join(ROOT, "dist/build/src/cli.js"), "build", "--chapters", dir,
+    // With this process's node flags (package.json: EXPLORER_NODE_FLAGS), as every build runs.
+    execFileSync(process.execPath, [...process.execArgv, path.join(ROOT, "dist/build/src/cli.js"), "build", "--chapters", dir,
       "--results", results, "--docs", path.join(ROOT, ".bench/docs"), "--site-dir", path.join(ROOT, ".bench/site"), ...args],
     { cwd: ROOT, stdio: "pipe" });
   } catch (e) {
@@ -89,7 +90,7 @@ function buildAt(ref: string): Record<string, number> {
   const results = path.join(repo, "results/results.json");
   const t0 = performance.now();
   try {
-    execFileSync(process.execPath, ["dist/build/src/cli.js", "build", "--no-cache", "--no-site"], { cwd: repo, stdio: "pipe" });
+    execFileSync(process.execPath, [...process.execArgv, "dist/build/src/cli.js", "build", "--no-cache", "--no-site"], { cwd: repo, stdio: "pipe" });
   } catch {
     // A failing chapter still wrote its results and its times.
   }
