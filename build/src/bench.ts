@@ -18,7 +18,7 @@ function buildIn(dir: string, args: string[]): Record<string, number> {
   const results = path.join(ROOT, ".bench/results.json");
   const t0 = performance.now();
   try {
-    // With this process's node flags (package.json: EXPLORER_NODE_FLAGS), as every build runs.
+    // With this process's node flags (npm run bench's, node-flags.ts), as every build runs.
     execFileSync(process.execPath, [...process.execArgv, path.join(ROOT, "dist/build/src/cli.js"), "build", "--chapters", dir,
       "--results", results, "--docs", path.join(ROOT, ".bench/docs"), "--site-dir", path.join(ROOT, ".bench/site"), ...args],
     { cwd: ROOT, stdio: "pipe" });
