@@ -1,0 +1,69 @@
+// lib/kernel/README.md, "No generator functions made per execution", checked over every chapter's
+// blocks and every module of lib/ (per-execution-generators-lint.ts says what counts). Each
+// offence costs speed, never a verdict, so the failure names the place and the rewrite.
+
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { extract } from "../../build/src/extract.ts";
+import { findPerCallGenerators } from "./per-execution-generators-lint.ts";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const REWRITE = "make it a module-level function* called from an arrow (`A: () => task(k, mm)`), or a method of a module-level class";
+
+describe("no generator function is made per execution", () => {
+  it("in any chapter's blocks", () => {
+    const found: string[] = [];
+    for (const name of readdirSync(path.join(root, "chapters")).filter((f) => f.endsWith(".md")).sort()) {
+      const file = `chapters/${name}`;
+      for (const b of extract(file, readFileSync(path.join(root, file), "utf8")).blocks) {
+        for (const o of findPerCallGenerators(b.code)) found.push(`${file}:${b.codeLine + o.line - 1}: ${o.what} made in ${o.in}`);
+      }
+    }
+    expect(found.join("\n"), REWRITE).toBe("");
+  });
+
+  it("in any module of lib/", () => {
+    const found: string[] = [];
+    const files = readdirSync(path.join(root, "lib"), { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile() && d.name.endsWith(".ts"))
+      .map((d) => path.relative(root, path.join(d.parentPath, d.name)).split(path.sep).join("/"))
+      .sort();
+    for (const file of files) {
+      for (const o of findPerCallGenerators(readFileSync(path.join(root, file), "utf8"), file)) found.push(`${file}:${o.line}: ${o.what} made in ${o.in}`);
+    }
+    expect(found.join("\n"), REWRITE).toBe("");
+  });
+});
+
+describe("the lint finds each kind, and only those", () => {
+  const lines = (code: string) => findPerCallGenerators(code).map((o) => `${o.line} ${o.what} in ${o.in}`);
+
+  it("a function* expression in a model's setup", () => {
+    expect(lines('const m = model("m", () => ({\n  threads: { A: function* () { yield 1; } },\n}));')).toEqual(["2 function* in (arrow)"]);
+  });
+
+  it("a generator method of an object literal, and a function* declaration, inside a function", () => {
+    const code = "function setup() {\n  const buf = { *bind() { yield 1; } };\n  function* run() { yield 2; }\n  return [buf, run];\n}";
+    expect(lines(code)).toEqual(["2 bind in setup", "3 run in setup"]);
+  });
+
+  it("a generator method of a class declared inside a method", () => {
+    const code = "class D {\n  make() {\n    return class { *go() { yield 1; } };\n  }\n}";
+    expect(lines(code)).toEqual(["3 go in make"]);
+  });
+
+  it("a named function* passed to call() inside a method", () => {
+    expect(lines('class D {\n  *f() { return yield* call("f", function* inner() { yield 1; }); }\n}')).toEqual(["2 inner in f"]);
+  });
+
+  it("not module-level function*, module-level object literals, module-level classes, or arrows calling them", () => {
+    const code = [
+      "function* task(x: number) { yield x; }",
+      "export const ops = { *submit() { yield 1; } };",
+      "class Drv { *bind() { yield 1; } static *make() { yield 2; } }",
+      'const m = model("m", () => ({ threads: { A: () => task(1), B: () => new Drv().bind() } }));',
+    ].join("\n");
+    expect(lines(code)).toEqual([]);
+  });
+});
