@@ -101,7 +101,11 @@ export interface ChooseRequest {
 
 export type Yieldable = Op | ChooseRequest;
 
-/** A thread body. Write `function* () { ... yield* x.read() ... }`. */
+/**
+ * A thread body: an arrow calling a module-level `function*`, `A: () => task(x)` with
+ * `function* task(x) { ... yield* x.read() ... }` (a `function*` made in a model's setup is made
+ * again every execution: lib/kernel/README.md, "No generator functions made per execution").
+ */
 export type ThreadBody = () => Generator<Yieldable, unknown, unknown>;
 
 export const isChoose = (y: Yieldable): y is ChooseRequest => (y as ChooseRequest).choose === true;

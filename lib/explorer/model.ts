@@ -31,6 +31,6 @@ export interface Model<F = unknown> {
 
 export function model<F = Record<string, never>>(name: string, setup: () => ModelInstance<F>): Model<F> {
   if (typeof setup !== "function")
-    throw new ExplorerError(`model("${name}") needs a setup function returning { threads, final }; pass () => ({ threads: { A: function* () {...} } }).`);
+    throw new ExplorerError(`model("${name}") needs a setup function returning { threads, final }; pass () => ({ threads: { A: () => task() } }) with a module-level function* task() {...}.`);
   return { name, setup };
 }

@@ -105,7 +105,8 @@ export function note(text: string): void {
 
 /**
  * Run `body` as a named frame: steps inside are labelled `name › label` in traces.
- * Use kernel function names: `yield* call("unmap_vmas", function* () { ... })`.
+ * Use kernel function names: `yield* call("unmap_vmas", () => unmap_vmas_body(k, mm))`, the body a
+ * module-level `function*` or a generator method (not a `function*` made in the caller).
  */
 export function* call<T>(name: string, body: () => Generator<Yieldable, T, unknown>): Generator<Yieldable, T, unknown> {
   const rt = currentRuntime() ?? runtime(`call("${name}")`);
