@@ -64,10 +64,11 @@ async function unsearchSources(siteDir: string): Promise<void> {
 }
 
 /**
- * Pygments wraps every run of whitespace in code in `<span class="w">`, which no style colours: on
- * chapter 01's page, 4,100 of them were a tenth of its weight (every page must stay under 1 MiB:
- * test/site/book.spec.ts). Unwrapped, the code's text and look are the same. Only pygments'
- * markup matches: a `<` in the book's own text is escaped.
+ * Pygments wraps every run of whitespace in code in `<span class="w">`, which neither Material's
+ * stylesheets nor the book's (build/site/book.css) style: on chapter 01's page, 4,100 of them were a
+ * tenth of its weight (every page must stay under 1 MiB: test/site/book.spec.ts). Unwrapped, the
+ * code's text and look are the same. Only pygments' markup has that exact tag: the chapters write
+ * no raw HTML, and a `<` in their text or code is escaped.
  */
 export function unwrapWhitespace(html: string): string {
   return html.replace(/<span class="w">([^<]*)<\/span>/g, "$1");

@@ -222,7 +222,7 @@ export class Execution implements Runtime {
   private addThread(name: string, body: ThreadBody, parent: number, spawnStep: number): number {
     const t = this.threads.length;
     if (t >= MAX_THREADS) throw new ExplorerError(`Model "${this.model.name}" created more than ${MAX_THREADS} threads; the explorer supports at most ${MAX_THREADS}. Reduce the model.`);
-    if (typeof body !== "function") throw new ExplorerError(`Thread "${name}" of model "${this.model.name}" is not a generator function; write ${name}: () => task() with a module-level function* task() { ... }.`);
+    if (typeof body !== "function") throw new ExplorerError(`Thread "${name}" of model "${this.model.name}" is not a function that starts a generator; write ${name}: () => task() with a module-level function* task() { ... }.`);
     const gen = body();
     const path = parent < 0 ? String(t) : `${this.threads[parent].path}.${this.threads[parent].kids++}`;
     this.threads.push({ name, gen, pending: null, done: false, held: [], frames: [], pendingLabel: "", parent, spawnStep, path, kids: 0, made: 0 });

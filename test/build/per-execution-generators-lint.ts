@@ -7,7 +7,8 @@
 // This finds, syntactically, every generator function that is made each time some function runs:
 //  * a `function*` expression or declaration inside a function, arrow, method or accessor;
 //  * a generator method of an object literal inside one (`{ *submit() {…} }`);
-//  * a generator method of a class that is itself declared inside one (a class per call).
+//  * a generator method of a class that is itself declared inside one (a class per call);
+//  * any of these in an instance field's initializer (run by every `new`).
 // Module-level `function*`, generator methods of module-level classes and of module-level object
 // literals are made once per load and are fine.
 
@@ -31,6 +32,7 @@ function nameOf(n: ts.Node, sf: ts.SourceFile): string {
     return n.name.getText(sf);
   }
   if (ts.isConstructorDeclaration(n)) return "constructor";
+  if (ts.isPropertyDeclaration(n)) return `field ${n.name.getText(sf)}`;
   // An arrow or anonymous function: name it after what it is assigned to, if anything.
   const p = n.parent;
   if (p && (ts.isVariableDeclaration(p) || ts.isPropertyAssignment(p)) && p.name) return p.name.getText(sf);
@@ -51,7 +53,9 @@ export function findPerCallGenerators(code: string, fileName = "block.ts"): Made
         in: nameOf(enclosing, sf),
       });
     }
-    const inner = isFunctionLike(n) ? n : enclosing;
+    // An instance field's initializer runs at every `new`: as made per call as a constructor's body.
+    const fieldOfInstance = ts.isPropertyDeclaration(n) && !n.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
+    const inner = isFunctionLike(n) || fieldOfInstance ? n : enclosing;
     ts.forEachChild(n, (c) => visit(c, inner));
   };
   visit(sf, null);

@@ -9,7 +9,7 @@ import { extract } from "../../build/src/extract.ts";
 import { findPerCallGenerators } from "./per-execution-generators-lint.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const REWRITE = "make it a module-level function* called from an arrow (`A: () => task(k, mm)`), or a method of a module-level class";
+const REWRITE = "make it a module-level function* called from an arrow (`A: () => task(k, mm)`) or a method of a module-level class; a `call(\"f\", function* () {…})` body in a method becomes `const __f = enter(k, \"f\"); try { … } finally { leave(__f); }`";
 
 describe("no generator function is made per execution", () => {
   it("in any chapter's blocks", () => {
@@ -48,9 +48,14 @@ describe("the lint finds each kind, and only those", () => {
     expect(lines(code)).toEqual(["2 bind in setup", "3 run in setup"]);
   });
 
-  it("a generator method of a class declared inside a method", () => {
+  it("a generator method of a class expression made inside a method", () => {
     const code = "class D {\n  make() {\n    return class { *go() { yield 1; } };\n  }\n}";
     expect(lines(code)).toEqual(["3 go in make"]);
+  });
+
+  it("a function* or an object literal's generator method in an instance field's initializer, made by every new", () => {
+    const code = "class D {\n  run = function* () { yield 1; };\n  ops = { *submit() { yield 2; } };\n  static once = function* () { yield 3; };\n}";
+    expect(lines(code)).toEqual(["2 function* in field run", "3 submit in field ops"]);
   });
 
   it("a named function* passed to call() inside a method", () => {
