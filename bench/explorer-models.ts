@@ -31,77 +31,101 @@ export const PUBLISHED: Record<string, number> = {
   "filesystem(14)": 2, "filesystem(16)": 8, "filesystem(18)": 32, "filesystem(19)": 64,
 };
 
+// The threads are module-level functions called from arrows: a `function*` made in a model's setup
+// is made again for every execution (lib/kernel/README.md, "No generator functions made per execution").
+
+const INDEXER_SIZE = 128, INDEXER_MAX = 4;
+/** indexer's thread tid: insert its 4 messages with CAS, probing linearly on collisions. */
+function* indexerThread(table: readonly SharedVar<number>[], tid: number): Generator<any, void, unknown> {
+  for (let m = 0; m < INDEXER_MAX; m++) {
+    const w = (m + 1) * 11 + tid;
+    let h = (w * 7) % INDEXER_SIZE;
+    // cas(&table[h], 0, w): an atomic read-modify-write
+    while ((yield* table[h].update((old) => (old === 0 ? w : old), "cas")) !== 0) h = (h + 1) % INDEXER_SIZE;
+  }
+}
 /** Threads insert 4 messages each into a shared hash table with CAS; collisions from 12 threads up. */
 export function indexer(n: number): Model<{ filled: number }> {
-  const SIZE = 128, MAX = 4;
   return model(`indexer(${n})`, () => {
-    const table = Array.from({ length: SIZE }, (_, i) => new SharedVar(`table[${i}]`, 0));
+    const table = Array.from({ length: INDEXER_SIZE }, (_, i) => new SharedVar(`table[${i}]`, 0));
     const threads: Record<string, () => Generator<any, void, unknown>> = {};
-    for (let tid = 0; tid < n; tid++) {
-      threads[`T${tid}`] = function* () {
-        for (let m = 0; m < MAX; m++) {
-          const w = (m + 1) * 11 + tid;
-          let h = (w * 7) % SIZE;
-          // cas(&table[h], 0, w): an atomic read-modify-write
-          while ((yield* table[h].update((old) => (old === 0 ? w : old), "cas")) !== 0) h = (h + 1) % SIZE;
-        }
-      };
-    }
+    for (let tid = 0; tid < n; tid++) threads[`T${tid}`] = () => indexerThread(table, tid);
     return { threads, final: () => ({ filled: table.filter((t) => t.peek() !== 0).length }) };
   });
 }
 
+const FS_NUMBLOCKS = 26, FS_NUMINODE = 32;
+interface Fs { locki: Mutex[]; inode: SharedVar<number>[]; lockb: Mutex[]; busy: SharedVar<boolean>[] }
+/** filesystem's thread tid: allocate a free block for inode tid mod 32 under the block locks. */
+function* filesystemThread(fs: Fs, tid: number): Generator<any, void, unknown> {
+  const { locki, inode, lockb, busy } = fs;
+  const i = tid % FS_NUMINODE;
+  yield* locki[i].lock();
+  if ((yield* inode[i].read()) === 0) {
+    let b = (i * 2) % FS_NUMBLOCKS;
+    for (;;) {
+      yield* lockb[b].lock();
+      if (!(yield* busy[b].read())) {
+        yield* busy[b].write(true);
+        yield* inode[i].write(b + 1);
+        yield* lockb[b].unlock();
+        break;
+      }
+      yield* lockb[b].unlock();
+      b = (b + 1) % FS_NUMBLOCKS;
+    }
+  }
+  yield* locki[i].unlock();
+}
 /** Threads allocate a block for their inode, scanning blocks under per-block locks. */
 export function filesystem(n: number): Model<{ inodes: number[] }> {
-  const NUMBLOCKS = 26, NUMINODE = 32;
   return model(`filesystem(${n})`, () => {
-    const locki = Array.from({ length: NUMINODE }, (_, i) => new Mutex(`locki[${i}]`));
-    const inode = Array.from({ length: NUMINODE }, (_, i) => new SharedVar(`inode[${i}]`, 0));
-    const lockb = Array.from({ length: NUMBLOCKS }, (_, i) => new Mutex(`lockb[${i}]`));
-    const busy = Array.from({ length: NUMBLOCKS }, (_, i) => new SharedVar(`busy[${i}]`, false));
+    const fs: Fs = {
+      locki: Array.from({ length: FS_NUMINODE }, (_, i) => new Mutex(`locki[${i}]`)),
+      inode: Array.from({ length: FS_NUMINODE }, (_, i) => new SharedVar(`inode[${i}]`, 0)),
+      lockb: Array.from({ length: FS_NUMBLOCKS }, (_, i) => new Mutex(`lockb[${i}]`)),
+      busy: Array.from({ length: FS_NUMBLOCKS }, (_, i) => new SharedVar(`busy[${i}]`, false)),
+    };
+    const inode = fs.inode;
     const threads: Record<string, () => Generator<any, void, unknown>> = {};
-    for (let tid = 0; tid < n; tid++) {
-      threads[`T${tid}`] = function* () {
-        const i = tid % NUMINODE;
-        yield* locki[i].lock();
-        if ((yield* inode[i].read()) === 0) {
-          let b = (i * 2) % NUMBLOCKS;
-          for (;;) {
-            yield* lockb[b].lock();
-            if (!(yield* busy[b].read())) {
-              yield* busy[b].write(true);
-              yield* inode[i].write(b + 1);
-              yield* lockb[b].unlock();
-              break;
-            }
-            yield* lockb[b].unlock();
-            b = (b + 1) % NUMBLOCKS;
-          }
-        }
-        yield* locki[i].unlock();
-      };
-    }
+    for (let tid = 0; tid < n; tid++) threads[`T${tid}`] = () => filesystemThread(fs, tid);
     return { threads, final: () => ({ inodes: inode.map((x) => x.peek()) }) };
   });
 }
 
+/** counter's thread: `x = x + 1`, under m when `locked`. */
+function* counterThread(x: SharedVar<number>, m: Mutex, locked: boolean): Generator<any, void, unknown> {
+  if (locked) yield* m.lock();
+  const v = yield* x.read();
+  yield* x.write(v + 1);
+  if (locked) yield* m.unlock();
+}
 /** n threads, each doing `inc` on one shared counter (no lock): n! orders of read/write. */
 export function counter(n: number, locked: boolean): Model<{ x: number }> {
   return model(`${locked ? "locked" : "racy"} counter(${n})`, () => {
     const x = new SharedVar("x", 0);
     const m = new Mutex("m");
     const threads: Record<string, () => Generator<any, void, unknown>> = {};
-    for (let t = 0; t < n; t++)
-      threads[`T${t}`] = function* () {
-        if (locked) yield* m.lock();
-        const v = yield* x.read();
-        yield* x.write(v + 1);
-        if (locked) yield* m.unlock();
-      };
+    for (let t = 0; t < n; t++) threads[`T${t}`] = () => counterThread(x, m, locked);
     return { threads, final: () => ({ x: x.peek() }) };
   });
 }
 
+/** lastzero's thread 0: scan array[n..0] down to the last zero. */
+function* lastzeroScan(a: readonly SharedVar<number>[], n: number, out: { found: number }): Generator<any, void, unknown> {
+  let i = n;
+  while ((yield* a[i].read()) !== 0) i--;
+  out.found = i;
+}
+/** lastzero's worker j: array[j] = array[j-1] + 1. */
+function* lastzeroWorker(a: readonly SharedVar<number>[], j: number): Generator<any, void, unknown> {
+  const v = yield* a[j - 1].read();
+  yield* a[j].write(v + 1);
+}
+/** A spawner of lastzero's workers first, first + spawners, … */
+function* lastzeroSpawner(a: readonly SharedVar<number>[], n: number, first: number, spawners: number): Generator<any, void, unknown> {
+  for (let j = first; j <= n; j += spawners) yield* spawn(`T${j}`, () => lastzeroWorker(a, j));
+}
 /**
  * lastzero(n) (Abdulla et al., POPL'14 and JACM'17, Table 1): thread 0 scans array[n..0] down to
  * the last zero; thread j (1..n) sets array[j] = array[j-1] + 1. Source-DPOR starts runs that
@@ -112,29 +136,15 @@ export function counter(n: number, locked: boolean): Model<{ x: number }> {
 export function lastzero(n: number, spawned = false, spawners = 2, order = Array.from({ length: n }, (_, i) => i + 1)): Model<{ found: number }> {
   return model(`${spawned ? "spawned " : ""}lastzero(${n})${order.some((j, i) => j !== i + 1) ? ` declared ${order.join(",")}` : ""}`, () => {
     const a = Array.from({ length: n + 1 }, (_, i) => new SharedVar(`array[${i}]`, 0));
-    let found = -1;
-    const threads: Record<string, () => Generator<any, void, unknown>> = {
-      T0: function* () {
-        let i = n;
-        while ((yield* a[i].read()) !== 0) i--;
-        found = i;
-      },
-    };
-    const worker = (j: number) =>
-      function* () {
-        const v = yield* a[j - 1].read();
-        yield* a[j].write(v + 1);
-      };
-    if (!spawned) for (const j of order) threads[`T${j}`] = worker(j);
+    const out = { found: -1 };
+    const threads: Record<string, () => Generator<any, void, unknown>> = { T0: () => lastzeroScan(a, n, out) };
+    if (!spawned) for (const j of order) threads[`T${j}`] = () => lastzeroWorker(a, j);
     else {
       // Spawners that deal the workers round-robin (two: odd and even ones): a spawn commutes with
       // everything but its child's steps, so the traces are lastzero(n)'s, and the order of the
       // spawns (hence the workers' thread indices) differs between executions of one trace.
-      for (let first = 1; first <= spawners; first++)
-        threads[`S${first}`] = function* () {
-          for (let j = first; j <= n; j += spawners) yield* spawn(`T${j}`, worker(j));
-        };
+      for (let first = 1; first <= spawners; first++) threads[`S${first}`] = () => lastzeroSpawner(a, n, first, spawners);
     }
-    return { threads, final: () => ({ found }) };
+    return { threads, final: () => ({ found: out.found }) };
   });
 }

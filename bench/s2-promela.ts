@@ -142,6 +142,48 @@ class Mem extends Obj {
   }
 }
 
+// The threads are module-level functions: a `function*` made in the setup would be made again
+// for every execution (lib/kernel/README.md, "No generator functions made per execution").
+
+/** T_unmap: the notifier callback under L (seq++ when FIXED), then unmap and put every page. */
+function* tUnmap(n: number, L: Mutex, seq: Seq | null, mem: Mem): Generator<Yieldable, void, unknown> {
+  yield* L.lock();
+  if (seq) yield* seq.inc();
+  yield* mem.setGpuPtes(false);
+  yield* L.unlock();
+  for (let i = 0; i < n; i++) {
+    yield* mem.clearCpuPte(i);
+    yield* mem.put(i);
+  }
+  if (seq) yield* seq.inc();
+}
+
+/** T_validate: GUP every page, then install the GPU PTEs under L (retrying when FIXED and seq moved). */
+function* tValidate(n: number, L: Mutex, seq: Seq | null, mem: Mem): Generator<Yieldable, void, unknown> {
+  for (;;) {
+    const s = seq ? yield* seq.readBegin() : 0;
+    let got = 0;
+    while (got < n && (yield* mem.gup(got))) got++;
+    if (got === n) {
+      yield* L.lock();
+      if (seq && (yield* seq.read()) !== s) {
+        yield* L.unlock();
+        for (let i = 0; i < got; i++) yield* mem.put(i); // release_retry
+        continue;
+      }
+      yield* mem.setGpuPtes(true);
+      yield* L.unlock();
+    }
+    for (let i = 0; i < got; i++) yield* mem.put(i); // fault / release_done
+    return;
+  }
+}
+
+/** T_gpu: write every page through the GPU PTEs. */
+function* tGpu(n: number, mem: Mem): Generator<Yieldable, void, unknown> {
+  for (let i = 0; i < n; i++) yield* mem.gpuWrite(i);
+}
+
 export function s2Promela(p: S2PromelaParams): Model<Record<string, never>> {
   const { pages: n, validators, fixed } = p;
   return model(`s2_userptr.pml NPAGES=${n} NVAL=${validators} FIXED=${fixed ? 1 : 0}`, () => {
@@ -149,41 +191,9 @@ export function s2Promela(p: S2PromelaParams): Model<Record<string, never>> {
     const seq = fixed ? new Seq() : null;
     const mem = new Mem(n);
     const threads: Record<string, () => Generator<Yieldable, void, unknown>> = {};
-    threads.T_unmap = function* () {
-      yield* L.lock();
-      if (seq) yield* seq.inc();
-      yield* mem.setGpuPtes(false);
-      yield* L.unlock();
-      for (let i = 0; i < n; i++) {
-        yield* mem.clearCpuPte(i);
-        yield* mem.put(i);
-      }
-      if (seq) yield* seq.inc();
-    };
-    for (let v = 0; v < validators; v++) {
-      threads[`T_validate${v}`] = function* () {
-        for (;;) {
-          const s = seq ? yield* seq.readBegin() : 0;
-          let got = 0;
-          while (got < n && (yield* mem.gup(got))) got++;
-          if (got === n) {
-            yield* L.lock();
-            if (seq && (yield* seq.read()) !== s) {
-              yield* L.unlock();
-              for (let i = 0; i < got; i++) yield* mem.put(i); // release_retry
-              continue;
-            }
-            yield* mem.setGpuPtes(true);
-            yield* L.unlock();
-          }
-          for (let i = 0; i < got; i++) yield* mem.put(i); // fault / release_done
-          return;
-        }
-      };
-    }
-    threads.T_gpu = function* () {
-      for (let i = 0; i < n; i++) yield* mem.gpuWrite(i);
-    };
+    threads.T_unmap = () => tUnmap(n, L, seq, mem);
+    for (let v = 0; v < validators; v++) threads[`T_validate${v}`] = () => tValidate(n, L, seq, mem);
+    threads.T_gpu = () => tGpu(n, mem);
     const group = Object.keys(threads).filter((t) => t.startsWith("T_validate"));
     return { threads, symmetry: p.symmetry && group.length > 1 ? [group] : undefined };
   });
