@@ -6,7 +6,7 @@
 // What a real boot learns before the test (a driver priming edges) is a step of the setup:
 // k.lockdep.prime(...).
 
-import { stateView, type Yieldable } from "../explorer/index.ts";
+import { stateView, subscribed, type Yieldable } from "../explorer/index.ts";
 import type { Era } from "./era.ts";
 import { Lockdep } from "./lockdep.ts";
 import { PhysMem } from "./page.ts";
@@ -106,7 +106,7 @@ export class Kernel {
     readonly era: Era,
     opts: BootOptions = {},
   ) {
-    this.lockdep = new Lockdep(era);
+    this.lockdep = new Lockdep(era, subscribed("lockdep"));
     const n = opts.frames ?? DEFAULT_FRAMES;
     this.mem = new PhysMem(n);
     this.oracle = new OracleState(n, this.mem.fields);

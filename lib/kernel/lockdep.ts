@@ -27,7 +27,10 @@
 
 import type { Era } from "./era.ts";
 import { heldWhere, type HeldLock, type Task } from "./task.ts";
-import { finding } from "../explorer/index.ts";
+import { ExplorerError, finding } from "../explorer/index.ts";
+
+/** The frames of a held lock when no report can print them (the graph is off). */
+const NO_FRAMES: readonly string[] = Object.freeze([]);
 
 /** Where an edge was first made. */
 /** Where an edge was made: a priming's reason, or the acquiring task's name and call frames (the
@@ -62,7 +65,14 @@ export class Lockdep {
   /** Cycles already reported in this execution. */
   private readonly reported = new Set<string>();
 
-  constructor(readonly era: Era) {}
+  /**
+   * `graph`: whether this execution keeps the dependency graph and reports. boot() passes
+   * subscribed("lockdep") (lib/explorer/subscriptions.ts): the graph is ghost state that no thread
+   * reads and its findings never end an execution, so a search whose claims do not read "lockdep"
+   * leaves it out and explores the same tree (test/kernel/subscriptions.test.ts). Held locks are
+   * kept either way: the locks and dma_fence_begin_signalling read them.
+   */
+  constructor(readonly era: Era, readonly graph = true) {}
 
   /** Intern a lock class by name (lockdep keys classes by init site; we key them by name). */
   classId(name: string): number {
@@ -81,12 +91,15 @@ export class Lockdep {
 
   /** Does this execution's graph have the edge a -> b? (for tests and chapters) */
   hasEdge(a: string, b: string): boolean {
+    if (!this.graph)
+      throw new ExplorerError(`lockdep's graph is not kept in this search: no claim of it reads "lockdep" findings. Add "lockdep" to the claim's reads to ask about edges.`);
     const x = this.ids.get(a), y = this.ids.get(b);
     return x !== undefined && y !== undefined && this.edges[x].has(y);
   }
 
   /** Record edges along a chain, as boot-time or registration priming does (e.g. dma_resv_lockdep()). */
   prime(chain: readonly string[], why: string): void {
+    if (!this.graph) return;
     for (let i = 0; i + 1 < chain.length; i++) this.addEdge(this.classId(chain[i]), this.classId(chain[i + 1]), { why: `priming: ${why}`, task: "", frames: [] });
   }
 
@@ -122,6 +135,10 @@ export class Lockdep {
    * mutex_acquire before __mutex_lock), so a report comes out even if the task then deadlocks.
    */
   acquire(task: Task, cls: number, name: string, read: 0 | 1 | 2 = 0, trylock = false): void {
+    if (!this.graph) {
+      task.held.push({ cls, name, read, trylock, frames: NO_FRAMES });
+      return;
+    }
     // Recursive acquisition of a non-recursive class (print_deadlock_bug).
     if (read !== 2) {
       for (const h of task.held) {
