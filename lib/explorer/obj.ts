@@ -25,9 +25,17 @@ export interface AccessOptions<T> {
  * hand-write footprints.
  */
 export class Obj implements Tracked {
-  readonly id: number;
-  constructor(readonly type: string, readonly name: string) {
-    this.id = (currentRuntime() ?? runtime(`new ${type}("${name}")`)).registerObject(this);
+  // `declare`d and assigned, not class fields: every subclass runs this constructor, and a field
+  // definition site that sees objects of many shapes (megamorphic) defines each field through the
+  // runtime, where an assignment uses the store cache (10 % of a DPOR-vs-DFS property test).
+  declare readonly type: string;
+  declare readonly name: string;
+  declare readonly id: number;
+  constructor(type: string, name: string) {
+    const self = this as { -readonly [K in "type" | "name" | "id"]: Obj[K] };
+    self.type = type;
+    self.name = name;
+    self.id = (currentRuntime() ?? runtime(`new ${type}("${name}")`)).registerObject(this);
   }
   /** One scheduling point touching this object. mode "w" unless the op commutes with other reads. */
   protected *access<T>(kind: string, mode: Mode, opts: AccessOptions<T> = {}): Generator<Yieldable, T, unknown> {
