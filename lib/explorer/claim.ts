@@ -376,6 +376,8 @@ export function decide<F>(spec: ClaimSpec<F>, rec: SearchRecord): ClaimResult {
       const isWitness = (x: Execution) => !!spec.predicate(viewFor<F>(spec, x, reads)) === target;
       const m = minimise(spec.model as Model<unknown>, isWitness, replayExecution(spec.model as Model<unknown>, ds, maxSteps), {
         maxPreemptions: DEFAULT_MINIMISE_PREEMPTIONS, executions: DEFAULT_MINIMISE_EXECUTIONS, steps: DEFAULT_MINIMISE_STEPS, maxSteps,
+        // The bounded strategy's first witness has the fewest preemptions (bounded.ts runs level by level).
+        fewestPreemptions: rec.coverage.kind === "bounded",
       });
       decisions = m.decisions;
       minimisation = m.minimisation;

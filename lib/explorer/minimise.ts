@@ -2,7 +2,8 @@
 //
 // 1. Iterative preemption bounding (bounded.ts's idea) for k = 0, 1, ... up to the
 //    witness's own preemption count (capped): the first witness found has the minimum
-//    number of preemptions, given the budget.
+//    number of preemptions, given the budget. Skipped for a witness the bounded strategy found:
+//    it already ran every level below (fewestPreemptions), and the text says the same.
 // 2. Greedy truncation: try the shortest prefix of the decision list after which the
 //    default (non-preemptive) schedule still produces a witness with no more
 //    preemptions and no more steps.
@@ -23,6 +24,12 @@ export interface MinimiseOptions {
   /** Steps those runs may take in all (whichever of the two runs out first). */
   readonly steps: number;
   readonly maxSteps: number;
+  /**
+   * The witness was the first an iterative preemption-bounded search (bounded.ts) found: that
+   * search ran every schedule with fewer preemptions, on the same tree and predicate, before it,
+   * so bounding below its count would only run them again to find nothing.
+   */
+  readonly fewestPreemptions?: boolean;
 }
 
 export interface Minimised {
@@ -59,7 +66,7 @@ export function minimise(model: Model<unknown>, isWitness: (x: Execution) => boo
   // 1. preemption bounding
   const cap = Math.min(o.maxPreemptions, best.preemptions - 1);
   let bounded = "";
-  search: for (let k = 0; k <= cap; k++) {
+  search: for (let k = 0; k <= cap && !o.fewestPreemptions; k++) {
     const sched = new TreeScheduler(k);
     for (;;) {
       if (spent()) {
