@@ -22,6 +22,8 @@
 // finding "uaf", which ends the execution as a failed assert ends pan's search path) and no
 // invalid end state (finding "deadlock").
 
+// Every step hands its thread only its result (run() writes object fields, never a variable of a
+// thread): the bench's stateful rows promise it (search.resultsOnly) and key histories by results.
 import { Mutex, model, Obj, finding, type Model } from "../lib/explorer/index.ts";
 import type { Yieldable } from "../lib/explorer/effect.ts";
 

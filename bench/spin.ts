@@ -100,7 +100,7 @@ function runExplorer(s: Size): { r: ClaimResult; ms: number } {
     predicate: (e) => e.has("uaf") || e.has("deadlock") || e.has("livelock"),
     expect: s.fixed ? "Never" : "Sometimes",
     budget: { executions: s.budgeted && !process.env.BENCH_HEAVY ? BUDGET : 100_000_000, steps: 10_000_000_000 },
-    search: s.strategy === "stateful" ? { strategy: "stateful", snapshots: true, minimise: false } : { strategy: "dpor", minimise: false },
+    search: s.strategy === "stateful" ? { strategy: "stateful", snapshots: true, resultsOnly: true, minimise: false } : { strategy: "dpor", minimise: false },
   });
   return { r, ms: performance.now() - t };
 }

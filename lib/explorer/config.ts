@@ -71,6 +71,15 @@ export interface SearchConfig {
    */
   readonly snapshots?: boolean;
   /**
+   * stateful: the model's promise that a step hands its thread nothing but its result: no op's
+   * run() (or enabled()) writes a variable of the thread, so the values returned into a thread
+   * determine its local state. Without it a thread's history also records, before each of its
+   * steps, the state of the objects the step touches (what its run() could read), which is sound
+   * for any model but merges fewer states. snapshots: true needs it (a re-created generator is fed
+   * results only). Default false.
+   */
+  readonly resultsOnly?: boolean;
+  /**
    * dpor: optimal DPOR with wakeup trees (wakeup.ts): one execution per Mazurkiewicz trace on
    * programs without blocking steps, spawn() included. Default DEFAULT_OPTIMAL (false: source-DPOR).
    * Ignored with `shard` and with `fields`.

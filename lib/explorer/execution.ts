@@ -122,6 +122,9 @@ export class Execution implements Runtime {
   /** Optional: sees every value returned into a thread's generator (op results, choose() values);
    *  the stateful strategy keys a thread's local state by them (stateful.ts). */
   observe: ((t: number, v: unknown) => void) | undefined = undefined;
+  /** Optional: sees every op just before it runs (its objects still in their state before the
+   *  step); the stateful strategy adds what the step could read to the thread's history. */
+  observeStep: ((t: number, op: Op) => void) | undefined = undefined;
 
   constructor(
     readonly model: Model<unknown>,
@@ -339,6 +342,7 @@ export class Execution implements Runtime {
     const rec = this.fields && op.obj !== null ? op.obj.fields : undefined;
     const recording = rec != null && op.split === true && op.also === undefined && op.enabled === undefined;
     if (recording) rec.begin();
+    if (this.observeStep !== undefined) this.observeStep(t, op);
     const result = op.run ? op.run() : undefined;
     if (this.fields) this.fieldFoot(op, recording ? (rec as FieldRecorder).end() : null);
     if (info !== null) (raceLog as RaceLog).stepEnd(info);

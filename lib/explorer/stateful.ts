@@ -30,21 +30,24 @@
 // A transition is "thread t runs its pending op, then its own code up to the next op", including
 // the choose() values taken on the way: each vector of choose() values is its own transition
 // (enumerated like an odometer), and a sleeping thread stands for all of them. Independence is
-// dpor.ts's: footprints that share an object written by one. A transition that spawns a thread,
+// dpor.ts's (footprints that share an object written by one) under search.resultsOnly, and
+// otherwise any shared object (sharesObject below). A transition that spawns a thread,
 // creates an object, or ends the execution (finding with { end: true }) is dependent with every
 // other: its effect on thread and object numbering, or on whether the others run at all, does not
 // commute.
 //
 // State key (state-key.ts), exact strings: every object's stateKey() (refused when missing), each
-// live thread's name and history of values returned into it (interned), "finished" for a done
-// thread, the model's final() snapshot (what the predicate reads of finished threads' locals),
+// live thread's name and history (interned) of values returned into it and, unless the model
+// promised search.resultsOnly, of the keys of the objects each of its steps touched, taken just
+// before the step (readsKey below: a run() can hand its thread what it read without returning
+// it), "finished" for a done thread, the model's final() snapshot (what the predicate reads of finished threads' locals),
 // and the findings as a multiset without step indices. The predicate of a merged state may not
 // read what a merged state does not have: e.steps, and a finding's step, throw ExplorerError.
 //
 // Backtracking is by replay from the root (a fresh setup per transition), which is always correct
 // even when thread code keeps state in closures; see README "stateful" for its cost.
 
-import { stepsConflict, footprintOf, modeCode, type Op, type Tracked } from "./effect.ts";
+import { stepsConflict, footprintOf, modeCode, touches, type Op, type Tracked } from "./effect.ts";
 import { ExplorerError } from "./errors.ts";
 import { Execution, type Scheduler } from "./execution.ts";
 import type { Model } from "./model.ts";
@@ -173,7 +176,7 @@ class StatefulSearch {
   /** The permutation the last key() chose (symmetry only). */
   private lastPerm: number[] | null = null;
 
-  constructor(private readonly ctx: SearchContext, private readonly snapshots: boolean) {
+  constructor(private readonly ctx: SearchContext, private readonly snapshots: boolean, private readonly resultsOnly: boolean) {
     const m = ctx.model;
     // The final() of the running execution, for the state key (the predicate reads it). The
     // wrapper keeps the rest of the model (a SubscribedModel's reads: subscriptions.ts).
@@ -298,6 +301,9 @@ class StatefulSearch {
     const name = this.ctx.model.name;
     x.observe = (t, v) => {
       s.hist[t] = this.histories.extend(s.hist[t] ?? 0, keyOfValue(v, () => `a value returned into thread "${x.threadName(t)}" of model "${name}"`));
+    };
+    if (!this.resultsOnly) x.observeStep = (t, op) => {
+      s.hist[t] = this.histories.extend(s.hist[t] ?? 0, readsKey(op, name));
     };
     x.run();
     this.ctx.ran(x);
@@ -445,7 +451,10 @@ class StatefulSearch {
         if (!isGlobal && !mutations.noSleepSets)
           for (let m = (z | f.done) & ~f.global & ~(1 << t); m; m &= m - 1) {
             const u = 31 - Math.clz32(m & -m);
-            if (!stepsConflict(node.obj[u], node.mode[u], node.foot[u], node.obj[t], node.mode[t], node.foot[t])) childZ |= 1 << u;
+            const dependent = this.resultsOnly
+              ? stepsConflict(node.obj[u], node.mode[u], node.foot[u], node.obj[t], node.mode[t], node.foot[t])
+              : sharesObject(node.obj[u], node.foot[u], node.obj[t], node.foot[t]);
+            if (!dependent) childZ |= 1 << u;
           }
         const child = this.enter(r.child, childZ);
         if (child) stack.push(child);
@@ -475,9 +484,45 @@ const NONE = Object.freeze([]) as unknown as number[];
 /** ctx.ran() of one snapshot transition: one step, no execution. */
 const ONE_STEP = Object.freeze({ steps: 1 }) as Execution;
 
+/**
+ * What a step could read, as its thread's history records it before the step (unless the model
+ * promised search.resultsOnly): the state of every object the op touches. A run() that writes a
+ * variable of its thread (`run: () => { seen = x.peek(); }`) hands the thread something no result
+ * shows; two orders that reach the same objects and the same results would then merge although
+ * the thread learnt different things (stateful-soundness.test.ts, "a value handed over outside
+ * the result"). Footprints bound what a step reads (dpor.ts relies on the same), so this keys it.
+ */
+function readsKey(op: Op, model: string): string {
+  let k = "o";
+  if (op.obj !== null) k += objectKey(op.obj, model);
+  if (op.also !== undefined) for (const a of op.also) k += objectKey(a.obj, model);
+  return k;
+}
+
+/**
+ * Independence without the resultsOnly promise: transitions that touch one object are dependent
+ * whatever their modes. Each records the state of what it touches (readsKey), and two reads or two
+ * updates of one object that commute as steps (an rwsem's read locks, bits set with OR) still
+ * change what the other records: the orders would reach different keys, and a sleep set, which
+ * assumes they reach the same state, would lose one (stateful-soundness.test.ts checks that the
+ * sleep sets store every state plain caching stores).
+ */
+function sharesObject(ao: number, af: readonly number[] | null, bo: number, bf: readonly number[] | null): boolean {
+  if (af === null && bf === null) return ao >= 0 && ao === bo;
+  if (af === null) return ao >= 0 && touches(bo, bf, ao);
+  if (bf === null) return bo >= 0 && touches(ao, af, bo);
+  for (let i = 0; i < af.length; i += 2) if (touches(bo, bf, af[i])) return true;
+  return false;
+}
+
 export const exploreStateful: Explore = (ctx) => {
   if (ctx.config.shard) throw new ExplorerError(`search.shard is not supported by the stateful strategy; use { strategy: "dpor" } for shards.`);
-  const s = new StatefulSearch(ctx, ctx.config.snapshots === true);
+  if (ctx.config.snapshots === true && ctx.config.resultsOnly !== true)
+    throw new ExplorerError(
+      `search.snapshots re-creates a thread's generator and feeds it only the values returned into it, so it needs the model's promise search.resultsOnly: true (no step's run() writes a variable of its thread). ` +
+        `Check the model's steps and add resultsOnly: true, or leave snapshots out (replay from the root).`,
+    );
+  const s = new StatefulSearch(ctx, ctx.config.snapshots === true, ctx.config.resultsOnly === true);
   const complete = s.root();
   const coverage = { kind: "exhaustive", reduction: STATEFUL_REDUCTION, states: s.states } as const;
   return { complete, coverage: s.symmetry ? { ...coverage, symmetry: s.symmetry.label } : coverage };

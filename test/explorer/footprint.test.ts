@@ -86,7 +86,7 @@ describe("footprint checker under snapshot backtracking", () => {
       }),
       predicate: (e) => e.final === 3,
       expect: "Always",
-      search: { strategy: "stateful", snapshots: true },
+      search: { strategy: "stateful", snapshots: true, resultsOnly: true },
     });
     expect(r.observed).toBe("Always");
     expect(seen.length).toBeGreaterThan(0);

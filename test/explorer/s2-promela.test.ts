@@ -26,7 +26,7 @@ describe("S2 Promela port", () => {
         const spec = (search: object) => ({ title: "s2", model: s2Promela({ pages, validators, fixed }), predicate: (e: ExecutionView) => e.has("uaf") || e.has("deadlock"), expect: "Never" as const, search });
         const dpor = search(spec({ strategy: "dpor" }), { stopEarly: false });
         for (const snapshots of [false, true]) {
-          const st = search(spec({ strategy: "stateful", snapshots }), { stopEarly: false });
+          const st = search(spec({ strategy: "stateful", snapshots, resultsOnly: snapshots }), { stopEarly: false });
           expect(st.complete).toBe(true);
           expect([st.counts.true > 0, st.counts.false > 0]).toEqual([dpor.counts.true > 0, dpor.counts.false > 0]);
         }
@@ -36,7 +36,7 @@ describe("S2 Promela port", () => {
   it("with the validators declared symmetric: the same verdicts as without, in fewer states", () => {
     for (const [pages, validators] of [[1, 2], [2, 2], [1, 3]] as const)
       for (const fixed of [true, false]) {
-        const spec = (symmetry: boolean) => ({ title: "s2", model: s2Promela({ pages, validators, fixed, symmetry }), predicate: bad, expect: "Never" as const, search: { strategy: "stateful" as const, snapshots: true } });
+        const spec = (symmetry: boolean) => ({ title: "s2", model: s2Promela({ pages, validators, fixed, symmetry }), predicate: bad, expect: "Never" as const, search: { strategy: "stateful" as const, snapshots: true, resultsOnly: true } });
         const plain = search(spec(false), { stopEarly: false }), sym = search(spec(true), { stopEarly: false });
         expect(sym.complete && plain.complete).toBe(true);
         expect([sym.counts.true > 0, sym.counts.false > 0]).toEqual([plain.counts.true > 0, plain.counts.false > 0]);

@@ -40,7 +40,7 @@ function collect(m: Model<unknown>, explore: Explore, key: (x: Execution) => str
 function compare(p: SymProgram, snapshots = false) {
   const plain = symmetricModel(p, false), sym = symmetricModel(p, true);
   const dfs = collect(plain.model, exploreDfs, plain.outcome, 20_000);
-  const st = collect(sym.model, exploreStateful, sym.outcome, 50_000, { snapshots });
+  const st = collect(sym.model, exploreStateful, sym.outcome, 50_000, { snapshots, resultsOnly: snapshots });
   return { dfs, st };
 }
 
