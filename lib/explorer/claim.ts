@@ -481,6 +481,10 @@ export function claim<F>(spec: ClaimSpec<F>): ClaimResult {
 /** Combine the records of disjoint shards into the record of the whole search. */
 export function mergeRecords(parts: readonly SearchRecord[]): SearchRecord {
   if (parts.length === 0) throw new ExplorerError("mergeRecords() needs at least one shard record; run every shard first.");
+  // Only exhaustive searches are sharded: a bounded record's first witness is the fewest-preemption
+  // one (decide relies on it), which a merge of parts could not keep.
+  const notExhaustive = parts.find((p) => p.coverage.kind !== "exhaustive");
+  if (notExhaustive) throw new ExplorerError(`mergeRecords() merges shards of an exhaustive search (dfs, dpor), not ${notExhaustive.coverage.kind} records; run a ${notExhaustive.coverage.kind} search whole.`);
   const counts = { true: 0, false: 0 };
   let executions = 0, runs = 0, steps = 0, ms = 0;
   for (const p of parts) {

@@ -3,7 +3,8 @@
 // 1. Iterative preemption bounding (bounded.ts's idea) for k = 0, 1, ... up to the
 //    witness's own preemption count (capped): the first witness found has the minimum
 //    number of preemptions, given the budget. Skipped for a witness the bounded strategy found:
-//    it already ran every level below (fewestPreemptions), and the text says the same.
+//    it already ran every level below (fewestPreemptions); the text says what bounding would
+//    have said had it finished within the budget (which it then need not spend).
 // 2. Greedy truncation: try the shortest prefix of the decision list after which the
 //    default (non-preemptive) schedule still produces a witness with no more
 //    preemptions and no more steps.
