@@ -1,6 +1,7 @@
 // Every claim record of AFTER against BEFORE (two results.json), matched by chapter + id + title
 // (+ occurrence, for one call that runs several times): verdict and coverage must be unchanged,
-// and for Never/Always also counts, executions, runs and steps. Prints what moved; exit 1 if any.
+// and for Never/Always also counts, executions, runs and steps; every witness's token and
+// minimisation text. Prints what moved; exit 1 if any.
 // node scripts/compare-records.mjs BEFORE AFTER [--chapters 02,04,13] [--ignore-titles]
 // (--ignore-titles matches by chapter + id + occurrence only: for a change that renames claims.)
 import { readFileSync } from "node:fs";
@@ -37,6 +38,7 @@ for (const [k, b] of before) {
   for (const f of ["executions", "runs", "steps"]) if (a.stats[f] !== b.stats[f]) diffs.push(`${strict ? "" : "(Sometimes) "}${f} ${b.stats[f]} -> ${a.stats[f]}`);
   if (JSON.stringify(a.counts) !== JSON.stringify(b.counts)) diffs.push(`counts ${JSON.stringify(b.counts)} -> ${JSON.stringify(a.counts)}`);
   if ((a.witness?.token ?? null) !== (b.witness?.token ?? null)) diffs.push(`witness ${b.witness?.token} -> ${a.witness?.token}`);
+  if ((a.witness?.minimisation ?? null) !== (b.witness?.minimisation ?? null)) diffs.push(`minimisation "${b.witness?.minimisation}" -> "${a.witness?.minimisation}"`);
   if (diffs.length) moved.push(`${name}: ${diffs.join("; ")}`); else same++;
 }
 for (const k of after.keys()) if (!before.has(k)) moved.push(`${k.split("\u0000").slice(0, 2).join(" ")}: new after`);
