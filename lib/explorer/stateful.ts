@@ -40,9 +40,10 @@
 // live thread's name and history (interned) of values returned into it and, unless the model
 // promised search.resultsOnly, of the keys of the objects each of its steps touched, taken just
 // before the step (readsKey below: a run() can hand its thread what it read without returning
-// it), "finished" for a done thread, the model's final() snapshot (what the predicate reads of finished threads' locals),
-// and the findings as a multiset without step indices. The predicate of a merged state may not
-// read what a merged state does not have: e.steps, and a finding's step, throw ExplorerError.
+// it), "finished" for a done thread, the model's final() snapshot (what the predicate reads of
+// finished threads' locals), and the findings as a multiset without step indices. The predicate
+// of a merged state may not read what a merged state does not have: e.steps, and a finding's
+// step, throw ExplorerError.
 //
 // Backtracking is by replay from the root (a fresh setup per transition), which is always correct
 // even when thread code keeps state in closures; see README "stateful" for its cost.

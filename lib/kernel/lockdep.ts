@@ -70,8 +70,8 @@ export class Lockdep {
    * subscribed("lockdep") (lib/explorer/subscriptions.ts): the graph is ghost state that no thread
    * reads and its findings never end an execution, so a search whose claims do not read "lockdep"
    * leaves it out and explores the same tree (test/kernel/lockdep-subscribed.test.ts; and
-   * test/kernel/subscriptions.test.ts replays kernels booted without it, step for step, with it on). Held locks are
-   * kept either way: the locks and dma_fence_begin_signalling read them.
+   * test/kernel/subscriptions.test.ts replays kernels booted without it, step for step, with it
+   * on). Held locks are kept either way: the locks and dma_fence_begin_signalling read them.
    */
   constructor(readonly era: Era, readonly graph = true) {}
 
