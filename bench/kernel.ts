@@ -17,7 +17,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { isMainThread } from "node:worker_threads";
 import { check, search, type ClaimSpec } from "../lib/explorer/index.ts";
-import { exploreDporProbeKey } from "../lib/explorer/dpor.ts";
+import { exploreDporGuards } from "../lib/explorer/dpor.ts";
 import { closeWorkers, exploreParallel } from "../lib/explorer/parallel.ts";
 import { E18, ENOW } from "../lib/kernel/era.ts";
 import { s2Mni } from "../test/kernel/s2.ts";
@@ -45,28 +45,34 @@ const ROWS: Row[] = [
 ];
 
 /**
- * The probe memo (dpor.ts): the first 20 000 executions of S2 fixed with 2 validators and 1 page
- * (exhaustive search, cut by the budget), once with the memo and once without (every probe
- * re-run), alternating in the same process: same executions, runs and steps (the memo changes
- * no run), executions/s of each.
+ * DPOR's probes (dpor.ts, "Probes"): the first 20 000 executions of S2 fixed with 2 validators
+ * and 1 page (exhaustive search, cut by the budget) three ways, alternating in the same process:
+ * every probe re-run; re-run answers remembered (the probe memo); and, first, answers from guard
+ * states (the default). Same executions, runs and steps all three ways (neither changes a run);
+ * executions/s of each.
  */
-function probeMemoRow(): void {
+function probeRow(): void {
   const spec = (): ClaimSpec => ({ title: "S2", model: s2Mni(ENOW, 1, 2, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", budget: { executions: 20_000 } });
-  const rate = (memo: boolean): { rate: number; executions: number; runs: number; steps: number } => {
+  const ways = { rerun: exploreDporGuards("probe", () => null), memo: exploreDporGuards("probe"), guards: undefined } as const;
+  type Way = keyof typeof ways;
+  const rate = (way: Way): { rate: number; key: string; executions: number } => {
     const t = performance.now();
-    const r = search(spec(), memo ? {} : { explore: exploreDporProbeKey(() => null) });
-    return { rate: (r.stats.executions * 1000) / (performance.now() - t), executions: r.stats.executions, runs: r.stats.runs, steps: r.stats.steps };
+    const explore = ways[way];
+    const r = search(spec(), explore ? { explore } : {});
+    return { rate: (r.stats.executions * 1000) / (performance.now() - t), key: `${r.stats.executions}/${r.stats.runs}/${r.stats.steps}`, executions: r.stats.executions };
   };
-  const on: number[] = [], off: number[] = [];
-  let a = rate(true), b = rate(false);
-  for (let i = 0; i < RUNS; i++) {
-    b = rate(false);
-    off.push(b.rate);
-    a = rate(true);
-    on.push(a.rate);
-  }
-  const same = a.executions === b.executions && a.runs === b.runs && a.steps === b.steps ? "same search" : "SEARCH DIFFERS";
-  console.log(`\nS2 fixed, 1 page, 2 validators, first ${a.executions} executions (${same}): executions/s with the probe memo ${median(on).toFixed(0)}, without ${median(off).toFixed(0)} (${(median(on) / median(off)).toFixed(2)}x)`);
+  const rates: Record<Way, number[]> = { rerun: [], memo: [], guards: [] };
+  const keys = new Set<string>();
+  let executions = 0;
+  for (let i = 0; i <= RUNS; i++)
+    for (const way of Object.keys(ways) as Way[]) {
+      const r = rate(way);
+      keys.add(r.key);
+      executions = r.executions;
+      if (i > 0) rates[way].push(r.rate); // the first round warms up
+    }
+  const m = (w: Way): number => median(rates[w]);
+  console.log(`\nS2 fixed, 1 page, 2 validators, first ${executions} executions (${keys.size === 1 ? "same search" : "SEARCH DIFFERS"}): executions/s re-running every probe ${m("rerun").toFixed(0)}, with the probe memo ${m("memo").toFixed(0)} (${(m("memo") / m("rerun")).toFixed(2)}x), with guard states ${m("guards").toFixed(0)} (${(m("guards") / m("rerun")).toFixed(2)}x)`);
 }
 
 /** S2 fixed, 4 pages, 2 validators, exhaustive source-DPOR (`fields`: over field footprints):
@@ -119,7 +125,7 @@ export async function main(): Promise<void> {
     }
     console.log([row.name.padEnd(52), verdict.padEnd(10), String(execs).padStart(11), median(ms).toFixed(0).padStart(9)].join(" "));
   }
-  if (!only || "probe memo".includes(only)) probeMemoRow();
+  if (!only || "probes".includes(only)) probeRow();
   if (process.env.BENCH_HEAVY && (!only || "work stealing".includes(only))) await stealRow();
 }
 

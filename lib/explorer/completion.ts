@@ -19,6 +19,13 @@ export class Completion extends Obj {
   completeAll(label?: string): Generator<Yieldable, void, unknown> {
     return this.access<void>("signal-all", "w", { label, run: () => void (this.done = Infinity) });
   }
+  /** Guard state (effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.done;
+  }
+  setGuardState(s: unknown): void {
+    this.done = s as number;
+  }
   snapshot(): number {
     return this.done;
   }

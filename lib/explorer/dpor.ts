@@ -79,13 +79,20 @@
 //    independent of notdep(j) is unknown. (No generated program has needed this rule yet; it
 //    follows from the same assumption, and it only adds threads to backtrack sets.)
 //
-// Probes (feasible() in analyse) re-run a reordered prefix to learn whether a blocked step
-// would be enabled there. Their answers are remembered for the rest of the search, keyed by
-// the probe's whole schedule (probeKey): the model is a deterministic function of its
-// decisions (the determinism guard enforces it; every replay token relies on it), so the same
-// schedule gives the same answer, and a remembered answer changes nothing the search does.
+// Probes (feasible() in analyse) learn whether q's blocked step k would be enabled after
+// pre(j).notdep(j). Its guard reads only its object o (effect.ts Op.enabled), so when no step of
+// notdep(j) touches o, o is there as it was just before j, and two cheaper answers come first:
+// q had not moved since before j (then x recorded it: enabledBefore), or j is a step on o, whose
+// guard state x took before j ran (Tracked.guardState): k's op is asked with that state put back
+// for one call (Execution.enabledIn). Otherwise the reordered prefix is re-run. In the book every
+// probe was of the second kind (10,734 re-runs of about as many executions' steps, in chapters
+// 01, 03, 05-08, 13; test/explorer/guard-state.test.ts, test/kernel/guard-state.test.ts).
+// Re-run answers are remembered for the rest of the search, keyed by the probe's whole schedule
+// (probeKey): the model is a deterministic function of its decisions (the determinism guard
+// enforces it; every replay token relies on it), so the same schedule gives the same answer, and
+// a remembered answer changes nothing the search does.
 
-import { footprintOf, MODE_UPDATE, MODE_WRITE, modeCode, stepsConflict, touches } from "./effect.ts";
+import { footprintOf, MODE_UPDATE, MODE_WRITE, modeCode, NO_GUARD_STATE, type Op, stepsConflict, touches } from "./effect.ts";
 import { DEFAULT_FIELDS, DEFAULT_OPTIMAL } from "./config.ts";
 import { ExplorerError } from "./errors.ts";
 import { canonAt, Execution, type Scheduler } from "./execution.ts";
@@ -235,6 +242,14 @@ export class DporScheduler implements Scheduler {
   reopenWoken = true;
   /** Probes answered from probeMemo instead of being run. */
   probeHits = 0;
+  /** Probes answered from a guard state instead of a re-run (feasible(), "Probes" in the header). */
+  guardAnswers = 0;
+  /** How feasible() answers when a guard state can: "use" it; "probe" re-runs every time (tests'
+   *  reference: no guard state is even taken); "check" does both and throws if they differ (tests). */
+  guards: "use" | "probe" | "check" = "use";
+  get guardStates(): boolean {
+    return this.guards !== "probe";
+  }
   /** Answers of the probes run so far in this search, by probeKey (see the header). */
   readonly probeMemo = new Map<string, boolean>();
   /** How a probe's schedule becomes a memo key; null = do not remember (tests swap in wrong keys). */
@@ -471,6 +486,8 @@ function stepRecords(x: Execution): StepRecords {
  */
 class ProbeScheduler implements Scheduler {
   result = true; // if the reordering cannot be replayed, err towards exploring
+  /** The whole reordering was replayed (result is q's enabledness there, not the fallback). */
+  reached = false;
   private cpos = 0;
   constructor(private readonly order: number[], private readonly th: readonly number[], private readonly sched: DporScheduler, private readonly q: number) {}
   pickThread(x: Execution, enabled: number): number {
@@ -482,6 +499,7 @@ class ProbeScheduler implements Scheduler {
     }
     const q = this.sched.stable.indexIn(x, this.q);
     this.result = q < 0 || (enabled & (1 << q)) !== 0;
+    this.reached = true;
     return -1;
   }
   pickChoice(x: Execution): number {
@@ -637,9 +655,17 @@ export function analyse(x: Execution, sched: DporScheduler): void {
    * does not touch o (o's state, hence enabledness, is as at pre(j)); otherwise decided
    * by re-running that prefix (choose() values are per event, so they carry over).
    */
-  const feasible = (j: number, v: number[], q: number, o: number): boolean => {
-    // (The cheap answer needs q to have existed at pre(j): a thread spawned later has no recorded enabledness there.)
-    if (lastOf[q] < j && spawnAt(q) < j && !v.some((i) => touches(ob[i], ft[i], o))) return (x.enabledBefore[j] & (1 << q)) !== 0;
+  const feasible = (j: number, v: number[], q: number, o: number, k: number): boolean => {
+    let fromGuard: boolean | undefined;
+    if (!v.some((i) => touches(ob[i], ft[i], o))) {
+      // (The cheap answer needs q to have existed at pre(j): a thread spawned later has no recorded enabledness there.)
+      if (lastOf[q] < j && spawnAt(q) < j) return (x.enabledBefore[j] & (1 << q)) !== 0;
+      fromGuard = guardAnswer(j, q, o, k);
+      if (fromGuard !== undefined && sched.guards === "use") {
+        sched.guardAnswers++;
+        return fromGuard;
+      }
+    }
     const order: number[] = [];
     for (let i = 0; i < j; i++) order.push(i);
     order.push(...v);
@@ -656,11 +682,31 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     const probe = new ProbeScheduler(order, sth, sched, sq);
     new Execution(x.model, probe, x.maxSteps).run();
     sched.probes++;
+    if (fromGuard !== undefined && probe.reached && fromGuard !== probe.result)
+      throw new ExplorerError(`internal: DPOR's guard state of ${x.objects[o].type} "${x.objects[o].name}" says ${x.threads[q].name}'s step ${fromGuard ? "is" : "is not"} enabled before step ${j}, re-running the prefix says the opposite: its guardState() leaves out something an enabled() of that object reads.`);
     if (key !== null) {
       if (sched.probeMemo.size >= PROBE_MEMO_MAX) sched.probeMemo.clear();
       sched.probeMemo.set(key, probe.result);
     }
     return probe.result;
+  };
+
+  /**
+   * feasible()'s answer from a guard state, when it has one (undefined: re-run). No step of v
+   * touches o, so after pre(j).v the object is as it was just before j; when j is a step on o whose
+   * guard state was taken, q's next op (k's, or its pending one) is asked with that state put back.
+   * It is the op the re-run would ask: q's earlier steps are all in pre(j).v (one after j that
+   * happened after j would order k after j too) and see the same values, and enabled() reads only
+   * its object (effect.ts Op.enabled).
+   */
+  const guardAnswer = (j: number, q: number, o: number, k: number): boolean | undefined => {
+    const states = x.stepGuardState;
+    if (states === null || ob[j] !== o) return undefined;
+    const s = states[j];
+    if (s === NO_GUARD_STATE) return undefined;
+    const op = k < n ? (x.stepOp as Op[])[k] : x.threads[q].pending;
+    if (op === null || op.enabled === undefined || op.obj !== x.objects[o]) return undefined;
+    return x.enabledIn(op, s);
   };
 
   const scan = (q: number, o: number, m: number, f: number[] | null, prevC: Int32Array, k: number, blocking: boolean): void => {
@@ -684,7 +730,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
       // A race can only be reversed if q's step is enabled after pre(j).notdep(j).
       // If not (release -> acquire by the holder), skip it WITHOUT joining its
       // clock and keep scanning back for the step that really competes.
-      if (blocking && !feasible(j, v, q, o)) continue;
+      if (blocking && !feasible(j, v, q, o, k)) continue;
       addBacktrack(j, v, q, o, m, null, prevC, k);
       join(seen, j);
       if (wj) return;
@@ -734,7 +780,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
         continue;
       }
       const v = notdep(j, k);
-      if (blocking && !feasible(j, v, q, o)) continue;
+      if (blocking && !feasible(j, v, q, o, k)) continue;
       addBacktrack(j, v, q, o, m, f, prevC, k);
       join(seen, j);
       closeWrites(j);
@@ -871,7 +917,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     for (let j = sIdx - 1; j >= 0; j--) {
       if (th[j] === q || hbStep(j, sIdx)) continue;
       const v = notdep(j, sIdx);
-      if (x.stepBlocking[sIdx] && !feasible(j, v, q, ob[sIdx])) continue;
+      if (x.stepBlocking[sIdx] && !feasible(j, v, q, ob[sIdx], sIdx)) continue;
       addBacktrack(j, v, q, -1, 0, null, prevBuf, sIdx, true);
     }
   };
@@ -972,19 +1018,33 @@ export function analyseRun(x: Execution, sched: DporScheduler): void {
 
 export const exploreDpor: Explore = (ctx) => exploreDporWith(ctx);
 
-/** exploreDpor with the probe memo's key replaced (tests: a wrong key must be caught). */
-export const exploreDporProbeKey = (key: ProbeKey): Explore => (ctx) => exploreDporWith(ctx, key);
-
 /** DPOR over field footprints that never re-opens a woken sleeper (tests: the known lost traces must come back). */
 export const exploreFieldsWithoutWakes: Explore = (ctx) => exploreDporWith({ ...ctx, config: { ...ctx.config, fields: true } }, undefined, undefined, undefined, false);
 
 /** Optimal DPOR with the wakeup-tree insertion replaced (tests: a broken insertion must be caught). */
 export const exploreOptimalInsert = (ins: DporScheduler["wakeupInsert"]): Explore => (ctx) => exploreDporWith({ ...ctx, config: { ...ctx.config, optimal: true } }, undefined, ins);
 
+/** DPOR whose probes use guard states as `guards` says (DporScheduler.guards; tests compare the three). */
+export const exploreDporGuards = (guards: DporScheduler["guards"], key?: ProbeKey): Explore => (ctx) => exploreDporWith(ctx, key, undefined, undefined, true, guards);
+
+/**
+ * Debug: DPOR_GUARDS=check (or probe) in the environment of an unconfined run sets every DPOR
+ * search's DporScheduler.guards (a whole book checked against the re-runs: `build --unconfined`).
+ * A confined chapter has no `process`: "use".
+ */
+const GUARDS_FROM_ENV = ((): DporScheduler["guards"] => {
+  try {
+    const v = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.DPOR_GUARDS;
+    return v === "check" || v === "probe" ? v : "use";
+  } catch {
+    return "use"; // the sandbox's `process` getter throws
+  }
+})();
+
 /** Optimal DPOR with the stable names replaced (tests: naming spawned threads by index must be caught). */
 export const exploreOptimalIds = (ids: () => StableIds): Explore => (ctx) => exploreDporWith({ ...ctx, config: { ...ctx.config, optimal: true } }, undefined, undefined, ids());
 
-function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler["wakeupInsert"], ids?: StableIds, reopen = true): SearchOutcome {
+function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler["wakeupInsert"], ids?: StableIds, reopen = true, guards = GUARDS_FROM_ENV): SearchOutcome {
   const shard = ctx.config.shard;
   // Optimal DPOR (wakeup trees) for a whole tree; a shard keeps source-DPOR (its root is fully
   // expanded anyway), and so does a search with field footprints unless it asks for both (refused).
@@ -996,9 +1056,10 @@ function exploreDporWith(ctx: SearchContext, key?: ProbeKey, ins?: DporScheduler
   if (ins) sched.wakeupInsert = ins;
   if (ids) sched.stable = ids;
   sched.reopenWoken = reopen;
+  sched.guards = guards;
   const coverage = { kind: "exhaustive", reduction: optimal ? "optimal-DPOR" : "source-DPOR", ...(fields ? { footprints: "fields" as const } : {}), ...(shard ? { shard: `${shard.index + 1}/${shard.count}` } : {}) } as const;
   const done = (complete: boolean) => {
-    if (raceLog) raceLog.print(`[dpor] complete ${complete}, probes ${sched.probes}, re-opened sleepers ${sched.reopened}`);
+    if (raceLog) raceLog.print(`[dpor] complete ${complete}, probes ${sched.probes}, answered by guard states ${sched.guardAnswers}, re-opened sleepers ${sched.reopened}`);
     return { complete, coverage };
   };
   for (;;) {

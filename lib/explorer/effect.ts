@@ -41,7 +41,20 @@ export interface Tracked {
   holders?(): readonly number[];
   /** Field footprints: the recorder of this object's fields, when the execution uses them. */
   readonly fields?: FieldRecorder | null;
+  /**
+   * Guard state (dpor.ts, "Probes"): everything the enabled() of any op on this object reads, as
+   * a value that setGuardState() puts back. DPOR then answers "would this blocked step be enabled
+   * with the object as it was before step j?" by putting the old state back for one call of the
+   * guard, instead of re-running the prefix. Give both or neither; a guard that reads state the
+   * value leaves out makes that answer wrong (test/explorer/guard-state.test.ts checks the
+   * kernel's against the re-run).
+   */
+  guardState?(): unknown;
+  setGuardState?(s: unknown): void;
 }
+
+/** Execution.stepGuardState's entry for a step on an object without a guard state. */
+export const NO_GUARD_STATE: unique symbol = Symbol("no guard state");
 
 export interface Op {
   /** The object touched, or null for a purely thread-local step (never conflicts). */

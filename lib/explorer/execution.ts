@@ -5,7 +5,7 @@
 // enabled mask); trace events with labels and lock sets are only materialised when
 // `detail` is on (replay of a witness).
 
-import { type FieldRecorder, type Op, type ThreadBody, type Tracked, type Yieldable, enabledMaskOf, FIELD_MIN, footprintOf, isChoose, MODE_READ, MODE_WRITE, modeCode } from "./effect.ts";
+import { type FieldRecorder, type Op, type ThreadBody, type Tracked, type Yieldable, enabledMaskOf, FIELD_MIN, footprintOf, isChoose, MODE_READ, MODE_WRITE, modeCode, NO_GUARD_STATE } from "./effect.ts";
 import { setRuntime, type FindingOptions, type Runtime } from "./context.ts";
 import { DeterminismError, ExplorerError, ModelError } from "./errors.ts";
 import type { DeadlockData, Finding, WaitEdge } from "./finding.ts";
@@ -30,6 +30,8 @@ export interface Scheduler {
   pickChoice(x: Execution, arity: number, label: string): number;
   /** Field footprints (Op.record) in the executions this scheduler drives. */
   readonly fields?: boolean;
+  /** Record each step's op and its object's guard state before it (Execution.stepOp). */
+  readonly guardStates?: boolean;
 }
 
 /** Thrown (and caught in run()) when a scheduler abandons an execution inside a choose(). */
@@ -92,6 +94,12 @@ export class Execution implements Runtime {
   readonly objMade: number[] = [];
   /** Per step: the op had an enabled() condition (could have blocked). */
   readonly stepBlocking: boolean[] = [];
+  /** When the scheduler asks (Scheduler.guardStates; DPOR's probes, dpor.ts): per step, its op,
+   *  and its object's guard state just before it ran (Tracked.guardState), NO_GUARD_STATE for an
+   *  object without one. null otherwise: a guard state is taken at every step, and only DPOR's
+   *  own executions can use it. */
+  readonly stepOp: Op[] | null;
+  readonly stepGuardState: unknown[] | null;
   /** Per step, what the race log keeps (race-log.ts); null unless DPOR_RACE_LOG is on. */
   readonly stepInfo: StepInfo[] | null = raceLog === null ? null : [];
   readonly enabledBefore: number[] = [];
@@ -133,6 +141,8 @@ export class Execution implements Runtime {
     readonly detail = false,
   ) {
     this.fields = scheduler.fields === true;
+    this.stepOp = scheduler.guardStates === true ? [] : null;
+    this.stepGuardState = this.stepOp === null ? null : [];
   }
 
   get steps(): number {
@@ -336,6 +346,11 @@ export class Execution implements Runtime {
     const traceAt = this.trace.length;
     if (this.detail) this.trace.push({ step: this.steps - 1, thread: th.name, label: th.pendingLabel, obj: op.obj ? op.obj.name : "", kind: op.kind, held: [], note: "" });
     this.op = op;
+    if (this.stepOp !== null) {
+      const o = op.obj;
+      (this.stepGuardState as unknown[]).push(o !== null && o.guardState !== undefined ? o.guardState() : NO_GUARD_STATE);
+      this.stepOp.push(op);
+    }
     const info = this.stepInfo === null ? null : (this.stepInfo[this.stepThread.length - 1] = (raceLog as RaceLog).stepBegin(th.frames, op.label ?? op.kind, op.obj?.name ?? "", op.mode));
     // Field footprints: a split step on an object with a recorder, without extra objects or a
     // blocking condition, is recorded; every other touch of such an object writes all of it.
@@ -390,6 +405,27 @@ export class Execution implements Runtime {
     this.stepMode[k] = MODE_READ;
     this.stepFoot[k] = f;
     this.stepCanon[k] = c;
+  }
+
+  /**
+   * Would blocking op `op` (a step of this execution, or a thread's pending op) be enabled with its
+   * object in guard state `s`, a state the object was in before some step (stepGuardState)? The
+   * object is put back as it is now. Only once run() has returned: the guard runs as its op
+   * (footprint.ts), with this execution as the runtime, as enabledMask() runs it.
+   */
+  enabledIn(op: Op, s: unknown): boolean {
+    const obj = op.obj as Tracked;
+    const now = (obj.guardState as () => unknown).call(obj);
+    const prev = setRuntime(this);
+    this.op = op;
+    try {
+      (obj.setGuardState as (s: unknown) => void).call(obj, s);
+      return (op.enabled as () => boolean)();
+    } finally {
+      (obj.setGuardState as (s: unknown) => void).call(obj, now);
+      this.op = null;
+      setRuntime(prev);
+    }
   }
 
   /** Field footprints: step k's footprint with fields under their cross-execution numbers. */

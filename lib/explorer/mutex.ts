@@ -59,6 +59,13 @@ export class Mutex extends Obj {
   get threadsInKey(): "renamed" {
     return "renamed";
   }
+  /** Guard state (effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.owner;
+  }
+  setGuardState(s: unknown): void {
+    this.owner = s as number;
+  }
   snapshot(): number {
     return this.owner;
   }

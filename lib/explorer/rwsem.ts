@@ -70,6 +70,13 @@ export class RwSem extends Obj {
   get threadsInKey(): "renamed" {
     return "renamed";
   }
+  /** Guard state (effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): [number, number[]] {
+    return this.snapshot();
+  }
+  setGuardState(s: unknown): void {
+    this.restore(s);
+  }
   snapshot(): [number, number[]] {
     return [this.writer, this.readers.slice()];
   }

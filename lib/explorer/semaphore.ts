@@ -16,6 +16,13 @@ export class Semaphore extends Obj {
   up(label?: string): Generator<Yieldable, void, unknown> {
     return this.access<void>("up", "w", { label, run: () => void (this.count += 1) });
   }
+  /** Guard state (effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.count;
+  }
+  setGuardState(s: unknown): void {
+    this.count = s as number;
+  }
   snapshot(): number {
     return this.count;
   }

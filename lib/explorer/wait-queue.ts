@@ -21,6 +21,13 @@ export class WaitQueue extends Obj {
       yield* this.access<void>("schedule", "w", { label, enabled: () => this.generation !== seen });
     }
   }
+  /** Guard state (effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.generation;
+  }
+  setGuardState(s: unknown): void {
+    this.generation = s as number;
+  }
   /** Sleepers compare the generation with the one they saw (in their own history): keep it exact. */
   snapshot(): number {
     return this.generation;

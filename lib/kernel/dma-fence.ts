@@ -51,6 +51,13 @@ export class DmaFence extends Obj {
   /** Invariant: once true, never false again; error is fixed at the same step. */
   signalled = false;
   error = 0;
+  /** Guard state (explorer effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): boolean {
+    return this.signalled;
+  }
+  setGuardState(s: unknown): void {
+    this.signalled = s as boolean;
+  }
   private readonly callbacks: { fn: FenceCallback; name: string }[] = [];
   // ---- oracle bookkeeping ----
   /** Visible to other tasks (added to a resv, pushed to an engine): its signalling section began. */

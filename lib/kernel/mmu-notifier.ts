@@ -137,6 +137,13 @@ export class MmuNotifierSubscriptions extends Obj {
   readonly itree: MmuIntervalNotifier[] = [];
   /** Even when idle; odd while an invalidation overlapping some interval sub is in flight. */
   invalidateSeq = 2;
+  /** Guard state (explorer effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.invalidateSeq;
+  }
+  setGuardState(s: unknown): void {
+    this.invalidateSeq = s as number;
+  }
   activeInvalidateRanges = 0;
   /** has_itree: an interval subscription was registered (the first one took mmap_lock for write). */
   hasItree = false;

@@ -14,6 +14,13 @@ export type TrylockRecursive = "RECURSIVE" | "SUCCESS" | "FAILED";
 export class KMutex extends Obj {
   /** Owning thread index, -1 when free. Invariant: owner >= 0 iff the lock is in owner's held list. */
   private owner = -1;
+  /** Guard state (explorer effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.owner;
+  }
+  setGuardState(s: unknown): void {
+    this.owner = s as number;
+  }
   /** Lockdep class id. */
   readonly cls: number;
   constructor(

@@ -15,6 +15,13 @@ import { explorerHeld, mightSleep } from "./task.ts";
 export class PageLock extends Obj {
   /** Thread index that locked it, -1 if unlocked. (Unlock by another task is legal.) */
   private locker = -1;
+  /** Guard state (explorer effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.locker;
+  }
+  setGuardState(s: unknown): void {
+    this.locker = s as number;
+  }
   constructor(
     private readonly k: Kernel,
     readonly pfn: number,

@@ -23,6 +23,23 @@ export class KRwSem extends Obj {
   private readonly nonOwner: number[] = [];
   /** Writers waiting, FIFO. While non-empty, new readers wait (writer preference). */
   private readonly queue: number[] = [];
+  /** Guard state (explorer effect.ts Tracked.guardState): the four fields above, flat (one array
+   *  per step on the lock: writer, then each list as its length and its entries). */
+  guardState(): number[] {
+    return [this.writer, this.readers.length, ...this.readers, this.nonOwner.length, ...this.nonOwner, ...this.queue];
+  }
+  setGuardState(s: unknown): void {
+    const a = s as number[];
+    this.writer = a[0];
+    let i = 1;
+    const fill = (list: number[], n: number): void => {
+      list.length = 0;
+      for (let e = 0; e < n; e++) list.push(a[i++]);
+    };
+    fill(this.readers, a[i++]);
+    fill(this.nonOwner, a[i++]);
+    fill(this.queue, a.length - i);
+  }
   readonly cls: number;
   /** Names in the explorer's held-lock lists, built once (not per acquisition). */
   private readonly asRead: string;

@@ -12,6 +12,13 @@ import type { Kernel } from "./kernel.ts";
 export class Spinlock extends Obj {
   /** Owning thread index, -1 when free. */
   private owner = -1;
+  /** Guard state (explorer effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.owner;
+  }
+  setGuardState(s: unknown): void {
+    this.owner = s as number;
+  }
   /** Whether the owner took it with spin_lock_irq (restored at unlock). */
   private irq = false;
   readonly cls: number;

@@ -13,6 +13,13 @@ import { mightSleep } from "./task.ts";
 export class Srcu extends Obj {
   /** Readers inside a read-side critical section. */
   private readers = 0;
+  /** Guard state (explorer effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.readers;
+  }
+  setGuardState(s: unknown): void {
+    this.readers = s as number;
+  }
   constructor(
     private readonly k: Kernel,
     name: string,

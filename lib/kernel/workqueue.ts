@@ -117,6 +117,13 @@ export class Work extends Obj {
 export class WorkCount extends Obj {
   /** Number of queued-but-not-finished executions (0..2: one running, one pending). */
   outstanding = 0;
+  /** Guard state (explorer effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.outstanding;
+  }
+  setGuardState(s: unknown): void {
+    this.outstanding = s as number;
+  }
   /** The queue it was last queued on (get_work_pwq), null before its first queue_work. */
   wq: Workqueue | null = null;
   constructor(name: string) {

@@ -7,10 +7,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Execution } from "../../lib/explorer/execution.ts";
 import { exploreDfs } from "../../lib/explorer/dfs.ts";
-import { exploreDpor, exploreDporProbeKey, probeKey, type ProbeKey } from "../../lib/explorer/dpor.ts";
+import { exploreDporGuards, probeKey, type ProbeKey } from "../../lib/explorer/dpor.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { blockingProgramArb, type Instr, multiProgramArb, programArb, programModel, stepsOf } from "./programs.ts";
+
+/** DPOR with every probe re-run (no guard states, which would answer most of these programs'
+ *  probes: guard-state.test.ts), its memo keyed by `key`. */
+const exploreDporProbeKey = (key: ProbeKey): Explore => exploreDporGuards("probe", key);
+const exploreDpor = exploreDporGuards("probe");
 
 interface Run {
   /** Every run in order: its decisions and how it ended (pruned runs included). */
