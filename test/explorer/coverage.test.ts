@@ -109,6 +109,16 @@ describe("coverage and verdicts", () => {
     expect(mergeRecords(parts).stats.executions).toBeGreaterThanOrEqual(unsharded.stats.executions);
   });
 
+  it("mergeRecords refuses a bounded or sampled record: only exhaustive searches are split", () => {
+    const spec = { title: "sh", model: counter(3, false), predicate: (e: any) => e.final.x !== 3, expect: "Sometimes" as const };
+    const whole = search({ ...spec, search: { strategy: "dpor" } }, { stopEarly: false });
+    const bounded = search({ ...spec, search: { strategy: "bounded", preemptions: 1 } }, { stopEarly: false });
+    const sampled = search({ ...spec, search: { strategy: "random", runs: 5, seed: 1 } }, { stopEarly: false });
+    expect(mergeRecords([whole]).stats.executions).toBe(whole.stats.executions);
+    expect(() => mergeRecords([whole, bounded])).toThrow(/not bounded records; run a bounded search whole/);
+    expect(() => mergeRecords([sampled])).toThrow(/not sampled records/);
+  });
+
   it("results are plain JSON", () => {
     const r = check({ id: "J1", title: "json", model: counter(2, false), predicate: (e) => e.final.x !== 2, expect: "Sometimes" });
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
