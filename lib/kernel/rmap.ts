@@ -8,6 +8,11 @@
 // reference), then notifier end. The caller holds the folio lock throughout, and (not modelled
 // as a blocking lock, lockdep only) the rmap lock: anon_vma->rwsem or i_mmap_rwsem.
 //
+// Field footprints (field-log.ts, lib/kernel/README.md): the PTL sections and the page_mapped
+// checks are split: PTEs, TLB entries, the frames' arrays, the free list and swap (swap.ts) are
+// recorded, a secondary-TLB callback trips (flushTlbRange), `page_unmapped` is a tracepoint whose
+// oracle state is recorded. The rmap walks are not: they read `mm.users`, which trips.
+//
 // Simplification: reclaim's deferred TLB flush (TTU_BATCH_FLUSH, set_tlb_ubc_flush_pending) is
 // modelled as an immediate ptep_clear_flush. Errs towards FEWER stale-CPU-TLB windows; device
 // translations are unaffected (2018 ->invalidate_range runs in that same step either way).
@@ -47,7 +52,7 @@ export function* try_to_unmap(k: Kernel, pfn: number): Gen<boolean> {
       }
     }
     k.lockdep.release(t, cls);
-    return ok && (yield* k.mem.step(`page_mapped(frame ${pfn})?`, "r", () => k.mem.mapcount[pfn] === 0));
+    return ok && (yield* k.mem.fieldStep(`page_mapped(frame ${pfn})?`, "r", () => k.mem.mapcount[pfn] === 0));
   } finally {
     leave(__f);
   }
@@ -59,7 +64,7 @@ export function* try_to_unmap_one(k: Kernel, pfn: number, mm: Mm, vpn: number): 
   try {
     const range = mmu_notifier_range_init(k, mm, vpn, vpn + 1, "CLEAR");
     yield* mmu_notifier_invalidate_range_start(k, range);
-    const ok = yield* k.mem.step(`ptep_clear_flush(${mm.name}:${vpn}) + page_remove_rmap(${pfn})`, "w", () => {
+    const ok = yield* k.mem.fieldStep(`ptep_clear_flush(${mm.name}:${vpn}) + page_remove_rmap(${pfn})`, "w", () => {
       const mem = k.mem;
       if (mm.ptePfn[vpn] !== pfn || !(mm.pteFlags[vpn] & PTE_PRESENT)) return true; // raced: already gone
       const anon = (mem.flags[pfn] & PG_ANON) !== 0;
@@ -106,7 +111,7 @@ export function* folio_mkclean(k: Kernel, pfn: number): Gen<boolean> {
       const range = mmu_notifier_range_init(k, mm, vpn, vpn + 1, "PROTECTION_PAGE");
       yield* mmu_notifier_invalidate_range_start(k, range);
       dirty =
-        (yield* k.mem.step(`page_vma_mkclean_one(${mm.name}:${vpn})`, "w", () => {
+        (yield* k.mem.fieldStep(`page_vma_mkclean_one(${mm.name}:${vpn})`, "w", () => {
           if (mm.ptePfn[vpn] !== pfn || !(mm.pteFlags[vpn] & PTE_PRESENT)) return false;
           const was = (mm.pteFlags[vpn] & PTE_DIRTY) !== 0;
           mm.pteFlags[vpn] &= ~(PTE_WRITE | PTE_DIRTY);

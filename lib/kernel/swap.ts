@@ -1,8 +1,14 @@
 // Swap space and the swap cache (kernel-semantics §13). Model of mm/swap_state.c and
 // mm/swapfile.c reduced to: slots holding persisted contents, and the swap-cache association
 // slot <-> frame. State is hardware-visible memory: touch it only inside k.mem.step.
+//
+// Field footprints (field-log.ts): every array is recorded, per slot or per frame (SPACE_SWAP), so
+// a split memory step may read and write swap state (reclaim's add_to_swap and pageout,
+// try_to_unmap_one's swap entry). Made at setup (swapon), after the kernel's field log.
 
 import type { Kernel } from "./kernel.ts";
+import { accessLogOn, recordArray, type ArraySink } from "./access-log.ts";
+import { fieldNo, linearFields, SPACE_SWAP, SW_COUNT, SW_DATA, SW_PFN_SLOT, SW_SLOT_PFN, SW_USED } from "./field-log.ts";
 
 export class Swap {
   /** Persisted contents mask per slot; slotUsed = allocated. */
@@ -23,6 +29,15 @@ export class Swap {
     this.slotPfn = new Int32Array(nslots).fill(-1);
     this.pfnSlot = new Int32Array(k.mem.nframes).fill(-1);
     this.count = new Int32Array(nslots);
+    const fl = k.mem.fields;
+    if (fl === null && !accessLogOn()) return;
+    const sink = (f: number): ArraySink | undefined => (fl === null ? undefined : { log: fl, no: (i) => fieldNo(SPACE_SWAP, 0, i, f), ...linearFields(SPACE_SWAP, 0, f) });
+    const me = this as unknown as Record<string, Int32Array | Uint8Array>;
+    const names: [string, number][] = [["data", SW_DATA], ["slotUsed", SW_USED], ["slotPfn", SW_SLOT_PFN], ["count", SW_COUNT], ["pfnSlot", SW_PFN_SLOT]];
+    for (const [name, f] of names) {
+      me[name] = recordArray(me[name], (i) => `S${i}.${name}`, sink(f));
+      fl?.names.set(SPACE_SWAP * 64 + f, name);
+    }
   }
   /** get_swap_page: a free slot or -1. */
   allocSlot(): number {

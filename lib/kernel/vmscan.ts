@@ -17,6 +17,11 @@
 // Simplification: pageout to swap completes at once (errs towards freeing earlier: more uaf
 // windows, never fewer). Referenced/active aging is not modelled (errs towards reclaiming hot
 // pages the kernel would keep a while: more reclaim, never less).
+//
+// Field footprints (field-log.ts, lib/kernel/README.md): every memory step here is split. Each
+// reads and writes only recorded state (the frames' arrays, the free list, swap: swap.ts) plus
+// immutable data (`k.era`, `k.swap` itself, `k.reclaimCandidates`, a constant list); releasing a
+// page-cache page writes the file's cache, which no wrapper sees, so that branch trips.
 
 import { choose, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
@@ -26,6 +31,7 @@ import { __GFP_FS, __GFP_IO, GFP_KERNEL } from "./gfp.ts";
 import { FS_RECLAIM } from "./lockdep.ts";
 import { PG_ANON, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE, PG_WRITEBACK, PG_ZERO } from "./page.ts";
 import { try_to_unmap } from "./rmap.ts";
+import { fieldTrip } from "./field-log.ts";
 import { shrink_slab } from "./shrinker.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -48,7 +54,7 @@ export function* try_to_free_pages(k: Kernel, gfp: number): Gen<number> {
   const __f = enter(k, "try_to_free_pages");
   try {
     // The candidate set is read at the start of the pass; which one is taken is explored.
-    const cands = yield* k.mem.step("shrink_node: scan the inactive LRU", "r", () => candidates(k));
+    const cands = yield* k.mem.fieldStep("shrink_node: scan the inactive LRU", "r", () => candidates(k));
     let freed = 0;
     if (cands.length > 0) {
       const pfn = yield* choose("reclaim picks", [-1, ...cands]);
@@ -66,7 +72,7 @@ export function* shrink_folio_list(k: Kernel, pfn: number, gfp: number, kswapd: 
   const __f = enter(k, "shrink_folio_list");
   try {
     const mem = k.mem;
-    const isolated = yield* mem.step(`isolate_lru_folio(${pfn})`, "w", () => {
+    const isolated = yield* mem.fieldStep(`isolate_lru_folio(${pfn})`, "w", () => {
       if (mem.isFree(pfn) || !(mem.flags[pfn] & PG_LRU)) return false;
       mem.flags[pfn] &= ~PG_LRU;
       mem.ref[pfn]++;
@@ -79,7 +85,7 @@ export function* shrink_folio_list(k: Kernel, pfn: number, gfp: number, kswapd: 
       return 0;
     }
     // Decide what to do with the locked page.
-    const verdict = yield* mem.step(`shrink_folio_list: check frame ${pfn}`, "w", () => {
+    const verdict = yield* mem.fieldStep(`shrink_folio_list: check frame ${pfn}`, "w", () => {
       const f = mem.flags[pfn];
       if (f & PG_WRITEBACK) return "keep: under writeback";
       if (f & PG_ANON && f & PG_SWAPBACKED && !(f & PG_SWAPCACHE)) {
@@ -99,10 +105,10 @@ export function* shrink_folio_list(k: Kernel, pfn: number, gfp: number, kswapd: 
       return "";
     });
     if (verdict) return yield* keep(k, pfn, verdict);
-    if (yield* mem.step(`page_mapped(${pfn})?`, "r", () => mem.mapcount[pfn] > 0)) {
+    if (yield* mem.fieldStep(`page_mapped(${pfn})?`, "r", () => mem.mapcount[pfn] > 0)) {
       if (!(yield* try_to_unmap(k, pfn))) return yield* keep(k, pfn, "still mapped");
     }
-    const v2 = yield* mem.step(`shrink_folio_list: pageout / release frame ${pfn}`, "w", () => {
+    const v2 = yield* mem.fieldStep(`shrink_folio_list: pageout / release frame ${pfn}`, "w", () => {
       const f = mem.flags[pfn];
       if (f & PG_DIRTY) {
         if (!(f & PG_ANON)) {
@@ -129,6 +135,7 @@ export function* shrink_folio_list(k: Kernel, pfn: number, gfp: number, kswapd: 
         k.swap!.pfnSlot[pfn] = -1;
         mem.flags[pfn] &= ~PG_SWAPCACHE;
       } else if (mem.mapping[pfn] >= 0) {
+        fieldTrip(mem.fields); // the page cache has no wrapper
         const file = k.files[mem.mapping[pfn]];
         file.cache[mem.index[pfn]] = -1;
         mem.mapping[pfn] = -1;
@@ -138,7 +145,7 @@ export function* shrink_folio_list(k: Kernel, pfn: number, gfp: number, kswapd: 
     });
     if (v2) return yield* keep(k, pfn, v2);
     yield* lock.unlock();
-    yield* mem.step(`free frame ${pfn}`, "w", () => mem.putPage(pfn));
+    yield* mem.fieldStep(`free frame ${pfn}`, "w", () => mem.putPage(pfn));
     return 1;
   } finally {
     leave(__f);
@@ -152,7 +159,7 @@ function* keep(k: Kernel, pfn: number, why: string): Gen<number> {
 }
 
 function* putback(k: Kernel, pfn: number, why: string): Gen<void> {
-  yield* k.mem.step(`putback_lru_folio(${pfn})`, "w", () => {
+  yield* k.mem.fieldStep(`putback_lru_folio(${pfn})`, "w", () => {
     note(why);
     k.mem.flags[pfn] |= PG_LRU;
     k.mem.putPage(pfn);
@@ -166,7 +173,7 @@ export function* kswapd(k: Kernel): Gen<number> {
     const t = k.current();
     if (k.era.fsReclaimMap && k.era.fsReclaimHeldInReclaim) k.lockdep.mapAcquire(t, FS_RECLAIM);
     t.memalloc++;
-    const cands = yield* k.mem.step("balance_pgdat: scan the inactive LRU", "r", () => candidates(k));
+    const cands = yield* k.mem.fieldStep("balance_pgdat: scan the inactive LRU", "r", () => candidates(k));
     let freed = 0;
     if (cands.length) {
       const pfn = yield* choose("kswapd picks", [-1, ...cands]);

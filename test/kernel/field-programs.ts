@@ -9,7 +9,11 @@ import type { Kernel } from "../../lib/kernel/kernel.ts";
 import { ENOW } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region, PTE_PRESENT, PTE_WRITE, type Mm } from "../../lib/kernel/mm.ts";
 import { addRmap, setPte } from "../../lib/kernel/pgtable.ts";
-import { PG_ANON } from "../../lib/kernel/page.ts";
+import { PG_ANON, PG_LRU, PG_SWAPBACKED } from "../../lib/kernel/page.ts";
+import { swapon } from "../../lib/kernel/swap.ts";
+import { kswapd, try_to_free_pages } from "../../lib/kernel/vmscan.ts";
+import { folio_mkclean } from "../../lib/kernel/rmap.ts";
+import { GFP_KERNEL } from "../../lib/kernel/gfp.ts";
 import { user_read, user_write } from "../../lib/kernel/user.ts";
 import { munmap } from "../../lib/kernel/munmap.ts";
 import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
@@ -129,6 +133,27 @@ export const OPS: ((v: number) => [string, Op])[] = [
   }],
 ];
 
+/** How many of OPS the generator draws from: the ones after it only a `forced` list reaches (added
+ *  later: drawing them too would change every generated program, and field-foot-golden.json). */
+const DRAWN = OPS.length;
+
+/** Reclaim (forced only): the split steps of vmscan.ts and rmap.ts. Direct reclaim of one LRU page
+ *  (the pick is explored) through add_to_swap, try_to_unmap and pageout; kswapd the same; and
+ *  folio_mkclean (writeback's write-protect pass) on page v's frame under its page lock. */
+OPS.push(
+  () => [`reclaim`, function* (k, _mm, _d, out) { out.push(yield* try_to_free_pages(k, GFP_KERNEL)); }],
+  () => [`kswapd`, function* (k, _mm, _d, out) { out.push(yield* kswapd(k)); }],
+  (v) => [`mkclean ${v}`, function* (k, mm, _d, out) {
+    const pfn = yield* k.mem.step("look up pfn", "r", () => mm.cpuPfn(v));
+    if (pfn < 0) return;
+    const lock = k.pageLock(pfn);
+    yield* lock.lock();
+    out.push(yield* folio_mkclean(k, pfn));
+    yield* lock.unlock();
+  }],
+);
+const RECLAIMS = /^(reclaim|kswapd|mkclean)/;
+
 
 /** A program: 2-3 threads of 1-2 operations on 1-2 pages, mostly loads and stores to pages mapped
  *  at setup (a fault is dozens of steps: DFS could not finish), and at most one other operation.
@@ -147,7 +172,7 @@ export function program(seed: number, drop?: (field: string) => boolean, forced:
     for (let i = ops.length; i < n; i++) {
       const other: boolean = !heavy && rnd.below(4) === 0;
       heavy ||= other;
-      ops.push(OPS[other ? 4 + rnd.below(OPS.length - 4) : rnd.below(2)](rnd.below(pages)));
+      ops.push(OPS[other ? 4 + rnd.below(DRAWN - 4) : rnd.below(2)](rnd.below(pages)));
     }
     threads.push(ops);
   }
@@ -159,10 +184,13 @@ export function program(seed: number, drop?: (field: string) => boolean, forced:
     if (spy && fl) spy(fl);
     const mm = mm_alloc(k, 2, "p");
     mmap_region(mm, 0, pages);
+    // Reclaim needs swap, and LRU pages to pick (as a fault's anon page is).
+    const reclaims = threads.some((ops) => ops.some((o) => RECLAIMS.test(o[0])));
+    if (reclaims) swapon(k, 4);
     if (mapped)
       for (let v = 0; v < pages; v++) {
         const pfn = k.mem.allocFrame();
-        k.mem.flags[pfn] |= PG_ANON;
+        k.mem.flags[pfn] |= PG_ANON | (reclaims ? PG_LRU | PG_SWAPBACKED : 0);
         addRmap(k, pfn);
         setPte(mm, v, pfn, PTE_PRESENT | PTE_WRITE);
       }
@@ -193,7 +221,8 @@ export function program(seed: number, drop?: (field: string) => boolean, forced:
           for (let v = 0; v < pages; v++) pt.push(`${m.ptePfn[v]}/${m.pteFlags[v]}/${m.tlbPfn[v]}:${m.cpuPfn(v) >= 0 ? k.mem.contents[m.cpuPfn(v)] : "-"}`);
         const ioState = [io, lazy].map(({ dev, vm: v, sgt }) => [[...v.pte.keys()], [...v.tlb.keys()], [...dev.domain!.pt.keys()], sgt.dma.map((a) => dev.domain!.cached(a)), sgt.nents, dev.domain!.fq.length, dev.domain!.faults.length]);
         const gpuState = [[...vm.pte.keys()], [...vm.tlb.keys()], jobs.map((j) => j.status), ioState];
-        return JSON.stringify([out, pt, gpuState, k.mem.freeCount(), [...k.mem.contents], [...k.mem.hw]]);
+        const swap = k.swap ? [[...k.swap.slotPfn], [...k.swap.count], [...k.swap.data], [...k.mem.flags]] : [];
+        return JSON.stringify([out, pt, gpuState, k.mem.freeCount(), [...k.mem.contents], [...k.mem.hw], ...swap]);
       },
     };
   });
