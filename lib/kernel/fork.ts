@@ -73,7 +73,7 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
         const pfn = parent.ptePfn[vpn];
         if (f === 0) return DONE;
         if (f & PTE_SWAP) {
-          fieldTrip(mem.fields); // swap counts are not recorded field by field (access-log.ts)
+          fieldTrip(mem.fields); // kept from before swap was recorded (swap.ts): could be split now
           setPte(child, vpn, pfn, f);
           if (k.swap) k.swap.count[pfn]++;
           return DONE;

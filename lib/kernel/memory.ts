@@ -32,8 +32,8 @@ export function* unmap_page_range(k: Kernel, tlb: MmuGather, vma: Vma, start: nu
     let full = false;
     // Split (field footprints, lib/kernel/README.md): PTEs, change causes, the frames' map counts
     // and flags, the per-page invalidation marks are recorded, and the gather is this thread's
-    // own; the VMA bounds are read above, under mmap_lock. A swap entry's count is not recorded
-    // and split steps read it (reuse_swap_page): zapping one trips.
+    // own; the VMA bounds are read above, under mmap_lock. Zapping a swap entry trips (from before
+    // swap was recorded, swap.ts: it could be split now).
     vpn = yield* k.mem.fieldStep(`zap_pte_range(${mm.name}:${from}..${pmdEnd})`, "w", () => {
       let v = from;
       while (v < pmdEnd && !full) full = zapOne(k, tlb, mm, v++, cause);
