@@ -7,7 +7,7 @@
 // is wrapped and the only cost is one test per kernel object created.
 //
 // Not recorded (so a race reported as "no field in common" may still conflict there): IOMMU
-// state, page cache and swap, Mm's PMD maps and flags, sg tables, file state.
+// state, page cache, Mm's PMD maps and flags, sg tables, file state. (Swap is: swap.ts.)
 
 import { raceLog, type Accesses } from "../explorer/race-log.ts";
 import type { FieldLog } from "./field-log.ts";

@@ -18,7 +18,7 @@
 // VM_FAULT_RETRY after dropping mmap_lock is not modelled (errs towards fewer interleavings of
 // mmap_lock holders, never towards hiding an oracle violation inside the fault itself).
 
-import { note } from "../explorer/index.ts";
+import { note, step } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, leave } from "./kernel.ts";
@@ -287,9 +287,13 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
       } else {
         // now: PageAnonExclusive, else wp_can_reuse_anon_folio: refcount == 1 (ours excluded).
         // The page lock is looked up (and made on first use) outside the step: creating it inside
-        // would tie object creation order to the order of split steps.
+        // would tie object creation order to the order of split steps. The step reads the lock
+        // (folio_trylock), so the lock is in its footprint: as a split step that read went
+        // unrecorded, DPOR took it as independent of lock_page/unlock_page, and over field
+        // footprints lost the copy a locked page forces (test/kernel/field-foot.test.ts,
+        // folio_mkclean beside a store). Not split, then: it writes all of memory.
         const pageLock = k.pageLock(snap);
-        reuse = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap})`, "w", () => {
+        reuse = yield* step(`wp_can_reuse_anon_folio(${snap})`, { obj: mem, kind: "write", mode: "w", also: [{ obj: pageLock, mode: "r" }], run: () => {
           if (mem.flags[snap] & PG_ANON_EXCLUSIVE) return true;
           const swapcache = mem.flags[snap] & PG_SWAPCACHE ? 1 : 0;
           // refcount: the mapping + our get_page (+ swap cache): exactly that means nobody else.
@@ -297,7 +301,7 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
           if (pageLock.isLocked()) return false; // folio_trylock failed
           mem.flags[snap] |= PG_ANON_EXCLUSIVE;
           return true;
-        });
+        } });
       }
       if (reuse) {
         yield* mem.fieldStep(`wp_page_reuse(${mm.name}:${vpn})`, "w", () => {

@@ -37,7 +37,9 @@ export interface BootOptions {
    *  "always" – every such allocation runs direct reclaim once.
    */
   readonly reclaim?: ReclaimPolicy;
-  /** Frames reclaim may pick, or all LRU frames when absent. Restrict it to keep models small. */
+  /** Frames reclaim may pick, or all LRU frames when absent. Restrict it to keep models small. It
+   *  runs inside reclaim's split scan step (vmscan.ts): a constant list, or one read from recorded
+   *  state only (field footprints, lib/kernel/README.md). */
   readonly reclaimCandidates?: () => readonly number[];
   /** mmu_gather batch size: a forced flush (and free) when this many pages are queued. Default
    *  unlimited (the real batch holds hundreds of pages); 1 reproduces "freed before range_end". */

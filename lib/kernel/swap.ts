@@ -1,6 +1,6 @@
 // Swap space and the swap cache (kernel-semantics §13). Model of mm/swap_state.c and
 // mm/swapfile.c reduced to: slots holding persisted contents, and the swap-cache association
-// slot <-> frame. State is hardware-visible memory: touch it only inside k.mem.step.
+// slot <-> frame. State is hardware-visible memory: touch it only inside a memory step.
 //
 // Field footprints (field-log.ts): every array is recorded, per slot or per frame (SPACE_SWAP), so
 // a split memory step may read and write swap state (reclaim's add_to_swap and pageout,

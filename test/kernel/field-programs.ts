@@ -158,10 +158,10 @@ const RECLAIMS = /^(reclaim|kswapd|mkclean)/;
 /** A program: 2-3 threads of 1-2 operations on 1-2 pages, mostly loads and stores to pages mapped
  *  at setup (a fault is dozens of steps: DFS could not finish), and at most one other operation.
  *  `drop`: the mutation (field-log.ts FieldLog.drop). `forced`: the first operation of thread t
- *  is OPS[forced[t]] (on a random page), the rest loads and stores. */
-export function program(seed: number, drop?: (field: string) => boolean, forced: readonly number[] = [], spy?: (fl: FieldLog) => void): Program {
+ *  is OPS[forced[t]] (on a random page), the rest loads and stores; `forcedPages` pages then (default 1). */
+export function program(seed: number, drop?: (field: string) => boolean, forced: readonly number[] = [], spy?: (fl: FieldLog) => void, forcedPages = 1): Program {
   const rnd = new Prng(seed);
-  const pages = forced.length ? 1 : 1 + rnd.below(2), mapped = forced.length > 0 || rnd.below(4) !== 0;
+  const pages = forced.length ? forcedPages : 1 + rnd.below(2), mapped = forced.length > 0 || rnd.below(4) !== 0;
   const threads: [string, Op][][] = [];
   const nt = forced.length ? 2 : 2 + rnd.below(2);
   let heavy = forced.length > 0;
@@ -192,6 +192,13 @@ export function program(seed: number, drop?: (field: string) => boolean, forced:
         const pfn = k.mem.allocFrame();
         k.mem.flags[pfn] |= PG_ANON | (reclaims ? PG_LRU | PG_SWAPBACKED : 0);
         addRmap(k, pfn);
+        // With reclaim, the page as populate() makes it: the mapping holds the only reference (else
+        // __remove_mapping always keeps it and the free is never reached).
+        if (reclaims) {
+          k.mem.anonMm[pfn] = mm.id;
+          k.mem.index[pfn] = v;
+          k.mem.putPage(pfn);
+        }
         setPte(mm, v, pfn, PTE_PRESENT | PTE_WRITE);
       }
     const gpu = new TestGpu(k, mm);
@@ -221,7 +228,7 @@ export function program(seed: number, drop?: (field: string) => boolean, forced:
           for (let v = 0; v < pages; v++) pt.push(`${m.ptePfn[v]}/${m.pteFlags[v]}/${m.tlbPfn[v]}:${m.cpuPfn(v) >= 0 ? k.mem.contents[m.cpuPfn(v)] : "-"}`);
         const ioState = [io, lazy].map(({ dev, vm: v, sgt }) => [[...v.pte.keys()], [...v.tlb.keys()], [...dev.domain!.pt.keys()], sgt.dma.map((a) => dev.domain!.cached(a)), sgt.nents, dev.domain!.fq.length, dev.domain!.faults.length]);
         const gpuState = [[...vm.pte.keys()], [...vm.tlb.keys()], jobs.map((j) => j.status), ioState];
-        const swap = k.swap ? [[...k.swap.slotPfn], [...k.swap.count], [...k.swap.data], [...k.mem.flags]] : [];
+        const swap = k.swap ? [[...k.swap.slotPfn], [...k.swap.count], [...k.swap.data], [...k.mem.flags], [...k.mem.ref], [...k.mem.mapcount]] : [];
         return JSON.stringify([out, pt, gpuState, k.mem.freeCount(), [...k.mem.contents], [...k.mem.hw], ...swap]);
       },
     };
