@@ -18,7 +18,7 @@
 // VM_FAULT_RETRY after dropping mmap_lock is not modelled (errs towards fewer interleavings of
 // mmap_lock holders, never towards hiding an oracle violation inside the fault itself).
 
-import { note, step } from "../explorer/index.ts";
+import { note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, leave } from "./kernel.ts";
@@ -27,7 +27,7 @@ import { CAUSE_COW, CAUSE_FAULT, CAUSE_NONE, PTE_DIRTY, PTE_MIGRATION, PTE_PRESE
 import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
 import { findOrReadPage } from "./file.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
-import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE, PG_ZERO } from "./page.ts";
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
 import { addRmap, ptepClearFlush, removeRmap, setPte } from "./pgtable.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -256,7 +256,7 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
       origFlags = f;
       const pfn = mm.ptePfn[vpn];
       if (!(f & PTE_PRESENT)) return -1;
-      if (!(mem.flags[pfn] & PG_ZERO)) mem.getPage(pfn);
+      if (!mem.isZeroPage(pfn)) mem.getPage(pfn);
       return pfn;
     });
     if (snap < 0) return VM_FAULT_OK;
@@ -286,22 +286,26 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
         yield* k.pageLock(snap).unlock();
       } else {
         // now: PageAnonExclusive, else wp_can_reuse_anon_folio: refcount == 1 (ours excluded).
-        // The page lock is looked up (and made on first use) outside the step: creating it inside
-        // would tie object creation order to the order of split steps. The step reads the lock
-        // (folio_trylock), so the lock is in its footprint: as a split step that read went
-        // unrecorded, DPOR took it as independent of lock_page/unlock_page, and over field
-        // footprints lost the copy a locked page forces (test/kernel/field-foot.test.ts,
-        // folio_mkclean beside a store). Not split, then: it writes all of memory.
+        // As mm/memory.c (v6.x): the early checks, folio_trylock, the same checks again under the
+        // folio lock, folio_unlock. The lock is taken in a step of its own: the one step this was
+        // read the lock inside a split memory step, where DPOR saw no dependency on
+        // lock_page/unlock_page, and over field footprints the copy a locked page forces was lost
+        // (test/kernel/field-foot.test.ts, folio_mkclean beside a store). The page lock is looked
+        // up (and made on first use) outside the steps: creating it inside would tie object
+        // creation order to the order of split steps.
         const pageLock = k.pageLock(snap);
-        reuse = yield* step(`wp_can_reuse_anon_folio(${snap})`, { obj: mem, kind: "write", mode: "w", also: [{ obj: pageLock, mode: "r" }], run: () => {
-          if (mem.flags[snap] & PG_ANON_EXCLUSIVE) return true;
-          const swapcache = mem.flags[snap] & PG_SWAPCACHE ? 1 : 0;
-          // refcount: the mapping + our get_page (+ swap cache): exactly that means nobody else.
-          if (mem.ref[snap] - 1 !== 1 + swapcache) return false;
-          if (pageLock.isLocked()) return false; // folio_trylock failed
-          mem.flags[snap] |= PG_ANON_EXCLUSIVE;
-          return true;
-        } });
+        // refcount: the mapping + our get_page (+ swap cache): exactly that means nobody else.
+        const alone = (): boolean => mem.ref[snap] - 1 === 1 + (mem.flags[snap] & PG_SWAPCACHE ? 1 : 0);
+        const early = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap})`, "r", () => (mem.flags[snap] & PG_ANON_EXCLUSIVE ? "exclusive" : alone() ? "try" : "shared"));
+        reuse = early === "exclusive";
+        if (early === "try" && (yield* pageLock.trylock(`folio_trylock(${snap})`))) {
+          reuse = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap}): locked`, "w", () => {
+            if (!alone()) return false;
+            mem.flags[snap] |= PG_ANON_EXCLUSIVE; // folio_move_anon_rmap
+            return true;
+          });
+          yield* pageLock.unlock(`folio_unlock(${snap})`);
+        }
       }
       if (reuse) {
         yield* mem.fieldStep(`wp_page_reuse(${mm.name}:${vpn})`, "w", () => {

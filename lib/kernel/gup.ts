@@ -34,7 +34,7 @@ import { PMD_NONE, PMD_TABLE, PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_WRITE, VM
 import { handle_mm_fault, VM_FAULT_OK } from "./fault.ts";
 import { planted } from "./planted.ts";
 import { fieldTrip } from "./field-log.ts";
-import { GUP_PIN_COUNTING_BIAS, HPAGE_NR, PG_ACTIVE, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_PRIVATE, PG_REFERENCED, PG_ZERO } from "./page.ts";
+import { GUP_PIN_COUNTING_BIAS, HPAGE_NR, PG_ACTIVE, PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_PRIVATE, PG_REFERENCED } from "./page.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -58,7 +58,7 @@ export const EINVAL = -22;
  */
 export function try_grab_folio(k: Kernel, mm: Mm, pfn: number, flags: number): boolean {
   const mem = k.mem;
-  if (mem.flags[pfn] & PG_ZERO) return true; // pins on the zero page are not accounted
+  if (mem.isZeroPage(pfn)) return true; // pins on the zero page are not accounted
   if (mem.ref[pfn] <= 0 && !planted(k, "grab-dead-frame")) return false;
   mem.checkLive(pfn, "try_grab_folio"); // only a planted grab reaches a free frame: uaf
   if (flags & FOLL_PIN) {
@@ -75,7 +75,7 @@ export function try_grab_folio(k: Kernel, mm: Mm, pfn: number, flags: number): b
 /** gup_put_folio (mm/gup.c): undo try_grab_folio (GUP-fast's re-check failed). In a step. */
 function gup_put_folio(k: Kernel, pfn: number, flags: number): void {
   const mem = k.mem;
-  if (mem.flags[pfn] & PG_ZERO) return;
+  if (mem.isZeroPage(pfn)) return;
   if (flags & FOLL_PIN) {
     mem.pins[pfn]--;
     mem.putPage(pfn, GUP_PIN_COUNTING_BIAS);
@@ -103,7 +103,7 @@ function followPage(k: Kernel, mm: Mm, vpn: number, flags: number): number {
   if (pfn < 0) return pfn;
   const mem = k.mem;
   if (!try_grab_folio(k, mm, pfn, flags)) return -1; // unreachable under the PTL (v6.x: -ENOMEM)
-  if (flags & FOLL_TOUCH && !(mem.flags[pfn] & PG_ZERO)) {
+  if (flags & FOLL_TOUCH && !(mem.isZeroPage(pfn))) {
     if (flags & FOLL_WRITE && !(f & PTE_DIRTY)) mem.flags[pfn] |= PG_DIRTY;
     mem.flags[pfn] |= PG_REFERENCED;
   }
@@ -233,7 +233,7 @@ export function* pin_user_pages_fast(k: Kernel, mm: Mm, start: number, n: number
 export function* put_page(k: Kernel, pfn: number): Gen<void> {
   yield* k.mem.fieldStep(`put_page(${pfn})`, "w", () => {
     const mem = k.mem;
-    if (mem.flags[pfn] & PG_ZERO) return;
+    if (mem.isZeroPage(pfn)) return;
     if (mem.gets[pfn] > 0) mem.gets[pfn]--;
     else if (mem.pins[pfn] > 0) finding("refcount", `put_page on frame ${pfn}, which holds pins but no GUP reference: FOLL_PIN must be released with unpin_user_page`, { pfn });
     mem.putPage(pfn);
@@ -245,7 +245,7 @@ export function* unpin_user_page(k: Kernel, pfn: number): Gen<void> {
   requirePin(k, "unpin_user_page");
   yield* k.mem.fieldStep(`unpin_user_page(${pfn})`, "w", () => {
     const mem = k.mem;
-    if (mem.flags[pfn] & PG_ZERO) return;
+    if (mem.isZeroPage(pfn)) return;
     if (mem.pins[pfn] === 0) {
       finding("refcount", `unpin_user_page on frame ${pfn}, which has no pin (a FOLL_GET reference must be released with put_page)`, { pfn });
       return;
@@ -271,7 +271,7 @@ export function* unpin_user_pages_dirty_lock(k: Kernel, pfns: readonly number[],
 /** The dirtying oracles, inside a step: dirty-no-buffers, dirty-after-return. */
 function markDirty(k: Kernel, pfn: number, how: string): void {
   const mem = k.mem;
-  if (mem.flags[pfn] & PG_ZERO) return;
+  if (mem.isZeroPage(pfn)) return;
   // A file page: the file's state is not recorded (field-log.ts), so a split step falls back.
   if (mem.mapping[pfn] >= 0) fieldTrip(mem.fields);
   const file = mem.mapping[pfn] >= 0 ? k.files[mem.mapping[pfn]] : null;

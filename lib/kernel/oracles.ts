@@ -15,7 +15,7 @@ import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { CAUSE_NAMES, PROCESS_CAUSES, PTE_PRESENT, PTE_SWAP, VM_SHARED } from "./mm.ts";
 import type { MmuNotifierRange } from "./mmu-notifier.ts";
-import { FRAME_FIELD_COUNT, G_ORACLE_PENDING, GUP_PIN_COUNTING_BIAS, PG_ZERO, type WriteRecord } from "./page.ts";
+import { FRAME_FIELD_COUNT, G_ORACLE_PENDING, GUP_PIN_COUNTING_BIAS, type WriteRecord } from "./page.ts";
 import { mappers } from "./pgtable.ts";
 import { accessLogOn, recordArray, recordList } from "./access-log.ts";
 import { type FieldLog, fieldNo, linearFields, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
@@ -163,7 +163,7 @@ export const RO_WRITE: OracleProbes = Object.freeze({
 export function deviceWrite(k: Kernel, w: DeviceWrite): number {
   const mem = k.mem;
   if (w.mm.roReturned[w.vpn]) finding("ro-write", `${w.who} wrote ${w.mm.name}:${w.vpn} after mprotect(PROT_READ) on it returned`, { mm: w.mm.name, vpn: w.vpn });
-  if (k.crossMmWrite && !(mem.flags[w.pfn] & PG_ZERO) && !mem.isFree(w.pfn) && mem.gen[w.pfn] === w.gen) {
+  if (k.crossMmWrite && !mem.isZeroPage(w.pfn) && !mem.isFree(w.pfn) && mem.gen[w.pfn] === w.gen) {
     const ms = mappers(k, w.pfn);
     if (ms.length > 0 && !ms.includes(w.mm))
       finding("cross-mm-write", `${w.who} wrote frame ${w.pfn}, mapped only by ${ms.map((m) => m.name).join(", ")}, not by ${w.mm.name}`, { pfn: w.pfn, owner: w.mm.name, mappers: ms.map((m) => m.name) });

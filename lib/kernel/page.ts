@@ -255,7 +255,7 @@ export class PhysMem extends Obj {
 
   /** get_page / folio_get: the caller must already hold a reference (or a mapping that does). */
   getPage(pfn: number, n = 1): void {
-    if (this.flags[pfn] & PG_ZERO) return;
+    if (this.isZeroPage(pfn)) return;
     this.checkLive(pfn, "get_page");
     this.ref[pfn] += n;
   }
@@ -269,7 +269,7 @@ export class PhysMem extends Obj {
 
   /** put_page / folio_put: frees the frame when the count reaches zero. */
   putPage(pfn: number, n = 1): void {
-    if (this.flags[pfn] & PG_ZERO) return;
+    if (this.isZeroPage(pfn)) return;
     if (this.ref[pfn] < n) {
       finding("refcount", `put_page on frame ${pfn} would drop its refcount below zero (${this.ref[pfn]} - ${n})`, { pfn });
       return;
@@ -281,6 +281,18 @@ export class PhysMem extends Obj {
   /** folio_maybe_dma_pinned for a small page: refcount >= bias (false positives by design). */
   maybeDmaPinned(pfn: number): boolean {
     return this.ref[pfn] >= GUP_PIN_COUNTING_BIAS;
+  }
+
+  /**
+   * Is pfn the shared zero page (PG_ZERO)? Frame 0 is, from boot (the constructor) to the end: it is
+   * never freed or allocated, and no other frame ever gets the flag. So the answer is immutable and
+   * read without the recorded `flags`: a read of those would order every store, reference and
+   * mapping change of a frame against every change of its other flags (GUP's FOLL_TOUCH dirtying it,
+   * reclaim isolating it), as field footprints see them. test/kernel/zero-page.test.ts holds the
+   * invariant.
+   */
+  isZeroPage(pfn: number): boolean {
+    return pfn === 0;
   }
 
   /** Is the frame an anon page? */
@@ -311,7 +323,7 @@ export class PhysMem extends Obj {
    * Returns the write id: CPU_WRITE_ID for a CPU store, else the device write's (-1 if untracked).
    */
   writeFrame(pfn: number, by: Writer, gen: number, mm = -1, vpn = -1, what = ""): number {
-    if (this.flags[pfn] & PG_ZERO) finding("zero-page-write", `${by} wrote the shared zero page (${what})`, { by });
+    if (this.isZeroPage(pfn)) finding("zero-page-write", `${by} wrote the shared zero page (${what})`, { by });
     if (this.isFree(pfn) || this.gen[pfn] !== gen)
       finding("uaf", `${by} write ${what} reached frame ${pfn} after it was ${this.isFree(pfn) ? "freed" : "freed and reused"}`, { pfn, via: by });
     if (by === "cpu") {

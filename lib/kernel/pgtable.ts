@@ -10,7 +10,7 @@
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
-import { HW_CPU_TLB, PG_DIRTY, PG_REFERENCED, PG_ZERO } from "./page.ts";
+import { HW_CPU_TLB, PG_DIRTY, PG_REFERENCED } from "./page.ts";
 import { trace, traced } from "./tracepoints.ts";
 import { secondaryTlbInvalidate } from "./mmu-notifier.ts";
 
@@ -64,7 +64,7 @@ export function tlbFill(k: Kernel, mm: Mm, vpn: number): void {
 /** Add a mapping of pfn (page_add_*_rmap + the mapping's reference). */
 export function addRmap(k: Kernel, pfn: number): void {
   const mem = k.mem;
-  if (mem.flags[pfn] & PG_ZERO) return;
+  if (mem.isZeroPage(pfn)) return;
   mem.mapcount[pfn]++;
   mem.ref[pfn]++;
   if (traced(k, "page_mapped")) trace(k, "page_mapped", pfn);
@@ -78,7 +78,7 @@ export function addRmap(k: Kernel, pfn: number): void {
  */
 export function removeRmap(k: Kernel, mm: Mm, vpn: number, pfn: number, oldFlags: number): void {
   const mem = k.mem;
-  if (mem.flags[pfn] & PG_ZERO || oldFlags & PTE_SPECIAL) return;
+  if (mem.isZeroPage(pfn) || oldFlags & PTE_SPECIAL) return;
   mem.mapcount[pfn]--;
   if (oldFlags & PTE_DIRTY) mem.flags[pfn] |= PG_DIRTY;
   if (oldFlags & PTE_YOUNG) mem.flags[pfn] |= PG_REFERENCED;

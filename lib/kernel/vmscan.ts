@@ -29,7 +29,7 @@ import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import { __GFP_FS, __GFP_IO, GFP_KERNEL } from "./gfp.ts";
 import { FS_RECLAIM } from "./lockdep.ts";
-import { PG_ANON, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE, PG_WRITEBACK, PG_ZERO } from "./page.ts";
+import { PG_ANON, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE, PG_WRITEBACK } from "./page.ts";
 import { try_to_unmap } from "./rmap.ts";
 import { fieldTrip } from "./field-log.ts";
 import { shrink_slab } from "./shrinker.ts";
@@ -45,7 +45,7 @@ function candidates(k: Kernel): number[] {
     for (const pfn of pick) if (!mem.isFree(pfn) && mem.flags[pfn] & PG_LRU) out.push(pfn);
     return out;
   }
-  for (let pfn = 1; pfn < mem.nframes; pfn++) if (!mem.isFree(pfn) && mem.flags[pfn] & PG_LRU && !(mem.flags[pfn] & PG_ZERO)) out.push(pfn);
+  for (let pfn = 1; pfn < mem.nframes; pfn++) if (!mem.isFree(pfn) && mem.flags[pfn] & PG_LRU && !mem.isZeroPage(pfn)) out.push(pfn);
   return out;
 }
 
