@@ -249,8 +249,8 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
     // Snapshot the PTE and take a reference on the old page (vmf->page, get_page).
     let origFlags = 0;
     // The anon steps of do_wp_page and wp_page_copy are split (field footprints): they touch only
-    // frames, PTEs, the TLB and the oracles' records, plus state no split step writes (swap
-    // counts, the page lock, the notifier list; a secondary-TLB callback trips).
+    // frames, PTEs, the TLB, swap and the oracles' records (a secondary-TLB callback trips); the
+    // page lock is taken in steps of its own (wp_can_reuse_anon_folio below).
     const snap = yield* mem.fieldStep(`do_wp_page: vm_normal_page(${mm.name}:${vpn})`, "w", () => {
       const f = mm.pteFlags[vpn];
       origFlags = f;
@@ -301,7 +301,7 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
         if (early === "try" && (yield* pageLock.trylock(`folio_trylock(${snap})`))) {
           reuse = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap}): locked`, "w", () => {
             if (!alone()) return false;
-            mem.flags[snap] |= PG_ANON_EXCLUSIVE; // folio_move_anon_rmap
+            mem.flags[snap] |= PG_ANON_EXCLUSIVE; // the kernel sets it after folio_unlock, under the PTL
             return true;
           });
           yield* pageLock.unlock(`folio_unlock(${snap})`);

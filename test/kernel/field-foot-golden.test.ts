@@ -8,8 +8,8 @@
 // read the frame's mark (16 of the 52 programs' sequences changed); the wake rule (dpor.ts
 // header, "Wakes") explores more executions of the same programs, so 38 of the 52 sequences
 // changed (December 2026; the recorder did not change); the COW reuse check
-// (wp_can_reuse_anon_folio) names the page lock it reads and is no longer split, so 19 changed
-// (December 2026, session 20).
+// (wp_can_reuse_anon_folio) takes the page lock in a step of its own, with its checks split
+// before and after it, and the zero page is known by its frame number (December 2026).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";

@@ -207,7 +207,7 @@ describe("field footprints (search.fields)", () => {
 
   it("loses outcomes when the recorder drops the TLB arrays, page flags and free-list membership (tlb_flush_mmu can fail)", () => {
     // tlb_flush_mmu (split) and a store through the TLB entry that the zap left conflict on the
-    // entry (tlbPfn, tlbWrite), the frame's flags (zeroed at the free, read for PG_ZERO) and its
+    // entry (tlbPfn, tlbWrite), the frame's flags (zeroed at the free) and its
     // free-list membership (the uaf check). Without them the store commutes with the flush and
     // the store after the zap but before the flush is lost; with tlb_flush_mmu not split (all of
     // memory) nothing is lost, so this case fails only through the split step.

@@ -158,10 +158,10 @@ const RECLAIMS = /^(reclaim|kswapd|mkclean)/;
 /** A program: 2-3 threads of 1-2 operations on 1-2 pages, mostly loads and stores to pages mapped
  *  at setup (a fault is dozens of steps: DFS could not finish), and at most one other operation.
  *  `drop`: the mutation (field-log.ts FieldLog.drop). `forced`: the first operation of thread t
- *  is OPS[forced[t]] (on a random page), the rest loads and stores; `forcedPages` pages then (default 1). */
-export function program(seed: number, drop?: (field: string) => boolean, forced: readonly number[] = [], spy?: (fl: FieldLog) => void, forcedPages = 1): Program {
+ *  is OPS[forced[t]] (on a random page), the rest loads and stores. */
+export function program(seed: number, drop?: (field: string) => boolean, forced: readonly number[] = [], spy?: (fl: FieldLog) => void): Program {
   const rnd = new Prng(seed);
-  const pages = forced.length ? forcedPages : 1 + rnd.below(2), mapped = forced.length > 0 || rnd.below(4) !== 0;
+  const pages = forced.length ? 1 : 1 + rnd.below(2), mapped = forced.length > 0 || rnd.below(4) !== 0;
   const threads: [string, Op][][] = [];
   const nt = forced.length ? 2 : 2 + rnd.below(2);
   let heavy = forced.length > 0;
@@ -192,8 +192,9 @@ export function program(seed: number, drop?: (field: string) => boolean, forced:
         const pfn = k.mem.allocFrame();
         k.mem.flags[pfn] |= PG_ANON | (reclaims ? PG_LRU | PG_SWAPBACKED : 0);
         addRmap(k, pfn);
-        // With reclaim, the page as populate() makes it: the mapping holds the only reference (else
-        // __remove_mapping always keeps it and the free is never reached).
+        // With reclaim, the mapping holds the only reference, as after populate() (else
+        // __remove_mapping always keeps it and the free is never reached); PG_ANON_EXCLUSIVE stays
+        // off (populate sets it today), so a store's COW reuse check takes the page lock.
         if (reclaims) {
           k.mem.anonMm[pfn] = mm.id;
           k.mem.index[pfn] = v;
