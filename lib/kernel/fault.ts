@@ -216,6 +216,8 @@ function* do_swap_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags)
       const slot = mm.ptePfn[vpn];
       let pfn = swap.slotPfn[slot];
       if (pfn < 0) {
+        // A new frame into the swap cache: its reference is the cache's (add_to_swap_cache); the
+        // fault takes its own below, as on a cache hit, so the page ends with cache + mapping.
         pfn = mem.allocFrame();
         if (pfn < 0) return;
         mem.flags[pfn] |= PG_ANON | PG_SWAPBACKED | PG_SWAPCACHE | PG_LRU;
@@ -224,7 +226,8 @@ function* do_swap_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags)
         mem.index[pfn] = vpn;
         swap.slotPfn[slot] = pfn;
         swap.pfnSlot[pfn] = slot;
-      } else mem.getPage(pfn);
+      }
+      mem.getPage(pfn);
       swap.count[slot]--;
       // 2018 reuse_swap_page / now exclusive: a write fault on a page nobody else maps reuses it.
       const alone = mem.mapcount[pfn] === 0 && swap.count[slot] === 0;

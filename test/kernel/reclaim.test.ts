@@ -161,3 +161,30 @@ describe.each(ERAS)("workqueues ($name)", (era) => {
     claim({ title: "second queue can be a no-op", model: mm, predicate: (e) => !e.final.second, expect: "Sometimes" });
   });
 });
+
+describe.each(ERAS)("swap-in of a page reclaim freed ($name)", (era) => {
+  // do_swap_page into a new frame: the page ends in the swap cache and mapped, so it holds two
+  // references, the cache's and the mapping's (add_to_swap_cache, then the fault's own becomes the
+  // mapping's). The model once left only one: reclaim could never free the page again, and a zap
+  // could free it while the swap cache still named it.
+  const m = model("swap out, swap in", () => {
+    const k = boot(era, { reclaimCandidates: () => [1] });
+    swapon(k);
+    const mm = mm_alloc(k, 8);
+    mmap_region(mm, 0, 1);
+    const [pfn] = populate(k, mm, 0, 1);
+    return {
+      threads: { T: function* () { yield* shrink_folio_list(k, pfn, GFP_KERNEL, false); yield* user_read(k, mm, 0); } },
+      final: () => {
+        // The freed frame comes back from the allocator (LIFO): being in the swap cache is what says
+        // the page came in from swap.
+        const now = mm.ptePfn[0];
+        return { ref: k.mem.ref[now], mapcount: k.mem.mapcount[now], cached: k.swap!.pfnSlot[now] >= 0 };
+      },
+    };
+  });
+  it("the swapped-in page has the cache's and the mapping's references", () => {
+    claim({ title: "swapped in", model: m, predicate: (e) => e.final.cached, expect: "Always" });
+    claim({ title: "two references", model: m, predicate: (e) => e.final.ref !== 2 || e.final.mapcount !== 1, expect: "Never" });
+  });
+});
