@@ -651,9 +651,10 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     return sthCache;
   };
   /**
-   * Is q's next step (on o) enabled after pre(j).v? Cheap when q has not moved and v
-   * does not touch o (o's state, hence enabledness, is as at pre(j)); otherwise decided
-   * by re-running that prefix (choose() values are per event, so they carry over).
+   * Is q's next step k (on o) enabled after pre(j).v? When v does not touch o (o's state, hence
+   * enabledness, is as at pre(j)): recorded if q has not moved, else from o's guard state before j
+   * (guardAnswer); otherwise decided by re-running that prefix (choose() values are per event, so
+   * they carry over).
    */
   const feasible = (j: number, v: number[], q: number, o: number, k: number): boolean => {
     let fromGuard: boolean | undefined;

@@ -46,8 +46,8 @@ export interface Tracked {
    * a value that setGuardState() puts back. DPOR then answers "would this blocked step be enabled
    * with the object as it was before step j?" by putting the old state back for one call of the
    * guard, instead of re-running the prefix. Give both or neither; a guard that reads state the
-   * value leaves out makes that answer wrong (test/explorer/guard-state.test.ts checks the
-   * kernel's against the re-run).
+   * value leaves out makes that answer wrong (test/explorer/guard-state.test.ts and
+   * test/kernel/guard-state.test.ts check them against the re-run).
    */
   guardState?(): unknown;
   setGuardState?(s: unknown): void;

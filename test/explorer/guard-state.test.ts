@@ -7,38 +7,15 @@
 // reads is caught both ways: the check mode throws, and the search loses an outcome DFS reaches.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Execution } from "../../lib/explorer/execution.ts";
 import { exploreDfs } from "../../lib/explorer/dfs.ts";
 import { exploreDporGuards, probeKey, type ProbeKey } from "../../lib/explorer/dpor.ts";
 import { Mutex } from "../../lib/explorer/mutex.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
+import { runLog } from "./run-log.ts";
 import { blockingProgramArb, type Instr, multiProgramArb, programArb, programModel, spawnBlockingProgramArb, stepsOf } from "./programs.ts";
 
-interface Run {
-  runs: string[];
-  outcomes: string[];
-  complete: boolean;
-}
-
-function explore(m: Model<unknown>, how: Explore, limit = 20_000): Run {
-  const runs: string[] = [];
-  const outcomes = new Set<string>();
-  let executions = 0;
-  const r = how({
-    model: m, config: {}, maxSteps: 200,
-    ran(x: Execution) {
-      runs.push(`${x.decisions.join(",")}:${x.status}`);
-    },
-    visit(x: Execution) {
-      executions++;
-      outcomes.add(JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","));
-      return true;
-    },
-    outOfBudget: () => executions >= limit,
-  });
-  return { runs, outcomes: [...outcomes].sort(), complete: r.complete };
-}
+const explore = (m: Model<unknown>, how: Explore, limit = 20_000) => runLog(m, how, limit);
 
 const small = (prog: Instr[][]): boolean => prog.reduce((n, t) => n + stepsOf(t), 0) <= 14;
 

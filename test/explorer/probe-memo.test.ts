@@ -5,11 +5,11 @@
 // even loses an outcome that naive DFS reaches (DPOR ≢ DFS).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Execution } from "../../lib/explorer/execution.ts";
 import { exploreDfs } from "../../lib/explorer/dfs.ts";
 import { exploreDporGuards, probeKey, type ProbeKey } from "../../lib/explorer/dpor.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
+import { runLog } from "./run-log.ts";
 import { blockingProgramArb, type Instr, multiProgramArb, programArb, programModel, stepsOf } from "./programs.ts";
 
 /** DPOR with every probe re-run (no guard states, which would answer most of these programs'
@@ -17,31 +17,7 @@ import { blockingProgramArb, type Instr, multiProgramArb, programArb, programMod
 const exploreDporProbeKey = (key: ProbeKey): Explore => exploreDporGuards("probe", key);
 const exploreDpor = exploreDporGuards("probe");
 
-interface Run {
-  /** Every run in order: its decisions and how it ended (pruned runs included). */
-  runs: string[];
-  outcomes: Set<string>;
-  complete: boolean;
-}
-
-function explore(m: Model<unknown>, how: Explore, limit = 30_000): Run {
-  const runs: string[] = [];
-  const outcomes = new Set<string>();
-  let executions = 0;
-  const r = how({
-    model: m, config: {}, maxSteps: 200,
-    ran(x: Execution) {
-      runs.push(`${x.decisions.join(",")}:${x.status}`);
-    },
-    visit(x: Execution) {
-      executions++;
-      outcomes.add(JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","));
-      return true;
-    },
-    outOfBudget: () => executions >= limit,
-  });
-  return { runs, outcomes, complete: r.complete };
-}
+const explore = (m: Model<unknown>, how: Explore, limit = 30_000) => runLog(m, how, limit);
 
 /** Memo off: every probe runs. */
 const noMemo: ProbeKey = () => null;
@@ -148,7 +124,7 @@ describe("DPOR probe memo", () => {
       const dfs = explore(m, exploreDfs, 5_000);
       fc.pre(dfs.complete);
       const dpor = explore(m, exploreDporProbeKey(perThread));
-      return dpor.complete && JSON.stringify([...dpor.outcomes].sort()) === JSON.stringify([...dfs.outcomes].sort());
+      return dpor.complete && JSON.stringify(dpor.outcomes) === JSON.stringify(dfs.outcomes);
     }), { numRuns: 200, seed: 20261204 });
     expect(r.failed).toBe(true);
   }, 300_000);
@@ -167,8 +143,8 @@ describe("DPOR probe memo", () => {
     const dfs = explore(m, exploreDfs, 5_000);
     expect(dfs.complete).toBe(true);
     const right = explore(m, exploreDpor);
-    expect([...right.outcomes].sort()).toEqual([...dfs.outcomes].sort());
+    expect(right.outcomes).toEqual(dfs.outcomes);
     const wrong = explore(m, exploreDporProbeKey(perThread));
-    expect([...wrong.outcomes].sort()).not.toEqual([...dfs.outcomes].sort());
+    expect(wrong.outcomes).not.toEqual(dfs.outcomes);
   });
 });
