@@ -28,6 +28,7 @@ import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
 import { findOrReadPage } from "./file.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
+import { folio_free_swap } from "./swap.ts";
 import { addRmap, ptepClearFlush, removeRmap, setPte } from "./pgtable.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -230,6 +231,12 @@ function* do_swap_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags)
       mem.getPage(pfn);
       swap.count[slot]--;
       // 2018 reuse_swap_page / now exclusive: a write fault on a page nobody else maps reuses it.
+      // Simplified: the kernel locks the page here (folio_lock_or_retry) and a write fault by the
+      // last user takes it out of the swap cache (v4.16 reuse_swap_page, v6.x
+      // should_try_to_free_swap + folio_free_swap); this step takes no page lock, so it leaves the
+      // page in the cache (its slot's data stale, the PTE dirty: reclaim writes it again). Errs
+      // towards more references: never a reuse the kernel would refuse.
+      // (Freeing the cache here without the lock would let reclaim, which holds it, free a mapped page.)
       const alone = mem.mapcount[pfn] === 0 && swap.count[slot] === 0;
       const writable = ff.write && alone && (vma.flags & VM_WRITE) !== 0;
       addRmap(k, pfn);
@@ -281,10 +288,15 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
       if (k.era.cowReuse === "mapcount") {
         // 2018: lock the page, reuse_swap_page: total map + swap count == 1, GUP refs ignored.
         yield* k.pageLock(snap).lock();
+        // The last user of a swap-cache page takes it out of the cache (v4.16 mm/swapfile.c
+        // reuse_swap_page: count == 1 && PageSwapCache && !PageWriteback -> delete_from_swap_cache,
+        // SetPageDirty): the slot's old data must not come back once the page is written.
         reuse = yield* mem.fieldStep(`reuse_swap_page(${snap})`, "w", () => {
           const slot = k.swap ? k.swap.pfnSlot[snap] : -1;
           const swapCount = slot >= 0 ? k.swap!.count[slot] : 0;
-          return mm.ptePfn[vpn] === snap && mem.mapcount[snap] + swapCount === 1;
+          const count = mem.mapcount[snap] + swapCount;
+          if (count === 1) folio_free_swap(k, snap);
+          return mm.ptePfn[vpn] === snap && count === 1;
         });
         yield* k.pageLock(snap).unlock();
       } else {
@@ -297,13 +309,19 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
         // up (and made on first use) outside the steps: creating it inside would tie object
         // creation order to the order of split steps.
         const pageLock = k.pageLock(snap);
-        // refcount: the mapping + our get_page (+ swap cache): exactly that means nobody else.
-        const alone = (): boolean => mem.ref[snap] - 1 === 1 + (mem.flags[snap] & PG_SWAPCACHE ? 1 : 0);
-        const early = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap})`, "r", () => (mem.flags[snap] & PG_ANON_EXCLUSIVE ? "exclusive" : alone() ? "try" : "shared"));
+        // refcount, our get_page excluded: the mapping's (+ the swap cache's) is hope enough to
+        // lock the page; under the lock folio_free_swap drops the cache's reference unless a swap
+        // entry still names the slot (another process's swapped-out copy), and only the mapping's
+        // reference alone means nobody else.
+        const early = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap})`, "r", () => {
+          if (mem.flags[snap] & PG_ANON_EXCLUSIVE) return "exclusive";
+          return mem.ref[snap] - 1 <= 1 + (mem.flags[snap] & PG_SWAPCACHE ? 1 : 0) ? "try" : "shared";
+        });
         reuse = early === "exclusive";
         if (early === "try" && (yield* pageLock.trylock(`folio_trylock(${snap})`))) {
           reuse = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap}): locked`, "w", () => {
-            if (!alone()) return false;
+            folio_free_swap(k, snap);
+            if (mem.ref[snap] - 1 !== 1) return false;
             mem.flags[snap] |= PG_ANON_EXCLUSIVE; // the kernel sets it after folio_unlock, under the PTL
             return true;
           });

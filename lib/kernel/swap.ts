@@ -9,6 +9,7 @@
 import type { Kernel } from "./kernel.ts";
 import { accessLogOn, recordArray, type ArraySink } from "./access-log.ts";
 import { fieldNo, linearFields, SPACE_SWAP, SW_COUNT, SW_DATA, SW_PFN_SLOT, SW_SLOT_PFN, SW_USED } from "./field-log.ts";
+import { PG_DIRTY, PG_SWAPCACHE, PG_WRITEBACK } from "./page.ts";
 
 export class Swap {
   /** Persisted contents mask per slot; slotUsed = allocated. */
@@ -56,4 +57,36 @@ export class Swap {
 export function swapon(k: Kernel, nslots = 8): Swap {
   k.swap = new Swap(k, nslots);
   return k.swap;
+}
+
+/**
+ * delete_from_swap_cache (mm/swap_state.c) without the reference: the frame leaves the swap cache,
+ * and its slot is freed when no swap entry names it any more (put_swap_folio). Callers drop the
+ * cache's reference themselves (__remove_mapping has frozen it). Inside a memory step.
+ */
+export function deleteFromSwapCache(k: Kernel, pfn: number): void {
+  const swap = k.swap!;
+  const slot = swap.pfnSlot[pfn];
+  swap.slotPfn[slot] = -1;
+  swap.pfnSlot[pfn] = -1;
+  if (swap.count[slot] === 0) swap.slotUsed[slot] = 0;
+  k.mem.flags[pfn] &= ~PG_SWAPCACHE;
+}
+
+/**
+ * folio_free_swap (mm/swapfile.c, v6.x; try_to_free_swap in v4.16): with the page locked, drop a
+ * swap-cache page from the cache, but only if no swap entry still names its slot (folio_swapped)
+ * and it is not under writeback. The data then lives only in memory: the page is dirtied. Returns
+ * whether it was dropped. Inside a memory step, with the page lock held.
+ */
+export function folio_free_swap(k: Kernel, pfn: number): boolean {
+  const mem = k.mem;
+  // In the swap cache is asked of the swap cache (pfnSlot, set together with PG_SWAPCACHE), not
+  // of the page's flags: a read of flags would order this step against every flag change.
+  const slot = k.swap ? k.swap.pfnSlot[pfn] : -1;
+  if (slot < 0 || k.swap!.count[slot] !== 0 || mem.flags[pfn] & PG_WRITEBACK) return false;
+  deleteFromSwapCache(k, pfn);
+  mem.flags[pfn] |= PG_DIRTY;
+  mem.putPage(pfn); // the cache's reference
+  return true;
 }

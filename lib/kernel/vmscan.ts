@@ -31,6 +31,7 @@ import { __GFP_FS, __GFP_IO, GFP_KERNEL } from "./gfp.ts";
 import { FS_RECLAIM } from "./lockdep.ts";
 import { PG_ANON, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE, PG_WRITEBACK } from "./page.ts";
 import { try_to_unmap } from "./rmap.ts";
+import { deleteFromSwapCache } from "./swap.ts";
 import { fieldTrip } from "./field-log.ts";
 import { shrink_slab } from "./shrinker.ts";
 
@@ -129,12 +130,8 @@ export function* shrink_folio_list(k: Kernel, pfn: number, gfp: number, kswapd: 
       }
       // __remove_mapping: freeze the refcount at isolation + cache.
       if (mem.ref[pfn] !== 2) return `keep: refcount ${mem.ref[pfn]} != 2 (someone holds a reference)`;
-      if (f & PG_SWAPCACHE) {
-        const slot = k.swap!.pfnSlot[pfn];
-        k.swap!.slotPfn[slot] = -1;
-        k.swap!.pfnSlot[pfn] = -1;
-        mem.flags[pfn] &= ~PG_SWAPCACHE;
-      } else if (mem.mapping[pfn] >= 0) {
+      if (f & PG_SWAPCACHE) deleteFromSwapCache(k, pfn);
+      else if (mem.mapping[pfn] >= 0) {
         fieldTrip(mem.fields); // the page cache has no wrapper
         const file = k.files[mem.mapping[pfn]];
         file.cache[mem.index[pfn]] = -1;

@@ -13,7 +13,9 @@ import { file_create } from "../../lib/kernel/file.ts";
 import { swapon } from "../../lib/kernel/swap.ts";
 import { FOLL_WRITE, get_user_pages, pin_user_pages } from "../../lib/kernel/gup.ts";
 import { shrink_folio_list } from "../../lib/kernel/vmscan.ts";
-import { user_read } from "../../lib/kernel/user.ts";
+import { user_read, user_write } from "../../lib/kernel/user.ts";
+import { fork } from "../../lib/kernel/fork.ts";
+import { CPU_WRITE_ID } from "../../lib/kernel/page.ts";
 import { alloc_workqueue, cancel_work_sync, flush_work, flush_workqueue, init_work, queue_work, WQ_MEM_RECLAIM } from "../../lib/kernel/workqueue.ts";
 
 describe.each(ERAS)("direct reclaim reaches notifiers ($name)", (era) => {
@@ -186,5 +188,51 @@ describe.each(ERAS)("swap-in of a page reclaim freed ($name)", (era) => {
   it("the swapped-in page has the cache's and the mapping's references", () => {
     claim({ title: "swapped in", model: m, predicate: (e) => e.final.cached, expect: "Always" });
     claim({ title: "two references", model: m, predicate: (e) => e.final.ref !== 2 || e.final.mapcount !== 1, expect: "Never" });
+  });
+});
+
+describe.each(ERAS)("COW of a page back in the swap cache ($name)", (era) => {
+  // Reclaim swaps the page out (of the child too, after a fork), the parent reads it back into the
+  // swap cache, the parent writes. Alone, the parent reuses the page and takes it out of the swap
+  // cache (v6.x wp_can_reuse_anon_folio -> folio_free_swap; v4.16 reuse_swap_page ->
+  // delete_from_swap_cache). With the child's swap entry still naming the slot the kernel copies:
+  // folio_free_swap keeps the page (folio_swapped), so the refcount stays cache + mapping (v4.16:
+  // map + swap count 2). The model once counted the swap cache's reference as nobody's and reused
+  // the page: the child read the parent's store.
+  const m = (forked: boolean) =>
+    model(forked ? "fork, swap out, parent reads, parent writes, child reads" : "swap out, read, write", () => {
+      const k = boot(era, { reclaimCandidates: () => [1] });
+      swapon(k);
+      const parent = mm_alloc(k, 8);
+      const child = mm_alloc(k, 8);
+      mmap_region(parent, 0, 1);
+      const [pfn] = populate(k, parent, 0, 1);
+      let seen = 0, readIn = -1;
+      return {
+        threads: {
+          T: function* () {
+            if (forked) yield* fork(k, parent, child);
+            yield* shrink_folio_list(k, pfn, GFP_KERNEL, false);
+            yield* user_read(k, parent, 0);
+            readIn = parent.ptePfn[0];
+            yield* user_write(k, parent, 0);
+            if (forked) seen = yield* user_read(k, child, 0);
+          },
+        },
+        final: () => {
+          const now = parent.ptePfn[0];
+          return { leaked: (seen & (1 << CPU_WRITE_ID)) !== 0, reused: now === readIn, cached: k.swap!.pfnSlot[now] >= 0, ref: k.mem.ref[now] };
+        },
+      };
+    });
+  it("alone: the page is reused; v4.16 takes it out of the swap cache, v6.x (PageAnonExclusive from the swap-in) never looks", () => {
+    const uncached = (e: { final: { cached: boolean; ref: number } }): boolean => !e.final.cached && e.final.ref === 1;
+    const cached = (e: { final: { cached: boolean; ref: number } }): boolean => e.final.cached && e.final.ref === 2;
+    const expected = era.cowReuse === "mapcount" ? uncached : cached;
+    claim({ title: "reused", model: m(false), predicate: (e) => e.final.reused && expected(e), expect: "Always" });
+  });
+  it("forked: the parent copies and the child never sees the parent's store", () => {
+    claim({ title: "copied", model: m(true), predicate: (e) => !e.final.reused, expect: "Always" });
+    claim({ title: "child sees parent", model: m(true), predicate: (e) => e.final.leaked, expect: "Never" });
   });
 });
