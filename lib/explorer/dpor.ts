@@ -622,6 +622,9 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   const count = new Int32Array(T);
   const lastOf = new Int32Array(T).fill(-1); // last step index per thread
   const objEvents: number[][] = [];
+  /** Per object, its events that write or update it (scanMulti: the only ones a read can race). */
+  const objChanges: number[][] = [];
+  const NO_EVENTS: number[] = [];
   const readsSince: number[][] = [];
   // Commutative updates (MODE_UPDATE) since the object's last write.
   const updatesSince: number[][] = [];
@@ -745,14 +748,32 @@ export function analyse(x: Execution, sched: DporScheduler): void {
    * no immediate race; the scan ends when every object is closed.
    */
   const scanMulti = (q: number, o: number, m: number, f: number[], prevC: Int32Array, k: number, blocking: boolean): void => {
-    const evs: number[] = [];
-    for (let e = 0; e < f.length; e += 2) for (const j of objEvents[f[e]] ?? []) evs.push(j);
-    evs.sort((a, b) => b - a);
     seen.set(prevC);
     const nf = f.length >> 1;
     // One flag per object of f (a field footprint can name more than 31 objects).
     const closed = new Uint8Array(nf);
     let open = nf;
+    // The objects' event lists (each ascending) merged latest first, lazily: a closed object's
+    // list is never read again (its events are skipped below anyway, as touching a closed
+    // object), so the scan reads only as far back as the races it looks for. Merging every list
+    // and sorting it first cost a seventh of a fork search's CPU (mni, field footprints). Two
+    // cuts that leave every race and every probe as they were, only fewer events to step over:
+    // - an object the step reads is walked through its writes and updates only: an event that
+    //   reads it too, and is on no other object of f, neither races nor closes anything here;
+    // - no list is walked below the object's last write (unless the step blocks): that write is
+    //   a race (joined into `seen`), happens before, or touches a closed object (then it happens
+    //   before that object's closing write); every earlier event on the object happens before
+    //   it, so none is a race, and the objects they would close have only such events left. A
+    //   blocking step skips an infeasible race without joining it and must look further back.
+    const lists: number[][] = [];
+    const head = new Int32Array(nf);
+    const low = new Int32Array(nf);
+    for (let e = 0; e < nf; e++) {
+      const oe = f[2 * e], me = f[2 * e + 1];
+      lists.push((me === MODE_WRITE || me === MODE_UPDATE ? objEvents[oe] : objChanges[oe]) ?? NO_EVENTS);
+      head[e] = lists[e].length - 1;
+      low[e] = blocking ? -1 : lastWrite[oe];
+    }
     // Close every object of f that step j writes.
     const closeWrites = (j: number): void => {
       for (let e = 0; e < nf; e++) {
@@ -765,9 +786,12 @@ export function analyse(x: Execution, sched: DporScheduler): void {
         }
       }
     };
-    for (let a = 0; a < evs.length && open > 0; a++) {
-      const j = evs[a];
-      if (a > 0 && evs[a - 1] === j) continue; // on two of f's objects
+    while (open > 0) {
+      let j = -1;
+      for (let e = 0; e < nf; e++) if (!closed[e] && head[e] >= 0 && lists[e][head[e]] > j && lists[e][head[e]] >= low[e]) j = lists[e][head[e]];
+      if (j < 0) break;
+      // j may be on several of f's objects: taken once.
+      for (let e = 0; e < nf; e++) if (!closed[e] && head[e] >= 0 && lists[e][head[e]] === j) head[e]--;
       let onClosed = false;
       for (let e = 0; e < nf && !onClosed; e++) if (closed[e] && touches(ob[j], ft[j], f[2 * e])) onClosed = true;
       if (onClosed) continue;
@@ -948,6 +972,11 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     const evs = objEvents[o];
     if (evs) evs.push(k);
     else objEvents[o] = [k];
+    if (m === MODE_WRITE || m === MODE_UPDATE) {
+      const chs = objChanges[o];
+      if (chs) chs.push(k);
+      else objChanges[o] = [k];
+    }
   };
 
   for (let k = 0; k < n; k++) {

@@ -107,6 +107,18 @@ describe("DPOR soundness (property)", () => {
     for (const optimal of [false, true]) expect([...outcomes(m, (ctx) => exploreDpor({ ...ctx, config: { optimal } }), 10_000).set].sort()).toEqual(dfs);
   });
 
+  // A blocking multi-object step (the gate taken as a lock, which also writes a variable) whose
+  // race with the gate's last write, T1's release, cannot be reversed (T1 held it): the race to
+  // reverse is with T1's take before it. dpor.ts scanMulti walks a blocking step's objects past
+  // their last write for that reason; cutting the walk there, as it may for a step that does not
+  // block, loses every order in which T2 takes the gate first (seen red with the cut).
+  it("a blocking multi-object step races past an irreversible last write: DPOR == DFS", () => {
+    const prog: Instr[][] = [[{ k: "open", v: 0 }], [{ k: "take", v: 0 }, { k: "open", v: 0 }], [{ k: "take", v: 1 }]];
+    const m = programModel(prog) as Model<unknown>;
+    const dfs = [...outcomes(m, exploreDfs, 10_000).set].sort();
+    for (const optimal of [false, true]) expect([...outcomes(m, (ctx) => exploreDpor({ ...ctx, config: { optimal } }), 10_000).set].sort()).toEqual(dfs);
+  });
+
   // A needle: n threads, thread i does one step that reads cell i and writes cell i+1 (a
   // multi-object step), plus unrelated single-object noise. The chain is passed on only in
   // one order of the n crossing steps, so the final "z = n" is reachable in exactly one

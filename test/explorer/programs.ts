@@ -28,6 +28,11 @@ export type Instr =
   | { k: "gate"; v: number }
   // a write of var v that also opens the gate (the enabler is an extra object of the step)
   | { k: "open"; v: number }
+  // a write of var v that also closes the gate: a pass is then disabled again, so the gate's last
+  // write before a pass can be a race that cannot be reversed, with an earlier one that can
+  | { k: "close"; v: number }
+  // the gate as a lock: pass once it is open and close it behind (acquire; "open" releases)
+  | { k: "take"; v: number }
   | { k: "lock"; m: number; body: Instr[] }
   // lastzero's steps: read var a, write var b = that + 1 (a worker); read vars top, top-1, ...
   // until one is 0 (or var 0 is read) and record its index (the scanner, a loop whose length depends on the others)
@@ -55,6 +60,8 @@ const multi: fc.Arbitrary<Instr> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("mv" as const), a: fc.nat(1), b: fc.nat(1), ma: fc.constantFrom("r" as const, "w" as const), mb: fc.constantFrom("r" as const, "w" as const, "local" as const) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("gate" as const), v: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("open" as const), v: fc.nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("close" as const), v: fc.nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("take" as const), v: fc.nat(1) }) },
 );
 
 function arbitraries(simple: fc.Arbitrary<Instr>) {
@@ -228,6 +235,8 @@ export function programModel(prog: Instr[][], order: readonly number[] = prog.ma
           case "or": { const v = vars[i.v], bit = 1 << i.bit; yield* step(`or(${i.v}, ${bit})`, { obj: v, kind: "or", mode: "u", run: () => void v.set(v.peek() | bit) }); break; }
           case "gate": yield* step("pass(gate)", { obj: gate, kind: "pass", mode: "w", enabled: () => gate.isOpen, also: [{ obj: vars[i.v], mode: "w" }], run: () => vars[i.v].set(5) }); break;
           case "open": yield* step("open(gate)", { obj: vars[i.v], kind: "open", mode: "w", also: [{ obj: gate, mode: "w" }], run: () => { vars[i.v].set(3); gate.isOpen = true; } }); break;
+          case "take": yield* step("take(gate)", { obj: gate, kind: "take", mode: "w", enabled: () => gate.isOpen, also: [{ obj: vars[i.v], mode: "w" }], run: () => { vars[i.v].set(vars[i.v].peek() + 100); gate.isOpen = false; } }); break;
+          case "close": yield* step("close(gate)", { obj: vars[i.v], kind: "close", mode: "w", also: [{ obj: gate, mode: "w" }], run: () => { vars[i.v].set(vars[i.v].peek() + 10); gate.isOpen = false; } }); break;
         }
       }
     };
