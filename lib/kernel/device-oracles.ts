@@ -233,8 +233,11 @@ export function signallingLeave(t: Task): void {
 }
 
 /** Report `what` if the task is inside a fence signalling section. */
-export function checkSignalling(t: Task, what: string): void {
-  if (signallingDepth(t) > 0) finding("fence-signalling", `${what} inside a fence signalling section (${t.where()}): a fence waiter may hold what this needs`, { what });
+/** `what` is a function where building the name would cost on every call (it is needed only for a finding). */
+export function checkSignalling(t: Task, what: string | (() => string)): void {
+  if (signallingDepth(t) === 0) return;
+  const w = typeof what === "string" ? what : what();
+  finding("fence-signalling", `${w} inside a fence signalling section (${t.where()}): a fence waiter may hold what this needs`, { what: w });
 }
 
 /**
@@ -245,7 +248,7 @@ export function checkSignalling(t: Task, what: string): void {
  */
 export function* dev_kmalloc(k: Kernel, gfp: number, what = "kmalloc"): Gen<boolean> {
   const t = k.current();
-  if (current_gfp_context(t, gfp) & __GFP_DIRECT_RECLAIM && t.memalloc === 0) checkSignalling(t, `${what}(${gfpName(gfp)}) may enter direct reclaim`);
+  if (current_gfp_context(t, gfp) & __GFP_DIRECT_RECLAIM && t.memalloc === 0) checkSignalling(t, () => `${what}(${gfpName(gfp)}) may enter direct reclaim`);
   return yield* kmalloc(k, gfp, what);
 }
 

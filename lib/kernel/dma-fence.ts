@@ -173,7 +173,7 @@ export function* dma_fence_wait(k: Kernel, f: DmaFence, intr = false): Gen<numbe
   try {
     const t = k.current();
     mightSleep(t, `dma_fence_wait(${f.name})`);
-    checkSignalling(t, `dma_fence_wait(${f.name})`);
+    checkSignalling(t, () => `dma_fence_wait(${f.name})`);
     might_wait(k);
     void intr;
     return yield* f.step(`wait for ${f.name}`, () => f.error, () => f.signalled);
@@ -191,7 +191,7 @@ export function* dma_fence_wait_timeout(k: Kernel, f: DmaFence, intr = false): G
   try {
     const t = k.current();
     mightSleep(t, `dma_fence_wait_timeout(${f.name})`);
-    checkSignalling(t, `dma_fence_wait_timeout(${f.name})`);
+    checkSignalling(t, () => `dma_fence_wait_timeout(${f.name})`);
     might_wait(k);
     void intr;
     return yield* f.step(`wait for ${f.name} (timeout)`, () => (f.signalled ? 1 : 0));

@@ -64,16 +64,16 @@ export function dma_resv_init(k: Kernel, name: string): DmaResv {
 
 /** dma_resv_lock(obj, ctx): 0, -EALREADY, -EDEADLK. */
 export function* dma_resv_lock(k: Kernel, obj: DmaResv, ctx: WwAcquireCtx | null): Gen<number> {
-  checkSignalling(k.current(), `dma_resv_lock(${obj.name})`);
+  checkSignalling(k.current(), () => `dma_resv_lock(${obj.name})`);
   return yield* ww_mutex_lock(k, obj.lock, ctx, `dma_resv_lock(${obj.name})`);
 }
 export function* dma_resv_lock_slow(k: Kernel, obj: DmaResv, ctx: WwAcquireCtx): Gen<void> {
-  checkSignalling(k.current(), `dma_resv_lock_slow(${obj.name})`);
+  checkSignalling(k.current(), () => `dma_resv_lock_slow(${obj.name})`);
   yield* ww_mutex_lock_slow(k, obj.lock, ctx);
 }
 export function* dma_resv_trylock(k: Kernel, obj: DmaResv): Gen<boolean> {
   // A trylock cannot deadlock, but the rule forbids it too: the kernel's annotations see it.
-  checkSignalling(k.current(), `dma_resv_trylock(${obj.name})`);
+  checkSignalling(k.current(), () => `dma_resv_trylock(${obj.name})`);
   return yield* ww_mutex_trylock(k, obj.lock, null);
 }
 export function* dma_resv_unlock(k: Kernel, obj: DmaResv): Gen<void> {
