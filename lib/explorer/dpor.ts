@@ -762,7 +762,8 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     //   reads it too, and is on no other object of f, neither races nor closes anything here;
     // - no list is walked below the object's last write (unless the step blocks): that write is
     //   a race (joined into `seen`), happens before, or touches a closed object (then it happens
-    //   before that object's closing write); every earlier event on the object happens before
+    //   before that object's closing write, which happens before `seen`, as every closing write
+    //   does: by q, happened before, or joined after its race); every earlier event on the object happens before
     //   it, so none is a race, and the objects they would close have only such events left. A
     //   blocking step skips an infeasible race without joining it and must look further back.
     const lists: number[][] = [];

@@ -23,11 +23,11 @@ import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, leave } from "./kernel.ts";
 import type { Mm, Vma } from "./mm.ts";
-import { CAUSE_COW, CAUSE_FAULT, CAUSE_NONE, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG, VM_SHARED, VM_WRITE } from "./mm.ts";
+import { CAUSE_COW, CAUSE_FAULT, CAUSE_NONE, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_SWP_EXCLUSIVE, PTE_WRITE, PTE_YOUNG, VM_SHARED, VM_WRITE } from "./mm.ts";
 import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
 import { findOrReadPage } from "./file.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
-import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE, PG_WRITEBACK } from "./page.ts";
 import { folio_free_swap } from "./swap.ts";
 import { addRmap, ptepClearFlush, removeRmap, setPte } from "./pgtable.ts";
 
@@ -214,6 +214,7 @@ function* do_swap_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags)
       const swap = k.swap!;
       const mem = k.mem;
       if (!(mm.pteFlags[vpn] & PTE_SWAP)) return;
+      const swpExclusive = (mm.pteFlags[vpn] & PTE_SWP_EXCLUSIVE) !== 0;
       const slot = mm.ptePfn[vpn];
       let pfn = swap.slotPfn[slot];
       if (pfn < 0) {
@@ -230,14 +231,20 @@ function* do_swap_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags)
       }
       mem.getPage(pfn);
       swap.count[slot]--;
-      // 2018 reuse_swap_page / now exclusive: a write fault on a page nobody else maps reuses it.
-      // Simplified: the kernel locks the page here (folio_lock_or_retry) and a write fault by the
-      // last user takes it out of the swap cache (v4.16 reuse_swap_page, v6.x
-      // should_try_to_free_swap + folio_free_swap); this step takes no page lock, so it leaves the
-      // page in the cache (its slot's data stale, the PTE dirty: reclaim writes it again). Errs
-      // towards more references: never a reuse the kernel would refuse.
-      // (Freeing the cache here without the lock would let reclaim, which holds it, free a mapped page.)
-      const alone = mem.mapcount[pfn] === 0 && swap.count[slot] === 0;
+      // Whether the page is mapped exclusive (and, for a write fault, writable).
+      // 2018 (v4.16 do_swap_page -> reuse_swap_page on a write fault): map + swap count, before
+      // this entry is dropped, is 1.
+      // now (v6.x do_swap_page): the swap entry says so (PTE_SWP_EXCLUSIVE), or a write fault by the
+      // last user frees the swap cache (should_try_to_free_swap: refcount 2, the cache's and ours;
+      // folio_free_swap: no swap entry left) and then holds the only reference.
+      // Simplified: the kernel locks the page here (folio_lock_or_retry) and that write fault
+      // takes it out of the swap cache; this step takes no page lock, so the page stays in the
+      // cache, exclusive, with one reference more (its slot's data stale, the PTE dirty: reclaim
+      // writes it again). Freeing the cache here without the lock would let reclaim, which holds
+      // it, free a mapped page. lib/kernel/README.md, Simplifications.
+      const alone = k.era.cowReuse === "exclusive"
+        ? swpExclusive || (ff.write && mem.ref[pfn] === 2 && swap.count[slot] === 0 && !(mem.flags[pfn] & PG_WRITEBACK))
+        : mem.mapcount[pfn] === 0 && swap.count[slot] === 0;
       const writable = ff.write && alone && (vma.flags & VM_WRITE) !== 0;
       addRmap(k, pfn);
       mem.putPage(pfn);
@@ -320,6 +327,9 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
         reuse = early === "exclusive";
         if (early === "try" && (yield* pageLock.trylock(`folio_trylock(${snap})`))) {
           reuse = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap}): locked`, "w", () => {
+            // The kernel decides this under the PTE lock, so the PTE still maps the page; the model's
+            // steps are apart, and reclaim may have unmapped it since the snapshot (pte_same).
+            if (mm.ptePfn[vpn] !== snap || !(mm.pteFlags[vpn] & PTE_PRESENT)) return false;
             folio_free_swap(k, snap);
             if (mem.ref[snap] - 1 !== 1) return false;
             mem.flags[snap] |= PG_ANON_EXCLUSIVE; // the kernel sets it after folio_unlock, under the PTL

@@ -22,7 +22,7 @@ import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { CAUSE_SWAP, PTE_DIRTY, PTE_PRESENT, PTE_SWAP, PTE_WRITE } from "./mm.ts";
+import { CAUSE_SWAP, PTE_DIRTY, PTE_PRESENT, PTE_SWAP, PTE_SWP_EXCLUSIVE, PTE_WRITE } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_SWAPCACHE } from "./page.ts";
 import { flushTlbRange, ptepClearFlush, removeRmap, rmapWalk, setPte } from "./pgtable.ts";
@@ -81,7 +81,9 @@ export function* try_to_unmap_one(k: Kernel, pfn: number, mm: Mm, vpn: number): 
       if (old & PTE_DIRTY) mem.flags[pfn] |= PG_DIRTY;
       if (anon) {
         const slot = k.swap!.pfnSlot[pfn];
-        setPte(mm, vpn, slot, PTE_SWAP | (old & PTE_WRITE));
+        // pte_swp_mkexclusive: the swap entry remembers that the page was exclusive (now era only:
+        // the 2018 era never sets PG_ANON_EXCLUSIVE).
+        setPte(mm, vpn, slot, PTE_SWAP | (old & PTE_WRITE) | (mem.flags[pfn] & PG_ANON_EXCLUSIVE ? PTE_SWP_EXCLUSIVE : 0));
         k.swap!.count[slot]++;
         mm.changeCause[vpn] = CAUSE_SWAP;
         mem.flags[pfn] &= ~PG_ANON_EXCLUSIVE;

@@ -87,6 +87,6 @@ export function folio_free_swap(k: Kernel, pfn: number): boolean {
   if (slot < 0 || k.swap!.count[slot] !== 0 || mem.flags[pfn] & PG_WRITEBACK) return false;
   deleteFromSwapCache(k, pfn);
   mem.flags[pfn] |= PG_DIRTY;
-  mem.putPage(pfn); // the cache's reference
+  mem.putPage(pfn); // the cache's reference: never the last, the caller holds one (the kernel's folio_ref_sub)
   return true;
 }

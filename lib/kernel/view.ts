@@ -10,7 +10,7 @@
 
 import type { StateView } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
-import { PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
+import { PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_SWP_EXCLUSIVE, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { HW_KINDS, HW_NAMES, PG_DIRTY } from "./page.ts";
 
 /** What view() needs of a GPU VM and an IOMMU domain (structural: no import cycle). */
@@ -56,6 +56,7 @@ function pteWords(flags: number): string {
   if (flags & PTE_DIRTY) w.push("dirty");
   if (flags & PTE_YOUNG) w.push("young");
   if (flags & PTE_SPECIAL) w.push("special");
+  if (flags & PTE_SWP_EXCLUSIVE) w.push("exclusive");
   return w.join(" ");
 }
 

@@ -9,7 +9,8 @@
 // header, "Wakes") explores more executions of the same programs, so 38 of the 52 sequences
 // changed (December 2026; the recorder did not change); the COW reuse check
 // (wp_can_reuse_anon_folio) takes the page lock in a step of its own, with its checks split
-// before and after it, and the zero page is known by its frame number (December 2026).
+// before and after it, and the zero page is known by its frame number (December 2026); that
+// locked check re-reads the PTE and, as folio_free_swap, the swap cache (December 2026).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";

@@ -1,6 +1,6 @@
 // Reclaim, GFP contexts, shrinkers and workqueues (kernel-semantics §13–§15, §26, §27, §30).
 import { describe, it } from "vitest";
-import { claim, model } from "../../lib/explorer/index.ts";
+import { claim, Completion, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, ERAS, type Era } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region, VM_READ, VM_SHARED, PTE_SWAP } from "../../lib/kernel/mm.ts";
@@ -15,6 +15,7 @@ import { FOLL_WRITE, get_user_pages, pin_user_pages } from "../../lib/kernel/gup
 import { shrink_folio_list } from "../../lib/kernel/vmscan.ts";
 import { user_read, user_write } from "../../lib/kernel/user.ts";
 import { fork } from "../../lib/kernel/fork.ts";
+import { munmap } from "../../lib/kernel/munmap.ts";
 import { CPU_WRITE_ID } from "../../lib/kernel/page.ts";
 import { alloc_workqueue, cancel_work_sync, flush_work, flush_workqueue, init_work, queue_work, WQ_MEM_RECLAIM } from "../../lib/kernel/workqueue.ts";
 
@@ -197,8 +198,9 @@ describe.each(ERAS)("COW of a page back in the swap cache ($name)", (era) => {
   // cache (v6.x wp_can_reuse_anon_folio -> folio_free_swap; v4.16 reuse_swap_page ->
   // delete_from_swap_cache). With the child's swap entry still naming the slot the kernel copies:
   // folio_free_swap keeps the page (folio_swapped), so the refcount stays cache + mapping (v4.16:
-  // map + swap count 2). The model once counted the swap cache's reference as nobody's and reused
-  // the page: the child read the parent's store.
+  // map + swap count 2). The model once counted the swap cache's reference as nobody's in v6.x and
+  // reused the page (the child read the parent's store); in v4.16 it decided right but never took
+  // a reused page out of the swap cache.
   const m = (forked: boolean) =>
     model(forked ? "fork, swap out, parent reads, parent writes, child reads" : "swap out, read, write", () => {
       const k = boot(era, { reclaimCandidates: () => [1] });
@@ -234,5 +236,81 @@ describe.each(ERAS)("COW of a page back in the swap cache ($name)", (era) => {
   it("forked: the parent copies and the child never sees the parent's store", () => {
     claim({ title: "copied", model: m(true), predicate: (e) => !e.final.reused, expect: "Always" });
     claim({ title: "child sees parent", model: m(true), predicate: (e) => e.final.leaked, expect: "Never" });
+  });
+});
+
+describe.each(ERAS)("COW of a swap-cache page with reclaim beside the write fault ($name)", (era) => {
+  // The parent's write fault decides reuse under the PTE lock in the kernel; the model's steps are
+  // apart, so reclaim can unmap the parent between the snapshot and the locked check. The model
+  // once took the leftover reference (the swap cache's) for the mapping's and marked the unmapped
+  // page exclusive: the parent's next fault reused it and the child read the parent's store.
+  const m = model("fork, swap out, parent reads; parent writes beside reclaim; child reads", () => {
+    const k = boot(era, { reclaimCandidates: () => [1] });
+    swapon(k);
+    const parent = mm_alloc(k, 8);
+    const child = mm_alloc(k, 8);
+    mmap_region(parent, 0, 1);
+    const [pfn] = populate(k, parent, 0, 1);
+    // Reclaim starts once the parent has read the page back (the window is the write fault's).
+    const readBack = new Completion("read back");
+    let seen = 0;
+    return {
+      threads: {
+        P: function* () {
+          yield* fork(k, parent, child);
+          yield* shrink_folio_list(k, pfn, GFP_KERNEL, false);
+          yield* user_read(k, parent, 0);
+          yield* readBack.complete();
+          yield* user_write(k, parent, 0);
+          seen = yield* user_read(k, child, 0);
+        },
+        R: function* () {
+          yield* readBack.wait();
+          yield* shrink_folio_list(k, pfn, GFP_KERNEL, false);
+        },
+      },
+      final: () => ({ leaked: (seen & (1 << CPU_WRITE_ID)) !== 0 }),
+    };
+  });
+  it("the child never sees the parent's store", () => {
+    claim({ title: "child sees parent", model: m, predicate: (e) => e.final.leaked, expect: "Never", search: { strategy: "dpor", fields: true } });
+  });
+});
+
+describe.each(ERAS)("swap-in after fork: exclusive only by the swap entry ($name)", (era) => {
+  // fork shares the page (PageAnonExclusive cleared), the child unmaps it, reclaim swaps it out:
+  // the swap entry is not exclusive. v6.x's do_swap_page then maps it shared on a read fault
+  // (pte_swp_exclusive), so a write with a GUP reference held copies (wp_can_reuse_anon_folio:
+  // refcount). v4.16 counts mappings and swap entries (reuse_swap_page): alone, it reuses, GUP
+  // reference or not. The model once decided by counts in both eras, and reused in v6.x too.
+  const m = model("fork, child unmaps, swap out, read back, GUP, write", () => {
+    const k = boot(era, { reclaimCandidates: () => [1] });
+    swapon(k);
+    const parent = mm_alloc(k, 8);
+    const child = mm_alloc(k, 8);
+    mmap_region(parent, 0, 1);
+    const [pfn] = populate(k, parent, 0, 1);
+    const pages: number[] = [];
+    let before = -1;
+    return {
+      threads: {
+        T: function* () {
+          yield* fork(k, parent, child);
+          yield* munmap(k, child, 0, 1);
+          yield* shrink_folio_list(k, pfn, GFP_KERNEL, false);
+          yield* user_read(k, parent, 0);
+          yield* parent.mmapLock.downRead();
+          yield* get_user_pages(k, parent, 0, 1, 0, pages);
+          yield* parent.mmapLock.upRead();
+          before = parent.ptePfn[0];
+          yield* user_write(k, parent, 0);
+        },
+      },
+      final: () => ({ reused: parent.ptePfn[0] === before, gup: pages[0] === before }),
+    };
+  });
+  it(era.cowReuse === "exclusive" ? "v6.x copies" : "v4.16 reuses", () => {
+    claim({ title: "GUP saw the page read back", model: m, predicate: (e) => e.final.gup, expect: "Always" });
+    claim({ title: "reused", model: m, predicate: (e) => e.final.reused, expect: era.cowReuse === "exclusive" ? "Never" : "Always" });
   });
 });
