@@ -192,6 +192,18 @@ describe.each(ERAS)("swap-in of a page reclaim freed ($name)", (era) => {
   });
 });
 
+/** Setup of the swap-and-fork tests below: swap on, a parent with one populated anon page (frame
+ *  pfn, reclaim's only candidate) and an empty child mm for fork. */
+function swapForkSetup(era: Era) {
+  const k = boot(era, { reclaimCandidates: () => [1] });
+  swapon(k);
+  const parent = mm_alloc(k, 8);
+  const child = mm_alloc(k, 8);
+  mmap_region(parent, 0, 1);
+  const [pfn] = populate(k, parent, 0, 1);
+  return { k, parent, child, pfn };
+}
+
 describe.each(ERAS)("COW of a page back in the swap cache ($name)", (era) => {
   // Reclaim swaps the page out (of the child too, after a fork), the parent reads it back into the
   // swap cache, the parent writes. Alone, the parent reuses the page and takes it out of the swap
@@ -203,12 +215,7 @@ describe.each(ERAS)("COW of a page back in the swap cache ($name)", (era) => {
   // a reused page out of the swap cache.
   const m = (forked: boolean) =>
     model(forked ? "fork, swap out, parent reads, parent writes, child reads" : "swap out, read, write", () => {
-      const k = boot(era, { reclaimCandidates: () => [1] });
-      swapon(k);
-      const parent = mm_alloc(k, 8);
-      const child = mm_alloc(k, 8);
-      mmap_region(parent, 0, 1);
-      const [pfn] = populate(k, parent, 0, 1);
+      const { k, parent, child, pfn } = swapForkSetup(era);
       let seen = 0, readIn = -1;
       return {
         threads: {
@@ -245,12 +252,7 @@ describe.each(ERAS)("COW of a swap-cache page with reclaim beside the write faul
   // once took the leftover reference (the swap cache's) for the mapping's and marked the unmapped
   // page exclusive: the parent's next fault reused it and the child read the parent's store.
   const m = model("fork, swap out, parent reads; parent writes beside reclaim; child reads", () => {
-    const k = boot(era, { reclaimCandidates: () => [1] });
-    swapon(k);
-    const parent = mm_alloc(k, 8);
-    const child = mm_alloc(k, 8);
-    mmap_region(parent, 0, 1);
-    const [pfn] = populate(k, parent, 0, 1);
+    const { k, parent, child, pfn } = swapForkSetup(era);
     // Reclaim starts once the parent has read the page back (the window is the write fault's).
     const readBack = new Completion("read back");
     let seen = 0;
@@ -284,12 +286,7 @@ describe.each(ERAS)("swap-in after fork: exclusive only by the swap entry ($name
   // refcount). v4.16 counts mappings and swap entries (reuse_swap_page): alone, it reuses, GUP
   // reference or not. The model once decided by counts in both eras, and reused in v6.x too.
   const m = model("fork, child unmaps, swap out, read back, GUP, write", () => {
-    const k = boot(era, { reclaimCandidates: () => [1] });
-    swapon(k);
-    const parent = mm_alloc(k, 8);
-    const child = mm_alloc(k, 8);
-    mmap_region(parent, 0, 1);
-    const [pfn] = populate(k, parent, 0, 1);
+    const { k, parent, child, pfn } = swapForkSetup(era);
     const pages: number[] = [];
     let before = -1;
     return {
