@@ -17,7 +17,7 @@ import { note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
-import { mmap_write_unlock, vma_start_write, type Mm, PTE_DIRTY, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_SWP_EXCLUSIVE, PTE_WRITE, PTE_YOUNG, Vma, VM_DONTFORK, VM_SHARED, VM_WIPEONFORK, VM_WRITE } from "./mm.ts";
+import { mmap_write_unlock, vma_start_write, type Mm, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_SWP_EXCLUSIVE, PTE_WRITE, PTE_YOUNG, Vma, VM_DONTFORK, VM_SHARED, VM_WIPEONFORK, VM_WRITE } from "./mm.ts";
 import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED } from "./page.ts";
@@ -78,6 +78,20 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
           if (f & PTE_SWP_EXCLUSIVE) parent.pteFlags[vpn] = f & ~PTE_SWP_EXCLUSIVE;
           setPte(child, vpn, pfn, f & ~PTE_SWP_EXCLUSIVE);
           if (k.swap) k.swap.count[pfn]++;
+          return DONE;
+        }
+        if (f & PTE_MIGRATION) {
+          // copy_nonpresent_pte (v4.16 copy_one_pte): the child gets the entry too (the page's
+          // mappings come back through remove_migration_ptes' rmap walk); a writable entry in a
+          // COW mapping becomes readable in both, and the page is shared now (the model keeps
+          // exclusivity on the page, not in the entry).
+          let nf = f;
+          if (cow) {
+            nf &= ~PTE_WRITE;
+            parent.pteFlags[vpn] = nf;
+            mem.flags[pfn] &= ~PG_ANON_EXCLUSIVE;
+          }
+          setPte(child, vpn, pfn, nf);
           return DONE;
         }
         if (!(f & PTE_PRESENT)) return DONE;

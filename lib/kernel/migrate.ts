@@ -111,9 +111,10 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
       return true;
     });
     const target = ok ? neu : pfn;
-    // remove_migration_ptes: point the entries at the new page, or back at the old one.
+    // remove_migration_ptes: point the entries at the new page, or back at the old one. An rmap
+    // walk, not the list try_to_migrate made: a fork in between copied entries into the child.
     yield* mem.step(`remove_migration_ptes(${pfn} -> ${target})`, "w", () => {
-      for (const { mm, vpn } of maps) {
+      for (const { mm, vpn } of rmapWalk(k, pfn, true)) {
         if (!(mm.pteFlags[vpn] & PTE_MIGRATION) || mm.ptePfn[vpn] !== pfn) continue;
         const w = mm.pteFlags[vpn] & (PTE_WRITE | PTE_DIRTY);
         addRmap(k, target);

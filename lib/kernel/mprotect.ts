@@ -52,9 +52,13 @@ export function* mprotect(k: Kernel, mm: Mm, start: number, n: number, prot: num
           }
           // Upgrade: the private mapping's new protection still lacks the PTE write bit (PAGE_COPY),
           // so the PTE is unchanged; the notifier range fires anyway (change_pmd_range).
+          // A writable migration entry is made readable too (change_pte_range, v4.16 and v6.x: "A
+          // protection check is difficult so just be safe and disable write"), or
+          // remove_migration_ptes would restore a writable PTE. (The kernel does that on an upgrade
+          // too, which only costs the next write a fault; the model leaves it out.)
           if (!write)
             yield* k.mem.step(`change_pte_range(${mm.name}:${from}..${pmdEnd}): write-protect`, "w", () => {
-              for (let vpn = from; vpn < pmdEnd; vpn++) if (mm.pteFlags[vpn] & PTE_PRESENT) mm.pteFlags[vpn] &= ~PTE_WRITE;
+              for (let vpn = from; vpn < pmdEnd; vpn++) if (mm.pteFlags[vpn] & (PTE_PRESENT | PTE_MIGRATION)) mm.pteFlags[vpn] &= ~PTE_WRITE;
             });
         }
         // change_pmd_range ends the notifier range; change_protection_range flushes the TLB after
