@@ -629,6 +629,10 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   // Commutative updates (MODE_UPDATE) since the object's last write.
   const updatesSince: number[][] = [];
   const prevBuf = new Int32Array(T), seen = new Int32Array(T); // scratch, scan() is not re-entrant
+  // scanMulti's per-object scratch (one flag, head and bound per object of the footprint), reused
+  // by every call of this analysis: allocating them per step was a tenth of its cost.
+  let mClosed = new Uint8Array(16), mHead = new Int32Array(16), mLow = new Int32Array(16);
+  const mLists: number[][] = [];
   const spawnAt = (t: number): number => x.threads[t].spawnStep;
   const clockOf = (t: number): Int32Array => {
     let c = tclk[t];
@@ -751,7 +755,13 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     seen.set(prevC);
     const nf = f.length >> 1;
     // One flag per object of f (a field footprint can name more than 31 objects).
-    const closed = new Uint8Array(nf);
+    if (mClosed.length < nf) {
+      mClosed = new Uint8Array(2 * nf);
+      mHead = new Int32Array(2 * nf);
+      mLow = new Int32Array(2 * nf);
+    }
+    const closed = mClosed.fill(0, 0, nf), head = mHead, low = mLow, lists = mLists;
+    lists.length = 0;
     let open = nf;
     // The objects' event lists (each ascending) merged latest first, lazily: a closed object's
     // list is never read again (its events are skipped below anyway, as touching a closed
@@ -766,9 +776,6 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     //   does: by q, happened before, or joined after its race); every earlier event on the object happens before
     //   it, so none is a race, and the objects they would close have only such events left. A
     //   blocking step skips an infeasible race without joining it and must look further back.
-    const lists: number[][] = [];
-    const head = new Int32Array(nf);
-    const low = new Int32Array(nf);
     for (let e = 0; e < nf; e++) {
       const oe = f[2 * e], me = f[2 * e + 1];
       lists.push((me === MODE_WRITE || me === MODE_UPDATE ? objEvents[oe] : objChanges[oe]) ?? NO_EVENTS);
