@@ -299,11 +299,13 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
         // reuse_swap_page: count == 1 && PageSwapCache && !PageWriteback -> delete_from_swap_cache,
         // SetPageDirty): the slot's old data must not come back once the page is written.
         reuse = yield* mem.fieldStep(`reuse_swap_page(${snap})`, "w", () => {
+          // do_wp_page re-checks the PTE (pte_same) under the PTE lock before it decides.
+          if (mm.ptePfn[vpn] !== snap || !(mm.pteFlags[vpn] & PTE_PRESENT)) return false;
           const slot = k.swap ? k.swap.pfnSlot[snap] : -1;
           const swapCount = slot >= 0 ? k.swap!.count[slot] : 0;
           const count = mem.mapcount[snap] + swapCount;
           if (count === 1) folio_free_swap(k, snap);
-          return mm.ptePfn[vpn] === snap && count === 1;
+          return count === 1;
         });
         yield* k.pageLock(snap).unlock();
       } else {
