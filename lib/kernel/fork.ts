@@ -82,14 +82,13 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
         }
         if (f & PTE_MIGRATION) {
           // copy_nonpresent_pte (v4.16 copy_one_pte): the child gets the entry too (the page's
-          // mappings come back through remove_migration_ptes' rmap walk); a writable entry in a
-          // COW mapping becomes readable in both, and the page is shared now (the model keeps
-          // exclusivity on the page, not in the entry).
+          // mappings come back through remove_migration_ptes' rmap walk); a writable or exclusive
+          // entry in a COW mapping becomes readable, not exclusive, in both (v6.x keeps the
+          // exclusivity of a page under migration in its entries: try_to_migrate_one).
           let nf = f;
           if (cow) {
-            nf &= ~PTE_WRITE;
+            nf &= ~(PTE_WRITE | PTE_SWP_EXCLUSIVE);
             parent.pteFlags[vpn] = nf;
-            mem.flags[pfn] &= ~PG_ANON_EXCLUSIVE;
           }
           setPte(child, vpn, pfn, nf);
           return DONE;

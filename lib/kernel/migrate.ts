@@ -16,7 +16,7 @@ import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
-import { CAUSE_MIGRATION, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
+import { CAUSE_MIGRATION, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SWP_EXCLUSIVE, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
 import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
 import { addRmap, ptepClearFlush, removeRmap, rmapWalk, setPte } from "./pgtable.ts";
@@ -81,10 +81,20 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
       yield* mmu_notifier_invalidate_range_start(k, range);
       yield* mem.step(`try_to_migrate_one(${mm.name}:${vpn}): migration entry`, "w", () => {
         if (mm.ptePfn[vpn] !== pfn || !(mm.pteFlags[vpn] & PTE_PRESENT)) return;
+        // v6.x: exclusivity moves from the page into the entry (folio_try_share_anon_rmap_pte
+        // clears PageAnonExclusive; the entry is writable or readable_exclusive), and fails on a
+        // page that may be pinned: that PTE stays, and the migration then fails (still mapped).
+        // (PG_ANON_EXCLUSIVE is never set in the 2018 era.)
+        const exclusive = (mem.flags[pfn] & PG_ANON_EXCLUSIVE) !== 0;
+        if (exclusive && mem.maybeDmaPinned(pfn)) {
+          note(`frame ${pfn} is exclusive and maybe pinned: ${mm.name}:${vpn} stays mapped`);
+          return;
+        }
         const old = ptepClearFlush(k, mm, vpn);
         removeRmap(k, mm, vpn, pfn, old);
         mem.putPage(pfn);
-        setPte(mm, vpn, pfn, PTE_MIGRATION | (old & (PTE_WRITE | PTE_DIRTY)));
+        mem.flags[pfn] &= ~PG_ANON_EXCLUSIVE;
+        setPte(mm, vpn, pfn, PTE_MIGRATION | (old & (PTE_WRITE | PTE_DIRTY)) | (exclusive ? PTE_SWP_EXCLUSIVE : 0));
       });
       yield* mmu_notifier_invalidate_range_end(k, range);
     }
@@ -96,7 +106,8 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
         return false;
       }
       mem.copyFrame(neu, pfn);
-      mem.flags[neu] |= mem.flags[pfn] & (PG_ANON | PG_SWAPBACKED | PG_ANON_EXCLUSIVE);
+      // Not PG_ANON_EXCLUSIVE: it travels in the migration entries (folio_migrate_flags).
+      mem.flags[neu] |= mem.flags[pfn] & (PG_ANON | PG_SWAPBACKED);
       mem.flags[neu] |= PG_LRU;
       mem.anonMm[neu] = mem.anonMm[pfn];
       mem.index[neu] = mem.index[pfn];
@@ -117,6 +128,7 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
       for (const { mm, vpn } of rmapWalk(k, pfn, true)) {
         if (!(mm.pteFlags[vpn] & PTE_MIGRATION) || mm.ptePfn[vpn] !== pfn) continue;
         const w = mm.pteFlags[vpn] & (PTE_WRITE | PTE_DIRTY);
+        if (mm.pteFlags[vpn] & PTE_SWP_EXCLUSIVE) mem.flags[target] |= PG_ANON_EXCLUSIVE; // RMAP_EXCLUSIVE
         addRmap(k, target);
         setPte(mm, vpn, target, PTE_PRESENT | PTE_YOUNG | w);
         if (ok) mm.changeCause[vpn] = CAUSE_MIGRATION;

@@ -52,7 +52,8 @@ export const PTE_SPECIAL = 1 << 6;
 /** Swap entry of a page that was PageAnonExclusive when unmapped (now era: pte_swp_mkexclusive in
  *  try_to_unmap_one, v5.19+); fork clears it in parent and child (copy_nonpresent_pte), and
  *  do_swap_page maps the page exclusive only with it (or, on a write fault, when the faulting task
- *  is its last user). */
+ *  is its last user). On a migration entry: the entry is writable or readable_exclusive
+ *  (try_to_migrate_one), and remove_migration_ptes makes the page exclusive again. */
 export const PTE_SWP_EXCLUSIVE = 1 << 7;
 
 /** Mm.pmdVal: the PMD points at the PTE table the mm started with (the default), or is cleared. */

@@ -90,7 +90,9 @@ export function removeRmap(k: Kernel, mm: Mm, vpn: number, pfn: number, oldFlags
 export function rmapWalk(k: Kernel, pfn: number, migration = false): { mm: Mm; vpn: number }[] {
   const out: { mm: Mm; vpn: number }[] = [];
   for (const mm of k.mms) {
-    if (mm.users === 0) continue;
+    // A dying mm keeps its migration entries until exit_mmap zaps them: remove_migration_ptes
+    // restores them (the kernel's rmap walk does not look at mm_users).
+    if (mm.users === 0 && !migration) continue;
     for (let vpn = 0; vpn < mm.npages; vpn++) {
       const f = mm.pteFlags[vpn];
       if (mm.ptePfn[vpn] !== pfn) continue;

@@ -4,12 +4,13 @@
 // readable in a COW mapping, in the parent too), and change_pte_range makes a writable one
 // readable. The model once dropped them in fork (the child lost the page: it faulted in a zero
 // page) and left them writable under mprotect (remove_migration_ptes restored a writable PTE in
-// a read-only VMA).
+// a read-only VMA); then, fixed, it kept the page's exclusivity on the new frame while fork made
+// the entries shared (the parent's next store reused a page the child mapped).
 import { describe, it } from "vitest";
 import { claim, Completion, model, together } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { ERAS } from "../../lib/kernel/era.ts";
-import { mm_alloc, mmap_region, PTE_MIGRATION, PTE_WRITE, VM_READ, type Mm } from "../../lib/kernel/mm.ts";
+import { mm_alloc, mmap_region, PTE_MIGRATION, PTE_PRESENT, PTE_WRITE, VM_READ, type Mm } from "../../lib/kernel/mm.ts";
 import { populate } from "../../lib/kernel/populate.ts";
 import { fork } from "../../lib/kernel/fork.ts";
 import { mprotect } from "../../lib/kernel/mprotect.ts";
@@ -21,7 +22,7 @@ const migrationEntries = (mms: Mm[]): number => mms.reduce((n, mm) => n + [...mm
 
 describe.each(ERAS)("migration entries ($name)", (era) => {
   // The parent stores, then fork (or mprotect) runs beside the page's migration.
-  const m = (op: "fork" | "mprotect") =>
+  const m = (op: "fork" | "fork, store" | "mprotect") =>
     model(`${op} beside migration`, () => {
       const k = boot(era);
       const parent = mm_alloc(k, 8);
@@ -38,6 +39,11 @@ describe.each(ERAS)("migration entries ($name)", (era) => {
             if (op === "fork") {
               yield* fork(k, parent, child);
               seen = yield* user_read(k, child, 0);
+            } else if (op === "fork, store") {
+              // The page is shared now: the parent's next store copies it (v6.x: the migration
+              // entries carry the page's exclusivity, and fork made them shared).
+              yield* fork(k, parent, child);
+              yield* user_write(k, parent, 0);
             } else yield* mprotect(k, parent, 0, 1, VM_READ);
           },
           M: function* () {
@@ -45,10 +51,10 @@ describe.each(ERAS)("migration entries ($name)", (era) => {
             yield* migrate_page(k, pfn);
           },
         },
-        final: () => ({ lost: (seen & (1 << CPU_WRITE_ID)) === 0, left: migrationEntries([parent, child]), writable: (parent.pteFlags[0] & PTE_WRITE) !== 0 }),
+        final: () => ({ lost: (seen & (1 << CPU_WRITE_ID)) === 0, left: migrationEntries([parent, child]), writable: (parent.pteFlags[0] & PTE_WRITE) !== 0, shared: parent.ptePfn[0] === child.ptePfn[0] && (parent.pteFlags[0] & child.pteFlags[0] & PTE_PRESENT) !== 0 }),
       };
     });
-  it("fork: the child sees the parent's store, and no migration entry is left", () => {
+  it("fork: the child sees the parent's store, no migration entry is left, and the parent's next store copies", () => {
     // One search for both (lib/explorer/group.ts). (Over field footprints it took three times as long:
     // migration's steps are not split.)
     const fork = m("fork"), search = { strategy: "dpor" } as const;
@@ -56,6 +62,8 @@ describe.each(ERAS)("migration entries ($name)", (era) => {
       g.claim({ title: "child lost the page", model: fork, predicate: (e) => e.final.lost, expect: "Never", search });
       g.claim({ title: "entries left", model: fork, predicate: (e) => e.final.left > 0, expect: "Never", search });
     });
+    // Within two preemptions: over every schedule the search passes 100,000 executions.
+    claim({ title: "still one frame after the parent's store (at most 2 preemptions)", model: m("fork, store"), predicate: (e) => e.final.shared, expect: "Never", search: { strategy: "bounded", preemptions: 2 } });
   });
   it("mprotect(PROT_READ): the PTE is never writable after it", () => {
     claim({ title: "writable", model: m("mprotect"), predicate: (e) => e.final.writable, expect: "Never" });
