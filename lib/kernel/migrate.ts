@@ -75,7 +75,8 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
       return -12;
     }
     // try_to_migrate: replace every mapping by a migration entry.
-    const maps = yield* mem.step(`rmap_walk(frame ${pfn})`, "r", () => rmapWalk(k, pfn));
+    // (No migration entry for pfn exists yet: the page lock keeps a second migration out.)
+    const maps = yield* mem.step(`rmap_walk(frame ${pfn})`, "r", () => rmapWalk(k, pfn, true));
     for (const { mm, vpn } of maps) {
       const range = mmu_notifier_range_init(k, mm, vpn, vpn + 1, "CLEAR");
       yield* mmu_notifier_invalidate_range_start(k, range);

@@ -85,8 +85,9 @@ export function removeRmap(k: Kernel, mm: Mm, vpn: number, pfn: number, oldFlags
   if (mem.mapcount[pfn] === 0 && traced(k, "page_unmapped")) trace(k, "page_unmapped", { mm, vpn, pfn });
 }
 
-/** rmap walk (rmap_walk_anon / rmap_walk_file): every (mm, vpn) whose PTE maps pfn or holds a
- *  migration entry for it. Call inside a memory step. */
+/** rmap walk (rmap_walk_anon / rmap_walk_file): every (mm, vpn) whose PTE maps pfn. `migration`:
+ *  migration's walks (try_to_migrate, remove_migration_ptes), which also find migration entries
+ *  for pfn and look into a dying mm (the kernel's walk ignores mm_users). Call inside a memory step. */
 export function rmapWalk(k: Kernel, pfn: number, migration = false): { mm: Mm; vpn: number }[] {
   const out: { mm: Mm; vpn: number }[] = [];
   for (const mm of k.mms) {
