@@ -773,9 +773,10 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     // - no list is walked below the object's last write (unless the step blocks): that write is
     //   a race (joined into `seen`), happens before, or touches a closed object (then it happens
     //   before that object's closing write, which happens before `seen`, as every closing write
-    //   does: by q, happened before, or joined after its race); every earlier event on the object happens before
-    //   it, so none is a race, and the objects they would close have only such events left. A
-    //   blocking step skips an infeasible race without joining it and must look further back.
+    //   does: by q, happened before, or joined after its race); every earlier event on the
+    //   object happens before it, so none is a race, and the objects they would close have only
+    //   such events left. A blocking step skips an infeasible race without joining it and must
+    //   look further back.
     for (let e = 0; e < nf; e++) {
       const oe = f[2 * e], me = f[2 * e + 1];
       lists.push((me === MODE_WRITE || me === MODE_UPDATE ? objEvents[oe] : objChanges[oe]) ?? NO_EVENTS);

@@ -232,8 +232,8 @@ export function signallingLeave(t: Task): void {
   if (t.index >= 0) t.signalling = Math.max(0, t.signalling - 1);
 }
 
-/** Report `what` if the task is inside a fence signalling section. */
-/** `what` is a function where building the name would cost on every call (it is needed only for a finding). */
+/** Report `what` if the task is inside a fence signalling section. `what` is a function where
+ *  building the name would cost on every call (it is needed only for a finding). */
 export function checkSignalling(t: Task, what: string | (() => string)): void {
   if (signallingDepth(t) === 0) return;
   const w = typeof what === "string" ? what : what();

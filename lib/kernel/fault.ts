@@ -311,8 +311,8 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
       } else {
         // now: PageAnonExclusive, else wp_can_reuse_anon_folio: refcount == 1 (ours excluded).
         // As mm/memory.c (v6.x): the early checks, folio_trylock, the same checks again under the
-        // folio lock, folio_unlock. The lock is taken in a step of its own: the one step this was
-        // read the lock inside a split memory step, where DPOR saw no dependency on
+        // folio lock, folio_unlock. The lock is taken in a step of its own: when this was one
+        // step, it read the lock inside a split memory step, where DPOR saw no dependency on
         // lock_page/unlock_page, and over field footprints the copy a locked page forces was lost
         // (test/kernel/field-foot.test.ts, folio_mkclean beside a store). The page lock is looked
         // up (and made on first use) outside the steps: creating it inside would tie object

@@ -46,7 +46,8 @@ function candidates(k: Kernel): number[] {
     for (const pfn of pick) if (!mem.isFree(pfn) && mem.flags[pfn] & PG_LRU) out.push(pfn);
     return out;
   }
-  for (let pfn = 1; pfn < mem.nframes; pfn++) if (!mem.isFree(pfn) && mem.flags[pfn] & PG_LRU && !mem.isZeroPage(pfn)) out.push(pfn);
+  // From frame 1: frame 0 is the zero page (PhysMem.isZeroPage).
+  for (let pfn = 1; pfn < mem.nframes; pfn++) if (!mem.isFree(pfn) && mem.flags[pfn] & PG_LRU) out.push(pfn);
   return out;
 }
 
