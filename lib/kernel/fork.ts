@@ -34,6 +34,7 @@ export function* fork(k: Kernel, parent: Mm, child: Mm): Gen<number> {
   try {
     if (child.vmas.length) throw new Error(`fork: the child mm ${child.name} must be empty (create it with mm_alloc in setup).`);
     yield* parent.mmapLock.downWrite(`mmap_write_lock(${parent.name})`);
+    child.anonRoot = parent.anonRoot; // anon_vma_fork: the child's anon_vmas share the parent's root
     for (const vma of parent.vmas.slice()) {
       yield* vma_start_write(vma);
       if (vma.flags & VM_DONTFORK) continue;

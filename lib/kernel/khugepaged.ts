@@ -4,10 +4,12 @@
 //
 // scan under mmap_lock read: every PTE present, anon, refcount == mapcount (+ swap cache) —
 // any GUP reference or pin aborts (`collapse-aborted`). Drop mmap_lock, allocate the huge page
-// (GFP_TRANSHUGE: may reclaim, no mm locks held), take mmap_lock WRITE, revalidate, open a
-// CLEAR notifier range over the PMD, pmdp_collapse_flush (all PTEs gone, TLB flushed), CLOSE the
-// range, then re-check the refcounts (a GUP that raced in after the scan aborts here: the PTEs
-// are put back, a spurious invalidation), copy, install the new pages, free the old ones.
+// (GFP_TRANSHUGE: may reclaim, no mm locks held), take mmap_lock WRITE, revalidate, take the
+// anon_vma lock for write, open a CLEAR notifier range over the PMD, pmdp_collapse_flush (all
+// PTEs gone, TLB flushed), CLOSE the range, then re-check the refcounts (a GUP that raced in
+// after the scan, or a swap or migration entry that replaced a PTE, aborts here: the PTEs are put
+// back as they were, a spurious invalidation), drop the anon_vma lock, copy, install the new
+// pages, free the old ones.
 // A mirror re-faulting after range_end waits on mmap_lock (hmm_range_fault needs it for read).
 //
 // Field footprints (field-log.ts): the five memory steps are split. Each reads and writes only
@@ -82,18 +84,21 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
       return t;
     });
     const newPages = [head, ...tails];
-    const t = k.current();
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
     const cvma = mm.findVma(base);
     if (cvma) yield* vma_start_write(cvma);
-    const av = k.lockdep.classId("&anon_vma->rwsem");
-    k.lockdep.acquire(t, av, "anon_vma->rwsem");
+    // anon_vma_lock_write: no rmap walk (migration's try_to_migrate and remove_migration_ptes)
+    // runs while the PTE table is detached, until the isolate step has put it back or isolated
+    // every page (locked, so no walker can start on them afterwards).
+    const av = mm.anonVmaRwsem();
+    yield* av.downWrite(`anon_vma_lock_write(${mm.name})`);
     const range = mmu_notifier_range_init(k, mm, base, end, "CLEAR");
     yield* mmu_notifier_invalidate_range_start(k, range);
     const old = yield* mem.fieldStep(`pmdp_collapse_flush(${mm.name}:${base}..${end})`, "w", () => {
       const saved: number[] = [];
       for (let vpn = base; vpn < end; vpn++) {
-        saved.push(mm.pteFlags[vpn] & PTE_PRESENT ? mm.ptePfn[vpn] : -1, mm.pteFlags[vpn]);
+        // The whole entry: a swap or migration entry keeps its slot or frame when put back.
+        saved.push(mm.ptePfn[vpn], mm.pteFlags[vpn]);
         // The PMD is cleared; the PTE table itself is detached intact (GUP-fast may still walk it).
         if (mm.pteFlags[vpn] & PTE_PRESENT) mm.detachedPte.set(vpn, [mm.pteFlags[vpn], mm.ptePfn[vpn]]);
         mm.pteFlags[vpn] = 0;
@@ -109,7 +114,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     let pagesLocked = true;
     for (let i = 0; i < HPAGE_NR && pagesLocked; i++) {
       const pfn = old[2 * i];
-      if (pfn < 0) continue;
+      if (!(old[2 * i + 1] & PTE_PRESENT)) continue; // the isolate step gives up on it
       if (yield* k.pageLock(pfn).trylock(`trylock_page(${pfn}) (__collapse_huge_page_isolate)`)) locked.push(pfn);
       else pagesLocked = false;
     }
@@ -121,10 +126,11 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     const isolated = yield* mem.fieldStep(`__collapse_huge_page_isolate(${mm.name}:${base}..${end})`, "w", () => {
       for (let i = 0; i < HPAGE_NR; i++) {
         const pfn = old[2 * i];
-        if (!pagesLocked || pfn < 0 || !refsSuitable(k, pfn, 0)) {
+        // SCAN_PTE_NON_PRESENT: a swap or migration entry appeared between the scan and the flush.
+        if (!pagesLocked || !(old[2 * i + 1] & PTE_PRESENT) || !refsSuitable(k, pfn, 0)) {
           // Put the PTEs back (pmd_populate of the old table): nothing changed for the CPU.
           for (let j = 0; j < HPAGE_NR; j++) {
-            mm.ptePfn[base + j] = old[2 * j] < 0 ? -1 : old[2 * j];
+            mm.ptePfn[base + j] = old[2 * j];
             mm.pteFlags[base + j] = old[2 * j + 1];
             mm.detachedPte.delete(base + j);
           }
@@ -135,6 +141,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
       }
       return true;
     });
+    yield* av.upWrite(`anon_vma_unlock_write(${mm.name})`);
     // __collapse_huge_page_copy + install the huge mapping; old pages lose their mapping.
     const ok = isolated && (yield* mem.fieldStep(`__collapse_huge_page_copy(${mm.name}:${base}..${end})`, "w", () => {
       for (let i = 0; i < HPAGE_NR; i++) {
@@ -158,7 +165,6 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     // unlocks follow the step that copied and freed them, so a task that reuses a freed frame may
     // wait a few steps for its lock (more waiting, never a missed interleaving).
     for (const pfn of locked) yield* k.pageLock(pfn).unlock(`unlock_page(${pfn}) (release_pte_page)`);
-    k.lockdep.release(t, av);
     yield* mmap_write_unlock(mm);
     if (!ok) finding("collapse-aborted", `collapse of ${mm.name}:${base}..${end} aborted after the invalidation: ${pagesLocked ? "a reference appeared after the scan" : "a page was locked (trylock_page failed)"}`, { mm: mm.name, base });
     else note(`${mm.name}:${base}..${end} collapsed into a huge page at frame ${head}`);

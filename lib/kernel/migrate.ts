@@ -15,6 +15,7 @@
 import { finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
+import type { KRwSem } from "./rwsem.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import { CAUSE_MIGRATION, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SWP_EXCLUSIVE, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
@@ -63,6 +64,14 @@ export function* migrate_page(k: Kernel, pfn: number, tries = 1, reason: Migrate
   }
 }
 
+/** The anon_vma lock an rmap walk of pfn takes (folio_lock_anon_vma_read), or null for a file
+ *  page. Read outside a step: the caller holds the page lock and the isolation reference, so the
+ *  frame's owner cannot change. */
+function anonVmaOf(k: Kernel, pfn: number): KRwSem | null {
+  const mem = k.mem;
+  return mem.flags[pfn] & PG_ANON ? k.mms[mem.anonMm[pfn]].anonVmaRwsem() : null;
+}
+
 function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
   const __f = enter(k, "migrate_folio_unmap");
   try {
@@ -74,8 +83,11 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
       yield* lock.unlock();
       return -12;
     }
-    // try_to_migrate: replace every mapping by a migration entry.
+    // try_to_migrate: replace every mapping by a migration entry, under the page's anon_vma lock
+    // for read (rmap_walk -> anon_vma_lock_read; a file page's i_mmap_rwsem is not modelled).
     // (No migration entry for pfn exists yet: the page lock keeps a second migration out.)
+    const av = anonVmaOf(k, pfn);
+    if (av) yield* av.downRead(`anon_vma_lock_read(frame ${pfn})`);
     const maps = yield* mem.step(`rmap_walk(frame ${pfn})`, "r", () => rmapWalk(k, pfn, true));
     for (const { mm, vpn } of maps) {
       const range = mmu_notifier_range_init(k, mm, vpn, vpn + 1, "CLEAR");
@@ -99,6 +111,7 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
       });
       yield* mmu_notifier_invalidate_range_end(k, range);
     }
+    if (av) yield* av.upRead(`anon_vma_unlock_read(frame ${pfn})`);
     // folio_migrate_mapping: expected = isolation + page cache.
     const ok = yield* mem.step(`folio_migrate_mapping(${pfn} -> ${neu})`, "w", () => {
       const expected = 1 + (mem.mapping[pfn] >= 0 ? 1 : 0);
@@ -125,6 +138,8 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
     const target = ok ? neu : pfn;
     // remove_migration_ptes: point the entries at the new page, or back at the old one. An rmap
     // walk, not the list try_to_migrate made: a fork in between copied entries into the child.
+    // It waits for a khugepaged collapse that holds the PTE table detached (anon_vma lock).
+    if (av) yield* av.downRead(`anon_vma_lock_read(frame ${pfn})`);
     yield* mem.step(`remove_migration_ptes(${pfn} -> ${target})`, "w", () => {
       for (const { mm, vpn } of rmapWalk(k, pfn, true)) {
         if (!(mm.pteFlags[vpn] & PTE_MIGRATION) || mm.ptePfn[vpn] !== pfn) continue;
@@ -136,6 +151,7 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
       }
       if (!ok) mem.putPage(neu);
     });
+    if (av) yield* av.upRead(`anon_vma_unlock_read(frame ${pfn})`);
     yield* lock.unlock();
     if (ok) {
       yield* mem.step(`free old frame ${pfn}`, "w", () => {

@@ -169,6 +169,13 @@ export class Mm {
   readonly detachedPte = new Map<number, readonly [number, number]>();
   /** Field footprints: VMAs made so far (each VMA's number, field-log.ts). */
   vmaCount = 0;
+  /** The mm whose anon_vma is the root of this mm's (anon_vma_fork: a child's anon_vma->root is
+   *  its parent's root). The model has one anon_vma per mm: VMAs of one mm never get anon_vmas of
+   *  their own, which errs towards MORE waiting between rmap walkers of different VMAs of one
+   *  process. Set by fork before the child has a VMA or a page, and read only through a VMA or a
+   *  page of this mm, so no step can see it change (not recorded). */
+  anonRoot: Mm = this;
+  private anonRwsem: KRwSem | undefined = undefined;
   /** MMU notifier subscriptions (classic hlist and interval tree). */
   declare readonly notifiers: MmuNotifierSubscriptions;
   /** The same object as `notifiers`, which field footprints trip on: read through this alias only
@@ -231,6 +238,15 @@ export class Mm {
         (this as { detachedPte: Map<number, readonly [number, number]> }).detachedPte = recordMap(this.detachedPte, `P${this.name}.detachedPte`, pmd(1));
       }
     }
+  }
+
+  /** anon_vma->root->rwsem (mm/rmap.c anon_vma_lock_write / anon_vma_lock_read): the lock the
+   *  anon rmap walkers of migration take for read and khugepaged's collapse for write. Made on
+   *  first use, so claims that never walk an anon rmap pay nothing for it. Reclaim's try_to_unmap
+   *  still takes it for lockdep only (rmap.ts). */
+  anonVmaRwsem(): KRwSem {
+    const r = this.anonRoot;
+    return (r.anonRwsem ??= new KRwSem(this.k, `${r.name}->anon_vma->rwsem`, "&anon_vma->rwsem"));
   }
 
   /** find_vma(): the VMA containing vpn, or null. */

@@ -6,7 +6,8 @@
 // memory step for the PTL section (clear + flush the PTE and the secondary TLBs, move the dirty
 // bit to the page, install the swap entry for anon pages, drop the rmap and the mapping's
 // reference), then notifier end. The caller holds the folio lock throughout, and (not modelled
-// as a blocking lock, lockdep only) the rmap lock: anon_vma->rwsem or i_mmap_rwsem.
+// as a blocking lock, lockdep only) the rmap lock: anon_vma->rwsem or i_mmap_rwsem. (Migration and
+// khugepaged do take anon_vma->rwsem: Mm.anonVmaRwsem.)
 //
 // Field footprints (field-log.ts, lib/kernel/README.md): the PTL sections and the page_mapped
 // checks are split: PTEs, TLB entries, the frames' arrays, the free list and swap (swap.ts) are

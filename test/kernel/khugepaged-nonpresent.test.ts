@@ -1,0 +1,100 @@
+// A khugepaged collapse meets a PTE that stopped being present after its scan (kernel-semantics
+// §11, §12). mm/khugepaged.c collapse_huge_page detaches the PTE table (pmdp_collapse_flush) with
+// anon_vma_lock_write held; __collapse_huge_page_isolate finds the swap or migration entry
+// (SCAN_PTE_NON_PRESENT) and pmd_populate puts the same table back, entries intact. Migration's
+// rmap walks (try_to_migrate, remove_migration_ptes) take the anon_vma lock for read, so they
+// wait out the detached window. The model once saved such an entry without its frame or slot
+// (pfn -1) and took no anon_vma lock: the restored entry named no frame, and a migration entry
+// outlived its migration (a fault on it would wait forever); a swap entry lost its slot.
+import { describe, it } from "vitest";
+import { claim, Completion, model } from "../../lib/explorer/index.ts";
+import { boot } from "../../lib/kernel/kernel.ts";
+import { ERAS } from "../../lib/kernel/era.ts";
+import { mm_alloc, mmap_region, PTE_MIGRATION, PTE_PRESENT, PTE_SWAP, type Mm } from "../../lib/kernel/mm.ts";
+import { populate } from "../../lib/kernel/populate.ts";
+import { fork } from "../../lib/kernel/fork.ts";
+import { migrate_page } from "../../lib/kernel/migrate.ts";
+import { khugepaged_scan_pmd } from "../../lib/kernel/khugepaged.ts";
+import { shrink_folio_list } from "../../lib/kernel/vmscan.ts";
+import { swapon } from "../../lib/kernel/swap.ts";
+import { GFP_KERNEL } from "../../lib/kernel/gfp.ts";
+import { HPAGE_NR } from "../../lib/kernel/page.ts";
+
+/** Every PTE of the PMD: present, a swap entry naming a slot, or a migration entry (left over). */
+function entries(mm: Mm): { left: number; lost: number } {
+  let left = 0, lost = 0;
+  for (let vpn = 0; vpn < HPAGE_NR; vpn++) {
+    const f = mm.pteFlags[vpn];
+    if (f & PTE_MIGRATION) left++;
+    if (!(f & PTE_PRESENT) && (f & (PTE_SWAP | PTE_MIGRATION)) !== 0 && mm.ptePfn[vpn] < 0) lost++;
+    if (f === 0) lost++;
+  }
+  return { left, lost };
+}
+
+describe.each(ERAS)("khugepaged meets a PTE that is no longer present ($name)", (era) => {
+  it("migration beside the collapse: no migration entry outlives it, no entry loses its frame", () => {
+    const m = model("collapse beside migration", () => {
+      const k = boot(era);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, HPAGE_NR);
+      const pfns = populate(k, mm, 0, HPAGE_NR);
+      return {
+        threads: {
+          Khugepaged: function* () { yield* khugepaged_scan_pmd(k, mm, 0); },
+          Migrate: function* () { yield* migrate_page(k, pfns[1]); },
+        },
+        final: () => entries(mm),
+      };
+    });
+    claim({ title: "a migration entry left", model: m, predicate: (e) => e.final.left > 0, expect: "Never" });
+    claim({ title: "an entry lost", model: m, predicate: (e) => e.final.lost > 0, expect: "Never" });
+  });
+
+  it("a forked child's collapse beside the migration of a page it shares: the parent's anon_vma root is the child's", () => {
+    const m = model("fork, then the child's collapse beside migration", () => {
+      const k = boot(era);
+      const parent = mm_alloc(k, 8), child = mm_alloc(k, 8);
+      mmap_region(parent, 0, HPAGE_NR);
+      const pfns = populate(k, parent, 0, HPAGE_NR);
+      // The migration starts after the fork (fork beside migration: migration-entries.test.ts).
+      const forked = new Completion("forked");
+      return {
+        threads: {
+          Khugepaged: function* () {
+            yield* fork(k, parent, child);
+            yield* forked.complete();
+            yield* khugepaged_scan_pmd(k, child, 0);
+          },
+          Migrate: function* () {
+            yield* forked.wait();
+            yield* migrate_page(k, pfns[1]);
+          },
+        },
+        final: () => entries(child).left + entries(parent).left,
+      };
+    });
+    claim({ title: "a migration entry left", model: m, predicate: (e) => e.final > 0, expect: "Never" });
+  });
+
+  it("reclaim beside the collapse: a swap entry keeps its slot", () => {
+    const m = model("collapse beside swap-out", () => {
+      const k = boot(era, { reclaimCandidates: () => [] });
+      swapon(k);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, HPAGE_NR);
+      const pfns = populate(k, mm, 0, HPAGE_NR);
+      return {
+        threads: {
+          Khugepaged: function* () { yield* khugepaged_scan_pmd(k, mm, 0); },
+          Reclaim: function* () {
+            yield* shrink_folio_list(k, pfns[1], GFP_KERNEL, false);
+          },
+        },
+        // After both: the page is mapped or its swap entry still names its slot.
+        final: () => entries(mm),
+      };
+    });
+    claim({ title: "an entry lost", model: m, predicate: (e) => e.final.lost > 0, expect: "Never" });
+  });
+});
