@@ -49,7 +49,7 @@ export async function runCommand(root: string, args: string[], replay: string | 
     console.error(`${rel(abs)} has no block ${unknown.map((b) => `"${b}"`).join(", ")}; its test blocks are ${ex.blocks.filter((b) => b.flags.test).map((b) => b.id).join(", ")}`);
     return 2;
   }
-  const { modules } = await runChapters(root, [abs], extracts, { only: blocks.length > 0 ? blocks : null, replayToken: replay, workers: 1, unconfined, transpileCache: transpileDir(cacheDir) });
+  const { modules } = await runChapters(root, [abs], extracts, { only: blocks.length > 0 ? blocks : null, runNamedSkipped: true, replayToken: replay, workers: 1, unconfined, transpileCache: transpileDir(cacheDir) });
   const m = modules[0]!;
   let failed = 0;
   const where = (f: { file: string; line: number; col: number } | null, line: number) =>

@@ -57,6 +57,8 @@ export interface RunOptions {
   workers?: number;
   /** Tests only: busy-loop iterations added to every step, to show that verdicts ignore speed. */
   slowdown?: number;
+  /** `npm run chapter`: the blocks in `only` were named by hand, so a `skip` block among them runs. */
+  runNamedSkipped?: boolean;
   /** runChapters: where transpiled modules are kept between runs (transpile-cache.ts); none by default. */
   transpileCache?: string | null;
 }
@@ -291,7 +293,8 @@ class ChapterWorker {
           stop("limit", `stopped after ${CHAPTER_LIMIT_S} s: the machine was too slow to finish; this says nothing about the claim (raise BOOK_CHAPTER_LIMIT_S, or run again on an idle machine)`);
         }
       }, 250);
-      const request: UnitRequest = { entry: unitModuleId(u.file, u.block), block: u.block };
+      const named = !!this.opts.runNamedSkipped && u.block !== null && !!this.opts.only?.includes(u.block);
+      const request: UnitRequest = { entry: unitModuleId(u.file, u.block), block: u.block, named };
       this.worker.postMessage(request);
     });
   }

@@ -128,6 +128,26 @@ describe("npm run chapter", () => {
       "1 passed, 0 failed",
     ]);
   });
+
+  test("runs a skip block when it is named, and only then", async () => {
+    // A search too long for every build is kept in a `skip` block that a reader runs by name.
+    const text = chapter().replace("```ts test id=reads-state", "```ts test id=reads-state skip");
+    const file = writeBook("run-command-skip", text);
+    const runs = async (args: string[]) => {
+      const lines: string[] = [];
+      const log = console.log;
+      console.log = (...a: unknown[]) => void lines.push(a.join(" ").replace(/\x1b\[[0-9;]*m/g, ""));
+      try {
+        expect(await runCommand(ROOT, [path.relative(ROOT, file), ...args], null)).toBe(0);
+      } finally {
+        console.log = log;
+      }
+      return lines.filter((l) => l.includes("U2:")).length;
+    };
+    expect(await runs(["reads-state"])).toBe(1);
+    expect(await runs([])).toBe(0);
+    expect(await runs(["leaves-state"])).toBe(0);
+  });
 });
 
 describe("lib/ is linked once per worker and shared by its units, yet no unit reaches the next through it", () => {

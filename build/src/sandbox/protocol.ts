@@ -24,6 +24,8 @@ export interface UnitRequest {
   entry: string;
   /** The test block it runs; null: the chapter has none, the unit only loads it. */
   block: string | null;
+  /** The block was named on `npm run chapter`'s command line: it runs even if marked `skip`. */
+  named: boolean;
 }
 
 export interface BlockMessage {

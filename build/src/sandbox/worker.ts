@@ -126,7 +126,7 @@ function loadShared(m: CompiledModule): Record<string, unknown> {
  * what they share is the hardened realm, lib/ (stateless, hardened, its ambient slots reset by
  * the runtime as it loads) and this host, whose state is created here.
  */
-async function runUnit(entry: string, block: string | null): Promise<void> {
+async function runUnit(entry: string, block: string | null, named: boolean): Promise<void> {
   const registered: Registered[] = [];
   // Records of the running block; a claim's wall time is measured here, outside the Compartment.
   let records: unknown[] | null = null;
@@ -204,7 +204,7 @@ async function runUnit(entry: string, block: string | null): Promise<void> {
     if (b.id !== block) continue;
     hb.beat();
     post({ type: "block-start", id: b.id, line: b.run.line });
-    if (b.run.skip) {
+    if (b.run.skip && !named) {
       post({ type: "block", id: b.id, state: "skipped", durationMs: null, error: null, records: "[]", states: "{}", line: b.run.line });
       continue;
     }
@@ -245,7 +245,7 @@ function messageOf(e: unknown): string {
 setup();
 // Units arrive one at a time (run.ts sends the next after "done").
 parentPort!.on("message", (m: UnitRequest) => {
-  runUnit(m.entry, m.block).catch((e) => {
+  runUnit(m.entry, m.block, m.named).catch((e) => {
     post({ type: "crash", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   });
 });
