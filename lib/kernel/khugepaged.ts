@@ -85,8 +85,16 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     });
     const newPages = [head, ...tails];
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
+    // hugepage_vma_revalidate: the VMA may have gone or changed while no lock was held.
     const cvma = mm.findVma(base);
-    if (cvma) yield* vma_start_write(cvma);
+    if (cvma === null || !cvma.isAnon() || cvma.start > base || cvma.end < end) {
+      yield* mem.fieldStep("put the unused huge page", "w", () => {
+        for (const p of newPages) if (p >= 0) mem.putPage(p);
+      });
+      yield* mmap_write_unlock(mm);
+      return false;
+    }
+    yield* vma_start_write(cvma);
     // anon_vma_lock_write: no rmap walk (migration's try_to_migrate and remove_migration_ptes)
     // runs while the PTE table is detached, until the isolate step has put it back or isolated
     // every page (locked, so no walker can start on them afterwards).
@@ -108,15 +116,17 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
       return saved;
     });
     yield* mmu_notifier_invalidate_range_end(k, range);
-    // __collapse_huge_page_isolate takes each page's lock with trylock_page (SCAN_PAGE_LOCK on
-    // failure) before the reference check; the locks go with release_pte_page after the copy.
+    // __collapse_huge_page_isolate walks the PTEs in order and stops at the first that is not
+    // present (SCAN_PTE_NON_PRESENT: a swap or migration entry put there after the scan) or whose
+    // page it cannot lock (trylock_page: SCAN_PAGE_LOCK); the reference check follows (below).
+    // The locks go with release_pte_page after the copy.
     const locked: number[] = [];
-    let pagesLocked = true;
-    for (let i = 0; i < HPAGE_NR && pagesLocked; i++) {
+    let why = "";
+    for (let i = 0; i < HPAGE_NR && !why; i++) {
       const pfn = old[2 * i];
-      if (!(old[2 * i + 1] & PTE_PRESENT)) continue; // the isolate step gives up on it
-      if (yield* k.pageLock(pfn).trylock(`trylock_page(${pfn}) (__collapse_huge_page_isolate)`)) locked.push(pfn);
-      else pagesLocked = false;
+      if (!(old[2 * i + 1] & PTE_PRESENT)) why = `pte ${base + i} was no longer present (a swap or migration entry)`;
+      else if (yield* k.pageLock(pfn).trylock(`trylock_page(${pfn}) (__collapse_huge_page_isolate)`)) locked.push(pfn);
+      else why = "a page was locked (trylock_page failed)";
     }
     // __collapse_huge_page_isolate: re-check under the PTL, with the PMD detached. Then the PTL
     // is dropped (spin_unlock(pte_ptl), anon_vma_unlock_write) before __collapse_huge_page_copy:
@@ -125,9 +135,8 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     // after the check.
     const isolated = yield* mem.fieldStep(`__collapse_huge_page_isolate(${mm.name}:${base}..${end})`, "w", () => {
       for (let i = 0; i < HPAGE_NR; i++) {
-        const pfn = old[2 * i];
-        // SCAN_PTE_NON_PRESENT: a swap or migration entry appeared between the scan and the flush.
-        if (!pagesLocked || !(old[2 * i + 1] & PTE_PRESENT) || !refsSuitable(k, pfn, 0)) {
+        if (!why && !refsSuitable(k, old[2 * i], 0)) why = "a reference appeared after the scan";
+        if (why) {
           // Put the PTEs back (pmd_populate of the old table): nothing changed for the CPU.
           for (let j = 0; j < HPAGE_NR; j++) {
             mm.ptePfn[base + j] = old[2 * j];
@@ -166,7 +175,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     // wait a few steps for its lock (more waiting, never a missed interleaving).
     for (const pfn of locked) yield* k.pageLock(pfn).unlock(`unlock_page(${pfn}) (release_pte_page)`);
     yield* mmap_write_unlock(mm);
-    if (!ok) finding("collapse-aborted", `collapse of ${mm.name}:${base}..${end} aborted after the invalidation: ${pagesLocked ? "a reference appeared after the scan" : "a page was locked (trylock_page failed)"}`, { mm: mm.name, base });
+    if (!ok) finding("collapse-aborted", `collapse of ${mm.name}:${base}..${end} aborted after the invalidation: ${why}`, { mm: mm.name, base });
     else note(`${mm.name}:${base}..${end} collapsed into a huge page at frame ${head}`);
     return ok;
   } finally {

@@ -170,10 +170,12 @@ export class Mm {
   /** Field footprints: VMAs made so far (each VMA's number, field-log.ts). */
   vmaCount = 0;
   /** The mm whose anon_vma is the root of this mm's (anon_vma_fork: a child's anon_vma->root is
-   *  its parent's root). The model has one anon_vma per mm: VMAs of one mm never get anon_vmas of
-   *  their own, which errs towards MORE waiting between rmap walkers of different VMAs of one
-   *  process. Set by fork before the child has a VMA or a page, and read only through a VMA or a
-   *  page of this mm, so no step can see it change (not recorded). */
+   *  its parent's root, and anon_vma_lock_* lock the root's rwsem). The model has one anon_vma per
+   *  mm where the kernel has one per VMA lineage: a collapse in one VMA also holds off migration's
+   *  walks of the process's other VMAs. That removes interleavings (the unsafe direction for a
+   *  Never); no scenario runs a collapse and a migration on different VMAs of one process. Set by
+   *  fork before the child has a VMA or a page, and read only through a VMA or a page of this mm,
+   *  so no step can see it change (not recorded). */
   anonRoot: Mm = this;
   private anonRwsem: KRwSem | undefined = undefined;
   /** MMU notifier subscriptions (classic hlist and interval tree). */
