@@ -554,8 +554,14 @@ export function* mmu_interval_read_begin(k: Kernel, sub: MmuIntervalNotifier): G
  * user lock; two read holds of mmap_lock are not.
  */
 function excludes(a: string, b: string): boolean {
-  const base = (l: string) => l.replace(/\((read|write)\)$/, "");
-  return base(a) === base(b) && !(a.endsWith("(read)") && b.endsWith("(read)"));
+  return lockBase(a) === lockBase(b) && !(a.endsWith("(read)") && b.endsWith("(read)"));
+}
+
+/** A held lock's name without its "(read)" / "(write)" suffix. String operations, not a RegExp:
+ *  in the sandbox every RegExp takes V8's slow path (lockdown froze RegExp.prototype), and this
+ *  runs at every read_retry against every held lock. */
+function lockBase(l: string): string {
+  return l.endsWith("(read)") ? l.slice(0, -6) : l.endsWith("(write)") ? l.slice(0, -7) : l;
 }
 
 /** mmu_interval_read_retry: call under the driver's user lock (the one held around set_seq). */

@@ -1,0 +1,69 @@
+// build/src/sandbox/spec-freeze.ts: the sandbox freezes Object.prototype and the typed arrays'
+// prototypes by the specification's steps instead of V8's Object.freeze (which makes every
+// typed-array store slow once they are frozen). The result must be the same frozen object, and
+// the worker must install it before SES loads, or lockdown() would use V8's.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { makeFreeze, SPEC_FROZEN, specFreeze } from "../../build/src/sandbox/spec-freeze.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/** Objects of several shapes: data and accessor properties, symbol keys, elements, a function. */
+function shapes(): object[] {
+  const sym = Symbol("s");
+  const withAccessor = { a: 1, get b() { return 2; }, set b(_v: number) {}, [sym]: 3 };
+  const withElements = Object.assign(Object.create(null) as object, { 0: "x", 1: "y", name: "n" });
+  const fn = function f() {};
+  const nonWritable = Object.defineProperty({}, "k", { value: 1, writable: false, configurable: true, enumerable: false });
+  return [withAccessor, withElements, fn, nonWritable, [1, 2, 3], {}];
+}
+
+/** Every own key (symbols too) with its attributes; accessors by presence (each shapes() call makes new functions). */
+const attributes = (o: object) =>
+  Reflect.ownKeys(o).map((k) => {
+    const d = Object.getOwnPropertyDescriptor(o, k)!;
+    return [String(k), d.configurable, d.enumerable, "value" in d ? ["data", d.writable, d.value] : ["accessor", !!d.get, !!d.set]];
+  });
+
+describe("specFreeze", () => {
+  test("leaves each object exactly as Object.freeze does", () => {
+    const a = shapes(), b = shapes();
+    for (let i = 0; i < a.length; i++) {
+      expect(specFreeze(a[i])).toBe(a[i]);
+      Object.freeze(b[i]);
+      expect(Object.isFrozen(a[i]), `shape ${i}`).toBe(true);
+      expect(Object.isExtensible(a[i]), `shape ${i}`).toBe(false);
+      expect(attributes(a[i]), `shape ${i}`).toEqual(attributes(b[i]));
+    }
+  });
+
+  test("writes to a frozen object throw in strict code, and accessors still run", () => {
+    const o = specFreeze({ a: 1, get b() { return 2; } }) as { a: number; b: number; c?: number };
+    expect(() => { o.a = 2; }).toThrow(TypeError);
+    expect(() => { o.c = 3; }).toThrow(TypeError);
+    expect(() => { delete (o as { a?: number }).a; }).toThrow(TypeError);
+    expect(o.b).toBe(2);
+  });
+
+  test("the replacement freezes the chosen prototypes by those steps and hands every other object to the native freeze", () => {
+    const seen: unknown[] = [];
+    const freeze = makeFreeze(((o: unknown) => (seen.push(o), o)) as typeof Object.freeze);
+    const plain = {};
+    expect(freeze(plain)).toBe(plain);
+    expect(seen).toEqual([plain]);
+    expect(SPEC_FROZEN.has(Object.prototype)).toBe(true);
+    expect(SPEC_FROZEN.has(Int32Array.prototype)).toBe(true);
+    expect(SPEC_FROZEN.has(Object.getPrototypeOf(Int32Array.prototype) as object)).toBe(true);
+    // Array.prototype keeps V8's freeze: its redefined properties would cost V8's fast paths.
+    expect(SPEC_FROZEN.has(Array.prototype)).toBe(false);
+    expect("prototype" in freeze).toBe(false);
+  });
+
+  test("the worker installs it before SES loads (ES modules evaluate in import order)", () => {
+    const src = readFileSync(path.join(ROOT, "build/src/sandbox/worker.ts"), "utf8");
+    const imports = [...src.matchAll(/^import\s+(?:[^"']*from\s+)?["']([^"']+)["'];/gm)].map((m) => m[1]);
+    expect(imports.indexOf("./install-spec-freeze.ts")).toBe(0);
+    expect(imports.indexOf("ses")).toBe(1);
+  });
+});
