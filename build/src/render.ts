@@ -51,6 +51,8 @@ function resultHtml(ch: ChapterResult, b: BlockResult, diags: Diagnostic[], emit
     b.durationMs !== null ? `<span class="book-duration">${Math.round(b.durationMs)} ms</span>` : "",
     `<code class="book-loc">${escapeHtml(ch.file)}:${b.line}</code>`,
     b.flags.fails ? `<span class="book-flag">expected to fail</span>` : "",
+    // A skip block is a search the build leaves out (too long for every build): say how to run it.
+    status === "skipped" ? `<span class="book-flag">not run by the build; run it by name: <code>npm run -s chapter -- ${escapeHtml(ch.file)} ${escapeHtml(b.id)}</code></span>` : "",
   ].filter(Boolean);
   const body: string[] = [];
   for (const d of diags) body.push(pre("book-failure", formatDiagnostic(d)));
