@@ -621,13 +621,17 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   const tclk: Int32Array[] = []; // current clock per thread
   const count = new Int32Array(T);
   const lastOf = new Int32Array(T).fill(-1); // last step index per thread
-  const objEvents: number[][] = [];
+  // Per-object lists, null until the object's first event. Filled with null rather than left with
+  // holes: a store into a holey array checks the prototype chain, which lockdown() froze, so
+  // in the sandbox each such store left V8's fast path (about ten times slower).
+  const perObject = (): (number[] | null)[] => new Array<number[] | null>(nObj).fill(null);
+  const objEvents = perObject();
   /** Per object, its events that write or update it (scanMulti: the only ones a read can race). */
-  const objChanges: number[][] = [];
+  const objChanges = perObject();
   const NO_EVENTS: number[] = [];
-  const readsSince: number[][] = [];
+  const readsSince = perObject();
   // Commutative updates (MODE_UPDATE) since the object's last write.
-  const updatesSince: number[][] = [];
+  const updatesSince = perObject();
   const prevBuf = new Int32Array(T), seen = new Int32Array(T); // scratch, scan() is not re-entrant
   // scanMulti's per-object scratch (one flag, head and bound per object of the footprint), reused
   // by every call of this analysis: allocating them per step was a tenth of its cost.
@@ -966,8 +970,8 @@ export function analyse(x: Execution, sched: DporScheduler): void {
       if (rs) for (const r of rs) join(c, r);
       if (us) for (const u of us) join(c, u);
       lastWrite[o] = k;
-      readsSince[o] = [];
-      updatesSince[o] = [];
+      readsSince[o] = null;
+      updatesSince[o] = null;
     } else if (m === MODE_UPDATE) {
       // Updates commute with each other (effect.ts): ordered after the reads, not the updates.
       if (rs) for (const r of rs) join(c, r);

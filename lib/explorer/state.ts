@@ -44,7 +44,10 @@ export function stateView(fn: () => StateView): void {
 
 /** Threads as the explorer sees them: held locks, next step, and what a blocked one waits for. */
 function threadsOf(x: Execution): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
+  // Keyed by names a chapter chose: a record with no prototype, so that a thread named
+  // "constructor" is a key like any other (the sandbox's lockdown makes Object.prototype's
+  // properties read-only, and an assignment that would shadow one throws).
+  const out: Record<string, Record<string, string>> = Object.create(null) as Record<string, Record<string, string>>;
   for (const th of x.threads) {
     const p = th.pending;
     const blocked = !!p && p.enabled !== undefined && !p.enabled();
@@ -59,7 +62,7 @@ function threadsOf(x: Execution): Record<string, Record<string, string>> {
 }
 
 function snapshot(x: Execution): StateView {
-  const out: StateView = {};
+  const out: StateView = Object.create(null) as StateView; // keyed by chapters' group names
   for (const fn of x.viewFns) {
     const v = fn() as StateView;
     for (const [g, objs] of Object.entries(v ?? {})) {
@@ -74,9 +77,9 @@ function snapshot(x: Execution): StateView {
 
 /** Without empty objects and groups, so that a state survives encodeStates/decodeStates exactly. */
 function dropEmpty(s: StateView): StateView {
-  const out: StateView = {};
+  const out: StateView = Object.create(null) as StateView;
   for (const [g, objs] of Object.entries(s)) {
-    const kept: Record<string, Record<string, string>> = {};
+    const kept: Record<string, Record<string, string>> = Object.create(null) as Record<string, Record<string, string>>;
     for (const [o, fields] of Object.entries(objs ?? {})) if (fields && Object.keys(fields).length > 0) kept[o] = { ...fields };
     if (Object.keys(kept).length > 0) out[g] = kept;
   }

@@ -161,7 +161,7 @@ export class Symmetry {
     if (v !== null && typeof v === "object") {
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) return v;
-      const o: Record<string, unknown> = {};
+      const o: Record<string, unknown> = Object.create(null) as Record<string, unknown>; // keys are the finding's, any string
       for (const k of Object.keys(v)) o[k] = this.renameValue((v as Record<string, unknown>)[k], p);
       return o;
     }

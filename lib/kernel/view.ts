@@ -78,7 +78,7 @@ export function kernelView(k: Kernel): StateView {
     // subscriber; an interval subscriber's own sequence number is the one drivers compare.
     const n = mm.notifiers;
     if (n.hasNotifiers() || n.invalidateSeq !== 2 || n.activeInvalidateRanges > 0) {
-      const subs: Record<string, Record<string, string>> = {};
+      const subs: Record<string, Record<string, string>> = Object.create(null) as Record<string, Record<string, string>>; // keyed by drivers' names (any string)
       subs["subscriptions"] = { kind: "mm", seq: String(n.invalidateSeq), "in flight": String(n.activeInvalidateRanges) };
       for (const s of n.hlist) subs[s.ops.name] = { kind: "classic", seq: "", "in flight": "" };
       for (const s of n.itree) subs[`${s.ops.name} [${s.start}, ${s.end})`] = { kind: "interval", seq: String(s.invalidateSeq), "in flight": "" };
@@ -125,7 +125,7 @@ export function kernelView(k: Kernel): StateView {
     if (d.fq.length > 0) rows["flush queue"] = { iovas: d.fq.map(hex).join(", ") };
     out[`IOMMU ${d.name}`] = rows;
   }
-  const fences: Record<string, Record<string, string>> = {};
+  const fences: Record<string, Record<string, string>> = Object.create(null) as Record<string, Record<string, string>>;
   for (const f of dev?.fences ?? []) {
     fences[f.name] = { state: f.isSignaled() ? "signalled" : "unsignalled", error: f.error ? String(f.error) : "", published: f.published ? "yes" : "no" };
   }

@@ -2,10 +2,11 @@
 // prototypes by the specification's steps instead of V8's Object.freeze (which makes every
 // typed-array store slow once they are frozen). The result must be the same frozen object, and
 // the worker must install it before SES loads, or lockdown() would use V8's.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { makeFreeze, SPEC_FROZEN, specFreeze } from "../../build/src/sandbox/spec-freeze.ts";
+import { makeFreeze, specFreeze, specFrozen } from "../../build/src/sandbox/spec-freeze.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -52,12 +53,34 @@ describe("specFreeze", () => {
     const plain = {};
     expect(freeze(plain)).toBe(plain);
     expect(seen).toEqual([plain]);
-    expect(SPEC_FROZEN.has(Object.prototype)).toBe(true);
-    expect(SPEC_FROZEN.has(Int32Array.prototype)).toBe(true);
-    expect(SPEC_FROZEN.has(Object.getPrototypeOf(Int32Array.prototype) as object)).toBe(true);
+    expect(specFrozen(Object.prototype)).toBe(true);
+    expect(specFrozen(Int32Array.prototype)).toBe(true);
+    expect(specFrozen(Float64Array.prototype)).toBe(true);
+    expect(specFrozen(Object.getPrototypeOf(Int32Array.prototype))).toBe(true);
     // Array.prototype keeps V8's freeze: its redefined properties would cost V8's fast paths.
-    expect(SPEC_FROZEN.has(Array.prototype)).toBe(false);
+    expect(specFrozen(Array.prototype)).toBe(false);
+    expect(specFrozen(plain)).toBe(false);
     expect("prototype" in freeze).toBe(false);
+  });
+
+  test("lockdown() uses it: SES never hands a chosen prototype to the native freeze, and every prototype ends frozen", () => {
+    // In a process of its own (lockdown would freeze this test runner's realm).
+    const script = `
+      import { makeFreeze, specFrozen } from "./dist/build/src/sandbox/spec-freeze.js";
+      const nativeFreeze = Object.freeze;
+      let leaked = 0;
+      Object.freeze = makeFreeze((o) => { if (specFrozen(o)) leaked++; return nativeFreeze(o); });
+      await import("ses");
+      lockdown({ errorTaming: "unsafe", overrideTaming: "min", consoleTaming: "unsafe", localeTaming: "unsafe" });
+      const TA = Object.getPrototypeOf(Int8Array.prototype);
+      const protos = [Object.prototype, Array.prototype, TA, Int8Array.prototype, Uint8Array.prototype, Uint8ClampedArray.prototype, Int16Array.prototype,
+        Uint16Array.prototype, Int32Array.prototype, Uint32Array.prototype, Float32Array.prototype, Float64Array.prototype, BigInt64Array.prototype, BigUint64Array.prototype];
+      const c = new Compartment({ globals: {}, __options__: true });
+      const f = c.globalThis.Object.freeze;
+      console.log(JSON.stringify({ leaked, frozen: protos.every((p) => Object.isFrozen(p)), freezeFrozen: Object.isFrozen(f), hasPrototype: "prototype" in f, same: f === Object.freeze }));
+    `;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8" });
+    expect(JSON.parse(out.trim().split("\n").pop()!)).toEqual({ leaked: 0, frozen: true, freezeFrozen: true, hasPrototype: false, same: true });
   });
 
   test("the worker installs it before SES loads (ES modules evaluate in import order)", () => {

@@ -20,35 +20,46 @@
 // `constructor` is redefined too, which costs typed arrays' species fast path (`slice`,
 // `subarray`, `map`: not on any hot path here).
 
-const { preventExtensions, getOwnPropertyDescriptor, getPrototypeOf, defineProperty } = Object;
+const { preventExtensions, getOwnPropertyDescriptor, getPrototypeOf, defineProperty, hasOwn } = Object;
 const { ownKeys } = Reflect;
 
 const TYPED = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
 
-/** The prototypes frozen the specification's way: Object.prototype, %TypedArray%.prototype and each typed array's. */
-export const SPEC_FROZEN: ReadonlySet<object> = new Set<object>([
+// The prototypes frozen the specification's way: Object.prototype, %TypedArray%.prototype and
+// each typed array's, taken when this module loads (before SES, before any chapter). Not
+// exported: nothing outside this module can add to it.
+const chosen: readonly object[] = [
   Object.prototype,
   getPrototypeOf(Int8Array.prototype) as object,
   ...TYPED.map((n) => (globalThis as unknown as Record<string, { prototype: object } | undefined>)[n]?.prototype).filter((p): p is object => p !== undefined),
-]);
+];
 
-/** SetIntegrityLevel(o, frozen), step by step. */
+/** Is `o` one of the prototypes frozen by specFreeze? (Identity against a fixed list: no
+ *  method of a builtin that a caller could have replaced is looked up.) */
+export function specFrozen(o: unknown): boolean {
+  for (let i = 0; i < chosen.length; i++) if (chosen[i] === o) return true;
+  return false;
+}
+
+/** SetIntegrityLevel(o, frozen), step by step. The descriptors have no prototype and are read
+ *  with hasOwn, so no lookup goes through Object.prototype while it is being frozen. */
 export function specFreeze<T extends object>(o: T): T {
   preventExtensions(o);
-  for (const key of ownKeys(o)) {
-    const d = getOwnPropertyDescriptor(o, key);
+  const keys = ownKeys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const d = getOwnPropertyDescriptor(o, keys[i]);
     if (d === undefined) continue;
-    defineProperty(o, key, "value" in d ? { configurable: false, writable: false } : { configurable: false });
+    defineProperty(o, keys[i], hasOwn(d, "value") ? { __proto__: null, configurable: false, writable: false } as PropertyDescriptor : { __proto__: null, configurable: false } as PropertyDescriptor);
   }
   return o;
 }
 
-/** Object.freeze that freezes SPEC_FROZEN's objects with specFreeze and every other object as V8 does. */
+/** Object.freeze that freezes the chosen prototypes with specFreeze and every other object as V8 does. */
 export function makeFreeze(nativeFreeze: typeof Object.freeze): typeof Object.freeze {
   // A method: it has no `prototype` for SES to find and remove.
   return {
     freeze<T>(o: T): Readonly<T> {
-      return typeof o === "object" && o !== null && SPEC_FROZEN.has(o) ? specFreeze(o) : nativeFreeze(o);
+      return typeof o === "object" && o !== null && specFrozen(o) ? specFreeze(o) : nativeFreeze(o);
     },
   }.freeze;
 }
