@@ -100,8 +100,11 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
           return DONE;
         }
         const anon = (mem.flags[pfn] & PG_ANON) !== 0;
-        // folio_try_dup_anon_rmap_pte fails: exclusive and maybe pinned (only with MMF_HAS_PINNED).
-        if (now && anon && cow && parent.hasPinned && mem.flags[pfn] & PG_ANON_EXCLUSIVE && mem.maybeDmaPinned(pfn)) return NEEDS_COPY;
+        // v5.19+ folio_try_dup_anon_rmap_pte fails: exclusive and maybe pinned (only with
+        // MMF_HAS_PINNED). An era without PG_ANON_EXCLUSIVE asks what v5.9-v5.18's
+        // page_needs_cow_for_dma asked: a COW mapping, MMF_HAS_PINNED, page_maybe_dma_pinned.
+        const exclusive = k.era.cowReuse === "exclusive" ? (mem.flags[pfn] & PG_ANON_EXCLUSIVE) !== 0 : true;
+        if (now && anon && cow && parent.hasPinned && exclusive && mem.maybeDmaPinned(pfn)) return NEEDS_COPY;
         let nf = f & ~PTE_YOUNG;
         if (cow) {
           parent.pteFlags[vpn] &= ~PTE_WRITE; // ptep_set_wrprotect
@@ -119,7 +122,9 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
         yield* mem.fieldStep(`copy_present_page(${parent.name}:${vpn} -> new frame ${neu} for ${child.name})`, "w", () => {
           const old = parent.ptePfn[vpn];
           mem.copyFrame(neu, old);
-          mem.flags[neu] |= PG_ANON | PG_SWAPBACKED | PG_LRU | PG_ANON_EXCLUSIVE;
+          // The copy is the child's alone; PG_ANON_EXCLUSIVE only where the era has it (a 2018
+          // kernel with early COW switched on, era(E18, { forkEarlyCopyPinned: true }), does not).
+          mem.flags[neu] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (k.era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0);
           mem.anonMm[neu] = child.id;
           mem.index[neu] = vpn;
           addRmap(k, neu);
