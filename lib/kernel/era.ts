@@ -170,7 +170,8 @@ export const ENOW: Era = Object.freeze({
 /** Both eras, for tests that run a scenario in each. */
 export const ERAS: readonly Era[] = Object.freeze([E18, ENOW]);
 
-/** A deliberate mix: `era(E18, { forkEarlyCopyPinned: true }, "E18+early-cow")`. */
+/** A deliberate mix: `era(E18, { forkEarlyCopyPinned: true, pinTracking: true }, "E18+early-cow")` (early COW needs
+ *  pin tracking: without MMF_HAS_PINNED nothing is copied). */
 export function era(base: Era, changes: Partial<Omit<Era, "name">>, name = `${base.name}+${Object.keys(changes).join("+")}`): Era {
   return Object.freeze({ ...base, ...changes, name });
 }

@@ -69,6 +69,7 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
     if (cow && k.era.writeProtectSeq) yield* k.mem.fieldStep(`raw_write_seqcount_begin(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);
     const mem = k.mem;
     for (let vpn = vma.start; vpn < vma.end; vpn++) {
+      let copyPfn = -1; // the frame the decision to copy saw
       const r = yield* mem.fieldStep(`copy_pte(${parent.name}:${vpn} -> ${child.name})`, "w", () => {
         const f = parent.pteFlags[vpn];
         const pfn = parent.ptePfn[vpn];
@@ -101,10 +102,15 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
         }
         const anon = (mem.flags[pfn] & PG_ANON) !== 0;
         // v5.19+ folio_try_dup_anon_rmap_pte fails: exclusive and maybe pinned (only with
-        // MMF_HAS_PINNED). An era without PG_ANON_EXCLUSIVE asks what v5.9-v5.18's
-        // page_needs_cow_for_dma asked: a COW mapping, MMF_HAS_PINNED, page_maybe_dma_pinned.
+        // MMF_HAS_PINNED). An era without PG_ANON_EXCLUSIVE asks what v5.9-v5.17's
+        // copy_present_page (v5.13+: page_needs_cow_for_dma) asked: a COW mapping, MMF_HAS_PINNED,
+        // page_maybe_dma_pinned. Those kernels also copied a pinned page-cache page of a private
+        // file mapping; the model copies anon pages only, as v5.18+ does (fewer copies).
         const exclusive = k.era.cowReuse === "exclusive" ? (mem.flags[pfn] & PG_ANON_EXCLUSIVE) !== 0 : true;
-        if (now && anon && cow && parent.hasPinned && exclusive && mem.maybeDmaPinned(pfn)) return NEEDS_COPY;
+        if (now && anon && cow && parent.hasPinned && exclusive && mem.maybeDmaPinned(pfn)) {
+          copyPfn = pfn;
+          return NEEDS_COPY;
+        }
         let nf = f & ~PTE_YOUNG;
         if (cow) {
           parent.pteFlags[vpn] &= ~PTE_WRITE; // ptep_set_wrprotect
@@ -119,11 +125,19 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
       if (r === NEEDS_COPY) {
         const neu = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "folio_prealloc");
         if (neu < 0) continue;
-        yield* mem.fieldStep(`copy_present_page(${parent.name}:${vpn} -> new frame ${neu} for ${child.name})`, "w", () => {
-          const old = parent.ptePfn[vpn];
+        const copied = yield* mem.fieldStep(`copy_present_page(${parent.name}:${vpn} -> new frame ${neu} for ${child.name})`, "w", () => {
+          // copy_pte_range runs copy_present_pte again on the PTE as it is after
+          // page_copy_prealloc (goto again): the allocation may have reclaimed, and reclaim or
+          // migration may have replaced the page meanwhile.
+          if (!(parent.pteFlags[vpn] & PTE_PRESENT) || parent.ptePfn[vpn] !== copyPfn) {
+            mem.putPage(neu);
+            return false;
+          }
+          const old = copyPfn;
           mem.copyFrame(neu, old);
           // The copy is the child's alone; PG_ANON_EXCLUSIVE only where the era has it (a 2018
-          // kernel with early COW switched on, era(E18, { forkEarlyCopyPinned: true }), does not).
+          // kernel with early COW switched on, era(E18, { forkEarlyCopyPinned: true, pinTracking: true }),
+          // does not).
           mem.flags[neu] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (k.era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0);
           mem.anonMm[neu] = child.id;
           mem.index[neu] = vpn;
@@ -131,7 +145,9 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
           mem.putPage(neu);
           setPte(child, vpn, neu, PTE_PRESENT | PTE_DIRTY | (vma.flags & VM_WRITE ? PTE_WRITE : 0));
           note(`fork: maybe-pinned frame ${old} stays with ${parent.name}; ${child.name} gets a copy in frame ${neu}`);
+          return true;
         });
+        if (!copied) vpn--; // again, on the fresh PTE
       }
     }
     if (cow && k.era.writeProtectSeq) yield* mem.fieldStep(`raw_write_seqcount_end(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);
