@@ -52,7 +52,13 @@ function zapOne(k: Kernel, tlb: MmuGather, mm: Mm, vpn: number, cause: number): 
   if (f & PTE_SWAP) {
     fieldTrip(k.mem.fields);
     clearPte(mm, vpn);
-    if (k.swap) k.swap.count[pfn]--;
+    // free_swap_and_cache: the entry's count goes; the last one frees the slot unless a page is
+    // in the swap cache for it. That page the kernel then tries to drop (trylock_page, and only
+    // if unmapped and not under writeback); the model never does, as if the trylock always
+    // failed, which the kernel allows: the page stays cached until reclaim drops it and frees
+    // the slot (deleteFromSwapCache).
+    const swap = k.swap;
+    if (swap && --swap.count[pfn] === 0 && swap.slotPfn[pfn] < 0) swap.slotUsed[pfn] = 0;
     return false;
   }
   if (f & PTE_MIGRATION) {
