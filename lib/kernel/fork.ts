@@ -6,7 +6,8 @@
 // with the child, whatever GUP references it has. The next write by either side COWs; the
 // parent's reuse check (reuse_swap_page: mapcount == 1) ignores the GUP reference.
 // now: a notifier range (PROTECTION_PAGE) on the parent, write_protect_seq odd while copying,
-// and a page that is exclusive and maybe pinned (only checked when MMF_HAS_PINNED) is copied for
+// and a page that is exclusive (an era without PG_ANON_EXCLUSIVE: any anon page, as v5.9-v5.18)
+// and maybe pinned (only checked when MMF_HAS_PINNED) is copied for
 // the child at once (copy_present_page, preallocated with GFP_HIGHUSER_MOVABLE outside the PTL);
 // the parent keeps its writable PTE.
 //
@@ -101,11 +102,11 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
           return DONE;
         }
         const anon = (mem.flags[pfn] & PG_ANON) !== 0;
-        // v5.19+ folio_try_dup_anon_rmap_pte fails: exclusive and maybe pinned (only with
-        // MMF_HAS_PINNED). An era without PG_ANON_EXCLUSIVE asks what v5.9-v5.17's
-        // copy_present_page (v5.13+: page_needs_cow_for_dma) asked: a COW mapping, MMF_HAS_PINNED,
-        // page_maybe_dma_pinned. Those kernels also copied a pinned page-cache page of a private
-        // file mapping; the model copies anon pages only, as v5.18+ does (fewer copies).
+        // With PG_ANON_EXCLUSIVE (v5.19+), folio_try_dup_anon_rmap_pte fails: exclusive and maybe
+        // pinned (only with MMF_HAS_PINNED). An era without it asks what copy_present_page asked
+        // from v5.9 (v5.13+: page_needs_cow_for_dma): a COW mapping, MMF_HAS_PINNED,
+        // page_maybe_dma_pinned. Some of those kernels also copied a pinned page-cache page of a
+        // private file mapping; the model copies anon pages only, as later kernels do (fewer copies).
         const exclusive = k.era.cowReuse === "exclusive" ? (mem.flags[pfn] & PG_ANON_EXCLUSIVE) !== 0 : true;
         if (now && anon && cow && parent.hasPinned && exclusive && mem.maybeDmaPinned(pfn)) {
           copyPfn = pfn;
@@ -124,7 +125,13 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
       });
       if (r === NEEDS_COPY) {
         const neu = yield* alloc_page(k, GFP_HIGHUSER_MOVABLE, "folio_prealloc");
-        if (neu < 0) continue;
+        if (neu < 0) {
+          // The kernel fails the whole fork with -ENOMEM; the model leaves this PTE out of the
+          // child and goes on (the child faults a fresh page there: errs towards a fork that
+          // succeeds).
+          note(`fork: no page for the copy of ${parent.name}:${vpn}; ${child.name} gets none`);
+          continue;
+        }
         const copied = yield* mem.fieldStep(`copy_present_page(${parent.name}:${vpn} -> new frame ${neu} for ${child.name})`, "w", () => {
           // copy_pte_range runs copy_present_pte again on the PTE as it is after
           // page_copy_prealloc (goto again): the allocation may have reclaimed, and reclaim or
@@ -147,7 +154,10 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
           note(`fork: maybe-pinned frame ${old} stays with ${parent.name}; ${child.name} gets a copy in frame ${neu}`);
           return true;
         });
-        if (!copied) vpn--; // again, on the fresh PTE
+        // Again, on the fresh PTE. This ends: only reclaim or migration can change the parent's
+        // PTE here (fork holds its mmap_lock for write), and they leave an entry that is copied
+        // without an allocation.
+        if (!copied) vpn--;
       }
     }
     if (cow && k.era.writeProtectSeq) yield* mem.fieldStep(`raw_write_seqcount_end(${parent.name}->write_protect_seq)`, "w", () => void parent.writeProtectSeq++);

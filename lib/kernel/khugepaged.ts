@@ -12,7 +12,7 @@
 // pages, free the old ones.
 // A mirror re-faulting after range_end waits on mmap_lock (hmm_range_fault needs it for read).
 //
-// Field footprints (field-log.ts): the five memory steps are split. Each reads and writes only
+// Field footprints (field-log.ts): the memory steps are split. Each reads and writes only
 // recorded state: the VMA's bounds and flags, PTEs, TLB entries, the PMD (`pmdVal`, `detachedPte`),
 // the frames' arrays and the free list (allocFrame, putPage, freeFrame, copyFrame, addRmap), the
 // hardware counts (hwPut); plus immutable data (`k.era`, names, the thread's own `old`/`newPages`).
@@ -124,7 +124,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
     let why = "";
     for (let i = 0; i < HPAGE_NR && !why; i++) {
       const pfn = old[2 * i];
-      if (!(old[2 * i + 1] & PTE_PRESENT)) why = `pte ${base + i} was no longer present (a swap or migration entry)`;
+      if (!(old[2 * i + 1] & PTE_PRESENT)) why = `pte ${base + i} was no longer present (${old[2 * i + 1] === 0 ? "none: zapped" : "a swap or migration entry"})`;
       else if (yield* k.pageLock(pfn).trylock(`trylock_page(${pfn}) (__collapse_huge_page_isolate)`)) locked.push(pfn);
       else why = "a page was locked (trylock_page failed)";
     }

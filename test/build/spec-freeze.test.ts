@@ -3,7 +3,7 @@
 // typed-array store slow once they are frozen). The result must be the same frozen object, and
 // the worker must install it before SES loads, or lockdown() would use V8's.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { makeFreeze, specFreeze, specFrozen } from "../../build/src/sandbox/spec-freeze.ts";
@@ -64,7 +64,9 @@ describe("specFreeze", () => {
   });
 
   test("lockdown() uses it: SES never hands a chosen prototype to the native freeze, and every prototype ends frozen", () => {
-    // In a process of its own (lockdown would freeze this test runner's realm).
+    // In a process of its own (lockdown would freeze this test runner's realm), on the compiled
+    // module (npm test compiles first).
+    if (!existsSync(path.join(ROOT, "dist/build/src/sandbox/spec-freeze.js"))) throw new Error("dist/ is missing: run `npm run compile` (npm test does it for you)");
     const script = `
       import { makeFreeze, specFrozen } from "./dist/build/src/sandbox/spec-freeze.js";
       const nativeFreeze = Object.freeze;

@@ -41,8 +41,9 @@ export function specFrozen(o: unknown): boolean {
   return false;
 }
 
-/** SetIntegrityLevel(o, frozen), step by step. The descriptors have no prototype and are read
- *  with hasOwn, so no lookup goes through Object.prototype while it is being frozen. */
+/** SetIntegrityLevel(o, frozen), step by step. The descriptors it passes have no prototype, and
+ *  the ones it reads (which do) are asked with hasOwn, so no lookup goes through Object.prototype
+ *  while it is being frozen. */
 export function specFreeze<T extends object>(o: T): T {
   preventExtensions(o);
   const keys = ownKeys(o);

@@ -65,7 +65,9 @@ function setup(): void {
   if (!input.unconfined) {
     // overrideTaming "min": the wider tamings turn builtins' data properties into accessors, which
     // V8 counts as changing them, and then drops its fast paths for array, Map and Set iteration
-    // (its protectors; see spec-freeze.ts). Nothing here assigns over an inherited builtin.
+    // (its protectors; see spec-freeze.ts). lib/ and the runtime never assign over an inherited
+    // builtin (records keyed by chapters' names have no prototype); a chapter that does gets a
+    // TypeError at its own line.
     lockdown({ errorTaming: "unsafe", stackFiltering: "verbose", overrideTaming: "min", consoleTaming: "unsafe", localeTaming: "unsafe" });
   }
 }
