@@ -27,7 +27,7 @@ import { CAUSE_COW, CAUSE_FAULT, CAUSE_NONE, PTE_DIRTY, PTE_MIGRATION, PTE_PRESE
 import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
 import { findOrReadPage } from "./file.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
-import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE, PG_WRITEBACK } from "./page.ts";
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, PG_SWAPCACHE, PG_WRITEBACK, newAnonExclusive } from "./page.ts";
 import { folio_free_swap } from "./swap.ts";
 import { addRmap, ptepClearFlush, removeRmap, setPte } from "./pgtable.ts";
 
@@ -90,7 +90,7 @@ function installNewAnon(k: Kernel, mm: Mm, vpn: number, pfn: number, writable: b
     note("pte changed: back off");
     return false;
   }
-  mem.flags[pfn] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (k.era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0);
+  mem.flags[pfn] |= PG_ANON | PG_SWAPBACKED | PG_LRU | newAnonExclusive(k.era);
   mem.anonMm[pfn] = mm.id;
   mem.index[pfn] = vpn;
   addRmap(k, pfn);
@@ -376,7 +376,7 @@ function* wp_page_copy(k: Kernel, mm: Mm, vma: Vma, vpn: number, old: number, or
         return;
       }
       const was = ptepClearFlush(k, mm, vpn);
-      mem.flags[neu] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (k.era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0);
+      mem.flags[neu] |= PG_ANON | PG_SWAPBACKED | PG_LRU | newAnonExclusive(k.era);
       mem.anonMm[neu] = mm.id;
       mem.index[neu] = vpn;
       addRmap(k, neu);

@@ -21,7 +21,7 @@ import { enter, kcall, leave } from "./kernel.ts";
 import { mmap_write_unlock, vma_start_write, type Mm, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_SWP_EXCLUSIVE, PTE_WRITE, PTE_YOUNG, Vma, VM_DONTFORK, VM_SHARED, VM_WIPEONFORK, VM_WRITE } from "./mm.ts";
 import { GFP_HIGHUSER_MOVABLE, alloc_page } from "./gfp.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierRange } from "./mmu-notifier.ts";
-import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED } from "./page.ts";
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED, newAnonExclusive } from "./page.ts";
 import { addRmap, flushTlbRange, setPte } from "./pgtable.ts";
 import { fieldTrip } from "./field-log.ts";
 
@@ -145,7 +145,7 @@ function* copy_page_range(k: Kernel, parent: Mm, child: Mm, vma: Vma): Gen<void>
           // The copy is the child's alone; PG_ANON_EXCLUSIVE only where the era has it (a 2018
           // kernel with early COW switched on, era(E18, { forkEarlyCopyPinned: true, pinTracking: true }),
           // does not).
-          mem.flags[neu] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (k.era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0);
+          mem.flags[neu] |= PG_ANON | PG_SWAPBACKED | PG_LRU | newAnonExclusive(k.era);
           mem.anonMm[neu] = child.id;
           mem.index[neu] = vpn;
           addRmap(k, neu);

@@ -26,7 +26,7 @@ import { enter, kcall, leave } from "./kernel.ts";
 import { CAUSE_COLLAPSE, mmap_write_unlock, vma_start_write, type Mm, PMD_NONE, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { GFP_TRANSHUGE, alloc_page } from "./gfp.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
-import { HPAGE_NR, PG_ANON, PG_ANON_EXCLUSIVE, PG_HEAD, PG_LRU, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
+import { HPAGE_NR, PG_ANON, PG_ANON_EXCLUSIVE, PG_HEAD, PG_LRU, PG_SWAPBACKED, PG_SWAPCACHE, newAnonExclusive } from "./page.ts";
 import { addRmap, flushTlbRange, setPte } from "./pgtable.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -156,7 +156,7 @@ function* collapse_huge_page(k: Kernel, mm: Mm, base: number): Gen<boolean> {
       for (let i = 0; i < HPAGE_NR; i++) {
         const vpn = base + i, o = old[2 * i], n = newPages[i];
         mem.copyFrame(n, o);
-        mem.flags[n] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (i === 0 ? PG_HEAD : 0) | (k.era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0);
+        mem.flags[n] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (i === 0 ? PG_HEAD : 0) | newAnonExclusive(k.era);
         mem.anonMm[n] = mm.id;
         mem.index[n] = vpn;
         addRmap(k, n);

@@ -17,6 +17,7 @@ import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start,
 import { type MmuGather, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlbRemovePage, tlbTrackRange } from "./mmu-gather.ts";
 import { HPAGE_NR, PG_ANON, PG_DIRTY } from "./page.ts";
 import { clearPte, removeRmap } from "./pgtable.ts";
+import { releaseSlotIfUnused } from "./swap.ts";
 import { fieldTrip } from "./field-log.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -57,8 +58,10 @@ function zapOne(k: Kernel, tlb: MmuGather, mm: Mm, vpn: number, cause: number): 
     // if unmapped and not under writeback); the model never does, as if the trylock always
     // failed, which the kernel allows: the page stays cached until reclaim drops it and frees
     // the slot (deleteFromSwapCache).
-    const swap = k.swap;
-    if (swap && --swap.count[pfn] === 0 && swap.slotPfn[pfn] < 0) swap.slotUsed[pfn] = 0;
+    if (k.swap) {
+      k.swap.count[pfn]--;
+      releaseSlotIfUnused(k.swap, pfn);
+    }
     return false;
   }
   if (f & PTE_MIGRATION) {

@@ -17,6 +17,7 @@
 import { Obj, finding, note } from "../explorer/index.ts";
 import type { Mode, Yieldable } from "../explorer/index.ts";
 import { Arena, arenaBytes } from "./arena.ts";
+import type { Era } from "./era.ts";
 import { accessLogOn, initScalar, noteAccess, recordArray, recordList, type ArraySink, type FieldSink } from "./access-log.ts";
 import { MODE_UPDATE } from "../explorer/effect.ts";
 import { FieldLog, fieldNo, fieldsOn, linearFields, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
@@ -44,6 +45,11 @@ export const PG_SWAPBACKED = 1 << 7;
 export const PG_SWAPCACHE = 1 << 8;
 /** PageAnonExclusive (v5.19): only this mm may map it writable. Maintained only in eras that have it. */
 export const PG_ANON_EXCLUSIVE = 1 << 9;
+/** PG_ANON_EXCLUSIVE for a new private anon page (fault, COW copy, fork's early copy, collapse),
+ *  in an era that has the flag (v5.19+); 0 in one that does not. */
+export function newAnonExclusive(era: Era): number {
+  return era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0;
+}
 /** PagePrivate: the filesystem attached buffer heads (ext4). Dropped by filemap_release_folio. */
 export const PG_PRIVATE = 1 << 10;
 export const PG_RECLAIM = 1 << 11;

@@ -6,7 +6,7 @@ import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { CAUSE_FAULT, CAUSE_NONE, PTE_DIRTY, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, VM_SHARED, VM_WRITE } from "./mm.ts";
 import { findOrReadPage } from "./file.ts";
-import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED } from "./page.ts";
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_PRIVATE, PG_SWAPBACKED, newAnonExclusive } from "./page.ts";
 import { addRmap, setPte } from "./pgtable.ts";
 
 /** Fault in [start, start+n) for write (anon: new pages; shared file: page cache, dirty, with buffers). */
@@ -25,7 +25,7 @@ export function populate(k: Kernel, mm: Mm, start: number, n: number): number[] 
     } else {
       pfn = mem.allocFrame();
       if (pfn < 0) throw new Error("populate: out of frames; boot with more frames.");
-      mem.flags[pfn] |= PG_ANON | PG_SWAPBACKED | PG_LRU | (k.era.cowReuse === "exclusive" ? PG_ANON_EXCLUSIVE : 0);
+      mem.flags[pfn] |= PG_ANON | PG_SWAPBACKED | PG_LRU | newAnonExclusive(k.era);
       mem.anonMm[pfn] = mm.id;
       mem.index[pfn] = vpn;
       addRmap(k, pfn);

@@ -69,8 +69,14 @@ export function deleteFromSwapCache(k: Kernel, pfn: number): void {
   const slot = swap.pfnSlot[pfn];
   swap.slotPfn[slot] = -1;
   swap.pfnSlot[pfn] = -1;
-  if (swap.count[slot] === 0) swap.slotUsed[slot] = 0;
+  releaseSlotIfUnused(swap, slot);
   k.mem.flags[pfn] &= ~PG_SWAPCACHE;
+}
+
+/** A slot is in use while a swap entry names it or a page is in the swap cache for it: free it
+ *  when neither holds (put_swap_folio / swap_entry_free). Inside a memory step. */
+export function releaseSlotIfUnused(swap: Swap, slot: number): void {
+  if (swap.count[slot] === 0 && swap.slotPfn[slot] < 0) swap.slotUsed[slot] = 0;
 }
 
 /**
