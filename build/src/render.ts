@@ -140,7 +140,7 @@ export async function renderSite(root: string, finalDir: string, results: Result
 
 async function renderInto(root: string, outDir: string, results: Results, chapters: RenderInput[], changes?: Change[]): Promise<void> {
   await mkdir(path.join(outDir, "assets"), { recursive: true });
-  for (const asset of ["book.css", "book.js"]) await copyFile(path.join(root, "build/site", asset), path.join(outDir, "assets", asset));
+  for (const asset of ["book.css", "book.js", "search-handshake.js"]) await copyFile(path.join(root, "build/site", asset), path.join(outDir, "assets", asset));
   await writeFile(path.join(outDir, "index.md"), indexPage(results, changes));
   await writeFile(path.join(outDir, "scoreboard.md"), scoreboardPage(results));
   if (changes) await writeFile(path.join(outDir, "changes.md"), changesPage(changes));
