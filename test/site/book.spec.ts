@@ -222,43 +222,58 @@ test("offline search finds a chapter, with no request leaving localhost", async 
   expect(external).toEqual([]);
 });
 
-test("search works when the reader types before the search worker has answered once", async ({ page }) => {
-  // A busy machine, made deterministic: the search worker gets no message until the test lets it,
-  // and the reader types only once the index has been fetched and parsed. Material 8.2.5 alone
-  // then drops the index's setup message for the typed query and finds nothing, ever
-  // (search-handshake.js says why); the handshake must hand the index over regardless.
-  test.setTimeout(240_000);
-  const external = offline(page);
-  await page.addInitScript(() => {
-    const w = window as unknown as { __releaseSearchWorker: () => void; __indexParsed: boolean };
-    const held: [Worker, unknown][] = [];
-    let holding = true;
-    const post = Worker.prototype.postMessage;
-    Worker.prototype.postMessage = function (this: Worker, message: unknown) {
-      if (holding) held.push([this, message]);
-      else post.call(this, message);
-    };
-    w.__releaseSearchWorker = () => {
-      holding = false;
-      for (const [worker, message] of held.splice(0)) post.call(worker, message);
-    };
-    // Set in a task after the one that parsed the index, so after every promise callback that
-    // parse resolved: by then Material (or the handshake) has done all it does with the index.
-    const json = Response.prototype.json;
-    Response.prototype.json = function (this: Response) {
-      const parsed = json.call(this);
-      if (this.url.endsWith("/search/search_index.json")) parsed.then(() => setTimeout(() => (w.__indexParsed = true)));
-      return parsed;
-    };
+// A busy machine, made deterministic: the search worker gets no message until the test lets it,
+// and the reader types only once the index has been fetched and parsed. Material 8.2.5 alone
+// then drops the index's setup message for the typed query and finds nothing, ever
+// (search-handshake.js says why); the handshake must hand the index over regardless, also when
+// the index is parsed before Material's own script has run.
+for (const order of ["index after Material's script", "index before Material's script"]) {
+  test(`search works when the reader types before the search worker has answered once (${order})`, async ({ page }) => {
+    test.setTimeout(480_000);
+    const external = offline(page);
+    await page.addInitScript(() => {
+      const w = window as unknown as { __releaseSearchWorker: () => void; __indexParsed: boolean };
+      const held: [Worker, unknown][] = [];
+      let holding = true;
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (this: Worker, message: unknown) {
+        if (holding) held.push([this, message]);
+        else post.call(this, message);
+      };
+      w.__releaseSearchWorker = () => {
+        holding = false;
+        for (const [worker, message] of held.splice(0)) post.call(worker, message);
+      };
+      // Set in a task after the one that parsed the index, so after every promise callback that
+      // parse resolved: by then Material (or the handshake) has done all it does with the index.
+      const json = Response.prototype.json;
+      Response.prototype.json = function (this: Response) {
+        const parsed = json.call(this);
+        if (this.url.endsWith("/search/search_index.json")) parsed.then(() => setTimeout(() => (w.__indexParsed = true)));
+        return parsed;
+      };
+    });
+    const indexParsed = () => page.waitForFunction(() => (window as unknown as { __indexParsed?: boolean }).__indexParsed === true, null, { timeout: 200_000 });
+    if (order === "index after Material's script") {
+      await page.goto("./");
+      await indexParsed();
+    } else {
+      // Material's bundle is held back until the handshake has fetched and parsed the index.
+      let release!: () => void;
+      const bundleHeld = new Promise<void>((resolve) => (release = resolve));
+      await page.route(/\/assets\/javascripts\/bundle\.[^/]*\.js$/, async (route) => { await bundleHeld; await route.continue(); });
+      const loaded = page.goto("./");
+      await indexParsed();
+      release();
+      await loaded;
+    }
+    await page.locator("input.md-search__input").focus();
+    await page.keyboard.type("deadlock");
+    await page.evaluate(() => (window as unknown as { __releaseSearchWorker: () => void }).__releaseSearchWorker());
+    await expect(page.locator(".md-search-result__item").first()).toBeVisible({ timeout: 200_000 });
+    expect(external).toEqual([]);
   });
-  await page.goto("./");
-  await page.waitForFunction(() => (window as unknown as { __indexParsed?: boolean }).__indexParsed === true, null, { timeout: 200_000 });
-  await page.locator("input.md-search__input").focus();
-  await page.keyboard.type("deadlock");
-  await page.evaluate(() => (window as unknown as { __releaseSearchWorker: () => void }).__releaseSearchWorker());
-  await expect(page.locator(".md-search-result__item").first()).toBeVisible({ timeout: 200_000 });
-  expect(external).toEqual([]);
-});
+}
 
 test("every page of both sites weighs under 1 MB", async () => {
   const { readFileSync, readdirSync, statSync } = await import("node:fs");
