@@ -150,6 +150,15 @@ function traceHtml(w: BoundedWitness, anchor: string, cmd: string, emit?: Emit):
   return `<p class="book-trace-link">${link}</p>${block(shown)}`;
 }
 
+/**
+ * A witness's swimlane and its text trace stay on the page but out of the search index: they were
+ * nine tenths of it (7 MB, December 2026), which every reader's browser fetches and indexes on
+ * the first search, and a step named in them is named in the prose or code too. The markers are
+ * comments, so a page built without build/mkdocs/unsearched.py (the hook that honours them) only
+ * carries two extra comments per witness.
+ */
+export const unsearched = (html: string) => `<!--book:unsearched-->${html}<!--/book:unsearched-->`;
+
 /** The URL (relative to a chapter's page) of the model code that produced a trace label, if known. */
 export type LabelLink = (label: string) => string | null;
 
@@ -184,10 +193,10 @@ export function claimHtml(file: string, blockId: string, c: ClaimRecord, anchor:
     const stateUrl = states && emit ? emit(`${anchor}.state.json`, JSON.stringify(states)) : null;
     body += `<div class="book-witness"${first !== null ? ` data-first-step="${first}"` : ""}${stateUrl ? ` data-states="${esc(stateUrl)}"` : ""}><div class="book-witness-head">${what}: ${w.steps} steps, ${w.preemptions} preemption${w.preemptions === 1 ? "" : "s"} <span class="book-minimisation">(minimised: ${esc(w.minimisation)})</span>` +
       (stateUrl ? ` <span class="book-state-hint">Click a step, or focus the diagram and use ← →, to see the machine's state after it.</span>` : "") + `</div>` +
-      `<div class="book-swimlane"${stateUrl ? ` tabindex="0" aria-label="${esc(`${c.id ?? c.title}: witness steps; use the left and right arrow keys to step through the machine's state`)}"` : ""}>${swimlaneSvg(rows.trace, rows.findings, { idPrefix: `${anchor}-sl`, gaps: w.cut?.gaps, link, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` })}</div>` +
+      unsearched(`<div class="book-swimlane"${stateUrl ? ` tabindex="0" aria-label="${esc(`${c.id ?? c.title}: witness steps; use the left and right arrow keys to step through the machine's state`)}"` : ""}>${swimlaneSvg(rows.trace, rows.findings, { idPrefix: `${anchor}-sl`, gaps: w.cut?.gaps, link, title: `${c.id ?? c.title}: ${what.toLowerCase()} trace` })}</div>`) +
       (stateUrl ? `<div class="book-state" hidden aria-live="polite"></div>` : "") +
       splats(w.trace, w.findings).map((t) => `<pre class="book-splat">${esc(t).replace(/\n/g, "&#10;")}</pre>`).join("") +
-      `<details class="book-record"><summary>the same trace as text</summary>${traceHtml(w, anchor, cmd, emit)}</details>` +
+      unsearched(`<details class="book-record"><summary>the same trace as text</summary>${traceHtml(w, anchor, cmd, emit)}</details>`) +
       `<div class="book-replay"><code class="book-replay-cmd">${esc(cmd)}</code><button type="button" class="book-copy" data-copy="${esc(cmd)}" title="Copy the replay command">copy</button></div></div>`;
   }
   return `<div class="book-claim book-claim-${c.pass ? "pass" : "fail"}" id="${anchor}" data-claim-id="${esc(c.id ?? "")}" data-expected="${esc(c.expected)}" data-observed="${esc(c.observed)}" data-pass="${c.pass}">${head}${body}</div>`;

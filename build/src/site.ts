@@ -32,9 +32,10 @@ export async function mkdocsBuild(root: string, docsDir?: string, siteDir?: stri
     const lines = [`INHERIT: ${JSON.stringify(path.join(root, "mkdocs.yml"))}`];
     lines.push(`docs_dir: ${JSON.stringify(docsDir ?? path.join(root, "docs/generated"))}`);
     lines.push(`site_dir: ${JSON.stringify(site)}`);
-    // mkdocs resolves a relative custom_dir against the config that names it, here the
-    // temporary one: so the theme's overrides are named by their absolute path.
+    // mkdocs resolves a relative custom_dir or hook against the config that names it, here the
+    // temporary one: so the theme's overrides and the hook are named by their absolute paths.
     lines.push(`theme: { custom_dir: ${JSON.stringify(path.join(root, "build/theme"))} }`);
+    lines.push(`hooks: [${JSON.stringify(path.join(root, "build/mkdocs/unsearched.py"))}]`);
     if (dirty) lines.push("strict: false");
     await writeFile(config, lines.join("\n") + "\n");
   }

@@ -138,6 +138,19 @@ describe("output is bounded", () => {
     expect(html).toContain("left out of this page");
   });
 
+  test("the search index leaves out each witness's swimlane and text trace, which stay on its page", () => {
+    const html = readFileSync(path.join(site, "38-long-witness/index.html"), "utf8");
+    expect(html).toContain('<div class="book-swimlane"');
+    expect(html).toContain("<summary>the same trace as text</summary>");
+    expect(html).toContain("F20: witness trace");   // the swimlane's <title>
+    expect(html, "a region the hook held back did not come back").not.toContain("book:held:");
+    const index = JSON.parse(readFileSync(path.join(site, "search/search_index.json"), "utf8")) as { docs: { location: string; text: string }[] };
+    const text = index.docs.filter((d) => d.location.startsWith("38-long-witness/")).map((d) => d.text).join("\n");
+    expect(text).toContain("F20");   // the claim itself is found
+    expect(text).not.toContain("the same trace as text");
+    expect(text).not.toContain("witness trace");
+  });
+
   test("every page of the fixture site stays under 1 MB", () => {
     const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".html") ? [path.join(dir, e.name)] : []);

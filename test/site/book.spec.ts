@@ -217,7 +217,7 @@ test("offline search finds a chapter, with no request leaving localhost", async 
   // Material listens for key events, so type as a reader does rather than fill().
   await page.locator("input.md-search__input").focus();
   await page.keyboard.type("deadlock");
-  // The worker first loads and indexes search_index.json (7 MB): ~4 s on a busy 2-core machine.
+  // The worker first loads and indexes search_index.json (2.5 MB, December 2026).
   await expect(page.locator(".md-search-result__item").first()).toBeVisible({ timeout: 200_000 });
   expect(external).toEqual([]);
 });
