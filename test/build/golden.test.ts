@@ -157,9 +157,11 @@ describe("output is bounded", () => {
     for (const f of walk(site)) expect(statSync(f).size, f).toBeLessThan(1 * MB);
   });
 
-  test("the render stage takes under 2 s (it took 182 s when it walked the whole trace)", () => {
-    // A generous bound on a loaded 2-core machine: the render stage sees only bounded records.
-    expect(results.timings.render).toBeLessThan(2000);
+  test("the render stage takes under 30 s (it took 182 s when it walked the whole trace)", () => {
+    // Not a speed test: CI's machine may be slow and busy, and nothing may fail for that. The
+    // bound only catches a render that walks whole traces again, which took 182 s here; it takes
+    // well under a second when it sees only bounded records (the test above checks those).
+    expect(results.timings.render).toBeLessThan(30_000);
   });
 });
 
