@@ -33,9 +33,9 @@ export async function mkdocsBuild(root: string, docsDir?: string, siteDir?: stri
     lines.push(`docs_dir: ${JSON.stringify(docsDir ?? path.join(root, "docs/generated"))}`);
     lines.push(`site_dir: ${JSON.stringify(site)}`);
     // mkdocs resolves a relative custom_dir or hook against the config that names it, here the
-    // temporary one: so the theme's overrides and the hook are named by their absolute paths.
+    // temporary one: so the theme's overrides and the hooks are named by their absolute paths.
     lines.push(`theme: { custom_dir: ${JSON.stringify(path.join(root, "build/theme"))} }`);
-    lines.push(`hooks: [${JSON.stringify(path.join(root, "build/mkdocs/unsearched.py"))}]`);
+    lines.push(`hooks: [${["line_offsets.py", "unsearched.py"].map((h) => JSON.stringify(path.join(root, "build/mkdocs", h))).join(", ")}]`);
     if (dirty) lines.push("strict: false");
     await writeFile(config, lines.join("\n") + "\n");
   }
