@@ -97,6 +97,13 @@ export interface Era {
   // ---- shrinkers (mm/vmscan.c 2018, mm/shrinker.c now) ----
   /** 2018 shrink_slab takes shrinker_rwsem with down_read_trylock; now the walk is lockless (≈v6.7). */
   readonly shrinkerRwsem: boolean;
+
+  // ---- ext4 writeback (fs/ext4/inode.c) ----
+  /** Writeback of a dirty page without buffers: v4.16 hits BUG_ON(!page_has_buffers); from v5.18
+   *  ("ext4: don't BUG if someone dirty pages without asking ext4 first", Ts'o, March 2022,
+   *  lore YiDS9wVfq4mM2jGK@mit.edu; backported to stable) mpage_prepare_extent_to_map warns "page
+   *  %lu does not have buffers attached", clears the dirty bit and skips it: the data is not written. */
+  readonly ext4SkipsBufferless: boolean;
 }
 
 /** v4.16, the kernel of the March 2018 thread. */
@@ -129,6 +136,7 @@ export const E18: Era = Object.freeze({
   hlistFailureEndsItree: false,
   mutexTrylockRecursive: true,
   shrinkerRwsem: true,
+  ext4SkipsBufferless: false,
 } as const);
 
 /**
@@ -165,6 +173,7 @@ export const ENOW: Era = Object.freeze({
   hlistFailureEndsItree: false,
   mutexTrylockRecursive: false,
   shrinkerRwsem: false,
+  ext4SkipsBufferless: true,
 } as const);
 
 /** Both eras, for tests that run a scenario in each. */

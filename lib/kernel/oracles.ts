@@ -13,9 +13,9 @@
 import { finding } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { CAUSE_NAMES, PROCESS_CAUSES, PTE_PRESENT, PTE_SWAP, VM_SHARED } from "./mm.ts";
+import { CAUSE_NAMES, PROCESS_CAUSES, PTE_DIRTY, PTE_PRESENT, PTE_SWAP, VM_SHARED } from "./mm.ts";
 import type { MmuNotifierRange } from "./mmu-notifier.ts";
-import { FRAME_FIELD_COUNT, G_ORACLE_PENDING, GUP_PIN_COUNTING_BIAS, type WriteRecord } from "./page.ts";
+import { FRAME_FIELD_COUNT, G_ORACLE_PENDING, GUP_PIN_COUNTING_BIAS, PG_DIRTY, PG_PRIVATE, type WriteRecord } from "./page.ts";
 import { mappers } from "./pgtable.ts";
 import { accessLogOn, recordArray, recordList } from "./access-log.ts";
 import { type FieldLog, fieldNo, linearFields, SPACE_FRAME, SPACE_GLOBAL } from "./field-log.ts";
@@ -184,26 +184,38 @@ export function divergenceOf(mm: Mm, vpn: number, devicePfn: number): string | n
 }
 
 /**
- * lost-write (at quiescence; callable outside steps): device writes whose data is neither in the
- * frame the owner's CPU maps at that page (or its swap slot) nor persisted to the file.
+ * lost-write (at quiescence; callable outside steps): device writes whose data will not survive.
+ * Private memory: the data must be in the frame the owner's CPU maps at that page, or in its swap
+ * slot. A shared file mapping: the data must be on disk, or in the page cache page in a state that
+ * a final writeback persists: dirty (PG_dirty, or the owner's PTE maps it dirty, which
+ * page_mkclean moves to the page), and, for a file that tracks dirtying (ext4), with its buffers,
+ * since writeback of a dirty page without buffers crashes (v4.16: BUG_ON) or drops the data (v6.x
+ * ext4 clears the dirty bit and skips the page). A clean cached page that holds the only copy
+ * loses it at the next reclaim: the data was never going to reach the file.
+ * Simplification: only the owner's PTE is asked for a dirty bit; another process's dirty PTE of
+ * the same page would also save the data, so the oracle can report a write lost that another
+ * mapping would have saved (it errs towards Sometimes).
  */
 export function lostWrites(k: Kernel): WriteRecord[] {
   const out: WriteRecord[] = [];
-  for (const w of k.mem.writes) {
+  const mem = k.mem;
+  for (const w of mem.writes) {
     if (w.by !== "device" || w.mm < 0) continue;
     const mm = k.mms[w.mm];
     const bit = 1 << w.id;
     const f = mm.pteFlags[w.vpn];
-    let seen = false;
-    if (f & PTE_PRESENT) seen = (k.mem.contents[mm.ptePfn[w.vpn]] & bit) !== 0;
-    else if (f & PTE_SWAP && k.swap) seen = (k.swap.data[mm.ptePfn[w.vpn]] & bit) !== 0 || (k.swap.slotPfn[mm.ptePfn[w.vpn]] >= 0 && (k.mem.contents[k.swap.slotPfn[mm.ptePfn[w.vpn]]] & bit) !== 0);
     const vma = mm.findVma(w.vpn);
-    if (!seen && vma?.file && vma.flags & VM_SHARED) {
-      // Shared file mapping: the page cache page is what the owner sees; the disk persists it.
+    let seen: boolean;
+    if (vma?.file && vma.flags & VM_SHARED) {
+      const file = vma.file;
       const idx = vma.fileIndex(w.vpn);
-      const cached = vma.file.cache[idx];
-      seen = (vma.file.disk[idx] & bit) !== 0 || (cached >= 0 && (k.mem.contents[cached] & bit) !== 0);
-    }
+      const cached = file.cache[idx];
+      const dirtyPte = (f & (PTE_PRESENT | PTE_DIRTY)) === (PTE_PRESENT | PTE_DIRTY) && mm.ptePfn[w.vpn] === cached;
+      const willWrite = cached >= 0 && ((mem.flags[cached] & PG_DIRTY) !== 0 || dirtyPte) && (!file.dirtyTracked || (mem.flags[cached] & PG_PRIVATE) !== 0);
+      seen = (file.disk[idx] & bit) !== 0 || (willWrite && (mem.contents[cached] & bit) !== 0);
+    } else if (f & PTE_PRESENT) seen = (mem.contents[mm.ptePfn[w.vpn]] & bit) !== 0;
+    else if (f & PTE_SWAP && k.swap) seen = (k.swap.data[mm.ptePfn[w.vpn]] & bit) !== 0 || (k.swap.slotPfn[mm.ptePfn[w.vpn]] >= 0 && (mem.contents[k.swap.slotPfn[mm.ptePfn[w.vpn]]] & bit) !== 0);
+    else seen = false;
     if (!seen) out.push(w);
   }
   return out;
