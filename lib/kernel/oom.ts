@@ -2,8 +2,10 @@
 // oom_reap_task_mm, __oom_reap_task_mm).
 //
 // 2018 (v4.16): mmap_read_trylock; if the mm has any subscriber whose ops lack
-// MMU_INVALIDATE_DOES_NOT_BLOCK (mm_has_blocking_invalidate_notifiers) the reaper gives up on the
-// whole mm for this attempt; otherwise it unmaps private/anon VMAs. We wrap that unmap in a
+// MMU_INVALIDATE_DOES_NOT_BLOCK (mm_has_blockable_invalidate_notifiers) the reaper gives up on the
+// whole mm: __oom_reap_task_mm sleeps a second and returns true ("done"), so oom_reap_task makes
+// no further attempt and sets MMF_OOM_SKIP with the memory unreaped (no "unable to reap"
+// message); otherwise it unmaps private/anon VMAs. We wrap that unmap in a
 // (blocking-ABI) notifier range as v4.17's 27ae357fa82b did; v4.16 itself may have reaped
 // without notifier calls for non-blocking subscribers, which would only add findings for KVM-like
 // subscribers, never for the GPU designs (they all block).
@@ -23,16 +25,21 @@ type Gen<T> = Generator<Yieldable, T, unknown>;
 
 /** One attempt (oom_reap_task_mm). Returns true if the whole mm was reaped. */
 export function* oom_reap_task_mm(k: Kernel, mm: Mm): Gen<boolean> {
+  return (yield* reapAttempt(k, mm)) === "reaped";
+}
+
+/** One attempt: reaped; failed, worth another attempt; or (v4.16, a blocking subscriber) given up. */
+function* reapAttempt(k: Kernel, mm: Mm): Gen<"reaped" | "retry" | "give-up"> {
   const __f = enter(k, "oom_reap_task_mm");
   try {
     if (!(yield* mm.mmapLock.downReadTrylock(`mmap_read_trylock(${mm.name})`))) {
       note("mmap_lock contended: retry later");
-      return false;
+      return "retry";
     }
-    let ok = true;
+    let ok: "reaped" | "retry" | "give-up" = "reaped";
     if (k.era.oomReaperSkipsBlockingMm && mm.notifiers.hlist.some((s) => !((s.ops.flags ?? 0) & MMU_INVALIDATE_DOES_NOT_BLOCK))) {
-      note(`${mm.name} has a blocking notifier subscriber: skip the mm`);
-      ok = false;
+      note(`${mm.name} has a blocking notifier subscriber: skip the mm, and make no further attempt`);
+      ok = "give-up";
     } else {
       mm.unstable = true;
       for (const vma of mm.vmas.slice()) {
@@ -43,7 +50,7 @@ export function* oom_reap_task_mm(k: Kernel, mm: Mm): Gen<boolean> {
         if (k.era.notifierBlockableArg) {
           if ((yield* mmu_notifier_invalidate_range_start_nonblock(k, range)) === EAGAIN) {
             note(`a subscriber returned -EAGAIN: skip VMA ${vma.start}..${vma.end}`);
-            ok = false;
+            ok = "retry";
             continue;
           }
         } else yield* mmu_notifier_invalidate_range_start(k, range);
@@ -67,9 +74,15 @@ export function* oom_reap_task_mm(k: Kernel, mm: Mm): Gen<boolean> {
 export function* oom_reap_task(k: Kernel, mm: Mm, attempts = 2): Gen<boolean> {
   const __f = enter(k, "oom_reap_task");
   try {
-    for (let i = 0; i < attempts; i++) if (yield* oom_reap_task_mm(k, mm)) return true;
+    let made = 0;
+    while (made < attempts) {
+      made++;
+      const r = yield* reapAttempt(k, mm);
+      if (r === "reaped") return true;
+      if (r === "give-up") break;
+    }
     mm.oomSkip = true;
-    finding("oom-reap-failed", `oom_reaper: unable to reap ${mm.name} after ${attempts} attempt(s); MMF_OOM_SKIP set`, { mm: mm.name });
+    finding("oom-reap-failed", `oom_reaper: ${mm.name} not reaped after ${made} attempt(s); MMF_OOM_SKIP set`, { mm: mm.name });
     return false;
   } finally {
     leave(__f);

@@ -239,19 +239,25 @@ describe("S8 OOM reaper vs a blocking notifier", () => {
         },
       }));
       let reaped = false;
+      // Attempts made: each begins with mmap_read_trylock.
+      let attempts = 0;
+      const trylock = mm.mmapLock.downReadTrylock.bind(mm.mmapLock);
+      mm.mmapLock.downReadTrylock = (...a: Parameters<typeof trylock>) => { attempts++; return trylock(...a); };
       return {
         threads: {
           Reaper: function* () { reaped = yield* oom_reap_task(k, mm, 2); },
           CS: function* () { yield* drv.lock(); yield* drv.unlock(); },
         },
-        final: () => reaped,
+        final: () => ({ reaped, attempts }),
       };
     });
-  it("E18: the reaper skips the mm entirely (Always fails)", () => {
-    claim({ id: "S8/E18", title: "reap fails", model: s8(E18), predicate: (e) => e.has("oom-reap-failed") && !e.final, expect: "Always" });
+  it("E18: the reaper skips the mm entirely (Always fails), after one attempt: v4.16 makes no second", () => {
+    claim({ id: "S8/E18", title: "reap fails", model: s8(E18), predicate: (e) => e.has("oom-reap-failed") && !e.final.reaped, expect: "Always" });
+    claim({ id: "S8/E18", title: "one attempt", model: s8(E18), predicate: (e) => e.final.attempts === 1, expect: "Always" });
   });
   it("now: the callback trylocks; -EAGAIN skips the VMA and is retried (Sometimes fails, Sometimes reaps)", () => {
-    claim({ id: "S8/now", title: "reaped", model: s8(ENOW), predicate: (e) => e.final, expect: "Sometimes" });
+    claim({ id: "S8/now", title: "reaped", model: s8(ENOW), predicate: (e) => e.final.reaped, expect: "Sometimes" });
+    claim({ id: "S8/now", title: "retried after a failed attempt", model: s8(ENOW), predicate: (e) => e.final.attempts === 2, expect: "Sometimes" });
     claim({ title: "sleep in nonblock never", model: s8(ENOW), predicate: (e) => e.has("sleep-in-atomic"), expect: "Never" });
     claim({ title: "broken: mutex_lock when !blockable", model: s8(ENOW, true), predicate: (e) => e.has("sleep-in-atomic"), expect: "Always" });
   });
