@@ -14,6 +14,21 @@ const SETUP = "run `bash scripts/setup.sh` (it installs Debian's mkdocs, mkdocs-
 const MISSING_PART = /Unrecognised theme name|No module named|Failed to load extension|Couldn't find extension|ModuleNotFoundError/;
 
 /**
+ * The settings of mkdocs.yml that name paths relative to it (the theme's `custom_dir`, the
+ * `hooks`), as lines of a config elsewhere that inherits it: mkdocs resolves such a path against
+ * the config that names it, so the inheriting one must name them absolutely. Read from mkdocs.yml,
+ * so that a hook added there reaches every build.
+ */
+export function inheritedPaths(yml: string, root: string): string[] {
+  const lines: string[] = [];
+  const customDir = /^[ \t]+custom_dir:[ \t]*(\S+)/m.exec(yml)?.[1];
+  if (customDir) lines.push(`theme: { custom_dir: ${JSON.stringify(path.join(root, customDir))} }`);
+  const hooks = [.../^hooks:\n((?:[ \t]+- .+\n)+)/m.exec(yml)?.[1]?.matchAll(/- (\S+)/g) ?? []].map((m) => path.join(root, m[1]!));
+  if (hooks.length > 0) lines.push(`hooks: [${hooks.map((h) => JSON.stringify(h)).join(", ")}]`);
+  return lines;
+}
+
+/**
  * Builds the site from `docsDir` into `siteDir`. Other folders than mkdocs.yml's own (a fixture
  * book's site, say) go through a temporary config that inherits everything else from it.
  */
@@ -32,10 +47,7 @@ export async function mkdocsBuild(root: string, docsDir?: string, siteDir?: stri
     const lines = [`INHERIT: ${JSON.stringify(path.join(root, "mkdocs.yml"))}`];
     lines.push(`docs_dir: ${JSON.stringify(docsDir ?? path.join(root, "docs/generated"))}`);
     lines.push(`site_dir: ${JSON.stringify(site)}`);
-    // mkdocs resolves a relative custom_dir or hook against the config that names it, here the
-    // temporary one: so the theme's overrides and the hooks are named by their absolute paths.
-    lines.push(`theme: { custom_dir: ${JSON.stringify(path.join(root, "build/theme"))} }`);
-    lines.push(`hooks: [${["line_offsets.py", "unsearched.py"].map((h) => JSON.stringify(path.join(root, "build/mkdocs", h))).join(", ")}]`);
+    lines.push(...inheritedPaths(await readFile(path.join(root, "mkdocs.yml"), "utf8"), root));
     if (dirty) lines.push("strict: false");
     await writeFile(config, lines.join("\n") + "\n");
   }
