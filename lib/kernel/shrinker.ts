@@ -32,15 +32,17 @@ export function register_shrinker(k: Kernel, s: Shrinker): void {
 }
 
 /**
- * shrink_slab: call every shrinker. 2018: under down_read_trylock(shrinker_rwsem) (skips all if
- * contended); now: a lockless walk. Returns the number of objects freed.
+ * shrink_slab: call every shrinker. 2018: under down_read_trylock(shrinker_rwsem) (skips all and
+ * returns 1 if contended); now: a lockless walk. Returns the number of objects freed.
  */
 export function* shrink_slab(k: Kernel, gfp: number): Gen<number> {
   const __f = enter(k, "shrink_slab");
   try {
     if (k.shrinkers.length === 0) return 0;
     const rw = k.shrinkerRwsem;
-    if (rw && !(yield* rw.downReadTrylock())) return 0;
+    // v4.16: a contended rwsem returns 1, not 0: "If we would return 0, our callers would
+    // understand that we have nothing else to shrink and give up trying" (mm/vmscan.c).
+    if (rw && !(yield* rw.downReadTrylock())) return 1;
     let freed = 0;
     for (const s of k.shrinkers) {
       const sc: ShrinkControl = { gfp, nrToScan: 0 };

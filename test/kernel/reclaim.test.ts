@@ -8,7 +8,7 @@ import { populate } from "../../lib/kernel/populate.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
 import { MmuNotifier } from "../../lib/kernel/mmu-notifier.ts";
 import { GFP_ATOMIC, GFP_KERNEL, GFP_NOFS, GFP_NOIO, __GFP_FS, kmalloc } from "../../lib/kernel/gfp.ts";
-import { register_shrinker } from "../../lib/kernel/shrinker.ts";
+import { register_shrinker, shrink_slab } from "../../lib/kernel/shrinker.ts";
 import { file_create } from "../../lib/kernel/file.ts";
 import { swapon } from "../../lib/kernel/swap.ts";
 import { FOLL_WRITE, get_user_pages, pin_user_pages } from "../../lib/kernel/gup.ts";
@@ -311,5 +311,29 @@ describe.each(ERAS)("swap-in after fork: exclusive only by the swap entry ($name
   it(era.cowReuse === "exclusive" ? "v6.x copies" : "v4.16 reuses", () => {
     claim({ title: "GUP saw the page read back", model: m, predicate: (e) => e.final.gup, expect: "Always" });
     claim({ title: "reused", model: m, predicate: (e) => e.final.reused, expect: era.cowReuse === "exclusive" ? "Never" : "Always" });
+  });
+});
+
+describe("shrink_slab with shrinker_rwsem contended (v4.16)", () => {
+  // mm/vmscan.c v4.16: a failed down_read_trylock(&shrinker_rwsem) returns 1, "by returning 1
+  // we keep it going": reclaim must not read a contended rwsem as "nothing left to shrink".
+  const m = model("shrink_slab vs register_shrinker", () => {
+    const k = boot(E18);
+    let calls = 0;
+    let ret = -1;
+    register_shrinker(k, { name: "drv_shrinker", *count_objects() { return 1; }, *scan_objects() { calls++; return 1; } });
+    const rw = k.shrinkerRwsem!;
+    return {
+      threads: {
+        // register_shrinker's down_write(&shrinker_rwsem), held across the list insertion.
+        W: function* () { yield* rw.downWrite(); yield* rw.upWrite(); },
+        R: function* () { ret = yield* shrink_slab(k, GFP_KERNEL); },
+      },
+      final: () => ({ ret, calls }),
+    };
+  });
+  it("returns 1 without calling a shrinker when the trylock fails, never 0", () => {
+    claim({ title: "contended: 1, no shrinker called", model: m, predicate: (e) => e.final.ret === 1 && e.final.calls === 0, expect: "Sometimes" });
+    claim({ title: "never 0", model: m, predicate: (e) => e.final.ret === 0, expect: "Never" });
   });
 });
