@@ -53,6 +53,8 @@ export const COMMITS = Object.freeze({
   amdgpuWaitAll: c("58bafc666c48", "drm/amdgpu: fix waiting for all submissions for userptrs"),
   /** Same stable batch (June 2026): amdgpu_cs_submit returns -EAGAIN while vm->invalidated is not empty. */
   amdgpuRestartCs: c("40396ffdf612", "drm/amdgpu: restart the CS if some parts of the VM are still invalidated"),
+  /** June 2026 stable (7.0-stable review: "commit 1c824497d8ac… upstream", cherry-picked from drm-next's b6444d1bcbc3): the callback calls amdgpu_vm_bo_invalidate; amdgpu_vm_handle_moved never trylocks a userptr BO. */
+  amdgpuHmmVmInvalidate: c("1c824497d8ac", "drm/amdgpu: fix calling VM invalidation in amdgpu_hmm_invalidate_gfx"),
   /** v5.7: move_notify for dynamic dma-buf importers. */
   dynamicDmaBuf: c("bb42df4662a4", "dma-buf: add dynamic DMA-buf handling v15"),
   /** v5.1: i915's callback unbinds inline, without the worker. */
