@@ -1,8 +1,10 @@
 // IOMMU domains, IO page tables and the IOTLB (kernel-semantics §21). Model of
 // drivers/iommu/iommu.c (iommu_map, __iommu_unmap, iommu_unmap, iommu_unmap_fast,
-// iommu_iotlb_sync, iommu_flush_iotlb_all, report_iommu_fault) and the flush queue of
-// drivers/iommu/dma-iommu.c (queue_iova, fq_flush_timeout / iommu_dma_flush_fq; in v4.16 the
-// Intel driver's own deferred flushing, drivers/iommu/intel-iommu.c add_unmap / flush_unmaps).
+// iommu_iotlb_sync, iommu_flush_iotlb_all, report_iommu_fault) and the IOVA flush queue: today
+// drivers/iommu/dma-iommu.c (queue_iova, fq_flush_timeout / iommu_dma_flush_fq); in v4.16
+// drivers/iommu/iova.c (queue_iova, fq_flush_timeout, iova_domain_flush), which
+// drivers/iommu/intel-iommu.c's intel_unmap fed in lazy mode (the driver's own add_unmap /
+// flush_unmaps were gone by then).
 //
 // The IO page table and the IOTLB are hardware-visible state: read and written only inside ONE
 // k.mem step, together with the frame access they translate (the one rule of lib/kernel). Every

@@ -1,6 +1,7 @@
 // struct mmu_gather (kernel-semantics §4): clear PTEs, batch the pages with the references the
 // mappings held, flush the TLB, THEN free. Model of mm/mmu_gather.c (tlb_gather_mmu,
-// tlb_flush_mmu, tlb_finish_mmu) and include/asm-generic/tlb.h (tlb_remove_page).
+// tlb_flush_mmu, tlb_finish_mmu; in mm/memory.c at v4.16) and include/asm-generic/tlb.h
+// (tlb_remove_page).
 //
 // A forced flush happens when the batch is full (`batch` pages, default unlimited) and after a
 // dirty file PTE (zap_pte_range's force_flush). The kernel's first batch holds 8 pages

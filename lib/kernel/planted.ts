@@ -3,7 +3,7 @@
 // kernel (issue 14). A kernel booted without `planted` has none of them; no claim about the real
 // kernel sets one. Keep each to one line of the model it breaks, at the line it breaks.
 //
-//  gather-no-tlb-flush       mm/mmu_gather.c tlb_flush_mmu: free the gathered pages without the
+//  gather-no-tlb-flush       tlb_flush_mmu (mm/mmu_gather.c; mm/memory.c at v4.16): free the gathered pages without the
 //                            TLB flush that must precede the free (tlb_flush_mmu_tlbonly).
 //  grab-dead-frame           mm/gup.c try_grab_folio: take the reference without checking that
 //                            the refcount is non-zero (folio_ref_try_add_rcu / page_ref_add_unless).
