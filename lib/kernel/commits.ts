@@ -31,7 +31,7 @@ export const COMMITS = Object.freeze({
   doWpPageSimplification: c("09854ba94c6a", "mm: do_wp_page() simplification"),
   /** v5.11: every reclaiming allocation touches the notifier lockdep map. */
   fsReclaimNotifiers: c("f920e413ff9c", "mm: track mmu notifiers in fs_reclaim_acquire/release"),
-  /** v6.1, backported to 4.9: GUP-fast rechecks the PTE against a THP collapse. */
+  /** v6.0 (Sep 2022), backported to 4.9: GUP-fast rechecks the PMD against a THP collapse. */
   gupFastThpCollapse: c("70cbc3cc78a9", "mm: gup: fix the fast GUP race against THP collapse"),
   /** v6.4: mm_take_all_locks write-locks every VMA. */
   vmaLockRegistration: c("eeff9a5d47f8", "mm/mmap: prevent pagefault handler from racing with mmu_notifier registration"),

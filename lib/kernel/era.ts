@@ -62,6 +62,10 @@ export interface Era {
    *  against THP collapse", v6.0, Sep 2022; backported to the 4.9+ stable trees). Matters only on
    *  a machine whose TLB flush does not wait for GUP-fast (boot option tlbFlushWaitsForGupFast). */
   readonly gupFastPmdRecheck: boolean;
+  /** khugepaged's refcount test expects the mapcount (is_refcount_suitable, 855921474514
+   *  "khugepaged: allow to collapse a page shared across fork", v5.8); before, page_count == 1 (+
+   *  swap cache), so a page shared with a forked child was never collapsed. */
+  readonly khugepagedSharedCollapse: boolean;
 
   // ---- mmap_lock and munmap ----
   /** munmap may downgrade mmap_lock to read before zapping (≈v4.20). */
@@ -129,6 +133,7 @@ export const E18: Era = Object.freeze({
   swapoutRefusesPinned: false,
   writeProtectSeq: false,
   gupFastPmdRecheck: false,
+  khugepagedSharedCollapse: false,
   munmapDowngrade: false,
   perVmaLock: false,
   mmTakeAllLocksVmas: false,
@@ -166,6 +171,7 @@ export const ENOW: Era = Object.freeze({
   swapoutRefusesPinned: true,
   writeProtectSeq: true,
   gupFastPmdRecheck: true,
+  khugepagedSharedCollapse: true,
   munmapDowngrade: true,
   perVmaLock: true,
   mmTakeAllLocksVmas: true,

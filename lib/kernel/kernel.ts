@@ -52,8 +52,8 @@ export interface BootOptions {
    * The machine, not the era: does a TLB flush wait for a CPU that is inside GUP-fast? true
    * (default) = native x86, where the flush is an IPI and GUP-fast runs with IRQs off, so
    * pmdp_collapse_flush cannot return while a GUP-fast that read the old PMD is still running.
-   * false = architectures that invalidate without an IPI (broadcast TLBI: arm64, s390, powerpc
-   * radix), and x86 guests whose paravirt flush is a hypercall: GUP-fast can read a PTE of a table that
+   * false = architectures that invalidate without an IPI (broadcast TLBI: arm64, s390; powerpc
+   * radix only from bedf03416913, 2022), and x86 guests whose paravirt flush is a hypercall: GUP-fast can read a PTE of a table that
    * khugepaged then detaches, and take its reference after khugepaged's refcount check
    * (70cbc3cc78a9's race; closed by the era switch gupFastPmdRecheck).
    */

@@ -31,10 +31,11 @@ import { addRmap, flushTlbRange, setPte } from "./pgtable.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
-/** is_refcount_suitable / the 2018 "count == 1 + swapcache" test, inside a step. */
+/** is_refcount_suitable (count == mapcount + swapcache, v5.8+) or v4.16's count == 1 + swapcache, inside a step. */
 function refsSuitable(k: Kernel, pfn: number, extra: number): boolean {
   const mem = k.mem;
-  return mem.ref[pfn] === mem.mapcount[pfn] + (mem.flags[pfn] & PG_SWAPCACHE ? 1 : 0) + extra;
+  const mapped = k.era.khugepagedSharedCollapse ? mem.mapcount[pfn] : 1;
+  return mem.ref[pfn] === mapped + (mem.flags[pfn] & PG_SWAPCACHE ? 1 : 0) + extra;
 }
 
 /** Scan and collapse the PMD starting at `base` (HPAGE_NR-aligned). Returns true if collapsed. */

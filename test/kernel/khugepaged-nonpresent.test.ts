@@ -112,3 +112,23 @@ describe.each(ERAS)("khugepaged meets a PTE that is no longer present ($name)", 
     claim({ title: "the collapse meets a swap entry and aborts", model: m, predicate: nonPresent, expect: "Sometimes" });
   });
 });
+
+// The refcount test that lets a collapse through: v4.16 wanted page_count == 1 (+ swap cache), so a
+// page shared with a forked child (mapcount 2, count 2) stayed; since 855921474514 ("khugepaged:
+// allow to collapse a page shared across fork", v5.8) is_refcount_suitable expects the mapcount.
+describe.each(ERAS)("khugepaged and a page shared across fork ($name)", (era) => {
+  it(era.khugepagedSharedCollapse ? "collapses it" : "refuses it", () => {
+    const m = model("collapse after fork", () => {
+      const k = boot(era);
+      const mm = mm_alloc(k, 8), child = mm_alloc(k, 8);
+      mmap_region(mm, 0, HPAGE_NR);
+      populate(k, mm, 0, HPAGE_NR);
+      let collapsed = false;
+      return {
+        threads: { T: function* () { yield* fork(k, mm, child); collapsed = yield* khugepaged_scan_pmd(k, mm, 0); } },
+        final: () => collapsed,
+      };
+    });
+    claim({ title: "collapsed", model: m, predicate: (e) => e.final, expect: era.khugepagedSharedCollapse ? "Always" : "Never" });
+  });
+});
