@@ -68,8 +68,11 @@ export const COMMITS = Object.freeze({
   i915TlbFlush: c("7938d61591d3", "drm/i915: Flush TLBs before releasing backing store"),
   /** v5.13: interval notifier and pin_user_pages_fast. */
   i915Rework: c("ed29c2691188", "drm/i915: Fix userptr so we do not have to worry about obj->mm.lock, v7."),
+  /** v5.13, with the rework: execbuf keeps pins and binding while the sequence is unchanged. */
   i915KeepBindings: c("fd995a3cc432", "drm/i915: Keep userpointer bindings if seqcount is unchanged, v2."),
+  /** v5.15: notifier_lock becomes an rwlock; object state moves under the object lock. */
   i915SimplifyLocking: c("b4b9731b02c3", "drm/i915: Simplify userptr locking"),
+  /** v6.9: the callback only advances the sequence; notifier_lock and the wait for idle are gone. */
   i915SeqOnlyCallback: c("86ceaaaec597", "drm/i915/gem: Atomically invalidate userptr on mmu-notifier"),
   /** v5.13. */
   i915RejectUnsync: c("c6bcc0c2fdfd", "drm/i915: Reject UNSYNCHRONIZED for userptr, v2."),

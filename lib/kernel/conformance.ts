@@ -28,7 +28,7 @@
 //                        writes a frame only another mm maps).
 //                        `stale-install` itself is not the predicate: it also flags a translation
 //                        that is installed and then refused by the retry before any job uses it
-//                        (i915 ≈v5.13 binds first and checks at submission), and one installed
+//                        (i915 v5.13 to v6.18 binds first and checks at submission), and one installed
 //                        before the callback ran and left idle behind it (amdgpu today leaves its
 //                        PTEs to the next submission: chapter 07's leaked mapping).
 //   idle-before-return   (c) the device is idle before the callback returns: no `stray-write`
@@ -169,7 +169,7 @@ export interface ConformanceOptions {
   readonly expect?: Partial<Record<Invariant, Expectation>>;
   /** Which invariants to decide; default all three. */
   readonly invariants?: readonly Invariant[];
-  /** Search of every claim; default CONFORMANCE_SEARCH (at most 2 preemptions: the fork scenario of amdgpu-now and i915@v5.13 is too large to exhaust in every build). */
+  /** Search of every claim; default CONFORMANCE_SEARCH (at most 2 preemptions: the fork scenario of amdgpu-now and i915@v6.8 is too large to exhaust in every build). */
   readonly search?: SearchSpec;
   readonly budget?: Budget;
   /** "check" (default): never throws. "claim": throws ClaimError when a verdict differs from `expect`. */

@@ -550,7 +550,7 @@ export function* mmu_interval_read_begin(k: Kernel, sub: MmuIntervalNotifier): G
 
 /**
  * Two holds of one lock exclude each other unless both are read holds: a rwlock taken for write
- * around set_seq and for read around read_retry (i915 ≈v5.13: i915->mm.notifier_lock) is one
+ * around set_seq and for read around read_retry (i915 v5.13 to v6.8: i915->mm.notifier_lock) is one
  * user lock; two read holds of mmap_lock are not.
  */
 function excludes(a: string, b: string): boolean {

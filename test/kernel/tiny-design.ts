@@ -25,7 +25,7 @@ export function tiny(bug: Bug) {
     const gfx = gpu_engine(k, "gfx");
     const mutex = new KMutex(k, "drv->notifier_lock");
     const rw = new KRwSem(k, "drv->notifier_rwlock");
-    // "rwlock": i915 ≈v5.13's shape, write side around set_seq, read side around read_retry.
+    // "rwlock": i915 v5.13–v6.8's shape, write side around set_seq, read side around read_retry.
     const lock = bug === "rwlock" || bug === "rwlock-read-both"
       ? { lock: () => (bug === "rwlock" ? rw.downWrite() : rw.downRead()), unlock: () => (bug === "rwlock" ? rw.upWrite() : rw.upRead()) }
       : mutex;
