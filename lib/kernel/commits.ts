@@ -66,6 +66,8 @@ export const COMMITS = Object.freeze({
   i915PageTrylock: c("0d4bbe3d407f", "drm/i915/userptr: Try to acquire the page lock around set_page_dirty()"),
   /** Jan 2022, stable back to v4.4: the GPU TLB is flushed before the pages are released. */
   i915TlbFlush: c("7938d61591d3", "drm/i915: Flush TLBs before releasing backing store"),
+  /** v6.0: the unbind records the TLB flush; __i915_gem_object_unset_pages performs it before put_pages. */
+  i915BatchTlb: c("5d36acb7198b", "drm/i915/gt: Batch TLB invalidations"),
   /** v5.13: interval notifier and pin_user_pages_fast. */
   i915Rework: c("ed29c2691188", "drm/i915: Fix userptr so we do not have to worry about obj->mm.lock, v7."),
   /** v5.13, with the rework: execbuf keeps pins and binding while the sequence is unchanged. */
