@@ -28,6 +28,7 @@ import { GFP_TRANSHUGE, alloc_page } from "./gfp.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
 import { HPAGE_NR, PG_ANON, PG_ANON_EXCLUSIVE, PG_HEAD, PG_LRU, PG_SWAPBACKED, PG_SWAPCACHE, newAnonExclusive } from "./page.ts";
 import { addRmap, flushTlbRange, setPte } from "./pgtable.ts";
+import { planted } from "./planted.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -35,6 +36,7 @@ type Gen<T> = Generator<Yieldable, T, unknown>;
 function refsSuitable(k: Kernel, pfn: number, extra: number): boolean {
   const mem = k.mem;
   const mapped = k.era.khugepagedSharedCollapse ? mem.mapcount[pfn] : 1;
+  if (planted(k, "khugepaged-ignores-refs")) return true;
   return mem.ref[pfn] === mapped + (mem.flags[pfn] & PG_SWAPCACHE ? 1 : 0) + extra;
 }
 

@@ -9,6 +9,9 @@
 //                            the refcount is non-zero (folio_ref_try_add_rcu / page_ref_add_unless).
 //  gup-fast-no-recheck       mm/gup.c gup_fast_pte_range (v4.16 gup_pte_range): keep the reference
 //                            without re-reading the PTE after taking it.
+//  khugepaged-ignores-refs   mm/khugepaged.c is_refcount_suitable (v4.16: the page_count test of
+//                            __collapse_huge_page_isolate and khugepaged_scan_pmd): accept a page
+//                            that holds a GUP reference or pin, at the scan and at the re-check.
 //  oracle-half-attached      oracle-probes.ts (the model, not the kernel): attach the in-flight
 //                            invalidation count only for stale-install, forgetting that
 //                            dirty-after-return reads it too. A claim that reads dirty-after-return
@@ -27,7 +30,7 @@
 
 import type { Kernel } from "./kernel.ts";
 
-export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck" | "oracle-half-attached" | "interval-seq-unordered" | "itree-start-commutes" | "work-done-count-unnamed";
+export type PlantedBug = "gather-no-tlb-flush" | "grab-dead-frame" | "gup-fast-no-recheck" | "khugepaged-ignores-refs" | "oracle-half-attached" | "interval-seq-unordered" | "itree-start-commutes" | "work-done-count-unnamed";
 
 /** Is the planted bug `b` active in this kernel? (a plain read of boot-time configuration) */
 export function planted(k: Kernel, b: PlantedBug): boolean {

@@ -132,3 +132,24 @@ describe.each(ERAS)("khugepaged and a page shared across fork ($name)", (era) =>
     claim({ title: "collapsed", model: m, predicate: (e) => e.final, expect: era.khugepagedSharedCollapse ? "Always" : "Never" });
   });
 });
+
+// A GUP reference keeps a page out of a collapse (is_refcount_suitable; v4.16's page_count test).
+// The planted khugepaged-ignores-refs drops that test, which chapter 05's what-ifs rely on.
+describe.each(ERAS)("khugepaged and a page held by get_user_pages ($name)", (era) => {
+  const collapseHeld = (plant: boolean) => model(`collapse of a GUP-held page${plant ? " (planted)" : ""}`, () => {
+    const k = boot(era, { planted: plant ? ["khugepaged-ignores-refs"] : [] });
+    const mm = mm_alloc(k, 8);
+    mmap_region(mm, 0, HPAGE_NR);
+    const pfns = populate(k, mm, 0, HPAGE_NR);
+    k.mem.ref[pfns[1]]++; // a GUP reference (FOLL_GET) on page 1
+    k.mem.gets[pfns[1]]++;
+    let collapsed = false;
+    return { threads: { T: function* () { collapsed = yield* khugepaged_scan_pmd(k, mm, 0); } }, final: () => collapsed };
+  });
+  it("refuses it", () => {
+    claim({ title: "collapsed", model: collapseHeld(false), predicate: (e) => e.final, expect: "Never" });
+  });
+  it("collapses it with the planted khugepaged-ignores-refs", () => {
+    claim({ title: "collapsed", model: collapseHeld(true), predicate: (e) => e.final, expect: "Always" });
+  });
+});
