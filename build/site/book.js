@@ -180,7 +180,7 @@ async function selectRow(witness, row, scroll) {
     if (!row.classList.contains("sl-selected")) return; // another row was selected meanwhile
     const last = states.length - 1;
     const at = (a) => Math.max(0, Math.min(last, Number(row.getAttribute(a))));
-    renderState(panel, row, states[at("data-state")], states[at("data-prev")], states.order);
+    renderState(panel, row, states[at("data-state")], states[at("data-step")], states.order);
   } catch (e) {
     panel.replaceChildren(...stateLoadError(e).map((part) => (typeof part === "string" ? part : el("code", "", part[0]))));
   }

@@ -258,25 +258,25 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
   threads.forEach((t, i) => {
     const x = G + i * LANE;
     out.push(`<g class="sl-lane" data-thread="${esc(t)}"><rect class="sl-lane-bg" x="${x + 2}" y="0" width="${LANE - 4}" height="${height}"/>` +
-      `<text class="sl-head" x="${x + LANE / 2}" y="20" text-anchor="middle">${esc(clip(t, (LANE - 12) * (11 / HEAD_FONT)))}</text></g>`);
+      `<text class="sl-head" x="${x + LANE / 2}" y="20">${esc(clip(t, (LANE - 12) * (11 / HEAD_FONT)))}</text></g>`);
   });
   for (const s of lockSpans(rows, threads)) {
     const x = G + s.thread * LANE + 6 + s.slot * (LOCK_BAR + 2);
     const y0 = HEAD + s.from * ROW + 4;
     const y1 = HEAD + s.to * ROW + ROW - 4;
-    out.push(`<rect class="sl-lock" x="${x}" y="${y0}" width="${LOCK_BAR}" height="${y1 - y0}" rx="2" data-lock="${esc(s.lock)}"><title>${esc(s.thread >= 0 ? threads[s.thread]! : "")} holds ${esc(s.lock)}</title></rect>`);
+    out.push(`<rect class="sl-lock" x="${x}" y="${y0}" width="${LOCK_BAR}" height="${y1 - y0}" data-lock="${esc(s.lock)}"><title>${esc(s.thread >= 0 ? threads[s.thread]! : "")} holds ${esc(s.lock)}</title></rect>`);
   }
   rows.forEach((r, ri) => {
     const y = HEAD + ri * ROW;
     if (r.kind === "gap") {
       const g = r.gap;
-      out.push(`<g class="sl-collapsed sl-gap" data-omitted="${g.firstStep}-${g.lastStep}" data-count="${g.count}"><text class="sl-step" x="${G - 6}" y="${y + 19}" text-anchor="end">${stepLabel(r)}</text>` +
+      out.push(`<g class="sl-collapsed sl-gap" data-omitted="${g.firstStep}-${g.lastStep}" data-count="${g.count}"><text class="sl-step" x="${G - 6}" y="${y + 19}">${stepLabel(r)}</text>` +
         `<text class="sl-collapsed-text" x="${G + 8}" y="${y + 19}">⋯ ${g.count} steps left out of this page (the text trace below links the whole trace)</text></g>`);
       return;
     }
     if (r.kind === "collapsed") {
       const steps = r.events.map((e) => e.step);
-      out.push(`<g class="sl-collapsed" data-steps="${steps.join(" ")}"><text class="sl-step" x="${G - 6}" y="${y + 19}" text-anchor="end">${stepLabel(r)}</text>` +
+      out.push(`<g class="sl-collapsed" data-steps="${steps.join(" ")}"><text class="sl-step" x="${G - 6}" y="${y + 19}">${stepLabel(r)}</text>` +
         `<text class="sl-collapsed-text" x="${G + 8}" y="${y + 19}">⋯ ${r.events.length} steps ${r.reason === "omitted" ? "omitted to keep the diagram readable (the text trace has every step)" : "without locking, notes or findings collapsed"} (${esc([...new Set(r.events.map((e) => e.thread))].join(", "))})</text></g>`);
       return;
     }
@@ -290,9 +290,9 @@ export function swimlaneSvg(trace: readonly TraceEvent[], findings: readonly Swi
     // The state after this row, and the state it is compared with (lib/explorer/state.ts: state i
     // is the state before step i): a step's own change; a choice or a blocked thread changes nothing.
     const still = e.kind === "choose" || e.kind === "blocked";
-    out.push(`<g class="${cls}" data-step="${e.step}" data-index="${r.index}" data-thread="${esc(e.thread)}" data-state="${still ? e.step : e.step + 1}" data-prev="${e.step}"><title>${esc(tip)}</title>` +
-      `<text class="sl-step" x="${G - 6}" y="${y + 19}" text-anchor="end">${stepLabel(r)}</text>` +
-      `<rect class="sl-box" x="${x}" y="${y + 3}" width="${BOX_W}" height="${ROW - 6}" rx="3"/>` +
+    out.push(`<g class="${cls}" data-step="${e.step}" data-thread="${esc(e.thread)}" data-state="${still ? e.step : e.step + 1}"><title>${esc(tip)}</title>` +
+      `<text class="sl-step" x="${G - 6}" y="${y + 19}">${stepLabel(r)}</text>` +
+      `<rect class="sl-box" x="${x}" y="${y + 3}" width="${BOX_W}" height="${ROW - 6}"/>` +
       ((text, href) => (href ? `<a class="sl-src" href="${esc(href)}">${text}</a>` : text))(`<text class="sl-label" x="${x + 5}" y="${y + 18}">${esc(fitLabel(e.label, BOX_W - 10))}</text>`, opts.link?.(e.label)) + `</g>`);
     const side = [e.note, ...hits.map((f) => `${f.kind.toUpperCase()}: ${headline(f.message)}`)].filter(Boolean).join(" · ");
     if (side) {

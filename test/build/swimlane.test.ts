@@ -94,7 +94,9 @@ describe("step column", () => {
     const trace = Array.from({ length: 400 }, (_, i) => ev(i, i % 37 === 0 ? "a" : "b", `step-${i}`, "read", "x"));
     trace[200] = ev(200, "b", "the bad one", "write", "x", [], "frame reused");
     const svg = swimlaneSvg(trace, [{ kind: "uaf", message: "m", step: 200 }]);
-    const labels = [...svg.matchAll(/<text class="sl-step" x="([\d.]+)"[^>]*text-anchor="end">([^<]+)<\/text>/g)].map((m) => ({ right: Number(m[1]), text: m[2]! }));
+    // book.css anchors every step label at its end (text-anchor on .sl-step, not on each element).
+    expect(readFileSync(path.resolve(import.meta.dirname, "../../build/site/book.css"), "utf8")).toMatch(/\.sl-step \{[^}]*text-anchor: end;/);
+    const labels = [...svg.matchAll(/<text class="sl-step" x="([\d.]+)"[^>]*>([^<]+)<\/text>/g)].map((m) => ({ right: Number(m[1]), text: m[2]! }));
     expect(labels.some((l) => /^\d{3}–\d{3}$/.test(l.text))).toBe(true);
     const firstLane = Number(/class="sl-lane-bg" x="([\d.]+)"/.exec(svg)![1]);
     for (const l of labels) {
