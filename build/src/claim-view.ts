@@ -119,9 +119,13 @@ export function replayCommand(file: string, blockId: string, token: string): str
  */
 export type Emit = (name: string, content: string | Uint8Array) => string;
 
-/** Inline at most this much trace text; a longer trace shows its ends and links the whole. */
-export const INLINE_TRACE_BYTES = 4_000;
-const TRACE_ENDS = 15;
+/**
+ * Inline at most this much trace text; a longer trace shows its ends and links the whole. The
+ * swimlane above it already shows every step, so the excerpt is short: a page with thirty
+ * witnesses (chapter 13) stays under the 1 MB every page is held to (test/site/book.spec.ts).
+ */
+export const INLINE_TRACE_BYTES = 2_500;
+const TRACE_ENDS = 8;
 
 const kib = (n: number) => `${num(Math.max(1, Math.round(n / 1024)))} KiB`;
 
