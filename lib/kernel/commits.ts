@@ -59,11 +59,11 @@ export const COMMITS = Object.freeze({
   dynamicDmaBuf: c("bb42df4662a4", "dma-buf: add dynamic DMA-buf handling v15"),
   /** v5.1: i915's callback unbinds inline, without the worker. */
   i915NoWorker: c("484d9a844d0d", "drm/i915/userptr: Avoid struct_mutex recursion for mmu_invalidate_range_start"),
-  /** Reverted in v5.3-rc8 by the next one. */
+  /** v5.3-rc; reverted for v5.3 (12 September 2019) by the next one. */
   i915PageLock: c("aa56a292ce62", "drm/i915/userptr: Acquire the page lock around set_page_dirty()"),
   i915PageLockRevert: c("505a8ec7e11a", "Revert \"drm/i915/userptr: Acquire the page lock around set_page_dirty()\""),
-  /** Nov 2019 (drm-intel-fixes). */
-  i915PageTrylock: c("0d4bbe3d407f", "drm/i915/userptr: Try to acquire the page lock around set_page_dirty()"),
+  /** v5.4 (Linus's tree; cherry-picked from drm-intel's 0d4bbe3d407f, November 2019, and sent to stable). */
+  i915PageTrylock: c("2d691aeca4ae", "drm/i915/userptr: Try to acquire the page lock around set_page_dirty()"),
   /** Jan 2022, stable back to v4.4: the GPU TLB is flushed before the pages are released. */
   i915TlbFlush: c("7938d61591d3", "drm/i915: Flush TLBs before releasing backing store"),
   /** v6.0: the unbind records the TLB flush; __i915_gem_object_unset_pages performs it before put_pages. */
