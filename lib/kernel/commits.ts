@@ -27,6 +27,10 @@ export const COMMITS = Object.freeze({
   removeHmmMirror: c("a22dd506400d", "mm/hmm: remove hmm_mirror and related"),
   /** v5.9: fork copies a maybe-pinned anonymous page at once. */
   forkEarlyCow: c("70e806e4e645", "mm: Do early cow for pinned pages during fork() for ptes"),
+  /** v5.11: fork's write_protect_seq; gup_fast checks it for FOLL_PIN only. */
+  gupFastForkSeq: c("57efa1fe5957", "mm/gup: prevent gup_fast from racing with COW during fork"),
+  /** v5.19: PageAnonExclusive; fork clears it on a shared anon page, and only an exclusive page is reused or pinned. */
+  anonExclusive: c("6c287605fd56", "mm: remember exclusively mapped anonymous pages with PG_anon_exclusive"),
   /** v5.9: a write fault reuses an anonymous page only if nothing else holds it. */
   doWpPageSimplification: c("09854ba94c6a", "mm: do_wp_page() simplification"),
   /** v5.11: every reclaiming allocation touches the notifier lockdep map. */

@@ -151,7 +151,7 @@ function* gupSlow(k: Kernel, mm: Mm, start: number, n: number, flags: number, pa
 
 /**
  * __get_user_pages_fast (2018 name; gup_fast now): lockless, never faults. Returns how many
- * leading pages it got (possibly 0). Now: retries (gives up) while fork copies (write_protect_seq odd).
+ * leading pages it got (possibly 0). Now: a pin gives up while fork copies (write_protect_seq odd).
  */
 export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: number, flags: number, pages: number[]): Gen<number> {
   const __f = enter(k, "__get_user_pages_fast");
@@ -163,7 +163,10 @@ export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: numb
       // READ_ONCE(*pmdp), then READ_ONCE(*ptep), with IRQs off and no PTL: both may change right after.
       const base = vpn - (vpn % HPAGE_NR);
       const snap = yield* k.mem.fieldStep(`gup_fast(${mm.name}:${vpn}): read PTE`, "r", () => {
-        if (k.era.writeProtectSeq && mm.writeProtectSeq & 1) return null;
+        // gup_fast (57efa1fe5957, v5.11): only a pin checks write_protect_seq (`if (gup_flags &
+        // FOLL_PIN)`); a FOLL_GET walk during fork's copy takes the page. The kernel samples the
+        // count once and re-checks it at the end; the model checks it at each PTE read.
+        if (k.era.writeProtectSeq && fl & FOLL_PIN && mm.writeProtectSeq & 1) return null;
         const pmd = mm.pmdVal.get(base) ?? PMD_TABLE;
         if (pmd === PMD_NONE) return null; // pmd_none: fall back to the slow path
         const f = mm.pteFlags[vpn], pfn = pteUsable(k, f, mm.ptePfn[vpn], fl);

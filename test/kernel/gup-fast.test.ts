@@ -15,7 +15,7 @@ import { mm_alloc, mmap_region } from "../../lib/kernel/mm.ts";
 import { populate } from "../../lib/kernel/populate.ts";
 import { munmap } from "../../lib/kernel/munmap.ts";
 import { user_write } from "../../lib/kernel/user.ts";
-import { FOLL_WRITE, __get_user_pages_fast, put_page } from "../../lib/kernel/gup.ts";
+import { FOLL_PIN, FOLL_WRITE, __get_user_pages_fast, put_page } from "../../lib/kernel/gup.ts";
 import type { PlantedBug } from "../../lib/kernel/planted.ts";
 import { khugepaged_scan_pmd } from "../../lib/kernel/khugepaged.ts";
 import { HPAGE_NR } from "../../lib/kernel/page.ts";
@@ -105,5 +105,26 @@ describe("GUP-fast vs khugepaged: the TLB flush that waits, and the PMD re-check
     for (const era of [mix(E18, { gupFastPmdRecheck: true }), ENOW])
       for (const strategy of ["dpor", "dfs"] as const)
         claim({ title: `stale ${era.name} ${strategy}`, model: gupFastVsCollapse(era, false), predicate: (e) => e.final.stale, expect: "Never", search: { strategy } });
+  });
+});
+
+// fork's write_protect_seq (57efa1fe5957, v5.11): gup_fast checks it only when pinning
+// (`if (gup_flags & FOLL_PIN)` in mm/gup.c gup_fast, v5.11 to v6.18). A FOLL_GET walk during the
+// copy takes the page; a FOLL_PIN walk gives up and falls back to the slow path.
+describe("GUP-fast while fork write-protects the parent (write_protect_seq odd)", () => {
+  const during = (flags: number) => model(`gup_fast during fork's copy (${flags & FOLL_PIN ? "FOLL_PIN" : "FOLL_GET"})`, () => {
+    const k = boot(ENOW);
+    const mm = mm_alloc(k, 4, "proc");
+    mmap_region(mm, 0, 1);
+    populate(k, mm, 0, 1);
+    mm.writeProtectSeq = 1; // raw_write_seqcount_begin has run, the end has not
+    let got = 0;
+    return { threads: { GUP: function* () { got = yield* __get_user_pages_fast(k, mm, 0, 1, flags, []); } }, final: () => got };
+  });
+  it("FOLL_GET takes the page", () => {
+    claim({ title: "got the page", model: during(FOLL_WRITE), predicate: (e) => e.final === 1, expect: "Always" });
+  });
+  it("FOLL_PIN gives up", () => {
+    claim({ title: "got the page", model: during(FOLL_WRITE | FOLL_PIN), predicate: (e) => e.final === 1, expect: "Never" });
   });
 });
