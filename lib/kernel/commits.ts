@@ -11,6 +11,10 @@ export const COMMITS = Object.freeze({
   // ---- core mm ----
   /** v4.18: reclaim holds the fs_reclaim map. */
   fsReclaimAnnotation: c("93781325da6e", "lockdep: fix fs_reclaim annotation"),
+  /** v4.13: try_to_unmap_one and friends call invalidate_range_start/end (no more invalidate_page). */
+  rmapNotifierSemantic: c("369ea8242c0f", "mm/rmap: update to new mmu_notifier semantic v2"),
+  /** v6.5: munmap downgrades whatever its neighbours (the GROWSUP/GROWSDOWN exception of v5.8 goes). */
+  munmapAlwaysDowngrade: c("e4bd84c069f2", "mm: Always downgrade mmap_lock if requested"),
   /** v4.20: munmap zaps with mmap_lock downgraded to read. */
   munmapReadLock: c("dd2283f2605e", "mm: mmap: zap pages with read mmap_sem in munmap"),
   /** ≈v4.20: HMM mirrors are invalidated from invalidate_range_start. */
