@@ -10,7 +10,9 @@
 // changed (December 2026; the recorder did not change); the COW reuse check
 // (wp_can_reuse_anon_folio) takes the page lock in a step of its own, with its checks split
 // before and after it, and the zero page is known by its frame number (December 2026); that
-// locked check re-reads the PTE and, as folio_free_swap, the swap cache (December 2026).
+// locked check re-reads the PTE and, as folio_free_swap, the swap cache (December 2026); GUP-fast
+// reads fork's write_protect_seq only for FOLL_PIN, as mm/gup.c does, so a FOLL_GET walk's PTE
+// read no longer names it (the two "dontneed + gup-fast" sequences; executions and steps equal).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";
