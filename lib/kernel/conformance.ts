@@ -72,6 +72,7 @@ import { fork } from "./fork.ts";
 import { user_write } from "./user.ts";
 import { oom_reap_task } from "./oom.ts";
 import { NOTIFIER_MAP } from "./lockdep.ts";
+import { deviceUaf } from "./oracles.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -117,7 +118,6 @@ type View = ExecutionView<ConformanceFinal>;
 const staleAccess = (e: View, predates: boolean) => e.findingsOf("stale-access").some((f) => ((f.data as { predatesInvalidation?: boolean } | undefined)?.predatesInvalidation === true) === predates);
 const sleepsNonBlocking = (e: View) => e.findingsOf("sleep-in-atomic").some((f) => ((f.data as { nonBlock?: number } | undefined)?.nonBlock ?? 0) > 0);
 const reclaimCycle = (e: View) => e.findingsOf("lockdep").some((f) => ((f.data as { cycle?: string[] } | undefined)?.cycle ?? []).includes(NOTIFIER_MAP));
-const deviceUaf = (e: View) => e.findingsOf("uaf").some((f) => (f.data as { via?: string } | undefined)?.via === "device");
 
 /** The invariants as predicates: true = the invariant is broken in this execution. */
 export const VIOLATES: Readonly<Record<Invariant, (e: View) => boolean>> = Object.freeze({

@@ -258,6 +258,16 @@ export function* unpin_user_page(k: Kernel, pfn: number): Gen<void> {
   });
 }
 
+/** unpin_user_pages: unpin_user_page on each. */
+export function* unpin_user_pages(k: Kernel, pfns: readonly number[]): Gen<void> {
+  const __f = enter(k, "unpin_user_pages");
+  try {
+    for (const pfn of pfns) yield* unpin_user_page(k, pfn);
+  } finally {
+    leave(__f);
+  }
+}
+
 /** unpin_user_pages_dirty_lock: set_page_dirty_lock on each (if dirty), then unpin. */
 export function* unpin_user_pages_dirty_lock(k: Kernel, pfns: readonly number[], dirty: boolean): Gen<void> {
   const __f = enter(k, "unpin_user_pages_dirty_lock");

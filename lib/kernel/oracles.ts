@@ -176,6 +176,14 @@ export function deviceWrite(k: Kernel, w: DeviceWrite): number {
  * the CPU PTE's frame. Returns null if they agree, else the cause tag: "process: <why>" or
  * "kernel: <why>". Callable outside steps (reads only).
  */
+/** The two flavours of a `uaf` finding, for chapters' predicates (chapters.md §0.4): a device
+ *  access reached a freed or reused frame (`via: "device"`), or a frame was freed while a device
+ *  translation (GPU PTE or TLB, IOMMU PTE or IOTLB) still named it. */
+type UafView = { findingsOf(kind: string): readonly { data?: unknown }[] };
+const viaOf = (f: { data?: unknown }) => (f.data as { via?: string } | undefined)?.via;
+export const deviceUaf = (e: UafView): boolean => e.findingsOf("uaf").some((f) => viaOf(f) === "device");
+export const leakUaf = (e: UafView): boolean => e.findingsOf("uaf").some((f) => viaOf(f) !== "device");
+
 export function divergenceOf(mm: Mm, vpn: number, devicePfn: number): string | null {
   const cpu = (mm.pteFlags[vpn] & PTE_PRESENT) !== 0 ? mm.ptePfn[vpn] : -1;
   if (cpu === devicePfn) return null;
