@@ -277,11 +277,15 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
         // __mmu_notifier_invalidate_range_start returns the hlist's -EAGAIN as it is: the interval
         // tree's part (active_invalidate_ranges++, seq odd) is not ended here, and the caller may
         // not call range_end. Only the what-if kernel ends it (era.hlistFailureEndsItree).
-        if (k.era.hlistFailureEndsItree && subs.hasItree) yield* itreeInvEnd(k, range);
+        // A blockable range's caller drops the return value and calls range_end, which ends it.
+        if (k.era.hlistFailureEndsItree && subs.hasItree && !range.blockable) yield* itreeInvEnd(k, range);
       }
     }
     if (k.era.notifierLockdepMap) k.lockdep.mapRelease(t, NOTIFIER_MAP);
-    if (ret !== 0) yield* k.mem.fieldStep("invalidate_range_start failed", "r", () => invalidationEnds(k, range));
+    // A failed start ends the range only for the non-blockable caller, which then must not call
+    // range_end. A blockable caller (mmu_notifier_invalidate_range_start) drops the return value
+    // after the WARN, changes the PTEs and calls range_end: the range is in flight until then.
+    if (ret !== 0 && !range.blockable) yield* k.mem.fieldStep("invalidate_range_start failed", "r", () => invalidationEnds(k, range));
     return ret;
   } finally {
     leave(__f);

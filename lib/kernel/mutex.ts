@@ -23,14 +23,39 @@ export class KMutex extends Obj {
   }
   /** Lockdep class id. */
   readonly cls: number;
+  /** Lockdep class of the current hold: cls, or a subclass's (mutex_lock_nested). */
+  private heldCls = -1;
   constructor(
     private readonly k: Kernel,
     name: string,
     /** Lockdep class name (lockdep keys by init site); defaults to the instance name. */
-    className = name,
+    private readonly className = name,
   ) {
     super("mutex", name);
     this.cls = k.lockdep.classId(className);
+  }
+
+  /**
+   * mutex_lock_nested() (and mutex_lock_killable_nested: no signals are modelled). Lockdep keeps
+   * one class per (key, subclass), so a subclass other than 0 is a class of its own, named
+   * `class/subclass` here: i915 takes struct_mutex and obj->mm.lock as I915_MM_SHRINKER (1) from
+   * reclaim so that lockdep does not see them as recursion on the class taken outside reclaim.
+   */
+  *lockNested(subclass: number, label = `mutex_lock_nested(${this.name}, ${subclass})`): Generator<Yieldable, void, unknown> {
+    if (subclass === 0) return yield* this.lock(label);
+    const t = this.k.current();
+    const cls = this.k.lockdep.classId(`${this.className}/${subclass}`);
+    mightSleep(t, label);
+    this.k.lockdep.acquire(t, cls, this.name);
+    yield* this.access<void>("lock", "w", {
+      label,
+      enabled: () => this.owner === -1,
+      run: () => {
+        this.owner = t.index;
+        this.heldCls = cls;
+        noteAcquired(this.name);
+      },
+    });
   }
 
   /** mutex_lock(). Locking a mutex the task already owns blocks forever (the explorer reports the deadlock; lockdep the recursion). */
@@ -98,7 +123,8 @@ export class KMutex extends Obj {
           return;
         }
         this.owner = -1;
-        this.k.lockdep.release(t, this.cls);
+        this.k.lockdep.release(t, this.heldCls === -1 ? this.cls : this.heldCls);
+        this.heldCls = -1;
         noteReleased(this.name);
       },
     });

@@ -11,6 +11,7 @@ import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
 import { mprotect, PROT_READ } from "../../lib/kernel/mprotect.ts";
 import { MmuNotifier, MmuIntervalNotifier, mmu_interval_read_retry, mmu_interval_set_seq } from "../../lib/kernel/mmu-notifier.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
+import { EBUSY } from "../../lib/kernel/ww-mutex.ts";
 import { FOLL_WRITE, get_user_pages, pin_user_pages, put_page, set_page_dirty, unpin_user_page } from "../../lib/kernel/gup.ts";
 import { divergenceOf } from "../../lib/kernel/oracles.ts";
 import { HW_CPU_TLB } from "../../lib/kernel/page.ts";
@@ -253,5 +254,28 @@ describe("notifier-protocol: read_retry outside the set_seq lock", () => {
       claim({ title: `unreported (${strategy})`, model: m, predicate: (e) => e.final.retried && !e.has("notifier-protocol"), expect: "Never", search: { strategy } });
       claim({ title: `reported (${strategy})`, model: m, predicate: (e) => e.has("notifier-protocol"), expect: "Sometimes", search: { strategy } });
     }
+  });
+});
+
+// A blockable invalidate_range_start that fails (i915@v5.4's callback when its unbind meets a
+// pinned VMA: -EBUSY) is a WARN in every kernel since v5.4 ("mm/mmu_notifiers: check if mmu
+// notifier callbacks are allowed to fail"), and nothing more: mmu_notifier_invalidate_range_start
+// drops the return value, the caller zaps the PTEs and calls range_end. So the range is in flight
+// until that range_end, and ends once: the model used to end it at the failed start as well, which
+// left the page's in-flight count at -1 (stale-install and dirty-after-return read it).
+describe("notifier-protocol: a blockable start that fails", () => {
+  it("is reported, and the range still ends once, at range_end", () => {
+    const m = model("blockable start fails", () => {
+      const k = boot(ENOW);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      populate(k, mm, 0, 1);
+      const sub = new MmuNotifier({ name: "busy", *invalidate_range_start() { return EBUSY; } });
+      sub.mm = mm;
+      mm.notifiers.hlist.push(sub);
+      return { threads: { T: function* () { yield* munmap(k, mm, 0, 1); } }, final: () => ({ inFlight: mm.invalActive[0] }) };
+    });
+    claim({ title: "reported", model: m, predicate: (e) => e.has("notifier-protocol"), expect: "Always" });
+    claim({ title: "ends once", model: m, predicate: (e) => e.final.inFlight !== 0, expect: "Never" });
   });
 });
