@@ -94,6 +94,12 @@ export interface Era {
    *  the caller may not call range_end (chapter 12, C12.8-itree-leak). */
   readonly hlistFailureEndsItree: boolean;
 
+  /** Registration allocates the mm's subscriptions struct only when the mm has none yet
+   *  (Gunthorpe, "mm/mmu_notifiers: do not speculatively allocate a mmu_notifier_mm", v5.4);
+   *  v4.16's do_mmu_notifier_register kmallocs one on every registration and frees it unused.
+   *  Either way the allocation is GFP_KERNEL under the caller's mmap lock held for write. */
+  readonly notifierAllocFirstOnly: boolean;
+
   // ---- locking primitives ----
   /** mutex_trylock_recursive exists (removed v5.12, 0f319d49a416). */
   readonly mutexTrylockRecursive: boolean;
@@ -139,6 +145,7 @@ export const E18: Era = Object.freeze({
   mmTakeAllLocksVmas: false,
   oomReaperSkipsBlockingMm: true,
   hlistFailureEndsItree: false,
+  notifierAllocFirstOnly: false,
   mutexTrylockRecursive: true,
   shrinkerRwsem: true,
   ext4SkipsBufferless: false,
@@ -177,6 +184,7 @@ export const ENOW: Era = Object.freeze({
   mmTakeAllLocksVmas: true,
   oomReaperSkipsBlockingMm: false,
   hlistFailureEndsItree: false,
+  notifierAllocFirstOnly: true,
   mutexTrylockRecursive: false,
   shrinkerRwsem: false,
   ext4SkipsBufferless: true,

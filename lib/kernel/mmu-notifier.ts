@@ -29,6 +29,7 @@ import { Srcu } from "./srcu.ts";
 import { invalidationBegins, invalidationEnds } from "./oracles.ts";
 import { fieldTrip } from "./field-log.ts";
 import { planted } from "./planted.ts";
+import { GFP_KERNEL, kmalloc } from "./gfp.ts";
 
 /** enum mmu_notifier_event (v5.0+). "none" in eras without it. */
 export type MmuNotifierEvent = "none" | "UNMAP" | "CLEAR" | "PROTECTION_VMA" | "PROTECTION_PAGE" | "SOFT_DIRTY" | "RELEASE" | "MIGRATE" | "EXCLUSIVE";
@@ -147,6 +148,9 @@ export class MmuNotifierSubscriptions extends Obj {
   activeInvalidateRanges = 0;
   /** has_itree: an interval subscription was registered (the first one took mmap_lock for write). */
   hasItree = false;
+  /** mm->notifier_subscriptions (mm->mmu_notifier_mm at v4.16) is set: some registration
+   *  allocated it. Written and read only under the mm's mmap lock held for write. */
+  allocated = false;
   /** deferred_list: subs removed while invalidating; they leave the tree at the last mn_itree_inv_end. */
   readonly deferredRemove: MmuIntervalNotifier[] = [];
   private srcuObj: Srcu | null = null;
@@ -373,9 +377,23 @@ export function* mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): Gen
   }
 }
 
+/**
+ * The subscriptions struct, allocated GFP_KERNEL under the caller's mmap lock held for write and
+ * before mm_take_all_locks ("kmalloc cannot be called under mm_take_all_locks()"): v4.16's
+ * do_mmu_notifier_register on every registration (kmalloc(sizeof(struct mmu_notifier_mm))),
+ * since v5.4 only for the mm's first (kzalloc). The allocation may enter direct reclaim with the
+ * mmap lock and whatever the driver holds around the call.
+ */
+function* allocSubscriptions(k: Kernel, mm: Mm): Gen<void> {
+  if (k.era.notifierAllocFirstOnly && mm.notifiers.allocated) return;
+  yield* kmalloc(k, GFP_KERNEL, k.era.notifierAllocFirstOnly ? "kzalloc(mmu_notifier_subscriptions)" : "kmalloc(mmu_notifier_mm)");
+  mm.notifiers.allocated = true;
+}
+
 /** __mmu_notifier_register: caller holds mmap_lock for write. */
 export function* __mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): Gen<void> {
   const t = k.current();
+  yield* allocSubscriptions(k, mm);
   if (k.era.notifierRegistrationPriming) {
     // 66204f1d2d1b (v5.4–v5.10): fs_reclaim_acquire(GFP_KERNEL); lock_map_acquire(notifier map).
     k.lockdep.mapAcquire(t, FS_RECLAIM);
@@ -464,7 +482,9 @@ export function* mmu_interval_notifier_insert(k: Kernel, sub: MmuIntervalNotifie
     // land in the middle of an munmap or a fault. Later inserts only take the spinlock.
     if (!subs.hasItree) {
       yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name}) (first interval subscription)`);
-      // __mmu_notifier_register(NULL, mm): mm_take_all_locks, has_itree = true, mm_drop_all_locks.
+      // __mmu_notifier_register(NULL, mm): the subscriptions struct if the mm has none,
+      // mm_take_all_locks, has_itree = true, mm_drop_all_locks.
+      yield* allocSubscriptions(k, mm);
       yield* mm_take_all_locks(mm);
       subs.hasItree = true;
       mm_drop_all_locks(mm);
