@@ -30,7 +30,7 @@ import { currentIndex } from "./task.ts";
 import { deviceEra, requireDev } from "./device-era.ts";
 import { dma_map_sg, dma_unmap_sg, sg_alloc_table_from_pages, type DmaDevice, type SgTable } from "./dma-mapping.ts";
 import { dma_fence_init, dma_fence_signal, type DmaFence } from "./dma-fence.ts";
-import { dma_resv_add_fence, dma_resv_fences, dma_resv_init, dma_resv_reserve_fences, type DmaResv } from "./dma-resv.ts";
+import { dma_resv_add_fence, dma_resv_fences, dma_resv_init, dma_resv_reserve_fences, reservation_object_add_excl_fence, type DmaResv } from "./dma-resv.ts";
 import { ww_mutex_lock, ww_mutex_unlock } from "./ww-mutex.ts";
 import { EBUSY } from "./ww-mutex.ts";
 
@@ -212,8 +212,14 @@ export function* dma_buf_exporter_move(k: Kernel, buf: DmaBuf): Gen<DmaFence | n
     fence.addCallback(() => {
       for (const s of buf.mapped) if (s.state(k.mem) === "moved" && s.pages.some((p) => old.includes(p))) s.setState(k.mem, "dead");
     }, "mark old mappings dead");
-    yield* dma_resv_reserve_fences(k, buf.resv, 1);
-    yield* dma_resv_add_fence(k, buf.resv, fence, "KERNEL");
+    if (deviceEra(k).resvUsages) {
+      yield* dma_resv_reserve_fences(k, buf.resv, 1);
+      yield* dma_resv_add_fence(k, buf.resv, fence, "KERNEL");
+    } else {
+      // 2018 (reached only by an unpinned static attachment, a what-if): TTM publishes a move's
+      // fence as the exclusive one (ttm_bo_move_accel_cleanup, v4.16).
+      yield* reservation_object_add_excl_fence(k, buf.resv, fence);
+    }
     const fresh = yield* k.mem.step(`${buf.name}: allocate new backing`, "w", () => old.map(() => k.mem.allocFrame()));
     yield* buf.step(`${buf.name}: switch backing to ${fresh.join(",")}`, () => void (buf.pages = fresh));
     yield* spawn(`copy:${buf.name}`, () => copy_engine(k, buf, fence, waitFor, old, fresh));

@@ -122,3 +122,28 @@ describe("dma-buf: the sg table's state is behind the footprint checker", () => 
     expect(() => check({ title: "x", model: m, predicate: () => false, expect: "Never" })).toThrow(/footprint.*s\.state/);
   });
 });
+
+// A 2018 move is reached only by an attachment that did not pin (chapter 11's what-if): the move's
+// fence is published the 2018 way, as the exclusive fence (ttm_bo_move_accel_cleanup, v4.16);
+// the 2026 path called dma_resv_reserve_fences, which 2018 does not have, and threw.
+describe("dma-buf move in 2018 (unpinned)", () => {
+  it("publishes the move fence as the exclusive one", () => {
+    const m = model("2018 move", () => {
+      const k = boot(E18);
+      const buf = dma_buf_export(k, "b", 1);
+      let excl = false;
+      return {
+        threads: {
+          T: function* () {
+            yield* dma_resv_lock(k, buf.resv, null);
+            const f = yield* dma_buf_exporter_move(k, buf);
+            excl = f !== null && buf.resv.fences.some((e) => e.fence === f && e.usage === "WRITE");
+            yield* dma_resv_unlock(k, buf.resv);
+          },
+        },
+        final: () => ({ excl }),
+      };
+    });
+    expect(check({ title: "excl", model: m, predicate: (e) => e.final.excl, expect: "Always" }).observed).toBe("Always");
+  });
+});
