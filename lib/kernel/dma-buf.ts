@@ -216,8 +216,9 @@ export function* dma_buf_exporter_move(k: Kernel, buf: DmaBuf): Gen<DmaFence | n
       yield* dma_resv_reserve_fences(k, buf.resv, 1);
       yield* dma_resv_add_fence(k, buf.resv, fence, "KERNEL");
     } else {
-      // 2018 (reached only by an unpinned static attachment, a what-if): TTM publishes a move's
-      // fence as the exclusive one (ttm_bo_move_accel_cleanup, v4.16).
+      // 2018 (reached only by an unpinned static attachment, a what-if): TTM publishes a blit
+      // move's fence as the exclusive one (reservation_object_add_excl_fence in
+      // ttm_bo_move_accel_cleanup and ttm_bo_pipeline_move, v4.16; amdgpu_move_blit uses the latter).
       yield* reservation_object_add_excl_fence(k, buf.resv, fence);
     }
     const fresh = yield* k.mem.step(`${buf.name}: allocate new backing`, "w", () => old.map(() => k.mem.allocFrame()));

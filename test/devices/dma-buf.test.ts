@@ -124,8 +124,8 @@ describe("dma-buf: the sg table's state is behind the footprint checker", () => 
 });
 
 // A 2018 move is reached only by an attachment that did not pin (chapter 11's what-if): the move's
-// fence is published the 2018 way, as the exclusive fence (ttm_bo_move_accel_cleanup, v4.16);
-// the 2026 path called dma_resv_reserve_fences, which 2018 does not have, and threw.
+// fence is published the 2018 way, as the exclusive fence (reservation_object_add_excl_fence, as
+// v4.16's TTM blit moves do); the model called dma_resv_reserve_fences (v5.19+) and threw.
 describe("dma-buf move in 2018 (unpinned)", () => {
   it("publishes the move fence as the exclusive one", () => {
     const m = model("2018 move", () => {
