@@ -96,9 +96,14 @@ export interface Era {
 
   /** Registration allocates the mm's subscriptions struct only when the mm has none yet
    *  (Gunthorpe, "mm/mmu_notifiers: do not speculatively allocate a mmu_notifier_mm", v5.4);
-   *  v4.16's do_mmu_notifier_register kmallocs one on every registration and frees it unused.
-   *  Either way the allocation is GFP_KERNEL under the caller's mmap lock held for write. */
+   *  v4.16's do_mmu_notifier_register kmallocs one on every registration and frees it unused,
+   *  under the caller's mmap_sem through __mmu_notifier_register, before taking it through
+   *  mmu_notifier_register. Since v5.4 it is always under the mmap lock held for write. */
   readonly notifierAllocFirstOnly: boolean;
+  /** A hlist callback's failed start is a WARN (v5.4: "mm/mmu_notifiers: check if mmu notifier
+   *  callbacks are allowed to fail"); v4.19–v5.3 only print a line. No failure exists before
+   *  v4.19 (the callback returned void). Reported as `notifier-protocol` where it WARNs. */
+  readonly notifierFailWarns: boolean;
 
   // ---- locking primitives ----
   /** mutex_trylock_recursive exists (removed v5.12, 0f319d49a416). */
@@ -146,6 +151,7 @@ export const E18: Era = Object.freeze({
   oomReaperSkipsBlockingMm: true,
   hlistFailureEndsItree: false,
   notifierAllocFirstOnly: false,
+  notifierFailWarns: false,
   mutexTrylockRecursive: true,
   shrinkerRwsem: true,
   ext4SkipsBufferless: false,
@@ -185,6 +191,7 @@ export const ENOW: Era = Object.freeze({
   oomReaperSkipsBlockingMm: false,
   hlistFailureEndsItree: false,
   notifierAllocFirstOnly: true,
+  notifierFailWarns: true,
   mutexTrylockRecursive: false,
   shrinkerRwsem: false,
   ext4SkipsBufferless: true,

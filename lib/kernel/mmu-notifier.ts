@@ -266,7 +266,9 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
         const r = yield* kcall(k, `${s.ops.name}.invalidate_range_start`, () => start.call(s.ops, s, range));
         if (!range.blockable) nonBlockEnd(t);
         if (k.era.notifierBlockableArg && typeof r === "number" && r !== 0) {
-          if (range.blockable || r !== EAGAIN) finding("notifier-protocol", `${s.ops.name}.invalidate_range_start returned ${r} for a ${range.blockable ? "blockable" : "non-blockable"} range`, { sub: s.ops.name });
+          // The WARN is v5.4's ("mm/mmu_notifiers: check if mmu notifier callbacks are allowed to
+          // fail"); v4.19–v5.3 only print a line (era.notifierFailWarns).
+          if (k.era.notifierFailWarns && (range.blockable || r !== EAGAIN)) finding("notifier-protocol", `${s.ops.name}.invalidate_range_start returned ${r} for a ${range.blockable ? "blockable" : "non-blockable"} range`, { sub: s.ops.name });
           if (s.ops.invalidate_range_end) finding("notifier-protocol", `${s.ops.name} can fail start (-EAGAIN) but implements invalidate_range_end`, { sub: s.ops.name });
           ret = r;
         }
@@ -364,12 +366,18 @@ export function secondaryTlbInvalidate(mm: Mm, start: number, end: number): void
 
 // ---- registration ----
 
-/** mmu_notifier_register: takes mmap_lock for write, then __mmu_notifier_register. */
+/**
+ * mmu_notifier_register: takes mmap_lock for write, then __mmu_notifier_register. v4.16's
+ * do_mmu_notifier_register(take_mmap_sem = 1) kmallocs the struct before it takes mmap_sem, so
+ * in that era this entry point allocates outside the lock.
+ */
 export function* mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): Gen<number> {
   const __f = enter(k, "mmu_notifier_register");
   try {
+    const early = !k.era.notifierAllocFirstOnly;
+    if (early) yield* allocSubscriptions(k, mm);
     yield* mm.mmapLock.downWrite(`mmap_write_lock(${mm.name})`);
-    yield* __mmu_notifier_register(k, sub, mm);
+    yield* registerLocked(k, sub, mm, !early);
     yield* mmap_write_unlock(mm);
     return 0;
   } finally {
@@ -378,11 +386,11 @@ export function* mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): Gen
 }
 
 /**
- * The subscriptions struct, allocated GFP_KERNEL under the caller's mmap lock held for write and
- * before mm_take_all_locks ("kmalloc cannot be called under mm_take_all_locks()"): v4.16's
- * do_mmu_notifier_register on every registration (kmalloc(sizeof(struct mmu_notifier_mm))),
- * since v5.4 only for the mm's first (kzalloc). The allocation may enter direct reclaim with the
- * mmap lock and whatever the driver holds around the call.
+ * The subscriptions struct, allocated GFP_KERNEL before mm_take_all_locks ("kmalloc cannot be
+ * called under mm_take_all_locks()"): v4.16's do_mmu_notifier_register on every registration
+ * (kmalloc(sizeof(struct mmu_notifier_mm))), since v5.4 only for the mm's first. Through
+ * __mmu_notifier_register it is under the caller's mmap lock held for write and whatever the
+ * driver holds around the call, and may enter direct reclaim there.
  */
 function* allocSubscriptions(k: Kernel, mm: Mm): Gen<void> {
   if (k.era.notifierAllocFirstOnly && mm.notifiers.allocated) return;
@@ -392,8 +400,12 @@ function* allocSubscriptions(k: Kernel, mm: Mm): Gen<void> {
 
 /** __mmu_notifier_register: caller holds mmap_lock for write. */
 export function* __mmu_notifier_register(k: Kernel, sub: MmuNotifier, mm: Mm): Gen<void> {
+  yield* registerLocked(k, sub, mm, true);
+}
+
+function* registerLocked(k: Kernel, sub: MmuNotifier, mm: Mm, allocate: boolean): Gen<void> {
   const t = k.current();
-  yield* allocSubscriptions(k, mm);
+  if (allocate) yield* allocSubscriptions(k, mm);
   if (k.era.notifierRegistrationPriming) {
     // 66204f1d2d1b (v5.4–v5.10): fs_reclaim_acquire(GFP_KERNEL); lock_map_acquire(notifier map).
     k.lockdep.mapAcquire(t, FS_RECLAIM);
