@@ -53,6 +53,8 @@ export const COMMITS = Object.freeze({
   // ---- DRM ----
   /** v5.3: TTM evicts a busy BO by locking it with the submission's ticket. */
   ttmBusyTicket: c("d367bd2a5e2b", "drm/ttm: fix busy memory to fail other user v10"),
+  /** v5.3: ttm_eu_reserve_buffers can leave the BOs it reserved on the LRU (v4.16 always took them off). */
+  ttmLruRemovalOptional: c("6e58ab7ac7fa", "drm/ttm: Make LRU removal optional v2"),
   /** v5.3: amdgpu collects userptr pages with HMM and holds no page references from here on. */
   amdgpuHmmMirror: c("899fbde14646", "drm/amdgpu: replace get_user_pages with HMM mirror helpers"),
   /** v5.5: amdgpu on mmu_interval_notifier; the submission returns -EAGAIN when read_retry fails. */

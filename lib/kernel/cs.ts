@@ -11,9 +11,13 @@
 // changed in steps that stand for sections under ttm_bo_glob.lru_lock (a spinlock).
 //
 // Simplifications: the LRU walk's trylocks are separate steps after the walk's snapshot (in the
-// kernel they run under the LRU spinlock): errs towards more interleavings. Eviction moves to
-// "system" after waiting for the BO's fences (no copy job, no move fence). amdgpu's -ENOMEM
-// fallbacks (allowed domains, self-eviction) are not modelled.
+// kernel they run under the LRU spinlock): errs towards more interleavings. Reserved BOs stay on
+// the LRU in every era, as since v5.3 (6e58ab7ac7fa); v4.16's ttm_eu_reserve_buffers took them off
+// (ttm_eu_del_from_lru_locked), so its walk never met them: errs towards more slow-path waits and
+// interleavings, the same -ENOMEM for the trylock-only walk. Eviction moves to "system" after
+// waiting for the BO's fences (no copy job, no move fence). amdgpu's -ENOMEM fallbacks (v4.16
+// amdgpu_cs_bo_validate retrying with allowed_domains, amdgpu_cs_try_evict) are not modelled:
+// errs towards more -ENOMEM findings.
 
 import { Obj, finding, note } from "../explorer/index.ts";
 import type { Yieldable } from "../explorer/index.ts";
@@ -228,7 +232,9 @@ export function* ttm_lru_walk_ticketlock(k: Kernel, mgr: VramManager, busy: Bo, 
   }
 }
 
-/** ttm_mem_evict_wait_busy (d367bd2a5e2b): lock the busy BO with the ticket, unlock, retry; -EDEADLK is returned as -EBUSY. */
+/** ttm_mem_evict_wait_busy (d367bd2a5e2b as v5.3 released it, after Kuehling's "drm/ttm: return
+ *  -EBUSY if waiting for busy BO fails"; as first merged it returned -EAGAIN): lock the busy BO
+ *  with the ticket, unlock, retry; -EDEADLK is returned as -EBUSY. */
 export function* ttm_mem_evict_wait_busy(k: Kernel, busy: Bo, ticket: WwAcquireCtx): Gen<number> {
   const __k = enter(k, "ttm_mem_evict_wait_busy");
   try {

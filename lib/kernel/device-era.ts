@@ -35,7 +35,9 @@ export interface DeviceEra {
   /** What-if only, no release has it: TTM hands the ww rollback back to the driver (-EBUSY from
    *  ttm_bo_validate, the caller backs off and restarts) instead of reporting -ENOMEM, as Thomas
    *  Hellström's RFC "drm/ttm: Allow the driver to resolve a WW transaction rollback" (2023) and
-   *  the 2026 drm_exec eviction series propose. */
+   *  the 2026 drm_exec eviction series propose. It was briefly merged once: d367bd2a5e2b returned
+   *  -EAGAIN for libdrm to restart, until Felix Kuehling's "drm/ttm: return -EBUSY if waiting for
+   *  busy BO fails" (same v5.3 pull) took it back because amdgpu_cs live-locked on the restarts. */
   readonly ttmPassesBackoff: boolean;
 }
 
