@@ -11,10 +11,10 @@
 // changed in steps that stand for sections under ttm_bo_glob.lru_lock (a spinlock).
 //
 // Simplifications: the LRU walk's trylocks are separate steps after the walk's snapshot (in the
-// kernel they run under the LRU spinlock): errs towards more interleavings. Reserved BOs stay on
-// the LRU in every era, as since v5.3 (6e58ab7ac7fa); v4.16's ttm_eu_reserve_buffers took them off
-// (ttm_eu_del_from_lru_locked), so its walk never met them: errs towards more slow-path waits and
-// interleavings, the same -ENOMEM for the trylock-only walk. Eviction moves to "system" after
+// kernel they run under the LRU spinlock): errs towards more interleavings. With the device era's
+// ttmDelFromLru (v4.16) a reservation takes the BOs off the LRU and back-off or fencing puts the
+// resident ones back, as ttm_eu_reserve_buffers/_backoff/_fence do; a BO validated into VRAM joins
+// the LRU then, not at the move. Eviction moves to "system" after
 // waiting for the BO's fences (no copy job, no move fence). amdgpu's -ENOMEM fallbacks (v4.16
 // amdgpu_cs_bo_validate retrying with allowed_domains, amdgpu_cs_try_evict) are not modelled:
 // errs towards more -ENOMEM findings.
@@ -38,12 +38,16 @@ export interface Bo {
   readonly name: string;
   readonly resv: DmaResv;
   placement: "vram" | "system";
+  /** The VRAM manager it lives in while placement is "vram" (null otherwise). */
+  mgr: VramManager | null;
 }
 
 /** VRAM: slots and an LRU, behind the LRU lock (this object's steps). */
 export class VramManager extends Obj {
   free: number;
   readonly lru: Bo[] = [];
+  /** Every BO resident here, on the LRU or not (a reserved one is off it with ttmDelFromLru). */
+  readonly resident: Bo[] = [];
   constructor(name: string, slots: number) {
     super("vram", name);
     this.free = slots;
@@ -55,10 +59,11 @@ export class VramManager extends Obj {
 
 /** Setup helper: a BO, already resident in `mgr` if given (taking a slot). */
 export function ttm_bo_create(name: string, resv: DmaResv, mgr: VramManager | null = null): Bo {
-  const bo: Bo = { name, resv, placement: mgr ? "vram" : "system" };
+  const bo: Bo = { name, resv, placement: mgr ? "vram" : "system", mgr };
   if (mgr) {
     mgr.free--;
     mgr.lru.push(bo);
+    mgr.resident.push(bo);
   }
   return bo;
 }
@@ -101,16 +106,37 @@ export function* ttm_eu_reserve_buffers(k: Kernel, bos: Bo[]): Gen<{ ret: number
     // v4.16 ends acquisition here. Eviction with the ticket (v5.3) locks after it, so the model
     // drops ww_acquire_done in that era (unverified which commit removed it from TTM).
     if (!deviceEra(k).ttmEvictWaitBusy) ww_acquire_done(ticket);
+    // v4.16: ttm_eu_del_from_lru_locked(list), under the LRU lock: no eviction walk meets them.
+    if (deviceEra(k).ttmDelFromLru) yield* lruSection(bos, "ttm_eu_del_from_lru_locked", (m, bo) => {
+      const i = m.lru.indexOf(bo);
+      if (i >= 0) m.lru.splice(i, 1);
+    });
     return { ret: 0, ticket };
   } finally {
     leave(__k);
   }
 }
 
+/** One LRU-lock section over the managers of `bos` (one step per manager). */
+function* lruSection(bos: readonly Bo[], label: string, f: (m: VramManager, bo: Bo) => void): Gen<void> {
+  const mgrs: VramManager[] = [];
+  for (const bo of bos) if (bo.mgr !== null && !mgrs.includes(bo.mgr)) mgrs.push(bo.mgr);
+  for (const m of mgrs) yield* m.step(label, () => { for (const bo of bos) if (bo.mgr === m) f(m, bo); });
+}
+
+/** v4.16's ttm_bo_add_to_lru for the held, resident BOs of a back-off or a fence (before unreserve). */
+function* readdToLru(k: Kernel, ticket: WwAcquireCtx, bos: readonly Bo[]): Gen<void> {
+  if (!deviceEra(k).ttmDelFromLru) return;
+  yield* lruSection(bos.filter((b) => b.resv.lock.heldByCtx(ticket)), "ttm_bo_add_to_lru", (m, bo) => {
+    if (bo.placement === "vram" && !m.lru.includes(bo)) m.lru.push(bo);
+  });
+}
+
 /** ttm_eu_backoff_reservation: unlock all, end the ticket. */
 export function* ttm_eu_backoff_reservation(k: Kernel, ticket: WwAcquireCtx, bos: readonly Bo[]): Gen<void> {
   const __k = enter(k, "ttm_eu_backoff_reservation");
   try {
+    yield* readdToLru(k, ticket, bos);
     for (const bo of bos) if (bo.resv.lock.heldByCtx(ticket)) yield* dma_resv_unlock(k, bo.resv);
     ww_acquire_fini(k, ticket);
   } finally {
@@ -132,6 +158,7 @@ export function* ttm_eu_fence_buffer_objects(k: Kernel, ticket: WwAcquireCtx, bo
       else if (usage === "READ" || usage === "BOOKKEEP") yield* reservation_object_add_shared_fence(k, bo.resv, fence);
       else yield* reservation_object_add_excl_fence(k, bo.resv, fence);
     }
+    yield* readdToLru(k, ticket, bos);
     for (const bo of bos) if (bo.resv.lock.heldByCtx(ticket)) yield* dma_resv_unlock(k, bo.resv);
     ww_acquire_fini(k, ticket);
   } finally {
@@ -153,11 +180,14 @@ export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: Ww
     // a BO or waits for one; the other submitters' restarts are finite in every scenario, so the
     // loop ends (one that did not would be cut at the step bound and decide nothing).
     for (;;) {
+      const delFromLru = deviceEra(k).ttmDelFromLru;
       const got = yield* mgr.step(`ttm_bo_mem_space(${bo.name})`, () => {
         if (mgr.free <= 0) return false;
         mgr.free--;
-        mgr.lru.push(bo);
+        if (!delFromLru) mgr.lru.push(bo); // v4.16: the BO joins the LRU at back-off or fencing
+        mgr.resident.push(bo);
         bo.placement = "vram";
+        bo.mgr = mgr;
         return true;
       });
       if (got) return 0;
@@ -188,7 +218,12 @@ export function* ttm_bo_validate(k: Kernel, bo: Bo, mgr: VramManager, ticket: Ww
 export function* ttm_mem_evict_first(k: Kernel, mgr: VramManager, forBo: Bo, ticket: WwAcquireCtx): Gen<number> {
   const __k = enter(k, "ttm_mem_evict_first");
   try {
-    const cands = yield* mgr.step("LRU walk (lru_lock)", () => mgr.lru.filter((b) => b !== forBo));
+    // offLru: resident BOs the walk cannot see, i.e. reserved ones with ttmDelFromLru (v4.16). Only
+    // for the oracle below: v4.16's TTM never learns of them.
+    const { cands, offLru } = yield* mgr.step("LRU walk (lru_lock)", () => ({
+      cands: mgr.lru.filter((b) => b !== forBo),
+      offLru: mgr.resident.filter((b) => b !== forBo && !mgr.lru.includes(b)),
+    }));
     let busy: Bo | null = null;
     for (const c of cands) {
       if (c.resv.lock.heldByCtx(ticket)) continue; // ours: not evictable without allow_reserved_eviction
@@ -202,7 +237,11 @@ export function* ttm_mem_evict_first(k: Kernel, mgr: VramManager, forBo: Bo, tic
     }
     if (busy && deviceEra(k).ttmLruWalker) return yield* ttm_lru_walk_ticketlock(k, mgr, busy, ticket);
     if (busy && deviceEra(k).ttmEvictWaitBusy) return yield* ttm_mem_evict_wait_busy(k, busy, ticket);
-    if (busy) finding("cs-enomem-evictable", `ttm_bo_validate(${forBo.name}) fails with -ENOMEM although ${busy.name} could have been evicted after waiting for its reservation`, { bo: forBo.name, busy: busy.name });
+    // A BO held by another submission (busy on the LRU, or off it because reserved) could have
+    // been evicted after waiting for its reservation. Our own are excluded: only this thread
+    // changes what this ticket holds.
+    const waitable = busy ?? offLru.find((b) => !b.resv.lock.heldByCtx(ticket)) ?? null;
+    if (waitable) finding("cs-enomem-evictable", `ttm_bo_validate(${forBo.name}) fails with -ENOMEM although ${waitable.name} could have been evicted after waiting for its reservation`, { bo: forBo.name, busy: waitable.name });
     return ENOMEM;
   } finally {
     leave(__k);
@@ -254,9 +293,13 @@ export function* ttm_bo_evict(k: Kernel, mgr: VramManager, bo: Bo): Gen<void> {
   try {
     yield* dma_resv_wait_timeout(k, bo.resv, "BOOKKEEP");
     yield* mgr.step(`ttm_bo_evict(${bo.name}) -> system`, () => {
-      mgr.lru.splice(mgr.lru.indexOf(bo), 1);
+      const i = mgr.lru.indexOf(bo);
+      if (i >= 0) mgr.lru.splice(i, 1);
+      const r = mgr.resident.indexOf(bo);
+      if (r >= 0) mgr.resident.splice(r, 1);
       mgr.free++;
       bo.placement = "system";
+      bo.mgr = null;
       note(`${bo.name} evicted`);
     });
   } finally {

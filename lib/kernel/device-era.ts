@@ -25,6 +25,10 @@ export interface DeviceEra {
   readonly dmaBufResvConvention: boolean;
   /** TTM eviction waits on a busy BO with the CS ticket (ttm_mem_evict_wait_busy, d367bd2a5e2b, v5.3). */
   readonly ttmEvictWaitBusy: boolean;
+  /** ttm_eu_reserve_buffers takes the BOs it reserved off their LRU (ttm_eu_del_from_lru_locked)
+   *  until back-off or fencing puts them back (v4.16); optional since "drm/ttm: Make LRU removal
+   *  optional v2" (6e58ab7ac7fa, v5.3), and amdgpu stopped removing them in the same release. */
+  readonly ttmDelFromLru: boolean;
   /** TTM evicts through the LRU walker (ttm_bo_evict_alloc -> ttm_lru_walk_for_evict, Thomas
    *  Hellström's "drm/ttm: Use the LRU walker for eviction", ≈v6.12): the ticket walk locks one busy
    *  BO and evicts it, but its -EDEADLK becomes -ENOSPC ("Caller needs to exit the ww
@@ -50,6 +54,7 @@ export const DEV18: DeviceEra = Object.freeze({
   dynamicDmaBuf: false,
   dmaBufResvConvention: false,
   ttmEvictWaitBusy: false,
+  ttmDelFromLru: true,
   ttmLruWalker: false,
   ttmPassesBackoff: false,
 });
@@ -63,6 +68,7 @@ export const DEVNOW: DeviceEra = Object.freeze({
   dynamicDmaBuf: true,
   dmaBufResvConvention: true,
   ttmEvictWaitBusy: true,
+  ttmDelFromLru: false,
   ttmLruWalker: true,
   ttmPassesBackoff: false,
 });

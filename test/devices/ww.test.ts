@@ -125,6 +125,29 @@ describe("CS building blocks: reserve, validate with eviction, fence (chapter 01
     claim({ title: "-ENOMEM reaches the caller", model: m, predicate: (e) => e.final.A === -12 || e.final.B === -12, expect: "Sometimes" });
     claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock") || e.has("ww-violation"), expect: "Never" });
   }, 60_000);
+  // v4.16's ttm_eu_reserve_buffers takes the reserved BOs off the LRU until back-off: the LRU walk
+  // never meets the other submission's BO, and the oracle (cs-enomem-evictable, above) finds it
+  // among the resident BOs. Until December 2026 the model kept them on the LRU in every era.
+  it("E18: reserved BOs are off the LRU while held, back on after the back-off", () => {
+    const m = model("reserve, look, back off (E18)", () => {
+      const k = boot(E18);
+      const vram = new VramManager("vram", 1);
+      const x = ttm_bo_create("x", dma_resv_init(k, "x"), vram);
+      const seen: boolean[] = [];
+      return {
+        threads: {
+          T: function* () {
+            const { ticket } = yield* ttm_eu_reserve_buffers(k, [x]);
+            seen.push(yield* vram.step("look", () => vram.lru.includes(x)));
+            yield* ttm_eu_backoff_reservation(k, ticket, [x]);
+            seen.push(yield* vram.step("look", () => vram.lru.includes(x)));
+          },
+        },
+        final: () => ({ seen: seen.join(",") }),
+      };
+    });
+    claim({ title: "off, then on", model: m, predicate: (e) => e.final.seen !== "false,true", expect: "Never" });
+  }, 60_000);
   it("what-if TTM that hands the rollback back (-EBUSY to the driver): never -ENOMEM-evictable", () => {
     claim({ title: "cs-enomem-evictable", model: sc01a(ENOW, false, true), predicate: (e) => e.has("cs-enomem-evictable"), expect: "Never" });
   }, 60_000);
