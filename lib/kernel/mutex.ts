@@ -23,7 +23,7 @@ export class KMutex extends Obj {
   }
   /** Lockdep class id. */
   readonly cls: number;
-  /** Lockdep class of the current hold: cls, or a subclass's (mutex_lock_nested). */
+  /** Lockdep class of the current hold (cls, or a subclass's: mutex_lock_nested), -1 when free. */
   private heldCls = -1;
   constructor(
     private readonly k: Kernel,
@@ -42,9 +42,17 @@ export class KMutex extends Obj {
    * reclaim so that lockdep does not see them as recursion on the class taken outside reclaim.
    */
   *lockNested(subclass: number, label = `mutex_lock_nested(${this.name}, ${subclass})`): Generator<Yieldable, void, unknown> {
-    if (subclass === 0) return yield* this.lock(label);
+    yield* this.lockAs(subclass === 0 ? this.cls : this.k.lockdep.classId(`${this.className}/${subclass}`), label);
+  }
+
+  /** mutex_lock(). Locking a mutex the task already owns blocks forever (the explorer reports the deadlock; lockdep the recursion). */
+  *lock(label = `mutex_lock(${this.name})`): Generator<Yieldable, void, unknown> {
+    yield* this.lockAs(this.cls, label);
+  }
+
+  /** The sleeping acquisition, as lockdep class `cls` (which unlock releases). */
+  private *lockAs(cls: number, label: string): Generator<Yieldable, void, unknown> {
     const t = this.k.current();
-    const cls = this.k.lockdep.classId(`${this.className}/${subclass}`);
     mightSleep(t, label);
     this.k.lockdep.acquire(t, cls, this.name);
     yield* this.access<void>("lock", "w", {
@@ -53,21 +61,6 @@ export class KMutex extends Obj {
       run: () => {
         this.owner = t.index;
         this.heldCls = cls;
-        noteAcquired(this.name);
-      },
-    });
-  }
-
-  /** mutex_lock(). Locking a mutex the task already owns blocks forever (the explorer reports the deadlock; lockdep the recursion). */
-  *lock(label = `mutex_lock(${this.name})`): Generator<Yieldable, void, unknown> {
-    const t = this.k.current();
-    mightSleep(t, label);
-    this.k.lockdep.acquire(t, this.cls, this.name);
-    yield* this.access<void>("lock", "w", {
-      label,
-      enabled: () => this.owner === -1,
-      run: () => {
-        this.owner = t.index;
         noteAcquired(this.name);
       },
     });
@@ -87,6 +80,7 @@ export class KMutex extends Obj {
       run: () => {
         if (this.owner !== -1) return false;
         this.owner = t.index;
+        this.heldCls = this.cls;
         this.k.lockdep.acquire(t, this.cls, this.name, 0, true);
         noteAcquired(this.name);
         return true;
@@ -105,6 +99,7 @@ export class KMutex extends Obj {
         if (this.owner === t.index) return "RECURSIVE";
         if (this.owner !== -1) return "FAILED";
         this.owner = t.index;
+        this.heldCls = this.cls;
         this.k.lockdep.acquire(t, this.cls, this.name, 0, true);
         noteAcquired(this.name);
         return "SUCCESS";
@@ -123,7 +118,7 @@ export class KMutex extends Obj {
           return;
         }
         this.owner = -1;
-        this.k.lockdep.release(t, this.heldCls === -1 ? this.cls : this.heldCls);
+        this.k.lockdep.release(t, this.heldCls);
         this.heldCls = -1;
         noteReleased(this.name);
       },

@@ -171,11 +171,6 @@ export function deviceWrite(k: Kernel, w: DeviceWrite): number {
   return mem.writeFrame(w.pfn, "device", w.gen, w.mm.id, w.vpn, w.who);
 }
 
-/**
- * divergence (at quiescence, e.g. from final()): the frame a live binding reaches for mm:vpn vs
- * the CPU PTE's frame. Returns null if they agree, else the cause tag: "process: <why>" or
- * "kernel: <why>". Callable outside steps (reads only).
- */
 /** The two flavours of a `uaf` finding, for chapters' predicates (chapters.md §0.4): a device
  *  access reached a freed or reused frame (`via: "device"`), or a frame was freed while a device
  *  translation (GPU PTE or TLB, IOMMU PTE or IOTLB) still named it. */
@@ -184,6 +179,11 @@ const viaOf = (f: { data?: unknown }) => (f.data as { via?: string } | undefined
 export const deviceUaf = (e: UafView): boolean => e.findingsOf("uaf").some((f) => viaOf(f) === "device");
 export const leakUaf = (e: UafView): boolean => e.findingsOf("uaf").some((f) => viaOf(f) !== "device");
 
+/**
+ * divergence (at quiescence, e.g. from final()): the frame a live binding reaches for mm:vpn vs
+ * the CPU PTE's frame. Returns null if they agree, else the cause tag: "process: <why>" or
+ * "kernel: <why>". Callable outside steps (reads only).
+ */
 export function divergenceOf(mm: Mm, vpn: number, devicePfn: number): string | null {
   const cpu = (mm.pteFlags[vpn] & PTE_PRESENT) !== 0 ? mm.ptePfn[vpn] : -1;
   if (cpu === devicePfn) return null;
