@@ -224,7 +224,13 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
     // has_itree, as the kernel tests it: set once, by the first interval insert, under
     // mm_take_all_locks and mmap_lock for write (which in the kernel exclude every invalidation;
     // the model's do not quite, see range_end), never cleared.
-    const curSeq = yield* subs.step(`mn_itree_inv_start_range(${range.start}..${range.end})`, subs.hasItree ? (planted(k, "itree-start-commutes") ? "u" : "w") : "r", () => {
+    // Without an interval subscription the step is only the read of the list the loop below walks
+    // (under srcu_read_lock), named after the function that walks it in the era: an mm with no
+    // interval tree never calls mn_itree_inv_start_range, and a 2018 kernel has none to call.
+    const startLabel = subs.hasItree
+      ? `mn_itree_inv_start_range(${range.start}..${range.end})`
+      : `${k.era.intervalNotifier ? "mn_hlist_invalidate_range_start" : "__mmu_notifier_invalidate_range_start"}(${range.start}..${range.end}): notifier list`;
+    const curSeq = yield* subs.step(startLabel, subs.hasItree ? (planted(k, "itree-start-commutes") ? "u" : "w") : "r", () => {
       if (!subs.hasItree) return 0;
       subs.activeInvalidateRanges++;
       targets = subs.itree.filter((s) => s.overlaps(range.start, range.end));

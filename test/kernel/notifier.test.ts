@@ -1,12 +1,14 @@
 // MMU notifier and interval-notifier contracts (kernel-semantics §16, §17), exit_mmap release,
 // and GUP-fast against fork (write_protect_seq, now).
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { claim, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, ERAS } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region } from "../../lib/kernel/mm.ts";
 import { populate } from "../../lib/kernel/populate.ts";
-import { MmuNotifier, MmuIntervalNotifier, mmu_interval_notifier_insert, mmu_interval_read_begin, mmu_interval_set_seq, mmu_notifier_register } from "../../lib/kernel/mmu-notifier.ts";
+import { MmuNotifier, MmuIntervalNotifier, mmu_interval_notifier_insert, mmu_interval_read_begin, mmu_interval_set_seq, mmu_interval_notifier_insert_at_setup, mmu_notifier_register, mmu_notifier_register_at_setup } from "../../lib/kernel/mmu-notifier.ts";
+import { replay } from "../../lib/explorer/replay.ts";
+import { encodeToken } from "../../lib/explorer/token.ts";
 import { munmap, mmput } from "../../lib/kernel/munmap.ts";
 import { TestGpu } from "./device.ts";
 
@@ -118,5 +120,38 @@ describe("E18 vs now: no interval notifiers in 2018", () => {
       msg = String(e);
     }
     if (!/does not exist in era "E18"/.test(msg)) throw new Error(`expected an era error, got: ${msg}`);
+  });
+});
+
+describe("the invalidation's first step is named after the code the era runs", () => {
+  // An mm without interval subscriptions never calls mn_itree_inv_start_range (v5.5+ tests
+  // has_itree first), and the 2018 kernel has no interval tree at all: its trace must not show one.
+  const labels = (era: typeof E18, interval: boolean): string[] => {
+    const m = model("munmap with a subscriber", () => {
+      const k = boot(era);
+      const mm = mm_alloc(k, 8);
+      mmap_region(mm, 0, 1);
+      populate(k, mm, 0, 1);
+      if (interval) mmu_interval_notifier_insert_at_setup(k, new MmuIntervalNotifier(0, 1, { name: "mirror", *invalidate(s, _r, cur) { yield* mmu_interval_set_seq(k, s, cur); return true; } }), mm);
+      else mmu_notifier_register_at_setup(new MmuNotifier({ name: "obs", *invalidate_range_start() { return 0; } }), mm);
+      return { threads: { T: function* () { yield* munmap(k, mm, 0, 1); } }, final: () => 0 };
+    });
+    // A label is the call path, outermost first; the step's own name is its last part.
+    return replay(m, encodeToken([])).trace.map((e) => e.label.split(" › ").pop()!);
+  };
+  it("2018: __mmu_notifier_invalidate_range_start walks the list; no interval tree", () => {
+    const l = labels(E18, false);
+    expect(l.some((s) => s.startsWith("__mmu_notifier_invalidate_range_start("))).toBe(true);
+    expect(l.filter((s) => s.includes("mn_itree"))).toEqual([]);
+  });
+  it("now, list only: mn_hlist_invalidate_range_start, no interval tree step", () => {
+    const l = labels(ENOW, false);
+    expect(l.some((s) => s.startsWith("mn_hlist_invalidate_range_start("))).toBe(true);
+    expect(l.filter((s) => s.includes("mn_itree"))).toEqual([]);
+  });
+  it("now, with an interval subscription: mn_itree_inv_start_range and mn_itree_inv_end", () => {
+    const l = labels(ENOW, true);
+    expect(l.some((s) => s.startsWith("mn_itree_inv_start_range("))).toBe(true);
+    expect(l).toContain("mn_itree_inv_end");
   });
 });
