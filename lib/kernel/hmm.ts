@@ -7,7 +7,9 @@
 // range_END calls hmm_invalidate_range, which clears range->valid for overlapping snapshots and
 // calls every mirror's sync_cpu_device_pagetables. So the device is updated after the CPU PTEs
 // changed, and a snapshot taken between start and end is still "valid" until end. The era
-// switch hmmInvalidateAtEnd=false moves both to range_start (≈v4.20).
+// switch hmmInvalidateAtEnd=false is ec131b2d7fa6 (≈v4.20): range_start clears range->valid and
+// syncs the mirrors, range_end clears range->valid again without syncing them
+// (hmm_invalidate_range(hmm, false, &update)), and hmm->sequence is gone.
 //
 // Neither API takes page references: the result is only good until the next invalidation.
 
@@ -80,24 +82,25 @@ export class Hmm extends Obj {
   }
 }
 
-/** hmm_invalidate_range_start: bump the sequence; invalidate here in eras after the move to start (≈v4.20). */
+/** hmm_invalidate_range_start: v4.16 bumps the sequence only; since ec131b2d7fa6 it invalidates and syncs the mirrors. */
 function* hmm_invalidate_range_start(k: Kernel, hmm: Hmm, r: MmuNotifierRange): Gen<void> {
-  yield* hmm.step("hmm_invalidate_range_start: sequence++", "w", () => void hmm.sequence++);
-  if (!k.era.hmmInvalidateAtEnd) yield* hmm_invalidate_range(k, hmm, r);
+  if (k.era.hmmInvalidateAtEnd) yield* hmm.step("hmm_invalidate_range_start: sequence++", "w", () => void hmm.sequence++);
+  else yield* hmm_invalidate_range(k, hmm, r, true);
 }
 
-/** hmm_invalidate_range_end: v4.16 invalidates (and syncs the mirrors) here. */
+/** hmm_invalidate_range_end: v4.16 invalidates and syncs the mirrors here; since ec131b2d7fa6 it only clears range->valid again. */
 function* hmm_invalidate_range_end(k: Kernel, hmm: Hmm, r: MmuNotifierRange): Gen<void> {
-  if (k.era.hmmInvalidateAtEnd) yield* hmm_invalidate_range(k, hmm, r);
+  yield* hmm_invalidate_range(k, hmm, r, k.era.hmmInvalidateAtEnd);
 }
 
-/** hmm_invalidate_range: clear range->valid of overlapping snapshots, then sync every mirror. */
-function* hmm_invalidate_range(k: Kernel, hmm: Hmm, r: MmuNotifierRange): Gen<void> {
+/** hmm_invalidate_range(hmm, device, update): clear range->valid of overlapping snapshots, then, if `device`, sync every mirror. */
+function* hmm_invalidate_range(k: Kernel, hmm: Hmm, r: MmuNotifierRange, device: boolean): Gen<void> {
   const __f = enter(k, "hmm_invalidate_range");
   try {
     yield* hmm.step(`hmm_invalidate_range(${r.start}..${r.end}): range->valid = false`, "w", () => {
       for (const range of hmm.ranges) if (range.start < r.end && r.start < range.end) range.valid = false;
     });
+    if (!device) return;
     const t = k.current();
     const cls = k.lockdep.classId("&hmm->mirrors_sem");
     k.lockdep.acquire(t, cls, "hmm->mirrors_sem", 1);

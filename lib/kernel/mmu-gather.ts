@@ -5,9 +5,11 @@
 //
 // A forced flush happens when the batch is full (`batch` pages, default unlimited) and after a
 // dirty file PTE (zap_pte_range's force_flush). The kernel's first batch holds 8 pages
-// (MMU_GATHER_BUNDLE); the next batch page comes from a GFP_NOWAIT allocation, and only its
-// failure forces a flush: the default never fails it. Set `batch` to 1 or 2 in a scenario to
-// reproduce "pages freed before invalidate_range_end" that way.
+// (MMU_GATHER_BUNDLE); the next batch page comes from a GFP_NOWAIT allocation, and its failure
+// forces a flush, and so does reaching MAX_GATHER_BATCH_COUNT batches (tlb_next_batch, v4.16:
+// 10000 / MAX_GATHER_BATCH of them, about 9,700 pages), so an munmap of more than that frees
+// pages before invalidate_range_end with no memory pressure at all. The default batch is
+// unlimited; set `batch` to 1 or 2 in a scenario to reproduce either case on one or two pages.
 
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
