@@ -71,7 +71,9 @@ function diffBench(): void {
   const chapter = "chapters/09-the-worker-and-the-flush.md";
   const results = JSON.parse(readFileSync(path.join(repo, "results/results.json"), "utf8")) as Results;
   const alone = results.chapters.find((c) => c.file === chapter)?.durationMs ?? NaN;
-  writeFileSync(path.join(repo, chapter), readFileSync(path.join(repo, chapter), "utf8") + "\nAn edit of the prose.\n");
+  // A paragraph below the title moves every block of the chapter down: its units' records still
+  // come from the cache (hash.ts unitHash, layout).
+  writeFileSync(path.join(repo, chapter), readFileSync(path.join(repo, chapter), "utf8").replace("\n", "\n\nAn edit of the prose.\n"));
   const t0 = performance.now();
   run([process.execPath, "dist/build/src/cli.js", "diff", "HEAD", "--no-site"], { cwd: repo, ok: true });
   const wall = performance.now() - t0;
@@ -121,6 +123,14 @@ export async function bench(): Promise<number> {
     edit.push(buildIn(twenty, []));
   }
   console.log(row("one chapter edited, 20 chapters", edit, base));
+  // A paragraph inserted near the top moves every block below it: nothing re-runs.
+  const moved: Record<string, number>[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const f = path.join(twenty, "07-copy.md");
+    await writeFile(f, (await readFile(f, "utf8")).replace("\n", `\n\nA new paragraph ${i}.\n`));
+    moved.push(buildIn(twenty, []));
+  }
+  console.log(row("one chapter, blocks moved down", moved, base));
   await rm(path.join(ROOT, ".bench"), { recursive: true, force: true });
 
   diffBench();

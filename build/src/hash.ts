@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ts } from "ts-morph";
 import type { Extract } from "./extract.ts";
-import { tangle } from "./tangle.ts";
+import { tangle, tangleContent } from "./tangle.ts";
 import { runtimeSpecifier } from "./sandbox/modules.ts";
 
 function sha(parts: string[]): string {
@@ -98,9 +98,9 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
 
 /**
  * The key of one work unit's records (run.ts, `Unit`): what the unit's worker is given, and
- * nothing else. The unit's tangled text (every definition and its one test block, each at its own
- * lines; prose is blank), the defs-only text of each chapter it imports, the text of each lib/
- * file it reaches, and `tools`. A unit is evaluated afresh (sandbox/worker.ts), so no other block
+ * nothing else. The unit's module content (every definition and its one test block, in order;
+ * tangle.ts `tangleContent`), the defs-only content of each chapter it imports, the text of each
+ * lib/ file it reaches, and `tools`. A unit is evaluated afresh (sandbox/worker.ts), so no other block
  * of its chapter, and no unit that ran before it, can change what it records (the worker runs the
  * whole chapter's module but only the unit's block, and a unit whose whole chapter does not load
  * runs again on its own text: run.ts runOwnText). One way remains, and it needs the chapter's
@@ -109,15 +109,21 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
  * each unit's runtime loads) would. An edit to a test
  * block re-runs that block, an edit to a definition re-runs every block of the chapter (a test
  * body runs after all definitions, so one above it and one below it alike), and an edit to prose
- * re-runs nothing.
+ * re-runs nothing, even one that moves the blocks' lines.
+ *
+ * `layout` says where the code sits (the same, with each block at its lines). A cached run made
+ * at another layout is used only when nothing in it names a line but its tests' fence lines,
+ * which the build then takes from the chapter as it is (pipeline.ts `relocated`).
  */
-export function unitHash(root: string, ex: Extract, block: string | null, extracts: Map<string, Extract>, tools: string, cache: SourceCache, unconfined = false): string {
+export function unitHash(root: string, ex: Extract, block: string | null, extracts: Map<string, Extract>, tools: string, cache: SourceCache, unconfined = false): { key: string; layout: string } {
   const self = path.join(root, ex.file);
-  const parts = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", tangle(ex, { unit: block }, runtimeSpecifier(root, self))];
+  const content = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", tangleContent(ex, { unit: block }, runtimeSpecifier(root, self))];
+  const layout = [tangle(ex, { unit: block }, runtimeSpecifier(root, self))];
   for (const f of closureFiles(root, ex, extracts, cache)) {
     if (f === self) continue;
     const imported = f.endsWith(".md") ? extracts.get(f) : undefined;
-    parts.push(path.relative(root, f), imported ? tangle(imported, "defs", runtimeSpecifier(root, f)) : cache.text(f) ?? "<missing>");
+    content.push(path.relative(root, f), imported ? tangleContent(imported, "defs", runtimeSpecifier(root, f)) : cache.text(f) ?? "<missing>");
+    if (imported) layout.push(path.relative(root, f), tangle(imported, "defs", runtimeSpecifier(root, f)));
   }
-  return sha(parts);
+  return { key: sha(content), layout: sha(layout) };
 }

@@ -11,7 +11,7 @@ import { ChapterTypeChecker, checkChapters } from "./typecheck.ts";
 import { expectedKey, mergeUnits, runUnits, unitsOf, type Frame, type ModuleRun, type Unit, type UnitRun } from "./run.ts";
 import { transpileDir } from "./sandbox/transpile-cache.ts";
 import { ModuleCompiler } from "./sandbox/modules.ts";
-import { unitFromCache, unitToCache } from "./unit-cache.ts";
+import { relocated, unitFromCache, unitToCache } from "./unit-cache.ts";
 import { RESULTS_SCHEMA, type BlockResult, type ChapterResult, type Results, type Location } from "./results.ts";
 import { blockAt, markdownColumn } from "./tangle.ts";
 import { chapterHash, SourceCache, toolHash, unitHash } from "./hash.ts";
@@ -202,17 +202,20 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   // run whose chapter then fails to type-check is merely unused (and still cached). Units whose
   // key is in the cache are not run at all.
   const candidates = todo.filter((f) => diags.get(f)!.length === 0 && extracts.get(f)!.blocks.length > 0);
-  const units: { u: Unit; key: string }[] = [];
+  const units: { u: Unit; key: string; layout: string }[] = [];
   await time("hash", () => {
     const cache = sourceCache;
-    for (const f of candidates) for (const u of unitsOf(f, extracts.get(f)!)) units.push({ u, key: unitHash(root, extracts.get(f)!, u.block, extracts, tools, cache, opts.unconfined) });
+    for (const f of candidates) for (const u of unitsOf(f, extracts.get(f)!)) units.push({ u, ...unitHash(root, extracts.get(f)!, u.block, extracts, tools, cache, opts.unconfined) });
   });
   const unitRuns = new Map<Unit, UnitRun>();
   const unitDir = opts.cacheDir ? path.join(opts.cacheDir, "units") : null;
   if (unitDir) {
-    for (const { u, key } of units) {
+    for (const { u, key, layout } of units) {
       const p = path.join(unitDir, key + ".json");
-      if (existsSync(p)) unitRuns.set(u, unitFromCache(root, await readFile(p, "utf8")));
+      if (!existsSync(p)) continue;
+      const blocks = extracts.get(u.file)!.blocks;
+      const run = relocated(unitFromCache(root, await readFile(p, "utf8")), layout, (id) => blocks.find((b) => b.id === id)?.fenceLine);
+      if (run) unitRuns.set(u, run);
     }
   }
   const missing = units.filter(({ u }) => !unitRuns.has(u));
@@ -234,13 +237,13 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
 
   const fresh = await running;
   timings.run = performance.now() - t0;
-  for (const [i, { u, key }] of missing.entries()) {
+  for (const [i, { u, key, layout }] of missing.entries()) {
     const r = fresh[i]!;
     unitRuns.set(u, r);
     // A unit cut short by the watchdog, the safety net or a crash is never cached.
     if (unitDir && !r.interrupted) {
       await mkdir(unitDir, { recursive: true });
-      await writeFile(path.join(unitDir, key + ".json"), unitToCache(root, r));
+      await writeFile(path.join(unitDir, key + ".json"), unitToCache(root, r, layout));
     }
   }
   const runByFile = new Map<string, ModuleRun>();

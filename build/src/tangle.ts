@@ -24,11 +24,14 @@ export type TangleMode =
 /** The namespace the tangled module gives the runtime; chapters must not use this name. */
 export const RUNTIME_NS = "__book";
 
+/** The blocks a mode's module holds, in chapter order. */
+function blocksOf(ex: Extract, mode: TangleMode) {
+  return ex.blocks.filter((b) => !(b.flags.test && (mode === "defs" || (typeof mode === "object" && b.id !== mode.unit))));
+}
+
 export function tangle(ex: Extract, mode: TangleMode, runtimeSpecifier: string): string {
   const out: string[] = new Array(ex.lineCount).fill("");
-  for (const b of ex.blocks) {
-    if (b.flags.test && mode === "defs") continue;
-    if (b.flags.test && typeof mode === "object" && b.id !== mode.unit) continue;
+  for (const b of blocksOf(ex, mode)) {
     const code = b.code === "" ? [] : b.code.split("\n");
     code.forEach((l, i) => (out[b.codeLine - 1 + i] = l));
     if (b.flags.test) {
@@ -41,6 +44,19 @@ export function tangle(ex: Extract, mode: TangleMode, runtimeSpecifier: string):
   // Line 1 is never a code line: it is prose or an opening fence, so it has room for the import.
   out[0] = out[0] ? `${prelude} ${out[0]}` : prelude;
   return out.join("\n");
+}
+
+/**
+ * What `tangle` gives the module, without where it sits: each block's code in order, a test block
+ * with its id and flags. Two chapters whose modules differ only in the lines between their blocks
+ * (prose added or removed) have the same content and run the same; only line numbers in what they
+ * report (failure frames, a test's fence line) differ (hash.ts `unitHash`, pipeline.ts).
+ * A definition's default id names its line, so it is left out.
+ */
+export function tangleContent(ex: Extract, mode: TangleMode, runtimeSpecifier: string): string {
+  const parts = [runtimeSpecifier];
+  for (const b of blocksOf(ex, mode)) parts.push(b.flags.test ? `test ${JSON.stringify({ id: b.id, skip: b.flags.skip, fails: b.flags.fails })}\n${b.code}` : `definition\n${b.code}`);
+  return parts.join("\0");
 }
 
 /** Maps a tangled (line, column), both 1-based, to the Markdown column on the same line. */

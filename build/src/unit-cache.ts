@@ -19,11 +19,33 @@ function mapFrames(u: UnitRun, f: (file: string) => string): UnitRun {
 
 const slash = (p: string) => p.split(path.sep).join("/");
 
-export function unitToCache(root: string, u: UnitRun): string {
+/** `layout`: where the unit's code sat when it ran (hash.ts `unitHash`). */
+export function unitToCache(root: string, u: UnitRun, layout = ""): string {
   const { linkedLib: _, ...kept } = u;
-  return JSON.stringify(mapFrames(kept, (file) => slash(path.relative(root, file))));
+  return JSON.stringify({ layout, ...mapFrames(kept, (file) => slash(path.relative(root, file))) });
 }
 
-export function unitFromCache(root: string, text: string): UnitRun {
-  return mapFrames(JSON.parse(text) as UnitRun, (file) => path.join(root, file));
+export function unitFromCache(root: string, text: string): { run: UnitRun; layout: string } {
+  const { layout, ...run } = JSON.parse(text) as UnitRun & { layout?: string };
+  return { run: mapFrames(run, (file) => path.join(root, file)), layout: layout ?? "" };
+}
+
+/**
+ * A cached run for a unit whose code now sits at `layout`, or null when it cannot be used. Made
+ * at the same layout, it is used as it is. Made at another (prose moved the blocks), it is used
+ * only if nothing in it names a line of the chapter: no error, no failed test, so no frame; its
+ * tests' fence lines are then taken from the chapter as it is now (`fenceLine`). A failure is
+ * run again, so that its frame points at the line it is on now.
+ */
+export function relocated(cached: { run: UnitRun; layout: string }, layout: string, fenceLine: (blockId: string) => number | undefined): UnitRun | null {
+  const { run } = cached;
+  if (cached.layout === layout) return run;
+  const clean = !run.loadError && run.errors.length === 0 && run.tests.every((t) => t.error === null && (t.state === "passed" || t.state === "skipped"));
+  if (!clean) return null;
+  const tests = run.tests.map((t) => {
+    if (!t.meta?.blockId || t.meta.line === undefined) return t;
+    const line = fenceLine(t.meta.blockId);
+    return line === undefined ? t : { ...t, meta: { ...t.meta, line } };
+  });
+  return { ...run, tests };
 }

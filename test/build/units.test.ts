@@ -268,7 +268,12 @@ describe("a unit's key", () => {
     const ex = extract("test-results/units/keys/01-units.md", text);
     const extracts = new Map([[abs, ex]]);
     const cache = new SourceCache(new Map([[abs, text]]));
-    return Object.fromEntries(["leaves-state", "reads-state"].map((b) => [b, unitHash(ROOT, ex, b, extracts, "tools", cache)]));
+    return Object.fromEntries(["leaves-state", "reads-state"].map((b) => [b, unitHash(ROOT, ex, b, extracts, "tools", cache).key]));
+  };
+  const layouts = (text: string) => {
+    const abs = path.join(ROOT, "test-results/units/keys/01-units.md");
+    const ex = extract("test-results/units/keys/01-units.md", text);
+    return unitHash(ROOT, ex, "reads-state", new Map([[abs, ex]]), "tools", new SourceCache(new Map([[abs, text]]))).layout;
   };
   const before = keys(chapter());
 
@@ -285,10 +290,18 @@ describe("a unit's key", () => {
     }
   });
 
-  test("prose re-keys nothing, unless it moves the blocks' lines (records carry them)", () => {
+  test("prose re-keys nothing, even when it moves the blocks' lines; the layout says where they are", () => {
     expect(keys(chapter({ prose: "Other words, same line." }))).toEqual(before);
-    const moved = keys(chapter({ prose: "Two lines\nof prose." }));
-    expect(moved["leaves-state"]).not.toBe(before["leaves-state"]);
+    expect(keys(chapter({ prose: "Two lines\nof prose." }))).toEqual(before);
+    expect(layouts(chapter({ prose: "Other words, same line." }))).toBe(layouts(chapter()));
+    expect(layouts(chapter({ prose: "Two lines\nof prose." }))).not.toBe(layouts(chapter()));
+  });
+
+  test("a test block's flags and a definition's place among the blocks are content", () => {
+    expect(keys(chapter().replace("```ts test id=reads-state", "```ts test id=reads-state skip"))["reads-state"]).not.toBe(before["reads-state"]);
+    // The definition moved from after the test blocks to before them: the module differs.
+    const moved = chapter().replace("```ts\nconst later = 1;\n```\n", "").replace("```ts test id=leaves-state", "```ts\nconst later = 1;\n```\n\n```ts test id=leaves-state");
+    expect(keys(moved)["leaves-state"]).not.toBe(before["leaves-state"]);
   });
 });
 
@@ -316,6 +329,15 @@ describe("the build re-runs only the units whose key changed", () => {
     expect(prose.ran).toEqual([]);
     expect(prose.results.chapters[0]!.cached).toBe(false);
     expect(records(prose.results)).toBe(records(second.results));
+    // Prose that moves every block down two lines: still nothing re-runs, the records are the
+    // ones a fresh run makes, and each block's line is where it is now.
+    const movedText = edited.replace("Some prose.", "Some prose.\n\nAnd a new paragraph.");
+    const moved = await once(movedText);
+    expect(moved.ran).toEqual([]);
+    const fresh = await build({ root: ROOT, chaptersDir: path.dirname(file), resultsFile: path.join(dir, "fresh.json"), cacheDir: null });
+    expect(records(moved.results)).toBe(records(fresh.results));
+    expect(moved.results.chapters[0]!.blocks.map((b) => b.line)).toEqual(fresh.results.chapters[0]!.blocks.map((b) => b.line));
+    expect(moved.results.chapters[0]!.blocks.map((b) => b.line)).not.toEqual(second.results.chapters[0]!.blocks.map((b) => b.line));
     expect((await once(edited.replace("const later = 1;", "const later = 2;"))).ran.sort()).toEqual(["leaves-state", "reads-state"]);
     // Back to the first text: every unit from the cache, the same records as the first run.
     const again = await once(chapter());
@@ -332,7 +354,20 @@ test("the unit cache moves frame paths to the root and back, and leaves records 
     tests: [{ name: "b", state: "failed" as const, durationMs: 1, error: { message: "m", frame: { file: chapter, line: 3, col: 1 } },
       meta: { records: [{ type: "claim", file: "ext4file", at: { file: "lib/x.ts" } }] } }],
   };
-  const text = unitToCache(ROOT, u);
+  const text = unitToCache(ROOT, u, "L1");
   expect(text).not.toContain(ROOT);
-  expect(unitFromCache(ROOT, text)).toEqual(u);
+  expect(unitFromCache(ROOT, text)).toEqual({ run: u, layout: "L1" });
+});
+
+test("a cached run made at another layout is used only when nothing in it names a line", async () => {
+  const { relocated } = await import("../../build/src/unit-cache.ts");
+  const chapter = path.join(ROOT, "chapters/04-x.md");
+  const passed = { file: chapter, block: "b", durationMs: 1, errors: [], tests: [{ name: "b", state: "passed" as const, durationMs: 1, error: null, meta: { blockId: "b", line: 10, records: [] } }] };
+  const failed = { ...passed, tests: [{ ...passed.tests[0]!, state: "failed" as const, error: { message: "m", frame: { file: chapter, line: 12, col: 1 } } }] };
+  const at = (line: number) => () => line;
+  expect(relocated({ run: passed, layout: "A" }, "A", at(20))).toBe(passed);
+  expect(relocated({ run: passed, layout: "A" }, "B", at(20))!.tests[0]!.meta!.line).toBe(20);
+  expect(relocated({ run: failed, layout: "A" }, "A", at(20))).toBe(failed);
+  expect(relocated({ run: failed, layout: "A" }, "B", at(20))).toBeNull();
+  expect(relocated({ run: { ...passed, errors: [{ message: "load", frame: null }] }, layout: "A" }, "B", at(20))).toBeNull();
 });
