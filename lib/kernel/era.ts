@@ -53,7 +53,10 @@ export interface Era {
   readonly cowReuse: "mapcount" | "exclusive";
   /** GUP of a shared anon page for read unshares first (FAULT_FLAG_UNSHARE, v5.19). */
   readonly gupUnshareRO: boolean;
-  /** vmscan / try_to_unmap_one refuse to swap out a maybe-pinned anon page (≈v5.19+). */
+  /** vmscan / try_to_unmap_one refuse to swap out a maybe-pinned anon page. Two commits, one
+   *  switch: vmscan's half (no maybe-pinned page into the swap cache) is feb889fb40fa "mm: don't
+   *  put pinned pages into the swap cache" (v5.11); try_to_unmap_one's (an exclusive maybe-pinned
+   *  page is not unmapped, PG_anon_exclusive) is v5.19. Only era mixes could tell them apart. */
   readonly swapoutRefusesPinned: boolean;
   /** fork bumps mm->write_protect_seq so GUP-fast retries (≈v5.11). */
   readonly writeProtectSeq: boolean;

@@ -156,6 +156,8 @@ function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Ge
       });
       if (pfn < 0) return VM_FAULT_OOM;
       yield* page_mkwrite(k, pfn);
+      // finish_fault, then fault_dirty_shared_page (set_page_dirty, unlock_page): with the page
+      // still locked from ->page_mkwrite, so reclaim cannot release its buffers in between.
       yield* k.mem.step(`map ${mm.name}:${vpn} -> ${pfn} writable + fault_dirty_shared_page`, "w", () => {
         const mem = k.mem;
         if (mm.pteFlags[vpn] === 0) {
@@ -166,6 +168,7 @@ function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Ge
         }
         mem.putPage(pfn);
       });
+      yield* k.pageLock(pfn).unlock();
       return VM_FAULT_OK;
     } finally {
       leave(__k);
@@ -188,19 +191,19 @@ function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Ge
 }
 
 /**
- * ->page_mkwrite of a dirty-tracking filesystem (ext4_page_mkwrite): lock the page, make sure it
- * has buffers (block allocation), unlock. May sleep.
+ * do_page_mkwrite with ->page_mkwrite of a dirty-tracking filesystem (ext4_page_mkwrite): lock the
+ * page and make sure it has buffers (block allocation). May sleep. Returns with the page LOCKED
+ * (VM_FAULT_LOCKED: do_page_mkwrite locks it if the filesystem did not): the caller maps and
+ * dirties it, then unlocks (fault_dirty_shared_page), in v4.16 and today.
  */
 export function* page_mkwrite(k: Kernel, pfn: number): Gen<void> {
   const __f = enter(k, "page_mkwrite");
   try {
-    const lock = k.pageLock(pfn);
-    yield* lock.lock();
+    yield* k.pageLock(pfn).lock();
     yield* k.mem.step(`block_page_mkwrite(${pfn}): attach buffers`, "w", () => {
       const f = k.mem.mapping[pfn] >= 0 ? k.files[k.mem.mapping[pfn]] : null;
       if (f?.dirtyTracked) k.mem.flags[pfn] |= PG_PRIVATE;
     });
-    yield* lock.unlock();
   } finally {
     leave(__f);
   }
@@ -280,6 +283,7 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
     if (vma.flags & VM_SHARED && vma.file) {
       // wp_page_shared: ->page_mkwrite, then make the PTE writable and dirty the page.
       yield* page_mkwrite(k, snap);
+      // finish_mkwrite_fault, then fault_dirty_shared_page, the page still locked (see page_mkwrite).
       yield* mem.step(`wp_page_shared: make ${mm.name}:${vpn} writable`, "w", () => {
         if (mm.ptePfn[vpn] === snap && mm.pteFlags[vpn] & PTE_PRESENT) {
           mm.pteFlags[vpn] |= PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
@@ -287,6 +291,7 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
         }
         mem.putPage(snap);
       });
+      yield* k.pageLock(snap).unlock();
       return VM_FAULT_OK;
     }
     const zero = snap === 0;

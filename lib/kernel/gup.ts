@@ -85,22 +85,28 @@ function gup_put_folio(k: Kernel, pfn: number, flags: number): void {
   }
 }
 
-/** The PTE checks of follow_page_pte / gup_fast_pte_range on a PTE value (f, pfn): pfn, -1 (not
- *  usable: fault or fall back), -2 (must unshare first). No reference taken. */
-function pteUsable(k: Kernel, f: number, pfn: number, flags: number): number {
+/** The PTE checks of follow_page_pte / gup_fast_pte_range on a PTE value (f, pfn): pfn, or -1
+ *  (not usable: fault or fall back). No reference taken. */
+function pteUsable(f: number, pfn: number, flags: number): number {
   if (!(f & PTE_PRESENT)) return -1;
   if (flags & FOLL_WRITE && !(f & PTE_WRITE)) return -1;
   if (flags & FOLL_WRITE && f & PTE_SPECIAL) return -1;
-  // gup_must_unshare (now): a read-only pin of an anon page that is not exclusive unshares first.
-  if (k.era.gupUnshareRO && (flags & (FOLL_WRITE | FOLL_PIN)) === FOLL_PIN && (k.mem.flags[pfn] & (PG_ANON | PG_ANON_EXCLUSIVE)) === PG_ANON) return -2;
   return pfn;
 }
 
-/** follow_page_pte's verdict for one page, under the PTL (inside a step): pfn or -1 (needs a fault). */
+/** `!pte_write(pte) && gup_must_unshare(...)` (now): a read-only pin of an anon page that is not
+ *  exclusive must unshare it first (a write PTE maps an exclusive page anyway). */
+function mustUnshare(k: Kernel, f: number, pfn: number, flags: number): boolean {
+  return k.era.gupUnshareRO && !(f & PTE_WRITE) && (flags & (FOLL_WRITE | FOLL_PIN)) === FOLL_PIN && (k.mem.flags[pfn] & (PG_ANON | PG_ANON_EXCLUSIVE)) === PG_ANON;
+}
+
+/** follow_page_pte's verdict for one page, under the PTL (inside a step): pfn, -1 (needs a fault)
+ *  or -2 (must unshare first: -EMLINK, before any reference is taken). */
 function followPage(k: Kernel, mm: Mm, vpn: number, flags: number): number {
   const f = mm.pteFlags[vpn];
-  const pfn = pteUsable(k, f, mm.ptePfn[vpn], flags);
+  const pfn = pteUsable(f, mm.ptePfn[vpn], flags);
   if (pfn < 0) return pfn;
+  if (mustUnshare(k, f, pfn, flags)) return -2;
   const mem = k.mem;
   if (!try_grab_folio(k, mm, pfn, flags)) return -1; // unreachable under the PTL (v6.x: -ENOMEM)
   if (flags & FOLL_TOUCH && !(mem.isZeroPage(pfn))) {
@@ -151,25 +157,31 @@ function* gupSlow(k: Kernel, mm: Mm, start: number, n: number, flags: number, pa
 
 /**
  * __get_user_pages_fast (2018 name; gup_fast now): lockless, never faults. Returns how many
- * leading pages it got (possibly 0). Now: a pin gives up while fork copies (write_protect_seq odd).
+ * leading pages it got (possibly 0). Now, a pin (57efa1fe5957, v5.11; `if (gup_flags & FOLL_PIN)`,
+ * so a FOLL_GET walk during fork's copy takes the page) samples write_protect_seq before the walk
+ * and gives up if fork is copying (raw_seqcount_try_begin), and after the walk unpins everything
+ * and returns 0 if the sequence moved (read_seqcount_retry): a fork anywhere in between undoes it.
  */
 export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: number, flags: number, pages: number[]): Gen<number> {
   const __f = enter(k, "__get_user_pages_fast");
   try {
     const fl = flags | (flags & FOLL_PIN ? 0 : FOLL_GET);
+    const seqCheck = k.era.writeProtectSeq && (fl & FOLL_PIN) !== 0;
+    let seq = 0;
     let got = 0;
     for (let i = 0; i < n; i++) {
       const vpn = start + i;
       // READ_ONCE(*pmdp), then READ_ONCE(*ptep), with IRQs off and no PTL: both may change right after.
       const base = vpn - (vpn % HPAGE_NR);
       const snap = yield* k.mem.fieldStep(`gup_fast(${mm.name}:${vpn}): read PTE`, "r", () => {
-        // gup_fast (57efa1fe5957, v5.11): only a pin checks write_protect_seq (`if (gup_flags &
-        // FOLL_PIN)`); a FOLL_GET walk during fork's copy takes the page. The kernel samples the
-        // count once and re-checks it at the end; the model checks it at each PTE read.
-        if (k.era.writeProtectSeq && fl & FOLL_PIN && mm.writeProtectSeq & 1) return null;
+        // The sample of write_protect_seq is taken with the first PTE read, the walk's first access.
+        if (seqCheck && i === 0) {
+          seq = mm.writeProtectSeq;
+          if (seq & 1) return null;
+        }
         const pmd = mm.pmdVal.get(base) ?? PMD_TABLE;
         if (pmd === PMD_NONE) return null; // pmd_none: fall back to the slow path
-        const f = mm.pteFlags[vpn], pfn = pteUsable(k, f, mm.ptePfn[vpn], fl);
+        const f = mm.pteFlags[vpn], pfn = pteUsable(f, mm.ptePfn[vpn], fl);
         return pfn < 0 ? null : { f, pfn, pmd };
       });
       if (!snap) break;
@@ -189,11 +201,28 @@ export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: numb
           gup_put_folio(k, snap.pfn, fl);
           return -1;
         }
+        // gup_must_unshare on the page as it is now, after the grab (gup_fast_pte_range).
+        if (mustUnshare(k, snap.f, snap.pfn, fl)) {
+          gup_put_folio(k, snap.pfn, fl);
+          return -1;
+        }
         return snap.pfn;
       });
       if (r < 0) break;
       pages.push(r);
       got++;
+    }
+    if (seqCheck && got > 0) {
+      const moved = yield* k.mem.fieldStep(`gup_fast(${mm.name}): read_seqcount_retry(write_protect_seq)`, "w", () => {
+        if (mm.writeProtectSeq === seq) return false;
+        // gup_fast_unpin_user_pages: every page this walk pinned.
+        for (const pfn of pages.slice(pages.length - got)) gup_put_folio(k, pfn, fl);
+        return true;
+      });
+      if (moved) {
+        pages.length -= got;
+        return 0;
+      }
     }
     return got;
   } finally {
@@ -268,12 +297,17 @@ export function* unpin_user_pages(k: Kernel, pfns: readonly number[]): Gen<void>
   }
 }
 
-/** unpin_user_pages_dirty_lock: set_page_dirty_lock on each (if dirty), then unpin. */
+/**
+ * unpin_user_pages_dirty_lock (now): for each page, if `dirty` and the page is not dirty yet (an
+ * unlocked test: `!folio_test_dirty`), lock it, dirty it and unlock it; then unpin. A page that
+ * is already dirty is not locked at all, so a caller that holds its lock (reclaim's try_to_unmap
+ * reaching a notifier) does not deadlock on a page reclaim has just added to swap (dirty).
+ */
 export function* unpin_user_pages_dirty_lock(k: Kernel, pfns: readonly number[], dirty: boolean): Gen<void> {
   const __f = enter(k, "unpin_user_pages_dirty_lock");
   try {
     for (const pfn of pfns) {
-      if (dirty) yield* set_page_dirty_lock(k, pfn);
+      if (dirty && (yield* k.mem.fieldStep(`folio_test_dirty(${pfn})`, "r", () => !(k.mem.flags[pfn] & PG_DIRTY)))) yield* set_page_dirty_lock(k, pfn);
       yield* unpin_user_page(k, pfn);
     }
   } finally {
