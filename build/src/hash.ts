@@ -7,6 +7,7 @@ import path from "node:path";
 import { ts } from "ts-morph";
 import type { Extract } from "./extract.ts";
 import { tangle, tangleContent } from "./tangle.ts";
+import { definitionSlice } from "./slice.ts";
 import { runtimeSpecifier } from "./sandbox/modules.ts";
 
 function sha(parts: string[]): string {
@@ -97,9 +98,20 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
 }
 
 /**
+ * A unit's own module as its key sees it: the definitions its test block can reach (slice.ts)
+ * and the block, or, when the slice cannot be taken, the whole module's content.
+ */
+function unitContent(ex: Extract, block: string | null, spec: string): string {
+  const b = block === null ? undefined : ex.blocks.find((x) => x.flags.test && x.id === block);
+  const slice = definitionSlice(ex, b);
+  if (!slice || !b) return tangleContent(ex, { unit: block }, spec);
+  return [spec, ...slice.map((t) => `definition\n${t}`), `test ${JSON.stringify({ id: b.id, skip: b.flags.skip, fails: b.flags.fails })}\n${b.code}`].join("\0");
+}
+
+/**
  * The key of one work unit's records (run.ts, `Unit`): what the unit's worker is given, and
- * nothing else. The unit's module content (every definition and its one test block, in order;
- * tangle.ts `tangleContent`), the defs-only content of each chapter it imports, the text of each
+ * nothing else. The unit's module content (the definitions its test block can reach, slice.ts,
+ * and the block, in order; tangle.ts `tangleContent` when no slice), the defs-only content of each chapter it imports, the text of each
  * lib/ file it reaches, and `tools`. A unit is evaluated afresh (sandbox/worker.ts), so no other block
  * of its chapter, and no unit that ran before it, can change what it records (the worker runs the
  * whole chapter's module but only the unit's block, and a unit whose whole chapter does not load
@@ -107,9 +119,9 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
  * author on both sides: an imported chapter that only another block uses is loaded for every unit,
  * so load-time code of that chapter that reached the unit (through lib/'s ambient slots, reset as
  * each unit's runtime loads) would. An edit to a test
- * block re-runs that block, an edit to a definition re-runs every block of the chapter (a test
- * body runs after all definitions, so one above it and one below it alike), and an edit to prose
- * re-runs nothing, even one that moves the blocks' lines.
+ * block re-runs that block, an edit to a definition re-runs the blocks that reach it (above or
+ * below them alike; every block, if it is effectful: slice.ts), and an edit to prose re-runs
+ * nothing, even one that moves the blocks' lines.
  *
  * `layout` says where the code sits (the same, with each block at its lines). A cached run made
  * at another layout is used only when nothing in it names a line but its tests' fence lines,
@@ -117,7 +129,7 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
  */
 export function unitHash(root: string, ex: Extract, block: string | null, extracts: Map<string, Extract>, tools: string, cache: SourceCache, unconfined = false): { key: string; layout: string } {
   const self = path.join(root, ex.file);
-  const content = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", tangleContent(ex, { unit: block }, runtimeSpecifier(root, self))];
+  const content = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", unitContent(ex, block, runtimeSpecifier(root, self))];
   const layout = [tangle(ex, { unit: block }, runtimeSpecifier(root, self))];
   for (const f of closureFiles(root, ex, extracts, cache)) {
     if (f === self) continue;

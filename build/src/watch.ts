@@ -1,7 +1,8 @@
 // `npm run watch`: rebuild when a chapter, lib/ or the runtime changes. The run stage works by
 // unit (a chapter's definitions and one test block, run.ts) and caches each unit under a key of
 // what it is given (hash.ts, `unitHash`), so an edit to one claim re-runs that claim's block,
-// an edit to a definition re-runs its chapter's blocks, and an edit to prose re-runs nothing.
+// an edit to a definition re-runs the blocks that reach it (slice.ts), and an edit to prose
+// re-runs nothing, even one that moves the blocks.
 // Each re-run block's verdict is printed as soon as it is known, before type-checking ends and
 // before the site is rebuilt. The transpiled lib/ and the type checker are kept across builds, and
 // after the first build mkdocs rebuilds only the pages that changed (site.ts, `dirty`).

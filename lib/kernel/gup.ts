@@ -212,7 +212,7 @@ export function* __get_user_pages_fast(k: Kernel, mm: Mm, start: number, n: numb
       pages.push(r);
       got++;
     }
-    if (seqCheck && got > 0) {
+    if (seqCheck && got > 0 && !planted(k, "gup-fast-no-recheck")) {
       const moved = yield* k.mem.fieldStep(`gup_fast(${mm.name}): read_seqcount_retry(write_protect_seq)`, "w", () => {
         if (mm.writeProtectSeq === seq) return false;
         // gup_fast_unpin_user_pages: every page this walk pinned.

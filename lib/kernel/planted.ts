@@ -8,7 +8,8 @@
 //  grab-dead-frame           mm/gup.c try_grab_folio: take the reference without checking that
 //                            the refcount is non-zero (folio_ref_try_add_rcu / page_ref_add_unless).
 //  gup-fast-no-recheck       mm/gup.c gup_fast_pte_range (v4.16 gup_pte_range): keep the reference
-//                            without re-reading the PTE after taking it.
+//                            without re-reading the PTE after taking it, and (now) without the
+//                            must-unshare check and gup_fast's write_protect_seq retry after the walk.
 //  khugepaged-ignores-refs   mm/khugepaged.c is_refcount_suitable (v4.16: the page_count test of
 //                            __collapse_huge_page_isolate and khugepaged_scan_pmd): accept a page
 //                            that holds a GUP reference or pin, at the scan and at the re-check.

@@ -283,11 +283,22 @@ describe("a unit's key", () => {
     expect(after["reads-state"]).not.toBe(before["reads-state"]);
   });
 
-  test("an edit to a definition, above or below the blocks, re-keys every block", () => {
-    for (const after of [keys(chapter({ defs: "const later = 2;" })), keys(chapter().replace("let flag = false;", "let flag = true;"))]) {
+  test("an edit to a definition the blocks reach, above or below them, or to an effectful one, re-keys every block", () => {
+    // `flag` is read or written by both blocks; `idle = model(...)` is a call, run for every unit.
+    const idle = 'const idle = model("idle", () => ({ threads: { A: function* () {} } }));';
+    for (const after of [keys(chapter().replace("let flag = false;", "let flag = true;")), keys(chapter().replace(idle, idle.replace('"idle"', '"idle2"'))), keys(chapter({ defs: "register();" }))]) {
       expect(after["leaves-state"]).not.toBe(before["leaves-state"]);
       expect(after["reads-state"]).not.toBe(before["reads-state"]);
     }
+  });
+
+  test("an edit to a definition no block reaches re-keys nothing (build/src/slice.ts)", () => {
+    expect(keys(chapter({ defs: "const later = 2;" }))).toEqual(before);
+    // …until a block names it.
+    const named = keys(chapter({ defs: "const later = 2;", read: 'claim({ id: "U2", title: "sees no other block\'s flag", model: idle, predicate: () => flag && later > 0, expect: "Never" });' }));
+    const named1 = keys(chapter({ defs: "const later = 1;", read: 'claim({ id: "U2", title: "sees no other block\'s flag", model: idle, predicate: () => flag && later > 0, expect: "Never" });' }));
+    expect(named["reads-state"]).not.toBe(named1["reads-state"]);
+    expect(named["leaves-state"]).toBe(named1["leaves-state"]);
   });
 
   test("prose re-keys nothing, even when it moves the blocks' lines; the layout says where they are", () => {
@@ -299,14 +310,17 @@ describe("a unit's key", () => {
 
   test("a test block's flags and a definition's place among the blocks are content", () => {
     expect(keys(chapter().replace("```ts test id=reads-state", "```ts test id=reads-state skip"))["reads-state"]).not.toBe(before["reads-state"]);
-    // The definition moved from after the test blocks to before them: the module differs.
-    const moved = chapter().replace("```ts\nconst later = 1;\n```\n", "").replace("```ts test id=leaves-state", "```ts\nconst later = 1;\n```\n\n```ts test id=leaves-state");
-    expect(keys(moved)["leaves-state"]).not.toBe(before["leaves-state"]);
+    // A definition the block reaches, moved from after the test blocks to before the other
+    // definitions: the order of what runs differs, and so does the key.
+    const read = 'claim({ id: "U2", title: "t", model: idle, predicate: () => flag && later > 0, expect: "Never" });';
+    const after = chapter({ read });
+    const moved = after.replace("```ts\nconst later = 1;\n```\n", "").replace("# Units", "# Units\n\n```ts\nconst later = 1;\n```");
+    expect(keys(moved)["reads-state"]).not.toBe(keys(after)["reads-state"]);
   });
 });
 
 describe("the build re-runs only the units whose key changed", () => {
-  test("test block edit: that block; prose: none; definition: all; cached records equal fresh ones", async () => {
+  test("test block edit: that block; prose: none; definition: the blocks that reach it; cached records equal fresh ones", async () => {
     const dir = path.join(WORK, "rebuild");
     rmSync(dir, { recursive: true, force: true });
     const cacheDir = path.join(dir, "cache");
@@ -338,7 +352,13 @@ describe("the build re-runs only the units whose key changed", () => {
     expect(records(moved.results)).toBe(records(fresh.results));
     expect(moved.results.chapters[0]!.blocks.map((b) => b.line)).toEqual(fresh.results.chapters[0]!.blocks.map((b) => b.line));
     expect(moved.results.chapters[0]!.blocks.map((b) => b.line)).not.toEqual(second.results.chapters[0]!.blocks.map((b) => b.line));
-    expect((await once(edited.replace("const later = 1;", "const later = 2;"))).ran.sort()).toEqual(["leaves-state", "reads-state"]);
+    // A definition no block reaches: nothing re-runs, and the records are a fresh run's.
+    const unreached = await once(edited.replace("const later = 1;", "const later = 2;"));
+    expect(unreached.ran).toEqual([]);
+    const fresh2 = await build({ root: ROOT, chaptersDir: path.dirname(file), resultsFile: path.join(dir, "fresh2.json"), cacheDir: null });
+    expect(records(unreached.results)).toBe(records(fresh2.results));
+    // One both blocks reach: both re-run.
+    expect((await once(edited.replace("let flag = false;", "let flag = false as boolean;"))).ran.sort()).toEqual(["leaves-state", "reads-state"]);
     // Back to the first text: every unit from the cache, the same records as the first run.
     const again = await once(chapter());
     expect(again.ran).toEqual([]);

@@ -1,0 +1,77 @@
+// build/src/slice.ts: the definitions a test block can reach, which go into its unit key. An edit
+// to a definition no block reaches re-runs nothing; an edit to one a block reaches, directly or
+// through other definitions, re-runs that block; an edit to an effectful statement (a call, a
+// read of a binding, an import) re-runs every block, because the worker runs it for every unit.
+import { describe, expect, test } from "vitest";
+import { extract } from "../../build/src/extract.ts";
+import { definitionSlice } from "../../build/src/slice.ts";
+
+const chapter = (defs: string[], tests: Record<string, string>) => [
+  "# Slice", "",
+  ...defs.flatMap((d) => ["```ts", d, "```", ""]),
+  ...Object.entries(tests).flatMap(([id, code]) => [`\`\`\`ts test id=${id}`, code, "```", ""]),
+].join("\n");
+
+const slice = (text: string, id: string) => {
+  const ex = extract("chapters/99-slice.md", text);
+  return definitionSlice(ex, ex.blocks.find((b) => b.id === id));
+};
+
+describe("definitionSlice", () => {
+  const defs = [
+    'import { model } from "../lib/explorer/index.ts";',
+    "function helper(n: number) { return n + offset; }\nconst offset = 1;",
+    "export const used = (x: number) => helper(x);",
+    "const unused = () => 42;",
+    "interface Shape { n: number }\ntype Alias = Shape;",
+    'const table = { a: 1, b: "two", f() { return 3; } };',
+  ];
+  const tests = { A: "used(1);", B: "const s: Alias = { n: 1 }; table.a;" };
+  const text = chapter(defs, tests);
+
+  test("a block takes what it names, transitively, and every effectful statement", () => {
+    expect(slice(text, "A")).toEqual([defs[0], "function helper(n: number) { return n + offset; }", "const offset = 1;", defs[2]]);
+    expect(slice(text, "B")).toEqual([defs[0], "interface Shape { n: number }", "type Alias = Shape;", defs[5]]);
+  });
+
+  test("inert and effectful initializers", () => {
+    const kinds = (d: string) => slice(chapter([d], { T: "0;" }), "T")!.length === 1 ? "effectful" : "inert";
+    expect(kinds("const a = 1, b = 'x', c = [1, -2, true, null], d = { e: () => 1 };")).toBe("inert");
+    expect(kinds("const f = function () { return g(); };")).toBe("inert");
+    expect(kinds("class K { m() { return 1; } static readonly s = 2; }")).toBe("inert");
+    expect(kinds("const m = make();")).toBe("effectful"); // a call
+    expect(kinds("const r = other;")).toBe("effectful"); // a read of a binding not initialized there (TDZ, or a global)
+    expect(kinds("const o = { x: other.y };")).toBe("effectful");
+    expect(kinds("const o = { other };")).toBe("effectful"); // shorthand reads `other`
+    expect(kinds("const o = { ...other };")).toBe("effectful");
+    expect(kinds("const o = { [k]: 1 };")).toBe("effectful");
+    expect(kinds("class K extends Base {}")).toBe("effectful"); // evaluates Base at load
+    expect(kinds("class K { static s = make(); }")).toBe("effectful");
+    expect(kinds("class K { static { go(); } }")).toBe("effectful");
+    expect(kinds("enum E { A }")).toBe("effectful");
+    expect(kinds("register();")).toBe("effectful");
+    expect(kinds("export { x as y };")).toBe("effectful");
+  });
+
+  test("a read of a binding initialized there is inert: an import, a function, an earlier const", () => {
+    const kinds = (ds: string[]) => slice(chapter(ds, { T: "0;" }), "T")!;
+    const imp = 'import { COMMITS } from "../lib/kernel/commits.ts";';
+    expect(kinds([imp, "const E = { a: { commits: [COMMITS.x] } };"])).toEqual([imp]);
+    expect(kinds(["function f() { return 1; }", "const g = { f };"])).toEqual([]);
+    expect(kinds(["const a = 1;", "const b = [a, { a }];"])).toEqual([]);
+    // Declared after the read: a TDZ error at load, so it is effectful, and it pulls in `late`.
+    expect(kinds(["const b = late;", "const late = 1;"])).toEqual(["const b = late;", "const late = 1;"]);
+    expect(kinds([imp, "const deep = COMMITS.x.y;"])).toEqual([imp, "const deep = COMMITS.x.y;"]); // may throw
+  });
+
+  test("every definition when the slice cannot be taken", () => {
+    expect(slice(chapter(["const broken = ;"], { T: "0;" }), "T")).toBeNull(); // a definition that does not parse
+    expect(slice(chapter(["const a = 1;"], { T: "0 +;" }), "T")).toBeNull(); // a test block that does not parse
+    const ex = extract("chapters/99-slice.md", chapter(["const a = 1;"], {}));
+    expect(definitionSlice(ex, undefined)).toBeNull(); // no test block
+  });
+
+  test("a local that shadows a top-level name only adds to the slice", () => {
+    expect(slice(chapter(["const unused = () => 1;"], { T: "{ const unused = 2; unused; }" }), "T")).toEqual(["const unused = () => 1;"]);
+  });
+});
