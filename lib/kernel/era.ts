@@ -108,6 +108,13 @@ export interface Era {
    *  v4.19 (the callback returned void). Reported as `notifier-protocol` where it WARNs. */
   readonly notifierFailWarns: boolean;
 
+  // ---- IOMMU (drivers/iommu) ----
+  /** The Intel IOMMU's own DMA ops (intel_map_sg, intel_unmap: dma_pte_clear_range, then
+   *  iommu_flush_iotlb_psi and free_iova_fast when strict, queue_iova when lazy) instead of
+   *  dma-iommu's (__iommu_dma_unmap); dma-iommu since c588072bba6b "iommu/vt-d: Convert intel
+   *  iommu driver to the iommu ops" (v5.11). The same effects either way: names in traces only. */
+  readonly intelDmaOps: boolean;
+
   // ---- locking primitives ----
   /** mutex_trylock_recursive exists (removed v5.12, 0f319d49a416). */
   readonly mutexTrylockRecursive: boolean;
@@ -155,6 +162,7 @@ export const E18: Era = Object.freeze({
   hlistFailureEndsItree: false,
   notifierAllocFirstOnly: false,
   notifierFailWarns: false,
+  intelDmaOps: true,
   mutexTrylockRecursive: true,
   shrinkerRwsem: true,
   ext4SkipsBufferless: false,
@@ -195,6 +203,7 @@ export const ENOW: Era = Object.freeze({
   hlistFailureEndsItree: false,
   notifierAllocFirstOnly: true,
   notifierFailWarns: true,
+  intelDmaOps: false,
   mutexTrylockRecursive: false,
   shrinkerRwsem: false,
   ext4SkipsBufferless: true,

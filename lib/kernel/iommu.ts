@@ -210,18 +210,19 @@ export interface IotlbGather {
   readonly iovas: number[];
 }
 
-/** iommu_unmap_fast: clear the IO PTEs, collect them in the gather, no IOTLB invalidation. */
-export function* iommu_unmap_fast(k: Kernel, dom: IommuDomain, iovas: readonly number[], gather: IotlbGather): Gen<number> {
-  return yield* k.mem.fieldStep(`iommu_unmap_fast(${dom.name}, ${iovas.map((i) => i.toString(16)).join(",")})`, "w", () => {
+/** iommu_unmap_fast: clear the IO PTEs, collect them in the gather, no IOTLB invalidation. `fn`: the
+ *  name of the function that does it in the era (v4.16 Intel: dma_pte_clear_range). */
+export function* iommu_unmap_fast(k: Kernel, dom: IommuDomain, iovas: readonly number[], gather: IotlbGather, fn = "iommu_unmap_fast"): Gen<number> {
+  return yield* k.mem.fieldStep(`${fn}(${dom.name}, ${iovas.map((i) => i.toString(16)).join(",")})`, "w", () => {
     let n = 0;
     for (const iova of iovas) if (dom.clearPte(iova)) (n++, gather.iovas.push(iova));
     return n;
   });
 }
 
-/** iommu_iotlb_sync: invalidate what the gather collected. */
-export function* iommu_iotlb_sync(k: Kernel, dom: IommuDomain, gather: IotlbGather): Gen<void> {
-  yield* k.mem.fieldStep(`iommu_iotlb_sync(${dom.name})`, "w", () => {
+/** iommu_iotlb_sync: invalidate what the gather collected (v4.16 Intel: iommu_flush_iotlb_psi). */
+export function* iommu_iotlb_sync(k: Kernel, dom: IommuDomain, gather: IotlbGather, fn = "iommu_iotlb_sync"): Gen<void> {
+  yield* k.mem.fieldStep(`${fn}(${dom.name})`, "w", () => {
     dom.invalidate(gather.iovas);
     gather.iovas.length = 0;
   });
@@ -246,18 +247,24 @@ export function* iommu_flush_iotlb_all(k: Kernel, dom: IommuDomain): Gen<void> {
 }
 
 /**
- * The DMA layer's unmap of IOVAs (dma-iommu __iommu_dma_unmap): strict = iommu_unmap and free the
- * IOVAs; lazy = clear the PTEs, leave the IOTLB, queue the IOVAs on the flush queue (queue_iova).
+ * The DMA layer's unmap of IOVAs (dma-iommu __iommu_dma_unmap; v4.16 Intel: intel_unmap, the same
+ * effects under its own names, era.intelDmaOps): strict = clear the PTEs, invalidate the IOTLB and
+ * free the IOVAs; lazy = clear the PTEs, leave the IOTLB, queue the IOVAs on the flush queue.
  */
 export function* __iommu_dma_unmap(k: Kernel, dom: IommuDomain, iovas: readonly number[]): Gen<void> {
-  const __k = enter(k, "__iommu_dma_unmap");
+  const intel = k.era.intelDmaOps;
+  const __k = enter(k, intel ? "intel_unmap" : "__iommu_dma_unmap");
   try {
     if (dom.mode === "strict") {
-      yield* iommu_unmap(k, dom, iovas);
-      yield* k.mem.fieldStep("free_iova", "w", () => iovas.forEach((i) => dom.freeIova(i)));
+      if (intel) {
+        const gather: IotlbGather = { iovas: [] };
+        yield* iommu_unmap_fast(k, dom, iovas, gather, "dma_pte_clear_range");
+        yield* iommu_iotlb_sync(k, dom, gather, "iommu_flush_iotlb_psi");
+      } else yield* iommu_unmap(k, dom, iovas);
+      yield* k.mem.fieldStep(intel ? "free_iova_fast" : "free_iova", "w", () => iovas.forEach((i) => dom.freeIova(i)));
       return;
     }
-    yield* k.mem.fieldStep(`iommu_unmap_fast + queue_iova(${dom.name}, ${iovas.map((i) => i.toString(16)).join(",")})`, "w", () => {
+    yield* k.mem.fieldStep(`${intel ? "dma_pte_clear_range" : "iommu_unmap_fast"} + queue_iova(${dom.name}, ${iovas.map((i) => i.toString(16)).join(",")})`, "w", () => {
       for (const iova of iovas) {
         dom.clearPte(iova);
         dom.makeStale(iova);

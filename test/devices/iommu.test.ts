@@ -13,6 +13,8 @@ import { fq_flush_timeout, iommu_domain_alloc, iommu_map, iommu_unmap, type Iomm
 import { gpuvm_create, gpuvm_map_sgt } from "../../lib/kernel/gpu-vm.ts";
 import { drm_sched_entity_push_job, drm_sched_job_init, gpu_engine, gpu_job } from "../../lib/kernel/gpu.ts";
 import { dma_fence_wait } from "../../lib/kernel/dma-fence.ts";
+import { replay } from "../../lib/explorer/replay.ts";
+import { encodeToken } from "../../lib/explorer/token.ts";
 
 function s13(mode: IommuMode, putBeforeUnmap = false, era = E18) {
   return model(`S13 ${mode}${putBeforeUnmap ? " put-before-unmap" : ""}`, () => {
@@ -101,5 +103,32 @@ describe("IOMMU and DMA API contracts", () => {
     });
     claim({ title: "wrong nents", model: m(1), predicate: (e) => e.has("dma-api"), expect: "Always" });
     claim({ title: "near miss", model: m(undefined), predicate: (e) => e.has("dma-api"), expect: "Never" });
+  });
+});
+
+describe("the DMA unmap is named after the code the era runs (era.intelDmaOps)", () => {
+  // v4.16's Intel IOMMU had DMA ops of its own (intel_unmap); dma-iommu's __iommu_dma_unmap took
+  // over in v5.11 (c588072bba6b). Same effects, different names in the traces.
+  const names = (era: typeof E18, mode: IommuMode) => {
+    const m = model("unmap", () => {
+      const k = boot(era);
+      const dev = dma_device(k, "gpu", mode);
+      const pfn = k.mem.allocFrame();
+      return { threads: { T: function* () { const s = sg_alloc_table_from_pages("s", [pfn]); yield* dma_map_sg(k, dev, s); yield* dma_unmap_sg(k, dev, s); } } };
+    });
+    return replay(m, encodeToken([])).trace.map((e) => e.label).join("\n");
+  };
+  it("2018, strict: intel_unmap, dma_pte_clear_range, iommu_flush_iotlb_psi, free_iova_fast", () => {
+    const t = names(E18, "strict");
+    for (const fn of ["intel_unmap", "dma_pte_clear_range", "iommu_flush_iotlb_psi", "free_iova_fast"]) expect(t).toContain(fn);
+    expect(t).not.toContain("__iommu_dma_unmap");
+  });
+  it("2018, lazy: intel_unmap queues the IOVA", () => {
+    expect(names(E18, "lazy")).toMatch(/intel_unmap › dma_pte_clear_range \+ queue_iova/);
+  });
+  it("now: dma-iommu's __iommu_dma_unmap", () => {
+    const t = names(ENOW, "strict");
+    for (const fn of ["__iommu_dma_unmap", "iommu_unmap_fast", "iommu_iotlb_sync", "free_iova"]) expect(t).toContain(fn);
+    expect(t).not.toContain("intel_unmap");
   });
 });
