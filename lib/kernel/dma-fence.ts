@@ -231,7 +231,9 @@ export function dma_fence_end_signalling(k: Kernel, cookie: boolean): void {
 
 /**
  * Run `body` as a signalling critical section in EVERY era: the semantic rule applies to 2018
- * code too (the scheduler's job path), and the annotation is added where the era has it.
+ * code too, and the annotation is added where the era has it. For code the kernel annotates
+ * itself (a driver's own dma_fence_begin_signalling); the scheduler's job path is
+ * `signalling_path` below.
  */
 export function* signalling_section<T>(k: Kernel, body: () => Gen<T>): Gen<T> {
   const t = k.current();
@@ -248,4 +250,23 @@ export function* signalling_section<T>(k: Kernel, body: () => Gen<T>): Gen<T> {
 /** Assertion helper: report when a fence that must be signalled is not (used by tests/chapters). */
 export function fenceMustBeSignalled(f: DmaFence, why: string): void {
   if (!f.signalled) finding("fence-never-signalled", `fence ${f.name} not signalled: ${why}`, { fence: f.name });
+}
+
+/**
+ * Run `body` as part of a fence's signalling path for the `fence-signalling` rule only: what a
+ * job's completion depends on may not wait for memory or for a lock that waits for it (the rule
+ * of drivers/dma-buf/dma-fence.c's documentation, in every era). Lockdep sees none of it: stock
+ * drm_sched never annotated its run-job path (Vetter's "drm/scheduler: use dma-fence annotations
+ * in main thread", 2020, was not merged; v6.18's drm_sched_run_job_work has no
+ * dma_fence_begin_signalling), so only dma_fence_signal's own section and a driver's own
+ * annotation reach dma_fence_map.
+ */
+export function* signalling_path<T>(k: Kernel, body: () => Gen<T>): Gen<T> {
+  const t = k.current();
+  signallingEnter(t);
+  try {
+    return yield* body();
+  } finally {
+    signallingLeave(t);
+  }
 }

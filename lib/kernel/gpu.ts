@@ -6,8 +6,9 @@
 // Every pushed job becomes an explorer thread "<engine>:<job>" (the hardware plus the scheduler
 // thread serving it). It waits for its dependencies and for the previous job of the same engine
 // (one ring: fences of one engine signal in order) — scheduler waits, done with fence callbacks
-// in the kernel, so no might_sleep and no lockdep — then runs, in a fence SIGNALLING SECTION
-// (both eras: the rule is era-independent; annotated where the era has it):
+// in the kernel, so no might_sleep and no lockdep — then runs on the fence's SIGNALLING PATH
+// (both eras: the `fence-signalling` rule is era-independent; lockdep sees none of it, because
+// stock drm_sched never annotated this path: dma-fence.ts signalling_path):
 //   ops.run_job -> the accesses, in order -> ops.job_done -> dma_fence_signal(job fence)
 // Each access is IN FLIGHT across two steps: the engine fetches the translation (GPU TLB, else
 // PTE walk) at one step and the memory access completes at the next step of the job, against
@@ -38,7 +39,7 @@ import { currentIndex } from "./task.ts";
 import { dev_kmalloc } from "./device-oracles.ts";
 import { trace } from "./tracepoints.ts";
 import { fieldTrip } from "./field-log.ts";
-import { DmaFence, ECANCELED, ETIME, dma_fence_init, dma_fence_publish, dma_fence_signal, signalling_section } from "./dma-fence.ts";
+import { DmaFence, ECANCELED, ETIME, dma_fence_init, dma_fence_publish, dma_fence_signal, signalling_path } from "./dma-fence.ts";
 import type { GpuPte, GpuVm } from "./gpu-vm.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -164,7 +165,7 @@ function* runJob(k: Kernel, engine: GpuEngine, job: GpuJob, prev: DmaFence | nul
   if (prev) yield* schedWait(prev, "previous job on the ring");
   const ops = engine.ops;
   // A module-level generator behind an arrow, not a generator closure: see Kernel.devState.
-  yield* signalling_section(k, () => runJobSignalled(k, engine, ops, job, fence));
+  yield* signalling_path(k, () => runJobSignalled(k, engine, ops, job, fence));
   if (ops.free_job) yield* kcall(k, `${engine.name}.free_job`, () => ops.free_job!(k, job));
 }
 

@@ -241,6 +241,9 @@ function take(k: Kernel, lock: WwMutex, ctx: WwAcquireCtx | null, t: Task): void
   lock.ctx = ctx;
   lock.ownerThread = t.index;
   if (ctx) {
+    // Wound-Wait, on acquisition (ww_mutex_set_context_fastpath -> __ww_mutex_check_waiters ->
+    // __ww_mutex_wound): an older waiter that holds locks wounds the new, younger holder.
+    if (!lock.cls.waitDie && lock.waiters.some((w) => w !== ctx && w.acquired > 0 && w.stamp < ctx.stamp)) ctx.wounded = true;
     ctx.acquired++;
     if (ctx.contending === lock) ctx.contending = null;
   }
@@ -280,8 +283,9 @@ export function* ww_mutex_lock(k: Kernel, lock: WwMutex, ctx: WwAcquireCtx | nul
       let i = 0;
       while (i < lock.waiters.length && lock.waiters[i].stamp < ctx.stamp) i++;
       lock.waiters.splice(i, 0, ctx);
-      // Wound-Wait: wound a younger holder (__ww_mutex_wound).
-      if (!lock.cls.waitDie && lock.ctx && lock.ctx.stamp > ctx.stamp && lock.ctx.acquired > 0) lock.ctx.wounded = true;
+      // Wound-Wait: a waiter that holds locks wounds a younger holder (__ww_mutex_wound:
+      // `ww_ctx->acquired > 0 && __ww_ctx_less(hold_ctx, ww_ctx)`, the waiter's count).
+      if (!lock.cls.waitDie && lock.ctx && lock.ctx.stamp > ctx.stamp && ctx.acquired > 0) lock.ctx.wounded = true;
     }
     lock.waiting++;
     return 1;

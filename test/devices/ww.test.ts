@@ -85,6 +85,35 @@ describe("ww_mutex (S10)", () => {
     claim({ title: "ww-violation", model: m, predicate: (e) => e.has("ww-violation"), expect: "Never" });
     expect(() => claim({ title: "x", model: s10(E18, "correct", false), predicate: () => true, expect: "Always" })).toThrow(/wound-wait.*v4.19/);
   });
+  it("wound-wait: a younger context that takes a free lock an older one waits for is wounded (__ww_mutex_check_waiters), so it backs off instead of deadlocking", () => {
+    // A (older) holds L2 and waits for L1, held by B's first transaction. B releases L1, starts a
+    // second (younger) transaction, takes L1 before A wakes, then blocks on L2. The kernel wounds
+    // B's second context when it takes L1 (an older waiter with locks is queued), so B backs off.
+    // Until December 2026 the model wounded only when a waiter queued, and on the holder's count
+    // of locks rather than the waiter's (found by review): this deadlocked.
+    const m = model("wound on acquisition", () => {
+      const k = boot(ENOW);
+      const cls = ww_class(k, "test_ww_class", false);
+      const l1 = ww_mutex_init(cls, "L1"), l2 = ww_mutex_init(cls, "L2");
+      const log: string[] = [];
+      return {
+        threads: {
+          A: () => txn(k, cls, l2, l1, "correct", log, "A"),
+          B: function* () {
+            const first = yield* ww_acquire_init(k, cls);
+            yield* ww_mutex_lock(k, l1, first);
+            yield* ww_mutex_unlock(k, l1);
+            ww_acquire_fini(k, first);
+            yield* txn(k, cls, l1, l2, "correct", log, "B");
+          },
+        },
+        final: () => log.join(" "),
+      };
+    });
+    claim({ title: "deadlock", model: m, predicate: (e) => e.has("deadlock"), expect: "Never" });
+    claim({ title: "ww-violation", model: m, predicate: (e) => e.has("ww-violation"), expect: "Never" });
+    claim({ title: "B backs off in some schedule", model: m, predicate: (e) => /B#\d+:EDEADLK/.test(e.final), expect: "Sometimes" });
+  });
   it("a second acquire context in one task before fini is a lockdep recursion", () => {
     const m = model("two ctx", () => {
       const k = boot(ENOW);
