@@ -38,6 +38,13 @@ export interface Era {
   readonly fsReclaimHeldInReclaim: boolean;
   /** Work / workqueue lockdep maps in flush_work / flush_workqueue: absent v4.15–v4.18 (§30). */
   readonly wqFlushLockdep: boolean;
+  /** flush_work touches the work's map only when the work is pending or running (after
+   *  start_flush_work's already_gone return): c35aea39d1e1 "workqueue: Update lock debugging
+   *  code" (v6.9). Before, __flush_work touched it for an idle work too. */
+  readonly wqFlushWorkMapWhenBusy: boolean;
+  /** cancel_work_sync does not run check_flush_dependency: de35994ecd2d "workqueue: Do not warn
+   *  when cancelling WQ_MEM_RECLAIM work from !WQ_MEM_RECLAIM worker" (Dec 2024, v6.13, stable). */
+  readonly wqCancelSkipsFlushDependency: boolean;
   /** dma_fence_begin/end_signalling + __dma_fence_might_wait (≈v5.9). Device half reads it. */
   readonly fenceLockdep: boolean;
 
@@ -145,6 +152,8 @@ export const E18: Era = Object.freeze({
   fsReclaimMap: true,
   fsReclaimHeldInReclaim: false,
   wqFlushLockdep: false,
+  wqFlushWorkMapWhenBusy: false,
+  wqCancelSkipsFlushDependency: false,
   fenceLockdep: false,
   pinTracking: false,
   longtermRejectsFileWrite: false,
@@ -186,6 +195,8 @@ export const ENOW: Era = Object.freeze({
   fsReclaimMap: true,
   fsReclaimHeldInReclaim: true,
   wqFlushLockdep: true,
+  wqFlushWorkMapWhenBusy: true,
+  wqCancelSkipsFlushDependency: true,
   fenceLockdep: true,
   pinTracking: true,
   longtermRejectsFileWrite: true,

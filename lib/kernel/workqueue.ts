@@ -201,12 +201,16 @@ function* __flush_work(k: Kernel, w: Work, fromCancel: boolean): Gen<boolean> {
   try {
     const t = k.current();
     mightSleep(t, `flush_work(${w.name})`);
-    // The work's own map: dropped for v4.15–v4.18 by fd1a5b04dfb8, back in 87915adc3f0a (v4.19).
-    if (k.era.wqFlushLockdep) k.lockdep.touch(t, w.lockdepName);
+    // The work's own map: dropped for v4.15–v4.18 by fd1a5b04dfb8, back in 87915adc3f0a (v4.19),
+    // touched by __flush_work whatever the work's state until c35aea39d1e1 (v6.9) moved it into
+    // start_flush_work, after the already_gone return (below).
+    if (k.era.wqFlushLockdep && !k.era.wqFlushWorkMapWhenBusy) k.lockdep.touch(t, w.lockdepName);
     // start_flush_work: the work's queue (get_work_pwq) is read with its state, in one step.
     const { busy, wq } = yield* w.count.busy(`__flush_work(${w.name})`);
-    // An idle item returns through already_gone before check_flush_dependency.
-    if (busy && wq) checkFlushDependency(k, wq);
+    // An idle item returns through already_gone before check_flush_dependency, which a cancel
+    // skips since de35994ecd2d.
+    if (busy && wq && !(fromCancel && k.era.wqCancelSkipsFlushDependency)) checkFlushDependency(k, wq);
+    if (busy && k.era.wqFlushLockdep && k.era.wqFlushWorkMapWhenBusy) k.lockdep.touch(t, w.lockdepName);
     // start_flush_work, when the work is pending or running (an idle one returns early through
     // already_gone): a write acquire of the queue's map on ordered and rescuer-equipped queues
     // ("force a lock recursion deadlock"). fd1a5b04dfb8 removed the other flush annotations but

@@ -11,7 +11,7 @@ import { claim, model, SharedVar } from "../../lib/explorer/index.ts";
 import type { Yieldable } from "../../lib/explorer/index.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
-import { ENOW } from "../../lib/kernel/era.ts";
+import { E18, ENOW } from "../../lib/kernel/era.ts";
 import type { PlantedBug } from "../../lib/kernel/planted.ts";
 import { alloc_workqueue, cancel_work_sync, flush_work, flush_workqueue, init_work, queue_work, type Work, type Workqueue } from "../../lib/kernel/workqueue.ts";
 import { outcomes, type Program } from "./outcome-set.ts";
@@ -108,6 +108,26 @@ describe("a work item's count is its own object", () => {
     claim({ title: "idle: never reported", model: m(true), predicate: (e) => e.has("flush-dependency"), expect: "Never" });
     // Busy only if the worker has not finished yet: reported in some schedule, not in all.
     claim({ title: "busy: reported", model: m(false), predicate: (e) => e.has("flush-dependency"), expect: "Sometimes" });
+  });
+
+  it("check_flush_dependency is not run by cancel_work_sync since de35994ecd2d (now); v4.16 runs it", () => {
+    const m = (era: typeof ENOW) => model(`PF_MEMALLOC cancel of a busy item (${era.name})`, () => {
+      const k = boot(era);
+      const wq = alloc_workqueue(k, "wq");
+      const a = init_work(k, "a", function* () {});
+      return {
+        threads: {
+          T: function* () {
+            yield* queue_work(k, wq, a);
+            k.current().memalloc++;
+            yield* cancel_work_sync(k, a);
+            k.current().memalloc--;
+          },
+        },
+      };
+    });
+    claim({ title: "now: never", model: m(ENOW), predicate: (e) => e.has("flush-dependency"), expect: "Never" });
+    claim({ title: "2018: sometimes (the work running when cancelled)", model: m(E18), predicate: (e) => e.has("flush-dependency"), expect: "Sometimes" });
   });
 });
 
