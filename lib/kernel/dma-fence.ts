@@ -165,8 +165,10 @@ function might_wait(k: Kernel): void {
 }
 
 /**
- * dma_fence_wait(fence, intr): sleeps until signalled; returns the fence error (0 on success).
- * No signals are modelled, so intr never returns -ERESTARTSYS.
+ * dma_fence_wait(fence, intr): sleeps until signalled; returns 0 (include/linux/dma-fence.h:
+ * `return ret < 0 ? ret : 0;`, where only -ERESTARTSYS is negative: the fence's own error is
+ * read with dma_fence_get_status, not returned here). No signals are modelled, so intr never
+ * returns -ERESTARTSYS.
  */
 export function* dma_fence_wait(k: Kernel, f: DmaFence, intr = false): Gen<number> {
   const __k = enter(k, "dma_fence_wait");
@@ -176,7 +178,7 @@ export function* dma_fence_wait(k: Kernel, f: DmaFence, intr = false): Gen<numbe
     checkSignalling(t, () => `dma_fence_wait(${f.name})`);
     might_wait(k);
     void intr;
-    return yield* f.step(`wait for ${f.name}`, () => f.error, () => f.signalled);
+    return yield* f.step(`wait for ${f.name}`, () => 0, () => f.signalled);
   } finally {
     leave(__k);
   }

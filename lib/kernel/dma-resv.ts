@@ -129,7 +129,10 @@ function* add(k: Kernel, obj: DmaResv, fence: DmaFence, usage: DmaResvUsage, exc
       if (obj.reserved <= 0) finding("resv-protocol", `${what}(${obj.name}, ${fence.name}) without a reserved slot (reserve_fences first)`, { resv: obj.name });
       else obj.reserved--;
     }
-    const same = obj.fences.findIndex((e) => e.fence.context === fence.context);
+    // A fence of the same context replaces an entry only if that entry's usage is no stronger
+    // (dma_resv_add_fence: `old->context == fence->context && old_usage >= usage`; in 2018 a
+    // shared fence replaced only a shared one, never the exclusive fence).
+    const same = obj.fences.findIndex((e) => e.fence.context === fence.context && RANK[e.usage] >= RANK[usage]);
     if (same >= 0) obj.fences.splice(same, 1);
     obj.fences.push({ fence, usage });
     dma_fence_publish(fence);

@@ -10,7 +10,7 @@ import { register_shrinker } from "../../lib/kernel/shrinker.ts";
 import { mightSleep } from "../../lib/kernel/task.ts";
 import { dev_kmalloc, fenceLiveness } from "../../lib/kernel/device-oracles.ts";
 import { dma_fence_add_callback, dma_fence_begin_signalling, dma_fence_end_signalling, dma_fence_init, dma_fence_publish, dma_fence_signal, dma_fence_wait, EINVAL, ENOENT, ETIME, type DmaFence } from "../../lib/kernel/dma-fence.ts";
-import { dma_resv_add_fence, dma_resv_init, dma_resv_lock, dma_resv_lockdep, dma_resv_reserve_fences, dma_resv_unlock, dma_resv_wait_timeout, reservation_object_add_excl_fence, reservation_object_add_shared_fence, reservation_object_reserve_shared, reservation_object_wait_timeout_rcu } from "../../lib/kernel/dma-resv.ts";
+import { dma_resv_add_fence, dma_resv_init, dma_resv_lock, dma_resv_lockdep, dma_resv_reserve_fences, dma_resv_unlock, dma_resv_test_signaled, dma_resv_wait_timeout, reservation_object_add_excl_fence, reservation_object_add_shared_fence, reservation_object_reserve_shared, reservation_object_wait_timeout_rcu } from "../../lib/kernel/dma-resv.ts";
 import { drm_sched_entity_push_job, drm_sched_job_init, gpu_engine, gpu_job } from "../../lib/kernel/gpu.ts";
 import { gpuvm_create } from "../../lib/kernel/gpu-vm.ts";
 import { dma_device } from "../../lib/kernel/dma-mapping.ts";
@@ -111,6 +111,32 @@ describe("signalling-section oracles (both eras) and their near misses", () => {
 });
 
 describe("dma_resv contract", () => {
+  it("a fence of the same context replaces only an entry whose usage is no stronger (dma_resv_add_fence)", () => {
+    // A READ fence of the WRITE fence's context must not remove it: a WRITE wait still sees it.
+    const m = model("same context", () => {
+      const k = boot(ENOW);
+      const r = dma_resv_init(k, "bo");
+      const w = dma_fence_init(k, "w"), rd = dma_fence_init(k, "rd", w.context);
+      let sees = false;
+      return {
+        threads: {
+          T: function* () {
+            yield* dma_resv_lock(k, r, null);
+            yield* dma_resv_reserve_fences(k, r, 2);
+            yield* dma_resv_add_fence(k, r, w, "WRITE");
+            yield* dma_resv_add_fence(k, r, rd, "READ");
+            yield* dma_resv_unlock(k, r);
+            sees = !(yield* dma_resv_test_signaled(r, "WRITE"));
+            yield* dma_fence_signal(k, w);
+            yield* dma_fence_signal(k, rd);
+          },
+        },
+        final: () => sees,
+      };
+    });
+    claim({ title: "the WRITE fence stays", model: m, predicate: (e) => e.final === true, expect: "Always" });
+  });
+
   it("now: add_fence needs the lock and a reserved slot; wait covers usages <= U", () => {
     const mk = (v: "ok" | "no-reserve" | "no-lock") => model(`resv ${v}`, () => {
       const k = boot(ENOW);
