@@ -7,7 +7,7 @@ import path from "node:path";
 import { ts } from "ts-morph";
 import type { Extract } from "./extract.ts";
 import { tangle, tangleContent } from "./tangle.ts";
-import { definitionSlice } from "./slice.ts";
+import { chapterImportUses, definitionSlice } from "./slice.ts";
 import { runtimeSpecifier } from "./sandbox/modules.ts";
 
 function sha(parts: string[]): string {
@@ -104,8 +104,10 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
 function unitContent(ex: Extract, block: string | null, spec: string): string {
   const b = block === null ? undefined : ex.blocks.find((x) => x.flags.test && x.id === block);
   const slice = definitionSlice(ex, b);
-  if (!slice || !b) return tangleContent(ex, { unit: block }, spec);
-  return [spec, ...slice.map((t) => `definition\n${t}`), `test ${JSON.stringify({ id: b.id, skip: b.flags.skip, fails: b.flags.fails })}\n${b.code}`].join("\0");
+  // No slice: every block, test blocks included (one that does not parse alone can reach the rest).
+  if (!slice || !b) return tangleContent(ex, "run", spec);
+  const uses = `imports used: ${chapterImportUses(ex).join(",")}`;
+  return [spec, uses, ...slice.map((t) => `definition\n${t}`), `test ${JSON.stringify({ id: b.id, skip: b.flags.skip, fails: b.flags.fails })}\n${b.code}`].join("\0");
 }
 
 /**

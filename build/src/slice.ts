@@ -10,17 +10,23 @@
 //     initializers call nothing and cannot throw: literals, functions and arrows, a read of a
 //     binding that is already initialized there (an import, a function declaration, or a
 //     top-level `const`/`let`/`class` declared before it in the chapter: no TDZ error), one
-//     property of such a binding (`COMMITS.x`: an object's property read does not throw), and
-//     object and array literals of those, with no spread or computed key.
+//     property of an imported binding (`COMMITS.x`: lib/'s tables have no getters; a chapter's
+//     own object might, and a getter runs code), and object and array literals of those, with no
+//     spread or computed key. Not `using` declarations (they dispose at the end of the module).
 //   - everything else is *effectful* and always in the slice: imports, expression statements,
 //     exports, enums, namespaces, a `const` whose initializer calls or reads anything.
 // The slice is the effectful statements plus every statement that declares a name reachable from
 // the test block or from an effectful statement, through the identifiers their text mentions
 // (any identifier with that name, so a local that shadows a top-level name only adds to it).
-// A definition block that does not parse, or a unit with no test block, takes every definition.
+// The definitions are parsed as the module holds them, one text, so that statement boundaries
+// are the module's. A chapter whose definitions do not parse, or with a test block that does not
+// parse alone (it could close its wrapper and run at load), and a unit with no test block, take
+// every block (hash.ts). Imports are elided by the transpiler when no value uses them, so which
+// chapters a unit loads depends on every block: hash.ts keys that too (`chapterImportUses`).
 
 import { ts } from "ts-morph";
 import type { Block, Extract } from "./extract.ts";
+import { tangle } from "./tangle.ts";
 
 interface Stmt {
   /** The statement's text, trivia before it excluded. */
@@ -35,27 +41,34 @@ const parsed = new WeakMap<Extract, Stmt[] | null>();
 
 function statementsOf(ex: Extract): Stmt[] | null {
   if (parsed.has(ex)) return parsed.get(ex)!;
-  const files: { sf: ts.SourceFile; st: ts.Statement }[] = [];
-  for (const b of ex.blocks) {
-    if (b.flags.test) continue;
-    const sf = ts.createSourceFile(`${b.id}.ts`, b.code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-    if (((sf as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length > 0) {
-      parsed.set(ex, null);
-      return null;
-    }
-    for (const st of sf.statements) files.push({ sf, st });
+  // The definitions as the module holds them, parsed as ONE text: a definition block that ends
+  // without a semicolon continues into the next one (ASI), so blocks parsed apart could show
+  // statement boundaries the module does not have.
+  const sf = ts.createSourceFile("defs.ts", tangle(ex, "defs", ""), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  // A test block that does not parse alone could close its wrapper and run code at load.
+  if (parseErrors(sf) || ex.blocks.some((b) => b.flags.test && parseErrors(ts.createSourceFile(`${b.id}.ts`, b.code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)))) {
+    parsed.set(ex, null);
+    return null;
   }
-  // Initialized before the module body runs: imports and function declarations (hoisted).
-  const ready = new Set<string>(["undefined"]);
-  for (const { st } of files) if (ts.isImportDeclaration(st) || ts.isFunctionDeclaration(st)) for (const n of declaredNames(st)) ready.add(n);
+  // Initialized before the module body runs: imports and function declarations with a body
+  // (hoisted). Not a `declare`d name or an overload signature: nothing is bound at run time.
+  const imported = new Set<string>();
+  for (const st of sf.statements) if (ts.isImportDeclaration(st) && !st.importClause?.isTypeOnly) for (const n of declaredNames(st)) imported.add(n);
+  const ready = new Set<string>(["undefined", ...imported]);
+  for (const st of sf.statements) if (ts.isFunctionDeclaration(st) && st.body && !hasModifier(st, ts.SyntaxKind.DeclareKeyword)) for (const n of declaredNames(st)) ready.add(n);
   const out: Stmt[] = [];
-  for (const { sf, st } of files) {
-    out.push({ text: st.getText(sf), declares: declaredNames(st), mentions: identifiersIn(st), effectful: !inertStatement(st, (n) => ready.has(n)) });
-    for (const n of declaredNames(st)) ready.add(n);
+  for (const st of sf.statements) {
+    // The runtime import the tangle adds (here with an empty specifier): in every unit alike.
+    if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text === "") continue;
+    const env: Env = { ready: (n) => ready.has(n), imported: (n) => imported.has(n) };
+    out.push({ text: st.getText(sf), declares: declaredNames(st), mentions: identifiersIn(st), effectful: !inertStatement(st, env) });
+    if (!hasModifier(st, ts.SyntaxKind.DeclareKeyword)) for (const n of declaredNames(st)) ready.add(n);
   }
   parsed.set(ex, out);
   return out;
 }
+
+const parseErrors = (sf: ts.SourceFile) => ((sf as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length > 0;
 
 function identifiersIn(node: ts.Node, into = new Set<string>()): Set<string> {
   if (ts.isIdentifier(node)) into.add(node.text);
@@ -86,47 +99,57 @@ function declaredNames(st: ts.Statement): string[] {
 
 const hasModifier = (n: ts.Node, kind: ts.SyntaxKind) => (ts.canHaveModifiers(n) ? ts.getModifiers(n) ?? [] : []).some((m) => m.kind === kind);
 
-/** `ready(name)`: the binding is initialized where the statement runs. */
-type Ready = (name: string) => boolean;
+/** `ready(name)`: the binding is initialized where the statement runs; `imported(name)`: it is an import. */
+interface Env {
+  ready(name: string): boolean;
+  imported(name: string): boolean;
+}
 
-function inertStatement(st: ts.Statement, ready: Ready): boolean {
+function inertStatement(st: ts.Statement, env: Env): boolean {
   if (hasModifier(st, ts.SyntaxKind.DeclareKeyword)) return true;
   if (ts.isFunctionDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st)) return true;
-  if (ts.isClassDeclaration(st)) return inertClass(st, ready);
-  if (ts.isVariableStatement(st)) return st.declarationList.declarations.every((d) => d.initializer === undefined || inertExpression(d.initializer, ready));
+  if (ts.isClassDeclaration(st)) return inertClass(st, env);
+  if (ts.isVariableStatement(st)) {
+    // NodeFlags: Const 2, Using 4, AwaitUsing 6 (Const | Using): compare the block-scope bits whole.
+    const scope = st.declarationList.flags & ts.NodeFlags.BlockScoped;
+    if (scope === ts.NodeFlags.Using || scope === ts.NodeFlags.AwaitUsing) return false;
+    // A destructuring pattern runs code at load (defaults, computed keys, iterators) and throws on
+    // undefined: only plain names are inert.
+    return st.declarationList.declarations.every((d) => ts.isIdentifier(d.name) && (d.initializer === undefined || inertExpression(d.initializer, env)));
+  }
   return false;
 }
 
-function inertClass(c: ts.ClassLikeDeclaration, ready: Ready): boolean {
+function inertClass(c: ts.ClassLikeDeclaration, env: Env): boolean {
   if (c.heritageClauses?.some((h) => h.token === ts.SyntaxKind.ExtendsKeyword)) return false;
   if (ts.canHaveDecorators(c) && (ts.getDecorators(c) ?? []).length > 0) return false;
   return c.members.every((m) => {
     if (ts.isClassStaticBlockDeclaration(m)) return false;
     if (m.name && ts.isComputedPropertyName(m.name)) return false;
     if (ts.canHaveDecorators(m) && (ts.getDecorators(m) ?? []).length > 0) return false;
-    if (ts.isPropertyDeclaration(m) && hasModifier(m, ts.SyntaxKind.StaticKeyword) && m.initializer && !inertExpression(m.initializer, ready)) return false;
+    if (ts.isPropertyDeclaration(m) && hasModifier(m, ts.SyntaxKind.StaticKeyword) && m.initializer && !inertExpression(m.initializer, env)) return false;
     return true;
   });
 }
 
 /** An expression whose evaluation calls nothing and cannot throw. */
-function inertExpression(e: ts.Expression, ready: Ready): boolean {
-  if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e) || ts.isNonNullExpression(e)) return inertExpression(e.expression, ready);
+function inertExpression(e: ts.Expression, env: Env): boolean {
+  if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e) || ts.isNonNullExpression(e)) return inertExpression(e.expression, env);
   if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) return true;
-  if (ts.isClassExpression(e)) return inertClass(e, ready);
-  if (ts.isIdentifier(e)) return ready(e.text);
-  // One property of an initialized binding (a getter could run code: chapters' bindings here are
-  // lib/'s frozen tables and their own objects, which have none).
-  if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression)) return ready(e.expression.text);
+  if (ts.isClassExpression(e)) return inertClass(e, env);
+  if (ts.isIdentifier(e)) return env.ready(e.text);
+  // One property of an imported binding: lib/'s tables, which have no getters (a chapter's own
+  // object may have one, and a getter runs code).
+  if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression)) return env.imported(e.expression.text);
   if (ts.isStringLiteral(e) || ts.isNumericLiteral(e) || ts.isBigIntLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isRegularExpressionLiteral(e)) return true;
   if (e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword || e.kind === ts.SyntaxKind.NullKeyword) return true;
   if (ts.isPrefixUnaryExpression(e) && (e.operator === ts.SyntaxKind.MinusToken || e.operator === ts.SyntaxKind.PlusToken)) return ts.isNumericLiteral(e.operand);
-  if (ts.isArrayLiteralExpression(e)) return e.elements.every((x) => !ts.isSpreadElement(x) && !ts.isOmittedExpression(x) && inertExpression(x, ready));
+  if (ts.isArrayLiteralExpression(e)) return e.elements.every((x) => !ts.isSpreadElement(x) && !ts.isOmittedExpression(x) && inertExpression(x, env));
   if (ts.isObjectLiteralExpression(e)) {
     return e.properties.every((p) => {
       if (p.name && ts.isComputedPropertyName(p.name)) return false;
-      if (ts.isPropertyAssignment(p)) return inertExpression(p.initializer, ready);
-      if (ts.isShorthandPropertyAssignment(p)) return ready(p.name.text);
+      if (ts.isPropertyAssignment(p)) return inertExpression(p.initializer, env);
+      if (ts.isShorthandPropertyAssignment(p)) return env.ready(p.name.text);
       return ts.isMethodDeclaration(p) || ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p);
     });
   }
@@ -154,9 +177,23 @@ export function definitionSlice(ex: Extract, block: Block | undefined): string[]
     for (const n of names) for (const s of byName.get(n) ?? []) reach(s);
   };
   const sf = ts.createSourceFile(`${block!.id}.ts`, block!.code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  if (((sf as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length > 0) return null;
   for (const s of stmts) if (s.effectful) reach(s);
   mention(identifiersIn(sf));
   while (todo.length > 0) mention(todo.pop()!.mentions);
   return stmts.filter((s) => keep.has(s)).map((s) => s.text);
+}
+
+/**
+ * The names imported from other chapters that any block of this chapter mentions, sorted: the
+ * transpiler keeps an import only when a value uses it, so whether a unit loads an imported
+ * chapter (and runs its load-time code) depends on code outside the unit's slice. A mention is
+ * an over-approximation of a use, so the key changes whenever the loading could.
+ */
+export function chapterImportUses(ex: Extract): string[] {
+  const sf = ts.createSourceFile("run.ts", tangle(ex, "run", ""), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const fromChapters = new Set<string>();
+  for (const st of sf.statements) if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text.endsWith(".md")) for (const n of declaredNames(st)) fromChapters.add(n);
+  const used = new Set<string>();
+  for (const st of sf.statements) if (!ts.isImportDeclaration(st)) for (const n of identifiersIn(st)) if (fromChapters.has(n)) used.add(n);
+  return [...used].sort();
 }

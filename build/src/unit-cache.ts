@@ -42,6 +42,9 @@ export function relocated(cached: { run: UnitRun; layout: string }, layout: stri
   if (cached.layout === layout) return run;
   const clean = !run.loadError && run.errors.length === 0 && run.tests.every((t) => t.error === null && (t.state === "passed" || t.state === "skipped"));
   if (!clean) return null;
+  // Records and states are the chapter's JSON: one that names a chapter line (a caught error's
+  // stack, `file.md:12:3`) would keep the old line, so such a run is made afresh too.
+  if (run.tests.some((t) => /\.md(\?[^"\s:]*)?:\d+/.test(JSON.stringify(t.meta ?? null)))) return null;
   const tests = run.tests.map((t) => {
     if (!t.meta?.blockId || t.meta.line === undefined) return t;
     const line = fenceLine(t.meta.blockId);

@@ -4,7 +4,7 @@
 // read of a binding, an import) re-runs every block, because the worker runs it for every unit.
 import { describe, expect, test } from "vitest";
 import { extract } from "../../build/src/extract.ts";
-import { definitionSlice } from "../../build/src/slice.ts";
+import { chapterImportUses, definitionSlice } from "../../build/src/slice.ts";
 
 const chapter = (defs: string[], tests: Record<string, string>) => [
   "# Slice", "",
@@ -62,6 +62,39 @@ describe("definitionSlice", () => {
     // Declared after the read: a TDZ error at load, so it is effectful, and it pulls in `late`.
     expect(kinds(["const b = late;", "const late = 1;"])).toEqual(["const b = late;", "const late = 1;"]);
     expect(kinds([imp, "const deep = COMMITS.x.y;"])).toEqual([imp, "const deep = COMMITS.x.y;"]); // may throw
+    // A property of the chapter's own object may be a getter, which runs code at load.
+    const own = ["let n = 0;", "const A = { get x() { return ++n; } };", "const B = { y: A.x };"];
+    expect(kinds(own)).toEqual(["let n = 0;", "const A = { get x() { return ++n; } };", "const B = { y: A.x };"]);
+  });
+
+  test("a using declaration disposes at the end of the module: effectful", () => {
+    expect(slice(chapter(["using u = { [Symbol.dispose]() {} };"], { T: "0;" }), "T")).toEqual(["using u = { [Symbol.dispose]() {} };"]);
+    expect(slice(chapter(["using u = null;"], { T: "0;" }), "T")).toEqual(["using u = null;"]);
+  });
+
+  test("holes a reader found (December 2026): each is effectful now", () => {
+    const kinds = (ds: string[]) => slice(chapter(ds, { T: "0;" }), "T")!;
+    // A destructuring default runs code at load.
+    expect(kinds(["function arm() { return 1; }", "const { n = arm() } = {} as { n?: number };"])).toEqual(["function arm() { return 1; }", "const { n = arm() } = {} as { n?: number };"]);
+    // A declared name is bound to nothing at run time: reading it throws.
+    expect(kinds(["declare function trace(m: string): void;", "const log = trace;"])).toEqual(["declare function trace(m: string): void;", "const log = trace;"]);
+    // Two blocks joined by ASI: the first block's last line calls through the second block.
+    const joined = kinds(["function note(s: TemplateStringsArray) { return s; }\nconst log = note", "`heading`;"]);
+    expect(joined.some((t) => t.startsWith("const log = note") && t.endsWith("`heading`;"))).toBe(true);
+  });
+
+  test("a test block that does not parse alone makes every unit take every block", () => {
+    const text = chapter(["let flag = false;"], { T1: "flag;", T2: "}); flag = true; (async () => {" });
+    const ex = extract("chapters/99-slice.md", text);
+    expect(definitionSlice(ex, ex.blocks.find((b) => b.id === "T1"))).toBeNull();
+  });
+
+  test("which imported chapters' names any block uses is part of every key (chapterImportUses)", () => {
+    const imp = 'import { helper, other } from "./00-other.md";';
+    const uses = (ds: string[], t: string) => chapterImportUses(extract("chapters/99-slice.md", chapter(ds, { T: t })));
+    expect(uses([imp, "const unused = () => 1;"], "0;")).toEqual([]);
+    expect(uses([imp, "const unused = () => helper;"], "0;")).toEqual(["helper"]);
+    expect(uses([imp], "other;")).toEqual(["other"]);
   });
 
   test("every definition when the slice cannot be taken", () => {
