@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ts } from "ts-morph";
 import type { Extract } from "./extract.ts";
-import { tangle, tangleContent } from "./tangle.ts";
+import { definitionContent, tangle, tangleContent, testContent } from "./tangle.ts";
 import { chapterImportUses, definitionSlice } from "./slice.ts";
 import { runtimeSpecifier } from "./sandbox/modules.ts";
 
@@ -107,14 +107,15 @@ function unitContent(ex: Extract, block: string | null, spec: string): string {
   // No slice: every block, test blocks included (one that does not parse alone can reach the rest).
   if (!slice || !b) return tangleContent(ex, "run", spec);
   const uses = `imports used: ${chapterImportUses(ex).join(",")}`;
-  return [spec, uses, ...slice.map((t) => `definition\n${t}`), `test ${JSON.stringify({ id: b.id, skip: b.flags.skip, fails: b.flags.fails })}\n${b.code}`].join("\0");
+  return [spec, uses, ...slice.map(definitionContent), testContent(b)].join("\0");
 }
 
 /**
  * The key of one work unit's records (run.ts, `Unit`): what the unit's worker is given, and
  * nothing else. The unit's module content (the definitions its test block can reach, slice.ts,
- * and the block, in order; tangle.ts `tangleContent` when no slice), the defs-only content of each chapter it imports, the text of each
- * lib/ file it reaches, and `tools`. A unit is evaluated afresh (sandbox/worker.ts), so no other block
+ * and the block, in order; tangle.ts `tangleContent` when no slice), the defs-only content of
+ * each chapter it imports, the text of each lib/ file it reaches, and `tools`. A unit is
+ * evaluated afresh (sandbox/worker.ts), so no other block
  * of its chapter, and no unit that ran before it, can change what it records (the worker runs the
  * whole chapter's module but only the unit's block, and a unit whose whole chapter does not load
  * runs again on its own text: run.ts runOwnText). One way remains, and it needs the chapter's

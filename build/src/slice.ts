@@ -57,10 +57,11 @@ function statementsOf(ex: Extract): Stmt[] | null {
   const ready = new Set<string>(["undefined", ...imported]);
   for (const st of sf.statements) if (ts.isFunctionDeclaration(st) && st.body && !hasModifier(st, ts.SyntaxKind.DeclareKeyword)) for (const n of declaredNames(st)) ready.add(n);
   const out: Stmt[] = [];
+  // `ready` grows as the walk goes: a statement sees the names declared before it.
+  const env: Env = { ready: (n) => ready.has(n), imported: (n) => imported.has(n) };
   for (const st of sf.statements) {
     // The runtime import the tangle adds (here with an empty specifier): in every unit alike.
     if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text === "") continue;
-    const env: Env = { ready: (n) => ready.has(n), imported: (n) => imported.has(n) };
     out.push({ text: st.getText(sf), declares: declaredNames(st), mentions: identifiersIn(st), effectful: !inertStatement(st, env) });
     if (!hasModifier(st, ts.SyntaxKind.DeclareKeyword)) for (const n of declaredNames(st)) ready.add(n);
   }
@@ -190,6 +191,14 @@ export function definitionSlice(ex: Extract, block: Block | undefined): string[]
  * an over-approximation of a use, so the key changes whenever the loading could.
  */
 export function chapterImportUses(ex: Extract): string[] {
+  let uses = importUses.get(ex);
+  if (!uses) importUses.set(ex, (uses = importUsesOf(ex)));
+  return uses;
+}
+/** chapterImportUses per chapter: every unit of a chapter asks, and the answer is the chapter's. */
+const importUses = new WeakMap<Extract, string[]>();
+
+function importUsesOf(ex: Extract): string[] {
   const sf = ts.createSourceFile("run.ts", tangle(ex, "run", ""), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const fromChapters = new Set<string>();
   for (const st of sf.statements) if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text.endsWith(".md")) for (const n of declaredNames(st)) fromChapters.add(n);

@@ -5,7 +5,7 @@
 // sits on lines that would otherwise be empty: the runtime import on line 1, and a test
 // wrapper's opening and closing on the fence lines of a `test` block.
 
-import type { Extract } from "./extract.ts";
+import type { Block, Extract } from "./extract.ts";
 
 export type TangleMode =
   /** The chapter is the test file: every block runs, test blocks register vitest tests. */
@@ -54,10 +54,13 @@ export function tangle(ex: Extract, mode: TangleMode, runtimeSpecifier: string):
  * A definition's default id names its line, so it is left out.
  */
 export function tangleContent(ex: Extract, mode: TangleMode, runtimeSpecifier: string): string {
-  const parts = [runtimeSpecifier];
-  for (const b of blocksOf(ex, mode)) parts.push(b.flags.test ? `test ${JSON.stringify({ id: b.id, skip: b.flags.skip, fails: b.flags.fails })}\n${b.code}` : `definition\n${b.code}`);
-  return parts.join("\0");
+  return [runtimeSpecifier, ...blocksOf(ex, mode).map((b) => (b.flags.test ? testContent(b) : definitionContent(b.code)))].join("\0");
 }
+
+/** A test block as content: its id and flags, which the wrapper gives the runtime, and its code. */
+export const testContent = (b: Block): string => `test ${JSON.stringify({ id: b.id, skip: b.flags.skip, fails: b.flags.fails })}\n${b.code}`;
+/** Definition code as content. */
+export const definitionContent = (code: string): string => `definition\n${code}`;
 
 /** Maps a tangled (line, column), both 1-based, to the Markdown column on the same line. */
 export function markdownColumn(ex: Extract, line: number, col: number): number {

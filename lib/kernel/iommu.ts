@@ -232,13 +232,18 @@ export function* iommu_iotlb_sync(k: Kernel, dom: IommuDomain, gather: IotlbGath
 export function* iommu_unmap(k: Kernel, dom: IommuDomain, iovas: readonly number[]): Gen<number> {
   const __k = enter(k, "iommu_unmap");
   try {
-    const gather: IotlbGather = { iovas: [] };
-    const n = yield* iommu_unmap_fast(k, dom, iovas, gather);
-    yield* iommu_iotlb_sync(k, dom, gather);
-    return n;
+    return yield* clearThenSync(k, dom, iovas);
   } finally {
     leave(__k);
   }
+}
+
+/** The IO PTE clear, then the IOTLB invalidation of what it cleared, under the era's names. */
+function* clearThenSync(k: Kernel, dom: IommuDomain, iovas: readonly number[], clear?: string, sync?: string): Gen<number> {
+  const gather: IotlbGather = { iovas: [] };
+  const n = yield* iommu_unmap_fast(k, dom, iovas, gather, clear);
+  yield* iommu_iotlb_sync(k, dom, gather, sync);
+  return n;
 }
 
 /** iommu_flush_iotlb_all. */
@@ -256,11 +261,8 @@ export function* __iommu_dma_unmap(k: Kernel, dom: IommuDomain, iovas: readonly 
   const __k = enter(k, intel ? "intel_unmap" : "__iommu_dma_unmap");
   try {
     if (dom.mode === "strict") {
-      if (intel) {
-        const gather: IotlbGather = { iovas: [] };
-        yield* iommu_unmap_fast(k, dom, iovas, gather, "dma_pte_clear_range");
-        yield* iommu_iotlb_sync(k, dom, gather, "iommu_flush_iotlb_psi");
-      } else yield* iommu_unmap(k, dom, iovas);
+      if (intel) yield* clearThenSync(k, dom, iovas, "dma_pte_clear_range", "iommu_flush_iotlb_psi");
+      else yield* iommu_unmap(k, dom, iovas);
       yield* k.mem.fieldStep(intel ? "free_iova_fast" : "free_iova", "w", () => iovas.forEach((i) => dom.freeIova(i)));
       return;
     }

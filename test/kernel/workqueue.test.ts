@@ -88,46 +88,34 @@ describe("a work item's count is its own object", () => {
     expect(outcomes(program(0, ["work-done-count-unnamed"], fixed), { strategy: "dpor" }).all).not.toEqual(dfs.all);
   });
 
-  it("check_flush_dependency: reclaim flushing a busy item of a !WQ_MEM_RECLAIM queue is reported, an idle one returns before the check (already_gone)", () => {
-    const m = (idle: boolean) => model(`PF_MEMALLOC flush of ${idle ? "an idle" : "a busy"} item`, () => {
-      const k = boot(ENOW);
-      const wq = alloc_workqueue(k, "wq");
-      const a = init_work(k, "a", function* () {});
-      return {
-        threads: {
-          T: function* () {
-            yield* queue_work(k, wq, a);
-            if (idle) yield* flush_work(k, a);
-            k.current().memalloc++;
-            yield* flush_work(k, a);
-            k.current().memalloc--;
-          },
+  /** Under PF_MEMALLOC, `how` a work item of a !WQ_MEM_RECLAIM queue (flushed once before if `idle`). */
+  const memallocFlush = (era: typeof ENOW, how: "flush_work" | "cancel_work_sync", idle = false) => model(`PF_MEMALLOC ${how} of ${idle ? "an idle" : "a busy"} item (${era.name})`, () => {
+    const k = boot(era);
+    const wq = alloc_workqueue(k, "wq");
+    const a = init_work(k, "a", function* () {});
+    return {
+      threads: {
+        T: function* () {
+          yield* queue_work(k, wq, a);
+          if (idle) yield* flush_work(k, a);
+          k.current().memalloc++;
+          if (how === "flush_work") yield* flush_work(k, a);
+          else yield* cancel_work_sync(k, a);
+          k.current().memalloc--;
         },
-      };
-    });
-    claim({ title: "idle: never reported", model: m(true), predicate: (e) => e.has("flush-dependency"), expect: "Never" });
+      },
+    };
+  });
+
+  it("check_flush_dependency: reclaim flushing a busy item of a !WQ_MEM_RECLAIM queue is reported, an idle one returns before the check (already_gone)", () => {
+    claim({ title: "idle: never reported", model: memallocFlush(ENOW, "flush_work", true), predicate: (e) => e.has("flush-dependency"), expect: "Never" });
     // Busy only if the worker has not finished yet: reported in some schedule, not in all.
-    claim({ title: "busy: reported", model: m(false), predicate: (e) => e.has("flush-dependency"), expect: "Sometimes" });
+    claim({ title: "busy: reported", model: memallocFlush(ENOW, "flush_work"), predicate: (e) => e.has("flush-dependency"), expect: "Sometimes" });
   });
 
   it("check_flush_dependency is not run by cancel_work_sync since de35994ecd2d (now); v4.16 runs it", () => {
-    const m = (era: typeof ENOW) => model(`PF_MEMALLOC cancel of a busy item (${era.name})`, () => {
-      const k = boot(era);
-      const wq = alloc_workqueue(k, "wq");
-      const a = init_work(k, "a", function* () {});
-      return {
-        threads: {
-          T: function* () {
-            yield* queue_work(k, wq, a);
-            k.current().memalloc++;
-            yield* cancel_work_sync(k, a);
-            k.current().memalloc--;
-          },
-        },
-      };
-    });
-    claim({ title: "now: never", model: m(ENOW), predicate: (e) => e.has("flush-dependency"), expect: "Never" });
-    claim({ title: "2018: sometimes (the work running when cancelled)", model: m(E18), predicate: (e) => e.has("flush-dependency"), expect: "Sometimes" });
+    claim({ title: "now: never", model: memallocFlush(ENOW, "cancel_work_sync"), predicate: (e) => e.has("flush-dependency"), expect: "Never" });
+    claim({ title: "2018: sometimes (the work running when cancelled)", model: memallocFlush(E18, "cancel_work_sync"), predicate: (e) => e.has("flush-dependency"), expect: "Sometimes" });
   });
 });
 
