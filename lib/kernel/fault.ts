@@ -261,26 +261,52 @@ function* do_swap_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags)
   }
 }
 
-/** do_wp_page: write (or unshare) fault on a present read-only PTE. */
+/**
+ * do_wp_page: write (or unshare) fault on a present read-only PTE. The kernel runs all of it up to
+ * wp_page_copy under the PTE lock and takes a reference on the page only on its way out of that
+ * section (wp_page_shared and wp_page_copy: `folio_get` before `pte_unmap_unlock`). The model's
+ * section is split at the page lock, which is a step of its own; every step after the first
+ * re-checks that the PTE still maps the page (pte_same), and no step holds a reference the kernel
+ * would not hold (test/kernel/wp-page-ref.test.ts).
+ */
 function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Gen<number> {
   const __f = enter(k, "do_wp_page");
   try {
     const mem = k.mem;
-    // Snapshot the PTE and take a reference on the old page (vmf->page, get_page).
+    const shared = (vma.flags & VM_SHARED) !== 0 && !!vma.file;
+    const exclusiveEra = k.era.cowReuse !== "mapcount";
     let origFlags = 0;
+    // Where the section under the PTE lock goes ("try": to the page lock). Set inside the step.
+    let plan = "copy" as "shared" | "copy" | "reused" | "try";
     // The anon steps of do_wp_page and wp_page_copy are split (field footprints): they touch only
     // frames, PTEs, the TLB, swap and the oracles' records (a secondary-TLB callback trips); the
-    // page lock is taken in steps of its own (wp_can_reuse_anon_folio below).
+    // page lock is taken in steps of its own (reuseLocked below).
     const snap = yield* mem.fieldStep(`do_wp_page: vm_normal_page(${mm.name}:${vpn})`, "w", () => {
       const f = mm.pteFlags[vpn];
       origFlags = f;
       const pfn = mm.ptePfn[vpn];
       if (!(f & PTE_PRESENT)) return -1;
-      if (!mem.isZeroPage(pfn)) mem.getPage(pfn);
+      if (shared) {
+        plan = "shared";
+        mem.getPage(pfn);
+        return pfn;
+      }
+      if (!mem.isZeroPage(pfn) && mem.flags[pfn] & PG_ANON) {
+        // 2018: every anon page goes to the page lock (reuse_swap_page). Now: PageAnonExclusive
+        // reuses at once; else wp_can_reuse_anon_folio's early checks (a refcount of more than the
+        // mapping's, and the swap cache's, leaves little hope) before the folio lock.
+        if (!exclusiveEra || mem.ref[pfn] <= 1 + (mem.flags[pfn] & PG_SWAPCACHE ? 1 : 0)) plan = "try";
+        if (exclusiveEra && mem.flags[pfn] & PG_ANON_EXCLUSIVE) {
+          plan = "reused";
+          wp_page_reuse(mm, vpn, pfn, ff);
+        }
+        if (plan !== "copy") return pfn;
+      }
+      if (!mem.isZeroPage(pfn)) mem.getPage(pfn); // the copy's reference (folio_get)
       return pfn;
     });
     if (snap < 0) return VM_FAULT_OK;
-    if (vma.flags & VM_SHARED && vma.file) {
+    if (plan === "shared") {
       // wp_page_shared: ->page_mkwrite, then make the PTE writable and dirty the page.
       yield* page_mkwrite(k, snap);
       // finish_mkwrite_fault, then fault_dirty_shared_page, the page still locked (see page_mkwrite).
@@ -294,70 +320,74 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
       yield* k.pageLock(snap).unlock();
       return VM_FAULT_OK;
     }
-    const zero = snap === 0;
-    if (!zero && mem.flags[snap] & PG_ANON) {
-      let reuse: boolean;
-      if (k.era.cowReuse === "mapcount") {
-        // 2018: lock the page, reuse_swap_page: total map + swap count == 1, GUP refs ignored.
-        yield* k.pageLock(snap).lock();
-        // The last user of a swap-cache page takes it out of the cache (v4.16 mm/swapfile.c
-        // reuse_swap_page: count == 1 && PageSwapCache && !PageWriteback -> delete_from_swap_cache,
-        // SetPageDirty): the slot's old data must not come back once the page is written.
-        reuse = yield* mem.fieldStep(`reuse_swap_page(${snap})`, "w", () => {
-          // do_wp_page re-checks the PTE (pte_same) under the PTE lock before it decides.
-          if (mm.ptePfn[vpn] !== snap || !(mm.pteFlags[vpn] & PTE_PRESENT)) return false;
-          const slot = k.swap ? k.swap.pfnSlot[snap] : -1;
-          const swapCount = slot >= 0 ? k.swap!.count[slot] : 0;
-          const count = mem.mapcount[snap] + swapCount;
-          if (count === 1) folio_free_swap(k, snap);
-          return count === 1;
-        });
-        yield* k.pageLock(snap).unlock();
-      } else {
-        // now: PageAnonExclusive, else wp_can_reuse_anon_folio: refcount == 1 (ours excluded).
-        // As mm/memory.c (v6.x): the early checks, folio_trylock, the same checks again under the
-        // folio lock, folio_unlock. The lock is taken in a step of its own: when this was one
-        // step, it read the lock inside a split memory step, where DPOR saw no dependency on
-        // lock_page/unlock_page, and over field footprints the copy a locked page forces was lost
-        // (test/kernel/field-foot.test.ts, folio_mkclean beside a store). The page lock is looked
-        // up (and made on first use) outside the steps: creating it inside would tie object
-        // creation order to the order of split steps.
-        const pageLock = k.pageLock(snap);
-        // refcount, our get_page excluded: the mapping's (+ the swap cache's) is hope enough to
-        // lock the page; under the lock folio_free_swap drops the cache's reference unless a swap
-        // entry still names the slot (another process's swapped-out copy), and only the mapping's
-        // reference alone means nobody else.
-        const early = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap})`, "r", () => {
-          if (mem.flags[snap] & PG_ANON_EXCLUSIVE) return "exclusive";
-          return mem.ref[snap] - 1 <= 1 + (mem.flags[snap] & PG_SWAPCACHE ? 1 : 0) ? "try" : "shared";
-        });
-        reuse = early === "exclusive";
-        if (early === "try" && (yield* pageLock.trylock(`folio_trylock(${snap})`))) {
-          reuse = yield* mem.fieldStep(`wp_can_reuse_anon_folio(${snap}): locked`, "w", () => {
-            // The kernel decides this under the PTE lock, so the PTE still maps the page; the model's
-            // steps are apart, and reclaim may have unmapped it since the snapshot (pte_same).
-            if (mm.ptePfn[vpn] !== snap || !(mm.pteFlags[vpn] & PTE_PRESENT)) return false;
-            folio_free_swap(k, snap);
-            if (mem.ref[snap] - 1 !== 1) return false;
-            mem.flags[snap] |= PG_ANON_EXCLUSIVE; // the kernel sets it after folio_unlock, under the PTL
-            return true;
-          });
-          yield* pageLock.unlock(`folio_unlock(${snap})`);
-        }
-      }
-      if (reuse) {
-        yield* mem.fieldStep(`wp_page_reuse(${mm.name}:${vpn})`, "w", () => {
-          if (mm.ptePfn[vpn] === snap && mm.pteFlags[vpn] & PTE_PRESENT && !ff.unshare) mm.pteFlags[vpn] |= PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
-          mem.putPage(snap);
-          note(`COW: frame ${snap} reused`);
-        });
-        return VM_FAULT_OK;
-      }
-    }
+    if (plan === "try") plan = yield* reuseLocked(k, mm, vpn, snap, ff);
+    // "try" again: the PTE changed, back to the access, as when the kernel's pte_same fails.
+    if (plan !== "copy") return VM_FAULT_OK;
     return yield* wp_page_copy(k, mm, vma, vpn, snap, origFlags, ff);
   } finally {
     leave(__f);
   }
+}
+
+/** wp_page_reuse (call inside a step): the PTE writable and dirty; an unshare fault changes nothing. */
+function wp_page_reuse(mm: Mm, vpn: number, pfn: number, ff: FaultFlags): void {
+  if (!ff.unshare) mm.pteFlags[vpn] |= PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
+  note(`COW: frame ${pfn} reused`);
+}
+
+/**
+ * The reuse decision under the page lock: "reused", "copy" (with the copy's reference taken), or
+ * "try" when the PTE no longer maps the page. The kernel trylocks under the PTE lock; a busy lock
+ * sends it to the copy (now), or (2018) to `get_page`, `lock_page` with the PTE lock dropped, and
+ * `pte_same` again before `put_page`.
+ */
+function* reuseLocked(k: Kernel, mm: Mm, vpn: number, pfn: number, ff: FaultFlags): Gen<"reused" | "copy" | "try"> {
+  const mem = k.mem;
+  const pageLock = k.pageLock(pfn);
+  const same = (): boolean => mm.ptePfn[vpn] === pfn && (mm.pteFlags[vpn] & PTE_PRESENT) !== 0;
+  const exclusiveEra = k.era.cowReuse !== "mapcount";
+  // The page lock is looked up (and made on first use) outside the steps: creating it inside
+  // would tie object creation order to the order of split steps. The trylock is one step on the
+  // lock and on memory (the PTE check), as the kernel holds the PTE lock across it: when the lock
+  // was a step of its own inside split memory steps, DPOR saw no dependency on lock_page and lost
+  // the copy a locked page forces (test/kernel/field-foot.test.ts, folio_mkclean beside a store).
+  const got = yield* pageLock.trylockUnderPtl(`${exclusiveEra ? "folio_trylock" : "trylock_page"}(${pfn})`, mem, same, () => mem.getPage(pfn));
+  if (got === "gone") return "try";
+  if (got === "busy" && exclusiveEra) return "copy";
+  const slept = got === "busy";
+  if (slept) yield* pageLock.lock();
+  const r = yield* mem.fieldStep(exclusiveEra ? `wp_can_reuse_anon_folio(${pfn}): locked` : `reuse_swap_page(${pfn})`, "w", (): "reused" | "copy" | "try" => {
+    if (!same()) return "try";
+    if (slept) mem.putPage(pfn); // the PTE still maps it: the mapping's reference keeps it
+    let reuse: boolean;
+    if (exclusiveEra) {
+      // Under the folio lock folio_free_swap drops the cache's reference unless a swap entry still
+      // names the slot (another process's swapped-out copy); only the mapping's reference alone
+      // means nobody else.
+      folio_free_swap(k, pfn);
+      reuse = mem.ref[pfn] === 1;
+      if (reuse) mem.flags[pfn] |= PG_ANON_EXCLUSIVE; // the kernel sets it after folio_unlock, under the PTL
+    } else {
+      // 2018 reuse_swap_page: total map + swap count == 1, GUP references ignored. The last user
+      // of a swap-cache page takes it out of the cache (v4.16 mm/swapfile.c: count == 1 &&
+      // PageSwapCache && !PageWriteback -> delete_from_swap_cache, SetPageDirty): the slot's old
+      // data must not come back once the page is written.
+      const slot = k.swap ? k.swap.pfnSlot[pfn] : -1;
+      const count = mem.mapcount[pfn] + (slot >= 0 ? k.swap!.count[slot] : 0);
+      reuse = count === 1;
+      if (reuse) folio_free_swap(k, pfn);
+    }
+    if (!reuse) {
+      mem.getPage(pfn); // the copy's reference, still under the PTE lock
+      return "copy";
+    }
+    wp_page_reuse(mm, vpn, pfn, ff);
+    return "reused";
+  });
+  yield* pageLock.unlock(`${exclusiveEra ? "folio_unlock" : "unlock_page"}(${pfn})`);
+  // 2018, the PTE changed while the task slept on the lock: put_page after unlock_page.
+  if (r === "try" && slept) yield* mem.fieldStep(`put_page(${pfn})`, "w", () => mem.putPage(pfn));
+  return r;
 }
 
 /** wp_page_copy (mm/memory.c): copy, notifier start, swap the PTE, notifier end, put the old page. */

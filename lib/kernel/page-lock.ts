@@ -8,7 +8,7 @@
 // a notifier called from try_to_unmap, which holds the folio lock, calls set_page_dirty_lock).
 
 import { Obj, noteAcquired, finding } from "../explorer/index.ts";
-import type { Yieldable } from "../explorer/index.ts";
+import type { Tracked, Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { explorerHeld, mightSleep } from "./task.ts";
 
@@ -57,6 +57,31 @@ export class PageLock extends Obj {
         t.pageLocks.push(this.pfn);
         noteAcquired(this.name);
         return true;
+      },
+    });
+  }
+
+  /**
+   * trylock_page() under the PTE lock (do_wp_page takes the page lock with a trylock while it holds
+   * vmf->ptl): one step on the lock and on `mem`. `same()` is the PTE check the lock holder relies
+   * on (the PTE still maps the page, so the mapping's reference keeps it): false gives "gone" and
+   * takes nothing. `busy()` runs, still under the PTE lock, when the lock is held by another task.
+   */
+  *trylockUnderPtl(label: string, mem: Tracked, same: () => boolean, busy: () => void): Generator<Yieldable, "gone" | "busy" | "locked", unknown> {
+    const t = this.k.current();
+    return yield* this.access("trylock", "w", {
+      label,
+      also: [{ obj: mem, mode: "w" }],
+      run: () => {
+        if (!same()) return "gone";
+        if (this.locker !== -1) {
+          busy();
+          return "busy";
+        }
+        this.locker = t.index;
+        t.pageLocks.push(this.pfn);
+        noteAcquired(this.name);
+        return "locked";
       },
     });
   }

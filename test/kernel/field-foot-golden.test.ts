@@ -12,7 +12,9 @@
 // before and after it, and the zero page is known by its frame number (December 2026); that
 // locked check re-reads the PTE and, as folio_free_swap, the swap cache (December 2026); GUP-fast
 // reads fork's write_protect_seq only for FOLL_PIN, as mm/gup.c does, so a FOLL_GET walk's PTE
-// read no longer names it (the two "dontneed + gup-fast" sequences; executions and steps equal).
+// read no longer names it (the two "dontneed + gup-fast" sequences; executions and steps equal);
+// do_wp_page takes no page reference before it decides, reuses an exclusive page in its first
+// step, and trylocks the page lock in one step with the PTE check (8 of the 52 sequences).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";
