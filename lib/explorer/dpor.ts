@@ -28,8 +28,8 @@
 //    computed initials are nevertheless not enabled at the race point, all enabled
 //    threads are added there (the conservative Flanagan–Godefroid fallback).
 //  * Executions that end with unfinished threads (deadlock, a finding with
-//    { end: true }, the step bound) also race-check each unfinished thread's
-//    pending step against the execution, as if it were the next step.
+//    { end: true }, the step bound, a sleep-set-blocked run) also race-check each
+//    unfinished thread's pending step against the execution, as if it were the next step.
 //  * A step that ends the execution (a finding with { end: true }) is treated as
 //    dependent with every step of every other thread (the cut is not commutable),
 //    and a thread whose step did that is never kept in a sleep set.
@@ -1023,8 +1023,12 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     sched.nodes[n - 1].stops |= 1 << th[n - 1];
     stopRaces(n - 1);
   }
-  // Pending steps of unfinished threads race too (deadlocks, early ends).
-  if (x.status === "deadlock" || x.status === "stopped" || x.status === "step-bound") {
+  // Pending steps of unfinished threads race too (deadlocks, early ends, and sleep-set-blocked
+  // runs). A pruned run stops where every enabled thread sleeps, which covers their
+  // continuations, not those of a thread the prefix disabled: T1's `unflag` before T2's
+  // `await flag` was a race no later step showed (test/explorer/pending-race.test.ts; found by
+  // generated programs with a split step that takes a second object, December 2026).
+  if (x.status === "deadlock" || x.status === "stopped" || x.status === "step-bound" || x.status === "pruned") {
     for (let q = 0; q < x.threads.length; q++) {
       const p = x.threads[q].pending;
       if (p === null) continue;

@@ -76,9 +76,10 @@ export interface Op {
    *  depends only on `obj`. */
   readonly also?: readonly Touch[];
   /** Field footprints (search.fields, lib/explorer/README.md "Field footprints"): run() touches
-   *  only state that `obj.fields` records (the model vouches for it). Such a step, without `also`
-   *  and `enabled`, depends on others by the fields it touched; every other step on an object
-   *  with a recorder counts as writing all of it. */
+   *  only state that `obj.fields` records (the model vouches for it), and the `also` objects.
+   *  Such a step, without `enabled` and with no `also` object that has a recorder of its own,
+   *  depends on others by the fields it touched and by its `also` objects; every other step on
+   *  an object with a recorder counts as writing all of it. */
   readonly split?: boolean;
 }
 

@@ -352,10 +352,12 @@ export class Execution implements Runtime {
       this.stepOp.push(op);
     }
     const info = this.stepInfo === null ? null : (this.stepInfo[this.stepThread.length - 1] = (raceLog as RaceLog).stepBegin(th.frames, op.label ?? op.kind, op.obj?.name ?? "", op.mode));
-    // Field footprints: a split step on an object with a recorder, without extra objects or a
-    // blocking condition, is recorded; every other touch of such an object writes all of it.
+    // Field footprints: a split step on an object with a recorder, without a blocking condition,
+    // is recorded; every other touch of such an object writes all of it. A split step's extra
+    // objects (Op.also: a trylock taken under the state it checks) join its record as objects,
+    // each with its declared mode; one with a recorder of its own is not split.
     const rec = this.fields && op.obj !== null ? op.obj.fields : undefined;
-    const recording = rec != null && op.split === true && op.also === undefined && op.enabled === undefined;
+    const recording = rec != null && op.split === true && op.enabled === undefined && (op.also === undefined || op.also.every((t) => t.obj.fields == null));
     if (recording) rec.begin();
     if (this.observeStep !== undefined) this.observeStep(t, op);
     const result = op.run ? op.run() : undefined;
@@ -401,6 +403,9 @@ export class Execution implements Runtime {
       f.push(id, acc[i + 1]);
       c.push(field, acc[i + 1]);
     }
+    // Extra objects are named by their ids in both, as a step that is not split names them
+    // (canonAt); no object id reaches FIELD_MIN, so neither list can mistake one for a field.
+    if (op.also !== undefined) for (const t of op.also) f.push(t.obj.id, modeCode(t.mode)), c.push(t.obj.id, modeCode(t.mode));
     this.stepObj[k] = o;
     this.stepMode[k] = MODE_READ;
     this.stepFoot[k] = f;

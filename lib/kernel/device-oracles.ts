@@ -152,11 +152,16 @@ export function installEpoch(k: Kernel): number {
   return k.deviceEpochs ? ++devState(k).epoch : 0;
 }
 
-/** Inside a memory step: a device write through a mapping of mm:vpn installed at `epoch`. */
-export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, who: string): void {
+/**
+ * Inside a memory step: a device write through a mapping of mm:vpn installed at `epoch`, which
+ * reached frame `pfn`. The message names the frame because it need not be mm:vpn's page any more:
+ * a stale device TLB entry behind a reused IOVA reaches another object's page (chapter 07).
+ * Nothing else is read here, so the step's footprint does not depend on the finding.
+ */
+export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, who: string, pfn: number): void {
   const ret = devState(k).invalReturned.get(key(mm, vpn));
   if (ret !== undefined && ret > epoch)
-    finding("stray-write", `${who} wrote ${mm.name}:${vpn} through a mapping installed before the invalidation callback for it returned`, { mm: mm.name, vpn });
+    finding("stray-write", `${who} wrote through its mapping of ${mm.name}:${vpn}, installed before the invalidation callback for it returned: the write reached frame ${pfn}`, { mm: mm.name, vpn, pfn });
 }
 
 // ---- probes on the machine's tracepoints (tracepoints.ts) ----
@@ -165,10 +170,10 @@ export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, w
 function deviceAccessProbe(k: Kernel, e: TraceEvents["gpu_dma"]): void {
   if (!e.owner) return;
   if (!e.write) {
-    checkStrayRead(k, e.owner.mm, e.owner.vpn, e.epoch, e.who);
+    checkStrayRead(k, e.owner.mm, e.owner.vpn, e.epoch, e.who, e.pfn);
     return;
   }
-  checkStrayWrite(k, e.owner.mm, e.owner.vpn, e.epoch, e.who);
+  checkStrayWrite(k, e.owner.mm, e.owner.vpn, e.epoch, e.who, e.pfn);
   checkStaleAccess(k, e.owner.mm, e.owner.vpn, e.pfn, e.epoch, e.who);
 }
 
@@ -192,11 +197,11 @@ export const CALLBACK_RETURNS: OracleProbes = Object.freeze({ callback_returned:
 export const INVALIDATION_BEGAN: OracleProbes = Object.freeze({ mm_invalidate_start: Object.freeze([invalidationBeganProbe]) });
 export const USERPTR_FAULT: OracleProbes = Object.freeze({ gpu_fault: Object.freeze([userptrFaultProbe]) });
 
-/** Inside a memory step: a device READ through a mapping of mm:vpn installed at `epoch` (stray-read). */
-export function checkStrayRead(k: Kernel, mm: Mm, vpn: number, epoch: number, who: string): void {
+/** Inside a memory step: a device READ through a mapping of mm:vpn installed at `epoch`, from frame `pfn` (stray-read). */
+export function checkStrayRead(k: Kernel, mm: Mm, vpn: number, epoch: number, who: string, pfn: number): void {
   const ret = devState(k).invalReturned.get(key(mm, vpn));
   if (ret !== undefined && ret > epoch)
-    finding("stray-read", `${who} read ${mm.name}:${vpn} through a mapping installed before the invalidation callback for it returned`, { mm: mm.name, vpn });
+    finding("stray-read", `${who} read through its mapping of ${mm.name}:${vpn}, installed before the invalidation callback for it returned: the read came from frame ${pfn}`, { mm: mm.name, vpn, pfn });
 }
 
 // ---- stale-access ----

@@ -4,10 +4,10 @@
 // writes, read-modify-writes of fields chosen by a value they read), steps that are not split, and
 // blocking steps; a recorder that misses reads must make some program differ.
 import { describe, expect, it } from "vitest";
-import { check, choose, finding, model, Mutex, Obj, SharedVar, spawn } from "../../lib/explorer/index.ts";
+import { check, choose, finding, model, Mutex, SharedVar, spawn } from "../../lib/explorer/index.ts";
 import { describeCoverage } from "../../lib/explorer/claim.ts";
-import type { FieldRecorder, Model, Yieldable } from "../../lib/explorer/index.ts";
-import { FIELD_MIN, MODE_READ, MODE_WRITE, mergeModes } from "../../lib/explorer/effect.ts";
+import type { Model, Yieldable } from "../../lib/explorer/index.ts";
+import { Cells } from "./cells.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import { exploreFieldsWithoutWakes } from "../../lib/explorer/dpor.ts";
 import type { Execution } from "../../lib/explorer/execution.ts";
@@ -18,47 +18,6 @@ import { exploreDfs } from "../../lib/explorer/dfs.ts";
 import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
-
-class Rec implements FieldRecorder {
-  cur: Map<number, number> | null = null;
-  constructor(private readonly missReads: boolean) {}
-  begin(): void {
-    this.cur = new Map();
-  }
-  end(): number[] {
-    const out: number[] = [];
-    for (const [f, m] of this.cur ?? []) out.push(FIELD_MIN + f, m);
-    this.cur = null;
-    return out;
-  }
-  touch(i: number, m: number): void {
-    if (this.cur === null || (this.missReads && m === MODE_READ)) return;
-    const prev = this.cur.get(i);
-    this.cur.set(i, prev === undefined ? m : mergeModes(prev, m));
-  }
-}
-
-/** One object, N fields; every access inside a step goes through get/set (recorded). */
-class Cells extends Obj {
-  readonly v: number[];
-  readonly fields: Rec;
-  constructor(n: number, missReads: boolean) {
-    super("cells", "cells");
-    this.v = new Array(n).fill(0);
-    this.fields = new Rec(missReads);
-  }
-  get(i: number): number {
-    this.fields.touch(i, MODE_READ);
-    return this.v[i];
-  }
-  set(i: number, x: number): void {
-    this.fields.touch(i, MODE_WRITE);
-    this.v[i] = x;
-  }
-  *op<T>(label: string, split: boolean, run: () => T, enabled?: () => boolean, mode: "r" | "w" = "w"): Gen<T> {
-    return yield* this.access(label, mode, { label, run, enabled, split });
-  }
-}
 
 type Step = (c: Cells, t: number) => Gen<number>;
 const N = 3;

@@ -1,0 +1,52 @@
+// The field-recorded object of the explorer's field-footprint tests: N cells behind a recorder
+// (effect.ts FieldRecorder) that can be told to miss reads, so a test can show it fails.
+import { Obj } from "../../lib/explorer/index.ts";
+import type { FieldRecorder, Touch, Yieldable } from "../../lib/explorer/index.ts";
+import { FIELD_MIN, MODE_READ, MODE_WRITE, mergeModes } from "../../lib/explorer/effect.ts";
+
+type Gen<T> = Generator<Yieldable, T, unknown>;
+
+export class Rec implements FieldRecorder {
+  cur: Map<number, number> | null = null;
+  constructor(private readonly missReads: boolean) {}
+  begin(): void {
+    this.cur = new Map();
+  }
+  end(): number[] {
+    const out: number[] = [];
+    for (const [f, m] of this.cur ?? []) out.push(FIELD_MIN + f, m);
+    this.cur = null;
+    return out;
+  }
+  touch(i: number, m: number): void {
+    if (this.cur === null || (this.missReads && m === MODE_READ)) return;
+    const prev = this.cur.get(i);
+    this.cur.set(i, prev === undefined ? m : mergeModes(prev, m));
+  }
+}
+
+/** One object, N fields; every access inside a step goes through get/set (recorded). */
+export class Cells extends Obj {
+  readonly v: number[];
+  readonly fields: Rec;
+  constructor(n: number, missReads: boolean) {
+    super("cells", "cells");
+    this.v = new Array(n).fill(0);
+    this.fields = new Rec(missReads);
+  }
+  get(i: number): number {
+    this.fields.touch(i, MODE_READ);
+    return this.v[i];
+  }
+  set(i: number, x: number): void {
+    this.fields.touch(i, MODE_WRITE);
+    this.v[i] = x;
+  }
+  *op<T>(label: string, split: boolean, run: () => T, enabled?: () => boolean, mode: "r" | "w" = "w"): Gen<T> {
+    return yield* this.access(label, mode, { label, run, enabled, split });
+  }
+  /** A split step that also takes other objects (Op.also), as a trylock checked under the state it guards. */
+  *opAlso<T>(label: string, also: readonly Touch[], run: () => T): Gen<T> {
+    return yield* this.access(label, "w", { label, run, split: true, also });
+  }
+}
