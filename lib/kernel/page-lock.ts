@@ -8,7 +8,7 @@
 // a notifier called from try_to_unmap, which holds the folio lock, calls set_page_dirty_lock).
 
 import { Obj, noteAcquired, finding } from "../explorer/index.ts";
-import type { Tracked, Yieldable } from "../explorer/index.ts";
+import type { Op, Tracked, Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { explorerHeld, mightSleep } from "./task.ts";
 
@@ -63,15 +63,22 @@ export class PageLock extends Obj {
 
   /**
    * trylock_page() under the PTE lock (do_wp_page takes the page lock with a trylock while it holds
-   * vmf->ptl): one step on the lock and on `mem`. `same()` is the PTE check the lock holder relies
-   * on (the PTE still maps the page, so the mapping's reference keeps it): false gives "gone" and
-   * takes nothing. `busy()` runs, still under the PTE lock, when the lock is held by another task.
+   * vmf->ptl): one step on `mem` that also takes this lock (Op.also). `same()` is the PTE check the
+   * lock holder relies on (the PTE still maps the page, so the mapping's reference keeps it): false
+   * gives "gone" and takes nothing. `busy()` runs, still under the PTE lock, when another task holds
+   * the lock. Both may touch only what `mem`'s field recorder covers (a split step, field
+   * footprints: lib/kernel/README.md), so the step depends on memory steps by the fields it read.
    */
   *trylockUnderPtl(label: string, mem: Tracked, same: () => boolean, busy: () => void): Generator<Yieldable, "gone" | "busy" | "locked", unknown> {
     const t = this.k.current();
-    return yield* this.access("trylock", "w", {
+    const op: Op = {
+      obj: mem,
+      kind: "trylock",
+      mode: "w",
       label,
-      also: [{ obj: mem, mode: "w" }],
+      split: true,
+      also: [{ obj: this, mode: "w" }],
+      enabled: undefined,
       run: () => {
         if (!same()) return "gone";
         if (this.locker !== -1) {
@@ -83,7 +90,8 @@ export class PageLock extends Obj {
         noteAcquired(this.name);
         return "locked";
       },
-    });
+    };
+    return (yield op) as "gone" | "busy" | "locked";
   }
 
   /** unlock_page(): any task may unlock. */

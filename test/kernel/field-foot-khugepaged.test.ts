@@ -97,11 +97,13 @@ describe("field footprints: khugepaged's collapse", () => {
   }, 300_000);
 
   it("loses outcomes when the recorder drops the PTEs and the PMD (the split collapse steps can fail)", () => {
-    // GUP-fast reads the PMD and the PTE that pmdp_collapse_flush clears and the copy sets again;
-    // without those fields GUP-fast commutes with the collapse and the run where it finds the PMD
-    // cleared (and falls back to the slow path, which waits for mmap_lock) is lost.
+    // A CPU load or store reads the PMD and the PTE that pmdp_collapse_flush clears and the copy
+    // sets again; without those fields the access commutes with the collapse and a run where it
+    // meets the cleared PMD is lost. (The GUP-fast racers lost outcomes here too until sleep-set-
+    // blocked runs race-checked their blocked threads, December 2026: DPOR now reaches those runs
+    // by another race.)
     const drop = (f: string) => /\.(pteFlags|ptePfn)$/.test(f) || /^pmd:/.test(f);
-    expect(lost(drop, [["gup-fast", 1, "now", true], ["gup-fast", 2, "2018", false]])).toBeGreaterThan(0);
+    expect(lost(drop, [["load", 0, "2018", true], ["store", 3, "2018", false]])).toBeGreaterThan(0);
   }, 300_000);
 
   it("loses outcomes when the recorder drops the frames' reference counts (the scan and the isolation can fail)", () => {
