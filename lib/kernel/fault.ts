@@ -315,9 +315,11 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
           mm.pteFlags[vpn] |= PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
           mem.flags[snap] |= PG_DIRTY;
         }
-        mem.putPage(snap);
       });
+      // fault_dirty_shared_page unlocks the page; wp_page_shared puts it after: a page-lock taker
+      // (migration's refcount check, reclaim) can meet the fault's reference in between.
       yield* k.pageLock(snap).unlock();
+      yield* mem.fieldStep(`put_page(${snap})`, "w", () => mem.putPage(snap));
       return VM_FAULT_OK;
     }
     if (plan === "try") plan = yield* reuseLocked(k, mm, vpn, snap, ff);
@@ -337,28 +339,20 @@ function wp_page_reuse(mm: Mm, vpn: number, pfn: number, ff: FaultFlags): void {
 
 /**
  * The reuse decision under the page lock: "reused", "copy" (with the copy's reference taken), or
- * "try" when the PTE no longer maps the page. The kernel trylocks under the PTE lock; a busy lock
- * sends it to the copy (now), or (2018) to `get_page`, `lock_page` with the PTE lock dropped, and
- * `pte_same` again before `put_page`.
+ * "try" when the PTE no longer maps the page. The kernel trylocks the page, decides and unlocks it
+ * again, all under the PTE lock, so no other task ever sees the page locked by this fault: one
+ * step here, on memory and the page lock. A busy lock sends the fault to the copy (now), or
+ * (2018) to `get_page`, `lock_page` with the PTE lock dropped, and under the PTE lock again
+ * `pte_same`, `put_page`, the decision and `unlock_page` (one step more).
  */
 function* reuseLocked(k: Kernel, mm: Mm, vpn: number, pfn: number, ff: FaultFlags): Gen<"reused" | "copy" | "try"> {
   const mem = k.mem;
   const pageLock = k.pageLock(pfn);
   const same = (): boolean => mm.ptePfn[vpn] === pfn && (mm.pteFlags[vpn] & PTE_PRESENT) !== 0;
   const exclusiveEra = k.era.cowReuse !== "mapcount";
-  // The page lock is looked up (and made on first use) outside the steps: creating it inside
-  // would tie object creation order to the order of split steps. The trylock is one step on the
-  // lock and on memory (the PTE check), as the kernel holds the PTE lock across it: when the lock
-  // was a step of its own inside split memory steps, DPOR saw no dependency on lock_page and lost
-  // the copy a locked page forces (test/kernel/field-foot.test.ts, folio_mkclean beside a store).
-  const got = yield* pageLock.trylockUnderPtl(`${exclusiveEra ? "folio_trylock" : "trylock_page"}(${pfn})`, mem, same, () => mem.getPage(pfn));
-  if (got === "gone") return "try";
-  if (got === "busy" && exclusiveEra) return "copy";
-  const slept = got === "busy";
-  if (slept) yield* pageLock.lock();
-  const r = yield* mem.fieldStep(exclusiveEra ? `wp_can_reuse_anon_folio(${pfn}): locked` : `reuse_swap_page(${pfn})`, "w", (): "reused" | "copy" | "try" => {
-    if (!same()) return "try";
-    if (slept) mem.putPage(pfn); // the PTE still maps it: the mapping's reference keeps it
+  // Call inside a step, the page locked by this fault (in the kernel's order; here nobody can
+  // tell): reuse or, with the copy's reference taken, copy.
+  const decide = (): "reused" | "copy" => {
     let reuse: boolean;
     if (exclusiveEra) {
       // Under the folio lock folio_free_swap drops the cache's reference unless a swap entry still
@@ -383,11 +377,27 @@ function* reuseLocked(k: Kernel, mm: Mm, vpn: number, pfn: number, ff: FaultFlag
     }
     wp_page_reuse(mm, vpn, pfn, ff);
     return "reused";
+  };
+  // The page lock is looked up (and made on first use) outside the steps: creating it inside
+  // would tie object creation order to the order of split steps. The step names the lock in its
+  // footprint (it reads whether the lock is free): when the lock was read inside a split memory
+  // step without it, DPOR saw no dependency on lock_page and lost the copy a locked page forces
+  // (test/kernel/field-foot.test.ts, folio_mkclean beside a store).
+  const label = exclusiveEra ? `wp_can_reuse_anon_folio(${pfn}): folio_trylock, checks, folio_unlock` : `trylock_page(${pfn}), reuse_swap_page, unlock_page`;
+  const r = yield* pageLock.underPtl(label, mem, "r", (): "reused" | "copy" | "try" | "sleep" => {
+    if (!same()) return "try";
+    if (!pageLock.isLocked()) return decide();
+    mem.getPage(pfn); // now: the copy's reference; 2018: get_page before sleeping on the lock
+    return exclusiveEra ? "copy" : "sleep";
   });
-  yield* pageLock.unlock(`${exclusiveEra ? "folio_unlock" : "unlock_page"}(${pfn})`);
-  // 2018, the PTE changed while the task slept on the lock: put_page after unlock_page.
-  if (r === "try" && slept) yield* mem.fieldStep(`put_page(${pfn})`, "w", () => mem.putPage(pfn));
-  return r;
+  if (r !== "sleep") return r;
+  yield* pageLock.lock();
+  return yield* pageLock.underPtl(`pte_same, put_page, reuse_swap_page(${pfn}), unlock_page`, mem, "w", (): "reused" | "copy" | "try" => {
+    const r = same() ? (mem.putPage(pfn), decide()) : "try"; // put_page while the PTE's reference keeps it
+    pageLock.release();
+    if (r === "try") mem.putPage(pfn); // the PTE changed: put_page after unlock_page
+    return r;
+  });
 }
 
 /** wp_page_copy (mm/memory.c): copy, notifier start, swap the PTE, notifier end, put the old page. */

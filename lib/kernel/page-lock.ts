@@ -62,55 +62,34 @@ export class PageLock extends Obj {
   }
 
   /**
-   * trylock_page() under the PTE lock (do_wp_page takes the page lock with a trylock while it holds
-   * vmf->ptl): one step on `mem` that also takes this lock (Op.also). `same()` is the PTE check the
-   * lock holder relies on (the PTE still maps the page, so the mapping's reference keeps it): false
-   * gives "gone" and takes nothing. `busy()` runs, still under the PTE lock, when another task holds
-   * the lock. Both may touch only what `mem`'s field recorder covers (a split step, field
-   * footprints: lib/kernel/README.md), so the step depends on memory steps by the fields it read.
+   * One step on `mem` that also reads (mode "r") or changes ("w") this lock: code the kernel runs
+   * under the PTE lock with the page lock taken by trylock and released again before the PTE lock
+   * is dropped (do_wp_page), or released there (`release()`, mode "w"). `run` may touch only what
+   * `mem`'s field recorder covers, and this lock (a split step with Op.also, field footprints:
+   * lib/kernel/README.md), so the step depends on memory steps by the fields it read.
    */
-  *trylockUnderPtl(label: string, mem: Tracked, same: () => boolean, busy: () => void): Generator<Yieldable, "gone" | "busy" | "locked", unknown> {
-    const t = this.k.current();
-    const op: Op = {
-      obj: mem,
-      kind: "trylock",
-      mode: "w",
-      label,
-      split: true,
-      also: [{ obj: this, mode: "w" }],
-      enabled: undefined,
-      run: () => {
-        if (!same()) return "gone";
-        if (this.locker !== -1) {
-          busy();
-          return "busy";
-        }
-        this.locker = t.index;
-        t.pageLocks.push(this.pfn);
-        noteAcquired(this.name);
-        return "locked";
-      },
-    };
-    return (yield op) as "gone" | "busy" | "locked";
+  *underPtl<T>(label: string, mem: Tracked, mode: "r" | "w", run: () => T): Generator<Yieldable, T, unknown> {
+    const op: Op = { obj: mem, kind: "write", mode: "w", label, split: true, also: [{ obj: this, mode }], enabled: undefined, run };
+    return (yield op) as T;
   }
 
   /** unlock_page(): any task may unlock. */
   *unlock(label = `unlock_page(${this.pfn})`): Generator<Yieldable, void, unknown> {
-    yield* this.access<void>("unlock", "w", {
-      label,
-      run: () => {
-        if (this.locker === -1) {
-          finding("bad-unlock", `unlock_page on frame ${this.pfn}, which is not locked`, { pfn: this.pfn }, { end: true });
-          return;
-        }
-        const owner = this.k.tasks.byIndexOrNull(this.locker);
-        if (owner) owner.pageLocks.splice(owner.pageLocks.lastIndexOf(this.pfn), 1);
-        const h = explorerHeld(this.locker);
-        const j = h.lastIndexOf(this.name);
-        if (j >= 0) h.splice(j, 1);
-        this.locker = -1;
-      },
-    });
+    yield* this.access<void>("unlock", "w", { label, run: () => this.release() });
+  }
+
+  /** unlock_page's effect, inside a step that has this lock in its footprint as a write. */
+  release(): void {
+    if (this.locker === -1) {
+      finding("bad-unlock", `unlock_page on frame ${this.pfn}, which is not locked`, { pfn: this.pfn }, { end: true });
+      return;
+    }
+    const owner = this.k.tasks.byIndexOrNull(this.locker);
+    if (owner) owner.pageLocks.splice(owner.pageLocks.lastIndexOf(this.pfn), 1);
+    const h = explorerHeld(this.locker);
+    const j = h.lastIndexOf(this.name);
+    if (j >= 0) h.splice(j, 1);
+    this.locker = -1;
   }
 
   isLocked(): boolean {

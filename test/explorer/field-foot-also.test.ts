@@ -1,6 +1,6 @@
 // A split step that also takes other objects (Op.also with Op.split; Execution.fieldFoot): its
 // record is the fields it touched plus those objects, each with its declared mode. The kernel's
-// trylockUnderPtl is one (lib/kernel/page-lock.ts: do_wp_page's trylock of the page lock, under
+// PageLock.underPtl is one (lib/kernel/page-lock.ts: do_wp_page's trylock of the page lock, under
 // the PTE it checks). On generated programs, DPOR over field footprints reaches the outcomes naive
 // DFS reaches, also when subtrees are stolen; a model that hides the extra object makes some
 // program lose outcomes (the comparison can fail).

@@ -14,8 +14,8 @@
 // reads fork's write_protect_seq only for FOLL_PIN, as mm/gup.c does, so a FOLL_GET walk's PTE
 // read no longer names it (the two "dontneed + gup-fast" sequences; executions and steps equal);
 // do_wp_page takes no page reference before it decides, reuses an exclusive page in its first
-// step, and trylocks the page lock in one step with the PTE check (8 of the 52 sequences); that
-// trylock is a split step that also takes the lock (Op.also), recorded (9 of 52 since 0b02c84).
+// step, and trylocks, decides and unlocks in one step with the PTE check, a split step that also
+// takes the page lock (Op.also), as the kernel does all of it under the PTE lock.
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";

@@ -56,3 +56,35 @@ describe("do_wp_page holds no reference while it decides (now)", () => {
     claim({ title: "moved", model: m, predicate: (e) => !e.final.failed && !e.final.old, expect: "Sometimes", search });
   });
 });
+
+describe("do_wp_page holds the page lock only under the PTE lock (now)", () => {
+  // Two threads of one process store to the same write-protected page, mapped once and not
+  // PageAnonExclusive. The kernel's fault trylocks the page, decides and unlocks it under the PTE
+  // lock, so the other fault either runs first (and reuses the page) or finds the PTE writable:
+  // nobody copies. The model once kept the page locked from the trylock to a later step; the
+  // second fault found the lock busy and copied (a reader's review, December 2026).
+  const m = model("two stores to a shared-once page", () => {
+    const k = boot(ENOW);
+    const mm = mm_alloc(k, 8);
+    mmap_region(mm, 0, 1);
+    const [pfn] = populate(k, mm, 0, 1);
+    mm.pteFlags[0] &= ~PTE_WRITE;
+    k.mem.flags[pfn] &= ~PG_ANON_EXCLUSIVE;
+    const allocations = (): number => k.mem.gen.reduce((n, g) => n + g, 0);
+    const before = allocations();
+    return {
+      threads: {
+        A: function* () {
+          yield* user_write(k, mm, 0);
+        },
+        B: function* () {
+          yield* user_write(k, mm, 0);
+        },
+      },
+      final: () => ({ copies: allocations() - before, reused: mm.ptePfn[0] === pfn }),
+    };
+  });
+  it("neither store copies the page", () => {
+    claim({ title: "a copy allocated", model: m, predicate: (e) => e.final.copies > 0 || !e.final.reused, expect: "Never" });
+  });
+});
