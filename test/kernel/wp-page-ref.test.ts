@@ -17,19 +17,27 @@ import { migrate_page } from "../../lib/kernel/migrate.ts";
 import { PG_ANON_EXCLUSIVE } from "../../lib/kernel/page.ts";
 import { user_write } from "../../lib/kernel/user.ts";
 
+/**
+ * The state fork leaves in the parent once the child has exited: the PTE write-protected and the
+ * page no longer PageAnonExclusive (v6.x copy_present_pte -> folio_try_dup_anon_rmap_pte), mapped
+ * once. A store takes wp_can_reuse_anon_folio's path: trylock, refcount == 1, reuse. `allocations`
+ * counts the frames handed out since.
+ */
+function sharedOnce() {
+  const k = boot(ENOW);
+  const mm = mm_alloc(k, 8);
+  mmap_region(mm, 0, 1);
+  const [pfn] = populate(k, mm, 0, 1);
+  mm.pteFlags[0] &= ~PTE_WRITE;
+  k.mem.flags[pfn] &= ~PG_ANON_EXCLUSIVE;
+  const count = (): number => k.mem.gen.reduce((n, g) => n + g, 0);
+  const before = count();
+  return { k, mm, pfn, allocations: () => count() - before };
+}
+
 describe("do_wp_page holds no reference while it decides (now)", () => {
   const m = model("store to a shared-once page, beside its migration", () => {
-    const k = boot(ENOW);
-    const mm = mm_alloc(k, 8);
-    mmap_region(mm, 0, 1);
-    const [pfn] = populate(k, mm, 0, 1);
-    // The state fork leaves in the parent once the child has exited: the PTE write-protected and
-    // the page no longer PageAnonExclusive (v6.x copy_present_pte -> folio_try_dup_anon_rmap_pte),
-    // mapped once. A store takes wp_can_reuse_anon_folio's path: trylock, refcount == 1, reuse.
-    mm.pteFlags[0] &= ~PTE_WRITE;
-    k.mem.flags[pfn] &= ~PG_ANON_EXCLUSIVE;
-    const allocations = (): number => k.mem.gen.reduce((n, g) => n + g, 0);
-    const before = allocations();
+    const { k, mm, pfn, allocations } = sharedOnce();
     let r = 1;
     return {
       threads: {
@@ -41,7 +49,7 @@ describe("do_wp_page holds no reference while it decides (now)", () => {
         },
       },
       // One allocation is the migration target; a second is the fault's copy.
-      final: () => ({ failed: r !== 0, old: mm.ptePfn[0] === pfn, copied: allocations() - before > (r === 0 || r === -11 ? 1 : 0) }),
+      final: () => ({ failed: r !== 0, old: mm.ptePfn[0] === pfn, copied: allocations() > (r === 0 || r === -11 ? 1 : 0) }),
     };
   });
   // Within three preemptions (2,262 executions; the model's old window needed exactly three): the
@@ -64,14 +72,7 @@ describe("do_wp_page holds the page lock only under the PTE lock (now)", () => {
   // nobody copies. The model once kept the page locked from the trylock to a later step; the
   // second fault found the lock busy and copied (a reader's review, December 2026).
   const m = model("two stores to a shared-once page", () => {
-    const k = boot(ENOW);
-    const mm = mm_alloc(k, 8);
-    mmap_region(mm, 0, 1);
-    const [pfn] = populate(k, mm, 0, 1);
-    mm.pteFlags[0] &= ~PTE_WRITE;
-    k.mem.flags[pfn] &= ~PG_ANON_EXCLUSIVE;
-    const allocations = (): number => k.mem.gen.reduce((n, g) => n + g, 0);
-    const before = allocations();
+    const { k, mm, pfn, allocations } = sharedOnce();
     return {
       threads: {
         A: function* () {
@@ -81,7 +82,7 @@ describe("do_wp_page holds the page lock only under the PTE lock (now)", () => {
           yield* user_write(k, mm, 0);
         },
       },
-      final: () => ({ copies: allocations() - before, reused: mm.ptePfn[0] === pfn }),
+      final: () => ({ copies: allocations(), reused: mm.ptePfn[0] === pfn }),
     };
   });
   it("neither store copies the page", () => {
