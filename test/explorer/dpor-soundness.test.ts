@@ -9,7 +9,7 @@ import { exploreDpor } from "../../lib/explorer/dpor.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { model, SharedVar, step } from "../../lib/explorer/index.ts";
-import { blockingProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnBlockingProgramArb, spawnProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
+import { blockingProgramArb, gateProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnBlockingProgramArb, spawnProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
 
 describe("DPOR soundness (property)", () => {
   /** DPOR reaches exactly DFS's outcomes, with no more executions, on programs drawn from arb. */
@@ -90,6 +90,21 @@ describe("DPOR soundness (property)", () => {
   // DFS completes).
   it("source-DPOR: outcomes == DFS with spawn() mixed with blocking steps (probes of reordered spawns)", () => agreesWithDfs(spawnBlockingProgramArb, 200, 20261213), 240_000);
   it("optimal DPOR: outcomes == DFS with spawn() mixed with blocking steps (probes of reordered spawns)", () => agreesWithDfs(spawnBlockingProgramArb, 200, 20261213, optimal), 240_000);
+
+  // Three threads around the gate's conditional opener (programs.ts gateProgramArb): a sleep-set-
+  // blocked run must race-check the pending step of a thread its prefix disabled (dpor.ts,
+  // analyseRun). Before it did, 6 of this generator's first 1,500 programs lost outcomes (seed
+  // 777); the generators above, 0 of 1,042 (multi) and 575 (blocking). Two of the six:
+  const lostBeforePendingRaces: Instr[][][] = [
+    [[{ k: "tryopen", a: 0, b: 0 }, { k: "w", v: 0, val: 2 }, { k: "r", v: 0 }], [{ k: "close", v: 1 }, { k: "take", v: 1 }], [{ k: "r", v: 0 }, { k: "gate", v: 0 }]],
+    [[{ k: "r", v: 1 }, { k: "take", v: 1 }], [{ k: "tryopen", a: 0, b: 0 }, { k: "take", v: 0 }, { k: "gate", v: 0 }], [{ k: "gate", v: 1 }]],
+  ];
+  it("source-DPOR: outcomes == DFS on three threads around the gate's conditional opener", () => agreesWithDfs(gateProgramArb, 1000, 777), 240_000);
+  it("optimal DPOR: outcomes == DFS on three threads around the gate's conditional opener", () => agreesWithDfs(gateProgramArb, 500, 778, optimal), 240_000);
+  it.each(lostBeforePendingRaces.map((p, i) => [i, p] as const))("the gate program %i that lost outcomes before pending races of pruned runs: DPOR == DFS", (_i, prog) => {
+    const m = programModel(prog) as Model<unknown>;
+    expect([...outcomes(m, exploreDpor, 30_000).set].sort()).toEqual([...outcomes(m, exploreDfs, 5_000).set].sort());
+  });
 
   // A race of a spawned thread's blocking step is reversible only if the step is enabled after the
   // reordered prefix, which a probe decides by running it (dpor.ts feasible()). The reordering can

@@ -33,6 +33,9 @@ export type Instr =
   | { k: "close"; v: number }
   // the gate as a lock: pass once it is open and close it behind (acquire; "open" releases)
   | { k: "take"; v: number }
+  // a trylock of the gate (open it if it is closed) that reads var a and, if it opened the gate,
+  // adds to var b: a conditional multi-object step, whose thread later waits on the gate
+  | { k: "tryopen"; a: number; b: number }
   | { k: "lock"; m: number; body: Instr[] }
   // lastzero's steps: read var a, write var b = that + 1 (a worker); read vars top, top-1, ...
   // until one is 0 (or var 0 is read) and record its index (the scanner, a loop whose length depends on the others)
@@ -62,6 +65,7 @@ const multi: fc.Arbitrary<Instr> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("open" as const), v: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("close" as const), v: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("take" as const), v: fc.nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("tryopen" as const), a: fc.nat(1), b: fc.nat(1) }) },
 );
 
 function arbitraries(simple: fc.Arbitrary<Instr>) {
@@ -110,6 +114,24 @@ export const blockingProgramArb = (() => {
   );
   const instr = fc.oneof({ weight: 2, arbitrary: plain }, { weight: 2, arbitrary: blocking }, { weight: 3, arbitrary: locked(fc.oneof(plain, blocking, locked(plain))) });
   return fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
+})();
+
+/**
+ * Three threads around the gate: its conditional opener (tryopen), its passes and closers, and
+ * plain reads and writes of the variables the openers read and write. The shape of a race that
+ * only a blocked thread's pending step shows: one thread opens the gate and will wait on it,
+ * another writes and closes it, a third reads what the opener writes (pending-race.test.ts).
+ */
+export const gateProgramArb = (() => {
+  const instr: fc.Arbitrary<Instr> = fc.oneof(
+    fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
+    fc.record({ k: fc.constant("tryopen" as const), a: fc.nat(1), b: fc.nat(1) }),
+    fc.record({ k: fc.constant("close" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("gate" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("take" as const), v: fc.nat(1) }),
+  );
+  return fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 3 });
 })();
 
 /** A gate: a blocking pass whose enabledness depends only on the gate (what DPOR requires). */
@@ -236,6 +258,7 @@ export function programModel(prog: Instr[][], order: readonly number[] = prog.ma
           case "gate": yield* step("pass(gate)", { obj: gate, kind: "pass", mode: "w", enabled: () => gate.isOpen, also: [{ obj: vars[i.v], mode: "w" }], run: () => vars[i.v].set(5) }); break;
           case "open": yield* step("open(gate)", { obj: vars[i.v], kind: "open", mode: "w", also: [{ obj: gate, mode: "w" }], run: () => { vars[i.v].set(3); gate.isOpen = true; } }); break;
           case "take": yield* step("take(gate)", { obj: gate, kind: "take", mode: "w", enabled: () => gate.isOpen, also: [{ obj: vars[i.v], mode: "w" }], run: () => { vars[i.v].set(vars[i.v].peek() + 100); gate.isOpen = false; } }); break;
+          case "tryopen": yield* step("tryopen(gate)", { obj: gate, kind: "tryopen", mode: "w", also: [{ obj: vars[i.a], mode: "r" }, { obj: vars[i.b], mode: "w" }], run: () => { if (gate.isOpen) return; gate.isOpen = true; vars[i.b].set(vars[i.b].peek() + vars[i.a].peek() + 1); } }); break;
           case "close": yield* step("close(gate)", { obj: vars[i.v], kind: "close", mode: "w", also: [{ obj: gate, mode: "w" }], run: () => { vars[i.v].set(vars[i.v].peek() + 10); gate.isOpen = false; } }); break;
         }
       }
