@@ -14,7 +14,7 @@ import { exploreDfs } from "../../lib/explorer/dfs.ts";
 import { exploreStateful, mutations } from "../../lib/explorer/stateful.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
-import { multiProgramArb, outcomesBy, programArb, programModel, spawnBlockingProgramArb, statefulProgramArb, stepsOf, updateProgramArb, type Instr } from "./programs.ts";
+import { gateProgramArb, multiProgramArb, outcomesBy, programArb, programModel, spawnBlockingProgramArb, statefulProgramArb, stepsOf, updateProgramArb, type Instr } from "./programs.ts";
 
 /** T1 learns x through its step's run(), not its result; takes the same next step (z) whatever it learnt; then acts on it. */
 function* closureReader(x: SharedVar<number>, y: SharedVar<number>, z: SharedVar<number>) {
@@ -67,6 +67,9 @@ describe("stateful search soundness (property)", () => {
   // depends on a value read: the order of spawns, hence a spawned thread's index, differs between
   // executions that meet in one state.
   it("with spawn() mixed with blocking steps, spawns in value-dependent order: == DFS", () => prop(spawnBlockingProgramArb, 100, 20261213), 180_000);
+  // The shape that lost outcomes under source-DPOR until its sleep-set-blocked runs race-checked
+  // their blocked threads (dpor-soundness.test.ts): sleep sets here meet it too.
+  it("three threads around the gate's conditional opener: == DFS", () => prop(gateProgramArb, 600, 777), 180_000);
 
   // Sleep sets prune transitions, never states (the header of stateful.ts): the search visits as
   // many states as plain state caching does.
