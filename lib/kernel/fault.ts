@@ -265,9 +265,10 @@ function* do_swap_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags)
  * do_wp_page: write (or unshare) fault on a present read-only PTE. The kernel runs all of it up to
  * wp_page_copy under the PTE lock and takes a reference on the page only on its way out of that
  * section (wp_page_shared and wp_page_copy: `folio_get` before `pte_unmap_unlock`). The model's
- * section is split at the page lock, which is a step of its own; every step after the first
- * re-checks that the PTE still maps the page (pte_same), and no step holds a reference the kernel
- * would not hold (test/kernel/wp-page-ref.test.ts).
+ * section is two steps: the PTE read (which reuses an exclusive page, or takes the copy's
+ * reference), and, when the page lock decides, the trylock, the decision and the unlock
+ * (reuseLocked), which re-checks that the PTE still maps the page (pte_same). No step holds a
+ * reference or the page lock where the kernel would not (test/kernel/wp-page-ref.test.ts).
  */
 function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Gen<number> {
   const __f = enter(k, "do_wp_page");
@@ -280,7 +281,7 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
     let plan = "copy" as "shared" | "copy" | "reused" | "try";
     // The anon steps of do_wp_page and wp_page_copy are split (field footprints): they touch only
     // frames, PTEs, the TLB, swap and the oracles' records (a secondary-TLB callback trips); the
-    // page lock is taken in steps of its own (reuseLocked below).
+    // step that reads the page lock names it too (reuseLocked below).
     const snap = yield* mem.fieldStep(`do_wp_page: vm_normal_page(${mm.name}:${vpn})`, "w", () => {
       const f = mm.pteFlags[vpn];
       origFlags = f;
