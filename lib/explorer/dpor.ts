@@ -1029,9 +1029,13 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   // `await flag` was a race no later step showed (test/explorer/pending-race.test.ts; found by
   // generated programs with a split step that takes a second object, December 2026).
   if (x.status === "deadlock" || x.status === "stopped" || x.status === "step-bound" || x.status === "pruned") {
+    // In a pruned run only the disabled threads: an enabled one sleeps, its races were found in
+    // the execution that explored it, and under field footprints its pending split op would count
+    // as a write of all of memory and race with every step since (a reader's review).
+    const asleep = x.status === "pruned" ? (sched.nodes[n]?.enabled ?? 0) : 0;
     for (let q = 0; q < x.threads.length; q++) {
       const p = x.threads[q].pending;
-      if (p === null) continue;
+      if (p === null || asleep & (1 << q)) continue;
       // Under field footprints a pending step on a recorded object writes all of it (pendingAccess).
       const [po, pm, pf] = x.pendingAccess(p);
       if (!p.obj && pf === null) continue;

@@ -5,7 +5,7 @@
 // enabled mask); trace events with labels and lock sets are only materialised when
 // `detail` is on (replay of a witness).
 
-import { type FieldRecorder, type Op, type ThreadBody, type Tracked, type Yieldable, enabledMaskOf, FIELD_MIN, footprintOf, isChoose, MODE_READ, MODE_WRITE, modeCode, NO_GUARD_STATE } from "./effect.ts";
+import { type FieldRecorder, type Op, type ThreadBody, type Tracked, type Yieldable, enabledMaskOf, FIELD_MIN, footprintOf, isChoose, MODE_READ, MODE_WRITE, mergeModes, modeCode, NO_GUARD_STATE } from "./effect.ts";
 import { setRuntime, type FindingOptions, type Runtime } from "./context.ts";
 import { DeterminismError, ExplorerError, ModelError } from "./errors.ts";
 import type { DeadlockData, Finding, WaitEdge } from "./finding.ts";
@@ -357,7 +357,7 @@ export class Execution implements Runtime {
     // objects (Op.also: a trylock taken under the state it checks) join its record as objects,
     // each with its declared mode; one with a recorder of its own is not split.
     const rec = this.fields && op.obj !== null ? op.obj.fields : undefined;
-    const recording = rec != null && op.split === true && op.enabled === undefined && (op.also === undefined || op.also.every((t) => t.obj.fields == null));
+    const recording = rec != null && op.split === true && op.enabled === undefined && (op.also === undefined || op.also.every((a) => a.obj.fields == null));
     if (recording) rec.begin();
     if (this.observeStep !== undefined) this.observeStep(t, op);
     const result = op.run ? op.run() : undefined;
@@ -405,7 +405,15 @@ export class Execution implements Runtime {
     }
     // Extra objects are named by their ids in both, as a step that is not split names them
     // (canonAt); no object id reaches FIELD_MIN, so neither list can mistake one for a field.
-    if (op.also !== undefined) for (const t of op.also) f.push(t.obj.id, modeCode(t.mode)), c.push(t.obj.id, modeCode(t.mode));
+    if (op.also !== undefined)
+      for (const t of op.also) {
+        // An object named twice appears once, with the stronger mode (as footprintOf).
+        const id = t.obj.id, m = modeCode(t.mode);
+        let i = 2 + acc.length;
+        while (i < f.length && f[i] !== id) i += 2;
+        if (i < f.length) f[i + 1] = c[i + 1] = mergeModes(f[i + 1], m);
+        else f.push(id, m), c.push(id, m);
+      }
     this.stepObj[k] = o;
     this.stepMode[k] = MODE_READ;
     this.stepFoot[k] = f;

@@ -341,8 +341,9 @@ function wp_page_reuse(mm: Mm, vpn: number, pfn: number, ff: FaultFlags): void {
 /**
  * The reuse decision under the page lock: "reused", "copy" (with the copy's reference taken), or
  * "try" when the PTE no longer maps the page. The kernel trylocks the page, decides and unlocks it
- * again, all under the PTE lock, so no other task ever sees the page locked by this fault: one
- * step here, on memory and the page lock. A busy lock sends the fault to the copy (now), or
+ * again, all under the PTE lock, so no task that needs that PTE lock ever sees the page locked by
+ * this fault: one step here, on memory and the page lock. (A page-lock taker that needs no PTE
+ * lock could, in the kernel, for those few instructions; here it cannot: lib/kernel/README.md.) A busy lock sends the fault to the copy (now), or
  * (2018) to `get_page`, `lock_page` with the PTE lock dropped, and under the PTE lock again
  * `pte_same`, `put_page`, the decision and `unlock_page` (one step more).
  */

@@ -15,7 +15,8 @@
 // read no longer names it (the two "dontneed + gup-fast" sequences; executions and steps equal);
 // do_wp_page takes no page reference before it decides, reuses an exclusive page in its first
 // step, and trylocks, decides and unlocks in one step with the PTE check, a split step that also
-// takes the page lock (Op.also), as the kernel does all of it under the PTE lock.
+// takes the page lock (Op.also), as the kernel does all of it under the PTE lock; and a pruned
+// run race-checks its blocked threads' pending steps (8 of the 52 sequences since 0b02c84).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";
