@@ -65,7 +65,6 @@ const multi: fc.Arbitrary<Instr> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("open" as const), v: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("close" as const), v: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("take" as const), v: fc.nat(1) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("tryopen" as const), a: fc.nat(1), b: fc.nat(1) }) },
 );
 
 function arbitraries(simple: fc.Arbitrary<Instr>) {
