@@ -1,6 +1,8 @@
-// The field-recorded object of the explorer's field-footprint tests: N cells behind a recorder
-// (effect.ts FieldRecorder) that can be told to miss reads, so a test can show it fails.
+// The objects of the explorer's field-footprint tests and how their programs are drawn: N cells
+// behind a recorder (effect.ts FieldRecorder) that can be told to miss reads, so a test can show
+// it fails, and a flag that split steps on the cells also take (Op.also).
 import { Obj } from "../../lib/explorer/index.ts";
+import { Prng } from "../../lib/explorer/prng.ts";
 import type { FieldRecorder, Touch, Yieldable } from "../../lib/explorer/index.ts";
 import { FIELD_MIN, MODE_READ, MODE_WRITE, mergeModes } from "../../lib/explorer/effect.ts";
 
@@ -49,4 +51,30 @@ export class Cells extends Obj {
   *opAlso<T>(label: string, also: readonly Touch[], run: () => T): Gen<T> {
     return yield* this.access(label, "w", { label, run, split: true, also });
   }
+}
+
+/** A lock-like object with steps of its own (a read, a write, a wait for it to be set). */
+export class Flag extends Obj {
+  v = 0;
+  constructor(name = "flag") {
+    super("flag", name);
+  }
+  *read(): Gen<number> {
+    return yield* this.access("read", "r", { label: `${this.name}?`, run: () => this.v });
+  }
+  *write(x: number): Gen<number> {
+    return yield* this.access("write", "w", { label: `${this.name}=${x}`, run: () => ((this.v = x), 0) });
+  }
+  *await(): Gen<number> {
+    return yield* this.access("await", "w", { label: `await ${this.name}`, run: () => this.v, enabled: () => this.v !== 0 });
+  }
+}
+
+/** Two or three threads of one to three steps each, drawn by `stepOf` from `seed`, and their text. */
+export function drawThreads<S>(seed: number, stepOf: (rnd: Prng) => [string, S]): { threads: [string, S][][]; text: string } {
+  const rnd = new Prng(seed);
+  const nt = 2 + rnd.below(2);
+  const threads: [string, S][][] = [];
+  for (let t = 0; t < nt; t++) threads.push(Array.from({ length: 1 + rnd.below(3) }, () => stepOf(rnd)));
+  return { threads, text: threads.map((s, t) => `T${t}[${s.map((x) => x[0]).join(" ")}]`).join(" ") };
 }

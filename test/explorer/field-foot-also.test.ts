@@ -5,31 +5,18 @@
 // DFS reaches, also when subtrees are stolen; a model that hides the extra object makes some
 // program lose outcomes (the comparison can fail).
 import { describe, expect, it } from "vitest";
-import { check, model, Obj } from "../../lib/explorer/index.ts";
+import { model } from "../../lib/explorer/index.ts";
 import type { Model, Touch, Yieldable } from "../../lib/explorer/index.ts";
-import { Prng } from "../../lib/explorer/prng.ts";
-import { Cells } from "./cells.ts";
+import type { Prng } from "../../lib/explorer/prng.ts";
+import type { Explore } from "../../lib/explorer/search.ts";
+import { exploreDfs } from "../../lib/explorer/dfs.ts";
+import { exploreDpor } from "../../lib/explorer/dpor.ts";
+import { Cells, drawThreads, Flag } from "./cells.ts";
+import { outcomeKey, outcomes } from "./programs.ts";
 import { stolen } from "./steal-driver.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 const N = 3;
-
-/** A lock-like object with steps of its own, which split steps on the cells also take. */
-class Flag extends Obj {
-  v = 0;
-  constructor() {
-    super("flag", "flag");
-  }
-  *read(): Gen<number> {
-    return yield* this.access("read", "r", { label: "flag?", run: () => this.v });
-  }
-  *write(x: number): Gen<number> {
-    return yield* this.access("write", "w", { label: `flag=${x}`, run: () => ((this.v = x), 0) });
-  }
-  *await(): Gen<number> {
-    return yield* this.access("await", "w", { label: "await flag", run: () => this.v, enabled: () => this.v !== 0 });
-  }
-}
 
 type Step = (c: Cells, f: Flag, t: number, hide: boolean) => Gen<number>;
 /** `hide`: the step writes the flag without declaring it (the model's mistake the test must see). */
@@ -57,11 +44,7 @@ function stepOf(rnd: Prng): [string, Step] {
 }
 
 function program(seed: number, hide = false): { text: string; m: Model<unknown> } {
-  const rnd = new Prng(seed);
-  const nt = 2 + rnd.below(2);
-  const threads: [string, Step][][] = [];
-  for (let t = 0; t < nt; t++) threads.push(Array.from({ length: 1 + rnd.below(3) }, () => stepOf(rnd)));
-  const text = threads.map((s, t) => `T${t}[${s.map((x) => x[0]).join(" ")}]`).join(" ");
+  const { threads, text } = drawThreads(seed, stepOf);
   const m = model(`cells+flag ${seed}`, () => {
     const c = new Cells(N, false), f = new Flag();
     const out: number[][] = threads.map(() => []);
@@ -74,11 +57,12 @@ function program(seed: number, hide = false): { text: string; m: Model<unknown> 
   return { text, m };
 }
 
-function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?: boolean }): { all: string[]; n: number } {
-  const all = new Set<string>();
-  const r = check({ title: "cells+flag", model: m, predicate: (e) => (all.add(`${String(e.final)} ${e.findings.map((f) => f.kind).join(",")}`), false), expect: "Never", search, budget: { executions: 50_000 } });
+const dporFields: Explore = (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, fields: true } });
+/** Every outcome of a complete search (programs.ts), by naive DFS or by DPOR over fields. */
+function complete(m: Model<unknown>, explore: Explore): { all: string[]; n: number } {
+  const r = outcomes(m, explore, 50_000);
   expect(r.complete).toBe(true);
-  return { all: [...all].sort(), n: r.stats.executions };
+  return { all: [...r.set].sort(), n: r.executions };
 }
 
 describe("field footprints: a split step that also takes other objects", () => {
@@ -87,7 +71,7 @@ describe("field footprints: a split step that also takes other objects", () => {
     for (let seed = 1; seed <= 400; seed++) {
       const p = program(seed);
       if (/try|peek/.test(p.text)) withAlso++;
-      const a = outcomes(p.m, { strategy: "dfs" }), b = outcomes(p.m, { strategy: "dpor", fields: true });
+      const a = complete(p.m, exploreDfs), b = complete(p.m, dporFields);
       expect(b.all, `seed ${seed}: ${p.text}`).toEqual(a.all);
       dfsN += a.n;
       fieldN += b.n;
@@ -97,10 +81,9 @@ describe("field footprints: a split step that also takes other objects", () => {
   }, 120_000);
 
   it("stolen over fields, under random steal schedules, reaches DFS's outcomes", () => {
-    const key = (x: { final: unknown; findings: readonly { kind: string }[] }) => `${String(x.final)} ${x.findings.map((f) => f.kind).join(",")}`;
     for (let seed = 1; seed <= 100; seed++) {
-      const p = program(seed), dfs = outcomes(p.m, { strategy: "dfs" }).all;
-      const st = stolen(p.m, key, seed, 2 + (seed % 3), { limit: 50_000, fields: true });
+      const p = program(seed), dfs = complete(p.m, exploreDfs).all;
+      const st = stolen(p.m, outcomeKey, seed, 2 + (seed % 3), { limit: 50_000, fields: true });
       expect(st.complete).toBe(true);
       expect([...st.set].sort(), `seed ${seed}: ${p.text}`).toEqual(dfs);
     }
@@ -110,7 +93,7 @@ describe("field footprints: a split step that also takes other objects", () => {
     let lost = 0;
     for (let seed = 1; seed <= 400 && lost === 0; seed++) {
       const q = program(seed, true);
-      if (outcomes(q.m, { strategy: "dpor", fields: true }).all.join("|") !== outcomes(q.m, { strategy: "dfs" }).all.join("|")) lost++;
+      if (complete(q.m, dporFields).all.join("|") !== complete(q.m, exploreDfs).all.join("|")) lost++;
     }
     expect(lost).toBeGreaterThan(0);
   }, 120_000);

@@ -7,8 +7,8 @@ import { describe, expect, it } from "vitest";
 import { check, choose, finding, model, Mutex, SharedVar, spawn } from "../../lib/explorer/index.ts";
 import { describeCoverage } from "../../lib/explorer/claim.ts";
 import type { Model, Yieldable } from "../../lib/explorer/index.ts";
-import { Cells } from "./cells.ts";
-import { Prng } from "../../lib/explorer/prng.ts";
+import { Cells, drawThreads } from "./cells.ts";
+import type { Prng } from "../../lib/explorer/prng.ts";
 import { exploreFieldsWithoutWakes } from "../../lib/explorer/dpor.ts";
 import type { Execution } from "../../lib/explorer/execution.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
@@ -37,11 +37,7 @@ function stepOf(rnd: Prng): [string, Step] {
 }
 
 function program(seed: number, missReads = false): { text: string; m: Model<unknown> } {
-  const rnd = new Prng(seed);
-  const nt = 2 + rnd.below(2);
-  const threads: [string, Step][][] = [];
-  for (let t = 0; t < nt; t++) threads.push(Array.from({ length: 1 + rnd.below(3) }, () => stepOf(rnd)));
-  const text = threads.map((s, t) => `T${t}[${s.map((x) => x[0]).join(" ")}]`).join(" ");
+  const { threads, text } = drawThreads(seed, stepOf);
   const m = model(`cells ${seed}`, () => {
     const c = new Cells(N, missReads);
     const out: number[][] = threads.map(() => []);
@@ -70,11 +66,7 @@ function stepOf2(rnd: Prng): [string, Step2] {
   }
 }
 function program2(seed: number): { text: string; m: Model<unknown> } {
-  const rnd = new Prng(seed);
-  const nt = 2 + rnd.below(2);
-  const threads: [string, Step2][][] = [];
-  for (let t = 0; t < nt; t++) threads.push(Array.from({ length: 1 + rnd.below(3) }, () => stepOf2(rnd)));
-  const text = threads.map((s, t) => `T${t}[${s.map((x) => x[0]).join(" ")}]`).join(" ");
+  const { threads, text } = drawThreads(seed, stepOf2);
   const m = model(`cells+ ${seed}`, () => {
     const c = new Cells(N, false), x = new SharedVar("x", 0), mu = new Mutex("mu");
     const out: number[][] = threads.map(() => []);

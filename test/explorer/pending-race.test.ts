@@ -7,27 +7,15 @@
 // programs, December 2026). Over declared footprints the same shape needs T0's step to commute
 // with T1's and not with T2's, which objects of their own give.
 import { describe, expect, it } from "vitest";
-import { check, model, Obj } from "../../lib/explorer/index.ts";
+import { model } from "../../lib/explorer/index.ts";
 import type { Model, Yieldable } from "../../lib/explorer/index.ts";
-import { Cells } from "./cells.ts";
+import type { Explore } from "../../lib/explorer/search.ts";
+import { exploreDfs } from "../../lib/explorer/dfs.ts";
+import { exploreDpor } from "../../lib/explorer/dpor.ts";
+import { Cells, Flag } from "./cells.ts";
+import { outcomes } from "./programs.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
-
-class Flag extends Obj {
-  v = 0;
-  constructor(name = "flag") {
-    super("flag", name);
-  }
-  *write(x: number): Gen<number> {
-    return yield* this.access("write", "w", { label: `${this.name}=${x}`, run: () => ((this.v = x), 0) });
-  }
-  *await(): Gen<number> {
-    return yield* this.access("await", "w", { label: `await ${this.name}`, run: () => this.v, enabled: () => this.v !== 0 });
-  }
-  *read(): Gen<number> {
-    return yield* this.access("read", "r", { label: `${this.name}?`, run: () => this.v });
-  }
-}
 
 /** T0 [read c2] · T1 [c0 = 2, flag = 0] · T2 [try, await flag, try], where try takes the flag if it is
  *  free and adds to the cell c0 names; over fields, try is one step on all the cells and the flag. */
@@ -81,21 +69,21 @@ function declared(): Model<unknown> {
   });
 }
 
-function outcomes(m: Model<unknown>, search: { strategy: "dfs" | "dpor"; fields?: boolean }): string[] {
-  const all = new Set<string>();
-  const r = check({ title: "pending race", model: m, predicate: (e) => (all.add(`${String(e.final)} ${e.findings.map((f) => f.kind).join(",")}`), false), expect: "Never", search });
+/** Every outcome of a complete search (programs.ts) by `explore`. */
+function complete(m: Model<unknown>, explore: Explore): string[] {
+  const r = outcomes(m, explore, 100_000);
   expect(r.complete).toBe(true);
-  return [...all].sort();
+  return [...r.set].sort();
 }
 
 describe("a sleep-set-blocked run race-checks its blocked threads' pending steps", () => {
   it("over field footprints, DPOR reaches DFS's outcomes", () => {
-    const m = overFields(), dfs = outcomes(m, { strategy: "dfs" });
+    const m = overFields(), dfs = complete(m, exploreDfs);
     expect(dfs.length).toBe(13);
-    expect(outcomes(m, { strategy: "dpor", fields: true })).toEqual(dfs);
+    expect(complete(m, (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, fields: true } }))).toEqual(dfs);
   });
   it("over declared footprints, DPOR reaches DFS's outcomes", () => {
-    const m = declared(), dfs = outcomes(m, { strategy: "dfs" });
-    expect(outcomes(m, { strategy: "dpor" })).toEqual(dfs);
+    const m = declared(), dfs = complete(m, exploreDfs);
+    expect(complete(m, exploreDpor)).toEqual(dfs);
   });
 });

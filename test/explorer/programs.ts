@@ -291,7 +291,12 @@ export function outcomesBy(m: Model<unknown>, explore: Explore, limit: number, k
 /** Every (final state, finding kinds) an explorer reaches on m, within `limit` executions.
  *  `finalKey` turns a final state into its observable key (default: the JSON of it). */
 export function outcomes(m: Model<unknown>, explore: Explore, limit: number, maxSteps = 200, finalKey: (f: unknown) => string = (f) => JSON.stringify(f)): { set: Set<string>; executions: number; complete: boolean } {
-  return outcomesBy(m, explore, limit, (x) => finalKey(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(","), maxSteps);
+  return outcomesBy(m, explore, limit, (x) => outcomeKey(x, finalKey), maxSteps);
+}
+
+/** An execution's outcome as outcomes() keys it: its final state and the kinds of its findings. */
+export function outcomeKey(x: Pick<Execution, "final" | "findings">, finalKey: (f: unknown) => string = (f) => JSON.stringify(f)): string {
+  return finalKey(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(",");
 }
 
 /**
