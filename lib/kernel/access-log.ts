@@ -358,7 +358,6 @@ const SCALAR_ACCESSORS: Readonly<Record<string, PropertyDescriptor>> = Object.fr
   faultHandler: scalarAccessor("faultHandler"),
   needsFlush: scalarAccessor("needsFlush"),
   nextIova: scalarAccessor("nextIova"),
-  epoch: scalarAccessor("epoch"),
   fences: scalarAccessor("fences"),
 });
 

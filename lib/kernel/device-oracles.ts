@@ -40,25 +40,29 @@ import { trace, traced, type OracleProbes, type TraceEvents } from "./tracepoint
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
-/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */import { accessLogOn, initScalar, recordMap } from "./access-log.ts";
-import { fieldNo, fieldTrip, type FieldLog, INDEX_ALL, MAP_OWNER_DEVICE, MAX_INDEX, SPACE_GLOBAL, SPACE_MAP } from "./field-log.ts";
-import { G_DEVICE_EPOCH } from "./page.ts";
+/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */import { initScalar } from "./access-log.ts";
+import { fieldNo, type FieldLog, MAP_OWNER_DEVICE, MAX_INDEX, SPACE_MAP } from "./field-log.ts";
+import { PageCounts } from "./page-counts.ts";
 
 export class DeviceState {
-  /** Monotonic event counter: installs and callback returns are ordered by it. */
-  declare epoch: number;
-  /** pageKey(mm, vpn) -> epoch at which the last invalidation callback covering it returned. */
-  readonly invalReturned = new Map<number, number>();
-  /** pageKey(mm, vpn) -> epoch at which the last invalidation covering it began (invalidationBeganProbe, on the mm_invalidate_start tracepoint). */
-  readonly invalBegan = new Map<number, number>();
+  /** Per page (pageKey): how many invalidation callbacks covering it have returned (stray-write, stray-read). */
+  readonly returned: PageCounts;
+  /** Per page: how many invalidations covering it have begun (the mm_invalidate_start probe; stale-access). */
+  readonly began: PageCounts;
   /** The last fence context handed out (dma-fence.ts; dma_fence_context_alloc's counter, one per boot). */
   fenceContexts = 0;
   /** Every fence created in this execution (liveness at quiescence). */
   declare readonly fences: { readonly name: string; readonly published: boolean; isSignaled(): boolean }[];
-  // epoch and fences are recorded (tripped on) under field footprints: defined here, not as
-  // initialized fields (access-log.ts initScalar: the object keeps V8's fast mode).
+  // fences is recorded (tripped on) under field footprints: defined here, not as an initialized
+  // field (access-log.ts initScalar: the object keeps V8's fast mode).
   constructor(fl: FieldLog | null) {
-    initScalar(this, "epoch", 0, accessLogOn() || fl !== null ? { key: "D.epoch", fs: fl === null ? undefined : { log: fl, no: () => fieldNo(SPACE_GLOBAL, 0, 0, G_DEVICE_EPOCH) } } : null);
+    // Field footprints (field-log.ts): page pageKey(mm, vpn) of counts j is (MAP, MAP_OWNER_DEVICE + 0x1000 j + mm.id, vpn, 0).
+    const field = (j: number) => (key: number): number | null => {
+      const mm = Math.floor(key / 0x100000), vpn = key % 0x100000;
+      return mm < 0x1000 && vpn <= MAX_INDEX ? fieldNo(SPACE_MAP, MAP_OWNER_DEVICE + 0x1000 * j + mm, vpn, 0) : null;
+    };
+    this.returned = new PageCounts("D.returned", fl, field(0));
+    this.began = new PageCounts("D.began", fl, field(1));
     initScalar(this, "fences", [], fl !== null ? { trip: fl } : null);
   }
 }
@@ -66,17 +70,10 @@ export class DeviceState {
 /** The device oracles' state of kernel k (per execution; on the kernel: see Kernel.devState). */
 export function devState(k: Kernel): DeviceState {
   if (k.devState === undefined) {
-    const fl = k.mem.fields;
-    const s = new DeviceState(fl);
-    // Made on first use, possibly inside a step: conservatively, that step is not split.
-    fieldTrip(fl);
-    if (accessLogOn() || fl !== null) {
-      // Field footprints (field-log.ts): entry pageKey(mm, vpn) of map j is (MAP, MAP_OWNER_DEVICE + 0x1000 j + mm.id, vpn, 0).
-      const sink = (j: number) => (fl === null ? undefined : { log: fl, no: (key: number) => { const mm = Math.floor(key / 0x100000), vpn = key % 0x100000; return mm < 0x1000 && vpn <= MAX_INDEX ? fieldNo(SPACE_MAP, MAP_OWNER_DEVICE + 0x1000 * j + mm, vpn, 0) : null; }, all: fieldNo(SPACE_MAP, MAP_OWNER_DEVICE + 0x1000 * j + 0xfff, INDEX_ALL, 1) });
-      (s as { invalReturned: Map<number, number> }).invalReturned = recordMap(s.invalReturned, "D.invalReturned", sink(0));
-      (s as { invalBegan: Map<number, number> }).invalBegan = recordMap(s.invalBegan, "D.invalBegan", sink(1));
-    }
-    k.devState = s;
+    // Made on first use, possibly inside a split step, which need not fall back to all of memory:
+    // a fresh DeviceState (no counts, no fences) answers every question as "not made yet" would,
+    // so making it changes nothing another step can see.
+    k.devState = new DeviceState(k.mem.fields);
   }
   return k.devState;
 }
@@ -103,16 +100,14 @@ export function* markCallbackReturned(k: Kernel, mm: Mm, start: number, end: num
 /** Probe on callback_returned: stray-write / stray-read's bookkeeping. */
 function callbackReturnedProbe(k: Kernel, e: TraceEvents["callback_returned"]): void {
   const s = devState(k);
-  s.epoch++;
-  for (let vpn = e.start; vpn < e.end; vpn++) s.invalReturned.set(key(e.mm, vpn), s.epoch);
+  for (let vpn = e.start; vpn < e.end; vpn++) s.returned.bump(key(e.mm, vpn));
 }
 
-/** Probe on mm_invalidate_start: the epoch of the latest invalidation start per page (stale-access:
- *  was a mapping installed before or after the invalidation that replaced its frame began?). */
+/** Probe on mm_invalidate_start: invalidation starts per page (stale-access: was a mapping
+ *  installed before or after the invalidation that replaced its frame began?). */
 function invalidationBeganProbe(k: Kernel, r: MmuNotifierRange): void {
   const s = devState(k);
-  s.epoch++;
-  for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) s.invalBegan.set(pageKey(r.mm, vpn), s.epoch);
+  for (let vpn = r.start; vpn < r.end && vpn < r.mm.npages; vpn++) s.began.bump(pageKey(r.mm, vpn));
 }
 
 /** Wrap classic notifier ops so that the return of invalidate_range_start is recorded. */
@@ -146,21 +141,31 @@ function* trackedInvalidate(k: Kernel, ops: MmuIntervalNotifierOps, sub: MmuInte
   return ok;
 }
 
-/** Epoch stamp for a device mapping of mm:vpn installed now (inside a memory step). */
-export function installEpoch(k: Kernel): number {
-  // 0 when no claim reads stray-write, stray-read or stale-access: nothing compares it then.
-  return k.deviceEpochs ? ++devState(k).epoch : 0;
+/** What a device mapping of a page saw of the page's invalidations when it was installed. */
+export interface InstallStamp {
+  /** Callbacks covering the page that had returned (DeviceState.returned). */
+  readonly returned: number;
+  /** Invalidations of the page that had begun (DeviceState.began). */
+  readonly began: number;
+}
+export const NO_STAMP: InstallStamp = Object.freeze({ returned: 0, began: 0 });
+
+/** The stamp of a device mapping of mm:vpn installed now (inside a memory step). */
+export function installStamp(k: Kernel, mm: Mm, vpn: number): InstallStamp {
+  // No counts are read when no claim reads stray-write, stray-read or stale-access: nothing compares the stamp then.
+  if (!k.deviceEpochs) return NO_STAMP;
+  const s = devState(k), p = key(mm, vpn);
+  return { returned: s.returned.count(p), began: s.began.count(p) };
 }
 
 /**
- * Inside a memory step: a device write through a mapping of mm:vpn installed at `epoch`, which
+ * Inside a memory step: a device write through a mapping of mm:vpn installed with `stamp`, which
  * reached frame `pfn`. The message names the frame because it need not be mm:vpn's page any more:
  * a stale device TLB entry behind a reused IOVA reaches another object's page (chapter 07).
  * Nothing else is read here, so the step's footprint does not depend on the finding.
  */
-export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, who: string, pfn: number): void {
-  const ret = devState(k).invalReturned.get(key(mm, vpn));
-  if (ret !== undefined && ret > epoch)
+export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, stamp: InstallStamp, who: string, pfn: number): void {
+  if (devState(k).returned.count(key(mm, vpn)) > stamp.returned)
     finding("stray-write", `${who} wrote through its mapping of ${mm.name}:${vpn}, installed before the invalidation callback for it returned: the write reached frame ${pfn}`, { mm: mm.name, vpn, pfn });
 }
 
@@ -170,11 +175,11 @@ export function checkStrayWrite(k: Kernel, mm: Mm, vpn: number, epoch: number, w
 function deviceAccessProbe(k: Kernel, e: TraceEvents["gpu_dma"]): void {
   if (!e.owner) return;
   if (!e.write) {
-    checkStrayRead(k, e.owner.mm, e.owner.vpn, e.epoch, e.who, e.pfn);
+    checkStrayRead(k, e.owner.mm, e.owner.vpn, e.stamp, e.who, e.pfn);
     return;
   }
-  checkStrayWrite(k, e.owner.mm, e.owner.vpn, e.epoch, e.who, e.pfn);
-  checkStaleAccess(k, e.owner.mm, e.owner.vpn, e.pfn, e.epoch, e.who);
+  checkStrayWrite(k, e.owner.mm, e.owner.vpn, e.stamp, e.who, e.pfn);
+  checkStaleAccess(k, e.owner.mm, e.owner.vpn, e.pfn, e.stamp, e.who);
 }
 
 /**
@@ -197,17 +202,16 @@ export const CALLBACK_RETURNS: OracleProbes = Object.freeze({ callback_returned:
 export const INVALIDATION_BEGAN: OracleProbes = Object.freeze({ mm_invalidate_start: Object.freeze([invalidationBeganProbe]) });
 export const USERPTR_FAULT: OracleProbes = Object.freeze({ gpu_fault: Object.freeze([userptrFaultProbe]) });
 
-/** Inside a memory step: a device READ through a mapping of mm:vpn installed at `epoch`, from frame `pfn` (stray-read). */
-export function checkStrayRead(k: Kernel, mm: Mm, vpn: number, epoch: number, who: string, pfn: number): void {
-  const ret = devState(k).invalReturned.get(key(mm, vpn));
-  if (ret !== undefined && ret > epoch)
+/** Inside a memory step: a device READ through a mapping of mm:vpn installed with `stamp`, from frame `pfn` (stray-read). */
+export function checkStrayRead(k: Kernel, mm: Mm, vpn: number, stamp: InstallStamp, who: string, pfn: number): void {
+  if (devState(k).returned.count(key(mm, vpn)) > stamp.returned)
     finding("stray-read", `${who} read through its mapping of ${mm.name}:${vpn}, installed before the invalidation callback for it returned: the read came from frame ${pfn}`, { mm: mm.name, vpn, pfn });
 }
 
 // ---- stale-access ----
 
 /**
- * Inside a memory step: a device write through a userptr mapping of mm:vpn (installed at `epoch`)
+ * Inside a memory step: a device write through a userptr mapping of mm:vpn (installed with `stamp`)
  * reached frame `pfn`, and the owner's CPU page table does not map `pfn` at vpn now. A conforming
  * design never does this (KS §17): a job runs only on translations that passed a retry, and the
  * callback keeps the device off the page until it returns, before the CPU PTE changes.
@@ -215,11 +219,11 @@ export function checkStrayRead(k: Kernel, mm: Mm, vpn: number, epoch: number, wh
  * began, so that invalidation failed to stop the device in time; false: it was installed after the
  * invalidation began, an install that no retry refused.
  */
-export function checkStaleAccess(k: Kernel, mm: Mm, vpn: number, pfn: number, epoch: number, who: string): void {
+export function checkStaleAccess(k: Kernel, mm: Mm, vpn: number, pfn: number, stamp: InstallStamp, who: string): void {
   const cpu = mm.cpuPfn(vpn);
   if (cpu === pfn) return;
-  const began = devState(k).invalBegan.get(key(mm, vpn));
-  finding("stale-access", `${who} wrote frame ${pfn} for ${mm.name}:${vpn} while the CPU maps ${cpu < 0 ? "nothing" : `frame ${cpu}`} there`, { mm: mm.name, vpn, pfn, cpu, predatesInvalidation: began !== undefined && began > epoch });
+  const began = devState(k).began.count(key(mm, vpn)) > stamp.began;
+  finding("stale-access", `${who} wrote frame ${pfn} for ${mm.name}:${vpn} while the CPU maps ${cpu < 0 ? "nothing" : `frame ${cpu}`} there`, { mm: mm.name, vpn, pfn, cpu, predatesInvalidation: began });
 }
 
 // ---- fence signalling sections (the semantic rule; lockdep's view is in dma-fence.ts) ----

@@ -22,7 +22,7 @@ import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { HW_GPU_PTE, HW_GPU_TLB } from "./page.ts";
 import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "./oracles.ts";
-import { installEpoch } from "./device-oracles.ts";
+import { installStamp, NO_STAMP, type InstallStamp } from "./device-oracles.ts";
 import { viewedDevices } from "./view.ts";
 import { trace } from "./tracepoints.ts";
 import { dmaTranslate, type DmaDevice, type SgTable } from "./dma-mapping.ts";
@@ -41,8 +41,8 @@ export interface GpuPte {
   readonly gen: number;
   readonly write: boolean;
   readonly owner: Owner | null;
-  /** Device-oracle epoch at install (stray-write: installed before a callback returned?). */
-  readonly epoch: number;
+  /** The page's invalidations as the install saw them (stray-write: installed before a callback returned?). */
+  readonly stamp: InstallStamp;
   /** The sg_table the address came from (dma-buf oracle), or null. */
   readonly sgt: SgTable | null;
 }
@@ -102,7 +102,7 @@ export class GpuVm {
   /** Install (inside a step). */
   set(va: number, dma: number, gen: number, write: boolean, owner: Owner | null, sgt: SgTable | null, who: string): void {
     this.clear(va);
-    const e: GpuPte = { dma, gen, write, owner, epoch: installEpoch(this.k), sgt };
+    const e: GpuPte = { dma, gen, write, owner, stamp: owner ? installStamp(this.k, owner.mm, owner.vpn) : NO_STAMP, sgt };
     this.pte.set(va, e);
     if (this.physical()) this.k.mem.hwGet(dma, HW_GPU_PTE);
     if (owner) {
@@ -179,7 +179,7 @@ export class GpuVm {
       note(`${who}: access through the lazy IOTLB window reached frame ${tr.pfn}`);
       return "ok";
     }
-    trace(this.k, "gpu_dma", { who, write, owner: e.owner, epoch: e.epoch, pfn: tr.pfn });
+    trace(this.k, "gpu_dma", { who, write, owner: e.owner, stamp: e.stamp, pfn: tr.pfn });
     if (!write) {
       mem.readFrame(tr.pfn, "device", tr.gen, who);
       return "ok";

@@ -80,7 +80,7 @@ export class Kernel {
   /** The oracles' probes on the tracepoints (tracepoints.ts), as attached at boot for the claims
    *  of the running search (oracle-probes.ts). */
   readonly probes: Probes;
-  /** Device mappings carry install epochs (device-oracles.ts installEpoch). */
+  /** Device mappings carry install stamps (device-oracles.ts installStamp). */
   readonly deviceEpochs: boolean;
   /** deviceWrite checks cross-mm-write (oracle-probes.ts AttachedOracles). */
   readonly crossMmWrite: boolean;

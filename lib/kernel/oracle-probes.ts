@@ -22,7 +22,7 @@ import type { OracleProbes, Probe, Probes, TraceEvent } from "./tracepoints.ts";
 /** What a kernel attached (Kernel.probes, Kernel.deviceEpochs, Kernel.crossMmWrite). */
 export interface AttachedOracles {
   readonly probes: Probes;
-  /** Device mappings carry an install epoch (stray-write, stray-read, stale-access compare them). */
+  /** Device mappings carry an install stamp (stray-write, stray-read, stale-access compare them). */
   readonly deviceEpochs: boolean;
   /** deviceWrite checks cross-mm-write (oracles.ts): it keeps no state, but reads every PTE of
    *  every mm, which under field footprints ordered each device write against every PTE change. */

@@ -25,8 +25,9 @@ import { FieldLog, fieldNo, fieldsOn, linearFields, SPACE_FRAME, SPACE_GLOBAL } 
 /** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
 const FRAME_FIELDS = Object.freeze(["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents"] as const);
 const FRAME_CONTENTS = FRAME_FIELDS.indexOf("contents");
-/** Global fields of memory (field-log.ts SPACE_GLOBAL). 1 was the global write counter (removed). */
-export const G_FREELIST = 0, G_WRITES = 2, G_ORACLE_PENDING = 3, G_DEVICE_EPOCH = 4;
+/** Global fields of memory (field-log.ts SPACE_GLOBAL). 1 was the global write counter, 4 the device
+ *  oracles' epoch (both removed; the oracles count per page now: page-counts.ts). */
+export const G_FREELIST = 0, G_WRITES = 2, G_ORACLE_PENDING = 3;
 
 /** The contents bit and write id of every CPU store. The lost-write oracle follows device writes
  *  only, so CPU stores need no id of their own, and giving them one (a place in the shared write
@@ -181,7 +182,7 @@ export class PhysMem extends Obj {
         FRAME_FIELDS.forEach((f, i) => fl.names.set(SPACE_FRAME * 64 + i, f));
         HW_NAMES.forEach((n, i) => fl.names.set(SPACE_FRAME * 64 + FRAME_FIELDS.length + i, `hw:${n}`));
         fl.names.set(SPACE_FRAME * 64 + FRAME_FIELDS.length + HW_KINDS, "onFree");
-        ["freelist", "-", "writes", "oracle.pending", "device.epoch"].forEach((n, i) => fl.names.set(SPACE_GLOBAL * 64 + i, n));
+        ["freelist", "-", "writes", "oracle.pending"].forEach((n, i) => fl.names.set(SPACE_GLOBAL * 64 + i, n));
       }
     }
   }

@@ -18,6 +18,7 @@
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import type { MmuNotifierRange } from "./mmu-notifier.ts";
+import type { InstallStamp } from "./device-oracles.ts";
 
 export interface TraceEvents {
   /** mmu_notifier_invalidate_range_start, before the callbacks (trace_mmu_notifier_invalidate_range_start's place). */
@@ -47,8 +48,8 @@ export interface TraceEvents {
     readonly write: boolean;
     /** The userptr page the translation stands for, or null. */
     readonly owner: { readonly mm: Mm; readonly vpn: number } | null;
-    /** Device-oracle epoch at which the translation was installed. */
-    readonly epoch: number;
+    /** What the translation's install saw of the page's invalidations (device-oracles.ts installStamp). */
+    readonly stamp: InstallStamp;
     readonly pfn: number;
   };
   /** A fatal GPU fault: the job is killed (gpu.ts). */

@@ -8,7 +8,7 @@ import { ENOW } from "../../lib/kernel/era.ts";
 import { mm_alloc, mmap_region, PTE_PRESENT } from "../../lib/kernel/mm.ts";
 import { mmu_notifier_range_init } from "../../lib/kernel/mmu-notifier.ts";
 import { deviceMapInstalled, invalidationBegins, invalidationEnds } from "../../lib/kernel/oracles.ts";
-import { installEpoch, markCallbackReturned } from "../../lib/kernel/device-oracles.ts";
+import { installStamp, markCallbackReturned, NO_STAMP, type InstallStamp } from "../../lib/kernel/device-oracles.ts";
 import { trace } from "../../lib/kernel/tracepoints.ts";
 import { setPte } from "../../lib/kernel/pgtable.ts";
 
@@ -18,7 +18,7 @@ export const invalidationsVsInstall = model("two invalidations of one page vs a 
   mmap_region(mm, 0, 1);
   setPte(mm, 0, 1, PTE_PRESENT);
   const r = mmu_notifier_range_init(k, mm, 0, 1, "CLEAR");
-  const d = { epoch: 0, pfn: -1 };
+  const d: { stamp: InstallStamp; pfn: number } = { stamp: NO_STAMP, pfn: -1 };
   return {
     threads: {
       A: function* () {
@@ -34,13 +34,13 @@ export const invalidationsVsInstall = model("two invalidations of one page vs a 
       },
       D: function* () {
         yield* k.mem.step("D: install", "w", () => {
-          d.epoch = installEpoch(k);
+          d.stamp = installStamp(k, mm, 0);
           d.pfn = mm.cpuPfn(0);
           deviceMapInstalled(k, mm, 0, d.pfn, "dev");
         });
         yield* k.mem.step("D: access", "w", () => {
-          trace(k, "gpu_dma", { who: "dev", write: false, owner: { mm, vpn: 0 }, epoch: d.epoch, pfn: d.pfn });
-          trace(k, "gpu_dma", { who: "dev", write: true, owner: { mm, vpn: 0 }, epoch: d.epoch, pfn: d.pfn });
+          trace(k, "gpu_dma", { who: "dev", write: false, owner: { mm, vpn: 0 }, stamp: d.stamp, pfn: d.pfn });
+          trace(k, "gpu_dma", { who: "dev", write: true, owner: { mm, vpn: 0 }, stamp: d.stamp, pfn: d.pfn });
         });
       },
     },

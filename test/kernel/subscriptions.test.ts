@@ -26,7 +26,7 @@ import { set_page_dirty } from "../../lib/kernel/gup.ts";
 import { MmuNotifier, mmu_notifier_register_at_setup } from "../../lib/kernel/mmu-notifier.ts";
 import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "../../lib/kernel/oracles.ts";
 import { mprotect, PROT_READ } from "../../lib/kernel/mprotect.ts";
-import { installEpoch, trackNotifier } from "../../lib/kernel/device-oracles.ts";
+import { installStamp, NO_STAMP, trackNotifier, type InstallStamp } from "../../lib/kernel/device-oracles.ts";
 import { invalidationsVsInstall } from "./invalidations-vs-install.ts";
 import { trace } from "../../lib/kernel/tracepoints.ts";
 import type { Kernel } from "../../lib/kernel/kernel.ts";
@@ -34,16 +34,16 @@ import type { Mm } from "../../lib/kernel/mm.ts";
 import type { PlantedBug } from "../../lib/kernel/planted.ts";
 
 /** A userptr job on mm:0: map what the CPU maps now, write through it, dirty the page, unmap. */
-function* job(k: Kernel, mm: Mm, pfn0: number, d: { epoch: number; pfn: number; gen: number }) {
+function* job(k: Kernel, mm: Mm, pfn0: number, d: { stamp: InstallStamp; pfn: number; gen: number }) {
   yield* k.mem.fieldStep("J: map", "w", () => {
-    d.epoch = installEpoch(k);
+    d.stamp = installStamp(k, mm, 0);
     d.pfn = mm.cpuPfn(0);
     d.gen = d.pfn >= 0 ? k.mem.gen[d.pfn] : 0;
     if (d.pfn >= 0) deviceMapInstalled(k, mm, 0, d.pfn, "job");
   });
   yield* k.mem.fieldStep("J: write", "w", () => {
     if (d.pfn < 0) return;
-    trace(k, "gpu_dma", { who: "job", write: true, owner: { mm, vpn: 0 }, epoch: d.epoch, pfn: d.pfn });
+    trace(k, "gpu_dma", { who: "job", write: true, owner: { mm, vpn: 0 }, stamp: d.stamp, pfn: d.pfn });
     deviceWrite(k, { mm, vpn: 0, pfn: d.pfn, gen: d.gen, who: "job" });
   });
   // The job's GUP reference (taken at setup) keeps the frame: set_page_dirty after the unmap.
@@ -71,7 +71,7 @@ const forkMunmapVsJob = (planted: readonly PlantedBug[] = []) =>
     const [pfn0] = populate(k, mm, 0, 1);
     k.mem.getPage(pfn0);
     mmu_notifier_register_at_setup(new MmuNotifier(trackNotifier(k, { name: "drv", *invalidate_range_start() {} })), mm);
-    const d = { epoch: 0, pfn: -1, gen: 0 };
+    const d: { stamp: InstallStamp; pfn: number; gen: number } = { stamp: NO_STAMP, pfn: -1, gen: 0 };
     return {
       threads: { MM: () => mmOp(k, mm, child), J: () => job(k, mm, pfn0, d) },
       final: () => [mm.cpuPfn(0), child.cpuPfn(0), k.mem.freeCount()],
