@@ -169,7 +169,7 @@ export interface ConformanceOptions {
   readonly expect?: Partial<Record<Invariant, Expectation>>;
   /** Which invariants to decide; default all three. */
   readonly invariants?: readonly Invariant[];
-  /** Search of every claim; default CONFORMANCE_SEARCH (at most 2 preemptions: the fork scenario of amdgpu-now and i915@v6.8 is too large to exhaust in every build). */
+  /** Search of every claim; default CONFORMANCE_SEARCH (at most 2 preemptions: a quick first look at a new design; chapter 13's C13.1 blocks each ask for every schedule). */
   readonly search?: SearchSpec;
   readonly budget?: Budget;
   /** "check" (default): never throws. "claim": throws ClaimError when a verdict differs from `expect`. */
