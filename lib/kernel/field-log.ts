@@ -77,7 +77,8 @@ export class FieldLog implements FieldRecorder {
   drop: ((field: number) => boolean) | null = null;
 
   /** A wrapper saw field `field` read (1) or written (2), or a commutative update of it (3:
-   *  effect.ts MODE_UPDATE, only through PhysMem's own update methods). Outside a recorded step: nothing. */
+   *  effect.ts MODE_UPDATE, only through PhysMem's own update methods and PageCounts.bump).
+   *  Outside a recorded step: nothing. */
   rec(field: number, w: number): void {
     if (!this.on) return;
     if (this.drop !== null && this.drop(field)) return;
