@@ -40,16 +40,19 @@ import { trace, traced, type OracleProbes, type TraceEvents } from "./tracepoint
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
-/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */import { initScalar } from "./access-log.ts";
+import { initScalar } from "./access-log.ts";
 import { fieldNo, type FieldLog, MAP_OWNER_DEVICE, MAX_INDEX, SPACE_MAP } from "./field-log.ts";
 import { PageCounts } from "./page-counts.ts";
 
+/** Per-kernel state of the device oracles. Fields change only inside k.mem steps unless noted. */
 export class DeviceState {
   /** Per page (pageKey): how many invalidation callbacks covering it have returned (stray-write, stray-read). */
   readonly returned: PageCounts;
   /** Per page: how many invalidations covering it have begun (the mm_invalidate_start probe; stale-access). */
   readonly began: PageCounts;
-  /** The last fence context handed out (dma-fence.ts; dma_fence_context_alloc's counter, one per boot). */
+  /** The last fence context handed out (dma-fence.ts; dma_fence_context_alloc's counter, one per boot).
+   *  Not recorded itself: DmaFence's constructor reads `fences` right after taking a context, and
+   *  that read trips a split step, so a fence made in one falls back to all of memory. */
   fenceContexts = 0;
   /** Every fence created in this execution (liveness at quiescence). */
   declare readonly fences: { readonly name: string; readonly published: boolean; isSignaled(): boolean }[];
@@ -90,7 +93,8 @@ const key = pageKey;
  * "r" (it changes only oracle bookkeeping, read by device-write steps, which are "w").
  */
 export function* markCallbackReturned(k: Kernel, mm: Mm, start: number, end: number, who = "callback"): Gen<void> {
-  // A split step: the probe touches only devState, whose fields are recorded (devState()), so
+  // A split step: the probe touches only the device state's per-page counts, whose fields are
+  // recorded (page-counts.ts), so
   // with no probe attached (no claim reads stray-write or stray-read) it depends on nothing.
   yield* k.mem.fieldStep(`${who} returned (${mm.name}:${start}..${end})`, "r", () => {
     if (traced(k, "callback_returned")) trace(k, "callback_returned", { mm, start, end });
