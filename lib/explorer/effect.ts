@@ -13,9 +13,7 @@
  *  state, each returns the same thing into its thread and touches the same objects: setting bits
  *  with OR, adding to a counter nobody tests in the same step, or one and the same function of
  *  the object that returns nothing (a function commutes with itself, whatever it tests: the
- *  kernel's mn_itree_inv_end). Not a decrement whose test escapes (a return value, a free), unless
- *  the test can come out only one way while other updates run: lib/kernel/page.ts putPage records
- *  a drop of one reference that is not the last as an update, and the drop that frees as a write. */
+ *  kernel's mn_itree_inv_end). Not a decrement whose test escapes (a return value, a free). */
 export type Mode = "r" | "w" | "local" | "u";
 /** Numeric Mode for the hot path (0 = local, 1 = read, 2 = write, 3 = commutative update). */
 export const MODE_LOCAL = 0, MODE_READ = 1, MODE_WRITE = 2, MODE_UPDATE = 3;

@@ -25,7 +25,6 @@ import { FieldLog, fieldNo, fieldsOn, linearFields, SPACE_FRAME, SPACE_GLOBAL } 
 /** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
 const FRAME_FIELDS = Object.freeze(["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents"] as const);
 const FRAME_CONTENTS = FRAME_FIELDS.indexOf("contents");
-const FRAME_REF = FRAME_FIELDS.indexOf("ref");
 /** Global fields of memory (field-log.ts SPACE_GLOBAL). 1 was the global write counter, 4 the device
  *  oracles' epoch (both removed; the oracles count per page now: page-counts.ts). */
 export const G_FREELIST = 0, G_WRITES = 2, G_ORACLE_PENDING = 3;
@@ -118,7 +117,6 @@ export class PhysMem extends Obj {
   /** The same array without the recording wrapper: writeFrame ORs into it and records the access
    *  itself, as a commutative update (orContents). */
   private readonly contentsRaw: Int32Array;
-  private readonly refRaw: Int32Array;
   /** Hardware references by kind: hw[pfn * HW_KINDS + kind]. */
   readonly hw: Int32Array;
   /** Free list (LIFO). Invariant: free[0..nfree) are exactly the frames with onFree[pfn] === 1. */
@@ -143,7 +141,7 @@ export class PhysMem extends Obj {
     this.nframes = nframes;
     // One backing store for every per-frame array (arena.ts): a kernel is booted per execution.
     const a = new Arena(arenaBytes(nframes * (11 + HW_KINDS), nframes));
-    this.ref = this.refRaw = a.int32(nframes);
+    this.ref = a.int32(nframes);
     this.mapcount = a.int32(nframes);
     this.pins = a.int32(nframes);
     this.gets = a.int32(nframes);
@@ -276,34 +274,9 @@ export class PhysMem extends Obj {
     else if (this.ref[pfn] <= 0) finding("refcount", `${who} on frame ${pfn} whose refcount is ${this.ref[pfn]}`, { pfn });
   }
 
-  /**
-   * put_page / folio_put: frees the frame when the count reaches zero.
-   *
-   * Under field footprints, dropping ONE reference that is not the last is a commutative update
-   * of the count (effect.ts MODE_UPDATE), not a read and a write: two such drops leave the same
-   * count in either order, neither frees in either order, and they return nothing, so DPOR need
-   * not order them. Two COW breaks of one page (the parent's store and a GUP's FOLL_WRITE fault)
-   * each drop their reference to the old page this way; that race was 39 % of the races of
-   * chapter 03's fork search. Every other drop (the last reference, or several at once) reads and
-   * writes the count, as does every get, try-get and test of it, so each orders against the
-   * updates. Why a drop recorded as an update while it slept (sleep sets keep a step's footprint
-   * from an earlier execution) stays sound after other updates ran: they take one reference each
-   * and never the last, so the sleeper is then still an update or has become the drop of the last
-   * reference, which frees, and the state after any set of single drops is the same whichever of
-   * them frees. Drops of several references at once do not have that: from 3, drops of 2, 1 and
-   * 1 refuse a different one in different orders (test/kernel/put-page-update.test.ts found it;
-   * it compares DPOR with DFS on these races).
-   */
+  /** put_page / folio_put: frees the frame when the count reaches zero. */
   putPage(pfn: number, n = 1): void {
     if (this.isZeroPage(pfn)) return;
-    const raw = this.refRaw;
-    if (n === 1 && raw[pfn] > 1) {
-      const fl = this.fields;
-      if (fl !== null && fl.on) fl.rec(fieldNo(SPACE_FRAME, 0, pfn, FRAME_REF), MODE_UPDATE);
-      if (accessLogOn()) noteAccess(`F${pfn}.ref`, 2); // the race log (debug) sees a write
-      raw[pfn] -= n;
-      return;
-    }
     if (this.ref[pfn] < n) {
       finding("refcount", `put_page on frame ${pfn} would drop its refcount below zero (${this.ref[pfn]} - ${n})`, { pfn });
       return;

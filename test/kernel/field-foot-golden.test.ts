@@ -20,9 +20,7 @@
 // device oracles count callback returns and invalidation starts per page (commutative updates,
 // lib/kernel/page-counts.ts) instead of stamping them and every install with one global epoch,
 // and making their state inside a split step no longer trips it (41 of the 52 sequences: the
-// epoch's field is gone from every install, return and start; executions 7,990 -> 7,810); and
-// put_page's drop of one reference that is not the last is a commutative update of the count
-// (lib/kernel/page.ts putPage; 16 of the 52 sequences, executions 7,810 -> 7,598).
+// epoch's field is gone from every install, return and start; executions 7,990 -> 7,810).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";
