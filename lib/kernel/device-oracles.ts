@@ -94,8 +94,8 @@ const key = pageKey;
  */
 export function* markCallbackReturned(k: Kernel, mm: Mm, start: number, end: number, who = "callback"): Gen<void> {
   // A split step: the probe touches only the device state's per-page counts, whose fields are
-  // recorded (page-counts.ts), so
-  // with no probe attached (no claim reads stray-write or stray-read) it depends on nothing.
+  // recorded (page-counts.ts), so with no probe attached (no claim reads stray-write or
+  // stray-read) it depends on nothing.
   yield* k.mem.fieldStep(`${who} returned (${mm.name}:${start}..${end})`, "r", () => {
     if (traced(k, "callback_returned")) trace(k, "callback_returned", { mm, start, end });
   });
@@ -157,7 +157,7 @@ export const NO_STAMP: InstallStamp = Object.freeze({ returned: 0, began: 0 });
 /** The stamp of a device mapping of mm:vpn installed now (inside a memory step). */
 export function installStamp(k: Kernel, mm: Mm, vpn: number): InstallStamp {
   // No counts are read when no claim reads stray-write, stray-read or stale-access: nothing compares the stamp then.
-  if (!k.deviceEpochs) return NO_STAMP;
+  if (!k.deviceStamps) return NO_STAMP;
   const s = devState(k), p = key(mm, vpn);
   return { returned: s.returned.count(p), began: s.began.count(p) };
 }
@@ -226,8 +226,8 @@ export function checkStrayRead(k: Kernel, mm: Mm, vpn: number, stamp: InstallSta
 export function checkStaleAccess(k: Kernel, mm: Mm, vpn: number, pfn: number, stamp: InstallStamp, who: string): void {
   const cpu = mm.cpuPfn(vpn);
   if (cpu === pfn) return;
-  const began = devState(k).began.count(key(mm, vpn)) > stamp.began;
-  finding("stale-access", `${who} wrote frame ${pfn} for ${mm.name}:${vpn} while the CPU maps ${cpu < 0 ? "nothing" : `frame ${cpu}`} there`, { mm: mm.name, vpn, pfn, cpu, predatesInvalidation: began });
+  const predates = devState(k).began.count(key(mm, vpn)) > stamp.began;
+  finding("stale-access", `${who} wrote frame ${pfn} for ${mm.name}:${vpn} while the CPU maps ${cpu < 0 ? "nothing" : `frame ${cpu}`} there`, { mm: mm.name, vpn, pfn, cpu, predatesInvalidation: predates });
 }
 
 // ---- fence signalling sections (the semantic rule; lockdep's view is in dma-fence.ts) ----

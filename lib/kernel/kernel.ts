@@ -81,7 +81,7 @@ export class Kernel {
    *  of the running search (oracle-probes.ts). */
   readonly probes: Probes;
   /** Device mappings carry install stamps (device-oracles.ts installStamp). */
-  readonly deviceEpochs: boolean;
+  readonly deviceStamps: boolean;
   /** deviceWrite checks cross-mm-write (oracle-probes.ts AttachedOracles). */
   readonly crossMmWrite: boolean;
   readonly gatherBatch: number;
@@ -115,7 +115,7 @@ export class Kernel {
     this.planted = opts.planted ?? [];
     const o = attachOracles(this);
     this.probes = o.probes;
-    this.deviceEpochs = o.deviceEpochs;
+    this.deviceStamps = o.deviceStamps;
     this.crossMmWrite = o.crossMmWrite;
     // The page_freed tracepoint (tracepoints.ts): PhysMem emits it only while a probe listens.
     if (traced(this, "page_freed")) this.mem.onFreed = (pfn) => trace(this, "page_freed", pfn);

@@ -19,11 +19,11 @@ import type { Kernel } from "./kernel.ts";
 import { planted } from "./planted.ts";
 import type { OracleProbes, Probe, Probes, TraceEvent } from "./tracepoints.ts";
 
-/** What a kernel attached (Kernel.probes, Kernel.deviceEpochs, Kernel.crossMmWrite). */
+/** What a kernel attached (Kernel.probes, Kernel.deviceStamps, Kernel.crossMmWrite). */
 export interface AttachedOracles {
   readonly probes: Probes;
   /** Device mappings carry an install stamp (stray-write, stray-read, stale-access compare them). */
-  readonly deviceEpochs: boolean;
+  readonly deviceStamps: boolean;
   /** deviceWrite checks cross-mm-write (oracles.ts): it keeps no state, but reads every PTE of
    *  every mm, which under field footprints ordered each device write against every PTE change. */
   readonly crossMmWrite: boolean;
@@ -62,5 +62,5 @@ export function attachOracles(k: Kernel): AttachedOracles {
     }
     probes[e] = list;
   }
-  return { probes: probes as unknown as Probes, deviceEpochs: on("stray-write", "stray-read", "stale-access"), crossMmWrite: on("cross-mm-write") };
+  return { probes: probes as unknown as Probes, deviceStamps: on("stray-write", "stray-read", "stale-access"), crossMmWrite: on("cross-mm-write") };
 }
