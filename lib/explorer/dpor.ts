@@ -95,7 +95,7 @@
 import { footprintOf, MODE_UPDATE, MODE_WRITE, modeCode, NO_GUARD_STATE, type Op, stepsConflict, touches } from "./effect.ts";
 import { DEFAULT_FIELDS, DEFAULT_OPTIMAL } from "./config.ts";
 import { ExplorerError } from "./errors.ts";
-import { canonAt, Execution, type Scheduler } from "./execution.ts";
+import { canonAt, Execution, readsAll, type Scheduler } from "./execution.ts";
 import type { Explore, SearchContext, SearchOutcome } from "./search.ts";
 import { raceLog } from "./race-log.ts";
 import { insert, weakInitial, type WuEvent, type WuNode } from "./wakeup.ts";
@@ -313,7 +313,8 @@ export class DporScheduler implements Scheduler {
           // A sleeper without a record (a shard's root thread) is woken by the first step on its
           // object, after which its split step may touch other fields: the same hole as above,
           // with nothing to compare, so it is always re-opened (an empty record never matches).
-          else if (p.split === true && p.obj?.fields != null && parent.inherited & (1 << t)) (woken ??= new Map()).set(t, []);
+          // So is a declared read that reads all of memory or writes all of it depending on its run.
+          else if (((p.split === true && p.obj?.fields != null) || readsAll(p)) && parent.inherited & (1 << t)) (woken ??= new Map()).set(t, []);
           continue;
         }
         const po = p.obj ? p.obj.id : -1, pm = p.obj ? modeCode(p.mode) : 0;

@@ -96,6 +96,15 @@ export interface FieldRecorder {
   end(): number[] | null;
   /** A readable name for a field (race log, traces). */
   describe?(field: number): string;
+  /**
+   * A field number no real field has: "some field of this object changed". Given, every split step
+   * that writes or updates a field also updates it, and a step that is not split, declared "r" and
+   * seen to write no recorded field reads it (with a read of the object) instead of writing the
+   * whole object: so such a read commutes with other reads, split or not, and still orders against
+   * every write (lib/explorer/README.md, "Field footprints"). Absent: every step that is not split
+   * writes the whole object.
+   */
+  readonly anyWrite?: number;
 }
 /** Field numbers start here; every explorer object id is far below. */
 export const FIELD_MIN = 2 ** 40;

@@ -5,7 +5,7 @@
 // enabled mask); trace events with labels and lock sets are only materialised when
 // `detail` is on (replay of a witness).
 
-import { type FieldRecorder, type Op, type ThreadBody, type Tracked, type Yieldable, enabledMaskOf, FIELD_MIN, footprintOf, isChoose, MODE_READ, MODE_WRITE, mergeModes, modeCode, NO_GUARD_STATE } from "./effect.ts";
+import { type FieldRecorder, type Op, type ThreadBody, type Tracked, type Yieldable, enabledMaskOf, FIELD_MIN, footprintOf, isChoose, MODE_READ, MODE_UPDATE, MODE_WRITE, mergeModes, modeCode, NO_GUARD_STATE } from "./effect.ts";
 import { setRuntime, type FindingOptions, type Runtime } from "./context.ts";
 import { DeterminismError, ExplorerError, ModelError } from "./errors.ts";
 import type { DeadlockData, Finding, WaitEdge } from "./finding.ts";
@@ -62,6 +62,22 @@ interface ThreadState {
   /** Objects this thread created so far (the next object's ordinal). */
   made: number;
 }
+
+/**
+ * Field footprints: op is a step declared "r" on an object whose recorder has anyWrite, not split,
+ * without a blocking condition or another recorded object in `also`. It is recorded only to see
+ * that it writes no recorded field; then it reads all of the object (Execution.readAllFoot), else
+ * it writes all of it. Like a split step, what it touches is known only once it ran.
+ */
+export function readsAll(op: Op): boolean {
+  const rec = op.obj === null ? undefined : op.obj.fields;
+  return rec != null && rec.anyWrite !== undefined && op.split !== true && op.mode === "r" && op.enabled === undefined && (op.also === undefined || op.also.every((a) => a.obj.fields == null));
+}
+
+/** Deliberate mutations, for the soundness tests' tests of themselves only
+ *  (test/explorer/field-foot-reads.test.ts): a split write that does not update anyWrite, and a
+ *  declared read whose record shows a write still reading all of its object. */
+export const fieldMutations = { noAnyWriteUpdate: false, trustWritingReads: false };
 
 /** Step k's footprint with fields under their cross-execution numbers, from an execution's step
  *  arrays (Execution.canonOf; dpor.ts keeps the arrays of the last execution without the rest). */
@@ -358,10 +374,16 @@ export class Execution implements Runtime {
     // each with its declared mode; one with a recorder of its own is not split.
     const rec = this.fields && op.obj !== null ? op.obj.fields : undefined;
     const recording = rec != null && op.split === true && op.enabled === undefined && (op.also === undefined || op.also.every((a) => a.obj.fields == null));
-    if (recording) rec.begin();
+    // A declared read that is not split is recorded too, only to see that it writes no recorded
+    // field (then it reads all of the object: readAllFoot).
+    const declaredRead = this.fields && readsAll(op);
+    if (recording || declaredRead) (rec as FieldRecorder).begin();
     if (this.observeStep !== undefined) this.observeStep(t, op);
     const result = op.run ? op.run() : undefined;
-    if (this.fields) this.fieldFoot(op, recording ? (rec as FieldRecorder).end() : null);
+    if (this.fields) {
+      if (declaredRead) this.readAllFoot(op, (rec as FieldRecorder).end());
+      else this.fieldFoot(op, recording ? (rec as FieldRecorder).end() : null);
+    }
     if (info !== null) (raceLog as RaceLog).stepEnd(info);
     this.op = null;
     if (this.observe !== undefined) this.observe(t, result);
@@ -394,13 +416,7 @@ export class Execution implements Runtime {
     for (let i = 0; i < acc.length; i += 2) {
       const field = acc[i];
       if (!(field >= FIELD_MIN)) throw new ExplorerError(`internal: field number ${field} is below FIELD_MIN (it could name an object)`);
-      let id = this.fieldIds.get(field);
-      if (id === undefined) {
-        id = this.objects.length;
-        this.objects.push(new FieldObject(id, field, op.obj?.fields ?? null));
-        this.fieldIds.set(field, id);
-      }
-      f.push(id, acc[i + 1]);
+      f.push(this.fieldId(field, op), acc[i + 1]);
       c.push(field, acc[i + 1]);
     }
     // Extra objects are named by their ids in both, as a step that is not split names them
@@ -410,6 +426,51 @@ export class Execution implements Runtime {
         // An object named twice appears once, with the stronger mode (as footprintOf).
         const id = t.obj.id, m = modeCode(t.mode);
         let i = 2 + acc.length;
+        while (i < f.length && f[i] !== id) i += 2;
+        if (i < f.length) f[i + 1] = c[i + 1] = mergeModes(f[i + 1], m);
+        else f.push(id, m), c.push(id, m);
+      }
+    const any = (op.obj as Tracked).fields?.anyWrite;
+    if (any !== undefined && !fieldMutations.noAnyWriteUpdate && acc.some((m, i) => i % 2 === 1 && m !== MODE_READ)) {
+      f.push(this.fieldId(any, op), MODE_UPDATE);
+      c.push(any, MODE_UPDATE);
+    }
+    this.stepObj[k] = o;
+    this.stepMode[k] = MODE_READ;
+    this.stepFoot[k] = f;
+    this.stepCanon[k] = c;
+  }
+
+  /** The explorer object standing for field `field` of op's object in this execution. */
+  private fieldId(field: number, op: Op): number {
+    let id = this.fieldIds.get(field);
+    if (id === undefined) {
+      id = this.objects.length;
+      this.objects.push(new FieldObject(id, field, op.obj?.fields ?? null));
+      this.fieldIds.set(field, id);
+    }
+    return id;
+  }
+
+  /**
+   * Field footprints: a step that is not split, declared "r" on an object whose recorder has
+   * anyWrite. If its record shows no write or update of a field and did not trip, it reads the
+   * object and the anyWrite pseudo-field: it commutes with split steps that only read and with
+   * other such reads, and conflicts with every split step that writes (they update anyWrite) and
+   * every step that writes the whole object. Its reads need not be recorded: it reads all of it.
+   * A record with a write, or a tripped one (state the recorder does not see, touched how is
+   * unknown), makes it a whole-object write, as before.
+   */
+  private readAllFoot(op: Op, acc: number[] | null): void {
+    const k = this.stepThread.length - 1;
+    const any = (op.obj as Tracked).fields?.anyWrite as number;
+    if (acc === null || (!fieldMutations.trustWritingReads && acc.some((m, i) => i % 2 === 1 && m !== MODE_READ))) return this.fieldFoot(op, null);
+    const o = (op.obj as Tracked).id;
+    const f: number[] = [o, MODE_READ, this.fieldId(any, op), MODE_READ], c: number[] = [o, MODE_READ, any, MODE_READ];
+    if (op.also !== undefined)
+      for (const t of op.also) {
+        const id = t.obj.id, m = modeCode(t.mode);
+        let i = 4;
         while (i < f.length && f[i] !== id) i += 2;
         if (i < f.length) f[i + 1] = c[i + 1] = mergeModes(f[i + 1], m);
         else f.push(id, m), c.push(id, m);

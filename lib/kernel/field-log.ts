@@ -53,6 +53,8 @@ export function linearFields(space: number, owner: number, f: number, per = 1): 
 }
 
 const FIRST_SLOTS = 64;
+/** FieldRecorder.anyWrite: "some field changed", in space 0, which no structure uses. */
+const ANY_WRITE = fieldNo(0, 0, 0, 0);
 
 /** The running step's fields: an open-addressing set over typed arrays, reused from step to step
  *  (one per kernel, where it was a Map per step). A slot belongs to the running step iff
@@ -71,6 +73,8 @@ export class FieldLog implements FieldRecorder {
   private order = new Int32Array(FIRST_SLOTS / 2);
   /** Names of the fields of each space's structures, for describe(). */
   readonly names = new Map<number, string>();
+  /** effect.ts FieldRecorder.anyWrite: space 0 holds no real field. */
+  readonly anyWrite = ANY_WRITE;
 
   /** Tests only (the mutation test of test/kernel/field-foot.test.ts): fields the log pretends
    *  not to see. A model sets it in its setup, so it lives and dies with this execution's kernel. */
@@ -140,6 +144,7 @@ export class FieldLog implements FieldRecorder {
     return out;
   }
   describe(field: number): string {
+    if (field === ANY_WRITE) return "memory (some field written)";
     let x = (field - FIELD_MIN) / 64;
     const f = (field - FIELD_MIN) % 64;
     x = Math.floor(x);

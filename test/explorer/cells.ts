@@ -10,7 +10,11 @@ type Gen<T> = Generator<Yieldable, T, unknown>;
 
 export class Rec implements FieldRecorder {
   cur: Map<number, number> | null = null;
-  constructor(private readonly missReads: boolean) {}
+  /** FieldRecorder.anyWrite, when the cells are made with it: a number past every cell's field. */
+  readonly anyWrite?: number;
+  constructor(private readonly missReads: boolean, anyWrite = false) {
+    if (anyWrite) this.anyWrite = FIELD_MIN + 1_000;
+  }
   begin(): void {
     this.cur = new Map();
   }
@@ -31,10 +35,10 @@ export class Rec implements FieldRecorder {
 export class Cells extends Obj {
   readonly v: number[];
   readonly fields: Rec;
-  constructor(n: number, missReads: boolean) {
+  constructor(n: number, missReads: boolean, anyWrite = false) {
     super("cells", "cells");
     this.v = new Array(n).fill(0);
-    this.fields = new Rec(missReads);
+    this.fields = new Rec(missReads, anyWrite);
   }
   get(i: number): number {
     this.fields.touch(i, MODE_READ);
