@@ -45,7 +45,9 @@
 //
 // Field footprints (config.fields; lib/explorer/README.md). A split step's footprint is what its
 // run() read and wrote, as recorded, plus a read of its object; any other step on a recorded
-// object writes the whole of it (Execution.fieldFoot / pendingAccess). Sleep sets keep, for each
+// object writes the whole of it (Execution.fieldFoot / pendingAccess), except a declared read
+// seen to write nothing recorded, which reads all of it (Execution.readAllFoot: it reads the
+// recorder's anyWrite pseudo-field, which every split write updates). Sleep sets keep, for each
 // sleeper, the record of the step it ran when it was explored (DNode.sleepFoot) and compare later
 // steps with that record instead of with the pending op. Why that is sound: at node n thread t ran
 // step e, which read set R and wrote W. The sleeper stays asleep only past steps that write
