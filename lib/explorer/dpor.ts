@@ -94,10 +94,10 @@
 // enforces it; every replay token relies on it), so the same schedule gives the same answer, and
 // a remembered answer changes nothing the search does.
 
-import { footprintOf, MODE_UPDATE, MODE_WRITE, modeCode, NO_GUARD_STATE, type Op, stepsConflict, touches } from "./effect.ts";
+import { FIELD_MIN, footprintOf, MODE_UPDATE, MODE_WRITE, modeCode, NO_GUARD_STATE, type Op, stepsConflict, touches } from "./effect.ts";
 import { DEFAULT_FIELDS, DEFAULT_OPTIMAL } from "./config.ts";
 import { ExplorerError } from "./errors.ts";
-import { canonAt, Execution, readsAll, type Scheduler } from "./execution.ts";
+import { canonAt, Execution, fieldMutations, readsAll, type Scheduler } from "./execution.ts";
 import type { Explore, SearchContext, SearchOutcome } from "./search.ts";
 import { raceLog } from "./race-log.ts";
 import { insert, weakInitial, type WuEvent, type WuNode } from "./wakeup.ts";
@@ -305,7 +305,7 @@ export class DporScheduler implements Scheduler {
             if (!stepsConflict(-1, 0, done, -1, 0, rec)) {
               sleep |= 1 << t;
               (sleepFoot ??= new Map()).set(t, rec);
-            } else if (parent.inherited & (1 << t) && writesAny(done, rec)) {
+            } else if (parent.inherited & (1 << t) && (writesAny(done, rec) || wholeWriteWoken(x, done, rec))) {
               (woken ??= new Map()).set(t, rec);
             }
             continue;
@@ -593,6 +593,24 @@ function writesAny(f: readonly number[], g: readonly number[]): boolean {
   return false;
 }
 
+/**
+ * Field footprints: does `done` (a canonical footprint) write or update some field, while record
+ * `rec` writes the whole of a recorded object? Such a record is a step that ran as a whole-object
+ * write though its footprint follows what it reads (a declared read that wrote a field in that
+ * state, a split step that tripped there), and any field it read may be one `done` changed: after
+ * it, the step may run as a read of the object or on a few of its fields, which no longer
+ * conflicts with what it raced before, as a split step woken by a write to what it read
+ * (checkWakes). Found by review, December 2026 (test/explorer/field-foot-reads.test.ts).
+ */
+function wholeWriteWoken(x: Execution, done: readonly number[], rec: readonly number[]): boolean {
+  if (fieldMutations.noWholeWriteWake) return false;
+  let whole = false;
+  for (let i = 0; i < rec.length && !whole; i += 2) if (rec[i] < FIELD_MIN && rec[i + 1] === MODE_WRITE && x.objects[rec[i]]?.fields != null) whole = true;
+  if (!whole) return false;
+  for (let i = 0; i < done.length; i += 2) if (done[i] >= FIELD_MIN && (done[i + 1] === MODE_WRITE || done[i + 1] === MODE_UPDATE)) return true;
+  return false;
+}
+
 /** Does footprint f write object o? */
 function writesIn(f: readonly number[], o: number): boolean {
   return modeIn(f, o) === MODE_WRITE;
@@ -615,6 +633,9 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   const T = x.threads.length;
   const th = x.stepThread, ob = x.stepObj, md = x.stepMode, ft = x.stepFoot;
   const nObj = x.objects.length;
+  // Field footprints: each recorded object's anyWrite pseudo-field, which nothing writes: a whole
+  // write of the object stands for a write of it here (record), so its lists are cut there.
+  const anyOf = x.anyWriteOf;
   // The three arrays that grow with the execution are views of one scratch buffer reused by
   // every call (analyse runs once per execution and is never re-entered: probes do not analyse).
   const buf = scratchInts(sched, n * T + n + nObj);
@@ -975,6 +996,17 @@ export function analyse(x: Execution, sched: DporScheduler): void {
       lastWrite[o] = k;
       readsSince[o] = null;
       updatesSince[o] = null;
+      // Every step on the anyWrite pseudo-field also reads its object, so every earlier one
+      // happens before this whole write of the object, as before a write of the pseudo-field:
+      // without the cut, each split write walked back over every earlier one (found by review).
+      if (anyOf.size > 0) {
+        const a = anyOf.get(o);
+        if (a !== undefined && a < nObj) {
+          lastWrite[a] = k;
+          readsSince[a] = null;
+          updatesSince[a] = null;
+        }
+      }
     } else if (m === MODE_UPDATE) {
       // Updates commute with each other (effect.ts): ordered after the reads, not the updates.
       if (rs) for (const r of rs) join(c, r);

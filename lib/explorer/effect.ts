@@ -79,7 +79,8 @@ export interface Op {
    *  only state that `obj.fields` records (the model vouches for it), and the `also` objects.
    *  Such a step, without `enabled` and with no `also` object that has a recorder of its own,
    *  depends on others by the fields it touched and by its `also` objects; every other step on
-   *  an object with a recorder counts as writing all of it. */
+   *  an object with a recorder counts as writing all of it, except a declared read seen to
+   *  write no recorded field when the recorder has anyWrite (it reads all of it). */
   readonly split?: boolean;
 }
 

@@ -75,9 +75,10 @@ export function readsAll(op: Op): boolean {
 }
 
 /** Deliberate mutations, for the soundness tests' tests of themselves only
- *  (test/explorer/field-foot-reads.test.ts): a split write that does not update anyWrite, and a
- *  declared read whose record shows a write still reading all of its object. */
-export const fieldMutations = { noAnyWriteUpdate: false, trustWritingReads: false };
+ *  (test/explorer/field-foot-reads.test.ts): a split write that does not update anyWrite, a
+ *  declared read whose record shows a write still reading all of its object, and a sleeper that
+ *  ran as a whole-object write not re-opened when a field write wakes it (dpor.ts wholeWriteWoken). */
+export const fieldMutations = { noAnyWriteUpdate: false, trustWritingReads: false, noWholeWriteWake: false };
 
 /** Step k's footprint with fields under their cross-execution numbers, from an execution's step
  *  arrays (Execution.canonOf; dpor.ts keeps the arrays of the last execution without the rest). */
@@ -103,6 +104,8 @@ export class Execution implements Runtime {
   readonly fields: boolean;
   /** Field footprints: field number -> its object id in this execution (registered on first touch). */
   private readonly fieldIds = new Map<number, number>();
+  /** Field footprints: a recorded object's id -> the id of its anyWrite pseudo-field (dpor.ts analyse). */
+  readonly anyWriteOf = new Map<number, number>();
   /** Per object id: the thread that created it after the first step, with its ordinal among that
    *  thread's objects (objMade); -1 for an object made before any step (setup, or a thread's code
    *  before its first op), whose id is the same in every execution. See objectPath(). */
@@ -432,7 +435,7 @@ export class Execution implements Runtime {
       }
     const any = (op.obj as Tracked).fields?.anyWrite;
     if (any !== undefined && !fieldMutations.noAnyWriteUpdate && acc.some((m, i) => i % 2 === 1 && m !== MODE_READ)) {
-      f.push(this.fieldId(any, op), MODE_UPDATE);
+      f.push(this.anyWriteId(any, op), MODE_UPDATE);
       c.push(any, MODE_UPDATE);
     }
     this.stepObj[k] = o;
@@ -452,6 +455,13 @@ export class Execution implements Runtime {
     return id;
   }
 
+  /** The pseudo-object of op's object's anyWrite field, noted in anyWriteOf. */
+  private anyWriteId(any: number, op: Op): number {
+    const id = this.fieldId(any, op);
+    this.anyWriteOf.set((op.obj as Tracked).id, id);
+    return id;
+  }
+
   /**
    * Field footprints: a step that is not split, declared "r" on an object whose recorder has
    * anyWrite. If its record shows no write or update of a field and did not trip, it reads the
@@ -466,7 +476,7 @@ export class Execution implements Runtime {
     const any = (op.obj as Tracked).fields?.anyWrite as number;
     if (acc === null || (!fieldMutations.trustWritingReads && acc.some((m, i) => i % 2 === 1 && m !== MODE_READ))) return this.fieldFoot(op, null);
     const o = (op.obj as Tracked).id;
-    const f: number[] = [o, MODE_READ, this.fieldId(any, op), MODE_READ], c: number[] = [o, MODE_READ, any, MODE_READ];
+    const f: number[] = [o, MODE_READ, this.anyWriteId(any, op), MODE_READ], c: number[] = [o, MODE_READ, any, MODE_READ];
     if (op.also !== undefined)
       for (const t of op.also) {
         const id = t.obj.id, m = modeCode(t.mode);

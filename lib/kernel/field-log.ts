@@ -1,8 +1,9 @@
 // Field footprints for hardware-visible memory (issue 13 goal 1; lib/explorer/README.md "Field
 // footprints"). The explorer sees all of it as ONE object, `memory` (page.ts). With
 // search.fields on, a memory step that kernel code vouches touches only recorded state (a
-// "split" step, PhysMem.fieldStep) depends on other steps by the fields it read and wrote; every
-// other memory step counts as writing all of memory. This recorder, one per booted kernel (no
+// "split" step, PhysMem.fieldStep) depends on other steps by the fields it read and wrote; a
+// memory step declared "r" that is not split reads all of memory (anyWrite) if the log saw it
+// write nothing; every other memory step counts as writing all of memory. This recorder, one per booted kernel (no
 // module-level state), collects the fields of the running step from the recording wrappers of
 // access-log.ts, and can be tripped: a split step that reaches state no wrapper records
 // (fieldTrip) falls back to all of memory.
@@ -61,7 +62,7 @@ const ANY_WRITE = fieldNo(0, 0, 0, 0);
  *  its stamp is the step's generation, so begin() clears nothing; `order` keeps the slots in
  *  first-touch order, the order end() reports them in (as the Map did). */
 export class FieldLog implements FieldRecorder {
-  /** A split step is being recorded (the wrappers' fast test; `recording` reads it). */
+  /** A split step or a declared read is being recorded (the wrappers' fast test; `recording` reads it). */
   on = false;
   private escaped = false;
   private gen = 0;
@@ -160,7 +161,8 @@ export function fieldsOn(): boolean {
 }
 
 /** The running step reached state that no wrapper records (IOMMU, page cache, swap, sg tables,
- *  files, callbacks into drivers, ...): if it is a split step, it falls back to all of memory. */
+ *  files, callbacks into drivers, ...): if it is a split step or a declared read, it falls back to
+ *  writing all of memory. */
 export function fieldTrip(log: FieldLog | null): void {
   if (log !== null) log.trip();
 }

@@ -194,7 +194,8 @@ export class PhysMem extends Obj {
    */
   step<T>(label: string, mode: Mode, run: () => T, enabled?: () => boolean): Generator<Yieldable, T, unknown> {
     // Under field footprints this step counts as writing all of memory (its run() may touch
-    // state no wrapper records, e.g. a driver's own state in a chapter): not split.
+    // state no wrapper records, e.g. a driver's own state in a chapter): not split. Declared "r"
+    // and seen to write no recorded field, it reads all of memory instead (FieldLog.anyWrite).
     return this.access(mode === "r" ? "read" : "write", mode, { label, run, enabled });
   }
 

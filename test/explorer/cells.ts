@@ -4,7 +4,7 @@
 import { Obj } from "../../lib/explorer/index.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import type { FieldRecorder, Touch, Yieldable } from "../../lib/explorer/index.ts";
-import { FIELD_MIN, MODE_READ, MODE_WRITE, mergeModes } from "../../lib/explorer/effect.ts";
+import { FIELD_MIN, MODE_READ, MODE_UPDATE, MODE_WRITE, mergeModes } from "../../lib/explorer/effect.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -15,14 +15,20 @@ export class Rec implements FieldRecorder {
   constructor(private readonly missReads: boolean, anyWrite = false) {
     if (anyWrite) this.anyWrite = FIELD_MIN + 1_000;
   }
+  /** The running step reached state the recorder does not cover (FieldRecorder.end() gives null). */
+  private tripped = false;
   begin(): void {
     this.cur = new Map();
+    this.tripped = false;
   }
-  end(): number[] {
+  end(): number[] | null {
     const out: number[] = [];
     for (const [f, m] of this.cur ?? []) out.push(FIELD_MIN + f, m);
     this.cur = null;
-    return out;
+    return this.tripped ? null : out;
+  }
+  trip(): void {
+    if (this.cur !== null) this.tripped = true;
   }
   touch(i: number, m: number): void {
     if (this.cur === null || (this.missReads && m === MODE_READ)) return;
@@ -48,12 +54,31 @@ export class Cells extends Obj {
     this.fields.touch(i, MODE_WRITE);
     this.v[i] = x;
   }
+  /** v[i] |= bits, recorded as a commutative update (every OR commutes with every other). */
+  or(i: number, bits: number): void {
+    this.fields.touch(i, MODE_UPDATE);
+    this.v[i] |= bits;
+  }
+  /** Write v[i] as state the recorder does not cover: the step trips. */
+  unrecordedSet(i: number, x: number): void {
+    this.fields.trip();
+    this.v[i] = x;
+  }
+  /** Read v[i] as state the recorder does not cover: the step trips. */
+  unrecorded(i: number): number {
+    this.fields.trip();
+    return this.v[i];
+  }
   *op<T>(label: string, split: boolean, run: () => T, enabled?: () => boolean, mode: "r" | "w" = "w"): Gen<T> {
     return yield* this.access(label, mode, { label, run, enabled, split });
   }
   /** A split step that also takes other objects (Op.also), as a trylock checked under the state it guards. */
   *opAlso<T>(label: string, also: readonly Touch[], run: () => T): Gen<T> {
     return yield* this.access(label, "w", { label, run, split: true, also });
+  }
+  /** A declared read that is not split and also takes other objects. */
+  *readAlso<T>(label: string, also: readonly Touch[], run: () => T): Gen<T> {
+    return yield* this.access(label, "r", { label, run, also });
   }
 }
 

@@ -14,16 +14,25 @@ import type { Prng } from "../../lib/explorer/prng.ts";
 import { fieldMutations, type Execution } from "../../lib/explorer/execution.ts";
 import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
-import { Cells, drawThreads } from "./cells.ts";
+import { Cells, drawThreads, Flag } from "./cells.ts";
 import { stolen } from "./steal-driver.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 const N = 3;
 
-type Step = (c: Cells, x: SharedVar<number>, mu: Mutex, t: number) => Gen<number>;
+type Step = (c: Cells, x: SharedVar<number>, mu: Mutex, t: number, fl: Flag) => Gen<number>;
 function stepOf(rnd: Prng): [string, Step] {
-  const i = rnd.below(N), j = rnd.below(N), kind = rnd.below(12);
+  const i = rnd.below(N), j = rnd.below(N), kind = rnd.below(17);
   switch (kind) {
+    // Footprints that follow the state (found by review): a declared read that writes, or trips,
+    // only in some states; a split step that trips only in some states.
+    case 12: return [`Rc${i}${j}`, (c) => c.op(`Rc${i}${j}`, false, () => { if (c.get(i) === 0) c.set(j, 1); return c.get(j); }, undefined, "r")];
+    case 13: return [`Rt${i}${j}`, (c) => c.op(`Rt${i}${j}`, false, () => (c.get(i) === 0 ? c.unrecorded(j) : c.get(j)), undefined, "r")];
+    case 14: return [`St${i}`, (c) => c.op(`St${i}`, true, () => (c.get(i) !== 0 ? c.unrecorded(i) * 100 : 0))];
+    // A split step that only updates (ORs are commutative updates): it updates anyWrite too.
+    case 15: return [`or${i}`, (c, _x, _m, t) => c.op(`or${i}`, true, () => (c.or(i, 8 << t), 0))];
+    // A declared read that also writes another object.
+    case 16: return [`Rf${i}`, (c, _x, _m, t, fl) => c.readAlso(`Rf${i}`, [{ obj: fl, mode: "w" }], () => ((fl.v = t + 1), c.v[i]))];
     case 0: return [`r${i}`, (c) => c.op(`r${i}`, true, () => c.get(i))];
     case 1: return [`w${i}`, (c, _x, _m, t) => c.op(`w${i}`, true, () => (c.set(i, t + 1), 0))];
     case 2: return [`inc${i}`, (c) => c.op(`inc${i}`, true, () => (c.set(i, c.get(i) + 1), 0))];
@@ -42,16 +51,32 @@ function stepOf(rnd: Prng): [string, Step] {
   }
 }
 
-function program(seed: number, anyWrite = true): { text: string; m: Model<unknown> } {
-  const { threads, text } = drawThreads(seed, stepOf);
+/** Steps whose footprints follow the state, between steps they race and a step on another object
+ *  (the shape of the reviewer's program below): the generator the wake mutation must fail on. */
+function stateStepOf(rnd: Prng): [string, Step] {
+  const i = rnd.below(N), j = rnd.below(N), kind = rnd.below(8);
+  switch (kind) {
+    case 0: return [`Rc${i}${j}`, (c) => c.op(`Rc${i}${j}`, false, () => { if (c.get(i) === 0) c.set(j, 1); return c.get(j); }, undefined, "r")];
+    case 1: return [`Rt${i}${j}`, (c) => c.op(`Rt${i}${j}`, false, () => (c.get(i) === 0 ? c.unrecorded(j) : c.get(j)), undefined, "r")];
+    case 2: return rnd.below(2) ? [`St${i}`, (c) => c.op(`St${i}`, true, () => (c.get(i) !== 0 ? c.unrecorded(i) * 100 : 0))] : [`Sx${i}${j}`, (c) => c.op(`Sx${i}${j}`, true, () => (c.get(i) === 0 ? (c.unrecordedSet(j, 9), 1) : 0))];
+    case 3: return [`r${i}`, (c) => c.op(`r${i}`, true, () => c.get(i))];
+    case 4: return [`w${i}`, (c, _x, _m, t) => c.op(`w${i}`, true, () => (c.set(i, t + 1), 0))];
+    case 5: return [`or${i}`, (c, _x, _m, t) => c.op(`or${i}`, true, () => (c.or(i, 8 << t), 0))];
+    case 6: return [`R${i}`, (c) => c.op(`R${i}`, false, () => c.v[i], undefined, "r")];
+    default: return [rnd.below(2) ? "xw" : "xr", function* (_c, x, _m, t) { return t % 2 ? yield* x.read() : (yield* x.write(t), 0); }];
+  }
+}
+
+function program(seed: number, anyWrite = true, steps: (rnd: Prng) => [string, Step] = stepOf): { text: string; m: Model<unknown> } {
+  const { threads, text } = drawThreads(seed, steps);
   const m = model(`reads ${seed}`, () => {
-    const c = new Cells(N, false, anyWrite), x = new SharedVar("x", 0), mu = new Mutex("mu");
+    const c = new Cells(N, false, anyWrite), x = new SharedVar("x", 0), mu = new Mutex("mu"), fl = new Flag();
     const out: number[][] = threads.map(() => []);
     const bodies: Record<string, () => Gen<void>> = {};
     threads.forEach((steps, t) => {
-      bodies[`T${t}`] = function* () { for (const [, s] of steps) out[t].push(yield* s(c, x, mu, t)); };
+      bodies[`T${t}`] = function* () { for (const [, s] of steps) out[t].push(yield* s(c, x, mu, t, fl)); };
     });
-    return { threads: bodies, final: () => JSON.stringify([c.v, x.peek(), out]) };
+    return { threads: bodies, final: () => JSON.stringify([c.v, x.peek(), fl.v, out]) };
   });
   return { text, m };
 }
@@ -76,16 +101,40 @@ function outcomesOf(m: Model<unknown>, how: Explore): string[] {
 
 /** Seeds whose program DFS finishes, with DFS's outcomes. */
 const SEEDS = Number(process.env.FIELD_READS_SEEDS ?? 1_000);
-const dfsCache = new Map<number, string[] | null>();
-function dfsOf(seed: number): string[] | null {
-  if (!dfsCache.has(seed)) dfsCache.set(seed, outcomes(program(seed).m, { strategy: "dfs" })?.all ?? null);
-  return dfsCache.get(seed) as string[] | null;
+const GENERATORS = { mixed: stepOf, state: stateStepOf } as const;
+type GenName = keyof typeof GENERATORS;
+const dfsCache = new Map<string, string[] | null>();
+function dfsOf(seed: number, gen: GenName = "mixed"): string[] | null {
+  const key = `${gen} ${seed}`;
+  if (!dfsCache.has(key)) dfsCache.set(key, outcomes(program(seed, true, GENERATORS[gen]).m, { strategy: "dfs" })?.all ?? null);
+  return dfsCache.get(key) as string[] | null;
 }
 
 afterEach(() => {
   fieldMutations.noAnyWriteUpdate = false;
   fieldMutations.trustWritingReads = false;
+  fieldMutations.noWholeWriteWake = false;
 });
+
+/** The reviewer's program (December 2026). T0: a declared read that writes v1 while v0 is 0, then
+ *  reads v1; T1: reads x (which nothing writes), then v0 = 1 (split); T2: reads v1 (split). DFS
+ *  reaches T0 = 1 and T2 = 0 by xr, r1, Rc, w0. DPOR explored Rc first (a whole-object write, its
+ *  races with w0 and r1 left to T1 at the root); then xr, w0 woke T0, whose step now read all of
+ *  the cells and no longer raced r1, and as a whole-object write asleep it was not re-opened. */
+function reviewersProgram(): Model<unknown> {
+  return model("woken whole write", () => {
+    const c = new Cells(N, false, true), x = new SharedVar("x", 0);
+    const out: number[][] = [[], [], []];
+    return {
+      threads: {
+        T0: function* () { out[0].push(yield* c.op("Rc", false, () => { if (c.get(0) === 0) c.set(1, 1); return c.get(1); }, undefined, "r")); },
+        T1: function* () { out[1].push(yield* x.read()); out[1].push(yield* c.op("w0", true, () => (c.set(0, 1), 0))); },
+        T2: function* () { out[2].push(yield* c.op("r1", true, () => c.get(1))); },
+      },
+      final: () => JSON.stringify([c.v, out]),
+    };
+  });
+}
 
 describe("declared reads under field footprints (FieldRecorder.anyWrite)", () => {
   it("DPOR over fields reaches every outcome DFS reaches, in fewer executions than with every declared read a write", () => {
@@ -107,6 +156,18 @@ describe("declared reads under field footprints (FieldRecorder.anyWrite)", () =>
     expect(withAny).toBeLessThan(without * 0.95);
   }, 240_000);
 
+  it("on steps whose footprints follow the state, DPOR over fields reaches every outcome DFS reaches", () => {
+    let compared = 0;
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const dfs = dfsOf(seed, "state");
+      if (dfs === null) continue;
+      const p = program(seed, true, stateStepOf);
+      expect(outcomes(p.m, { strategy: "dpor", fields: true })?.all, `seed ${seed}: ${p.text}`).toEqual(dfs);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(SEEDS * 0.8);
+  }, 240_000);
+
   it("sharded and stolen over fields, the shards' and units' outcomes together are DFS's", () => {
     let splits = 0;
     for (let seed = 1; seed <= 150; seed++) {
@@ -123,16 +184,70 @@ describe("declared reads under field footprints (FieldRecorder.anyWrite)", () =>
     expect(splits).toBeGreaterThan(50);
   }, 240_000);
 
-  for (const mutation of ["noAnyWriteUpdate", "trustWritingReads"] as const)
-    it(`a mutation (${mutation}) loses outcomes on some program (the comparison can fail)`, () => {
+  it("the reviewer's program: a sleeper that ran as a whole-object write is re-opened when a field write wakes it", () => {
+    const m = reviewersProgram();
+    const dfs = outcomes(m, { strategy: "dfs" })!.all;
+    expect(dfs.some((o) => o.includes("[[1],[0,0],[0]]"))).toBe(true);
+    expect(outcomes(m, { strategy: "dpor", fields: true })!.all).toEqual(dfs);
+    fieldMutations.noWholeWriteWake = true;
+    expect(outcomes(m, { strategy: "dpor", fields: true })!.all.some((o) => o.includes("[[1],[0,0],[0]]"))).toBe(false);
+  });
+
+  // Every program of the reviewer's shape: T0 runs one step whose footprint follows the state,
+  // T1 a step on another object and then one on the cells, T2 one step on the cells.
+  const shaped = (): { text: string; m: Model<unknown> }[] => {
+    const out: { text: string; m: Model<unknown> }[] = [];
+    const firsts: [string, Step][] = [], seconds: [string, Step][] = [], thirds: [string, Step][] = [];
+    for (let i = 0; i < N; i++) {
+      for (let j = 0; j < N; j++) {
+        firsts.push([`Rc${i}${j}`, (c) => c.op(`Rc${i}${j}`, false, () => { if (c.get(i) === 0) c.set(j, 1); return c.get(j); }, undefined, "r")]);
+        firsts.push([`Rt${i}${j}`, (c) => c.op(`Rt${i}${j}`, false, () => (c.get(i) === 0 ? c.unrecorded(j) : c.get(j)), undefined, "r")]);
+      }
+      firsts.push([`St${i}`, (c) => c.op(`St${i}`, true, () => (c.get(i) !== 0 ? c.unrecorded(i) * 100 : 0))]);
+      // A split step that trips, writing what no recorder covers, only while v_i is 0 (as
+      // set_page_dirty trips only on a page-cache page).
+      for (let j = 0; j < N; j++) firsts.push([`Sx${i}${j}`, (c) => c.op(`Sx${i}${j}`, true, () => (c.get(i) === 0 ? (c.unrecordedSet(j, 9), 1) : 0))]);
+      seconds.push([`w${i}`, (c, _x, _m, t) => c.op(`w${i}`, true, () => (c.set(i, t + 1), 0))], [`or${i}`, (c, _x, _m, t) => c.op(`or${i}`, true, () => (c.or(i, 8 << t), 0))]);
+      thirds.push([`r${i}`, (c) => c.op(`r${i}`, true, () => c.get(i))], [`R${i}`, (c) => c.op(`R${i}`, false, () => c.v[i], undefined, "r")], [`w${i}`, (c, _x, _m, t) => c.op(`w${i}`, true, () => (c.set(i, t + 1), 0))]);
+    }
+    const xr: Step = (_c, x) => x.read();
+    for (const a of firsts) for (const b of seconds) for (const d of thirds) {
+      const threads: [string, Step][][] = [[a], [["xr", xr], b], [d]];
+      const text = threads.map((st, t) => `T${t}[${st.map((q) => q[0]).join(" ")}]`).join(" ");
+      out.push({ text, m: model(text, () => {
+        const c = new Cells(N, false, true), x = new SharedVar("x", 0), mu = new Mutex("mu"), fl = new Flag();
+        const res: number[][] = [[], [], []];
+        const bodies: Record<string, () => Gen<void>> = {};
+        threads.forEach((st, t) => { bodies[`T${t}`] = function* () { for (const [, f] of st) res[t].push(yield* f(c, x, mu, t, fl)); }; });
+        return { threads: bodies, final: () => JSON.stringify([c.v, res]) };
+      }) });
+    }
+    return out;
+  };
+  it("every program of the reviewer's shape: DPOR over fields == DFS, and some lose outcomes without re-opening woken whole writes", () => {
+    let lost = 0, n = 0;
+    for (const p of shaped()) {
+      const dfs = outcomes(p.m, { strategy: "dfs" })!.all;
+      expect(outcomes(p.m, { strategy: "dpor", fields: true })!.all, p.text).toEqual(dfs);
+      fieldMutations.noWholeWriteWake = true;
+      if (outcomes(p.m, { strategy: "dpor", fields: true })!.all.join("|") !== dfs.join("|")) (lost++, process.env.FIELD_FOOT_VERBOSE && console.log(`lost without the wake: ${p.text}`));
+      fieldMutations.noWholeWriteWake = false;
+      n++;
+    }
+    console.log(`reviewer's shape: ${n} programs, ${lost} lose outcomes without re-opening woken whole writes`);
+    expect(lost).toBeGreaterThan(0);
+  }, 240_000);
+
+  for (const [mutation, gen] of [["noAnyWriteUpdate", "mixed"], ["trustWritingReads", "mixed"]] as const)
+    it(`a mutation (${mutation}) loses outcomes on some program of the ${gen} generator (the comparison can fail)`, () => {
       let lost = 0;
       for (let seed = 1; seed <= SEEDS && lost === 0; seed++) {
-        const dfs = dfsOf(seed);
+        const dfs = dfsOf(seed, gen);
         if (dfs === null) continue;
         fieldMutations[mutation] = true;
-        const a = outcomes(program(seed).m, { strategy: "dpor", fields: true });
+        const a = outcomes(program(seed, true, GENERATORS[gen]).m, { strategy: "dpor", fields: true });
         fieldMutations[mutation] = false;
-        if (a === null || a.all.join("|") !== dfs.join("|")) (lost++, console.log(`${mutation} loses outcomes at seed ${seed}: ${program(seed).text}`));
+        if (a === null || a.all.join("|") !== dfs.join("|")) (lost++, console.log(`${mutation} loses outcomes at seed ${seed}: ${program(seed, true, GENERATORS[gen]).text}`));
       }
       expect(lost).toBeGreaterThan(0);
     }, 240_000);

@@ -20,7 +20,11 @@
 // device oracles count callback returns and invalidation starts per page (commutative updates,
 // lib/kernel/page-counts.ts) instead of stamping them and every install with one global epoch,
 // and making their state inside a split step no longer trips it (41 of the 52 sequences: the
-// epoch's field is gone from every install, return and start; executions 7,990 -> 7,810).
+// epoch's field is gone from every install, return and start; executions 7,990 -> 7,810); a
+// memory step declared "r" that is not split is recorded too and, writing no recorded field,
+// reads all of memory instead of writing it, and a sleeper that ran as a whole-memory write is
+// re-opened when a field write wakes it (FieldRecorder.anyWrite, dpor.ts wholeWriteWoken; the
+// generator's "look up pfn" reads: 16 of the 52 sequences, executions 7,810 -> 7,275).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";
