@@ -61,7 +61,8 @@
 // number that collides with one of them only adds a dependency. A step that touched unrecorded
 // state has no record (a whole-object write), so it never leaves a sleeper asleep by a record.
 // A sleeper without a record (a shard's root threads, put to sleep unexplored) is compared by its
-// pending op as a whole-object write, and a split one is re-opened whenever it is woken ("Wakes").
+// pending op as a whole-object write, and a split one, or a declared read (readsAll), is
+// re-opened whenever it is woken ("Wakes").
 //
 // What the theory of source sets does not cover (found by review, December 2026): it assumes a
 // thread's next event touches the same things wherever it runs, and a split step does not: its
@@ -74,7 +75,9 @@
 //    conflict with k is gone, and the trace k..j..(that write) is never explored. So an inherited
 //    sleeper woken by a write to what its record touched is explored at the parent node too, the
 //    last node where its step is still j, unless its next step in the execution has the same
-//    footprint as j (then it is the same event as far as dependence goes).
+//    footprint as j (then it is the same event as far as dependence goes). A record that writes
+//    the whole of a recorded object (a step that tripped, or a declared read that wrote, there)
+//    counts as touching every field of it: a split write to any field wakes it so (wholeWriteWoken).
 //  * Initials (addBacktrack). k's thread counts as an initial of notdep(j).k only when notdep(j)
 //    is empty: k read values written by j and by the steps after j outside notdep(j), so the step
 //    its thread takes after pre(j).notdep(j) may touch other fields than k did, and whether it is

@@ -77,8 +77,9 @@ export function readsAll(op: Op): boolean {
 /** Deliberate mutations, for the soundness tests' tests of themselves only
  *  (test/explorer/field-foot-reads.test.ts): a split write that does not update anyWrite, a
  *  declared read whose record shows a write still reading all of its object, and a sleeper that
- *  ran as a whole-object write not re-opened when a field write wakes it (dpor.ts wholeWriteWoken). */
-export const fieldMutations = { noAnyWriteUpdate: false, trustWritingReads: false, noWholeWriteWake: false };
+ *  ran as a whole-object write not re-opened when a field write wakes it (dpor.ts wholeWriteWoken),
+ *  and one anyWrite pseudo-object for two recorded objects that name the same number. */
+export const fieldMutations = { noAnyWriteUpdate: false, trustWritingReads: false, noWholeWriteWake: false, sharedAnyWrite: false };
 
 /** Step k's footprint with fields under their cross-execution numbers, from an execution's step
  *  arrays (Execution.canonOf; dpor.ts keeps the arrays of the last execution without the rest). */
@@ -455,10 +456,19 @@ export class Execution implements Runtime {
     return id;
   }
 
-  /** The pseudo-object of op's object's anyWrite field, noted in anyWriteOf. */
+  /** The pseudo-object of op's object's anyWrite field: one per object, whatever its number
+   *  (two recorders may name the same one; in a canonical record, where the number stands for
+   *  it, that only adds dependencies), because dpor.ts's analyse cuts its lists at the object's
+   *  own whole writes, which order only that object's steps (found by review, December 2026). */
   private anyWriteId(any: number, op: Op): number {
-    const id = this.fieldId(any, op);
-    this.anyWriteOf.set((op.obj as Tracked).id, id);
+    const o = (op.obj as Tracked).id;
+    let id = this.anyWriteOf.get(o);
+    if (id === undefined && fieldMutations.sharedAnyWrite) this.anyWriteOf.set(o, (id = this.fieldId(any, op)));
+    if (id === undefined) {
+      id = this.objects.length;
+      this.objects.push(new FieldObject(id, any, op.obj?.fields ?? null));
+      this.anyWriteOf.set(o, id);
+    }
     return id;
   }
 
