@@ -655,8 +655,14 @@ export function analyse(x: Execution, sched: DporScheduler): void {
   const objEvents = perObject();
   /** Per object, its events that write or update it (scanMulti: the only ones a read can race). */
   const objChanges = perObject();
-  /** Per object, its events that read or write it (scanMulti: the only ones an update can race). */
+  /** Per object that has been updated, its events that read or write it (scanMulti: the only
+   *  ones an update can race). Made at the object's first update, so most objects never have it. */
   const objNonUpdates = perObject();
+  const nonUpdatesOf = (evs: number[] | null, o: number): number[] => {
+    const out: number[] = [];
+    if (evs !== null) for (const e of evs) if ((ft[e] === null ? md[e] : modeIn(ft[e] as number[], o)) !== MODE_UPDATE) out.push(e);
+    return out;
+  };
   const NO_EVENTS: number[] = [];
   const readsSince = perObject();
   // Commutative updates (MODE_UPDATE) since the object's last write.
@@ -815,7 +821,7 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     //   look further back.
     for (let e = 0; e < nf; e++) {
       const oe = f[2 * e], me = f[2 * e + 1];
-      lists.push((me === MODE_WRITE ? objEvents[oe] : me === MODE_UPDATE ? objNonUpdates[oe] : objChanges[oe]) ?? NO_EVENTS);
+      lists.push((me === MODE_WRITE ? objEvents[oe] : me === MODE_UPDATE ? (objNonUpdates[oe] ?? objEvents[oe]) : objChanges[oe]) ?? NO_EVENTS);
       head[e] = lists[e].length - 1;
       low[e] = blocking ? -1 : lastWrite[oe];
     }
@@ -1033,10 +1039,11 @@ export function analyse(x: Execution, sched: DporScheduler): void {
       if (chs) chs.push(k);
       else objChanges[o] = [k];
     }
-    if (m !== MODE_UPDATE) {
+    if (m === MODE_UPDATE) {
+      if (objNonUpdates[o] === null) objNonUpdates[o] = nonUpdatesOf(objEvents[o], o);
+    } else {
       const nus = objNonUpdates[o];
-      if (nus) nus.push(k);
-      else objNonUpdates[o] = [k];
+      if (nus !== null) nus.push(k);
     }
   };
 
