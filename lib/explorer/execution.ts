@@ -71,7 +71,19 @@ interface ThreadState {
  */
 export function readsAll(op: Op): boolean {
   const rec = op.obj === null ? undefined : op.obj.fields;
-  return rec != null && rec.anyWrite !== undefined && op.split !== true && op.mode === "r" && op.enabled === undefined && (op.also === undefined || op.also.every((a) => a.obj.fields == null));
+  return rec != null && rec.anyWrite !== undefined && op.split !== true && op.mode === "r" && recordable(op);
+}
+
+/** Field footprints: op has no blocking condition and no other recorded object in `also`, so its
+ *  run() can be recorded (a split step, or a declared read). */
+function recordable(op: Op): boolean {
+  return op.enabled === undefined && (op.also === undefined || op.also.every((a) => a.obj.fields == null));
+}
+
+/** Does a record (flat [field, mode, ...]) write or update some field? */
+function writesAField(acc: readonly number[]): boolean {
+  for (let i = 1; i < acc.length; i += 2) if (acc[i] !== MODE_READ) return true;
+  return false;
 }
 
 /** Deliberate mutations, for the soundness tests' tests of themselves only
@@ -80,6 +92,20 @@ export function readsAll(op: Op): boolean {
  *  ran as a whole-object write not re-opened when a field write wakes it (dpor.ts wholeWriteWoken),
  *  and one anyWrite pseudo-object for two recorded objects that name the same number. */
 export const fieldMutations = { noAnyWriteUpdate: false, trustWritingReads: false, noWholeWriteWake: false, sharedAnyWrite: false };
+
+/** Field footprints: op's `also` objects into a recorded step's footprint `f` (per-execution ids)
+ *  and its canonical form `c`, after index `from` (the object and its fields); an object named
+ *  twice appears once, with the stronger mode (as footprintOf). */
+function addAlso(op: Op, f: number[], c: number[], from: number): void {
+  if (op.also === undefined) return;
+  for (const t of op.also) {
+    const id = t.obj.id, m = modeCode(t.mode);
+    let i = from;
+    while (i < f.length && f[i] !== id) i += 2;
+    if (i < f.length) f[i + 1] = c[i + 1] = mergeModes(f[i + 1], m);
+    else f.push(id, m), c.push(id, m);
+  }
+}
 
 /** Step k's footprint with fields under their cross-execution numbers, from an execution's step
  *  arrays (Execution.canonOf; dpor.ts keeps the arrays of the last execution without the rest). */
@@ -377,7 +403,7 @@ export class Execution implements Runtime {
     // objects (Op.also: a trylock taken under the state it checks) join its record as objects,
     // each with its declared mode; one with a recorder of its own is not split.
     const rec = this.fields && op.obj !== null ? op.obj.fields : undefined;
-    const recording = rec != null && op.split === true && op.enabled === undefined && (op.also === undefined || op.also.every((a) => a.obj.fields == null));
+    const recording = rec != null && op.split === true && recordable(op);
     // A declared read that is not split is recorded too, only to see that it writes no recorded
     // field (then it reads all of the object: readAllFoot).
     const declaredRead = this.fields && readsAll(op);
@@ -425,17 +451,9 @@ export class Execution implements Runtime {
     }
     // Extra objects are named by their ids in both, as a step that is not split names them
     // (canonAt); no object id reaches FIELD_MIN, so neither list can mistake one for a field.
-    if (op.also !== undefined)
-      for (const t of op.also) {
-        // An object named twice appears once, with the stronger mode (as footprintOf).
-        const id = t.obj.id, m = modeCode(t.mode);
-        let i = 2 + acc.length;
-        while (i < f.length && f[i] !== id) i += 2;
-        if (i < f.length) f[i + 1] = c[i + 1] = mergeModes(f[i + 1], m);
-        else f.push(id, m), c.push(id, m);
-      }
+    addAlso(op, f, c, 2 + acc.length);
     const any = (op.obj as Tracked).fields?.anyWrite;
-    if (any !== undefined && !fieldMutations.noAnyWriteUpdate && acc.some((m, i) => i % 2 === 1 && m !== MODE_READ)) {
+    if (any !== undefined && !fieldMutations.noAnyWriteUpdate && writesAField(acc)) {
       f.push(this.anyWriteId(any, op), MODE_UPDATE);
       c.push(any, MODE_UPDATE);
     }
@@ -484,17 +502,10 @@ export class Execution implements Runtime {
   private readAllFoot(op: Op, acc: number[] | null): void {
     const k = this.stepThread.length - 1;
     const any = (op.obj as Tracked).fields?.anyWrite as number;
-    if (acc === null || (!fieldMutations.trustWritingReads && acc.some((m, i) => i % 2 === 1 && m !== MODE_READ))) return this.fieldFoot(op, null);
+    if (acc === null || (!fieldMutations.trustWritingReads && writesAField(acc))) return this.fieldFoot(op, null);
     const o = (op.obj as Tracked).id;
     const f: number[] = [o, MODE_READ, this.anyWriteId(any, op), MODE_READ], c: number[] = [o, MODE_READ, any, MODE_READ];
-    if (op.also !== undefined)
-      for (const t of op.also) {
-        const id = t.obj.id, m = modeCode(t.mode);
-        let i = 4;
-        while (i < f.length && f[i] !== id) i += 2;
-        if (i < f.length) f[i + 1] = c[i + 1] = mergeModes(f[i + 1], m);
-        else f.push(id, m), c.push(id, m);
-      }
+    addAlso(op, f, c, 4);
     this.stepObj[k] = o;
     this.stepMode[k] = MODE_READ;
     this.stepFoot[k] = f;

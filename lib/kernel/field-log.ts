@@ -3,10 +3,10 @@
 // search.fields on, a memory step that kernel code vouches touches only recorded state (a
 // "split" step, PhysMem.fieldStep) depends on other steps by the fields it read and wrote; a
 // memory step declared "r" that is not split reads all of memory (anyWrite) if the log saw it
-// write nothing; every other memory step counts as writing all of memory. This recorder, one per booted kernel (no
-// module-level state), collects the fields of the running step from the recording wrappers of
-// access-log.ts, and can be tripped: a split step that reaches state no wrapper records
-// (fieldTrip) falls back to all of memory.
+// write nothing; every other memory step counts as writing all of memory. This recorder, one
+// per booted kernel (no module-level state), collects the fields of the running step from the
+// recording wrappers of access-log.ts, and can be tripped: a split step that reaches state no
+// wrapper records (fieldTrip) falls back to all of memory.
 //
 // A field is a number computed from its identity alone (space, owner, index, field), never from
 // the order fields were first touched, so one number names one field in every execution that

@@ -21,56 +21,83 @@ type Gen<T> = Generator<Yieldable, T, unknown>;
 const N = 3;
 
 type Step = (c: Cells, x: SharedVar<number>, mu: Mutex, t: number, fl: Flag) => Gen<number>;
-function stepOf(rnd: Prng): [string, Step] {
+type Named = [string, Step];
+
+/** The steps of every program here, by kind (i, j: cells). */
+const S = {
+  r: (i: number): Named => [`r${i}`, (c) => c.op(`r${i}`, true, () => c.get(i))],
+  w: (i: number): Named => [`w${i}`, (c, _x, _m, t) => c.op(`w${i}`, true, () => (c.set(i, t + 1), 0))],
+  inc: (i: number): Named => [`inc${i}`, (c) => c.op(`inc${i}`, true, () => (c.set(i, c.get(i) + 1), 0))],
+  // The field written depends on a value read.
+  wAt: (i: number): Named => [`w[v${i}]`, (c, _x, _m, t) => c.op(`w[v${i}]`, true, () => { const k = c.get(i) % N; c.set(k, c.get(k) * 2 + t + 5); return k; })],
+  // Declared reads, not split: past the recorder, through it, and at a field chosen by a value.
+  R: (i: number): Named => [`R${i}`, (c) => c.op(`R${i}`, false, () => c.v[i], undefined, "r")],
+  Rg: (i: number): Named => [`Rg${i}`, (c) => c.op(`Rg${i}`, false, () => c.get(i), undefined, "r")],
+  RAt: (i: number): Named => [`R[v${i}]`, (c) => c.op(`R[v${i}]`, false, () => c.v[c.v[i] % N] * 10 + c.v[i], undefined, "r")],
+  // Declared a read, but writes a recorded field: its record must make it a write of all cells.
+  Rw: (i: number): Named => [`Rw${i}`, (c, _x, _m, t) => c.op(`Rw${i}`, false, () => { const v = c.get(i); c.set(i, v + t + 1); return v; }, undefined, "r")],
+  W: (i: number, j: number): Named => [`W${i}+${j}`, (c, _x, _m, t) => c.op(`W${i}+${j}`, false, () => { c.v[i] = t + 7; c.v[j]++; return 0; })],
+  await: (i: number): Named => [`await${i}`, (c) => c.op(`await${i}`, true, () => c.v[i], () => c.v[i] !== 0)],
+  x: (write: boolean): Named => [write ? "xw" : "xr", function* (_c, x, _m, t) { return t % 2 ? yield* x.read() : (yield* x.write(t), 0); }],
+  xr: (): Named => ["xr", (_c, x) => x.read()],
+  lockedR: (i: number): Named => [`L[R${i}]`, function* (c, _x, mu) { yield* mu.lock(); const r = yield* c.op(`R${i}`, false, () => c.v[i], undefined, "r"); yield* mu.unlock(); return r; }],
+  // Footprints that follow the state (found by review): a declared read that writes, or trips,
+  // only in some states; a split step that trips only in some states, reading or writing what no
+  // recorder covers (Sx trips only while v_i is 0, as set_page_dirty only on a page-cache page).
+  Rc: (i: number, j: number): Named => [`Rc${i}${j}`, (c) => c.op(`Rc${i}${j}`, false, () => { if (c.get(i) === 0) c.set(j, 1); return c.get(j); }, undefined, "r")],
+  Rt: (i: number, j: number): Named => [`Rt${i}${j}`, (c) => c.op(`Rt${i}${j}`, false, () => (c.get(i) === 0 ? c.unrecorded(j) : c.get(j)), undefined, "r")],
+  St: (i: number): Named => [`St${i}`, (c) => c.op(`St${i}`, true, () => (c.get(i) !== 0 ? c.unrecorded(i) * 100 : 0))],
+  Sx: (i: number, j: number): Named => [`Sx${i}${j}`, (c) => c.op(`Sx${i}${j}`, true, () => (c.get(i) === 0 ? (c.unrecordedSet(j, 9), 1) : 0))],
+  // A split step that only updates (ORs are commutative updates): it updates anyWrite too.
+  or: (i: number): Named => [`or${i}`, (c, _x, _m, t) => c.op(`or${i}`, true, () => (c.or(i, 8 << t), 0))],
+  // A declared read that also writes another object.
+  Rf: (i: number): Named => [`Rf${i}`, (c, _x, _m, t, fl) => c.readAlso(`Rf${i}`, [{ obj: fl, mode: "w" }], () => ((fl.v = t + 1), c.v[i]))],
+};
+
+function stepOf(rnd: Prng): Named {
   const i = rnd.below(N), j = rnd.below(N), kind = rnd.below(17);
   switch (kind) {
-    // Footprints that follow the state (found by review): a declared read that writes, or trips,
-    // only in some states; a split step that trips only in some states.
-    case 12: return [`Rc${i}${j}`, (c) => c.op(`Rc${i}${j}`, false, () => { if (c.get(i) === 0) c.set(j, 1); return c.get(j); }, undefined, "r")];
-    case 13: return [`Rt${i}${j}`, (c) => c.op(`Rt${i}${j}`, false, () => (c.get(i) === 0 ? c.unrecorded(j) : c.get(j)), undefined, "r")];
-    case 14: return [`St${i}`, (c) => c.op(`St${i}`, true, () => (c.get(i) !== 0 ? c.unrecorded(i) * 100 : 0))];
-    // A split step that only updates (ORs are commutative updates): it updates anyWrite too.
-    case 15: return [`or${i}`, (c, _x, _m, t) => c.op(`or${i}`, true, () => (c.or(i, 8 << t), 0))];
-    // A declared read that also writes another object.
-    case 16: return [`Rf${i}`, (c, _x, _m, t, fl) => c.readAlso(`Rf${i}`, [{ obj: fl, mode: "w" }], () => ((fl.v = t + 1), c.v[i]))];
-    case 0: return [`r${i}`, (c) => c.op(`r${i}`, true, () => c.get(i))];
-    case 1: return [`w${i}`, (c, _x, _m, t) => c.op(`w${i}`, true, () => (c.set(i, t + 1), 0))];
-    case 2: return [`inc${i}`, (c) => c.op(`inc${i}`, true, () => (c.set(i, c.get(i) + 1), 0))];
-    // The field written depends on a value read.
-    case 3: return [`w[v${i}]`, (c, _x, _m, t) => c.op(`w[v${i}]`, true, () => { const k = c.get(i) % N; c.set(k, c.get(k) * 2 + t + 5); return k; })];
-    // Declared reads, not split: past the recorder, through it, and at a field chosen by a value.
-    case 4: return [`R${i}`, (c) => c.op(`R${i}`, false, () => c.v[i], undefined, "r")];
-    case 5: return [`Rg${i}`, (c) => c.op(`Rg${i}`, false, () => c.get(i), undefined, "r")];
-    case 6: return [`R[v${i}]`, (c) => c.op(`R[v${i}]`, false, () => c.v[c.v[i] % N] * 10 + c.v[i], undefined, "r")];
-    // Declared a read, but writes a recorded field: its record must make it a write of all cells.
-    case 7: return [`Rw${i}`, (c, _x, _m, t) => c.op(`Rw${i}`, false, () => { const v = c.get(i); c.set(i, v + t + 1); return v; }, undefined, "r")];
-    case 8: return [`W${i}+${j}`, (c, _x, _m, t) => c.op(`W${i}+${j}`, false, () => { c.v[i] = t + 7; c.v[j]++; return 0; })];
-    case 9: return [`await${i}`, (c) => c.op(`await${i}`, true, () => c.v[i], () => c.v[i] !== 0)];
-    case 10: return [rnd.below(2) ? "xw" : "xr", function* (_c, x, _m, t) { return t % 2 ? yield* x.read() : (yield* x.write(t), 0); }];
-    default: return [`L[R${i}]`, function* (c, _x, mu) { yield* mu.lock(); const r = yield* c.op(`R${i}`, false, () => c.v[i], undefined, "r"); yield* mu.unlock(); return r; }];
+    case 0: return S.r(i);
+    case 1: return S.w(i);
+    case 2: return S.inc(i);
+    case 3: return S.wAt(i);
+    case 4: return S.R(i);
+    case 5: return S.Rg(i);
+    case 6: return S.RAt(i);
+    case 7: return S.Rw(i);
+    case 8: return S.W(i, j);
+    case 9: return S.await(i);
+    case 10: return S.x(rnd.below(2) === 1);
+    case 12: return S.Rc(i, j);
+    case 13: return S.Rt(i, j);
+    case 14: return S.St(i);
+    case 15: return S.or(i);
+    case 16: return S.Rf(i);
+    default: return S.lockedR(i);
   }
 }
 
 /** Steps whose footprints follow the state, between steps they race and a step on another object
  *  (the shape of the reviewer's program below, drawn at random; the programs of exactly that
  *  shape, enumerated below, are where the wake mutation is shown to lose outcomes). */
-function stateStepOf(rnd: Prng): [string, Step] {
+function stateStepOf(rnd: Prng): Named {
   const i = rnd.below(N), j = rnd.below(N), kind = rnd.below(8);
   switch (kind) {
-    case 0: return [`Rc${i}${j}`, (c) => c.op(`Rc${i}${j}`, false, () => { if (c.get(i) === 0) c.set(j, 1); return c.get(j); }, undefined, "r")];
-    case 1: return [`Rt${i}${j}`, (c) => c.op(`Rt${i}${j}`, false, () => (c.get(i) === 0 ? c.unrecorded(j) : c.get(j)), undefined, "r")];
-    case 2: return rnd.below(2) ? [`St${i}`, (c) => c.op(`St${i}`, true, () => (c.get(i) !== 0 ? c.unrecorded(i) * 100 : 0))] : [`Sx${i}${j}`, (c) => c.op(`Sx${i}${j}`, true, () => (c.get(i) === 0 ? (c.unrecordedSet(j, 9), 1) : 0))];
-    case 3: return [`r${i}`, (c) => c.op(`r${i}`, true, () => c.get(i))];
-    case 4: return [`w${i}`, (c, _x, _m, t) => c.op(`w${i}`, true, () => (c.set(i, t + 1), 0))];
-    case 5: return [`or${i}`, (c, _x, _m, t) => c.op(`or${i}`, true, () => (c.or(i, 8 << t), 0))];
-    case 6: return [`R${i}`, (c) => c.op(`R${i}`, false, () => c.v[i], undefined, "r")];
-    default: return [rnd.below(2) ? "xw" : "xr", function* (_c, x, _m, t) { return t % 2 ? yield* x.read() : (yield* x.write(t), 0); }];
+    case 0: return S.Rc(i, j);
+    case 1: return S.Rt(i, j);
+    case 2: return rnd.below(2) ? S.St(i) : S.Sx(i, j);
+    case 3: return S.r(i);
+    case 4: return S.w(i);
+    case 5: return S.or(i);
+    case 6: return S.R(i);
+    default: return S.x(rnd.below(2) === 1);
   }
 }
 
-function program(seed: number, anyWrite = true, steps: (rnd: Prng) => [string, Step] = stepOf): { text: string; m: Model<unknown> } {
-  const { threads, text } = drawThreads(seed, steps);
-  const m = model(`reads ${seed}`, () => {
+/** A model of N cells (with anyWrite or not), a variable, a mutex and a flag, whose threads run
+ *  `threads`; its outcome is the cells, the variable, the flag and every step's result. */
+function cellsModel(name: string, threads: Named[][], anyWrite = true): Model<unknown> {
+  return model(name, () => {
     const c = new Cells(N, false, anyWrite), x = new SharedVar("x", 0), mu = new Mutex("mu"), fl = new Flag();
     const out: number[][] = threads.map(() => []);
     const bodies: Record<string, () => Gen<void>> = {};
@@ -79,7 +106,11 @@ function program(seed: number, anyWrite = true, steps: (rnd: Prng) => [string, S
     });
     return { threads: bodies, final: () => JSON.stringify([c.v, x.peek(), fl.v, out]) };
   });
-  return { text, m };
+}
+
+function program(seed: number, anyWrite = true, steps: (rnd: Prng) => Named = stepOf): { text: string; m: Model<unknown> } {
+  const { threads, text } = drawThreads(seed, steps);
+  return { text, m: cellsModel(`reads ${seed}`, threads, anyWrite) };
 }
 
 const keyOf = (x: Execution): string => `${String(x.final)} ${x.findings.map((f) => f.kind).join(",")}`;
@@ -198,31 +229,19 @@ describe("declared reads under field footprints (FieldRecorder.anyWrite)", () =>
   // Every program of the reviewer's shape: T0 runs one step whose footprint follows the state,
   // T1 a step on another object and then one on the cells, T2 one step on the cells.
   const shaped = (): { text: string; m: Model<unknown> }[] => {
-    const out: { text: string; m: Model<unknown> }[] = [];
-    const firsts: [string, Step][] = [], seconds: [string, Step][] = [], thirds: [string, Step][] = [];
+    const firsts: Named[] = [], seconds: Named[] = [], thirds: Named[] = [];
     for (let i = 0; i < N; i++) {
-      for (let j = 0; j < N; j++) {
-        firsts.push([`Rc${i}${j}`, (c) => c.op(`Rc${i}${j}`, false, () => { if (c.get(i) === 0) c.set(j, 1); return c.get(j); }, undefined, "r")]);
-        firsts.push([`Rt${i}${j}`, (c) => c.op(`Rt${i}${j}`, false, () => (c.get(i) === 0 ? c.unrecorded(j) : c.get(j)), undefined, "r")]);
-      }
-      firsts.push([`St${i}`, (c) => c.op(`St${i}`, true, () => (c.get(i) !== 0 ? c.unrecorded(i) * 100 : 0))]);
-      // A split step that trips, writing what no recorder covers, only while v_i is 0 (as
-      // set_page_dirty trips only on a page-cache page).
-      for (let j = 0; j < N; j++) firsts.push([`Sx${i}${j}`, (c) => c.op(`Sx${i}${j}`, true, () => (c.get(i) === 0 ? (c.unrecordedSet(j, 9), 1) : 0))]);
-      seconds.push([`w${i}`, (c, _x, _m, t) => c.op(`w${i}`, true, () => (c.set(i, t + 1), 0))], [`or${i}`, (c, _x, _m, t) => c.op(`or${i}`, true, () => (c.or(i, 8 << t), 0))]);
-      thirds.push([`r${i}`, (c) => c.op(`r${i}`, true, () => c.get(i))], [`R${i}`, (c) => c.op(`R${i}`, false, () => c.v[i], undefined, "r")], [`w${i}`, (c, _x, _m, t) => c.op(`w${i}`, true, () => (c.set(i, t + 1), 0))]);
+      for (let j = 0; j < N; j++) firsts.push(S.Rc(i, j), S.Rt(i, j));
+      firsts.push(S.St(i));
+      for (let j = 0; j < N; j++) firsts.push(S.Sx(i, j));
+      seconds.push(S.w(i), S.or(i));
+      thirds.push(S.r(i), S.R(i), S.w(i));
     }
-    const xr: Step = (_c, x) => x.read();
+    const out: { text: string; m: Model<unknown> }[] = [];
     for (const a of firsts) for (const b of seconds) for (const d of thirds) {
-      const threads: [string, Step][][] = [[a], [["xr", xr], b], [d]];
+      const threads: Named[][] = [[a], [S.xr(), b], [d]];
       const text = threads.map((st, t) => `T${t}[${st.map((q) => q[0]).join(" ")}]`).join(" ");
-      out.push({ text, m: model(text, () => {
-        const c = new Cells(N, false, true), x = new SharedVar("x", 0), mu = new Mutex("mu"), fl = new Flag();
-        const res: number[][] = [[], [], []];
-        const bodies: Record<string, () => Gen<void>> = {};
-        threads.forEach((st, t) => { bodies[`T${t}`] = function* () { for (const [, f] of st) res[t].push(yield* f(c, x, mu, t, fl)); }; });
-        return { threads: bodies, final: () => JSON.stringify([c.v, res]) };
-      }) });
+      out.push({ text, m: cellsModel(text, threads) });
     }
     return out;
   };
