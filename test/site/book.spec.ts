@@ -1,103 +1,34 @@
 /// <reference lib="dom" />
-// What a reader sees, in Debian's Chromium: the chapter list, each block's badge, a failure at
-// its Markdown line, the edit link into the source chapter, and no request leaving localhost.
+// What a reader sees, in Debian's Chromium: the chapter list, a failure at its Markdown line, the
+// fixture book's claims, witnesses, scoreboard and search, and no request leaving localhost. Each
+// page of the book itself is looked at in chapter.spec.ts, one load per page.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect } from "@playwright/test";
 import type { Results } from "../../build/src/results.ts";
+import { claimsIn, expectClaims, offline, ROOT } from "./page-checks.ts";
+import { test, visit } from "./tab.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 const results: Results = JSON.parse(readFileSync(path.join(ROOT, "results/results.json"), "utf8"));
 // Both sites are served on free ports by global-setup.ts, which sets these (and where the fixture
 // book's results and site are: BOOK_FIXTURE_RESULTS, BOOK_FIXTURE_SITE) for the workers.
 const FIXTURES = process.env.BOOK_FIXTURE_URL ?? "";
 test.use({ baseURL: process.env.BOOK_SITE_URL });
 
-/** Fails the test if the page asks any host but the local server for anything. */
-function offline(page: Page) {
-  const external: string[] = [];
-  page.on("request", (r) => {
-    const host = new URL(r.url()).hostname;
-    if (host !== "127.0.0.1" && !r.url().startsWith("data:")) external.push(r.url());
-  });
-  return external;
-}
-
-test("the index lists every chapter with its counts", async ({ page }) => {
-  const external = offline(page);
-  await page.goto("./");
+test("the index lists every chapter with its counts", async ({ tab }) => {
+  const page = await visit(tab, process.env.BOOK_SITE_URL!, 1280, 720);
   for (const c of results.chapters) {
     await expect(page.locator("article").getByRole("link", { name: c.title })).toBeVisible();
   }
   await expect(page.locator("article")).toContainText(`${results.totals.passed} passed, ${results.totals.failed} failed`);
-  expect(external).toEqual([]);
+  expect(tab.external).toEqual([]);
 });
 
 const fixtureResults = (): Results => JSON.parse(readFileSync(process.env.BOOK_FIXTURE_RESULTS!, "utf8"));
-type ClaimRec = { type: string; id?: string; expected: string; observed: string; witness?: { trace: { thread: string }[]; token: string } };
-const claimsIn = (c: Results["chapters"][number]) => c.blocks.flatMap((b) => (b.records as ClaimRec[]).filter((r) => r.type === "claim").map((r) => ({ b, r })));
 
-/** Collects the page's console errors from now on. */
-function consoleErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  return errors;
-}
-
-/** The loaded chapter shows one claim badge per recorded claim, in page order (a block may record
- *  several claims under one id), each with its verdict and a visible coverage line: read in one
- *  look at the page, as four round trips per claim cost most of a minute over the book. */
-async function expectClaims(page: Page, c: Results["chapters"][number]): Promise<void> {
-  const claims = claimsIn(c);
-  await expect(page.locator(".book-claim")).toHaveCount(claims.length);
-  const shown = await page.locator(".book-claim").evaluateAll((els) => els.map((el) => {
-    const cov = el.querySelector(".book-coverage");
-    const box = cov?.getBoundingClientRect();
-    const visible = !!cov && !!box && box.width > 0 && box.height > 0 && getComputedStyle(cov).visibility !== "hidden";
-    return { id: el.getAttribute("data-claim-id"), observed: el.getAttribute("data-observed"), expected: el.getAttribute("data-expected"), coverage: visible };
-  }));
-  expect(shown, c.file).toEqual(claims.map(({ r }) => ({ id: r.id ?? "", observed: r.observed, expected: r.expected, coverage: true })));
-}
-
-// Each chapter is loaded once: its blocks, its claims, its edit link, no console error and no
-// request leaving localhost (a navigation costs seconds on a busy 2-core machine).
-for (const c of results.chapters) {
-  const slug = path.basename(c.file, ".md");
-  test(`${slug}: every shown block has its badge, every claim its verdict, no console error, and the edit link opens the source chapter`, async ({ page }) => {
-    const external = offline(page);
-    const errors = consoleErrors(page);
-    await page.goto(`./${slug}/`);
-    await expect(page.locator("h1").first()).toContainText(c.title);
-    await expectClaims(page, c);
-    // One look at the loaded page for every block (a round trip per assertion cost seconds per
-    // chapter on a busy machine); the page is static once loaded.
-    const shown = c.blocks.filter((x) => !x.flags.hidden);
-    const seen = await page.evaluate((ids) => ids.map((id) => {
-      const el = document.querySelector(`[data-block-id="${CSS.escape(id)}"]`);
-      const badge = el?.querySelector(".book-head .book-badge");
-      const box = badge?.getBoundingClientRect();
-      // Playwright's "visible": a non-empty box and not visibility: hidden.
-      const visible = !!badge && !!box && box.width > 0 && box.height > 0 && getComputedStyle(badge).visibility !== "hidden";
-      return { id, status: el?.getAttribute("data-status") ?? null, badge: visible, text: el?.textContent ?? "" };
-    }), shown.map((b) => b.id));
-    const problems: string[] = [];
-    for (const [i, b] of shown.entries()) {
-      const got = seen[i];
-      if (got.status !== b.status) problems.push(`${b.id}: status ${got.status}, expected ${b.status}`);
-      if (!got.badge) problems.push(`${b.id}: no visible badge`);
-      if (!got.text.includes(`${c.file}:${b.line}`)) problems.push(`${b.id}: does not name ${c.file}:${b.line}`);
-    }
-    expect(problems).toEqual([]);
-    const edit = page.locator('a[title="Edit this page"]');
-    await expect(edit).toHaveAttribute("href", new RegExp(`/edit/main/${c.file.replace(/[.]/g, "\\.")}$`));
-    expect(external).toEqual([]);
-    expect(errors).toEqual([]);
-  });
-}
-
-test("a failing block shows its message at the chapter's line", async ({ page }) => {
-  await page.goto(FIXTURES + "11-throws/");
+test("a failing block shows its message at the chapter's line", async ({ tab }) => {
+  const page = await visit(tab, FIXTURES + "11-throws/", 1280, 720);
   const block = page.locator('[data-block-id="throws"]');
   await expect(block).toHaveAttribute("data-status", "failed");
   await expect(block.locator(".book-badge")).toHaveText(/failed/);
@@ -105,23 +36,23 @@ test("a failing block shows its message at the chapter's line", async ({ page })
   await expect(block.locator(".book-failure")).toContainText("test/fixtures/book/11-throws.md:6:11");
 });
 
-test("a type error is shown at the top of its chapter and at its block", async ({ page }) => {
-  await page.goto(FIXTURES + "02-type-error/");
+test("a type error is shown at the top of its chapter and at its block", async ({ tab }) => {
+  const page = await visit(tab, FIXTURES + "02-type-error/", 1280, 720);
   const line = "test/fixtures/book/02-type-error.md:6:7 - error TS2322";
   await expect(page.locator(".book-chapter-failure")).toContainText(line);
   await expect(page.locator('[data-block-id="wrong-type"] .book-failure')).toContainText(line);
 });
 
-test("a chapter that checks nothing passes with a warning box at the top of its page", async ({ page }) => {
-  await page.goto(FIXTURES + "16-no-ts/");
+test("a chapter that checks nothing passes with a warning box at the top of its page", async ({ tab }) => {
+  const page = await visit(tab, FIXTURES + "16-no-ts/", 1280, 720);
   const box = page.locator(".book-chapter-warning");
   await expect(box).toBeVisible();
   await expect(box).toContainText("test/fixtures/book/16-no-ts.md:1:1 - warning no-blocks:");
   await expect(page.locator(".book-chapter-failure")).toHaveCount(0);
 });
 
-test("hidden blocks and directives do not show; fence options do not leak into the page", async ({ page }) => {
-  await page.goto(FIXTURES + "00-ok/");
+test("hidden blocks and directives do not show; fence options do not leak into the page", async ({ tab }) => {
+  const page = await visit(tab, FIXTURES + "00-ok/", 1280, 720);
   await expect(page.locator('[data-block-id="hidden-check"]')).toHaveCount(0);
   const html = await page.content();
   expect(html).not.toContain("this directive never shows");
@@ -132,21 +63,29 @@ test("hidden blocks and directives do not show; fence options do not leak into t
 // ── Claims, witnesses, the scoreboard and "what changed" (issue 8) ──
 
 
-test("fixture book: every chapter loads without console errors, with one claim badge per recorded claim", async ({ page }) => {
-  test.setTimeout(300_000); // every chapter in turn, on a busy 2-core machine
-  for (const c of fixtureResults().chapters) {
-    const errors = consoleErrors(page);
-    await page.goto(FIXTURES + path.basename(c.file, ".md") + "/");
-    await expectClaims(page, c);
-    expect(errors, c.file).toEqual([]);
-    page.removeAllListeners("console");
-  }
+// The fixture book's chapters are its Markdown files, listed here from disk because Playwright
+// lists tests before global-setup.ts has built the book. One test per chapter: a load of even a
+// small page costs about a CPU-second of Chromium here, and the pages spread over the workers,
+// each loaded in its worker's tab (tab.ts).
+const FIXTURE_CHAPTERS = readdirSync(path.join(ROOT, "test/fixtures/book")).filter((f) => f.endsWith(".md")).sort();
+
+test("the fixture book's results hold one chapter per fixture file", () => {
+  expect(fixtureResults().chapters.map((c) => path.basename(c.file)).sort()).toEqual(FIXTURE_CHAPTERS);
 });
 
-test("a swimlane has one lane per thread of its trace, and the deadlock is highlighted", async ({ page }) => {
+for (const file of FIXTURE_CHAPTERS) {
+  test(`fixture book: ${file} loads without console errors, with one claim badge per recorded claim`, async ({ tab }) => {
+    const c = fixtureResults().chapters.find((x) => path.basename(x.file) === file)!;
+    const page = await visit(tab, FIXTURES + path.basename(file, ".md") + "/", 1280, 720);
+    await expectClaims(page, c);
+    expect(tab.errors, c.file).toEqual([]);
+  });
+}
+
+test("a swimlane has one lane per thread of its trace, and the deadlock is highlighted", async ({ tab }) => {
   const c = fixtureResults().chapters.find((x) => x.file.endsWith("18-claims.md"))!;
   const f3 = claimsIn(c).find((x) => x.r.id === "F3")!.r;
-  await page.goto(FIXTURES + "18-claims/");
+  const page = await visit(tab, FIXTURES + "18-claims/", 1280, 720);
   const svg = page.locator('.book-claim[data-claim-id="F3"] svg.swimlane');
   await expect(svg.locator(".sl-lane")).toHaveCount(new Set(f3.witness!.trace.map((e) => e.thread)).size);
   await expect(svg.locator("title").first()).toContainText("F3");
@@ -168,8 +107,8 @@ test("the copy button yields the replay command", async ({ page, context }) => {
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(cmd);
 });
 
-test("scoreboard links land on their claims", async ({ page }) => {
-  await page.goto(FIXTURES + "scoreboard/");
+test("scoreboard links land on their claims", async ({ tab }) => {
+  const page = await visit(tab, FIXTURES + "scoreboard/", 1280, 720);
   const hrefs = await page.locator("a.book-score").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
   expect(hrefs.length).toBeGreaterThan(2); // the matrix and the list
   for (const href of hrefs) {
@@ -180,8 +119,8 @@ test("scoreboard links land on their claims", async ({ page }) => {
   }
 });
 
-test("what changed lists the verdicts the fixture flips, and the chapter carries a banner", async ({ page }) => {
-  await page.goto(FIXTURES + "changes/");
+test("what changed lists the verdicts the fixture flips, and the chapter carries a banner", async ({ tab }) => {
+  const page = await visit(tab, FIXTURES + "changes/", 1280, 720);
   const table = page.locator("article table");
   await expect(table).toContainText("F1");
   await expect(table.locator("tr", { hasText: /\bF2\b/ })).toContainText("unexpected");
