@@ -74,7 +74,7 @@ async function evidenceProblems(page: Page, c: Chapter): Promise<{ n: number; ba
   // The claim boxes are the recorded claims in order (the first test of the group checks that).
   const recorded = withEvidence(c);
   const shows = await page.locator(".book-claim").evaluateAll((els) => els.map((el) => !!el.querySelector(".book-evidence")));
-  recorded.forEach(({ id, evidence }, i) => { if (evidence && !shows[i]) found.bad.push(`claim ${id} (its ${i + 1}th on the page) was recorded with evidence and shows none`); });
+  recorded.forEach(({ id, evidence }, i) => { if (evidence && !shows[i]) found.bad.push(`claim ${id} (claim ${i + 1} on the page) was recorded with evidence and shows none`); });
   return found;
 }
 
