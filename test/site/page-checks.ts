@@ -76,12 +76,18 @@ export function clipped(page: Page): Promise<string[]> {
 export async function shoot(page: Page, el: Locator, file: string): Promise<void> {
   const viewport = page.viewportSize()!;
   const height = Math.ceil(await el.evaluate((e) => e.getBoundingClientRect().height));
-  if (height > viewport.height) await page.setViewportSize({ width: viewport.width, height });
-  await el.evaluate((e) => e.scrollIntoView({ block: "start" }));
-  await settle(page);
-  const box = await el.evaluate((e) => { const r = e.getBoundingClientRect(); return { x: r.left, y: r.top, width: r.width, height: r.height }; });
-  await page.screenshot({ path: path.join(SHOTS, file), clip: box });
-  if (height > viewport.height) await page.setViewportSize(viewport);
+  try {
+    if (height > viewport.height) await page.setViewportSize({ width: viewport.width, height });
+    await el.evaluate((e) => e.scrollIntoView({ block: "start" }));
+    await settle(page);
+    const box = await el.evaluate((e) => { const r = e.getBoundingClientRect(); return { x: r.left, y: r.top, width: r.width, height: r.height }; });
+    if (box.width === 0 || box.height === 0) throw new Error(`${file}: the element to shoot has no box (${box.width} × ${box.height} px)`);
+    await page.screenshot({ path: path.join(SHOTS, file), clip: box });
+  } finally {
+    // The next check on this load measures the page as the reader's window shows it.
+    if (height > viewport.height) await page.setViewportSize(viewport);
+    await settle(page);
+  }
 }
 
 /** Material's header is fixed: it would lie across every tall element's screenshot. */
@@ -97,10 +103,11 @@ export function offline(page: Page) {
   return external;
 }
 
-/** Collects the page's console errors from now on. */
+/** Collects the page's console errors and uncaught exceptions from now on. */
 export function consoleErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(`uncaught: ${e.message}`));
   return errors;
 }
 
