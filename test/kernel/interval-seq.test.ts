@@ -50,14 +50,28 @@ function driver(planted: readonly PlantedBug[], note: (k: Kernel, sub: MmuInterv
   populate(k, mm, 0, 2);
   const lock = new KMutex(k, "drv->notifier_lock");
   const calls: string[] = [];
-  const invalidate = function* (sub: MmuIntervalNotifier, _range: unknown, cur: number): Gen<boolean> {
-    yield* lock.lock();
-    calls.push(yield* note(k, sub));
-    yield* mmu_interval_set_seq(k, sub, cur);
-    yield* lock.unlock();
-    return true;
-  };
+  const invalidate = (sub: MmuIntervalNotifier, _range: unknown, cur: number) => lockedInvalidate(k, lock, calls, note, sub, cur);
   return { k, mm, lock, calls, invalidate };
+}
+
+// Module-level generator functions called from arrows, not generator functions made per
+// execution: V8 gives each new generator closure that is called a hidden class of its own in the
+// old generation, which keeps the execution's objects alive through every scavenge
+// (test/explorer/programs.ts says more).
+function* lockedInvalidate(k: Kernel, lock: KMutex, calls: string[], note: (k: Kernel, sub: MmuIntervalNotifier) => Gen<string>, sub: MmuIntervalNotifier, cur: number): Gen<boolean> {
+  yield* lock.lock();
+  calls.push(yield* note(k, sub));
+  yield* mmu_interval_set_seq(k, sub, cur);
+  yield* lock.unlock();
+  return true;
+}
+/** The note of the generated programs: which sub was called. */
+function* subName(_k: Kernel, sub: MmuIntervalNotifier): Gen<string> {
+  return sub.ops.name;
+}
+/** A thread of a generated program: its operations in turn. */
+function* runOps(ops: readonly [string, Op][], w: World, out: unknown[]): Gen<void> {
+  for (const [, op] of ops) yield* op(w, out);
 }
 
 /** The operations a thread draws from (v: the page an mm operation acts on). */
@@ -101,7 +115,7 @@ function program(seed: number, planted: readonly PlantedBug[] = [], fixed?: read
   const text = `seed ${seed}: ${threads.map((ops, t) => `T${t}[${ops.map((o) => o[0]).join(", ")}]`).join(" ")}`;
   const m = model(text, () => {
     // Which subs each invalidation called.
-    const { k, mm, lock, calls, invalidate } = driver(planted, function* (_k, sub) { return sub.ops.name; });
+    const { k, mm, lock, calls, invalidate } = driver(planted, subName);
     const a = new MmuIntervalNotifier(0, 1, { name: "A", invalidate });
     const b = new MmuIntervalNotifier(0, 2, { name: "B", invalidate });
     const c = new MmuIntervalNotifier(1, 2, { name: "C", invalidate });
@@ -111,7 +125,7 @@ function program(seed: number, planted: readonly PlantedBug[] = [], fixed?: read
     const out: unknown[][] = threads.map(() => []);
     const bodies: Record<string, () => Gen<void>> = {};
     threads.forEach((ops, t) => {
-      bodies[`T${t}`] = function* () { for (const [, op] of ops) yield* op(w, out[t]); };
+      bodies[`T${t}`] = () => runOps(ops, w, out[t]);
     });
     return {
       threads: bodies,

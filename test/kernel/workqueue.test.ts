@@ -36,6 +36,19 @@ const OPS: [string, Op][] = [
   ["cancel a", function* (w, out) { out.push(yield* cancel_work_sync(w.k, w.a), yield* w.log.read()); }],
 ];
 
+// Module-level generator functions called from arrows, not generator functions made per
+// execution: V8 gives each new generator closure that is called a hidden class of its own in the
+// old generation, which keeps the execution's objects alive through every scavenge
+// (test/explorer/programs.ts says more).
+/** A work item's function: appends its name to the log. */
+function* appendLog(log: SharedVar<string>, c: string): Gen<void> {
+  yield* log.update((s) => s + c);
+}
+/** A thread of a generated program: its operations in turn. */
+function* runOps(ops: readonly number[], w: World, out: unknown[]): Gen<void> {
+  for (const o of ops) yield* OPS[o][1](w, out);
+}
+
 /** 2-3 threads of 1-2 operations; `fixed` lists each thread's op indices instead. */
 function program(seed: number, planted: readonly PlantedBug[] = [], fixed?: readonly (readonly number[])[]): Program {
   const rnd = new Prng(seed);
@@ -47,13 +60,13 @@ function program(seed: number, planted: readonly PlantedBug[] = [], fixed?: read
     const k = boot(ENOW, { planted });
     const wq = alloc_workqueue(k, "wq");
     const log = new SharedVar("log", "");
-    const a = init_work(k, "a", function* () { yield* log.update((s) => s + "a"); });
-    const b = init_work(k, "b", function* () { yield* log.update((s) => s + "b"); });
+    const a = init_work(k, "a", () => appendLog(log, "a"));
+    const b = init_work(k, "b", () => appendLog(log, "b"));
     const w: World = { wq, a, b, log, k };
     const out: unknown[][] = threads.map(() => []);
     const bodies: Record<string, () => Gen<void>> = {};
     threads.forEach((ops, t) => {
-      bodies[`T${t}`] = function* () { for (const o of ops) yield* OPS[o][1](w, out[t]); };
+      bodies[`T${t}`] = () => runOps(ops, w, out[t]);
     });
     return { threads: bodies, final: () => JSON.stringify([out, log.peek(), a.count.outstanding, b.count.outstanding]) };
   });
