@@ -155,6 +155,13 @@ OPS.push(
 const RECLAIMS = /^(reclaim|kswapd|mkclean)/;
 
 
+/** A thread of a program: its operations in turn. Module-level, called from an arrow: a generator
+ *  function made per execution keeps the execution alive through every scavenge (V8 gives it a
+ *  hidden class of its own in the old generation; test/explorer/programs.ts). */
+function* runOps(ops: readonly [string, Op][], k: Kernel, mm: Mm, d: Dev, out: unknown[]): Gen<void> {
+  for (const [, op] of ops) yield* op(k, mm, d, out);
+}
+
 /** A program: 2-3 threads of 1-2 operations on 1-2 pages, mostly loads and stores to pages mapped
  *  at setup (a fault is dozens of steps: DFS could not finish), and at most one other operation.
  *  `drop`: the mutation (field-log.ts FieldLog.drop). `forced`: the first operation of thread t
@@ -219,7 +226,7 @@ export function program(seed: number, drop?: (field: string) => boolean, forced:
     const bodies: Record<string, () => Gen<void>> = {};
     threads.forEach((ops, t) => {
       const d: Dev = { gpu, vm, io, lazy, gfx, child, jobs, t };
-      bodies[`T${t}`] = function* () { for (const [, op] of ops) yield* op(k, mm, d, out[t]); };
+      bodies[`T${t}`] = () => runOps(ops, k, mm, d, out[t]);
     });
     return {
       threads: bodies,
