@@ -191,8 +191,8 @@ interface ProgramWorld {
 // functions made per execution: V8 gives every new generator closure that is called its own
 // hidden class in the old generation, which keeps the closure's context (here every object of
 // the execution) alive through every scavenge until a full collection (measured December 2026:
-// 7 MB kept per scavenge instead of 0.1 MB; lib/kernel/README.md, "Speed", says the same of the
-// kernel).
+// 7 MB kept per scavenge instead of 0.1 MB; lib/kernel/README.md, "No generator functions made
+// per execution", says why and how for the kernel and the chapters).
 function* runInstrs(w: ProgramWorld, t: string, is: Instr[]): Generator<any, void, unknown> {
   const { vars, mutexes, done, sem, counting, wq, gate, regs, kids } = w;
   for (const i of is) {
