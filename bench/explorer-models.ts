@@ -33,6 +33,9 @@ export const PUBLISHED: Record<string, number> = {
 
 // The threads are module-level functions called from arrows: a `function*` made in a model's setup
 // is made again for every execution (lib/kernel/README.md, "No generator functions made per execution").
+// The arrows are entries of an object built at once, never assigned to its properties one by one:
+// V8 allocates a function literal assigned straight to a property in the old generation
+// (lib/kernel/README.md, "No function literal assigned straight to a property").
 
 const INDEXER_SIZE = 128, INDEXER_MAX = 4;
 /** indexer's thread tid: insert its 4 messages with CAS, probing linearly on collisions. */
@@ -48,8 +51,7 @@ function* indexerThread(table: readonly SharedVar<number>[], tid: number): Gener
 export function indexer(n: number): Model<{ filled: number }> {
   return model(`indexer(${n})`, () => {
     const table = Array.from({ length: INDEXER_SIZE }, (_, i) => new SharedVar(`table[${i}]`, 0));
-    const threads: Record<string, () => Generator<any, void, unknown>> = {};
-    for (let tid = 0; tid < n; tid++) threads[`T${tid}`] = () => indexerThread(table, tid);
+    const threads = Object.fromEntries(Array.from({ length: n }, (_, tid) => [`T${tid}`, () => indexerThread(table, tid)]));
     return { threads, final: () => ({ filled: table.filter((t) => t.peek() !== 0).length }) };
   });
 }
@@ -87,8 +89,7 @@ export function filesystem(n: number): Model<{ inodes: number[] }> {
       busy: Array.from({ length: FS_NUMBLOCKS }, (_, i) => new SharedVar(`busy[${i}]`, false)),
     };
     const inode = fs.inode;
-    const threads: Record<string, () => Generator<any, void, unknown>> = {};
-    for (let tid = 0; tid < n; tid++) threads[`T${tid}`] = () => filesystemThread(fs, tid);
+    const threads = Object.fromEntries(Array.from({ length: n }, (_, tid) => [`T${tid}`, () => filesystemThread(fs, tid)]));
     return { threads, final: () => ({ inodes: inode.map((x) => x.peek()) }) };
   });
 }
@@ -105,8 +106,7 @@ export function counter(n: number, locked: boolean): Model<{ x: number }> {
   return model(`${locked ? "locked" : "racy"} counter(${n})`, () => {
     const x = new SharedVar("x", 0);
     const m = new Mutex("m");
-    const threads: Record<string, () => Generator<any, void, unknown>> = {};
-    for (let t = 0; t < n; t++) threads[`T${t}`] = () => counterThread(x, m, locked);
+    const threads = Object.fromEntries(Array.from({ length: n }, (_, t) => [`T${t}`, () => counterThread(x, m, locked)]));
     return { threads, final: () => ({ x: x.peek() }) };
   });
 }
@@ -137,14 +137,13 @@ export function lastzero(n: number, spawned = false, spawners = 2, order = Array
   return model(`${spawned ? "spawned " : ""}lastzero(${n})${order.some((j, i) => j !== i + 1) ? ` declared ${order.join(",")}` : ""}`, () => {
     const a = Array.from({ length: n + 1 }, (_, i) => new SharedVar(`array[${i}]`, 0));
     const out = { found: -1 };
-    const threads: Record<string, () => Generator<any, void, unknown>> = { T0: () => lastzeroScan(a, n, out) };
-    if (!spawned) for (const j of order) threads[`T${j}`] = () => lastzeroWorker(a, j);
-    else {
-      // Spawners that deal the workers round-robin (two: odd and even ones): a spawn commutes with
-      // everything but its child's steps, so the traces are lastzero(n)'s, and the order of the
-      // spawns (hence the workers' thread indices) differs between executions of one trace.
-      for (let first = 1; first <= spawners; first++) threads[`S${first}`] = () => lastzeroSpawner(a, n, first, spawners);
-    }
+    // Spawners that deal the workers round-robin (two: odd and even ones): a spawn commutes with
+    // everything but its child's steps, so the traces are lastzero(n)'s, and the order of the
+    // spawns (hence the workers' thread indices) differs between executions of one trace.
+    const others: [string, () => Generator<any, void, unknown>][] = spawned
+      ? Array.from({ length: spawners }, (_, i) => [`S${i + 1}`, () => lastzeroSpawner(a, n, i + 1, spawners)])
+      : order.map((j) => [`T${j}`, () => lastzeroWorker(a, j)]);
+    const threads = Object.fromEntries([["T0", () => lastzeroScan(a, n, out)], ...others]);
     return { threads, final: () => ({ found: out.found }) };
   });
 }

@@ -73,10 +73,14 @@ const stubs: Record<string, unknown> = {
 // already throws; Date and the timers are globals of the compartment and can still be replaced.
 const mathFrozen = (): boolean => Object.isFrozen(Math);
 
+// Module-level: installGuard runs once per execution, and a function literal assigned straight to
+// a property would be allocated in the old generation each time (lib/kernel/README.md).
+const guardedRandom = (): number => refuse("Math.random()", USE_CHOOSE);
+
 export function installGuard(): void {
   if (depth++ > 0) return;
   for (const n of names) saved[n] = g[n];
-  if (!mathFrozen()) Math.random = () => refuse("Math.random()", USE_CHOOSE);
+  if (!mathFrozen()) Math.random = guardedRandom;
   g.Date = GuardedDate;
   for (const n of names) if (saved[n] !== undefined) g[n] = stubs[n];
 }

@@ -300,12 +300,16 @@ class StatefulSearch {
     const s = new TransitionScheduler(this, path, pick, script);
     const x = new Execution(this.model, s, this.ctx.maxSteps);
     const name = this.ctx.model.name;
-    x.observe = (t, v) => {
+    // Bound to locals first: a function literal assigned straight to a property is allocated in the
+    // old generation, and these close over the execution (lib/kernel/README.md).
+    const observe = (t: number, v: unknown): void => {
       s.hist[t] = this.histories.extend(s.hist[t] ?? 0, keyOfValue(v, () => `a value returned into thread "${x.threadName(t)}" of model "${name}"`));
     };
-    if (!this.resultsOnly) x.observeStep = (t, op) => {
+    const observeStep = (t: number, op: Op): void => {
       s.hist[t] = this.histories.extend(s.hist[t] ?? 0, readsKey(op, name));
     };
+    x.observe = observe;
+    if (!this.resultsOnly) x.observeStep = observeStep;
     x.run();
     this.ctx.ran(x);
     return { x, s };

@@ -132,9 +132,12 @@ export class SubtreeSearch {
       if (unit.foot?.length) s.rootSleepFoot = new Map(unit.foot);
     }
     this.rootKnown = unit.thread < 0;
-    s.foreign = (depth, threads, exact, reopen) => {
+    // Bound to a local first: a function literal assigned straight to a property is allocated in the
+    // old generation (lib/kernel/README.md), and this one is made per subtree.
+    const foreign: NonNullable<typeof s.foreign> = (depth, threads, exact, reopen) => {
       if (threads) this.send(reopen ? { kind: "add", unit: unit.id, depth, threads, exact, reopen } : { kind: "add", unit: unit.id, depth, threads, exact });
     };
+    s.foreign = foreign;
   }
 
   /** Run one execution. "more": call again; "done": the subtree is exhausted; "stop": visit() asked to stop. */

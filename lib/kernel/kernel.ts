@@ -118,13 +118,18 @@ export class Kernel {
     this.deviceStamps = o.deviceStamps;
     this.crossMmWrite = o.crossMmWrite;
     // The page_freed tracepoint (tracepoints.ts): PhysMem emits it only while a probe listens.
-    if (traced(this, "page_freed")) this.mem.onFreed = (pfn) => trace(this, "page_freed", pfn);
+    if (traced(this, "page_freed")) this.mem.freedSink = this;
     this.reclaim = opts.reclaim ?? "never";
     this.reclaimCandidates = opts.reclaimCandidates;
     this.allocMayFail = opts.allocMayFail ?? false;
     this.gatherBatch = opts.gatherBatch ?? Infinity;
     this.shrinkerRwsem = era.shrinkerRwsem ? new KRwSem(this, "shrinker_rwsem") : null;
     this.tlbFlushWaitsForGupFast = opts.tlbFlushWaitsForGupFast ?? true;
+  }
+
+  /** The page_freed tracepoint, from PhysMem.freeFrame (PhysMem.freedSink). */
+  pageFreed(pfn: number): void {
+    trace(this, "page_freed", pfn);
   }
 
   /** `current`: the task running now. */

@@ -130,9 +130,13 @@ export class PhysMem extends Obj {
   // ---- writes ----
   /** Device writes (CPU stores are not logged: CPU_WRITE_ID). */
   readonly writes: WriteRecord[] = [];
-  /** The page_freed tracepoint's emitter (tracepoints.ts), set by the Kernel when a probe listens:
-   *  freeFrame calls it last. Probes touch only their own recorded oracle state. */
-  onFreed: ((pfn: number) => void) | null = null;
+  /** Where the page_freed tracepoint goes (tracepoints.ts): the Kernel, set when a probe listens;
+   *  freeFrame calls it last. Probes touch only their own recorded oracle state. The kernel itself
+   *  and not an arrow made at boot: V8's optimising compiler put some of those arrows (one boot in
+   *  fourteen, measured) straight into the old generation, and each kept its kernel, and all the
+   *  execution it reaches, alive through every young collection until a full one
+   *  (lib/kernel/README.md "No closures kept by the old generation"). */
+  freedSink: { pageFreed(pfn: number): void } | null = null;
   /** Field footprints: this execution's recorder of memory's fields (field-log.ts), or null when off. */
   readonly fields: FieldLog | null;
 
@@ -256,7 +260,7 @@ export class PhysMem extends Obj {
     this.onFree[pfn] = 1;
     this.free[this.nfree++] = pfn;
     note(`frame ${pfn} freed`);
-    if (this.onFreed !== null) this.onFreed(pfn);
+    if (this.freedSink !== null) this.freedSink.pageFreed(pfn);
   }
 
   // ---- references (call inside a step) ----

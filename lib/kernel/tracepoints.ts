@@ -34,7 +34,7 @@ export interface TraceEvents {
   /** A CPU mapping of frame pfn was added (page_add_*_rmap). Emitted only while a probe listens. */
   page_mapped: number;
   /** Frame pfn went back to the free list (trace_mm_page_free's place, free_unref_page). Emitted
-   *  only while a probe listens (PhysMem.onFreed). */
+   *  only while a probe listens (PhysMem.freedSink). */
   page_freed: number;
   /** The last CPU mapping of frame pfn, mm:vpn, was removed (page_remove_rmap to mapcount 0). */
   page_unmapped: { readonly mm: Mm; readonly vpn: number; readonly pfn: number };
