@@ -3,7 +3,7 @@
 //   exhaustive (source-DPOR), with 1, 2 and 3 concurrent validators (3: bounded, see below);
 //   S4 (notifier callback allocates with GFP_KERNEL): lockdep "now" Always, E18 Never, and the
 //   real NOFS reclaim deadlock Sometimes.
-// Compile with tsc (tsconfig.build.json) and run `node --no-allocation-site-pretenuring
+// Compile with tsc (tsconfig.build.json) and run `node --no-allocation-site-pretenuring --single-threaded-gc
 // dist/bench/kernel.js` (the flags of build/src/node-flags.ts, as `npm run bench` does); exports main().
 // BENCH_HEAVY=1 adds the rows that take tens of seconds (2 validators exhaustive: ≈41 s;
 // 3 validators within 2 preemptions: ≈8 s; work stealing on 2 validators, declared and field

@@ -31,7 +31,7 @@ export async function diffCommand(o: ReturnType<typeof buildOptions>, ref?: stri
     execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: dir, stdio: "inherit" });
     const baseResults = path.join(ROOT, "results/base-results.json");
     try {
-      // With this process's node flags (EXPLORER_NODE_FLAGS among them), as the head's build.
+      // With this process's node flags (WORKER_NODE_FLAGS among them), as the head's build.
       execFileSync(process.execPath, [...process.execArgv, "dist/build/src/cli.js", "build", "--no-site", "--results", baseResults], { cwd: dir, stdio: "pipe" });
     } catch {
       // A base with failing chapters still wrote its results; that is all the comparison needs.

@@ -1,8 +1,8 @@
-// The V8 flags every process that explores claims runs with: package.json's scripts put them on
-// node's command line (V8 flags are per process, so they reach the chapter workers and the work-
-// stealing workers), vitest.config.ts gives them to its forks, and the build's own child processes
-// (diff's base build, bench's builds) inherit process.execArgv. test/build/node-flags.test.ts
-// checks all three.
+// The V8 flags every process that explores claims runs with: package.json's scripts put
+// WORKER_NODE_FLAGS on node's command line (V8 flags are per process, so they reach the chapter
+// workers and the work-stealing workers), vitest.config.ts gives EXPLORER_NODE_FLAGS to its forks,
+// and the build's own child processes (diff's base build, bench's builds) inherit
+// process.execArgv. test/build/node-flags.test.ts checks all three.
 //
 // --no-allocation-site-pretenuring: V8 watches each allocation site and, when the objects it made
 // were all still alive at a young-generation collection, allocates the site's objects in the old
@@ -15,3 +15,16 @@
 // 5.8 s), over field footprints 14.1 -> 9.7 s (CPU 19.0 -> 11.0 s); the cold book 59.6 -> 56.4 s.
 // A V8 flag changes speed only: budgets count executions and steps.
 export const EXPLORER_NODE_FLAGS: readonly string[] = Object.freeze(["--no-allocation-site-pretenuring"]);
+
+// --single-threaded-gc, for the processes that explore in several worker threads at once (the npm
+// scripts: the build's chapter workers, the bench's and a shard's work-stealing workers). A young
+// collection otherwise splits its work over V8's helper threads, which all isolates of a process
+// share; with a chapter worker per core, a collection in one worker waited for helpers that had to
+// take the core of the other, busy, worker. One collector thread per isolate: the cold book's run
+// stage on 2 cores, alternating runs of one commit (December 2026), 101, 94, 105 s (CPU 202, 189,
+// 209 s) without it, 80, 85, 84, 85 s (CPU 156, 171, 168, 170 s) with it, spread over the whole
+// run rather than a few claims. Turning off every background thread (--single-threaded, which also
+// stops compiling in the background) was slower: 100 s. vitest's forks are processes of their own
+// and do not take it: three heavy test files in two forks, alternating, took 62, 67, 60 s with it
+// and 54, 72, 56 s without.
+export const WORKER_NODE_FLAGS: readonly string[] = Object.freeze([...EXPLORER_NODE_FLAGS, "--single-threaded-gc"]);
