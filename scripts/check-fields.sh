@@ -19,7 +19,7 @@ trap 'git -C "$ROOT" worktree remove --force "$SCRATCH"' EXIT
 cd "$SCRATCH"
 cp -al "$ROOT/node_modules" ./node_modules
 sed -i -E 's/RECORD_OUTCOMES = false/RECORD_OUTCOMES = true/' lib/explorer/config.ts
-run() { npm run -s compile && /usr/bin/time -f "$1: %e s" node --always-sparkplug dist/build/src/cli.js build --no-site --no-cache --results "$OUT/$1.json" >"$OUT/$1.log" 2>&1 || true; tail -1 "$OUT/$1.log"; }
+run() { npm run -s compile && /usr/bin/time -f "$1: %e s" node --always-sparkplug --no-allocation-site-pretenuring --single-threaded-gc dist/build/src/cli.js build --no-site --no-cache --results "$OUT/$1.json" >"$OUT/$1.log" 2>&1 || true; tail -1 "$OUT/$1.log"; }
 if [ -n "${DECLARED:-}" ]; then cp "$DECLARED" "$OUT/declared.json"; else run declared; fi
 sed -i -E 's/DEFAULT_FIELDS = false/DEFAULT_FIELDS = true/' lib/explorer/config.ts
 run fields

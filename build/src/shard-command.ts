@@ -14,8 +14,8 @@ import { normaliseSearch } from "../../lib/explorer/config.ts";
 import { loadSpec } from "../../lib/explorer/parallel.ts";
 import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
 
-export const SHARD_USAGE = `usage: node dist/build/src/cli.js shard --module FILE --export NAME [--args JSON] --index I --count N --out PART.json
-       node dist/build/src/cli.js merge --module FILE --export NAME [--args JSON] [--out RESULT.json] PART.json...
+export const SHARD_USAGE = `usage: node --no-allocation-site-pretenuring --single-threaded-gc dist/build/src/cli.js shard --module FILE --export NAME [--args JSON] --index I --count N --out PART.json
+       node --no-allocation-site-pretenuring --single-threaded-gc dist/build/src/cli.js merge --module FILE --export NAME [--args JSON] [--out RESULT.json] PART.json...
   shard: explore shard I (0-based) of N of one claim (strategy dfs or dpor) and write its partial record
   merge: merge the partial records of every shard into one verdict, coverage and count; exit 1 unless the claim passes`;
 

@@ -49,19 +49,23 @@ describe("the lint finds each kind, and only those", () => {
       "  threads[`T${1}`] = () => task(k);",
       "  k.ops.run = function (x) { return x; };",
       "  k.ops.wait ??= ((x: number) => x) as Wait;",
+      "  k.ops.a ||= (() => 1) satisfies Fn;",
+      "  k.ops.b &&= (<Fn>(() => 2))!;",
+      "  (k.ops as Ops).c = () => 3;",
       "}",
     ].join("\n");
-    expect(lines(code)).toEqual(["2 k.mem.onFreed", "3 threads[`T${1}`]", "4 k.ops.run", "5 k.ops.wait"]);
+    expect(lines(code)).toEqual(["2 k.mem.onFreed", "3 threads[`T${1}`]", "4 k.ops.run", "5 k.ops.wait", "6 k.ops.a", "7 k.ops.b", "8 (k.ops as Ops).c"]);
   });
 
   it("in a constructor, a method and an instance field's initializer", () => {
-    const code = "class D {\n  constructor(o: O) { o.f = () => 1; }\n  m(o: O) { o.g = () => 2; }\n  h = ((o: O) => (o.i = () => 3))(x);\n}";
-    expect(lines(code)).toEqual(["2 o.f", "3 o.g", "4 o.i"]);
+    const code = "class D {\n  constructor(o: O) { o.f = () => 1; }\n  m(o: O) { o.g = () => 2; }\n  h = (x.i = () => 3);\n  get j() { return (x.j = () => 4); }\n}";
+    expect(lines(code)).toEqual(["2 o.f", "3 o.g", "4 x.i", "5 x.j"]);
   });
 
-  it("not a local first, an object literal, a bound method, a conditional, a call's argument, or an assignment at module level", () => {
+  it("not a local first, an object literal, a bound method, a conditional, a call's argument, or an assignment at module level or in a static field or block", () => {
     const code = [
       "Math.random = () => 4;",
+      "class S { static s = (x.j = () => 4); static { x.k = () => 5; } }",
       "function setup(k: K, threads: Record<string, () => unknown>) {",
       "  const onFreed = (pfn: number) => trace(k, pfn);",
       "  k.mem.onFreed = onFreed;",
