@@ -21,10 +21,13 @@ export const EXPLORER_NODE_FLAGS: readonly string[] = Object.freeze(["--no-alloc
 // collection otherwise splits its work over V8's helper threads, which all isolates of a process
 // share; with a chapter worker per core, a collection in one worker waited for helpers that had to
 // take the core of the other, busy, worker. One collector thread per isolate: the cold book's run
-// stage on 2 cores, alternating runs of one commit (December 2026), 101, 94, 105 s (CPU 202, 189,
-// 209 s) without it, 80, 85, 84, 85 s (CPU 156, 171, 168, 170 s) with it, spread over the whole
-// run rather than a few claims. Turning off every background thread (--single-threaded, which also
-// stops compiling in the background) was slower: 100 s. vitest's forks are processes of their own
+// stage on 2 cores, six pairs of runs back to back (December 2026; this machine's speed drifts by
+// a quarter within minutes, so read the pairs, not the columns), without -> with it: 101 -> 80,
+// 94 -> 85, 105 -> 84, 101 -> 102, 91 -> 99, 110 -> 83 s; mean 100 -> 89 s. In the last pair the
+// workers' young collections paused 20.8 s without it and 16.7 s with it, the same 4 880
+// collections; the rest of the difference is helper threads taking the other worker's core. Turning
+// off every background thread (--single-threaded, which also stops compiling in the background)
+// was no better: 100 s. vitest's forks are processes of their own
 // and do not take it: three heavy test files in two forks, alternating, took 62, 67, 60 s with it
 // and 54, 72, 56 s without.
 export const WORKER_NODE_FLAGS: readonly string[] = Object.freeze([...EXPLORER_NODE_FLAGS, "--single-threaded-gc"]);
