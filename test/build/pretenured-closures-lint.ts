@@ -9,7 +9,9 @@
 //
 // This finds, syntactically, every such assignment made each time some function runs: inside a
 // function, arrow, method, accessor or constructor, or in an instance field's initializer.
-// Assignments at module level run once per load and are fine.
+// Assignments at module level run once per load and are fine. The book's sandbox compiles modules
+// to CommonJS (build/src/sandbox/modules.ts), where a write to an exported `let` or `var` is a
+// write of `exports.name`, a property: those count too.
 
 import ts from "typescript";
 
@@ -38,10 +40,18 @@ function erased(e: ts.Expression): ts.Expression {
 export function findPretenuredClosures(code: string, fileName = "block.ts"): PretenuredClosure[] {
   const sf = ts.createSourceFile(fileName, code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const out: PretenuredClosure[] = [];
+  // Exported mutable bindings (`export let f`, `export var g`), which CommonJS turns into properties.
+  const exported = new Set<string>();
+  for (const st of sf.statements) {
+    if (ts.isVariableStatement(st) && st.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) && !(st.declarationList.flags & ts.NodeFlags.Const)) {
+      for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) exported.add(d.name.text);
+    }
+  }
   const visit = (n: ts.Node, inFunction: boolean): void => {
     if (inFunction && ts.isBinaryExpression(n) && ASSIGN.has(n.operatorToken.kind)) {
       const left = erased(n.left), right = erased(n.right);
-      if ((ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left)) && (ts.isArrowFunction(right) || ts.isFunctionExpression(right))) {
+      const property = ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left) || (ts.isIdentifier(left) && exported.has(left.text));
+      if (property && (ts.isArrowFunction(right) || ts.isFunctionExpression(right))) {
         out.push({ line: sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1, target: left.getText(sf) });
       }
     }

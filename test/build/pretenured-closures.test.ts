@@ -57,6 +57,11 @@ describe("the lint finds each kind, and only those", () => {
     expect(lines(code)).toEqual(["2 k.mem.onFreed", "3 threads[`T${1}`]", "4 k.ops.run", "5 k.ops.wait", "6 k.ops.a", "7 k.ops.b", "8 (k.ops as Ops).c"]);
   });
 
+  it("an exported let or var, which the sandbox's CommonJS makes a property of exports, but not an exported const's name or a local", () => {
+    const code = "export let onFree: F | null = null;\nexport var hook: F;\nexport const fixed = 1;\nfunction set() {\n  onFree = () => 1;\n  hook = () => 2;\n  let local = () => 3;\n  local = () => 4;\n}";
+    expect(lines(code)).toEqual(["5 onFree", "6 hook"]);
+  });
+
   it("in a constructor, a method and an instance field's initializer", () => {
     const code = "class D {\n  constructor(o: O) { o.f = () => 1; }\n  m(o: O) { o.g = () => 2; }\n  h = (x.i = () => 3);\n  get j() { return (x.j = () => 4); }\n}";
     expect(lines(code)).toEqual(["2 o.f", "3 o.g", "4 x.i", "5 x.j"]);
