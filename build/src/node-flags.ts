@@ -27,7 +27,6 @@ export const EXPLORER_NODE_FLAGS: readonly string[] = Object.freeze(["--no-alloc
 // workers' young collections paused 20.8 s without it and 16.7 s with it, the same 4 880
 // collections; the rest of the difference is helper threads taking the other worker's core. Turning
 // off every background thread (--single-threaded, which also stops compiling in the background)
-// was no better: 100 s. vitest's forks are processes of their own
-// and do not take it: three heavy test files in two forks, alternating, took 62, 67, 60 s with it
-// and 54, 72, 56 s without.
+// was no better: 100 s. vitest's forks are processes of their own and do not take it: three
+// heavy test files in two forks, alternating, took 62, 67, 60 s with it and 54, 72, 56 s without.
 export const WORKER_NODE_FLAGS: readonly string[] = Object.freeze([...EXPLORER_NODE_FLAGS, "--single-threaded-gc"]);

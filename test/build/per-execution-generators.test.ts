@@ -2,40 +2,22 @@
 // blocks and every module of lib/ (per-execution-generators-lint.ts says what counts). Each
 // offence costs speed, never a verdict, so the failure names the place and the rewrite.
 
-import { readFileSync, readdirSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { extract } from "../../build/src/extract.ts";
-import { findPerCallGenerators } from "./per-execution-generators-lint.ts";
+import { chapterBlocks, report, tsModules } from "./lint-sources.ts";
+import { findPerCallGenerators, type MadePerCall } from "./per-execution-generators-lint.ts";
 
-const root = path.resolve(import.meta.dirname, "../..");
 const REWRITE = "make it a module-level function* called from an arrow (`A: () => task(k, mm)`) or a method of a module-level class; a `call(\"f\", function* () {…})` body in a method becomes `const __f = enter(k, \"f\"); try { … } finally { leave(__f); }`";
+const say = (o: MadePerCall) => `${o.what} made in ${o.in}`;
 
 describe("no generator function is made per execution", () => {
   it("in any chapter's blocks", () => {
-    const found: string[] = [];
-    for (const name of readdirSync(path.join(root, "chapters")).filter((f) => f.endsWith(".md")).sort()) {
-      const file = `chapters/${name}`;
-      for (const b of extract(file, readFileSync(path.join(root, file), "utf8")).blocks) {
-        for (const o of findPerCallGenerators(b.code)) found.push(`${file}:${b.codeLine + o.line - 1}: ${o.what} made in ${o.in}`);
-      }
-    }
-    expect(found.join("\n"), REWRITE).toBe("");
+    expect(report(chapterBlocks(), findPerCallGenerators, say), REWRITE).toBe("");
   });
 
   // bench/explorer.ts is left out: it times one long execution against bare generator loops,
   // which make their generators the same way, once per measurement.
   it("in any module of lib/ or bench/", () => {
-    const found: string[] = [];
-    const files = ["lib", "bench"].flatMap((dir) => readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })
-      .filter((d) => d.isFile() && d.name.endsWith(".ts"))
-      .map((d) => path.relative(root, path.join(d.parentPath, d.name)).split(path.sep).join("/")))
-      .filter((f) => f !== "bench/explorer.ts")
-      .sort();
-    for (const file of files) {
-      for (const o of findPerCallGenerators(readFileSync(path.join(root, file), "utf8"), file)) found.push(`${file}:${o.line}: ${o.what} made in ${o.in}`);
-    }
-    expect(found.join("\n"), REWRITE).toBe("");
+    expect(report(tsModules(["lib", "bench"], ["bench/explorer.ts"]), findPerCallGenerators, say), REWRITE).toBe("");
   });
 });
 

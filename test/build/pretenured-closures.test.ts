@@ -1,41 +1,23 @@
 // lib/kernel/README.md, "No function literal assigned straight to a property", checked over every
 // chapter's blocks and every module of lib/ and bench/ (pretenured-closures-lint.ts says what
 // counts). The tests' own models are left out: their worlds are small, and making them follow the
-// rule measured no change (dpor-soundness, kernel field-foot: the same GC time). Each offence costs speed, never a verdict, so
-// the failure names the place and the rewrite.
+// rule measured no change (dpor-soundness, kernel field-foot: the same GC time). Each offence
+// costs speed, never a verdict, so the failure names the place and the rewrite.
 
-import { readFileSync, readdirSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { extract } from "../../build/src/extract.ts";
-import { findPretenuredClosures } from "./pretenured-closures-lint.ts";
+import { chapterBlocks, report, tsModules } from "./lint-sources.ts";
+import { findPretenuredClosures, type PretenuredClosure } from "./pretenured-closures-lint.ts";
 
-const root = path.resolve(import.meta.dirname, "../..");
 const REWRITE = "bind the function to a local first (`const f = (x) => …; o.f = f;`), write it in an object literal, or use a method and `.bind(this)`: V8 allocates a function literal assigned straight to a property in the old generation, where it keeps the execution it closes over alive through every young collection";
-
-const tsFiles = (dirs: readonly string[]): string[] =>
-  dirs.flatMap((dir) => readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile() && d.name.endsWith(".ts"))
-    .map((d) => path.relative(root, path.join(d.parentPath, d.name)).split(path.sep).join("/")))
-    .sort();
-
-const offences = (files: readonly string[]): string =>
-  files.flatMap((file) => findPretenuredClosures(readFileSync(path.join(root, file), "utf8"), file).map((o) => `${file}:${o.line}: a function literal assigned to ${o.target}`)).join("\n");
+const say = (o: PretenuredClosure) => `a function literal assigned to ${o.target}`;
 
 describe("no function literal is assigned straight to a property per execution", () => {
   it("in any chapter's blocks", () => {
-    const found: string[] = [];
-    for (const name of readdirSync(path.join(root, "chapters")).filter((f) => f.endsWith(".md")).sort()) {
-      const file = `chapters/${name}`;
-      for (const b of extract(file, readFileSync(path.join(root, file), "utf8")).blocks) {
-        for (const o of findPretenuredClosures(b.code)) found.push(`${file}:${b.codeLine + o.line - 1}: a function literal assigned to ${o.target}`);
-      }
-    }
-    expect(found.join("\n"), REWRITE).toBe("");
+    expect(report(chapterBlocks(), findPretenuredClosures, say), REWRITE).toBe("");
   });
 
   it("in any module of lib/ or bench/", () => {
-    expect(offences(tsFiles(["lib", "bench"])), REWRITE).toBe("");
+    expect(report(tsModules(["lib", "bench"]), findPretenuredClosures, say), REWRITE).toBe("");
   });
 });
 
