@@ -1,8 +1,7 @@
 // Every process that explores claims runs with build/src/node-flags.ts's V8 flags: the npm scripts
 // that build, test, diff, bench or run a chapter and the shard workflow's jobs with
 // WORKER_NODE_FLAGS, vitest's forks (this file runs in one) with EXPLORER_NODE_FLAGS. A script
-// that lost a flag would run the kernel model at its old speed
-// with nothing else failing.
+// that lost a flag would run the kernel model at its old speed with nothing else failing.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
