@@ -62,7 +62,11 @@ export interface Op {
   /** Effect kind shown in traces: "read", "write", "lock", "unlock", "wait", "signal", ... */
   readonly kind: string;
   /** Dependency: two ops conflict iff same obj and not both "r" and not both "u". Blocking ops must be "w"
-   *  on the object whose state decides their enabledness (sound DPOR needs the enabler to conflict). */
+   *  on the object whose state decides their enabledness (sound DPOR needs the enabler to conflict),
+   *  or "r" when run() leaves that state as it found it: a blocking read, such as a critical section
+   *  in one step that waits for its lock to be free (kernel Spinlock.section). Every step that can
+   *  enable or disable it writes the object, so it still conflicts; two such reads neither enable
+   *  nor disable each other (dpor-soundness.test.ts, "one-step critical sections"). */
   readonly mode: Mode;
   /** Step label for traces (a function name in kernel models); defaults to kind(obj). */
   readonly label?: string;

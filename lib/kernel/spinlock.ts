@@ -6,7 +6,7 @@
 // wait-for graph then sees the spin as a wait (a spin deadlock is a deadlock).
 
 import { Obj, noteAcquired, noteReleased, finding } from "../explorer/index.ts";
-import type { Yieldable } from "../explorer/index.ts";
+import type { Touch, Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 
 export class Spinlock extends Obj {
@@ -51,6 +51,7 @@ export class Spinlock extends Obj {
   /** spin_trylock(). */
   *trylock(label = `spin_trylock(${this.name})`): Generator<Yieldable, boolean, unknown> {
     const t = this.k.current();
+    this.observe("spin_trylock");
     return yield* this.access("trylock", "w", {
       label,
       run: () => {
@@ -84,10 +85,68 @@ export class Spinlock extends Obj {
     });
   }
 
+  /**
+   * spin_lock(); body; spin_unlock() as ONE step: for a critical section that neither sleeps nor
+   * reaches another scheduling point, whose shared state is plain data the lock guards. The step
+   * waits for the lock to be free and leaves it free, so it reads the lock (mode "r"): two
+   * sections commute as far as the lock goes, and every lock()/unlock() (a write) still orders
+   * against them. What the sections themselves must not reorder is said by `also`: the guarded
+   * data as explorer objects, each with the mode of the body's access ("u" where every section
+   * applies commuting updates, such as counters). Nothing can see the lock held by a section:
+   * there is no spin_trylock or spin_is_locked on it in the model (a trylock would be refused).
+   */
+  *section<T>(label: string, also: readonly Touch[], body: () => T): Generator<Yieldable, T, unknown> {
+    const t = this.k.current();
+    if (this.observed) throw new Error(`internal: a critical section on ${this.name} runs as one step (Spinlock.section), but the model also tries or tests this lock, which would see it held`);
+    this.sections = true;
+    this.k.lockdep.acquire(t, this.cls, this.name);
+    return yield* this.access<T>("section", "r", {
+      label: `spin_lock(${this.name}); ${label}; spin_unlock(${this.name})`,
+      enabled: () => this.owner === -1,
+      also,
+      run: () => {
+        t.atomic++;
+        noteAcquired(this.name);
+        const v = body();
+        t.atomic--;
+        this.k.lockdep.release(t, this.cls);
+        noteReleased(this.name);
+        return v;
+      },
+    });
+  }
+  /** Some critical section on this lock ran as one step (section()). */
+  private sections = false;
+  /** Some thread tried or tested this lock (trylock, isLocked): no section may run as one step. */
+  private observed = false;
+  private observe(what: string): void {
+    if (this.sections) throw new Error(`internal: ${what} on ${this.name}, whose critical sections run as one step (Spinlock.section): it could never see one of them held`);
+    this.observed = true;
+  }
+
   isLocked(): boolean {
+    this.observe("spin_is_locked");
     return this.owner !== -1;
   }
   override holders(): readonly number[] {
     return this.owner === -1 ? [] : [this.owner];
+  }
+}
+
+/**
+ * The plain data a spinlock guards, as one explorer object: what the lock's one-step critical
+ * sections (Spinlock.section) say they touch, so that two of them that do not commute stay
+ * ordered. `updates`: every section applies updates that commute and returns nothing that
+ * depends on their order (counters moved by constants); `reads`; `writes`: anything else.
+ */
+export class Guarded extends Obj {
+  readonly updates: readonly Touch[];
+  readonly reads: readonly Touch[];
+  readonly writes: readonly Touch[];
+  constructor(name: string) {
+    super("data", name);
+    this.updates = Object.freeze([Object.freeze({ obj: this, mode: "u" as const })]);
+    this.reads = Object.freeze([Object.freeze({ obj: this, mode: "r" as const })]);
+    this.writes = Object.freeze([Object.freeze({ obj: this, mode: "w" as const })]);
   }
 }

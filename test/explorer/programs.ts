@@ -36,6 +36,10 @@ export type Instr =
   // a trylock of the gate (open it if it is closed) that reads var a and, if it opened the gate,
   // adds to var b: a conditional multi-object step, whose thread later waits on the gate
   | { k: "tryopen"; a: number; b: number }
+  // a critical section in one step (kernel Spinlock.section): waits for the gate to be open and
+  // leaves it as it was, so it only reads the gate (a blocking step of mode "r"), and touches
+  // var v with mode m: reads it (r), rewrites it from its value (w) or sets bit `bit` (u)
+  | { k: "sect"; v: number; m: "r" | "w" | "u"; bit: number }
   | { k: "lock"; m: number; body: Instr[] }
   // lastzero's steps: read var a, write var b = that + 1 (a worker); read vars top, top-1, ...
   // until one is 0 (or var 0 is read) and record its index (the scanner, a loop whose length depends on the others)
@@ -154,6 +158,26 @@ class Gate extends Obj {
   }
 }
 
+/**
+ * Three threads around the gate taken as a lock ("take" acquires, "open" releases, "close" takes
+ * it back without waiting) and its one-step critical sections ("sect", blocking reads of the gate
+ * that touch a variable as read, write or commutative update), beside plain reads, writes and
+ * updates of the same variables: two sections are independent unless their variables conflict,
+ * and every take, open, close and pass orders against them.
+ */
+export const sectionProgramArb = (() => {
+  const instr: fc.Arbitrary<Instr> = fc.oneof(
+    fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
+    fc.record({ k: fc.constant("or" as const), v: fc.nat(1), bit: fc.nat(1) }),
+    fc.record({ k: fc.constant("open" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("close" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("take" as const), v: fc.nat(1) }),
+    { weight: 3, arbitrary: fc.record({ k: fc.constant("sect" as const), v: fc.nat(1), m: fc.constantFrom("r" as const, "w" as const, "u" as const), bit: fc.nat(1) }) },
+  );
+  return fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 3 });
+})();
+
 export function stepsOf(is: Instr[]): number {
   let n = 0;
   for (const i of is)
@@ -253,6 +277,20 @@ function* runInstrs(w: ProgramWorld, t: string, is: Instr[]): Generator<any, voi
           },
         });
         regs[t].push(...seen.filter((v) => v >= 0));
+        break;
+      }
+      case "sect": {
+        const v = vars[i.v], bit = 1 << i.bit, m = i.m;
+        const seen = yield* step(`sect(gate; ${i.v}${m})`, {
+          obj: gate, kind: "sect", mode: "r", enabled: () => gate.isOpen, also: [{ obj: v, mode: m }],
+          run: () => {
+            if (m === "u") return void v.set(v.peek() | bit);
+            const x = v.peek();
+            if (m === "w") v.set(2 * x + 1);
+            return m === "r" ? x : undefined;
+          },
+        });
+        if (seen !== undefined) regs[t].push(seen as number);
         break;
       }
       case "or": { const v = vars[i.v], bit = 1 << i.bit; yield* step(`or(${i.v}, ${bit})`, { obj: v, kind: "or", mode: "u", run: () => void v.set(v.peek() | bit) }); break; }
