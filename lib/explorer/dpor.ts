@@ -20,7 +20,10 @@
 //    objects created by threads keep their names when a sequence is replayed after a reordering.
 //  * Blocking. The papers assume every thread's next step is enabled. Here a
 //    thread blocked on an object is disabled, and the object's enabler (a release,
-//    a signal) is a write on that same object, so it is dependent. A race whose
+//    a signal) is a write on that same object, so it is dependent (whether the blocked op
+//    writes the object or only reads it: a one-step critical section, kernel Spinlock.section,
+//    waits for its lock to be free and leaves it so; two such reads do not enable or disable
+//    each other, and every lock and unlock writes the lock). A race whose
 //    later step was DISABLED just before the earlier step (the earlier step enabled
 //    it: release -> acquire) cannot be reversed, so race detection skips it and
 //    keeps scanning back to the step that really competes (acquire vs acquire),

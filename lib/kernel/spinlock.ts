@@ -93,7 +93,9 @@ export class Spinlock extends Obj {
    * against them. What the sections themselves must not reorder is said by `also`: the guarded
    * data as explorer objects, each with the mode of the body's access ("u" where every section
    * applies commuting updates, such as counters). Nothing can see the lock held by a section:
-   * there is no spin_trylock or spin_is_locked on it in the model (a trylock would be refused).
+   * there is no spin_trylock or spin_is_locked on it in the model (both are refused), and a trace
+   * shows the lock in no step's held set. The thread's code after the step, up to its next
+   * scheduling point, runs in the same step: under "u" it must not read the data either.
    */
   *section<T>(label: string, also: readonly Touch[], body: () => T): Generator<Yieldable, T, unknown> {
     const t = this.k.current();

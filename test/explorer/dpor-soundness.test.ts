@@ -9,7 +9,7 @@ import { exploreDpor } from "../../lib/explorer/dpor.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { model, SharedVar, step } from "../../lib/explorer/index.ts";
-import { blockingProgramArb, gateProgramArb, sectionProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnBlockingProgramArb, spawnProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
+import { blockingProgramArb, gateProgramArb, sectionMutations, sectionProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnBlockingProgramArb, spawnProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
 
 describe("DPOR soundness (property)", () => {
   /** DPOR reaches exactly DFS's outcomes, with no more executions, on programs drawn from arb. */
@@ -108,6 +108,19 @@ describe("DPOR soundness (property)", () => {
   // commute unless what they touch besides does not.
   it("source-DPOR: outcomes == DFS with one-step critical sections (blocking reads of the gate)", () => agreesWithDfs(sectionProgramArb, 600, 20261207), 240_000);
   it("optimal DPOR: outcomes == DFS with one-step critical sections", () => agreesWithDfs(sectionProgramArb, 300, 20261208, optimal), 240_000);
+  // As chapter 03's C03.3 runs them: with field footprints on, a blocking step is never recorded
+  // (execution.ts recordable), so its footprint and its sleep record come from its declaration.
+  it("source-DPOR over field footprints: outcomes == DFS with one-step critical sections", () =>
+    agreesWithDfs(sectionProgramArb, 300, 20261210, (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, fields: true } })), 240_000);
+  it.each([["a section that closes the gate it declares it only reads", "closesGate"], ["an update declared \"u\" whose result depends on the order", "orderedUpdate"]] as const)(
+    "the property catches %s", (_what, mutation) => {
+      sectionMutations[mutation] = true;
+      try {
+        expect(() => agreesWithDfs(sectionProgramArb, 600, 20261207)).toThrow(/Property failed/);
+      } finally {
+        sectionMutations[mutation] = false;
+      }
+    }, 240_000);
   it.each(lostBeforePendingRaces.map((p, i) => [i, p] as const))("the gate program %i that lost outcomes before pending races of pruned runs: DPOR == DFS", (_i, prog) => {
     const m = programModel(prog) as Model<unknown>;
     expect([...outcomes(m, exploreDpor, 30_000).set].sort()).toEqual([...outcomes(m, exploreDfs, 5_000).set].sort());

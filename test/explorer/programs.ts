@@ -158,12 +158,17 @@ class Gate extends Obj {
   }
 }
 
+/** Deliberately wrong one-step critical sections, for the property's test of itself
+ *  (dpor-soundness.test.ts): a section that closes the gate though it declares a read of it, and
+ *  an update whose result depends on the order (declared "u"). */
+export const sectionMutations = { closesGate: false, orderedUpdate: false };
+
 /**
  * Three threads around the gate taken as a lock ("take" acquires, "open" releases, "close" takes
  * it back without waiting) and its one-step critical sections ("sect", blocking reads of the gate
  * that touch a variable as read, write or commutative update), beside plain reads, writes and
  * updates of the same variables: two sections are independent unless their variables conflict,
- * and every take, open, close and pass orders against them.
+ * and every take, open, close and pass (a blocking write of the gate) orders against them.
  */
 export const sectionProgramArb = (() => {
   const instr: fc.Arbitrary<Instr> = fc.oneof(
@@ -173,6 +178,7 @@ export const sectionProgramArb = (() => {
     fc.record({ k: fc.constant("open" as const), v: fc.nat(1) }),
     fc.record({ k: fc.constant("close" as const), v: fc.nat(1) }),
     fc.record({ k: fc.constant("take" as const), v: fc.nat(1) }),
+    fc.record({ k: fc.constant("gate" as const), v: fc.nat(1) }),
     { weight: 3, arbitrary: fc.record({ k: fc.constant("sect" as const), v: fc.nat(1), m: fc.constantFrom("r" as const, "w" as const, "u" as const), bit: fc.nat(1) }) },
   );
   return fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 3 });
@@ -284,7 +290,8 @@ function* runInstrs(w: ProgramWorld, t: string, is: Instr[]): Generator<any, voi
         const seen = yield* step(`sect(gate; ${i.v}${m})`, {
           obj: gate, kind: "sect", mode: "r", enabled: () => gate.isOpen, also: [{ obj: v, mode: m }],
           run: () => {
-            if (m === "u") return void v.set(v.peek() | bit);
+            if (sectionMutations.closesGate) gate.isOpen = false;
+            if (m === "u") return void v.set(sectionMutations.orderedUpdate ? 2 * v.peek() + bit + 1 : v.peek() | bit);
             const x = v.peek();
             if (m === "w") v.set(2 * x + 1);
             return m === "r" ? x : undefined;
