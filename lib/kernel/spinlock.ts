@@ -5,7 +5,7 @@
 // Modelled as a blocking lock: a spinning task makes no progress either, and the explorer's
 // wait-for graph then sees the spin as a wait (a spin deadlock is a deadlock).
 
-import { Obj, noteAcquired, noteReleased, finding } from "../explorer/index.ts";
+import { ExplorerError, Obj, noteAcquired, noteReleased, finding } from "../explorer/index.ts";
 import type { Touch, Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 
@@ -99,7 +99,7 @@ export class Spinlock extends Obj {
    */
   *section<T>(label: string, also: readonly Touch[], body: () => T): Generator<Yieldable, T, unknown> {
     const t = this.k.current();
-    if (this.observed) throw new Error(`internal: a critical section on ${this.name} runs as one step (Spinlock.section), but the model also tries or tests this lock, which would see it held`);
+    if (this.observed) throw new ExplorerError(`Spinlock ${this.name}: a critical section runs as one step (section()), but the model also tries or tests this lock (spin_trylock, spin_is_locked), which could never see such a section held. Take it with lock() and unlock() there, or do not try it.`);
     this.sections = true;
     this.k.lockdep.acquire(t, this.cls, this.name);
     return yield* this.access<T>("section", "r", {
@@ -122,7 +122,7 @@ export class Spinlock extends Obj {
   /** Some thread tried or tested this lock (trylock, isLocked): no section may run as one step. */
   private observed = false;
   private observe(what: string): void {
-    if (this.sections) throw new Error(`internal: ${what} on ${this.name}, whose critical sections run as one step (Spinlock.section): it could never see one of them held`);
+    if (this.sections) throw new ExplorerError(`Spinlock ${this.name}: ${what} could never see one of its critical sections held, since they run as one step (section()). Take it with lock() and unlock() in those sections, or do not try it.`);
     this.observed = true;
   }
 
