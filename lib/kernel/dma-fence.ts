@@ -93,6 +93,13 @@ export class DmaFence extends Obj {
     return this.access("fence", "w", { label, run, enabled, also });
   }
 
+  /** Internal: a step that only reads whether the fence is signalled (a wait, blocking or not).
+   *  Mode "r": two waits neither enable nor disable each other and change nothing, so they
+   *  commute; the signal, which enables a blocked wait, writes the fence (effect.ts Op.mode). */
+  read<T>(label: string, run: () => T, enabled?: () => boolean): Gen<T> {
+    return this.access("fence", "r", { label, run, enabled });
+  }
+
   /** Internal: run the callbacks (inside the signalling step). */
   runCallbacks(): void {
     const cbs = this.callbacks.splice(0);
@@ -178,7 +185,7 @@ export function* dma_fence_wait(k: Kernel, f: DmaFence, intr = false): Gen<numbe
     checkSignalling(t, () => `dma_fence_wait(${f.name})`);
     might_wait(k);
     void intr;
-    return yield* f.step(`wait for ${f.name}`, () => 0, () => f.signalled);
+    return yield* f.read(`wait for ${f.name}`, () => 0, () => f.signalled);
   } finally {
     leave(__k);
   }
@@ -196,7 +203,7 @@ export function* dma_fence_wait_timeout(k: Kernel, f: DmaFence, intr = false): G
     checkSignalling(t, () => `dma_fence_wait_timeout(${f.name})`);
     might_wait(k);
     void intr;
-    return yield* f.step(`wait for ${f.name} (timeout)`, () => (f.signalled ? 1 : 0));
+    return yield* f.read(`wait for ${f.name} (timeout)`, () => (f.signalled ? 1 : 0));
   } finally {
     leave(__k);
   }

@@ -2,7 +2,7 @@
 // §23, §27, §29): the job-completion path allocates, reclaim runs a shrinker that waits for that
 // very fence.
 import { describe, expect, it } from "vitest";
-import { claim, model, SharedVar } from "../../lib/explorer/index.ts";
+import { check, claim, model, SharedVar } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW, type Era } from "../../lib/kernel/era.ts";
 import { GFP_KERNEL, GFP_NOFS, GFP_NOWAIT, gfpName } from "../../lib/kernel/gfp.ts";
@@ -53,6 +53,35 @@ describe("dma_fence contract", () => {
     });
     claim({ title: "wait then signalled", model: m(true), predicate: (e) => e.final === true, expect: "Always" });
     claim({ title: "no signaller", model: m(false), predicate: (e) => e.has("deadlock"), expect: "Always" });
+  });
+
+  // A wait only reads the fence (it changes nothing, and only the signal, a write, enables it):
+  // two waiters commute. Each records the order it saw the fence in a variable of its own, so
+  // the outcomes are the same whatever order the waiters wake in; DPOR must reach exactly DFS's.
+  it("two waits of one fence commute: DPOR reaches DFS's outcomes in one execution per order of the signal", () => {
+    const m = model("two waiters", () => {
+      const k = boot(ENOW);
+      const f = dma_fence_init(k, "f");
+      const a = new SharedVar("a", 0), b = new SharedVar("b", 0);
+      return {
+        threads: {
+          W1: function* () { yield* dma_fence_wait(k, f); yield* a.write(1); },
+          W2: function* () { yield* dma_fence_wait(k, f); yield* b.write(1); },
+          S: function* () { yield* dma_fence_signal(k, f); },
+        },
+        final: () => `${a.peek()}${b.peek()}`,
+      };
+    });
+    const run = (strategy: "dfs" | "dpor") => {
+      const finals = new Set<string>();
+      const r = check({ title: "two waiters", model: m, predicate: (e) => (finals.add(String(e.final)), false), expect: "Never", search: { strategy } });
+      return { finals: [...finals].sort(), n: r.stats.executions };
+    };
+    const dfs = run("dfs"), dpor = run("dpor");
+    expect(dpor.finals).toEqual(dfs.finals);
+    expect(dpor.finals).toEqual(["11"]);
+    // The two waits and the two writes are all independent: one trace.
+    expect(dpor.n).toBe(1);
   });
 
   it("a hung job: the timeout handler resets and signals -ETIME; without TDR the fence never signals", () => {
