@@ -234,7 +234,7 @@ export function* dma_buf_exporter_move(k: Kernel, buf: DmaBuf): Gen<DmaFence | n
  *  module-level function* so that a move per execution makes no generator function (README.md, "Speed"). */
 function* copy_engine(k: Kernel, buf: DmaBuf, fence: DmaFence, waitFor: readonly DmaFence[], old: readonly number[], fresh: readonly number[]): Gen<void> {
   fence.signaller = currentIndex();
-  for (const f of waitFor) yield* f.step(`copy engine: wait ${f.name}`, () => undefined, () => f.signalled);
+  for (const f of waitFor) yield* f.read(`copy engine: wait ${f.name}`, () => undefined, () => f.signalled);
   yield* k.mem.step(`copy ${buf.name}: ${old.join(",")} -> ${fresh.join(",")}, release old backing`, "w", () => {
     old.forEach((p, i) => k.mem.copyFrame(fresh[i], p));
     for (const p of old) k.mem.putPage(p);

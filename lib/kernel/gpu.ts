@@ -138,8 +138,9 @@ export function* drm_sched_entity_push_job(k: Kernel, engine: GpuEngine, job: Gp
 }
 
 function* schedWait(f: DmaFence, why: string): Gen<void> {
-  // A scheduler dependency: completion callback, not a sleeping wait by a task.
-  yield* f.step(`drm_sched: wait ${why} ${f.name}`, () => undefined, () => f.signalled);
+  // A scheduler dependency: completion callback, not a sleeping wait by a task. It only reads
+  // the fence (DmaFence.read): two jobs waiting for one fence commute.
+  yield* f.read(`drm_sched: wait ${why} ${f.name}`, () => undefined, () => f.signalled);
 }
 
 /**
