@@ -119,23 +119,27 @@ export const blockingProgramArb = (() => {
   return fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
 })();
 
+/** An instruction on var 0 or 1 that takes nothing else. */
+const onVar = <K extends "r" | "open" | "close" | "gate" | "take">(k: K) => fc.record({ k: fc.constant(k), v: fc.nat(1) });
+/** A write of 0, 1 or 2 to var 0 or 1. */
+const writeVar = fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) });
+/** Three threads of one to three instructions each. */
+const threeThreads = (instr: fc.Arbitrary<Instr>): fc.Arbitrary<Instr[][]> => fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 3 });
+
 /**
  * Three threads around the gate: its conditional opener (tryopen), its passes and closers, and
  * plain reads and writes of the variables the openers read and write. The shape of a race that
  * only a blocked thread's pending step shows: one thread opens the gate and will wait on it,
  * another writes and closes it, a third reads what the opener writes (pending-race.test.ts).
  */
-export const gateProgramArb = (() => {
-  const instr: fc.Arbitrary<Instr> = fc.oneof(
-    fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
-    fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
-    fc.record({ k: fc.constant("tryopen" as const), a: fc.nat(1), b: fc.nat(1) }),
-    fc.record({ k: fc.constant("close" as const), v: fc.nat(1) }),
-    fc.record({ k: fc.constant("gate" as const), v: fc.nat(1) }),
-    fc.record({ k: fc.constant("take" as const), v: fc.nat(1) }),
-  );
-  return fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 3 });
-})();
+export const gateProgramArb = threeThreads(fc.oneof(
+  onVar("r"),
+  writeVar,
+  fc.record({ k: fc.constant("tryopen" as const), a: fc.nat(1), b: fc.nat(1) }),
+  onVar("close"),
+  onVar("gate"),
+  onVar("take"),
+));
 
 /** A gate: a blocking pass whose enabledness depends only on the gate (what DPOR requires). */
 class Gate extends Obj {
@@ -170,19 +174,16 @@ export const sectionMutations = { closesGate: false, orderedUpdate: false };
  * updates of the same variables: two sections are independent unless their variables conflict,
  * and every take, open, close and pass (a blocking write of the gate) orders against them.
  */
-export const sectionProgramArb = (() => {
-  const instr: fc.Arbitrary<Instr> = fc.oneof(
-    fc.record({ k: fc.constant("r" as const), v: fc.nat(1) }),
-    fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) }),
-    fc.record({ k: fc.constant("or" as const), v: fc.nat(1), bit: fc.nat(1) }),
-    fc.record({ k: fc.constant("open" as const), v: fc.nat(1) }),
-    fc.record({ k: fc.constant("close" as const), v: fc.nat(1) }),
-    fc.record({ k: fc.constant("take" as const), v: fc.nat(1) }),
-    fc.record({ k: fc.constant("gate" as const), v: fc.nat(1) }),
-    { weight: 3, arbitrary: fc.record({ k: fc.constant("sect" as const), v: fc.nat(1), m: fc.constantFrom("r" as const, "w" as const, "u" as const), bit: fc.nat(1) }) },
-  );
-  return fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 3 });
-})();
+export const sectionProgramArb = threeThreads(fc.oneof(
+  onVar("r"),
+  writeVar,
+  fc.record({ k: fc.constant("or" as const), v: fc.nat(1), bit: fc.nat(1) }),
+  onVar("open"),
+  onVar("close"),
+  onVar("take"),
+  onVar("gate"),
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("sect" as const), v: fc.nat(1), m: fc.constantFrom("r" as const, "w" as const, "u" as const), bit: fc.nat(1) }) },
+));
 
 export function stepsOf(is: Instr[]): number {
   let n = 0;

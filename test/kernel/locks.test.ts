@@ -1,7 +1,6 @@
 // Contracts of the locking primitives, the context rules and lockdep (kernel-semantics §26, §27).
 import { describe, expect, it } from "vitest";
-import { check, claim, choose, model, search, spawn } from "../../lib/explorer/index.ts";
-import { exploreDporGuards } from "../../lib/explorer/dpor.ts";
+import { check, claim, choose, model, spawn } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW } from "../../lib/kernel/era.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
@@ -259,20 +258,6 @@ describe("spinlock critical sections in one step (Spinlock.section)", () => {
     expect(sec.all).toEqual(locked.all);
     expect(sec.all).toEqual(["2/0/0 ", "2/0/1 ", "2/0/2 "]);
     expect(sec.n).toBeLessThan(locked.n);
-  });
-
-  // The spinlock has a guard state (its owner), so DPOR answers whether a blocked section would
-  // be enabled before an earlier step from it instead of re-running the prefix: "check" does
-  // both and throws on a disagreement; the runs must be the ones every probe re-run gives.
-  it("guard states answer a blocked section's probes as re-running the prefix does", () => {
-    const runs = (guards: "use" | "probe" | "check") => {
-      const spec = { title: "counts", model: mk("section"), predicate: () => false, expect: "Never" as const, search: { strategy: "dpor" as const } };
-      const r = search(spec, { stopEarly: false, explore: exploreDporGuards(guards) });
-      return r.stats.runs;
-    };
-    const probe = runs("probe");
-    expect(runs("check")).toBe(probe);
-    expect(runs("use")).toBe(probe);
   });
 
   it("a thread that holds the lock and enters a section on it deadlocks, as spin_lock twice does", () => {
