@@ -7,7 +7,7 @@
 // in thread code, between steps: seed 18 (T0[flush a, queue a] T1[flush a, flush wq]) lost the
 // outcome where the walk sees the item queued after T1's first flush. The walk is a step now.
 import { describe, expect, it } from "vitest";
-import { claim, model, SharedVar } from "../../lib/explorer/index.ts";
+import { check, claim, model, SharedVar } from "../../lib/explorer/index.ts";
 import type { Yieldable } from "../../lib/explorer/index.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
@@ -99,6 +99,41 @@ describe("a work item's count is its own object", () => {
     const dfs = outcomes(program(0, [], fixed), { strategy: "dfs" });
     expect(outcomes(program(0, [], fixed), { strategy: "dpor" }).all).toEqual(dfs.all);
     expect(outcomes(program(0, ["work-done-count-unnamed"], fixed), { strategy: "dpor" }).all).not.toEqual(dfs.all);
+  });
+
+  // flush_workqueue waits for each queued item with one blocking read of its count, enabled when
+  // no execution is left: it cannot run before the item's last step, so the two do not race. A
+  // "busy?" read before the wait raced that step (both orders reach the same state), and so did
+  // two flushers' waits while a wait wrote the count. Two flushers of one queued item, each
+  // recording what the log held when its flush returned: DPOR must reach exactly DFS's outcomes
+  // in three executions (F's flush before or after Q's queue_work, and F's read of the log before
+  // or after a runs when its flush did not wait); the split flush with a writing wait took 11.
+  it("a flush's wait for an item commutes with the item's last step and with another flush: three executions, where eleven ran before", () => {
+    const m = model("two flushers", () => {
+      const k = boot(ENOW);
+      const wq = alloc_workqueue(k, "wq");
+      const log = new SharedVar("log", "");
+      const a = init_work(k, "a", () => appendLog(log, "a"));
+      const seen = ["", ""];
+      return {
+        threads: {
+          Q: function* () { yield* queue_work(k, wq, a); yield* flush_workqueue(k, wq); seen[0] = yield* log.read(); },
+          F: function* () { yield* flush_workqueue(k, wq); seen[1] = yield* log.read(); },
+        },
+        final: () => seen.join("|"),
+      };
+    });
+    const run = (strategy: "dfs" | "dpor") => {
+      const finals = new Set<string>();
+      const r = check({ title: "two flushers", model: m, predicate: (e) => (finals.add(String(e.final)), false), expect: "Never", search: { strategy } });
+      return { finals: [...finals].sort(), n: r.stats.executions };
+    };
+    const dfs = run("dfs"), dpor = run("dpor");
+    // F's flush returns at once when it sees the queue before Q's queue_work (it then reads "" or
+    // "a"), or after a has run when it sees a queued.
+    expect(dpor.finals).toEqual(dfs.finals);
+    expect(dpor.finals).toEqual(["a|", "a|a"]);
+    expect(dpor.n).toBe(3);
   });
 
   /** Under PF_MEMALLOC, `how` a work item of a !WQ_MEM_RECLAIM queue (flushed once before if `idle`). */
