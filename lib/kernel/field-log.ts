@@ -19,8 +19,8 @@ import type { FieldRecorder } from "../explorer/effect.ts";
 import { currentRuntime } from "../explorer/context.ts";
 
 /** Field spaces (the top of a field number). */
-export const SPACE_FRAME = 1, SPACE_GLOBAL = 2, SPACE_PTE = 3, SPACE_MAP = 4, SPACE_VMA = 5, SPACE_PMD = 6, SPACE_IOMMU = 7, SPACE_SG = 8, SPACE_SWAP = 9;
-const SPACE_NAMES: readonly string[] = Object.freeze(["?", "frame", "global", "pte", "map", "vma", "pmd", "iommu", "sg", "swap"]);
+export const SPACE_FRAME = 1, SPACE_GLOBAL = 2, SPACE_PTE = 3, SPACE_MAP = 4, SPACE_VMA = 5, SPACE_PMD = 6, SPACE_IOMMU = 7, SPACE_SG = 8, SPACE_SWAP = 9, SPACE_DEV = 10;
+const SPACE_NAMES: readonly string[] = Object.freeze(["?", "frame", "global", "pte", "map", "vma", "pmd", "iommu", "sg", "swap", "dev"]);
 /** An index past every real one: "the set of keys" of a recorded map. */
 export const INDEX_ALL = 0xfffff;
 export const MAX_OWNER = 0xffff, MAX_INDEX = 0xffffe, MAX_FIELD = 63;
@@ -33,6 +33,9 @@ export const IO_PTE = 0, IO_TLB = 1, IO_FQ = 2, IO_IOVA = 3, IO_FAULTS = 4;
 /** SPACE_SG: owner = a hash of the sg table's name (dma-mapping.ts: tables that share it share
  *  fields, which only adds dependencies), index 0, field: DMA addresses, generations, counts, device. */
 export const SG_DMA = 0, SG_GENS = 1, SG_COUNTS = 2, SG_DEV = 3;
+/** SPACE_DEV: a device's own translation table that is not a GpuVm (test/kernel/device.ts's TestGpu):
+ *  owner = FieldLog.newOwner(SPACE_DEV), index = page, field: the frame, its generation. */
+export const DEV_PFN = 0, DEV_GEN = 1;
 /** SPACE_SWAP (swap.ts): owner 0; per slot (index = slot) its data, whether it is in use, its
  *  swap-cache frame and its count; per frame (index = pfn) its swap-cache slot. */
 export const SW_DATA = 0, SW_USED = 1, SW_SLOT_PFN = 2, SW_COUNT = 3, SW_PFN_SLOT = 4;
@@ -74,6 +77,15 @@ export class FieldLog implements FieldRecorder {
   private order = new Int32Array(FIRST_SLOTS / 2);
   /** Names of the fields of each space's structures, for describe(). */
   readonly names = new Map<number, string>();
+  /** Owners handed out per space by newOwner(). */
+  private readonly owners = new Map<number, number>();
+  /** A new owner number in `space`, in the order structures ask for one. A model's setup runs the
+   *  same way in every execution, so each structure gets the same number in every execution. */
+  newOwner(space: number): number {
+    const n = this.owners.get(space) ?? 0;
+    this.owners.set(space, n + 1);
+    return n;
+  }
   /** effect.ts FieldRecorder.anyWrite: space 0 holds no real field. */
   readonly anyWrite = ANY_WRITE;
 

@@ -1,10 +1,16 @@
 // A minimal device for the kernel's own tests: one GPU page table mirroring an mm, kept in the
 // `memory` object as lib/kernel/README.md asks. The device half builds the real GPU model.
+// Under field footprints its table is recorded (field-log.ts SPACE_DEV: frame and generation per
+// page), so its steps are split: they touch the table, the frames' hardware references and the
+// oracles' recorded state only (deviceMapInstalled and deviceMapRemoved are tracepoints; deviceWrite
+// is what GpuVm's split job steps call too). Unrecorded, every step of it wrote all of memory.
 import type { Yieldable } from "../../lib/explorer/index.ts";
 import type { Kernel } from "../../lib/kernel/kernel.ts";
 import type { Mm } from "../../lib/kernel/mm.ts";
 import { HW_GPU_PTE } from "../../lib/kernel/page.ts";
 import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "../../lib/kernel/oracles.ts";
+import { accessLogOn, recordArray } from "../../lib/kernel/access-log.ts";
+import { DEV_GEN, DEV_PFN, fieldNo, linearFields, SPACE_DEV } from "../../lib/kernel/field-log.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
@@ -18,10 +24,18 @@ export class TestGpu {
   ) {
     this.pfn = new Int32Array(mm.npages).fill(-1);
     this.gen = new Int32Array(mm.npages);
+    const fl = k.mem.fields;
+    if (fl !== null || accessLogOn()) {
+      const owner = fl === null ? 0 : fl.newOwner(SPACE_DEV);
+      const sink = (f: number) => (fl === null ? undefined : { log: fl, no: (i: number) => fieldNo(SPACE_DEV, owner, i, f), ...linearFields(SPACE_DEV, owner, f) });
+      const me = this as { pfn: Int32Array; gen: Int32Array };
+      me.pfn = recordArray(this.pfn, (i) => `${name}.pfn[${i}]`, sink(DEV_PFN));
+      me.gen = recordArray(this.gen, (i) => `${name}.gen[${i}]`, sink(DEV_GEN));
+    }
   }
   /** Program GPU PTEs for [start, start+pfns.length) in one step (under the driver's lock). */
   *map(start: number, pfns: ArrayLike<number>): Gen<void> {
-    yield* this.k.mem.step(`${this.name}: program GPU PTEs ${start}..${start + pfns.length}`, "w", () => {
+    yield* this.k.mem.fieldStep(`${this.name}: program GPU PTEs ${start}..${start + pfns.length}`, "w", () => {
       for (let i = 0; i < pfns.length; i++) {
         const vpn = start + i, p = pfns[i];
         if (p < 0) continue;
@@ -42,13 +56,13 @@ export class TestGpu {
   }
   /** Tear down GPU PTEs of [start, end) in one step. */
   *unmap(start: number, end: number): Gen<void> {
-    yield* this.k.mem.step(`${this.name}: clear GPU PTEs ${start}..${end}`, "w", () => {
+    yield* this.k.mem.fieldStep(`${this.name}: clear GPU PTEs ${start}..${end}`, "w", () => {
       for (let vpn = start; vpn < end && vpn < this.pfn.length; vpn++) this.clearOne(vpn);
     });
   }
   /** The GPU writes vpn through its page table (if mapped). */
   *write(vpn: number): Gen<number> {
-    return yield* this.k.mem.step(`${this.name}: DMA write ${this.mm.name}:${vpn}`, "w", () => {
+    return yield* this.k.mem.fieldStep(`${this.name}: DMA write ${this.mm.name}:${vpn}`, "w", () => {
       const p = this.pfn[vpn];
       if (p < 0) return -1;
       return deviceWrite(this.k, { mm: this.mm, vpn, pfn: p, gen: this.gen[vpn], who: this.name });
