@@ -26,7 +26,8 @@
 //                            (test/kernel/interval-seq.test.ts must catch it).
 //  work-done-count-unnamed   workqueue.ts (the model): a work item's "done" step changes the
 //                            count of unfinished executions without naming the count in its
-//                            footprint, so a flush's "busy?" is not ordered against it
+//                            footprint, so flush_work's "busy?" (and any wait for the
+//                            count) is not ordered against it
 //                            (test/kernel/workqueue.test.ts must catch it).
 
 import type { Kernel } from "./kernel.ts";

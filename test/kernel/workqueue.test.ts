@@ -102,7 +102,8 @@ describe("a work item's count is its own object", () => {
   });
 
   // flush_workqueue waits for each queued item with one blocking read of its count, enabled when
-  // no execution is left: it cannot run before the item's last step, so the two do not race. A
+  // no execution is left. It conflicts with the item's last step (a write of the count), but that
+  // race cannot be reversed: the wait is enabled only once the step has run. A
   // "busy?" read before the wait raced that step (both orders reach the same state), and so did
   // two flushers' waits while a wait wrote the count. Two flushers of one queued item, each
   // recording what the log held when its flush returned: DPOR must reach exactly DFS's outcomes
