@@ -20,10 +20,12 @@
 //    objects created by threads keep their names when a sequence is replayed after a reordering.
 //  * Blocking. The papers assume every thread's next step is enabled. Here a
 //    thread blocked on an object is disabled, and the object's enabler (a release,
-//    a signal) is a write on that same object, so it is dependent (whether the blocked op
-//    writes the object or only reads it: a one-step critical section, kernel Spinlock.section,
-//    waits for its lock to be free and leaves it so; two such reads do not enable or disable
-//    each other, and every lock and unlock writes the lock). A race whose
+//    a signal) is a write or a commutative update of that same object, so it is dependent
+//    (whether the blocked op writes the object or only reads it: a one-step critical section,
+//    kernel Spinlock.section, waits for its lock to be free and leaves it so, a wait for a fence
+//    or an interval notifier's sequence only reads; two such reads do not enable or disable
+//    each other, and every lock and unlock writes the lock; mn_itree_inv_end, which wakes the
+//    sequence's waiters, is an update: test/explorer/programs.ts awaitProgramArb). A race whose
 //    later step was DISABLED just before the earlier step (the earlier step enabled
 //    it: release -> acquire) cannot be reversed, so race detection skips it and
 //    keeps scanning back to the step that really competes (acquire vs acquire),

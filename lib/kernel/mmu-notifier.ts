@@ -554,7 +554,9 @@ export function* mmu_interval_notifier_remove(k: Kernel, sub: MmuIntervalNotifie
     });
     if (seq !== 0) {
       // On the deferred list: mn_itree_inv_end takes it out of the tree before it moves the seq.
-      yield* subs.step("wait_event(invalidate_seq != seq)", "w", () => undefined, () => subs.invalidateSeq !== seq);
+      // A read (blocking): the wait changes nothing, and every step that moves the seq (inv_start
+      // a write, inv_end an update) conflicts with it, as dpor.ts's blocking rule asks.
+      yield* subs.step("wait_event(invalidate_seq != seq)", "r", () => undefined, () => subs.invalidateSeq !== seq);
     }
     sub.mm = null;
     mm.count--;
@@ -582,7 +584,9 @@ export function* mmu_interval_read_begin(k: Kernel, sub: MmuIntervalNotifier): G
     k.lockdep.touch(t, NOTIFIER_MAP);
     if (waits) {
       mightSleep(t, "mmu_interval_read_begin (wait_event)");
-      yield* subs.step("wait_event(invalidate_seq != seq)", "w", () => undefined, () => subs.invalidateSeq !== seq);
+      // A blocking read, like remove's wait: two readers' waits (and a wait and another reader's
+      // read_begin) commute; the steps that move the seq do not.
+      yield* subs.step("wait_event(invalidate_seq != seq)", "r", () => undefined, () => subs.invalidateSeq !== seq);
     }
     return seq;
   } finally {

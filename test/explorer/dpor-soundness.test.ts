@@ -9,7 +9,7 @@ import { exploreDpor } from "../../lib/explorer/dpor.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { model, SharedVar, step } from "../../lib/explorer/index.ts";
-import { blockingProgramArb, gateProgramArb, sectionMutations, sectionProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnBlockingProgramArb, spawnProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
+import { awaitMutations, awaitProgramArb, blockingProgramArb, gateProgramArb, sectionMutations, sectionProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnBlockingProgramArb, spawnProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
 
 describe("DPOR soundness (property)", () => {
   /** DPOR reaches exactly DFS's outcomes, with no more executions, on programs drawn from arb. */
@@ -121,6 +121,21 @@ describe("DPOR soundness (property)", () => {
         sectionMutations[mutation] = false;
       }
     }, 240_000);
+  // Waits as blocking reads enabled by commutative updates (the kernel's read_begin wait_event,
+  // woken by mn_itree_inv_end, an update): the blocking rule needs the enabler to conflict with the
+  // blocked step, which an update of the variable does with a read of it.
+  it("source-DPOR: outcomes == DFS with waits (blocking reads) enabled by updates", () => agreesWithDfs(awaitProgramArb, 600, 20261211), 240_000);
+  it("optimal DPOR: outcomes == DFS with waits enabled by updates", () => agreesWithDfs(awaitProgramArb, 300, 20261212, optimal), 240_000);
+  it("source-DPOR over field footprints: outcomes == DFS with waits enabled by updates", () =>
+    agreesWithDfs(awaitProgramArb, 300, 20261213, (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, fields: true } })), 240_000);
+  it("the property catches an update that enables a wait without naming its variable", () => {
+    awaitMutations.orNamesOtherVar = true;
+    try {
+      expect(() => agreesWithDfs(awaitProgramArb, 600, 20261211)).toThrow(/Property failed/);
+    } finally {
+      awaitMutations.orNamesOtherVar = false;
+    }
+  }, 240_000);
   it.each(lostBeforePendingRaces.map((p, i) => [i, p] as const))("the gate program %i that lost outcomes before pending races of pruned runs: DPOR == DFS", (_i, prog) => {
     const m = programModel(prog) as Model<unknown>;
     expect([...outcomes(m, exploreDpor, 30_000).set].sort()).toEqual([...outcomes(m, exploreDfs, 5_000).set].sort());

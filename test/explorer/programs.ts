@@ -40,6 +40,10 @@ export type Instr =
   // leaves it as it was, so it only reads the gate (a blocking step of mode "r"), and touches
   // var v with mode m: reads it (r), rewrites it from its value (w) or sets bit `bit` (u)
   | { k: "sect"; v: number; m: "r" | "w" | "u"; bit: number }
+  // a wait until bit `bit` of var v is set, as one blocking READ of v that returns its value
+  // (mmu_interval_read_begin's wait_event, a fence wait): enabled by the OR updates ("u") and
+  // plain writes ("w") of v, and disabled again by a write that clears the bit
+  | { k: "await"; v: number; bit: number }
   | { k: "lock"; m: number; body: Instr[] }
   // lastzero's steps: read var a, write var b = that + 1 (a worker); read vars top, top-1, ...
   // until one is 0 (or var 0 is read) and record its index (the scanner, a loop whose length depends on the others)
@@ -185,6 +189,25 @@ export const sectionProgramArb = threeThreads(fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("sect" as const), v: fc.nat(1), m: fc.constantFrom("r" as const, "w" as const, "u" as const), bit: fc.nat(1) }) },
 ));
 
+/** Deliberately wrong waits, for the property's test of itself (dpor-soundness.test.ts): an OR
+ *  update that names the other variable in its footprint than the one it sets, so the update that
+ *  enables a wait does not conflict with it. */
+export const awaitMutations = { orNamesOtherVar: false };
+
+/**
+ * Three threads of waits for a bit of a variable (blocking reads, "await") and the OR updates,
+ * writes and reads of the same variables: the blocking rule of dpor.ts with enablers that are
+ * commutative updates, not writes (the kernel's mn_itree_inv_end, an update, wakes read_begin's
+ * wait). Two waits, and a wait and a read, commute; a wait and an update or write of its variable
+ * do not.
+ */
+export const awaitProgramArb = threeThreads(fc.oneof(
+  onVar("r"),
+  writeVar,
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("or" as const), v: fc.nat(1), bit: fc.nat(1) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("await" as const), v: fc.nat(1), bit: fc.nat(1) }) },
+));
+
 export function stepsOf(is: Instr[]): number {
   let n = 0;
   for (const i of is)
@@ -301,7 +324,12 @@ function* runInstrs(w: ProgramWorld, t: string, is: Instr[]): Generator<any, voi
         if (seen !== undefined) regs[t].push(seen as number);
         break;
       }
-      case "or": { const v = vars[i.v], bit = 1 << i.bit; yield* step(`or(${i.v}, ${bit})`, { obj: v, kind: "or", mode: "u", run: () => void v.set(v.peek() | bit) }); break; }
+      case "or": { const v = vars[i.v], bit = 1 << i.bit; yield* step(`or(${i.v}, ${bit})`, { obj: awaitMutations.orNamesOtherVar ? vars[1 - i.v] : v, kind: "or", mode: "u", run: () => void v.set(v.peek() | bit) }); break; }
+      case "await": {
+        const v = vars[i.v], bit = 1 << i.bit;
+        regs[t].push(yield* step(`await(${i.v} & ${bit})`, { obj: v, kind: "await", mode: "r", enabled: () => (v.peek() & bit) !== 0, run: () => v.peek() }));
+        break;
+      }
       case "gate": yield* step("pass(gate)", { obj: gate, kind: "pass", mode: "w", enabled: () => gate.isOpen, also: [{ obj: vars[i.v], mode: "w" }], run: () => vars[i.v].set(5) }); break;
       case "open": yield* step("open(gate)", { obj: vars[i.v], kind: "open", mode: "w", also: [{ obj: gate, mode: "w" }], run: () => { vars[i.v].set(3); gate.isOpen = true; } }); break;
       case "take": yield* step("take(gate)", { obj: gate, kind: "take", mode: "w", enabled: () => gate.isOpen, also: [{ obj: vars[i.v], mode: "w" }], run: () => { vars[i.v].set(vars[i.v].peek() + 100); gate.isOpen = false; } }); break;

@@ -16,7 +16,7 @@ import type { Explore, SearchContext } from "../../lib/explorer/search.ts";
 import { StealCoordinator, SubtreeSearch } from "../../lib/explorer/steal.ts";
 import { ctxFor, stolen } from "./steal-driver.ts";
 import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
-import { gateProgramArb, multiProgramArb, programArb, programModel, sectionProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
+import { awaitProgramArb, gateProgramArb, multiProgramArb, programArb, programModel, sectionProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
 
 const key = (x: Execution) => JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(",");
 
@@ -30,7 +30,7 @@ function outcomes(m: Model<unknown>, explore: Explore, limit: number) {
 describe("work-stealing DPOR soundness (property)", () => {
   // Both generators: single-object steps, and steps whose footprints span several objects (the
   // multi-object steps of dpor.ts), so work stealing is checked with every dependency DPOR knows.
-  it.each([["single-object", programArb], ["multi-object", multiProgramArb], ["commutative-update", updateProgramArb], ["gate-opener (three threads)", gateProgramArb], ["one-step critical section (blocking read)", sectionProgramArb]] as const)("stolen search final states and findings == DFS, under random steal schedules (%s steps)", (_kind, arb) => {
+  it.each([["single-object", programArb], ["multi-object", multiProgramArb], ["commutative-update", updateProgramArb], ["gate-opener (three threads)", gateProgramArb], ["one-step critical section (blocking read)", sectionProgramArb], ["wait enabled by updates (blocking read)", awaitProgramArb]] as const)("stolen search final states and findings == DFS, under random steal schedules (%s steps)", (_kind, arb) => {
     let totalSplits = 0, totalUnits = 0;
     fc.assert(
       fc.property(arb, fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 2, max: 4 }), (prog, seed, workers) => {
