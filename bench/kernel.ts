@@ -1,18 +1,21 @@
 // Kernel-model benchmark: time to verdict of the canonical S2 and S4 claims (medians of RUNS).
 //   S2 fixed design (mmu_interval_notifier + hmm_range_fault + read_retry, 4 pages) proven Never,
-//   exhaustive (source-DPOR), with 1, 2 and 3 concurrent validators (3: bounded, see below; 2 also
-//   over field footprints);
+//   exhaustive (source-DPOR), with 1, 2 and 3 concurrent validators (3 over declared footprints:
+//   bounded, see below; 2 and 3 also over field footprints);
 //   S4 (notifier callback allocates with GFP_KERNEL): lockdep "now" Always, E18 Never, and the
 //   real NOFS reclaim deadlock Sometimes.
 // Compile with tsc (tsconfig.build.json) and run `node --no-allocation-site-pretenuring --single-threaded-gc
 // dist/bench/kernel.js` (the flags of build/src/node-flags.ts, as `npm run bench` does); exports main().
-// BENCH_HEAVY=1 adds the rows that take tens of seconds (2 validators exhaustive: ≈41 s;
-// 3 validators within 2 preemptions: ≈8 s; work stealing on 2 validators, declared and field
-// footprints: one to two minutes). BENCH_ONLY=<text> runs matching rows only.
+// BENCH_HEAVY=1 adds the rows that take tens of seconds (2 validators exhaustive: ≈41 s; 3 over
+// field footprints: ≈90 s; 3 validators within 2 preemptions: ≈8 s; work stealing on 2
+// validators, declared and field footprints: one to two minutes). BENCH_ONLY=<text> runs matching rows only.
 //
-// Why 3 validators is bounded: a stateless explorer enumerates Mazurkiewicz traces, and each
-// validator races the invalidation independently (≈180 classes per validator here), so three
-// validators are ≈180³ traces; a stateful checker merges the equal states those traces reach.
+// 3 validators over declared footprints stay bounded: a stateless explorer enumerates Mazurkiewicz
+// traces, and each validator races the invalidation independently (≈180 classes per validator
+// there), so three validators are ≈180³ traces; a stateful checker merges the equal states those
+// traces reach. Over field footprints (the device's table recorded, read_begin's wait a read) the
+// exhaustive search takes 456,881 executions (December 2026): a heavy row, and the book's
+// C03.8-now-3v-all.
 
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -21,7 +24,7 @@ import { check, search, type ClaimSpec } from "../lib/explorer/index.ts";
 import { exploreDporGuards } from "../lib/explorer/dpor.ts";
 import { closeWorkers, exploreParallel } from "../lib/explorer/parallel.ts";
 import { E18, ENOW } from "../lib/kernel/era.ts";
-import { s2Mni } from "../test/kernel/s2.ts";
+import { s2Mni } from "../lib/kernel/s2.ts";
 import { s4CallbackAllocates, s4Deadlock } from "../test/kernel/s4.ts";
 import { GFP_KERNEL, GFP_NOFS } from "../lib/kernel/gfp.ts";
 
@@ -42,6 +45,8 @@ const ROWS: Row[] = [
   // read_begin's wait only reads (December 2026), 1,788 executions against 248,536 declared.
   { name: "S2 fixed, 4 pages, 2 validators, exhaustive, fields", spec: () => s2TwoValidators(true) },
   { name: "S2 fixed, 4 pages, 2 validators, exhaustive", heavy: true, spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 2, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", budget: { executions: 10_000_000, steps: 1_000_000_000 } }) },
+  // The book's C03.8-now-3v-all (chapter 03): about 90 s here.
+  { name: "S2 fixed, 4 pages, 3 validators, exhaustive, fields", heavy: true, spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 3, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", search: { strategy: "dpor", fields: true }, budget: { executions: 10_000_000, steps: 1_000_000_000 } }) },
   { name: "S2 fixed, 4 pages, 3 validators, <= 2 preemptions", heavy: true, spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 3, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", search: { strategy: "bounded", preemptions: 2 }, budget: { executions: 10_000_000, steps: 1_000_000_000 } }) },
   { name: "S4 lockdep(now) Always", spec: () => ({ title: "S4", model: s4CallbackAllocates(ENOW, GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Always" }) },
   { name: "S4 lockdep(E18) Never", spec: () => ({ title: "S4", model: s4CallbackAllocates(E18, GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Never" }) },

@@ -33,7 +33,7 @@ export const IO_PTE = 0, IO_TLB = 1, IO_FQ = 2, IO_IOVA = 3, IO_FAULTS = 4;
 /** SPACE_SG: owner = a hash of the sg table's name (dma-mapping.ts: tables that share it share
  *  fields, which only adds dependencies), index 0, field: DMA addresses, generations, counts, device. */
 export const SG_DMA = 0, SG_GENS = 1, SG_COUNTS = 2, SG_DEV = 3;
-/** SPACE_DEV: a device's own translation table that is not a GpuVm (test/kernel/device.ts's TestGpu):
+/** SPACE_DEV: a device's own translation table that is not a GpuVm (mirror-gpu.ts's MirrorGpu):
  *  owner = FieldLog.newOwner(SPACE_DEV), index = page, field: the frame, its generation. */
 export const DEV_PFN = 0, DEV_GEN = 1;
 /** SPACE_SWAP (swap.ts): owner 0; per slot (index = slot) its data, whether it is in use, its

@@ -13,7 +13,7 @@ import { fork } from "../../lib/kernel/fork.ts";
 import { user_write } from "../../lib/kernel/user.ts";
 import { lostWrites } from "../../lib/kernel/oracles.ts";
 import { KMutex } from "../../lib/kernel/mutex.ts";
-import { TestGpu } from "./device.ts";
+import { MirrorGpu } from "../../lib/kernel/mirror-gpu.ts";
 
 describe.each(ERAS)("the wp_page_copy window ($name)", (era) => {
   const m = (deviceWrites: boolean) =>
@@ -22,7 +22,7 @@ describe.each(ERAS)("the wp_page_copy window ($name)", (era) => {
       const p = mm_alloc(k, 8, "parent"), c = mm_alloc(k, 8, "child");
       mmap_region(p, 0, 1);
       const [pfn] = populate(k, p, 0, 1);
-      const gpu = new TestGpu(k, p);
+      const gpu = new MirrorGpu(k, p);
       const lock = new KMutex(k, "drv->lock");
       // An ideal mirror: invalidates the GPU PTE in start, under its lock; ref-less.
       const sub = new MmuNotifier({ name: "mirror", *invalidate_range_start(_s, r) { yield* lock.lock(); yield* gpu.unmap(r.start, r.end); yield* lock.unlock(); return 0; } });

@@ -25,7 +25,7 @@
 // reads all of memory instead of writing it, and a sleeper that ran as a whole-memory write is
 // re-opened when a field write wakes it (FieldRecorder.anyWrite, dpor.ts wholeWriteWoken; the
 // generator's "look up pfn" reads: 16 of the 52 sequences, executions 7,810 -> 7,275); the test
-// device's table is recorded (test/kernel/device.ts, field-log.ts SPACE_DEV), so its map, unmap
+// device's table is recorded (lib/kernel/mirror-gpu.ts, field-log.ts SPACE_DEV), so its map, unmap
 // and DMA write are split steps where they wrote all of memory (8 of the 52 sequences, the
 // programs with a GPU map or an invalidation; executions 7,275 -> 7,260).
 import { readFileSync, writeFileSync } from "node:fs";

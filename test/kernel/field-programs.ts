@@ -26,7 +26,7 @@ import { devState } from "../../lib/kernel/device-oracles.ts";
 import { gpuvm_create, gpuvm_map, gpuvm_map_sgt, gpuvm_tlb_flush, gpuvm_unmap, type GpuVm } from "../../lib/kernel/gpu-vm.ts";
 import { drm_sched_entity_push_job, drm_sched_job_init, gpu_engine, gpu_job, type GpuEngine, type GpuJob } from "../../lib/kernel/gpu.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "../../lib/kernel/mmu-notifier.ts";
-import { TestGpu } from "./device.ts";
+import { MirrorGpu } from "../../lib/kernel/mirror-gpu.ts";
 import type { FieldLog } from "../../lib/kernel/field-log.ts";
 
 export type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -35,7 +35,7 @@ export type Gen<T> = Generator<Yieldable, T, unknown>;
  *  behind a strict IOMMU (`io`) and one behind a lazy one (`lazy`), a GPU VM on each, and one sg
  *  table per device, mapped at setup, over page 0's frame (or a frame of its own when unmapped). */
 interface Dev {
-  readonly gpu: TestGpu;
+  readonly gpu: MirrorGpu;
   readonly vm: GpuVm;
   readonly io: IoDev;
   readonly lazy: IoDev;
@@ -209,7 +209,7 @@ export function program(seed: number, drop?: (field: string) => boolean, forced:
         }
         setPte(mm, v, pfn, PTE_PRESENT | PTE_WRITE);
       }
-    const gpu = new TestGpu(k, mm);
+    const gpu = new MirrorGpu(k, mm);
     const vm = gpuvm_create(k, "vm", dma_device(k, "gpu", "none"));
     const gfx = gpu_engine(k, "gfx");
     const child = mm_alloc(k, 2, "c");

@@ -10,7 +10,7 @@ import { MmuNotifier, MmuIntervalNotifier, mmu_interval_notifier_insert, mmu_int
 import { replay } from "../../lib/explorer/replay.ts";
 import { encodeToken } from "../../lib/explorer/token.ts";
 import { munmap, mmput } from "../../lib/kernel/munmap.ts";
-import { TestGpu } from "./device.ts";
+import { MirrorGpu } from "../../lib/kernel/mirror-gpu.ts";
 
 describe.each(ERAS)("notifier ordering ($name)", (era) => {
   it("start runs before the PTE changes and end after; pages are still mapped inside start", () => {
@@ -40,7 +40,7 @@ describe.each(ERAS)("notifier ordering ($name)", (era) => {
         const mm = mm_alloc(k, 8);
         mmap_region(mm, 0, 1);
         const [pfn] = populate(k, mm, 0, 1);
-        const gpu = new TestGpu(k, mm);
+        const gpu = new MirrorGpu(k, mm);
         const sub = new MmuNotifier({ name: "drv", *release() { if (tearDown) yield* gpu.unmap(0, 1); } });
         sub.mm = mm;
         mm.notifiers.hlist.push(sub);

@@ -16,7 +16,7 @@ import { FOLL_WRITE, get_user_pages, pin_user_pages, put_page, set_page_dirty, u
 import { divergenceOf } from "../../lib/kernel/oracles.ts";
 import { HW_CPU_TLB } from "../../lib/kernel/page.ts";
 import { clearPte } from "../../lib/kernel/pgtable.ts";
-import { TestGpu } from "./device.ts";
+import { MirrorGpu } from "../../lib/kernel/mirror-gpu.ts";
 import { alloc_page, GFP_KERNEL } from "../../lib/kernel/gfp.ts";
 
 describe("uaf through a CPU TLB", () => {
@@ -90,7 +90,7 @@ describe("ro-write", () => {
       const mm = mm_alloc(k, 8);
       mmap_region(mm, 0, 1);
       const [p] = populate(k, mm, 0, 1);
-      const gpu = new TestGpu(k, mm);
+      const gpu = new MirrorGpu(k, mm);
       const sub = new MmuIntervalNotifier(0, 1, { name: "mirror", *invalidate(s, r, cur) { yield* mmu_interval_set_seq(k, s, cur); if (tearDown) yield* gpu.unmap(r.start, r.end); return true; } });
       sub.mm = mm;
       sub.invalidateSeq = 1;

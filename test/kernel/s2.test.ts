@@ -2,7 +2,7 @@
 import { describe, it } from "vitest";
 import { claim } from "../../lib/explorer/index.ts";
 import { E18, ENOW } from "../../lib/kernel/era.ts";
-import { s2Mni, s2StartOnly } from "./s2.ts";
+import { s2Mni, s2StartOnly } from "../../lib/kernel/s2.ts";
 
 describe("S2 start-only subscriber", () => {
   for (const era of [E18, ENOW])

@@ -23,7 +23,7 @@ import { oom_reap_task } from "../../lib/kernel/oom.ts";
 import { migrate_page, type MigrateReason } from "../../lib/kernel/migrate.ts";
 import { khugepaged_scan_pmd } from "../../lib/kernel/khugepaged.ts";
 import { swapon } from "../../lib/kernel/swap.ts";
-import { TestGpu } from "./device.ts";
+import { MirrorGpu } from "../../lib/kernel/mirror-gpu.ts";
 import { s4CallbackAllocates, s4Deadlock } from "./s4.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -48,7 +48,7 @@ describe("S1 fork after pin", () => {
       const vma = mmap_region(p, 0, 1);
       if (dontfork) vma.flags |= 1 << 7; // VM_DONTFORK
       populate(k, p, 0, 1);
-      const gpu = new TestGpu(k, p);
+      const gpu = new MirrorGpu(k, p);
       const pages: number[] = [];
       return {
         threads: {
@@ -90,7 +90,7 @@ describe("S3 HMM invalidation at range_end (v4.16)", () => {
       const mm = mm_alloc(k, 8);
       mmap_region(mm, 0, 2);
       populate(k, mm, 0, 2);
-      const gpu = new TestGpu(k, mm);
+      const gpu = new MirrorGpu(k, mm);
       const hmm = hmm_alloc(k, mm);
       // The driver's own lock orders "range done? then program the GPU" against its sync callback.
       const lock = new KMutex(k, "drv->update_lock");
@@ -183,7 +183,7 @@ describe("S7 gup + writeback", () => {
       const f = file_create(k, "ext4file", 1, true);
       mmap_region(mm, 0, 1, VM_READ | VM_WRITE | VM_SHARED | VM_MAYWRITE, f);
       const [pfn] = populate(k, mm, 0, 1);
-      const gpu = new TestGpu(k, mm);
+      const gpu = new MirrorGpu(k, mm);
       const pages: number[] = [];
       let got = 0;
       return {
@@ -342,7 +342,7 @@ describe("S14 khugepaged vs a mirror", () => {
       const mm = mm_alloc(k, 8);
       mmap_region(mm, 0, 4);
       populate(k, mm, 0, 4);
-      const gpu = new TestGpu(k, mm);
+      const gpu = new MirrorGpu(k, mm);
       const lock = new KMutex(k, "drv->notifier_lock");
       const sub = new MmuIntervalNotifier(0, 4, {
         name: "mirror",

@@ -1,20 +1,23 @@
-// A minimal device for the kernel's own tests: one GPU page table mirroring an mm, kept in the
-// `memory` object as lib/kernel/README.md asks. The device half builds the real GPU model.
+// A minimal device: one GPU page table mirroring an mm, programmed a range at a time, kept in the
+// `memory` object as README.md asks. For the kernel's own tests and the S2 family of s2.ts (the
+// book's C03.8); the device half (README-devices.md: gpu.ts, gpu-vm.ts) is the real GPU model,
+// with jobs, a GPU TLB and an IOMMU, which this device leaves out: a write goes straight through
+// the table.
 // Under field footprints its table is recorded (field-log.ts SPACE_DEV: frame and generation per
 // page), so its steps are split: they touch the table, the frames' hardware references and the
 // oracles' recorded state only (deviceMapInstalled and deviceMapRemoved are tracepoints; deviceWrite
 // is what GpuVm's split job steps call too). Unrecorded, every step of it wrote all of memory.
-import type { Yieldable } from "../../lib/explorer/index.ts";
-import type { Kernel } from "../../lib/kernel/kernel.ts";
-import type { Mm } from "../../lib/kernel/mm.ts";
-import { HW_GPU_PTE } from "../../lib/kernel/page.ts";
-import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "../../lib/kernel/oracles.ts";
-import { accessLogOn, recordArray } from "../../lib/kernel/access-log.ts";
-import { DEV_GEN, DEV_PFN, fieldNo, linearFields, SPACE_DEV } from "../../lib/kernel/field-log.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import type { Kernel } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import { HW_GPU_PTE } from "./page.ts";
+import { deviceMapInstalled, deviceMapRemoved, deviceWrite } from "./oracles.ts";
+import { accessLogOn, recordArray } from "./access-log.ts";
+import { DEV_GEN, DEV_PFN, fieldNo, linearFields, SPACE_DEV } from "./field-log.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 
-export class TestGpu {
+export class MirrorGpu {
   readonly pfn: Int32Array;
   readonly gen: Int32Array;
   constructor(

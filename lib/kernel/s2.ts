@@ -1,18 +1,21 @@
 // S2 (kernel-semantics §29): a start-only subscriber without page references vs the
-// interval-notifier design with read_begin/read_retry. Shared by the test and the benchmark.
-import { model } from "../../lib/explorer/index.ts";
-import type { Yieldable } from "../../lib/explorer/index.ts";
-import { boot, type Kernel } from "../../lib/kernel/kernel.ts";
-import type { Era } from "../../lib/kernel/era.ts";
-import { mm_alloc, mmap_region, type Mm } from "../../lib/kernel/mm.ts";
-import { populate } from "../../lib/kernel/populate.ts";
-import { KMutex } from "../../lib/kernel/mutex.ts";
-import { MmuIntervalNotifier, MmuNotifier, type MmuNotifierRange, mmu_interval_notifier_attach, mmu_notifier_attach, mmu_interval_notifier_insert, mmu_interval_read_begin, mmu_interval_read_retry, mmu_interval_set_seq, __mmu_notifier_register } from "../../lib/kernel/mmu-notifier.ts";
-import { EBUSY, hmm_range_fault } from "../../lib/kernel/hmm.ts";
-import { madvise_dontneed } from "../../lib/kernel/madvise.ts";
-import { munmap } from "../../lib/kernel/munmap.ts";
-import { PTE_PRESENT } from "../../lib/kernel/mm.ts";
-import { TestGpu } from "./device.ts";
+// interval-notifier design with read_begin/read_retry, on N pages with V validators and the
+// minimal device of mirror-gpu.ts: the shape of ../shared/perf/s2_userptr.pml, on the kernel
+// model. Shared by the kernel's tests, the benchmark (bench/kernel.ts) and the book (chapter 03's
+// C03.8).
+import { model } from "../explorer/index.ts";
+import type { Yieldable } from "../explorer/index.ts";
+import { boot, type Kernel } from "./kernel.ts";
+import type { Era } from "./era.ts";
+import { mm_alloc, mmap_region, type Mm } from "./mm.ts";
+import { populate } from "./populate.ts";
+import { KMutex } from "./mutex.ts";
+import { MmuIntervalNotifier, MmuNotifier, type MmuNotifierRange, mmu_interval_notifier_attach, mmu_notifier_attach, mmu_interval_notifier_insert, mmu_interval_read_begin, mmu_interval_read_retry, mmu_interval_set_seq, __mmu_notifier_register } from "./mmu-notifier.ts";
+import { EBUSY, hmm_range_fault } from "./hmm.ts";
+import { madvise_dontneed } from "./madvise.ts";
+import { munmap } from "./munmap.ts";
+import { PTE_PRESENT } from "./mm.ts";
+import { MirrorGpu } from "./mirror-gpu.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
 export type Trigger = "dontneed" | "munmap";
@@ -35,15 +38,19 @@ function* snapshot(k: Kernel, mm: Mm, n: number, out: Int32Array): Gen<void> {
 // Thread bodies and callbacks are module-level function* called from small arrows: a generator
 // function created per execution gets a fresh map when first called (lib/kernel/README.md, "Speed").
 
+/** S2's machine: `pages` populated pages of a process, the device mirroring it, the driver's lock. */
+function s2World(era: Era, pages: number, lockName: string) {
+  const k = boot(era);
+  const mm = mm_alloc(k, 8);
+  mmap_region(mm, 0, pages);
+  populate(k, mm, 0, pages);
+  return { k, mm, gpu: new MirrorGpu(k, mm), lock: new KMutex(k, lockName) };
+}
+
 /** start-only-refless: invalidate the device in range_start; the validator installs whatever it collected. */
 export function s2StartOnly(era: Era, pages = 1, validators = 1, how: Trigger = "dontneed") {
   return model(`S2 start-only (${era.name}, ${pages} pages, ${validators} validators, ${how})`, () => {
-    const k = boot(era);
-    const mm = mm_alloc(k, 8);
-    mmap_region(mm, 0, pages);
-    populate(k, mm, 0, pages);
-    const gpu = new TestGpu(k, mm);
-    const lock = new KMutex(k, "drv->lock");
+    const { k, mm, gpu, lock } = s2World(era, pages, "drv->lock");
     const sub = new MmuNotifier({ name: "drv_mn", invalidate_range_start: (_s, r) => startOnlyInvalidate(lock, gpu, r) });
     mmu_notifier_attach(sub, mm);
     const threads: Record<string, () => Gen<void>> = { Trigger: () => trigger(k, mm, how, pages) };
@@ -52,14 +59,14 @@ export function s2StartOnly(era: Era, pages = 1, validators = 1, how: Trigger = 
   });
 }
 
-function* startOnlyInvalidate(lock: KMutex, gpu: TestGpu, r: MmuNotifierRange): Gen<number> {
+function* startOnlyInvalidate(lock: KMutex, gpu: MirrorGpu, r: MmuNotifierRange): Gen<number> {
   yield* lock.lock();
   yield* gpu.unmap(r.start, r.end);
   yield* lock.unlock();
   return 0;
 }
 
-function* startOnlyValidator(k: Kernel, mm: Mm, lock: KMutex, gpu: TestGpu, pages: number): Gen<void> {
+function* startOnlyValidator(k: Kernel, mm: Mm, lock: KMutex, gpu: MirrorGpu, pages: number): Gen<void> {
   const pfns = new Int32Array(pages);
   yield* snapshot(k, mm, pages, pfns);
   yield* lock.lock();
@@ -72,12 +79,7 @@ type Broken = "none" | "no-retry" | "retry-unlocked";
 /** mni: interval notifier + hmm_range_fault + read_retry under the driver lock (now only). */
 export function s2Mni(era: Era, pages = 1, validators = 1, how: Trigger = "munmap", broken: Broken = "none") {
   return model(`S2 mni (${era.name}, ${pages} pages, ${validators} validators, ${how}, ${broken})`, () => {
-    const k = boot(era);
-    const mm = mm_alloc(k, 8);
-    mmap_region(mm, 0, pages);
-    populate(k, mm, 0, pages);
-    const gpu = new TestGpu(k, mm);
-    const lock = new KMutex(k, "drv->notifier_lock");
+    const { k, mm, gpu, lock } = s2World(era, pages, "drv->notifier_lock");
     const sub: MmuIntervalNotifier = new MmuIntervalNotifier(0, pages, { name: "drv_mni", invalidate: (s, r, cur) => mniInvalidate(k, lock, gpu, s, r, cur) });
     mmu_interval_notifier_attach(sub, mm);
     const threads: Record<string, () => Gen<void>> = { Trigger: () => trigger(k, mm, how, pages) };
@@ -86,7 +88,7 @@ export function s2Mni(era: Era, pages = 1, validators = 1, how: Trigger = "munma
   });
 }
 
-function* mniInvalidate(k: Kernel, lock: KMutex, gpu: TestGpu, s: MmuIntervalNotifier, r: MmuNotifierRange, cur: number): Gen<boolean> {
+function* mniInvalidate(k: Kernel, lock: KMutex, gpu: MirrorGpu, s: MmuIntervalNotifier, r: MmuNotifierRange, cur: number): Gen<boolean> {
   yield* lock.lock();
   yield* mmu_interval_set_seq(k, s, cur);
   yield* gpu.unmap(r.start, r.end);
@@ -94,7 +96,7 @@ function* mniInvalidate(k: Kernel, lock: KMutex, gpu: TestGpu, s: MmuIntervalNot
   return true;
 }
 
-function* mniValidator(k: Kernel, mm: Mm, sub: MmuIntervalNotifier, lock: KMutex, gpu: TestGpu, pages: number, broken: Broken): Gen<void> {
+function* mniValidator(k: Kernel, mm: Mm, sub: MmuIntervalNotifier, lock: KMutex, gpu: MirrorGpu, pages: number, broken: Broken): Gen<void> {
   const pfns = new Int32Array(pages);
   for (let tries = 0; tries < 3; tries++) {
     const seq = yield* mmu_interval_read_begin(k, sub);
