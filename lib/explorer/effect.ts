@@ -65,8 +65,12 @@ export interface Op {
    *  on the object whose state decides their enabledness (sound DPOR needs the enabler to conflict),
    *  or "r" when run() leaves that state as it found it: a blocking read, such as a critical section
    *  in one step that waits for its lock to be free (kernel Spinlock.section). Every step that can
-   *  enable or disable it writes the object, so it still conflicts; two such reads neither enable
-   *  nor disable each other (dpor-soundness.test.ts, "one-step critical sections"). */
+   *  enable or disable it writes or updates the object, so it still conflicts; two such reads
+   *  neither enable nor disable each other (dpor-soundness.test.ts, "one-step critical sections").
+   *  An update ("u") may enable a blocked op (mn_itree_inv_end wakes read_begin's wait), never
+   *  disable one: two updates commute, so DPOR's check that a race is reversible can run a
+   *  disabling update before the blocked op where the execution ran a harmless one, and lose the
+   *  order with the op first. Execution refuses a step that does (ExplorerError). */
   readonly mode: Mode;
   /** Step label for traces (a function name in kernel models); defaults to kind(obj). */
   readonly label?: string;

@@ -351,6 +351,7 @@ export class Execution implements Runtime {
       return;
     }
     const enabled = this.enabledMask();
+    if (this.lastUpdates !== null) this.checkUpdateDisables(enabled);
     if (enabled === 0) {
       this.status = "deadlock";
       this.reportDeadlock();
@@ -377,9 +378,29 @@ export class Execution implements Runtime {
     if (this.stopAfterStep) this.status = "stopped";
   }
 
+  /** The last step's op and the objects it only updated ("u"), or null (the common case: none). */
+  private lastUpdates: { readonly op: Op; readonly objs: Tracked[] } | null = null;
+
+  /**
+   * Op.mode's rule: an update may enable a blocked op, never disable one. A thread enabled before
+   * the last step and disabled after it, waiting on an object that step only updated, breaks it.
+   */
+  private checkUpdateDisables(enabled: number): void {
+    const k = this.stepThread.length - 1, by = this.stepThread[k];
+    const { op: last, objs: updated } = this.lastUpdates as { readonly op: Op; readonly objs: Tracked[] };
+    this.lastUpdates = null;
+    for (let off = this.enabledBefore[k] & ~enabled & ~(1 << by); off; off &= off - 1) {
+      const q = 31 - Math.clz32(off & -off), op = this.threads[q].pending;
+      if (op !== null && op.obj !== null && updated.includes(op.obj))
+        throw new ExplorerError(`Model "${this.model.name}": ${this.threads[by].name}'s step "${last.label ?? last.kind}" is declared an update ("u") of ${op.obj.type} "${op.obj.name}" but disabled ${this.threads[q].name}'s blocked "${op.label ?? op.kind}" on it. An update may enable a blocked op, never disable one (lib/explorer/effect.ts Op.mode): declare that step a write ("w").`);
+    }
+  }
+
   private exec(t: number, enabled: number): void {
     const th = this.threads[t];
     const op = th.pending as Op;
+    const objs = updatedObjects(op);
+    this.lastUpdates = objs === null ? null : { op, objs };
     this.stepThread.push(t);
     this.stepObj.push(op.obj ? op.obj.id : -1);
     this.stepMode.push(op.obj ? modeCode(op.mode) : 0);
@@ -614,4 +635,12 @@ class FieldObject implements Tracked {
   get name(): string {
     return this.recorder?.describe?.(this.field) ?? `field ${this.field}`;
   }
+}
+
+/** The objects op declares it only updates ("u"), or null when none (most steps). */
+function updatedObjects(op: Op): Tracked[] | null {
+  let out: Tracked[] | null = null;
+  if (op.mode === "u" && op.obj !== null) out = [op.obj];
+  if (op.also !== undefined) for (const a of op.also) if (a.mode === "u") (out ??= []).push(a.obj);
+  return out;
 }

@@ -30,6 +30,7 @@ export class MirrorGpu {
     const fl = k.mem.fields;
     if (fl !== null || accessLogOn()) {
       const owner = fl === null ? 0 : fl.newOwner(SPACE_DEV);
+      if (fl !== null) ["pfn", "gen"].forEach((f, i) => fl.names.set(SPACE_DEV * 64 + i, f));
       const sink = (f: number) => (fl === null ? undefined : { log: fl, no: (i: number) => fieldNo(SPACE_DEV, owner, i, f), ...linearFields(SPACE_DEV, owner, f) });
       const me = this as { pfn: Int32Array; gen: Int32Array };
       me.pfn = recordArray(this.pfn, (i) => `${name}.pfn[${i}]`, sink(DEV_PFN));

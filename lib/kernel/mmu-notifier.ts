@@ -554,8 +554,10 @@ export function* mmu_interval_notifier_remove(k: Kernel, sub: MmuIntervalNotifie
     });
     if (seq !== 0) {
       // On the deferred list: mn_itree_inv_end takes it out of the tree before it moves the seq.
-      // A read (blocking): the wait changes nothing, and every step that moves the seq (inv_start
-      // a write, inv_end an update) conflicts with it, as dpor.ts's blocking rule asks.
+      // A read (blocking): the wait itself changes no notifier state (the plain fields set after
+      // it, sub.mm and mm.count, are not the explorer's), and every step that moves the seq
+      // (inv_start a write, inv_end an update, which only ever enables it) conflicts with it, as
+      // dpor.ts's blocking rule asks.
       yield* subs.step("wait_event(invalidate_seq != seq)", "r", () => undefined, () => subs.invalidateSeq !== seq);
     }
     sub.mm = null;

@@ -11,6 +11,15 @@ import type { Model } from "../../lib/explorer/model.ts";
 import { model, SharedVar, step } from "../../lib/explorer/index.ts";
 import { awaitMutations, awaitProgramArb, blockingProgramArb, gateProgramArb, sectionMutations, sectionProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnBlockingProgramArb, spawnProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
 
+/** v |= bit, declared a commutative update. */
+function* orStep(v: SharedVar<number>, bit: number) {
+  yield* step(`or(v, ${bit})`, { obj: v, kind: "or", mode: "u", run: () => void v.set(v.peek() | bit) });
+}
+/** A blocking read of v, enabled while v is 0. */
+function* waitZero(v: SharedVar<number>) {
+  yield* step("await(v == 0)", { obj: v, kind: "await", mode: "r", enabled: () => v.peek() === 0, run: () => v.peek() });
+}
+
 describe("DPOR soundness (property)", () => {
   /** DPOR reaches exactly DFS's outcomes, with no more executions, on programs drawn from arb. */
   const agreesWithDfs = (arb: fc.Arbitrary<Instr[][]>, runs: number, seed: number, explore: Explore = exploreDpor): void =>
@@ -128,14 +137,28 @@ describe("DPOR soundness (property)", () => {
   it("optimal DPOR: outcomes == DFS with waits enabled by updates", () => agreesWithDfs(awaitProgramArb, 300, 20261212, optimal), 240_000);
   it("source-DPOR over field footprints: outcomes == DFS with waits enabled by updates", () =>
     agreesWithDfs(awaitProgramArb, 300, 20261213, (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, fields: true } })), 240_000);
-  it("the property catches an update that enables a wait without naming its variable", () => {
-    awaitMutations.orNamesOtherVar = true;
+  it("the property catches a wait declared an update, which commutes with the updates that enable it", () => {
+    awaitMutations.awaitDeclaredUpdate = true;
     try {
       expect(() => agreesWithDfs(awaitProgramArb, 600, 20261211)).toThrow(/Property failed/);
     } finally {
-      awaitMutations.orNamesOtherVar = false;
+      awaitMutations.awaitDeclaredUpdate = false;
     }
   }, 240_000);
+  // The other half of the rule (effect.ts Op.mode): an update never disables a blocked op. Two
+  // updates commute, so a race check could run a disabling one first; the execution refuses it.
+  it("an update that disables a blocked op is refused, naming the step, the object and the fix", () => {
+    const m = model("an update that disables a wait", () => {
+      const v = new SharedVar("v", 0);
+      return {
+        threads: {
+          A: () => orStep(v, 1),
+          C: () => waitZero(v),
+        },
+      };
+    });
+    expect(() => search({ title: "t", model: m, predicate: () => false, expect: "Never", search: { strategy: "dfs" } })).toThrow(/declared an update \("u"\) of var "v" but disabled C's blocked "await\(v == 0\)".*declare that step a write/);
+  });
   it.each(lostBeforePendingRaces.map((p, i) => [i, p] as const))("the gate program %i that lost outcomes before pending races of pruned runs: DPOR == DFS", (_i, prog) => {
     const m = programModel(prog) as Model<unknown>;
     expect([...outcomes(m, exploreDpor, 30_000).set].sort()).toEqual([...outcomes(m, exploreDfs, 5_000).set].sort());

@@ -40,10 +40,11 @@ export type Instr =
   // leaves it as it was, so it only reads the gate (a blocking step of mode "r"), and touches
   // var v with mode m: reads it (r), rewrites it from its value (w) or sets bit `bit` (u)
   | { k: "sect"; v: number; m: "r" | "w" | "u"; bit: number }
-  // a wait until bit `bit` of var v is set, as one blocking READ of v that returns its value
-  // (mmu_interval_read_begin's wait_event, a fence wait): enabled by the OR updates ("u") and
-  // plain writes ("w") of v, and disabled again by a write that clears the bit
-  | { k: "await"; v: number; bit: number }
+  // a wait until every bit of `mask` (1, 2 or 3) is set in var v, as one blocking READ of v that
+  // returns its value (mmu_interval_read_begin's wait_event, a fence wait): enabled by the OR
+  // updates ("u") and plain writes ("w") of v, jointly when the mask has two bits, and disabled
+  // again by a write that clears one
+  | { k: "await"; v: number; mask: number }
   | { k: "lock"; m: number; body: Instr[] }
   // lastzero's steps: read var a, write var b = that + 1 (a worker); read vars top, top-1, ...
   // until one is 0 (or var 0 is read) and record its index (the scanner, a loop whose length depends on the others)
@@ -189,10 +190,10 @@ export const sectionProgramArb = threeThreads(fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("sect" as const), v: fc.nat(1), m: fc.constantFrom("r" as const, "w" as const, "u" as const), bit: fc.nat(1) }) },
 ));
 
-/** Deliberately wrong waits, for the property's test of itself (dpor-soundness.test.ts): an OR
- *  update that names the other variable in its footprint than the one it sets, so the update that
- *  enables a wait does not conflict with it. */
-export const awaitMutations = { orNamesOtherVar: false };
+/** A deliberately wrong wait, for the property's test of itself (dpor-soundness.test.ts): the wait
+ *  declared an update ("u"), so it commutes with the OR updates that enable it and that change
+ *  the value it returns. */
+export const awaitMutations = { awaitDeclaredUpdate: false };
 
 /**
  * Three threads of waits for a bit of a variable (blocking reads, "await") and the OR updates,
@@ -205,7 +206,7 @@ export const awaitProgramArb = threeThreads(fc.oneof(
   onVar("r"),
   writeVar,
   { weight: 2, arbitrary: fc.record({ k: fc.constant("or" as const), v: fc.nat(1), bit: fc.nat(1) }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant("await" as const), v: fc.nat(1), bit: fc.nat(1) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("await" as const), v: fc.nat(1), mask: fc.integer({ min: 1, max: 3 }) }) },
 ));
 
 export function stepsOf(is: Instr[]): number {
@@ -324,10 +325,10 @@ function* runInstrs(w: ProgramWorld, t: string, is: Instr[]): Generator<any, voi
         if (seen !== undefined) regs[t].push(seen as number);
         break;
       }
-      case "or": { const v = vars[i.v], bit = 1 << i.bit; yield* step(`or(${i.v}, ${bit})`, { obj: awaitMutations.orNamesOtherVar ? vars[1 - i.v] : v, kind: "or", mode: "u", run: () => void v.set(v.peek() | bit) }); break; }
+      case "or": { const v = vars[i.v], bit = 1 << i.bit; yield* step(`or(${i.v}, ${bit})`, { obj: v, kind: "or", mode: "u", run: () => void v.set(v.peek() | bit) }); break; }
       case "await": {
-        const v = vars[i.v], bit = 1 << i.bit;
-        regs[t].push(yield* step(`await(${i.v} & ${bit})`, { obj: v, kind: "await", mode: "r", enabled: () => (v.peek() & bit) !== 0, run: () => v.peek() }));
+        const v = vars[i.v], mask = i.mask;
+        regs[t].push(yield* step(`await(${i.v} & ${mask})`, { obj: v, kind: "await", mode: awaitMutations.awaitDeclaredUpdate ? "u" : "r", enabled: () => (v.peek() & mask) === mask, run: () => v.peek() }));
         break;
       }
       case "gate": yield* step("pass(gate)", { obj: gate, kind: "pass", mode: "w", enabled: () => gate.isOpen, also: [{ obj: vars[i.v], mode: "w" }], run: () => vars[i.v].set(5) }); break;
