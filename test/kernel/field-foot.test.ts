@@ -227,6 +227,12 @@ describe("field footprints (search.fields)", () => {
     expect(programsLosingOutcomes((f) => /^iommu:.*\.pt$/.test(f), [opIndex("iommu job"), opIndex("iommu unmap+remap")], 6, 5_000)).toBeGreaterThan(0);
   }, 300_000);
 
+  it("loses outcomes when the recorder drops the mirroring device's table (its unmap and write then commute)", () => {
+    // MirrorGpu's DMA write reads the PTE the invalidation's unmap clears; without the field the two
+    // commute and the write that finds no mapping (or the one that still finds it) is lost.
+    expect(programsLosingOutcomes((f) => /^dev:.*\.pfn$/.test(f), [opIndex("gpu map+write"), opIndex("invalidate")], 6, 5_000)).toBeGreaterThan(0);
+  }, 300_000);
+
   it("loses outcomes when the recorder drops an sg table's counts (dma_map_sg and dma_unmap_sg can fail)", () => {
     // gpuvm_map_sgt reads nents, which dma_unmap_sg zeroes and dma_map_sg sets again; without it
     // the binding that finds the table unmapped (no GPU PTE) is lost.
