@@ -38,16 +38,22 @@ interface Row {
   readonly spec: () => ClaimSpec;
 }
 
+/** S2 fixed, 4 pages, `validators` validators against munmap, proved Never with `search`. */
+function s2Fixed(validators: number, search?: ClaimSpec["search"], budget?: ClaimSpec["budget"]): ClaimSpec {
+  return { title: "S2", model: s2Mni(ENOW, 4, validators, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", ...(search ? { search } : {}), ...(budget ? { budget } : {}) };
+}
+const HEAVY_BUDGET = { executions: 10_000_000, steps: 1_000_000_000 };
+
 const ROWS: Row[] = [
-  { name: "S2 fixed, 4 pages, 1 validator, exhaustive", spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 1, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never" }) },
-  { name: "S2 fixed, 4 pages, 3 validators, <= 1 preemption", spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 3, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", search: { strategy: "bounded", preemptions: 1 } }) },
+  { name: "S2 fixed, 4 pages, 1 validator, exhaustive", spec: () => s2Fixed(1) },
+  { name: "S2 fixed, 4 pages, 3 validators, <= 1 preemption", spec: () => s2Fixed(3, { strategy: "bounded", preemptions: 1 }) },
   // Over field footprints (lib/explorer/README.md): since the test device's table is recorded and
   // read_begin's wait only reads (December 2026), 1,788 executions against 248,536 declared.
   { name: "S2 fixed, 4 pages, 2 validators, exhaustive, fields", spec: () => s2TwoValidators(true) },
-  { name: "S2 fixed, 4 pages, 2 validators, exhaustive", heavy: true, spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 2, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", budget: { executions: 10_000_000, steps: 1_000_000_000 } }) },
+  { name: "S2 fixed, 4 pages, 2 validators, exhaustive", heavy: true, spec: () => s2Fixed(2, undefined, HEAVY_BUDGET) },
   // The book's C03.8-now-3v-all (chapter 03): about 90 s here.
-  { name: "S2 fixed, 4 pages, 3 validators, exhaustive, fields", heavy: true, spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 3, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", search: { strategy: "dpor", fields: true }, budget: { executions: 10_000_000, steps: 1_000_000_000 } }) },
-  { name: "S2 fixed, 4 pages, 3 validators, <= 2 preemptions", heavy: true, spec: () => ({ title: "S2", model: s2Mni(ENOW, 4, 3, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", search: { strategy: "bounded", preemptions: 2 }, budget: { executions: 10_000_000, steps: 1_000_000_000 } }) },
+  { name: "S2 fixed, 4 pages, 3 validators, exhaustive, fields", heavy: true, spec: () => s2Fixed(3, { strategy: "dpor", fields: true }, HEAVY_BUDGET) },
+  { name: "S2 fixed, 4 pages, 3 validators, <= 2 preemptions", heavy: true, spec: () => s2Fixed(3, { strategy: "bounded", preemptions: 2 }, HEAVY_BUDGET) },
   { name: "S4 lockdep(now) Always", spec: () => ({ title: "S4", model: s4CallbackAllocates(ENOW, GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Always" }) },
   { name: "S4 lockdep(E18) Never", spec: () => ({ title: "S4", model: s4CallbackAllocates(E18, GFP_KERNEL), predicate: (e) => e.has("lockdep"), expect: "Never" }) },
   { name: "S4 NOFS reclaim deadlock Sometimes (E18)", spec: () => ({ title: "S4", model: s4Deadlock(E18, GFP_NOFS), predicate: (e) => e.has("deadlock"), expect: "Sometimes" }) },
@@ -87,7 +93,7 @@ function probeRow(): void {
 /** S2 fixed, 4 pages, 2 validators, exhaustive source-DPOR (`fields`: over field footprints):
  *  exported for the work-stealing row's workers, which load it by module and name. */
 export function s2TwoValidators(fields: boolean): ClaimSpec {
-  return { title: "S2", model: s2Mni(ENOW, 4, 2, "munmap"), predicate: (e) => e.has("uaf") || e.has("stale-install"), expect: "Never", search: fields ? { strategy: "dpor", fields } : { strategy: "dpor" }, budget: { executions: 10_000_000, steps: 1_000_000_000 } };
+  return s2Fixed(2, fields ? { strategy: "dpor", fields } : { strategy: "dpor" }, HEAVY_BUDGET);
 }
 
 /**

@@ -128,6 +128,8 @@ export const blockingProgramArb = (() => {
 const onVar = <K extends "r" | "open" | "close" | "gate" | "take">(k: K) => fc.record({ k: fc.constant(k), v: fc.nat(1) });
 /** A write of 0, 1 or 2 to var 0 or 1. */
 const writeVar = fc.record({ k: fc.constant("w" as const), v: fc.nat(1), val: fc.nat(2) });
+/** An OR of bit 0 or 1 into var 0 or 1 (a commutative update). */
+const orVar = fc.record({ k: fc.constant("or" as const), v: fc.nat(1), bit: fc.nat(1) });
 /** Three threads of one to three instructions each. */
 const threeThreads = (instr: fc.Arbitrary<Instr>): fc.Arbitrary<Instr[][]> => fc.array(fc.array(instr, { minLength: 1, maxLength: 3 }), { minLength: 3, maxLength: 3 });
 
@@ -182,7 +184,7 @@ export const sectionMutations = { closesGate: false, orderedUpdate: false };
 export const sectionProgramArb = threeThreads(fc.oneof(
   onVar("r"),
   writeVar,
-  fc.record({ k: fc.constant("or" as const), v: fc.nat(1), bit: fc.nat(1) }),
+  orVar,
   onVar("open"),
   onVar("close"),
   onVar("take"),
@@ -205,7 +207,7 @@ export const awaitMutations = { awaitDeclaredUpdate: false };
 export const awaitProgramArb = threeThreads(fc.oneof(
   onVar("r"),
   writeVar,
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("or" as const), v: fc.nat(1), bit: fc.nat(1) }) },
+  { weight: 2, arbitrary: orVar },
   { weight: 3, arbitrary: fc.record({ k: fc.constant("await" as const), v: fc.nat(1), mask: fc.integer({ min: 1, max: 3 }) }) },
 ));
 
