@@ -25,7 +25,6 @@ import { FieldLog, fieldNo, fieldsOn, linearFields, SPACE_FRAME, SPACE_GLOBAL } 
 /** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
 const FRAME_FIELDS = Object.freeze(["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents"] as const);
 const FRAME_CONTENTS = FRAME_FIELDS.indexOf("contents");
-const FRAME_REF = FRAME_FIELDS.indexOf("ref");
 /** Global fields of memory (field-log.ts SPACE_GLOBAL). 1 was the global write counter, 4 the device
  *  oracles' epoch (both removed; the oracles count per page now: page-counts.ts). */
 export const G_FREELIST = 0, G_WRITES = 2, G_ORACLE_PENDING = 3;
@@ -118,14 +117,6 @@ export class PhysMem extends Obj {
   /** The same array without the recording wrapper: writeFrame ORs into it and records the access
    *  itself, as a commutative update (orContents). */
   private readonly contentsRaw: Int32Array;
-  /** The counts without the recording wrapper: a drop that leaves at least two references
-   *  records itself, as a commutative update (putPage). */
-  private readonly refRaw: Int32Array;
-  /** putPage: the least count a single drop may leave and still be recorded as a commutative
-   *  update. 2 is what the argument at putPage needs; tests lower it to 1 (a drop that merely
-   *  does not free, the attempt reverted in December 2026) and must then lose outcomes
-   *  (test/kernel/put-page-races.test.ts). */
-  dropUpdateLeaves = 2;
   /** Hardware references by kind: hw[pfn * HW_KINDS + kind]. */
   readonly hw: Int32Array;
   /** Free list (LIFO). Invariant: free[0..nfree) are exactly the frames with onFree[pfn] === 1. */
@@ -165,7 +156,6 @@ export class PhysMem extends Obj {
     this.anonMm = a.int32(nframes).fill(-1);
     this.gen = a.int32(nframes);
     this.contents = this.contentsRaw = a.int32(nframes);
-    this.refRaw = this.ref; // before the recording wrapper replaces this.ref (below)
     this.hw = a.int32(nframes * HW_KINDS);
     this.free = a.int32(nframes);
     this.onFree = a.uint8(nframes);
@@ -290,38 +280,9 @@ export class PhysMem extends Obj {
     else if (this.ref[pfn] <= 0) finding("refcount", `${who} on frame ${pfn} whose refcount is ${this.ref[pfn]}`, { pfn });
   }
 
-  /**
-   * put_page / folio_put: frees the frame when the count reaches zero.
-   *
-   * Field footprints: a single drop that leaves at least two references is recorded as a
-   * commutative update of the count (effect.ts MODE_UPDATE), not as a read and a write, so two
-   * such drops by two threads are independent (the two COW breaks of a fork race drop the old
-   * page this way: a fifth of chapter 13's fork searches and of chapter 03's C03.3). Why that
-   * is sound, although the label depends on the count it does not record reading:
-   *  - Two such drops, adjacent, commute: each leaves at least 2 in the order explored, so in
-   *    the other order each leaves at least 1. Neither frees either way, each is an update
-   *    either way, and nothing else differs (a drop returns nothing).
-   *  - A drop asleep in DPOR's sleep set with this record (dpor.ts) stays asleep only past
-   *    steps that do not touch the count or are such drops: each of those leaves at least 2,
-   *    so when the sleeper runs it leaves at least 1 and does not free, the same effect as
-   *    recorded. Every other step on the count (a get, a drop of several, a drop to 1 or 0, a
-   *    read such as page_count or a GUP's zero check) reads or writes it, and wakes it.
-   *  - The threshold is that second point: with "does not free" instead (leaves 1), a drop
-   *    recorded as an update sleeps while the other thread's drop takes the count to 1, and it
-   *    would then free the frame, unseen (test/kernel/put-page-races.test.ts keeps that
-   *    program and the mutant, `dropUpdateLeaves = 1`).
-   * A step that also reads the count (a check before the drop) records a read and an update of
-   * it, which field-log.ts makes a write: the step is ordered as before.
-   */
+  /** put_page / folio_put: frees the frame when the count reaches zero. */
   putPage(pfn: number, n = 1): void {
     if (this.isZeroPage(pfn)) return;
-    const fl = this.fields;
-    if (n === 1 && fl !== null && fl.on && this.refRaw[pfn] - 1 >= this.dropUpdateLeaves) {
-      fl.rec(fieldNo(SPACE_FRAME, 0, pfn, FRAME_REF), MODE_UPDATE);
-      if (accessLogOn()) noteAccess(`F${pfn}.ref`, 2); // the race log (debug) sees a write
-      this.refRaw[pfn] -= 1;
-      return;
-    }
     if (this.ref[pfn] < n) {
       finding("refcount", `put_page on frame ${pfn} would drop its refcount below zero (${this.ref[pfn]} - ${n})`, { pfn });
       return;

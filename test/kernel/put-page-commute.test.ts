@@ -1,10 +1,9 @@
-// Why a put_page that merely does not free is not a commutative update (the threshold of
-// lib/kernel/page.ts putPage, which records a single drop as an update only when it leaves two
-// references or more). Whether a put frees depends on the count, which the other put changes.
-// Declared an update ("u") whenever it does not free, a put stays asleep in DPOR's sleep set while
-// the other thread's put (to 1) and its next step run, and the order where it frees last, after
-// that step, is never explored. (test/kernel/put-page-races.test.ts checks the threshold itself,
-// with the same mutant through `dropUpdateLeaves`.)
+// Why two put_page calls on one frame are not declared commutative updates (issue 13: the pairs
+// are 38% of chapter 03's C03.3 races and 23% of chapter 13's fork claims'). A put that does not
+// free only decrements the count, and two such puts commute; but whether a put frees depends on
+// the count, which the other put changes. Declared an update ("u") when it does not free, a put
+// stays asleep in DPOR's sleep set while the other thread's put and its next step run, and the
+// order where it frees last, after that step, is never explored.
 //
 // Here: a frame with two references and a GPU PTE naming it. Thread A puts it. Thread B puts it and
 // then removes the GPU PTE. The frame is freed while the PTE names it (a `uaf`) unless B's put and
