@@ -1,7 +1,8 @@
 // Declared against field footprints (scripts/check-fields.sh): node scripts/compare-fields.mjs DECLARED FIELDS
 // Per claim (chapter + id + title + occurrence): the verdict must be the same; where both searches
 // are exhaustive and complete, the outcomes ("count:hash" of distinct final states and finding
-// kinds, RECORD_OUTCOMES) too. Prints executions of both and what differs; exit 1 on a difference.
+// kinds, RECORD_OUTCOMES) too. Prints executions, runs and steps of both (MORE STEPS where the
+// second took more) and what differs; exit 1 on a difference. Also used for any before/after pair.
 import { readFileSync } from "node:fs";
 const load = (f) => {
   const m = new Map();
@@ -18,7 +19,12 @@ const load = (f) => {
 };
 const [dec, fld] = process.argv.slice(2, 4).map(load);
 const bad = [], rows = [];
-let compared = 0, decExec = 0, fldExec = 0;
+// Executions alone can mislead: a run that a sleep set cuts short is not an execution, yet it costs
+// its steps (a change that lowered C03.3's executions by 15% raised its runs by 38% and its steps
+// by 35%, December 2026). So runs and steps are printed and totalled too.
+let compared = 0;
+const total = { dec: { executions: 0, runs: 0, steps: 0 }, fld: { executions: 0, runs: 0, steps: 0 } };
+const add = (t, r) => { for (const f of ["executions", "runs", "steps"]) t[f] += r.stats[f]; };
 for (const [k, d] of dec) {
   const f = fld.get(k);
   const name = k.split("\u0000").slice(0, 2).join(" ");
@@ -27,15 +33,17 @@ for (const [k, d] of dec) {
   if (d.observed !== f.observed && !(d.observed === "Incomplete" || f.observed === "Incomplete")) bad.push(`${name}: ${d.observed} -> ${f.observed}`);
   if (exh(d) && exh(f)) {
     compared++;
-    decExec += d.stats.executions;
-    fldExec += f.stats.executions;
+    add(total.dec, d);
+    add(total.fld, f);
     if (d.stats.outcomes !== f.stats.outcomes) bad.push(`${name}: outcomes ${d.stats.outcomes} -> ${f.stats.outcomes}`);
   }
-  if (d.strategy === "dpor" && (d.stats.executions !== f.stats.executions || d.observed !== f.observed))
-    rows.push(`${name}\t${d.observed}${exh(d) ? "" : " (not exhaustive)"}\t${d.stats.executions}\t${(d.stats.ms / 1000).toFixed(1)} s\t${f.observed}${exh(f) ? "" : " (not exhaustive)"}\t${f.stats.executions}\t${(f.stats.ms / 1000).toFixed(1)} s`);
+  const counts = (r) => `${r.stats.executions}\t${r.stats.runs}\t${r.stats.steps}\t${(r.stats.ms / 1000).toFixed(1)} s`;
+  if (d.strategy === "dpor" && (d.stats.executions !== f.stats.executions || d.stats.runs !== f.stats.runs || d.observed !== f.observed))
+    rows.push(`${name}\t${d.observed}${exh(d) ? "" : " (not exhaustive)"}\t${counts(d)}\t${f.observed}${exh(f) ? "" : " (not exhaustive)"}\t${counts(f)}${f.stats.steps > d.stats.steps ? "\tMORE STEPS" : ""}`);
 }
-console.log(["claim", "declared", "executions", "time", "fields", "executions", "time"].join("\t"));
+console.log(["claim", "declared", "executions", "runs", "steps", "time", "fields", "executions", "runs", "steps", "time"].join("\t"));
 for (const r of rows) console.log(r);
-console.log(`${compared} exhaustive dpor claim(s) compared: executions declared ${decExec}, fields ${fldExec}; ${bad.length} difference(s)`);
+const sum = (t) => `executions ${t.executions}, runs ${t.runs}, steps ${t.steps}`;
+console.log(`${compared} exhaustive dpor claim(s) compared: declared ${sum(total.dec)}; fields ${sum(total.fld)}; ${bad.length} difference(s)`);
 for (const b of bad) console.log("  " + b);
 process.exit(bad.length ? 1 : 0);
