@@ -304,6 +304,13 @@ export class DporScheduler implements Scheduler {
         const t = lowest(r);
         const p = x.threads[t].pending;
         if (p === null) continue;
+        // A latch commutes with every step that can follow it (the header, "Latches").
+        if (p.latch === true) {
+          sleep |= 1 << t;
+          const rec = parent.sleepFoot?.get(t);
+          if (rec !== undefined) (sleepFoot ??= new Map()).set(t, rec);
+          continue;
+        }
         if (this.fields) {
           // Field footprints: the sleeper's step does what it did when it was explored (every step
           // since is independent of it, so none wrote a field it reads); compare that record.
@@ -636,6 +643,14 @@ function scratchInts(sched: DporScheduler, size: number): Int32Array {
  * garbage collector out of the hot path: clk[k * T + t] = number of thread t's steps
  * that happen-before-or-equal step k.
  */
+/**
+ * Deliberate mutations, for the soundness tests' tests of themselves only (test/explorer/
+ * dpor-soundness.test.ts, latches): readEdges orders a latch as the read it is declared (after
+ * every earlier change of its object, and every later change after it) but still reverses no
+ * race with it; that hides races of the steps after it and must lose outcomes.
+ */
+export const latchMutations = { readEdges: false };
+
 export function analyse(x: Execution, sched: DporScheduler): void {
   const n = x.steps;
   const T = x.threads.length;
@@ -1056,11 +1071,28 @@ export function analyse(x: Execution, sched: DporScheduler): void {
     }
   };
 
+  // Latches (the header): marked per step, when the execution ran any.
+  const latchAt = x.latchSteps.length === 0 ? null : new Uint8Array(n);
+  if (latchAt !== null) for (const k of x.latchSteps) if (k < n) latchAt[k] = 1;
   for (let k = 0; k < n; k++) {
     if (raceLog) raceK = k;
     const t = th[k], o = ob[k], m = md[k], f = ft[k];
     const c = clockOf(t);
-    if (f !== null) {
+    if (latchAt !== null && latchAt[k] === 1) {
+      // After the step that enabled it (the one just before the first point, since its thread's
+      // last step, where it was enabled), and after nothing else; no race either way.
+      if (latchMutations.readEdges) {
+        record(k, c, o, m);
+        // ...but never a race: out of the lists scan() looks for candidates in.
+        (objEvents[o] as number[]).pop();
+        const nus = objNonUpdates[o];
+        if (nus !== null && nus[nus.length - 1] === k) nus.pop();
+      } else {
+        let i = lastOf[t] + 1;
+        while (i < k && !(x.enabledBefore[i] & (1 << t))) i++;
+        if (i > 0 && i - 1 > lastOf[t]) join(c, i - 1);
+      }
+    } else if (f !== null) {
       if (k >= sched.divergence) {
         prevBuf.set(c);
         scan(t, o, m, f, prevBuf, k, x.stepBlocking[k]);

@@ -90,6 +90,18 @@ export interface Op {
    *  an object with a recorder counts as writing all of it, except a declared read seen to
    *  write no recorded field when the recorder has anyWrite (it reads all of it). */
   readonly split?: boolean;
+  /**
+   * A latch: a blocking read ("r", with `enabled`) whose condition, once true, stays true whatever
+   * any thread does, and whose run() reads nothing shared (its thread already has what it
+   * returns): it only waits. The kernel's wait for an interval notifier's sequence to move is one
+   * (the sequence only grows: mmu_interval_read_begin). DPOR orders it after the step that enabled
+   * it and after nothing else, never reverses a race with it, and keeps it asleep in a sleep set
+   * whatever runs: a step before it that enabled it cannot follow it, and any other commutes with
+   * it (it neither reads nor changes what that step touches, and that step cannot disable it).
+   * Execution refuses a step that disables a latch it found enabled (ExplorerError): the
+   * promise is checked, not trusted (dpor.ts header, "Latches").
+   */
+  readonly latch?: boolean;
 }
 
 /**

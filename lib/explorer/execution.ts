@@ -140,6 +140,10 @@ export class Execution implements Runtime {
   readonly objMade: number[] = [];
   /** Per step: the op had an enabled() condition (could have blocked). */
   readonly stepBlocking: boolean[] = [];
+  /** The steps that ran a latch (Op.latch), in order: dpor.ts orders each after its enabler only. */
+  readonly latchSteps: number[] = [];
+  /** Threads whose pending op is a latch (checked after every step: none found enabled may be disabled). */
+  private latchMask = 0;
   /** When the scheduler asks (Scheduler.guardStates; DPOR's probes, dpor.ts): per step, its op,
    *  and its object's guard state just before it ran (Tracked.guardState), NO_GUARD_STATE for an
    *  object without one. null otherwise: a guard state is taken at every step, and only DPOR's
@@ -307,12 +311,19 @@ export class Execution implements Runtime {
         th.done = true;
         this.live--;
         th.pending = null;
+        this.latchMask &= ~(1 << t);
         return;
       }
       const y = r.value;
       // Ops always have a string kind; anything else is a choose() request or a mistake.
       if (y !== null && typeof y === "object" && typeof (y as Op).kind === "string") {
         th.pending = y as Op;
+        if ((y as Op).latch === true) {
+          const op = y as Op;
+          if (op.mode !== "r" || op.enabled === undefined || op.obj === null || op.also !== undefined)
+            throw new ExplorerError(`Model "${this.model.name}": thread ${th.name}'s step "${op.label ?? op.kind}" is declared a latch but is not a blocking read of one object (mode "r", an enabled() condition, no also). A latch only waits (lib/explorer/effect.ts Op.latch).`);
+          this.latchMask |= 1 << t;
+        } else this.latchMask &= ~(1 << t);
         if (this.detail) th.pendingLabel = th.frames.length ? `${th.frames.join(" › ")} › ${labelOf(th.pending)}` : labelOf(th.pending);
         return;
       }
@@ -352,6 +363,7 @@ export class Execution implements Runtime {
     }
     const enabled = this.enabledMask();
     if (this.lastUpdates !== null) this.checkUpdateDisables(enabled);
+    if (this.latchMask !== 0 && this.stepThread.length > 0) this.checkLatches(enabled);
     if (enabled === 0) {
       this.status = "deadlock";
       this.reportDeadlock();
@@ -396,9 +408,19 @@ export class Execution implements Runtime {
     }
   }
 
+  /** Op.latch's promise: a latch that was enabled before the last step (of another thread) still is. */
+  private checkLatches(enabled: number): void {
+    const k = this.stepThread.length - 1, by = this.stepThread[k];
+    const off = this.enabledBefore[k] & ~enabled & this.latchMask & ~(1 << by);
+    if (off === 0) return;
+    const q = 31 - Math.clz32(off & -off), op = this.threads[q].pending as Op, last = this.threads[by];
+    throw new ExplorerError(`Model "${this.model.name}": ${this.threads[q].name}'s "${op.label ?? op.kind}" on ${op.obj?.type} "${op.obj?.name}" is declared a latch, but ${last.name}'s step ${k} disabled it after it was enabled. A latch's condition must stay true once true (lib/explorer/effect.ts Op.latch): make it a plain blocking read.`);
+  }
+
   private exec(t: number, enabled: number): void {
     const th = this.threads[t];
     const op = th.pending as Op;
+    if (op.latch === true) this.latchSteps.push(this.stepThread.length);
     const objs = updatedObjects(op);
     this.lastUpdates = objs === null ? null : { op, objs };
     this.stepThread.push(t);

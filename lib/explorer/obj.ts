@@ -17,6 +17,8 @@ export interface AccessOptions<T> {
   readonly also?: readonly Touch[];
   /** Field footprints: run() touches only state this object's recorder covers (Op.split). */
   readonly split?: boolean;
+  /** A blocking read whose condition, once true, stays true, and whose run reads nothing shared (Op.latch). */
+  readonly latch?: boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export class Obj implements Tracked {
   /** One scheduling point touching this object. mode "w" unless the op commutes with other reads. */
   protected *access<T>(kind: string, mode: Mode, opts: AccessOptions<T> = {}): Generator<Yieldable, T, unknown> {
     // No label string is built here: the hot path never needs it (see Execution.labelOf).
-    const op: Op = { obj: this, kind, mode, label: opts.label, enabled: opts.enabled, run: opts.run, also: opts.also, split: opts.split };
+    const op: Op = { obj: this, kind, mode, label: opts.label, enabled: opts.enabled, run: opts.run, also: opts.also, split: opts.split, latch: opts.latch };
     return (yield op) as T;
   }
   holders?(): readonly number[];
@@ -53,10 +55,10 @@ export class Obj implements Tracked {
  */
 export function* step<T = undefined>(
   label: string,
-  effect?: { obj: Tracked; kind: string; mode: Mode; enabled?: () => boolean; run?: () => T; also?: readonly Touch[] },
+  effect?: { obj: Tracked; kind: string; mode: Mode; enabled?: () => boolean; run?: () => T; also?: readonly Touch[]; latch?: boolean },
 ): Generator<Yieldable, T, unknown> {
   const op: Op = effect
-    ? { obj: effect.obj, kind: effect.kind, mode: effect.mode, label, enabled: effect.enabled, run: effect.run, also: effect.also }
+    ? { obj: effect.obj, kind: effect.kind, mode: effect.mode, label, enabled: effect.enabled, run: effect.run, also: effect.also, latch: effect.latch }
     : { obj: null, kind: "step", mode: "local", label, enabled: undefined, run: undefined, also: undefined };
   return (yield op) as T;
 }

@@ -168,6 +168,16 @@ export class MmuNotifierSubscriptions extends Obj {
   step<T>(label: string, mode: "r" | "w" | "u", run: () => T, enabled?: () => boolean, also?: readonly Touch[]): Gen<T> {
     return this.access(mode === "r" ? "read" : mode === "u" ? "update" : "write", mode, { label, run, enabled, also });
   }
+  /**
+   * wait_event(subscriptions->wq, READ_ONCE(subscriptions->invalidate_seq) != seq), for a `seq`
+   * that is this seq or was an interval sub's (never ahead of it: set_seq and insert copy it, and
+   * it only grows). So once the condition holds it holds for good, and the wait returns nothing:
+   * a latch (explorer effect.ts Op.latch), which commutes with every step but the one that
+   * enabled it. Execution checks that no step disables it.
+   */
+  *waitSeqMoves(seq: number): Gen<void> {
+    yield* this.access<void>("wait", "r", { label: "wait_event(invalidate_seq != seq)", enabled: () => this.invalidateSeq !== seq, latch: true });
+  }
   /** mn_itree_is_invalidating. */
   invalidating(): boolean {
     return (this.invalidateSeq & 1) === 1;
@@ -554,11 +564,9 @@ export function* mmu_interval_notifier_remove(k: Kernel, sub: MmuIntervalNotifie
     });
     if (seq !== 0) {
       // On the deferred list: mn_itree_inv_end takes it out of the tree before it moves the seq.
-      // A read (blocking): the wait itself changes no notifier state (the plain fields set after
-      // it, sub.mm and mm.count, are not the explorer's), and every step that moves the seq
-      // (inv_start a write, inv_end an update, which only ever enables it) conflicts with it, as
-      // dpor.ts's blocking rule asks.
-      yield* subs.step("wait_event(invalidate_seq != seq)", "r", () => undefined, () => subs.invalidateSeq !== seq);
+      // The wait changes no notifier state (the plain fields set after it, sub.mm and mm.count, are
+      // not the explorer's) and, the seq only growing, stays satisfied once it is: a latch.
+      yield* subs.waitSeqMoves(seq);
     }
     sub.mm = null;
     mm.count--;
@@ -578,18 +586,31 @@ export function* mmu_interval_read_begin(k: Kernel, sub: MmuIntervalNotifier): G
   try {
     const t = k.current();
     const subs = mm.notifiers;
-    let waits = false;
-    const seq = yield* subs.step(`mmu_interval_read_begin(${sub.ops.name})`, "r", () => {
-      waits = sub.invalidateSeq === subs.invalidateSeq;
-      return sub.invalidateSeq;
-    }, undefined, [{ obj: sub.seq, mode: "r" }]);
-    k.lockdep.touch(t, NOTIFIER_MAP);
-    if (waits) {
-      mightSleep(t, "mmu_interval_read_begin (wait_event)");
-      // A blocking read, like remove's wait: two readers' waits (and a wait and another reader's
-      // read_begin) commute; the steps that move the seq do not.
-      yield* subs.step("wait_event(invalidate_seq != seq)", "r", () => undefined, () => subs.invalidateSeq !== seq);
+    if (t.atomic > 0 || t.irqsOff > 0 || t.nonBlock > 0) {
+      // Where the task may not sleep, whether read_begin would (and so the sleep-in-atomic report)
+      // depends on the sample: the kernel's order, comparing under the lock.
+      let waits = false;
+      const seq = yield* subs.step(`mmu_interval_read_begin(${sub.ops.name})`, "r", () => {
+        waits = sub.invalidateSeq === subs.invalidateSeq;
+        return sub.invalidateSeq;
+      }, undefined, [{ obj: sub.seq, mode: "r" }]);
+      k.lockdep.touch(t, NOTIFIER_MAP);
+      if (waits) {
+        mightSleep(t, "mmu_interval_read_begin (wait_event)");
+        yield* subs.waitSeqMoves(seq);
+      }
+      return seq;
     }
+    // Elsewhere the sample needs only the sub's seq, and the wait can be unconditional: the kernel
+    // waits only if the sample equals subscriptions->invalidate_seq, and when it does not, the sub's
+    // seq is behind (never ahead: set_seq and insert copy that seq, which only grows), so the wait's
+    // condition already holds and always will. With no comparison, the sample no longer reads the
+    // subscriptions, whose every mn_itree_inv_end it raced although both orders return the same
+    // seq; and the wait is a latch (waitSeqMoves). The lock around the kernel's sample orders it
+    // against inv_start and inv_end only, which no longer matters to what it returns.
+    const seq = yield* sub.seq.step(`mmu_interval_read_begin(${sub.ops.name})`, "r", () => sub.invalidateSeq);
+    k.lockdep.touch(t, NOTIFIER_MAP);
+    yield* subs.waitSeqMoves(seq);
     return seq;
   } finally {
     leave(__f);

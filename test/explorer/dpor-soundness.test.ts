@@ -5,15 +5,23 @@ import { describe, expect, it } from "vitest";
 import { search, type ExecutionView } from "../../lib/explorer/index.ts";
 import { Execution } from "../../lib/explorer/execution.ts";
 import { exploreDfs } from "../../lib/explorer/dfs.ts";
-import { exploreDpor } from "../../lib/explorer/dpor.ts";
+import { exploreDpor, latchMutations } from "../../lib/explorer/dpor.ts";
 import type { Explore } from "../../lib/explorer/search.ts";
 import type { Model } from "../../lib/explorer/model.ts";
 import { model, SharedVar, step } from "../../lib/explorer/index.ts";
-import { awaitMutations, awaitProgramArb, blockingProgramArb, gateProgramArb, sectionMutations, sectionProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnBlockingProgramArb, spawnProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
+import { awaitMutations, awaitProgramArb, latchProgramArb, blockingProgramArb, gateProgramArb, sectionMutations, sectionProgramArb, type Instr, multiProgramArb, outcomes, programArb, programModel, spawnBlockingProgramArb, spawnProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
 
 /** v |= bit, declared a commutative update. */
+function* setThenClear(v: SharedVar<number>) {
+  yield* v.write(1);
+  yield* v.write(0);
+}
 function* orStep(v: SharedVar<number>, bit: number) {
   yield* step(`or(v, ${bit})`, { obj: v, kind: "or", mode: "u", run: () => void v.set(v.peek() | bit) });
+}
+/** A latch (effect.ts Op.latch) on v, open while v is not 0. */
+function* latchNonZero(v: SharedVar<number>) {
+  yield* step("latch(v != 0)", { obj: v, kind: "wait", mode: "r", enabled: () => v.peek() !== 0, latch: true });
 }
 /** A blocking read of v, enabled while v is 0. */
 function* waitZero(v: SharedVar<number>) {
@@ -159,6 +167,28 @@ describe("DPOR soundness (property)", () => {
     });
     expect(() => search({ title: "t", model: m, predicate: () => false, expect: "Never", search: { strategy: "dfs" } })).toThrow(/declared an update \("u"\) of var "v" but disabled C's blocked "await\(v == 0\)".*declare that step a write/);
   });
+  // Latches (effect.ts Op.latch; dpor.ts header): waits that only wait and stay open once open,
+  // ordered after their enabler only, in no race, never woken in a sleep set.
+  it("source-DPOR: outcomes == DFS with latches", () => agreesWithDfs(latchProgramArb, 600, 20261221), 240_000);
+  it("optimal DPOR: outcomes == DFS with latches", () => agreesWithDfs(latchProgramArb, 300, 20261222, optimal), 240_000);
+  it("source-DPOR over field footprints: outcomes == DFS with latches", () =>
+    agreesWithDfs(latchProgramArb, 300, 20261223, (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, fields: true } })), 240_000);
+  it("the property catches a latch ordered as the read it is declared (after every earlier change, before every later one) but in no race", () => {
+    latchMutations.readEdges = true;
+    try {
+      expect(() => agreesWithDfs(latchProgramArb, 600, 20261221)).toThrow(/Property failed/);
+    } finally {
+      latchMutations.readEdges = false;
+    }
+  }, 240_000);
+  it("a step that disables an open latch is refused, naming the latch, the step and the fix", () => {
+    const m = model("a latch closed again", () => {
+      const v = new SharedVar("v", 0);
+      return { threads: { A: () => setThenClear(v), C: () => latchNonZero(v) } };
+    });
+    expect(() => search({ title: "t", model: m, predicate: () => false, expect: "Never", search: { strategy: "dfs" } })).toThrow(/C's "latch\(v != 0\)" on var "v" is declared a latch, but A's step \d+ disabled it.*make it a plain blocking read/);
+  });
+
   it.each(lostBeforePendingRaces.map((p, i) => [i, p] as const))("the gate program %i that lost outcomes before pending races of pruned runs: DPOR == DFS", (_i, prog) => {
     const m = programModel(prog) as Model<unknown>;
     expect([...outcomes(m, exploreDpor, 30_000).set].sort()).toEqual([...outcomes(m, exploreDfs, 5_000).set].sort());

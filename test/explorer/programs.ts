@@ -45,6 +45,9 @@ export type Instr =
   // updates ("u") and plain writes ("w") of v, jointly when the mask has two bits, and disabled
   // again by a write that clears one
   | { k: "await"; v: number; mask: number }
+  // the same wait as a latch (explorer effect.ts Op.latch): it returns nothing, and in programs
+  // whose only changes of v are OR updates it stays open once open (latchProgramArb)
+  | { k: "latch"; v: number; mask: number }
   | { k: "lock"; m: number; body: Instr[] }
   // lastzero's steps: read var a, write var b = that + 1 (a worker); read vars top, top-1, ...
   // until one is 0 (or var 0 is read) and record its index (the scanner, a loop whose length depends on the others)
@@ -211,6 +214,22 @@ export const awaitProgramArb = threeThreads(fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("await" as const), v: fc.nat(1), mask: fc.integer({ min: 1, max: 3 }) }) },
 ));
 
+/**
+ * Three threads of reads, OR updates, plain waits and latches (waits that only wait: explorer
+ * effect.ts Op.latch, the kernel's wait for an interval notifier's sequence to move). Latches wait
+ * on var 0, which only OR updates change, so every latch stays open once open, as the promise
+ * asks; var 1 is also written (plain waits on it can close again). dpor.ts orders a latch after
+ * the step that enabled it only and never reverses a race with it; the steps after a latch in its
+ * thread are what that can get wrong (latchMutations in dpor.ts).
+ */
+export const latchProgramArb = threeThreads(fc.oneof(
+  onVar("r"),
+  { weight: 2, arbitrary: orVar },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("latch" as const), v: fc.constant(0), mask: fc.integer({ min: 1, max: 3 }) }) },
+  fc.record({ k: fc.constant("await" as const), v: fc.nat(1), mask: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ k: fc.constant("w" as const), v: fc.constant(1), val: fc.nat(3) }),
+));
+
 export function stepsOf(is: Instr[]): number {
   let n = 0;
   for (const i of is)
@@ -331,6 +350,12 @@ function* runInstrs(w: ProgramWorld, t: string, is: Instr[]): Generator<any, voi
       case "await": {
         const v = vars[i.v], mask = i.mask;
         regs[t].push(yield* step(`await(${i.v} & ${mask})`, { obj: v, kind: "await", mode: awaitMutations.awaitDeclaredUpdate ? "u" : "r", enabled: () => (v.peek() & mask) === mask, run: () => v.peek() }));
+        break;
+      }
+      case "latch": {
+        const v = vars[i.v], mask = i.mask;
+        yield* step(`latch(${i.v} & ${mask})`, { obj: v, kind: "wait", mode: "r", enabled: () => (v.peek() & mask) === mask, latch: true });
+        regs[t].push(mask);
         break;
       }
       case "gate": yield* step("pass(gate)", { obj: gate, kind: "pass", mode: "w", enabled: () => gate.isOpen, also: [{ obj: vars[i.v], mode: "w" }], run: () => vars[i.v].set(5) }); break;

@@ -16,7 +16,7 @@ import type { Explore, SearchContext } from "../../lib/explorer/search.ts";
 import { StealCoordinator, SubtreeSearch } from "../../lib/explorer/steal.ts";
 import { ctxFor, stolen } from "./steal-driver.ts";
 import { exploreDporShard } from "../../lib/explorer/steal-shard.ts";
-import { awaitProgramArb, gateProgramArb, multiProgramArb, programArb, programModel, sectionProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
+import { awaitProgramArb, latchProgramArb, gateProgramArb, multiProgramArb, programArb, programModel, sectionProgramArb, stepsOf, updateProgramArb } from "./programs.ts";
 
 const key = (x: Execution) => JSON.stringify(x.final) + "|" + [...new Set(x.findings.map((f) => f.kind))].sort().join(",");
 
@@ -30,7 +30,7 @@ function outcomes(m: Model<unknown>, explore: Explore, limit: number) {
 describe("work-stealing DPOR soundness (property)", () => {
   // Both generators: single-object steps, and steps whose footprints span several objects (the
   // multi-object steps of dpor.ts), so work stealing is checked with every dependency DPOR knows.
-  it.each([["single-object", programArb], ["multi-object", multiProgramArb], ["commutative-update", updateProgramArb], ["gate-opener (three threads)", gateProgramArb], ["one-step critical section (blocking read)", sectionProgramArb], ["wait enabled by updates (blocking read)", awaitProgramArb]] as const)("stolen search final states and findings == DFS, under random steal schedules (%s steps)", (_kind, arb) => {
+  it.each([["single-object", programArb], ["multi-object", multiProgramArb], ["commutative-update", updateProgramArb], ["gate-opener (three threads)", gateProgramArb], ["one-step critical section (blocking read)", sectionProgramArb], ["wait enabled by updates (blocking read)", awaitProgramArb], ["latch (a wait that only waits)", latchProgramArb, 3]] as [string, typeof programArb, number?][])("stolen search final states and findings == DFS, under random steal schedules (%s steps)", (_kind, arb, runsTimes = 1) => {
     let totalSplits = 0, totalUnits = 0;
     fc.assert(
       fc.property(arb, fc.integer({ min: 1, max: 2 ** 30 }), fc.integer({ min: 2, max: 4 }), (prog, seed, workers) => {
@@ -46,7 +46,8 @@ describe("work-stealing DPOR soundness (property)", () => {
         // Units are disjoint subtrees of the one decision tree: never more executions than DFS.
         expect(st.executions).toBeLessThanOrEqual(dfs.executions);
       }),
-      { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? 150), seed: Number(process.env.EXPLORER_PROP_SEED ?? 20261203) },
+      // Latches leave small searches (the fewest splits): three times the programs.
+      { numRuns: Number(process.env.EXPLORER_PROP_RUNS ?? 150) * runsTimes, seed: Number(process.env.EXPLORER_PROP_SEED ?? 20261203) },
     );
     // The property is only worth something if subtrees were really stolen.
     expect(totalSplits).toBeGreaterThan(40);
