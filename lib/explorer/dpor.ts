@@ -89,6 +89,23 @@
 //    independent of notdep(j) is unknown. (No generated program has needed this rule yet; it
 //    follows from the same assumption, and it only adds threads to backtrack sets.)
 //
+// Latches (effect.ts Op.latch): a blocking read whose condition, once true, stays true whatever
+// runs, and whose run() reads nothing shared. Such a step L of thread q depends on one step only:
+// the one that enabled it (the step just before the first point, since q's previous step, where
+// q was enabled; none if L was enabled when q reached it). analyse() joins L's clock with that
+// step's and nothing else, puts L in no object's lists (no race has L on either side), and a
+// sleeping L is never woken (pickThread). Why that is sound: every other step x either ran while L
+// was enabled, and then L and x commute (x cannot disable L, which Execution checks after every
+// step, and L neither reads nor changes what x touches), or ran while L was disabled, before its
+// enabler, and L cannot be moved before it; so the only order L imposes is after its enabler,
+// and the trace of an execution is the same with L anywhere after it. What goes wrong otherwise:
+// ordered as the read it is declared (after every earlier change of its object, and every later
+// change after it) but in no race, L orders an update before it ahead of the steps of q after it,
+// and their race with that update is never seen (test/explorer/dpor-soundness.test.ts, latches,
+// the readEdges mutant). Leaving out the enabler's edge too loses nothing on generated programs
+// (races of q's later steps with steps before the enabler are then reversed in vain: the
+// reversed prefix finds L disabled); the edge saves that work.
+//
 // Probes (feasible() in analyse) learn whether q's blocked step k would be enabled after
 // pre(j).notdep(j). Its guard reads only its object o (effect.ts Op.enabled), so when no step of
 // notdep(j) touches o, o is there as it was just before j, and two cheaper answers come first:

@@ -138,21 +138,27 @@ describe("DPOR soundness (property)", () => {
         sectionMutations[mutation] = false;
       }
     }, 240_000);
+  /** Source, optimal and field-footprint DPOR agree with DFS on `arb`, and `mutant` (a switch it
+   *  turns on and off) makes the property fail. */
+  const waitProperties = (what: string, arb: fc.Arbitrary<Instr[][]>, seed: number, mutant: { name: string; flip: (on: boolean) => void }): void => {
+    it(`source-DPOR: outcomes == DFS with ${what}`, () => agreesWithDfs(arb, 600, seed), 240_000);
+    it(`optimal DPOR: outcomes == DFS with ${what}`, () => agreesWithDfs(arb, 300, seed + 1, optimal), 240_000);
+    it(`source-DPOR over field footprints: outcomes == DFS with ${what}`, () =>
+      agreesWithDfs(arb, 300, seed + 2, (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, fields: true } })), 240_000);
+    it(`the property catches ${mutant.name}`, () => {
+      mutant.flip(true);
+      try {
+        expect(() => agreesWithDfs(arb, 600, seed)).toThrow(/Property failed/);
+      } finally {
+        mutant.flip(false);
+      }
+    }, 240_000);
+  };
   // Waits as blocking reads enabled by commutative updates (the kernel's read_begin wait_event,
   // woken by mn_itree_inv_end, an update): the blocking rule needs the enabler to conflict with the
   // blocked step, which an update of the variable does with a read of it.
-  it("source-DPOR: outcomes == DFS with waits (blocking reads) enabled by updates", () => agreesWithDfs(awaitProgramArb, 600, 20261211), 240_000);
-  it("optimal DPOR: outcomes == DFS with waits enabled by updates", () => agreesWithDfs(awaitProgramArb, 300, 20261212, optimal), 240_000);
-  it("source-DPOR over field footprints: outcomes == DFS with waits enabled by updates", () =>
-    agreesWithDfs(awaitProgramArb, 300, 20261213, (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, fields: true } })), 240_000);
-  it("the property catches a wait declared an update, which commutes with the updates that enable it", () => {
-    awaitMutations.awaitDeclaredUpdate = true;
-    try {
-      expect(() => agreesWithDfs(awaitProgramArb, 600, 20261211)).toThrow(/Property failed/);
-    } finally {
-      awaitMutations.awaitDeclaredUpdate = false;
-    }
-  }, 240_000);
+  waitProperties("waits (blocking reads) enabled by updates", awaitProgramArb, 20261211,
+    { name: "a wait declared an update, which commutes with the updates that enable it", flip: (on) => void (awaitMutations.awaitDeclaredUpdate = on) });
   // The other half of the rule (effect.ts Op.mode): an update never disables a blocked op. Two
   // updates commute, so a race check could run a disabling one first; the execution refuses it.
   it("an update that disables a blocked op is refused, naming the step, the object and the fix", () => {
@@ -169,18 +175,8 @@ describe("DPOR soundness (property)", () => {
   });
   // Latches (effect.ts Op.latch; dpor.ts header): waits that only wait and stay open once open,
   // ordered after their enabler only, in no race, never woken in a sleep set.
-  it("source-DPOR: outcomes == DFS with latches", () => agreesWithDfs(latchProgramArb, 600, 20261221), 240_000);
-  it("optimal DPOR: outcomes == DFS with latches", () => agreesWithDfs(latchProgramArb, 300, 20261222, optimal), 240_000);
-  it("source-DPOR over field footprints: outcomes == DFS with latches", () =>
-    agreesWithDfs(latchProgramArb, 300, 20261223, (ctx) => exploreDpor({ ...ctx, config: { ...ctx.config, fields: true } })), 240_000);
-  it("the property catches a latch ordered as the read it is declared (after every earlier change, before every later one) but in no race", () => {
-    latchMutations.readEdges = true;
-    try {
-      expect(() => agreesWithDfs(latchProgramArb, 600, 20261221)).toThrow(/Property failed/);
-    } finally {
-      latchMutations.readEdges = false;
-    }
-  }, 240_000);
+  waitProperties("latches", latchProgramArb, 20261221,
+    { name: "a latch ordered as the read it is declared (after every earlier change, before every later one) but in no race", flip: (on) => void (latchMutations.readEdges = on) });
   it("a step that disables an open latch is refused, naming the latch, the step and the fix", () => {
     const m = model("a latch closed again", () => {
       const v = new SharedVar("v", 0);
