@@ -70,6 +70,10 @@ export const AMBIENT: readonly AmbientSlot[] = Object.freeze([
     file: "lib/explorer/execution.ts", name: "fieldMutations", writers: [], reset: null,
     why: "the explorer's own tests flip these to show a test can fail; exported, so hardened in the sandbox, where setting one throws",
   },
+  {
+    file: "lib/explorer/dpor.ts", name: "latchMutations", writers: [], reset: null,
+    why: "the explorer's own tests flip these to show a test can fail; exported, so hardened in the sandbox, where setting one throws",
+  },
 ]);
 
 /**
