@@ -102,9 +102,14 @@
 // ordered as the read it is declared (after every earlier change of its object, and every later
 // change after it) but in no race, L orders an update before it ahead of the steps of q after it,
 // and their race with that update is never seen (test/explorer/dpor-soundness.test.ts, latches,
-// the readEdges mutant). Leaving out the enabler's edge too loses nothing on generated programs
-// (races of q's later steps with steps before the enabler are then reversed in vain: the
-// reversed prefix finds L disabled); the edge saves that work.
+// the readEdges mutant). The clock so made is not a trace order: with two commuting updates that
+// each could have enabled L (two invalidations' ends), L is joined with the one that did here, and
+// an order with the other one last looks possible although L is disabled there. Such a missing
+// edge only makes a race look reversible that is not; the reversed prefix finds L disabled, and
+// the fallbacks (feasible(), "all enabled threads") explore more, never less. Leaving out the
+// enabler's edge altogether loses nothing on generated programs either; the edge saves that work.
+// A pending latch in an execution that ends with it unfinished is still race-checked as the read
+// it is declared (below, "Pending steps"): more backtracks, never fewer.
 //
 // Probes (feasible() in analyse) learn whether q's blocked step k would be enabled after
 // pre(j).notdep(j). Its guard reads only its object o (effect.ts Op.enabled), so when no step of

@@ -98,8 +98,12 @@ export interface Op {
    * it and after nothing else, never reverses a race with it, and keeps it asleep in a sleep set
    * whatever runs: a step before it that enabled it cannot follow it, and any other commutes with
    * it (it neither reads nor changes what that step touches, and that step cannot disable it).
-   * Execution refuses a step that disables a latch it found enabled (ExplorerError): the
-   * promise is checked, not trusted (dpor.ts header, "Latches").
+   * Execution refuses a step that disables a latch it found enabled (ExplorerError), in every
+   * execution it runs; but DPOR never reorders a latch, so it may never run the order that breaks
+   * the promise. A model must also guard the promise where the condition's state is written (the
+   * kernel's mmu_interval_set_seq refuses a value ahead of its callback's cur_seq). The thread's
+   * code after the latch, up to its next op, runs in the latch's step: it too must touch nothing
+   * another thread reads (dpor.ts header, "Latches").
    */
   readonly latch?: boolean;
 }

@@ -17,7 +17,7 @@
 // object, with event "none" and blockable true: the 2018 ABI passed (mm, start, end) and had no
 // way to fail; a 2018 design ignores the extra fields, and its return value is ignored.
 
-import { Obj, finding, locksHeld, step } from "../explorer/index.ts";
+import { ExplorerError, Obj, finding, locksHeld, step } from "../explorer/index.ts";
 import type { Touch } from "../explorer/effect.ts";
 import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
@@ -79,16 +79,18 @@ export interface MmuIntervalNotifierOps {
   invalidate(sub: MmuIntervalNotifier, range: MmuNotifierRange, curSeq: number): Gen<boolean>;
 }
 
-/** One call of ops->invalidate: its task, and how many times it called mmu_interval_set_seq. */
+/** One call of ops->invalidate: its task, the cur_seq it was passed, and how many times it called
+ *  mmu_interval_set_seq. */
 interface SetSeqFrame {
   readonly task: Task;
+  readonly cur: number;
   calls: number;
 }
 
 /**
  * interval_sub->invalidate_seq as an explorer object of its own: mmu_interval_set_seq writes it
- * under the driver's lock, read_retry and check_retry read it, read_begin and insert read or set
- * it together with the mm's subscriptions (a multi-object step). Nothing else touches it, so a
+ * under the driver's lock, read_retry, check_retry and read_begin read it, insert sets it together
+ * with the mm's subscriptions (a multi-object step). Nothing else touches it, so a
  * set_seq no longer orders against a remove, an insert or another sub's read on the same mm
  * (test/kernel/interval-seq.test.ts: DPOR = DFS on generated programs of these calls).
  */
@@ -250,7 +252,7 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
     if (curSeq !== 0) {
       for (const s of targets) {
         if (!range.blockable) nonBlockStart(t);
-        const frame: SetSeqFrame = { task: t, calls: 0 };
+        const frame: SetSeqFrame = { task: t, cur: curSeq, calls: 0 };
         s.setSeqFrames.push(frame);
         const ok = yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, curSeq));
         s.setSeqFrames.splice(s.setSeqFrames.indexOf(frame), 1);
@@ -320,7 +322,9 @@ function* itreeInvEnd(k: Kernel, range: MmuNotifierRange): Gen<void> {
   // function of the subscriptions alone, returning nothing, and a function commutes with itself,
   // so two invalidations' ends leave the same state in either order (which of them moves the seq
   // and empties the deferred list is nobody's observation). It still conflicts with every read
-  // and write of the subscriptions: read_begin, the wait for the seq, inv_start, insert, remove.
+  // and write of the subscriptions (inv_start, insert, remove, read_begin's comparison where the
+  // task may not sleep); the wait for the seq to move is a latch, ordered after the end that
+  // enabled it and in no race (waitSeqMoves).
   yield* subs.step("mn_itree_inv_end", "u", () => {
     subs.activeInvalidateRanges--;
     if (subs.activeInvalidateRanges === 0 && subs.invalidating()) {
@@ -564,8 +568,9 @@ export function* mmu_interval_notifier_remove(k: Kernel, sub: MmuIntervalNotifie
     });
     if (seq !== 0) {
       // On the deferred list: mn_itree_inv_end takes it out of the tree before it moves the seq.
-      // The wait changes no notifier state (the plain fields set after it, sub.mm and mm.count, are
-      // not the explorer's) and, the seq only growing, stays satisfied once it is: a latch.
+      // The wait changes no notifier state and, the seq only growing, stays satisfied once it is: a
+      // latch. The plain fields set after it, in its step (sub.mm, mm.count), are read only by a
+      // later call on this sub, which would be a use after remove.
       yield* subs.waitSeqMoves(seq);
     }
     sub.mm = null;
@@ -664,10 +669,28 @@ function* readSeq<T>(k: Kernel, sub: MmuIntervalNotifier, label: string, run: ()
   return run();
 }
 
+/** mmu_interval_set_seq's refusal of a value ahead of the cur_seq its ops->invalidate call was
+ *  passed, or of a call outside ops->invalidate. The frames are the calling task's own. */
+function checkSetSeqValue(k: Kernel, sub: MmuIntervalNotifier, curSeq: number): void {
+  const t = k.current();
+  let frame: SetSeqFrame | undefined;
+  for (let i = sub.setSeqFrames.length - 1; i >= 0 && frame === undefined; i--) if (sub.setSeqFrames[i].task === t) frame = sub.setSeqFrames[i];
+  if (frame === undefined)
+    throw new ExplorerError(`mmu_interval_set_seq(${sub.ops.name}) called outside its ops->invalidate: the kernel's rule (include/linux/mmu_notifier.h) is to call it from the callback, with the cur_seq the callback was passed, and the model's read_begin relies on it (lib/kernel/README.md). Call it from the callback.`);
+  if (curSeq > frame.cur)
+    throw new ExplorerError(`mmu_interval_set_seq(${sub.ops.name}, ${curSeq}) is ahead of the cur_seq ${frame.cur} its ops->invalidate was passed: the kernel's rule (include/linux/mmu_notifier.h) is to pass that value, and the model's read_begin relies on a sub's seq never being ahead (lib/kernel/README.md). Pass the callback's cur_seq.`);
+}
+
 /** mmu_interval_set_seq: inside ops->invalidate, under the driver's user lock. */
 export function* mmu_interval_set_seq(k: Kernel, sub: MmuIntervalNotifier, curSeq: number): Gen<void> {
   requireInterval(k, "mmu_interval_set_seq");
   if ((curSeq & 1) === 0) finding("notifier-protocol", `mmu_interval_set_seq(${sub.ops.name}) with an even seq ${curSeq}`, { sub: sub.ops.name });
+  // read_begin's wait is a latch (waitSeqMoves) only because a sub's seq is never ahead of the
+  // subscriptions' seq: the header asks for the cur_seq invalidate was passed. A value ahead of it
+  // would make the kernel's wait and the model's differ, and DPOR, which never reorders a latch,
+  // might not run the order in which Execution would catch it: refused here, in the calling task,
+  // in every execution (a value behind, such as an even one, is reported above and is harmless).
+  checkSetSeqValue(k, sub, curSeq);
   // The oracle records go with the write of the sequence, in its step (read_retry reads them in
   // its step on the same object).
   yield* sub.seq.step(`mmu_interval_set_seq(${sub.ops.name}, ${curSeq})`, "w", () => {

@@ -257,5 +257,26 @@ describe("an interval subscription's sequence is its own object", () => {
     expect(dfs.all.every((o) => o.startsWith("[0,"))).toBe(true);
     for (const search of [{ strategy: "dpor" }, { strategy: "dpor", fields: true }] as const) expect(outcomes(p, search).all).toEqual(dfs.all);
   });
+
+  // read_begin's wait is a latch only because a sub's seq is never ahead of the subscriptions'
+  // (lib/kernel/README.md). A set_seq ahead of its callback's cur_seq breaks that, and DPOR never
+  // reorders a latch, so the execution's own check might never see it: the call is refused in the
+  // calling task, under every strategy.
+  it.each(["dfs", "dpor"] as const)("a set_seq ahead of its callback's cur_seq is refused under %s", (strategy) => {
+    const m = model("set_seq ahead", () => {
+      const { k, mm } = driver([], subName);
+      const a = new MmuIntervalNotifier(0, 1, { name: "A", invalidate: (s, _r, cur) => setSeqAhead(k, s, cur) });
+      mmu_interval_notifier_insert_at_setup(k, a, mm);
+      return { threads: { R: () => readOnce(k, a), I: () => invalidatePage(k, mm, 0) } };
+    });
+    expect(() => outcomes({ text: "set_seq ahead", model: m }, { strategy })).toThrow(/mmu_interval_set_seq\(A, \d+\) is ahead of the cur_seq \d+ its ops->invalidate was passed.*Pass the callback's cur_seq/);
+  });
 });
 
+function* setSeqAhead(k: Kernel, sub: MmuIntervalNotifier, cur: number): Gen<boolean> {
+  yield* mmu_interval_set_seq(k, sub, cur + 2);
+  return true;
+}
+function* readOnce(k: Kernel, sub: MmuIntervalNotifier): Gen<void> {
+  yield* mmu_interval_read_begin(k, sub);
+}
