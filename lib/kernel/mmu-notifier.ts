@@ -253,9 +253,7 @@ function* invalidateStart(k: Kernel, range: MmuNotifierRange): Gen<number> {
       for (const s of targets) {
         if (!range.blockable) nonBlockStart(t);
         const frame: SetSeqFrame = { task: t, cur: curSeq, calls: 0 };
-        s.setSeqFrames.push(frame);
-        const ok = yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, curSeq));
-        s.setSeqFrames.splice(s.setSeqFrames.indexOf(frame), 1);
+        const ok = yield* callInvalidate(k, s, range, frame);
         if (!range.blockable) nonBlockEnd(t);
         // include/linux/mmu_notifier.h, mmu_interval_set_seq: "This must be called unconditionally
         // from the invalidate callback" (when it returns true): a reader that sampled the sequence
@@ -462,6 +460,17 @@ export function* mmu_notifier_unregister(k: Kernel, sub: MmuNotifier, mm: Mm): G
   }
 }
 
+/** One call of s's ops->invalidate, with its frame (SetSeqFrame: what set_seq checks and counts) on
+ *  s's stack while it runs. */
+function* callInvalidate(k: Kernel, s: MmuIntervalNotifier, range: MmuNotifierRange, frame: SetSeqFrame): Gen<boolean> {
+  s.setSeqFrames.push(frame);
+  try {
+    return yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, frame.cur));
+  } finally {
+    s.setSeqFrames.splice(s.setSeqFrames.indexOf(frame), 1);
+  }
+}
+
 /**
  * __mmu_notifier_release (exit_mmap, before any page is unmapped): interval subs get an
  * invalidate with event RELEASE over the whole mm; classic subs get ->release; all are unhooked;
@@ -481,7 +490,8 @@ export function* mmu_notifier_release(k: Kernel, mm: Mm): Gen<void> {
         if (targets.length > 0) subs.invalidateSeq |= 1;
         return subs.invalidateSeq;
       });
-      for (const s of targets) yield* kcall(k, `${s.ops.name}.invalidate`, () => s.ops.invalidate(s, range, curSeq));
+      const t = k.current();
+      for (const s of targets) yield* callInvalidate(k, s, range, { task: t, cur: curSeq, calls: 0 });
       yield* itreeInvEnd(k, range);
     }
     for (const s of subs.hlist) {

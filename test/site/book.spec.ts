@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "@playwright/test";
 import type { Results } from "../../build/src/results.ts";
-import { claimsIn, expectClaims, offline, ROOT } from "./page-checks.ts";
+import { claimsIn, clipped, expectClaims, offline, ROOT } from "./page-checks.ts";
 import { test, visit } from "./tab.ts";
 
 const results: Results = JSON.parse(readFileSync(path.join(ROOT, "results/results.json"), "utf8"));
@@ -34,6 +34,17 @@ test("a failing block shows its message at the chapter's line", async ({ tab }) 
   await expect(block.locator(".book-badge")).toHaveText(/failed/);
   await expect(block.locator(".book-failure")).toContainText("value 5 is too large");
   await expect(block.locator(".book-failure")).toContainText("test/fixtures/book/11-throws.md:6:11");
+});
+
+// An error names kernel functions and paths, which are long words (mmu_interval_set_seq(amdgpu_hmm_
+// invalidate_gfx), 47 characters, widened chapter 12's page on a phone by 71 px): the message
+// wraps anywhere rather than make the page scroll sideways.
+test("a failure message with a long unbroken word wraps at 390 px instead of widening the page", async ({ tab }) => {
+  const page = await visit(tab, FIXTURES + "11-throws/", 390, 900);
+  await page.locator('[data-block-id="throws"] .book-failure').evaluate((el) => {
+    el.textContent += " mmu_interval_set_seq(amdgpu_hmm_invalidate_gfx)_called_outside_its_ops->invalidate_in_chapters/12-fallbacks-noretry-and-the-recursive-shrinker.md:653:30";
+  });
+  expect(await clipped(page)).toEqual([]);
 });
 
 test("a type error is shown at the top of its chapter and at its block", async ({ tab }) => {
