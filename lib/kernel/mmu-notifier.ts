@@ -679,9 +679,10 @@ function* readSeq<T>(k: Kernel, sub: MmuIntervalNotifier, label: string, run: ()
   return run();
 }
 
-/** mmu_interval_set_seq's refusal of a value ahead of the cur_seq its ops->invalidate call was
- *  passed, or of a call outside ops->invalidate. The frames are the calling task's own. */
-function checkSetSeqValue(k: Kernel, sub: MmuIntervalNotifier, curSeq: number): void {
+/** The innermost call of sub's ops->invalidate in the calling task (a nested one: reclaim from the
+ *  callback), whose frame mmu_interval_set_seq counts in; refused when there is none, or when
+ *  `curSeq` is ahead of the cur_seq that call was passed. The frames are the calling task's own. */
+function setSeqFrame(k: Kernel, sub: MmuIntervalNotifier, curSeq: number): SetSeqFrame {
   const t = k.current();
   let frame: SetSeqFrame | undefined;
   for (let i = sub.setSeqFrames.length - 1; i >= 0 && frame === undefined; i--) if (sub.setSeqFrames[i].task === t) frame = sub.setSeqFrames[i];
@@ -689,6 +690,7 @@ function checkSetSeqValue(k: Kernel, sub: MmuIntervalNotifier, curSeq: number): 
     throw new ExplorerError(`mmu_interval_set_seq(${sub.ops.name}) called outside its ops->invalidate: the kernel's rule (include/linux/mmu_notifier.h) is to call it from the callback, with the cur_seq the callback was passed, and the model's read_begin relies on it (lib/kernel/README.md). Call it from the callback.`);
   if (curSeq > frame.cur)
     throw new ExplorerError(`mmu_interval_set_seq(${sub.ops.name}, ${curSeq}) is ahead of the cur_seq ${frame.cur} its ops->invalidate was passed: the kernel's rule (include/linux/mmu_notifier.h) is to pass that value, and the model's read_begin relies on a sub's seq never being ahead (lib/kernel/README.md). Pass the callback's cur_seq.`);
+  return frame;
 }
 
 /** mmu_interval_set_seq: inside ops->invalidate, under the driver's user lock. */
@@ -700,18 +702,12 @@ export function* mmu_interval_set_seq(k: Kernel, sub: MmuIntervalNotifier, curSe
   // would make the kernel's wait and the model's differ, and DPOR, which never reorders a latch,
   // might not run the order in which Execution would catch it: refused here, in the calling task,
   // in every execution (a value behind, such as an even one, is reported above and is harmless).
-  checkSetSeqValue(k, sub, curSeq);
+  const frame = setSeqFrame(k, sub, curSeq);
   // The oracle records go with the write of the sequence, in its step (read_retry reads them in
   // its step on the same object).
   yield* sub.seq.step(`mmu_interval_set_seq(${sub.ops.name}, ${curSeq})`, "w", () => {
     sub.setSeqLocks = locksHeld();
-    // The innermost call of ops->invalidate in this task (a nested one: reclaim from the callback).
-    const t = k.current();
-    for (let i = sub.setSeqFrames.length - 1; i >= 0; i--)
-      if (sub.setSeqFrames[i].task === t) {
-        sub.setSeqFrames[i].calls++;
-        break;
-      }
+    frame.calls++;
     sub.invalidateSeq = curSeq;
   });
 }
