@@ -111,6 +111,19 @@
 // A pending latch in an execution that ends with it unfinished is still race-checked as the read
 // it is declared (below, "Pending steps"): more backtracks, never fewer.
 //
+// Counts (effect.ts FieldRecorder.crossed): a field updated by steps that each decrement it and
+// test it against zero (the kernel's put_page, lib/kernel/page.ts putPage). Two decrements that
+// both leave it above zero commute where they ran (in the other order both still leave it above
+// zero, and neither returns anything), so the model records such a decrement as a commutative
+// update (MODE_UPDATE) and analyse() finds no race between two of them. A sleeper whose record
+// is such an update is another matter: it stays asleep past other updates, and once the count is
+// down to 1 it would free, which its record does not say. So the decrement that leaves exactly 1
+// names the field (Execution.stepCrossed) and wakes every sleeper whose record updates that field,
+// as a write would (pickThread; and checkWakes re-opens it, as for any woken sleeper). Every
+// other step on the count (a get, a read, a decrement that frees) reads or writes it and wakes the
+// sleeper anyway. Without the crossing rule generated programs lose outcomes
+// (test/kernel/put-page-races.test.ts keeps the mutant, PhysMem.dropAs "no-crossing").
+//
 // Probes (feasible() in analyse) learn whether q's blocked step k would be enabled after
 // pre(j).notdep(j). Its guard reads only its object o (effect.ts Op.enabled), so when no step of
 // notdep(j) touches o, o is there as it was just before j, and two cheaper answers come first:
@@ -339,10 +352,13 @@ export class DporScheduler implements Scheduler {
           const rec = parent.sleepFoot?.get(t);
           if (rec !== undefined) {
             const done = x.canonOf(s - 1);
-            if (!stepsConflict(-1, 0, done, -1, 0, rec)) {
+            // Counts (the header): a step that brought a count to its last value above zero
+            // wakes every sleeper that updates that count, although updates commute.
+            const crossing = crossesUpdate(x.stepCrossed.get(s - 1), rec);
+            if (!crossing && !stepsConflict(-1, 0, done, -1, 0, rec)) {
               sleep |= 1 << t;
               (sleepFoot ??= new Map()).set(t, rec);
-            } else if (parent.inherited & (1 << t) && (writesAny(done, rec) || wholeWriteWoken(x, done, rec))) {
+            } else if (parent.inherited & (1 << t) && (crossing || writesAny(done, rec) || wholeWriteWoken(x, done, rec))) {
               (woken ??= new Map()).set(t, rec);
             }
             continue;
@@ -622,6 +638,13 @@ function sameFoot(f: readonly number[], g: readonly number[]): boolean {
   if (f.length !== g.length) return false;
   for (let i = 0; i < f.length; i += 2) if (modeIn(g, f[i]) !== f[i + 1]) return false;
   return true;
+}
+
+/** Counts: does record `rec` update one of the fields a step brought to its threshold (`crossed`)? */
+function crossesUpdate(crossed: readonly number[] | undefined, rec: readonly number[]): boolean {
+  if (crossed === undefined) return false;
+  for (const f of crossed) if (modeIn(rec, f) === MODE_UPDATE) return true;
+  return false;
 }
 
 /** Does footprint f write or update anything footprint g touches? */

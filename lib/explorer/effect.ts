@@ -130,6 +130,15 @@ export interface FieldRecorder {
    * writes the whole object.
    */
   readonly anyWrite?: number;
+  /**
+   * Fields whose commutative updates ("u") act on a threshold (the running step's, read after
+   * end()): a count dropped by updates that each test it against zero. Such an update commutes with
+   * another only while neither reaches the threshold, so the update that brings the field to the
+   * last value above it (a count to 1) names it here, and DPOR then wakes every sleeper whose
+   * record updates that field (dpor.ts, "Counts"): run now, the sleeper would cross the threshold,
+   * which its record does not say. Absent, or null for a step: none.
+   */
+  crossed?(): readonly number[] | null;
 }
 /** Field numbers start here; every explorer object id is far below. */
 export const FIELD_MIN = 2 ** 40;

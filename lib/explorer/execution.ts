@@ -127,6 +127,9 @@ export class Execution implements Runtime {
   /** Field footprints only: per step, its footprint with fields under their numbers that hold
    *  across executions (FieldRecorder), for sleep sets; null = as stepObj/stepMode/stepFoot. */
   readonly stepCanon: (number[] | null)[] = [];
+  /** Field footprints: the steps whose recorder named fields they brought to a threshold
+   *  (FieldRecorder.crossed: a count dropped to 1), by step index; most steps have none. */
+  readonly stepCrossed = new Map<number, readonly number[]>();
   /** Field footprints: is this execution using them (the scheduler's choice)? */
   readonly fields: boolean;
   /** Field footprints: field number -> its object id in this execution (registered on first touch). */
@@ -455,7 +458,14 @@ export class Execution implements Runtime {
     const result = op.run ? op.run() : undefined;
     if (this.fields) {
       if (declaredRead) this.readAllFoot(op, (rec as FieldRecorder).end());
-      else this.fieldFoot(op, recording ? (rec as FieldRecorder).end() : null);
+      else {
+        const acc = recording ? (rec as FieldRecorder).end() : null;
+        this.fieldFoot(op, acc);
+        // Only a recorded step's crossings count: one that is not has no record and writes the
+        // whole object, which wakes every sleeper on it anyway.
+        const crossed = acc === null ? null : ((rec as FieldRecorder).crossed?.() ?? null);
+        if (crossed !== null && crossed.length > 0) this.stepCrossed.set(this.stepThread.length - 1, crossed);
+      }
     }
     if (info !== null) (raceLog as RaceLog).stepEnd(info);
     this.op = null;

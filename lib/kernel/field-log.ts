@@ -57,6 +57,9 @@ export function linearFields(space: number, owner: number, f: number, per = 1): 
 }
 
 const FIRST_SLOTS = 64;
+/** A field's first slot in FieldLog's table of `mask + 1` slots. Field numbers are integers below
+ *  2^53: mix their two 32-bit halves. */
+const home = (field: number, mask: number): number => Math.imul((field >>> 0) ^ Math.imul(Math.floor(field / 4294967296), 0x85ebca6b), 0x9e3779b1) & mask;
 /** FieldRecorder.anyWrite: "some field changed", in space 0, which no structure uses. */
 const ANY_WRITE = fieldNo(0, 0, 0, 0);
 
@@ -100,8 +103,7 @@ export class FieldLog implements FieldRecorder {
     if (!this.on) return;
     if (this.drop !== null && this.drop(field)) return;
     const keys = this.keys, stamp = this.stamp, mask = keys.length - 1, gen = this.gen;
-    // Field numbers are integers below 2^53: mix their two 32-bit halves.
-    let h = Math.imul((field >>> 0) ^ Math.imul(Math.floor(field / 4294967296), 0x85ebca6b), 0x9e3779b1) & mask;
+    let h = home(field, mask);
     while (stamp[h] === gen) {
       if (keys[h] === field) {
         // A read and an update of one field in one step make a read-modify-write: a write.
@@ -128,6 +130,27 @@ export class FieldLog implements FieldRecorder {
     this.n = 0;
     for (let i = 0; i < n; i++) this.rec(oldKeys[oldOrder[i]], oldMode[oldOrder[i]]);
   }
+  /** How the running step has touched `field` so far: 0 not at all, else its mode (rec's `w`). */
+  modeOf(field: number): number {
+    if (!this.on) return 0;
+    const keys = this.keys, stamp = this.stamp, mask = keys.length - 1, gen = this.gen;
+    let h = home(field, mask);
+    while (stamp[h] === gen) {
+      if (keys[h] === field) return this.mode[h];
+      h = (h + 1) & mask;
+    }
+    return 0;
+  }
+  /** The running step's counts brought to 1 by a drop recorded as an update (PhysMem.putPage;
+   *  effect.ts FieldRecorder.crossed), or null. */
+  private crossings: number[] | null = null;
+  /** The running step brought count `field` to 1 with an update (PhysMem.putPage). */
+  cross(field: number): void {
+    if (this.on) (this.crossings ??= []).push(field);
+  }
+  crossed(): readonly number[] | null {
+    return this.crossings;
+  }
   /** The running step reached state no wrapper records: it counts as touching all of memory. */
   trip(): void {
     if (this.on) this.escaped = true;
@@ -144,6 +167,7 @@ export class FieldLog implements FieldRecorder {
     this.n = 0;
     this.on = true;
     this.escaped = false;
+    this.crossings = null;
   }
   end(): number[] | null {
     const was = this.on;

@@ -25,6 +25,7 @@ import { FieldLog, fieldNo, fieldsOn, linearFields, SPACE_FRAME, SPACE_GLOBAL } 
 /** Per-frame arrays of PhysMem, in field-number order (field-log.ts); then hw kinds, then onFree. */
 const FRAME_FIELDS = Object.freeze(["ref", "mapcount", "pins", "gets", "flags", "mapping", "index", "anonMm", "gen", "contents"] as const);
 const FRAME_CONTENTS = FRAME_FIELDS.indexOf("contents");
+const FRAME_REF = FRAME_FIELDS.indexOf("ref");
 /** Global fields of memory (field-log.ts SPACE_GLOBAL). 1 was the global write counter, 4 the device
  *  oracles' epoch (both removed; the oracles count per page now: page-counts.ts). */
 export const G_FREELIST = 0, G_WRITES = 2, G_ORACLE_PENDING = 3;
@@ -117,6 +118,15 @@ export class PhysMem extends Obj {
   /** The same array without the recording wrapper: writeFrame ORs into it and records the access
    *  itself, as a commutative update (orContents). */
   private readonly contentsRaw: Int32Array;
+  /** The counts without the recording wrapper: a drop that does not free records itself, as a
+   *  commutative update (putPage). */
+  private readonly refRaw: Int32Array;
+  /** How putPage records a drop that does not free (tests only; per kernel, so per execution):
+   *  "update" as it says; two mutants that each drop one of its rules and must lose outcomes, a
+   *  drop to 1 that does not name the count to DPOR ("no-crossing") and an update whatever the
+   *  step touched of the count before ("every-touch"); and every drop a read and a write
+   *  ("read-write", the model before December 2026) (test/kernel/put-page-races.test.ts). */
+  dropAs: "update" | "no-crossing" | "every-touch" | "read-write" = "update";
   /** Hardware references by kind: hw[pfn * HW_KINDS + kind]. */
   readonly hw: Int32Array;
   /** Free list (LIFO). Invariant: free[0..nfree) are exactly the frames with onFree[pfn] === 1. */
@@ -156,6 +166,7 @@ export class PhysMem extends Obj {
     this.anonMm = a.int32(nframes).fill(-1);
     this.gen = a.int32(nframes);
     this.contents = this.contentsRaw = a.int32(nframes);
+    this.refRaw = this.ref; // before the recording wrapper replaces this.ref (below)
     this.hw = a.int32(nframes * HW_KINDS);
     this.free = a.int32(nframes);
     this.onFree = a.uint8(nframes);
@@ -280,9 +291,43 @@ export class PhysMem extends Obj {
     else if (this.ref[pfn] <= 0) finding("refcount", `${who} on frame ${pfn} whose refcount is ${this.ref[pfn]}`, { pfn });
   }
 
-  /** put_page / folio_put: frees the frame when the count reaches zero. */
+  /**
+   * put_page / folio_put: frees the frame when the count reaches zero.
+   *
+   * Field footprints: a single drop that does not free, and is the step's first touch of the count,
+   * is recorded as a commutative update of it (effect.ts MODE_UPDATE) rather than a read and a
+   * write, so that two such drops by two threads are independent (the two COW breaks of a fork
+   * drop the old page so: a third of chapter 03's C03.3 races, two fifths of chapter 13's i915
+   * fork search). Why that is sound, although whether a drop frees depends on the count:
+   *  - Two such drops commute where they ran: each left at least 1 in the order explored, so in
+   *    the other order each leaves at least 1 too (the later one's value is the same, the earlier
+   *    one's is higher). Neither frees either way, and a drop returns nothing into its thread.
+   *  - A drop asleep in DPOR's sleep set with this record would free if it ran once the count is
+   *    1. Every other step that changes the count reads or writes it (a get, a drop that frees, a
+   *    drop of several, a check) and wakes the sleeper; a drop like this one does not, so the
+   *    drop that leaves exactly 1 names the count (FieldLog.cross, effect.ts FieldRecorder.crossed)
+   *    and DPOR wakes every sleeper whose record updates it (dpor.ts, "Counts").
+   *  - Only the first touch: a step that drops one frame twice (tlb_flush_mmu puts a whole gather)
+   *    or reads the count first records a read and write, as before (field-log.ts merges an
+   *    update with any other touch of the field into a write; a second drop takes the recorded
+   *    path below).
+   * Tried before without the second rule and with a threshold of 2 instead (December 2026,
+   * reverted: a drop recorded as an update slept through the drop to 1 and freed unseen; and a
+   * drop to 1 still raced the drop before it). test/kernel/put-page-races.test.ts keeps both
+   * programs, the sweep, and the two rules' mutants.
+   */
   putPage(pfn: number, n = 1): void {
     if (this.isZeroPage(pfn)) return;
+    const fl = this.fields;
+    if (n === 1 && fl !== null && fl.on && this.refRaw[pfn] >= 2 && this.dropAs !== "read-write") {
+      const f = fieldNo(SPACE_FRAME, 0, pfn, FRAME_REF);
+      if (this.dropAs === "every-touch" || fl.modeOf(f) === 0) {
+        fl.rec(f, MODE_UPDATE);
+        if (accessLogOn()) noteAccess(`F${pfn}.ref`, 2); // the race log (debug) sees a write
+        if (--this.refRaw[pfn] === 1 && this.dropAs !== "no-crossing") fl.cross(f);
+        return;
+      }
+    }
     if (this.ref[pfn] < n) {
       finding("refcount", `put_page on frame ${pfn} would drop its refcount below zero (${this.ref[pfn]} - ${n})`, { pfn });
       return;

@@ -1,33 +1,30 @@
 // put_page races under field footprints: DPOR must reach every outcome DFS reaches when drops of
 // one frame's references race each other, the drop that frees, a try-get (get_page_unless_zero),
 // a reader of the count, an allocation that may get the freed frame, and a device reference that
-// makes a free a `uaf`. Every drop reads and writes the count (lib/kernel/page.ts putPage).
+// makes a free a `uaf`. A single drop that does not free, and is its step's first touch of the
+// count, is a commutative update of it; the drop that leaves exactly 1 names the count to DPOR,
+// which wakes every sleeping update of it (lib/kernel/page.ts putPage; dpor.ts header, "Counts").
 //
-// Why not a commutative update for a drop that is not the last (tried in December 2026, it cut
-// chapter 03's fork search by 39 %, and reverted): a drop recorded as an update in one execution
-// can sleep (dpor.ts sleep sets) while another thread's drop runs and then that thread allocates.
-// The sleeper would now free the frame, but its record names only the count, so the allocation
-// does not wake it and the run is pruned: "the other thread frees and gets the frame back" is
-// lost. A reviewer found it by reading; the first shape below is that program. Any future attempt
-// must pass this file, that shape included.
-//
-// Tried again in December 2026 with a stricter rule: a single drop is an update only when it leaves
-// two references or more, so that a sleeping one can never become the drop that frees. Two flaws:
-//  - A step may drop one frame twice (tlb_flush_mmu puts every page of its gather in one step):
-//    two drops of 4 -> 3 -> 2 made one update record, the sleeper then ran at 2 -> 1 -> 0 and
-//    freed, unseen (a reviewer's program, kept below: "one step drops twice"). The rule would have
-//    had to hold per step, not per call.
-//  - It was slower where it mattered. Executions fell (book 505,789 -> 461,476, same verdicts and
-//    outcomes), but runs did not: a drop to 1 still races the update before it, and the reversed
-//    run ends blocked by the sleep set, since the two orders reach the same state. Chapter 03's
-//    C03.3 went from 54,466 runs (17 s) to 75,390 runs, 46,042 of them complete (23 s); chapter
-//    13's i915 fork search kept its 29,723 runs (15 -> 10 s, the blocked ones end early).
-// Reverted; the sweep below grew counts of 4 and the reviewer's shapes.
+// Two attempts before that one were reverted (December 2026), and their counterexamples are the
+// first and last shapes below:
+//  - A drop that does not free, as an update and nothing more: it can sleep in DPOR's sleep set
+//    while another thread's drop takes the count to 1 and that thread allocates. The sleeper would
+//    now free the frame, but its record names only the count, so nothing wakes it and the run is
+//    pruned: "the other thread frees and gets the frame back" is lost (a reviewer's program, the
+//    first shape). Today's crossing rule is what wakes it: without it (PhysMem.dropAs "no-crossing") the
+//    same shapes fail, below.
+//  - Only a drop that leaves two references or more, as an update: a step may drop one frame twice
+//    (tlb_flush_mmu puts every page of its gather in one step), and two drops of 4 -> 3 -> 2 made
+//    one update record; the sleeper then ran at 2 -> 1 -> 0 and freed, unseen (a reviewer's program,
+//    "one step drops twice"). Today only a step's first touch of a count may be an update: without
+//    that rule (PhysMem.dropAs "every-touch") those shapes fail, below. That attempt was also slower: the
+//    drop to 1 still raced the update before it (C03.3 54,466 -> 75,390 runs), which a drop to 1
+//    recorded as an update does not.
 import { describe, expect, it } from "vitest";
 import { check, model } from "../../lib/explorer/index.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { ENOW } from "../../lib/kernel/era.ts";
-import { HW_GPU_PTE } from "../../lib/kernel/page.ts";
+import { HW_GPU_PTE, type PhysMem } from "../../lib/kernel/page.ts";
 
 interface Shape {
   /** The frame's references at the start. */
@@ -53,14 +50,19 @@ interface Shape {
 
 const text = (s: Shape) => `ref ${s.ref}, puts ${s.puts.join("+")}${s.oneStepEach ? " (the first one at a time in one step)" : ""}${s.stepEach ? " (the last one step each)" : ""}${s.dropThenAlloc ? " (the last then allocates)" : ""}${s.tryGet ? ", try-get" : ""}${s.reader ? ", reader" : ""}${s.alloc ? ", alloc" : ""}${s.hw ? ", device ref" : ""}`;
 
-/** `hide`: the mutant whose field log does not see the frame's count at all (FieldLog.drop). */
-function program(s: Shape, hide = false) {
-  return model(text(s) + (hide ? " (count hidden)" : ""), () => {
+/** A change to the model: the field log does not see the frame's count at all (FieldLog.drop), or
+ *  putPage records drops otherwise (PhysMem.dropAs: a mutant that drops one of its two rules, or
+ *  every drop a read and a write, the model before December 2026). */
+type Mutant = "hide" | PhysMem["dropAs"];
+
+function program(s: Shape, mutant?: Mutant) {
+  return model(text(s) + (mutant ? ` (mutant ${mutant})` : ""), () => {
     const k = boot(ENOW);
     const fl = k.mem.fields;
     const pfn = k.mem.allocFrame();
     k.mem.ref[pfn] = s.ref;
-    if (hide && fl) fl.drop = (f) => fl.describe(f) === `frame:0:${pfn}.ref`;
+    if (mutant === "hide" && fl) fl.drop = (f) => fl.describe(f) === `frame:0:${pfn}.ref`;
+    if (mutant !== undefined && mutant !== "hide") k.mem.dropAs = mutant;
     if (s.hw) k.mem.hwGet(pfn, HW_GPU_PTE);
     const seen: Record<string, unknown> = {};
     const threads: Record<string, () => Generator<unknown, void, unknown>> = {};
@@ -91,10 +93,10 @@ function program(s: Shape, hide = false) {
   });
 }
 
-function outcomes(s: Shape, search: { strategy: "dfs" } | { strategy: "dpor"; fields: true }, hide = false) {
+function outcomes(s: Shape, search: { strategy: "dfs" } | { strategy: "dpor"; fields: true }, mutant?: Mutant) {
   const seen = new Set<string>();
   const r = check({
-    title: text(s), model: program(s, hide), expect: "Never", search,
+    title: text(s), model: program(s, mutant), expect: "Never", search,
     predicate: (e) => { seen.add(JSON.stringify(e.final) + " " + e.findings.map((f) => f.kind).sort().join(",")); return false; },
   });
   expect(r.complete).toBe(true);
@@ -156,6 +158,25 @@ describe("put_page races: DPOR over field footprints as DFS", () => {
 
   it("the comparison can fail: with the count hidden from the field log, DPOR loses what the reader sees", () => {
     const s: Shape = { ref: 3, puts: [1, 1, 1], reader: true };
-    expect(outcomes(s, { strategy: "dpor", fields: true }, true).all).not.toEqual(outcomes(s, { strategy: "dfs" }).all);
+    expect(outcomes(s, { strategy: "dpor", fields: true }, "hide").all).not.toEqual(outcomes(s, { strategy: "dfs" }).all);
+  });
+
+  it("without the crossing rule, a sleeping drop frees unseen (the first attempt's loss)", () => {
+    const s = SHAPES[0];
+    expect(outcomes(s, { strategy: "dpor", fields: true }, "no-crossing").all).not.toEqual(outcomes(s, { strategy: "dfs" }).all);
+  });
+
+  it("with every touch of a count an update, one step's two drops make one update record (the second attempt's loss)", () => {
+    const s = SHAPES[SHAPES.length - 2];
+    expect(s.oneStepEach).toBe(true);
+    expect(outcomes(s, { strategy: "dpor", fields: true }, "every-touch").all).not.toEqual(outcomes(s, { strategy: "dfs" }).all);
+  });
+
+  it("two drops that leave the frame referenced race no more: fewer executions than with every drop a read and write", () => {
+    // ref 3, two drops (to 2 and to 1) and a reader: with the drops independent, DPOR orders only
+    // the reader against each of them.
+    const s: Shape = { ref: 3, puts: [1, 1], reader: true };
+    const n = outcomes(s, { strategy: "dpor", fields: true }).n;
+    expect(n).toBeLessThan(outcomes(s, { strategy: "dpor", fields: true }, "read-write").n);
   });
 });
