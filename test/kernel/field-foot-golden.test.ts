@@ -27,7 +27,9 @@
 // generator's "look up pfn" reads: 16 of the 52 sequences, executions 7,810 -> 7,275); the test
 // device's table is recorded (lib/kernel/mirror-gpu.ts, field-log.ts SPACE_DEV), so its map, unmap
 // and DMA write are split steps where they wrote all of memory (8 of the 52 sequences, the
-// programs with a GPU map or an invalidation; executions 7,275 -> 7,260).
+// programs with a GPU map or an invalidation; executions 7,275 -> 7,260); a put_page that does not
+// free, and is its step's first touch of the count, records a commutative update of it instead of
+// a read and a write (lib/kernel/page.ts putPage; 16 of the 52 sequences, executions 7,260 -> 7,048).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";

@@ -1,15 +1,18 @@
-// Why two put_page calls on one frame are not declared commutative updates (issue 13: the pairs
-// are 38% of chapter 03's C03.3 races and 23% of chapter 13's fork claims'). A put that does not
-// free only decrements the count, and two such puts commute; but whether a put frees depends on
-// the count, which the other put changes. Declared an update ("u") when it does not free, a put
-// stays asleep in DPOR's sleep set while the other thread's put and its next step run, and the
-// order where it frees last, after that step, is never explored.
+// Why a put_page that does not free cannot be declared a plain commutative update (issue 13: the
+// pairs of such puts were 38% of chapter 03's C03.3 races and 23% of chapter 13's fork claims').
+// A put that does not free only decrements the count, and two such puts commute; but whether a put
+// frees depends on the count, which the other put changes. Declared an update ("u") when it does
+// not free, and nothing more, a put stays asleep in DPOR's sleep set while the other thread's put
+// and its next step run, and the order where it frees last, after that step, is never explored.
+// The kernel model does declare it an update, with one more rule: the put that leaves exactly one
+// reference names the count (FieldLog.cross), and DPOR wakes every sleeping update of it
+// (lib/kernel/page.ts putPage; dpor.ts header, "Counts"). This file's mutant is the put without
+// that rule.
 //
 // Here: a frame with two references and a GPU PTE naming it. Thread A puts it. Thread B puts it and
 // then removes the GPU PTE. The frame is freed while the PTE names it (a `uaf`) unless B's put and
-// PTE removal both come before A's put. The kernel's put (page.ts putPage, a read and write of the
-// count) reaches both outcomes under source-DPOR over field footprints, as DFS does; the mutant loses
-// the one without the uaf.
+// PTE removal both come before A's put. The kernel's put (page.ts putPage) reaches both outcomes
+// under source-DPOR over field footprints, as DFS does; the mutant loses the one without the uaf.
 import { describe, expect, it } from "vitest";
 import { model } from "../../lib/explorer/index.ts";
 import type { Yieldable } from "../../lib/explorer/index.ts";
@@ -25,12 +28,13 @@ type Gen<T> = Generator<Yieldable, T, unknown>;
 /** page.ts FRAME_FIELDS: the count is field 0 of a frame. */
 const REF = 0;
 
-/** put_page as the kernel model has it (gup.ts put_page): one split step, a read and write of the count. */
+/** put_page as the kernel model has it (gup.ts put_page): one split step (page.ts putPage). */
 function* put(k: Kernel, pfn: number): Gen<void> {
   yield* k.mem.fieldStep(`put_page(${pfn})`, "w", () => k.mem.putPage(pfn));
 }
 
-/** The mutant: a put that does not free records the count as a commutative update, read unseen. */
+/** The mutant: a put that does not free records the count as a commutative update, read unseen,
+ *  and the put to 1 does not name it (no FieldLog.cross). */
 function* putAsUpdate(k: Kernel, pfn: number): Gen<void> {
   yield* k.mem.fieldStep(`put_page(${pfn}) as an update`, "w", () => {
     const fl = k.mem.fields;
@@ -66,7 +70,7 @@ function program(mutant: boolean) {
   };
 }
 
-describe("put_page is not a commutative update", () => {
+describe("put_page is not a plain commutative update", () => {
   it("the kernel's put reaches the frees with and without a uaf under DPOR over fields, as DFS does", () => {
     const dfs = outcomes(program(false), { strategy: "dfs" });
     expect(dfs.all.some((o) => o.endsWith(" uaf"))).toBe(true);
