@@ -123,6 +123,18 @@
 // other step on the count (a get, a read, a decrement that frees) reads or writes it and wakes the
 // sleeper anyway. Without the crossing rule generated programs lose outcomes
 // (test/kernel/put-page-races.test.ts keeps the mutant, PhysMem.dropAs "no-crossing").
+// Race analysis needs one more fact, since here a step independent of a thread (another drop)
+// can turn that thread's next drop from an update into the write that frees, which "What the
+// theory... does not cover" below allows only for a write to what the step read. A reordering
+// that analyse() builds (pre(j), then notdep(j), then the racing step) only takes steps that
+// happen after j out from in front of a drop, and every get or read of the same count before a
+// drop already happens before it (they read and write the count); so a drop recorded as an update
+// sees a count at least as high as it did, and stays an update. Only which drop names the
+// crossing can move, and that only wakes sleepers. This holds while (1) no increment of such a
+// count is recorded as an update, (2) the decrement recorded as an update is the only one that
+// skips the recorder (PhysMem.putPage's refRaw), and (3) nothing else reads the count around the
+// recorder; lib/kernel/page.ts keeps all three (found by review, December 2026: 21,000 generated
+// programs, shards and work stealing lost no outcome; the two mutants did).
 //
 // Probes (feasible() in analyse) learn whether q's blocked step k would be enabled after
 // pre(j).notdep(j). Its guard reads only its object o (effect.ts Op.enabled), so when no step of
@@ -358,7 +370,8 @@ export class DporScheduler implements Scheduler {
             if (!crossing && !stepsConflict(-1, 0, done, -1, 0, rec)) {
               sleep |= 1 << t;
               (sleepFoot ??= new Map()).set(t, rec);
-            } else if (parent.inherited & (1 << t) && (crossing || writesAny(done, rec) || wholeWriteWoken(x, done, rec))) {
+            } else if (parent.inherited & (1 << t) && (writesAny(done, rec) || wholeWriteWoken(x, done, rec))) {
+              // (A crossing step updates a field the sleeper's record updates: writesAny holds.)
               (woken ??= new Map()).set(t, rec);
             }
             continue;

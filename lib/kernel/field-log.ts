@@ -146,7 +146,7 @@ export class FieldLog implements FieldRecorder {
   private crossings: number[] | null = null;
   /** The running step brought count `field` to 1 with an update (PhysMem.putPage). */
   cross(field: number): void {
-    if (this.on) (this.crossings ??= []).push(field);
+    if (this.on && (this.drop === null || !this.drop(field))) (this.crossings ??= []).push(field);
   }
   crossed(): readonly number[] | null {
     return this.crossings;

@@ -119,7 +119,8 @@ export class PhysMem extends Obj {
    *  itself, as a commutative update (orContents). */
   private readonly contentsRaw: Int32Array;
   /** The counts without the recording wrapper: a drop that does not free records itself, as a
-   *  commutative update (putPage). */
+   *  commutative update (putPage). Read and written there only: dpor.ts's argument ("Counts")
+   *  needs every other touch of a count, increments included, to go through the recorder. */
   private readonly refRaw: Int32Array;
   /** How putPage records a drop that does not free (tests only; per kernel, so per execution):
    *  "update" as it says; two mutants that each drop one of its rules and must lose outcomes, a
@@ -303,18 +304,22 @@ export class PhysMem extends Obj {
    *    the other order each leaves at least 1 too (the later one's value is the same, the earlier
    *    one's is higher). Neither frees either way, and a drop returns nothing into its thread.
    *  - A drop asleep in DPOR's sleep set with this record would free if it ran once the count is
-   *    1. Every other step that changes the count reads or writes it (a get, a drop that frees, a
-   *    drop of several, a check) and wakes the sleeper; a drop like this one does not, so the
-   *    drop that leaves exactly 1 names the count (FieldLog.cross, effect.ts FieldRecorder.crossed)
-   *    and DPOR wakes every sleeper whose record updates it (dpor.ts, "Counts").
+   *    1. Every other step that touches the count reads or writes it (a get, a drop that frees, a
+   *    drop of several, a check of the count) and wakes the sleeper; a drop like this one does
+   *    not, so the drop that leaves exactly 1 names the count (FieldLog.cross, effect.ts
+   *    FieldRecorder.crossed) and DPOR wakes every sleeper whose record updates it (dpor.ts,
+   *    "Counts", which also argues why race analysis stays sound).
    *  - Only the first touch: a step that drops one frame twice (tlb_flush_mmu puts a whole gather)
    *    or reads the count first records a read and write, as before (field-log.ts merges an
    *    update with any other touch of the field into a write; a second drop takes the recorded
    *    path below).
-   * Tried before without the second rule and with a threshold of 2 instead (December 2026,
-   * reverted: a drop recorded as an update slept through the drop to 1 and freed unseen; and a
-   * drop to 1 still raced the drop before it). test/kernel/put-page-races.test.ts keeps both
-   * programs, the sweep, and the two rules' mutants.
+   * Tried twice before and reverted (December 2026): without the crossing rule a drop recorded
+   * as an update slept through the drop to 1 and freed unseen; with a threshold of 2 per call, one
+   * step's two drops made one update record, and a drop to 1 still raced the drop before it.
+   * test/kernel/put-page-races.test.ts keeps both programs, the sweep, and each rule's mutant.
+   * `fl.on` also holds inside a declared read that is not split: a drop there records an update
+   * and no crossing counts, which is sound because such a step, once it wrote a field, writes the
+   * whole of memory (Execution.readAllFoot).
    */
   putPage(pfn: number, n = 1): void {
     if (this.isZeroPage(pfn)) return;
@@ -323,7 +328,9 @@ export class PhysMem extends Obj {
       const f = fieldNo(SPACE_FRAME, 0, pfn, FRAME_REF);
       if (this.dropAs === "every-touch" || fl.modeOf(f) === 0) {
         fl.rec(f, MODE_UPDATE);
-        if (accessLogOn()) noteAccess(`F${pfn}.ref`, 2); // the race log (debug) sees a write
+        // The race log (debug) names fields by its own access log, where this is a write: it
+        // attributes the races DPOR found, and may name this field for one that is not on it.
+        if (accessLogOn()) noteAccess(`F${pfn}.ref`, 2);
         if (--this.refRaw[pfn] === 1 && this.dropAs !== "no-crossing") fl.cross(f);
         return;
       }
