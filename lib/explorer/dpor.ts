@@ -366,7 +366,7 @@ export class DporScheduler implements Scheduler {
             const done = x.canonOf(s - 1);
             // Counts (the header): a step that brought a count to its last value above zero
             // wakes every sleeper that updates that count, although updates commute.
-            const crossing = crossesUpdate(x.stepCrossed.get(s - 1), rec);
+            const crossing = x.stepCrossed !== null && crossesUpdate(x.stepCrossed.get(s - 1), rec);
             if (!crossing && !stepsConflict(-1, 0, done, -1, 0, rec)) {
               sleep |= 1 << t;
               (sleepFoot ??= new Map()).set(t, rec);

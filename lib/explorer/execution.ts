@@ -128,8 +128,9 @@ export class Execution implements Runtime {
    *  across executions (FieldRecorder), for sleep sets; null = as stepObj/stepMode/stepFoot. */
   readonly stepCanon: (number[] | null)[] = [];
   /** Field footprints: the steps whose recorder named fields they brought to a threshold
-   *  (FieldRecorder.crossed: a count dropped to 1), by step index; most steps have none. */
-  readonly stepCrossed = new Map<number, readonly number[]>();
+   *  (FieldRecorder.crossed: a count dropped to 1), by step index; null until the first (most
+   *  executions have none). */
+  stepCrossed: Map<number, readonly number[]> | null = null;
   /** Field footprints: is this execution using them (the scheduler's choice)? */
   readonly fields: boolean;
   /** Field footprints: field number -> its object id in this execution (registered on first touch). */
@@ -464,7 +465,7 @@ export class Execution implements Runtime {
         // Only a recorded step's crossings count: one that is not has no record and writes the
         // whole object, which wakes every sleeper on it anyway.
         const crossed = acc === null ? null : ((rec as FieldRecorder).crossed?.() ?? null);
-        if (crossed !== null && crossed.length > 0) this.stepCrossed.set(this.stepThread.length - 1, crossed);
+        if (crossed !== null && crossed.length > 0) (this.stepCrossed ??= new Map()).set(this.stepThread.length - 1, crossed);
       }
     }
     if (info !== null) (raceLog as RaceLog).stepEnd(info);
