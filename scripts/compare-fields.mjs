@@ -38,7 +38,7 @@ for (const [k, d] of dec) {
     if (d.stats.outcomes !== f.stats.outcomes) bad.push(`${name}: outcomes ${d.stats.outcomes} -> ${f.stats.outcomes}`);
   }
   const counts = (r) => `${r.stats.executions}\t${r.stats.runs}\t${r.stats.steps}\t${(r.stats.ms / 1000).toFixed(1)} s`;
-  if (d.strategy === "dpor" && (d.stats.executions !== f.stats.executions || d.stats.runs !== f.stats.runs || d.observed !== f.observed))
+  if (d.strategy === "dpor" && (d.stats.executions !== f.stats.executions || d.stats.runs !== f.stats.runs || d.stats.steps !== f.stats.steps || d.observed !== f.observed))
     rows.push(`${name}\t${d.observed}${exh(d) ? "" : " (not exhaustive)"}\t${counts(d)}\t${f.observed}${exh(f) ? "" : " (not exhaustive)"}\t${counts(f)}${f.stats.steps > d.stats.steps ? "\tMORE STEPS" : ""}`);
 }
 console.log(["claim", "declared", "executions", "runs", "steps", "time", "fields", "executions", "runs", "steps", "time"].join("\t"));
