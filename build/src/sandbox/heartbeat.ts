@@ -4,6 +4,12 @@
 // cannot send a message about it; the watchdog sees instead that the beat counter stopped
 // moving, and reads from the same memory which simulated thread ran last. Only the worker
 // writes; the watchdog only reads (a torn read costs at most one more poll).
+//
+// The per-step writes are plain stores, not Atomics: with one writer nothing needs a
+// read-modify-write, and a locked add plus a sequentially consistent store at every step cost
+// the explorer 2.4% of a kernel-model search (C01.2-now's profile). Aligned Int32Array accesses
+// on shared memory are tear-free (ECMAScript memory model); the reader polls every few seconds,
+// so a store it sees one poll late costs it nothing.
 
 const BEAT = 0; // bumped at every step the explorer takes and every block/module the worker starts
 const THREAD = 1; // index of the simulated thread that ran last, -1 outside any execution
@@ -25,12 +31,12 @@ export class HeartbeatWriter {
   }
 
   beat(): void {
-    Atomics.add(this.i32, BEAT, 1);
+    this.i32[BEAT]++;
   }
 
   step(thread: number): void {
-    Atomics.add(this.i32, BEAT, 1);
-    Atomics.store(this.i32, THREAD, thread);
+    this.i32[BEAT]++;
+    this.i32[THREAD] = thread;
   }
 
   /**
