@@ -8,6 +8,7 @@ import { ts } from "ts-morph";
 import type { Extract } from "./extract.ts";
 import { definitionContent, tangle, tangleContent, testContent } from "./tangle.ts";
 import { chapterImportUses, definitionSlice } from "./slice.ts";
+import { importedSlices } from "./import-slice.ts";
 import { runtimeSpecifier } from "./sandbox/modules.ts";
 
 function sha(parts: string[]): string {
@@ -113,8 +114,9 @@ function unitContent(ex: Extract, block: string | null, spec: string): string {
 /**
  * The key of one work unit's records (run.ts, `Unit`): what the unit's worker is given, and
  * nothing else. The unit's module content (the definitions its test block can reach, slice.ts,
- * and the block, in order; tangle.ts `tangleContent` when no slice), the defs-only content of
- * each chapter it imports, the text of each lib/ file it reaches, and `tools`. A unit is
+ * and the block, in order; tangle.ts `tangleContent` when no slice), of each chapter it imports
+ * the statements it can reach there (import-slice.ts; the chapter's whole definitions when that
+ * slice is refused), the text of each lib/ file it reaches, and `tools`. A unit is
  * evaluated afresh (sandbox/worker.ts), so no other block
  * of its chapter, and no unit that ran before it, can change what it records (the worker runs the
  * whole chapter's module but only the unit's block, and a unit whose whole chapter does not load
@@ -123,8 +125,9 @@ function unitContent(ex: Extract, block: string | null, spec: string): string {
  * so load-time code of that chapter that reached the unit (through lib/'s ambient slots, reset as
  * each unit's runtime loads) would. An edit to a test
  * block re-runs that block, an edit to a definition re-runs the blocks that reach it (above or
- * below them alike; every block, if it is effectful: slice.ts), and an edit to prose re-runs
- * nothing, even one that moves the blocks' lines.
+ * below them alike, in its chapter or in a chapter that imports it; every block that loads it, if
+ * it is effectful: slice.ts), and an edit to prose re-runs nothing, even one that moves the
+ * blocks' lines.
  *
  * `layout` says where the code sits (the same, with each block at its lines). A cached run made
  * at another layout is used only when nothing in it names a line but its tests' fence lines,
@@ -134,11 +137,22 @@ export function unitHash(root: string, ex: Extract, block: string | null, extrac
   const self = path.join(root, ex.file);
   const content = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", unitContent(ex, block, runtimeSpecifier(root, self))];
   const layout = [tangle(ex, { unit: block }, runtimeSpecifier(root, self))];
-  for (const f of closureFiles(root, ex, extracts, cache)) {
+  const closure = closureFiles(root, ex, extracts, cache);
+  // Imported chapters by what the unit can reach of them (import-slice.ts), when its own chapter
+  // is sliced too; otherwise whole.
+  const b = block === null ? undefined : ex.blocks.find((x) => x.flags.test && x.id === block);
+  const slices = b && definitionSlice(ex, b) ? importedSlices(self, b, extracts, closure) : null;
+  for (const f of closure) {
     if (f === self) continue;
     const imported = f.endsWith(".md") ? extracts.get(f) : undefined;
-    content.push(path.relative(root, f), imported ? tangleContent(imported, "defs", runtimeSpecifier(root, f)) : cache.text(f) ?? "<missing>");
+    content.push(path.relative(root, f), imported ? importedContent(imported, runtimeSpecifier(root, f), slices?.get(f)) : cache.text(f) ?? "<missing>");
     if (imported) layout.push(path.relative(root, f), tangle(imported, "defs", runtimeSpecifier(root, f)));
   }
   return { key: sha(content), layout: sha(layout) };
+}
+
+/** An imported chapter as a unit's key sees it: the statements the unit can reach, or every definition. */
+function importedContent(ex: Extract, spec: string, slice: readonly string[] | undefined): string {
+  if (!slice) return tangleContent(ex, "defs", spec);
+  return [spec, "sliced", `imports used: ${chapterImportUses(ex, "defs").join(",")}`, ...slice.map(definitionContent)].join("\0");
 }

@@ -28,7 +28,9 @@ import { ts } from "ts-morph";
 import type { Block, Extract } from "./extract.ts";
 import { tangle } from "./tangle.ts";
 
-interface Stmt {
+export interface Stmt {
+  /** The statement as parsed (import-slice.ts reads its imports and exports). */
+  node: ts.Statement;
   /** The statement's text, trivia before it excluded. */
   text: string;
   declares: string[];
@@ -39,7 +41,7 @@ interface Stmt {
 /** The top-level statements of a chapter's definitions, in chapter order; null when one does not parse. */
 const parsed = new WeakMap<Extract, Stmt[] | null>();
 
-function statementsOf(ex: Extract): Stmt[] | null {
+export function statementsOf(ex: Extract): Stmt[] | null {
   if (parsed.has(ex)) return parsed.get(ex)!;
   // The definitions as the module holds them, parsed as ONE text: a definition block that ends
   // without a semicolon continues into the next one (ASI), so blocks parsed apart could show
@@ -62,7 +64,7 @@ function statementsOf(ex: Extract): Stmt[] | null {
   for (const st of sf.statements) {
     // The runtime import the tangle adds (here with an empty specifier): in every unit alike.
     if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text === "") continue;
-    out.push({ text: st.getText(sf), declares: declaredNames(st), mentions: identifiersIn(st), effectful: !inertStatement(st, env) });
+    out.push({ node: st, text: st.getText(sf), declares: declaredNames(st), mentions: identifiersIn(st), effectful: !inertStatement(st, env) });
     if (!hasModifier(st, ts.SyntaxKind.DeclareKeyword)) for (const n of declaredNames(st)) ready.add(n);
   }
   parsed.set(ex, out);
@@ -71,7 +73,7 @@ function statementsOf(ex: Extract): Stmt[] | null {
 
 const parseErrors = (sf: ts.SourceFile) => ((sf as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length > 0;
 
-function identifiersIn(node: ts.Node, into = new Set<string>()): Set<string> {
+export function identifiersIn(node: ts.Node, into = new Set<string>()): Set<string> {
   if (ts.isIdentifier(node)) into.add(node.text);
   node.forEachChild((c) => void identifiersIn(c, into));
   return into;
@@ -83,7 +85,7 @@ function bindingNames(name: ts.BindingName, into: string[]): string[] {
   return into;
 }
 
-function declaredNames(st: ts.Statement): string[] {
+export function declaredNames(st: ts.Statement): string[] {
   if (ts.isVariableStatement(st)) return st.declarationList.declarations.flatMap((d) => bindingNames(d.name, []));
   if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) || ts.isEnumDeclaration(st)) && st.name) return [st.name.text];
   if (ts.isModuleDeclaration(st) && ts.isIdentifier(st.name)) return [st.name.text];
@@ -98,7 +100,7 @@ function declaredNames(st: ts.Statement): string[] {
   return [];
 }
 
-const hasModifier = (n: ts.Node, kind: ts.SyntaxKind) => (ts.canHaveModifiers(n) ? ts.getModifiers(n) ?? [] : []).some((m) => m.kind === kind);
+export const hasModifier = (n: ts.Node, kind: ts.SyntaxKind) => (ts.canHaveModifiers(n) ? ts.getModifiers(n) ?? [] : []).some((m) => m.kind === kind);
 
 /** `ready(name)`: the binding is initialized where the statement runs; `imported(name)`: it is an import. */
 interface Env {
@@ -190,16 +192,19 @@ export function definitionSlice(ex: Extract, block: Block | undefined): string[]
  * chapter (and runs its load-time code) depends on code outside the unit's slice. A mention is
  * an over-approximation of a use, so the key changes whenever the loading could.
  */
-export function chapterImportUses(ex: Extract): string[] {
-  let uses = importUses.get(ex);
-  if (!uses) importUses.set(ex, (uses = importUsesOf(ex)));
+export function chapterImportUses(ex: Extract, mode: "run" | "defs" = "run"): string[] {
+  const memo = mode === "run" ? importUses : importUsesDefs;
+  let uses = memo.get(ex);
+  if (!uses) memo.set(ex, (uses = importUsesOf(ex, mode)));
   return uses;
 }
-/** chapterImportUses per chapter: every unit of a chapter asks, and the answer is the chapter's. */
+/** chapterImportUses per chapter: every unit of a chapter asks, and the answer is the chapter's.
+ *  "defs": the chapter as another chapter imports it, its definitions only (import-slice.ts). */
 const importUses = new WeakMap<Extract, string[]>();
+const importUsesDefs = new WeakMap<Extract, string[]>();
 
-function importUsesOf(ex: Extract): string[] {
-  const sf = ts.createSourceFile("run.ts", tangle(ex, "run", ""), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+function importUsesOf(ex: Extract, mode: "run" | "defs"): string[] {
+  const sf = ts.createSourceFile("run.ts", tangle(ex, mode, ""), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const fromChapters = new Set<string>();
   for (const st of sf.statements) if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text.endsWith(".md")) for (const n of declaredNames(st)) fromChapters.add(n);
   const used = new Set<string>();

@@ -5,6 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { extract } from "../../build/src/extract.ts";
 import { chapterImportUses, definitionSlice } from "../../build/src/slice.ts";
+import { importedSlices } from "../../build/src/import-slice.ts";
 
 const chapter = (defs: string[], tests: Record<string, string>) => [
   "# Slice", "",
@@ -106,5 +107,57 @@ describe("definitionSlice", () => {
 
   test("a local that shadows a top-level name only adds to the slice", () => {
     expect(slice(chapter(["const unused = () => 1;"], { T: "{ const unused = 2; unused; }" }), "T")).toEqual(["const unused = () => 1;"]);
+  });
+});
+
+// build/src/import-slice.ts: the same argument across chapter imports. A unit's key holds, of each
+// chapter it imports, only what its block can reach through the names they import from each other.
+describe("importedSlices", () => {
+  const DIR = "/book/chapters";
+  const book = (chs: Record<string, string[]>, tests: Record<string, string>, self = "03") => {
+    const extracts = new Map<string, ReturnType<typeof extract>>();
+    for (const [n, defs] of Object.entries(chs)) {
+      const abs = `${DIR}/${n}-c.md`;
+      extracts.set(abs, extract(`chapters/${n}-c.md`, chapter(defs, n === self ? tests : {})));
+    }
+    const selfAbs = `${DIR}/${self}-c.md`;
+    const ex = extracts.get(selfAbs)!;
+    return (id: string) => importedSlices(selfAbs, ex.blocks.find((b) => b.id === id)!, extracts, [...extracts.keys()].sort());
+  };
+  const one = ["export function a() { return b(); }", "function b() { return 1; }", "export function c() { return 2; }", "export const unusedHere = () => 3;"];
+  const two = ['import { a as alias, c } from "./01-c.md";', "export const u = () => alias();", "export const v = () => c();"];
+  const three = ['import { u, v } from "./02-c.md";'];
+
+  test("a block reaches an imported chapter's statements through the names the chapters import, renamed or not", () => {
+    const s = book({ "01": one, "02": two, "03": three }, { T: "u();", V: "v();", N: "0;" });
+    expect(s("T")).toEqual(new Map([[`${DIR}/01-c.md`, [one[0], one[1]]], [`${DIR}/02-c.md`, [two[0], two[1]]]]));
+    expect(s("V")).toEqual(new Map([[`${DIR}/01-c.md`, [one[2]]], [`${DIR}/02-c.md`, [two[0], two[2]]]]));
+    // Nothing named: only the import statements, which load the chapters.
+    expect(s("N")).toEqual(new Map([[`${DIR}/01-c.md`, []], [`${DIR}/02-c.md`, [two[0]]]]));
+  });
+
+  test("an imported chapter's effectful statements are in every unit's slice, with what they name", () => {
+    const eff = [...one, "register(c);"];
+    const s = book({ "01": eff, "02": two, "03": three }, { N: "0;" });
+    expect(s("N")!.get(`${DIR}/01-c.md`)).toEqual([one[2], "register(c);"]);
+  });
+
+  test("an export list and a name re-exported through an import are followed", () => {
+    const s = book({ "01": ["function hidden() { return 1; }", "function other() { return 2; }", "export { hidden as shown };"], "02": ['import { shown } from "./01-c.md";', "export { shown as again };"], "03": ['import { again } from "./02-c.md";'] }, { T: "again();" });
+    expect(s("T")!.get(`${DIR}/01-c.md`)).toEqual(["function hidden() { return 1; }", "export { hidden as shown };"]);
+  });
+
+  test.each([
+    ["a namespace import of a chapter", { "02": ['import * as one from "./01-c.md";', "export const u = () => one.a();"] }],
+    ["a default import of a chapter", { "02": ['import one from "./01-c.md";', "export const u = () => one;"] }],
+    ["a re-export from a chapter", { "02": ['export { a as u } from "./01-c.md";'] }],
+    ["export default", { "02": ["export default function u() { return 1; }"] }],
+    ["a dynamic import", { "02": ['export const u = () => import("./01-c.md");'] }],
+    ["a name the chapter does not export", { "02": ['import { b as u0 } from "./01-c.md";', "export const u = () => u0();"] }],
+    ["a chapter that does not parse", { "02": ["export const u = ;"] }],
+    ["a chapter that imports the unit's own chapter", { "02": ['import { w } from "./03-c.md";', "export const u = () => w;"] }],
+  ])("refused, so every imported chapter counts whole: %s", (_what, over) => {
+    const s = book({ "01": one, "02": two, "03": ['import { u } from "./02-c.md";', "export const w = 1;"], ...over }, { T: "u();" });
+    expect(s("T")).toBeNull();
   });
 });

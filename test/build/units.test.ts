@@ -368,6 +368,35 @@ describe("the build re-runs only the units whose key changed", () => {
   });
 });
 
+describe("an edit to an imported chapter re-runs only the units that reach what changed (build/src/import-slice.ts)", () => {
+  test("unreached: nothing re-runs and the records are a fresh build's; reached: the unit re-runs and its verdict follows", async () => {
+    const dir = path.join(WORK, "imported");
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const other = (flag: string, unused: string) => `# Other\n\n\`\`\`ts\nexport function flagOf(): boolean { return ${flag}; }\nexport function unusedHelper(): number { return ${unused}; }\n\`\`\`\n`;
+    const units = chapter({ defs: 'import { flagOf, unusedHelper } from "./00-other.md";', read: 'claim({ id: "U2", title: "sees the imported flag", model: idle, predicate: () => flagOf(), expect: "Never" });' });
+    writeFileSync(path.join(dir, "01-units.md"), units);
+    const once = async (o: string, cacheDir: string | null = path.join(dir, "cache")) => {
+      writeFileSync(path.join(dir, "00-other.md"), o);
+      const ran: string[] = [];
+      const out = await build({ root: ROOT, chaptersDir: dir, resultsFile: path.join(dir, cacheDir ? "results.json" : "fresh.json"), cacheDir, onUnit: (u) => { if (u.file.endsWith("01-units.md")) ran.push(u.block ?? ""); } });
+      const ch = out.results.chapters.find((c) => c.file.endsWith("01-units.md"))!;
+      return { ran: ran.sort(), status: ch.status, records: JSON.stringify(ch.blocks.map((b) => b.records), (k, v) => (k === "ms" ? undefined : v)) };
+    };
+    expect((await once(other("false", "1"))).ran).toEqual(["leaves-state", "reads-state"]);
+    // `unusedHelper` is imported, but no block reaches it: nothing re-runs…
+    const unreached = await once(other("false", "2"));
+    expect(unreached.ran).toEqual([]);
+    // …and what the build shows is what a build without any cache shows.
+    expect(unreached.records).toBe((await once(other("false", "2"), null)).records);
+    // `flagOf` is reached by one block only: that block re-runs, and its verdict changes with it.
+    const reached = await once(other("true", "2"));
+    expect(reached.ran).toEqual(["reads-state"]);
+    expect(reached.status).toBe("failed");
+    expect(reached.records).toContain('"observed":"Always"');
+  });
+});
+
 test("the unit cache moves frame paths to the root and back, and leaves records as they are", async () => {
   const { unitFromCache, unitToCache } = await import("../../build/src/unit-cache.ts");
   const chapter = path.join(ROOT, "chapters/04-x.md");
