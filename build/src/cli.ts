@@ -58,7 +58,7 @@ function heaviestPage(dir: string): { file: string; bytes: number } | null {
 }
 
 /** One full build; returns the exit code. */
-export async function buildOnce(o: ReturnType<typeof buildOptions> & { dirtySite?: boolean }, log = console.log): Promise<{ code: number; totals: Results["totals"] }> {
+export async function buildOnce(o: ReturnType<typeof buildOptions> & { dirtySite?: boolean; first?: ReadonlySet<string> }, log = console.log): Promise<{ code: number; totals: Results["totals"] }> {
   const t0 = performance.now();
   const { results, sources } = await build(o);
   printResults(results, log);

@@ -35,6 +35,8 @@ export interface BuildOptions {
   unconfined?: boolean;
   /** Watch mode: called as each block's unit finishes, before type-checking ends and before the site. */
   onUnit?: (u: UnitRun, ex: Extract) => void;
+  /** Watch mode: the chapters just saved (absolute paths): their units run before the others'. */
+  first?: ReadonlySet<string>;
   /** Watch mode: kept across builds, so that lib/ is transpiled and type-checked once. */
   session?: { compiler?: ModuleCompiler; checker?: ChapterTypeChecker };
 }
@@ -223,7 +225,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   const compiler = opts.session?.compiler ?? new ModuleCompiler(root, extracts, transpileDir(opts.cacheDir));
   compiler.setExtracts(extracts);
   const t0 = performance.now();
-  const running = runUnits(compiler, missing.map(({ u }) => u), { expectedMs, unconfined: opts.unconfined, onUnit: opts.onUnit && ((r) => opts.onUnit!(r, extracts.get(r.file)!)) });
+  const running = runUnits(compiler, missing.map(({ u }) => u), { expectedMs, first: opts.first, unconfined: opts.unconfined, onUnit: opts.onUnit && ((r) => opts.onUnit!(r, extracts.get(r.file)!)) });
   // Let the workers start before the main thread blocks on the type checker. Watch mode waits
   // for them: their verdicts are printed as they come, and the checker would hold them back.
   if (opts.onUnit) await running;

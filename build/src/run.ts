@@ -53,6 +53,8 @@ export interface RunOptions {
   unconfined?: boolean;
   /** Longest first, so that two workers finish together (previous durations by `expectedKey`). */
   expectedMs?: ReadonlyMap<string, number>;
+  /** Watch mode: these chapters' units first (the chapter just saved: its verdicts come first). */
+  first?: ReadonlySet<string>;
   /** Workers at once (default: the machine's parallelism). */
   workers?: number;
   /** Tests only: busy-loop iterations added to every step, to show that verdicts ignore speed. */
@@ -120,8 +122,8 @@ export async function runChapters(root: string, files: readonly string[], extrac
 }
 
 /**
- * Runs units on up to one worker per core, balanced by unit, not by chapter: the longest
- * chapters first (by `expectedMs`, keyed by unitKey), and within a chapter its longest units, so
+ * Runs units on up to one worker per core, balanced by unit, not by chapter: the chapters in
+ * `first` (watch mode: the one just saved), then the longest chapters first (by `expectedMs`, keyed by unitKey), and within a chapter its longest units, so
  * both lanes share a long chapter. A worker runs the units of one chapter only; a lane that moves
  * on to another chapter starts a new worker. Results come back in the order of `units`.
  */
@@ -129,8 +131,9 @@ export async function runUnits(compiler: ModuleCompiler, units: readonly Unit[],
   const est = (u: Unit) => opts.expectedMs?.get(expectedKey(u)) ?? 0;
   const chapterMs = new Map<string, number>();
   for (const u of units) chapterMs.set(u.file, (chapterMs.get(u.file) ?? 0) + est(u));
+  const first = (f: string) => (opts.first?.has(f) ? 1 : 0);
   const order = units.map((u, i) => ({ u, i })).sort((a, b) =>
-    a.u.file === b.u.file ? est(b.u) - est(a.u) || a.i - b.i : chapterMs.get(b.u.file)! - chapterMs.get(a.u.file)! || (a.u.file < b.u.file ? -1 : 1));
+    a.u.file === b.u.file ? est(b.u) - est(a.u) || a.i - b.i : first(b.u.file) - first(a.u.file) || chapterMs.get(b.u.file)! - chapterMs.get(a.u.file)! || (a.u.file < b.u.file ? -1 : 1));
   const bundles = new Map<string, ChapterBundle | ModuleError>();
   const bundleOf = (file: string) => {
     let b = bundles.get(file);

@@ -23,6 +23,8 @@ export async function watch(o: ReturnType<typeof buildOptions>): Promise<number>
   /** A change outside the chapters (lib/, the runtime): the checker re-reads its files. */
   let libChanged = true;
   let changedAt = performance.now();
+  /** Chapters saved since the last build started: their verdicts come first (run.ts `first`). */
+  let saved = new Set<string>();
   let built = false;
   const rebuild = async () => {
     if (running) { again = true; return; }
@@ -32,12 +34,14 @@ export async function watch(o: ReturnType<typeof buildOptions>): Promise<number>
       if (libChanged) { session.checker = new ChapterTypeChecker(ROOT); libChanged = false; }
       session.compiler ??= new ModuleCompiler(ROOT, new Map(), transpileDir(o.cacheDir));
       const t0 = changedAt;
+      const first = saved;
+      saved = new Set();
       const onUnit = (u: Parameters<typeof unitLine>[1] & { file: string }) => {
         const rel = path.relative(ROOT, u.file).split(path.sep).join("/");
         for (const l of unitLine(rel, u)) console.log(l + pc.dim(` ${((performance.now() - t0) / 1000).toFixed(2)} s after the change`));
       };
       // The first build makes the whole site; later ones rebuild only the pages that changed.
-      await buildOnce({ ...o, session, onUnit, dirtySite: built });
+      await buildOnce({ ...o, session, onUnit, first, dirtySite: built });
       built = true;
       console.log(pc.dim(`rebuilt in ${((performance.now() - t0) / 1000).toFixed(2)} s; watching for changes (Ctrl-C stops)`));
     } while (again);
@@ -48,6 +52,7 @@ export async function watch(o: ReturnType<typeof buildOptions>): Promise<number>
   w.on("all", (_event, file) => {
     if (!/\.(md|ts)$|[\/]contents\.txt$/.test(file)) return;
     if (!file.startsWith(o.chaptersDir + path.sep)) libChanged = true;
+    else saved.add(path.resolve(file));
     changedAt = performance.now();
     clearTimeout(timer);
     timer = setTimeout(rebuild, 50); // an editor's save is often several events

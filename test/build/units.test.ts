@@ -368,6 +368,23 @@ describe("the build re-runs only the units whose key changed", () => {
   });
 });
 
+describe("the order units run in", () => {
+  test("the longest chapters first by their previous durations; in watch mode the chapter just saved before them", async () => {
+    const a = writeBook("order-a", chapter()), b = writeBook("order-b", chapter());
+    const extracts = new Map<string, Extract>([[a, extract(path.relative(ROOT, a), chapter())], [b, extract(path.relative(ROOT, b), chapter())]]);
+    const units = [...unitsOf(a, extracts.get(a)!), ...unitsOf(b, extracts.get(b)!)];
+    // Chapter a took longer last time; within a chapter, its longer unit goes first.
+    const expectedMs = new Map([[`${a}\0leaves-state`, 50], [`${a}\0reads-state`, 90], [`${b}\0leaves-state`, 20], [`${b}\0reads-state`, 10]]);
+    const order = async (first?: ReadonlySet<string>) => {
+      const ran: string[] = [];
+      await runUnits(new ModuleCompiler(ROOT, extracts), units, { workers: 1, expectedMs, first, onUnit: (u) => ran.push(`${path.basename(path.dirname(u.file))}:${u.block}`) });
+      return ran;
+    };
+    expect(await order()).toEqual(["order-a:reads-state", "order-a:leaves-state", "order-b:leaves-state", "order-b:reads-state"]);
+    expect(await order(new Set([b]))).toEqual(["order-b:leaves-state", "order-b:reads-state", "order-a:reads-state", "order-a:leaves-state"]);
+  });
+});
+
 describe("an edit to an imported chapter re-runs only the units that reach what changed (build/src/import-slice.ts)", () => {
   test("unreached: nothing re-runs and the records are a fresh build's; reached: the unit re-runs and its verdict follows", async () => {
     const dir = path.join(WORK, "imported");
