@@ -62,6 +62,18 @@ export class SourceCache {
     return t;
   }
 
+  /**
+   * sha256 of a file's text ("<missing>" when it cannot be read), once per build: a key holds
+   * each file of its closure by this digest, not by its text, since every unit's closure shares
+   * most of lib/ (hashing the texts themselves was 17% of hashing the book's 313 units).
+   */
+  digest(abs: string): string {
+    let d = this.digests.get(abs);
+    if (d === undefined) this.digests.set(abs, (d = sha([this.text(abs) ?? "<missing>"])));
+    return d;
+  }
+  private readonly digests = new Map<string, string>();
+
   /** Absolute paths of the relative imports of a file; a chapter's come from its blocks only. */
   importsOf(abs: string, extracts: Map<string, Extract>): string[] {
     let out = this.imports.get(abs);
@@ -93,7 +105,7 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
   const parts = [tools, ex.file, src];
   for (const f of closureFiles(root, ex, extracts, cache)) {
     if (f === path.join(root, ex.file)) continue;
-    parts.push(path.relative(root, f), cache.text(f) ?? "<missing>");
+    parts.push(path.relative(root, f), cache.digest(f));
   }
   return sha(parts);
 }
@@ -145,14 +157,26 @@ export function unitHash(root: string, ex: Extract, block: string | null, extrac
   for (const f of closure) {
     if (f === self) continue;
     const imported = f.endsWith(".md") ? extracts.get(f) : undefined;
-    content.push(path.relative(root, f), imported ? importedContent(imported, runtimeSpecifier(root, f), slices?.get(f)) : cache.text(f) ?? "<missing>");
-    if (imported) layout.push(path.relative(root, f), tangle(imported, "defs", runtimeSpecifier(root, f)));
+    content.push(path.relative(root, f), imported ? importedContent(imported, runtimeSpecifier(root, f), slices?.get(f)) : cache.digest(f));
+    if (imported) layout.push(path.relative(root, f), defsDigest(imported, "layout", runtimeSpecifier(root, f)));
   }
   return { key: sha(content), layout: sha(layout) };
 }
 
 /** An imported chapter as a unit's key sees it: the statements the unit can reach, or every definition. */
 function importedContent(ex: Extract, spec: string, slice: readonly string[] | undefined): string {
-  if (!slice) return tangleContent(ex, "defs", spec);
+  if (!slice) return defsDigest(ex, "content", spec);
   return [spec, "sliced", `imports used: ${chapterImportUses(ex, "defs").join(",")}`, ...slice.map(definitionContent)].join("\0");
 }
+
+/** sha256 of an imported chapter's definitions-only module, as content or at its lines, once per
+ *  chapter and build (every unit that imports it asks). */
+function defsDigest(ex: Extract, what: "content" | "layout", spec: string): string {
+  const key = `${what}\0${spec}`;
+  let m = defsDigests.get(ex);
+  if (!m) defsDigests.set(ex, (m = new Map()));
+  let d = m.get(key);
+  if (d === undefined) m.set(key, (d = sha([what === "content" ? tangleContent(ex, "defs", spec) : tangle(ex, "defs", spec)])));
+  return d;
+}
+const defsDigests = new WeakMap<Extract, Map<string, string>>();
