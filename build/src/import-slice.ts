@@ -44,19 +44,20 @@ interface ChapterNames {
   readonly importStmts: ReadonlySet<Stmt>;
 }
 
-const namesMemo = new WeakMap<Extract, ChapterNames | null>();
+/** Per parse (slice.ts keeps one per chapter text) and path. */
+const namesMemo = new WeakMap<Stmt[], Map<string, ChapterNames | null>>();
 
 /** `abs`: the chapter's absolute path, against which its imports resolve. null: refused (above). */
 function namesOf(ex: Extract, abs: string): ChapterNames | null {
-  if (namesMemo.has(ex)) return namesMemo.get(ex)!;
-  const out = readNames(ex, abs);
-  namesMemo.set(ex, out);
-  return out;
-}
-
-function readNames(ex: Extract, abs: string): ChapterNames | null {
   const stmts = statementsOf(ex);
   if (!stmts) return null;
+  let byPath = namesMemo.get(stmts);
+  if (!byPath) namesMemo.set(stmts, (byPath = new Map()));
+  if (!byPath.has(abs)) byPath.set(abs, readNames(stmts, abs));
+  return byPath.get(abs)!;
+}
+
+function readNames(stmts: Stmt[], abs: string): ChapterNames | null {
   const declared = new Map<string, Stmt[]>();
   const imports = new Map<string, { from: string; name: string }>();
   const exports = new Map<string, string>();

@@ -38,18 +38,40 @@ export interface Stmt {
   effectful: boolean;
 }
 
-/** The top-level statements of a chapter's definitions, in chapter order; null when one does not parse. */
-const parsed = new WeakMap<Extract, Stmt[] | null>();
+/**
+ * The top-level statements of a chapter's definitions, in chapter order; null when one does not
+ * parse. Kept per chapter file with the text they were parsed from, so that watch mode, which
+ * extracts every chapter again at each save, parses only the chapters whose code changed.
+ */
+const parsed = new Map<string, { readonly code: string; readonly stmts: Stmt[] | null }>();
 
 export function statementsOf(ex: Extract): Stmt[] | null {
-  if (parsed.has(ex)) return parsed.get(ex)!;
+  const known = parsedByExtract.get(ex);
+  if (known !== undefined) return known;
+  const stmts = statementsOfText(ex);
+  parsedByExtract.set(ex, stmts);
+  return stmts;
+}
+/** Within one build, every unit asks again of the same Extract: no need to compare its text. */
+const parsedByExtract = new WeakMap<Extract, Stmt[] | null>();
+
+function statementsOfText(ex: Extract): Stmt[] | null {
   // The definitions as the module holds them, parsed as ONE text: a definition block that ends
   // without a semicolon continues into the next one (ASI), so blocks parsed apart could show
   // statement boundaries the module does not have.
-  const sf = ts.createSourceFile("defs.ts", tangle(ex, "defs", ""), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const defs = tangle(ex, "defs", "");
+  const code = [defs, ...ex.blocks.filter((b) => b.flags.test).map((b) => b.code)].join("\0");
+  const memo = parsed.get(ex.file);
+  if (memo?.code === code) return memo.stmts;
+  const stmts = parseStatements(ex, defs);
+  parsed.set(ex.file, { code, stmts });
+  return stmts;
+}
+
+function parseStatements(ex: Extract, defs: string): Stmt[] | null {
+  const sf = ts.createSourceFile("defs.ts", defs, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   // A test block that does not parse alone could close its wrapper and run code at load.
   if (parseErrors(sf) || ex.blocks.some((b) => b.flags.test && parseErrors(ts.createSourceFile(`${b.id}.ts`, b.code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)))) {
-    parsed.set(ex, null);
     return null;
   }
   // Initialized before the module body runs: imports and function declarations with a body
@@ -67,7 +89,6 @@ export function statementsOf(ex: Extract): Stmt[] | null {
     out.push({ node: st, text: st.getText(sf), declares: declaredNames(st), mentions: identifiersIn(st), effectful: !inertStatement(st, env) });
     if (!hasModifier(st, ts.SyntaxKind.DeclareKeyword)) for (const n of declaredNames(st)) ready.add(n);
   }
-  parsed.set(ex, out);
   return out;
 }
 
@@ -193,18 +214,28 @@ export function definitionSlice(ex: Extract, block: Block | undefined): string[]
  * an over-approximation of a use, so the key changes whenever the loading could.
  */
 export function chapterImportUses(ex: Extract, mode: "run" | "defs" = "run"): string[] {
-  const memo = mode === "run" ? importUses : importUsesDefs;
-  let uses = memo.get(ex);
-  if (!uses) memo.set(ex, (uses = importUsesOf(ex, mode)));
+  let byMode = usesByExtract.get(ex);
+  if (!byMode) usesByExtract.set(ex, (byMode = {}));
+  return (byMode[mode] ??= importUsesText(ex, mode));
+}
+const usesByExtract = new WeakMap<Extract, { run?: string[]; defs?: string[] }>();
+
+function importUsesText(ex: Extract, mode: "run" | "defs"): string[] {
+  const code = tangle(ex, mode, "");
+  const key = `${mode}\0${ex.file}`;
+  const memo = importUses.get(key);
+  if (memo?.code === code) return memo.uses;
+  const uses = importUsesOf(code);
+  importUses.set(key, { code, uses });
   return uses;
 }
-/** chapterImportUses per chapter: every unit of a chapter asks, and the answer is the chapter's.
- *  "defs": the chapter as another chapter imports it, its definitions only (import-slice.ts). */
-const importUses = new WeakMap<Extract, string[]>();
-const importUsesDefs = new WeakMap<Extract, string[]>();
+/** chapterImportUses per chapter and mode, with the text it was read from: every unit of a
+ *  chapter asks, and the answer is the chapter's. "defs": the chapter as another chapter imports
+ *  it, its definitions only (import-slice.ts). */
+const importUses = new Map<string, { readonly code: string; readonly uses: string[] }>();
 
-function importUsesOf(ex: Extract, mode: "run" | "defs"): string[] {
-  const sf = ts.createSourceFile("run.ts", tangle(ex, mode, ""), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+function importUsesOf(code: string): string[] {
+  const sf = ts.createSourceFile("run.ts", code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const fromChapters = new Set<string>();
   for (const st of sf.statements) if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text.endsWith(".md")) for (const n of declaredNames(st)) fromChapters.add(n);
   const used = new Set<string>();
