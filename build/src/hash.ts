@@ -5,10 +5,11 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ts } from "ts-morph";
-import type { Extract } from "./extract.ts";
+import type { Block, Extract } from "./extract.ts";
 import { definitionContent, tangle, tangleContent, testContent } from "./tangle.ts";
-import { chapterImportUses, definitionSlice } from "./slice.ts";
+import { definitionSlice } from "./slice.ts";
 import { importedSlices } from "./import-slice.ts";
+import { chapterLoad, type ChapterLoad } from "./load-check.ts";
 import { runtimeSpecifier } from "./sandbox/modules.ts";
 
 function sha(parts: string[]): string {
@@ -50,8 +51,18 @@ export function toolHash(root: string, cache = new SourceCache(new Map())): stri
 export class SourceCache {
   private readonly texts = new Map<string, string | null>();
   private readonly imports = new Map<string, string[]>();
-  /** `srcByFile`: chapters already read by the build. */
-  constructor(private readonly srcByFile: Map<string, string>) {}
+  /** `srcByFile`: chapters already read by the build; `transpileDir`: where the build's compiler
+   *  keeps transpiled modules (load-check.ts transpiles chapters as it does). */
+  constructor(private readonly srcByFile: Map<string, string>, private readonly transpileDir: string | null = null) {}
+
+  /** A chapter's module as a worker loads it (load-check.ts), once per build and mode. */
+  load(root: string, abs: string, ex: Extract, mode: "defs" | "run"): ChapterLoad {
+    const key = `${mode}\0${abs}`;
+    let l = this.loads.get(key);
+    if (!l) this.loads.set(key, (l = chapterLoad(root, abs, ex, mode, this.transpileDir)));
+    return l;
+  }
+  private readonly loads = new Map<string, ChapterLoad>();
 
   text(abs: string): string | null {
     let t = this.srcByFile.get(abs) ?? this.texts.get(abs);
@@ -112,14 +123,15 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
 
 /**
  * A unit's own module as its key sees it: the definitions its test block can reach (slice.ts)
- * and the block, or, when the slice cannot be taken, the whole module's content.
+ * and the block, or, when the slice cannot be taken or the chapter's definitions do not load
+ * cleanly (load-check.ts), the whole module's content.
  */
-function unitContent(ex: Extract, block: string | null, spec: string): string {
-  const b = block === null ? undefined : ex.blocks.find((x) => x.flags.test && x.id === block);
-  const slice = definitionSlice(ex, b);
+function unitContent(ex: Extract, b: Block | undefined, spec: string, load: ChapterLoad): string {
+  const slice = load.loads ? definitionSlice(ex, b) : null;
   // No slice: every block, test blocks included (one that does not parse alone can reach the rest).
   if (!slice || !b) return tangleContent(ex, "run", spec);
-  const uses = `imports used: ${chapterImportUses(ex).join(",")}`;
+  // Which chapters the module loads depends on every block (load-check.ts).
+  const uses = `chapters loaded: ${load.chapters.join(",")}`;
   return [spec, uses, ...slice.map(definitionContent), testContent(b)].join("\0");
 }
 
@@ -147,26 +159,33 @@ function unitContent(ex: Extract, block: string | null, spec: string): string {
  */
 export function unitHash(root: string, ex: Extract, block: string | null, extracts: Map<string, Extract>, tools: string, cache: SourceCache, unconfined = false): { key: string; layout: string } {
   const self = path.join(root, ex.file);
-  const content = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", unitContent(ex, block, runtimeSpecifier(root, self))];
+  const b = block === null ? undefined : ex.blocks.find((x) => x.flags.test && x.id === block);
+  // The unit's own chapter: sliced when its definitions load cleanly (a test block that does not
+  // makes the whole module fail, and then the worker runs each unit on its own text: run.ts
+  // runOwnText); the chapters it loads are those of the whole module, every block's uses.
+  const own = { loads: cache.load(root, self, ex, "defs").loads, chapters: cache.load(root, self, ex, "run").chapters };
+  const content = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", unitContent(ex, b, runtimeSpecifier(root, self), own)];
   const layout = [tangle(ex, { unit: block }, runtimeSpecifier(root, self))];
   const closure = closureFiles(root, ex, extracts, cache);
   // Imported chapters by what the unit can reach of them (import-slice.ts), when its own chapter
-  // is sliced too; otherwise whole.
-  const b = block === null ? undefined : ex.blocks.find((x) => x.flags.test && x.id === block);
-  const slices = b && definitionSlice(ex, b) ? importedSlices(self, b, extracts, closure) : null;
+  // is sliced too and every chapter it imports loads cleanly (load-check.ts); otherwise whole.
+  const loads = (f: string) => { const x = extracts.get(f); return x !== undefined && cache.load(root, f, x, "defs").loads; };
+  const sliceable = own.loads && b !== undefined && definitionSlice(ex, b) !== null && closure.every((f) => f === self || !f.endsWith(".md") || loads(f));
+  const slices = sliceable ? importedSlices(self, b, extracts, closure) : null;
   for (const f of closure) {
     if (f === self) continue;
     const imported = f.endsWith(".md") ? extracts.get(f) : undefined;
-    content.push(path.relative(root, f), imported ? importedContent(imported, runtimeSpecifier(root, f), slices?.get(f)) : cache.digest(f));
+    const sliced = imported && slices?.get(f);
+    content.push(path.relative(root, f), imported ? importedContent(imported, runtimeSpecifier(root, f), sliced ? { slice: sliced, load: cache.load(root, f, imported, "defs") } : undefined) : cache.digest(f));
     if (imported) layout.push(path.relative(root, f), defsDigest(imported, "layout", runtimeSpecifier(root, f)));
   }
   return { key: sha(content), layout: sha(layout) };
 }
 
 /** An imported chapter as a unit's key sees it: the statements the unit can reach, or every definition. */
-function importedContent(ex: Extract, spec: string, slice: readonly string[] | undefined): string {
-  if (!slice) return defsDigest(ex, "content", spec);
-  return [spec, "sliced", `imports used: ${chapterImportUses(ex, "defs").join(",")}`, ...slice.map(definitionContent)].join("\0");
+function importedContent(ex: Extract, spec: string, sliced: { slice: readonly string[]; load: ChapterLoad } | undefined): string {
+  if (!sliced) return defsDigest(ex, "content", spec);
+  return [spec, "sliced", `chapters loaded: ${sliced.load.chapters.join(",")}`, ...sliced.slice.map(definitionContent)].join("\0");
 }
 
 /** sha256 of an imported chapter's definitions-only module, as content or at its lines, once per

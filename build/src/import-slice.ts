@@ -16,13 +16,20 @@
 // shares its name, only adds to the slice. An import statement is kept for its text (it loads the
 // chapter) but names nothing by itself: which of its bindings are used is what the reach follows.
 //
-// Which chapters a module loads also depends on code outside the slice (the transpiler elides an
-// import no value uses), so each imported chapter's key part holds the names it uses of its own
-// chapter imports (slice.ts `chapterImportUses`, "defs"), as the unit's own chapter does.
+// One more root: the worker hardens (deep-freezes) every export of an imported chapter, reached
+// or not, and with it whatever the export's value holds at load. An exported variable or class
+// whose load-time part names a binding (`export const alias = shared`, a static field) can so
+// freeze an object that reached code writes; such a statement is a root too.
+//
+// Whether a chapter loads at all, and which chapters it loads, also depend on code outside the
+// slice (a string SES refuses, an import the transpiler keeps because a value uses it): hash.ts
+// reads both from the module as the worker compiles it (load-check.ts), keys a chapter whole
+// when it does not load cleanly, and keys the chapters each module loads.
 //
 // Refused, so that the unit keeps every imported chapter's whole definitions (the key before
 // this file): a closure chapter that does not parse or has a test block that does not parse
-// alone (slice.ts), a namespace or default import of a chapter, `export default`, a re-export
+// alone (slice.ts) or that names `require`, `exports`, `module` or `arguments` (slice.ts), a
+// closure chapter that does not load cleanly (hash.ts), a namespace or default import of a chapter, `export default`, a re-export
 // (`export … from`), an `import =`, a dynamic `import()`, a name imported from a chapter that
 // does not export it, and a chapter that imports the unit's own chapter back (its part of the key
 // is slice.ts's, which does not follow names back into it). None occurs in the book today.
@@ -42,6 +49,8 @@ interface ChapterNames {
   /** Exported name → local name. */
   readonly exports: ReadonlyMap<string, string>;
   readonly importStmts: ReadonlySet<Stmt>;
+  /** Exports whose hardening can freeze a binding of the chapter that is not exported (the head of this file). */
+  readonly hardenRoots: ReadonlySet<Stmt>;
 }
 
 /** Per parse (slice.ts keeps one per chapter text) and path. */
@@ -88,7 +97,41 @@ function readNames(stmts: Stmt[], abs: string): ChapterNames | null {
     for (const n of s.declares) declared.set(n, [...(declared.get(n) ?? []), s]);
     if (hasModifier(st, ts.SyntaxKind.ExportKeyword)) for (const n of declaredNames(st)) exports.set(n, n);
   }
-  return { stmts, declared, imports, exports, importStmts };
+  const exportedLocals = new Set(exports.values());
+  const hardenRoots = new Set(stmts.filter((s) => hardensWhatItNames(s.node, (n) => declared.has(n) && !exportedLocals.has(n))));
+  return { stmts, declared, imports, exports, importStmts, hardenRoots };
+}
+
+/**
+ * An exported variable or class whose value at load names a binding `local(name)` holds: hardening
+ * its export freezes what it names (the head of this file). Lib's exports and a chapter's other
+ * exports are hardened anyway, so only the chapter's own unexported bindings count.
+ */
+function hardensWhatItNames(st: ts.Statement, local: (name: string) => boolean): boolean {
+  if (!(ts.isVariableStatement(st) || ts.isClassDeclaration(st)) || !hasModifier(st, ts.SyntaxKind.ExportKeyword) || hasModifier(st, ts.SyntaxKind.DeclareKeyword)) return false;
+  let names = false;
+  const visit = (n: ts.Node): void => {
+    if (names) return;
+    // Not evaluated at load: function bodies, instance fields, types.
+    if (ts.isFunctionLike(n) || ts.isTypeNode(n) || ts.isHeritageClause(n)) return;
+    if (ts.isPropertyDeclaration(n) && !hasModifier(n, ts.SyntaxKind.StaticKeyword)) {
+      return;
+    }
+    if (ts.isIdentifier(n) && !isDeclarationOrKeyName(n) && local(n.text)) {
+      names = true;
+      return;
+    }
+    n.forEachChild(visit);
+  };
+  if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (d.initializer) visit(d.initializer);
+  if (ts.isClassDeclaration(st)) for (const m of st.members) visit(m);
+  return names;
+}
+
+/** An identifier that names no binding: a declaration's own name, a property name. */
+function isDeclarationOrKeyName(n: ts.Identifier): boolean {
+  const p = n.parent;
+  return ((ts.isPropertyAccessExpression(p) || ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p)) && p.name === n);
 }
 
 function hasDynamicImport(node: ts.Node): boolean {
@@ -137,7 +180,7 @@ export function importedSlices(self: string, block: Block, extracts: ReadonlyMap
     }
     name(f, local);
   };
-  for (const [f, c] of chapters) for (const s of c.stmts) if (s.effectful) reach(f, s);
+  for (const [f, c] of chapters) for (const s of c.stmts) if (s.effectful || (f !== self && c.hardenRoots.has(s))) reach(f, s);
   const sf = ts.createSourceFile(`${block.id}.ts`, block.code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   for (const n of identifiersIn(sf)) name(self, n);
   while (todo.length > 0 && !refused) {

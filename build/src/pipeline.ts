@@ -176,7 +176,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
     }
   });
 
-  const sourceCache = new SourceCache(srcByFile);
+  const sourceCache = new SourceCache(srcByFile, transpileDir(opts.cacheDir));
   let tools = "";
   const hashes = await time("hash", () => {
     tools = toolHash(root);

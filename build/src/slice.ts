@@ -21,8 +21,11 @@
 // The definitions are parsed as the module holds them, one text, so that statement boundaries
 // are the module's. A chapter whose definitions do not parse, or with a test block that does not
 // parse alone (it could close its wrapper and run at load), and a unit with no test block, take
-// every block (hash.ts). Imports are elided by the transpiler when no value uses them, so which
-// chapters a unit loads depends on every block: hash.ts keys that too (`chapterImportUses`).
+// every block (hash.ts), and so does a chapter that names `require`, `exports`, `module` or
+// `arguments` anywhere: through the module function's parameters they reach bindings by a string.
+// Imports are elided by the transpiler when no value uses them, so which chapters a unit loads
+// depends on every block: hash.ts keys that too, from the emitted code (load-check.ts), which
+// also tells whether the module loads at all (an unreached string SES refuses).
 
 import { ts } from "ts-morph";
 import type { Block, Extract } from "./extract.ts";
@@ -71,14 +74,25 @@ function statementsOfText(ex: Extract): Stmt[] | null {
 function parseStatements(ex: Extract, defs: string): Stmt[] | null {
   const sf = ts.createSourceFile("defs.ts", defs, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   // A test block that does not parse alone could close its wrapper and run code at load.
-  if (parseErrors(sf) || ex.blocks.some((b) => b.flags.test && parseErrors(ts.createSourceFile(`${b.id}.ts`, b.code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)))) {
-    return null;
-  }
+  const tests = ex.blocks.filter((b) => b.flags.test).map((b) => ts.createSourceFile(`${b.id}.ts`, b.code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS));
+  if (parseErrors(sf) || tests.some(parseErrors)) return null;
+  // The module function's CommonJS parameters reach modules and exports by a string
+  // (`require("./x.md").f`, `exports[name]`), and `arguments` reaches them all: no name to follow.
+  if ([sf, ...tests].some((t) => { const ids = identifiersIn(t); return UNFOLLOWABLE.some((n) => ids.has(n)); })) return null;
   // Initialized before the module body runs: imports and function declarations with a body
   // (hoisted). Not a `declare`d name or an overload signature: nothing is bound at run time.
+  // `imported`: of lib/ only, whose tables have no getters (inertExpression); a chapter's export
+  // may have one, so a property of it is read like any other code.
   const imported = new Set<string>();
-  for (const st of sf.statements) if (ts.isImportDeclaration(st) && !st.importClause?.isTypeOnly) for (const n of declaredNames(st)) imported.add(n);
-  const ready = new Set<string>(["undefined", ...imported]);
+  const ready = new Set<string>(["undefined"]);
+  for (const st of sf.statements) {
+    if (!ts.isImportDeclaration(st) || st.importClause?.isTypeOnly) continue;
+    const fromChapter = (st.moduleSpecifier as ts.StringLiteral).text.endsWith(".md");
+    for (const n of declaredNames(st)) {
+      ready.add(n);
+      if (!fromChapter) imported.add(n);
+    }
+  }
   for (const st of sf.statements) if (ts.isFunctionDeclaration(st) && st.body && !hasModifier(st, ts.SyntaxKind.DeclareKeyword)) for (const n of declaredNames(st)) ready.add(n);
   const out: Stmt[] = [];
   // `ready` grows as the walk goes: a statement sees the names declared before it.
@@ -91,6 +105,9 @@ function parseStatements(ex: Extract, defs: string): Stmt[] | null {
   }
   return out;
 }
+
+/** Names through which code reaches a binding without naming it (the module function's parameters). */
+const UNFOLLOWABLE = ["require", "exports", "module", "arguments"];
 
 const parseErrors = (sf: ts.SourceFile) => ((sf as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length > 0;
 
@@ -205,40 +222,4 @@ export function definitionSlice(ex: Extract, block: Block | undefined): string[]
   mention(identifiersIn(sf));
   while (todo.length > 0) mention(todo.pop()!.mentions);
   return stmts.filter((s) => keep.has(s)).map((s) => s.text);
-}
-
-/**
- * The names imported from other chapters that any block of this chapter mentions, sorted: the
- * transpiler keeps an import only when a value uses it, so whether a unit loads an imported
- * chapter (and runs its load-time code) depends on code outside the unit's slice. A mention is
- * an over-approximation of a use, so the key changes whenever the loading could.
- */
-export function chapterImportUses(ex: Extract, mode: "run" | "defs" = "run"): string[] {
-  let byMode = usesByExtract.get(ex);
-  if (!byMode) usesByExtract.set(ex, (byMode = {}));
-  return (byMode[mode] ??= importUsesText(ex, mode));
-}
-const usesByExtract = new WeakMap<Extract, { run?: string[]; defs?: string[] }>();
-
-function importUsesText(ex: Extract, mode: "run" | "defs"): string[] {
-  const code = tangle(ex, mode, "");
-  const key = `${mode}\0${ex.file}`;
-  const memo = importUses.get(key);
-  if (memo?.code === code) return memo.uses;
-  const uses = importUsesOf(code);
-  importUses.set(key, { code, uses });
-  return uses;
-}
-/** chapterImportUses per chapter and mode, with the text it was read from: every unit of a
- *  chapter asks, and the answer is the chapter's. "defs": the chapter as another chapter imports
- *  it, its definitions only (import-slice.ts). */
-const importUses = new Map<string, { readonly code: string; readonly uses: string[] }>();
-
-function importUsesOf(code: string): string[] {
-  const sf = ts.createSourceFile("run.ts", code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const fromChapters = new Set<string>();
-  for (const st of sf.statements) if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text.endsWith(".md")) for (const n of declaredNames(st)) fromChapters.add(n);
-  const used = new Set<string>();
-  for (const st of sf.statements) if (!ts.isImportDeclaration(st)) for (const n of identifiersIn(st)) if (fromChapters.has(n)) used.add(n);
-  return [...used].sort();
 }

@@ -4,8 +4,9 @@
 // read of a binding, an import) re-runs every block, because the worker runs it for every unit.
 import { describe, expect, test } from "vitest";
 import { extract } from "../../build/src/extract.ts";
-import { chapterImportUses, definitionSlice } from "../../build/src/slice.ts";
+import { definitionSlice } from "../../build/src/slice.ts";
 import { importedSlices } from "../../build/src/import-slice.ts";
+import { chapterLoad } from "../../build/src/load-check.ts";
 
 const chapter = (defs: string[], tests: Record<string, string>) => [
   "# Slice", "",
@@ -90,12 +91,17 @@ describe("definitionSlice", () => {
     expect(definitionSlice(ex, ex.blocks.find((b) => b.id === "T1"))).toBeNull();
   });
 
-  test("which imported chapters' names any block uses is part of every key (chapterImportUses)", () => {
-    const imp = 'import { helper, other } from "./00-other.md";';
-    const uses = (ds: string[], t: string) => chapterImportUses(extract("chapters/99-slice.md", chapter(ds, { T: t })));
-    expect(uses([imp, "const unused = () => 1;"], "0;")).toEqual([]);
-    expect(uses([imp, "const unused = () => helper;"], "0;")).toEqual(["helper"]);
-    expect(uses([imp], "other;")).toEqual(["other"]);
+  test("a property of a binding imported from a chapter is read at load like any code (its export may have a getter)", () => {
+    const fromLib = 'import { COMMITS } from "../lib/kernel/commits.ts";', fromChapter = 'import { o } from "./00-other.md";';
+    expect(slice(chapter([fromLib, "const y = COMMITS.x;"], { T: "0;" }), "T")).toEqual([fromLib]);
+    expect(slice(chapter([fromChapter, "const y = o.x;"], { T: "0;" }), "T")).toEqual([fromChapter, "const y = o.x;"]);
+  });
+
+  test("a chapter that names require, exports, module or arguments is not sliced: they reach bindings by a string", () => {
+    for (const n of ["require", "exports", "module", "arguments"]) {
+      expect(slice(chapter([`export function f() { return ${n}; }`], { T: "0;" }), "T")).toBeNull();
+      expect(slice(chapter(["const a = 1;"], { T: `${n};` }), "T")).toBeNull();
+    }
   });
 
   test("every definition when the slice cannot be taken", () => {
@@ -147,6 +153,14 @@ describe("importedSlices", () => {
     expect(s("T")!.get(`${DIR}/01-c.md`)).toEqual(["function hidden() { return 1; }", "export { hidden as shown };"]);
   });
 
+  test("an export whose value at load names an unexported binding is a root: hardening the export freezes it", () => {
+    const other = ["const shared = { n: 0 };", "export function bump() { return ++shared.n; }", "export const exposed = shared;", "export const table = { f: () => shared, g: bump };", "const hidden = 1;", "export class K { static s = hidden; }"];
+    const s = book({ "01": other, "03": ['import { bump } from "./01-c.md";'] }, { T: "bump();" });
+    // `exposed` freezes `shared`, and K freezes `hidden`; `table` names `shared` only inside a
+    // function and `bump` is an export (hardened anyway).
+    expect(s("T")!.get(`${DIR}/01-c.md`)).toEqual([other[0], other[1], other[2], other[4], other[5]]);
+  });
+
   test.each([
     ["a namespace import of a chapter", { "02": ['import * as one from "./01-c.md";', "export const u = () => one.a();"] }],
     ["a default import of a chapter", { "02": ['import one from "./01-c.md";', "export const u = () => one;"] }],
@@ -159,5 +173,27 @@ describe("importedSlices", () => {
   ])("refused, so every imported chapter counts whole: %s", (_what, over) => {
     const s = book({ "01": one, "02": two, "03": ['import { u } from "./02-c.md";', "export const w = 1;"], ...over }, { T: "u();" });
     expect(s("T")).toBeNull();
+  });
+});
+
+// build/src/load-check.ts: whether a chapter's module loads as the worker compiles it, and which
+// chapters it loads, read from the emitted code.
+describe("chapterLoad", () => {
+  const load = (defs: string[], mode: "defs" | "run" = "defs") => chapterLoad("/book", "/book/chapters/99-slice.md", extract("chapters/99-slice.md", chapter(defs, {})), mode, null);
+
+  test("SES's direct-eval check and an early error of the module function: TypeScript accepts both, the worker does not load them", () => {
+    expect(load(["export const a = 1;"]).loads).toBe(true);
+    expect(load(['const note = "never eval(x) here";']).loads).toBe(false);
+    expect(load(["class Map { size = 0; }"]).loads).toBe(false);
+    expect(load(["let exports = 1;"]).loads).toBe(false);
+    // What sesSafe escapes loads.
+    expect(load(['const arrow = "A --> B <!-- import(x)";']).loads).toBe(true);
+  });
+
+  test("the chapters it loads are those a value uses: a name used only as a type does not load its chapter", () => {
+    const imp = 'import { T } from "./00-z.md";';
+    expect(load([imp, "function unused(x: T) { return x; }"]).chapters).toEqual([]);
+    expect(load([imp, "function unused(x = T) { return x; }"]).chapters).toEqual(["./00-z.md"]);
+    expect(load(['import "./00-z.md";']).chapters).toEqual(["./00-z.md"]);
   });
 });

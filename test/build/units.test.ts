@@ -107,7 +107,7 @@ describe("a block that makes the whole chapter fail to load fails only its own u
     expect(bad.ran).toEqual(["leaves-state:passed", "reads-state:load error"]);
     // The broken block fixed: it runs again, and the chapter passes, as a cold build would. For
     // "elided", the other unit runs again too: which imported chapters' names any block uses is in
-    // every key (slice.ts chapterImportUses), because it decides which chapters a unit loads.
+    // every key (the chapters the emitted module loads, load-check.ts), because it decides which chapters a unit loads.
     const fixed = await once(text("", head));
     expect(fixed).toEqual({ ran: name === "elided" ? ["leaves-state:passed", "reads-state:passed"] : ["reads-state:passed"], status: "passed" });
   });

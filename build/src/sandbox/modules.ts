@@ -15,7 +15,7 @@ import { tangle, type TangleMode } from "../tangle.ts";
 
 import { AMBIENT } from "./ambient.ts";
 import { RUNTIME_FILE } from "./protocol.ts";
-import { transpile } from "./transpile-cache.ts";
+import { transpile, type Transpiled } from "./transpile-cache.ts";
 
 export interface CompiledModule {
   /** Module id: an absolute path, plus `?defs` for a chapter another chapter imports. */
@@ -133,7 +133,7 @@ export class ModuleCompiler {
     // Keyed by the source too: watch mode's compiler outlives an edit.
     const hit = this.cache.get(id);
     if (hit && hit.source === source) return hit.module;
-    const out = transpile(source, file + (file.endsWith(".md") ? ".ts" : ""), COMPILER, query === "units", this.transpileCache);
+    const { out, code: emitted } = emit(source, file + (file.endsWith(".md") ? ".ts" : ""), query === "units", this.transpileCache);
     if (out.syntaxError) this.syntaxErrors.add(id);
     else this.syntaxErrors.delete(id);
     const deps: Record<string, string> = {};
@@ -143,7 +143,7 @@ export class ModuleCompiler {
     // The runtime is the chapter's own: its `current` block must not be shared with an importer.
     if (path.relative(this.root, file) === RUNTIME_FILE) harden = false;
     const shared = !file.endsWith(".md") && path.relative(this.root, file) !== RUNTIME_FILE;
-    let code = sesSafe(out.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n"));
+    let code = emitted;
     if (shared) code += `return [${localBindings(source, path.relative(this.root, file).split(path.sep).join("/")).join(", ")}];\n`;
     const m: CompiledModule = { id, file, code, map: out.sourceMapText, deps, harden, shared };
     this.cache.set(id, { source, module: m });
@@ -160,6 +160,16 @@ export class ModuleCompiler {
     }
     return target;
   }
+}
+
+/**
+ * A module's code as the worker evaluates it (CommonJS, no comments, SES-safe), and TypeScript's
+ * output (its source map, whether it found a syntax error). The one place that makes it: the
+ * build's compiler and the unit keys' load check (load-check.ts) must see the same code.
+ */
+export function emit(source: string, fileName: string, diagnose: boolean, dir: string | null): { out: Transpiled; code: string } {
+  const out = transpile(source, fileName, COMPILER, diagnose, dir);
+  return { out, code: sesSafe(out.outputText.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n")) };
 }
 
 /**

@@ -5,6 +5,22 @@ import type { ChapterBundle } from "./modules.ts";
 /** Where the tangled chapter's `__book` import points. */
 export const RUNTIME_FILE = "build/runtime/chapter.ts";
 
+/** The parameters of the function a module's code is evaluated in (worker.ts evaluateModule), in
+ *  order: CommonJS's, then FAST_GLOBALS (those the Compartment has). A chapter's top-level `let`,
+ *  `const` or `class` of one of these names is an early error there (load-check.ts). */
+export const MODULE_PARAMS = ["exports", "require", "module"] as const;
+
+// Intrinsics a module gets as parameters instead of global lookups: inside a Compartment every
+// free global goes through a scope proxy, which made the kernel model about 15x slower.
+// Date and Promise stay global so that the explorer's determinism guard can still stub them.
+export const FAST_GLOBALS: readonly string[] = [
+  "Object", "Array", "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Math", "JSON", "Reflect", "Proxy", "Symbol", "Number",
+  "String", "Boolean", "BigInt", "RegExp", "Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError",
+  "URIError", "AggregateError", "ArrayBuffer", "DataView", "Uint8Array", "Uint8ClampedArray", "Int8Array", "Uint16Array",
+  "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array",
+  "parseInt", "parseFloat", "isNaN", "isFinite", "Infinity", "NaN", "globalThis",
+];
+
 export interface Frame { file: string; line: number; col: number }
 
 export interface WorkerInput {

@@ -25,14 +25,30 @@ export function transpileDir(cacheDir: string | null): string | null {
   return cacheDir === null ? null : path.join(cacheDir, "transpile");
 }
 
+/** Without a directory, the last outputs in this process, by key: the unit keys' load check
+ *  (load-check.ts) and the build's compiler transpile the same chapters. With one, the directory
+ *  is what they share. */
+const recent = new Map<string, Transpiled>();
+const RECENT_MAX = 256; // lib/ (about 100 modules) and every chapter's modes
+
 export function transpile(source: string, fileName: string, options: ts.CompilerOptions, diagnose: boolean, dir: string | null): Transpiled {
+  const key = createHash("sha256").update(JSON.stringify([FORMAT, ts.version, options, fileName, diagnose, source])).digest("hex");
+  if (dir !== null) return transpileOnce(key, source, fileName, options, diagnose, dir);
+  const seen = recent.get(key);
+  if (seen) return seen;
+  const out = transpileOnce(key, source, fileName, options, diagnose, dir);
+  if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
+  recent.set(key, out);
+  return out;
+}
+
+function transpileOnce(key: string, source: string, fileName: string, options: ts.CompilerOptions, diagnose: boolean, dir: string | null): Transpiled {
   const run = (): Transpiled => {
     const out = ts.transpileModule(source, { compilerOptions: options, fileName, reportDiagnostics: diagnose });
     // Only the source's own diagnostics: the options' deprecation notices have no file.
     return { outputText: out.outputText, sourceMapText: out.sourceMapText ?? "", syntaxError: !!out.diagnostics?.some((d) => d.file) };
   };
   if (dir === null) return run();
-  const key = createHash("sha256").update(JSON.stringify([FORMAT, ts.version, options, fileName, diagnose, source])).digest("hex");
   const file = path.join(dir, `${key}.json`);
   try {
     const hit = JSON.parse(readFileSync(file, "utf8")) as Transpiled;

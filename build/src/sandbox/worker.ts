@@ -21,7 +21,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { ChapterBundle, CompiledModule } from "./modules.ts";
 import { HeartbeatWriter } from "./heartbeat.ts";
 import { StackMapper } from "./stack.ts";
-import { RUNTIME_FILE, type BlockMessage, type UnitRequest, type WorkerInput, type WorkerMessage } from "./protocol.ts";
+import { FAST_GLOBALS, MODULE_PARAMS, RUNTIME_FILE, type BlockMessage, type UnitRequest, type WorkerInput, type WorkerMessage } from "./protocol.ts";
 import type { BlockOutcome, BlockRun } from "../../runtime/chapter.ts";
 
 declare const lockdown: (o: Record<string, string>) => void;
@@ -34,17 +34,6 @@ declare class Compartment {
 
 const input = workerData as WorkerInput;
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
-
-// Intrinsics a module gets as parameters instead of global lookups: inside a Compartment every
-// free global goes through a scope proxy, which made the kernel model about 15x slower.
-// Date and Promise stay global so that the explorer's determinism guard can still stub them.
-const FAST_GLOBALS = [
-  "Object", "Array", "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Math", "JSON", "Reflect", "Proxy", "Symbol", "Number",
-  "String", "Boolean", "BigInt", "RegExp", "Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError",
-  "URIError", "AggregateError", "ArrayBuffer", "DataView", "Uint8Array", "Uint8ClampedArray", "Int8Array", "Uint16Array",
-  "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array",
-  "parseInt", "parseFloat", "isNaN", "isFinite", "Infinity", "NaN", "globalThis",
-];
 
 /** Host globals a chapter might reach for; in the Compartment each is a getter that explains itself. */
 const HOST_ONLY = ["process", "require", "module", "global", "Buffer", "fetch", "performance", "crypto", "navigator", "WebAssembly", "SharedArrayBuffer", "Atomics"];
@@ -95,7 +84,7 @@ function newCompartment(): { g: Record<string, unknown>; fast: string[]; evaluat
 /** Evaluates one module's CommonJS function; returns what the function returned. */
 function evaluateModule(c: ReturnType<typeof newCompartment>, m: CompiledModule, module: Linked, require: (spec: string) => unknown, extra: Record<string, unknown>): unknown {
   // The head takes one line of its own: generated line N + 1 is line N of the module's map.
-  const params = ["exports", "require", "module", ...c.fast, ...Object.keys(extra)];
+  const params = [...MODULE_PARAMS, ...c.fast, ...Object.keys(extra)];
   const fn = c.evaluate(`(function (${params.join(", ")}) {\n${m.code}\n})\n//# sourceURL=${m.id}`) as (...a: unknown[]) => unknown;
   return fn(module.exports, require, module, ...c.fast.map((n) => c.g[n]), ...Object.values(extra));
 }
