@@ -153,7 +153,8 @@ function unitContent(ex: Extract, b: Block | undefined, spec: string, load: Chap
  * it is effectful: slice.ts), and an edit to prose re-runs nothing, even one that moves the
  * blocks' lines.
  *
- * `layout` says where the code sits (the same, with each block at its lines). A cached run made
+ * `layout` says where the code sits: the whole chapter's module at its lines (a message may name
+ * a line of it that another block's edit moves) and each imported chapter's definitions. A cached run made
  * at another layout is used only when nothing in it names a line but its tests' fence lines,
  * which the build then takes from the chapter as it is (pipeline.ts `relocated`).
  */
@@ -165,7 +166,7 @@ export function unitHash(root: string, ex: Extract, block: string | null, extrac
   // runOwnText); the chapters it loads are those of the whole module, every block's uses.
   const own = { loads: cache.load(root, self, ex, "defs").loads, chapters: cache.load(root, self, ex, "run").chapters };
   const content = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", unitContent(ex, b, runtimeSpecifier(root, self), own)];
-  const layout = [tangle(ex, { unit: block }, runtimeSpecifier(root, self))];
+  const layout = [tangle(ex, "run", runtimeSpecifier(root, self))];
   const closure = closureFiles(root, ex, extracts, cache);
   // Imported chapters by what the unit can reach of them (import-slice.ts), when its own chapter
   // is sliced too and every chapter it imports loads cleanly (load-check.ts); otherwise whole.

@@ -27,6 +27,9 @@ export interface ChapterLoad {
 /** SES's check for a direct eval (ses/src/transforms.js, `someDirectEvalPattern`), which it applies
  *  to the whole text and `sesSafe` does not escape. */
 const SES_DIRECT_EVAL = /(^|[^.])\beval(\s*\()/;
+/** SES's check for an import expression (ses/src/transforms.js, `importPattern`): `sesSafe` escapes
+ *  only `import(`, not `import (`, `import\n(`, `import//` or `import/*`. */
+const SES_IMPORT = /(^|[^.]|\.\.\.)\bimport(\s*(?:\(|\/[/*]))/;
 
 /**
  * A chapter's module as a worker loads it: "defs" as another chapter imports it, "run" as its own
@@ -36,7 +39,7 @@ const SES_DIRECT_EVAL = /(^|[^.])\beval(\s*\()/;
 export function chapterLoad(root: string, abs: string, ex: Extract, mode: "defs" | "run", transpileDir: string | null): ChapterLoad {
   const { out, code } = emit(tangle(ex, mode, runtimeSpecifier(root, abs)), abs + ".ts", mode === "run", transpileDir);
   const chapters = [...new Set([...code.matchAll(/\brequire\("([^"]*\.md)"\)/g)].map((m) => m[1]!))].sort();
-  return { loads: !out.syntaxError && !SES_DIRECT_EVAL.test(code) && compiles(code), chapters };
+  return { loads: !out.syntaxError && !SES_DIRECT_EVAL.test(code) && !SES_IMPORT.test(code) && compiles(code), chapters };
 }
 
 function compiles(code: string): boolean {

@@ -30,6 +30,7 @@
 import { ts } from "ts-morph";
 import type { Block, Extract } from "./extract.ts";
 import { tangle } from "./tangle.ts";
+import { FAST_GLOBALS } from "./sandbox/protocol.ts";
 
 export interface Stmt {
   /** The statement as parsed (import-slice.ts reads its imports and exports). */
@@ -88,7 +89,11 @@ function parseStatements(ex: Extract, defs: string): Stmt[] | null {
   for (const st of sf.statements) {
     if (!ts.isImportDeclaration(st) || st.importClause?.isTypeOnly) continue;
     const fromChapter = (st.moduleSpecifier as ts.StringLiteral).text.endsWith(".md");
+    // `import { type X }`: the transpiler drops X, so X is no binding at run time.
+    const nb = st.importClause?.namedBindings;
+    const typeOnly = new Set(nb && ts.isNamedImports(nb) ? nb.elements.filter((e) => e.isTypeOnly).map((e) => e.name.text) : []);
     for (const n of declaredNames(st)) {
+      if (typeOnly.has(n)) continue;
       ready.add(n);
       if (!fromChapter) imported.add(n);
     }
@@ -98,13 +103,22 @@ function parseStatements(ex: Extract, defs: string): Stmt[] | null {
   // `ready` grows as the walk goes: a statement sees the names declared before it.
   const env: Env = { ready: (n) => ready.has(n), imported: (n) => imported.has(n) };
   for (const st of sf.statements) {
-    // The runtime import the tangle adds (here with an empty specifier): in every unit alike.
-    if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text === "") continue;
-    out.push({ node: st, text: st.getText(sf), declares: declaredNames(st), mentions: identifiersIn(st), effectful: !inertStatement(st, env) });
+    // The runtime import the tangle adds (here with an empty specifier), alone at the start of
+    // line 1: in every unit alike. A chapter's own `import ""` is a statement like any other.
+    if (st === sf.statements[0] && st.pos === 0 && ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text === "") continue;
+    const declares = declaredNames(st);
+    // A hoisted declaration named like a global shadows it for code the transpiler adds and no
+    // statement names (`Object.defineProperty(exports, "__esModule", …)`, helpers): effectful.
+    const shadows = !hasModifier(st, ts.SyntaxKind.DeclareKeyword) && !ts.isInterfaceDeclaration(st) && !ts.isTypeAliasDeclaration(st) && declares.some((n) => GLOBAL_NAMES.has(n));
+    out.push({ node: st, text: st.getText(sf), declares, mentions: identifiersIn(st), effectful: shadows || !inertStatement(st, env) });
     if (!hasModifier(st, ts.SyntaxKind.DeclareKeyword)) for (const n of declaredNames(st)) ready.add(n);
   }
   return out;
 }
+
+/** Globals the emitted code may use without the source naming them (a fixed list: the key must
+ *  not depend on the build's own realm). */
+const GLOBAL_NAMES = new Set<string>([...FAST_GLOBALS, "Promise", "Date", "Function", "Iterator", "SuppressedError", "DisposableStack", "AsyncDisposableStack"]);
 
 /** Names through which code reaches a binding without naming it (the module function's parameters). */
 const UNFOLLOWABLE = ["require", "exports", "module", "arguments"];
