@@ -55,6 +55,17 @@ export class SourceCache {
    *  keeps transpiled modules (load-check.ts transpiles chapters as it does). */
   constructor(private readonly srcByFile: Map<string, string>, private readonly transpileDir: string | null = null) {}
 
+  /** Whether a file other than a chapter (lib/, the runtime, the pipeline) read here has another
+   *  text on disk now. */
+  changedOnDisk(): boolean {
+    for (const [abs, t] of this.texts) {
+      let now: string | null;
+      try { now = readFileSync(abs, "utf8"); } catch { now = null; }
+      if (now !== t) return true;
+    }
+    return false;
+  }
+
   /** A chapter's module as a worker loads it (load-check.ts), once per build and mode. */
   load(root: string, abs: string, ex: Extract, mode: "defs" | "run"): ChapterLoad {
     const key = `${mode}\0${abs}`;
@@ -97,6 +108,22 @@ export class SourceCache {
     return out;
   }
 }
+
+/**
+ * The chapters that declare globals (`declare global`, `declare module`), with their code. The
+ * type checker puts every chapter in one program, so such a declaration types chapters that do
+ * not import its chapter: each chapter's key (chapterHash, through `tools`) holds them all.
+ * lib/ has none (test/build/module-state.test.ts).
+ */
+export function globalDeclarations(extracts: ReadonlyMap<string, Extract>): string {
+  const out: string[] = [];
+  for (const ex of extracts.values()) {
+    const code = ex.blocks.map((b) => b.code).join("\n");
+    if (GLOBAL_DECLARATION.test(code)) out.push(ex.file, code);
+  }
+  return out.length === 0 ? "" : "\0globals\0" + sha(out);
+}
+const GLOBAL_DECLARATION = /\bdeclare\s+(global|module)\b/;
 
 /** The import closure of a chapter: its own file, then every file it reaches through relative imports. */
 export function closureFiles(root: string, ex: Extract, extracts: Map<string, Extract>, cache: SourceCache): string[] {

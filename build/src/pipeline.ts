@@ -14,7 +14,7 @@ import { ModuleCompiler } from "./sandbox/modules.ts";
 import { relocated, unitFromCache, unitToCache } from "./unit-cache.ts";
 import { RESULTS_SCHEMA, type BlockResult, type ChapterResult, type Results, type Location } from "./results.ts";
 import { blockAt, markdownColumn } from "./tangle.ts";
-import { chapterHash, SourceCache, toolHash, unitHash } from "./hash.ts";
+import { chapterHash, globalDeclarations, SourceCache, toolHash, unitHash } from "./hash.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { parseDirectives, type Directive } from "./directives.ts";
 import { scoreboardDiagnostics } from "./scoreboard.ts";
@@ -179,7 +179,8 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   const sourceCache = new SourceCache(srcByFile, transpileDir(opts.cacheDir));
   let tools = "";
   const hashes = await time("hash", () => {
-    tools = toolHash(root);
+    // Unconfined runs (the bench's baseline) are another tool: the unit keys say so too.
+    tools = toolHash(root) + (opts.unconfined ? "\0unconfined" : "") + globalDeclarations(extracts);
     const cache = sourceCache;
     return new Map(files.map((f) => [f, chapterHash(root, extracts.get(f)!, srcByFile.get(f)!, extracts, tools, cache)]));
   });
@@ -239,11 +240,15 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
 
   const fresh = await running;
   timings.run = performance.now() - t0;
+  // The workers ran lib/ and the runtime as the compiler read them, which can be after the keys
+  // read them (a save while watch mode builds): then this build's results are shown, and watch
+  // builds again, but none is cached under keys of the text it did not run.
+  const unchanged = !sourceCache.changedOnDisk();
   for (const [i, { u, key, layout }] of missing.entries()) {
     const r = fresh[i]!;
     unitRuns.set(u, r);
     // A unit cut short by the watchdog, the safety net or a crash is never cached.
-    if (unitDir && !r.interrupted) {
+    if (unitDir && !r.interrupted && unchanged) {
       await mkdir(unitDir, { recursive: true });
       await writeFile(path.join(unitDir, key + ".json"), unitToCache(root, r, layout));
     }
@@ -267,7 +272,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
       if (warnings.length > 0) r.warnings = warnings;
       // A run cut short by the watchdog, the safety net or a crash says nothing reproducible
       // about the chapter: it is reported, never cached.
-      if (opts.cacheDir && !run?.interrupted) {
+      if (opts.cacheDir && !run?.interrupted && unchanged) {
         await mkdir(opts.cacheDir, { recursive: true });
         await writeFile(path.join(opts.cacheDir, r.hash + ".json"), JSON.stringify(r));
         await writeFile(path.join(opts.cacheDir, r.hash + ".states.json"), JSON.stringify(states.get(f) ?? {}));

@@ -109,4 +109,9 @@ describe("module state in lib/", () => {
     for (const slot of ["g", "saved", "depth", "stubs"]) expect(names).not.toContain(slot);
     expect(names).not.toContain("installGuard"); // exported: hardened with the exports
   });
+
+  it("no module of lib/ declares globals: the unit keys hold only chapters' global declarations (hash.ts globalDeclarations)", () => {
+    const declaring = libFiles().filter((f) => /\bdeclare\s+(global|module)\b/.test(readFileSync(f, "utf8")));
+    expect(declaring.map(rel)).toEqual([]);
+  });
 });
