@@ -55,8 +55,8 @@ export class SourceCache {
    *  keeps transpiled modules (load-check.ts transpiles chapters as it does). */
   constructor(private readonly srcByFile: Map<string, string>, private readonly transpileDir: string | null = null) {}
 
-  /** Whether a file other than a chapter (lib/, the runtime, the pipeline) read here has another
-   *  text on disk now. */
+  /** Whether a file other than a chapter read here (a lib/ file of some chapter's closure) has
+   *  another text on disk now. */
   changedOnDisk(): boolean {
     for (const [abs, t] of this.texts) {
       let now: string | null;
