@@ -18,8 +18,9 @@
 //
 // One more root: the worker hardens (deep-freezes) every export of an imported chapter, reached
 // or not, and with it whatever the export's value holds at load. An exported variable or class
-// whose load-time part names a binding (`export const alias = shared`, a static field) can so
-// freeze an object that reached code writes; such a statement is a root too.
+// whose load-time part names one of its chapter's unexported bindings (`export const alias =
+// shared`, a static field) can so freeze an object that reached code writes; such a statement is
+// a root too. (lib/'s exports and the chapter's other exports are hardened anyway.)
 //
 // Whether a chapter loads at all, and which chapters it loads, also depend on code outside the
 // slice (a string SES refuses, an import the transpiler keeps because a value uses it): hash.ts
@@ -28,11 +29,13 @@
 //
 // Refused, so that the unit keeps every imported chapter's whole definitions (the key before
 // this file): a closure chapter that does not parse or has a test block that does not parse
-// alone (slice.ts) or that names `require`, `exports`, `module` or `arguments` (slice.ts), a
-// closure chapter that does not load cleanly (hash.ts), a namespace or default import of a chapter, `export default`, a re-export
-// (`export … from`), an `import =`, a dynamic `import()`, a name imported from a chapter that
-// does not export it, and a chapter that imports the unit's own chapter back (its part of the key
-// is slice.ts's, which does not follow names back into it). None occurs in the book today.
+// alone or that names `require`, `exports`, `module` or `arguments` (slice.ts), a closure chapter
+// that does not load cleanly (hash.ts), a namespace or default import of a chapter, `export
+// default`, a re-export (`export … from`), an `import =`, a dynamic `import()`, a name imported
+// from a chapter that does not export it, and a chapter that imports the unit's own chapter back
+// (its part of the key is slice.ts's, which does not follow names back into it). None occurs in
+// the book today. The three reviews that found what this file and load-check.ts guard against
+// are test/build/stale-keys*.test.ts.
 
 import path from "node:path";
 import { ts } from "ts-morph";
