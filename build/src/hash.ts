@@ -153,8 +153,7 @@ export function chapterHash(root: string, ex: Extract, src: string, extracts: Ma
  * and the block, or, when the slice cannot be taken or the chapter's definitions do not load
  * cleanly (load-check.ts), the whole module's content.
  */
-function unitContent(ex: Extract, b: Block | undefined, spec: string, load: ChapterLoad): string {
-  const slice = load.loads ? definitionSlice(ex, b) : null;
+function unitContent(ex: Extract, b: Block | undefined, spec: string, load: ChapterLoad, slice: readonly string[] | null): string {
   // No slice: every block, test blocks included (one that does not parse alone can reach the rest).
   if (!slice || !b) return tangleContent(ex, "run", spec);
   // Which chapters the module loads depends on every block (load-check.ts).
@@ -192,38 +191,39 @@ export function unitHash(root: string, ex: Extract, block: string | null, extrac
   // makes the whole module fail, and then the worker runs each unit on its own text: run.ts
   // runOwnText); the chapters it loads are those of the whole module, every block's uses.
   const own = { loads: cache.load(root, self, ex, "defs").loads, chapters: cache.load(root, self, ex, "run").chapters };
-  const content = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", unitContent(ex, b, runtimeSpecifier(root, self), own)];
-  const layout = [tangle(ex, "run", runtimeSpecifier(root, self))];
+  const slice = own.loads ? definitionSlice(ex, b) : null;
+  const content = [tools, "unit", unconfined ? "unconfined" : "confined", ex.file, block ?? "", unitContent(ex, b, runtimeSpecifier(root, self), own, slice)];
+  const layout = [moduleDigest(ex, "run", "layout", runtimeSpecifier(root, self))];
   const closure = closureFiles(root, ex, extracts, cache);
   // Imported chapters by what the unit can reach of them (import-slice.ts), when its own chapter
   // is sliced too and every chapter it imports loads cleanly (load-check.ts); otherwise whole.
   const loads = (f: string) => { const x = extracts.get(f); return x !== undefined && cache.load(root, f, x, "defs").loads; };
-  const sliceable = own.loads && b !== undefined && definitionSlice(ex, b) !== null && closure.every((f) => f === self || !f.endsWith(".md") || loads(f));
+  const sliceable = b !== undefined && slice !== null && closure.every((f) => f === self || !f.endsWith(".md") || loads(f));
   const slices = sliceable ? importedSlices(self, b, extracts, closure) : null;
   for (const f of closure) {
     if (f === self) continue;
     const imported = f.endsWith(".md") ? extracts.get(f) : undefined;
     const sliced = imported && slices?.get(f);
     content.push(path.relative(root, f), imported ? importedContent(imported, runtimeSpecifier(root, f), sliced ? { slice: sliced, load: cache.load(root, f, imported, "defs") } : undefined) : cache.digest(f));
-    if (imported) layout.push(path.relative(root, f), defsDigest(imported, "layout", runtimeSpecifier(root, f)));
+    if (imported) layout.push(path.relative(root, f), moduleDigest(imported, "defs", "layout", runtimeSpecifier(root, f)));
   }
   return { key: sha(content), layout: sha(layout) };
 }
 
 /** An imported chapter as a unit's key sees it: the statements the unit can reach, or every definition. */
 function importedContent(ex: Extract, spec: string, sliced: { slice: readonly string[]; load: ChapterLoad } | undefined): string {
-  if (!sliced) return defsDigest(ex, "content", spec);
+  if (!sliced) return moduleDigest(ex, "defs", "content", spec);
   return [spec, "sliced", `chapters loaded: ${sliced.load.chapters.join(",")}`, ...sliced.slice.map(definitionContent)].join("\0");
 }
 
-/** sha256 of an imported chapter's definitions-only module, as content or at its lines, once per
- *  chapter and build (every unit that imports it asks). */
-function defsDigest(ex: Extract, what: "content" | "layout", spec: string): string {
-  const key = `${what}\0${spec}`;
-  let m = defsDigests.get(ex);
-  if (!m) defsDigests.set(ex, (m = new Map()));
+/** sha256 of a chapter's module (its definitions only, or whole), as content or at its lines,
+ *  once per chapter and build (every unit of it, or that imports it, asks). */
+function moduleDigest(ex: Extract, mode: "defs" | "run", what: "content" | "layout", spec: string): string {
+  const key = `${mode}\0${what}\0${spec}`;
+  let m = moduleDigests.get(ex);
+  if (!m) moduleDigests.set(ex, (m = new Map()));
   let d = m.get(key);
-  if (d === undefined) m.set(key, (d = sha([what === "content" ? tangleContent(ex, "defs", spec) : tangle(ex, "defs", spec)])));
+  if (d === undefined) m.set(key, (d = sha([what === "content" ? tangleContent(ex, mode, spec) : tangle(ex, mode, spec)])));
   return d;
 }
-const defsDigests = new WeakMap<Extract, Map<string, string>>();
+const moduleDigests = new WeakMap<Extract, Map<string, string>>();

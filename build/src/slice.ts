@@ -77,9 +77,6 @@ function parseStatements(ex: Extract, defs: string): Stmt[] | null {
   // A test block that does not parse alone could close its wrapper and run code at load.
   const tests = ex.blocks.filter((b) => b.flags.test).map((b) => ts.createSourceFile(`${b.id}.ts`, b.code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS));
   if (parseErrors(sf) || tests.some(parseErrors)) return null;
-  // The module function's CommonJS parameters reach modules and exports by a string
-  // (`require("./x.md").f`, `exports[name]`), and `arguments` reaches them all: no name to follow.
-  if ([sf, ...tests].some((t) => { const ids = identifiersIn(t); return UNFOLLOWABLE.some((n) => ids.has(n)); })) return null;
   // Initialized before the module body runs: imports and function declarations with a body
   // (hoisted). Not a `declare`d name or an overload signature: nothing is bound at run time.
   // `imported`: of lib/ only, whose tables have no getters (inertExpression); a chapter's export
@@ -113,6 +110,10 @@ function parseStatements(ex: Extract, defs: string): Stmt[] | null {
     out.push({ node: st, text: st.getText(sf), declares, mentions: identifiersIn(st), effectful: shadows || !inertStatement(st, env) });
     if (!hasModifier(st, ts.SyntaxKind.DeclareKeyword)) for (const n of declaredNames(st)) ready.add(n);
   }
+  // The module function's CommonJS parameters reach modules and exports by a string
+  // (`require("./x.md").f`, `exports[name]`), and `arguments` reaches them all: no name to follow.
+  const unfollowable = (ids: ReadonlySet<string>) => UNFOLLOWABLE.some((n) => ids.has(n));
+  if (out.some((s) => unfollowable(s.mentions)) || tests.some((t) => unfollowable(identifiersIn(t)))) return null;
   return out;
 }
 
