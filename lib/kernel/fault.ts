@@ -163,7 +163,7 @@ function* do_fault(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): Ge
         if (mm.pteFlags[vpn] === 0) {
           addRmap(k, pfn);
           setPte(mm, vpn, pfn, PTE_PRESENT | PTE_WRITE | PTE_DIRTY | PTE_YOUNG);
-          mem.flags[pfn] |= PG_DIRTY;
+          mem.setFlag(pfn, PG_DIRTY);
           if (mm.changeCause[vpn] === CAUSE_NONE) mm.changeCause[vpn] = CAUSE_FAULT;
         }
         mem.putPage(pfn);
@@ -314,7 +314,7 @@ function* do_wp_page(k: Kernel, mm: Mm, vma: Vma, vpn: number, ff: FaultFlags): 
       yield* mem.step(`wp_page_shared: make ${mm.name}:${vpn} writable`, "w", () => {
         if (mm.ptePfn[vpn] === snap && mm.pteFlags[vpn] & PTE_PRESENT) {
           mm.pteFlags[vpn] |= PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
-          mem.flags[snap] |= PG_DIRTY;
+          mem.setFlag(snap, PG_DIRTY);
         }
       });
       // fault_dirty_shared_page unlocks the page; wp_page_shared puts it after: a page-lock taker

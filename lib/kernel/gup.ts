@@ -110,8 +110,8 @@ function followPage(k: Kernel, mm: Mm, vpn: number, flags: number): number {
   const mem = k.mem;
   if (!try_grab_folio(k, mm, pfn, flags)) return -1; // unreachable under the PTL (v6.x: -ENOMEM)
   if (flags & FOLL_TOUCH && !(mem.isZeroPage(pfn))) {
-    if (flags & FOLL_WRITE && !(f & PTE_DIRTY)) mem.flags[pfn] |= PG_DIRTY;
-    mem.flags[pfn] |= PG_REFERENCED;
+    if (flags & FOLL_WRITE && !(f & PTE_DIRTY)) mem.setFlag(pfn, PG_DIRTY);
+    mem.setFlag(pfn, PG_REFERENCED);
   }
   return pfn;
 }
@@ -325,7 +325,7 @@ function markDirty(k: Kernel, pfn: number, how: string): void {
   if (file?.dirtyTracked && !(mem.flags[pfn] & PG_PRIVATE))
     finding("dirty-no-buffers", `${how} dirtied frame ${pfn} of ${file.name} after its buffers were released (ext4 writepage would BUG, or the data is never written back)`, { pfn, file: file.name });
   if (traced(k, "page_dirtied")) trace(k, "page_dirtied", { pfn, how });
-  mem.flags[pfn] |= PG_DIRTY;
+  mem.setFlag(pfn, PG_DIRTY);
 }
 
 /** set_page_dirty: caller must hold the page lock or otherwise pin the mapping. */
@@ -348,6 +348,6 @@ export function* set_page_dirty_lock(k: Kernel, pfn: number): Gen<void> {
 /** mark_page_accessed: LRU aging only (aging is not modelled; kept for traces). */
 export function* mark_page_accessed(k: Kernel, pfn: number): Gen<void> {
   yield* k.mem.fieldStep(`mark_page_accessed(${pfn})`, "w", () => {
-    k.mem.flags[pfn] |= k.mem.flags[pfn] & PG_REFERENCED ? PG_ACTIVE : PG_REFERENCED;
+    k.mem.setFlag(pfn, k.mem.flags[pfn] & PG_REFERENCED ? PG_ACTIVE : PG_REFERENCED);
   });
 }

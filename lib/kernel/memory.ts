@@ -74,7 +74,7 @@ function zapOne(k: Kernel, tlb: MmuGather, mm: Mm, vpn: number, cause: number): 
   // File pages: PTE dirty -> folio_mark_dirty (removeRmap does it for every page).
   removeRmap(k, mm, vpn, pfn, f);
   const dirtyFile = !(k.mem.flags[pfn] & PG_ANON) && (f & PTE_DIRTY) !== 0;
-  if (dirtyFile) k.mem.flags[pfn] |= PG_DIRTY;
+  if (dirtyFile) k.mem.setFlag(pfn, PG_DIRTY);
   // A dirty file PTE forces the flush before zap_pte_range returns (v4.16 force_flush; v6.3+
   // through tlb_delay_rmap), so the gathered pages go before the notifier range ends.
   return tlbRemovePage(tlb, vpn, pfn) || dirtyFile;

@@ -226,6 +226,19 @@ export class PhysMem extends Obj {
     return this.access(mode === "r" ? "read" : "write", mode, { label, run, split: true });
   }
 
+  /**
+   * SetPageX as the kernel's callers do it: they test the bit first and store only when it is
+   * clear (set_page_dirty's `if (!PageDirty(page))`, mark_page_accessed's `else if
+   * (!PageReferenced(page))`, follow_page_pte's `!PageDirty(page)`; a file mapping's
+   * TestSetPageDirty leaves a set bit as it was). So with the bit already set the step only reads
+   * the frame's flags, and under field footprints it commutes with the other readers of them.
+   * Inside a step.
+   */
+  setFlag(pfn: number, bit: number): void {
+    const f = this.flags[pfn];
+    if ((f & bit) !== bit) this.flags[pfn] = f | bit;
+  }
+
   // ---- the allocator (call inside a step) ----
 
   /** Take a free frame: zeroed, ref 1, new generation. -1 if memory is exhausted. */

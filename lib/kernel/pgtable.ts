@@ -80,8 +80,8 @@ export function removeRmap(k: Kernel, mm: Mm, vpn: number, pfn: number, oldFlags
   const mem = k.mem;
   if (mem.isZeroPage(pfn) || oldFlags & PTE_SPECIAL) return;
   mem.mapcount[pfn]--;
-  if (oldFlags & PTE_DIRTY) mem.flags[pfn] |= PG_DIRTY;
-  if (oldFlags & PTE_YOUNG) mem.flags[pfn] |= PG_REFERENCED;
+  if (oldFlags & PTE_DIRTY) mem.setFlag(pfn, PG_DIRTY);
+  if (oldFlags & PTE_YOUNG) mem.setFlag(pfn, PG_REFERENCED);
   if (mem.mapcount[pfn] === 0 && traced(k, "page_unmapped")) trace(k, "page_unmapped", { mm, vpn, pfn });
 }
 

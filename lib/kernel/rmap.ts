@@ -79,7 +79,7 @@ export function* try_to_unmap_one(k: Kernel, pfn: number, mm: Mm, vpn: number): 
       }
       const old = ptepClearFlush(k, mm, vpn);
       removeRmap(k, mm, vpn, pfn, old);
-      if (old & PTE_DIRTY) mem.flags[pfn] |= PG_DIRTY;
+      if (old & PTE_DIRTY) mem.setFlag(pfn, PG_DIRTY);
       if (anon) {
         const slot = k.swap!.pfnSlot[pfn];
         // pte_swp_mkexclusive: the swap entry remembers that the page was exclusive (now era only:

@@ -29,7 +29,10 @@
 // and DMA write are split steps where they wrote all of memory (8 of the 52 sequences, the
 // programs with a GPU map or an invalidation; executions 7,275 -> 7,260); a put_page that does not
 // free, and is its step's first touch of the count, records a commutative update of it instead of
-// a read and a write (lib/kernel/page.ts putPage; 16 of the 52 sequences, executions 7,260 -> 7,048).
+// a read and a write (lib/kernel/page.ts putPage; 16 of the 52 sequences, executions 7,260 -> 7,048);
+// a frame's dirty and referenced bits are set as the kernel's callers set them, tested first and
+// stored only when clear (PhysMem.setFlag), so zapping a dirty PTE of a frame already dirty reads
+// its flags instead of writing them (the two "munmap + pin" sequences; executions 7,048 -> 7,046).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";
