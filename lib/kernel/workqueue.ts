@@ -75,18 +75,23 @@ export function alloc_workqueue(k: Kernel, name: string, flags = 0): Workqueue {
 }
 
 /**
- * struct work_struct, as two explorer objects: the item's state (pending, running: what
- * queue_work, process_one_work and cancel decide on) and its count of unfinished executions and
- * the queue it was last queued on, `count` (what a flush reads and waits on). Lock rule:
- * `pending` and `running` change only in steps on the work, `outstanding` and `wq` only in steps
- * on `count`; a step that changes both names both.
- * Two objects because a flush reads only the count: as one object, a flush's "busy?" depended on
- * the worker's process_one_work (pending -> running, the count unchanged), and under DPOR half of
- * chapter 05's races were that pair.
+ * struct work_struct, as three explorer objects: the item's PENDING bit (`pending`, in work->data:
+ * what queue_work, process_one_work's start, cancel and work_pending decide on); the pool's record
+ * that a worker executes it (`executing`: busy_hash, find_worker_executing_work); and its count of
+ * unfinished executions and the queue it was last queued on (`count`: what a flush reads and waits
+ * on). Lock rule: `pending` changes only in steps on the work, `executing.running` only in steps on
+ * `executing`, `outstanding` and `wq` only in steps on `count`; a step that changes several names
+ * each of them.
+ * The count is apart because a flush reads only the count: as one object, a flush's "busy?"
+ * depended on the worker's process_one_work (pending -> running, the count unchanged), and under
+ * DPOR half of chapter 05's races were that pair. `executing` is apart because the end of an
+ * execution touches busy_hash and not PENDING: as one object, work_pending (i915's
+ * __i915_gem_userptr_set_active) raced the worker's last step, 28% of the races of chapter 06's
+ * i915 what-if without the flush (test/kernel/workqueue.test.ts).
  */
 export class Work extends Obj {
   pending = false;
-  running = false;
+  readonly executing: WorkExecuting;
   readonly count: WorkCount;
   /** The count as a second object of a step (made once: a work step runs in every execution). */
   private readonly alsoCount: readonly Touch[];
@@ -97,18 +102,56 @@ export class Work extends Obj {
   ) {
     super("work", name);
     this.count = new WorkCount(name);
+    this.executing = new WorkExecuting(name, this);
     this.alsoCount = Object.freeze([Object.freeze({ obj: this.count, mode: "w" as const })]);
   }
   get lockdepName(): string {
     return `(work_completion)(&${this.name})`;
   }
-  /** A step on the item's state; `count: true` also writes the count (one atomic step on both). */
+  /** A step on the item's PENDING bit; `count: true` also writes the count (one atomic step on both). */
   step<T>(label: string, run: () => T, enabled?: () => boolean, count = false): Gen<T> {
     return this.access("write", "w", { label, run, enabled, also: count ? this.alsoCount : undefined });
+  }
+  /** work_pending(): test_bit(WORK_STRUCT_PENDING_BIT), a read of the bit alone. */
+  pendingRead(): Gen<boolean> {
+    return this.access("read", "r", { label: `work_pending(${this.name})`, run: () => this.pending });
   }
   /** queue_work's step: the item, its count, and (an update) the queue's set of items. */
   queueStep(wq: Workqueue, run: () => boolean): Gen<boolean> {
     return this.access("write", "w", { label: `queue_work(${wq.name}, ${this.name})`, run, also: [{ obj: this.count, mode: "w" }, { obj: wq, mode: "u" }] });
+  }
+}
+
+/**
+ * Whether a worker executes the item (Work.executing): the pool's busy_hash entry, which
+ * process_one_work adds when it takes the item (clearing PENDING in the same step) and removes at
+ * the end, and which makes a second execution wait for the first. Shares the item's name in traces.
+ */
+export class WorkExecuting extends Obj {
+  running = false;
+  /** The start's second object: the item's PENDING bit (made once per item). */
+  private readonly alsoPending: readonly Touch[];
+  /** The end's second object: the item's count, unless the planted bug leaves it unnamed. */
+  private readonly alsoCount: readonly Touch[];
+  constructor(name: string, w: Work) {
+    super("work", name);
+    this.alsoPending = Object.freeze([Object.freeze({ obj: w, mode: "w" as const })]);
+    this.alsoCount = Object.freeze([Object.freeze({ obj: w.count, mode: "w" as const })]);
+  }
+  /** Guard state (explorer effect.ts Tracked.guardState): what every enabled() of this object reads. */
+  guardState(): number {
+    return this.running ? 1 : 0;
+  }
+  setGuardState(s: unknown): void {
+    this.running = s === 1;
+  }
+  /** process_one_work's start: wait until no worker executes the item, then take it (PENDING too). */
+  start(label: string, run: () => boolean): Gen<boolean> {
+    return this.access("write", "w", { label, run, enabled: () => !this.running, also: this.alsoPending });
+  }
+  /** process_one_work's end: out of busy_hash, and (`count`) one execution fewer. */
+  end(label: string, run: () => void, count: boolean): Gen<void> {
+    return this.access("write", "w", { label, run, also: count ? this.alsoCount : undefined });
   }
 }
 
@@ -164,12 +207,12 @@ function* process_one_work(k: Kernel, wq: Workqueue, w: Work): Gen<void> {
   // This thread is a worker of wq (current_wq_worker: check_flush_dependency asks).
   k.current().workqueue = wq;
   // A work item never runs concurrently with itself: wait for a previous run to finish.
-  const go = yield* w.step(`process_one_work(${w.name})`, () => {
+  const go = yield* w.executing.start(`process_one_work(${w.name})`, () => {
     if (!w.pending) return false; // cancelled
     w.pending = false;
-    w.running = true;
+    w.executing.running = true;
     return true;
-  }, () => !w.running);
+  });
   if (!go) return;
   const t = k.current();
   k.lockdep.mapAcquire(t, wq.lockdepName);
@@ -177,10 +220,10 @@ function* process_one_work(k: Kernel, wq: Workqueue, w: Work): Gen<void> {
   yield* kcall(k, w.name, () => w.fn(w));
   k.lockdep.mapRelease(t, w.lockdepName);
   k.lockdep.mapRelease(t, wq.lockdepName);
-  yield* w.step(`${w.name} done`, () => {
-    w.running = false;
+  yield* w.executing.end(`${w.name} done`, () => {
+    w.executing.running = false;
     w.count.outstanding--;
-  }, undefined, !planted(k, "work-done-count-unnamed"));
+  }, !planted(k, "work-done-count-unnamed"));
 }
 
 /** check_flush_dependency (kernel/workqueue.c): flushing a !WQ_MEM_RECLAIM queue from reclaim or
@@ -191,6 +234,11 @@ function checkFlushDependency(k: Kernel, target: Workqueue): void {
   if (t.memalloc > 0) finding("flush-dependency", `${t.name} (PF_MEMALLOC) flushes !WQ_MEM_RECLAIM workqueue ${target.name}: reclaim may wait for work that needs memory`, { wq: target.name });
   else if (t.workqueue !== null && t.workqueue.flags & WQ_MEM_RECLAIM)
     finding("flush-dependency", `WQ_MEM_RECLAIM worker ${t.name} flushes !WQ_MEM_RECLAIM ${target.name}`, { wq: target.name });
+}
+
+/** work_pending (include/linux/workqueue.h): is the item queued and not yet taken by a worker? */
+export function* work_pending(w: Work): Gen<boolean> {
+  return yield* w.pendingRead();
 }
 
 /** flush_work: wait until w has no execution left (see the header). Returns true if it waited. */

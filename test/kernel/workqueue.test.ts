@@ -1,19 +1,20 @@
-// A work item is two explorer objects (lib/kernel/workqueue.ts Work): its state (pending,
-// running) and its count of unfinished executions, which is all a flush reads and waits on. DPOR
+// A work item is three explorer objects (lib/kernel/workqueue.ts Work): its PENDING bit, whether
+// a worker executes it (Work.executing) and its count of unfinished executions, which is all a
+// flush reads and waits on. DPOR
 // must reach the SET of outcomes naive DFS reaches on generated programs of queue_work,
-// flush_work, flush_workqueue and cancel_work_sync, and the planted `work-done-count-unnamed`
+// flush_work, flush_workqueue, cancel_work_sync and work_pending, and the planted `work-done-count-unnamed`
 // (the "done" step changes the count without naming it) must lose one, or the comparison could
 // not fail. Written first, this test found that flush_workqueue walked the queue's list of items
 // in thread code, between steps: seed 18 (T0[flush a, queue a] T1[flush a, flush wq]) lost the
 // outcome where the walk sees the item queued after T1's first flush. The walk is a step now.
 import { describe, expect, it } from "vitest";
-import { check, claim, model, SharedVar } from "../../lib/explorer/index.ts";
+import { check, claim, model, Obj, SharedVar } from "../../lib/explorer/index.ts";
 import type { Yieldable } from "../../lib/explorer/index.ts";
 import { Prng } from "../../lib/explorer/prng.ts";
 import { boot } from "../../lib/kernel/kernel.ts";
 import { E18, ENOW } from "../../lib/kernel/era.ts";
 import type { PlantedBug } from "../../lib/kernel/planted.ts";
-import { alloc_workqueue, cancel_work_sync, flush_work, flush_workqueue, init_work, queue_work, type Work, type Workqueue } from "../../lib/kernel/workqueue.ts";
+import { alloc_workqueue, cancel_work_sync, flush_work, flush_workqueue, init_work, queue_work, work_pending, type Work, type Workqueue } from "../../lib/kernel/workqueue.ts";
 import { outcomes, type Program } from "./outcome-set.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -34,6 +35,7 @@ const OPS: [string, Op][] = [
   ["flush a", function* (w, out) { out.push(yield* flush_work(w.k, w.a), yield* w.log.read()); }],
   ["flush wq", function* (w, out) { yield* flush_workqueue(w.k, w.wq); out.push(yield* w.log.read()); }],
   ["cancel a", function* (w, out) { out.push(yield* cancel_work_sync(w.k, w.a), yield* w.log.read()); }],
+  ["pending a", function* (w, out) { out.push(yield* work_pending(w.a)); }],
 ];
 
 // Module-level generator functions called from arrows, not generator functions made per
@@ -43,6 +45,21 @@ const OPS: [string, Op][] = [
 /** A work item's function: appends its name to the log. */
 function* appendLog(log: SharedVar<string>, c: string): Gen<void> {
   yield* log.update((s) => s + c);
+}
+/** The mutant's object: a step on it reads the item's PENDING bit without naming the item. */
+class Peek extends Obj {
+  constructor() {
+    super("test", "peek");
+  }
+  *pending(w: Work): Gen<boolean> {
+    return yield* this.access("read", "r", { label: `peek ${w.name}.pending`, run: () => w.pending });
+  }
+}
+function* queueOnce(k: ReturnType<typeof boot>, wq: Workqueue, a: Work): Gen<void> {
+  yield* queue_work(k, wq, a);
+}
+function* askTwice(peek: Peek | null, a: Work, seen: boolean[]): Gen<void> {
+  for (let i = 0; i < 2; i++) seen.push(peek ? yield* peek.pending(a) : yield* work_pending(a));
 }
 /** A thread of a generated program: its operations in turn. */
 function* runOps(ops: readonly number[], w: World, out: unknown[]): Gen<void> {
@@ -99,6 +116,40 @@ describe("a work item's count is its own object", () => {
     const dfs = outcomes(program(0, [], fixed), { strategy: "dfs" });
     expect(outcomes(program(0, [], fixed), { strategy: "dpor" }).all).toEqual(dfs.all);
     expect(outcomes(program(0, ["work-done-count-unnamed"], fixed), { strategy: "dpor" }).all).not.toEqual(dfs.all);
+  });
+
+  // work_pending tests the item's PENDING bit alone (include/linux/workqueue.h), which the end of
+  // an execution does not touch (it leaves busy_hash): Work.executing is an object of its own.
+  // T queues a; P asks work_pending twice. The worker's start clears PENDING, so P sees
+  // false/false, true/true, true/false (between), or false before the queue and true after.
+  // DPOR must reach exactly DFS's outcomes, and the first ask must not race the worker's end.
+  const pendingTwice = (peek: boolean) => model(`work_pending twice against queue_work${peek ? " (read outside the work)" : ""}`, () => {
+    const k = boot(ENOW);
+    const wq = alloc_workqueue(k, "wq");
+    const a = init_work(k, "a", function* () {});
+    const other = new Peek();
+    const seen: boolean[] = [];
+    return {
+      threads: {
+        T: () => queueOnce(k, wq, a),
+        P: () => askTwice(peek ? other : null, a, seen),
+      },
+      final: () => seen.join(","),
+    };
+  });
+  it("work_pending reads the PENDING bit alone: DPOR reaches DFS's outcomes, and a read of it outside the work's object loses some", () => {
+    const run = (peek: boolean, strategy: "dfs" | "dpor") => {
+      const finals = new Set<string>();
+      const r = check({ title: "work_pending", model: pendingTwice(peek), predicate: (e) => (finals.add(String(e.final)), false), expect: "Never", search: { strategy } });
+      return { finals: [...finals].sort(), n: r.stats.executions };
+    };
+    const dfs = run(false, "dfs"), dpor = run(false, "dpor");
+    expect(dfs.finals).toEqual(["false,false", "false,true", "true,false", "true,true"]);
+    expect(dpor.finals).toEqual(dfs.finals);
+    // 10 while the end of an execution wrote the item's one object (PENDING and busy_hash in one).
+    expect(dpor.n).toBe(6);
+    // The mutant: the bit read in a step on another object. Nothing orders it against queue_work.
+    expect(run(true, "dpor").finals).not.toEqual(dfs.finals);
   });
 
   // flush_workqueue waits for each queued item with one blocking read of its count, enabled when
