@@ -12,10 +12,10 @@ import type { Yieldable } from "../explorer/index.ts";
 import type { Kernel } from "./kernel.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import type { Mm, Vma } from "./mm.ts";
-import { PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP } from "./mm.ts";
+import { PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_YOUNG } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, type MmuNotifierEvent } from "./mmu-notifier.ts";
 import { type MmuGather, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlbRemovePage, tlbTrackRange } from "./mmu-gather.ts";
-import { HPAGE_NR, PG_ANON, PG_DIRTY } from "./page.ts";
+import { HPAGE_NR, PG_ANON, PG_DIRTY, PG_REFERENCED } from "./page.ts";
 import { clearPte, removeRmap } from "./pgtable.ts";
 import { releaseSlotIfUnused } from "./swap.ts";
 import { fieldTrip } from "./field-log.ts";
@@ -71,10 +71,13 @@ function zapOne(k: Kernel, tlb: MmuGather, mm: Mm, vpn: number, cause: number): 
   clearPte(mm, vpn);
   tlbTrackRange(tlb, vpn);
   if (f & PTE_SPECIAL || !(f & PTE_PRESENT)) return false;
-  // File pages: PTE dirty -> folio_mark_dirty (removeRmap does it for every page).
   removeRmap(k, mm, vpn, pfn, f);
-  const dirtyFile = !(k.mem.flags[pfn] & PG_ANON) && (f & PTE_DIRTY) !== 0;
+  // zap_pte_range: `if (!PageAnon(page))` a dirty PTE dirties the page and a young one marks it
+  // accessed (v4.16; zap_present_folio_ptes today); an anonymous page keeps its flags.
+  const file = !(k.mem.flags[pfn] & PG_ANON);
+  const dirtyFile = file && (f & PTE_DIRTY) !== 0;
   if (dirtyFile) k.mem.setFlag(pfn, PG_DIRTY);
+  if (file && f & PTE_YOUNG) k.mem.setFlag(pfn, PG_REFERENCED);
   // A dirty file PTE forces the flush before zap_pte_range returns (v4.16 force_flush; v6.3+
   // through tlb_delay_rmap), so the gathered pages go before the notifier range ends.
   return tlbRemovePage(tlb, vpn, pfn) || dirtyFile;

@@ -19,7 +19,7 @@ import type { KRwSem } from "./rwsem.ts";
 import { enter, kcall, leave } from "./kernel.ts";
 import { CAUSE_MIGRATION, PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SWP_EXCLUSIVE, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from "./mmu-notifier.ts";
-import { PG_ANON, PG_ANON_EXCLUSIVE, PG_LRU, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
+import { PG_ANON, PG_ANON_EXCLUSIVE, PG_DIRTY, PG_LRU, PG_SWAPBACKED, PG_SWAPCACHE } from "./page.ts";
 import { addRmap, ptepClearFlush, removeRmap, rmapWalk, setPte } from "./pgtable.ts";
 
 type Gen<T> = Generator<Yieldable, T, unknown>;
@@ -105,6 +105,7 @@ function* unmap_and_move(k: Kernel, pfn: number): Gen<number> {
         }
         const old = ptepClearFlush(k, mm, vpn);
         removeRmap(k, mm, vpn, pfn, old);
+        if (old & PTE_DIRTY) mem.setFlag(pfn, PG_DIRTY); // try_to_migrate_one: folio_mark_dirty
         mem.putPage(pfn);
         mem.flags[pfn] &= ~PG_ANON_EXCLUSIVE;
         setPte(mm, vpn, pfn, PTE_MIGRATION | (old & (PTE_WRITE | PTE_DIRTY)) | (exclusive ? PTE_SWP_EXCLUSIVE : 0));

@@ -10,7 +10,7 @@
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { PTE_DIRTY, PTE_MIGRATION, PTE_PRESENT, PTE_SPECIAL, PTE_SWAP, PTE_WRITE, PTE_YOUNG } from "./mm.ts";
-import { HW_CPU_TLB, PG_DIRTY, PG_REFERENCED } from "./page.ts";
+import { HW_CPU_TLB } from "./page.ts";
 import { trace, traced } from "./tracepoints.ts";
 import { secondaryTlbInvalidate } from "./mmu-notifier.ts";
 
@@ -73,15 +73,15 @@ export function addRmap(k: Kernel, pfn: number): void {
 /**
  * Remove a mapping of pfn (page_remove_rmap). The mapping's reference is NOT dropped here:
  * zap paths hand it to the mmu_gather (freed after the TLB flush), try_to_unmap drops it itself.
- * PTE dirty moves to the page (folio_mark_dirty in zap). The last mapping's removal is the
- * page_unmapped tracepoint (dirty-after-return listens).
+ * The PTE's dirty and young bits are the caller's, as in the kernel: the zap moves them to a file
+ * page only (zap_pte_range's `if (!PageAnon(page))`), try_to_unmap_one and try_to_migrate_one move
+ * the dirty bit to any page, and wp_page_copy's page_remove_rmap of the old page moves neither.
+ * The last mapping's removal is the page_unmapped tracepoint (dirty-after-return listens).
  */
 export function removeRmap(k: Kernel, mm: Mm, vpn: number, pfn: number, oldFlags: number): void {
   const mem = k.mem;
   if (mem.isZeroPage(pfn) || oldFlags & PTE_SPECIAL) return;
   mem.mapcount[pfn]--;
-  if (oldFlags & PTE_DIRTY) mem.setFlag(pfn, PG_DIRTY);
-  if (oldFlags & PTE_YOUNG) mem.setFlag(pfn, PG_REFERENCED);
   if (mem.mapcount[pfn] === 0 && traced(k, "page_unmapped")) trace(k, "page_unmapped", { mm, vpn, pfn });
 }
 

@@ -32,7 +32,10 @@
 // a read and a write (lib/kernel/page.ts putPage; 16 of the 52 sequences, executions 7,260 -> 7,048);
 // a frame's dirty and referenced bits are set as the kernel's callers set them, tested first and
 // stored only when clear (PhysMem.setFlag), so zapping a dirty PTE of a frame already dirty reads
-// its flags instead of writing them (the two "munmap + pin" sequences; executions 7,048 -> 7,046).
+// its flags instead of writing them (the two "munmap + pin" sequences; executions 7,048 -> 7,046);
+// a munmap or a COW break no longer moves a PTE's dirty and young bits to an anonymous page, which
+// the kernel's zap_pte_range and wp_page_copy never do (pgtable.ts removeRmap; 14 of the 52
+// sequences, executions 7,046 -> 6,937).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../lib/explorer/index.ts";
