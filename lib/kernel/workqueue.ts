@@ -94,7 +94,7 @@ export class Work extends Obj {
   readonly executing: WorkExecuting;
   readonly count: WorkCount;
   /** The count as a second object of a step (made once: a work step runs in every execution). */
-  private readonly alsoCount: readonly Touch[];
+  readonly alsoCount: readonly Touch[];
   constructor(
     readonly k: Kernel,
     name: string,
@@ -102,8 +102,8 @@ export class Work extends Obj {
   ) {
     super("work", name);
     this.count = new WorkCount(name);
-    this.executing = new WorkExecuting(name, this);
     this.alsoCount = Object.freeze([Object.freeze({ obj: this.count, mode: "w" as const })]);
+    this.executing = new WorkExecuting(name, this);
   }
   get lockdepName(): string {
     return `(work_completion)(&${this.name})`;
@@ -131,12 +131,12 @@ export class WorkExecuting extends Obj {
   running = false;
   /** The start's second object: the item's PENDING bit (made once per item). */
   private readonly alsoPending: readonly Touch[];
-  /** The end's second object: the item's count, unless the planted bug leaves it unnamed. */
+  /** The end's second object: the item's count (Work.alsoCount), unless the planted bug leaves it unnamed. */
   private readonly alsoCount: readonly Touch[];
   constructor(name: string, w: Work) {
     super("work", name);
     this.alsoPending = Object.freeze([Object.freeze({ obj: w, mode: "w" as const })]);
-    this.alsoCount = Object.freeze([Object.freeze({ obj: w.count, mode: "w" as const })]);
+    this.alsoCount = w.alsoCount;
   }
   /** Guard state (explorer effect.ts Tracked.guardState): what every enabled() of this object reads. */
   guardState(): number {
