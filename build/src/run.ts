@@ -1,6 +1,6 @@
 // Stage 4: run chapters, as work units (a chapter's definitions and one test block, evaluated
-// afresh), in worker threads of the chapter's own (sandbox/worker.ts), and collect what each
-// block did. A watchdog stops a worker whose chapter stopped making progress (a thread
+// afresh in a Compartment of their own), on one worker thread per lane (sandbox/worker.ts), and
+// collect what each block did. A watchdog stops a worker whose chapter stopped making progress (a thread
 // that loops between two steps) or that ran past the safety net; the other chapters go on.
 
 import { existsSync } from "node:fs";
@@ -124,8 +124,8 @@ export async function runChapters(root: string, files: readonly string[], extrac
 /**
  * Runs units on up to one worker per core, balanced by unit, not by chapter: the chapters in
  * `first` (watch mode: the one just saved), then the longest chapters first (by `expectedMs`, keyed by unitKey), and within a chapter its longest units, so
- * both lanes share a long chapter. A worker runs the units of one chapter only; a lane that moves
- * on to another chapter starts a new worker. Results come back in the order of `units`.
+ * both lanes share a long chapter. A lane keeps its worker from chapter to chapter (UnitWorker)
+ * and starts another only when one was stopped or crashed. Results come back in the order of `units`.
  */
 export async function runUnits(compiler: ModuleCompiler, units: readonly Unit[], opts: RunOptions & { onUnit?: (u: UnitRun) => void } = {}): Promise<UnitRun[]> {
   const est = (u: Unit) => opts.expectedMs?.get(expectedKey(u)) ?? 0;
@@ -152,7 +152,7 @@ export async function runUnits(compiler: ModuleCompiler, units: readonly Unit[],
   const width = Math.max(1, Math.min(order.length, opts.workers ?? os.availableParallelism()));
   let next = 0;
   const lane = async () => {
-    let w: ChapterWorker | null = null;
+    let w: UnitWorker | null = null;
     try {
       while (next < order.length) {
         const { u, i } = order[next++]!;
@@ -161,9 +161,9 @@ export async function runUnits(compiler: ModuleCompiler, units: readonly Unit[],
         if (bundle instanceof ModuleError) {
           r = { file: u.file, block: u.block, tests: [], errors: [{ message: bundle.message, frame: { file: bundle.file, line: bundle.line, col: 1 } }], durationMs: 0, loadError: true };
         } else {
-          if (w && (w.file !== u.file || w.dead)) { w.close(); w = null; }
-          w ??= new ChapterWorker(u.file, bundle, opts);
-          r = await w.run(u);
+          if (w?.dead) w = null;
+          w ??= new UnitWorker(opts);
+          r = await w.run(u, bundle);
           if (r.loadError && bundle.whole) r = await runOwnText(compiler, u, opts);
         }
         results[i] = r;
@@ -190,9 +190,9 @@ async function runOwnText(compiler: ModuleCompiler, u: Unit, opts: RunOptions): 
     if (!(e instanceof ModuleError)) throw e;
     return { file: u.file, block: u.block, tests: [], errors: [{ message: e.message, frame: { file: e.file, line: e.line, col: 1 } }], durationMs: 0, loadError: true };
   }
-  const solo = new ChapterWorker(u.file, own, opts);
+  const solo = new UnitWorker(opts);
   try {
-    return await solo.run(u);
+    return await solo.run(u, own);
   } finally {
     solo.close();
   }
@@ -203,18 +203,26 @@ export function expectedKey(u: Unit): string {
   return `${u.file}\0${u.block ?? ""}`;
 }
 
-/** A worker thread that runs the units of one chapter, one at a time, under the watchdog. */
-class ChapterWorker {
+/**
+ * A worker thread that runs units one at a time, under the watchdog, of whichever chapters its
+ * lane reaches: a unit is evaluated in a Compartment of its own whatever ran before it, so a lane
+ * keeps its worker from one chapter to the next, and with it the code V8 optimised for lib/. A
+ * worker per chapter made each one optimise lib/ again: 28 workers in a cold build, and about a
+ * third of the build's CPU in V8's compiler threads.
+ */
+class UnitWorker {
   private readonly worker: Worker;
   private readonly beat: HeartbeatReader;
   /** The worker was stopped or crashed: the lane starts another. */
   dead = false;
+  /** The chapter whose bundle the worker has (sent with the first unit of each chapter). */
+  private chapter: string | null = null;
   private onMessage: ((m: WorkerMessage) => void) | null = null;
   private onGone: ((message: string) => void) | null = null;
 
-  constructor(readonly file: string, bundle: ChapterBundle, private readonly opts: RunOptions) {
+  constructor(private readonly opts: RunOptions) {
     const heartbeat = new SharedArrayBuffer(HEARTBEAT_BYTES);
-    const input: WorkerInput = { bundle, heartbeat, replayToken: opts.replayToken ?? null, unconfined: !!opts.unconfined, slowdown: opts.slowdown ?? 0 };
+    const input: WorkerInput = { heartbeat, replayToken: opts.replayToken ?? null, unconfined: !!opts.unconfined, slowdown: opts.slowdown ?? 0 };
     this.beat = new HeartbeatReader(heartbeat);
     this.worker = new Worker(workerFile(), { workerData: input, stdout: false, stderr: false });
     this.worker.on("message", (m: WorkerMessage) => this.onMessage?.(m));
@@ -229,7 +237,7 @@ class ChapterWorker {
     void this.worker.terminate();
   }
 
-  run(u: Unit): Promise<UnitRun> {
+  run(u: Unit, bundle: ChapterBundle): Promise<UnitRun> {
     const { file } = u;
     const run: UnitRun = { file, block: u.block, tests: [], errors: [], durationMs: 0 };
     const t0 = performance.now();
@@ -297,7 +305,8 @@ class ChapterWorker {
         }
       }, 250);
       const named = !!this.opts.runNamedSkipped && u.block !== null && !!this.opts.only?.includes(u.block);
-      const request: UnitRequest = { entry: unitModuleId(u.file, u.block), block: u.block, named };
+      const request: UnitRequest = { entry: unitModuleId(u.file, u.block), block: u.block, named, ...(this.chapter === u.file ? {} : { bundle }) };
+      this.chapter = u.file;
       this.worker.postMessage(request);
     });
   }

@@ -221,6 +221,36 @@ describe("lib/ is linked once per worker and shared by its units, yet no unit re
     expect(recs(2)).toContainEqual({ left: [] });
     expect((recs(2).find((r) => r.type === "claim") as { observed: string }).observed).toBe("Never");
   });
+
+  // A lane keeps its worker from one chapter to the next (run.ts UnitWorker): the same holds
+  // between the units of two chapters. The first chapter's units tamper and throw, and also hang
+  // a value on their Compartment's global; the second chapter's unit reads it all back.
+  test("a lane's worker runs the next chapter's units with lib/ still linked, and nothing of the last chapter's reaches them", async () => {
+    const [head, rest] = [text.slice(0, text.indexOf("```ts test id=tampers")), text.slice(text.indexOf("```ts test id=tampers"))];
+    const reads = rest.slice(rest.indexOf("```ts test id=reads"));
+    const first = head + rest.slice(0, rest.indexOf("```ts test id=reads")).replace("record({ took });", 'record({ took });\n(globalThis as Record<string, unknown>).leftBy = "the first chapter";');
+    const second = head.replace("# Shared lib", "# Reader") + reads.replace("record({ left });", 'if ("leftBy" in globalThis) left.push("global");\nrecord({ left });');
+    const dir = path.join(WORK, "two-chapters");
+    mkdirSync(dir, { recursive: true });
+    const files = [path.join(dir, "01-tampers.md"), path.join(dir, "02-reads.md")];
+    writeFileSync(files[0]!, first);
+    writeFileSync(files[1]!, second);
+    const extracts = new Map<string, Extract>(files.map((f, i) => [f, extract(path.relative(ROOT, f), [first, second][i]!)]));
+    const units = files.flatMap((f) => unitsOf(f, extracts.get(f)!));
+    const runs = await runUnits(new ModuleCompiler(ROOT, extracts), units, { workers: 1 });
+    expect(runs.map((u) => [path.basename(u.file), u.block, u.errors, u.tests.map((t) => [t.state, t.error?.message ?? null])])).toEqual([
+      ["01-tampers.md", "tampers", [], [["passed", null]]],
+      ["01-tampers.md", "throws", [], [["passed", null]]],
+      ["02-reads.md", "reads", [], [["passed", null]]],
+    ]);
+    // One worker for both chapters: lib/ was linked once, by the first chapter's first unit.
+    expect(runs[0]!.linkedLib).toBeGreaterThan(10);
+    expect(runs.slice(1).map((u) => u.linkedLib)).toEqual([0, 0]);
+    const recs = (i: number) => runs[i]!.tests[0]!.meta!.records as Record<string, unknown>[];
+    expect(recs(0)).toContainEqual({ took: ["runtime", "guard", "progress", "token", "gate", "sink"] });
+    expect(recs(2)).toContainEqual({ left: [] });
+    expect((recs(2).find((r) => r.type === "claim") as { observed: string }).observed).toBe("Never");
+  });
 });
 
 describe("the run stage's lanes overlap the type-check on the build's main thread", () => {

@@ -24,8 +24,6 @@ export const FAST_GLOBALS: readonly string[] = [
 export interface Frame { file: string; line: number; col: number }
 
 export interface WorkerInput {
-  /** Every module of the units this worker may run (one chapter's). */
-  bundle: ChapterBundle;
   heartbeat: SharedArrayBuffer;
   replayToken: string | null;
   /** No lockdown and no Compartment: for `npm run bench`'s baseline only, never for a verdict. */
@@ -34,7 +32,7 @@ export interface WorkerInput {
   slowdown: number;
 }
 
-/** The build asks a worker to run one unit of its chapter (after the previous one's "done"). */
+/** The build asks a worker to run one unit (after the previous one's "done"). */
 export interface UnitRequest {
   /** Module id of the unit in the bundle (modules.ts, `unitModuleId`): the whole chapter's module, unless the chapter does not parse. */
   entry: string;
@@ -42,6 +40,9 @@ export interface UnitRequest {
   block: string | null;
   /** The block was named on `npm run chapter`'s command line: it runs even if marked `skip`. */
   named: boolean;
+  /** Every module of the unit's chapter (modules.ts bundleOf), sent with the first unit of each
+   *  chapter the worker runs; absent, the unit is of the chapter of the request before it. */
+  bundle?: ChapterBundle;
 }
 
 export interface BlockMessage {

@@ -1,12 +1,15 @@
-// One chapter's worker thread: hardens JavaScript (SES `lockdown()`), then runs the chapter's
-// work units one at a time (run.ts sends them), each linked afresh inside a `Compartment` of its
-// own, and posts what its block did. lib/ alone is linked once per worker, in a Compartment of
-// its own, and shared by the units: it keeps no state between calls (test/build/module-state.test.ts),
-// its few ambient slots are reset when each unit loads (lib/explorer/ambient.ts), and every
-// top-level binding of it is hardened, so a unit can leave nothing there for the next.
+// A worker thread of the run stage: hardens JavaScript (SES `lockdown()`), then runs work units
+// one at a time (run.ts sends them, of whichever chapters its lane reaches), each linked afresh
+// inside a `Compartment` of its own, and posts what its block did. lib/ alone is linked once per
+// worker, in a Compartment of its own, and shared by the units: it keeps no state between calls
+// (test/build/module-state.test.ts), its few ambient slots are reset when each unit loads
+// (lib/explorer/ambient.ts), and every top-level binding of it is hardened, so a unit can leave
+// nothing there for the next, whether the next is of the same chapter or of another.
 //
 // What this guarantees (see build/README.md, "Confinement"):
-//  * a fresh realm per chapter (a worker thread): no chapter reaches another's objects;
+//  * a fresh Compartment per unit, in a realm whose intrinsics are frozen and whose only shared
+//    code (lib/) is stateless and hardened: no unit reaches another's objects, of its own
+//    chapter or of another one;
 //  * frozen intrinsics (lockdown): `Array.prototype.x = …` throws at the chapter's own line;
 //  * inside the Compartment there is no `process`, `require`, `fetch`, timer, `performance` or
 //    `crypto`; `eval` and `Function` evaluate in the Compartment (no way back to the host);
@@ -62,8 +65,9 @@ function setup(): void {
 }
 
 const hb = new HeartbeatWriter(input.heartbeat);
-const bundle: ChapterBundle = input.bundle;
-const stacks = new StackMapper(bundle);
+/** The modules of the running unit's chapter, and how to map their stack frames (useBundle). */
+let bundle: ChapterBundle = { entry: "", modules: {} };
+let stacks = new StackMapper(bundle);
 
 type Linked = { exports: Record<string, unknown> };
 
@@ -228,6 +232,17 @@ async function runUnit(entry: string, block: string | null, named: boolean): Pro
   post({ type: "done", durationMs: performance.now() - t0, linkedLib });
 }
 
+/**
+ * The chapter of the units that follow. lib/ stays linked when every module of it this worker
+ * linked has the same code in the new chapter's bundle (one build compiles lib/ once, so it
+ * always has); otherwise the next unit links it afresh.
+ */
+function useBundle(next: ChapterBundle): void {
+  if (lib && [...lib.linked.keys()].some((id) => next.modules[id]?.code !== bundle.modules[id]?.code)) lib = null;
+  bundle = next;
+  stacks = new StackMapper(next);
+}
+
 function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;
   try {
@@ -240,6 +255,7 @@ function messageOf(e: unknown): string {
 setup();
 // Units arrive one at a time (run.ts sends the next after "done").
 parentPort!.on("message", (m: UnitRequest) => {
+  if (m.bundle) useBundle(m.bundle);
   runUnit(m.entry, m.block, m.named).catch((e) => {
     post({ type: "crash", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   });
