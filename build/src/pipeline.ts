@@ -8,7 +8,7 @@ import path from "node:path";
 import { extract, type Extract } from "./extract.ts";
 import { decodeChapter } from "./utf8.ts";
 import { ChapterTypeChecker, checkChapters } from "./typecheck.ts";
-import { expectedKey, mergeUnits, runUnits, unitsOf, type Frame, type ModuleRun, type Unit, type UnitRun } from "./run.ts";
+import { expectedKey, mergeUnits, runUnits, unitsOf, type Frame, type ModuleRun, type Unit, type UnitRun, type WorkerPool } from "./run.ts";
 import { transpileDir } from "./sandbox/transpile-cache.ts";
 import { ModuleCompiler } from "./sandbox/modules.ts";
 import { relocated, unitFromCache, unitToCache } from "./unit-cache.ts";
@@ -38,7 +38,7 @@ export interface BuildOptions {
   /** Watch mode: the chapters just saved (absolute paths): their units run before the others'. */
   first?: ReadonlySet<string>;
   /** Watch mode: kept across builds, so that lib/ is transpiled and type-checked once. */
-  session?: { compiler?: ModuleCompiler; checker?: ChapterTypeChecker };
+  session?: { compiler?: ModuleCompiler; checker?: ChapterTypeChecker; pool?: WorkerPool };
 }
 
 export interface BuildOutput {
@@ -226,7 +226,7 @@ export async function build(opts: BuildOptions): Promise<BuildOutput> {
   const compiler = opts.session?.compiler ?? new ModuleCompiler(root, extracts, transpileDir(opts.cacheDir));
   compiler.setExtracts(extracts);
   const t0 = performance.now();
-  const running = runUnits(compiler, missing.map(({ u }) => u), { expectedMs, first: opts.first, unconfined: opts.unconfined, onUnit: opts.onUnit && ((r) => opts.onUnit!(r, extracts.get(r.file)!)) });
+  const running = runUnits(compiler, missing.map(({ u }) => u), { expectedMs, first: opts.first, unconfined: opts.unconfined, pool: opts.session?.pool, onUnit: opts.onUnit && ((r) => opts.onUnit!(r, extracts.get(r.file)!)) });
   // Let the workers start before the main thread blocks on the type checker. Watch mode waits
   // for them: their verdicts are printed as they come, and the checker would hold them back.
   if (opts.onUnit) await running;

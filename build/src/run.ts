@@ -63,6 +63,9 @@ export interface RunOptions {
   runNamedSkipped?: boolean;
   /** runChapters: where transpiled modules are kept between runs (transpile-cache.ts); none by default. */
   transpileCache?: string | null;
+  /** Watch mode: workers kept from one build to the next (WorkerPool); without it, a call's
+   *  workers are closed when it ends. */
+  pool?: WorkerPool;
 }
 
 /** The compiled worker: beside this file in dist/, or in dist/ when the tests import the source. */
@@ -162,7 +165,7 @@ export async function runUnits(compiler: ModuleCompiler, units: readonly Unit[],
           r = { file: u.file, block: u.block, tests: [], errors: [{ message: bundle.message, frame: { file: bundle.file, line: bundle.line, col: 1 } }], durationMs: 0, loadError: true };
         } else {
           if (w?.dead) w = null;
-          w ??= new UnitWorker(opts);
+          w ??= opts.pool?.take(opts) ?? new UnitWorker(opts);
           r = await w.run(u, bundle);
           if (r.loadError && bundle.whole) r = await runOwnText(compiler, u, opts);
         }
@@ -170,7 +173,8 @@ export async function runUnits(compiler: ModuleCompiler, units: readonly Unit[],
         opts.onUnit?.(r);
       }
     } finally {
-      w?.close();
+      if (w && opts.pool) opts.pool.give(w, opts);
+      else w?.close();
     }
   };
   await Promise.all(Array.from({ length: width }, lane));
@@ -198,6 +202,34 @@ async function runOwnText(compiler: ModuleCompiler, u: Unit, opts: RunOptions): 
   }
 }
 
+/**
+ * Workers kept idle between runUnits calls (watch mode's builds), so that the next edit's units
+ * run on code V8 has already optimised instead of on a new isolate: a worker brings nothing of a
+ * unit to the next but the hardened lib/ (UnitWorker), and a lib/ edit is linked afresh
+ * (sandbox/worker.ts `useBundle`). Kept by what the worker was started with.
+ */
+export class WorkerPool {
+  private readonly idle = new Map<string, UnitWorker[]>();
+  private static key(o: RunOptions): string {
+    return JSON.stringify([o.replayToken ?? null, !!o.unconfined, o.slowdown ?? 0]);
+  }
+  take(o: RunOptions): UnitWorker | undefined {
+    const list = this.idle.get(WorkerPool.key(o));
+    let w = list?.pop();
+    while (w?.dead) w = list?.pop();
+    return w;
+  }
+  give(w: UnitWorker, o: RunOptions): void {
+    if (w.dead) return;
+    const k = WorkerPool.key(o);
+    this.idle.set(k, [...(this.idle.get(k) ?? []), w]);
+  }
+  close(): void {
+    for (const list of this.idle.values()) for (const w of list) w.close();
+    this.idle.clear();
+  }
+}
+
 /** The key of a unit's previous duration in `RunOptions.expectedMs`. */
 export function expectedKey(u: Unit): string {
   return `${u.file}\0${u.block ?? ""}`;
@@ -210,13 +242,14 @@ export function expectedKey(u: Unit): string {
  * worker per chapter made each one optimise lib/ again: 28 workers in a cold build, and about a
  * third of the build's CPU in V8's compiler threads.
  */
-class UnitWorker {
+export class UnitWorker {
   private readonly worker: Worker;
   private readonly beat: HeartbeatReader;
   /** The worker was stopped or crashed: the lane starts another. */
   dead = false;
-  /** The chapter whose bundle the worker has (sent with the first unit of each chapter). */
-  private chapter: string | null = null;
+  /** The bundle the worker has (sent with the first unit of each chapter, and again after an
+   *  edit: watch mode's next build compiles new bundles). */
+  private bundle: ChapterBundle | null = null;
   private onMessage: ((m: WorkerMessage) => void) | null = null;
   private onGone: ((message: string) => void) | null = null;
 
@@ -305,8 +338,8 @@ class UnitWorker {
         }
       }, 250);
       const named = !!this.opts.runNamedSkipped && u.block !== null && !!this.opts.only?.includes(u.block);
-      const request: UnitRequest = { entry: unitModuleId(u.file, u.block), block: u.block, named, ...(this.chapter === u.file ? {} : { bundle }) };
-      this.chapter = u.file;
+      const request: UnitRequest = { entry: unitModuleId(u.file, u.block), block: u.block, named, ...(this.bundle === bundle ? {} : { bundle }) };
+      this.bundle = bundle;
       this.worker.postMessage(request);
     });
   }

@@ -4,7 +4,7 @@
 // an edit to a definition re-runs the blocks that reach it (slice.ts), and an edit to prose
 // re-runs nothing, even one that moves the blocks.
 // Each re-run block's verdict is printed as soon as it is known, before type-checking ends and
-// before the site is rebuilt. The transpiled lib/ and the type checker are kept across builds, and
+// before the site is rebuilt. The transpiled lib/, the type checker and the run stage's workers are kept across builds, and
 // after the first build mkdocs rebuilds only the pages that changed (site.ts, `dirty`).
 
 import path from "node:path";
@@ -12,6 +12,7 @@ import { watch as chokidar } from "chokidar";
 import pc from "picocolors";
 import { buildOnce, ROOT, type buildOptions } from "./cli.ts";
 import { unitLine } from "./report.ts";
+import { WorkerPool } from "./run.ts";
 import { ModuleCompiler } from "./sandbox/modules.ts";
 import { ChapterTypeChecker } from "./typecheck.ts";
 import { transpileDir } from "./sandbox/transpile-cache.ts";
@@ -19,7 +20,8 @@ import { transpileDir } from "./sandbox/transpile-cache.ts";
 export async function watch(o: ReturnType<typeof buildOptions>): Promise<number> {
   let running = false;
   let again = false;
-  const session: { compiler?: ModuleCompiler; checker?: ChapterTypeChecker } = {};
+  // The workers too (run.ts WorkerPool): an edit's units start on code V8 has optimised already.
+  const session: { compiler?: ModuleCompiler; checker?: ChapterTypeChecker; pool: WorkerPool } = { pool: new WorkerPool() };
   /** A change outside the chapters (lib/, the runtime): the checker re-reads its files. */
   let libChanged = true;
   let changedAt = performance.now();

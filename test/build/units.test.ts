@@ -9,7 +9,7 @@ import { extract, type Extract } from "../../build/src/extract.ts";
 import { SourceCache, unitHash } from "../../build/src/hash.ts";
 import { build } from "../../build/src/pipeline.ts";
 import type { Results } from "../../build/src/results.ts";
-import { runChapters, runUnits, unitsOf } from "../../build/src/run.ts";
+import { runChapters, runUnits, unitsOf, WorkerPool } from "../../build/src/run.ts";
 import { checkChapters } from "../../build/src/typecheck.ts";
 import type { Diagnostic } from "../../build/src/diagnostic.ts";
 import { ModuleCompiler } from "../../build/src/sandbox/modules.ts";
@@ -250,6 +250,52 @@ describe("lib/ is linked once per worker and shared by its units, yet no unit re
     expect(recs(0)).toContainEqual({ took: ["runtime", "guard", "progress", "token", "gate", "sink"] });
     expect(recs(2)).toContainEqual({ left: [] });
     expect((recs(2).find((r) => r.type === "claim") as { observed: string }).observed).toBe("Never");
+  });
+});
+
+describe("watch mode keeps its workers from one build to the next", () => {
+  // run.ts WorkerPool: the second call's unit runs on the first call's worker (lib/ not linked
+  // again), and runs the chapter as edited, not the bundle the worker had.
+  test("an edited chapter runs as edited on a kept worker, with lib/ still linked", async () => {
+    const pool = new WorkerPool();
+    try {
+      const once = async (text: string) => {
+        const file = writeBook("pool", text);
+        const extracts = new Map<string, Extract>([[file, extract(path.relative(ROOT, file), text)]]);
+        return (await runUnits(new ModuleCompiler(ROOT, extracts), unitsOf(file, extracts.get(file)!, ["reads-state"]), { workers: 1, pool }))[0]!;
+      };
+      const observed = (u: Awaited<ReturnType<typeof once>>) => (u.tests[0]!.meta!.records![0] as { observed: string }).observed;
+      const before = await once(chapter());
+      const after = await once(chapter().replace("let flag = false;", "let flag = true;"));
+      expect([before.linkedLib! > 10, observed(before)]).toEqual([true, "Never"]);
+      expect([after.linkedLib, observed(after)]).toEqual([0, "Always"]);
+    } finally {
+      pool.close();
+    }
+  });
+
+  test("a lib/ edit between two builds is linked afresh on the kept worker", async () => {
+    const pool = new WorkerPool();
+    try {
+      const file = writeBook("pool-lib", chapter());
+      const extracts = new Map<string, Extract>([[file, extract(path.relative(ROOT, file), chapter())]]);
+      const units = unitsOf(file, extracts.get(file)!, ["reads-state"]);
+      const real = new ModuleCompiler(ROOT, extracts);
+      const edited = {
+        bundleOf(...a: Parameters<ModuleCompiler["bundleOf"]>) {
+          const b = real.bundleOf(...a);
+          const id = Object.keys(b.modules).find((m) => m.endsWith("lib/explorer/claim.ts"))!;
+          return { ...b, modules: { ...b.modules, [id]: { ...b.modules[id]!, code: `${b.modules[id]!.code}\n// saved again` } } };
+        },
+      } as unknown as ModuleCompiler;
+      const [first] = await runUnits(real, units, { workers: 1, pool });
+      const [second] = await runUnits(edited, units, { workers: 1, pool });
+      const [third] = await runUnits(edited, units, { workers: 1, pool });
+      expect([first!.linkedLib! > 10, second!.linkedLib! > 10, third!.linkedLib]).toEqual([true, true, 0]);
+      expect([first, second, third].map((u) => u!.tests[0]!.state)).toEqual(["passed", "passed", "passed"]);
+    } finally {
+      pool.close();
+    }
   });
 });
 
