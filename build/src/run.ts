@@ -1,7 +1,7 @@
 // Stage 4: run chapters, as work units (a chapter's definitions and one test block, evaluated
 // afresh in a Compartment of their own), on one worker thread per lane (sandbox/worker.ts), and
-// collect what each block did. A watchdog stops a worker whose chapter stopped making progress (a thread
-// that loops between two steps) or that ran past the safety net; the other chapters go on.
+// collect what each block did. A watchdog stops a worker whose chapter stopped making progress
+// (a thread that loops between two steps) or that ran past the safety net; the others go on.
 
 import { existsSync } from "node:fs";
 import os from "node:os";
@@ -222,7 +222,9 @@ export class WorkerPool {
   give(w: UnitWorker, o: RunOptions): void {
     if (w.dead) return;
     const k = WorkerPool.key(o);
-    this.idle.set(k, [...(this.idle.get(k) ?? []), w]);
+    const list = this.idle.get(k);
+    if (list) list.push(w);
+    else this.idle.set(k, [w]);
   }
   close(): void {
     for (const list of this.idle.values()) for (const w of list) w.close();

@@ -4,8 +4,9 @@
 // an edit to a definition re-runs the blocks that reach it (slice.ts), and an edit to prose
 // re-runs nothing, even one that moves the blocks.
 // Each re-run block's verdict is printed as soon as it is known, before type-checking ends and
-// before the site is rebuilt. The transpiled lib/, the type checker and the run stage's workers are kept across builds, and
-// after the first build mkdocs rebuilds only the pages that changed (site.ts, `dirty`).
+// before the site is rebuilt. The transpiled lib/, the type checker and the run stage's workers
+// are kept across builds, and after the first build mkdocs rebuilds only the pages that changed
+// (site.ts, `dirty`).
 
 import path from "node:path";
 import { watch as chokidar } from "chokidar";

@@ -9,7 +9,7 @@ import { extract, type Extract } from "../../build/src/extract.ts";
 import { SourceCache, unitHash } from "../../build/src/hash.ts";
 import { build } from "../../build/src/pipeline.ts";
 import type { Results } from "../../build/src/results.ts";
-import { runChapters, runUnits, unitsOf, WorkerPool } from "../../build/src/run.ts";
+import { runChapters, runUnits, unitsOf, WorkerPool, type UnitRun } from "../../build/src/run.ts";
 import { checkChapters } from "../../build/src/typecheck.ts";
 import type { Diagnostic } from "../../build/src/diagnostic.ts";
 import { ModuleCompiler } from "../../build/src/sandbox/modules.ts";
@@ -212,15 +212,19 @@ describe("lib/ is linked once per worker and shared by its units, yet no unit re
       ["throws", [], [["passed", null]]],
       ["reads", [], [["passed", null]]],
     ]);
-    // One worker, so lib/ was linked by the first unit only: the others shared it.
+    expectCleanHandover(runs);
+  });
+
+  /** One worker, so lib/ was linked by the first unit only, and the others shared it; what the
+   *  tampering unit could set, it set (hardened objects refused), and none of it reached the reader. */
+  function expectCleanHandover(runs: readonly UnitRun[]): void {
     expect(runs[0]!.linkedLib).toBeGreaterThan(10);
     expect(runs.slice(1).map((u) => u.linkedLib)).toEqual([0, 0]);
     const recs = (i: number) => runs[i]!.tests[0]!.meta!.records as Record<string, unknown>[];
-    // What the chapter could set, it set (hardened objects refused); none of it reached the reader.
     expect(recs(0)).toContainEqual({ took: ["runtime", "guard", "progress", "token", "gate", "sink"] });
     expect(recs(2)).toContainEqual({ left: [] });
     expect((recs(2).find((r) => r.type === "claim") as { observed: string }).observed).toBe("Never");
-  });
+  }
 
   // A lane keeps its worker from one chapter to the next (run.ts UnitWorker): the same holds
   // between the units of two chapters. The first chapter's units tamper and throw, and also hang
@@ -244,12 +248,7 @@ describe("lib/ is linked once per worker and shared by its units, yet no unit re
       ["02-reads.md", "reads", [], [["passed", null]]],
     ]);
     // One worker for both chapters: lib/ was linked once, by the first chapter's first unit.
-    expect(runs[0]!.linkedLib).toBeGreaterThan(10);
-    expect(runs.slice(1).map((u) => u.linkedLib)).toEqual([0, 0]);
-    const recs = (i: number) => runs[i]!.tests[0]!.meta!.records as Record<string, unknown>[];
-    expect(recs(0)).toContainEqual({ took: ["runtime", "guard", "progress", "token", "gate", "sink"] });
-    expect(recs(2)).toContainEqual({ left: [] });
-    expect((recs(2).find((r) => r.type === "claim") as { observed: string }).observed).toBe("Never");
+    expectCleanHandover(runs);
   });
 });
 

@@ -40,8 +40,9 @@ export interface UnitRequest {
   block: string | null;
   /** The block was named on `npm run chapter`'s command line: it runs even if marked `skip`. */
   named: boolean;
-  /** Every module of the unit's chapter (modules.ts bundleOf), sent with the first unit of each
-   *  chapter the worker runs; absent, the unit is of the chapter of the request before it. */
+  /** Every module of the unit's chapter (modules.ts bundleOf), sent when the worker does not have
+   *  that bundle (its first unit of a chapter, or of a chapter edited since); absent, the unit
+   *  runs on the bundle of the request before it. */
   bundle?: ChapterBundle;
 }
 
