@@ -126,8 +126,9 @@ export async function runChapters(root: string, files: readonly string[], extrac
 
 /**
  * Runs units on up to one worker per core, balanced by unit, not by chapter: the chapters in
- * `first` (watch mode: the one just saved), then the longest chapters first (by `expectedMs`, keyed by unitKey), and within a chapter its longest units, so
- * both lanes share a long chapter. A lane keeps its worker from chapter to chapter (UnitWorker)
+ * `first` (watch mode: the one just saved), then the longest chapters first (by `expectedMs`,
+ * keyed by expectedKey), and within a chapter its longest units, so both lanes share a long
+ * chapter. A lane keeps its worker from chapter to chapter (UnitWorker)
  * and starts another only when one was stopped or crashed. Results come back in the order of `units`.
  */
 export async function runUnits(compiler: ModuleCompiler, units: readonly Unit[], opts: RunOptions & { onUnit?: (u: UnitRun) => void } = {}): Promise<UnitRun[]> {
