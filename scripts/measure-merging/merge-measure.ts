@@ -28,6 +28,10 @@
 // Output: MERGE_LOG (a file, rewritten after every execution, so a run that is stopped still
 // leaves its totals), else stderr at the end of each 5 000 nodes.
 
+// Relative to the repository root from both places this file runs: scripts/measure-merging/ (the
+// test) and lib/explorer/ (the script's scratch worktree).
+import { Histories } from "../../lib/explorer/state-key.ts";
+
 // The measurement reaches into the Execution it is hooked into and into the inspector: untyped on purpose.
 type Anyish = any;
 
@@ -114,8 +118,8 @@ const cyrb53 = (str: string): number => {
 };
 const prefixes = new Map<string, number>(); // "parent id,decisions since" -> node id
 const mergedAt: boolean[] = [false];
-const states = new Set<number>(); // 53-bit hash and length of each key: a collision only merges more
-const histories = new Map<string, number>();
+const states = new Set<string>(); // a 53-bit hash and the length of each key: a collision only merges more
+let histories = new Histories();
 let steps = 0, nodes = 0, below = 0, points = 0, executions = 0;
 const outAll = new Set<string>(), outUnmerged = new Set<string>();
 
@@ -124,7 +128,7 @@ export function resetMeasure(): void {
   prefixes.clear();
   mergedAt.length = 1;
   states.clear();
-  histories.clear();
+  histories = new Histories();
   steps = nodes = below = points = executions = 0;
   outAll.clear();
   outUnmerged.clear();
@@ -145,10 +149,7 @@ const valueKey = (v: unknown): string =>
 export function measureStep(x: Anyish, t: number, result: unknown): void {
   steps++;
   const h: number[] = (x.__mergeHist ??= []);
-  const hk = `${h[t] ?? 0}:${valueKey(result)}`;
-  let hid = histories.get(hk);
-  if (hid === undefined) histories.set(hk, (hid = histories.size + 1));
-  h[t] = hid;
+  h[t] = histories.extend(h[t] ?? 0, valueKey(result));
   const d: number[] = x.decisions;
   const pk = `${x.__mergeNode ?? 0},${d.slice(x.__mergeLen ?? 0).join(".")}`;
   x.__mergeLen = d.length;
@@ -163,7 +164,7 @@ export function measureStep(x: Anyish, t: number, result: unknown): void {
     const pending = x.threads.map((th: Anyish) => (th.pending ? `${th.pending.obj?.id ?? -1}/${th.pending.kind}/${th.pending.label ?? ""}` : "-")).join(";");
     const locals = x.threads.map((th: Anyish, i: number) => (th.done ? "D" : String(h[i] ?? 0))).join(",");
     const key = `${deepKey([...x.objects, ...x.__mergeRoots])}|${locals}|${pending}|${x.findings.map((f: Anyish) => f.kind).sort().join(",")}`;
-    const hv = cyrb53(key) * 31 + key.length;
+    const hv = `${cyrb53(key)}/${key.length}`;
     if (states.has(hv)) { merged = true; points++; } else states.add(hv);
   }
   mergedAt[id] = merged;

@@ -55,7 +55,7 @@ describe("merge-measure", () => {
   });
 
   it("counts a replayed prefix as steps, not as nodes", () => {
-    // Three writers of one value: DPOR's later executions replay the first step of an earlier one.
+    // Two threads that each write one value twice: DPOR's later executions replay a prefix of an earlier one.
     const m = model("three writers", () => {
       const x = new SharedVar("x", 0);
       const w = function* () { yield* x.write(1); yield* x.write(1); };
